@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+// ringtrain — data-parallel training in Swift: OpenBLAS for the math, Open MPI as the transport,
+// our own ring all-reduce, checkpoints with exact resume, and hyperparameter sweeps.
+import PackageDescription
+
+let package = Package(
+    name: "ringtrain",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "ringtrain", targets: ["ringtrain"]),
+        .library(name: "Model", targets: ["Model"]),
+        .library(name: "Collective", targets: ["Collective"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // System libraries (C shims over apt's packages, found through pkg-config).
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev"])]),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+
+        // Libraries. Model and Collective never import each other.
+        .target(name: "Model", dependencies: ["CBLAS", "CZlib"]),
+        .target(name: "Collective", dependencies: ["CMPI"]),
+        .target(name: "Worker", dependencies: ["Model", "Collective"]),
+        .target(name: "Coordinator", dependencies: [
+            "Model", "Worker",
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // The one binary: coordinator front end and the worker that mpirun starts.
+        .executableTarget(name: "ringtrain", dependencies: [
+            "Model", "Collective", "Worker", "Coordinator",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Tests, one folder per module, plus end-to-end tests that run the built binary.
+        .testTarget(name: "ModelTests", dependencies: ["Model"]),
+        .testTarget(name: "CollectiveTests", dependencies: ["Collective"]),
+        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Model", "Collective"]),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Worker", "Model"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["ringtrain"]),
+    ]
+)

@@ -1,0 +1,73 @@
+// ParameterStore: every trainable parameter in one flat buffer, gradients in a second one,
+// and the named layout table ("fc1.weight [512, 784] @ 0") that maps names to slices of both.
+
+/// One named tensor inside the flat buffers.
+public struct ParameterEntry: Sendable, Equatable {
+    /// Full name, e.g. `fc1.weight`.
+    public var name: String
+    /// Shape, row-major, e.g. `[512, 784]` for a Dense weight (out, in).
+    public var shape: [Int]
+    /// Offset of the first element in the flat buffers.
+    public var offset: Int
+    /// Number of elements (product of `shape`).
+    public var count: Int { shape.reduce(1, *) }
+}
+
+/// The slice of the parameter and gradient buffers that one tensor owns.
+public struct ParameterView {
+    /// The tensor's entry in the layout table.
+    public let entry: ParameterEntry
+    /// Its values.
+    public let value: UnsafeMutableBufferPointer<Float>
+    /// Its gradient (same length).
+    public let gradient: UnsafeMutableBufferPointer<Float>
+}
+
+/// Flat parameter and gradient storage with a layout table.
+///
+/// Layers register tensors at model build time; afterwards the buffers never move, so the
+/// views handed to layers stay valid for the store's lifetime.
+public final class ParameterStore {
+    /// The layout table, in registration order.
+    public private(set) var entries: [ParameterEntry] = []
+    /// All parameters, contiguous.
+    public let parameters: FloatBuffer
+    /// All gradients, contiguous, same layout as `parameters`.
+    public let gradients: FloatBuffer
+
+    /// Creates a store for the given layout (names must be unique).
+    public init(layout: [(name: String, shape: [Int])]) {
+        var offset = 0
+        var seen = Set<String>()
+        for item in layout {
+            precondition(seen.insert(item.name).inserted, "duplicate parameter name \(item.name)")
+            let entry = ParameterEntry(name: item.name, shape: item.shape, offset: offset)
+            entries.append(entry)
+            offset += entry.count
+        }
+        parameters = FloatBuffer(count: offset)
+        gradients = FloatBuffer(count: offset)
+    }
+
+    /// Total number of scalar parameters.
+    public var count: Int { parameters.count }
+
+    /// The view of the tensor called `name`, or nil.
+    public func view(_ name: String) -> ParameterView? {
+        guard let entry = entries.first(where: { $0.name == name }) else { return nil }
+        return view(entry)
+    }
+
+    /// The view of a layout entry.
+    public func view(_ entry: ParameterEntry) -> ParameterView {
+        ParameterView(
+            entry: entry,
+            value: UnsafeMutableBufferPointer(start: parameters.pointer + entry.offset, count: entry.count),
+            gradient: UnsafeMutableBufferPointer(start: gradients.pointer + entry.offset, count: entry.count))
+    }
+
+    /// The layout table as printable lines, e.g. `fc1.weight [512, 784] @ 0`.
+    public var layoutDescription: [String] {
+        entries.map { "\($0.name) \($0.shape) @ \($0.offset)" }
+    }
+}
