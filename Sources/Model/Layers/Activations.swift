@@ -1,0 +1,77 @@
+// Activations: element-wise ReLU, Tanh, Sigmoid and GELU layers, each with its derivative.
+// One generic layer type runs any of them; the function choice is a small enum.
+import Foundation
+
+/// An element-wise activation function.
+public enum ActivationKind: String, Sendable, CaseIterable {
+    case relu, tanh, sigmoid, gelu
+
+    /// Default weight initialisation for a Dense layer feeding this activation.
+    public var preferredInit: WeightInit { self == .relu || self == .gelu ? .he : .xavier }
+}
+
+/// Applies an activation element-wise; shape is unchanged.
+public final class Activation: Layer {
+    public let name: String
+    public let kind: ActivationKind
+    public let inputShape: [Int]
+    public var outputShape: [Int] { inputShape }
+
+    private var input: UnsafePointer<Float>?
+    private let output = FloatBuffer()
+    private let inputGradient = FloatBuffer()
+
+    public init(name: String, kind: ActivationKind, shape: [Int]) {
+        self.name = name
+        self.kind = kind
+        self.inputShape = shape
+    }
+
+    public func forward(_ input: UnsafePointer<Float>, batch: Int, context: ForwardContext) -> UnsafeMutablePointer<Float> {
+        self.input = input
+        let n = batch * elementCount(inputShape)
+        output.resize(n)
+        let y = output.pointer
+        switch kind {
+        case .relu: for i in 0..<n { y[i] = max(input[i], 0) }
+        case .tanh: for i in 0..<n { y[i] = tanhf(input[i]) }
+        case .sigmoid: for i in 0..<n { y[i] = Activation.sigmoid(input[i]) }
+        case .gelu: for i in 0..<n { y[i] = input[i] * Activation.normalCDF(input[i]) }
+        }
+        return y
+    }
+
+    public func backward(_ outputGradient: UnsafePointer<Float>, batch: Int, accumulate: Bool,
+                         needInputGradient: Bool) -> UnsafeMutablePointer<Float>? {
+        guard needInputGradient else { return nil }
+        guard let x = input else { preconditionFailure("\(name): backward before forward") }
+        let n = batch * elementCount(inputShape)
+        inputGradient.resize(n)
+        let dx = inputGradient.pointer, y = output.pointer, dy = outputGradient
+        switch kind {
+        case .relu: for i in 0..<n { dx[i] = x[i] > 0 ? dy[i] : 0 }
+        case .tanh: for i in 0..<n { dx[i] = dy[i] * (1 - y[i] * y[i]) }
+        case .sigmoid: for i in 0..<n { dx[i] = dy[i] * y[i] * (1 - y[i]) }
+        case .gelu:
+            // d/dx [x Φ(x)] = Φ(x) + x φ(x)
+            let invSqrt2Pi: Float = 0.398_942_28
+            for i in 0..<n {
+                let v = x[i]
+                dx[i] = dy[i] * (Activation.normalCDF(v) + v * invSqrt2Pi * expf(-0.5 * v * v))
+            }
+        }
+        return dx
+    }
+
+    /// Logistic function, stable for large |x|.
+    @inline(__always)
+    static func sigmoid(_ x: Float) -> Float {
+        if x >= 0 { return 1 / (1 + expf(-x)) }
+        let e = expf(x)
+        return e / (1 + e)
+    }
+
+    /// Standard normal CDF Φ(x) (GELU uses the exact form, as PyTorch's default does).
+    @inline(__always)
+    static func normalCDF(_ x: Float) -> Float { 0.5 * (1 + erff(x * 0.707_106_78)) }
+}

@@ -1,0 +1,159 @@
+// Conv2D: 2-D convolution as im2col + one sgemm per batch, with stride and zero padding.
+// Activations are NHWC ([batch, height, width, channels]); weights [out, kh, kw, in].
+import CBLAS
+
+/// 2-D convolution over `[height, width, channels]` samples.
+///
+/// im2col gathers, for every output pixel, the `kernel × kernel × inChannels` input values it
+/// sees (channels innermost, so each gather is a contiguous copy); one sgemm with the weight
+/// matrix then produces every output channel of every pixel of the batch.
+public final class Conv2D: Layer {
+    public let name: String
+    public let inputShape: [Int]
+    public let outChannels: Int
+    public let kernel: Int
+    public let stride: Int
+    public let padding: Int
+    public var outputShape: [Int] { [outHeight, outWidth, outChannels] }
+
+    private let height: Int, width: Int, inChannels: Int
+    private let outHeight: Int, outWidth: Int
+    private var patch: Int { kernel * kernel * inChannels }
+
+    private var weight: ParameterView!  // [out, kh, kw, in]
+    private var bias: ParameterView!    // [out]
+    private let columns = FloatBuffer()       // [batch·outH·outW, kh·kw·in]
+    private let columnGradient = FloatBuffer()
+    private let output = FloatBuffer()
+    private let inputGradient = FloatBuffer()
+
+    /// Creates a convolution; `inputShape` is `[height, width, channels]`. Defaults: stride 1,
+    /// padding 0.
+    public init(name: String, inputShape: [Int], outChannels: Int, kernel: Int,
+                stride: Int = 1, padding: Int = 0) {
+        precondition(inputShape.count == 3, "Conv2D expects [height, width, channels]")
+        self.name = name
+        self.inputShape = inputShape
+        self.outChannels = outChannels
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        (height, width, inChannels) = (inputShape[0], inputShape[1], inputShape[2])
+        outHeight = (height + 2 * padding - kernel) / stride + 1
+        outWidth = (width + 2 * padding - kernel) / stride + 1
+        precondition(outHeight > 0 && outWidth > 0, "\(name): kernel larger than padded input")
+    }
+
+    public var parameterRequests: [ParameterRequest] {
+        [ParameterRequest("weight", shape: [outChannels, kernel, kernel, inChannels],
+                          initializer: .he(fanIn: patch)),
+         ParameterRequest("bias", shape: [outChannels], initializer: .constant(0))]
+    }
+
+    public func bind(_ views: [ParameterView]) {
+        weight = views[0]
+        bias = views[1]
+    }
+
+    public var forwardMultiplyAdds: Int { outHeight * outWidth * outChannels * patch }
+
+    public func forward(_ input: UnsafePointer<Float>, batch: Int, context: ForwardContext) -> UnsafeMutablePointer<Float> {
+        let rows = batch * outHeight * outWidth
+        columns.resize(rows * patch)
+        output.resize(rows * outChannels)
+        imageToColumns(input, batch: batch)
+        let y = output.pointer, b = bias.value.baseAddress!
+        for r in 0..<rows { (y + r * outChannels).update(from: b, count: outChannels) }
+        // y[rows, out] = columns[rows, patch] · W[out, patch]ᵀ + y
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
+                    Int32(rows), Int32(outChannels), Int32(patch),
+                    1, columns.pointer, Int32(patch), weight.value.baseAddress, Int32(patch),
+                    1, y, Int32(outChannels))
+        return y
+    }
+
+    public func backward(_ outputGradient: UnsafePointer<Float>, batch: Int, accumulate: Bool,
+                         needInputGradient: Bool) -> UnsafeMutablePointer<Float>? {
+        let rows = batch * outHeight * outWidth
+        // dW[out, patch] (+)= dYᵀ[out, rows] · columns[rows, patch]
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
+                    Int32(outChannels), Int32(patch), Int32(rows),
+                    1, outputGradient, Int32(outChannels), columns.pointer, Int32(patch),
+                    accumulate ? 1 : 0, weight.gradient.baseAddress, Int32(patch))
+        let db = bias.gradient.baseAddress!
+        if !accumulate { db.update(repeating: 0, count: outChannels) }
+        for r in 0..<rows {
+            let g = outputGradient + r * outChannels
+            for c in 0..<outChannels { db[c] += g[c] }
+        }
+        guard needInputGradient else { return nil }
+        // dColumns[rows, patch] = dY[rows, out] · W[out, patch]
+        columnGradient.resize(rows * patch)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                    Int32(rows), Int32(patch), Int32(outChannels),
+                    1, outputGradient, Int32(outChannels), weight.value.baseAddress, Int32(patch),
+                    0, columnGradient.pointer, Int32(patch))
+        inputGradient.resize(batch * height * width * inChannels)
+        columnsToImage(batch: batch)
+        return inputGradient.pointer
+    }
+
+    /// Fills `columns`: row (b, oh, ow) holds the kernel window at that output pixel,
+    /// ordered (kh, kw, channel); zeros where the window covers padding.
+    private func imageToColumns(_ input: UnsafePointer<Float>, batch: Int) {
+        let cols = columns.pointer
+        let imageSize = height * width * inChannels
+        var row = cols
+        for b in 0..<batch {
+            let image = input + b * imageSize
+            for oh in 0..<outHeight {
+                for ow in 0..<outWidth {
+                    var dst = row
+                    for kh in 0..<kernel {
+                        let ih = oh * stride - padding + kh
+                        let rowValid = ih >= 0 && ih < height
+                        for kw in 0..<kernel {
+                            let iw = ow * stride - padding + kw
+                            if rowValid && iw >= 0 && iw < width {
+                                dst.update(from: image + (ih * width + iw) * inChannels, count: inChannels)
+                            } else {
+                                dst.update(repeating: 0, count: inChannels)
+                            }
+                            dst += inChannels
+                        }
+                    }
+                    row += patch
+                }
+            }
+        }
+    }
+
+    /// The adjoint of `imageToColumns`: scatter-adds `columnGradient` into `inputGradient`.
+    private func columnsToImage(batch: Int) {
+        let dx = inputGradient.pointer
+        dx.update(repeating: 0, count: inputGradient.count)
+        let imageSize = height * width * inChannels
+        var row = UnsafePointer(columnGradient.pointer)
+        for b in 0..<batch {
+            let image = dx + b * imageSize
+            for oh in 0..<outHeight {
+                for ow in 0..<outWidth {
+                    var src = row
+                    for kh in 0..<kernel {
+                        let ih = oh * stride - padding + kh
+                        let rowValid = ih >= 0 && ih < height
+                        for kw in 0..<kernel {
+                            let iw = ow * stride - padding + kw
+                            if rowValid && iw >= 0 && iw < width {
+                                let dst = image + (ih * width + iw) * inChannels
+                                for c in 0..<inChannels { dst[c] += src[c] }
+                            }
+                            src += inChannels
+                        }
+                    }
+                    row += patch
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+// MaxPool2D: max pooling over [height, width, channels] windows, remembering each winner
+// so the backward pass routes the gradient to exactly that input element.
+
+/// Max pooling with a square window; stride defaults to the window size.
+public final class MaxPool2D: Layer {
+    public let name: String
+    public let inputShape: [Int]
+    public let window: Int
+    public let stride: Int
+    public var outputShape: [Int] { [outHeight, outWidth, channels] }
+
+    private let height: Int, width: Int, channels: Int, outHeight: Int, outWidth: Int
+    private let output = FloatBuffer()
+    private var winners: [Int32] = []
+    private let inputGradient = FloatBuffer()
+
+    public init(name: String, inputShape: [Int], window: Int = 2, stride: Int? = nil) {
+        precondition(inputShape.count == 3, "MaxPool2D expects [height, width, channels]")
+        self.name = name
+        self.inputShape = inputShape
+        self.window = window
+        self.stride = stride ?? window
+        (height, width, channels) = (inputShape[0], inputShape[1], inputShape[2])
+        outHeight = (height - window) / self.stride + 1
+        outWidth = (width - window) / self.stride + 1
+        precondition(outHeight > 0 && outWidth > 0, "\(name): window larger than input")
+    }
+
+    public func forward(_ input: UnsafePointer<Float>, batch: Int, context: ForwardContext) -> UnsafeMutablePointer<Float> {
+        let outSize = outHeight * outWidth * channels, inSize = height * width * channels
+        output.resize(batch * outSize)
+        if winners.count != batch * outSize { winners = [Int32](repeating: 0, count: batch * outSize) }
+        let y = output.pointer
+        winners.withUnsafeMutableBufferPointer { arg in
+            let arg = arg.baseAddress!
+            for b in 0..<batch {
+                let x = input + b * inSize
+                var o = b * outSize
+                for oh in 0..<outHeight {
+                    for ow in 0..<outWidth {
+                        for c in 0..<channels {
+                            var best = -Float.infinity, bestIndex = 0
+                            for kh in 0..<window {
+                                let rowStart = ((oh * stride + kh) * width + ow * stride) * channels + c
+                                for kw in 0..<window {
+                                    let i = rowStart + kw * channels
+                                    if x[i] > best || kw + kh == 0 { best = x[i]; bestIndex = i }
+                                }
+                            }
+                            y[o] = best
+                            arg[o] = Int32(bestIndex)
+                            o += 1
+                        }
+                    }
+                }
+            }
+        }
+        return y
+    }
+
+    public func backward(_ outputGradient: UnsafePointer<Float>, batch: Int, accumulate: Bool,
+                         needInputGradient: Bool) -> UnsafeMutablePointer<Float>? {
+        guard needInputGradient else { return nil }
+        let outSize = outHeight * outWidth * channels, inSize = height * width * channels
+        inputGradient.resize(batch * inSize)
+        let dx = inputGradient.pointer
+        dx.update(repeating: 0, count: batch * inSize)
+        winners.withUnsafeBufferPointer { arg in
+            for b in 0..<batch {
+                let base = dx + b * inSize
+                for o in b * outSize..<(b + 1) * outSize {
+                    base[Int(arg[o])] += outputGradient[o]
+                }
+            }
+        }
+        return dx
+    }
+}

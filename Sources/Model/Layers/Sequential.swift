@@ -1,0 +1,93 @@
+// Sequential: a chain of layers over one flat parameter buffer and one flat gradient buffer.
+// It builds the layout table from the layers' requests, initialises, and runs both passes.
+
+/// A feed-forward network: layers applied in order, parameters in one `ParameterStore`.
+public final class Sequential {
+    /// The layers, first to last.
+    public let layers: [Layer]
+    /// Parameters and gradients of every layer, with the named layout table.
+    public let store: ParameterStore
+
+    /// Builds the network and its flat buffers; parameters are initialised from `seed`.
+    public init(layers: [Layer], seed: UInt64) {
+        precondition(!layers.isEmpty, "a network needs at least one layer")
+        for (a, b) in zip(layers, layers.dropFirst()) {
+            precondition(elementCount(a.outputShape) == elementCount(b.inputShape),
+                         "\(a.name) outputs \(a.outputShape) but \(b.name) takes \(b.inputShape)")
+        }
+        self.layers = layers
+        var layout: [(name: String, shape: [Int])] = []
+        for layer in layers {
+            for request in layer.parameterRequests { layout.append(("\(layer.name).\(request.name)", request.shape)) }
+        }
+        store = ParameterStore(layout: layout)
+        var entryIndex = 0
+        for layer in layers {
+            let requests = layer.parameterRequests
+            var views: [ParameterView] = []
+            for request in requests {
+                let view = store.view(store.entries[entryIndex])
+                var rng = CounterRNG(seed: seed, stream: .initialization, UInt64(entryIndex))
+                request.initializer.fill(view.value, rng: &rng)
+                views.append(view)
+                entryIndex += 1
+            }
+            layer.bind(views)
+        }
+    }
+
+    /// Index of the first layer with parameters.
+    private var firstParameterised: Int {
+        layers.firstIndex { !$0.parameterRequests.isEmpty } ?? layers.count
+    }
+
+    /// Per-sample input shape.
+    public var inputShape: [Int] { layers[0].inputShape }
+    /// Per-sample output width (logits or regression outputs).
+    public var outputWidth: Int { elementCount(layers[layers.count - 1].outputShape) }
+    /// Number of values in one input sample.
+    public var inputWidth: Int { elementCount(inputShape) }
+
+    /// Runs every layer; returns the last layer's output `[batch, outputWidth]`.
+    public func forward(_ input: UnsafePointer<Float>, batch: Int, context: ForwardContext) -> UnsafeMutablePointer<Float> {
+        var x = input
+        var y: UnsafeMutablePointer<Float>! = nil
+        for layer in layers {
+            y = layer.forward(x, batch: batch, context: context)
+            x = UnsafePointer(y)
+        }
+        return y
+    }
+
+    /// Backpropagates dLoss/dOutput through every layer, writing (`accumulate == false`) or
+    /// adding to the gradient buffer. Input gradients are not computed below the first layer
+    /// that has parameters (nothing there needs them).
+    /// `onLayerDone` is told each layer's index once its parameter gradients are final,
+    /// last layer first (for overlapping gradient communication with the backward pass).
+    public func backward(_ outputGradient: UnsafePointer<Float>, batch: Int, accumulate: Bool,
+                         onLayerDone: ((Int) -> Void)? = nil) {
+        var g = outputGradient
+        for index in layers.indices.reversed() {
+            let result = layers[index].backward(g, batch: batch, accumulate: accumulate,
+                                                needInputGradient: index > firstParameterised)
+            onLayerDone?(index)
+            if let result { g = UnsafePointer(result) }
+        }
+    }
+
+    /// Multiply-adds of the matrix products for one sample's forward pass.
+    public var forwardMultiplyAdds: Int { layers.reduce(0) { $0 + $1.forwardMultiplyAdds } }
+
+    /// Multiply-adds of the matrix products for one sample's forward + backward pass: forward,
+    /// the weight gradient, and the input gradient of every parameterised layer but the first.
+    public var trainingMultiplyAdds: Int {
+        var total = 0
+        var seenParameterised = false
+        for layer in layers {
+            let m = layer.forwardMultiplyAdds
+            total += 2 * m + (seenParameterised ? m : 0)
+            if m > 0 { seenParameterised = true }
+        }
+        return total
+    }
+}
