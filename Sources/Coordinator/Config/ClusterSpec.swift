@@ -1,0 +1,83 @@
+// ClusterSpec: the `cluster` section — where ranks run (hosts and slots or a hostfile), how they
+// are launched (mpirun or slurm), extra mpirun arguments, environment, network, failure bound.
+
+/// One host and how many ranks it may run.
+public struct HostSlots: Sendable, Equatable {
+    public var host: String
+    public var slots: Int
+    public init(host: String, slots: Int) {
+        self.host = host
+        self.slots = slots
+    }
+}
+
+/// How and where training processes are started.
+public struct ClusterSpec: Sendable, Equatable {
+    /// The process launcher.
+    public enum Launcher: String, Sendable, CaseIterable { case mpirun, slurm }
+
+    /// Hosts with slots; empty means this machine only. Default empty.
+    public var hosts: [HostSlots] = []
+    /// An Open MPI hostfile, instead of `hosts`. Default nil.
+    public var hostfile: String? = nil
+    /// Launcher; default `.mpirun`.
+    public var launcher = Launcher.mpirun
+    /// Extra arguments passed to mpirun before the program. Default none.
+    public var mpirunArgs: [String] = []
+    /// Environment variables set for every rank. Default none (OPENBLAS_NUM_THREADS=1 is always
+    /// set unless given here).
+    public var environment: [String: String] = [:]
+    /// Allow more ranks than slots/cores (mpirun --oversubscribe). Default false.
+    public var oversubscribe = false
+    /// Interface name or CIDR that MPI's TCP traffic must use (btl_tcp_if_include and
+    /// oob_tcp_if_include). Default nil (Open MPI chooses).
+    public var network: String? = nil
+    /// Seconds a job may wait on a failed or silent rank before it is ended with an error.
+    /// Default 60.
+    public var failureTimeout: Double = 60
+
+    public init() {}
+
+    /// Total slots over `hosts` (nil when the hosts are not listed in the config).
+    public var totalSlots: Int? { hosts.isEmpty ? nil : hosts.reduce(0) { $0 + $1.slots } }
+}
+
+extension ClusterSpec {
+    static let keys = ["hosts", "hostfile", "launcher", "mpirun_args", "env", "oversubscribe", "network",
+                       "failure_timeout"]
+
+    /// Parses the `cluster` section.
+    public static func parse(_ value: ConfigValue) throws -> ClusterSpec {
+        let t = try value.table(allowed: keys)
+        var spec = ClusterSpec()
+        if let v = t["hosts"] {
+            spec.hosts = try v.list().map { item in
+                if case .scalar = item.node {
+                    return HostSlots(host: try item.string(), slots: 1)
+                }
+                let h = try item.table(allowed: ["host", "slots"])
+                return HostSlots(host: try h.required("host").string(),
+                                 slots: try h["slots"]?.int(in: 1...4096) ?? 1)
+            }
+        }
+        if let v = t["hostfile"] {
+            guard spec.hosts.isEmpty else { throw v.error("give hosts or hostfile, not both") }
+            spec.hostfile = try v.string()
+        }
+        if let v = t["launcher"] { spec.launcher = Launcher(rawValue: try v.choice(Launcher.allCases.map(\.rawValue)))! }
+        if let v = t["mpirun_args"] {
+            if case .scalar = v.node {
+                spec.mpirunArgs = try v.string().split(separator: " ").map(String.init)
+            } else {
+                spec.mpirunArgs = try v.list().map { try $0.string() }
+            }
+        }
+        if let v = t["env"] {
+            for (key, item) in try v.table(allowed: []).entries { spec.environment[key] = try item.string() }
+        }
+        if let v = t["oversubscribe"] { spec.oversubscribe = try v.bool() }
+        if let v = t["network"] { spec.network = try v.string() }
+        if let v = t["failure_timeout"] { spec.failureTimeout = try v.double(in: 1...86_400, hint: "seconds, from 1 to 86400") }
+        return spec
+    }
+}

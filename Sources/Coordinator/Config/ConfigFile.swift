@@ -1,0 +1,93 @@
+// ConfigFile: reads a YAML config from disk, applies `--set key.path=value` overrides, and
+// hands out its sections as located ConfigValues; YAML syntax errors keep their line and column.
+import Foundation
+import Yams
+
+/// A parsed configuration document.
+public struct ConfigFile {
+    /// Path as given.
+    public let path: String
+    /// The file's text as read (before overrides).
+    public let text: String
+    /// The document root, overrides applied.
+    public let root: ConfigValue
+
+    /// Folder holding the file (relative paths inside the config are taken from here).
+    public var directory: String { (path as NSString).deletingLastPathComponent }
+
+    /// Reads `path` and applies `overrides` (`key.path=value`, value in YAML syntax).
+    public static func load(path: String, overrides: [String] = []) throws -> ConfigFile {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let exists = FileManager.default.fileExists(atPath: path)
+            throw ConfigError(file: path, keyPath: "", message: exists ? "cannot read the file" : "file not found",
+                              hint: exists ? "check its permissions" : "give the path of a config such as cluster.yaml")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(file: path, keyPath: "", message: "the file is not UTF-8 text")
+        }
+        return try parse(text: text, path: path, overrides: overrides)
+    }
+
+    /// Parses `text` as if read from `path`.
+    public static func parse(text: String, path: String, overrides: [String] = []) throws -> ConfigFile {
+        var node: Node
+        do {
+            guard let composed = try Yams.compose(yaml: text) else {
+                throw ConfigError(file: path, keyPath: "", message: "the file is empty", hint: "it needs at least a job: section")
+            }
+            node = composed
+        } catch let error as YamlError {
+            throw locate(error, path: path)
+        }
+        var applied: [String: String] = [:]
+        for override in overrides {
+            let (key, value) = try splitOverride(override)
+            try set(&node, path: key.split(separator: ".").map(String.init), value: value, override: override)
+            applied[key] = override
+        }
+        return ConfigFile(path: path, text: text, root: ConfigValue(node: node, path: "", file: path, overrides: applied))
+    }
+
+    private static func splitOverride(_ override: String) throws -> (String, Node) {
+        guard let eq = override.firstIndex(of: "="), eq != override.startIndex else {
+            throw ConfigError(file: "--set \(override)", keyPath: "", message: "expected key.path=value",
+                              hint: "e.g. --set job.epochs=5")
+        }
+        let key = String(override[..<eq]).trimmingCharacters(in: .whitespaces)
+        let valueText = String(override[override.index(after: eq)...])
+        let value: Node
+        do {
+            value = try Yams.compose(yaml: valueText) ?? Node("", Tag(.null))
+        } catch {
+            throw ConfigError(file: "--set \(override)", keyPath: key, message: "the value is not valid YAML")
+        }
+        return (key, value)
+    }
+
+    /// Replaces (or adds) the value at `path`, creating mappings on the way.
+    private static func set(_ node: inout Node, path: [String], value: Node, override: String) throws {
+        guard let first = path.first else { node = value; return }
+        guard case .mapping = node else {
+            throw ConfigError(file: "--set \(override)", keyPath: "", message: "'\(first)' is inside a value that is not a mapping")
+        }
+        var child = node[first] ?? Node([(Node, Node)]())
+        try set(&child, path: Array(path.dropFirst()), value: value, override: override)
+        node[first] = child
+    }
+
+    /// A YAML syntax error as a ConfigError with the parser's line and column.
+    private static func locate(_ error: YamlError, path: String) -> ConfigError {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+             .composer(_, let problem, let mark, _):
+            return ConfigError(file: path, line: mark.line, column: mark.column, keyPath: "",
+                               message: "invalid YAML: \(problem)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return ConfigError(file: path, line: context.mark.line, column: context.mark.column, keyPath: "",
+                               message: "duplicate key \(duplicates.joined(separator: ", "))",
+                               hint: "each key may appear once in a mapping")
+        default:
+            return ConfigError(file: path, keyPath: "", message: "invalid YAML: \(error)")
+        }
+    }
+}

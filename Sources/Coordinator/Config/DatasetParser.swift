@@ -1,0 +1,90 @@
+// DatasetParser: reads `job.dataset` — a named dataset (fashion-mnist, mnist), IDX files or
+// CSV files — checking that the files exist, relative paths taken from the config's folder.
+import Foundation
+import Model
+
+/// Parses `job.dataset` mappings.
+public enum DatasetParser {
+    static let keys = ["name", "format", "dir", "train_images", "train_labels", "test_images", "test_labels",
+                       "train", "test", "label", "task", "validation", "subset", "normalize", "classes"]
+
+    /// Builds a dataset spec. Relative paths are resolved against `baseDirectory`.
+    public static func parse(_ value: ConfigValue, baseDirectory: String = "") throws -> DatasetSpec {
+        let t = try value.table(allowed: keys)
+        let name = try t["name"]?.choice(["fashion-mnist", "mnist"])
+        var format = try t["format"]?.choice(["idx", "csv"])
+        if format == nil { format = name != nil || t["dir"] != nil || t["train_images"] != nil ? "idx" : (t["train"] != nil ? "csv" : nil) }
+        guard let format else {
+            throw value.error("cannot tell which data to load",
+                              hint: "give name: fashion-mnist, format: idx with dir or train_images/train_labels, or train: FILE.csv with label: COLUMN")
+        }
+
+        func path(_ v: ConfigValue, mustExist: Bool = true) throws -> String {
+            var p = try v.string()
+            if !p.hasPrefix("/") && !baseDirectory.isEmpty { p = baseDirectory + "/" + p }
+            if mustExist && !FileManager.default.fileExists(atPath: p) {
+                throw v.error("file not found: \(p)", hint: name != nil ? "install it with: apt-get install dataset-fashion-mnist" : nil)
+            }
+            return p
+        }
+
+        var spec: DatasetSpec
+        if format == "idx" {
+            for key in ["train", "test", "label", "task"] where t.contains(key) {
+                throw t.entries.first { $0.key == key }!.value.error("'\(key)' is for CSV data; IDX data takes dir or train_images/train_labels/test_images/test_labels")
+            }
+            if t["train_images"] != nil || t["train_labels"] != nil {
+                let trainImages = try path(t.required("train_images")), trainLabels = try path(t.required("train_labels"))
+                let testImages = try t["test_images"].map { try path($0) }
+                let testLabels = try t["test_labels"].map { try path($0) }
+                if (testImages == nil) != (testLabels == nil) {
+                    throw value.error("test_images and test_labels go together", hint: "give both or neither")
+                }
+                spec = DatasetSpec(source: .idx(trainImages: trainImages, trainLabels: trainLabels,
+                                                testImages: testImages, testLabels: testLabels))
+            } else {
+                let dirValue = t["dir"]
+                let dir = try dirValue.map { try path($0) } ?? "/usr/share/datasets/\(name ?? "fashion-mnist")"
+                spec = DatasetSpec.fashionMNIST(directory: dir)
+                spec.classes = nil
+                if case .idx(let a, let b, let c, let d) = spec.source {
+                    for file in [a, b, c!, d!] where !FileManager.default.fileExists(atPath: file) {
+                        throw (dirValue ?? t["name"] ?? value).error("file not found: \(file)",
+                            hint: "install Fashion-MNIST with: apt-get install dataset-fashion-mnist, or set dir: to a folder holding the four IDX files")
+                    }
+                }
+            }
+            if name != nil { spec.classes = 10 }
+        } else {
+            for key in ["dir", "train_images", "train_labels", "test_images", "test_labels", "name"] where t.contains(key) {
+                throw t.entries.first { $0.key == key }!.value.error("'\(key)' is for IDX data; CSV data takes train, test, label and task")
+            }
+            let train = try path(t.required("train", hint: "the training CSV file"))
+            let test = try t["test"].map { try path($0) }
+            let labelValue = try t.required("label", hint: "the name of the label column")
+            let labels: [String]
+            if case .sequence = labelValue.node { labels = try labelValue.list().map { try $0.string() } } else { labels = [try labelValue.string()] }
+            let task = try t["task"]?.choice(["classification", "regression"]) ?? "classification"
+            if task == "classification" && labels.count != 1 {
+                throw labelValue.error("classification takes exactly one label column", hint: "use task: regression for several targets")
+            }
+            spec = DatasetSpec(source: .csv(train: train, test: test, labelColumns: labels,
+                                            task: DatasetSpec.TaskKind(rawValue: task)!))
+        }
+
+        if let v = t["validation"] {
+            if v.node.int != nil {
+                spec.validation = .count(try v.int(in: 0...Int.max))
+            } else {
+                let f = try v.double(in: 0...0.99, hint: "a sample count such as 5000 or a fraction such as 0.1")
+                spec.validation = .fraction(f)
+            }
+        }
+        if let v = t["subset"] { spec.subset = try v.int(in: 1...Int.max, hint: "the number of training samples to keep") }
+        if let v = t["normalize"] {
+            spec.normalization = DatasetSpec.Normalization(rawValue: try v.choice(["none", "scale", "standard"]))!
+        }
+        if let v = t["classes"] { spec.classes = try v.int(in: 2...100_000) }
+        return spec
+    }
+}

@@ -1,0 +1,107 @@
+// JobParser: reads the `job` section of a config into a TrainingJob, checking every key,
+// type and range, so that a mistake is reported with its line before anything runs.
+import Model
+import Worker
+
+/// Parses `job:` mappings.
+public enum JobParser {
+    static let jobKeys = ["name", "seed", "dataset", "model", "loss", "optimizer", "schedule", "batch_size",
+                          "epochs", "ranks", "accumulate", "tail", "evaluation_batch", "checkpoint"]
+
+    /// Builds a job from the `job` section.
+    public static func parse(_ value: ConfigValue) throws -> TrainingJob {
+        let t = try value.table(allowed: jobKeys)
+        var job = TrainingJob(dataset: try DatasetParser.parse(t.required("dataset", hint: "e.g. dataset: {name: fashion-mnist}")))
+        if let v = t["name"] {
+            job.name = try v.string()
+            guard job.name.range(of: #"^[A-Za-z0-9._-]+$"#, options: .regularExpression) != nil else {
+                throw v.error("'\(job.name)' is not a usable run name", hint: "use letters, digits, '.', '_' or '-'")
+            }
+        }
+        if let v = t["seed"] { job.seed = UInt64(try v.int(in: 0...Int.max)) }
+        if let v = t["model"] { job.model = try parseModel(v) }
+        if let v = t["loss"] {
+            job.loss = LossKind(rawValue: try v.choice(LossKind.allCases.map(\.rawValue)))
+        }
+        if let v = t["optimizer"] { job.optimizer = try parseOptimizer(v) }
+        if let v = t["schedule"] { job.schedule = try parseSchedule(v) }
+        if let v = t["batch_size"] { job.batchSize = try v.int(in: 1...1_000_000) }
+        if let v = t["epochs"] { job.epochs = try v.int(in: 1...100_000) }
+        if let v = t["ranks"] { job.ranks = try v.int(in: 1...65_536) }
+        if let v = t["accumulate"] { job.accumulate = try v.int(in: 1...4096) }
+        if let v = t["tail"] { job.tail = TailPolicy(rawValue: try v.choice(TailPolicy.allCases.map(\.rawValue)))! }
+        if let v = t["evaluation_batch"] { job.evaluationBatch = try v.int(in: 1...1_000_000) }
+        if job.batchSize % (job.ranks * job.accumulate) != 0 {
+            let at = t["batch_size"] ?? t["ranks"] ?? value
+            throw at.error("batch_size \(job.batchSize) is not divisible by ranks × accumulate = \(job.ranks) × \(job.accumulate)",
+                           hint: "the global batch is split evenly; try batch_size \(roundUp(job.batchSize, to: job.ranks * job.accumulate))")
+        }
+        return job
+    }
+
+    private static func roundUp(_ n: Int, to m: Int) -> Int { (n + m - 1) / m * m }
+
+    static func parseModel(_ value: ConfigValue) throws -> ModelSpec {
+        let t = try value.table(allowed: ["type", "hidden", "activation", "dropout", "channels", "kernel"])
+        let kind = ModelSpec.Kind(rawValue: try t["type"]?.choice(ModelSpec.Kind.allCases.map(\.rawValue)) ?? "mlp")!
+        var spec = ModelSpec(kind: kind)
+        if let v = t["hidden"] {
+            guard kind != .logistic else { throw v.error("logistic regression has no hidden layers", hint: "use type: mlp") }
+            spec.hidden = try widths(v)
+        }
+        if let v = t["activation"] {
+            spec.activation = ActivationKind(rawValue: try v.choice(ActivationKind.allCases.map(\.rawValue)))!
+        }
+        if let v = t["dropout"] { spec.dropout = try v.double(in: 0...0.95, hint: "a probability from 0 to 0.95") }
+        if let v = t["channels"] {
+            guard kind == .cnn else { throw v.error("channels applies to type: cnn only") }
+            spec.channels = try widths(v)
+            guard !spec.channels.isEmpty else { throw v.error("a cnn needs at least one conv block") }
+        }
+        if let v = t["kernel"] {
+            guard kind == .cnn else { throw v.error("kernel applies to type: cnn only") }
+            spec.kernel = try v.int(in: 1...15)
+            guard spec.kernel % 2 == 1 else { throw v.error("kernel must be odd (same padding)", hint: "e.g. 3 or 5") }
+        }
+        return spec
+    }
+
+    /// A layer-width list: `[512, 256]`, or a single number for one layer.
+    private static func widths(_ value: ConfigValue) throws -> [Int] {
+        if case .scalar = value.node { return [try value.int(in: 1...65_536)] }
+        return try value.list().map { try $0.int(in: 1...65_536, hint: "layer widths are whole numbers from 1 to 65536") }
+    }
+
+    static func parseOptimizer(_ value: ConfigValue) throws -> OptimizerSpec {
+        let t = try value.table(allowed: ["name", "lr", "momentum", "nesterov", "beta1", "beta2", "eps",
+                                          "weight_decay", "l1", "clip_norm"])
+        let kind = OptimizerKind(rawValue: try t["name"]?.choice(OptimizerKind.allCases.map(\.rawValue)) ?? "sgd")!
+        var spec = OptimizerSpec(kind: kind, learningRate: kind == .sgd ? 0.05 : 0.001)
+        if let v = t["lr"] {
+            spec.learningRate = try v.double(in: 1e-12...100, hint: "a positive learning rate such as 0.01")
+        }
+        if let v = t["momentum"] { spec.momentum = try v.double(in: 0...0.999_999, hint: "from 0 up to (not including) 1") }
+        if let v = t["nesterov"] {
+            spec.nesterov = try v.bool()
+            if spec.nesterov && spec.momentum == 0 { throw v.error("nesterov needs momentum > 0") }
+        }
+        if let v = t["beta1"] { spec.beta1 = try v.double(in: 0...0.999_999, hint: "from 0 up to (not including) 1") }
+        if let v = t["beta2"] { spec.beta2 = try v.double(in: 0...0.999_999_9, hint: "from 0 up to (not including) 1") }
+        if let v = t["eps"] { spec.epsilon = try v.double(in: 1e-30...1, hint: "a small positive number such as 1e-8") }
+        if let v = t["weight_decay"] { spec.weightDecay = try v.double(in: 0...10) }
+        if let v = t["l1"] { spec.l1 = try v.double(in: 0...10) }
+        if let v = t["clip_norm"] { spec.clipNorm = try v.double(in: 1e-12...1e12, hint: "a positive maximum gradient norm") }
+        return spec
+    }
+
+    static func parseSchedule(_ value: ConfigValue) throws -> ScheduleSpec {
+        let t = try value.table(allowed: ["name", "warmup_steps", "step_size", "gamma", "min_lr"])
+        var spec = ScheduleSpec()
+        if let v = t["name"] { spec.kind = ScheduleKind(rawValue: try v.choice(ScheduleKind.allCases.map(\.rawValue)))! }
+        if let v = t["warmup_steps"] { spec.warmupSteps = try v.int(in: 0...100_000_000) }
+        if let v = t["step_size"] { spec.stepSize = try v.int(in: 1...100_000_000) }
+        if let v = t["gamma"] { spec.gamma = try v.double(in: 1e-12...1, hint: "a decay factor in (0, 1]") }
+        if let v = t["min_lr"] { spec.minLearningRate = try v.double(in: 0...100) }
+        return spec
+    }
+}

@@ -1,0 +1,72 @@
+// Evaluator: loss and metrics of a network on a dataset, sharded over the ranks (rank r takes
+// samples r, r+N, ...) and summed with one collective, so every rank gets the global result.
+import Model
+
+/// Loss and metrics over a whole dataset.
+public struct EvaluationResult: Sendable {
+    /// Mean loss per sample.
+    public var loss: Double
+    /// Samples evaluated (all ranks together).
+    public var count: Int
+    /// Confusion-matrix metrics, for classification.
+    public var classification: ClassificationMetrics?
+    /// Error metrics, for regression.
+    public var regression: RegressionMetrics?
+
+    /// Accuracy for classification, nil for regression.
+    public var accuracy: Double? { classification?.accuracy }
+}
+
+/// Runs forward passes in evaluation mode and reduces the results across ranks.
+public final class Evaluator {
+    private let features = FloatBuffer()
+    private let targets = FloatBuffer()
+    private let lossGradient = FloatBuffer()
+    private var indices: [Int] = []
+
+    public init() {}
+
+    /// Evaluates `network` on `dataset` in batches of `batchSize`.
+    public func evaluate(_ network: Sequential, on dataset: Dataset, loss: LossKind, batchSize: Int,
+                         group: ProcessGroup) throws -> EvaluationResult {
+        let width = network.outputWidth
+        features.resize(batchSize * dataset.featureCount)
+        targets.resize(batchSize * dataset.targetWidth)
+        lossGradient.resize(batchSize * width)
+        var classification: ClassificationMetrics?
+        var regression: RegressionMetrics?
+        switch dataset.task {
+        case .classification(let classes): classification = ClassificationMetrics(classes: classes)
+        case .regression: regression = RegressionMetrics()
+        }
+        var lossSum = 0.0, localCount = 0
+        var start = group.rank
+        while start < dataset.count {
+            indices.removeAll(keepingCapacity: true)
+            var i = start
+            while i < dataset.count && indices.count < batchSize {
+                indices.append(i)
+                i += group.size
+            }
+            start = i
+            let batch = indices.count
+            dataset.gather(indices[...], features: features.pointer, targets: targets.pointer)
+            let out = network.forward(features.pointer, batch: batch, context: ForwardContext(training: false))
+            let mean = loss.evaluate(outputs: out, targets: targets.pointer, batch: batch, width: width,
+                                     gradient: lossGradient.pointer)
+            lossSum += mean * Double(batch)
+            localCount += batch
+            classification?.record(logits: out, labels: targets.pointer, batch: batch, classes: width)
+            regression?.record(predictions: out, targets: targets.pointer, count: batch * width)
+        }
+        // One reduction: [loss sum, count, metric counts...].
+        let local = [lossSum, Double(localCount)] + (classification?.counts ?? regression?.counts ?? [])
+        let total = try group.sum(local)
+        let metricCounts = Array(total[2...])
+        if let c = classification { classification = ClassificationMetrics(classes: c.classes, counts: metricCounts) }
+        if regression != nil { regression = RegressionMetrics(counts: metricCounts) }
+        let count = Int(total[1])
+        return EvaluationResult(loss: count > 0 ? total[0] / total[1] : .nan, count: count,
+                                classification: classification, regression: regression)
+    }
+}

@@ -1,0 +1,26 @@
+// ProcessGroup: the few collective operations the training loop needs from its peers,
+// so the loop is written once for one process and for N ranks under mpirun.
+
+/// The ranks training one model together.
+public protocol ProcessGroup: AnyObject {
+    /// This process's rank, 0-based.
+    var rank: Int { get }
+    /// Number of ranks.
+    var size: Int { get }
+    /// Replaces `gradients` on every rank by their mean over the ranks.
+    func averageGradients(_ gradients: UnsafeMutableBufferPointer<Float>) throws
+    /// Element-wise sum of `values` over the ranks (small vectors: metric counts).
+    func sum(_ values: [Double]) throws -> [Double]
+    /// Copies rank 0's `buffer` to every rank.
+    func broadcastFromRoot(_ buffer: UnsafeMutableBufferPointer<Float>) throws
+}
+
+/// The group of one: every operation is the identity.
+public final class SingleProcessGroup: ProcessGroup {
+    public init() {}
+    public var rank: Int { 0 }
+    public var size: Int { 1 }
+    public func averageGradients(_ gradients: UnsafeMutableBufferPointer<Float>) throws {}
+    public func sum(_ values: [Double]) throws -> [Double] { values }
+    public func broadcastFromRoot(_ buffer: UnsafeMutableBufferPointer<Float>) throws {}
+}

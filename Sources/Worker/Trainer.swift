@@ -1,0 +1,150 @@
+// Trainer: the data-parallel training loop — per micro-step gather, forward, loss, backward;
+// per step one gradient average across ranks, clipping, the scheduled learning rate, the update.
+import Foundation
+import Model
+
+/// Where a run is: enough to continue it exactly (the RNG is counter-based).
+public struct TrainingPosition: Sendable, Equatable, Codable {
+    /// 0-based epoch being trained.
+    public var epoch = 0
+    /// Optimizer steps already taken within that epoch.
+    public var stepInEpoch = 0
+    /// Optimizer steps taken since the start of training.
+    public var globalStep = 0
+    public init(epoch: Int = 0, stepInEpoch: Int = 0, globalStep: Int = 0) {
+        self.epoch = epoch
+        self.stepInEpoch = stepInEpoch
+        self.globalStep = globalStep
+    }
+}
+
+/// Errors in a job that only show once the data is known.
+public struct TrainingError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Trains one network on one rank's shard; all ranks run the same loop in lockstep.
+public final class Trainer {
+    public let job: TrainingJob
+    public let data: DataSplits
+    public let network: Sequential
+    public let optimizer: any Optimizer
+    public let schedule: LearningRateSchedule
+    public let group: ProcessGroup
+    public let loss: LossKind
+    /// Where training continues from; advanced as steps complete.
+    public private(set) var position = TrainingPosition()
+    /// Called after every optimizer step with the position (progress display).
+    public var onStep: ((TrainingPosition, Int) -> Void)?
+    /// Asked after every optimizer step; returning true ends training after that step
+    /// (used for interruption by a signal).
+    public var shouldStop: (() -> Bool)?
+
+    private let evaluator = Evaluator()
+    private let features = FloatBuffer()
+    private let targets = FloatBuffer()
+    private let lossGradient = FloatBuffer()
+    private var indices: [Int] = []
+
+    /// Builds the network (parameters from rank 0) and optimizer for `job` on `data`.
+    public init(job: TrainingJob, data: DataSplits, group: ProcessGroup) throws {
+        guard job.batchSize % (group.size * job.accumulate) == 0 else {
+            throw TrainingError("job.batch_size \(job.batchSize) must be divisible by ranks × accumulate = \(group.size) × \(job.accumulate)")
+        }
+        guard data.train.count >= job.batchSize else {
+            throw TrainingError("the training split has \(data.train.count) samples, fewer than one global batch of \(job.batchSize); lower job.batch_size or raise dataset.subset")
+        }
+        self.job = job
+        self.data = data
+        self.group = group
+        let outputs: Int
+        switch data.train.task {
+        case .classification(let classes): outputs = classes
+        case .regression(let n): outputs = n
+        }
+        network = try job.model.build(sampleShape: data.train.sampleShape, outputs: outputs, seed: job.seed)
+        loss = job.lossKind(for: data.train.task)
+        optimizer = makeOptimizer(job.optimizer, parameterCount: network.store.count)
+        let steps = EpochSampler(sampleCount: data.train.count, globalBatch: job.batchSize, ranks: group.size,
+                                 accumulate: job.accumulate, tail: job.tail, seed: job.seed, epoch: 0).stepsPerEpoch
+        schedule = LearningRateSchedule(job.schedule, baseLearningRate: job.optimizer.learningRate,
+                                        totalSteps: steps * job.epochs)
+        try group.broadcastFromRoot(network.store.parameters.buffer)
+    }
+
+    /// Continues from `position` (after restoring parameters and optimizer state).
+    public func resume(at position: TrainingPosition) { self.position = position }
+
+    /// Trains until `job.epochs` are done (or `shouldStop` says so), calling `onEpoch` after
+    /// each epoch. Returns true when all epochs completed.
+    @discardableResult
+    public func train(onEpoch: (EpochReport) throws -> Void) throws -> Bool {
+        let localBatch = job.localBatch, width = network.outputWidth
+        features.resize(localBatch * data.train.featureCount)
+        targets.resize(localBatch * data.train.targetWidth)
+        lossGradient.resize(localBatch * width)
+        let microScale = 1 / Float(job.accumulate)
+
+        while position.epoch < job.epochs {
+            let sampler = EpochSampler(sampleCount: data.train.count, globalBatch: job.batchSize, ranks: group.size,
+                                       accumulate: job.accumulate, tail: job.tail, seed: job.seed,
+                                       epoch: position.epoch)
+            var trainMetrics: ClassificationMetrics? = nil
+            if case .classification(let classes) = data.train.task { trainMetrics = ClassificationMetrics(classes: classes) }
+            var lossSum = 0.0, lossCount = 0.0, stepsRun = 0
+            var learningRate = schedule.learningRate(atStep: position.globalStep)
+            let started = Date()
+
+            while position.stepInEpoch < sampler.stepsPerEpoch {
+                for micro in 0..<job.accumulate {
+                    sampler.indices(step: position.stepInEpoch, microStep: micro, rank: group.rank, into: &indices)
+                    data.train.gather(indices[...], features: features.pointer, targets: targets.pointer)
+                    let context = ForwardContext(training: true, seed: job.seed, step: UInt64(position.globalStep),
+                                                 rank: UInt64(group.rank), microStep: UInt64(micro))
+                    let out = network.forward(features.pointer, batch: localBatch, context: context)
+                    lossSum += loss.evaluate(outputs: out, targets: targets.pointer, batch: localBatch, width: width,
+                                             gradient: lossGradient.pointer, gradientScale: microScale)
+                    lossCount += 1
+                    trainMetrics?.record(logits: out, labels: targets.pointer, batch: localBatch, classes: width)
+                    network.backward(lossGradient.pointer, batch: localBatch, accumulate: micro > 0)
+                }
+                let gradients = network.store.gradients.buffer
+                try group.averageGradients(gradients)
+                if let maxNorm = job.optimizer.clipNorm { clipGradientNorm(gradients, maxNorm: Float(maxNorm)) }
+                learningRate = schedule.learningRate(atStep: position.globalStep)
+                optimizer.step(parameters: network.store.parameters.buffer, gradients: gradients,
+                               learningRate: Float(learningRate))
+                position.stepInEpoch += 1
+                position.globalStep += 1
+                stepsRun += 1
+                onStep?(position, sampler.stepsPerEpoch)
+                if shouldStop?() == true { return false }
+            }
+            let seconds = Date().timeIntervalSince(started)
+
+            // Epoch summary: one reduction of [loss sum, loss count, accuracy counts...].
+            let totals = try group.sum([lossSum, lossCount] + (trainMetrics?.counts ?? []))
+            if let m = trainMetrics { trainMetrics = ClassificationMetrics(classes: m.classes, counts: Array(totals[2...])) }
+            let validation = try data.validation.map {
+                try evaluator.evaluate(network, on: $0, loss: loss, batchSize: job.evaluationBatch, group: group)
+            }
+            let report = EpochReport(
+                epoch: position.epoch + 1, step: position.globalStep,
+                loss: totals[1] > 0 ? totals[0] / totals[1] : .nan,
+                trainAccuracy: trainMetrics?.accuracy,
+                validationLoss: validation?.loss, validationAccuracy: validation?.accuracy,
+                samplesPerSecond: seconds > 0 ? Double(stepsRun * job.batchSize) / seconds : 0,
+                learningRate: learningRate, seconds: seconds)
+            position.epoch += 1
+            position.stepInEpoch = 0
+            try onEpoch(report)
+        }
+        return true
+    }
+
+    /// Loss and metrics on `dataset` (e.g. the test split), reduced across ranks.
+    public func evaluate(_ dataset: Dataset) throws -> EvaluationResult {
+        try evaluator.evaluate(network, on: dataset, loss: loss, batchSize: job.evaluationBatch, group: group)
+    }
+}

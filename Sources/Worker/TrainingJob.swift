@@ -1,0 +1,59 @@
+// TrainingJob: everything one training run needs, fully resolved — data, model, loss,
+// optimizer, schedule, batch, epochs, ranks — with the defaults stated on each field.
+import Model
+
+/// What happens to the last samples of an epoch that do not fill a whole global batch.
+public enum TailPolicy: String, Sendable, CaseIterable {
+    /// Skip them (every rank runs the same number of full steps). The default.
+    case drop
+    /// Fill the last batch by wrapping around to the start of the epoch's order.
+    case pad
+}
+
+/// A fully resolved training job. Every rank runs exactly this.
+public struct TrainingJob: Sendable, Equatable {
+    /// Run name, used for folder names and reports; default `run`.
+    public var name: String = "run"
+    /// Seed for initialisation, shuffling, dropout and the validation split; default 0.
+    public var seed: UInt64 = 0
+    /// The data.
+    public var dataset: DatasetSpec
+    /// The network; default the MLP 784-512-256-10.
+    public var model = ModelSpec()
+    /// The loss; nil means chosen from the task (cross-entropy for classification, MSE for
+    /// regression).
+    public var loss: LossKind? = nil
+    /// The optimizer; default SGD, learning rate 0.05, momentum 0.9.
+    public var optimizer = OptimizerSpec(kind: .sgd, learningRate: 0.05)
+    /// The learning-rate schedule; default constant.
+    public var schedule = ScheduleSpec()
+    /// Global batch: samples per optimizer step summed over all ranks; default 128.
+    public var batchSize = 128
+    /// Passes over the training set; default 10.
+    public var epochs = 10
+    /// Number of processes; default 1.
+    public var ranks = 1
+    /// Micro-steps per optimizer step (gradient accumulation); the global batch is split
+    /// into this many micro-batches. Default 1.
+    public var accumulate = 1
+    /// Handling of the epoch's incomplete last batch; default `.drop`.
+    public var tail = TailPolicy.drop
+    /// Samples per forward pass when evaluating; default 1000.
+    public var evaluationBatch = 1000
+
+    public init(dataset: DatasetSpec) {
+        self.dataset = dataset
+    }
+
+    /// Samples each rank processes per micro-step.
+    public var localBatch: Int { batchSize / (ranks * accumulate) }
+
+    /// The loss for a task: the configured one, or the task's natural loss.
+    public func lossKind(for task: LearningTask) -> LossKind {
+        if let loss { return loss }
+        switch task {
+        case .classification: return .crossEntropy
+        case .regression: return .meanSquaredError
+        }
+    }
+}

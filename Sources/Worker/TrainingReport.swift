@@ -1,0 +1,76 @@
+// TrainingReport: what a training run reports — one record per epoch and a final summary —
+// with the JSON form that `train --json` prints and metrics.jsonl stores.
+import Foundation
+
+/// Metrics of one finished epoch (global over all ranks).
+public struct EpochReport: Sendable {
+    /// 1-based epoch number.
+    public var epoch: Int
+    /// Optimizer steps taken since the start of training.
+    public var step: Int
+    /// Mean training loss over the epoch's steps.
+    public var loss: Double
+    /// Training accuracy over the epoch (classification only; dropout active).
+    public var trainAccuracy: Double?
+    /// Validation loss and accuracy, when there is a validation split.
+    public var validationLoss: Double?
+    public var validationAccuracy: Double?
+    /// Global training throughput over the epoch, excluding evaluation.
+    public var samplesPerSecond: Double
+    /// Learning rate at the epoch's last step.
+    public var learningRate: Double
+    /// Wall time of the epoch's training steps, seconds.
+    public var seconds: Double
+
+    /// The JSON object for this epoch.
+    public var json: [String: Any] {
+        var o: [String: Any] = ["epoch": epoch, "step": step, "loss": loss, "samples_per_s": samplesPerSecond,
+                                "lr": learningRate, "seconds": seconds]
+        if let trainAccuracy { o["train_acc"] = trainAccuracy }
+        if let validationLoss { o["val_loss"] = validationLoss }
+        if let validationAccuracy { o["val_acc"] = validationAccuracy }
+        return o
+    }
+}
+
+/// The end of a run: test metrics, when there is a test split.
+public struct FinalReport: Sendable {
+    public var epochs: Int
+    public var step: Int
+    public var test: EvaluationResult?
+    public var validation: EvaluationResult?
+    /// Mean global samples/s over all epochs.
+    public var samplesPerSecond: Double
+
+    /// The JSON object for the final line (`"final": true`).
+    public var json: [String: Any] {
+        var o: [String: Any] = ["final": true, "epochs": epochs, "step": step, "samples_per_s": samplesPerSecond]
+        if let v = validation {
+            o["val_loss"] = v.loss
+            if let a = v.accuracy { o["val_acc"] = a }
+        }
+        if let t = test {
+            o["test_loss"] = t.loss
+            if let c = t.classification {
+                o["test_acc"] = c.accuracy
+                o["test_macro_f1"] = c.macroF1
+            }
+            if let r = t.regression {
+                o["test_mse"] = r.mse
+                o["test_mae"] = r.mae
+            }
+        }
+        return o
+    }
+}
+
+/// One JSON object on one line, keys sorted; non-finite numbers become null.
+public func jsonLine(_ object: [String: Any]) -> String {
+    let cleaned = object.mapValues { value -> Any in
+        if let d = value as? Double, !d.isFinite { return NSNull() }
+        return value
+    }
+    guard let data = try? JSONSerialization.data(withJSONObject: cleaned, options: [.sortedKeys]),
+          let text = String(data: data, encoding: .utf8) else { return "{}" }
+    return text
+}

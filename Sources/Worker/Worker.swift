@@ -1,3 +1,0 @@
-// Worker: what each rank runs — data sharding, the training loop, checkpoint save/restore.
-import Model
-import Collective
