@@ -281,6 +281,17 @@ func specValidation(_ c: SpecCase) {
     }
 }
 
+@Test("Optimizers over zero parameters step and round-trip", arguments: OptimizerKind.allCases)
+func emptyOptimizer(_ kind: OptimizerKind) throws {
+    let optimizer = makeOptimizer(.init(kind: kind, learningRate: 0.1), parameterCount: 0)
+    let empty = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
+    optimizer.step(parameters: empty, gradients: empty, learningRate: 0.1)
+    #expect(optimizer.stepCount == 1)
+    let state = Dictionary(uniqueKeysWithValues: optimizer.stateTensors().map { ($0.name, $0.values) })
+    try optimizer.restoreState(tensors: state, stepCount: 5)
+    #expect(optimizer.stepCount == 5)
+}
+
 @Test("Spec defaults")
 func specDefaults() {
     let spec = OptimizerSpec(kind: .sgd, learningRate: 0.1)

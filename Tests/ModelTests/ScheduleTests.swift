@@ -45,7 +45,7 @@ func scheduleValues(_ c: ScheduleCase) {
     }
 }
 
-@Test("Cosine decreases monotonically after warmup and warmup increases", arguments: ScheduleKind.allCases)
+@Test("Warmup rises to the base rate; afterwards the rate never rises", arguments: ScheduleKind.allCases)
 func monotone(_ kind: ScheduleKind) {
     let schedule = LearningRateSchedule(.init(kind: kind, warmupSteps: 5, stepSize: 7), baseLearningRate: 0.1, totalSteps: 40)
     let rates = (0..<40).map(schedule.learningRate(atStep:))

@@ -88,7 +88,7 @@ public final class SGDOptimizer: Optimizer {
     public func restoreState(tensors: [String: [Float]], stepCount: Int) throws {
         try validateState(tensors, names: stateNames, count: parameterCount,
                           stepCount: stepCount, optimizer: "SGD")
-        if let values = tensors["momentum"] {
+        if let values = tensors["momentum"], parameterCount > 0 {
             values.withUnsafeBufferPointer { velocity.pointer.update(from: $0.baseAddress!, count: parameterCount) }
         }
         self.stepCount = stepCount
