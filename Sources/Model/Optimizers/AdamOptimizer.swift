@@ -28,6 +28,7 @@ public final class AdamOptimizer: Optimizer {
     public let l1: Float
     /// true for AdamW.
     public let decoupledWeightDecay: Bool
+    /// Updates applied so far, or restored from a checkpoint. Starts at 0.
     public private(set) var stepCount = 0
     private let expAvg: FloatBuffer
     private let expAvgSq: FloatBuffer

@@ -16,7 +16,7 @@ public protocol Optimizer: AnyObject {
     /// Number of updates applied so far (0 for a fresh optimizer).
     var stepCount: Int { get }
     /// Named state tensors for checkpoints, e.g. ["momentum"], ["exp_avg", "exp_avg_sq"]
-    /// (each parameterCount long) — plus stepCount.
+    /// (each parameterCount long) — plus stepCount. Plain SGD (momentum 0) has none.
     func stateTensors() -> [(name: String, values: [Float])]
     /// Replaces the state with a checkpoint's. Throws `OptimizerStateError` if a tensor is
     /// missing, unexpected, or of the wrong length, or `stepCount` is negative; on error the

@@ -21,6 +21,7 @@ public final class SGDOptimizer: Optimizer {
     public let weightDecay: Float
     /// L1 penalty: `l1·sign(p)` added to the gradient.
     public let l1: Float
+    /// Updates applied so far, or restored from a checkpoint. Starts at 0.
     public private(set) var stepCount = 0
     private let velocity: FloatBuffer
 
