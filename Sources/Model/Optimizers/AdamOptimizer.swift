@@ -1,0 +1,102 @@
+// AdamOptimizer: Adam and AdamW (decoupled weight decay) with PyTorch's bias correction,
+// L2/L1 penalties, as one loop over the flat parameter and gradient buffers.
+
+import Foundation
+
+/// Adam as PyTorch's `torch.optim.Adam` / `AdamW` (amsgrad off). With t = stepCount + 1:
+///
+///     p -= lr·λ·p                        AdamW only (decoupled weight decay)
+///     g = grad + λ·p + l1·sign(p)        the λ·p term for Adam only (L2 penalty)
+///     m = β₁·m + (1-β₁)·g
+///     v = β₂·v + (1-β₂)·g²
+///     p -= (lr / (1-β₁ᵗ)) · m / (√v / √(1-β₂ᵗ) + ε)
+///
+/// The state is two tensors, `exp_avg` (m) and `exp_avg_sq` (v), plus the step count that
+/// the bias correction needs.
+public final class AdamOptimizer: Optimizer {
+    /// Number of parameters the state covers.
+    public let parameterCount: Int
+    /// First-moment decay β₁.
+    public let beta1: Double
+    /// Second-moment decay β₂.
+    public let beta2: Double
+    /// Denominator term ε.
+    public let epsilon: Float
+    /// Weight decay λ: an L2 gradient penalty, or decoupled when `decoupledWeightDecay`.
+    public let weightDecay: Float
+    /// L1 penalty: `l1·sign(p)` added to the gradient.
+    public let l1: Float
+    /// true for AdamW.
+    public let decoupledWeightDecay: Bool
+    /// Updates applied so far, or restored from a checkpoint. Starts at 0.
+    public private(set) var stepCount = 0
+    private let expAvg: FloatBuffer
+    private let expAvgSq: FloatBuffer
+
+    /// Creates the optimizer with zeroed moments. Defaults: β₁ 0.9, β₂ 0.999, ε 1e-8,
+    /// weightDecay 0, l1 0, decoupledWeightDecay false (Adam).
+    public init(
+        parameterCount: Int, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Float = 1e-8,
+        weightDecay: Float = 0, l1: Float = 0, decoupledWeightDecay: Bool = false
+    ) {
+        precondition((0..<1).contains(beta1) && (0..<1).contains(beta2), "Adam betas must be in [0, 1)")
+        precondition(epsilon > 0, "Adam epsilon must be positive")
+        precondition(weightDecay >= 0 && l1 >= 0, "penalties must be ≥ 0")
+        self.parameterCount = parameterCount
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+        self.l1 = l1
+        self.decoupledWeightDecay = decoupledWeightDecay
+        expAvg = FloatBuffer(count: parameterCount)
+        expAvgSq = FloatBuffer(count: parameterCount)
+    }
+
+    private var name: String { decoupledWeightDecay ? "AdamW" : "Adam" }
+
+    public func step(
+        parameters: UnsafeMutableBufferPointer<Float>,
+        gradients: UnsafeMutableBufferPointer<Float>,
+        learningRate: Float
+    ) {
+        precondition(parameters.count == parameterCount && gradients.count == parameterCount,
+                     "\(name) step: buffers hold \(parameters.count)/\(gradients.count) values, expected \(parameterCount)")
+        stepCount += 1
+        guard let p = parameters.baseAddress, let g = gradients.baseAddress else { return }
+        // Scalars of this step, computed in Double once.
+        let t = Double(stepCount)
+        let correction1 = 1 - pow(beta1, t)
+        let correction2 = 1 - pow(beta2, t)
+        let stepSize = Float(Double(learningRate) / correction1)
+        let inverseSqrtCorrection2 = Float(1 / correction2.squareRoot())
+        let b1 = Float(beta1), b2 = Float(beta2)
+        let oneMinusB1 = Float(1 - beta1), oneMinusB2 = Float(1 - beta2)
+        let eps = epsilon, l1 = self.l1
+        let l2 = decoupledWeightDecay ? 0 : weightDecay
+        let decay = decoupledWeightDecay ? 1 - learningRate * weightDecay : 1
+        let m = expAvg.pointer, v = expAvgSq.pointer
+        for i in 0..<parameterCount {
+            let pi = p[i]
+            let gi = g[i] + l2 * pi + l1 * penaltySign(pi)
+            let mi = b1 * m[i] + oneMinusB1 * gi
+            let vi = b2 * v[i] + oneMinusB2 * gi * gi
+            m[i] = mi
+            v[i] = vi
+            p[i] = pi * decay - stepSize * mi / (vi.squareRoot() * inverseSqrtCorrection2 + eps)
+        }
+    }
+
+    public func stateTensors() -> [(name: String, values: [Float])] {
+        [(name: "exp_avg", values: expAvg.array), (name: "exp_avg_sq", values: expAvgSq.array)]
+    }
+
+    public func restoreState(tensors: [String: [Float]], stepCount: Int) throws {
+        try validateState(tensors, names: ["exp_avg", "exp_avg_sq"], count: parameterCount,
+                          stepCount: stepCount, optimizer: name)
+        for (key, buffer) in [("exp_avg", expAvg), ("exp_avg_sq", expAvgSq)] where parameterCount > 0 {
+            tensors[key]!.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: parameterCount) }
+        }
+        self.stepCount = stepCount
+    }
+}

@@ -1,0 +1,97 @@
+// Optimizer: the protocol every optimizer implements (one in-place update over the flat
+// buffers, plus named state tensors for checkpoints) and the error a bad restore throws.
+
+/// An optimizer that updates the flat parameter buffer in place from the flat gradient buffer.
+///
+/// Implementations allocate their state once, at creation, and nothing per step.
+public protocol Optimizer: AnyObject {
+    /// Applies one update in place. `gradients` may be modified (penalties added).
+    ///
+    /// Both buffers must hold exactly the `parameterCount` the optimizer was made for.
+    /// `learningRate` is the rate for this step (from the schedule), not the spec's base rate.
+    func step(
+        parameters: UnsafeMutableBufferPointer<Float>,
+        gradients: UnsafeMutableBufferPointer<Float>,
+        learningRate: Float)
+    /// Number of updates applied so far (0 for a fresh optimizer).
+    var stepCount: Int { get }
+    /// Named state tensors for checkpoints, e.g. ["momentum"], ["exp_avg", "exp_avg_sq"]
+    /// (each parameterCount long) — plus stepCount. Plain SGD (momentum 0) has none.
+    func stateTensors() -> [(name: String, values: [Float])]
+    /// Replaces the state with a checkpoint's. Throws `OptimizerStateError` if a tensor is
+    /// missing, unexpected, or of the wrong length, or `stepCount` is negative; on error the
+    /// current state is left unchanged.
+    func restoreState(tensors: [String: [Float]], stepCount: Int) throws
+}
+
+/// A checkpoint's optimizer state that does not fit this optimizer.
+public struct OptimizerStateError: Error, CustomStringConvertible, Equatable {
+    private enum Kind: Equatable {
+        case missing(String)
+        case unexpected(String)
+        case wrongLength(String, expected: Int, found: Int)
+        case negativeStepCount(Int)
+    }
+
+    private let kind: Kind
+    private let optimizer: String
+
+    static func missing(_ name: String, optimizer: String) -> Self {
+        Self(kind: .missing(name), optimizer: optimizer)
+    }
+    static func unexpected(_ name: String, optimizer: String) -> Self {
+        Self(kind: .unexpected(name), optimizer: optimizer)
+    }
+    static func wrongLength(_ name: String, expected: Int, found: Int, optimizer: String) -> Self {
+        Self(kind: .wrongLength(name, expected: expected, found: found), optimizer: optimizer)
+    }
+    static func negativeStepCount(_ value: Int, optimizer: String) -> Self {
+        Self(kind: .negativeStepCount(value), optimizer: optimizer)
+    }
+
+    /// The state tensor involved, or nil for a bad step count.
+    public var tensorName: String? {
+        switch kind {
+        case .missing(let n), .unexpected(let n), .wrongLength(let n, _, _): n
+        case .negativeStepCount: nil
+        }
+    }
+
+    public var description: String {
+        switch kind {
+        case .missing(let name):
+            "\(optimizer) state: tensor '\(name)' is missing from the checkpoint"
+                + " (hint: was it saved by a different optimizer or momentum setting?)"
+        case .unexpected(let name):
+            "\(optimizer) state: the checkpoint has tensor '\(name)', which this optimizer does not use"
+                + " (hint: was it saved by a different optimizer or momentum setting?)"
+        case .wrongLength(let name, let expected, let found):
+            "\(optimizer) state: tensor '\(name)' has \(found) values, expected \(expected)"
+                + " (hint: the model's parameter count changed since the checkpoint)"
+        case .negativeStepCount(let value):
+            "\(optimizer) state: step count must be ≥ 0, got \(value)"
+        }
+    }
+}
+
+/// Checks that `tensors` holds exactly `names`, each `count` long; throws the first mismatch.
+func validateState(
+    _ tensors: [String: [Float]], names: [String], count: Int, stepCount: Int, optimizer: String
+) throws {
+    guard stepCount >= 0 else { throw OptimizerStateError.negativeStepCount(stepCount, optimizer: optimizer) }
+    for name in names {
+        guard let values = tensors[name] else { throw OptimizerStateError.missing(name, optimizer: optimizer) }
+        guard values.count == count else {
+            throw OptimizerStateError.wrongLength(name, expected: count, found: values.count, optimizer: optimizer)
+        }
+    }
+    if let extra = tensors.keys.sorted().first(where: { !names.contains($0) }) {
+        throw OptimizerStateError.unexpected(extra, optimizer: optimizer)
+    }
+}
+
+/// sign(x) as PyTorch defines it: -1, 0 or 1 (0 for ±0; NaN stays NaN).
+@inline(__always)
+func penaltySign(_ x: Float) -> Float {
+    x > 0 ? 1 : (x < 0 ? -1 : x)
+}

@@ -1,0 +1,97 @@
+// SGDOptimizer: stochastic gradient descent with optional momentum or Nesterov momentum,
+// L2 and L1 penalties, in PyTorch's conventions (dampening 0), as one loop over the flat buffers.
+
+/// SGD as PyTorch's `torch.optim.SGD` with `dampening = 0`:
+///
+///     g = grad + weightDecay·p + l1·sign(p)
+///     v = μ·v + g                       (v starts at 0, so the first v is g)
+///     p -= lr·v                         plain momentum
+///     p -= lr·(g + μ·v)                 Nesterov
+///     p -= lr·g                         μ = 0 (no state kept)
+///
+/// The state is one tensor, `momentum` (v), present only when μ > 0.
+public final class SGDOptimizer: Optimizer {
+    /// Number of parameters the state covers.
+    public let parameterCount: Int
+    /// Momentum factor μ (0 = none).
+    public let momentum: Float
+    /// Whether the update uses Nesterov momentum.
+    public let nesterov: Bool
+    /// L2 penalty added to the gradient.
+    public let weightDecay: Float
+    /// L1 penalty: `l1·sign(p)` added to the gradient.
+    public let l1: Float
+    /// Updates applied so far, or restored from a checkpoint. Starts at 0.
+    public private(set) var stepCount = 0
+    private let velocity: FloatBuffer
+
+    /// Creates the optimizer with zeroed momentum. Defaults: momentum 0.9, nesterov false,
+    /// weightDecay 0, l1 0.
+    public init(
+        parameterCount: Int, momentum: Float = 0.9, nesterov: Bool = false,
+        weightDecay: Float = 0, l1: Float = 0
+    ) {
+        precondition(momentum >= 0 && momentum < 1, "SGD momentum must be in [0, 1)")
+        precondition(!nesterov || momentum > 0, "Nesterov momentum needs momentum > 0")
+        precondition(weightDecay >= 0 && l1 >= 0, "penalties must be ≥ 0")
+        self.parameterCount = parameterCount
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.weightDecay = weightDecay
+        self.l1 = l1
+        velocity = FloatBuffer(count: momentum > 0 ? parameterCount : 0)
+    }
+
+    public func step(
+        parameters: UnsafeMutableBufferPointer<Float>,
+        gradients: UnsafeMutableBufferPointer<Float>,
+        learningRate: Float
+    ) {
+        precondition(parameters.count == parameterCount && gradients.count == parameterCount,
+                     "SGD step: buffers hold \(parameters.count)/\(gradients.count) values, expected \(parameterCount)")
+        guard let p = parameters.baseAddress, let g = gradients.baseAddress else {
+            stepCount += 1
+            return
+        }
+        let n = parameterCount, lr = learningRate, wd = weightDecay, l1 = self.l1, mu = momentum
+        if mu == 0 {
+            for i in 0..<n {
+                let gi = g[i] + wd * p[i] + l1 * penaltySign(p[i])
+                p[i] -= lr * gi
+            }
+        } else {
+            let v = velocity.pointer
+            if nesterov {
+                for i in 0..<n {
+                    let gi = g[i] + wd * p[i] + l1 * penaltySign(p[i])
+                    let vi = mu * v[i] + gi
+                    v[i] = vi
+                    p[i] -= lr * (gi + mu * vi)
+                }
+            } else {
+                for i in 0..<n {
+                    let gi = g[i] + wd * p[i] + l1 * penaltySign(p[i])
+                    let vi = mu * v[i] + gi
+                    v[i] = vi
+                    p[i] -= lr * vi
+                }
+            }
+        }
+        stepCount += 1
+    }
+
+    private var stateNames: [String] { momentum > 0 ? ["momentum"] : [] }
+
+    public func stateTensors() -> [(name: String, values: [Float])] {
+        momentum > 0 ? [(name: "momentum", values: velocity.array)] : []
+    }
+
+    public func restoreState(tensors: [String: [Float]], stepCount: Int) throws {
+        try validateState(tensors, names: stateNames, count: parameterCount,
+                          stepCount: stepCount, optimizer: "SGD")
+        if let values = tensors["momentum"], parameterCount > 0 {
+            values.withUnsafeBufferPointer { velocity.pointer.update(from: $0.baseAddress!, count: parameterCount) }
+        }
+        self.stepCount = stepCount
+    }
+}
