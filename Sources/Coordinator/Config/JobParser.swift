@@ -9,9 +9,10 @@ public enum JobParser {
                           "epochs", "ranks", "accumulate", "tail", "evaluation_batch", "checkpoint"]
 
     /// Builds a job from the `job` section.
-    public static func parse(_ value: ConfigValue) throws -> TrainingJob {
+    public static func parse(_ value: ConfigValue, baseDirectory: String = "") throws -> TrainingJob {
         let t = try value.table(allowed: jobKeys)
-        var job = TrainingJob(dataset: try DatasetParser.parse(t.required("dataset", hint: "e.g. dataset: {name: fashion-mnist}")))
+        let dataset = try t.required("dataset", hint: "e.g. dataset: {name: fashion-mnist}")
+        var job = TrainingJob(dataset: try DatasetParser.parse(dataset, baseDirectory: baseDirectory))
         if let v = t["name"] {
             job.name = try v.string()
             guard job.name.range(of: #"^[A-Za-z0-9._-]+$"#, options: .regularExpression) != nil else {

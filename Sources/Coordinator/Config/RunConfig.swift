@@ -1,0 +1,38 @@
+// RunConfig: a whole config file checked and typed — `cluster`, `job` and (kept as located YAML
+// for the sweep planner) `sweep` — the one entry point every command uses to read a config.
+
+/// A checked configuration: where to run, what to train, and the optional sweep section.
+public struct RunConfig {
+    /// The file it came from, overrides applied.
+    public let file: ConfigFile
+    /// Where and how ranks are launched.
+    public let cluster: ClusterSpec
+    /// The training job (for a sweep: the base job every trial starts from).
+    public let job: TrainingJob
+    /// The `sweep` section, if any.
+    public let sweep: ConfigValue?
+
+    /// Top-level keys a config may have.
+    public static let sections = ["cluster", "job", "sweep"]
+
+    /// Reads and checks `path` with `--set` style `overrides`.
+    public static func load(path: String, overrides: [String] = []) throws -> RunConfig {
+        try RunConfig(file: ConfigFile.load(path: path, overrides: overrides))
+    }
+
+    /// Checks an already parsed file.
+    public init(file: ConfigFile) throws {
+        self.file = file
+        let top = try file.root.table(allowed: RunConfig.sections)
+        cluster = try top["cluster"].map(ClusterSpec.parse) ?? ClusterSpec()
+        let jobValue = try top.required("job", hint: "the job section says what to train: dataset, model, optimizer ...")
+        job = try JobParser.parse(jobValue, baseDirectory: file.directory)
+        sweep = top["sweep"]
+        if let slots = cluster.totalSlots, job.ranks > slots, !cluster.oversubscribe {
+            let at = (try? jobValue.table(allowed: JobParser.jobKeys))?["ranks"] ?? jobValue
+            throw at.error(
+                "\(job.ranks) ranks do not fit the \(slots) slots of cluster.hosts",
+                hint: "lower job.ranks, add slots, or set cluster.oversubscribe: true")
+        }
+    }
+}

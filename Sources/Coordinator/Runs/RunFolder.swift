@@ -1,0 +1,32 @@
+// RunFolder: creates a run's folder and records what was asked (cluster.yaml as given) and
+// what runs (resolved.yaml with every default filled in) before any training starts.
+import Foundation
+import Worker
+
+/// A run's folder on disk.
+public struct RunFolder {
+    /// The folder's path.
+    public let path: String
+
+    /// A default folder name under `runs/`: `<job name>-<UTC timestamp>`.
+    public static func defaultPath(for job: TrainingJob, now: Date = Date()) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return "runs/\(job.name)-\(formatter.string(from: now))"
+    }
+
+    /// Creates the folder (and parents) and writes `cluster.yaml` and `resolved.yaml`.
+    public static func create(at path: String, config: RunConfig) throws -> RunFolder {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            try Data(config.file.text.utf8).write(to: URL(fileURLWithPath: path + "/cluster.yaml"))
+            let resolved = ResolvedConfig.yaml(job: config.job, cluster: config.cluster)
+            try Data(resolved.utf8).write(to: URL(fileURLWithPath: path + "/resolved.yaml"))
+        } catch {
+            throw ConfigError(file: path, keyPath: "", message: "cannot create the run folder: \(error.localizedDescription)",
+                              hint: "choose another --run-dir")
+        }
+        return RunFolder(path: path)
+    }
+}

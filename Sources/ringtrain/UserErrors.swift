@@ -1,0 +1,44 @@
+// UserErrors: turns a user's mistake (bad config, bad data, impossible job) into one clear
+// message on stderr and exit code 2; anything else is a failed run, exit code 1.
+import ArgumentParser
+import Coordinator
+import Foundation
+import Model
+import Worker
+
+/// Exit codes every command shares (see README): 0 ok, 1 run failed, 2 usage or config error,
+/// 3 interrupted after saving a checkpoint (resumable).
+enum ExitStatus {
+    static let failed: Int32 = 1
+    static let usage: Int32 = 2
+    static let interrupted: Int32 = 3
+}
+
+/// Writes `message` to standard error.
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data(("error: " + message + "\n").utf8))
+}
+
+/// Runs `body`, mapping known error types to a message and an exit code.
+func exitOnUserError(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as ConfigError {
+        printError(error.description)
+        throw ExitCode(ExitStatus.usage)
+    } catch let error as DatasetError {
+        printError(error.description)
+        throw ExitCode(ExitStatus.usage)
+    } catch let error as ModelError {
+        printError(error.description)
+        throw ExitCode(ExitStatus.usage)
+    } catch let error as TrainingError {
+        printError(error.description)
+        throw ExitCode(ExitStatus.usage)
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        printError("\(error)")
+        throw ExitCode(ExitStatus.failed)
+    }
+}
