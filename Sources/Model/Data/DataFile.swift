@@ -58,13 +58,19 @@ enum DataFile {
     /// Inflates a gzip stream (one or more concatenated members).
     static func gunzip(_ input: [UInt8], path: String) throws -> [UInt8] {
         // The trailer's ISIZE field (size mod 2^32) is a good first guess for the output size.
-        var guess = input.count * 4
+        // It is garbage in a truncated file, so cap it by deflate's best ratio (about 1032:1);
+        // the memory is reserved uninitialised, so an overestimate costs only address space.
+        var capacity = input.count * 4
         if input.count >= 18 {
             let n = input.count
             let isize = Int(input[n - 4]) | Int(input[n - 3]) << 8 | Int(input[n - 2]) << 16 | Int(input[n - 1]) << 24
-            if isize > 0 { guess = isize }
+            if isize > 0 { capacity = min(isize, input.count * 1032) }
         }
-        var output = [UInt8](repeating: 0, count: max(guess, 1 << 16))
+        capacity = max(capacity, 1 << 16)
+        guard var output = malloc(capacity)?.assumingMemoryBound(to: UInt8.self) else {
+            throw DatasetError(file: path, message: "out of memory reserving \(capacity) bytes to decompress the file")
+        }
+        defer { free(output) }
         var produced = 0
         var stream = z_stream()
         guard inflateInit2_(&stream, 16 + MAX_WBITS, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
@@ -76,27 +82,26 @@ enum DataFile {
             stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
             stream.avail_in = UInt32(source.count)
             while true {
-                if produced == output.count {
-                    output.append(contentsOf: repeatElement(0, count: output.count))
+                if produced == capacity {
+                    capacity *= 2
+                    guard let grown = realloc(output, capacity) else {
+                        throw DatasetError(file: path, message: "out of memory growing the decompression buffer to \(capacity) bytes")
+                    }
+                    output = grown.assumingMemoryBound(to: UInt8.self)
                 }
-                let status = output.withUnsafeMutableBufferPointer { target -> Int32 in
-                    let room = min(target.count - produced, Int(UInt32.max))
-                    stream.next_out = target.baseAddress! + produced
-                    stream.avail_out = UInt32(room)
-                    let status = inflate(&stream, Z_NO_FLUSH)
-                    produced += room - Int(stream.avail_out)
-                    return status
-                }
+                let room = min(capacity - produced, Int(UInt32.max))
+                stream.next_out = output + produced
+                stream.avail_out = UInt32(room)
+                let status = inflate(&stream, Z_NO_FLUSH)
+                produced += room - Int(stream.avail_out)
                 let consumed = source.count - Int(stream.avail_in)
                 switch status {
                 case Z_STREAM_END:
                     // Another gzip member may follow (as `cat a.gz b.gz` makes); anything else ends it.
-                    let rest = Int(stream.avail_in)
-                    if rest >= 2 && source[consumed] == 0x1F && source[consumed + 1] == 0x8B {
+                    if stream.avail_in >= 2 && source[consumed] == 0x1F && source[consumed + 1] == 0x8B {
                         inflateReset(&stream)
                         continue
                     }
-                    output.removeSubrange(produced...)
                     return
                 case Z_OK, Z_BUF_ERROR:
                     if stream.avail_out == 0 { continue }  // output full: grow and go on
@@ -115,6 +120,10 @@ enum DataFile {
                 }
             }
         }
-        return output
+        let result = output
+        return [UInt8](unsafeUninitializedCapacity: produced) { buffer, initialized in
+            if produced > 0 { buffer.baseAddress!.update(from: result, count: produced) }
+            initialized = produced
+        }
     }
 }
