@@ -1,0 +1,124 @@
+// Dataset: samples held as one flat row-major Float array of features and one of targets,
+// with the task they are for; plus DataSplits, the train/validation/test triple a run uses.
+
+/// What the targets mean.
+public enum LearningTask: Sendable, Equatable {
+    /// One class index in `0..<classes` per sample, stored as a Float (target width 1).
+    case classification(classes: Int)
+    /// `outputs` real-valued targets per sample.
+    case regression(outputs: Int)
+
+    /// Floats per sample in `Dataset.targets`: 1 for classification, `outputs` for regression.
+    public var targetWidth: Int {
+        switch self {
+        case .classification: return 1
+        case .regression(let outputs): return outputs
+        }
+    }
+}
+
+/// A set of samples in memory.
+public struct Dataset: Sendable {
+    /// `count × featureCount` values, row-major (sample after sample).
+    public var features: [Float]
+    /// `count × targetWidth` values; for classification the class index as a Float.
+    public var targets: [Float]
+    /// Shape of one sample: `[channels, height, width]` (e.g. `[1, 28, 28]`) for images,
+    /// `[D]` for tabular data.
+    public var sampleShape: [Int]
+    /// Classification or regression, with the number of classes or outputs.
+    public var task: LearningTask
+    /// Class names for CSV string labels, indexed by class; nil for numeric labels.
+    public var classNames: [String]?
+
+    /// Creates a dataset; `classNames` defaults to nil. The arrays must agree with the shape and
+    /// task (a precondition).
+    public init(features: [Float], targets: [Float], sampleShape: [Int], task: LearningTask,
+                classNames: [String]? = nil) {
+        self.features = features
+        self.targets = targets
+        self.sampleShape = sampleShape
+        self.task = task
+        self.classNames = classNames
+        precondition(featureCount > 0 && task.targetWidth > 0, "Dataset: empty sample or target shape")
+        precondition(targets.count % task.targetWidth == 0, "Dataset: targets do not fill whole samples")
+        precondition(features.count == count * featureCount, "Dataset: features and targets disagree on the sample count")
+    }
+
+    /// Number of samples.
+    public var count: Int { targets.count / targetWidth }
+    /// Floats per sample in `features` (the product of `sampleShape`).
+    public var featureCount: Int { sampleShape.reduce(1, *) }
+    /// Floats per sample in `targets`.
+    public var targetWidth: Int { task.targetWidth }
+
+    /// Copies the samples at `indices`, in that order, into caller-provided memory: their
+    /// features to `features` (room for `indices.count × featureCount`) and their targets to
+    /// `targets` (room for `indices.count × targetWidth`). Allocates nothing.
+    public func gather(_ indices: ArraySlice<Int>, features: UnsafeMutablePointer<Float>,
+                       targets: UnsafeMutablePointer<Float>) {
+        Dataset.copyRows(indices, of: self.features, width: featureCount, count: count, to: features)
+        Dataset.copyRows(indices, of: self.targets, width: targetWidth, count: count, to: targets)
+    }
+
+    /// A new dataset holding the samples at `indices`, in that order.
+    public func samples(at indices: [Int]) -> Dataset {
+        var picked = self
+        picked.features = [Float](unsafeUninitializedCapacity: indices.count * featureCount) { buffer, initialized in
+            if let base = buffer.baseAddress {
+                Dataset.copyRows(indices[...], of: features, width: featureCount, count: count, to: base)
+            }
+            initialized = buffer.count
+        }
+        picked.targets = [Float](unsafeUninitializedCapacity: indices.count * targetWidth) { buffer, initialized in
+            if let base = buffer.baseAddress {
+                Dataset.copyRows(indices[...], of: targets, width: targetWidth, count: count, to: base)
+            }
+            initialized = buffer.count
+        }
+        return picked
+    }
+
+    /// The first `n` samples (all of them when `n >= count`).
+    public func prefix(_ n: Int) -> Dataset {
+        let kept = max(0, min(n, count))
+        var head = self
+        head.features = Array(features[..<(kept * featureCount)])
+        head.targets = Array(targets[..<(kept * targetWidth)])
+        return head
+    }
+
+    private static func copyRows(_ indices: ArraySlice<Int>, of source: [Float], width: Int, count: Int,
+                                 to destination: UnsafeMutablePointer<Float>) {
+        guard !indices.isEmpty else { return }
+        source.withUnsafeBufferPointer { rows in
+            var out = destination
+            for index in indices {
+                precondition(index >= 0 && index < count, "Dataset: sample index \(index) out of 0..<\(count)")
+                out.update(from: rows.baseAddress! + index * width, count: width)
+                out += width
+            }
+        }
+    }
+}
+
+/// The datasets of one run. Normalisation was fitted on `train` and applied to all three.
+public struct DataSplits: Sendable {
+    /// Samples to train on (after `subset` and after holding out the validation samples).
+    public var train: Dataset
+    /// Held-out training samples, or nil when the validation split is empty.
+    public var validation: Dataset?
+    /// The separate test set, or nil when the spec names none.
+    public var test: Dataset?
+    /// The feature normalisation fitted on `train` (apply it to any new inputs).
+    public var normalizer: FeatureNormalizer
+
+    /// Creates splits; `validation` and `test` default to nil, `normalizer` to the identity.
+    public init(train: Dataset, validation: Dataset? = nil, test: Dataset? = nil,
+                normalizer: FeatureNormalizer = .identity) {
+        self.train = train
+        self.validation = validation
+        self.test = test
+        self.normalizer = normalizer
+    }
+}
