@@ -68,7 +68,7 @@ public final class TrainingSession {
         guard group.rank == 0, let runDirectory else { return nil }
         let path = runDirectory + "/metrics.jsonl"
         try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         guard let handle = FileHandle(forWritingAtPath: path) else {
             throw TrainingError("cannot write \(path)")
         }

@@ -26,7 +26,7 @@ struct Train: ParsableCommand {
         try exitOnUserError {
             let loaded = try RunConfig.load(path: config, overrides: overrides)
             let folder = try RunFolder.create(at: runDir ?? RunFolder.defaultPath(for: loaded.job), config: loaded)
-            if !json { print("run folder: \(folder.path)") }
+            if !json { FileHandle.standardOutput.write(Data("run folder: \(folder.path)\n".utf8)) }
             let session = TrainingSession(job: loaded.job, group: SingleProcessGroup(), runDirectory: folder.path, json: json)
             try session.run()
         }

@@ -16,7 +16,7 @@ indirect enum YAMLTree {
         return .scalar(String(json.dropFirst().dropLast()))
     }
     static func number<T: CustomStringConvertible>(_ n: T) -> YAMLTree { .scalar(n.description) }
-    static func numbers<T: CustomStringConvertible>(_ ns: [T]) -> YAMLTree { .list(ns.map(number)) }
+    static func numbers(_ ns: [Int]) -> YAMLTree { .list(ns.map { .scalar(String($0)) }) }
 
     /// Block-style YAML; short scalar lists stay on one line.
     func render(indent: Int = 0) -> String {

@@ -1,5 +1,6 @@
 // RunConfig: a whole config file checked and typed — `cluster`, `job` and (kept as located YAML
 // for the sweep planner) `sweep` — the one entry point every command uses to read a config.
+import Worker
 
 /// A checked configuration: where to run, what to train, and the optional sweep section.
 public struct RunConfig {
