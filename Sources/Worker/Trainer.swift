@@ -46,6 +46,7 @@ public final class Trainer {
     private let targets = FloatBuffer()
     private let lossGradient = FloatBuffer()
     private var indices: [Int] = []
+    private var lastLearningRate = 0.0
 
     /// Builds the network (parameters from rank 0) and optimizer for `job` on `data`.
     public init(job: TrainingJob, data: DataSplits, group: ProcessGroup) throws {
@@ -80,16 +81,8 @@ public final class Trainer {
     /// each epoch. Returns true when all epochs completed.
     @discardableResult
     public func train(onEpoch: (EpochReport) throws -> Void) throws -> Bool {
-        let localBatch = job.localBatch, width = network.outputWidth
-        features.resize(localBatch * data.train.featureCount)
-        targets.resize(localBatch * data.train.targetWidth)
-        lossGradient.resize(localBatch * width)
-        let microScale = 1 / Float(job.accumulate)
-
         while position.epoch < job.epochs {
-            let sampler = EpochSampler(sampleCount: data.train.count, globalBatch: job.batchSize, ranks: group.size,
-                                       accumulate: job.accumulate, tail: job.tail, seed: job.seed,
-                                       epoch: position.epoch)
+            let sampler = currentSampler()
             var trainMetrics: ClassificationMetrics? = nil
             if case .classification(let classes) = data.train.task { trainMetrics = ClassificationMetrics(classes: classes) }
             var lossSum = 0.0, lossCount = 0.0, stepsRun = 0
@@ -97,26 +90,9 @@ public final class Trainer {
             let started = Date()
 
             while position.stepInEpoch < sampler.stepsPerEpoch {
-                for micro in 0..<job.accumulate {
-                    sampler.indices(step: position.stepInEpoch, microStep: micro, rank: group.rank, into: &indices)
-                    data.train.gather(indices[...], features: features.pointer, targets: targets.pointer)
-                    let context = ForwardContext(training: true, seed: job.seed, step: UInt64(position.globalStep),
-                                                 rank: UInt64(group.rank), microStep: UInt64(micro))
-                    let out = network.forward(features.pointer, batch: localBatch, context: context)
-                    lossSum += loss.evaluate(outputs: out, targets: targets.pointer, batch: localBatch, width: width,
-                                             gradient: lossGradient.pointer, gradientScale: microScale)
-                    lossCount += 1
-                    trainMetrics?.record(logits: out, labels: targets.pointer, batch: localBatch, classes: width)
-                    network.backward(lossGradient.pointer, batch: localBatch, accumulate: micro > 0)
-                }
-                let gradients = network.store.gradients.buffer
-                try group.averageGradients(gradients)
-                if let maxNorm = job.optimizer.clipNorm { clipGradientNorm(gradients, maxNorm: Float(maxNorm)) }
-                learningRate = schedule.learningRate(atStep: position.globalStep)
-                optimizer.step(parameters: network.store.parameters.buffer, gradients: gradients,
-                               learningRate: Float(learningRate))
-                position.stepInEpoch += 1
-                position.globalStep += 1
+                lossSum += try step(sampler, metrics: &trainMetrics)
+                lossCount += Double(job.accumulate)
+                learningRate = lastLearningRate
                 stepsRun += 1
                 onStep?(position, sampler.stepsPerEpoch)
                 if shouldStop?() == true { return false }
@@ -141,6 +117,43 @@ public final class Trainer {
             try onEpoch(report)
         }
         return true
+    }
+
+    /// One optimizer step at the current position: `accumulate` micro-steps of gather, forward,
+    /// loss and backward; one gradient average across ranks; clipping; the update. Returns the
+    /// sum of the micro-steps' mean losses (this rank's) and records predictions in `metrics`.
+    public func step(_ sampler: EpochSampler, metrics: inout ClassificationMetrics?) throws -> Double {
+        let localBatch = job.localBatch, width = network.outputWidth
+        features.resize(localBatch * data.train.featureCount)
+        targets.resize(localBatch * data.train.targetWidth)
+        lossGradient.resize(localBatch * width)
+        var lossSum = 0.0
+        for micro in 0..<job.accumulate {
+            sampler.indices(step: position.stepInEpoch, microStep: micro, rank: group.rank, into: &indices)
+            data.train.gather(indices[...], features: features.pointer, targets: targets.pointer)
+            let context = ForwardContext(training: true, seed: job.seed, step: UInt64(position.globalStep),
+                                         rank: UInt64(group.rank), microStep: UInt64(micro))
+            let out = network.forward(features.pointer, batch: localBatch, context: context)
+            lossSum += loss.evaluate(outputs: out, targets: targets.pointer, batch: localBatch, width: width,
+                                     gradient: lossGradient.pointer, gradientScale: 1 / Float(job.accumulate))
+            metrics?.record(logits: out, labels: targets.pointer, batch: localBatch, classes: width)
+            network.backward(lossGradient.pointer, batch: localBatch, accumulate: micro > 0)
+        }
+        let gradients = network.store.gradients.buffer
+        try group.averageGradients(gradients)
+        if let maxNorm = job.optimizer.clipNorm { clipGradientNorm(gradients, maxNorm: Float(maxNorm)) }
+        lastLearningRate = schedule.learningRate(atStep: position.globalStep)
+        optimizer.step(parameters: network.store.parameters.buffer, gradients: gradients,
+                       learningRate: Float(lastLearningRate))
+        position.stepInEpoch += 1
+        position.globalStep += 1
+        return lossSum
+    }
+
+    /// The sampler for the current epoch.
+    public func currentSampler() -> EpochSampler {
+        EpochSampler(sampleCount: data.train.count, globalBatch: job.batchSize, ranks: group.size,
+                     accumulate: job.accumulate, tail: job.tail, seed: job.seed, epoch: position.epoch)
     }
 
     /// Loss and metrics on `dataset` (e.g. the test split), reduced across ranks.

@@ -55,7 +55,12 @@ public final class Conv2D: Layer {
         bias = views[1]
     }
 
-    public var forwardMultiplyAdds: Int { outHeight * outWidth * outChannels * patch }
+    public func matrixProducts(batch: Int, needInputGradient: Bool) -> [MatrixProduct] {
+        let rows = batch * outHeight * outWidth
+        return [MatrixProduct(m: rows, n: outChannels, k: patch, transposeA: false, transposeB: true),
+                MatrixProduct(m: outChannels, n: patch, k: rows, transposeA: true, transposeB: false)]
+            + (needInputGradient ? [MatrixProduct(m: rows, n: patch, k: outChannels, transposeA: false, transposeB: false)] : [])
+    }
 
     public func forward(_ input: UnsafePointer<Float>, batch: Int, context: ForwardContext) -> UnsafeMutablePointer<Float> {
         let rows = batch * outHeight * outWidth

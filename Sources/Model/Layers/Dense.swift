@@ -45,7 +45,11 @@ public final class Dense: Layer {
         bias = views[1]
     }
 
-    public var forwardMultiplyAdds: Int { inputs * outputs }
+    public func matrixProducts(batch: Int, needInputGradient: Bool) -> [MatrixProduct] {
+        [MatrixProduct(m: batch, n: outputs, k: inputs, transposeA: false, transposeB: true),
+         MatrixProduct(m: outputs, n: inputs, k: batch, transposeA: true, transposeB: false)]
+        + (needInputGradient ? [MatrixProduct(m: batch, n: inputs, k: outputs, transposeA: false, transposeB: false)] : [])
+    }
 
     public func forward(_ input: UnsafePointer<Float>, batch: Int, context: ForwardContext) -> UnsafeMutablePointer<Float> {
         self.input = input

@@ -64,14 +64,27 @@ public protocol Layer: AnyObject {
     /// is false (the first layer skips that product).
     func backward(_ outputGradient: UnsafePointer<Float>, batch: Int, accumulate: Bool,
                   needInputGradient: Bool) -> UnsafeMutablePointer<Float>?
-    /// Multiply-adds per sample of one forward pass through the matrix products (for FLOP counts).
-    var forwardMultiplyAdds: Int { get }
+    /// The sgemm calls one training step makes at `batch` samples (forward, weight gradient,
+    /// and input gradient when needed), for FLOP counts and the sgemm-bound speed limit.
+    func matrixProducts(batch: Int, needInputGradient: Bool) -> [MatrixProduct]
+}
+
+/// The shape of one sgemm call: C[m, n] = op(A)[m, k] · op(B)[k, n].
+public struct MatrixProduct: Sendable, Equatable, Hashable {
+    public var m: Int, n: Int, k: Int
+    /// Whether A and B are used transposed.
+    public var transposeA: Bool, transposeB: Bool
+    public init(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool) {
+        (self.m, self.n, self.k, self.transposeA, self.transposeB) = (m, n, k, transposeA, transposeB)
+    }
+    /// Floating-point operations (2 per multiply-add).
+    public var flops: Int { 2 * m * n * k }
 }
 
 extension Layer {
     public var parameterRequests: [ParameterRequest] { [] }
     public func bind(_ views: [ParameterView]) {}
-    public var forwardMultiplyAdds: Int { 0 }
+    public func matrixProducts(batch: Int, needInputGradient: Bool) -> [MatrixProduct] { [] }
 }
 
 /// Number of elements in a shape.

@@ -75,19 +75,14 @@ public final class Sequential {
         }
     }
 
-    /// Multiply-adds of the matrix products for one sample's forward pass.
-    public var forwardMultiplyAdds: Int { layers.reduce(0) { $0 + $1.forwardMultiplyAdds } }
+    /// Every sgemm call of one training step at `batch` samples, in backward-pass order
+    /// (input gradients skipped where `backward` skips them).
+    public func matrixProducts(batch: Int) -> [MatrixProduct] {
+        layers.indices.flatMap { layers[$0].matrixProducts(batch: batch, needInputGradient: $0 > firstParameterised) }
+    }
 
-    /// Multiply-adds of the matrix products for one sample's forward + backward pass: forward,
-    /// the weight gradient, and the input gradient of every parameterised layer but the first.
-    public var trainingMultiplyAdds: Int {
-        var total = 0
-        var seenParameterised = false
-        for layer in layers {
-            let m = layer.forwardMultiplyAdds
-            total += 2 * m + (seenParameterised ? m : 0)
-            if m > 0 { seenParameterised = true }
-        }
-        return total
+    /// Floating-point operations of the matrix products of one training step, per sample.
+    public var trainingFlopsPerSample: Double {
+        Double(matrixProducts(batch: 128).reduce(0) { $0 + $1.flops }) / 128
     }
 }
