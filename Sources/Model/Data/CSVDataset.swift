@@ -89,6 +89,11 @@ enum CSVDataset {
         var features: [Float] = []
         features.reserveCapacity(table.rows.count * featureIndex.count)
         var targets: [Float] = []
+        targets.reserveCapacity(table.rows.count * labelIndex.count)
+        var nameIndex: [String: Int] = [:]
+        if case .names(let names)? = schema.coding {
+            for (index, name) in names.enumerated() { nameIndex[name] = index }
+        }
         for row in table.rows.indices {
             for column in featureIndex { features.append(try table.number(row: row, column: column)) }
             switch schema.coding {
@@ -104,7 +109,7 @@ enum CSVDataset {
                 targets.append(Float(label))
             case .names(let names)?:
                 let cell = table.rows[row][labelIndex[0]].trimmingSpaces
-                guard let label = names.firstIndex(of: cell) else {
+                guard let label = nameIndex[cell] else {
                     throw DatasetError(file: table.file, position: .line(table.lines[row], column: labelIndex[0] + 1),
                                        message: "label \"\(cell)\" does not occur in the training file",
                                        hint: "known classes: \(names.joined(separator: ", "))")

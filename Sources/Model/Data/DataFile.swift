@@ -40,7 +40,7 @@ enum DataFile {
         let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
             var done = 0
             while done < size {
-                let got = Glibc.read(fd, buffer.baseAddress! + done, size - done)
+                let got = systemRead(fd, buffer.baseAddress! + done, size - done)
                 if got < 0 { if errno == EINTR { continue }; failure = errno; break }
                 if got == 0 { break }
                 done += got
@@ -78,6 +78,10 @@ enum DataFile {
         }
         defer { inflateEnd(&stream) }
 
+        guard input.count <= Int(UInt32.max) else {
+            throw DatasetError(file: path, message: "gzipped file is \(input.count) bytes; compressed files over 4 GiB are not supported",
+                               hint: "decompress it first; plain files have no such limit")
+        }
         try input.withUnsafeBufferPointer { source in
             stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
             stream.avail_in = UInt32(source.count)
@@ -126,4 +130,13 @@ enum DataFile {
             initialized = produced
         }
     }
+}
+
+/// `read(2)`, named apart from `DataFile.read`.
+private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    return Glibc.read(fd, buffer, count)
+    #else
+    return Darwin.read(fd, buffer, count)
+    #endif
 }

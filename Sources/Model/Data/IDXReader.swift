@@ -13,6 +13,7 @@ public struct IDXArray: Sendable, Equatable {
     /// Number of header bytes before the data (4 + 4 × dimensions), for byte-offset messages.
     public var dataOffset: Int { 4 + 4 * shape.count }
 
+    /// Creates an array; `values` must fill `shape` exactly (a precondition).
     public init(shape: [Int], values: [UInt8]) {
         precondition(values.count == shape.reduce(1, *), "IDXArray: values do not fill the shape")
         self.shape = shape
