@@ -34,7 +34,6 @@ struct BenchTrain: ParsableCommand {
             guard let kind = ModelSpec.Kind(rawValue: model), kind != .logistic else {
                 throw ConfigError(file: "--model", keyPath: "", message: "'\(model)' is not a benchmark model", hint: "use mlp or cnn")
             }
-            setenv("OPENBLAS_NUM_THREADS", "1", 0)
             let spec = ModelSpec(kind: kind)
             let job = TrainBenchmark.job(model: spec, batchPerRank: batch, ranks: 1, dataDirectory: data)
             let splits = try DatasetLoader.load(job.dataset, seed: job.seed)

@@ -1,5 +1,6 @@
 // RingTrain: the command-line front end; one subcommand per file in this folder.
 import ArgumentParser
+import Model
 
 @main
 struct RingTrain: ParsableCommand {
@@ -7,4 +8,14 @@ struct RingTrain: ParsableCommand {
         commandName: "ringtrain",
         abstract: "Data-parallel neural-network training over MPI with a ring all-reduce.",
         subcommands: [Train.self, Bench.self])
+
+    static func main() {
+        BLASThreads.applyDefault()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

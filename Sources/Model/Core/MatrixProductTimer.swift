@@ -4,28 +4,32 @@ import CBLAS
 import Foundation
 
 /// Runs sgemm at given shapes on scratch matrices and reports the time they take.
+///
+/// Every product gets operands of its own (as in a real step, where each layer's weights and
+/// activations are different memory), so caches are not flattered by reuse.
 public final class MatrixProductTimer {
     private let products: [MatrixProduct]
-    private let a: FloatBuffer, b: FloatBuffer, c: FloatBuffer
+    private let operands: [(a: FloatBuffer, b: FloatBuffer, c: FloatBuffer)]
 
-    /// Prepares scratch matrices big enough for every product.
+    /// Prepares scratch matrices for every product.
     public init(_ products: [MatrixProduct]) {
         self.products = products
-        a = FloatBuffer(count: products.map { $0.m * $0.k }.max() ?? 1)
-        b = FloatBuffer(count: products.map { $0.k * $0.n }.max() ?? 1)
-        c = FloatBuffer(count: products.map { $0.m * $0.n }.max() ?? 1)
         var rng = CounterRNG(seed: 1, stream: .test)
-        for buffer in [a, b] { for i in 0..<buffer.count { buffer.pointer[i] = rng.nextUniform() - 0.5 } }
+        operands = products.map { p in
+            let a = FloatBuffer(count: p.m * p.k), b = FloatBuffer(count: p.k * p.n), c = FloatBuffer(count: p.m * p.n)
+            for buffer in [a, b] { for i in 0..<buffer.count { buffer.pointer[i] = rng.nextUniform() - 0.5 } }
+            return (a, b, c)
+        }
     }
 
     /// Runs every product once.
     public func runOnce() {
-        for p in products {
+        for (p, o) in zip(products, operands) {
             cblas_sgemm(CblasRowMajor, p.transposeA ? CblasTrans : CblasNoTrans, p.transposeB ? CblasTrans : CblasNoTrans,
                         Int32(p.m), Int32(p.n), Int32(p.k), 1,
-                        a.pointer, Int32(p.transposeA ? p.m : p.k),
-                        b.pointer, Int32(p.transposeB ? p.k : p.n),
-                        0, c.pointer, Int32(p.n))
+                        o.a.pointer, Int32(p.transposeA ? p.m : p.k),
+                        o.b.pointer, Int32(p.transposeB ? p.k : p.n),
+                        0, o.c.pointer, Int32(p.n))
         }
     }
 

@@ -49,7 +49,7 @@ public final class Activation: Layer {
         inputGradient.resize(n)
         let dx = inputGradient.pointer, y = output.pointer, dy = outputGradient
         switch kind {
-        case .relu: for i in 0..<n { dx[i] = x[i] > 0 ? dy[i] : 0 }
+        case .relu: Activation.reluBackward(x, dy, dx, n)
         case .tanh: for i in 0..<n { dx[i] = dy[i] * (1 - y[i] * y[i]) }
         case .sigmoid: for i in 0..<n { dx[i] = dy[i] * y[i] * (1 - y[i]) }
         case .gelu:
@@ -61,6 +61,16 @@ public final class Activation: Layer {
             }
         }
         return dx
+    }
+
+    /// dx = dy where x > 0, else 0 — a branch-free loop the compiler vectorises.
+    @inline(never)
+    static func reluBackward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                             _ dx: UnsafeMutablePointer<Float>, _ n: Int) {
+        for i in 0..<n {
+            let mask: UInt32 = x[i] > 0 ? 0xFFFF_FFFF : 0
+            dx[i] = Float(bitPattern: dy[i].bitPattern & mask)
+        }
     }
 
     /// Logistic function, stable for large |x|.

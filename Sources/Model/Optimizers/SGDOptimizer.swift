@@ -68,6 +68,13 @@ public final class SGDOptimizer: Optimizer {
                     v[i] = vi
                     p[i] -= lr * (gi + mu * vi)
                 }
+            } else if wd == 0 && l1 == 0 {
+                // The common case, kept free of penalty terms so it vectorises.
+                for i in 0..<n {
+                    let vi = mu * v[i] + g[i]
+                    v[i] = vi
+                    p[i] -= lr * vi
+                }
             } else {
                 for i in 0..<n {
                     let gi = g[i] + wd * p[i] + l1 * penaltySign(p[i])
