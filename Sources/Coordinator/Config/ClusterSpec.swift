@@ -73,7 +73,7 @@ extension ClusterSpec {
             }
         }
         if let v = t["env"] {
-            for (key, item) in try v.table(allowed: []).entries { spec.environment[key] = try item.string() }
+            for (key, item) in try v.table(allowed: nil).entries { spec.environment[key] = try item.string() }
         }
         if let v = t["oversubscribe"] { spec.oversubscribe = try v.bool() }
         if let v = t["network"] { spec.network = try v.string() }

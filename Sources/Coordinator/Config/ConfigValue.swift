@@ -96,8 +96,8 @@ public struct ConfigValue {
     }
 
     /// The value as a mapping whose keys must all be in `allowed` (unknown keys are errors,
-    /// with a did-you-mean when one is close).
-    public func table(allowed: [String]) throws -> ConfigTable {
+    /// with a did-you-mean when one is close); nil allows any key.
+    public func table(allowed: [String]?) throws -> ConfigTable {
         guard case .mapping(let mapping) = node else { throw error("expected a mapping, got \(shown)") }
         var entries: [(key: String, value: ConfigValue)] = []
         for (keyNode, valueNode) in mapping {
@@ -105,7 +105,7 @@ public struct ConfigValue {
                 throw child(keyNode, path: path).error("keys must be strings")
             }
             let child = child(valueNode, path: path.isEmpty ? key : "\(path).\(key)")
-            guard allowed.contains(key) else {
+            if let allowed, !allowed.contains(key) {
                 let keyValue = self.child(keyNode, path: child.path)
                 let near = closestMatch(to: key, in: allowed).map { "did you mean '\($0)'? " } ?? ""
                 throw keyValue.error("unknown key '\(key)'", hint: near + "valid keys here: " + allowed.joined(separator: ", "))

@@ -13,7 +13,11 @@ public enum DatasetParser {
         let t = try value.table(allowed: keys)
         let name = try t["name"]?.choice(["fashion-mnist", "mnist"])
         var format = try t["format"]?.choice(["idx", "csv"])
-        if format == nil { format = name != nil || t["dir"] != nil || t["train_images"] != nil ? "idx" : (t["train"] != nil ? "csv" : nil) }
+        if format == nil {
+            if name != nil || t["train_images"] != nil { format = "idx" }
+            else if t["train"] != nil { format = "csv" }
+            else if t["dir"] != nil { format = "idx" }
+        }
         guard let format else {
             throw value.error("cannot tell which data to load",
                               hint: "give name: fashion-mnist, format: idx with dir or train_images/train_labels, or train: FILE.csv with label: COLUMN")

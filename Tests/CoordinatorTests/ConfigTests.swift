@@ -1,0 +1,147 @@
+// Config tests: good configs resolve to the expected job, every kind of mistake is reported
+// with its line, key path and a hint, and resolved.yaml reads back to the same job.
+import Foundation
+import Testing
+@testable import Coordinator
+import Model
+import Worker
+
+/// A small CSV dataset on disk, so configs can name real files.
+private let csvDirectory: String = {
+    let dir = NSTemporaryDirectory() + "ringtrain-config-tests-\(getpid())"
+    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    try? "a,b,label\n1,2,x\n3,4,y\n5,6,x\n".write(toFile: dir + "/train.csv", atomically: true, encoding: .utf8)
+    return dir
+}()
+
+private func load(_ text: String, overrides: [String] = []) throws -> RunConfig {
+    try RunConfig(file: ConfigFile.parse(text: text, path: csvDirectory + "/test.yaml", overrides: overrides))
+}
+
+private let csvJob = """
+job:
+  dataset:
+    train: train.csv
+    label: label
+
+"""
+
+@Test("a minimal config gets every default")
+func minimalConfigDefaults() throws {
+    let config = try load(csvJob)
+    let job = config.job
+    #expect(job.batchSize == 128)
+    #expect(job.epochs == 10)
+    #expect(job.ranks == 1)
+    #expect(job.model == ModelSpec())
+    #expect(job.optimizer.kind == .sgd)
+    #expect(job.optimizer.learningRate == 0.05)
+    #expect(job.dataset.source == .csv(train: csvDirectory + "/train.csv", test: nil, labelColumns: ["label"], task: .classification))
+    #expect(config.cluster == ClusterSpec())
+}
+
+@Test("every key of the job section is read")
+func fullJobIsRead() throws {
+    let config = try load(csvJob.replacingOccurrences(of: "job:\n", with: "job:\n  name: exp-1\n  seed: 9\n  batch_size: 64\n  epochs: 3\n  ranks: 2\n  accumulate: 2\n  tail: pad\n  loss: cross_entropy\n") + """
+      model: {type: mlp, hidden: [32, 16], activation: gelu, dropout: 0.25}
+      optimizer: {name: adamw, lr: 0.003, beta1: 0.8, beta2: 0.99, eps: 1.0e-7, weight_decay: 0.01, clip_norm: 1.5}
+      schedule: {name: cosine, warmup_steps: 100, min_lr: 0.0001}
+    cluster:
+      hosts: [{host: node1, slots: 2}, {host: node2, slots: 2}]
+      mpirun_args: ["--mca", "btl", "tcp,self"]
+      env: {NCCL_DEBUG: INFO}
+      network: 10.0.0.0/24
+      failure_timeout: 30
+    """)
+    let job = config.job
+    #expect(job.name == "exp-1" && job.seed == 9 && job.batchSize == 64 && job.epochs == 3)
+    #expect(job.ranks == 2 && job.accumulate == 2 && job.tail == .pad && job.loss == .crossEntropy)
+    #expect(job.model == ModelSpec(kind: .mlp, hidden: [32, 16], activation: .gelu, dropout: 0.25))
+    #expect(job.optimizer == OptimizerSpec(kind: .adamw, learningRate: 0.003, beta1: 0.8, beta2: 0.99, epsilon: 1e-7,
+                                           weightDecay: 0.01, clipNorm: 1.5))
+    #expect(job.schedule == ScheduleSpec(kind: .cosine, warmupSteps: 100, minLearningRate: 0.0001))
+    #expect(config.cluster.hosts == [HostSlots(host: "node1", slots: 2), HostSlots(host: "node2", slots: 2)])
+    #expect(config.cluster.mpirunArgs == ["--mca", "btl", "tcp,self"])
+    #expect(config.cluster.environment == ["NCCL_DEBUG": "INFO"])
+    #expect(config.cluster.network == "10.0.0.0/24" && config.cluster.failureTimeout == 30)
+}
+
+/// A config with a mistake, and what its error must say.
+struct BadConfig: CustomTestStringConvertible, Sendable {
+    let label: String
+    let yaml: String
+    let line: Int?
+    let keyPath: String
+    let fragments: [String]
+    var testDescription: String { label }
+}
+
+private let badConfigs: [BadConfig] = [
+    BadConfig(label: "unknown key with did-you-mean", yaml: csvJob + "  epocs: 3\n", line: 5, keyPath: "job.epocs",
+              fragments: ["unknown key 'epocs'", "did you mean 'epochs'"]),
+    BadConfig(label: "wrong type", yaml: csvJob + "  epochs: many\n", line: 5, keyPath: "job.epochs",
+              fragments: ["expected a whole number", "'many'"]),
+    BadConfig(label: "out of range", yaml: csvJob + "  batch_size: 0\n", line: 5, keyPath: "job.batch_size",
+              fragments: ["out of range"]),
+    BadConfig(label: "bad choice", yaml: csvJob + "  optimizer: {name: adamm}\n", line: 5, keyPath: "job.optimizer.name",
+              fragments: ["'adamm' is not valid", "did you mean 'adam'", "sgd, adam, adamw"]),
+    BadConfig(label: "batch not divisible by ranks", yaml: csvJob + "  ranks: 3\n  batch_size: 128\n", line: 6,
+              keyPath: "job.batch_size", fragments: ["not divisible", "try batch_size 129"]),
+    BadConfig(label: "missing dataset", yaml: "job:\n  epochs: 2\n", line: 2, keyPath: "job",
+              fragments: ["missing required key 'dataset'"]),
+    BadConfig(label: "missing file", yaml: "job:\n  dataset:\n    train: nothere.csv\n    label: y\n", line: 3,
+              keyPath: "job.dataset.train", fragments: ["file not found", "nothere.csv"]),
+    BadConfig(label: "unknown top-level section", yaml: csvJob + "sweeps: {}\n", line: 5, keyPath: "sweeps",
+              fragments: ["did you mean 'sweep'"]),
+    BadConfig(label: "YAML syntax error", yaml: "job:\n  dataset: [unclosed\n", line: nil, keyPath: "",
+              fragments: ["invalid YAML"]),
+    BadConfig(label: "duplicate key", yaml: csvJob + "  epochs: 2\n  epochs: 3\n", line: nil, keyPath: "",
+              fragments: ["duplicate key"]),
+    BadConfig(label: "ranks exceed slots", yaml: csvJob + "  ranks: 4\n  batch_size: 128\ncluster:\n  hosts: [{host: a, slots: 2}]\n",
+              line: 5, keyPath: "job.ranks", fragments: ["do not fit the 2 slots", "oversubscribe"]),
+    BadConfig(label: "cnn on tabular options", yaml: csvJob + "  model: {type: mlp, channels: [4]}\n", line: 5,
+              keyPath: "job.model.channels", fragments: ["type: cnn only"]),
+    BadConfig(label: "IDX key in CSV data", yaml: csvJob.replacingOccurrences(of: "    label: label\n", with: "    label: label\n    dir: /tmp\n"),
+              line: 5, keyPath: "job.dataset.dir", fragments: ["is for IDX data"]),
+    BadConfig(label: "empty file", yaml: "", line: nil, keyPath: "", fragments: ["empty"]),
+]
+
+@Test("bad configs are reported with line, key path and a hint", arguments: badConfigs)
+func badConfigIsReported(_ bad: BadConfig) {
+    do {
+        _ = try load(bad.yaml)
+        Issue.record("\(bad.label): expected an error")
+    } catch let error as ConfigError {
+        if let line = bad.line { #expect(error.line == line, "\(bad.label): \(error)") }
+        #expect(error.keyPath == bad.keyPath, "\(bad.label): \(error)")
+        #expect(error.file.hasSuffix("test.yaml"))
+        for fragment in bad.fragments { #expect(error.description.contains(fragment), "\(bad.label): \(error)") }
+    } catch {
+        Issue.record("\(bad.label): not a ConfigError: \(error)")
+    }
+}
+
+@Test("--set overrides replace values and report their own mistakes")
+func overrides() throws {
+    let config = try load(csvJob, overrides: ["job.epochs=3", "job.optimizer.lr=0.5", "job.model.hidden=[8]"])
+    #expect(config.job.epochs == 3)
+    #expect(config.job.optimizer.learningRate == 0.5)
+    #expect(config.job.model.hidden == [8])
+    #expect(throws: ConfigError.self) { try load(csvJob, overrides: ["job.epochs"]) }
+    do {
+        _ = try load(csvJob, overrides: ["job.epochs=lots"])
+        Issue.record("expected an error")
+    } catch let error as ConfigError {
+        #expect(error.file == "--set job.epochs=lots")
+        #expect(error.description.contains("expected a whole number"))
+    }
+}
+
+@Test("resolved.yaml reads back to the same job and cluster")
+func resolvedRoundTrip() throws {
+    let original = try load(csvJob + "  model: {type: cnn, channels: [4, 8], kernel: 3}\n  optimizer: {name: adam, lr: 0.01, clip_norm: 2}\n  schedule: {name: step, step_size: 50, gamma: 0.5}\ncluster:\n  hosts: [{host: a, slots: 2}]\n  env: {X: \"1\"}\n")
+    let yaml = ResolvedConfig.yaml(job: original.job, cluster: original.cluster)
+    let again = try RunConfig(file: ConfigFile.parse(text: yaml, path: "resolved.yaml"))
+    #expect(again.job == original.job, "\(yaml)")
+    #expect(again.cluster == original.cluster)
+}
