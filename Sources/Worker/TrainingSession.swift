@@ -12,6 +12,10 @@ public final class TrainingSession {
     /// Print one JSON object per epoch instead of text lines.
     public let json: Bool
     private let console: Console
+    /// Test hook: this rank throws once it reaches this global step (a failing rank).
+    public var failAtStep: Int?
+    /// The trainer of the last `run()`.
+    public private(set) var trainer: Trainer?
 
     public init(job: TrainingJob, group: ProcessGroup, runDirectory: String?, json: Bool) {
         self.job = job
@@ -27,6 +31,7 @@ public final class TrainingSession {
         let loadStart = Date()
         let data = try DatasetLoader.load(job.dataset, seed: job.seed)
         let trainer = try Trainer(job: job, data: data, group: group)
+        self.trainer = trainer
         let metricsFile = try openMetrics()
         defer { try? metricsFile?.close() }
 
@@ -39,14 +44,18 @@ public final class TrainingSession {
         }
         let progress = ProgressBar(enabled: group.rank == 0 && !json && isatty(STDERR_FILENO) == 1)
         trainer.onStep = { position, steps in progress.update(epoch: position.epoch + 1, step: position.stepInEpoch, of: steps) }
+        if let failAtStep { trainer.shouldStop = { trainer.position.globalStep >= failAtStep } }
 
         var throughputs: [Double] = []
-        try trainer.train { report in
+        let completed = try trainer.train { report in
             progress.clear()
             throughputs.append(report.samplesPerSecond)
             let line = jsonLine(report.json)
             if json { console.line(line) } else { console.line(Self.describe(report, epochs: job.epochs)) }
             try metricsFile?.write(contentsOf: Data((line + "\n").utf8))
+        }
+        if !completed, let failAtStep {
+            throw TrainingError("injected failure at step \(failAtStep) (test hook --fail-step)")
         }
         let test = try data.test.map { try trainer.evaluate($0) }
         let final = FinalReport(epochs: trainer.position.epoch, step: trainer.position.globalStep, test: test,

@@ -22,13 +22,31 @@ struct Train: ParsableCommand {
     @Flag(help: "Print one JSON object per epoch and a final one.")
     var json = false
 
+    @Option(help: "Number of ranks (default job.ranks); more than one starts mpirun.")
+    var ranks: Int?
+
     func run() throws {
         try exitOnUserError {
-            let loaded = try RunConfig.load(path: config, overrides: overrides)
+            var allOverrides = overrides
+            if let ranks { allOverrides.append("job.ranks=\(ranks)") }
+            let loaded = try RunConfig.load(path: config, overrides: allOverrides)
             let folder = try RunFolder.create(at: runDir ?? RunFolder.defaultPath(for: loaded.job), config: loaded)
             if !json { FileHandle.standardOutput.write(Data("run folder: \(folder.path)\n".utf8)) }
-            let session = TrainingSession(job: loaded.job, group: SingleProcessGroup(), runDirectory: folder.path, json: json)
-            try session.run()
+            if loaded.job.ranks == 1 {
+                let session = TrainingSession(job: loaded.job, group: SingleProcessGroup(), runDirectory: folder.path, json: json)
+                try session.run()
+                return
+            }
+            var workerArguments = ["worker", config, "--run-dir", folder.path]
+            for o in allOverrides { workerArguments += ["--set", o] }
+            if json { workerArguments.append("--json") }
+            let command = MPILauncher.command(cluster: loaded.cluster, ranks: loaded.job.ranks,
+                                              program: MPILauncher.selfExecutable, arguments: workerArguments)
+            let status = try MPILauncher.run(command)
+            if status != 0 {
+                printError("the \(loaded.job.ranks)-rank job failed (mpirun exit status \(status)); see the rank messages above")
+                throw ExitCode(status == ExitStatus.usage ? ExitStatus.usage : ExitStatus.failed)
+            }
         }
     }
 }

@@ -1,0 +1,112 @@
+// MPILauncher: builds the mpirun command line for a job from the cluster section (ranks, hosts
+// or hostfile, network, environment, extra arguments) and runs it with an argument array.
+import Foundation
+
+/// A process to start: executable, arguments, environment. Never a shell string.
+public struct LaunchCommand: Sendable, Equatable {
+    public var executable: String
+    public var arguments: [String]
+    /// Variables added to (or replacing) the launcher's own environment.
+    public var environment: [String: String]
+}
+
+/// Errors starting a job.
+public struct LaunchError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Starts `ringtrain` itself on N ranks under mpirun.
+public enum MPILauncher {
+    /// The running executable (`/proc/self/exe` resolved), so every rank runs this very binary.
+    public static var selfExecutable: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    /// Absolute path of the first `name` on PATH, or nil.
+    public static func which(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for directory in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)") {
+            return "\(directory)/\(name)"
+        }
+        return nil
+    }
+
+    /// The mpirun command running `program arguments` on `ranks` ranks as `cluster` says.
+    ///
+    /// Every rank gets OPENBLAS_NUM_THREADS=1 unless `cluster.env` sets it; with no hosts
+    /// listed, ranks share this machine over shared memory; when ranks outnumber this machine's
+    /// cores (oversubscribed), idle ranks yield the CPU instead of busy-polling.
+    public static func command(cluster: ClusterSpec, ranks: Int, program: String, arguments: [String],
+                               mpirun: String = "mpirun") -> LaunchCommand {
+        var args = ["-np", "\(ranks)"]
+        if cluster.oversubscribe { args.append("--oversubscribe") }
+        if !cluster.hosts.isEmpty {
+            args += ["--host", cluster.hosts.map { "\($0.host):\($0.slots)" }.joined(separator: ",")]
+        } else if let hostfile = cluster.hostfile {
+            args += ["--hostfile", hostfile]
+        }
+        if let network = cluster.network {
+            args += ["--mca", "btl_tcp_if_include", network, "--mca", "oob_tcp_if_include", network]
+        }
+        let local = cluster.hosts.isEmpty && cluster.hostfile == nil
+        if local && ranks > ProcessInfo.processInfo.activeProcessorCount {
+            args += ["--bind-to", "none", "--mca", "mpi_yield_when_idle", "1"]
+        }
+        var environment = cluster.environment
+        if environment["OPENBLAS_NUM_THREADS"] == nil { environment["OPENBLAS_NUM_THREADS"] = "1" }
+        for key in environment.keys.sorted() { args += ["-x", "\(key)=\(environment[key]!)"] }
+        args += cluster.mpirunArgs
+        args += [program] + arguments
+        var launcherEnvironment: [String: String] = [:]
+        if getuid() == 0 {
+            launcherEnvironment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+            launcherEnvironment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+        }
+        return LaunchCommand(executable: mpirun, arguments: args, environment: launcherEnvironment)
+    }
+
+    /// Runs `command` with this process's stdin/stdout/stderr and returns its exit status.
+    /// SIGINT and SIGTERM received meanwhile are passed on to it.
+    public static func run(_ command: LaunchCommand) throws -> Int32 {
+        var executable = command.executable
+        if !executable.contains("/") {
+            guard let found = which(executable) else {
+                throw LaunchError("\(executable) not found on PATH (install Open MPI: apt-get install openmpi-bin)")
+            }
+            executable = found
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = command.arguments
+        var environment = ProcessInfo.processInfo.environment
+        for (key, value) in command.environment { environment[key] = value }
+        process.environment = environment
+        try process.run()
+        let forwarder = SignalForwarder(to: process.processIdentifier)
+        process.waitUntilExit()
+        forwarder.stop()
+        return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+    }
+}
+
+/// Passes SIGINT and SIGTERM on to a child while it runs.
+final class SignalForwarder {
+    private var sources: [DispatchSourceSignal] = []
+
+    init(to pid: Int32) {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { kill(pid, sig) }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    func stop() {
+        for source in sources { source.cancel() }
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+    }
+}

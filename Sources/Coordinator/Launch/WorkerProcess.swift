@@ -1,0 +1,155 @@
+// WorkerProcess: what `ringtrain worker` does on every rank under mpirun — rank 0 reads and
+// checks the config and broadcasts it, every rank trains, and a failing rank ends the job.
+import Collective
+import Foundation
+import Model
+import Worker
+
+/// Options of one worker launch (the same on every rank).
+public struct WorkerOptions: Sendable {
+    public var configPath: String
+    public var overrides: [String] = []
+    public var runDirectory: String?
+    public var json = false
+    /// Debug/test mode: run this many optimizer steps, printing per-step loss and a parameter
+    /// checksum from every rank (which must agree), instead of whole epochs.
+    public var traceSteps: Int?
+    /// Write the final parameters (raw little-endian float32) here, from rank 0.
+    public var dumpParameters: String?
+    /// Debug/test mode: this rank throws at this global step (simulates a failing rank).
+    public var failRank: Int?
+    public var failStep: Int?
+
+    public init(configPath: String) { self.configPath = configPath }
+}
+
+/// The rank-side entry point.
+public enum WorkerProcess {
+    /// Runs the job on this rank and returns the process exit code. Never returns on a failure
+    /// that must end the other ranks (the job is aborted through MPI).
+    public static func run(_ options: WorkerOptions) -> Int32 {
+        let collectives: Collectives
+        do {
+            try MPIEnvironment.initialize()
+            collectives = Collectives(try MPICommunicator.world())
+        } catch {
+            FileHandle.standardError.write(Data("error: cannot start MPI: \(error)\n".utf8))
+            return 1
+        }
+        let rank = collectives.rank
+        func fail(_ message: String, code: Int32) -> Never {
+            FileHandle.standardError.write(Data("error: rank \(rank) of \(collectives.size): \(message)\n".utf8))
+            collectives.communicator.abort(errorCode: code)
+        }
+
+        // Rank 0 checks the config; every rank then parses the same resolved text.
+        let config: RunConfig
+        do {
+            config = try agreeOnConfig(options, collectives: collectives)
+        } catch let error as ConfigError {
+            if rank == 0 { FileHandle.standardError.write(Data("error: \(error)\n".utf8)) }
+            try? MPIEnvironment.finalize()
+            return 2
+        } catch {
+            fail("\(error)", code: 1)
+        }
+
+        var job = config.job
+        if job.ranks != collectives.size {
+            if rank == 0 && job.ranks != 1 {
+                FileHandle.standardError.write(Data("note: job.ranks is \(job.ranks) but mpirun started \(collectives.size) ranks; using \(collectives.size)\n".utf8))
+            }
+            job.ranks = collectives.size
+        }
+        let group = CollectiveProcessGroup(collectives, timeout: config.cluster.failureTimeout)
+        do {
+            if rank == 0, let dir = options.runDirectory, !FileManager.default.fileExists(atPath: dir + "/resolved.yaml") {
+                _ = try RunFolder.create(at: dir, config: config)
+            }
+            if let steps = options.traceSteps {
+                try trace(job: job, group: group, steps: steps, options: options)
+            } else {
+                let session = TrainingSession(job: job, group: group, runDirectory: options.runDirectory, json: options.json)
+                if let failRank = options.failRank, let failStep = options.failStep, failRank == rank {
+                    session.failAtStep = failStep
+                }
+                try session.run()
+                if rank == 0, let path = options.dumpParameters, let trainer = session.trainer {
+                    try dump(trainer.network.store.parameters.array, to: path)
+                }
+            }
+            try MPIEnvironment.finalize()
+            return 0
+        } catch let error as DatasetError {
+            fail("\(error)", code: 2)
+        } catch let error as TrainingError {
+            fail("\(error)", code: 2)
+        } catch let error as ModelError {
+            fail("\(error)", code: 2)
+        } catch {
+            fail("\(error)", code: 1)
+        }
+    }
+
+    /// Rank 0 loads the config and broadcasts `OK` + resolved YAML or `ERR` + the message.
+    static func agreeOnConfig(_ options: WorkerOptions, collectives: Collectives) throws -> RunConfig {
+        var message: [UInt8] = []
+        var original: RunConfig?
+        if collectives.rank == 0 {
+            do {
+                let config = try RunConfig.load(path: options.configPath, overrides: options.overrides)
+                original = config
+                message = Array(("OK\n" + ResolvedConfig.yaml(job: config.job, cluster: config.cluster)).utf8)
+            } catch let error as ConfigError {
+                message = Array(("ERR\n" + error.description).utf8)
+            }
+        }
+        message = try collectives.broadcast(message, root: 0)
+        let text = String(decoding: message, as: UTF8.self)
+        guard text.hasPrefix("OK\n") else {
+            throw ConfigError(file: options.configPath, keyPath: "", message: String(text.dropFirst(4)))
+        }
+        if let original { return original }
+        return try RunConfig(file: ConfigFile.parse(text: String(text.dropFirst(3)), path: options.configPath))
+    }
+
+    /// Runs `steps` optimizer steps, rank 0 printing one JSON line per step:
+    /// `{"step", "loss", "checksum"}`; fails if the ranks' parameter checksums ever differ.
+    static func trace(job: TrainingJob, group: CollectiveProcessGroup, steps: Int, options: WorkerOptions) throws {
+        let data = try DatasetLoader.load(job.dataset, seed: job.seed)
+        let trainer = try Trainer(job: job, data: data, group: group)
+        var none: ClassificationMetrics? = nil
+        for _ in 0..<steps {
+            if trainer.position.stepInEpoch >= trainer.currentSampler().stepsPerEpoch {
+                trainer.resume(at: TrainingPosition(epoch: trainer.position.epoch + 1, globalStep: trainer.position.globalStep))
+            }
+            let localLoss = try trainer.step(trainer.currentSampler(), metrics: &none)
+            let checksum = parameterChecksum(trainer.network.store.parameters.buffer)
+            let all = try group.collectives.allGather([localLoss, Double(checksum >> 32), Double(checksum & 0xFFFF_FFFF)])
+            let loss = all.reduce(0) { $0 + $1[0] } / Double(group.size * job.accumulate)
+            let sums = Set(all.map { UInt64($0[1]) << 32 | UInt64($0[2]) })
+            guard sums.count == 1 else {
+                throw TrainingError("parameters differ between ranks after step \(trainer.position.globalStep): checksums \(all.map { UInt64($0[1]) << 32 | UInt64($0[2]) })")
+            }
+            if group.rank == 0 {
+                print(jsonLine(["step": trainer.position.globalStep, "loss": loss, "checksum": String(checksum, radix: 16)]))
+            }
+        }
+        if group.rank == 0, let path = options.dumpParameters { try dump(trainer.network.store.parameters.array, to: path) }
+    }
+
+    /// FNV-1a over the parameters' bytes: equal exactly when the parameters are bit-identical
+    /// (up to hash collisions).
+    static func parameterChecksum(_ values: UnsafeMutableBufferPointer<Float>) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for v in values {
+            hash = (hash ^ UInt64(v.bitPattern)) &* 0x0000_0100_0000_01B3
+        }
+        return hash
+    }
+
+    static func dump(_ values: [Float], to path: String) throws {
+        let data = values.withUnsafeBufferPointer { Data(buffer: $0) }
+        try data.write(to: URL(fileURLWithPath: path))
+    }
+}

@@ -1,0 +1,57 @@
+// CollectiveProcessGroup: the training loop's ProcessGroup over the Collective module's ring
+// all-reduce, with a watchdog that ends the job when a collective waits on a dead peer too long.
+import Collective
+import Foundation
+
+/// Ranks connected by a Communicator (MPI in production), reducing with the ring all-reduce.
+public final class CollectiveProcessGroup: ProcessGroup {
+    /// The collectives (ring all-reduce, broadcast, all-gather) over the communicator.
+    public let collectives: Collectives
+    private let watchdog: Watchdog?
+    private var sumScratch: [Float] = []
+
+    /// Wraps `collectives`. When `timeout` is given, any collective that has not finished after
+    /// that many seconds ends the whole job (see `Watchdog`).
+    public init(_ collectives: Collectives, timeout: Double? = nil) {
+        self.collectives = collectives
+        if let timeout, collectives.size > 1 {
+            watchdog = Watchdog(timeout: timeout, rank: collectives.rank) { [communicator = collectives.communicator] in
+                communicator.abort(errorCode: 1)
+            }
+        } else {
+            watchdog = nil
+        }
+    }
+
+    public var rank: Int { collectives.rank }
+    public var size: Int { collectives.size }
+
+    public func averageGradients(_ gradients: UnsafeMutableBufferPointer<Float>) throws {
+        try guarded("gradient all-reduce") { try collectives.allReduce(gradients, op: .average) }
+    }
+
+    public func sum(_ values: [Double]) throws -> [Double] {
+        try guarded("metric all-gather") {
+            let all = try collectives.allGather(values)
+            var total = [Double](repeating: 0, count: values.count)
+            for row in all {
+                guard row.count == values.count else {
+                    throw TrainingError("ranks disagree on the number of metric values (\(row.count) vs \(values.count))")
+                }
+                for i in row.indices { total[i] += row[i] }
+            }
+            return total
+        }
+    }
+
+    public func broadcastFromRoot(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
+        try guarded("parameter broadcast") { try collectives.broadcast(buffer, root: 0) }
+    }
+
+    /// Runs a collective under the watchdog.
+    private func guarded<T>(_ what: String, _ body: () throws -> T) throws -> T {
+        watchdog?.arm(what)
+        defer { watchdog?.disarm() }
+        return try body()
+    }
+}

@@ -1,0 +1,42 @@
+// WorkerCommand: `ringtrain worker CONFIG` — what mpirun starts on every rank. Users may run
+// `mpirun -np N ringtrain worker CONFIG` themselves, as on a cluster.
+import ArgumentParser
+import Coordinator
+import Foundation
+
+struct WorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Train as one rank of an MPI job (started by mpirun on every rank).",
+        discussion: "Example: mpirun -np 2 ringtrain worker cluster.yaml --run-dir runs/two-ranks")
+
+    @Argument(help: "The config file (read by rank 0 and broadcast to the others).")
+    var config: String
+
+    @Option(name: .customLong("set"), help: "Override a config value, e.g. --set job.epochs=5 (repeatable).")
+    var overrides: [String] = []
+
+    @Option(help: "Run folder (rank 0 writes metrics there).")
+    var runDir: String?
+
+    @Flag(help: "Print one JSON object per epoch and a final one.")
+    var json = false
+
+    @Option(help: .hidden) var traceSteps: Int?
+    @Option(help: .hidden) var dumpParameters: String?
+    @Option(help: .hidden) var failRank: Int?
+    @Option(help: .hidden) var failStep: Int?
+
+    func run() throws {
+        var options = WorkerOptions(configPath: config)
+        options.overrides = overrides
+        options.runDirectory = runDir
+        options.json = json
+        options.traceSteps = traceSteps
+        options.dumpParameters = dumpParameters
+        options.failRank = failRank
+        options.failStep = failStep
+        let code = WorkerProcess.run(options)
+        if code != 0 { throw ExitCode(code) }
+    }
+}
