@@ -6,5 +6,5 @@ struct RingTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ringtrain",
         abstract: "Data-parallel neural-network training over MPI with a ring all-reduce.",
-        subcommands: [])
+        subcommands: [Bench.self, CollectiveCheck.self])
 }
