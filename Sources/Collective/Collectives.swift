@@ -13,10 +13,16 @@ public struct CollectiveOptions: Sendable, Equatable {
     public var halfPrecisionWire: Bool
     /// Bytes per broadcast chunk. Default 262_144 (256 KiB).
     public var broadcastChunkBytes: Int
+    /// Buffers of at most this many bytes skip the ring and use one all-to-all exchange (one
+    /// message time instead of 2(N-1); fp32 on the wire). 0 turns it off. Default 16_384 (16 KiB).
+    public var smallMessageBytes: Int
 
     public init(chunkElements: Int = 32_768, pipelineDepth: Int = 4,
-                halfPrecisionWire: Bool = false, broadcastChunkBytes: Int = 262_144) {
+                halfPrecisionWire: Bool = false, broadcastChunkBytes: Int = 262_144,
+                smallMessageBytes: Int = 16_384) {
         precondition(chunkElements > 0 && pipelineDepth > 0 && broadcastChunkBytes > 0)
+        precondition(smallMessageBytes >= 0)
+        self.smallMessageBytes = smallMessageBytes
         self.chunkElements = chunkElements
         self.pipelineDepth = pipelineDepth
         self.halfPrecisionWire = halfPrecisionWire
@@ -37,6 +43,7 @@ public final class Collectives {
     public let options: CollectiveOptions
     private let ring: RingAllReduce
     private let chain: ChainBroadcast
+    private let direct: DirectAllReduce
 
     /// Creates the collectives for `communicator` with `options` (defaults: see CollectiveOptions).
     public init(_ communicator: any Communicator, options: CollectiveOptions = CollectiveOptions()) {
@@ -45,6 +52,7 @@ public final class Collectives {
         ring = RingAllReduce(comm: communicator, chunkElements: options.chunkElements,
                              depth: options.pipelineDepth)
         chain = ChainBroadcast(comm: communicator, chunkBytes: options.broadcastChunkBytes)
+        direct = DirectAllReduce(comm: communicator)
     }
 
     /// This rank.
@@ -54,7 +62,13 @@ public final class Collectives {
 
     /// Reduces `buffer` across ranks in place with the ring (reduce-scatter, then all-gather).
     /// `op` defaults to `.sum`; `.average` sums then scales by 1/N. Any length, including 0.
+    /// Buffers up to `options.smallMessageBytes` use a one-round all-to-all exchange instead.
     public func allReduce(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp = .sum) throws {
+        guard size > 1 else { return }
+        if buffer.count * 4 <= options.smallMessageBytes {
+            try direct.run(buffer, op: op)
+            return
+        }
         try ring.run(buffer, op: op, halfWire: options.halfPrecisionWire)
     }
 

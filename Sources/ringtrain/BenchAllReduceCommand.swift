@@ -29,6 +29,9 @@ struct BenchAllReduce: ParsableCommand {
     @Option(help: "Ring receives in flight (default: the library default).")
     var depth: Int?
 
+    @Option(help: "Largest all-reduce in bytes that uses the one-round exchange instead of the ring (default: the library default).")
+    var smallBytes: Int?
+
     @Flag(help: "Send fp16 on the wire (fp32 accumulation).")
     var fp16 = false
 
@@ -63,6 +66,7 @@ struct BenchAllReduce: ParsableCommand {
             if let reps { args += ["--reps", "\(reps)"] }
             if let chunkElements { args += ["--chunk-elements", "\(chunkElements)"] }
             if let depth { args += ["--depth", "\(depth)"] }
+            if let smallBytes { args += ["--small-bytes", "\(smallBytes)"] }
             if fp16 { args.append("--fp16") }
             if json { args.append("--json") }
             let status = try SelfLauncher.run(ranks: ranks, arguments: args)
@@ -78,11 +82,13 @@ struct BenchAllReduce: ParsableCommand {
         var options = CollectiveOptions(halfPrecisionWire: fp16)
         if let chunkElements { options.chunkElements = chunkElements }
         if let depth { options.pipelineDepth = depth }
+        if let smallBytes { options.smallMessageBytes = smallBytes }
         let collectives = Collectives(comm, options: options)
         let n = comm.size
         if comm.rank == 0 && !json {
             print("ring all-reduce vs MPI_Allreduce, \(n) ranks, chunk \(options.chunkElements) floats, "
-                  + "depth \(options.pipelineDepth)\(fp16 ? ", fp16 wire" : ""); medians, slowest rank")
+                  + "depth \(options.pipelineDepth), one-round exchange up to \(options.smallMessageBytes) B"
+                  + "\(fp16 ? ", fp16 wire" : ""); medians, slowest rank")
             print(pad("bytes", 10) + pad("ring_us", 12) + pad("mpi_us", 12) + pad("ring_algbw", 12)
                   + pad("ring_busbw", 12) + pad("mpi_algbw", 12) + pad("mpi_busbw", 12) + pad("ratio", 8))
         }
