@@ -1,5 +1,6 @@
 // SelfLauncher: re-runs this very binary under mpirun (argument arrays, never a shell string).
 // Used by commands that start their own MPI job, such as `bench allreduce`.
+import ArgumentParser
 import Foundation
 
 /// Finds `mpirun` and starts `ringtrain` itself on N ranks.
@@ -51,5 +52,3 @@ enum SelfLauncher {
         return process.terminationStatus
     }
 }
-
-import ArgumentParser
