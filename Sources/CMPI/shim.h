@@ -21,4 +21,7 @@ static inline int cmpi_any_tag(void) { return MPI_ANY_TAG; }
 static inline int cmpi_success(void) { return MPI_SUCCESS; }
 static inline int cmpi_max_error_string(void) { return MPI_MAX_ERROR_STRING; }
 static inline int cmpi_thread_funneled(void) { return MPI_THREAD_FUNNELED; }
+static inline void *cmpi_in_place(void) { return MPI_IN_PLACE; }
+static inline int cmpi_tag_ub(void) { return MPI_TAG_UB; }
+static inline int cmpi_err_truncate(void) { return MPI_ERR_TRUNCATE; }
 #endif

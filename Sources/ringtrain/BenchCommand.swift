@@ -1,9 +1,10 @@
-// BenchCommand: `ringtrain bench ...` — the benchmark commands, each printing a table, or one
-// JSON object per row with --json.
+// Bench: the `ringtrain bench` group; one subcommand per benchmark.
+// Each benchmark prints a table, or one JSON object per row with --json.
 import ArgumentParser
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure speed: training throughput, all-reduce bandwidth, ...",
-        subcommands: [BenchTrain.self])
+        commandName: "bench",
+        abstract: "Measure the speed of ringtrain's parts.",
+        subcommands: [BenchTrain.self, BenchAllReduce.self])
 }

@@ -1,0 +1,30 @@
+// Kernels: the element-wise loops of the collectives (accumulate, scale), on raw pointers.
+// Plain counted loops over unsafe pointers so the optimiser vectorises them; no allocation.
+
+/// Element-wise loops used by the ring. All pointers must not alias unless stated.
+enum Kernels {
+    /// `dst[i] += src[i]` for `i < count`.
+    @inline(__always)
+    static func accumulate(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int) {
+        for i in 0..<count { dst[i] += src[i] }
+    }
+
+    /// `dst[i] = (dst[i] + src[i]) * factor` for `i < count`.
+    @inline(__always)
+    static func accumulateScaled(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>,
+                                 count: Int, factor: Float) {
+        for i in 0..<count { dst[i] = (dst[i] + src[i]) * factor }
+    }
+
+    /// `buffer[i] *= factor` for every element.
+    static func scale(_ buffer: UnsafeMutableBufferPointer<Float>, by factor: Float) {
+        guard let p = buffer.baseAddress else { return }
+        scale(p, count: buffer.count, by: factor)
+    }
+
+    /// `p[i] *= factor` for `i < count`.
+    @inline(__always)
+    static func scale(_ p: UnsafeMutablePointer<Float>, count: Int, by factor: Float) {
+        for i in 0..<count { p[i] *= factor }
+    }
+}

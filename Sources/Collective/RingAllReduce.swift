@@ -1,0 +1,199 @@
+// RingAllReduce: in-place ring all-reduce (reduce-scatter then all-gather, 2(N-1) steps).
+// Segmented and pipelined: each ring segment travels in chunks, and a chunk is forwarded as soon as it is reduced.
+//
+// Rank r at step g (0 ..< 2(N-1)) sends segment (r - g) mod N to its right neighbour and receives
+// segment (r - g - 1) mod N from its left one. Steps 0 ..< N-1 add what arrives into the buffer
+// (reduce-scatter; after them rank r owns the full sum of segment r + 1); the later steps copy it
+// in (all-gather). Every message carries the caller's buffer length in its tag, so ranks that
+// disagree on the length get a CollectiveError naming both lengths instead of a hang.
+
+/// The ring all-reduce with its reusable scratch. Not thread-safe; owned by `Collectives`.
+final class RingAllReduce {
+    private let comm: any Communicator
+    private let chunkElements: Int
+    private let depth: Int
+
+    // Reused across calls; grown, never shrunk. Raw memory so no per-call allocation.
+    private var scratch: UnsafeMutableRawPointer? = nil      // depth slots of chunkElements × 4 bytes
+    private var shadow: UnsafeMutablePointer<UInt16>? = nil  // fp16 copy of the buffer (fp16 wire only)
+    private var shadowCapacity = 0
+    private var sendRequests: [CommRequest] = []
+    private var sendPosted: [Bool] = []
+    private var receiveRequests: [CommRequest]
+    private var stepStart: [Int] = []
+
+    init(comm: any Communicator, chunkElements: Int, depth: Int) {
+        precondition(chunkElements > 0 && depth > 0)
+        self.comm = comm
+        self.chunkElements = chunkElements
+        self.depth = depth
+        receiveRequests = Array(repeating: CommRequest(handle: 0), count: depth)
+    }
+
+    deinit {
+        scratch?.deallocate()
+        shadow?.deallocate()
+    }
+
+    /// Sums (or averages) `buffer` across all ranks, in place. `halfWire` sends fp16.
+    func run(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp, halfWire: Bool) throws {
+        let n = comm.size
+        guard n > 1 else { return }
+        let r = comm.rank
+        let length = buffer.count
+        let base = buffer.baseAddress ?? UnsafeMutablePointer<Float>(bitPattern: 16)!
+        let wireSize = halfWire ? 2 : 4
+        let tag = length % (comm.maxTag + 1)
+        let c = chunkElements
+
+        // Segment i covers [segStart(i), segStart(i) + segLength(i)); the first length % n get one more.
+        let q = length / n, extra = length % n
+        func segStart(_ i: Int) -> Int { i * q + min(i, extra) }
+        func segLength(_ i: Int) -> Int { q + (i < extra ? 1 : 0) }
+        func chunks(_ i: Int) -> Int { max(1, (segLength(i) + c - 1) / c) }
+        func chunkRange(_ seg: Int, _ k: Int) -> (start: Int, count: Int) {
+            let offset = k * c
+            return (segStart(seg) + offset, max(0, min(c, segLength(seg) - offset)))
+        }
+        func sendSeg(_ g: Int) -> Int { ((r - g) % n + n) % n }
+        func recvSeg(_ g: Int) -> Int { ((r - g - 1) % n + n) % n }
+
+        let steps = 2 * (n - 1)
+        let maxChunks = chunks(0)
+        try prepare(steps: steps, maxChunks: maxChunks, length: length, halfWire: halfWire)
+        stepStart[0] = 0
+        for g in 0..<steps { stepStart[g + 1] = stepStart[g] + chunks(recvSeg(g)) }
+        let total = stepStart[steps]
+        let scratchBase = scratch!
+        let slotBytes = c * 4
+        let finalFactor: Float = op == .average ? 1 / Float(n) : 1
+
+        func startSend(_ g: Int, _ k: Int) throws {
+            let seg = sendSeg(g)
+            let (start, count) = chunkRange(seg, k)
+            let bytes: UnsafeRawBufferPointer
+            if halfWire {
+                let wire = shadow! + start
+                if g < n { HalfPrecision.encode(base + start, into: wire, count: count) }
+                bytes = UnsafeRawBufferPointer(start: wire, count: count * 2)
+            } else {
+                bytes = UnsafeRawBufferPointer(start: base + start, count: count * 4)
+            }
+            sendRequests[g * maxChunks + k] = try comm.startSend(bytes, to: comm.rightNeighbor, tag: tag)
+            sendPosted[g * maxChunks + k] = true
+        }
+        func finishSend(_ g: Int, _ k: Int) throws {
+            let i = g * maxChunks + k
+            guard sendPosted[i] else { return }
+            try comm.wait(sendRequests[i])
+            sendPosted[i] = false
+        }
+
+        // Receive cursor (g, k) for the next receive to post, with its sequence number.
+        var postG = 0, postK = 0, posted = 0, completed = 0
+        func canPost() -> Bool {
+            guard posted < total, posted - completed < depth else { return false }
+            if postG < n - 1 { return true }
+            // All-gather receives land where an earlier send came from: that send must exist.
+            let t = postG - (n - 1)
+            return t == 0 || stepStart[t - 1] + postK < completed
+        }
+        func postReceives() throws {
+            while canPost() {
+                let seg = recvSeg(postG)
+                let (start, count) = chunkRange(seg, postK)
+                let target: UnsafeMutableRawBufferPointer
+                if postG < n - 1 {
+                    target = UnsafeMutableRawBufferPointer(
+                        start: scratchBase + (posted % depth) * slotBytes, count: count * wireSize)
+                } else {
+                    try finishSend(postG - (n - 1), postK)
+                    target = halfWire
+                        ? UnsafeMutableRawBufferPointer(start: shadow! + start, count: count * 2)
+                        : UnsafeMutableRawBufferPointer(start: base + start, count: count * 4)
+                }
+                receiveRequests[posted % depth] = try comm.startReceive(
+                    into: target, from: comm.leftNeighbor, tag: nil)
+                posted += 1
+                postK += 1
+                if postK == chunks(seg) { postK = 0; postG += 1 }
+            }
+        }
+
+        for k in 0..<chunks(sendSeg(0)) { try startSend(0, k) }
+        try postReceives()
+        var g = 0, k = 0
+        while completed < total {
+            let seg = recvSeg(g)
+            let (start, count) = chunkRange(seg, k)
+            try awaitReceive(receiveRequests[completed % depth], expectedBytes: count * wireSize,
+                             tag: tag, length: length)
+            if g < n - 1 {
+                let slot = scratchBase + (completed % depth) * slotBytes
+                let factor: Float = g == n - 2 ? finalFactor : 1
+                if halfWire {
+                    HalfPrecision.accumulate(base + start, slot.assumingMemoryBound(to: UInt16.self),
+                                             count: count, factor: factor)
+                    if g == n - 2 { HalfPrecision.round(base + start, count: count) }
+                } else if factor == 1 {
+                    Kernels.accumulate(base + start, slot.assumingMemoryBound(to: Float.self), count: count)
+                } else {
+                    Kernels.accumulateScaled(base + start, slot.assumingMemoryBound(to: Float.self),
+                                             count: count, factor: factor)
+                }
+            } else if halfWire {
+                HalfPrecision.decode(shadow! + start, into: base + start, count: count)
+            }
+            if g + 1 < steps { try startSend(g + 1, k) }
+            completed += 1
+            k += 1
+            if k == chunks(seg) { k = 0; g += 1 }
+            try postReceives()
+        }
+        for g in 0..<steps {
+            for k in 0..<maxChunks { try finishSend(g, k) }
+        }
+    }
+
+    /// Waits for a receive and checks it came from a rank with the same buffer length.
+    private func awaitReceive(_ request: CommRequest, expectedBytes: Int, tag: Int, length: Int) throws {
+        let status: CommStatus
+        do {
+            status = try comm.wait(request)
+        } catch let error as CollectiveError {
+            if let received = error.receivedTag, received != tag {
+                throw mismatch(length: length, remote: received)
+            }
+            throw error
+        }
+        if status.tag != tag || status.byteCount != expectedBytes {
+            throw mismatch(length: length, remote: status.tag)
+        }
+    }
+
+    private func mismatch(length: Int, remote: Int) -> CollectiveError {
+        .lengthMismatch(call: "allReduce", rank: comm.rank, local: length, remote: remote,
+                        remoteRank: comm.leftNeighbor, unit: "elements")
+    }
+
+    /// Grows the scratch (never shrinks) so this call allocates nothing once warmed up.
+    private func prepare(steps: Int, maxChunks: Int, length: Int, halfWire: Bool) throws {
+        if scratch == nil {
+            scratch = UnsafeMutableRawPointer.allocate(byteCount: depth * chunkElements * 4, alignment: 64)
+        }
+        if halfWire && shadowCapacity < length {
+            shadow?.deallocate()
+            shadow = UnsafeMutablePointer<UInt16>.allocate(capacity: max(length, 1))
+            shadowCapacity = length
+        }
+        if halfWire && shadow == nil {
+            shadow = UnsafeMutablePointer<UInt16>.allocate(capacity: 1)
+        }
+        let requests = steps * maxChunks
+        if sendRequests.count < requests {
+            sendRequests = Array(repeating: CommRequest(handle: 0), count: requests)
+            sendPosted = Array(repeating: false, count: requests)
+        }
+        if stepStart.count < steps + 1 { stepStart = Array(repeating: 0, count: steps + 1) }
+    }
+}
