@@ -69,7 +69,7 @@ struct BenchAllReduce: ParsableCommand {
             if let smallBytes { args += ["--small-bytes", "\(smallBytes)"] }
             if fp16 { args.append("--fp16") }
             if json { args.append("--json") }
-            let status = try SelfLauncher.run(ranks: ranks, arguments: args)
+            let status = try launchSelf(ranks: ranks, arguments: args)
             if status != 0 { throw ExitCode(status) }
             return
         }
