@@ -12,8 +12,11 @@ public final class TrainingSession {
     /// Print one JSON object per epoch instead of text lines.
     public let json: Bool
     private let console: Console
-    /// Test hook: this rank throws once it reaches this global step (a failing rank).
+    /// Test hook: this rank fails once it reaches this global step, as `failure` says.
     public var failAtStep: Int?
+    /// How the test hook fails: throw an error, die by SIGKILL, or hang forever.
+    public enum InjectedFailure: String, Sendable { case error, kill, hang }
+    public var failure = InjectedFailure.error
     /// The trainer of the last `run()`.
     public private(set) var trainer: Trainer?
 
@@ -55,7 +58,11 @@ public final class TrainingSession {
             try metricsFile?.write(contentsOf: Data((line + "\n").utf8))
         }
         if !completed, let failAtStep {
-            throw TrainingError("injected failure at step \(failAtStep) (test hook --fail-step)")
+            switch failure {
+            case .error: throw TrainingError("injected failure at step \(failAtStep) (test hook --fail-step)")
+            case .kill: kill(getpid(), SIGKILL)
+            case .hang: while true { sleep(60) }
+            }
         }
         let test = try data.test.map { try trainer.evaluate($0) }
         let final = FinalReport(epochs: trainer.position.epoch, step: trainer.position.globalStep, test: test,

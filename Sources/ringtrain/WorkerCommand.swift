@@ -3,6 +3,7 @@
 import ArgumentParser
 import Coordinator
 import Foundation
+import Worker
 
 struct WorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,6 +27,7 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: .hidden) var dumpParameters: String?
     @Option(help: .hidden) var failRank: Int?
     @Option(help: .hidden) var failStep: Int?
+    @Option(help: .hidden) var failMode: String = "error"
 
     func run() throws {
         var options = WorkerOptions(configPath: config)
@@ -36,6 +38,10 @@ struct WorkerCommand: ParsableCommand {
         options.dumpParameters = dumpParameters
         options.failRank = failRank
         options.failStep = failStep
+        guard let mode = TrainingSession.InjectedFailure(rawValue: failMode) else {
+            throw ValidationError("--fail-mode must be error, kill or hang")
+        }
+        options.failMode = mode
         let code = WorkerProcess.run(options)
         if code != 0 { throw ExitCode(code) }
     }

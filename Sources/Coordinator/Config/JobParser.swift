@@ -6,7 +6,7 @@ import Worker
 /// Parses `job:` mappings.
 public enum JobParser {
     static let jobKeys = ["name", "seed", "dataset", "model", "loss", "optimizer", "schedule", "batch_size",
-                          "epochs", "ranks", "accumulate", "tail", "evaluation_batch", "checkpoint"]
+                          "epochs", "ranks", "accumulate", "tail", "evaluation_batch"]
 
     /// Builds a job from the `job` section.
     public static func parse(_ value: ConfigValue, baseDirectory: String = "") throws -> TrainingJob {

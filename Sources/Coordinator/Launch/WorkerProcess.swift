@@ -19,6 +19,7 @@ public struct WorkerOptions: Sendable {
     /// Debug/test mode: this rank throws at this global step (simulates a failing rank).
     public var failRank: Int?
     public var failStep: Int?
+    public var failMode = TrainingSession.InjectedFailure.error
 
     public init(configPath: String) { self.configPath = configPath }
 }
@@ -72,6 +73,7 @@ public enum WorkerProcess {
                 let session = TrainingSession(job: job, group: group, runDirectory: options.runDirectory, json: options.json)
                 if let failRank = options.failRank, let failStep = options.failStep, failRank == rank {
                     session.failAtStep = failStep
+                    session.failure = options.failMode
                 }
                 try session.run()
                 if rank == 0, let path = options.dumpParameters, let trainer = session.trainer {

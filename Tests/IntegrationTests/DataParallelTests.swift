@@ -1,0 +1,77 @@
+// DataParallelTests: N ranks under a real mpirun train one model as if they were one process —
+// same losses and parameters as 1 rank, bit-identical replicas, and a failing rank ends the job.
+import Foundation
+import Testing
+
+@Suite(.serialized, .enabled(if: TrainingFixtures.haveFashion, "Fashion-MNIST not installed (scripts/setup installs it)"))
+struct DataParallelTests {
+    static func mpirun(_ ranks: Int, _ arguments: [String], timeout: Double = 180) throws -> ProcessResult {
+        let mpirun = try #require(BuiltBinary.onPath("mpirun"), "mpirun not on PATH (scripts/setup installs it)")
+        let binary = try #require(BuiltBinary.ringtrain, "ringtrain not built: run `swift build`")
+        var args = ["--oversubscribe", "-np", "\(ranks)", "--bind-to", "none"]
+        if ranks > ProcessInfo.processInfo.activeProcessorCount { args += ["--mca", "mpi_yield_when_idle", "1"] }
+        return try ProcessRunner.run(mpirun, args + [binary] + arguments, environment: TrainingFixtures.environment,
+                                     timeout: timeout)
+    }
+
+    static func floats(_ path: String) throws -> [Float] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        return data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    }
+
+    /// 20 steps of the 1-rank job (run as a singleton) and the same job on `ranks` ranks:
+    /// losses and final parameters agree within 1e-5 relative; every step's replicas match
+    /// bit for bit (the worker compares checksums from all ranks and fails otherwise).
+    @Test(arguments: [2, 3])
+    func ranksMatchOneProcess(ranks: Int) throws {
+        let binary = try #require(BuiltBinary.ringtrain)
+        let dir = try TrainingFixtures.temporaryDirectory()
+        let config = try TrainingFixtures.smallConfig(in: dir, batch: 48)
+        let single = try ProcessRunner.run(binary, ["worker", config, "--trace-steps", "20", "--dump-parameters", dir + "/one.bin"],
+                                           environment: TrainingFixtures.environment, timeout: 120)
+        #expect(single.status == 0, "\(single.output)")
+        let many = try Self.mpirun(ranks, ["worker", config, "--trace-steps", "20", "--dump-parameters", dir + "/many.bin"])
+        #expect(!many.timedOut)
+        #expect(many.status == 0, "\(many.output)")
+
+        let a = TrainingFixtures.jsonLines(single.stdout).compactMap { $0["loss"] as? Double }
+        let b = TrainingFixtures.jsonLines(many.stdout).compactMap { $0["loss"] as? Double }
+        #expect(a.count == 20 && b.count == 20, "\(single.stdout)\n\(many.stdout)")
+        for (x, y) in zip(a, b) { #expect(abs(x - y) <= 1e-5 * abs(x), "loss \(x) vs \(y)") }
+
+        let p = try Self.floats(dir + "/one.bin"), q = try Self.floats(dir + "/many.bin")
+        #expect(p.count == q.count && !p.isEmpty)
+        let difference = zip(p, q).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot()
+        let norm = p.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+        #expect(difference <= 1e-5 * norm, "‖Δθ‖/‖θ‖ = \(difference / norm)")
+        // The parameters moved: the comparison is not between two untouched initialisations.
+        #expect(Set(TrainingFixtures.jsonLines(many.stdout).compactMap { $0["checksum"] as? String }).count == 20)
+    }
+
+    @Test func trainWithRanksLaunchesMPIRun() throws {
+        let binary = try #require(BuiltBinary.ringtrain)
+        let dir = try TrainingFixtures.temporaryDirectory()
+        let config = try TrainingFixtures.smallConfig(in: dir)
+        let result = try ProcessRunner.run(binary, ["train", config, "--ranks", "2", "--json", "--run-dir", dir + "/run"],
+                                           environment: TrainingFixtures.environment, timeout: 180)
+        #expect(result.status == 0, "\(result.output)")
+        let lines = TrainingFixtures.jsonLines(result.stdout)
+        #expect(lines.count == 3, "rank 0 alone prints: \(result.stdout)")
+        #expect(try #require(lines.last?["test_acc"] as? Double) > 0.6)
+        let metrics = try String(contentsOfFile: dir + "/run/metrics.jsonl", encoding: .utf8)
+        #expect(TrainingFixtures.jsonLines(metrics).count == 3)
+    }
+
+    /// Each way a rank can fail ends the whole job with a non-zero status and a message naming
+    /// the failed rank (or, for a hung rank, the watchdog's message), well within the test's bound.
+    @Test(arguments: [("error", "rank 1 of 2: injected failure"), ("kill", "process rank 1"), ("hang", "no reply from the other ranks")])
+    func failingRankEndsTheJob(mode: String, message: String) throws {
+        let dir = try TrainingFixtures.temporaryDirectory()
+        let config = try TrainingFixtures.smallConfig(in: dir)
+        let result = try Self.mpirun(2, ["worker", config, "--set", "cluster.failure_timeout=5",
+                                         "--fail-rank", "1", "--fail-step", "5", "--fail-mode", mode], timeout: 90)
+        #expect(!result.timedOut, "the job hung: \(result.output)")
+        #expect(result.status != 0)
+        #expect(result.output.contains(message), "\(result.output)")
+    }
+}
