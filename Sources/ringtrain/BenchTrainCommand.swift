@@ -2,6 +2,7 @@
 // Fashion-MNIST beside the sgemm-bound limit measured in the same run.
 import ArgumentParser
 import Coordinator
+import Collective
 import Foundation
 import Model
 import Worker
@@ -29,32 +30,85 @@ struct BenchTrain: ParsableCommand {
     @Flag(help: "One JSON object per row.")
     var json = false
 
+    @Option(help: "Ranks: 1 measures one process; N > 1 measures 1 rank, then N ranks under mpirun.")
+    var ranks: Int = 1
+
+    @Flag(help: .hidden) var worker = false
+    @Option(help: .hidden) var baseline: Double?
+
     func run() throws {
         try exitOnUserError {
             guard let kind = ModelSpec.Kind(rawValue: model), kind != .logistic else {
                 throw ConfigError(file: "--model", keyPath: "", message: "'\(model)' is not a benchmark model", hint: "use mlp or cnn")
             }
-            let spec = ModelSpec(kind: kind)
-            let job = TrainBenchmark.job(model: spec, batchPerRank: batch, ranks: 1, dataDirectory: data)
-            let splits = try DatasetLoader.load(job.dataset, seed: job.seed)
-            let trainer = try Trainer(job: job, data: splits, group: SingleProcessGroup())
-            let (samples, limit, gflops) = try TrainBenchmark.measure(
-                trainer: trainer, steps: steps ?? (kind == .mlp ? 200 : 20), repeats: repeats)
-            let result = TrainBenchmarkResult(
-                model: spec.summary(inputs: splits.train.featureCount, outputs: trainer.network.outputWidth),
-                ranks: 1, batch: batch, samplesPerSecond: samples, limitSamplesPerSecond: limit,
-                sgemmGflops: gflops, flopsPerSample: trainer.network.trainingFlopsPerSample)
-            if json {
-                print(jsonLine(result.json))
-            } else {
-                var table = TextTable(headers: ["model", "ranks", "batch", "samples/s", "sgemm limit", "of limit",
-                                                "sgemm GFLOP/s", "MFLOP/sample"])
-                table.add([result.model, "1", "\(batch)", String(format: "%.0f", samples), String(format: "%.0f", limit),
-                           String(format: "%.1f%%", 100 * samples / limit), String(format: "%.1f", gflops),
-                           String(format: "%.2f", result.flopsPerSample / 1e6)])
-                print(table.rendered)
-                print("(medians of \(repeats) repetitions; the limit times the step's sgemm calls alone at the same shapes)")
+            guard ranks >= 1 else { throw ConfigError(file: "--ranks", keyPath: "", message: "must be at least 1") }
+            if worker {
+                try runRank(kind)
+                return
             }
+            let single = try measure(kind, group: SingleProcessGroup())
+            var rows = [single]
+            if ranks > 1 {
+                // The N-rank row is measured under mpirun; rank 0 prints it as JSON, read back here.
+                var args = ["bench", "train", "--worker", "--model", model, "--batch", "\(batch)", "--repeats", "\(repeats)",
+                            "--data", data, "--baseline", "\(single.samplesPerSecond)", "--ranks", "\(ranks)"]
+                if let steps { args += ["--steps", "\(steps)"] }
+                let output = try captureSelf(ranks: ranks, arguments: args)
+                guard let line = output.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
+                      let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                      let samples = object["samples_per_s"] as? Double, let limit = object["limit_samples_per_s"] as? Double,
+                      let gflops = object["sgemm_gflops"] as? Double else {
+                    throw LaunchError("the \(ranks)-rank benchmark printed no result:\n\(output)")
+                }
+                var row = single
+                row.ranks = ranks
+                (row.samplesPerSecond, row.limitSamplesPerSecond, row.sgemmGflops) = (samples, limit, gflops)
+                row.efficiency = samples / (Double(ranks) * single.samplesPerSecond)
+                rows.append(row)
+            }
+            show(rows)
         }
+    }
+
+    /// One rank of the N-rank measurement (under mpirun); rank 0 prints the JSON row.
+    private func runRank(_ kind: ModelSpec.Kind) throws {
+        try MPIEnvironment.initialize()
+        let group = CollectiveProcessGroup(Collectives(try MPICommunicator.world()), timeout: 120)
+        var row = try measure(kind, group: group)
+        if let baseline { row.efficiency = row.samplesPerSecond / (Double(group.size) * baseline) }
+        if group.rank == 0 { print(jsonLine(row.json)) }
+        try MPIEnvironment.finalize()
+    }
+
+    private func measure(_ kind: ModelSpec.Kind, group: ProcessGroup) throws -> TrainBenchmarkResult {
+        let spec = ModelSpec(kind: kind)
+        let job = TrainBenchmark.job(model: spec, batchPerRank: batch, ranks: group.size, dataDirectory: data)
+        let splits = try DatasetLoader.load(job.dataset, seed: job.seed)
+        let trainer = try Trainer(job: job, data: splits, group: group)
+        let (samples, limit, gflops) = try TrainBenchmark.measure(
+            trainer: trainer, steps: steps ?? (kind == .mlp ? 200 : 20), repeats: repeats)
+        return TrainBenchmarkResult(
+            model: spec.summary(inputs: splits.train.featureCount, outputs: trainer.network.outputWidth),
+            ranks: group.size, batch: batch, samplesPerSecond: samples, limitSamplesPerSecond: limit,
+            sgemmGflops: gflops, flopsPerSample: trainer.network.trainingFlopsPerSample)
+    }
+
+    private func show(_ rows: [TrainBenchmarkResult]) {
+        if json {
+            for row in rows { Swift.print(jsonLine(row.json)) }
+            return
+        }
+        var table = TextTable(headers: ["model", "ranks", "batch/rank", "samples/s", "sgemm limit", "of limit",
+                                        "efficiency", "sgemm GFLOP/s", "MFLOP/sample"])
+        for r in rows {
+            table.add([r.model, "\(r.ranks)", "\(r.batch)", String(format: "%.0f", r.samplesPerSecond),
+                       String(format: "%.0f", r.limitSamplesPerSecond * Double(r.ranks)),
+                       String(format: "%.1f%%", 100 * r.samplesPerSecond / (r.limitSamplesPerSecond * Double(r.ranks))),
+                       r.efficiency.map { String(format: "%.3f", $0) } ?? "-",
+                       String(format: "%.1f", r.sgemmGflops), String(format: "%.2f", r.flopsPerSample / 1e6)])
+        }
+        Swift.print(table.rendered)
+        Swift.print("(medians of \(repeats) repetitions; the limit times each rank's sgemm calls alone at the same shapes, "
+                    + "times the ranks; efficiency = samples/s ÷ (ranks × the 1-rank samples/s))")
     }
 }

@@ -10,3 +10,14 @@ func launchSelf(ranks: Int, arguments: [String]) throws -> Int32 {
                                       arguments: arguments)
     return try MPILauncher.run(command)
 }
+
+/// Like `launchSelf`, but returns the job's standard output (standard error passes through).
+func captureSelf(ranks: Int, arguments: [String]) throws -> String {
+    var cluster = ClusterSpec()
+    cluster.oversubscribe = true
+    let command = MPILauncher.command(cluster: cluster, ranks: ranks, program: MPILauncher.selfExecutable,
+                                      arguments: arguments)
+    let (status, output) = try MPILauncher.capture(command)
+    guard status == 0 else { throw LaunchError("mpirun exited with status \(status):\n\(output)") }
+    return output
+}

@@ -6,6 +6,7 @@ import Worker
 
 /// One measured configuration.
 public struct TrainBenchmarkResult: Sendable {
+    // Every field is settable so a row measured elsewhere (under mpirun) can be filled in.
     public var model: String
     public var ranks: Int
     public var batch: Int

@@ -66,9 +66,18 @@ public enum MPILauncher {
         return LaunchCommand(executable: mpirun, arguments: args, environment: launcherEnvironment)
     }
 
-    /// Runs `command` with this process's stdin/stdout/stderr and returns its exit status.
-    /// SIGINT and SIGTERM received meanwhile are passed on to it.
-    public static func run(_ command: LaunchCommand) throws -> Int32 {
+    /// Runs `command` and returns its exit status and standard output (stderr passes through).
+    public static func capture(_ command: LaunchCommand) throws -> (Int32, String) {
+        let process = try makeProcess(command)
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    private static func makeProcess(_ command: LaunchCommand) throws -> Process {
         var executable = command.executable
         if !executable.contains("/") {
             guard let found = which(executable) else {
@@ -82,6 +91,13 @@ public enum MPILauncher {
         var environment = ProcessInfo.processInfo.environment
         for (key, value) in command.environment { environment[key] = value }
         process.environment = environment
+        return process
+    }
+
+    /// Runs `command` with this process's stdin/stdout/stderr and returns its exit status.
+    /// SIGINT and SIGTERM received meanwhile are passed on to it.
+    public static func run(_ command: LaunchCommand) throws -> Int32 {
+        let process = try makeProcess(command)
         try process.run()
         let forwarder = SignalForwarder(to: process.processIdentifier)
         process.waitUntilExit()
