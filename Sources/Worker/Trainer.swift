@@ -37,8 +37,8 @@ public final class Trainer {
     public private(set) var position = TrainingPosition()
     /// Called after every optimizer step with the position (progress display).
     public var onStep: ((TrainingPosition, Int) -> Void)?
-    /// Asked after every optimizer step; returning true ends training after that step
-    /// (used for interruption by a signal).
+    /// Asked after every optimizer step; returning true ends training after that step.
+    /// (A signal to any rank also ends it, on every rank at the same step: see `stopAgreed`.)
     public var shouldStop: (() -> Bool)?
 
     private let evaluator = Evaluator()
@@ -47,6 +47,8 @@ public final class Trainer {
     private let lossGradient = FloatBuffer()
     private var indices: [Int] = []
     private var lastLearningRate = 0.0
+    /// True once the ranks have agreed (through the last gradient all-reduce) to stop.
+    public private(set) var stopAgreed = false
 
     /// Builds the network (parameters from rank 0) and optimizer for `job` on `data`.
     public init(job: TrainingJob, data: DataSplits, group: ProcessGroup) throws {
@@ -95,7 +97,7 @@ public final class Trainer {
                 learningRate = lastLearningRate
                 stepsRun += 1
                 onStep?(position, sampler.stepsPerEpoch)
-                if shouldStop?() == true { return false }
+                if stopAgreed || shouldStop?() == true { return false }
             }
             let seconds = Date().timeIntervalSince(started)
 
@@ -139,8 +141,13 @@ public final class Trainer {
             metrics?.record(logits: out, labels: targets.pointer, batch: localBatch, classes: width)
             network.backward(lossGradient.pointer, batch: localBatch, accumulate: micro > 0)
         }
+        // The control element after the gradients carries "stop requested" from any rank;
+        // after averaging it is > 0 on every rank if it was set on one.
+        let withControl = network.store.gradientsWithControl
+        withControl[withControl.count - 1] = StopRequest.pendingSignal == nil ? 0 : 1
+        try group.averageGradients(withControl)
+        stopAgreed = withControl[withControl.count - 1] > 0
         let gradients = network.store.gradients.buffer
-        try group.averageGradients(gradients)
         if let maxNorm = job.optimizer.clipNorm { clipGradientNorm(gradients, maxNorm: Float(maxNorm)) }
         lastLearningRate = schedule.learningRate(atStep: position.globalStep)
         optimizer.step(parameters: network.store.parameters.buffer, gradients: gradients,

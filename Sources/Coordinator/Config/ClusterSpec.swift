@@ -35,6 +35,9 @@ public struct ClusterSpec: Sendable, Equatable {
     /// Seconds a job may wait on a failed or silent rank before it is ended with an error.
     /// Default 60.
     public var failureTimeout: Double = 60
+    /// Seconds ranks get, after a stop signal, to finish the step and save a checkpoint before
+    /// mpirun kills them. Default 60.
+    public var stopGracePeriod: Double = 60
 
     public init() {}
 
@@ -44,7 +47,7 @@ public struct ClusterSpec: Sendable, Equatable {
 
 extension ClusterSpec {
     static let keys = ["hosts", "hostfile", "launcher", "mpirun_args", "env", "oversubscribe", "network",
-                       "failure_timeout"]
+                       "failure_timeout", "stop_grace_period"]
 
     /// Parses the `cluster` section.
     public static func parse(_ value: ConfigValue) throws -> ClusterSpec {
@@ -77,6 +80,7 @@ extension ClusterSpec {
         }
         if let v = t["oversubscribe"] { spec.oversubscribe = try v.bool() }
         if let v = t["network"] { spec.network = try v.string() }
+        if let v = t["stop_grace_period"] { spec.stopGracePeriod = try v.double(in: 1...86_400, hint: "seconds, from 1 to 86400") }
         if let v = t["failure_timeout"] { spec.failureTimeout = try v.double(in: 1...86_400, hint: "seconds, from 1 to 86400") }
         return spec
     }

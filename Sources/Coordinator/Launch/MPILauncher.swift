@@ -56,6 +56,9 @@ public enum MPILauncher {
         var environment = cluster.environment
         if environment["OPENBLAS_NUM_THREADS"] == nil { environment["OPENBLAS_NUM_THREADS"] = "1" }
         for key in environment.keys.sorted() { args += ["-x", "\(key)=\(environment[key]!)"] }
+        // On SIGTERM mpirun signals the ranks, then kills them after this many seconds: long
+        // enough for every rank to finish its step and write the checkpoint.
+        args += ["--mca", "odls_base_sigkill_timeout", "\(Int(cluster.stopGracePeriod))"]
         args += cluster.mpirunArgs
         args += [program] + arguments
         var launcherEnvironment: [String: String] = [:]
@@ -68,16 +71,25 @@ public enum MPILauncher {
 
     /// Runs `command` and returns its exit status and standard output (stderr passes through).
     public static func capture(_ command: LaunchCommand) throws -> (Int32, String) {
-        let process = try makeProcess(command)
         let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
+        let child = try start(command, stdoutFD: pipe.fileHandleForWriting.fileDescriptor)
+        try pipe.fileHandleForWriting.close()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        return (child.wait(), String(decoding: data, as: UTF8.self))
     }
 
-    private static func makeProcess(_ command: LaunchCommand) throws -> Process {
+    /// Runs `command` with this process's stdout/stderr and returns its exit status.
+    /// SIGINT, SIGTERM or SIGUSR1 received meanwhile are passed on once, as SIGTERM: mpirun
+    /// then asks every rank to stop (they checkpoint and exit with code 3).
+    public static func run(_ command: LaunchCommand) throws -> Int32 {
+        let child = try start(command, stdoutFD: nil)
+        let forwarder = SignalForwarder(to: child)
+        let status = child.wait()
+        forwarder.stop()
+        return status
+    }
+
+    private static func start(_ command: LaunchCommand, stdoutFD: Int32?) throws -> ChildProcess {
         var executable = command.executable
         if !executable.contains("/") {
             guard let found = which(executable) else {
@@ -85,36 +97,26 @@ public enum MPILauncher {
             }
             executable = found
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = command.arguments
-        var environment = ProcessInfo.processInfo.environment
-        for (key, value) in command.environment { environment[key] = value }
-        process.environment = environment
-        return process
-    }
-
-    /// Runs `command` with this process's stdin/stdout/stderr and returns its exit status.
-    /// SIGINT and SIGTERM received meanwhile are passed on to it.
-    public static func run(_ command: LaunchCommand) throws -> Int32 {
-        let process = try makeProcess(command)
-        try process.run()
-        let forwarder = SignalForwarder(to: process.processIdentifier)
-        process.waitUntilExit()
-        forwarder.stop()
-        return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        return try ChildProcess(executable: executable, arguments: command.arguments,
+                                environment: command.environment, stdoutFD: stdoutFD)
     }
 }
 
-/// Passes SIGINT and SIGTERM on to a child while it runs.
+/// Passes the first SIGINT, SIGTERM or SIGUSR1 on to a child as SIGTERM while it runs.
 final class SignalForwarder {
     private var sources: [DispatchSourceSignal] = []
 
-    init(to pid: Int32) {
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
+    init(to child: ChildProcess) {
+        let forwarded = ForwardOnce()
+        for sig in [SIGINT, SIGTERM, SIGUSR1] {
+            Foundation.signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { kill(pid, sig) }
+            source.setEventHandler {
+                if forwarded.first() {
+                    FileHandle.standardError.write(Data("ringtrain: stopping — the ranks finish their step and save a checkpoint\n".utf8))
+                    child.signal(SIGTERM)
+                }
+            }
             source.resume()
             sources.append(source)
         }
@@ -122,7 +124,20 @@ final class SignalForwarder {
 
     func stop() {
         for source in sources { source.cancel() }
-        signal(SIGINT, SIG_DFL)
-        signal(SIGTERM, SIG_DFL)
+        for sig in [SIGINT, SIGTERM, SIGUSR1] { Foundation.signal(sig, SIG_DFL) }
+    }
+}
+
+/// True the first time only.
+private final class ForwardOnce: @unchecked Sendable {
+    // @unchecked: guarded by `lock`.
+    private let lock = NSLock()
+    private var done = false
+    func first() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if done { return false }
+        done = true
+        return true
     }
 }

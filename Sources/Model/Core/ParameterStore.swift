@@ -32,7 +32,8 @@ public final class ParameterStore {
     public private(set) var entries: [ParameterEntry] = []
     /// All parameters, contiguous.
     public let parameters: FloatBuffer
-    /// All gradients, contiguous, same layout as `parameters`.
+    /// All gradients, contiguous, same layout as `parameters`. One spare element follows the
+    /// last gradient (see `gradientsWithControl`).
     public let gradients: FloatBuffer
 
     /// Creates a store for the given layout (names must be unique).
@@ -46,7 +47,14 @@ public final class ParameterStore {
             offset += entry.count
         }
         parameters = FloatBuffer(count: offset)
-        gradients = FloatBuffer(count: offset)
+        gradients = FloatBuffer(count: offset + 1)
+        gradients.resize(offset)
+    }
+
+    /// The gradients plus one trailing control element, so a flag (e.g. "a rank was asked to
+    /// stop") travels inside the gradient all-reduce at no extra message cost.
+    public var gradientsWithControl: UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(start: gradients.pointer, count: gradients.count + 1)
     }
 
     /// Total number of scalar parameters.

@@ -1,0 +1,49 @@
+// ChildProcess: starts a program (argument array, never a shell) in its own process group, so
+// a terminal's Ctrl-C reaches only ringtrain, which then passes one orderly stop request on.
+import Foundation
+
+/// A started child process.
+public final class ChildProcess: @unchecked Sendable {
+    // @unchecked: `pid` is set once in init and only read afterwards.
+    /// Its process id (also its process group id).
+    public let pid: pid_t
+
+    /// Starts `executable` with `arguments`; `environment` entries are added to this process's
+    /// environment. Standard output goes to `stdoutFD` (default: inherited); stdin is /dev/null.
+    public init(executable: String, arguments: [String], environment: [String: String] = [:],
+                stdoutFD: Int32? = nil) throws {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if let stdoutFD { posix_spawn_file_actions_adddup2(&actions, stdoutFD, 1) }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attributes, 0)
+
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var child: pid_t = 0
+        let rc = posix_spawn(&child, executable, &actions, &attributes, argv, envp)
+        guard rc == 0 else {
+            throw LaunchError("cannot start \(executable): \(String(cString: strerror(rc)))")
+        }
+        pid = child
+    }
+
+    /// Sends `sig` to the child.
+    public func signal(_ sig: Int32) { kill(pid, sig) }
+
+    /// Waits for the child; returns its exit status, or 128 + the signal that ended it.
+    public func wait() -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        if status & 0x7f == 0 { return (status >> 8) & 0xff }
+        return 128 + (status & 0x7f)
+    }
+}
