@@ -137,7 +137,8 @@ public enum SweepParser {
         } catch let error as ConfigError {
             if let index = trialOverrides.firstIndex(where: { error.file == "--set \($0)" }) {
                 let detail = (error.keyPath.isEmpty ? "" : "\(error.keyPath): ") + error.message
-                throw located[index].key.error("is not a valid job setting with value \(first[located[index].parameter.name]!): \(detail)",
+                let name = located[index].parameter.name
+                throw located[index].key.error("'\(name)' does not fit the job (tried with \(first[name]!)): \(detail)",
                                                hint: error.hint)
             }
             var relocated = error
