@@ -156,6 +156,8 @@ private let badSweeps: [BadSweep] = [
              line: 9, keyPath: "sweep.program", fragments: ["program not found"]),
     BadSweep(label: "program not executable", sweep: sweep("    x: {value: 2}\n", extra: "  run_cap: 5\n  program: train.py\n"),
              line: 9, keyPath: "sweep.program", fragments: ["not executable", "python3"]),
+    BadSweep(label: "parameter given as a bare value", sweep: sweep("    epochs: 3\n"), line: 10, keyPath: "sweep.parameters.epochs",
+             fragments: ["expected a mapping", "{value: 3}"]),
     BadSweep(label: "duplicate value", sweep: sweep("    epochs: {values: [1, 2, 1]}\n"), line: 10,
              keyPath: "sweep.parameters.epochs.values[2]", fragments: ["listed twice"]),
 ]
@@ -222,4 +224,15 @@ func programSweep() throws {
         x: {values: [1, 2]}
     """)
     #expect(python.programArguments(for: ["x": .int(2)]) == ["/usr/bin/env", "python3", sweepDirectory + "/train.py", "x=2", "{\"x\": 2}"])
+}
+
+@Test("the validate plan lists the method, metric, parameters and the first grid points")
+func planSummary() throws {
+    let (config, spec) = try loadSweep("sweep:\n  method: grid\n  metric: {name: val_acc, goal: maximize}\n  run_cap: 3\n  parameters:\n    optimizer.lr: {values: [0.1, 0.01]}\n    epochs: {min: 1, max: 2}\n")
+    let text = PlanSummary.text(config: config, sweep: spec)
+    for fragment in ["method      grid", "val_acc (maximize)", "optimizer.lr", "categorical", "int_uniform", "1 ... 2",
+                     "4 configurations, capped at run_cap 3", "1. optimizer.lr=0.1 epochs=1", "3. optimizer.lr=0.01 epochs=1"] {
+        #expect(text.contains(fragment), "\(fragment) in\n\(text)")
+    }
+    #expect(!PlanSummary.text(config: config, sweep: nil).contains("sweep:"))
 }

@@ -102,6 +102,10 @@ public enum SweepParser {
                 result += try parseParameters(nested, prefix: name + ".", freeNames: freeNames)
                 continue
             }
+            if case .scalar = valueNode {
+                throw body.error("expected a mapping describing the parameter, got \(body.shown)",
+                                 hint: "e.g. {value: \(body.shown.trimmingCharacters(in: ["'"]))} or {values: [...]}")
+            }
             try checkName(name, at: keyValue, freeNames: freeNames)
             if result.contains(where: { $0.parameter.name == name }) {
                 throw keyValue.error("parameter '\(name)' is given twice", hint: "each parameter once")
