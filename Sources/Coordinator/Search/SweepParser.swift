@@ -1,0 +1,171 @@
+// SweepParser: reads the `sweep:` section into a SweepSpec, checking every key, type and range,
+// and, when trials train the job, that each parameter is a real job setting (via JobParser).
+import Foundation
+
+/// Parses `sweep:` sections.
+public enum SweepParser {
+    static let keys = ["method", "metric", "parameters", "run_cap", "parallel", "early_terminate", "max_retries",
+                       "seed", "program", "command", "name", "description"]
+
+    /// The sweep of a checked config, its parameters checked against the job; nil when the
+    /// config has no `sweep:` section.
+    public static func parse(config: RunConfig) throws -> SweepSpec? {
+        guard let section = config.sweep else { return nil }
+        var located: [LocatedParameter] = []
+        let spec = try parse(section, baseDirectory: config.file.directory, located: &located)
+        if spec.program == nil { try checkAgainstJob(spec, located: located, config: config) }
+        return spec
+    }
+
+    /// The sweep section alone. Parameter names are not checked against the job here; use
+    /// `parse(config:)` for that.
+    public static func parse(_ value: ConfigValue, baseDirectory: String = "") throws -> SweepSpec {
+        var located: [LocatedParameter] = []
+        return try parse(value, baseDirectory: baseDirectory, located: &located)
+    }
+
+    /// A parameter with the config value of its key, for errors about the parameter as a whole.
+    struct LocatedParameter {
+        let parameter: SweepParameter
+        let key: ConfigValue
+    }
+
+    private static func parse(_ value: ConfigValue, baseDirectory: String, located: inout [LocatedParameter]) throws -> SweepSpec {
+        let t = try value.table(allowed: keys)
+        let methodValue = try t.required("method", hint: "method: grid, random or bayes")
+        let method = SweepMethod(rawValue: try methodValue.choice(SweepMethod.allCases.map(\.rawValue)))!
+        if let v = t["name"] { _ = try v.string() }
+        if let v = t["description"] { _ = try v.string() }
+
+        var program: SweepProgram?
+        if t["program"] != nil || t["command"] != nil {
+            program = try SweepProgram.parse(program: t["program"], command: t["command"], baseDirectory: baseDirectory)
+        }
+
+        let metricValue = try t.required("metric", hint: "e.g. metric: {name: val_loss, goal: minimize}")
+        let metric = try parseMetric(metricValue, freeNames: program != nil)
+
+        let parametersValue = try t.required("parameters", hint: "e.g. parameters: {optimizer.lr: {min: 0.0001, max: 0.1}}")
+        located = try parseParameters(parametersValue, prefix: "", freeNames: program != nil)
+        guard !located.isEmpty else {
+            throw parametersValue.error("no parameters to sweep", hint: "add at least one, e.g. optimizer.lr: {values: [0.01, 0.1]}")
+        }
+        let space = SearchSpace(parameters: located.map(\.parameter))
+
+        let runCapValue = t["run_cap"]
+        let runCap = try runCapValue?.int(in: 1...Int.max, hint: "the most trials to run, 1 or more")
+        var effectiveCap: Int
+        if method == .grid {
+            for p in located where !p.parameter.distribution.isDiscrete {
+                throw p.key.error("grid search cannot enumerate a continuous \(p.parameter.distribution.shortName) range",
+                                  hint: "list the values to try (values: [...]), use value: or int_uniform, or choose method: random")
+            }
+            guard let size = space.configurationCount else {
+                throw parametersValue.error("the grid has more configurations than can be counted", hint: "narrow the int_uniform ranges")
+            }
+            effectiveCap = min(runCap ?? size, size)
+        } else {
+            guard let runCap else {
+                throw value.error("missing required key 'run_cap'", hint: "\(method.rawValue) search needs run_cap: the most trials to run, e.g. run_cap: 20")
+            }
+            effectiveCap = runCap
+        }
+
+        var spec = SweepSpec(method: method, metric: metric, space: space, runCap: effectiveCap)
+        spec.program = program
+        if let v = t["parallel"] { spec.parallel = try v.int(in: 1...4096, hint: "trials at once, 1 or more") }
+        if let v = t["max_retries"] { spec.maxRetries = try v.int(in: 0...100, hint: "restarts of a failed trial, 0 to 100") }
+        if let v = t["seed"] { spec.seed = UInt64(try v.int(in: 0...Int.max, hint: "a whole number 0 or more")) }
+        if let v = t["early_terminate"] { spec.earlyTerminate = try EarlyTerminationSpec.parse(v) }
+        return spec
+    }
+
+    private static func parseMetric(_ value: ConfigValue, freeNames: Bool) throws -> SweepMetric {
+        let t = try value.table(allowed: ["name", "goal"])
+        let nameValue = try t.required("name", hint: "the metric to optimise, e.g. name: val_loss")
+        let name = freeNames ? try nameValue.string() : try nameValue.choice(SweepSpec.jobMetrics)
+        guard !name.isEmpty else { throw nameValue.error("the metric name is empty") }
+        let goal = try t["goal"].map { MetricGoal(rawValue: try $0.choice(MetricGoal.allCases.map(\.rawValue)))! } ?? .minimize
+        return SweepMetric(name: name, goal: goal)
+    }
+
+    /// The entries of `parameters:`, nested W&B `parameters:` mappings flattened to dotted names.
+    private static func parseParameters(_ value: ConfigValue, prefix: String, freeNames: Bool) throws -> [LocatedParameter] {
+        guard case .mapping(let mapping) = value.node else { throw value.error("expected a mapping of parameter names, got \(value.shown)") }
+        var result: [LocatedParameter] = []
+        for (keyNode, valueNode) in mapping {
+            guard let key = keyNode.string else { throw value.child(keyNode, path: value.path).error("parameter names must be strings") }
+            let path = "\(value.path).\(key)"
+            let keyValue = value.child(keyNode, path: path), body = value.child(valueNode, path: path)
+            let name = prefix + key
+            if case .mapping = valueNode, let nested = try body.table(allowed: nil)["parameters"] {
+                result += try parseParameters(nested, prefix: name + ".", freeNames: freeNames)
+                continue
+            }
+            if case .scalar = valueNode {
+                throw body.error("expected a mapping describing the parameter, got \(body.shown)",
+                                 hint: "e.g. {value: \(body.shown.trimmingCharacters(in: ["'"]))} or {values: [...]}")
+            }
+            try checkName(name, at: keyValue, freeNames: freeNames)
+            if result.contains(where: { $0.parameter.name == name }) {
+                throw keyValue.error("parameter '\(name)' is given twice", hint: "each parameter once")
+            }
+            result.append(LocatedParameter(parameter: SweepParameter(name: name, distribution: try ParameterParser.parse(body)),
+                                           key: keyValue))
+        }
+        return result
+    }
+
+    private static func checkName(_ name: String, at key: ConfigValue, freeNames: Bool) throws {
+        if freeNames {
+            guard name.range(of: #"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"#, options: .regularExpression) != nil else {
+                throw key.error("'\(name)' is not usable as a --name=value argument", hint: "use letters, digits, '_', '.' or '-'")
+            }
+            return
+        }
+        if name.hasPrefix("job.") {
+            throw key.error("parameter names are paths inside job", hint: "write '\(name.dropFirst(4))'")
+        }
+        guard name.range(of: #"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$"#, options: .regularExpression) != nil else {
+            throw key.error("'\(name)' is not a dotted job key path", hint: "e.g. optimizer.lr or model.hidden")
+        }
+    }
+
+    /// Applies the first value of every parameter to the job and parses the result with the
+    /// real job parser, so a wrong name or value is reported at the sweep parameter.
+    private static func checkAgainstJob(_ spec: SweepSpec, located: [LocatedParameter], config: RunConfig) throws {
+        let first = Dictionary(uniqueKeysWithValues: spec.space.parameters.map { ($0.name, $0.distribution.firstValue) })
+        let trialOverrides = spec.overrides(for: first)
+        do {
+            _ = try spec.trialConfig(base: config, configuration: first)
+        } catch let error as ConfigError {
+            if let index = trialOverrides.firstIndex(where: { error.file == "--set \($0)" }) {
+                let detail = (error.keyPath.isEmpty ? "" : "\(error.keyPath): ") + error.message
+                let name = located[index].parameter.name
+                throw located[index].key.error("'\(name)' does not fit the job (tried with \(first[name]!)): \(detail)",
+                                               hint: error.hint)
+            }
+            var relocated = error
+            let shown = trialOverrides.joined(separator: ", ")
+            relocated.hint = (error.hint.map { $0 + "; " } ?? "") + "with the sweep's first values: \(shown)"
+            throw relocated
+        }
+    }
+}
+
+extension ParameterDistribution {
+    /// The W&B name of the distribution (`log_uniform_values`, `int_uniform` ...).
+    public var shortName: String {
+        switch self {
+        case .constant: return "constant"
+        case .categorical: return "categorical"
+        case .uniform: return "uniform"
+        case .intUniform: return "int_uniform"
+        case .logUniformValues: return "log_uniform_values"
+        case .qUniform: return "q_uniform"
+        case .qLogUniformValues: return "q_log_uniform_values"
+        case .normal: return "normal"
+        case .logNormal: return "log_normal"
+        }
+    }
+}

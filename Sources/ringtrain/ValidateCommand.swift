@@ -1,0 +1,25 @@
+// ValidateCommand: `ringtrain validate CONFIG` — checks cluster, job and sweep sections without
+// running anything and prints the resolved plan; exit 0 when valid, 2 with the error otherwise.
+import ArgumentParser
+import Coordinator
+import Foundation
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check a config file (cluster, job, sweep) and print what it would run.",
+        discussion: "Example: ringtrain validate cluster.yaml --set sweep.run_cap=10")
+
+    @Argument(help: "The config file (YAML with a job: section and an optional sweep: section).")
+    var config: String
+
+    @Option(name: .customLong("set"), help: "Override a config value, e.g. --set job.epochs=5 (repeatable).")
+    var overrides: [String] = []
+
+    func run() throws {
+        try exitOnUserError {
+            let loaded = try RunConfig.load(path: config, overrides: overrides)
+            let sweep = try loaded.sweepSpec()
+            FileHandle.standardOutput.write(Data(PlanSummary.text(config: loaded, sweep: sweep).utf8))
+        }
+    }
+}

@@ -1,0 +1,238 @@
+// Sweep spec tests: good sweep sections parse to the expected spec (W&B inference rules included),
+// and every kind of mistake is reported with its line, key path and what would be valid.
+import Foundation
+import Testing
+@testable import Coordinator
+
+/// A small CSV dataset and an executable script on disk, so configs can name real files.
+let sweepDirectory: String = {
+    let dir = NSTemporaryDirectory() + "ringtrain-sweep-tests-\(getpid())"
+    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    try? "a,b,label\n1,2,x\n3,4,y\n5,6,x\n".write(toFile: dir + "/train.csv", atomically: true, encoding: .utf8)
+    try? "#!/bin/sh\necho '{\"score\": 1}'\n".write(toFile: dir + "/objective.sh", atomically: true, encoding: .utf8)
+    try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir + "/objective.sh")
+    try? "print(1)\n".write(toFile: dir + "/train.py", atomically: true, encoding: .utf8)
+    return dir
+}()
+
+/// A job section (lines 1-4) followed by `sweep`.
+let sweepJob = "job:\n  dataset:\n    train: train.csv\n    label: label\n"
+
+func loadSweep(_ sweep: String, job: String = sweepJob, overrides: [String] = []) throws -> (RunConfig, SweepSpec) {
+    let config = try RunConfig(file: ConfigFile.parse(text: job + sweep, path: sweepDirectory + "/sweep.yaml", overrides: overrides))
+    return (config, try #require(try config.sweepSpec()))
+}
+
+@Test("a full sweep section is read, with every default stated")
+func fullSweepIsRead() throws {
+    let (_, spec) = try loadSweep("""
+    sweep:
+      method: random
+      metric: {name: val_acc, goal: maximize}
+      run_cap: 20
+      parallel: 2
+      max_retries: 3
+      seed: 7
+      early_terminate: {type: hyperband, min_iter: 1, eta: 2}
+      parameters:
+        optimizer.lr: {distribution: log_uniform_values, min: 0.0001, max: 0.1}
+        model.hidden: {values: [[64, 32], [128]]}
+    """)
+    #expect(spec.method == .random && spec.runCap == 20 && spec.parallel == 2 && spec.maxRetries == 3 && spec.seed == 7)
+    #expect(spec.metric == SweepMetric(name: "val_acc", goal: .maximize))
+    #expect(spec.earlyTerminate == EarlyTerminationSpec(minIter: 1, eta: 2))
+    #expect(spec.earlyTerminate?.milestones(epochs: 10) == [1, 2, 4, 8])
+    #expect(spec.program == nil)
+    #expect(spec.space.parameters == [
+        SweepParameter(name: "optimizer.lr", distribution: .logUniformValues(min: 0.0001, max: 0.1)),
+        SweepParameter(name: "model.hidden", distribution: .categorical([.list([.int(64), .int(32)]), .list([.int(128)])])),
+    ])
+
+    let (_, minimal) = try loadSweep("sweep:\n  method: grid\n  metric: {name: val_loss}\n  parameters:\n    epochs: {values: [1, 2, 3]}\n")
+    #expect(minimal.metric.goal == .minimize && minimal.parallel == 1 && minimal.maxRetries == 1 && minimal.seed == 0)
+    #expect(minimal.runCap == 3 && minimal.earlyTerminate == nil)
+}
+
+/// A parameter definition and the distribution W&B's rules give it.
+struct InferenceCase: CustomTestStringConvertible, Sendable {
+    let label: String
+    let yaml: String
+    let expected: ParameterDistribution
+    var testDescription: String { label }
+}
+
+private let inferenceCases: [InferenceCase] = [
+    InferenceCase(label: "values → categorical", yaml: "{values: [relu, tanh]}", expected: .categorical([.string("relu"), .string("tanh")])),
+    InferenceCase(label: "value → constant", yaml: "{value: 0.5}", expected: .constant(.double(0.5))),
+    InferenceCase(label: "int min/max → int_uniform", yaml: "{min: 1, max: 4}", expected: .intUniform(min: 1, max: 4)),
+    InferenceCase(label: "float min/max → uniform", yaml: "{min: 0.0, max: 1}", expected: .uniform(min: 0, max: 1)),
+    InferenceCase(label: "mixed values types", yaml: "{values: [1, 0.5, \"2\", true, [3]]}",
+                  expected: .categorical([.int(1), .double(0.5), .string("2"), .bool(true), .list([.int(3)])])),
+    InferenceCase(label: "q_uniform with default q", yaml: "{distribution: q_uniform, min: 0, max: 10}", expected: .qUniform(min: 0, max: 10, q: 1)),
+    InferenceCase(label: "q_log_uniform_values", yaml: "{distribution: q_log_uniform_values, min: 8, max: 512, q: 8}",
+                  expected: .qLogUniformValues(min: 8, max: 512, q: 8)),
+    InferenceCase(label: "log_uniform takes exponents", yaml: "{distribution: log_uniform, min: 0, max: 0}",
+                  expected: .logUniformValues(min: 1, max: 1)),
+    InferenceCase(label: "normal defaults", yaml: "{distribution: normal}", expected: .normal(mu: 0, sigma: 1)),
+    InferenceCase(label: "log_normal", yaml: "{distribution: log_normal, mu: -2, sigma: 0.5}", expected: .logNormal(mu: -2, sigma: 0.5)),
+    InferenceCase(label: "explicit categorical", yaml: "{distribution: categorical, values: [1]}", expected: .categorical([.int(1)])),
+    InferenceCase(label: "explicit uniform over ints", yaml: "{distribution: uniform, min: 1, max: 2}", expected: .uniform(min: 1, max: 2)),
+]
+
+@Test("W&B inference rules", arguments: inferenceCases)
+func inference(_ c: InferenceCase) throws {
+    let node = try ConfigFile.parse(text: "p: \(c.yaml)\n", path: "p.yaml").root
+    let value = try #require(try node.table(allowed: nil)["p"])
+    #expect(try ParameterParser.parse(value) == c.expected)
+}
+
+/// A sweep with a mistake, and what its error must say.
+struct BadSweep: CustomTestStringConvertible, Sendable {
+    let label: String
+    let sweep: String
+    let line: Int?
+    let keyPath: String
+    let fragments: [String]
+    var testDescription: String { label }
+}
+
+/// Sweep lines 5-7; parameters start on line 8.
+private func sweep(_ parameters: String, method: String = "random", extra: String = "  run_cap: 5\n") -> String {
+    "sweep:\n  method: \(method)\n  metric: {name: val_loss}\n" + extra + "  parameters:\n" + parameters
+}
+
+private let badSweeps: [BadSweep] = [
+    BadSweep(label: "unknown sweep key", sweep: sweep("    epochs: {value: 2}\n") + "  paralel: 2\n", line: 11,
+             keyPath: "sweep.paralel", fragments: ["unknown key 'paralel'", "did you mean 'parallel'"]),
+    BadSweep(label: "unknown method", sweep: sweep("    epochs: {value: 2}\n", method: "grdi"), line: 6, keyPath: "sweep.method",
+             fragments: ["'grdi' is not valid", "did you mean 'grid'"]),
+    BadSweep(label: "missing metric", sweep: "sweep:\n  method: grid\n  parameters: {epochs: {value: 1}}\n", line: 6,
+             keyPath: "sweep", fragments: ["missing required key 'metric'"]),
+    BadSweep(label: "metric without name", sweep: "sweep:\n  method: grid\n  metric: {goal: maximize}\n  parameters: {epochs: {value: 1}}\n",
+             line: 7, keyPath: "sweep.metric", fragments: ["missing required key 'name'"]),
+    BadSweep(label: "unknown metric", sweep: "sweep:\n  method: grid\n  metric: {name: val_ac}\n  parameters: {epochs: {value: 1}}\n",
+             line: 7, keyPath: "sweep.metric.name", fragments: ["did you mean 'val_acc'"]),
+    BadSweep(label: "bad goal", sweep: "sweep:\n  method: grid\n  metric: {name: val_acc, goal: max}\n  parameters: {epochs: {value: 1}}\n",
+             line: 7, keyPath: "sweep.metric.goal", fragments: ["minimize, maximize"]),
+    BadSweep(label: "random without run_cap", sweep: sweep("    epochs: {value: 2}\n", extra: ""), line: 6, keyPath: "sweep",
+             fragments: ["missing required key 'run_cap'"]),
+    BadSweep(label: "run_cap below 1", sweep: sweep("    epochs: {value: 2}\n", extra: "  run_cap: 0\n"), line: 8,
+             keyPath: "sweep.run_cap", fragments: ["out of range", "1 or more"]),
+    BadSweep(label: "parallel below 1", sweep: sweep("    epochs: {value: 2}\n", extra: "  run_cap: 5\n  parallel: 0\n"), line: 9,
+             keyPath: "sweep.parallel", fragments: ["out of range"]),
+    BadSweep(label: "unknown parameter key", sweep: sweep("    epochs: {valuez: [1]}\n"), line: 10, keyPath: "sweep.parameters.epochs.valuez",
+             fragments: ["unknown key 'valuez'", "did you mean 'value'"]),
+    BadSweep(label: "min above max", sweep: sweep("    optimizer.lr:\n      min: 0.5\n      max: 0.1\n"), line: 11,
+             keyPath: "sweep.parameters.optimizer.lr.min", fragments: ["above max"]),
+    BadSweep(label: "log range with min 0", sweep: sweep("    optimizer.lr: {distribution: log_uniform_values, min: 0, max: 0.1}\n"), line: 10,
+             keyPath: "sweep.parameters.optimizer.lr.min", fragments: ["needs min above 0"]),
+    BadSweep(label: "grid over a continuous range", sweep: sweep("    optimizer.lr: {min: 0.001, max: 0.1}\n", method: "grid"), line: 10,
+             keyPath: "sweep.parameters.optimizer.lr", fragments: ["grid search cannot enumerate", "values: [...]"]),
+    BadSweep(label: "q ≤ 0", sweep: sweep("    batch_size: {distribution: q_uniform, min: 16, max: 64, q: 0}\n"), line: 10,
+             keyPath: "sweep.parameters.batch_size.q", fragments: ["q must be above 0"]),
+    BadSweep(label: "sigma ≤ 0", sweep: sweep("    optimizer.lr: {distribution: log_normal, mu: -3, sigma: -1}\n"), line: 10,
+             keyPath: "sweep.parameters.optimizer.lr.sigma", fragments: ["sigma must be above 0"]),
+    BadSweep(label: "empty values", sweep: sweep("    epochs: {values: []}\n"), line: 10, keyPath: "sweep.parameters.epochs.values",
+             fragments: ["values list is empty"]),
+    BadSweep(label: "unknown distribution", sweep: sweep("    epochs: {distribution: int_uniforme, min: 1, max: 3}\n"), line: 10,
+             keyPath: "sweep.parameters.epochs.distribution", fragments: ["did you mean 'int_uniform'"]),
+    BadSweep(label: "key not used by the distribution", sweep: sweep("    epochs: {distribution: normal, min: 1}\n"), line: 10,
+             keyPath: "sweep.parameters.epochs.min", fragments: ["does not apply to distribution normal"]),
+    BadSweep(label: "int_uniform with fractions", sweep: sweep("    epochs: {distribution: int_uniform, min: 1.5, max: 3}\n"), line: 10,
+             keyPath: "sweep.parameters.epochs.min", fragments: ["expected a whole number"]),
+    BadSweep(label: "not a job key path", sweep: sweep("    optimizer.lrr: {values: [0.1]}\n"), line: 10,
+             keyPath: "sweep.parameters.optimizer.lrr", fragments: ["does not fit the job", "did you mean 'lr'"]),
+    BadSweep(label: "job value out of range", sweep: sweep("    model.dropout: {values: [1.5]}\n"), line: 10,
+             keyPath: "sweep.parameters.model.dropout", fragments: ["does not fit the job", "out of range"]),
+    BadSweep(label: "job. prefix", sweep: sweep("    job.epochs: {values: [1]}\n"), line: 10,
+             keyPath: "sweep.parameters.job.epochs", fragments: ["write 'epochs'"]),
+    BadSweep(label: "no parameters", sweep: "sweep:\n  method: grid\n  metric: {name: val_loss}\n  parameters: {}\n", line: 8,
+             keyPath: "sweep.parameters", fragments: ["no parameters"]),
+    BadSweep(label: "hyperband without min_iter", sweep: sweep("    epochs: {value: 2}\n", extra: "  run_cap: 5\n  early_terminate: {type: hyperband, eta: 3}\n"), line: 9, keyPath: "sweep.early_terminate", fragments: ["needs min_iter"]),
+    BadSweep(label: "hyperband eta 1", sweep: sweep("    epochs: {value: 2}\n", extra: "  run_cap: 5\n  early_terminate: {type: hyperband, min_iter: 1, eta: 1}\n"), line: 9, keyPath: "sweep.early_terminate.eta", fragments: ["2 or more"]),
+    BadSweep(label: "unknown command macro", sweep: sweep("    x: {value: 2}\n", extra: "  run_cap: 5\n  command: [sh, \"${progam}\", \"${args}\"]\n"),
+             line: 9, keyPath: "sweep.command[1]", fragments: ["unknown macro", "did you mean '${program}'"]),
+    BadSweep(label: "missing program", sweep: sweep("    x: {value: 2}\n", extra: "  run_cap: 5\n  program: nothere.sh\n"),
+             line: 9, keyPath: "sweep.program", fragments: ["program not found"]),
+    BadSweep(label: "program not executable", sweep: sweep("    x: {value: 2}\n", extra: "  run_cap: 5\n  program: train.py\n"),
+             line: 9, keyPath: "sweep.program", fragments: ["not executable", "python3"]),
+    BadSweep(label: "parameter given as a bare value", sweep: sweep("    epochs: 3\n"), line: 10, keyPath: "sweep.parameters.epochs",
+             fragments: ["expected a mapping", "{value: 3}"]),
+    BadSweep(label: "duplicate value", sweep: sweep("    epochs: {values: [1, 2, 1]}\n"), line: 10,
+             keyPath: "sweep.parameters.epochs.values[2]", fragments: ["listed twice"]),
+]
+
+@Test("bad sweeps are reported with line, key path and a hint", arguments: badSweeps)
+func badSweepIsReported(_ bad: BadSweep) {
+    do {
+        _ = try loadSweep(bad.sweep)
+        Issue.record("\(bad.label): expected an error")
+    } catch let error as ConfigError {
+        if let line = bad.line { #expect(error.line == line, "\(bad.label): \(error)") }
+        #expect(error.keyPath == bad.keyPath, "\(bad.label): \(error)")
+        #expect(error.file.hasSuffix("sweep.yaml"), "\(bad.label): \(error)")
+        for fragment in bad.fragments { #expect(error.description.contains(fragment), "\(bad.label): \(error)") }
+    } catch {
+        Issue.record("\(bad.label): not a ConfigError: \(error)")
+    }
+}
+
+@Test("grid run_cap: defaults to the grid size, caps it when smaller")
+func gridRunCap() throws {
+    let grid = "sweep:\n  method: grid\n  metric: {name: val_loss}\n  parameters:\n    epochs: {min: 1, max: 3}\n    model.activation: {values: [relu, tanh]}\n"
+    #expect(try loadSweep(grid).1.runCap == 6)
+    #expect(try loadSweep(grid + "  run_cap: 4\n").1.runCap == 4)
+    #expect(try loadSweep(grid + "  run_cap: 100\n").1.runCap == 6)
+    #expect(try loadSweep(grid).1.gridSize == 6)
+}
+
+@Test("nested W&B parameters flatten to dotted names")
+func nestedParameters() throws {
+    let (_, spec) = try loadSweep("sweep:\n  method: grid\n  metric: {name: val_loss}\n  parameters:\n    optimizer:\n      parameters:\n        lr: {values: [0.1]}\n        momentum: {value: 0.9}\n")
+    #expect(spec.space.parameters.map(\.name) == ["optimizer.lr", "optimizer.momentum"])
+}
+
+@Test("a program sweep takes free names and any metric, and builds W&B-style command lines")
+func programSweep() throws {
+    let (_, spec) = try loadSweep("""
+    sweep:
+      method: random
+      run_cap: 3
+      metric: {name: score, goal: maximize}
+      program: objective.sh
+      parameters:
+        learning-rate: {value: 0.01}
+        layers: {value: [64, 32]}
+        act: {value: relu}
+    """)
+    let configuration: Configuration = ["learning-rate": .double(0.01), "layers": .list([.int(64), .int(32)]), "act": .string("relu")]
+    #expect(spec.programArguments(for: configuration) == [sweepDirectory + "/objective.sh", "--learning-rate=0.01", "--layers=[64, 32]", "--act=relu"])
+    #expect(spec.overrides(for: configuration).isEmpty)
+
+    let (_, python) = try loadSweep("""
+    sweep:
+      method: grid
+      metric: {name: score}
+      program: train.py
+      command:
+        - ${env}
+        - python3
+        - ${program}
+        - ${args_no_hyphens}
+        - ${args_json}
+      parameters:
+        x: {values: [1, 2]}
+    """)
+    #expect(python.programArguments(for: ["x": .int(2)]) == ["/usr/bin/env", "python3", sweepDirectory + "/train.py", "x=2", "{\"x\": 2}"])
+}
+
+@Test("the validate plan lists the method, metric, parameters and the first grid points")
+func planSummary() throws {
+    let (config, spec) = try loadSweep("sweep:\n  method: grid\n  metric: {name: val_acc, goal: maximize}\n  run_cap: 3\n  parameters:\n    optimizer.lr: {values: [0.1, 0.01]}\n    epochs: {min: 1, max: 2}\n")
+    let text = PlanSummary.text(config: config, sweep: spec)
+    for fragment in ["method      grid", "val_acc (maximize)", "optimizer.lr", "categorical", "int_uniform", "1 ... 2",
+                     "4 configurations, capped at run_cap 3", "1. optimizer.lr=0.1 epochs=1", "3. optimizer.lr=0.01 epochs=1"] {
+        #expect(text.contains(fragment), "\(fragment) in\n\(text)")
+    }
+    #expect(!PlanSummary.text(config: config, sweep: nil).contains("sweep:"))
+}
