@@ -35,6 +35,9 @@ public struct ClusterSpec: Sendable, Equatable {
     /// Seconds a job may wait on a failed or silent rank before it is ended with an error.
     /// Default 60.
     public var failureTimeout: Double = 60
+    /// Before a multi-host launch, check that every remote host answers through the remote
+    /// shell (ssh or mpirun's plm_rsh_agent) and has this binary at the same path. Default true.
+    public var preflight = true
 
     public init() {}
 
@@ -44,7 +47,7 @@ public struct ClusterSpec: Sendable, Equatable {
 
 extension ClusterSpec {
     static let keys = ["hosts", "hostfile", "launcher", "mpirun_args", "env", "oversubscribe", "network",
-                       "failure_timeout"]
+                       "failure_timeout", "preflight"]
 
     /// Parses the `cluster` section.
     public static func parse(_ value: ConfigValue) throws -> ClusterSpec {
@@ -78,6 +81,7 @@ extension ClusterSpec {
         if let v = t["oversubscribe"] { spec.oversubscribe = try v.bool() }
         if let v = t["network"] { spec.network = try v.string() }
         if let v = t["failure_timeout"] { spec.failureTimeout = try v.double(in: 1...86_400, hint: "seconds, from 1 to 86400") }
+        if let v = t["preflight"] { spec.preflight = try v.bool() }
         return spec
     }
 }

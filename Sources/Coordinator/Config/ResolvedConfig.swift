@@ -124,6 +124,7 @@ public enum ResolvedConfig {
         pairs.append(("oversubscribe", .number(cluster.oversubscribe)))
         if let network = cluster.network { pairs.append(("network", .string(network))) }
         pairs.append(("failure_timeout", .number(cluster.failureTimeout)))
+        pairs.append(("preflight", .number(cluster.preflight)))
         return .map(pairs)
     }
 }
