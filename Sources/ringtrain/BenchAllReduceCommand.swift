@@ -2,6 +2,7 @@
 // Launches itself under mpirun; every rank times both, rank 0 prints medians (slowest rank's median).
 import ArgumentParser
 import Collective
+import Coordinator
 import Foundation
 
 struct BenchAllReduce: ParsableCommand {
@@ -11,7 +12,11 @@ struct BenchAllReduce: ParsableCommand {
         discussion: """
         busbw = algbw × 2(N-1)/N (the nccl-tests convention); ratio = ring busbw / MPI busbw.
         Runs `mpirun --oversubscribe -np N --bind-to none --mca btl self,vader` on this binary, adding
-        `--mca mpi_yield_when_idle 1` when N exceeds the core count.
+        `--mca mpi_yield_when_idle 1` when N exceeds the core count. With --hosts, ranks go round
+        the hosts (one slot each unless host:slots), after the hosts pass the launcher's pre-flight
+        check; --network and --mpirun-args act as cluster.network and cluster.mpirun_args.
+        Example (namespace test cluster): --hosts 10.77.0.11,10.77.0.12 --network 10.77.0.0/24
+        --mpirun-args "--mca plm_rsh_agent '$PWD/scripts/testcluster rsh' --mca btl tcp,self"
         """)
 
     @Option(help: "Number of MPI ranks.")
@@ -37,6 +42,15 @@ struct BenchAllReduce: ParsableCommand {
 
     @Flag(help: "Print one JSON object per size instead of a table.")
     var json = false
+
+    @Option(help: "Comma-separated hosts (host or host:slots) to run on instead of this machine.")
+    var hosts: String?
+
+    @Option(help: "Interface or CIDR for MPI's TCP traffic (as cluster.network).")
+    var network: String?
+
+    @Option(help: "Extra mpirun arguments, split on spaces; single quotes group words (as cluster.mpirun_args).")
+    var mpirunArgs: String?
 
     @Flag(help: .hidden)
     var worker = false
@@ -69,7 +83,7 @@ struct BenchAllReduce: ParsableCommand {
             if let smallBytes { args += ["--small-bytes", "\(smallBytes)"] }
             if fp16 { args.append("--fp16") }
             if json { args.append("--json") }
-            let status = try launchSelf(ranks: ranks, arguments: args)
+            let status = try launchSelf(ranks: ranks, arguments: args, cluster: try cluster())
             if status != 0 { throw ExitCode(status) }
             return
         }
@@ -129,6 +143,37 @@ struct BenchAllReduce: ParsableCommand {
             fflush(nil)
         }
         if comm.rank == 0 && !json { print("(algbw, busbw in GB/s; ratio = ring busbw / MPI busbw)") }
+    }
+
+    /// The cluster section the flags describe (this machine only without --hosts).
+    func cluster() throws -> ClusterSpec {
+        var cluster = ClusterSpec()
+        cluster.oversubscribe = true
+        cluster.network = network
+        if let mpirunArgs { cluster.mpirunArgs = Self.words(mpirunArgs) }
+        if let hosts {
+            cluster.hosts = try hosts.split(separator: ",").map { item in
+                let parts = item.split(separator: ":")
+                guard parts.count <= 2, let host = parts.first, let slots = Int(parts.count == 2 ? parts[1] : "1"), slots > 0 else {
+                    throw ValidationError("bad host '\(item)': expected host or host:slots")
+                }
+                return HostSlots(host: String(host), slots: slots)
+            }
+            try HostPreflight.check(cluster, binary: MPILauncher.selfExecutable)
+        }
+        return cluster
+    }
+
+    /// Splits on spaces, keeping 'single-quoted groups' together (no other shell syntax).
+    static func words(_ text: String) -> [String] {
+        var words: [String] = [], current = "", quoted = false, started = false
+        for character in text {
+            if character == "'" { quoted.toggle(); started = true }
+            else if character == " " && !quoted { if started { words.append(current) }; current = ""; started = false }
+            else { current.append(character); started = true }
+        }
+        if started { words.append(current) }
+        return words
     }
 
     private func median(_ values: [Double]) -> Double {

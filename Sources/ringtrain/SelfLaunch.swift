@@ -1,11 +1,11 @@
 // SelfLaunch: re-runs this very binary on N local ranks under mpirun, for commands that start
-// their own MPI job (benchmarks). Multi-host launches go through the cluster section instead.
+// their own MPI job (benchmarks), or on the hosts of a cluster section they were given.
 import Coordinator
 
-/// Runs `ringtrain <arguments>` on `ranks` ranks of this machine and returns mpirun's status.
-func launchSelf(ranks: Int, arguments: [String]) throws -> Int32 {
-    var cluster = ClusterSpec()
-    cluster.oversubscribe = true
+/// Runs `ringtrain <arguments>` on `ranks` ranks as `cluster` says (default: this machine,
+/// oversubscribed) and returns mpirun's status.
+func launchSelf(ranks: Int, arguments: [String], cluster: ClusterSpec? = nil) throws -> Int32 {
+    let cluster = cluster ?? { var local = ClusterSpec(); local.oversubscribe = true; return local }()
     let command = MPILauncher.command(cluster: cluster, ranks: ranks, program: MPILauncher.selfExecutable,
                                       arguments: arguments)
     return try MPILauncher.run(command)

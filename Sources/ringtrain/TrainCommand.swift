@@ -25,21 +25,34 @@ struct Train: ParsableCommand {
     @Option(help: "Number of ranks (default job.ranks); more than one starts mpirun.")
     var ranks: Int?
 
+    @Option(help: .hidden)
+    var traceSteps: Int?
+
+    @Option(help: .hidden)
+    var dumpParameters: String?
+
     func run() throws {
         try exitOnUserError {
             var allOverrides = overrides
             if let ranks { allOverrides.append("job.ranks=\(ranks)") }
             let loaded = try RunConfig.load(path: config, overrides: allOverrides)
+            // Ranks on other hosts read these paths there: make them absolute, and check first.
+            let configPath = URL(fileURLWithPath: config).standardizedFileURL.path
+            if loaded.job.ranks > 1 && loaded.cluster.preflight {
+                try HostPreflight.check(loaded.cluster, binary: MPILauncher.selfExecutable, files: [configPath])
+            }
             let folder = try RunFolder.create(at: runDir ?? RunFolder.defaultPath(for: loaded.job), config: loaded)
             if !json { FileHandle.standardOutput.write(Data("run folder: \(folder.path)\n".utf8)) }
-            if loaded.job.ranks == 1 {
+            if loaded.job.ranks == 1 && traceSteps == nil {
                 let session = TrainingSession(job: loaded.job, group: SingleProcessGroup(), runDirectory: folder.path, json: json)
                 try session.run()
                 return
             }
-            var workerArguments = ["worker", config, "--run-dir", folder.path]
+            var workerArguments = ["worker", configPath, "--run-dir", URL(fileURLWithPath: folder.path).standardizedFileURL.path]
             for o in allOverrides { workerArguments += ["--set", o] }
             if json { workerArguments.append("--json") }
+            if let traceSteps { workerArguments += ["--trace-steps", "\(traceSteps)"] }
+            if let dumpParameters { workerArguments += ["--dump-parameters", dumpParameters] }
             let command = MPILauncher.command(cluster: loaded.cluster, ranks: loaded.job.ranks,
                                               program: MPILauncher.selfExecutable, arguments: workerArguments)
             let status = try MPILauncher.run(command)

@@ -38,6 +38,9 @@ public struct ClusterSpec: Sendable, Equatable {
     /// Seconds ranks get, after a stop signal, to finish the step and save a checkpoint before
     /// mpirun kills them. Default 60.
     public var stopGracePeriod: Double = 60
+    /// Before a multi-host launch, check that every remote host answers through the remote
+    /// shell (ssh or mpirun's plm_rsh_agent) and has this binary at the same path. Default true.
+    public var preflight = true
 
     public init() {}
 
@@ -47,7 +50,7 @@ public struct ClusterSpec: Sendable, Equatable {
 
 extension ClusterSpec {
     static let keys = ["hosts", "hostfile", "launcher", "mpirun_args", "env", "oversubscribe", "network",
-                       "failure_timeout", "stop_grace_period"]
+                       "failure_timeout", "stop_grace_period", "preflight"]
 
     /// Parses the `cluster` section.
     public static func parse(_ value: ConfigValue) throws -> ClusterSpec {
@@ -82,6 +85,7 @@ extension ClusterSpec {
         if let v = t["network"] { spec.network = try v.string() }
         if let v = t["stop_grace_period"] { spec.stopGracePeriod = try v.double(in: 1...86_400, hint: "seconds, from 1 to 86400") }
         if let v = t["failure_timeout"] { spec.failureTimeout = try v.double(in: 1...86_400, hint: "seconds, from 1 to 86400") }
+        if let v = t["preflight"] { spec.preflight = try v.bool() }
         return spec
     }
 }

@@ -125,6 +125,7 @@ public enum ResolvedConfig {
         if let network = cluster.network { pairs.append(("network", .string(network))) }
         pairs.append(("failure_timeout", .number(cluster.failureTimeout)))
         pairs.append(("stop_grace_period", .number(cluster.stopGracePeriod)))
+        pairs.append(("preflight", .number(cluster.preflight)))
         return .map(pairs)
     }
 }

@@ -1,0 +1,138 @@
+// MultiHostTests: `ringtrain train` across three namespace hosts through the real launcher — same
+// parameters as one process, with loss on a link too; a dead or unreachable host ends it with its name.
+import Foundation
+import Testing
+
+@Suite(.serialized,
+       .enabled(if: TrainingFixtures.haveFashion, "Fashion-MNIST not installed (scripts/setup installs it)"),
+       .enabled(if: TestCluster.available, "network namespaces cannot be created here (needs root and `ip netns`)"))
+struct MultiHostTests {
+    /// Steps traced by the equivalence tests.
+    static let steps = 20
+
+    /// A 3-rank Fashion-MNIST MLP job on the cluster's hosts.
+    static func config(_ cluster: TestCluster, in dir: String, epochs: Int = 2, failureTimeout: Int = 20) throws -> String {
+        let path = dir + "/multihost.yaml"
+        try """
+        \(cluster.clusterSection(failureTimeout: failureTimeout))
+        job:
+          name: multihost
+          seed: 3
+          dataset: {name: fashion-mnist, subset: 3000, validation: 500}
+          model: {type: mlp, hidden: [32]}
+          optimizer: {name: sgd, lr: 0.05, momentum: 0.9}
+          batch_size: 48
+          epochs: \(epochs)
+          ranks: \(cluster.addresses.count)
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// Losses and final parameters of `steps` steps of `config` in one process (the reference).
+    static func oneProcess(_ config: String, dir: String) throws -> (losses: [Double], parameters: [Float]) {
+        let binary = try #require(BuiltBinary.ringtrain, "ringtrain not built: run `swift build`")
+        let result = try ProcessRunner.run(binary, ["worker", config, "--trace-steps", "\(steps)", "--dump-parameters", dir + "/one.bin"],
+                                           environment: TrainingFixtures.environment, timeout: 120)
+        #expect(result.status == 0, "\(result.output)")
+        return (TrainingFixtures.jsonLines(result.stdout).compactMap { $0["loss"] as? Double },
+                try DataParallelTests.floats(dir + "/one.bin"))
+    }
+
+    /// `ringtrain train config --trace-steps` across the hosts, checked against one process.
+    static func expectSameAsOneProcess(_ config: String, dir: String) throws {
+        let binary = try #require(BuiltBinary.ringtrain)
+        let reference = try oneProcess(config, dir: dir)
+        let result = try ProcessRunner.run(binary, ["train", config, "--run-dir", dir + "/run", "--trace-steps", "\(steps)",
+                                                    "--dump-parameters", dir + "/hosts.bin"],
+                                           environment: TestCluster.environment, timeout: 120)
+        #expect(!result.timedOut, "the job hung: \(result.output)")
+        #expect(result.status == 0, "\(result.output)")
+        let losses = TrainingFixtures.jsonLines(result.stdout).compactMap { $0["loss"] as? Double }
+        #expect(losses.count == steps && reference.losses.count == steps, "\(result.output)")
+        for (x, y) in zip(reference.losses, losses) { #expect(abs(x - y) <= 1e-5 * abs(x), "loss \(x) vs \(y)") }
+        let p = reference.parameters, q = try DataParallelTests.floats(dir + "/hosts.bin")
+        #expect(p.count == q.count && !p.isEmpty)
+        let difference = zip(p, q).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot()
+        let norm = p.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+        #expect(difference <= 1e-5 * norm, "‖Δθ‖/‖θ‖ = \(difference / norm)")
+    }
+
+    @Test func threeHostsTrainLikeOneProcess() throws {
+        let cluster = try TestCluster.up(3)
+        defer { cluster.down() }
+        let dir = try TrainingFixtures.temporaryDirectory()
+        try Self.expectSameAsOneProcess(try Self.config(cluster, in: dir), dir: dir)
+    }
+
+    /// 50 ms delay and 1 % loss on node2's link (both ways). Where the kernel lacks sch_netem,
+    /// testcluster emulates the loss with nftables and says the delay is not emulated (exit 3).
+    @Test func latencyAndLossKeepTheResult() throws {
+        let cluster = try TestCluster.up(3)
+        defer { cluster.down() }
+        let netem = try TestCluster.run(["netem", "node2", "delay", "50ms", "loss", "1%"])
+        #expect(netem.status == 0 || netem.status == 3, "\(netem.output)")
+        if netem.status == 3 { print("note: \(netem.stderr.split(separator: "\n").joined(separator: "; "))") }
+        let dir = try TrainingFixtures.temporaryDirectory()
+        try Self.expectSameAsOneProcess(try Self.config(cluster, in: dir), dir: dir)
+    }
+
+    /// Every process in node2's namespace is killed once training is under way: the job ends
+    /// with an error naming that host, within cluster.failure_timeout (plus start-up slack).
+    @Test func deadHostEndsTheJob() throws {
+        let binary = try #require(BuiltBinary.ringtrain)
+        let cluster = try TestCluster.up(3)
+        defer { cluster.down() }
+        let dir = try TrainingFixtures.temporaryDirectory()
+        let failureTimeout = 8
+        let config = try Self.config(cluster, in: dir, epochs: 200, failureTimeout: failureTimeout)
+        let killed = KillTime()
+        let metrics = dir + "/run/metrics.jsonl"
+        DispatchQueue.global().async {
+            // Wait (at most 60 s) for the first epoch's metrics, then kill the host.
+            for _ in 0..<600 where !killed.jobEnded {
+                if let text = try? String(contentsOfFile: metrics, encoding: .utf8), text.contains("\n") { break }
+                usleep(100_000)
+            }
+            guard !killed.jobEnded else { return }
+            killed.set(Date())
+            _ = try? TestCluster.run(["kill", "node2"])
+        }
+        let result = try ProcessRunner.run(binary, ["train", config, "--run-dir", dir + "/run", "--json"],
+                                           environment: TestCluster.environment, timeout: 120)
+        let ended = Date()
+        killed.endJob()
+        #expect(!result.timedOut, "the job hung: \(result.output)")
+        #expect(result.status != 0, "\(result.output)")
+        #expect(result.output.contains(cluster.addresses[1]), "the lost host is not named: \(result.output)")
+        let killedAt = try #require(killed.get(), "the job ended before the host was killed: \(result.output)")
+        #expect(ended.timeIntervalSince(killedAt) <= Double(failureTimeout) + 10, "took \(ended.timeIntervalSince(killedAt)) s")
+    }
+
+    /// node3's namespace is gone: the launcher's pre-flight fails in seconds naming it, and
+    /// nothing is started (no run folder).
+    @Test func unreachableHostFailsFast() throws {
+        let binary = try #require(BuiltBinary.ringtrain)
+        let cluster = try TestCluster.up(3)
+        defer { cluster.down() }
+        #expect(try TestCluster.run(["stop", "node3"]).status == 0)
+        let dir = try TrainingFixtures.temporaryDirectory()
+        let result = try ProcessRunner.run(binary, ["train", try Self.config(cluster, in: dir), "--run-dir", dir + "/run"],
+                                           environment: TestCluster.environment, timeout: 30)
+        #expect(!result.timedOut, "the launch hung: \(result.output)")
+        #expect(result.status == 1, "\(result.output)")
+        #expect(result.stderr.contains("host \(cluster.addresses[2]) is not reachable"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/run"))
+    }
+}
+
+/// When the killer thread struck (nil before), and whether the job has already ended (then
+/// the killer stands down, so it never touches a later test's cluster).
+private final class KillTime: @unchecked Sendable {
+    private let lock = NSLock()
+    private var time: Date?
+    private var ended = false
+    func set(_ date: Date) { lock.withLock { time = date } }
+    func get() -> Date? { lock.withLock { time } }
+    func endJob() { lock.withLock { ended = true } }
+    var jobEnded: Bool { lock.withLock { ended } }
+}
