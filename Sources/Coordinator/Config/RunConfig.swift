@@ -8,8 +8,12 @@ public struct RunConfig {
     public let file: ConfigFile
     /// Where and how ranks are launched.
     public let cluster: ClusterSpec
-    /// The training job (for a sweep: the base job every trial starts from).
+    /// The training job (for a sweep: the base job every trial starts from). A config whose
+    /// sweep runs its own program (`sweep.program` / `sweep.command`) may leave `job` out; then
+    /// `hasJob` is false and this holds the defaults, which nothing trains.
     public let job: TrainingJob
+    /// Whether the config has a `job` section.
+    public let hasJob: Bool
     /// The `sweep` section, if any.
     public let sweep: ConfigValue?
 
@@ -26,9 +30,18 @@ public struct RunConfig {
         self.file = file
         let top = try file.root.table(allowed: RunConfig.sections)
         cluster = try top["cluster"].map(ClusterSpec.parse) ?? ClusterSpec()
-        let jobValue = try top.required("job", hint: "the job section says what to train: dataset, model, optimizer ...")
-        job = try JobParser.parse(jobValue, baseDirectory: file.directory)
         sweep = top["sweep"]
+        let runsProgram = (try? sweep?.table(allowed: nil)).map { $0["program"] != nil || $0["command"] != nil } ?? false
+        guard let jobValue = top["job"] else {
+            guard runsProgram else {
+                throw file.root.error("missing required key 'job'", hint: "the job section says what to train: dataset, model, optimizer ...")
+            }
+            job = TrainingJob(dataset: .fashionMNIST())
+            hasJob = false
+            return
+        }
+        job = try JobParser.parse(jobValue, baseDirectory: file.directory)
+        hasJob = true
         if let slots = cluster.totalSlots, job.ranks > slots, !cluster.oversubscribe {
             let at = (try? jobValue.table(allowed: JobParser.jobKeys))?["ranks"] ?? jobValue
             throw at.error(

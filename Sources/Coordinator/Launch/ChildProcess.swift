@@ -9,14 +9,16 @@ public final class ChildProcess: @unchecked Sendable {
     public let pid: pid_t
 
     /// Starts `executable` with `arguments`; `environment` entries are added to this process's
-    /// environment. Standard output goes to `stdoutFD` (default: inherited); stdin is /dev/null.
+    /// environment. Standard output goes to `stdoutFD` and standard error to `stderrFD`
+    /// (default: inherited); stdin is /dev/null.
     public init(executable: String, arguments: [String], environment: [String: String] = [:],
-                stdoutFD: Int32? = nil) throws {
+                stdoutFD: Int32? = nil, stderrFD: Int32? = nil) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         if let stdoutFD { posix_spawn_file_actions_adddup2(&actions, stdoutFD, 1) }
+        if let stderrFD { posix_spawn_file_actions_adddup2(&actions, stderrFD, 2) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -43,7 +45,20 @@ public final class ChildProcess: @unchecked Sendable {
     public func wait() -> Int32 {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        if status & 0x7f == 0 { return (status >> 8) & 0xff }
-        return 128 + (status & 0x7f)
+        return Self.decode(status)
+    }
+
+    /// The exit status if the child has ended, nil while it runs (does not block).
+    public func poll() -> Int32? {
+        var status: Int32 = 0
+        let result = waitpid(pid, &status, WNOHANG)
+        return result == pid ? Self.decode(status) : nil
+    }
+
+    /// Sends `sig` to the child's whole process group (it and everything it started).
+    public func signalGroup(_ sig: Int32) { kill(-pid, sig) }
+
+    private static func decode(_ status: Int32) -> Int32 {
+        status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     }
 }

@@ -106,14 +106,14 @@ public enum MPILauncher {
 final class SignalForwarder {
     private var sources: [DispatchSourceSignal] = []
 
-    init(to child: ChildProcess) {
+    init(to child: ChildProcess, announce: Bool = true) {
         let forwarded = ForwardOnce()
         for sig in [SIGINT, SIGTERM, SIGUSR1] {
             Foundation.signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
                 if forwarded.first() {
-                    FileHandle.standardError.write(Data("ringtrain: stopping — the ranks finish their step and save a checkpoint\n".utf8))
+                    if announce { FileHandle.standardError.write(Data("ringtrain: stopping — the ranks finish their step and save a checkpoint\n".utf8)) }
                     child.signal(SIGTERM)
                 }
             }

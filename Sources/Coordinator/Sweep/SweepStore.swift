@@ -10,13 +10,15 @@ public struct TrialRecord: Sendable, Equatable {
     public var configuration: Configuration
     /// Final value of the sweep metric (or the last reported one for a stopped trial).
     public var metric: Double?
-    /// Launches so far (first run and retries).
+    /// Launches so far (first run, retries and resumptions).
     public var attempts: Int
-    /// Why the last attempt failed, with the last lines of its log.
+    /// Attempts that failed (counted against `max_retries`).
+    public var failures: Int
+    /// Why the last failed attempt failed, with the last lines of its log.
     public var error: String?
-    /// Process group of the running attempt (to clean up after a coordinator crash).
+    /// Process id of the running attempt's supervisor, when known.
     public var pid: Int?
-    /// Final metrics of the trial (test_acc, ... or the program's JSON).
+    /// Final metrics of the trial (test_acc, ... or the program's numbers).
     public var finalMetrics: [String: Double]
 }
 
@@ -37,6 +39,7 @@ public final class SweepStore: @unchecked Sendable {
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS sweep (
                     id INTEGER PRIMARY KEY CHECK (id = 1),
+                    sweep_id TEXT NOT NULL,
                     config_hash TEXT NOT NULL,
                     created_at TEXT NOT NULL);
                 CREATE TABLE IF NOT EXISTS trial (
@@ -45,6 +48,7 @@ public final class SweepStore: @unchecked Sendable {
                     configuration TEXT NOT NULL UNIQUE,
                     metric REAL,
                     attempts INTEGER NOT NULL DEFAULT 0,
+                    failures INTEGER NOT NULL DEFAULT 0,
                     error TEXT,
                     pid INTEGER,
                     final_metrics TEXT NOT NULL DEFAULT '{}',
@@ -61,12 +65,21 @@ public final class SweepStore: @unchecked Sendable {
 
     private static func now() -> String { ISO8601DateFormatter().string(from: Date()) }
 
-    /// The config hash the sweep was started with, recording `hash` if the sweep is new.
-    public func claim(configHash hash: String) throws -> String {
+    private static func json(_ metrics: [String: Double]) -> String {
+        (try? JSONSerialization.data(withJSONObject: metrics.filter { $0.value.isFinite }, options: [.sortedKeys]))
+            .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    /// The sweep's identity: (sweep id, config hash) as first recorded; records the given
+    /// ones when the sweep is new.
+    public func claim(sweepID: String, configHash hash: String) throws -> (sweepID: String, configHash: String) {
         try pool.write { db in
-            if let existing = try String.fetchOne(db, sql: "SELECT config_hash FROM sweep WHERE id = 1") { return existing }
-            try db.execute(sql: "INSERT INTO sweep (id, config_hash, created_at) VALUES (1, ?, ?)", arguments: [hash, Self.now()])
-            return hash
+            if let row = try Row.fetchOne(db, sql: "SELECT sweep_id, config_hash FROM sweep WHERE id = 1") {
+                return (row["sweep_id"], row["config_hash"])
+            }
+            try db.execute(sql: "INSERT INTO sweep (id, sweep_id, config_hash, created_at) VALUES (1, ?, ?, ?)",
+                           arguments: [sweepID, hash, Self.now()])
+            return (sweepID, hash)
         }
     }
 
@@ -84,42 +97,55 @@ public final class SweepStore: @unchecked Sendable {
         }
     }
 
-    /// Marks a trial started (attempts + 1) with its process group.
-    public func markRunning(_ id: Int, pid: Int32) throws {
+    /// Marks a trial as being launched (attempts + 1), before its process exists, so a
+    /// coordinator that dies right after the launch still knows to look for the process.
+    public func markRunning(_ id: Int) throws {
         try pool.write { db in
-            try db.execute(sql: "UPDATE trial SET status = 'running', attempts = attempts + 1, pid = ?, updated_at = ? WHERE id = ?",
-                           arguments: [Int(pid), Self.now(), id])
+            try db.execute(sql: "UPDATE trial SET status = 'running', attempts = attempts + 1, pid = NULL, updated_at = ? WHERE id = ?",
+                           arguments: [Self.now(), id])
         }
     }
 
-    /// Records a finished attempt's outcome.
-    public func finish(_ id: Int, status: TrialStatus, metric: Double?, finalMetrics: [String: Double] = [:],
-                       error: String? = nil) throws {
-        let metrics = (try? JSONSerialization.data(withJSONObject: finalMetrics.filter { $0.value.isFinite }, options: [.sortedKeys]))
-            .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    /// Records the process id of a running trial's supervisor.
+    public func setPID(_ id: Int, pid: Int32) throws {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE trial SET pid = ? WHERE id = ?", arguments: [Int(pid), id])
+        }
+    }
+
+    /// Records a trial's end as finished or stopped, with its metric.
+    public func finish(_ id: Int, status: TrialStatus, metric: Double?, finalMetrics: [String: Double] = [:]) throws {
         try pool.write { db in
             try db.execute(sql: """
-                UPDATE trial SET status = ?, metric = ?, final_metrics = ?, error = COALESCE(?, error), pid = NULL,
-                updated_at = ? WHERE id = ?
-                """, arguments: [status.rawValue, metric.flatMap { $0.isFinite ? $0 : nil }, metrics, error, Self.now(), id])
+                UPDATE trial SET status = ?, metric = ?, final_metrics = ?, pid = NULL, updated_at = ? WHERE id = ?
+                """, arguments: [status.rawValue, metric.flatMap { $0.isFinite ? $0 : nil }, Self.json(finalMetrics), Self.now(), id])
         }
     }
 
-    /// Puts a trial back to pending (a retry, or a coordinator restart), keeping its error.
-    public func requeue(_ id: Int, error: String?) throws {
+    /// Puts a trial back to pending: after an interruption (`failed == false`), or for a retry
+    /// after a failed attempt (counted, with its error).
+    public func requeue(_ id: Int, failed: Bool, error: String? = nil) throws {
         try pool.write { db in
-            try db.execute(sql: "UPDATE trial SET status = 'pending', pid = NULL, error = COALESCE(?, error), updated_at = ? WHERE id = ?",
+            try db.execute(sql: """
+                UPDATE trial SET status = 'pending', pid = NULL, failures = failures + ?, error = COALESCE(?, error),
+                updated_at = ? WHERE id = ?
+                """, arguments: [failed ? 1 : 0, error, Self.now(), id])
+        }
+    }
+
+    /// Records a failed last attempt: the trial ends as failed.
+    public func fail(_ id: Int, error: String) throws {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE trial SET status = 'failed', pid = NULL, failures = failures + 1, error = ?, updated_at = ? WHERE id = ?",
                            arguments: [error, Self.now(), id])
         }
     }
 
     /// Stores (or replaces) one epoch's metrics of a trial.
     public func recordEpoch(_ id: Int, epoch: Int, metrics: [String: Double]) throws {
-        let text = (try? JSONSerialization.data(withJSONObject: metrics.filter { $0.value.isFinite }, options: [.sortedKeys]))
-            .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         try pool.write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO epoch_metric (trial_id, epoch, metrics) VALUES (?, ?, ?)",
-                           arguments: [id, epoch, text])
+                           arguments: [id, epoch, Self.json(metrics)])
         }
     }
 
@@ -129,7 +155,8 @@ public final class SweepStore: @unchecked Sendable {
             try Row.fetchAll(db, sql: "SELECT * FROM trial ORDER BY id").map { row in
                 TrialRecord(id: row["id"], status: TrialStatus(rawValue: row["status"]) ?? .failed,
                             configuration: ConfigurationJSON.decode(row["configuration"]) ?? [:],
-                            metric: row["metric"], attempts: row["attempts"], error: row["error"], pid: row["pid"],
+                            metric: row["metric"], attempts: row["attempts"], failures: row["failures"],
+                            error: row["error"], pid: row["pid"],
                             finalMetrics: Self.decodeMetrics(row["final_metrics"]))
             }
         }

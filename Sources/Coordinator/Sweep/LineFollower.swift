@@ -1,0 +1,38 @@
+// LineFollower: reads the lines appended to a file since the last look (metrics.jsonl of a
+// running trial, a program's output), keeping a partial last line until it is complete.
+import Foundation
+
+/// Incremental reader of a growing text file.
+public final class LineFollower {
+    public let path: String
+    private var offset: UInt64 = 0
+    private var partial = Data()
+
+    public init(path: String) { self.path = path }
+
+    /// Complete lines added since the previous call (none if the file does not exist yet).
+    public func newLines() -> [String] {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return [] }
+        defer { try? handle.close() }
+        guard (try? handle.seek(toOffset: offset)) != nil, let data = try? handle.readToEnd(), !data.isEmpty else { return [] }
+        offset += UInt64(data.count)
+        partial.append(data)
+        guard let lastNewline = partial.lastIndex(of: UInt8(ascii: "\n")) else { return [] }
+        let complete = partial[partial.startIndex..<lastNewline]
+        partial = Data(partial[partial.index(after: lastNewline)...])
+        return String(decoding: complete, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+    }
+}
+
+/// Numeric fields of a JSON object line (non-numbers dropped), or nil if the line is not one.
+public func numericFields(ofJSONLine line: String) -> [String: Double]? {
+    let trimmed = line.trimmingCharacters(in: .whitespaces)
+    guard trimmed.hasPrefix("{"), let object = try? JSONSerialization.jsonObject(with: Data(trimmed.utf8)) as? [String: Any] else {
+        return nil
+    }
+    var result: [String: Double] = [:]
+    for (key, value) in object {
+        if let n = value as? NSNumber, !(value is Bool) { result[key] = n.doubleValue }
+    }
+    return result
+}

@@ -1,0 +1,52 @@
+// TrialOutcome: how a finished trial is judged — its metrics read from metrics.jsonl (training
+// trials) or from its output (program trials: the last JSON line, or `name=value` lines).
+import Foundation
+
+/// What a trial's files say about how it ended.
+public struct TrialOutcome: Sendable, Equatable {
+    /// All final numbers found.
+    public var metrics: [String: Double]
+    /// The sweep metric, if reported and finite.
+    public var metric: Double?
+
+    /// Reads the outcome of a training trial: the final line of metrics.jsonl, falling back to
+    /// the last epoch line for values the final line lacks.
+    public static func training(directory: String, metricName: String) -> TrialOutcome {
+        let lines = (try? String(contentsOfFile: directory + "/metrics.jsonl", encoding: .utf8))?
+            .split(separator: "\n").compactMap { numericFields(ofJSONLine: String($0)) } ?? []
+        var metrics = lines.last(where: { $0["epoch"] != nil }) ?? [:]
+        if let final = lines.last, final["epoch"] == nil { metrics.merge(final) { _, new in new } }
+        return TrialOutcome(metrics: metrics, metric: metrics[metricName].flatMap { $0.isFinite ? $0 : nil })
+    }
+
+    /// Reads the outcome of a program trial from its output: the last JSON object line that
+    /// holds the metric, else the last `name=value` (or `name: value`) line for it.
+    public static func program(output: String, metricName: String) -> TrialOutcome {
+        var metrics: [String: Double] = [:]
+        var found: Double?
+        for line in output.split(separator: "\n").map(String.init) {
+            if let fields = numericFields(ofJSONLine: line) {
+                if let v = fields[metricName] {
+                    metrics = fields
+                    found = v
+                }
+                continue
+            }
+            for separator in ["=", ":"] {
+                let parts = line.split(separator: Character(separator), maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                if parts.count == 2, !parts[0].contains(" "), let v = Double(parts[1]) {
+                    metrics[parts[0]] = v
+                    if parts[0] == metricName { found = v }
+                    break
+                }
+            }
+        }
+        return TrialOutcome(metrics: metrics, metric: found.flatMap { $0.isFinite ? $0 : nil })
+    }
+
+    /// The last `count` lines of a log file (for error reports).
+    public static func tail(of path: String, lines count: Int = 15) -> String {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return "" }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(count).joined(separator: "\n")
+    }
+}
