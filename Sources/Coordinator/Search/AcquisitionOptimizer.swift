@@ -14,6 +14,11 @@ struct AcquisitionOptimizer {
     /// Every configuration of a finite space (nil otherwise): the fallback when sampling only
     /// finds tried ones.
     var finiteConfigurations: [Configuration]?
+    /// Points a suggestion keeps away from (pending trials, earlier picks of the batch) ...
+    var avoid: [[Double]] = []
+    /// ... by at least this Euclidean distance in the unit cube (default 0.02 √d). A confident
+    /// model's fantasies alone can leave a batch's points a hair apart.
+    var minimumSpacing: Double?
 
     /// The configuration maximising log EI below `best` that is not in `excluded`, with its unit-cube
     /// point; nil when every configuration is excluded.
@@ -27,11 +32,17 @@ struct AcquisitionOptimizer {
         // Rounded candidates: (log EI, configuration, rounded point, raw point).
         var scored: [(value: Double, configuration: Configuration, point: [Double], raw: [Double])] = []
         var seen = excluded
+        let spacing = minimumSpacing ?? 0.02 * Double(d).squareRoot()
         func consider(_ raw: [Double]) {
             let configuration = mapping.decode(raw)
             guard !seen.contains(configuration) else { return }
             seen.insert(configuration)
             let point = mapping.encode(configuration)
+            for a in avoid {
+                var s = 0.0
+                for k in 0..<d { s += (a[k] - point[k]) * (a[k] - point[k]) }
+                if s < spacing * spacing { return }
+            }
             scored.append((score(point), configuration, point, raw))
         }
         for _ in 0..<randomCandidates { consider((0..<d).map { _ in rng.nextDouble() }) }

@@ -120,28 +120,56 @@ public struct GaussianProcess: Sendable {
          Array(repeating: log(20.0), count: d) + [log(100.0), log(1.0)])
     }
 
+    /// (x_i,m − x_j,m)² for every pair i < j (pairs in order j = 1…n−1, i = 0…j−1) and dimension m:
+    /// fixed while the hyperparameters move, so computed once per fit.
+    static func squaredDifferences(_ x: [[Double]]) -> [Double] {
+        let n = x.count, d = x.first?.count ?? 0
+        var out = [Double](); out.reserveCapacity(n * (n - 1) / 2 * d)
+        for j in 0..<n { for i in 0..<j { for m in 0..<d { let t = x[i][m] - x[j][m]; out.append(t * t) } } }
+        return out
+    }
+
     /// Log marginal likelihood of standardised targets `z` and its gradient in θ:
     /// log p = −½ zᵀα − ½ log|K| − (n/2) log 2π;  ∂/∂θ_j = ½ tr((ααᵀ − K⁻¹) ∂K/∂θ_j).
-    static func logMarginalLikelihood(_ theta: [Double], inputs x: [[Double]], z: [Double]) -> (value: Double, gradient: [Double])? {
-        let n = x.count, d = theta.count - 2
-        let kernel = MaternKernel(dimension: d, lengthScales: theta[0..<d].map { exp($0) }, variance: exp(theta[d]))
-        let noise = exp(theta[d + 1])
-        guard let chol = Cholesky(matrix: covariance(x, kernel, noise), n: n) else { return nil }
+    /// `squared` is `squaredDifferences(inputs)`.
+    static func logMarginalLikelihood(_ theta: [Double], squared: [Double], n: Int, z: [Double]) -> (value: Double, gradient: [Double])? {
+        let d = theta.count - 2
+        let inverseSquaredScales = theta[0..<d].map { exp(-2 * $0) }
+        let variance = exp(theta[d]), noise = exp(theta[d + 1])
+        // One pass over the pairs: K, and per pair the factor ∂k/∂ log ℓ_m = f · diff²_m / ℓ_m².
+        var k = [Double](repeating: 0, count: n * n)
+        var factors = [Double](repeating: 0, count: n * (n - 1) / 2)
+        var p = 0
+        for j in 0..<n {
+            k[j * n + j] = variance + noise
+            for i in 0..<j {
+                var r2 = 0.0
+                for m in 0..<d { r2 += squared[p * d + m] * inverseSquaredScales[m] }
+                let s = MaternKernel.sqrt5 * r2.squareRoot()
+                let e = exp(-s)
+                let v = variance * (1 + s + s * s / 3) * e
+                k[j * n + i] = v; k[i * n + j] = v
+                factors[p] = variance * (5.0 / 3.0) * (1 + s) * e
+                p += 1
+            }
+        }
+        guard let chol = Cholesky(matrix: k, n: n) else { return nil }
         let alpha = chol.solve(z)
         var value = -0.5 * chol.logDeterminant - 0.5 * Double(n) * log(2 * Double.pi)
         for i in 0..<n { value -= 0.5 * z[i] * alpha[i] }
         let kInv = chol.inverse()
         var gradient = [Double](repeating: 0, count: d + 2)
-        var dk = [Double](repeating: 0, count: d)
+        p = 0
         for j in 0..<n {
             let wjj = alpha[j] * alpha[j] - kInv[j * n + j]
-            gradient[d] += 0.5 * wjj * kernel.variance
+            gradient[d] += 0.5 * wjj * variance
             gradient[d + 1] += 0.5 * wjj * noise
             for i in 0..<j {
-                let w = alpha[i] * alpha[j] - kInv[j * n + i]
-                let k = kernel.gradient(x[i], x[j], into: &dk)
-                for m in 0..<d { gradient[m] += w * dk[m] }   // ½ · 2 for the symmetric pair
-                gradient[d] += w * k
+                let w = alpha[i] * alpha[j] - kInv[j * n + i]   // ½ · 2 for the symmetric pair
+                let wf = w * factors[p]
+                for m in 0..<d { gradient[m] += wf * squared[p * d + m] * inverseSquaredScales[m] }
+                gradient[d] += w * k[j * n + i]
+                p += 1
             }
         }
         return (value, gradient)
@@ -163,10 +191,11 @@ public struct GaussianProcess: Sendable {
                                 log(1e-6) + rng.nextDouble() * (log(0.1) - log(1e-6))])
         }
         let optimizer = BoundedLBFGS(lower: lower, upper: upper, maxIterations: 50, gradientTolerance: 1e-5)
+        let squared = squaredDifferences(inputs)
         var best: (theta: [Double], value: Double)?
         for start in starts {
             let result = optimizer.minimize(from: start) { theta in
-                guard let (v, g) = logMarginalLikelihood(theta, inputs: inputs, z: z), v.isFinite else {
+                guard let (v, g) = logMarginalLikelihood(theta, squared: squared, n: inputs.count, z: z), v.isFinite else {
                     return (.infinity, [Double](repeating: 0, count: theta.count))
                 }
                 return (-v, g.map { -$0 })
