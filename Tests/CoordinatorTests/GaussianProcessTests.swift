@@ -170,3 +170,19 @@ func fittingImprovesLikelihood() throws {
     let l1 = try #require(GaussianProcess.logMarginalLikelihood(fitted, squared: squared, n: 8, z: z)).value
     #expect(l1 >= l0)
 }
+
+@Test("Cholesky adds jitter when the matrix is singular, and solves against LAPACK's factor")
+func choleskyJitter() throws {
+    // Two identical points, no noise: K = [[1, 1], [1, 1]] is singular.
+    let singular = try #require(Cholesky(matrix: [1, 1, 1, 1], n: 2))
+    #expect(singular.jitter > 0)
+    let spd = try #require(Cholesky(matrix: [4, 2, 2, 3], n: 2))
+    #expect(spd.jitter == 0)
+    let x = spd.solve([2, 1])   // [[4, 2], [2, 3]] x = [2, 1] → x = [0.5, 0]
+    #expect(abs(x[0] - 0.5) < 1e-12 && abs(x[1]) < 1e-12)
+    #expect(abs(spd.logDeterminant - log(8)) < 1e-12)
+    // A GP on duplicated observations still conditions.
+    let gp = GaussianProcess(inputs: [[0.5], [0.5], [0.1]], targets: [1, 1.2, 3],
+                             kernel: MaternKernel(dimension: 1), noise: 0)
+    #expect(gp != nil)
+}
