@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "Collective", dependencies: ["CMPI"]),
         .target(name: "Worker", dependencies: ["Model", "Collective"]),
         .target(name: "Coordinator", dependencies: [
-            "Model", "Worker", "Collective",
+            "Model", "Worker", "Collective", "CBLAS",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "GRDB", package: "GRDB.swift"),

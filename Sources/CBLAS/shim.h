@@ -9,4 +9,6 @@ void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *inf
 /// LAPACK solve with a Cholesky factor from dpotrf_.
 void dpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a, const int *lda,
              double *b, const int *ldb, int *info);
+/// LAPACK inverse of a symmetric positive-definite matrix from its Cholesky factor.
+void dpotri_(const char *uplo, const int *n, double *a, const int *lda, int *info);
 #endif

@@ -1,0 +1,154 @@
+// BayesianSearch: `method: bayes` — a Latin hypercube start, then a Gaussian process with log
+// expected improvement; pending trials and earlier picks of a batch enter as kriging-believer fantasies.
+import Foundation
+import Model
+
+/// Bayesian optimisation over a `SearchSpace`.
+///
+/// How the history is read:
+/// - finished trials with a finite metric are observations;
+/// - stopped trials (early termination) count at the metric of their last reported epoch — the
+///   rung where they were stopped — falling back to `metric`. Their partial value is what they
+///   reached, not what they would have reached; the GP learns the region looked poor, as ASHA judged;
+/// - failed trials, and finished or stopped ones without a finite metric, are imputed as the worst
+///   value seen, so the model learns to avoid them;
+/// - pending and running trials are fantasies: they take the posterior mean at their point (kriging
+///   believer; `fantasyRule` offers a constant liar), as does every earlier configuration of the
+///   same batch, so a batch spreads out. The EI incumbent includes fantasies, and a suggestion
+///   keeps at least 0.02 √d (unit cube) from pending points and earlier picks when it can.
+///
+/// No configuration of the history (any status) or of the batch is suggested again, after
+/// rounding. `suggest` is a pure function of the seed and the history.
+public struct BayesianSearch: SearchStrategy {
+    public let space: SearchSpace
+    public let goal: MetricGoal
+    public let seed: UInt64
+    public let mapping: UnitCubeMapping
+    /// Trials drawn from the Latin hypercube before the GP takes over
+    /// (default `LatinHypercube.designSize(dimension:)`: max(5, 2d + 1), at most 20).
+    public var initialDesignSize: Int
+    /// Hyperparameter fitting restarts (default 3).
+    public var restarts = 3
+    /// Random acquisition candidates per suggestion (default 1000).
+    public var candidates = 1000
+    /// How pending trials and earlier picks of a batch are fantasised (default `.krigingBeliever`).
+    public var fantasyRule = FantasyRule.krigingBeliever
+    private let finiteConfigurations: [Configuration]?
+
+    /// What a pending trial is assumed to have returned while the next suggestions are chosen.
+    public enum FantasyRule: Sendable {
+        /// The GP's posterior mean at its point (Branin, 4 pending: median regret 0.002).
+        case krigingBeliever
+        /// The best value seen so far (CL-min; Branin, 4 pending: median regret 0.15).
+        case constantLiar
+    }
+
+    /// A search over `space` toward `goal`, deterministic for `seed`.
+    public init(space: SearchSpace, goal: MetricGoal, seed: UInt64) {
+        self.space = space
+        self.goal = goal
+        self.seed = seed
+        self.mapping = UnitCubeMapping(space: space)
+        self.initialDesignSize = LatinHypercube.designSize(dimension: mapping.dimension)
+        self.finiteConfigurations = mapping.allConfigurations()
+    }
+
+    /// The value the GP models for a metric: the metric itself to minimise, its negation to maximise.
+    func modelled(_ metric: Double) -> Double { goal == .minimize ? metric : -metric }
+
+    /// Observed (point, modelled value) pairs, and the points of pending and running trials.
+    func observations(_ history: [TrialObservation]) -> (points: [[Double]], values: [Double], pending: [[Double]]) {
+        var points: [[Double]] = [], values: [Double?] = [], pending: [[Double]] = []
+        for trial in history {
+            let x = mapping.encode(trial.configuration)
+            switch trial.status {
+            case .pending, .running:
+                pending.append(x)
+            case .finished:
+                points.append(x); values.append(trial.metric.flatMap { $0.isFinite ? modelled($0) : nil })
+            case .stopped:
+                let last = trial.intermediate.max { $0.key < $1.key }?.value ?? trial.metric
+                points.append(x); values.append(last.flatMap { $0.isFinite ? modelled($0) : nil })
+            case .failed:
+                points.append(x); values.append(nil)
+            }
+        }
+        guard let worst = values.compactMap({ $0 }).max() else { return ([], [], pending) }
+        return (points, values.map { $0 ?? worst }, pending)
+    }
+
+    public mutating func suggest(count: Int, history: [TrialObservation]) throws -> [Configuration] {
+        guard count > 0 else { return [] }
+        var excluded = Set(history.map(\.configuration))
+        if let all = finiteConfigurations, all.allSatisfy(excluded.contains) { throw SearchExhausted(tried: all.count) }
+        var rng = CounterRNG(seed: seed, stream: .search, UInt64(history.count))
+        var designRNG = CounterRNG(seed: seed, stream: .search, 0x4C48_5344)   // same design for every call
+        let design = LatinHypercube.design(count: initialDesignSize, dimension: mapping.dimension, rng: &designRNG)
+        let (points, values, pending) = observations(history)
+
+        var best = values.min() ?? 0
+        var gp: GaussianProcess?
+        if points.count >= 2, history.count >= initialDesignSize, var fitted = GaussianProcess.fit(
+            inputs: points, targets: values, restarts: restarts, rng: &rng) {
+            if !pending.isEmpty, let believed = fitted.conditioned(on: pending, targets: pending.map { fantasy(fitted, $0, values) }) {
+                best = min(best, believed.targets.suffix(pending.count).min()!)
+                fitted = believed
+            }
+            gp = fitted
+        }
+        var optimizer = AcquisitionOptimizer(mapping: mapping)
+        optimizer.randomCandidates = candidates
+        optimizer.finiteConfigurations = finiteConfigurations
+
+        var batch: [Configuration] = []
+        for b in 0..<count {
+            let index = history.count + b
+            var choice: (configuration: Configuration, point: [Double])?
+            if let model = gp {
+                optimizer.avoid = pending + batch.map(mapping.encode)
+                choice = optimizer.maximize(gp: model, best: best, excluded: excluded, rng: &rng)
+            } else {
+                choice = spaceFilling(index < design.count ? design[index] : nil, excluded: excluded, rng: &rng)
+            }
+            guard let (configuration, point) = choice else { break }
+            batch.append(configuration)
+            excluded.insert(configuration)
+            if let model = gp {
+                let believedValue = fantasy(model, point, values)
+                if let believed = model.conditioned(on: [point], targets: [believedValue]) {
+                    gp = believed
+                    best = min(best, believedValue)
+                }
+            }
+        }
+        if batch.isEmpty { throw SearchExhausted(tried: finiteConfigurations?.count ?? excluded.count) }
+        return batch
+    }
+
+    /// The value a pending point is assumed to take: the posterior mean (kriging believer) or the
+    /// worst value seen (constant liar).
+    private func fantasy(_ gp: GaussianProcess, _ x: [Double], _ values: [Double]) -> Double {
+        switch fantasyRule {
+        case .krigingBeliever: return gp.posterior(x).mean
+        case .constantLiar: return values.min() ?? gp.posterior(x).mean
+        }
+    }
+
+    /// The design point when untried after rounding, else a random untried configuration.
+    private func spaceFilling(_ designPoint: [Double]?, excluded: Set<Configuration>,
+                              rng: inout CounterRNG) -> (configuration: Configuration, point: [Double])? {
+        var tries = 0
+        var x = designPoint ?? (0..<mapping.dimension).map { _ in rng.nextDouble() }
+        while tries < 200 {
+            let configuration = mapping.decode(x)
+            if !excluded.contains(configuration) { return (configuration, mapping.encode(configuration)) }
+            x = (0..<mapping.dimension).map { _ in rng.nextDouble() }
+            tries += 1
+        }
+        guard let all = finiteConfigurations else { return nil }
+        let untried = all.filter { !excluded.contains($0) }
+        guard !untried.isEmpty else { return nil }
+        let configuration = untried[Int(rng.next() % UInt64(untried.count))]
+        return (configuration, mapping.encode(configuration))
+    }
+}
