@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // System libraries (C shims over apt's packages, found through pkg-config).
@@ -28,7 +29,10 @@ let package = Package(
         // Libraries. Model and Collective never import each other.
         .target(name: "Model", dependencies: ["CBLAS", "CZlib"]),
         .target(name: "Collective", dependencies: ["CMPI"]),
-        .target(name: "Worker", dependencies: ["Model", "Collective"]),
+        .target(name: "Worker", dependencies: [
+            "Model", "Collective",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .target(name: "Coordinator", dependencies: [
             "Model", "Worker", "Collective",
             .product(name: "Yams", package: "Yams"),
