@@ -48,17 +48,25 @@ struct SafetensorsTests {
     func observerSeesWholeFile() throws {
         let dir = try TemporaryDirectory()
         let (path, bytes) = try sampleSafetensors(in: dir)
-        var seen: [UInt8] = []
-        let reader = try SafetensorsReader(path: path, observe: { seen += $0 })
+        let read = ByteCollector()
+        let reader = try SafetensorsReader(path: path, observe: { read.append($0) })
         _ = try reader.readAll()
-        #expect(seen == bytes)
+        #expect(read.bytes == bytes)
+        let written = ByteCollector()
+        let values: [Float] = (0..<3_000_000).map { Float($0) }   // several write chunks
+        try values.withUnsafeBufferPointer { v in
+            let size = try SafetensorsWriter.write([SafetensorsSource(name: "big", shape: [v.count], values: v)],
+                                                   to: dir.path + "/big.safetensors", observe: { written.append($0) })
+            #expect(written.bytes.count == size)
+        }
+        #expect(written.bytes == Array(try Data(contentsOf: URL(fileURLWithPath: dir.path + "/big.safetensors"))))
     }
 
     @Test("writer rejects duplicate names and shapes that do not hold the values")
     func writerRejectsBadTensors() throws {
         let dir = try TemporaryDirectory()
         let values: [Float] = [1, 2, 3]
-        try values.withUnsafeBufferPointer { v in
+        values.withUnsafeBufferPointer { v in
             #expect(throws: SafetensorsError.self) {
                 try SafetensorsWriter.write([SafetensorsSource(name: "a", shape: [2], values: v)], to: dir.path + "/x")
             }
@@ -165,6 +173,14 @@ struct SafetensorsTests {
             try FileManager.default.removeItem(atPath: path)
         }
     }
+}
+
+/// Collects observed bytes (the observer runs on another thread).
+final class ByteCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var collected: [UInt8] = []
+    func append(_ bytes: UnsafeRawBufferPointer) { lock.withLock { collected += bytes } }
+    var bytes: [UInt8] { lock.withLock { collected } }
 }
 
 /// A small seeded generator for the fuzz tests.

@@ -62,3 +62,28 @@ final class SafetensorsFileHandle {
         guard fsync(fd) == 0 else { throw SafetensorsError(.io(operation: "fsync", code: errno), file: path) }
     }
 }
+
+/// Hands bytes to an observer (e.g. a hash) on a second thread, in order, so observing
+/// overlaps the file I/O. The caller keeps submitted memory valid until `finish()` returns.
+final class SafetensorsObserverQueue {
+    /// A pointer the caller promises stays valid until `finish()`.
+    private struct Chunk: @unchecked Sendable { let bytes: UnsafeRawBufferPointer }
+    private let observe: @Sendable (UnsafeRawBufferPointer) -> Void
+    private let queue = DispatchQueue(label: "ringtrain.safetensors.observer")
+
+    init(_ observe: @escaping @Sendable (UnsafeRawBufferPointer) -> Void) { self.observe = observe }
+
+    /// Observes `bytes` later; they must stay valid and unchanged until `finish()`.
+    func submit(_ bytes: UnsafeRawBufferPointer) {
+        let chunk = Chunk(bytes: bytes)
+        queue.async { [observe] in observe(chunk.bytes) }
+    }
+
+    /// Observes `values`' bytes later (the array is kept alive until then).
+    func submit(_ values: [Float]) {
+        queue.async { [observe] in values.withUnsafeBytes { observe($0) } }
+    }
+
+    /// Waits until everything submitted has been observed.
+    func finish() { queue.sync {} }
+}

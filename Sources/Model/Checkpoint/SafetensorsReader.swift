@@ -34,7 +34,7 @@ public final class SafetensorsReader {
     public let metadata: [String: String]
 
     private let file: SafetensorsFileHandle
-    private let observe: ((UnsafeRawBufferPointer) -> Void)?
+    private let observe: (@Sendable (UnsafeRawBufferPointer) -> Void)?
     private var consumed = false
 
     /// Opens `path` and validates its header.
@@ -42,9 +42,11 @@ public final class SafetensorsReader {
     /// - Parameters:
     ///   - maxHeaderBytes: longest header accepted (default `defaultMaxHeaderBytes`, 100 MB).
     ///   - observe: called with every byte of the file, in order, as it is read (e.g. to hash
-    ///     it without a second pass); default nil.
+    ///     it without a second pass of I/O). Header bytes are observed during `init`; tensor data
+    ///     on a second thread, overlapping the reads, all finished when `readAll` returns or
+    ///     throws. Default nil.
     public init(path: String, maxHeaderBytes: Int = SafetensorsReader.defaultMaxHeaderBytes,
-                observe: ((UnsafeRawBufferPointer) -> Void)? = nil) throws {
+                observe: (@Sendable (UnsafeRawBufferPointer) -> Void)? = nil) throws {
         self.path = path
         self.observe = observe
         let file = try SafetensorsFileHandle(path: path, forWriting: false)
@@ -76,11 +78,17 @@ public final class SafetensorsReader {
         consumed = true
         var tensors: [String: [Float]] = [:]
         tensors.reserveCapacity(entries.count)
-        for entry in entries { tensors[entry.name] = try readValues(count: entry.count) }
+        let observer = observe.map(SafetensorsObserverQueue.init)
+        defer { observer?.finish() }
+        for entry in entries {
+            let values = try readValues(count: entry.count)
+            observer?.submit(values)   // observed while the next tensor is read
+            tensors[entry.name] = values
+        }
         return tensors
     }
 
-    /// Reads `count` floats at the current position, handing each chunk to the observer.
+    /// Reads `count` floats at the current position.
     private func readValues(count: Int) throws -> [Float] {
         let chunkFloats = SafetensorsWriter.chunkBytes / MemoryLayout<Float>.size
         return try [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
@@ -89,7 +97,6 @@ public final class SafetensorsReader {
                 let end = min(start + chunkFloats, count)
                 let raw = UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[start * 4..<end * 4])
                 try file.read(into: raw)
-                observe?(UnsafeRawBufferPointer(raw))
                 start = end
             }
             #if _endian(big)

@@ -27,25 +27,34 @@ public enum SafetensorsWriter {
     /// - Parameters:
     ///   - metadata: string pairs stored under `__metadata__` (default none; omitted when empty).
     ///   - sync: fsync the file before returning (default true).
-    ///   - observe: called with every byte of the file, in order, as it is written (e.g. to
-    ///     hash it while writing); default nil.
+    ///   - observe: called with every byte of the file, in order (e.g. to hash it while
+    ///     writing), on a second thread so it overlaps the writes; all calls have finished when
+    ///     `write` returns or throws. Default nil.
     /// - Returns: the file's size in bytes.
     @discardableResult
     public static func write(
         _ tensors: [SafetensorsSource], metadata: [String: String] = [:], to path: String,
-        sync: Bool = true, observe: ((UnsafeRawBufferPointer) -> Void)? = nil
+        sync: Bool = true, observe: (@Sendable (UnsafeRawBufferPointer) -> Void)? = nil
     ) throws -> Int {
         let header = try headerBytes(tensors, metadata: metadata, file: path)
         let file = try SafetensorsFileHandle(path: path, forWriting: true)
         var total = 0
+        let observer = observe.map(SafetensorsObserverQueue.init)
+        defer { observer?.finish() }   // the tensors' memory is only borrowed for this call
         func emit(_ bytes: UnsafeRawBufferPointer) throws {
             try file.write(bytes)
-            observe?(bytes)
+            #if _endian(big)
+            observe?(bytes)   // a reused scratch buffer: observe before it changes
+            #else
+            observer?.submit(bytes)
+            #endif
             total += bytes.count
         }
+        // The length and header are observed synchronously (they are small and local).
         var length = UInt64(header.count).littleEndian
-        try withUnsafeBytes(of: &length) { try emit($0) }
-        try header.withUnsafeBytes { try emit($0) }
+        try withUnsafeBytes(of: &length) { try file.write($0); observe?($0) }
+        try header.withUnsafeBytes { try file.write($0); observe?($0) }
+        total += 8 + header.count
         let chunkFloats = chunkBytes / MemoryLayout<Float>.size
         #if _endian(big)
         var swapped = [UInt32](repeating: 0, count: chunkFloats)

@@ -87,8 +87,8 @@ enum CheckpointFiles {
     }
 }
 
-/// A SHA-256 fed chunk by chunk while a file is written or read.
-final class StreamingDigest {
+/// A SHA-256 fed chunk by chunk, in order, while a file is written or read.
+final class StreamingDigest: @unchecked Sendable {  // used by one thread at a time
     private var hasher = SHA256()
 
     /// Adds bytes to the hash.
