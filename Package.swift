@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // System libraries (C shims over apt's packages, found through pkg-config).
@@ -29,7 +30,10 @@ let package = Package(
         // Libraries. Model and Collective never import each other.
         .target(name: "Model", dependencies: ["CBLAS", "CZlib"]),
         .target(name: "Collective", dependencies: ["CMPI"]),
-        .target(name: "Worker", dependencies: ["Model", "Collective"]),
+        .target(name: "Worker", dependencies: [
+            "Model", "Collective",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .target(name: "Coordinator", dependencies: [
             "Model", "Worker", "Collective", "CBLAS",
             .product(name: "Yams", package: "Yams"),

@@ -1,0 +1,128 @@
+// SafetensorsWriter: writes F32 tensors in the safetensors layout (8-byte little-endian header
+// length, space-padded JSON header, raw little-endian data), streaming each tensor from memory.
+import Foundation
+
+/// One tensor to write: its name, shape, and the memory holding its values (not copied).
+public struct SafetensorsSource {
+    /// Tensor name, e.g. `fc1.weight`. Must be non-empty, unique, and not `__metadata__`.
+    public var name: String
+    /// Shape, row-major; its product must equal `values.count`. `[n]` for a 1-D tensor.
+    public var shape: [Int]
+    /// The values, read while writing; they must stay valid and unchanged during the call.
+    public var values: UnsafeBufferPointer<Float>
+
+    public init(name: String, shape: [Int], values: UnsafeBufferPointer<Float>) {
+        (self.name, self.shape, self.values) = (name, shape, values)
+    }
+}
+
+/// Writes safetensors files that Python's `safetensors` and PyTorch load unchanged.
+public enum SafetensorsWriter {
+    /// Bytes handed to `write` (and to the observer) at a time.
+    static let chunkBytes = 4 << 20
+
+    /// Writes `tensors` (in the given order, data contiguous) and `metadata` to `path`,
+    /// replacing any file there.
+    ///
+    /// - Parameters:
+    ///   - metadata: string pairs stored under `__metadata__` (default none; omitted when empty).
+    ///   - sync: fsync the file before returning (default true).
+    ///   - observe: called with every byte of the file, in order (e.g. to hash it while
+    ///     writing), on a second thread so it overlaps the writes; all calls have finished when
+    ///     `write` returns or throws. Default nil.
+    /// - Returns: the file's size in bytes.
+    @discardableResult
+    public static func write(
+        _ tensors: [SafetensorsSource], metadata: [String: String] = [:], to path: String,
+        sync: Bool = true, observe: (@Sendable (UnsafeRawBufferPointer) -> Void)? = nil
+    ) throws -> Int {
+        let header = try headerBytes(tensors, metadata: metadata, file: path)
+        let file = try SafetensorsFileHandle(path: path, forWriting: true)
+        var total = 0
+        let observer = observe.map(SafetensorsObserverQueue.init)
+        defer { observer?.finish() }   // the tensors' memory is only borrowed for this call
+        func emit(_ bytes: UnsafeRawBufferPointer) throws {
+            try file.write(bytes)
+            #if _endian(big)
+            observe?(bytes)   // a reused scratch buffer: observe before it changes
+            #else
+            observer?.submit(bytes)
+            #endif
+            total += bytes.count
+        }
+        // The length and header are observed synchronously (they are small and local).
+        var length = UInt64(header.count).littleEndian
+        try withUnsafeBytes(of: &length) { try file.write($0); observe?($0) }
+        try header.withUnsafeBytes { try file.write($0); observe?($0) }
+        total += 8 + header.count
+        let chunkFloats = chunkBytes / MemoryLayout<Float>.size
+        #if _endian(big)
+        var swapped = [UInt32](repeating: 0, count: chunkFloats)
+        #endif
+        for tensor in tensors {
+            var start = 0
+            while start < tensor.values.count {
+                let slice = UnsafeBufferPointer(rebasing: tensor.values[start..<min(start + chunkFloats, tensor.values.count)])
+                #if _endian(big)
+                for (i, v) in slice.enumerated() { swapped[i] = v.bitPattern.littleEndian }
+                try swapped.withUnsafeBytes { try emit(UnsafeRawBufferPointer(rebasing: $0[0..<slice.count * 4])) }
+                #else
+                try emit(UnsafeRawBufferPointer(slice))
+                #endif
+                start += slice.count
+            }
+        }
+        if sync { try file.sync() }
+        return total
+    }
+
+    /// The JSON header for `tensors`, padded with spaces so the data starts at a multiple of 8.
+    static func headerBytes(_ tensors: [SafetensorsSource], metadata: [String: String], file: String) throws -> [UInt8] {
+        var json = "{"
+        var fields: [String] = []
+        if !metadata.isEmpty {
+            let pairs = metadata.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)):\(jsonString($0.value))" }
+            fields.append("\"__metadata__\":{\(pairs.joined(separator: ","))}")
+        }
+        var offset = 0
+        var seen = Set<String>()
+        for tensor in tensors {
+            guard !tensor.name.isEmpty, tensor.name != "__metadata__" else {
+                throw SafetensorsError(.invalidTensor(tensor: tensor.name, problem: "the name is empty or reserved"), file: file)
+            }
+            guard seen.insert(tensor.name).inserted else {
+                throw SafetensorsError(.invalidTensor(tensor: tensor.name, problem: "the name appears twice"), file: file)
+            }
+            guard tensor.shape.allSatisfy({ $0 >= 0 }), tensor.shape.reduce(1, *) == tensor.values.count else {
+                throw SafetensorsError(.invalidTensor(tensor: tensor.name, problem:
+                    "shape \(tensor.shape) does not hold \(tensor.values.count) values"), file: file)
+            }
+            let end = offset + tensor.values.count * MemoryLayout<Float>.size
+            let shape = tensor.shape.map(String.init).joined(separator: ",")
+            fields.append("\(jsonString(tensor.name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
+            offset = end
+        }
+        json += fields.joined(separator: ",") + "}"
+        var bytes = Array(json.utf8)
+        // The data section must start 8-byte aligned: 8 (length) + header is a multiple of 8.
+        bytes += [UInt8](repeating: UInt8(ascii: " "), count: (8 - bytes.count % 8) % 8)
+        return bytes
+    }
+
+    /// `s` as a JSON string literal.
+    static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}

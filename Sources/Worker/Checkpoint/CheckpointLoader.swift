@@ -1,0 +1,168 @@
+// CheckpointLoader: reads a checkpoint back and verifies everything on the way (sizes, headers,
+// SHA-256, F32, shapes against the model layout, config hash); finds the newest one that verifies.
+import Foundation
+import Model
+
+/// A verified checkpoint, read into memory.
+public struct LoadedCheckpoint {
+    /// Folder name, e.g. `step-00001200`.
+    public var name: String
+    /// Its state.json.
+    public var state: CheckpointState
+    /// Parameter values by layout name.
+    public var parameters: [String: [Float]]
+    /// Optimizer state tensors by name (as `Optimizer.restoreState` takes them).
+    public var optimizerTensors: [String: [Float]]
+    /// The optimizer's step count.
+    public var optimizerStepCount: Int
+    /// True when the config hash differs and the caller accepted that.
+    public var configChanged: Bool
+    /// Newer checkpoints `loadNewestValid` passed over, with reasons (empty for `load`).
+    public var skipped: [SkippedCheckpoint]
+
+    /// Copies the parameters into `store`'s flat buffer (the layout was verified on load).
+    public func copyParameters(into store: ParameterStore) {
+        for entry in store.entries {
+            guard let values = parameters[entry.name], values.count == entry.count else {
+                preconditionFailure("checkpoint has no tensor \(entry.name) of \(entry.count) values")
+            }
+            values.withUnsafeBufferPointer { _ = store.view(entry).value.update(fromContentsOf: $0) }
+        }
+    }
+}
+
+extension CheckpointStore {
+    /// Loads and verifies the checkpoint in folder `name`.
+    ///
+    /// - Parameters:
+    ///   - layout: the model's expected tensors; names and shapes must match exactly, and each
+    ///     optimizer tensor must be 1-D with as many values as the layout has parameters.
+    ///   - configHash: the current config's hash; nil skips the check (default nil).
+    ///   - acceptConfigChange: load even if the config hash differs (default false); the
+    ///     result's `configChanged` says so. A changed layout is never accepted.
+    /// - Throws: `CheckpointError` naming the file and what is wrong.
+    public func load(_ name: String, layout: [ParameterEntry], configHash: String? = nil,
+                     acceptConfigChange: Bool = false) throws -> LoadedCheckpoint {
+        let folder = "\(directory)/\(name)"
+        func corrupt(_ file: String?, _ message: String) -> CheckpointError {
+            CheckpointError(.corrupt, checkpoint: name, file: file, message)
+        }
+        guard let stateData = try CheckpointFiles.readSmall("\(folder)/\(Self.stateFile)", limit: Self.stateLimit) else {
+            throw corrupt(Self.stateFile, "file is missing")
+        }
+        let state: CheckpointState
+        do { state = try CheckpointState.decode(stateData) } catch {
+            throw corrupt(Self.stateFile, "is not a valid checkpoint state: \(error)")
+        }
+        guard state.formatVersion <= CheckpointState.currentFormatVersion else {
+            throw corrupt(Self.stateFile, "format version \(state.formatVersion) is newer than this program's \(CheckpointState.currentFormatVersion)")
+        }
+        var configChanged = false
+        // Checked once the model header shows the layout matches, so a changed shape wins.
+        let checkConfig = {
+            guard let configHash, state.configHash != configHash else { return }
+            guard acceptConfigChange else {
+                throw CheckpointError(.configChanged, checkpoint: name,
+                    "the config changed since this checkpoint (hash \(state.configHash), now \(configHash)) but the model's shape did not",
+                    configHashes: (state.configHash, configHash))
+            }
+            configChanged = true
+        }
+        let parameterCount = layout.reduce(0) { $0 + $1.count }
+        let expected = Dictionary(uniqueKeysWithValues: layout.map { ($0.name, $0.shape) })
+        let model = try readVerified(Self.modelFile, in: folder, checkpoint: name, state: state) { reader in
+            for entry in reader.entries where expected[entry.name] == nil {
+                throw CheckpointError(.layoutMismatch, checkpoint: name, file: Self.modelFile,
+                                      "tensor '\(entry.name)' is not in the model's layout (the config changed the model's shape)")
+            }
+            for item in layout {
+                guard let entry = reader.entry(named: item.name) else {
+                    throw CheckpointError(.layoutMismatch, checkpoint: name, file: Self.modelFile,
+                                          "tensor '\(item.name)' is missing (the config changed the model's shape)")
+                }
+                guard entry.shape == item.shape else {
+                    throw CheckpointError(.layoutMismatch, checkpoint: name, file: Self.modelFile,
+                        "tensor '\(item.name)' has shape \(entry.shape), the model expects \(item.shape) (the config changed the model's shape)")
+                }
+            }
+            try checkConfig()
+        }
+        let optimizer = try readVerified(Self.optimizerFile, in: folder, checkpoint: name, state: state) { reader in
+            for entry in reader.entries where entry.shape != [parameterCount] {
+                throw CheckpointError(.layoutMismatch, checkpoint: name, file: Self.optimizerFile,
+                    "optimizer tensor '\(entry.name)' has shape \(entry.shape), expected [\(parameterCount)] (the model's parameter count changed)")
+            }
+        }
+        guard let text = optimizer.metadata["step_count"], let stepCount = Int(text), stepCount >= 0 else {
+            throw corrupt(Self.optimizerFile, "__metadata__ has no valid step_count")
+        }
+        return LoadedCheckpoint(name: name, state: state, parameters: model.tensors, optimizerTensors: optimizer.tensors,
+                                optimizerStepCount: stepCount, configChanged: configChanged, skipped: [])
+    }
+
+    /// Loads the newest checkpoint that verifies: the one `latest` names first, then the other
+    /// step folders newest first. Each one that fails is listed in the result's `skipped`.
+    ///
+    /// Parameters as for `load`. Throws `CheckpointError` with code `.noCheckpoint` when there
+    /// is none at all, or `.noValidCheckpoint` (listing every reason) when none verifies.
+    public func loadNewestValid(layout: [ParameterEntry], configHash: String? = nil,
+                                acceptConfigChange: Bool = false) throws -> LoadedCheckpoint {
+        var skipped: [SkippedCheckpoint] = []
+        var candidates = list().reversed().map(\.name)
+        if let latest = latest() {
+            if let index = candidates.firstIndex(of: latest) {
+                candidates.remove(at: index)
+                candidates.insert(latest, at: 0)
+            } else {
+                skipped.append(SkippedCheckpoint(name: Self.latestFile, reason: "names '\(latest)', which is not a checkpoint folder here", code: .corrupt))
+            }
+        }
+        for name in candidates {
+            do {
+                var loaded = try load(name, layout: layout, configHash: configHash, acceptConfigChange: acceptConfigChange)
+                loaded.skipped = skipped
+                return loaded
+            } catch let error as CheckpointError {
+                skipped.append(SkippedCheckpoint(name: name, reason: error.fileAndMessage, code: error.code))
+            }
+        }
+        guard !candidates.isEmpty else {
+            throw CheckpointError(.noCheckpoint, checkpoint: directory, "no checkpoint found")
+        }
+        throw CheckpointError(.noValidCheckpoint, checkpoint: directory,
+                              "none of the \(candidates.count) checkpoints verified", skipped: skipped)
+    }
+
+    /// Opens one tensor file of a checkpoint, checks its size against state.json, lets `check`
+    /// inspect the header, then reads the data while hashing and compares the SHA-256.
+    private func readVerified(_ file: String, in folder: String, checkpoint: String, state: CheckpointState,
+                              check: (SafetensorsReader) throws -> Void) throws -> (tensors: [String: [Float]], metadata: [String: String]) {
+        func corrupt(_ message: String) -> CheckpointError {
+            CheckpointError(.corrupt, checkpoint: checkpoint, file: file, message)
+        }
+        let path = "\(folder)/\(file)"
+        guard let recorded = state.files[file] else { throw corrupt("state.json records no checksum for this file") }
+        guard let size = CheckpointFiles.size(path) else { throw corrupt("file is missing") }
+        guard size == recorded.bytes else {
+            throw corrupt("file is \(size) bytes, state.json records \(recorded.bytes) (truncated or modified?)")
+        }
+        let digest = StreamingDigest()
+        do {
+            let reader = try SafetensorsReader(path: path, observe: digest.update)
+            try check(reader)
+            let tensors = try reader.readAll()
+            let sha = digest.hex()
+            guard sha == recorded.sha256 else {
+                throw corrupt("SHA-256 is \(sha), state.json records \(recorded.sha256) (data corrupted)")
+            }
+            return (tensors, reader.metadata)
+        } catch let error as SafetensorsError {
+            throw CheckpointError.corrupt(error, checkpoint: checkpoint)
+        }
+    }
+}
+
+extension CheckpointError {
+    /// The message with the file in front, for lists of skipped checkpoints.
+    var fileAndMessage: String { file.map { "\($0): \(message)" } ?? message }
+}

@@ -1,0 +1,78 @@
+// CheckpointState: the contents of a checkpoint's state.json — where training stood, what it
+// was trained with, the latest metrics, and the SHA-256 and size of every file beside it.
+import Foundation
+
+/// The SHA-256 and size of one checkpoint file, as recorded in state.json.
+public struct CheckpointFileDigest: Codable, Sendable, Equatable {
+    /// Lower-case hex SHA-256 of the whole file.
+    public var sha256: String
+    /// Size in bytes.
+    public var bytes: Int
+
+    public init(sha256: String, bytes: Int) { (self.sha256, self.bytes) = (sha256, bytes) }
+}
+
+/// Everything besides the tensors that a resume needs, stored as state.json.
+public struct CheckpointState: Codable, Sendable, Equatable {
+    /// The format version this code writes; loading rejects newer versions.
+    public static let currentFormatVersion = 1
+
+    /// state.json's format version (default `currentFormatVersion`).
+    public var formatVersion: Int
+    /// Optimizer steps taken since the start of training.
+    public var globalStep: Int
+    /// 0-based epoch being trained.
+    public var epoch: Int
+    /// Optimizer steps already taken within that epoch.
+    public var stepInEpoch: Int
+    /// The learning rate at this step (the schedule itself is a pure function of the step).
+    public var learningRate: Double
+    /// The run's seed.
+    public var seed: UInt64
+    /// Number of ranks when the checkpoint was saved.
+    public var worldSize: Int
+    /// Hash of the resolved config that produced the checkpoint (opaque to the store).
+    public var configHash: String
+    /// The latest metrics by name, e.g. `val_loss`, `val_acc` (default empty).
+    public var metrics: [String: Double]
+    /// SHA-256 and size of each tensor file, by file name; filled in by `CheckpointStore.save`.
+    public var files: [String: CheckpointFileDigest]
+
+    /// Creates a state; `files` is filled in when the checkpoint is saved.
+    public init(position: TrainingPosition, learningRate: Double, seed: UInt64, worldSize: Int,
+                configHash: String, metrics: [String: Double] = [:]) {
+        formatVersion = Self.currentFormatVersion
+        (globalStep, epoch, stepInEpoch) = (position.globalStep, position.epoch, position.stepInEpoch)
+        (self.learningRate, self.seed, self.worldSize, self.configHash, self.metrics) =
+            (learningRate, seed, worldSize, configHash, metrics)
+        files = [:]
+    }
+
+    /// Where training stood: epoch, step within it, global step.
+    public var position: TrainingPosition {
+        TrainingPosition(epoch: epoch, stepInEpoch: stepInEpoch, globalStep: globalStep)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case formatVersion = "format_version", globalStep = "global_step", epoch
+        case stepInEpoch = "step_in_epoch", learningRate = "learning_rate", seed
+        case worldSize = "world_size", configHash = "config_hash", metrics, files
+    }
+
+    /// state.json's bytes: pretty-printed, sorted keys; NaN and infinities as strings.
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try encoder.encode(self) + Data("\n".utf8)
+    }
+
+    /// Decodes state.json's bytes.
+    public static func decode(_ data: Data) throws -> CheckpointState {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try decoder.decode(CheckpointState.self, from: data)
+    }
+}

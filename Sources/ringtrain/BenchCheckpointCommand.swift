@@ -1,0 +1,48 @@
+// BenchCheckpointCommand: `ringtrain bench checkpoint` — checkpoint save and load MB/s for a model
+// of a given size, beside the raw sequential write speed of the same disk measured in the same run.
+import ArgumentParser
+import Coordinator
+import Foundation
+import Worker
+
+struct BenchCheckpoint: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checkpoint",
+        abstract: "Checkpoint save/load throughput against this disk's raw write speed.")
+
+    @Option(name: .customLong("size-mb"), help: "Model size in MB (parameters only).")
+    var sizeMB: Int = 256
+
+    @Option(help: "Timed repetitions; medians are reported.")
+    var repeats: Int = 5
+
+    @Option(help: "Folder to write in (default: a new folder under the system temp folder, removed afterwards).")
+    var dir: String?
+
+    @Flag(help: "One JSON object per row.")
+    var json = false
+
+    func validate() throws {
+        guard sizeMB >= 1 else { throw ValidationError("--size-mb must be at least 1") }
+        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+    }
+
+    func run() throws {
+        try exitOnUserError {
+            let folder = dir ?? (NSTemporaryDirectory() + "ringtrain-bench-checkpoint-\(getpid())")
+            defer { if dir == nil { try? FileManager.default.removeItem(atPath: folder) } }
+            let r = try CheckpointBenchmark.measure(sizeMB: sizeMB, repeats: repeats, directory: folder)
+            if json {
+                Swift.print(jsonLine(r.json))
+                return
+            }
+            var table = TextTable(headers: ["size MB", "save MB/s", "load MB/s", "disk write MB/s", "save of disk"])
+            table.add(["\(r.sizeMB)", String(format: "%.0f", r.saveMBs), String(format: "%.0f", r.loadMBs),
+                       String(format: "%.0f", r.diskWriteMBs), String(format: "%.1f%%", 100 * r.saveMBs / r.diskWriteMBs)])
+            Swift.print(table.rendered)
+            Swift.print("(medians of \(repeats) repetitions in \(folder); save includes SHA-256, fsync of files and folders, "
+                        + "rename and `latest`; load verifies headers, shapes and SHA-256 from the page cache; "
+                        + "disk write is the same bytes to one file with fsync)")
+        }
+    }
+}
