@@ -36,7 +36,7 @@ public final class Trainer {
     /// Where training continues from; advanced as steps complete.
     public private(set) var position = TrainingPosition()
     /// Called after every optimizer step with the position (progress display).
-    public var onStep: ((TrainingPosition, Int) -> Void)?
+    public var onStep: ((TrainingPosition, Int) throws -> Void)?
     /// Asked after every optimizer step; returning true ends training after that step.
     /// (A signal to any rank also ends it, on every rank at the same step: see `stopAgreed`.)
     public var shouldStop: (() -> Bool)?
@@ -47,6 +47,10 @@ public final class Trainer {
     private let lossGradient = FloatBuffer()
     private var indices: [Int] = []
     private var lastLearningRate = 0.0
+    /// The learning rate of the most recent step (or of the next one before any step).
+    public var currentLearningRate: Double {
+        position.globalStep == 0 ? schedule.learningRate(atStep: 0) : schedule.learningRate(atStep: position.globalStep - 1)
+    }
     /// True once the ranks have agreed (through the last gradient all-reduce) to stop.
     public private(set) var stopAgreed = false
 
@@ -96,7 +100,7 @@ public final class Trainer {
                 lossCount += Double(job.accumulate)
                 learningRate = lastLearningRate
                 stepsRun += 1
-                onStep?(position, sampler.stepsPerEpoch)
+                try onStep?(position, sampler.stepsPerEpoch)
                 if stopAgreed || shouldStop?() == true { return false }
             }
             let seconds = Date().timeIntervalSince(started)

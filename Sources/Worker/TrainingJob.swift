@@ -40,6 +40,9 @@ public struct TrainingJob: Sendable, Equatable {
     public var tail = TailPolicy.drop
     /// Samples per forward pass when evaluating; default 1000.
     public var evaluationBatch = 1000
+    /// When checkpoints are saved and which are kept; default every epoch and at the end,
+    /// keeping the newest 3.
+    public var checkpoint = CheckpointPolicy()
 
     public init(dataset: DatasetSpec) {
         self.dataset = dataset

@@ -22,6 +22,15 @@ public struct EpochReport: Sendable {
     /// Wall time of the epoch's training steps, seconds.
     public var seconds: Double
 
+    /// The metrics a checkpoint records (and `keep_best` ranks by).
+    public var checkpointMetrics: [String: Double] {
+        var m = ["loss": loss]
+        if let trainAccuracy { m["train_acc"] = trainAccuracy }
+        if let validationLoss { m["val_loss"] = validationLoss }
+        if let validationAccuracy { m["val_acc"] = validationAccuracy }
+        return m
+    }
+
     /// The JSON object for this epoch.
     public var json: [String: Any] {
         var o: [String: Any] = ["epoch": epoch, "step": step, "loss": loss, "samples_per_s": samplesPerSecond,
@@ -38,16 +47,19 @@ public struct FinalReport: Sendable {
     public var epochs: Int
     public var step: Int
     public var test: EvaluationResult?
-    public var validation: EvaluationResult?
+    /// The last epoch's report (its validation metrics are repeated in the final line).
+    public var lastEpoch: EpochReport?
     /// Mean global samples/s over all epochs.
     public var samplesPerSecond: Double
 
     /// The JSON object for the final line (`"final": true`).
     public var json: [String: Any] {
         var o: [String: Any] = ["final": true, "epochs": epochs, "step": step, "samples_per_s": samplesPerSecond]
-        if let v = validation {
-            o["val_loss"] = v.loss
-            if let a = v.accuracy { o["val_acc"] = a }
+        if let e = lastEpoch {
+            o["loss"] = e.loss
+            if let a = e.trainAccuracy { o["train_acc"] = a }
+            if let l = e.validationLoss { o["val_loss"] = l }
+            if let a = e.validationAccuracy { o["val_acc"] = a }
         }
         if let t = test {
             o["test_loss"] = t.loss

@@ -1,7 +1,29 @@
-// TrainingSession: one rank's whole run — load the data, build the trainer, train, evaluate on
-// the test split — with rank 0 printing epoch lines (or JSON) and appending metrics.jsonl.
+// TrainingSession: one rank's whole run — load the data, build the trainer, resume from the
+// newest valid checkpoint if asked, train with checkpoints by policy (and on a stop signal),
+// evaluate on the test split — with rank 0 printing, writing metrics.jsonl and checkpoints.
 import Foundation
 import Model
+
+/// How a session ended.
+public enum SessionOutcome: Sendable {
+    /// All epochs trained; the final report (identical on every rank).
+    case completed(FinalReport)
+    /// Stopped early by a signal after saving a checkpoint at this global step.
+    case interrupted(step: Int)
+}
+
+/// Where checkpoints go and whether to start from one.
+public struct CheckpointSettings: Sendable {
+    /// The `checkpoints/` folder (rank 0 writes it).
+    public var directory: String
+    /// Hash of the job, recorded in every checkpoint.
+    public var configHash: String
+    /// Continue from the newest checkpoint that verifies.
+    public var resume: Bool
+    public init(directory: String, configHash: String, resume: Bool) {
+        (self.directory, self.configHash, self.resume) = (directory, configHash, resume)
+    }
+}
 
 /// Runs a job on this rank and reports as rank 0.
 public final class TrainingSession {
@@ -11,7 +33,9 @@ public final class TrainingSession {
     public let runDirectory: String?
     /// Print one JSON object per epoch instead of text lines.
     public let json: Bool
-    private let console: Console
+    /// Checkpointing; nil saves none.
+    public var checkpoints: CheckpointSettings?
+    let console: Console
     /// Test hook: this rank fails once it reaches this global step, as `failure` says.
     public var failAtStep: Int?
     /// How the test hook fails: throw an error, die by SIGKILL, or hang forever.
@@ -26,15 +50,20 @@ public final class TrainingSession {
         self.runDirectory = runDirectory
         self.json = json
         console = Console(enabled: group.rank == 0)
+        checkpoints = runDirectory.map {
+            CheckpointSettings(directory: $0 + "/checkpoints", configHash: "", resume: false)
+        }
     }
 
-    /// Trains and evaluates; returns the final report (identical on every rank).
+    /// Trains (and evaluates) until done or stopped by a signal.
     @discardableResult
-    public func run() throws -> FinalReport {
+    public func run() throws -> SessionOutcome {
         let loadStart = Date()
         let data = try DatasetLoader.load(job.dataset, seed: job.seed)
         let trainer = try Trainer(job: job, data: data, group: group)
         self.trainer = trainer
+        let store = checkpoints.map { CheckpointStore(directory: $0.directory, policy: job.checkpoint) }
+        if let settings = checkpoints, settings.resume, let store { try resume(trainer, from: store, settings: settings) }
         let metricsFile = try openMetrics()
         defer { try? metricsFile?.close() }
 
@@ -46,27 +75,54 @@ public final class TrainingSession {
                 + "\(group.size) rank\(group.size == 1 ? "" : "s"), global batch \(job.batchSize), \(job.optimizer.kind.rawValue) lr \(job.optimizer.learningRate)")
         }
         let progress = ProgressBar(enabled: group.rank == 0 && !json && isatty(STDERR_FILENO) == 1)
-        trainer.onStep = { position, steps in progress.update(epoch: position.epoch + 1, step: position.stepInEpoch, of: steps) }
+        var lastSaved = trainer.position.globalStep
+        trainer.onStep = { [self] position, steps in
+            progress.update(epoch: position.epoch + 1, step: position.stepInEpoch, of: steps)
+            // Step-based saves; a step that ends an epoch is saved below, with its metrics.
+            if job.checkpoint.everySteps > 0, position.globalStep % job.checkpoint.everySteps == 0, position.stepInEpoch < steps {
+                try save(trainer, store, metrics: [:])
+                lastSaved = position.globalStep
+            }
+        }
         if let failAtStep { trainer.shouldStop = { trainer.position.globalStep >= failAtStep } }
 
         var throughputs: [Double] = []
+        var lastReport: EpochReport?
         let completed = try trainer.train { report in
             progress.clear()
             throughputs.append(report.samplesPerSecond)
+            lastReport = report
             let line = jsonLine(report.json)
             if json { console.line(line) } else { console.line(Self.describe(report, epochs: job.epochs)) }
             try metricsFile?.write(contentsOf: Data((line + "\n").utf8))
-        }
-        if !completed, let failAtStep {
-            switch failure {
-            case .error: throw TrainingError("injected failure at step \(failAtStep) (test hook --fail-step)")
-            case .kill: kill(getpid(), SIGKILL)
-            case .hang: while true { sleep(60) }
+            let finished = trainer.position.epoch == job.epochs
+            if job.checkpoint.shouldSave(at: trainer.position, epochEnded: true, trainingEnded: finished) {
+                try save(trainer, store, metrics: report.checkpointMetrics)
+                lastSaved = trainer.position.globalStep
             }
+        }
+        if !completed {
+            progress.clear()
+            if trainer.stopAgreed {
+                if lastSaved != trainer.position.globalStep { try save(trainer, store, metrics: lastReport?.checkpointMetrics ?? [:]) }
+                _ = try group.sum([0])   // every rank waits until rank 0's checkpoint is on disk
+                if !json { console.line("stopped by a signal at step \(trainer.position.globalStep); checkpoint saved (resume with --resume or `ringtrain resume`)") }
+                return .interrupted(step: trainer.position.globalStep)
+            }
+            if let failAtStep {
+                switch failure {
+                case .error: throw TrainingError("injected failure at step \(failAtStep) (test hook --fail-step)")
+                case .kill: kill(getpid(), SIGKILL)
+                case .hang: while true { sleep(60) }
+                }
+            }
+        }
+        if job.checkpoint.atEnd && lastSaved != trainer.position.globalStep {
+            try save(trainer, store, metrics: lastReport?.checkpointMetrics ?? [:])
         }
         let test = try data.test.map { try trainer.evaluate($0) }
         let final = FinalReport(epochs: trainer.position.epoch, step: trainer.position.globalStep, test: test,
-                                validation: nil,
+                                lastEpoch: lastReport,
                                 samplesPerSecond: throughputs.isEmpty ? 0 : throughputs.reduce(0, +) / Double(throughputs.count))
         let finalLine = jsonLine(final.json)
         try metricsFile?.write(contentsOf: Data((finalLine + "\n").utf8))
@@ -77,7 +133,16 @@ public final class TrainingSession {
                          + (test.regression.map { String(format: "  mse %.4f  mae %.4f", $0.mse, $0.mae) } ?? ""))
             if let c = test.classification { console.line(c.report(classNames: data.test?.classNames ?? data.train.classNames)) }
         }
-        return final
+        return .completed(final)
+    }
+
+    /// Rank 0 writes a checkpoint of the current position and prunes old ones.
+    func save(_ trainer: Trainer, _ store: CheckpointStore?, metrics: [String: Double]) throws {
+        guard group.rank == 0, let store, let settings = checkpoints else { return }
+        let state = CheckpointState(position: trainer.position, learningRate: trainer.currentLearningRate, seed: job.seed,
+                                    worldSize: group.size, configHash: settings.configHash, metrics: metrics)
+        try store.save(parameters: trainer.network.store, optimizer: trainer.optimizer, state: state)
+        try store.prune()
     }
 
     private func openMetrics() throws -> FileHandle? {

@@ -1,5 +1,5 @@
 // TrainCommand: `ringtrain train CONFIG` — checks the config, prepares the run folder and
-// trains (in this process for one rank).
+// trains (in this process for one rank, under mpirun for several).
 import ArgumentParser
 import Coordinator
 import Foundation
@@ -8,7 +8,13 @@ import Worker
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train the job of a config file.",
-        discussion: "Example: ringtrain train cluster.yaml --set job.epochs=3 --json")
+        discussion: """
+            Examples:
+              ringtrain train cluster.yaml --set job.epochs=3 --json
+              ringtrain train cluster.yaml --ranks 2 --run-dir runs/two
+              ringtrain train cluster.yaml --run-dir runs/two --resume   (continue after an interruption)
+            Exit codes: 0 done, 1 failed, 2 bad config or data, 3 interrupted after saving a checkpoint.
+            """)
 
     @Argument(help: "The config file (YAML with a job: section).")
     var config: String
@@ -25,41 +31,31 @@ struct Train: ParsableCommand {
     @Option(help: "Number of ranks (default job.ranks); more than one starts mpirun.")
     var ranks: Int?
 
-    @Option(help: .hidden)
-    var traceSteps: Int?
+    @Flag(help: "Continue from the newest valid checkpoint in --run-dir.")
+    var resume = false
 
-    @Option(help: .hidden)
-    var dumpParameters: String?
+    @Option(help: .hidden) var traceSteps: Int?
+    @Option(help: .hidden) var dumpParameters: String?
+
+    func validate() throws {
+        if resume && runDir == nil { throw ValidationError("--resume needs --run-dir (the folder of the run to continue)") }
+    }
 
     func run() throws {
         try exitOnUserError {
             var allOverrides = overrides
             if let ranks { allOverrides.append("job.ranks=\(ranks)") }
             let loaded = try RunConfig.load(path: config, overrides: allOverrides)
-            // Ranks on other hosts read these paths there: make them absolute, and check first.
-            let configPath = URL(fileURLWithPath: config).standardizedFileURL.path
-            if loaded.job.ranks > 1 && loaded.cluster.preflight {
-                try HostPreflight.check(loaded.cluster, binary: MPILauncher.selfExecutable, files: [configPath])
-            }
-            let folder = try RunFolder.create(at: runDir ?? RunFolder.defaultPath(for: loaded.job), config: loaded)
-            if !json { FileHandle.standardOutput.write(Data("run folder: \(folder.path)\n".utf8)) }
-            if loaded.job.ranks == 1 && traceSteps == nil {
-                let session = TrainingSession(job: loaded.job, group: SingleProcessGroup(), runDirectory: folder.path, json: json)
-                try session.run()
-                return
-            }
-            var workerArguments = ["worker", configPath, "--run-dir", URL(fileURLWithPath: folder.path).standardizedFileURL.path]
-            for o in allOverrides { workerArguments += ["--set", o] }
-            if json { workerArguments.append("--json") }
-            if let traceSteps { workerArguments += ["--trace-steps", "\(traceSteps)"] }
-            if let dumpParameters { workerArguments += ["--dump-parameters", dumpParameters] }
-            let command = MPILauncher.command(cluster: loaded.cluster, ranks: loaded.job.ranks,
-                                              program: MPILauncher.selfExecutable, arguments: workerArguments)
-            let status = try MPILauncher.run(command)
-            if status != 0 {
-                printError("the \(loaded.job.ranks)-rank job failed (mpirun exit status \(status)); see the rank messages above")
-                throw ExitCode(status == ExitStatus.usage ? ExitStatus.usage : ExitStatus.failed)
-            }
+            guard loaded.hasJob else { throw ConfigError(file: config, keyPath: "job", message: "this config has no job section to train") }
+            var launch = TrainingLaunch(config: loaded, configPath: config,
+                                        runDirectory: runDir ?? RunFolder.defaultPath(for: loaded.job))
+            launch.overrides = allOverrides
+            launch.json = json
+            launch.resume = resume
+            launch.traceSteps = traceSteps
+            launch.dumpParameters = dumpParameters
+            let status = try launch.run()
+            if status != 0 { throw ExitCode(status) }
         }
     }
 }

@@ -23,6 +23,9 @@ struct WorkerCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per epoch and a final one.")
     var json = false
 
+    @Flag(help: "Continue from the newest valid checkpoint in --run-dir.")
+    var resume = false
+
     @Option(help: .hidden) var traceSteps: Int?
     @Option(help: .hidden) var dumpParameters: String?
     @Option(help: .hidden) var failRank: Int?
@@ -34,6 +37,7 @@ struct WorkerCommand: ParsableCommand {
         options.overrides = overrides
         options.runDirectory = runDir
         options.json = json
+        options.resume = resume
         options.traceSteps = traceSteps
         options.dumpParameters = dumpParameters
         options.failRank = failRank

@@ -6,7 +6,7 @@ import Worker
 /// Parses `job:` mappings.
 public enum JobParser {
     static let jobKeys = ["name", "seed", "dataset", "model", "loss", "optimizer", "schedule", "batch_size",
-                          "epochs", "ranks", "accumulate", "tail", "evaluation_batch"]
+                          "epochs", "ranks", "accumulate", "tail", "evaluation_batch", "checkpoint"]
 
     /// Builds a job from the `job` section.
     public static func parse(_ value: ConfigValue, baseDirectory: String = "") throws -> TrainingJob {
@@ -32,6 +32,7 @@ public enum JobParser {
         if let v = t["accumulate"] { job.accumulate = try v.int(in: 1...4096) }
         if let v = t["tail"] { job.tail = TailPolicy(rawValue: try v.choice(TailPolicy.allCases.map(\.rawValue)))! }
         if let v = t["evaluation_batch"] { job.evaluationBatch = try v.int(in: 1...1_000_000) }
+        if let v = t["checkpoint"] { job.checkpoint = try parseCheckpoint(v) }
         if job.batchSize % (job.ranks * job.accumulate) != 0 {
             let at = t["batch_size"] ?? t["ranks"] ?? value
             throw at.error("batch_size \(job.batchSize) is not divisible by ranks × accumulate = \(job.ranks) × \(job.accumulate)",
@@ -93,6 +94,23 @@ public enum JobParser {
         if let v = t["l1"] { spec.l1 = try v.double(in: 0...10) }
         if let v = t["clip_norm"] { spec.clipNorm = try v.double(in: 1e-12...1e12, hint: "a positive maximum gradient norm") }
         return spec
+    }
+
+    static func parseCheckpoint(_ value: ConfigValue) throws -> CheckpointPolicy {
+        let t = try value.table(allowed: ["every_steps", "every_epoch", "at_end", "keep_last", "keep_best",
+                                          "best_metric", "best_goal"])
+        var policy = CheckpointPolicy()
+        if let v = t["every_steps"] { policy.everySteps = try v.int(in: 0...100_000_000, hint: "steps between checkpoints; 0 turns it off") }
+        if let v = t["every_epoch"] { policy.everyEpoch = try v.bool() }
+        if let v = t["at_end"] { policy.atEnd = try v.bool() }
+        if let v = t["keep_last"] { policy.keepLast = try v.int(in: 0...100_000) }
+        if let v = t["keep_best"] { policy.keepBest = try v.int(in: 0...100_000) }
+        if let v = t["best_metric"] {
+            policy.bestMetric = try v.choice(["loss", "train_acc", "val_loss", "val_acc"])
+            policy.bestGoal = policy.bestMetric.hasSuffix("acc") ? .max : .min
+        }
+        if let v = t["best_goal"] { policy.bestGoal = CheckpointPolicy.Goal(rawValue: try v.choice(["min", "max"]))! }
+        return policy
     }
 
     static func parseSchedule(_ value: ConfigValue) throws -> ScheduleSpec {

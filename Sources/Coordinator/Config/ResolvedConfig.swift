@@ -43,6 +43,14 @@ indirect enum YAMLTree {
 
 /// Renders jobs as YAML that `JobParser` reads back to the same job.
 public enum ResolvedConfig {
+    /// A short stable hash of the job (FNV-1a of its resolved YAML): checkpoints record it, and
+    /// resuming under a different one says the config changed.
+    public static func hash(job: TrainingJob) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in yaml(job: job).utf8 { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        return String(h, radix: 16)
+    }
+
     /// The `job:` section for `job`, every field explicit.
     public static func yaml(job: TrainingJob, cluster: ClusterSpec? = nil) -> String {
         var top: [(String, YAMLTree)] = []
@@ -75,6 +83,13 @@ public enum ResolvedConfig {
             ("batch_size", .number(job.batchSize)), ("epochs", .number(job.epochs)), ("ranks", .number(job.ranks)),
             ("accumulate", .number(job.accumulate)), ("tail", .scalar(job.tail.rawValue)),
             ("evaluation_batch", .number(job.evaluationBatch)),
+            ("checkpoint", .map([("every_steps", .number(job.checkpoint.everySteps)),
+                                 ("every_epoch", .number(job.checkpoint.everyEpoch)),
+                                 ("at_end", .number(job.checkpoint.atEnd)),
+                                 ("keep_last", .number(job.checkpoint.keepLast)),
+                                 ("keep_best", .number(job.checkpoint.keepBest)),
+                                 ("best_metric", .scalar(job.checkpoint.bestMetric)),
+                                 ("best_goal", .scalar(job.checkpoint.bestGoal.rawValue))])),
         ]
         return .map(pairs)
     }

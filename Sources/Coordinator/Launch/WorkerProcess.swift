@@ -20,6 +20,8 @@ public struct WorkerOptions: Sendable {
     public var failRank: Int?
     public var failStep: Int?
     public var failMode = TrainingSession.InjectedFailure.error
+    /// Continue from the newest valid checkpoint in the run folder.
+    public var resume = false
 
     public init(configPath: String) { self.configPath = configPath }
 }
@@ -63,6 +65,7 @@ public enum WorkerProcess {
             job.ranks = collectives.size
         }
         let group = CollectiveProcessGroup(collectives, timeout: config.cluster.failureTimeout)
+        StopRequest.installSignalHandlers()
         do {
             if rank == 0, let dir = options.runDirectory, !FileManager.default.fileExists(atPath: dir + "/resolved.yaml") {
                 _ = try RunFolder.create(at: dir, config: config)
@@ -71,13 +74,21 @@ public enum WorkerProcess {
                 try trace(job: job, group: group, steps: steps, options: options)
             } else {
                 let session = TrainingSession(job: job, group: group, runDirectory: options.runDirectory, json: options.json)
+                if let dir = options.runDirectory {
+                    session.checkpoints = CheckpointSettings(directory: dir + "/checkpoints",
+                                                             configHash: ResolvedConfig.hash(job: config.job), resume: options.resume)
+                }
                 if let failRank = options.failRank, let failStep = options.failStep, failRank == rank {
                     session.failAtStep = failStep
                     session.failure = options.failMode
                 }
-                try session.run()
+                let outcome = try session.run()
                 if rank == 0, let path = options.dumpParameters, let trainer = session.trainer {
                     try dump(trainer.network.store.parameters.array, to: path)
+                }
+                if case .interrupted = outcome {
+                    try MPIEnvironment.finalize()
+                    return 3
                 }
             }
             try MPIEnvironment.finalize()

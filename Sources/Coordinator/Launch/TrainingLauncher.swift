@@ -1,0 +1,65 @@
+// TrainingLauncher: runs a checked training config — in this process for one rank, or under
+// mpirun for several — and turns the result into the command's exit status.
+import Foundation
+import Worker
+
+/// How `ringtrain train` / `ringtrain resume` run a job.
+public struct TrainingLaunch {
+    public var config: RunConfig
+    /// The config file's path (passed to the ranks, which read it themselves).
+    public var configPath: String
+    /// `--set` overrides, passed to the ranks too.
+    public var overrides: [String] = []
+    public var runDirectory: String
+    public var json = false
+    /// Continue from the newest valid checkpoint in the run folder.
+    public var resume = false
+    /// Hidden test flags forwarded to the ranks.
+    public var traceSteps: Int?
+    public var dumpParameters: String?
+
+    public init(config: RunConfig, configPath: String, runDirectory: String) {
+        self.config = config
+        self.configPath = configPath
+        self.runDirectory = runDirectory
+    }
+
+    /// Exit status: 0 done, 3 interrupted after a checkpoint, 1 failed, 2 bad input.
+    public func run() throws -> Int32 {
+        let job = config.job
+        let absoluteConfig = URL(fileURLWithPath: configPath).standardizedFileURL.path
+        if job.ranks > 1 && config.cluster.preflight {
+            try HostPreflight.check(config.cluster, binary: MPILauncher.selfExecutable, files: [absoluteConfig])
+        }
+        if resume && !FileManager.default.fileExists(atPath: runDirectory + "/checkpoints") {
+            throw TrainingError("nothing to resume: \(runDirectory)/checkpoints does not exist (give the run folder of an earlier run with --run-dir)")
+        }
+        let folder = try RunFolder.create(at: runDirectory, config: config)
+        if !json { FileHandle.standardOutput.write(Data("run folder: \(folder.path)\n".utf8)) }
+        if job.ranks == 1 && traceSteps == nil {
+            StopRequest.installSignalHandlers()
+            let session = TrainingSession(job: job, group: SingleProcessGroup(), runDirectory: folder.path, json: json)
+            session.checkpoints = CheckpointSettings(directory: folder.path + "/checkpoints",
+                                                     configHash: ResolvedConfig.hash(job: job), resume: resume)
+            switch try session.run() {
+            case .completed: return 0
+            case .interrupted: return 3
+            }
+        }
+        var arguments = ["worker", absoluteConfig, "--run-dir", URL(fileURLWithPath: folder.path).standardizedFileURL.path]
+        for o in overrides { arguments += ["--set", o] }
+        if json { arguments.append("--json") }
+        if resume { arguments.append("--resume") }
+        if let traceSteps { arguments += ["--trace-steps", "\(traceSteps)"] }
+        if let dumpParameters { arguments += ["--dump-parameters", dumpParameters] }
+        let command = MPILauncher.command(cluster: config.cluster, ranks: job.ranks,
+                                          program: MPILauncher.selfExecutable, arguments: arguments)
+        let status = try MPILauncher.run(command)
+        switch status {
+        case 0, 2, 3: return status
+        default:
+            FileHandle.standardError.write(Data("error: the \(job.ranks)-rank job failed (mpirun exit status \(status)); see the rank messages above\n".utf8))
+            return 1
+        }
+    }
+}

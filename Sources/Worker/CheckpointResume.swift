@@ -1,0 +1,72 @@
+// CheckpointResume: continuing a run from its newest valid checkpoint — rank 0 loads and
+// verifies it, then parameters, optimizer state and position are broadcast to every rank.
+import Foundation
+import Model
+
+extension TrainingSession {
+    /// Restores `trainer` from the newest checkpoint in `store` that verifies. Throws (on every
+    /// rank) when none does; a changed model shape is refused, other config changes are noted.
+    func resume(_ trainer: Trainer, from store: CheckpointStore, settings: CheckpointSettings) throws {
+        var loaded: LoadedCheckpoint?
+        var failure: Error?
+        if group.rank == 0 {
+            do {
+                loaded = try store.loadNewestValid(layout: trainer.network.store.entries, configHash: settings.configHash,
+                                                   acceptConfigChange: true)
+            } catch {
+                failure = error
+            }
+        }
+        // One reduction tells every rank whether rank 0 loaded, and where training resumes.
+        let s = loaded?.state
+        let header = try group.sum(group.rank == 0
+            ? [loaded == nil ? 0 : 1, Double(s?.epoch ?? 0), Double(s?.stepInEpoch ?? 0), Double(s?.globalStep ?? 0),
+               Double(loaded?.optimizerStepCount ?? 0)]
+            : [0, 0, 0, 0, 0])
+        guard header[0] == 1 else {
+            if let failure { throw Self.resumeError(failure, directory: settings.directory) }
+            throw TrainingError("rank 0 could not load a checkpoint (see its message)")
+        }
+        if let loaded { loaded.copyParameters(into: trainer.network.store) }
+        try group.broadcastFromRoot(trainer.network.store.parameters.buffer)
+
+        // Optimizer state: rank 0's tensors, broadcast in the optimizer's own order.
+        var tensors: [String: [Float]] = [:]
+        for (name, local) in trainer.optimizer.stateTensors() {
+            var values = loaded?.optimizerTensors[name] ?? local
+            guard values.count == local.count else {
+                throw TrainingError("checkpoint optimizer tensor \(name) has \(values.count) values, the optimizer \(local.count)")
+            }
+            try values.withUnsafeMutableBufferPointer { try group.broadcastFromRoot($0) }
+            tensors[name] = values
+        }
+        try trainer.optimizer.restoreState(tensors: tensors, stepCount: Int(header[4]))
+        trainer.resume(at: TrainingPosition(epoch: Int(header[1]), stepInEpoch: Int(header[2]), globalStep: Int(header[3])))
+
+        if let loaded, !json {
+            var text = "resumed from \(settings.directory)/\(loaded.name) (epoch \(loaded.state.epoch + 1), step \(loaded.state.globalStep)"
+            if loaded.state.worldSize != group.size { text += ", saved by \(loaded.state.worldSize) ranks, now \(group.size)" }
+            console.line(text + ")")
+            for skipped in loaded.skipped { console.line("skipped checkpoint \(skipped)") }
+            if loaded.configChanged {
+                console.line("note: the config differs from the one the checkpoint was saved with (e.g. epochs or ranks); continuing with the new one")
+            }
+        }
+    }
+
+    /// A load failure as the message a user sees.
+    static func resumeError(_ error: Error, directory: String) -> Error {
+        guard let error = error as? CheckpointError else { return error }
+        switch error.code {
+        case .noCheckpoint:
+            return TrainingError("nothing to resume: \(directory) holds no checkpoint")
+        case .noValidCheckpoint:
+            return TrainingError("no checkpoint in \(directory) verifies, so nothing starts: \(error)")
+        case .layoutMismatch:
+            return TrainingError("the config changes the model's shape versus the checkpoint (\(error.message)); "
+                                 + "resume with the config it was saved with, or start a new run folder")
+        default:
+            return TrainingError("\(error)")
+        }
+    }
+}
