@@ -12,8 +12,8 @@ public struct ConfigFile {
     /// The document root, overrides applied.
     public let root: ConfigValue
 
-    /// Folder holding the file (relative paths inside the config are taken from here).
-    public var directory: String { (path as NSString).deletingLastPathComponent }
+    /// Folder holding the file, absolute (relative paths inside the config are taken from here).
+    public var directory: String { URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent().path }
 
     /// Reads `path` and applies `overrides` (`key.path=value`, value in YAML syntax).
     public static func load(path: String, overrides: [String] = []) throws -> ConfigFile {
