@@ -55,7 +55,7 @@ extension TrainingSession {
     }
 
     /// A load failure as the message a user sees.
-    static func resumeError(_ error: Error, directory: String) -> Error {
+    public static func resumeError(_ error: Error, directory: String) -> Error {
         guard let error = error as? CheckpointError else { return error }
         switch error.code {
         case .noCheckpoint:

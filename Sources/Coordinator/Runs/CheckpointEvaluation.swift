@@ -1,0 +1,112 @@
+// CheckpointEvaluation: the metrics of a saved model — find the checkpoint (a run folder's
+// newest valid one, or a given step folder), verify and load it, evaluate it on a data split.
+import Foundation
+import Model
+import Worker
+
+/// Which samples to evaluate on.
+public enum EvaluationData: Sendable, Equatable {
+    /// A split of the run's own dataset: `test`, `validation` or `train`.
+    case split(String)
+    /// Another file in the run's format: a CSV with the same columns, or IDX images + labels.
+    case file(path: String, labels: String?)
+}
+
+/// A checkpoint evaluated on some data.
+public struct CheckpointEvaluation {
+    public var checkpoint: String
+    public var step: Int
+    public var dataName: String
+    public var result: EvaluationResult
+    public var classNames: [String]?
+
+    /// Evaluates the checkpoint at `path` (a run folder or a `checkpoints/step-N` folder).
+    public static func run(path: String, data: EvaluationData) throws -> CheckpointEvaluation {
+        let standardized = URL(fileURLWithPath: path).standardizedFileURL
+        let isStepFolder = CheckpointStore.step(ofFolder: standardized.lastPathComponent) != nil
+        let runDirectory = isStepFolder ? standardized.deletingLastPathComponent().deletingLastPathComponent().path : standardized.path
+        let resolved = runDirectory + "/resolved.yaml"
+        guard FileManager.default.fileExists(atPath: resolved) else {
+            throw ConfigError(file: path, keyPath: "", message: "no resolved.yaml in \(runDirectory)",
+                              hint: "give a run folder made by `ringtrain train`, or one of its checkpoints/step-NNNNNNNN folders")
+        }
+        var job = try RunConfig.load(path: resolved).job
+        job.dataset = try dataset(job.dataset, data)
+        let splits = try DatasetLoader.load(job.dataset, seed: job.seed)
+        let chosen: Dataset?
+        switch data {
+        case .split("train"): chosen = splits.train
+        case .split("validation"): chosen = splits.validation
+        default: chosen = splits.test
+        }
+        guard let samples = chosen else {
+            throw ConfigError(file: resolved, keyPath: "job.dataset", message: "the run's dataset has no \(name(of: data)) split",
+                              hint: "choose --data test, validation or train, or give a file")
+        }
+        let outputs: Int
+        switch splits.train.task {
+        case .classification(let classes): outputs = classes
+        case .regression(let n): outputs = n
+        }
+        let network = try job.model.build(sampleShape: splits.train.sampleShape, outputs: outputs, seed: job.seed)
+        let store = CheckpointStore(directory: runDirectory + "/checkpoints")
+        let loaded: LoadedCheckpoint
+        do {
+            loaded = isStepFolder
+                ? try store.load(standardized.lastPathComponent, layout: network.store.entries)
+                : try store.loadNewestValid(layout: network.store.entries)
+        } catch {
+            throw TrainingSession.resumeError(error, directory: runDirectory + "/checkpoints")
+        }
+        loaded.copyParameters(into: network.store)
+        let result = try Evaluator().evaluate(network, on: samples, loss: job.lossKind(for: samples.task),
+                                              batchSize: job.evaluationBatch, group: SingleProcessGroup())
+        return CheckpointEvaluation(checkpoint: runDirectory + "/checkpoints/" + loaded.name, step: loaded.state.globalStep,
+                                    dataName: name(of: data), result: result, classNames: samples.classNames)
+    }
+
+    static func name(of data: EvaluationData) -> String {
+        switch data {
+        case .split(let s): return s
+        case .file(let path, _): return path
+        }
+    }
+
+    /// The run's dataset with its test split replaced by `data` when that is a file.
+    static func dataset(_ spec: DatasetSpec, _ data: EvaluationData) throws -> DatasetSpec {
+        guard case .file(let path, let labels) = data else { return spec }
+        var spec = spec
+        switch spec.source {
+        case .csv(let train, _, let columns, let task):
+            spec.source = .csv(train: train, test: path, labelColumns: columns, task: task)
+        case .idx(let images, let trainLabels, _, _):
+            guard let labels else {
+                throw ConfigError(file: path, keyPath: "--labels", message: "IDX images need their labels file",
+                                  hint: "add --labels LABELS-FILE")
+            }
+            spec.source = .idx(trainImages: images, trainLabels: trainLabels, testImages: path, testLabels: labels)
+        }
+        return spec
+    }
+
+    /// One JSON object with the metrics.
+    public var json: [String: Any] {
+        var o: [String: Any] = ["checkpoint": checkpoint, "step": step, "data": dataName, "count": result.count,
+                                "loss": result.loss]
+        if let c = result.classification {
+            o["accuracy"] = c.accuracy
+            o["macro_precision"] = c.macroPrecision
+            o["macro_recall"] = c.macroRecall
+            o["macro_f1"] = c.macroF1
+            o["per_class"] = (0..<c.classes).map { k in
+                ["class": classNames?[k] ?? String(k), "precision": c.precision(k), "recall": c.recall(k), "f1": c.f1(k)] as [String: Any]
+            }
+            o["confusion"] = c.confusion
+        }
+        if let r = result.regression {
+            o["mse"] = r.mse
+            o["mae"] = r.mae
+        }
+        return o
+    }
+}
