@@ -60,6 +60,9 @@ extension TrainingSession {
         switch error.code {
         case .noCheckpoint:
             return TrainingError("nothing to resume: \(directory) holds no checkpoint")
+        case .noValidCheckpoint where !error.skipped.isEmpty && error.skipped.allSatisfy({ $0.code == .layoutMismatch }):
+            return TrainingError("the config changes the model's shape versus every checkpoint (\(error.skipped[0].reason)); "
+                                 + "resume with the config they were saved with, or start a new run folder")
         case .noValidCheckpoint:
             return TrainingError("no checkpoint in \(directory) verifies, so nothing starts: \(error)")
         case .layoutMismatch:

@@ -9,12 +9,23 @@ private let stopRequested = Atomic<Int32>(0)
 public enum StopRequest {
     /// Installs the handlers. A second SIGINT while a stop is pending ends the process at once.
     public static func installSignalHandlers() {
+        // A parent may have started us with these signals blocked; they must get through.
+        var set = sigset_t()
+        sigemptyset(&set)
+        for sig in [SIGINT, SIGTERM, SIGUSR1] { sigaddset(&set, sig) }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         for sig in [SIGINT, SIGTERM, SIGUSR1] {
             signal(sig) { received in
                 if received == SIGINT && stopRequested.load(ordering: .relaxed) != 0 { _exit(130) }
                 stopRequested.store(received, ordering: .relaxed)
             }
         }
+    }
+
+    /// Back to the default actions, once a stop has been handled (checkpoint saved): mpirun
+    /// ends the job by SIGTERM when a rank exits with code 3, and that must now terminate us.
+    public static func restoreDefaultHandlers() {
+        for sig in [SIGINT, SIGTERM, SIGUSR1] { signal(sig, SIG_DFL) }
     }
 
     /// The signal that asked to stop, or nil.

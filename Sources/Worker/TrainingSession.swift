@@ -41,6 +41,9 @@ public final class TrainingSession {
     /// How the test hook fails: throw an error, die by SIGKILL, or hang forever.
     public enum InjectedFailure: String, Sendable { case error, kill, hang }
     public var failure = InjectedFailure.error
+    /// Called on rank 0 once a resume has loaded its checkpoint (the run folder's config files
+    /// are rewritten only then, so a refused resume changes nothing).
+    public var afterResume: (() throws -> Void)?
     /// The trainer of the last `run()`.
     public private(set) var trainer: Trainer?
 
@@ -63,7 +66,10 @@ public final class TrainingSession {
         let trainer = try Trainer(job: job, data: data, group: group)
         self.trainer = trainer
         let store = checkpoints.map { CheckpointStore(directory: $0.directory, policy: job.checkpoint) }
-        if let settings = checkpoints, settings.resume, let store { try resume(trainer, from: store, settings: settings) }
+        if let settings = checkpoints, settings.resume, let store {
+            try resume(trainer, from: store, settings: settings)
+            if group.rank == 0 { try afterResume?() }
+        }
         let metricsFile = try openMetrics()
         defer { try? metricsFile?.close() }
 
@@ -106,6 +112,7 @@ public final class TrainingSession {
             if trainer.stopAgreed {
                 if lastSaved != trainer.position.globalStep { try save(trainer, store, metrics: lastReport?.checkpointMetrics ?? [:]) }
                 _ = try group.sum([0])   // every rank waits until rank 0's checkpoint is on disk
+                StopRequest.restoreDefaultHandlers()
                 if !json { console.line("stopped by a signal at step \(trainer.position.globalStep); checkpoint saved (resume with --resume or `ringtrain resume`)") }
                 return .interrupted(step: trainer.position.globalStep)
             }

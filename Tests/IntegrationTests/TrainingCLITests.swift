@@ -16,7 +16,8 @@ enum TrainingFixtures {
     }
 
     /// Writes a small Fashion-MNIST MLP config and returns its path.
-    static func smallConfig(in dir: String, extra: String = "", batch: Int = 60, subset: Int = 3000) throws -> String {
+    static func smallConfig(in dir: String, extra: String = "", batch: Int = 60, subset: Int = 3000,
+                            model: String = "{type: mlp, hidden: [32]}") throws -> String {
         let path = dir + "/small.yaml"
         try """
         cluster:
@@ -26,7 +27,7 @@ enum TrainingFixtures {
           name: small
           seed: 3
           dataset: {name: fashion-mnist, subset: \(subset), validation: 500}
-          model: {type: mlp, hidden: [32]}
+          model: \(model)
           optimizer: {name: sgd, lr: 0.05, momentum: 0.9}
           batch_size: \(batch)
           epochs: 2

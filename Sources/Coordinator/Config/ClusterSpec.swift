@@ -35,8 +35,8 @@ public struct ClusterSpec: Sendable, Equatable {
     /// Seconds a job may wait on a failed or silent rank before it is ended with an error.
     /// Default 60.
     public var failureTimeout: Double = 60
-    /// Seconds ranks get, after a stop signal, to finish the step and save a checkpoint before
-    /// mpirun kills them. Default 60.
+    /// Seconds a sweep waits, after asking a trial to stop, for it to save its checkpoint and
+    /// exit before killing it. Default 60.
     public var stopGracePeriod: Double = 60
     /// Before a multi-host launch, check that every remote host answers through the remote
     /// shell (ssh or mpirun's plm_rsh_agent) and has this binary at the same path. Default true.

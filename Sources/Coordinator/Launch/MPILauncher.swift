@@ -56,9 +56,6 @@ public enum MPILauncher {
         var environment = cluster.environment
         if environment["OPENBLAS_NUM_THREADS"] == nil { environment["OPENBLAS_NUM_THREADS"] = "1" }
         for key in environment.keys.sorted() { args += ["-x", "\(key)=\(environment[key]!)"] }
-        // On SIGTERM mpirun signals the ranks, then kills them after this many seconds: long
-        // enough for every rank to finish its step and write the checkpoint.
-        args += ["--mca", "odls_base_sigkill_timeout", "\(Int(cluster.stopGracePeriod))"]
         args += cluster.mpirunArgs
         args += [program] + arguments
         var launcherEnvironment: [String: String] = [:]
@@ -79,11 +76,12 @@ public enum MPILauncher {
     }
 
     /// Runs `command` with this process's stdout/stderr and returns its exit status.
-    /// SIGINT, SIGTERM or SIGUSR1 received meanwhile are passed on once, as SIGTERM: mpirun
-    /// then asks every rank to stop (they checkpoint and exit with code 3).
+    /// SIGINT, SIGTERM or SIGUSR1 received meanwhile are passed on once, as SIGUSR1, which
+    /// mpirun forwards to every rank (it does not forward SIGTERM): the ranks finish their step,
+    /// checkpoint and exit with code 3.
     public static func run(_ command: LaunchCommand) throws -> Int32 {
         let child = try start(command, stdoutFD: nil)
-        let forwarder = SignalForwarder(to: child)
+        let forwarder = SignalForwarder(to: child, as: SIGUSR1)
         let status = child.wait()
         forwarder.stop()
         return status
@@ -102,11 +100,11 @@ public enum MPILauncher {
     }
 }
 
-/// Passes the first SIGINT, SIGTERM or SIGUSR1 on to a child as SIGTERM while it runs.
+/// Passes the first SIGINT, SIGTERM or SIGUSR1 on to a child (as `forwarded`) while it runs.
 final class SignalForwarder {
     private var sources: [DispatchSourceSignal] = []
 
-    init(to child: ChildProcess, announce: Bool = true) {
+    init(to child: ChildProcess, as forwardedSignal: Int32 = SIGTERM, announce: Bool = true) {
         let forwarded = ForwardOnce()
         for sig in [SIGINT, SIGTERM, SIGUSR1] {
             Foundation.signal(sig, SIG_IGN)
@@ -114,7 +112,7 @@ final class SignalForwarder {
             source.setEventHandler {
                 if forwarded.first() {
                     if announce { FileHandle.standardError.write(Data("ringtrain: stopping — the ranks finish their step and save a checkpoint\n".utf8)) }
-                    child.signal(SIGTERM)
+                    child.signal(forwardedSignal)
                 }
             }
             source.resume()

@@ -34,13 +34,15 @@ public struct TrainingLaunch {
         if resume && !FileManager.default.fileExists(atPath: runDirectory + "/checkpoints") {
             throw TrainingError("nothing to resume: \(runDirectory)/checkpoints does not exist (give the run folder of an earlier run with --run-dir)")
         }
-        let folder = try RunFolder.create(at: runDirectory, config: config)
+        // A resumed run rewrites its config files only once its checkpoint has loaded.
+        let folder = resume ? RunFolder(path: runDirectory) : try RunFolder.create(at: runDirectory, config: config)
         if !json { FileHandle.standardOutput.write(Data("run folder: \(folder.path)\n".utf8)) }
         if job.ranks == 1 && traceSteps == nil {
             StopRequest.installSignalHandlers()
             let session = TrainingSession(job: job, group: SingleProcessGroup(), runDirectory: folder.path, json: json)
             session.checkpoints = CheckpointSettings(directory: folder.path + "/checkpoints",
                                                      configHash: ResolvedConfig.hash(job: job), resume: resume)
+            session.afterResume = { _ = try RunFolder.create(at: folder.path, config: config) }
             switch try session.run() {
             case .completed: return 0
             case .interrupted: return 3

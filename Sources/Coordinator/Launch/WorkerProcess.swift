@@ -67,7 +67,7 @@ public enum WorkerProcess {
         let group = CollectiveProcessGroup(collectives, timeout: config.cluster.failureTimeout)
         StopRequest.installSignalHandlers()
         do {
-            if rank == 0, let dir = options.runDirectory, !FileManager.default.fileExists(atPath: dir + "/resolved.yaml") {
+            if rank == 0, !options.resume, let dir = options.runDirectory, !FileManager.default.fileExists(atPath: dir + "/resolved.yaml") {
                 _ = try RunFolder.create(at: dir, config: config)
             }
             if let steps = options.traceSteps {
@@ -77,6 +77,7 @@ public enum WorkerProcess {
                 if let dir = options.runDirectory {
                     session.checkpoints = CheckpointSettings(directory: dir + "/checkpoints",
                                                              configHash: ResolvedConfig.hash(job: config.job), resume: options.resume)
+                    session.afterResume = { _ = try RunFolder.create(at: dir, config: config) }
                 }
                 if let failRank = options.failRank, let failStep = options.failStep, failRank == rank {
                     session.failAtStep = failStep

@@ -1,0 +1,119 @@
+// CheckpointResumeTests: interrupt real runs — SIGKILL to a rank at a chosen step, SIGTERM
+// mid-epoch, a crash while a checkpoint is written — then resume, and require the final
+// model.safetensors to be byte-identical to an uninterrupted run; in one process and on 2 ranks.
+import Foundation
+import Testing
+
+@Suite(.serialized, .enabled(if: TrainingFixtures.haveFashion, "Fashion-MNIST not installed (scripts/setup installs it)"))
+struct CheckpointResumeTests {
+    static let extra = "  checkpoint: {every_steps: 15, keep_last: 2}"
+    static let model = "{type: mlp, hidden: [32], dropout: 0.2}"
+
+    /// The newest checkpoint's model file of a run folder.
+    static func finalModel(_ runDirectory: String) throws -> Data {
+        let latest = try String(contentsOfFile: runDirectory + "/checkpoints/latest", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        return try Data(contentsOf: URL(fileURLWithPath: "\(runDirectory)/checkpoints/\(latest)/model.safetensors"))
+    }
+
+    static func ringtrain(_ arguments: [String], environment: [String: String] = [:], timeout: Double = 180) throws -> ProcessResult {
+        let binary = try #require(BuiltBinary.ringtrain, "ringtrain not built: run `swift build`")
+        return try ProcessRunner.run(binary, arguments, environment: TrainingFixtures.environment.merging(environment) { $1 },
+                                     timeout: timeout)
+    }
+
+    /// Starts `ringtrain train`, sends SIGTERM once the first epoch is reported, waits.
+    static func trainAndInterrupt(_ arguments: [String], runDirectory: String) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(BuiltBinary.ringtrain))
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(TrainingFixtures.environment) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline && process.isRunning {
+            let lines = (try? String(contentsOfFile: runDirectory + "/metrics.jsonl", encoding: .utf8))?.split(separator: "\n").count ?? 0
+            if lines >= 1 { break }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        process.terminate()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    @Test(arguments: [1, 2])
+    func killedRankThenResumeIsExact(ranks: Int) throws {
+        let dir = try TrainingFixtures.temporaryDirectory()
+        let config = try TrainingFixtures.smallConfig(in: dir, extra: Self.extra, model: Self.model)
+        let straight = try Self.ringtrain(["train", config, "--ranks", "\(ranks)", "--run-dir", dir + "/straight"])
+        #expect(straight.status == 0, "\(straight.output)")
+
+        // The interrupted run: rank (ranks - 1) dies by SIGKILL after step 37 (mid-epoch 1).
+        let workerArguments = ["worker", config, "--set", "job.ranks=\(ranks)", "--run-dir", dir + "/killed",
+                               "--fail-rank", "\(ranks - 1)", "--fail-step", "37", "--fail-mode", "kill"]
+        let killed = ranks == 1
+            ? try Self.ringtrain(workerArguments)
+            : try DataParallelTests.mpirun(ranks, workerArguments)
+        #expect(killed.status != 0, "\(killed.output)")
+        #expect(try String(contentsOfFile: dir + "/killed/checkpoints/latest", encoding: .utf8).contains("step-00000030"))
+
+        let resumed = try Self.ringtrain(["resume", dir + "/killed"])
+        #expect(resumed.status == 0, "\(resumed.output)")
+        #expect(resumed.stdout.contains("resumed from"), "\(resumed.output)")
+        #expect(try Self.finalModel(dir + "/killed") == Self.finalModel(dir + "/straight"))
+    }
+
+    @Test(arguments: [1, 2])
+    func sigtermSavesAndResumeIsExact(ranks: Int) throws {
+        let dir = try TrainingFixtures.temporaryDirectory()
+        let config = try TrainingFixtures.smallConfig(in: dir, extra: Self.extra, model: Self.model)
+        let long = ["--set", "job.epochs=8", "--ranks", "\(ranks)"]
+        let straight = try Self.ringtrain(["train", config, "--run-dir", dir + "/straight"] + long)
+        #expect(straight.status == 0, "\(straight.output)")
+
+        let status = try Self.trainAndInterrupt(["train", config, "--run-dir", dir + "/stopped"] + long, runDirectory: dir + "/stopped")
+        #expect(status == 3, "interrupted runs exit with 3")
+        let resumed = try Self.ringtrain(["train", config, "--run-dir", dir + "/stopped", "--resume"] + long)
+        #expect(resumed.status == 0, "\(resumed.output)")
+        #expect(try Self.finalModel(dir + "/stopped") == Self.finalModel(dir + "/straight"))
+    }
+
+    @Test func crashWhileWritingACheckpointLosesNothing() throws {
+        let dir = try TrainingFixtures.temporaryDirectory()
+        let config = try TrainingFixtures.smallConfig(in: dir, extra: Self.extra, model: Self.model)
+        let straight = try Self.ringtrain(["train", config, "--run-dir", dir + "/straight"])
+        #expect(straight.status == 0)
+        // First attempt dies inside its first checkpoint write (after model.safetensors); the
+        // second dies inside a later one; the third finishes.
+        let first = try Self.ringtrain(["train", config, "--run-dir", dir + "/crash"],
+                                       environment: ["RINGTRAIN_CHECKPOINT_CRASH_AFTER": "model.safetensors"])
+        #expect(first.status != 0)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/crash/checkpoints/latest"))
+        let fresh = try Self.ringtrain(["train", config, "--run-dir", dir + "/crash2"])
+        #expect(fresh.status == 0)
+        let again = try Self.ringtrain(["train", config, "--set", "job.epochs=3", "--run-dir", dir + "/crash2", "--resume"],
+                                       environment: ["RINGTRAIN_CHECKPOINT_CRASH_AFTER": "optimizer.safetensors"])
+        #expect(again.status != 0, "\(again.output)")
+        let verified = try Self.ringtrain(["evaluate", dir + "/crash2", "--json"])
+        #expect(verified.status == 0, "latest still names a complete checkpoint: \(verified.output)")
+        #expect(verified.stdout.contains("\"step\":82"), "the end of epoch 2 (41 steps each): \(verified.stdout)")
+    }
+
+    @Test func resumeWithOtherRanksAndRefusedShapeChange() throws {
+        let dir = try TrainingFixtures.temporaryDirectory()
+        let config = try TrainingFixtures.smallConfig(in: dir, extra: Self.extra, model: Self.model)
+        let status = try Self.trainAndInterrupt(["train", config, "--set", "job.epochs=8", "--run-dir", dir + "/run"],
+                                                runDirectory: dir + "/run")
+        #expect(status == 3)
+        let shape = try Self.ringtrain(["train", config, "--set", "job.epochs=8", "--set", "job.model.hidden=[16]",
+                                        "--run-dir", dir + "/run", "--resume"])
+        #expect(shape.status == 2, "\(shape.output)")
+        #expect(shape.stderr.contains("changes the model's shape"), "\(shape.stderr)")
+        let twoRanks = try Self.ringtrain(["resume", dir + "/run", "--ranks", "2"])
+        #expect(twoRanks.status == 0, "\(twoRanks.output)")
+        #expect(twoRanks.stdout.contains("saved by 1 ranks, now 2"), "\(twoRanks.stdout)")
+        let nothing = try Self.ringtrain(["train", config, "--run-dir", dir + "/empty", "--resume"])
+        #expect(nothing.status == 2)
+        #expect(nothing.stderr.contains("nothing to resume"), "\(nothing.stderr)")
+    }
+}
