@@ -7,7 +7,7 @@ struct RingTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ringtrain",
         abstract: "Data-parallel neural-network training over MPI with a ring all-reduce.",
-        subcommands: [Train.self, WorkerCommand.self, Validate.self, Bench.self, CollectiveCheck.self])
+        subcommands: [Train.self, WorkerCommand.self, Validate.self, Report.self, Bench.self, CollectiveCheck.self])
 
     static func main() {
         BLASThreads.applyDefault()
