@@ -7,8 +7,8 @@ import Foundation
 /// Importance, a number in [0, 1] used to rank parameters:
 /// - numeric parameters: |Spearman ρ| between the parameter and the metric (ρ is unchanged by
 ///   taking logarithms, so it suits log-distributed parameters as they are);
-/// - categorical parameters (strings, booleans, lists, or numbers with fewer than 3 distinct
-///   values): the correlation ratio η = √(between-value sum of squares / total sum of squares)
+/// - categorical parameters (strings, booleans, lists, or listed numbers with fewer than 3
+///   distinct values): the correlation ratio η = √(between-value sum of squares / total sum of squares)
 ///   of the metric grouped by value;
 /// - a parameter with one value among the trials, or fewer than 3 finished trials: 0.
 /// Both measure how much of the metric's variation lines up with the parameter, but they are
@@ -71,7 +71,7 @@ public enum ParameterEffects {
                                      groups: [], importance: 0, trials: pairs.count)
         guard distinct.count > 1 else { return effect }
         let numbers = present.compactMap(\.number)
-        if numbers.count == present.count, distinct.count >= 3 {
+        if isNumeric(distribution: distribution, values: present) {
             effect.kind = .numeric
             let ys = pairs.map(\.1)
             let xs = logScale ? numbers.map { log10($0) } : numbers
@@ -87,6 +87,17 @@ public enum ParameterEffects {
             if pairs.count >= 3 { effect.importance = correlationRatio(effect.groups, all: pairs.map(\.1)) }
         }
         return effect
+    }
+
+    /// True when every value is a number and the parameter is drawn from a range (uniform,
+    /// int_uniform, log, normal ...) or takes 3 or more distinct values; otherwise its values are
+    /// treated as categories.
+    public static func isNumeric(distribution: ParameterDistribution?, values: [ParameterValue]) -> Bool {
+        guard !values.isEmpty, values.allSatisfy({ $0.number != nil }) else { return false }
+        switch distribution {
+        case .categorical, .constant, nil: return Set(values.map(\.description)).count >= 3
+        default: return true
+        }
     }
 
     /// True for log distributions, and for positive numbers spanning a factor of 100 or more.

@@ -33,10 +33,10 @@ public enum ReportHTML {
         body.append("<h2>\(name.markupEscaped) against each parameter</h2>")
         body.append("<p class=\"hint\">Filled: finished trials; hollow: stopped early; red: the best. Hover a mark for its trial.</p>")
         body.append("<div class=\"grid\">" + results.parameters.map { p in
-            "<figure>\(SVGPlots.scatter(results, parameter: p, effect: effects.first { $0.name == p.name }))</figure>"
+            "<figure>\(SVGPlots.scatter(results, parameter: p))</figure>"
         }.joined() + "</div>")
         body.append("<h2>Parallel coordinates</h2>")
-        body.append("<figure>\(SVGPlots.parallelCoordinates(results, effects: effects))</figure>")
+        body.append("<figure>\(SVGPlots.parallelCoordinates(results))</figure>")
 
         body.append("<h2>Parameter effects</h2>")
         body.append("<p class=\"hint\">Over finished trials. Importance: |Spearman ρ| for numeric parameters, the correlation "

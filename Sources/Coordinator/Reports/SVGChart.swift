@@ -33,7 +33,7 @@ struct PlotScale {
     }
 
     /// Tick values with labels: powers of ten (and 2·, 5· when few) on a log scale, 1-2-5 steps
-    /// on a linear one, all inside the range.
+    /// on a linear one (the step giving closest to `target` ticks), all inside the range.
     func ticks(target: Int = 5) -> [(value: Double, label: String)] {
         if log {
             var ticks: [Double] = []
@@ -47,7 +47,8 @@ struct PlotScale {
         }
         let raw = (high - low) / Double(target)
         let magnitude = pow(10, floor(log10(raw)))
-        let step = [1.0, 2.0, 5.0, 10.0].map { $0 * magnitude }.first { $0 >= raw } ?? raw
+        let step = [1.0, 2.0, 5.0, 10.0].map { $0 * magnitude }
+            .min { abs((high - low) / $0 - Double(target)) < abs((high - low) / $1 - Double(target)) } ?? raw
         var ticks: [(Double, String)] = []
         var v = ceil(low / step) * step
         while v <= high + step * 1e-9 {

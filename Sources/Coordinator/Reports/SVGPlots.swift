@@ -43,7 +43,7 @@ public enum SVGPlots {
 
     /// The metric against one parameter over finished (filled) and stopped (hollow) trials: a log
     /// x axis for log-scaled parameters, one jittered column per value for categorical ones.
-    public static func scatter(_ results: SweepResults, parameter: SweepParameter, effect: ParameterEffect?,
+    public static func scatter(_ results: SweepResults, parameter: SweepParameter,
                                width: Double = 360, height: Double = 280) -> String {
         let name = results.metric.name
         let points = results.trials.filter { ($0.status == .finished || $0.status == .stopped) && $0.metric != nil }
@@ -56,11 +56,12 @@ public enum SVGPlots {
         }
         let values = points.map { $0.0.metric! }
         let y = PlotScale(values: values, log: false, from: canvas.bottom, to: canvas.top)
-        let numeric = effect.map { $0.kind == .numeric } ?? points.allSatisfy { $0.1.number != nil }
+        let numeric = ParameterEffects.isNumeric(distribution: parameter.distribution, values: points.map(\.1))
+        let logScale = ParameterEffects.isLogScale(distribution: parameter.distribution, values: points.map(\.1))
         let categories = orderedCategories(points.map(\.1), parameter: parameter)
         let x: PlotScale
         if numeric {
-            x = PlotScale(values: points.map { $0.1.number! }, log: effect?.logScale ?? false, from: canvas.left, to: canvas.right)
+            x = PlotScale(values: points.map { $0.1.number! }, log: logScale, from: canvas.left, to: canvas.right)
             canvas.axes(x: x, y: y, xTitle: parameter.name, yTitle: name, title: title)
         } else {
             x = PlotScale(values: [-0.5, Double(categories.count) - 0.5], log: false, from: canvas.left, to: canvas.right)
@@ -86,7 +87,7 @@ public enum SVGPlots {
 
     /// Parallel coordinates: one vertical axis per parameter and one for the metric; one line per
     /// finished or stopped trial, coloured by its metric (red best), the best drawn thickest.
-    public static func parallelCoordinates(_ results: SweepResults, effects: [ParameterEffect], height: Double = 380) -> String {
+    public static func parallelCoordinates(_ results: SweepResults, height: Double = 380) -> String {
         let name = results.metric.name
         let trials = results.trials.filter { ($0.status == .finished || $0.status == .stopped) && $0.metric != nil }
         let axes = results.parameters.count + 1
@@ -104,10 +105,10 @@ public enum SVGPlots {
         for (i, p) in results.parameters.enumerated() {
             let ax = canvas.left + Double(i) * spacing
             let present = trials.compactMap { $0.configuration[p.name] }
-            let effect = effects.first { $0.name == p.name }
-            let numeric = effect.map { $0.kind == .numeric } ?? (present.allSatisfy { $0.number != nil } && Set(present).count > 2)
+            let numeric = ParameterEffects.isNumeric(distribution: p.distribution, values: present)
+            let logScale = ParameterEffects.isLogScale(distribution: p.distribution, values: present)
             if numeric {
-                let scale = PlotScale(values: present.map { $0.number! }, log: effect?.logScale ?? false, from: canvas.bottom, to: top)
+                let scale = PlotScale(values: present.map { $0.number! }, log: logScale, from: canvas.bottom, to: top)
                 for t in scale.ticks(target: 4) { tick(&canvas, x: ax, y: scale(t.value), label: t.label) }
                 mappers.append((ax, { t in t.configuration[p.name]?.number.map { scale($0) } }))
             } else {
@@ -116,7 +117,7 @@ public enum SVGPlots {
                 for (k, c) in categories.enumerated() { tick(&canvas, x: ax, y: scale(Double(k)), label: shorten(c, to: 14)) }
                 mappers.append((ax, { t in t.configuration[p.name].flatMap { categories.firstIndex(of: $0.description) }.map { scale(Double($0)) } }))
             }
-            axis(&canvas, x: ax, top: top, label: p.name + (effect?.logScale == true && numeric ? " (log)" : ""))
+            axis(&canvas, x: ax, top: top, label: p.name + (logScale && numeric ? " (log)" : ""))
         }
         let values = trials.map { $0.metric! }
         let metricScale = PlotScale(values: values, log: false, from: canvas.bottom, to: top)
