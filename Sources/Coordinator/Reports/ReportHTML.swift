@@ -54,7 +54,7 @@ public enum ReportHTML {
         body.append(table(headers: ["trial", "status", name] + results.parameters.map(\.name) + others + ["epochs", "attempts"],
                           rows: results.trials.map { t in
                               [String(t.id), t.status.rawValue, t.metric.map(ReportTable.number) ?? "-"]
-                                  + results.parameters.map { t.configuration[$0.name]?.description ?? "-" }
+                                  + results.parameters.map { t.configuration[$0.name].map(ReportTable.display) ?? "-" }
                                   + others.map { t.finalMetrics[$0].map(ReportTable.number) ?? "-" }
                                   + [String(t.epochs.count), String(t.attempts)]
                           }, highlight: results.best?.id.description))

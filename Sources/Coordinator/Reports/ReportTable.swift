@@ -30,7 +30,7 @@ public enum ReportTable {
         }
         if !effects.isEmpty {
             out += ["", "parameter effects over finished trials (importance: |Spearman rho| for numbers, eta for categories):",
-                    effectsTable(effects)]
+                    effectsTable(effects, metric: results.metric.name)]
         }
         let failed = results.trials.filter { $0.status == .failed || ($0.errorLine != nil && $0.status != .finished) }
         if !failed.isEmpty {
@@ -40,7 +40,9 @@ public enum ReportTable {
             }
         }
         if !results.notes.isEmpty { out += [""] + results.notes.map { "note: " + $0 } }
-        return out.joined(separator: "\n") + "\n"
+        // TextTable pads every cell, the last column too.
+        return out.joined(separator: "\n").split(separator: "\n", omittingEmptySubsequences: false)
+            .map { line in String(line.reversed().drop { $0 == " " }.reversed()) }.joined(separator: "\n") + "\n"
     }
 
     /// Ranked trials: rank (for trials with a metric), id, status, metric, parameters, other
@@ -57,7 +59,7 @@ public enum ReportTable {
             if current == nil, t.status == .running { current = t.curve(results.metric.name).last?.value }
             let metricText = current.map { number($0) + (t.metric == nil ? "*" : "") } ?? "-"
             table.add([ranked ? String(rank) : "-", String(t.id), t.status.rawValue, metricText]
-                      + results.parameters.map { t.configuration[$0.name]?.description ?? "-" }
+                      + results.parameters.map { t.configuration[$0.name].map(display) ?? "-" }
                       + others.map { t.finalMetrics[$0].map(number) ?? "-" }
                       + [String(t.epochs.count), String(t.attempts)])
         }
@@ -68,8 +70,8 @@ public enum ReportTable {
         return text
     }
 
-    static func effectsTable(_ effects: [ParameterEffect]) -> String {
-        var table = TextTable(headers: ["parameter", "kind", "importance", "spearman", "pearson", "trials", "mean metric by value"])
+    static func effectsTable(_ effects: [ParameterEffect], metric: String) -> String {
+        var table = TextTable(headers: ["parameter", "kind", "importance", "spearman", "pearson", "trials", "mean \(metric) by value"])
         for e in effects {
             let kind = e.kind.rawValue + (e.kind == .numeric && e.logScale ? " (log)" : "")
             let groups = e.groups.map { "\($0.value): \(number($0.mean)) (\($0.count))" }.joined(separator: "; ")
@@ -77,6 +79,15 @@ public enum ReportTable {
                        e.pearson.map { String(format: "%.2f", $0) } ?? "-", String(e.trials), groups])
         }
         return table.rendered
+    }
+
+    /// A parameter value for people: doubles to 5 significant digits, everything else as in YAML.
+    public static func display(_ value: ParameterValue) -> String {
+        switch value {
+        case .double(let d): return number(d)
+        case .list(let items): return "[" + items.map(display).joined(separator: ", ") + "]"
+        default: return value.description
+        }
     }
 
     /// A metric value for people: up to 5 significant digits.

@@ -10,6 +10,8 @@ struct PlotScale {
     /// Pixel positions of `low` and `high` (for a y axis, `from` is the bottom).
     var from: Double
     var to: Double
+    /// Whether only whole-number ticks make sense (epochs).
+    var integer = false
 
     /// A scale covering `values` with 5% margin (a log scale needs positive values; it falls back
     /// to linear otherwise). A single value gets a range around it.
@@ -47,8 +49,9 @@ struct PlotScale {
         }
         let raw = (high - low) / Double(target)
         let magnitude = pow(10, floor(log10(raw)))
-        let step = [1.0, 2.0, 5.0, 10.0].map { $0 * magnitude }
+        var step = [1.0, 2.0, 5.0, 10.0].map { $0 * magnitude }
             .min { abs((high - low) / $0 - Double(target)) < abs((high - low) / $1 - Double(target)) } ?? raw
+        if integer { step = max(1, step.rounded()) }
         var ticks: [(Double, String)] = []
         var v = ceil(low / step) * step
         while v <= high + step * 1e-9 {
@@ -67,13 +70,16 @@ struct SVGCanvas {
     let width: Double
     let height: Double
     /// Plot area inside the margins.
-    let left = 64.0, right: Double, top = 30.0, bottom: Double
+    let left: Double, right: Double, top = 30.0, bottom: Double
     private(set) var elements: [String] = []
 
-    init(width: Double, height: Double) {
+    /// A canvas whose plot area leaves `leftMargin` (default 64, room for y tick labels) and
+    /// `rightMargin` (default 20) pixels at the sides.
+    init(width: Double, height: Double, leftMargin: Double = 64, rightMargin: Double = 20) {
         self.width = width
         self.height = height
-        right = width - 20
+        left = leftMargin
+        right = width - rightMargin
         bottom = height - 46
     }
 

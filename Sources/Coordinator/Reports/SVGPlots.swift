@@ -18,7 +18,8 @@ public enum SVGPlots {
         }
         let epochs = curves.flatMap { $0.1.map { Double($0.epoch) } }
         let values = curves.flatMap { $0.1.map(\.value) }
-        let x = PlotScale(values: epochs + [1], log: false, from: canvas.left, to: canvas.right)
+        var x = PlotScale(values: epochs + [1], log: false, from: canvas.left, to: canvas.right)
+        x.integer = true
         let y = PlotScale(values: values, log: false, from: canvas.bottom, to: canvas.top)
         canvas.axes(x: x, y: y, xTitle: "epoch", yTitle: name, title: title)
         let latest = curves.map { $0.1.last!.value }
@@ -91,7 +92,7 @@ public enum SVGPlots {
         let name = results.metric.name
         let trials = results.trials.filter { ($0.status == .finished || $0.status == .stopped) && $0.metric != nil }
         let axes = results.parameters.count + 1
-        var canvas = SVGCanvas(width: max(720, Double(axes) * 130), height: height)
+        var canvas = SVGCanvas(width: max(720, Double(axes) * 140), height: height, leftMargin: 80, rightMargin: 80)
         let title = "parallel coordinates"
         guard !trials.isEmpty else {
             canvas.empty("no finished trial yet", title: title)
