@@ -1,0 +1,184 @@
+// SweepResults: a sweep's run folder (cluster.yaml + sweep.sqlite) read into one model for the
+// reports — trials ranked by the sweep metric, status counts, learning curves, the best config.
+import Foundation
+
+/// One trial as the reports show it.
+public struct TrialResult: Sendable, Equatable {
+    public var id: Int
+    public var status: TrialStatus
+    public var configuration: Configuration
+    /// Final value of the sweep metric (the last reported one for a stopped trial); nil while
+    /// pending or running, and for a failed trial.
+    public var metric: Double?
+    /// Final metrics the trial reported (test_acc, ...), the sweep metric included when reported.
+    public var finalMetrics: [String: Double]
+    /// Launches so far.
+    public var attempts: Int
+    /// Why the last failed attempt failed (full text).
+    public var error: String?
+    /// Every epoch the trial reported, with its metrics, by epoch number (1-based).
+    public var epochs: [Int: [String: Double]]
+
+    /// The sweep metric after each reported epoch that carries it, by epoch.
+    public func curve(_ metric: String) -> [(epoch: Int, value: Double)] {
+        epochs.keys.sorted().compactMap { e in epochs[e]?[metric].map { (e, $0) } }
+    }
+
+    /// The first non-empty line of `error`.
+    public var errorLine: String? {
+        error?.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty }
+    }
+}
+
+/// Everything a sweep report shows, read from a run folder.
+public struct SweepResults: Sendable {
+    /// The run folder read.
+    public var runDirectory: String
+    /// The sweep's metric and goal.
+    public var metric: SweepMetric
+    /// The swept parameters in config order (with their distributions).
+    public var parameters: [SweepParameter]
+    /// Every trial, best first (see `rank`).
+    public var trials: [TrialResult]
+    /// The resolved config of the best trial as YAML (`ringtrain train` runs it as is); nil
+    /// without a best trial, for a program sweep, or when the config cannot be rebuilt.
+    public var bestYAML: String?
+    /// Things the report could not do, each a sentence (e.g. why `bestYAML` is missing).
+    public var notes: [String]
+
+    public init(runDirectory: String, metric: SweepMetric, parameters: [SweepParameter], trials: [TrialResult],
+                bestYAML: String? = nil, notes: [String] = []) {
+        self.runDirectory = runDirectory
+        self.metric = metric
+        self.parameters = parameters
+        self.trials = SweepResults.rank(trials, goal: metric.goal)
+        self.bestYAML = bestYAML
+        self.notes = notes
+    }
+
+    /// The best trial: the first finished trial with a metric after ranking, or, when none has
+    /// finished, the best stopped one. Nil when no trial has a metric yet.
+    public var best: TrialResult? {
+        trials.first { $0.status == .finished && $0.metric != nil } ?? trials.first { $0.status == .stopped && $0.metric != nil }
+    }
+
+    /// Trials per status, every status present (zero when none).
+    public var statusCounts: [TrialStatus: Int] {
+        var counts = Dictionary(uniqueKeysWithValues: TrialStatus.allCases.map { ($0, 0) })
+        for t in trials { counts[t.status, default: 0] += 1 }
+        return counts
+    }
+
+    /// Names of final metrics other than the sweep metric that any trial reported, sorted.
+    public var otherMetricNames: [String] {
+        Set(trials.flatMap(\.finalMetrics.keys)).subtracting([metric.name]).sorted()
+    }
+
+    /// Ranking order: finished trials with a metric, best first per `goal`; then stopped trials
+    /// with a metric (early-stopped, so not comparable with finished ones), best first; then
+    /// running, pending, failed, and any trial without a metric. Ties keep id order.
+    public static func rank(_ trials: [TrialResult], goal: MetricGoal) -> [TrialResult] {
+        func group(_ t: TrialResult) -> Int {
+            switch (t.status, t.metric) {
+            case (.finished, .some): return 0
+            case (.stopped, .some): return 1
+            case (.running, _): return 2
+            case (.pending, _): return 3
+            case (.failed, _): return 4
+            default: return 5
+            }
+        }
+        return trials.sorted { a, b in
+            let (ga, gb) = (group(a), group(b))
+            if ga != gb { return ga < gb }
+            if let ma = a.metric, let mb = b.metric, ga <= 1, ma != mb {
+                return goal == .minimize ? ma < mb : ma > mb
+            }
+            return a.id < b.id
+        }
+    }
+}
+
+extension SweepResults {
+    /// Reads `runDirectory`: `cluster.yaml` for the sweep (metric, goal, parameters) and the
+    /// base job, `sweep.sqlite` for the trials. Throws a `ConfigError` naming what a run folder
+    /// should hold when either is missing. The best trial's YAML is rebuilt from the base config
+    /// and its configuration; if that fails (e.g. the config's relative dataset paths do not
+    /// resolve from the run folder), the trial's own `trial-NNNN/config.yaml` is used.
+    public static func load(runDirectory: String) throws -> SweepResults {
+        let fm = FileManager.default
+        let storePath = runDirectory + "/sweep.sqlite"
+        let configPath = runDirectory + "/cluster.yaml"
+        let layout = "a sweep run folder holds cluster.yaml (the sweep config), sweep.sqlite (the trials) and trial-NNNN/ folders; "
+            + "give the folder `ringtrain sweep CONFIG --run-dir DIR` wrote"
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: runDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ConfigError(file: runDirectory, keyPath: "", message: "no such run folder", hint: layout)
+        }
+        guard fm.fileExists(atPath: storePath) else {
+            throw ConfigError(file: runDirectory, keyPath: "", message: "not a sweep run folder: it has no sweep.sqlite", hint: layout)
+        }
+        guard fm.fileExists(atPath: configPath) else {
+            throw ConfigError(file: runDirectory, keyPath: "", message: "the run folder has no cluster.yaml", hint: layout)
+        }
+
+        var notes: [String] = []
+        let file = try ConfigFile.load(path: configPath)
+        var config: RunConfig?
+        var parsed: SweepSpec?
+        do {
+            let loaded = try RunConfig(file: file)
+            config = loaded
+            parsed = try loaded.sweepSpec()
+        } catch let error as ConfigError where !error.keyPath.hasPrefix("sweep") {
+            // The job no longer loads from here (moved data, relative paths): the sweep section alone will do.
+            if let section = try file.root.table(allowed: nil)["sweep"] {
+                parsed = try SweepParser.parse(section, baseDirectory: file.directory)
+                notes.append("the base job did not load from \(configPath) (\(error.message)); the best config comes from its trial folder")
+            } else {
+                throw error
+            }
+        }
+        guard let spec = parsed else {
+            throw ConfigError(file: configPath, keyPath: "sweep", message: "the config has no sweep section", hint: layout)
+        }
+
+        let store = try SweepStore(path: storePath)
+        let epochs = try store.epochMetrics()
+        let trials = try store.trials().map { t in
+            TrialResult(id: t.id, status: t.status, configuration: t.configuration, metric: t.metric,
+                        finalMetrics: t.finalMetrics, attempts: t.attempts, error: t.error, epochs: epochs[t.id] ?? [:])
+        }
+        var results = SweepResults(runDirectory: runDirectory, metric: spec.metric, parameters: spec.space.parameters,
+                                   trials: trials, notes: notes)
+        if let best = results.best {
+            results.bestYAML = bestYAML(best, spec: spec, config: config, runDirectory: runDirectory, notes: &results.notes)
+        }
+        return results
+    }
+
+    /// The folder of trial `id` inside `runDirectory` (`trial-0007`).
+    public static func trialDirectory(_ runDirectory: String, id: Int) -> String {
+        runDirectory + "/trial-" + String(format: "%04d", id)
+    }
+
+    private static func bestYAML(_ best: TrialResult, spec: SweepSpec, config: RunConfig?, runDirectory: String,
+                                 notes: inout [String]) -> String? {
+        if spec.program != nil {
+            notes.append("trials run a program, so the best configuration is its parameters, not a job config")
+            return nil
+        }
+        if let config {
+            do {
+                let trial = try spec.trialConfig(base: config, configuration: best.configuration)
+                return ResolvedConfig.yaml(job: trial.job, cluster: trial.cluster)
+            } catch {
+                notes.append("the best configuration does not rebuild: \(error)")
+            }
+        }
+        let saved = trialDirectory(runDirectory, id: best.id) + "/config.yaml"
+        if let text = try? String(contentsOfFile: saved, encoding: .utf8) { return text }
+        notes.append("no config for trial \(best.id): \(saved) is missing")
+        return nil
+    }
+}

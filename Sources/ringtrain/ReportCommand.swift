@@ -1,0 +1,71 @@
+// ReportCommand: `ringtrain report RUN_DIR` — a sweep's results as a table, CSV, JSON or a
+// self-contained HTML page, and the run folder's report.html, results.csv, results.json refreshed.
+import ArgumentParser
+import Coordinator
+import Foundation
+
+/// Output formats of `ringtrain report`.
+enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, csv, json, html
+}
+
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Summarise a sweep: ranked trials, the best config, parameter effects and plots.",
+        discussion: """
+            Reads RUN_DIR/cluster.yaml and RUN_DIR/sweep.sqlite (works while the sweep runs). Every \
+            run also rewrites RUN_DIR/report.html, RUN_DIR/results.csv and RUN_DIR/results.json \
+            unless --no-save is given. --format html prints the page's path instead of the page.
+            Example: ringtrain report runs/mnist-sweep --format json
+            """)
+
+    @Argument(help: "The sweep's run folder (holding cluster.yaml and sweep.sqlite).")
+    var runDirectory: String
+
+    @Option(help: "Output format: table (default), csv, json or html.")
+    var format: ReportFormat = .table
+
+    @Option(help: "Write the chosen format to this file instead of standard output (html: instead of RUN_DIR/report.html).")
+    var output: String?
+
+    @Flag(help: "Do not refresh report.html, results.csv and results.json in the run folder.")
+    var noSave = false
+
+    func run() throws {
+        try exitOnUserError {
+            let results = try SweepResults.load(runDirectory: runDirectory)
+            let effects = ParameterEffects.compute(results)
+            if !noSave {
+                for problem in ReportFiles.write(results, effects: effects) {
+                    FileHandle.standardError.write(Data("warning: \(problem)\n".utf8))
+                }
+            }
+            let text: String
+            switch format {
+            case .table: text = ReportTable.render(results, effects: effects)
+            case .csv: text = ReportCSV.render(results)
+            case .json: text = ReportJSON.render(results, effects: effects)
+            case .html: text = ReportHTML.render(results, effects: effects)
+            }
+            if let output {
+                try save(text, to: output)
+                if format == .html { print(output) }
+            } else if format == .html {
+                let path = runDirectory + "/" + ReportFiles.html
+                if noSave { try save(text, to: path) }
+                print(path)
+            } else {
+                FileHandle.standardOutput.write(Data(text.utf8))
+            }
+        }
+    }
+
+    private func save(_ text: String, to path: String) throws {
+        do {
+            try ReportFiles.save(text, to: path)
+        } catch {
+            throw ConfigError(file: path, keyPath: "", message: "cannot write the report: \(error.localizedDescription)",
+                              hint: "choose another --output")
+        }
+    }
+}
