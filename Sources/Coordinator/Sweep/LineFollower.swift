@@ -24,15 +24,21 @@ public final class LineFollower {
     }
 }
 
-/// Numeric fields of a JSON object line (non-numbers dropped), or nil if the line is not one.
+/// Numeric fields of a JSON object line (booleans, strings and the rest dropped), or nil if the
+/// line is not a JSON object.
 public func numericFields(ofJSONLine line: String) -> [String: Double]? {
     let trimmed = line.trimmingCharacters(in: .whitespaces)
-    guard trimmed.hasPrefix("{"), let object = try? JSONSerialization.jsonObject(with: Data(trimmed.utf8)) as? [String: Any] else {
-        return nil
+    guard trimmed.hasPrefix("{"),
+          let fields = try? JSONDecoder().decode([String: NumericField].self, from: Data(trimmed.utf8)) else { return nil }
+    return fields.compactMapValues(\.value)
+}
+
+/// A JSON value that is kept only when it is a number (true/false are not numbers here).
+private struct NumericField: Decodable {
+    let value: Double?
+    init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if (try? container.decode(Bool.self)) != nil { value = nil; return }
+        value = try? container.decode(Double.self)
     }
-    var result: [String: Double] = [:]
-    for (key, value) in object {
-        if let n = value as? NSNumber, !(value is Bool) { result[key] = n.doubleValue }
-    }
-    return result
 }

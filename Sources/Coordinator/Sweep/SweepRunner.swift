@@ -175,12 +175,14 @@ public final class SweepRunner {
     // MARK: Following
 
     private func pollActive() throws {
-        for (id, trial) in active {
+        for id in active.keys.sorted() {
+            guard let trial = active[id] else { continue }
             try readEpochs(id, trial.follower)
             if let status = trial.process.poll() {
                 try readEpochs(id, trial.follower)
+                let stoppedEarly = active[id]?.stoppedEarly ?? false
                 active[id] = nil
-                try conclude(id, status: status, stoppedEarly: trial.stoppedEarly, shuttingDown: false)
+                try conclude(id, status: status, stoppedEarly: stoppedEarly, shuttingDown: false)
             }
         }
     }
@@ -210,7 +212,8 @@ public final class SweepRunner {
             ? TrialOutcome.program(output: (try? String(contentsOfFile: directory + "/output.log", encoding: .utf8)) ?? "",
                                    metricName: spec.metric.name)
             : TrialOutcome.training(directory: directory, metricName: spec.metric.name)
-        if stoppedEarly && (status == 0 || status == 3) {
+        if stoppedEarly {
+            // Asked to stop: a training trial checkpoints and exits 3; a program may just die.
             let last = try store.epochMetrics()[id]?.sorted { $0.key < $1.key }.last?.value[spec.metric.name]
             try store.finish(id, status: .stopped, metric: last ?? outcome.metric, finalMetrics: outcome.metrics)
             return
@@ -227,7 +230,9 @@ public final class SweepRunner {
         let reason = status == 0
             ? "the trial ended without a finite \(spec.metric.name) (found: \(outcome.metrics.keys.sorted().joined(separator: ", ")))"
             : "exit status \(status)"
-        let error = reason + "\n" + TrialOutcome.tail(of: directory + "/output.log")
+        let tail = TrialOutcome.tail(of: directory + "/output.log")
+        let lastLine = tail.split(separator: "\n").last.map { ": " + $0 } ?? ""
+        let error = reason + lastLine + "\n" + tail
         if trial.failures < spec.maxRetries {
             try store.requeue(id, failed: true, error: error)
             console.line("[trial \(id)] failed (\(reason)); retrying (\(trial.failures + 1) of \(spec.maxRetries))")

@@ -16,6 +16,7 @@ public struct TrialOutcome: Sendable, Equatable {
             .split(separator: "\n").compactMap { numericFields(ofJSONLine: String($0)) } ?? []
         var metrics = lines.last(where: { $0["epoch"] != nil }) ?? [:]
         if let final = lines.last, final["epoch"] == nil { metrics.merge(final) { _, new in new } }
+        for bookkeeping in ["epoch", "epochs", "step", "seconds", "lr", "final", "samples_per_s"] { metrics[bookkeeping] = nil }
         return TrialOutcome(metrics: metrics, metric: metrics[metricName].flatMap { $0.isFinite ? $0 : nil })
     }
 
