@@ -72,3 +72,20 @@ struct HostPreflightTests {
         }
     }
 }
+
+@Test("launcher: slurm builds an srun command inside an allocation and refuses outside one")
+func slurmLauncherCommand() throws {
+    var cluster = ClusterSpec()
+    cluster.launcher = .slurm
+    cluster.environment = ["X": "1"]
+    if SlurmLauncher.insideAllocation { return }
+    #expect(throws: LaunchError.self) {
+        _ = try SlurmLauncher.command(cluster: cluster, ranks: 4, program: "/bin/ringtrain", arguments: ["worker", "c.yaml"])
+    }
+    setenv("SLURM_JOB_ID", "42", 1)
+    defer { unsetenv("SLURM_JOB_ID") }
+    let command = try SlurmLauncher.command(cluster: cluster, ranks: 4, program: "/bin/ringtrain", arguments: ["worker", "c.yaml"])
+    #expect(command.executable == "srun")
+    #expect(command.arguments == ["--ntasks", "4", "--mpi=pmix", "--kill-on-bad-exit=1",
+                                  "--export=ALL,OPENBLAS_NUM_THREADS=1,X=1", "/bin/ringtrain", "worker", "c.yaml"])
+}

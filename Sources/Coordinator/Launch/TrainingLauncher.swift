@@ -28,7 +28,7 @@ public struct TrainingLaunch {
     public func run() throws -> Int32 {
         let job = config.job
         let absoluteConfig = URL(fileURLWithPath: configPath).standardizedFileURL.path
-        if job.ranks > 1 && config.cluster.preflight {
+        if job.ranks > 1 && config.cluster.preflight && config.cluster.launcher == .mpirun {
             try HostPreflight.check(config.cluster, binary: MPILauncher.selfExecutable, files: [absoluteConfig])
         }
         if resume && !FileManager.default.fileExists(atPath: runDirectory + "/checkpoints") {
@@ -54,8 +54,11 @@ public struct TrainingLaunch {
         if resume { arguments.append("--resume") }
         if let traceSteps { arguments += ["--trace-steps", "\(traceSteps)"] }
         if let dumpParameters { arguments += ["--dump-parameters", dumpParameters] }
-        let command = MPILauncher.command(cluster: config.cluster, ranks: job.ranks,
-                                          program: MPILauncher.selfExecutable, arguments: arguments)
+        let command = config.cluster.launcher == .slurm
+            ? try SlurmLauncher.command(cluster: config.cluster, ranks: job.ranks, program: MPILauncher.selfExecutable,
+                                        arguments: arguments)
+            : MPILauncher.command(cluster: config.cluster, ranks: job.ranks, program: MPILauncher.selfExecutable,
+                                  arguments: arguments)
         let status = try MPILauncher.run(command)
         switch status {
         case 0, 2, 3: return status
