@@ -18,6 +18,9 @@ struct Resume: ParsableCommand {
     @Flag(help: "Print JSON lines (training runs).")
     var json = false
 
+    @Option(name: .customLong("set"), help: "Override a value of the run's config, e.g. --set job.epochs=20 or new cluster.hosts (training runs).")
+    var overrides: [String] = []
+
     func run() throws {
         try exitOnUserError {
             let fm = FileManager.default
@@ -31,7 +34,7 @@ struct Resume: ParsableCommand {
                 throw ConfigError(file: runDirectory, keyPath: "", message: "not a run folder: it has neither resolved.yaml nor sweep.sqlite",
                                   hint: "give the folder `ringtrain train` or `ringtrain sweep` printed as its run folder")
             }
-            let overrides = ranks.map { ["job.ranks=\($0)"] } ?? []
+            let overrides = self.overrides + (ranks.map { ["job.ranks=\($0)"] } ?? [])
             let config = try RunConfig.load(path: resolved, overrides: overrides)
             var launch = TrainingLaunch(config: config, configPath: resolved, runDirectory: runDirectory)
             launch.overrides = overrides

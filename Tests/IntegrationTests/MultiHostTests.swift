@@ -86,11 +86,11 @@ struct MultiHostTests {
         let failureTimeout = 8
         let config = try Self.config(cluster, in: dir, epochs: 200, failureTimeout: failureTimeout)
         let killed = KillTime()
-        let metrics = dir + "/run/metrics.jsonl"
+        let latest = dir + "/run/checkpoints/latest"
         DispatchQueue.global().async {
-            // Wait (at most 60 s) for the first epoch's metrics, then kill the host.
+            // Wait (at most 60 s) for the first epoch's checkpoint, then kill the host.
             for _ in 0..<600 where !killed.jobEnded {
-                if let text = try? String(contentsOfFile: metrics, encoding: .utf8), text.contains("\n") { break }
+                if FileManager.default.fileExists(atPath: latest) { break }
                 usleep(100_000)
             }
             guard !killed.jobEnded else { return }
@@ -106,10 +106,64 @@ struct MultiHostTests {
         #expect(result.output.contains(cluster.addresses[1]), "the lost host is not named: \(result.output)")
         let killedAt = try #require(killed.get(), "the job ended before the host was killed: \(result.output)")
         #expect(ended.timeIntervalSince(killedAt) <= Double(failureTimeout) + 10, "took \(ended.timeIntervalSince(killedAt)) s")
+
+        // The job continues on the two hosts left, from its last checkpoint, with fewer ranks.
+        let remaining = [cluster.addresses[0], cluster.addresses[2]].map { "{host: \($0), slots: 1}" }.joined(separator: ", ")
+        let resumed = try ProcessRunner.run(binary, ["resume", dir + "/run", "--ranks", "2", "--set", "job.epochs=2",
+                                                     "--set", "cluster.hosts=[\(remaining)]"],
+                                            environment: TestCluster.environment, timeout: 120)
+        #expect(resumed.status == 0, "\(resumed.output)")
+        #expect(resumed.stdout.contains("saved by 3 ranks, now 2"), "\(resumed.output)")
+        #expect(resumed.stdout.contains("test: loss"), "\(resumed.output)")
     }
 
     /// node3's namespace is gone: the launcher's pre-flight fails in seconds naming it, and
     /// nothing is started (no run folder).
+    /// A 2-trial sweep across the hosts; a host's processes are killed during the first trial,
+    /// which is retried automatically (from its checkpoint), and the sweep completes.
+    @Test func sweepAcrossHostsSurvivesAHostDying() throws {
+        let binary = try #require(BuiltBinary.ringtrain)
+        let cluster = try TestCluster.up(3)
+        defer { cluster.down() }
+        let dir = try TrainingFixtures.temporaryDirectory()
+        let base = try Self.config(cluster, in: dir, epochs: 3, failureTimeout: 8)
+        let sweep = try String(contentsOfFile: base, encoding: .utf8) + """
+
+            sweep:
+              method: grid
+              metric: {name: val_acc, goal: maximize}
+              parameters:
+                optimizer.lr: {values: [0.02, 0.08]}
+              max_retries: 1
+
+            """
+        try sweep.write(toFile: base, atomically: true, encoding: .utf8)
+        let latest = dir + "/sweep/trial-0001/checkpoints/latest"
+        let killed = KillTime()
+        DispatchQueue.global().async {
+            for _ in 0..<600 where !killed.jobEnded {
+                if FileManager.default.fileExists(atPath: latest) { break }
+                usleep(100_000)
+            }
+            guard !killed.jobEnded else { return }
+            killed.set(Date())
+            _ = try? TestCluster.run(["kill", "node2"])
+        }
+        let result = try ProcessRunner.run(binary, ["sweep", base, "--run-dir", dir + "/sweep"],
+                                           environment: TestCluster.environment, timeout: 240)
+        killed.endJob()
+        #expect(!result.timedOut, "\(result.output)")
+        #expect(result.status == 0, "\(result.output)")
+        #expect(killed.get() != nil, "the host was never killed: \(result.output)")
+        let report = try ProcessRunner.run(binary, ["report", dir + "/sweep", "--format", "json", "--no-save"],
+                                           environment: TestCluster.environment, timeout: 60)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])
+        let trials = try #require(object["trials"] as? [[String: Any]])
+        #expect(trials.count == 2)
+        #expect(trials.allSatisfy { $0["status"] as? String == "finished" }, "\(trials)")
+        #expect(trials.contains { $0["attempts"] as? Int == 2 }, "the interrupted trial was retried: \(trials)")
+    }
+
     @Test func unreachableHostFailsFast() throws {
         let binary = try #require(BuiltBinary.ringtrain)
         let cluster = try TestCluster.up(3)
