@@ -104,28 +104,38 @@ public final class Conv2D: Layer {
     }
 
     /// Fills `columns`: row (b, oh, ow) holds the kernel window at that output pixel,
-    /// ordered (kh, kw, channel); zeros where the window covers padding.
+    /// ordered (kh, kw, channel); zeros where the window covers padding. In NHWC a window row
+    /// (fixed kh) is kernel × channels contiguous floats, copied at once when fully inside.
     private func imageToColumns(_ input: UnsafePointer<Float>, batch: Int) {
         let cols = columns.pointer
         let imageSize = height * width * inChannels
+        let rowLength = kernel * inChannels
         var row = cols
         for b in 0..<batch {
             let image = input + b * imageSize
             for oh in 0..<outHeight {
                 for ow in 0..<outWidth {
                     var dst = row
+                    let iw0 = ow * stride - padding
+                    let inside = iw0 >= 0 && iw0 + kernel <= width
                     for kh in 0..<kernel {
                         let ih = oh * stride - padding + kh
-                        let rowValid = ih >= 0 && ih < height
-                        for kw in 0..<kernel {
-                            let iw = ow * stride - padding + kw
-                            if rowValid && iw >= 0 && iw < width {
-                                dst.update(from: image + (ih * width + iw) * inChannels, count: inChannels)
-                            } else {
-                                dst.update(repeating: 0, count: inChannels)
+                        if ih < 0 || ih >= height {
+                            dst.update(repeating: 0, count: rowLength)
+                        } else if inside {
+                            dst.update(from: image + (ih * width + iw0) * inChannels, count: rowLength)
+                        } else {
+                            for kw in 0..<kernel {
+                                let iw = iw0 + kw
+                                let cell = dst + kw * inChannels
+                                if iw >= 0 && iw < width {
+                                    cell.update(from: image + (ih * width + iw) * inChannels, count: inChannels)
+                                } else {
+                                    cell.update(repeating: 0, count: inChannels)
+                                }
                             }
-                            dst += inChannels
                         }
+                        dst += rowLength
                     }
                     row += patch
                 }

@@ -38,19 +38,24 @@ public final class MaxPool2D: Layer {
                 var o = b * outSize
                 for oh in 0..<outHeight {
                     for ow in 0..<outWidth {
+                        // Max over the window for all channels at once (channels innermost,
+                        // contiguous in NHWC), keeping the first index of each maximum.
+                        let best = y + o, where_ = arg + o
+                        let first = ((oh * stride) * width + ow * stride) * channels
                         for c in 0..<channels {
-                            var best = -Float.infinity, bestIndex = 0
-                            for kh in 0..<window {
-                                let rowStart = ((oh * stride + kh) * width + ow * stride) * channels + c
-                                for kw in 0..<window {
-                                    let i = rowStart + kw * channels
-                                    if x[i] > best || kw + kh == 0 { best = x[i]; bestIndex = i }
+                            best[c] = x[first + c]
+                            where_[c] = Int32(first + c)
+                        }
+                        for kh in 0..<window {
+                            for kw in 0..<window where kh + kw > 0 {
+                                let start = ((oh * stride + kh) * width + ow * stride + kw) * channels
+                                for c in 0..<channels where x[start + c] > best[c] {
+                                    best[c] = x[start + c]
+                                    where_[c] = Int32(start + c)
                                 }
                             }
-                            y[o] = best
-                            arg[o] = Int32(bestIndex)
-                            o += 1
                         }
+                        o += channels
                     }
                 }
             }
