@@ -10,8 +10,9 @@ struct BenchSearch: ParsableCommand {
         commandName: "search",
         abstract: "Simple regret of method: bayes against random search on Branin (2-D).",
         discussion: """
-        The objective is evaluated in-process by a Swift function; each strategy is driven through
-        suggest(count:history:) as the sweep runner drives it, with `parallel` trials pending at once
+        By default every evaluation is a trial of a real sweep (sweep runner, sweep.sqlite, a launched
+        `ringtrain objective branin` program objective); --objective in-process evaluates a Swift
+        function instead, driving each strategy through suggest(count:history:) as the runner does, with `parallel` trials pending at once
         (the oldest completes, then free slots are refilled). Regret = best found − 0.397887.
         suggest_ms is the median time of one suggest call; suggest_ms_at_50 the median time of one
         Bayesian suggestion given 50 finished observations.
@@ -26,10 +27,14 @@ struct BenchSearch: ParsableCommand {
     @Option(help: "Comma-separated numbers of parallel pending trials for the Bayesian rows.")
     var parallel: String = "1,4"
 
+    @Option(help: "program: every evaluation is a trial of a real sweep running `ringtrain objective branin` (default); in-process: a Swift function.")
+    var objective: String = "program"
+
     @Flag(help: "One JSON object per row.")
     var json = false
 
     func validate() throws {
+        guard ["program", "in-process"].contains(objective) else { throw ValidationError("--objective is program or in-process") }
         guard evals >= 1, seeds >= 1 else { throw ValidationError("--evals and --seeds must be at least 1") }
         guard parsedParallel().allSatisfy({ $0 >= 1 }), !parsedParallel().isEmpty else {
             throw ValidationError("--parallel must be positive integers, e.g. 1,4")
@@ -42,12 +47,19 @@ struct BenchSearch: ParsableCommand {
 
     func run() throws {
         try exitOnUserError {
-            let rows = try SearchBenchmark.measure(evaluations: evals, seeds: seeds, parallels: parsedParallel())
+            let directory = NSTemporaryDirectory() + "ringtrain-bench-search-\(getpid())"
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let rows = objective == "program"
+                ? try SearchBenchmark.measureThroughSweeps(evaluations: evals, seeds: seeds, parallels: parsedParallel(),
+                                                           directory: directory)
+                : try SearchBenchmark.measure(evaluations: evals, seeds: seeds, parallels: parsedParallel())
             if json {
                 for row in rows { Swift.print(jsonLine(row.json)) }
                 return
             }
-            Swift.print("Branin, objective in-process (a Swift function, not a launched program)")
+            Swift.print(objective == "program"
+                ? "Branin through real sweeps: every evaluation a trial running `ringtrain objective branin` (suggest times measured in-process)"
+                : "Branin, objective in-process (a Swift function, not a launched program)")
             var table = TextTable(headers: ["problem", "method", "parallel", "evals", "seeds", "median_regret",
                                             "max_regret", "suggest_ms", "suggest_ms_at_50"])
             for r in rows {

@@ -8,7 +8,7 @@ struct RingTrain: ParsableCommand {
         commandName: "ringtrain",
         abstract: "Data-parallel neural-network training over MPI with a ring all-reduce.",
         subcommands: [Train.self, Sweep.self, Resume.self, Report.self, Evaluate.self, Validate.self, WorkerCommand.self, Bench.self,
-                      CollectiveCheck.self, TrialExecCommand.self])
+                      CollectiveCheck.self, TrialExecCommand.self, ObjectiveCommand.self])
 
     static func main() {
         BLASThreads.applyDefault()

@@ -6,10 +6,13 @@ import Foundation
 final class SweepConsole {
     private let showBar = isatty(STDERR_FILENO) == 1
     private let metric: SweepMetric
+    /// When false, nothing is printed.
+    var enabled = true
 
     init(metric: SweepMetric) { self.metric = metric }
 
     func line(_ text: String) {
+        guard enabled else { return }
         clearBar()
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
@@ -25,7 +28,7 @@ final class SweepConsole {
 
     /// Redraws `[####....] done/total trials, best <metric> <value> (trial N)`.
     func bar(done: Int, total: Int, running: Int, best: (id: Int, value: Double)?) {
-        guard showBar, total > 0 else { return }
+        guard enabled, showBar, total > 0 else { return }
         let width = 24, filled = min(width, width * done / total)
         let bestText = best.map { ", best \(metric.name) \(Self.format($0.value)) (trial \($0.id))" } ?? ""
         let text = "\r[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)

@@ -17,6 +17,8 @@ public final class SweepRunner {
     private let console: SweepConsole
     private var active: [Int: ActiveTrial] = [:]
     private var exhausted = false
+    /// Print nothing (benchmarks drive many small sweeps). Default false.
+    public var quiet = false { didSet { console.enabled = !quiet } }
 
     private struct ActiveTrial {
         let process: ChildProcess
@@ -72,18 +74,23 @@ public final class SweepRunner {
         console.line("sweep: \(spec.method.rawValue) search, metric \(spec.metric.name) (\(spec.metric.goal.rawValue)), "
                      + "run_cap \(spec.runCap), \(spec.parallel) at a time; run folder \(runDirectory)")
         try reconcile()
+        var pause = 0.01
         while true {
             if StopRequest.pendingSignal != nil {
                 try shutdown()
                 return false
             }
+            let before = active.count
             try pollActive()
+            let ended = active.count < before
             try fillSlots()
             let trials = try store.trials()
             let pending = trials.contains { $0.status == .pending }
             if active.isEmpty && !pending && (trials.count >= spec.runCap || exhausted) { break }
             showProgress(trials)
-            Thread.sleep(forTimeInterval: 0.2)
+            // Short trials are noticed quickly; long ones are polled five times a second.
+            pause = ended ? 0.01 : min(0.2, pause * 2)
+            Thread.sleep(forTimeInterval: pause)
         }
         let trials = try store.trials()
         let best = Self.best(trials, goal: spec.metric.goal)
