@@ -45,9 +45,12 @@ indirect enum YAMLTree {
 public enum ResolvedConfig {
     /// A short stable hash of the job (FNV-1a of its resolved YAML): checkpoints record it, and
     /// resuming under a different one says the config changed.
-    public static func hash(job: TrainingJob) -> String {
+    public static func hash(job: TrainingJob) -> String { fnv1a(yaml(job: job)) }
+
+    /// FNV-1a (64-bit) of a text, in hex: a short stable fingerprint of a config.
+    public static func fnv1a(_ text: String) -> String {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in yaml(job: job).utf8 { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        for byte in text.utf8 { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
         return String(h, radix: 16)
     }
 

@@ -40,7 +40,7 @@ public final class SweepRunner {
         let copy = runDirectory + "/cluster.yaml"
         if !FileManager.default.fileExists(atPath: copy) { try Data(config.file.text.utf8).write(to: URL(fileURLWithPath: copy)) }
         store = try SweepStore(path: runDirectory + "/sweep.sqlite")
-        let hash = Self.hash(config.file.text)
+        let hash = ResolvedConfig.fnv1a(config.file.text)
         let claimed = try store.claim(sweepID: UUID().uuidString, configHash: hash)
         guard claimed.configHash == hash else {
             throw ConfigError(file: config.file.path, keyPath: "",
@@ -55,13 +55,6 @@ public final class SweepRunner {
         }
         earlyStop = spec.earlyTerminate.map { ASHA(minIter: $0.minIter ?? 1, eta: $0.eta, maxIter: $0.maxIter) }
         console = SweepConsole(metric: spec.metric)
-    }
-
-    /// FNV-1a of the config text: a sweep folder belongs to exactly one config.
-    static func hash(_ text: String) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-        return String(h, radix: 16)
     }
 
     func trialDirectory(_ id: Int) -> String { runDirectory + String(format: "/trial-%04d", id) }
