@@ -53,7 +53,9 @@ public final class SweepRunner {
         case .random: strategy = RandomSearch(space: spec.space, seed: spec.seed)
         case .bayes: strategy = BayesianSearch(space: spec.space, goal: spec.metric.goal, seed: spec.seed)
         }
-        earlyStop = spec.earlyTerminate.map { ASHA(minIter: $0.minIter ?? 1, eta: $0.eta, maxIter: $0.maxIter) }
+        // A training trial's last epoch is never a rung: stopping it there would only relabel it.
+        let lastEpoch = config.hasJob ? config.job.epochs : nil
+        earlyStop = spec.earlyTerminate.map { ASHA(minIter: $0.minIter ?? 1, eta: $0.eta, maxIter: $0.maxIter ?? lastEpoch) }
         console = SweepConsole(metric: spec.metric)
     }
 
