@@ -1,6 +1,5 @@
 // Conv2D: 2-D convolution as im2col + one sgemm per batch, with stride and zero padding.
 // Activations are NHWC ([batch, height, width, channels]); weights [out, kh, kw, in].
-import CBLAS
 
 /// 2-D convolution over `[height, width, channels]` samples.
 ///
@@ -67,37 +66,19 @@ public final class Conv2D: Layer {
         columns.resize(rows * patch)
         output.resize(rows * outChannels)
         imageToColumns(input, batch: batch)
-        let y = output.pointer, b = bias.value.baseAddress!
-        for r in 0..<rows { (y + r * outChannels).update(from: b, count: outChannels) }
-        // y[rows, out] = columns[rows, patch] · W[out, patch]ᵀ + y
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
-                    Int32(rows), Int32(outChannels), Int32(patch),
-                    1, columns.pointer, Int32(patch), weight.value.baseAddress, Int32(patch),
-                    1, y, Int32(outChannels))
-        return y
+        linearForward(columns.pointer, rows: rows, inputs: patch, outputs: outChannels, weight: weight, bias: bias,
+                      into: output.pointer)
+        return output.pointer
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, batch: Int, accumulate: Bool,
                          needInputGradient: Bool) -> UnsafeMutablePointer<Float>? {
         let rows = batch * outHeight * outWidth
-        // dW[out, patch] (+)= dYᵀ[out, rows] · columns[rows, patch]
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
-                    Int32(outChannels), Int32(patch), Int32(rows),
-                    1, outputGradient, Int32(outChannels), columns.pointer, Int32(patch),
-                    accumulate ? 1 : 0, weight.gradient.baseAddress, Int32(patch))
-        let db = bias.gradient.baseAddress!
-        if !accumulate { db.update(repeating: 0, count: outChannels) }
-        for r in 0..<rows {
-            let g = outputGradient + r * outChannels
-            for c in 0..<outChannels { db[c] += g[c] }
-        }
+        if needInputGradient { columnGradient.resize(rows * patch) }
+        linearBackward(outputGradient, input: columns.pointer, rows: rows, inputs: patch, outputs: outChannels,
+                       weight: weight, bias: bias, accumulate: accumulate,
+                       inputGradient: needInputGradient ? columnGradient.pointer : nil)
         guard needInputGradient else { return nil }
-        // dColumns[rows, patch] = dY[rows, out] · W[out, patch]
-        columnGradient.resize(rows * patch)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                    Int32(rows), Int32(patch), Int32(outChannels),
-                    1, outputGradient, Int32(outChannels), weight.value.baseAddress, Int32(patch),
-                    0, columnGradient.pointer, Int32(patch))
         inputGradient.resize(batch * height * width * inChannels)
         columnsToImage(batch: batch)
         return inputGradient.pointer

@@ -1,6 +1,5 @@
 // Dense: a fully connected layer y = x·Wᵀ + b with the bias fused into the matrix product.
 // Weight layout [outputs, inputs] (PyTorch's nn.Linear), so checkpoints load there unchanged.
-import CBLAS
 
 /// Which random initialisation a weight matrix uses.
 public enum WeightInit: String, Sendable {
@@ -54,39 +53,17 @@ public final class Dense: Layer {
     public func forward(_ input: UnsafePointer<Float>, batch: Int, context: ForwardContext) -> UnsafeMutablePointer<Float> {
         self.input = input
         output.resize(batch * outputs)
-        let y = output.pointer
-        let b = bias.value.baseAddress!
-        for row in 0..<batch { (y + row * outputs).update(from: b, count: outputs) }
-        // y[batch, out] = x[batch, in] · W[out, in]ᵀ + y
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
-                    Int32(batch), Int32(outputs), Int32(inputs),
-                    1, input, Int32(inputs), weight.value.baseAddress, Int32(inputs),
-                    1, y, Int32(outputs))
-        return y
+        linearForward(input, rows: batch, inputs: inputs, outputs: outputs, weight: weight, bias: bias, into: output.pointer)
+        return output.pointer
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, batch: Int, accumulate: Bool,
                          needInputGradient: Bool) -> UnsafeMutablePointer<Float>? {
         guard let input else { preconditionFailure("\(name): backward before forward") }
-        // dW[out, in] (+)= dYᵀ[out, batch] · X[batch, in]
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
-                    Int32(outputs), Int32(inputs), Int32(batch),
-                    1, outputGradient, Int32(outputs), input, Int32(inputs),
-                    accumulate ? 1 : 0, weight.gradient.baseAddress, Int32(inputs))
-        // db[out] (+)= column sums of dY
-        let db = bias.gradient.baseAddress!
-        if !accumulate { db.update(repeating: 0, count: outputs) }
-        for row in 0..<batch {
-            let g = outputGradient + row * outputs
-            for j in 0..<outputs { db[j] += g[j] }
-        }
-        guard needInputGradient else { return nil }
-        // dX[batch, in] = dY[batch, out] · W[out, in]
-        inputGradient.resize(batch * inputs)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                    Int32(batch), Int32(inputs), Int32(outputs),
-                    1, outputGradient, Int32(outputs), weight.value.baseAddress, Int32(inputs),
-                    0, inputGradient.pointer, Int32(inputs))
-        return inputGradient.pointer
+        if needInputGradient { inputGradient.resize(batch * inputs) }
+        linearBackward(outputGradient, input: input, rows: batch, inputs: inputs, outputs: outputs,
+                       weight: weight, bias: bias, accumulate: accumulate,
+                       inputGradient: needInputGradient ? inputGradient.pointer : nil)
+        return needInputGradient ? inputGradient.pointer : nil
     }
 }
