@@ -236,3 +236,37 @@ func planSummary() throws {
     }
     #expect(!PlanSummary.text(config: config, sweep: nil).contains("sweep:"))
 }
+
+@Test("parallel trials must fit the slots unless oversubscription is allowed")
+func parallelTrialsMustFitTheSlots() throws {
+    let dir = NSTemporaryDirectory() + "ringtrain-slots-\(getpid())"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    try "a,b,label\n1,2,x\n3,4,y\n".write(toFile: dir + "/train.csv", atomically: true, encoding: .utf8)
+    func config(_ cluster: String) -> String {
+        """
+        \(cluster)
+        job:
+          dataset: {train: train.csv, label: label}
+          ranks: 2
+          batch_size: 4
+        sweep:
+          method: random
+          metric: {name: val_acc, goal: maximize}
+          parameters: {optimizer.lr: {min: 0.01, max: 0.1}}
+          run_cap: 4
+          parallel: 3
+        """
+    }
+    let tight = try RunConfig(file: ConfigFile.parse(text: config("cluster: {hosts: [{host: a, slots: 4}]}"), path: dir + "/s.yaml"))
+    do {
+        _ = try tight.sweepSpec()
+        Issue.record("expected a slots error")
+    } catch let error as ConfigError {
+        #expect(error.keyPath == "sweep.parallel")
+        #expect(error.line == 11)
+        #expect(error.description.contains("need 6 slots, but there are 4"), "\(error)")
+    }
+    let loose = try RunConfig(file: ConfigFile.parse(text: config("cluster: {hosts: [{host: a, slots: 4}], oversubscribe: true}"),
+                                                     path: dir + "/s.yaml"))
+    #expect(try loose.sweepSpec()?.parallel == 3)
+}

@@ -13,8 +13,24 @@ public enum SweepParser {
         guard let section = config.sweep else { return nil }
         var located: [LocatedParameter] = []
         let spec = try parse(section, baseDirectory: config.file.directory, located: &located)
-        if spec.program == nil { try checkAgainstJob(spec, located: located, config: config) }
+        if spec.program == nil {
+            try checkAgainstJob(spec, located: located, config: config)
+            try checkSlots(spec, config: config, section: section)
+        }
         return spec
+    }
+
+    /// `parallel` trials of `job.ranks` ranks each must fit the cluster's slots (the listed
+    /// hosts' slots, or this machine's cores), unless oversubscription is allowed.
+    static func checkSlots(_ spec: SweepSpec, config: RunConfig, section: ConfigValue) throws {
+        guard !config.cluster.oversubscribe, config.cluster.hostfile == nil else { return }
+        let slots = config.cluster.totalSlots ?? ProcessInfo.processInfo.activeProcessorCount
+        let needed = spec.parallel * config.job.ranks
+        guard needed <= slots else {
+            let at = (try? section.table(allowed: nil))?["parallel"] ?? section
+            throw at.error("\(spec.parallel) trials at once × \(config.job.ranks) ranks each need \(needed) slots, but there are \(slots)",
+                           hint: "lower sweep.parallel or job.ranks, add hosts, or set cluster.oversubscribe: true")
+        }
     }
 
     /// The sweep section alone. Parameter names are not checked against the job here; use
