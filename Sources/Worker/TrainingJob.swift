@@ -43,6 +43,9 @@ public struct TrainingJob: Sendable, Equatable {
     /// When checkpoints are saved and which are kept; default every epoch and at the end,
     /// keeping the newest 3.
     public var checkpoint = CheckpointPolicy()
+    /// Send gradients as fp16 in the all-reduce (sums stay fp32; every rank ends with the same
+    /// fp16-rounded average, so replicas stay identical). Default false.
+    public var fp16Gradients = false
 
     public init(dataset: DatasetSpec) {
         self.dataset = dataset

@@ -33,6 +33,9 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Ranks: 1 measures one process; N > 1 measures 1 rank, then N ranks under mpirun.")
     var ranks: Int = 1
 
+    @Flag(help: "Send gradients as fp16 in the all-reduce (N-rank row).")
+    var fp16 = false
+
     @Flag(help: .hidden) var worker = false
     @Option(help: .hidden) var baseline: Double?
 
@@ -53,6 +56,7 @@ struct BenchTrain: ParsableCommand {
                 var args = ["bench", "train", "--worker", "--model", model, "--batch", "\(batch)", "--repeats", "\(repeats)",
                             "--data", data, "--baseline", "\(single.samplesPerSecond)", "--ranks", "\(ranks)"]
                 if let steps { args += ["--steps", "\(steps)"] }
+                if fp16 { args.append("--fp16") }
                 let output = try captureSelf(ranks: ranks, arguments: args)
                 guard let line = output.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
                       let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
@@ -73,7 +77,8 @@ struct BenchTrain: ParsableCommand {
     /// One rank of the N-rank measurement (under mpirun); rank 0 prints the JSON row.
     private func runRank(_ kind: ModelSpec.Kind) throws {
         try MPIEnvironment.initialize()
-        let group = CollectiveProcessGroup(Collectives(try MPICommunicator.world()), timeout: 120)
+        let group = CollectiveProcessGroup(Collectives(try MPICommunicator.world(),
+                                                       options: CollectiveOptions(halfPrecisionWire: fp16)), timeout: 120)
         var row = try measure(kind, group: group)
         if let baseline { row.efficiency = row.samplesPerSecond / (Double(group.size) * baseline) }
         if group.rank == 0 { print(jsonLine(row.json)) }

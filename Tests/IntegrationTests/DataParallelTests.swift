@@ -48,6 +48,21 @@ struct DataParallelTests {
         #expect(Set(TrainingFixtures.jsonLines(many.stdout).compactMap { $0["checksum"] as? String }).count == 20)
     }
 
+    /// fp16 gradients on the wire: replicas stay bit-identical (the worker checks every step's
+    /// checksums) and the losses stay close to the fp32 run's.
+    @Test func fp16GradientsKeepReplicasIdentical() throws {
+        let dir = try TrainingFixtures.temporaryDirectory()
+        let config = try TrainingFixtures.smallConfig(in: dir, batch: 48)
+        let exact = try Self.mpirun(2, ["worker", config, "--trace-steps", "20"])
+        let half = try Self.mpirun(2, ["worker", config, "--trace-steps", "20", "--set", "job.gradient_compression=fp16"])
+        #expect(exact.status == 0 && half.status == 0, "\(exact.output)\n\(half.output)")
+        let a = TrainingFixtures.jsonLines(exact.stdout).compactMap { $0["loss"] as? Double }
+        let b = TrainingFixtures.jsonLines(half.stdout).compactMap { $0["loss"] as? Double }
+        #expect(a.count == 20 && b.count == 20)
+        for (x, y) in zip(a, b) { #expect(abs(x - y) <= 1e-2 * abs(x), "loss \(x) vs \(y)") }
+        #expect(a != b, "fp16 on the wire changes the sums a little")
+    }
+
     @Test func trainWithRanksLaunchesMPIRun() throws {
         let binary = try #require(BuiltBinary.ringtrain)
         let dir = try TrainingFixtures.temporaryDirectory()

@@ -6,7 +6,7 @@ import Worker
 /// Parses `job:` mappings.
 public enum JobParser {
     static let jobKeys = ["name", "seed", "dataset", "model", "loss", "optimizer", "schedule", "batch_size",
-                          "epochs", "ranks", "accumulate", "tail", "evaluation_batch", "checkpoint"]
+                          "epochs", "ranks", "accumulate", "tail", "evaluation_batch", "checkpoint", "gradient_compression"]
 
     /// Builds a job from the `job` section.
     public static func parse(_ value: ConfigValue, baseDirectory: String = "") throws -> TrainingJob {
@@ -33,6 +33,7 @@ public enum JobParser {
         if let v = t["tail"] { job.tail = TailPolicy(rawValue: try v.choice(TailPolicy.allCases.map(\.rawValue)))! }
         if let v = t["evaluation_batch"] { job.evaluationBatch = try v.int(in: 1...1_000_000) }
         if let v = t["checkpoint"] { job.checkpoint = try parseCheckpoint(v) }
+        if let v = t["gradient_compression"] { job.fp16Gradients = try v.choice(["none", "fp16"]) == "fp16" }
         if job.batchSize % (job.ranks * job.accumulate) != 0 {
             let at = t["batch_size"] ?? t["ranks"] ?? value
             throw at.error("batch_size \(job.batchSize) is not divisible by ranks × accumulate = \(job.ranks) × \(job.accumulate)",

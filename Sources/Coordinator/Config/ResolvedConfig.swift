@@ -86,6 +86,7 @@ public enum ResolvedConfig {
             ("batch_size", .number(job.batchSize)), ("epochs", .number(job.epochs)), ("ranks", .number(job.ranks)),
             ("accumulate", .number(job.accumulate)), ("tail", .scalar(job.tail.rawValue)),
             ("evaluation_batch", .number(job.evaluationBatch)),
+            ("gradient_compression", .scalar(job.fp16Gradients ? "fp16" : "none")),
             ("checkpoint", .map([("every_steps", .number(job.checkpoint.everySteps)),
                                  ("every_epoch", .number(job.checkpoint.everyEpoch)),
                                  ("at_end", .number(job.checkpoint.atEnd)),

@@ -64,7 +64,9 @@ public enum WorkerProcess {
             }
             job.ranks = collectives.size
         }
-        let group = CollectiveProcessGroup(collectives, timeout: config.cluster.failureTimeout)
+        let reducing = job.fp16Gradients
+            ? Collectives(collectives.communicator, options: CollectiveOptions(halfPrecisionWire: true)) : collectives
+        let group = CollectiveProcessGroup(reducing, timeout: config.cluster.failureTimeout)
         StopRequest.installSignalHandlers()
         do {
             if rank == 0, !options.resume, let dir = options.runDirectory, !FileManager.default.fileExists(atPath: dir + "/resolved.yaml") {
