@@ -5,19 +5,18 @@ import Coordinator
 /// Runs `ringtrain <arguments>` on `ranks` ranks as `cluster` says (default: this machine,
 /// oversubscribed) and returns mpirun's status.
 func launchSelf(ranks: Int, arguments: [String], cluster: ClusterSpec? = nil) throws -> Int32 {
-    let cluster = cluster ?? { var local = ClusterSpec(); local.oversubscribe = true; return local }()
-    let command = MPILauncher.command(cluster: cluster, ranks: ranks, program: MPILauncher.selfExecutable,
-                                      arguments: arguments)
-    return try MPILauncher.run(command)
+    try MPILauncher.run(selfCommand(ranks: ranks, arguments: arguments, cluster: cluster))
 }
 
 /// Like `launchSelf`, but returns the job's standard output (standard error passes through).
 func captureSelf(ranks: Int, arguments: [String]) throws -> String {
-    var cluster = ClusterSpec()
-    cluster.oversubscribe = true
-    let command = MPILauncher.command(cluster: cluster, ranks: ranks, program: MPILauncher.selfExecutable,
-                                      arguments: arguments)
-    let (status, output) = try MPILauncher.capture(command)
+    let (status, output) = try MPILauncher.capture(selfCommand(ranks: ranks, arguments: arguments, cluster: nil))
     guard status == 0 else { throw LaunchError("mpirun exited with status \(status):\n\(output)") }
     return output
+}
+
+/// The mpirun command running this binary; without a cluster, on this machine, oversubscribed.
+private func selfCommand(ranks: Int, arguments: [String], cluster: ClusterSpec?) -> LaunchCommand {
+    let cluster = cluster ?? { var local = ClusterSpec(); local.oversubscribe = true; return local }()
+    return MPILauncher.command(cluster: cluster, ranks: ranks, program: MPILauncher.selfExecutable, arguments: arguments)
 }

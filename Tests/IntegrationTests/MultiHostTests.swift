@@ -57,6 +57,22 @@ struct MultiHostTests {
         #expect(difference <= 1e-5 * norm, "‖Δθ‖/‖θ‖ = \(difference / norm)")
     }
 
+    /// In the background: once `file` exists (at most 60 s), kill every process on node2 and
+    /// note when; gives up if the job ends first.
+    fileprivate static func killNode2(once file: String) -> KillTime {
+        let killed = KillTime()
+        DispatchQueue.global().async {
+            for _ in 0..<600 where !killed.jobEnded {
+                if FileManager.default.fileExists(atPath: file) { break }
+                usleep(100_000)
+            }
+            guard !killed.jobEnded else { return }
+            killed.set(Date())
+            _ = try? TestCluster.run(["kill", "node2"])
+        }
+        return killed
+    }
+
     @Test func threeHostsTrainLikeOneProcess() throws {
         let cluster = try TestCluster.up(3)
         defer { cluster.down() }
@@ -85,18 +101,7 @@ struct MultiHostTests {
         let dir = try TrainingFixtures.temporaryDirectory()
         let failureTimeout = 8
         let config = try Self.config(cluster, in: dir, epochs: 200, failureTimeout: failureTimeout)
-        let killed = KillTime()
-        let latest = dir + "/run/checkpoints/latest"
-        DispatchQueue.global().async {
-            // Wait (at most 60 s) for the first epoch's checkpoint, then kill the host.
-            for _ in 0..<600 where !killed.jobEnded {
-                if FileManager.default.fileExists(atPath: latest) { break }
-                usleep(100_000)
-            }
-            guard !killed.jobEnded else { return }
-            killed.set(Date())
-            _ = try? TestCluster.run(["kill", "node2"])
-        }
+        let killed = Self.killNode2(once: dir + "/run/checkpoints/latest")
         let result = try ProcessRunner.run(binary, ["train", config, "--run-dir", dir + "/run", "--json"],
                                            environment: TestCluster.environment, timeout: 120)
         let ended = Date()
@@ -138,17 +143,7 @@ struct MultiHostTests {
 
             """
         try sweep.write(toFile: base, atomically: true, encoding: .utf8)
-        let latest = dir + "/sweep/trial-0001/checkpoints/latest"
-        let killed = KillTime()
-        DispatchQueue.global().async {
-            for _ in 0..<600 where !killed.jobEnded {
-                if FileManager.default.fileExists(atPath: latest) { break }
-                usleep(100_000)
-            }
-            guard !killed.jobEnded else { return }
-            killed.set(Date())
-            _ = try? TestCluster.run(["kill", "node2"])
-        }
+        let killed = Self.killNode2(once: dir + "/sweep/trial-0001/checkpoints/latest")
         let result = try ProcessRunner.run(binary, ["sweep", base, "--run-dir", dir + "/sweep"],
                                            environment: TestCluster.environment, timeout: 240)
         killed.endJob()

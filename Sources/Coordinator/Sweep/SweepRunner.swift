@@ -130,9 +130,8 @@ public final class SweepRunner {
             console.line("sweep: \(error)")
             return
         }
-        for id in try store.addTrials(configurations) {
-            if let trial = try store.trials().first(where: { $0.id == id }) { try launch(trial) }
-        }
+        let added = Set(try store.addTrials(configurations))
+        for trial in try store.trials() where added.contains(trial.id) { try launch(trial) }
     }
 
     private func launch(_ trial: TrialRecord) throws {
