@@ -20,7 +20,7 @@ static inline int cmpi_any_source(void) { return MPI_ANY_SOURCE; }
 static inline int cmpi_any_tag(void) { return MPI_ANY_TAG; }
 static inline int cmpi_success(void) { return MPI_SUCCESS; }
 static inline int cmpi_max_error_string(void) { return MPI_MAX_ERROR_STRING; }
-static inline int cmpi_thread_funneled(void) { return MPI_THREAD_FUNNELED; }
+static inline int cmpi_thread_serialized(void) { return MPI_THREAD_SERIALIZED; }
 static inline void *cmpi_in_place(void) { return MPI_IN_PLACE; }
 static inline int cmpi_tag_ub(void) { return MPI_TAG_UB; }
 static inline int cmpi_err_truncate(void) { return MPI_ERR_TRUNCATE; }

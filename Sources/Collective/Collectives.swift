@@ -38,7 +38,8 @@ public struct CollectiveOptions: Sendable, Equatable {
 /// Every rank must make the same sequence of calls with the same lengths (like MPI collectives);
 /// ranks disagreeing on a length get a `CollectiveError` naming both lengths. With one rank every
 /// call returns at once. After any thrown error the group is out of step: end the run.
-/// Not thread-safe: use from one thread (the MPI communicator is MPI_THREAD_FUNNELED).
+/// Not thread-safe: use from one thread at a time (MPI runs MPI_THREAD_SERIALIZED);
+/// `BackgroundAllReduce` hands it to its own thread while buckets are in flight.
 public final class Collectives {
     /// The transport underneath.
     public let communicator: any Communicator

@@ -29,7 +29,7 @@ public struct CommStatus: Sendable, Equatable {
 ///
 /// All buffers are raw bytes; a non-blocking operation's buffer must stay valid and untouched
 /// until `wait` returns for it. Every failure throws `CollectiveError`.
-/// A communicator is used from one thread at a time (the MPI one runs MPI_THREAD_FUNNELED).
+/// A communicator is used from one thread at a time (the MPI one runs MPI_THREAD_SERIALIZED).
 public protocol Communicator: AnyObject, Sendable {
     /// This process's (or thread's) rank, in `0..<size`.
     var rank: Int { get }

@@ -6,7 +6,7 @@ import CMPI
 /// mpirun and as a singleton (size 1) when the process was started directly.
 ///
 /// `@unchecked Sendable`: it holds only immutable values (the MPI_COMM_WORLD handle, rank, size),
-/// and MPI is initialised MPI_THREAD_FUNNELED, so callers use it from one thread at a time.
+/// and MPI is initialised MPI_THREAD_SERIALIZED, so callers use it from one thread at a time.
 public final class MPICommunicator: Communicator, @unchecked Sendable {
     public let rank: Int
     public let size: Int

@@ -1,5 +1,5 @@
 // MPIEnvironment: MPI start-up and shut-down, and detection of an mpirun launch.
-// MPI_Init_thread(FUNNELED) happens once per process; a process not started by mpirun is a singleton.
+// MPI_Init_thread(SERIALIZED) happens once per process; a process not started by mpirun is a singleton.
 import CMPI
 import Foundation
 import Synchronization
@@ -26,8 +26,13 @@ public enum MPIEnvironment {
     }
 
     private static let state = Mutex<(initialized: Bool, finalized: Bool)>((false, false))
+    private static let serialized = Atomic<Bool>(false)
 
-    /// Initialises MPI with MPI_THREAD_FUNNELED if it is not yet (idempotent; thread-safe).
+    /// True when MPI granted MPI_THREAD_SERIALIZED or more: any one thread at a time may call MPI,
+    /// which `BackgroundAllReduce` needs. False before `initialize`.
+    public static var allowsCallsFromAnyThread: Bool { serialized.load(ordering: .acquiring) }
+
+    /// Initialises MPI with MPI_THREAD_SERIALIZED if it is not yet (idempotent; thread-safe).
     /// Throws if MPI was already finalized or MPI_Init_thread fails.
     public static func initialize() throws {
         try state.withLock { s in
@@ -38,11 +43,14 @@ public enum MPIEnvironment {
             }
             var already: Int32 = 0
             MPI_Initialized(&already)
+            var provided: Int32 = 0
             if already == 0 {
-                var provided: Int32 = 0
-                let rc = MPI_Init_thread(nil, nil, cmpi_thread_funneled(), &provided)
+                let rc = MPI_Init_thread(nil, nil, cmpi_thread_serialized(), &provided)
                 try check(rc, call: "MPI_Init_thread", rank: 0)
+            } else {
+                MPI_Query_thread(&provided)
             }
+            serialized.store(provided >= cmpi_thread_serialized(), ordering: .releasing)
             try check(MPI_Comm_set_errhandler(cmpi_comm_world(), cmpi_errors_return()),
                       call: "MPI_Comm_set_errhandler", rank: 0)
             s.initialized = true

@@ -8,7 +8,8 @@ public final class CollectiveProcessGroup: ProcessGroup {
     /// The collectives (ring all-reduce, broadcast, all-gather) over the communicator.
     public let collectives: Collectives
     private let watchdog: Watchdog?
-    private var sumScratch: [Float] = []
+    private var background: BackgroundAllReduce?
+    private var backgroundError: (any Error)?
 
     /// Wraps `collectives`. When `timeout` is given, any collective that has not finished after
     /// that many seconds ends the whole job (see `Watchdog`).
@@ -28,6 +29,19 @@ public final class CollectiveProcessGroup: ProcessGroup {
 
     public func averageGradients(_ gradients: UnsafeMutableBufferPointer<Float>) throws {
         try guarded("gradient all-reduce") { try collectives.allReduce(gradients, op: .average) }
+    }
+
+    public func startAveraging(_ bucket: UnsafeMutableBufferPointer<Float>) {
+        guard size > 1, backgroundError == nil else { return }
+        if background == nil {
+            do { background = try BackgroundAllReduce(collectives) } catch { backgroundError = error; return }
+        }
+        background!.enqueue(bucket, op: .average)
+    }
+
+    public func finishAveraging() throws {
+        if let error = backgroundError { backgroundError = nil; throw error }
+        try guarded("gradient all-reduce") { try background?.waitForAll() }
     }
 
     public func sum(_ values: [Double]) throws -> [Double] {

@@ -13,6 +13,12 @@ public protocol ProcessGroup: AnyObject {
     func sum(_ values: [Double]) throws -> [Double]
     /// Copies rank 0's `buffer` to every rank.
     func broadcastFromRoot(_ buffer: UnsafeMutableBufferPointer<Float>) throws
+    /// Starts replacing `bucket` (part of the gradients) by its mean over the ranks and returns
+    /// without waiting, so the caller can keep computing. The bucket must stay untouched, and no
+    /// other call may be made on the group, until `finishAveraging` returns.
+    func startAveraging(_ bucket: UnsafeMutableBufferPointer<Float>)
+    /// Blocks until every bucket passed to `startAveraging` is averaged; throws what failed.
+    func finishAveraging() throws
 }
 
 /// The group of one: every operation is the identity.
@@ -23,4 +29,6 @@ public final class SingleProcessGroup: ProcessGroup {
     public func averageGradients(_ gradients: UnsafeMutableBufferPointer<Float>) throws {}
     public func sum(_ values: [Double]) throws -> [Double] { values }
     public func broadcastFromRoot(_ buffer: UnsafeMutableBufferPointer<Float>) throws {}
+    public func startAveraging(_ bucket: UnsafeMutableBufferPointer<Float>) {}
+    public func finishAveraging() throws {}
 }

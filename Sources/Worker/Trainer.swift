@@ -53,6 +53,14 @@ public final class Trainer {
     }
     /// True once the ranks have agreed (through the last gradient all-reduce) to stop.
     public private(set) var stopAgreed = false
+    /// Time spent in each phase of the steps taken so far (for benchmarks; reset at will).
+    public var phaseTimes = StepPhaseTimes()
+    /// Whether the gradient average overlaps the backward pass, bucket by bucket (`job.overlap`;
+    /// benchmarks switch it between steps to compare both paths).
+    public var overlap: Bool
+    /// The buckets overlapping uses (`job.bucketBytes`).
+    public let buckets: GradientBuckets
+    private let bucketsByLayer: [Int: [Int]]
 
     /// Builds the network (parameters from rank 0) and optimizer for `job` on `data`.
     public init(job: TrainingJob, data: DataSplits, group: ProcessGroup) throws {
@@ -77,6 +85,9 @@ public final class Trainer {
                                  accumulate: job.accumulate, tail: job.tail, seed: job.seed, epoch: 0).stepsPerEpoch
         schedule = LearningRateSchedule(job.schedule, baseLearningRate: job.optimizer.learningRate,
                                         totalSteps: steps * job.epochs)
+        overlap = job.overlap
+        buckets = GradientBuckets(layerRanges: network.parameterRanges, minimumBytes: job.bucketBytes)
+        bucketsByLayer = buckets.bucketsByLayer
         try group.broadcastFromRoot(network.store.parameters.buffer)
     }
 
@@ -126,7 +137,8 @@ public final class Trainer {
     }
 
     /// One optimizer step at the current position: `accumulate` micro-steps of gather, forward,
-    /// loss and backward; one gradient average across ranks; clipping; the update. Returns the
+    /// loss and backward; one gradient average across ranks (after the backward pass, or bucket by
+    /// bucket during it when `overlap` is on); clipping; the update. Returns the
     /// sum of the micro-steps' mean losses (this rank's) and records predictions in `metrics`.
     public func step(_ sampler: EpochSampler, metrics: inout ClassificationMetrics?) throws -> Double {
         let localBatch = job.localBatch, width = network.outputWidth
@@ -134,6 +146,12 @@ public final class Trainer {
         targets.resize(localBatch * data.train.targetWidth)
         lossGradient.resize(localBatch * width)
         var lossSum = 0.0
+        let computeStart = DispatchTime.now().uptimeNanoseconds
+        // The control element after the gradients carries "stop requested" from any rank;
+        // after averaging it is > 0 on every rank if it was set on one.
+        let withControl = network.store.gradientsWithControl
+        withControl[withControl.count - 1] = StopRequest.pendingSignal == nil ? 0 : 1
+        let overlapping = overlap && group.size > 1
         for micro in 0..<job.accumulate {
             sampler.indices(step: position.stepInEpoch, microStep: micro, rank: group.rank, into: &indices)
             data.train.gather(indices[...], features: features.pointer, targets: targets.pointer)
@@ -143,19 +161,32 @@ public final class Trainer {
             lossSum += loss.evaluate(outputs: out, targets: targets.pointer, batch: localBatch, width: width,
                                      gradient: lossGradient.pointer, gradientScale: 1 / Float(job.accumulate))
             metrics?.record(logits: out, labels: targets.pointer, batch: localBatch, classes: width)
-            network.backward(lossGradient.pointer, batch: localBatch, accumulate: micro > 0)
+            if overlapping && micro == job.accumulate - 1 {
+                // Each bucket starts averaging as soon as its last layer's gradients are final.
+                network.backward(lossGradient.pointer, batch: localBatch, accumulate: micro > 0) { [bucketsByLayer, buckets, group] layer in
+                    for b in bucketsByLayer[layer] ?? [] {
+                        group.startAveraging(UnsafeMutableBufferPointer(rebasing: withControl[buckets.buckets[b].elements]))
+                    }
+                }
+            } else {
+                network.backward(lossGradient.pointer, batch: localBatch, accumulate: micro > 0)
+            }
         }
-        // The control element after the gradients carries "stop requested" from any rank;
-        // after averaging it is > 0 on every rank if it was set on one.
-        let withControl = network.store.gradientsWithControl
-        withControl[withControl.count - 1] = StopRequest.pendingSignal == nil ? 0 : 1
-        try group.averageGradients(withControl)
+        let communicateStart = DispatchTime.now().uptimeNanoseconds
+        if overlapping {
+            try group.finishAveraging()
+        } else {
+            try group.averageGradients(withControl)
+        }
+        let updateStart = DispatchTime.now().uptimeNanoseconds
         stopAgreed = withControl[withControl.count - 1] > 0
         let gradients = network.store.gradients.buffer
         if let maxNorm = job.optimizer.clipNorm { clipGradientNorm(gradients, maxNorm: Float(maxNorm)) }
         lastLearningRate = schedule.learningRate(atStep: position.globalStep)
         optimizer.step(parameters: network.store.parameters.buffer, gradients: gradients,
                        learningRate: Float(lastLearningRate))
+        phaseTimes.record(computeStart: computeStart, communicateStart: communicateStart,
+                          updateStart: updateStart, end: DispatchTime.now().uptimeNanoseconds)
         position.stepInEpoch += 1
         position.globalStep += 1
         return lossSum

@@ -46,6 +46,13 @@ public struct TrainingJob: Sendable, Equatable {
     /// Send gradients as fp16 in the all-reduce (sums stay fp32; every rank ends with the same
     /// fp16-rounded average, so replicas stay identical). Default false.
     public var fp16Gradients = false
+    /// Average the gradients in buckets during the backward pass (a bucket starts reducing on a
+    /// background thread as soon as its layers' gradients are final) instead of in one call
+    /// after it. Default false: on the 2-core machine it was measured not to help (README).
+    public var overlap = false
+    /// Smallest bucket when `overlap` is on, in bytes: layers join a bucket, last layer first,
+    /// until it holds at least this much. Default 524_288 (512 KiB).
+    public var bucketBytes = 524_288
 
     public init(dataset: DatasetSpec) {
         self.dataset = dataset

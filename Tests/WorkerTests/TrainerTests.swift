@@ -4,6 +4,7 @@ import Foundation
 import Testing
 @testable import Worker
 import Model
+import Collective
 
 private let fashionDirectory = "/usr/share/datasets/fashion-mnist"
 private let haveFashion = FileManager.default.fileExists(atPath: fashionDirectory + "/train-labels-idx1-ubyte.gz")
@@ -61,4 +62,42 @@ func accumulationMatchesBigBatch() throws {
     let a = try finalParameters(whole), b = try finalParameters(micro)
     let worst = zip(a, b).map { abs($0 - $1) / max(abs($0), 1e-3) }.max() ?? 0
     #expect(worst < 1e-3, "largest relative difference \(worst)")
+}
+
+/// Trains 12 steps on `ranks` in-process ranks through the ring and returns rank 0's
+/// parameters, after checking every rank holds the same ones.
+private func dataParallelParameters(_ j: TrainingJob, ranks: Int) throws -> [Float] {
+    let results = try InProcessCommunicator.run(size: ranks) { comm in
+        let data = try DatasetLoader.load(j.dataset, seed: j.seed)
+        let trainer = try Trainer(job: j, data: data, group: CollectiveProcessGroup(Collectives(comm)))
+        var none: ClassificationMetrics? = nil
+        for _ in 0..<12 { _ = try trainer.step(trainer.currentSampler(), metrics: &none) }
+        return trainer.network.store.parameters.array
+    }
+    for rank in 1..<ranks { #expect(results[rank] == results[0], "rank \(rank) differs from rank 0") }
+    return results[0]
+}
+
+@Test("overlapping the gradient average with backward matches the one-call path",
+      .enabled(if: haveFashion, "Fashion-MNIST not installed"), arguments: [2, 3])
+func overlapMatchesOneCall(ranks: Int) throws {
+    var plain = job(subset: 600, epochs: 1, batch: 48, model: ModelSpec(kind: .mlp, hidden: [64, 32]))
+    plain.ranks = ranks
+    var overlapped = plain
+    overlapped.overlap = true
+    overlapped.bucketBytes = 4   // one bucket per layer
+    let a = try dataParallelParameters(plain, ranks: ranks)
+    let b = try dataParallelParameters(overlapped, ranks: ranks)
+    #expect(a != (try initialParameters(plain)), "the parameters moved")
+    if ranks == 2 {
+        #expect(a == b, "with 2 ranks every element is the same single sum")
+    } else {
+        let worst = zip(a, b).map { abs($0 - $1) / max(abs($0), 1e-3) }.max() ?? 0
+        #expect(worst < 1e-5, "largest relative difference \(worst)")
+    }
+}
+
+private func initialParameters(_ j: TrainingJob) throws -> [Float] {
+    let data = try DatasetLoader.load(j.dataset, seed: j.seed)
+    return try Trainer(job: j, data: data, group: SingleProcessGroup()).network.store.parameters.array
 }

@@ -22,6 +22,11 @@ public struct TrainBenchmarkResult: Sendable {
     public var efficiency: Double?
     /// Test accuracy after training, when measured.
     public var testAccuracy: Double?
+    /// Median milliseconds per step in compute (forward + backward), in waiting for the
+    /// gradient average, and in the update (rank 0's view).
+    public var computeMilliseconds = 0.0, communicateMilliseconds = 0.0, updateMilliseconds = 0.0
+    /// Whether the gradient average overlapped the backward pass (nil for one rank).
+    public var overlap: Bool?
 
     public init(model: String, ranks: Int, batch: Int, samplesPerSecond: Double, limitSamplesPerSecond: Double,
                 sgemmGflops: Double, flopsPerSample: Double, efficiency: Double? = nil, testAccuracy: Double? = nil) {
@@ -37,6 +42,10 @@ public struct TrainBenchmarkResult: Sendable {
                                 "sgemm_gflops": sgemmGflops, "flops_per_sample": flopsPerSample]
         if let efficiency { o["efficiency"] = efficiency }
         if let testAccuracy { o["test_acc"] = testAccuracy }
+        o["compute_ms"] = computeMilliseconds
+        o["communicate_ms"] = communicateMilliseconds
+        o["update_ms"] = updateMilliseconds
+        if let overlap { o["overlap"] = overlap }
         return o
     }
 }
@@ -56,33 +65,62 @@ public enum TrainBenchmark {
         return job
     }
 
-    /// Times `steps` training steps per repetition (after one warm-up step) on this rank's
-    /// trainer, and the same step's sgemm calls alone, `repeats` times. Returns
-    /// (median global samples/s, median sgemm-limit samples/s for one rank, median GFLOP/s).
-    public static func measure(trainer: Trainer, steps: Int, repeats: Int) throws -> (Double, Double, Double) {
+    /// What `measure` found: medians over the repetitions.
+    public struct Measurement: Sendable {
+        /// Global samples/s.
+        public var samplesPerSecond: Double
+        /// Samples/s the step's sgemm calls alone allow on one rank.
+        public var limitSamplesPerSecond: Double
+        /// GFLOP/s sgemm reached at the step's shapes.
+        public var sgemmGflops: Double
+        /// Milliseconds per step in each phase (this rank).
+        public var computeMilliseconds: Double, communicateMilliseconds: Double, updateMilliseconds: Double
+    }
+
+    /// Times `steps` training steps per repetition (after one warm-up step per mode) on this
+    /// rank's trainer, and the same step's sgemm calls alone, `repeats` times. Each repetition
+    /// runs every mode of `overlapModes` in turn (side by side, so machine noise hits all alike).
+    /// Returns one measurement per mode.
+    public static func measure(trainer: Trainer, steps: Int, repeats: Int,
+                               overlapModes: [Bool] = [false]) throws -> [Measurement] {
         var sampler = trainer.currentSampler()
         var none: ClassificationMetrics? = nil
-        _ = try trainer.step(sampler, metrics: &none)
+        for mode in overlapModes {
+            trainer.overlap = mode
+            _ = try trainer.step(sampler, metrics: &none)
+        }
         let localBatch = trainer.job.localBatch
         let timer = MatrixProductTimer(trainer.network.matrixProducts(batch: localBatch))
-        var throughputs: [Double] = [], limits: [Double] = [], gflops: [Double] = []
+        var samples = [[Double]](repeating: [], count: overlapModes.count)
+        var phases = [[(compute: Double, communicate: Double, update: Double)]](repeating: [], count: overlapModes.count)
+        var limits: [Double] = [], gflops: [Double] = []
         for _ in 0..<repeats {
-            if trainer.position.stepInEpoch + steps > sampler.stepsPerEpoch {
-                trainer.resume(at: TrainingPosition(epoch: trainer.position.epoch + 1, stepInEpoch: 0,
-                                                    globalStep: trainer.position.globalStep))
-                sampler = trainer.currentSampler()
+            for (m, mode) in overlapModes.enumerated() {
+                if trainer.position.stepInEpoch + steps > sampler.stepsPerEpoch {
+                    trainer.resume(at: TrainingPosition(epoch: trainer.position.epoch + 1, stepInEpoch: 0,
+                                                        globalStep: trainer.position.globalStep))
+                    sampler = trainer.currentSampler()
+                }
+                trainer.overlap = mode
+                _ = try trainer.group.sum([0])   // line the ranks up before timing
+                trainer.phaseTimes = StepPhaseTimes()
+                let start = DispatchTime.now().uptimeNanoseconds
+                for _ in 0..<steps { _ = try trainer.step(sampler, metrics: &none) }
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                let meanSeconds = try trainer.group.sum([seconds]).first! / Double(trainer.group.size)
+                samples[m].append(Double(steps * trainer.job.batchSize) / meanSeconds)
+                phases[m].append(trainer.phaseTimes.millisecondsPerStep)
             }
-            _ = try trainer.group.sum([0])   // line the ranks up before timing
-            let start = DispatchTime.now().uptimeNanoseconds
-            for _ in 0..<steps { _ = try trainer.step(sampler, metrics: &none) }
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            let meanSeconds = try trainer.group.sum([seconds]).first! / Double(trainer.group.size)
-            throughputs.append(Double(steps * trainer.job.batchSize) / meanSeconds)
             let gemmSeconds = timer.secondsPerPass(passes: steps)
             limits.append(Double(localBatch) / gemmSeconds)
             gflops.append(timer.flopsPerPass / gemmSeconds / 1e9)
         }
-        return (median(throughputs), median(limits), median(gflops))
+        return overlapModes.indices.map { m in
+            Measurement(samplesPerSecond: median(samples[m]), limitSamplesPerSecond: median(limits),
+                        sgemmGflops: median(gflops), computeMilliseconds: median(phases[m].map(\.compute)),
+                        communicateMilliseconds: median(phases[m].map(\.communicate)),
+                        updateMilliseconds: median(phases[m].map(\.update)))
+        }
     }
 
     static func median(_ values: [Double]) -> Double {

@@ -6,7 +6,8 @@ import Worker
 /// Parses `job:` mappings.
 public enum JobParser {
     static let jobKeys = ["name", "seed", "dataset", "model", "loss", "optimizer", "schedule", "batch_size",
-                          "epochs", "ranks", "accumulate", "tail", "evaluation_batch", "checkpoint", "gradient_compression"]
+                          "epochs", "ranks", "accumulate", "tail", "evaluation_batch", "checkpoint", "gradient_compression",
+                          "overlap", "bucket_kb"]
 
     /// Builds a job from the `job` section.
     public static func parse(_ value: ConfigValue, baseDirectory: String = "") throws -> TrainingJob {
@@ -34,6 +35,8 @@ public enum JobParser {
         if let v = t["evaluation_batch"] { job.evaluationBatch = try v.int(in: 1...1_000_000) }
         if let v = t["checkpoint"] { job.checkpoint = try parseCheckpoint(v) }
         if let v = t["gradient_compression"] { job.fp16Gradients = try v.choice(["none", "fp16"]) == "fp16" }
+        if let v = t["overlap"] { job.overlap = try v.bool() }
+        if let v = t["bucket_kb"] { job.bucketBytes = try v.int(in: 1...1_048_576) * 1024 }
         if job.batchSize % (job.ranks * job.accumulate) != 0 {
             let at = t["batch_size"] ?? t["ranks"] ?? value
             throw at.error("batch_size \(job.batchSize) is not divisible by ranks × accumulate = \(job.ranks) × \(job.accumulate)",

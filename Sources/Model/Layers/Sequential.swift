@@ -7,6 +7,9 @@ public final class Sequential {
     public let layers: [Layer]
     /// Parameters and gradients of every layer, with the named layout table.
     public let store: ParameterStore
+    /// For each layer, the elements of the flat buffers holding its parameters (empty for
+    /// layers without any). Consecutive layers hold consecutive ranges.
+    public let parameterRanges: [Range<Int>]
 
     /// Builds the network and its flat buffers; parameters are initialised from `seed`.
     public init(layers: [Layer], seed: UInt64) {
@@ -22,8 +25,11 @@ public final class Sequential {
         }
         store = ParameterStore(layout: layout)
         var entryIndex = 0
+        var ranges: [Range<Int>] = []
         for layer in layers {
             let requests = layer.parameterRequests
+            let start = entryIndex < store.entries.count ? store.entries[entryIndex].offset : store.count
+            ranges.append(start..<(start + requests.reduce(0) { $0 + elementCount($1.shape) }))
             var views: [ParameterView] = []
             for request in requests {
                 let view = store.view(store.entries[entryIndex])
@@ -34,6 +40,7 @@ public final class Sequential {
             }
             layer.bind(views)
         }
+        parameterRanges = ranges
     }
 
     /// Index of the first layer with parameters.
