@@ -26,11 +26,11 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
-        .systemLibrary(name: "CHalf", path: "Sources/CHalf"),
+        .systemLibrary(name: "CSIMD", path: "Sources/CSIMD"),
 
         // Libraries. Model and Collective never import each other.
         .target(name: "Model", dependencies: ["CBLAS", "CZlib"]),
-        .target(name: "Collective", dependencies: ["CMPI", "CHalf"]),
+        .target(name: "Collective", dependencies: ["CMPI", "CSIMD"]),
         .target(name: "Worker", dependencies: [
             "Model", "Collective",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -50,7 +50,7 @@ let package = Package(
 
         // Tests, one folder per module, plus end-to-end tests that run the built binary.
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
-        .testTarget(name: "CollectiveTests", dependencies: ["Collective", "CHalf"]),
+        .testTarget(name: "CollectiveTests", dependencies: ["Collective", "CSIMD"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Model", "Collective"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Worker", "Model"]),
         .testTarget(name: "IntegrationTests", dependencies: ["ringtrain"]),

@@ -1,23 +1,13 @@
 // HalfPrecision: fp16 wire format for the optional compressed all-reduce.
 // Values travel as IEEE binary16; every sum is accumulated in fp32.
-import CHalf
-import Foundation
+import CSIMD
 
 /// Conversions and accumulation between fp32 buffers and fp16 wire buffers (stored as UInt16 bits).
 /// On CPUs with F16C (checked once) the hardware converts 8 values per instruction; elsewhere
 /// Swift's Float16 conversions run in software. Both round to nearest even.
 enum HalfPrecision {
-    /// Whether this CPU has the F16C and AVX instructions (from /proc/cpuinfo).
-    static let hardware: Bool = {
-        #if arch(x86_64)
-        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
-        let set = Set(flags.split(separator: " "))
-        return set.contains("f16c") && set.contains("avx")
-        #else
-        return false
-        #endif
-    }()
+    /// Whether this CPU has the F16C and AVX instructions.
+    static let hardware = CPUFeatures.f16c
 
     /// `dst[i] = fp16(src[i])` (round to nearest even; out-of-range values become ±inf).
     @inline(__always)

@@ -1,5 +1,7 @@
 // RingAllReduce: in-place ring all-reduce (reduce-scatter then all-gather, 2(N-1) steps).
 // Segmented and pipelined: each ring segment travels in chunks, and a chunk is forwarded as soon as it is reduced.
+// Segments up to `wholeSegmentElements` travel as one message: there, where everything is in cache,
+// per-message costs outweigh pipelining (measured: 2 MB on 2 ranks, 195 µs whole vs 220 µs in 256 KiB chunks).
 //
 // Rank r at step g (0 ..< 2(N-1)) sends segment (r - g) mod N to its right neighbour and receives
 // segment (r - g - 1) mod N from its left one. Steps 0 ..< N-1 add what arrives into the buffer
@@ -11,10 +13,12 @@
 final class RingAllReduce {
     private let comm: any Communicator
     private let chunkElements: Int
+    private let wholeSegmentElements: Int
     private let depth: Int
 
-    // Reused across calls; grown, never shrunk. Raw memory so no per-call allocation.
-    private var scratch: UnsafeMutableRawPointer? = nil      // depth slots of chunkElements × 4 bytes
+    // Reused across calls; grown, never shrunk. Raw memory so no per-call allocation once warm.
+    private var scratch: UnsafeMutableRawPointer? = nil      // up to depth slots of one chunk (fp32)
+    private var scratchBytes = 0
     private var shadow: UnsafeMutablePointer<UInt16>? = nil  // fp16 copy of the buffer (fp16 wire only)
     private var shadowCapacity = 0
     private var sendRequests: [CommRequest] = []
@@ -22,10 +26,11 @@ final class RingAllReduce {
     private var receiveRequests: [CommRequest]
     private var stepStart: [Int] = []
 
-    init(comm: any Communicator, chunkElements: Int, depth: Int) {
-        precondition(chunkElements > 0 && depth > 0)
+    init(comm: any Communicator, chunkElements: Int, wholeSegmentElements: Int, depth: Int) {
+        precondition(chunkElements > 0 && depth > 0 && wholeSegmentElements >= 0)
         self.comm = comm
         self.chunkElements = chunkElements
+        self.wholeSegmentElements = wholeSegmentElements
         self.depth = depth
         receiveRequests = Array(repeating: CommRequest(handle: 0), count: depth)
     }
@@ -44,10 +49,11 @@ final class RingAllReduce {
         let base = buffer.baseAddress ?? UnsafeMutablePointer<Float>(bitPattern: 16)!
         let wireSize = halfWire ? 2 : 4
         let tag = length % (comm.maxTag + 1)
-        let c = chunkElements
 
         // Segment i covers [segStart(i), segStart(i) + segLength(i)); the first length % n get one more.
         let q = length / n, extra = length % n
+        let largestSegment = q + (extra > 0 ? 1 : 0)
+        let c = largestSegment <= wholeSegmentElements ? max(1, largestSegment) : chunkElements
         func segStart(_ i: Int) -> Int { i * q + min(i, extra) }
         func segLength(_ i: Int) -> Int { q + (i < extra ? 1 : 0) }
         func chunks(_ i: Int) -> Int { max(1, (segLength(i) + c - 1) / c) }
@@ -60,7 +66,8 @@ final class RingAllReduce {
 
         let steps = 2 * (n - 1)
         let maxChunks = chunks(0)
-        try prepare(steps: steps, maxChunks: maxChunks, length: length, halfWire: halfWire)
+        try prepare(steps: steps, maxChunks: maxChunks, length: length, halfWire: halfWire,
+                    scratchBytes: min(depth, (n - 1) * maxChunks) * c * 4)
         stepStart[0] = 0
         for g in 0..<steps { stepStart[g + 1] = stepStart[g] + chunks(recvSeg(g)) }
         let total = stepStart[steps]
@@ -177,9 +184,11 @@ final class RingAllReduce {
     }
 
     /// Grows the scratch (never shrinks) so this call allocates nothing once warmed up.
-    private func prepare(steps: Int, maxChunks: Int, length: Int, halfWire: Bool) throws {
-        if scratch == nil {
-            scratch = UnsafeMutableRawPointer.allocate(byteCount: depth * chunkElements * 4, alignment: 64)
+    private func prepare(steps: Int, maxChunks: Int, length: Int, halfWire: Bool, scratchBytes needed: Int) throws {
+        if scratch == nil || scratchBytes < needed {
+            scratch?.deallocate()
+            scratchBytes = max(needed, 64)
+            scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchBytes, alignment: 64)
         }
         if halfWire && shadowCapacity < length {
             shadow?.deallocate()

@@ -31,6 +31,9 @@ struct BenchAllReduce: ParsableCommand {
     @Option(help: "Ring chunk size in elements (default: the library default).")
     var chunkElements: Int?
 
+    @Option(help: "Ring segments up to this many elements travel whole, unchunked (default: the library default; 0 always chunks).")
+    var wholeSegmentElements: Int?
+
     @Option(help: "Ring receives in flight (default: the library default).")
     var depth: Int?
 
@@ -79,6 +82,7 @@ struct BenchAllReduce: ParsableCommand {
             var args = ["bench", "allreduce", "--worker", "--ranks", "\(ranks)", "--sizes", sizes]
             if let reps { args += ["--reps", "\(reps)"] }
             if let chunkElements { args += ["--chunk-elements", "\(chunkElements)"] }
+            if let wholeSegmentElements { args += ["--whole-segment-elements", "\(wholeSegmentElements)"] }
             if let depth { args += ["--depth", "\(depth)"] }
             if let smallBytes { args += ["--small-bytes", "\(smallBytes)"] }
             if fp16 { args.append("--fp16") }
@@ -95,12 +99,14 @@ struct BenchAllReduce: ParsableCommand {
         defer { try? MPIEnvironment.finalize() }
         var options = CollectiveOptions(halfPrecisionWire: fp16)
         if let chunkElements { options.chunkElements = chunkElements }
+        if let wholeSegmentElements { options.wholeSegmentElements = wholeSegmentElements }
         if let depth { options.pipelineDepth = depth }
         if let smallBytes { options.smallMessageBytes = smallBytes }
         let collectives = Collectives(comm, options: options)
         let n = comm.size
         if comm.rank == 0 && !json {
-            print("ring all-reduce vs MPI_Allreduce, \(n) ranks, chunk \(options.chunkElements) floats, "
+            print("ring all-reduce vs MPI_Allreduce, \(n) ranks, chunk \(options.chunkElements) floats "
+                  + "(segments up to \(options.wholeSegmentElements) floats whole), "
                   + "depth \(options.pipelineDepth), one-round exchange up to \(options.smallMessageBytes) B"
                   + "\(fp16 ? ", fp16 wire" : ""); medians, slowest rank")
             print(pad("bytes", 10) + pad("ring_us", 12) + pad("mpi_us", 12) + pad("ring_algbw", 12)

@@ -19,6 +19,9 @@ struct CollectiveCheck: ParsableCommand {
     @Option(help: "Ring chunk size in elements (default: the library default).")
     var chunkElements: Int?
 
+    @Option(help: "Ring segments up to this many elements travel whole, unchunked (default: the library default; 0 always chunks).")
+    var wholeSegmentElements: Int?
+
     @Flag(help: "Make rank 0's buffer one element longer and expect a length-mismatch error.")
     var mismatch = false
 
@@ -26,6 +29,7 @@ struct CollectiveCheck: ParsableCommand {
         let comm = try MPICommunicator.world()
         var options = CollectiveOptions()
         if let chunkElements { options.chunkElements = chunkElements }
+        if let wholeSegmentElements { options.wholeSegmentElements = wholeSegmentElements }
         let collectives = Collectives(comm, options: options)
         let list = lengths.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         if mismatch { try runMismatch(collectives, comm, length: list.last ?? 1000) }

@@ -1,6 +1,6 @@
 // HalfPrecisionTests: the F16C conversions agree bit for bit with Swift's software Float16 (both
 // round to nearest even), so ranks on different CPUs still end with identical parameters.
-import CHalf
+import CSIMD
 import Testing
 @testable import Collective
 

@@ -34,7 +34,7 @@ let testLengths = [0, 1, 2, 1000, 65537, 1_000_003]
 
 
 @Suite struct RingAllReduceTests {
-    @Test(arguments: 1...5, [CollectiveOptions(), CollectiveOptions(chunkElements: 1000, pipelineDepth: 3, smallMessageBytes: 0)])
+    @Test(arguments: 1...5, [CollectiveOptions(), CollectiveOptions(chunkElements: 1000, wholeSegmentElements: 0, pipelineDepth: 3, smallMessageBytes: 0)])
     func integerSumsAreExact(ranks: Int, options: CollectiveOptions) throws {
         for length in Set(testLengths + [max(0, ranks - 1), ranks + 1]).sorted() {
             let results = try ringResults(ranks: ranks, length: length, options: options,
@@ -55,7 +55,7 @@ let testLengths = [0, 1, 2, 1000, 65537, 1_000_003]
     @Test(arguments: 2...5, [65537, 1000])
     func randomValuesMatchFloat64Reference(ranks: Int, length: Int) throws {
         let results = try ringResults(ranks: ranks, length: length,
-                                      options: CollectiveOptions(chunkElements: 512, smallMessageBytes: 0)) { randomValue(rank: $0, index: $1) }
+                                      options: CollectiveOptions(chunkElements: 512, wholeSegmentElements: 0, smallMessageBytes: 0)) { randomValue(rank: $0, index: $1) }
         for i in 0..<length {
             var exact = 0.0, magnitude = 0.0
             for r in 0..<ranks {
@@ -77,7 +77,7 @@ let testLengths = [0, 1, 2, 1000, 65537, 1_000_003]
     func averageDividesBySize(ranks: Int) throws {
         let length = 10_007
         let results = try ringResults(ranks: ranks, length: length, op: .average,
-                                      options: CollectiveOptions(chunkElements: 700), value: integerValue)
+                                      options: CollectiveOptions(chunkElements: 700, wholeSegmentElements: 0), value: integerValue)
         for i in 0..<length {
             let sum = (0..<ranks).reduce(0.0) { $0 + Double(integerValue(rank: $1, index: i)) }
             let expected = sum / Double(ranks)
@@ -92,7 +92,7 @@ let testLengths = [0, 1, 2, 1000, 65537, 1_000_003]
     func repeatedCallsReuseScratch(ranks: Int) throws {
         let lengths = [65537, 3, 0, 1_000, 65537, 200_001]
         let results = try InProcessCommunicator.run(size: ranks) { comm in
-            let collectives = Collectives(comm, options: CollectiveOptions(chunkElements: 4096))
+            let collectives = Collectives(comm, options: CollectiveOptions(chunkElements: 4096, wholeSegmentElements: 0))
             var outputs: [[Float]] = []
             for (call, length) in lengths.enumerated() {
                 var buffer = (0..<length).map { integerValue(rank: comm.rank + call, index: $0) }
@@ -112,7 +112,7 @@ let testLengths = [0, 1, 2, 1000, 65537, 1_000_003]
     /// Integers up to 2048 are exact in fp16, so the compressed wire still sums them exactly.
     @Test(arguments: 2...5, [0, 1, 1000, 65537])
     func halfPrecisionWireIsExactOnSmallIntegers(ranks: Int, length: Int) throws {
-        let options = CollectiveOptions(chunkElements: 1024, halfPrecisionWire: true, smallMessageBytes: 0)
+        let options = CollectiveOptions(chunkElements: 1024, wholeSegmentElements: 0, halfPrecisionWire: true, smallMessageBytes: 0)
         let results = try ringResults(ranks: ranks, length: length, options: options, value: integerValue)
         let expected = (0..<length).map { i in
             (0..<ranks).reduce(Float(0)) { $0 + integerValue(rank: $1, index: i) }
@@ -125,7 +125,7 @@ let testLengths = [0, 1, 2, 1000, 65537, 1_000_003]
     @Test(arguments: 2...4)
     func halfPrecisionWireIsCloseOnRandomValues(ranks: Int) throws {
         let length = 30_011
-        let options = CollectiveOptions(chunkElements: 999, halfPrecisionWire: true)
+        let options = CollectiveOptions(chunkElements: 999, wholeSegmentElements: 0, halfPrecisionWire: true)
         let results = try ringResults(ranks: ranks, length: length, op: .average, options: options) {
             randomValue(rank: $0, index: $1)
         }

@@ -35,10 +35,11 @@ import Testing
         #expect(result.stdout.contains("collective-check: ok (\(ranks) ranks"), "\(result.output)")
     }
 
-    /// Small chunks: many pipelined messages per segment under real MPI.
+    /// Small chunks: many pipelined messages per segment under real MPI (the default sends
+    /// these lengths' segments whole).
     @Test func smallChunksUnderMPI() throws {
-        let result = try Self.mpirun(3, ["collective-check", "--chunk-elements", "1000",
-                                         "--lengths", "0,2,4,10007,65537"])
+        let result = try Self.mpirun(3, ["collective-check", "--chunk-elements", "1000", "--whole-segment-elements", "0",
+                                         "--lengths", "0,2,4,10007,65537,1000003"])
         #expect(result.status == 0, "\(result.output)")
     }
 

@@ -1,7 +1,7 @@
-// CHalf: fp32 <-> fp16 conversion with the F16C instructions (8 values at a time), for the
+// CSIMD half.h: fp32 <-> fp16 conversion with the F16C instructions (8 values at a time), for the
 // fp16 all-reduce wire. Callers check the CPU has F16C and AVX before using these.
-#ifndef RINGTRAIN_CHALF_H
-#define RINGTRAIN_CHALF_H
+#ifndef RINGTRAIN_CSIMD_HALF_H
+#define RINGTRAIN_CSIMD_HALF_H
 #include <immintrin.h>
 #include <stdint.h>
 

@@ -1,0 +1,22 @@
+// KernelTests: the AVX reduction loops give exactly the scalar loops' bits, tails included.
+import Testing
+import CSIMD
+@testable import Collective
+
+@Suite struct KernelTests {
+    @Test(arguments: [0, 1, 7, 15, 16, 17, 31, 32, 33, 1000, 65537])
+    func avxLoopsMatchScalarLoops(count: Int) throws {
+        try #require(CPUFeatures.avx, "this CPU has no AVX; the scalar loops are the only path")
+        let dst = (0..<count).map { randomValue(rank: 0, index: $0) * 1e3 }
+        let src = (0..<count).map { randomValue(rank: 1, index: $0) }
+        var scalarSum = dst, vectorSum = dst, scalarScaled = dst, vectorScaled = dst
+        for i in 0..<count {
+            scalarSum[i] += src[i]
+            scalarScaled[i] = (scalarScaled[i] + src[i]) * (1 / 3)
+        }
+        vectorSum.withUnsafeMutableBufferPointer { d in csimd_accumulate(d.baseAddress, src, count) }
+        vectorScaled.withUnsafeMutableBufferPointer { d in csimd_accumulate_scaled(d.baseAddress, src, count, 1 / 3) }
+        #expect(vectorSum.map(\.bitPattern) == scalarSum.map(\.bitPattern))
+        #expect(vectorScaled.map(\.bitPattern) == scalarScaled.map(\.bitPattern))
+    }
+}
