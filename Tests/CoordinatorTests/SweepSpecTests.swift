@@ -235,6 +235,15 @@ func planSummary() throws {
         #expect(text.contains(fragment), "\(fragment) in\n\(text)")
     }
     #expect(!PlanSummary.text(config: config, sweep: nil).contains("sweep:"))
+    // One rank has no gradient averaging to describe; more ranks say how it runs.
+    #expect(!PlanSummary.text(config: config, sweep: nil).contains("gradients"))
+    let sweepText = "sweep:\n  method: grid\n  metric: {name: val_acc}\n  parameters:\n    optimizer.lr: {values: [0.1]}\n"
+    let (plain, _) = try loadSweep(sweepText, overrides: ["job.ranks=2", "job.batch_size=64"])
+    #expect(PlanSummary.text(config: plain, sweep: nil).contains("gradients   averaged after backward in one ring all-reduce"))
+    let (overlapped, _) = try loadSweep(sweepText, overrides: ["job.ranks=2", "job.batch_size=64", "job.overlap=true",
+                                                               "job.gradient_compression=fp16"])
+    #expect(PlanSummary.text(config: overlapped, sweep: nil)
+        .contains("buckets of at least 512 KiB during backward (overlap), fp16 on the wire"))
 }
 
 @Test("parallel trials must fit the slots unless oversubscription is allowed")

@@ -27,6 +27,14 @@ public enum PlanSummary {
             ? (config.cluster.hostfile.map { "hostfile \($0)" } ?? "this machine")
             : config.cluster.hosts.map { "\($0.host):\($0.slots)" }.joined(separator: ", ")
         lines.append("  ranks       \(job.ranks) on \(hosts) (launcher \(config.cluster.launcher.rawValue))")
+        if job.ranks > 1 {
+            var gradients = job.overlap
+                ? "averaged in buckets of at least \(job.bucketBytes / 1024) KiB during backward (overlap)"
+                : "averaged after backward in one ring all-reduce"
+            if job.accumulate > 1 { gradients += ", every \(job.accumulate) micro-steps" }
+            if job.fp16Gradients { gradients += ", fp16 on the wire" }
+            lines.append("  gradients   " + gradients)
+        }
         guard let sweep else { return lines.joined(separator: "\n") + "\n" }
 
         lines += ["", "sweep:"]
