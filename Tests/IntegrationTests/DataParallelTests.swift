@@ -82,11 +82,14 @@ struct DataParallelTests {
 
     /// Each way a rank can fail ends the whole job with a non-zero status and a message naming
     /// the failed rank (or, for a hung rank, the watchdog's message), well within the test's bound.
-    @Test(arguments: [("error", "rank 1 of 2: injected failure"), ("kill", "process rank 1"), ("hang", "no reply from the other ranks")])
-    func failingRankEndsTheJob(mode: String, message: String) throws {
+    /// With `overlap` the survivor's background thread is the one left waiting on the dead peer.
+    @Test(arguments: [("error", "rank 1 of 2: injected failure"), ("kill", "process rank 1"), ("hang", "no reply from the other ranks")],
+          [false, true])
+    func failingRankEndsTheJob(failure: (mode: String, message: String), overlap: Bool) throws {
+        let (mode, message) = failure
         let dir = try TrainingFixtures.temporaryDirectory()
         let config = try TrainingFixtures.smallConfig(in: dir)
-        let result = try Self.mpirun(2, ["worker", config, "--set", "cluster.failure_timeout=5",
+        let result = try Self.mpirun(2, ["worker", config, "--set", "cluster.failure_timeout=5", "--set", "job.overlap=\(overlap)",
                                          "--fail-rank", "1", "--fail-step", "5", "--fail-mode", mode], timeout: 90)
         #expect(!result.timedOut, "the job hung: \(result.output)")
         #expect(result.status != 0)
