@@ -52,6 +52,9 @@ public protocol Communicator: AnyObject, Sendable {
     /// tag = the tag sent, byteCount = 0).
     @discardableResult
     func wait(_ request: CommRequest) throws -> CommStatus
+    /// Completes `request` if it can without blocking and returns what `wait` would; returns
+    /// nil (the request stays pending) otherwise.
+    func test(_ request: CommRequest) throws -> CommStatus?
     /// Sends `bytes` to `destination` and receives from `source` at the same time (deadlock-free).
     @discardableResult
     func sendReceive(_ bytes: UnsafeRawBufferPointer, to destination: Int, sendTag: Int,

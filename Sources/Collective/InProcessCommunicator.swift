@@ -119,6 +119,21 @@ public final class InProcessCommunicator: Communicator, @unchecked Sendable {
         }
     }
 
+    public func test(_ request: CommRequest) throws -> CommStatus? {
+        guard let op = pending[request.handle] else {
+            throw CollectiveError(kind: .invalidArgument, call: "test", rank: rank,
+                                  message: "unknown or already completed request \(request.handle)")
+        }
+        guard case .receive(_, let peer, _, let order) = op else { return try wait(request) }
+        // Ready when this receive and every earlier one from the same peer find a message.
+        let tags: [Int?] = pending.compactMap { entry -> (Int, Int?)? in
+            if case .receive(_, peer, let t, let o) = entry.value, o <= order { return (o, t) }
+            return nil
+        }.sorted { $0.0 < $1.0 }.map(\.1)
+        guard fabric.canMatch(from: peer, to: rank, tags: tags) else { return nil }
+        return try wait(request)
+    }
+
     @discardableResult
     private func complete(_ handle: UInt) throws -> CommStatus {
         guard case .receive(let buffer, let peer, let tag, _)? = pending[handle] else {
@@ -192,6 +207,19 @@ final class Fabric: @unchecked Sendable {
             if isShutDown { throw aborted("receive", rank) }
             condition.wait()
         }
+    }
+
+    /// Whether receives from `source` with these tags (posting order; nil = any) would all find
+    /// a message now, each taking the oldest match as `take` does.
+    func canMatch(from source: Int, to destination: Int, tags: [Int?]) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        var box = mailboxes[destination * size + source].map(\.tag)
+        for tag in tags {
+            guard let i = box.firstIndex(where: { tag == nil || $0 == tag }) else { return false }
+            box.remove(at: i)
+        }
+        return true
     }
 
     func barrier(rank: Int) throws {

@@ -97,6 +97,15 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         return try makeStatus(&status)
     }
 
+    public func test(_ request: CommRequest) throws -> CommStatus? {
+        var handle: MPI_Request? = MPI_Request(bitPattern: Int(bitPattern: request.handle))
+        var done: Int32 = 0
+        var status = MPI_Status()
+        let rc = MPI_Test(&handle, &done, &status)
+        try check(rc, "MPI_Test", tag: Int(status.MPI_TAG))
+        return done != 0 ? try makeStatus(&status) : nil
+    }
+
     private func makeStatus(_ status: inout MPI_Status) throws -> CommStatus {
         var received: Int32 = 0
         try check(MPI_Get_count(&status, cmpi_byte(), &received), "MPI_Get_count")

@@ -37,7 +37,6 @@ struct BenchTrain: ParsableCommand {
     var fp16 = false
 
     @Flag(help: .hidden) var worker = false
-    @Option(help: .hidden) var baseline: Double?
 
     func run() throws {
         try exitOnUserError {
@@ -49,68 +48,63 @@ struct BenchTrain: ParsableCommand {
                 try runRank(kind)
                 return
             }
-            let single = try measure(kind, group: SingleProcessGroup())[0]
-            var rows = [single]
-            if ranks > 1 {
-                // The N-rank rows (without and with overlap) are measured under mpirun; rank 0
-                // prints them as JSON lines, read back here.
-                var args = ["bench", "train", "--worker", "--model", model, "--batch", "\(batch)", "--repeats", "\(repeats)",
-                            "--data", data, "--baseline", "\(single.samplesPerSecond)", "--ranks", "\(ranks)"]
-                if let steps { args += ["--steps", "\(steps)"] }
-                if fp16 { args.append("--fp16") }
-                let output = try captureSelf(ranks: ranks, arguments: args)
-                let lines = output.split(separator: "\n").filter { $0.hasPrefix("{") }
-                let measured = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-                for object in measured {
-                    guard let samples = object["samples_per_s"] as? Double, let limit = object["limit_samples_per_s"] as? Double,
-                          let gflops = object["sgemm_gflops"] as? Double,
-                          let compute = object["compute_ms"] as? Double, let communicate = object["communicate_ms"] as? Double,
-                          let update = object["update_ms"] as? Double, let overlap = object["overlap"] as? Bool else { continue }
-                    var row = single
-                    row.ranks = ranks
-                    (row.samplesPerSecond, row.limitSamplesPerSecond, row.sgemmGflops) = (samples, limit, gflops)
-                    (row.computeMilliseconds, row.communicateMilliseconds, row.updateMilliseconds) = (compute, communicate, update)
-                    row.overlap = overlap
-                    row.efficiency = samples / (Double(ranks) * single.samplesPerSecond)
-                    rows.append(row)
-                }
-                guard rows.count == 3 else { throw LaunchError("the \(ranks)-rank benchmark printed no result:\n\(output)") }
+            guard ranks > 1 else {
+                show(try measure(kind, group: SingleProcessGroup(), alone: nil))
+                return
             }
+            // Every row is measured in one mpirun job, side by side (see runRank); rank 0 prints
+            // them as JSON lines, read back here.
+            var args = ["bench", "train", "--worker", "--model", model, "--batch", "\(batch)", "--repeats", "\(repeats)",
+                        "--data", data, "--ranks", "\(ranks)"]
+            if let steps { args += ["--steps", "\(steps)"] }
+            if fp16 { args.append("--fp16") }
+            let output = try captureSelf(ranks: ranks, arguments: args)
+            let rows = output.split(separator: "\n").filter { $0.hasPrefix("{") }.compactMap {
+                (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]).flatMap(TrainBenchmarkResult.init(json:))
+            }
+            guard rows.count == 3 else { throw LaunchError("the \(ranks)-rank benchmark printed no result:\n\(output)") }
             show(rows)
         }
     }
 
-    /// One rank of the N-rank measurement (under mpirun); rank 0 prints the JSON row.
+    /// One rank of the N-rank measurement (under mpirun). Each repetition times rank 0 alone
+    /// (the others asleep in a quiet barrier), then all ranks without overlap, then with it;
+    /// rank 0 prints the three rows as JSON.
     private func runRank(_ kind: ModelSpec.Kind) throws {
         try MPIEnvironment.initialize()
-        let group = CollectiveProcessGroup(Collectives(try MPICommunicator.world(),
-                                                       options: CollectiveOptions(halfPrecisionWire: fp16)), timeout: 120)
-        for var row in try measure(kind, group: group) {
-            if let baseline { row.efficiency = row.samplesPerSecond / (Double(group.size) * baseline) }
-            if group.rank == 0 { print(jsonLine(row.json)) }
+        let collectives = Collectives(try MPICommunicator.world(), options: CollectiveOptions(halfPrecisionWire: fp16))
+        let group = CollectiveProcessGroup(collectives, timeout: 300)
+        let rows = try measure(kind, group: group, alone: group.rank == 0 ? SingleProcessGroup() : nil) {
+            try collectives.quietBarrier()
         }
+        if group.rank == 0 { for row in rows { print(jsonLine(row.json)) } }
         try MPIEnvironment.finalize()
     }
 
-    /// One row per mode: one rank measures the plain path; N ranks measure without and with
-    /// overlap, side by side.
-    private func measure(_ kind: ModelSpec.Kind, group: ProcessGroup) throws -> [TrainBenchmarkResult] {
+    /// One row per mode: with `alone`, rank 0's single-process row first, then the N-rank rows
+    /// without and with overlap; otherwise the group's own row.
+    private func measure(_ kind: ModelSpec.Kind, group: ProcessGroup, alone: SingleProcessGroup?,
+                         quietBarrier: () throws -> Void = {}) throws -> [TrainBenchmarkResult] {
         let spec = ModelSpec(kind: kind)
         let job = TrainBenchmark.job(model: spec, batchPerRank: batch, ranks: group.size, dataDirectory: data)
         let splits = try DatasetLoader.load(job.dataset, seed: job.seed)
         let trainer = try Trainer(job: job, data: splits, group: group)
-        let modes = group.size > 1 ? [false, true] : [false]
-        let measured = try TrainBenchmark.measure(
-            trainer: trainer, steps: steps ?? (kind == .mlp ? 200 : 20), repeats: repeats, overlapModes: modes)
-        return zip(modes, measured).map { mode, m in
+        let single = try alone.map {
+            try Trainer(job: TrainBenchmark.job(model: spec, batchPerRank: batch, ranks: 1, dataDirectory: data), data: splits, group: $0)
+        }
+        let modes: [TrainBenchmark.Mode] = group.size > 1
+            ? [.alone, .together(overlap: false), .together(overlap: true)] : [.together(overlap: false)]
+        let measured = try TrainBenchmark.measure(trainer: trainer, alone: single, quietBarrier: quietBarrier,
+                                                  steps: steps ?? (kind == .mlp ? 200 : 20), repeats: repeats, modes: modes)
+        return measured.map { m in
             var result = TrainBenchmarkResult(
                 model: spec.summary(inputs: splits.train.featureCount, outputs: trainer.network.outputWidth),
-                ranks: group.size, batch: batch, samplesPerSecond: m.samplesPerSecond,
+                ranks: m.mode == .alone ? 1 : group.size, batch: batch, samplesPerSecond: m.samplesPerSecond,
                 limitSamplesPerSecond: m.limitSamplesPerSecond, sgemmGflops: m.sgemmGflops,
-                flopsPerSample: trainer.network.trainingFlopsPerSample)
+                flopsPerSample: trainer.network.trainingFlopsPerSample, efficiency: m.efficiency)
             (result.computeMilliseconds, result.communicateMilliseconds, result.updateMilliseconds) =
                 (m.computeMilliseconds, m.communicateMilliseconds, m.updateMilliseconds)
-            result.overlap = group.size > 1 ? mode : nil
+            if case .together(let overlap) = m.mode, group.size > 1 { result.overlap = overlap }
             return result
         }
     }
@@ -133,7 +127,8 @@ struct BenchTrain: ParsableCommand {
         }
         Swift.print(table.rendered)
         Swift.print("(medians of \(repeats) repetitions; the limit times each rank's sgemm calls alone at the same shapes, "
-                    + "times the ranks; efficiency = samples/s ÷ (ranks × the 1-rank samples/s); "
+                    + "times the ranks; efficiency = median over repetitions of samples/s ÷ (ranks × the 1-rank samples/s of the "
+                    + "same repetition: rank 0 alone while the others sleep, in the same mpirun job); "
                     + "overlap = the gradient average runs bucket by bucket during backward (job.overlap); "
                     + "compute/comm/update ms = rank 0's mean time per step in forward+backward, waiting for the gradient average, and the update)")
     }

@@ -41,6 +41,7 @@ struct CollectiveCheck: ParsableCommand {
         }
         failures += try checkAllGather(collectives, comm)
         failures += try checkBytes(collectives, comm)
+        failures += try checkQuietBarrier(collectives, comm)
 
         for failure in failures { FileHandle.standardError.write(Data("rank \(comm.rank): \(failure)\n".utf8)) }
         var worst = [Double(failures.count)]
@@ -52,6 +53,33 @@ struct CollectiveCheck: ParsableCommand {
                   : "collective-check: FAILED (up to \(Int(worst[0])) mismatches on a rank)")
         }
         if worst[0] != 0 { throw ExitCode(1) }
+    }
+
+    /// The quiet barrier holds every rank until rank 0 arrives: rank 0 dawdles with receives
+    /// posted for the messages the others send right after the barrier, and none may be there.
+    private func checkQuietBarrier(_ collectives: Collectives, _ comm: MPICommunicator) throws -> [String] {
+        var token: Int32 = 0
+        let tag = 77
+        guard comm.rank == 0 else {
+            try collectives.quietBarrier()
+            try withUnsafeBytes(of: &token) { try comm.send($0, to: 0, tag: tag) }
+            return []
+        }
+        var tokens = [Int32](repeating: 0, count: comm.size)
+        return try tokens.withUnsafeMutableBytes { raw in
+            let requests = try (1..<comm.size).map { peer in
+                try comm.startReceive(into: UnsafeMutableRawBufferPointer(rebasing: raw[(peer * 4)..<(peer * 4 + 4)]),
+                                      from: peer, tag: tag)
+            }
+            usleep(100_000)
+            var failures: [String] = []
+            for (i, request) in requests.enumerated() where try comm.test(request) != nil {
+                failures.append("quiet barrier: rank \(i + 1) passed it before rank 0 arrived")
+            }
+            try collectives.quietBarrier()
+            for request in requests { _ = try? comm.wait(request) }
+            return failures
+        }
     }
 
     /// Deterministic value in [-1, 1) from (seed, rank, index).

@@ -36,6 +36,20 @@ public struct TrainBenchmarkResult: Sendable {
             (sgemmGflops, flopsPerSample, efficiency, testAccuracy)
     }
 
+    /// Reads back a row printed as `json` (nil when a key is missing).
+    public init?(json o: [String: Any]) {
+        guard let model = o["model"] as? String, let ranks = o["ranks"] as? Int, let batch = o["batch"] as? Int,
+              let samples = o["samples_per_s"] as? Double, let limit = o["limit_samples_per_s"] as? Double,
+              let gflops = o["sgemm_gflops"] as? Double, let flops = o["flops_per_sample"] as? Double,
+              let compute = o["compute_ms"] as? Double, let communicate = o["communicate_ms"] as? Double,
+              let update = o["update_ms"] as? Double else { return nil }
+        self.init(model: model, ranks: ranks, batch: batch, samplesPerSecond: samples, limitSamplesPerSecond: limit,
+                  sgemmGflops: gflops, flopsPerSample: flops, efficiency: o["efficiency"] as? Double,
+                  testAccuracy: o["test_acc"] as? Double)
+        (computeMilliseconds, communicateMilliseconds, updateMilliseconds) = (compute, communicate, update)
+        overlap = o["overlap"] as? Bool
+    }
+
     public var json: [String: Any] {
         var o: [String: Any] = ["model": model, "ranks": ranks, "batch": batch, "samples_per_s": samplesPerSecond,
                                 "limit_samples_per_s": limitSamplesPerSecond, "fraction_of_limit": samplesPerSecond / (limitSamplesPerSecond * Double(ranks)),
@@ -65,62 +79,113 @@ public enum TrainBenchmark {
         return job
     }
 
-    /// What `measure` found: medians over the repetitions.
+    /// One way of running the steps that a repetition times.
+    public enum Mode: Sendable, Hashable {
+        /// Rank 0 trains its single-process trainer while the other ranks wait asleep (a quiet
+        /// barrier): the 1-rank baseline, measured in the same run as the N-rank modes.
+        case alone
+        /// All ranks train together, with or without overlapping the gradient average.
+        case together(overlap: Bool)
+    }
+
+    /// What `measure` found for one mode: medians over the repetitions.
     public struct Measurement: Sendable {
+        public var mode: Mode
         /// Global samples/s.
         public var samplesPerSecond: Double
-        /// Samples/s the step's sgemm calls alone allow on one rank.
+        /// Samples/s the step's sgemm calls alone allow on one rank (timed alone for `.alone`,
+        /// on every rank at once otherwise).
         public var limitSamplesPerSecond: Double
         /// GFLOP/s sgemm reached at the step's shapes.
         public var sgemmGflops: Double
         /// Milliseconds per step in each phase (this rank).
         public var computeMilliseconds: Double, communicateMilliseconds: Double, updateMilliseconds: Double
+        /// Median over repetitions of samples/s ÷ (ranks × the same repetition's `.alone`
+        /// samples/s), when `.alone` was measured too.
+        public var efficiency: Double?
     }
 
-    /// Times `steps` training steps per repetition (after one warm-up step per mode) on this
-    /// rank's trainer, and the same step's sgemm calls alone, `repeats` times. Each repetition
-    /// runs every mode of `overlapModes` in turn (side by side, so machine noise hits all alike).
-    /// Returns one measurement per mode.
-    public static func measure(trainer: Trainer, steps: Int, repeats: Int,
-                               overlapModes: [Bool] = [false]) throws -> [Measurement] {
-        var sampler = trainer.currentSampler()
+    /// Times `steps` training steps per mode per repetition (after one warm-up step per mode),
+    /// and the step's sgemm calls alone, `repeats` times. Each repetition runs every mode in
+    /// turn, side by side, so machine noise hits all modes alike. `.alone` needs `alone` (a
+    /// single-process trainer) on rank 0 and `quietBarrier` (which every rank calls around it).
+    /// Returns one measurement per mode; only rank 0's are meaningful for `.alone`.
+    public static func measure(trainer: Trainer, alone: Trainer? = nil, quietBarrier: () throws -> Void = {},
+                               steps: Int, repeats: Int, modes: [Mode]) throws -> [Measurement] {
+        let isRoot = trainer.group.rank == 0
         var none: ClassificationMetrics? = nil
-        for mode in overlapModes {
-            trainer.overlap = mode
-            _ = try trainer.step(sampler, metrics: &none)
+        var runners: [Mode: Trainer] = [:]
+        for mode in modes {
+            switch mode {
+            case .alone: if isRoot { runners[mode] = try requireAlone(alone) }
+            case .together: runners[mode] = trainer
+            }
+        }
+        var samplers = runners.mapValues { $0.currentSampler() }
+        for mode in modes {
+            if case .together(let overlap) = mode { trainer.overlap = overlap }
+            if let runner = runners[mode] { _ = try runner.step(samplers[mode]!, metrics: &none) }
         }
         let localBatch = trainer.job.localBatch
         let timer = MatrixProductTimer(trainer.network.matrixProducts(batch: localBatch))
-        var samples = [[Double]](repeating: [], count: overlapModes.count)
-        var phases = [[(compute: Double, communicate: Double, update: Double)]](repeating: [], count: overlapModes.count)
-        var limits: [Double] = [], gflops: [Double] = []
+        var samples = [[Double]](repeating: [], count: modes.count)
+        var phases = [[(compute: Double, communicate: Double, update: Double)]](repeating: [], count: modes.count)
+        var limits = [[Double]](repeating: [], count: modes.count), gflops = limits
         for _ in 0..<repeats {
-            for (m, mode) in overlapModes.enumerated() {
-                if trainer.position.stepInEpoch + steps > sampler.stepsPerEpoch {
-                    trainer.resume(at: TrainingPosition(epoch: trainer.position.epoch + 1, stepInEpoch: 0,
-                                                        globalStep: trainer.position.globalStep))
-                    sampler = trainer.currentSampler()
+            var sharedLimit: (Double, Double)?
+            for (m, mode) in modes.enumerated() {
+                if case .alone = mode { try quietBarrier() } else { _ = try trainer.group.sum([0]) }
+                if let runner = runners[mode] {
+                    if runner.position.stepInEpoch + steps > samplers[mode]!.stepsPerEpoch {
+                        runner.resume(at: TrainingPosition(epoch: runner.position.epoch + 1, stepInEpoch: 0,
+                                                           globalStep: runner.position.globalStep))
+                        samplers[mode] = runner.currentSampler()
+                    }
+                    if case .together(let overlap) = mode { runner.overlap = overlap }
+                    runner.phaseTimes = StepPhaseTimes()
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    for _ in 0..<steps { _ = try runner.step(samplers[mode]!, metrics: &none) }
+                    var seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                    if case .together = mode {
+                        seconds = try trainer.group.sum([seconds]).first! / Double(trainer.group.size)
+                    }
+                    samples[m].append(Double(steps * runner.job.batchSize) / seconds)
+                    phases[m].append(runner.phaseTimes.millisecondsPerStep)
                 }
-                trainer.overlap = mode
-                _ = try trainer.group.sum([0])   // line the ranks up before timing
-                trainer.phaseTimes = StepPhaseTimes()
-                let start = DispatchTime.now().uptimeNanoseconds
-                for _ in 0..<steps { _ = try trainer.step(sampler, metrics: &none) }
-                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                let meanSeconds = try trainer.group.sum([seconds]).first! / Double(trainer.group.size)
-                samples[m].append(Double(steps * trainer.job.batchSize) / meanSeconds)
-                phases[m].append(trainer.phaseTimes.millisecondsPerStep)
+                if case .alone = mode {
+                    // The sgemm limit alone, while the other ranks still wait.
+                    if isRoot {
+                        let gemmSeconds = timer.secondsPerPass(passes: steps)
+                        limits[m].append(Double(localBatch) / gemmSeconds)
+                        gflops[m].append(timer.flopsPerPass / gemmSeconds / 1e9)
+                    }
+                    try quietBarrier()
+                } else {
+                    if sharedLimit == nil {
+                        let gemmSeconds = timer.secondsPerPass(passes: steps)
+                        sharedLimit = (Double(localBatch) / gemmSeconds, timer.flopsPerPass / gemmSeconds / 1e9)
+                    }
+                    limits[m].append(sharedLimit!.0)
+                    gflops[m].append(sharedLimit!.1)
+                }
             }
-            let gemmSeconds = timer.secondsPerPass(passes: steps)
-            limits.append(Double(localBatch) / gemmSeconds)
-            gflops.append(timer.flopsPerPass / gemmSeconds / 1e9)
         }
-        return overlapModes.indices.map { m in
-            Measurement(samplesPerSecond: median(samples[m]), limitSamplesPerSecond: median(limits),
-                        sgemmGflops: median(gflops), computeMilliseconds: median(phases[m].map(\.compute)),
-                        communicateMilliseconds: median(phases[m].map(\.communicate)),
-                        updateMilliseconds: median(phases[m].map(\.update)))
+        let aloneIndex = modes.firstIndex(of: .alone)
+        return modes.indices.map { m in
+            var efficiency: Double?
+            if let a = aloneIndex, m != a, samples[a].count == samples[m].count, !samples[m].isEmpty {
+                efficiency = median(zip(samples[m], samples[a]).map { $0 / (Double(trainer.group.size) * $1) })
+            }
+            return Measurement(mode: modes[m], samplesPerSecond: median(samples[m]), limitSamplesPerSecond: median(limits[m]),
+                               sgemmGflops: median(gflops[m]), computeMilliseconds: median(phases[m].map(\.compute)),
+                               communicateMilliseconds: median(phases[m].map(\.communicate)),
+                               updateMilliseconds: median(phases[m].map(\.update)), efficiency: efficiency)
         }
+    }
+
+    private static func requireAlone(_ alone: Trainer?) throws -> Trainer {
+        guard let alone else { throw TrainingError("the .alone mode needs a single-process trainer on rank 0") }
+        return alone
     }
 
     static func median(_ values: [Double]) -> Double {

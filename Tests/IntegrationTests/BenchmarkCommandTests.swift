@@ -1,0 +1,42 @@
+// BenchmarkCommandTests: the throughput benchmarks run end to end under real mpirun and print
+// every row their --json contract promises (tiny runs: these check the commands, never speed).
+import Foundation
+import Testing
+
+@Suite(.serialized)
+struct BenchmarkCommandTests {
+    /// The 1-rank baseline, and the 2-rank rows without and with overlap, from one mpirun job.
+    @Test(.enabled(if: TrainingFixtures.haveFashion, "Fashion-MNIST not installed (scripts/setup installs it)"))
+    func trainBenchmarkPrintsAllRows() throws {
+        let binary = try #require(BuiltBinary.ringtrain)
+        let result = try ProcessRunner.run(binary, ["bench", "train", "--ranks", "2", "--steps", "3", "--repeats", "2", "--json"],
+                                           environment: TrainingFixtures.environment, timeout: 180)
+        #expect(result.status == 0, "\(result.output)")
+        let rows = TrainingFixtures.jsonLines(result.stdout)
+        try #require(rows.count == 3, "\(result.output)")
+        #expect(rows.map { $0["ranks"] as? Int } == [1, 2, 2])
+        #expect(rows[0]["overlap"] == nil && rows[1]["overlap"] as? Bool == false && rows[2]["overlap"] as? Bool == true)
+        #expect(rows[0]["efficiency"] == nil)
+        for row in rows[1...] {
+            let efficiency = try #require(row["efficiency"] as? Double, "\(row)")
+            #expect(efficiency > 0 && efficiency.isFinite)
+            #expect((row["communicate_ms"] as? Double ?? -1) >= 0)
+        }
+        for row in rows { #expect((row["samples_per_s"] as? Double ?? 0) > 0, "\(row)") }
+    }
+
+    /// Ring and MPI_Allreduce side by side: every size gets both times and the ratio.
+    @Test func allReduceBenchmarkPrintsEverySize() throws {
+        let binary = try #require(BuiltBinary.ringtrain)
+        let result = try ProcessRunner.run(binary, ["bench", "allreduce", "--ranks", "2", "--sizes", "4K,1M", "--reps", "3", "--json"],
+                                           environment: TrainingFixtures.environment, timeout: 120)
+        #expect(result.status == 0, "\(result.output)")
+        let rows = TrainingFixtures.jsonLines(result.stdout)
+        #expect(rows.compactMap { $0["bytes"] as? Int } == [4096, 1_048_576], "\(result.output)")
+        for row in rows {
+            for key in ["ring_us", "mpi_us", "ring_busbw_gbs", "mpi_busbw_gbs", "ratio"] {
+                #expect((row[key] as? Double ?? 0) > 0, "\(key) in \(row)")
+            }
+        }
+    }
+}
