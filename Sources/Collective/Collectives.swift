@@ -19,17 +19,23 @@ public struct CollectiveOptions: Sendable, Equatable {
     public var halfPrecisionWire: Bool
     /// Bytes per broadcast chunk. Default 262_144 (256 KiB).
     public var broadcastChunkBytes: Int
-    /// With more than 2 ranks, buffers of at most this many bytes skip the ring and use one
-    /// all-to-all exchange (one message time instead of 2(N-1); fp32 on the wire). With 2 ranks the
-    /// ring's half-size messages stay under Open MPI's eager limit and measured faster (1.5 µs vs
-    /// 4 µs at 4 KB), so 2 ranks always use the ring. 0 turns it off. Default 16_384 (16 KiB).
+    /// Buffers of at most this many bytes skip the ring and use one all-to-all exchange (one
+    /// message time instead of 2(N-1); fp32 on the wire), sent in `smallMessagePieceBytes` pieces.
+    /// Measured in `ringtrain bench allreduce` (shared memory): at 2 ranks 4 KB took 1.2–1.3 µs
+    /// against the ring's 1.5–2.4 µs, 8 KB 2.4–3.9 µs against 6.7–6.9; at 32 KB the ring was
+    /// faster. 0 turns it off. Default 16_384 (16 KiB).
     public var smallMessageBytes: Int
+    /// Largest message of the one-round exchange: pieces this small stay under Open MPI's
+    /// shared-memory eager limit (4 KiB including its header), so they need no rendezvous.
+    /// Default 4_000.
+    public var smallMessagePieceBytes: Int
 
     public init(chunkElements: Int = 65_536, wholeSegmentElements: Int = 524_288, pipelineDepth: Int = 4,
                 halfPrecisionWire: Bool = false, broadcastChunkBytes: Int = 262_144,
-                smallMessageBytes: Int = 16_384) {
+                smallMessageBytes: Int = 16_384, smallMessagePieceBytes: Int = 4_000) {
         precondition(chunkElements > 0 && pipelineDepth > 0 && broadcastChunkBytes > 0)
-        precondition(smallMessageBytes >= 0 && wholeSegmentElements >= 0)
+        precondition(smallMessageBytes >= 0 && wholeSegmentElements >= 0 && smallMessagePieceBytes > 0)
+        self.smallMessagePieceBytes = smallMessagePieceBytes
         self.wholeSegmentElements = wholeSegmentElements
         self.smallMessageBytes = smallMessageBytes
         self.chunkElements = chunkElements
@@ -62,7 +68,7 @@ public final class Collectives {
         ring = RingAllReduce(comm: communicator, chunkElements: options.chunkElements,
                              wholeSegmentElements: options.wholeSegmentElements, depth: options.pipelineDepth)
         chain = ChainBroadcast(comm: communicator, chunkBytes: options.broadcastChunkBytes)
-        direct = DirectAllReduce(comm: communicator)
+        direct = DirectAllReduce(comm: communicator, pieceBytes: options.smallMessagePieceBytes)
     }
 
     /// This rank.
@@ -72,10 +78,10 @@ public final class Collectives {
 
     /// Reduces `buffer` across ranks in place with the ring (reduce-scatter, then all-gather).
     /// `op` defaults to `.sum`; `.average` sums then scales by 1/N. Any length, including 0.
-    /// With N > 2, buffers up to `options.smallMessageBytes` use a one-round all-to-all exchange.
+    /// Buffers up to `options.smallMessageBytes` use a one-round all-to-all exchange instead.
     public func allReduce(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp = .sum) throws {
         guard size > 1 else { return }
-        if size > 2 && buffer.count * 4 <= options.smallMessageBytes {
+        if buffer.count * 4 <= options.smallMessageBytes {
             try direct.run(buffer, op: op)
             return
         }

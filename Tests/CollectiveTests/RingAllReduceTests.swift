@@ -29,7 +29,7 @@ func ringResults(ranks: Int, length: Int, op: ReduceOp = .sum, options: Collecti
     }
 }
 
-let testLengths = [0, 1, 2, 1000, 65537, 1_000_003]
+let testLengths = [0, 1, 2, 1000, 3001, 65537, 1_000_003]   // 3001: the small-message exchange in 4 pieces
 
 
 

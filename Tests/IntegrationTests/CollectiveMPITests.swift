@@ -27,7 +27,7 @@ import Testing
 
     @Test(arguments: 2...4)
     func ringMatchesMPIAllreduce(ranks: Int) throws {
-        let lengths = Set([0, 1, 2, ranks - 1, ranks + 1, 1000, 65537, 1_000_003]).sorted()
+        let lengths = Set([0, 1, 2, ranks - 1, ranks + 1, 1000, 3001, 65537, 1_000_003]).sorted()
         let result = try Self.mpirun(ranks, ["collective-check", "--seed", "\(ranks * 11)",
                                              "--lengths", lengths.map(String.init).joined(separator: ",")])
         #expect(!result.timedOut, "timed out: \(result.output)")
