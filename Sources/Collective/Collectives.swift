@@ -88,6 +88,30 @@ public final class Collectives {
         try ring.run(buffer, op: op, halfWire: options.halfPrecisionWire)
     }
 
+    /// The first half of the ring all-reduce: afterwards this rank holds the full sum (or mean)
+    /// of the returned elements of `buffer`; the rest of `buffer` is partial. Every rank owns a
+    /// different range, and together they cover the buffer. Follow with `allGather(segments:)`
+    /// to finish an all-reduce, possibly after changing the owned elements (a sharded update).
+    @discardableResult
+    public func reduceScatter(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp = .sum) throws -> Range<Int> {
+        guard size > 1 else { return 0..<buffer.count }
+        try ring.run(buffer, op: op, halfWire: options.halfPrecisionWire, phases: .reduceScatter)
+        return ownedSegment(length: buffer.count)
+    }
+
+    /// The second half of the ring all-reduce: every rank's owned range of `buffer` (see
+    /// `reduceScatter`) is copied to every other rank. Always fp32 on the wire, so the values
+    /// arrive exactly.
+    public func allGather(segments buffer: UnsafeMutableBufferPointer<Float>) throws {
+        guard size > 1 else { return }
+        try ring.run(buffer, op: .sum, halfWire: false, phases: .allGather)
+    }
+
+    /// The range of a `length`-element buffer this rank owns after `reduceScatter`.
+    public func ownedSegment(length: Int) -> Range<Int> {
+        RingAllReduce.ownedSegment(length: length, rank: rank, size: size)
+    }
+
     /// Convenience for arrays: `allReduce` over the array's storage.
     public func allReduce(_ array: inout [Float], op: ReduceOp = .sum) throws {
         try array.withUnsafeMutableBufferPointer { try allReduce($0, op: op) }

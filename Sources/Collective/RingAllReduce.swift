@@ -9,6 +9,13 @@
 // in (all-gather). Every message carries the caller's buffer length in its tag, so ranks that
 // disagree on the length get a CollectiveError naming both lengths instead of a hang.
 
+/// Which steps of the ring a call runs: all of them, or one half. A reduce-scatter leaves
+/// each rank with the full sum of one segment (`ownedSegment`); an all-gather then spreads
+/// each rank's owned segment to all (together: the all-reduce).
+enum RingPhases {
+    case all, reduceScatter, allGather
+}
+
 /// The ring all-reduce with its reusable scratch. Not thread-safe; owned by `Collectives`.
 final class RingAllReduce {
     private let comm: any Communicator
@@ -40,8 +47,19 @@ final class RingAllReduce {
         shadow?.deallocate()
     }
 
-    /// Sums (or averages) `buffer` across all ranks, in place. `halfWire` sends fp16.
-    func run(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp, halfWire: Bool) throws {
+    /// The elements of a `length`-element buffer that `rank` of `size` holds fully reduced after
+    /// a reduce-scatter (segment rank + 1; the first length % size segments are one longer).
+    static func ownedSegment(length: Int, rank: Int, size: Int) -> Range<Int> {
+        guard size > 1 else { return 0..<length }
+        let i = (rank + 1) % size, q = length / size, extra = length % size
+        let start = i * q + min(i, extra)
+        return start..<(start + q + (i < extra ? 1 : 0))
+    }
+
+    /// Sums (or averages) `buffer` across all ranks, in place, running the steps `phases` names.
+    /// `halfWire` sends fp16 (callers gathering values that must stay exact pass false).
+    func run(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp, halfWire: Bool,
+             phases: RingPhases = .all) throws {
         let n = comm.size
         guard n > 1 else { return }
         let r = comm.rank
@@ -65,12 +83,17 @@ final class RingAllReduce {
         func recvSeg(_ g: Int) -> Int { ((r - g - 1) % n + n) % n }
 
         let steps = 2 * (n - 1)
+        let (firstStep, endStep) = switch phases {
+        case .all: (0, steps)
+        case .reduceScatter: (0, n - 1)
+        case .allGather: (n - 1, steps)
+        }
         let maxChunks = chunks(0)
         try prepare(steps: steps, maxChunks: maxChunks, length: length, halfWire: halfWire,
                     scratchBytes: min(depth, (n - 1) * maxChunks) * c * 4)
         stepStart[0] = 0
         for g in 0..<steps { stepStart[g + 1] = stepStart[g] + chunks(recvSeg(g)) }
-        let total = stepStart[steps]
+        let total = stepStart[endStep]
         let scratchBase = scratch!
         let slotBytes = c * 4
         let finalFactor: Float = op == .average ? 1 / Float(n) : 1
@@ -97,7 +120,7 @@ final class RingAllReduce {
         }
 
         // Receive cursor (g, k) for the next receive to post, with its sequence number.
-        var postG = 0, postK = 0, posted = 0, completed = 0
+        var postG = firstStep, postK = 0, posted = stepStart[firstStep], completed = stepStart[firstStep]
         func canPost() -> Bool {
             guard posted < total, posted - completed < depth else { return false }
             if postG < n - 1 { return true }
@@ -127,9 +150,9 @@ final class RingAllReduce {
             }
         }
 
-        for k in 0..<chunks(sendSeg(0)) { try startSend(0, k) }
+        for k in 0..<chunks(sendSeg(firstStep)) { try startSend(firstStep, k) }
         try postReceives()
-        var g = 0, k = 0
+        var g = firstStep, k = 0
         while completed < total {
             let seg = recvSeg(g)
             let (start, count) = chunkRange(seg, k)
@@ -151,13 +174,13 @@ final class RingAllReduce {
             } else if halfWire {
                 HalfPrecision.decode(shadow! + start, into: base + start, count: count)
             }
-            if g + 1 < steps { try startSend(g + 1, k) }
+            if g + 1 < endStep { try startSend(g + 1, k) }
             completed += 1
             k += 1
             if k == chunks(seg) { k = 0; g += 1 }
             try postReceives()
         }
-        for g in 0..<steps {
+        for g in firstStep..<endStep {
             for k in 0..<maxChunks { try finishSend(g, k) }
         }
     }

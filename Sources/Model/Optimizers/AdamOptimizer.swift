@@ -60,6 +60,16 @@ public final class AdamOptimizer: Optimizer {
         gradients: UnsafeMutableBufferPointer<Float>,
         learningRate: Float
     ) {
+        step(parameters: parameters, gradients: gradients, learningRate: learningRate, range: 0..<parameterCount)
+    }
+
+    public func step(
+        parameters: UnsafeMutableBufferPointer<Float>,
+        gradients: UnsafeMutableBufferPointer<Float>,
+        learningRate: Float,
+        range: Range<Int>
+    ) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= parameterCount, "step range \(range) outside 0..<\(parameterCount)")
         precondition(parameters.count == parameterCount && gradients.count == parameterCount,
                      "\(name) step: buffers hold \(parameters.count)/\(gradients.count) values, expected \(parameterCount)")
         stepCount += 1
@@ -76,7 +86,7 @@ public final class AdamOptimizer: Optimizer {
         let l2 = decoupledWeightDecay ? 0 : weightDecay
         let decay = decoupledWeightDecay ? 1 - learningRate * weightDecay : 1
         let m = expAvg.pointer, v = expAvgSq.pointer
-        for i in 0..<parameterCount {
+        for i in range {
             let pi = p[i]
             let gi = g[i] + l2 * pi + l1 * penaltySign(pi)
             let mi = b1 * m[i] + oneMinusB1 * gi

@@ -13,6 +13,14 @@ public protocol Optimizer: AnyObject {
         parameters: UnsafeMutableBufferPointer<Float>,
         gradients: UnsafeMutableBufferPointer<Float>,
         learningRate: Float)
+    /// Applies one update to the elements in `range` only, leaving the others (and their state)
+    /// untouched: a rank's shard when ranks split the update. The buffers still hold all
+    /// `parameterCount` values. Counts as one step, like `step`.
+    func step(
+        parameters: UnsafeMutableBufferPointer<Float>,
+        gradients: UnsafeMutableBufferPointer<Float>,
+        learningRate: Float,
+        range: Range<Int>)
     /// Number of updates applied so far (0 for a fresh optimizer).
     var stepCount: Int { get }
     /// Named state tensors for checkpoints, e.g. ["momentum"], ["exp_avg", "exp_avg_sq"]

@@ -47,22 +47,32 @@ public final class SGDOptimizer: Optimizer {
         gradients: UnsafeMutableBufferPointer<Float>,
         learningRate: Float
     ) {
+        step(parameters: parameters, gradients: gradients, learningRate: learningRate, range: 0..<parameterCount)
+    }
+
+    public func step(
+        parameters: UnsafeMutableBufferPointer<Float>,
+        gradients: UnsafeMutableBufferPointer<Float>,
+        learningRate: Float,
+        range: Range<Int>
+    ) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= parameterCount, "step range \(range) outside 0..<\(parameterCount)")
         precondition(parameters.count == parameterCount && gradients.count == parameterCount,
                      "SGD step: buffers hold \(parameters.count)/\(gradients.count) values, expected \(parameterCount)")
         guard let p = parameters.baseAddress, let g = gradients.baseAddress else {
             stepCount += 1
             return
         }
-        let n = parameterCount, lr = learningRate, wd = weightDecay, l1 = self.l1, mu = momentum
+        let lr = learningRate, wd = weightDecay, l1 = self.l1, mu = momentum
         if mu == 0 {
-            for i in 0..<n {
+            for i in range {
                 let gi = g[i] + wd * p[i] + l1 * penaltySign(p[i])
                 p[i] -= lr * gi
             }
         } else {
             let v = velocity.pointer
             if nesterov {
-                for i in 0..<n {
+                for i in range {
                     let gi = g[i] + wd * p[i] + l1 * penaltySign(p[i])
                     let vi = mu * v[i] + gi
                     v[i] = vi
@@ -70,13 +80,13 @@ public final class SGDOptimizer: Optimizer {
                 }
             } else if wd == 0 && l1 == 0 {
                 // The common case, kept free of penalty terms so it vectorises.
-                for i in 0..<n {
+                for i in range {
                     let vi = mu * v[i] + g[i]
                     v[i] = vi
                     p[i] -= lr * vi
                 }
             } else {
-                for i in 0..<n {
+                for i in range {
                     let gi = g[i] + wd * p[i] + l1 * penaltySign(p[i])
                     let vi = mu * v[i] + gi
                     v[i] = vi
