@@ -44,6 +44,14 @@ public final class CollectiveProcessGroup: ProcessGroup {
         try guarded("gradient all-reduce") { try background?.waitForAll() }
     }
 
+    public func averageShard(_ gradients: UnsafeMutableBufferPointer<Float>) throws -> Range<Int> {
+        try guarded("gradient reduce-scatter") { try collectives.reduceScatter(gradients, op: .average) }
+    }
+
+    public func gatherShards(_ values: UnsafeMutableBufferPointer<Float>) throws {
+        try guarded("parameter all-gather") { try collectives.allGather(segments: values) }
+    }
+
     public func sum(_ values: [Double]) throws -> [Double] {
         try guarded("metric all-gather") {
             let all = try collectives.allGather(values)

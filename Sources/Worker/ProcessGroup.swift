@@ -19,6 +19,13 @@ public protocol ProcessGroup: AnyObject {
     func startAveraging(_ bucket: UnsafeMutableBufferPointer<Float>)
     /// Blocks until every bucket passed to `startAveraging` is averaged; throws what failed.
     func finishAveraging() throws
+    /// First half of a sharded update: replaces this rank's shard of `gradients` by its mean
+    /// over the ranks and returns the shard (the other elements are left partial). The shards
+    /// of all ranks tile the buffer.
+    func averageShard(_ gradients: UnsafeMutableBufferPointer<Float>) throws -> Range<Int>
+    /// Second half: copies every rank's shard of `values` (the ranges `averageShard` returns
+    /// for a buffer of this length) to every rank, exactly.
+    func gatherShards(_ values: UnsafeMutableBufferPointer<Float>) throws
 }
 
 /// The group of one: every operation is the identity.
@@ -31,4 +38,6 @@ public final class SingleProcessGroup: ProcessGroup {
     public func broadcastFromRoot(_ buffer: UnsafeMutableBufferPointer<Float>) throws {}
     public func startAveraging(_ bucket: UnsafeMutableBufferPointer<Float>) {}
     public func finishAveraging() throws {}
+    public func averageShard(_ gradients: UnsafeMutableBufferPointer<Float>) throws -> Range<Int> { 0..<gradients.count }
+    public func gatherShards(_ values: UnsafeMutableBufferPointer<Float>) throws {}
 }

@@ -14,11 +14,11 @@ public struct StepPhaseTimes: Sendable, Equatable {
 
     public init() {}
 
-    /// Adds one step whose phases started at the given uptime nanoseconds.
-    mutating func record(computeStart: UInt64, communicateStart: UInt64, updateStart: UInt64, end: UInt64) {
-        computeNanoseconds += communicateStart - computeStart
-        communicateNanoseconds += updateStart - communicateStart
-        updateNanoseconds += end - updateStart
+    /// Adds one step that spent these nanoseconds in each phase.
+    mutating func record(compute: UInt64, communicate: UInt64, update: UInt64) {
+        computeNanoseconds += compute
+        communicateNanoseconds += communicate
+        updateNanoseconds += update
         steps += 1
     }
 

@@ -55,9 +55,11 @@ public final class Trainer {
     public private(set) var stopAgreed = false
     /// Time spent in each phase of the steps taken so far (for benchmarks; reset at will).
     public var phaseTimes = StepPhaseTimes()
-    /// Whether the gradient average overlaps the backward pass, bucket by bucket (`job.overlap`;
-    /// benchmarks switch it between steps to compare both paths).
-    public var overlap: Bool
+    /// How steps average gradients (from the job; benchmarks switch it between steps to
+    /// compare the paths).
+    public var averaging: GradientAveraging
+    /// True while optimizer state is current only in this rank's shard (after sharded steps).
+    private var stateIsSharded = false
     /// The buckets overlapping uses (`job.bucketBytes`).
     public let buckets: GradientBuckets
     private let bucketsByLayer: [Int: [Int]]
@@ -85,7 +87,7 @@ public final class Trainer {
                                  accumulate: job.accumulate, tail: job.tail, seed: job.seed, epoch: 0).stepsPerEpoch
         schedule = LearningRateSchedule(job.schedule, baseLearningRate: job.optimizer.learningRate,
                                         totalSteps: steps * job.epochs)
-        overlap = job.overlap
+        averaging = job.averaging
         buckets = GradientBuckets(layerRanges: network.parameterRanges, minimumBytes: job.bucketBytes)
         bucketsByLayer = buckets.bucketsByLayer
         try group.broadcastFromRoot(network.store.parameters.buffer)
@@ -138,7 +140,7 @@ public final class Trainer {
 
     /// One optimizer step at the current position: `accumulate` micro-steps of gather, forward,
     /// loss and backward; one gradient average across ranks (after the backward pass, or bucket by
-    /// bucket during it when `overlap` is on); clipping; the update. Returns the
+    /// bucket during it, or as a sharded update: see `averaging`); clipping; the update. Returns the
     /// sum of the micro-steps' mean losses (this rank's) and records predictions in `metrics`.
     public func step(_ sampler: EpochSampler, metrics: inout ClassificationMetrics?) throws -> Double {
         let localBatch = job.localBatch, width = network.outputWidth
@@ -151,7 +153,7 @@ public final class Trainer {
         // after averaging it is > 0 on every rank if it was set on one.
         let withControl = network.store.gradientsWithControl
         withControl[withControl.count - 1] = StopRequest.pendingSignal == nil ? 0 : 1
-        let overlapping = overlap && group.size > 1
+        let overlapping = averaging == .overlap && group.size > 1
         for micro in 0..<job.accumulate {
             sampler.indices(step: position.stepInEpoch, microStep: micro, rank: group.rank, into: &indices)
             data.train.gather(indices[...], features: features.pointer, targets: targets.pointer)
@@ -173,23 +175,60 @@ public final class Trainer {
             }
         }
         let communicateStart = DispatchTime.now().uptimeNanoseconds
-        if overlapping {
-            try group.finishAveraging()
-        } else {
-            try group.averageGradients(withControl)
-        }
-        let updateStart = DispatchTime.now().uptimeNanoseconds
-        stopAgreed = withControl[withControl.count - 1] > 0
-        let gradients = network.store.gradients.buffer
-        if let maxNorm = job.optimizer.clipNorm { clipGradientNorm(gradients, maxNorm: Float(maxNorm)) }
         lastLearningRate = schedule.learningRate(atStep: position.globalStep)
-        optimizer.step(parameters: network.store.parameters.buffer, gradients: gradients,
-                       learningRate: Float(lastLearningRate))
-        phaseTimes.record(computeStart: computeStart, communicateStart: communicateStart,
-                          updateStart: updateStart, end: DispatchTime.now().uptimeNanoseconds)
+        let gradients = network.store.gradients.buffer
+        let parameters = network.store.parameters.buffer
+        if averaging == .sharded && group.size > 1 {
+            // Each rank averages, clips and updates only its shard, then the shards are gathered.
+            let shard = try group.averageShard(gradients)
+            var local = [Double(withControl[withControl.count - 1])]
+            if job.optimizer.clipNorm != nil { local.append(squaredNorm(gradients, shard)) }
+            let totals = try group.sum(local)
+            stopAgreed = totals[0] > 0
+            let updateStart = DispatchTime.now().uptimeNanoseconds
+            if let maxNorm = job.optimizer.clipNorm {
+                clipGradients(gradients, shard, norm: totals[1].squareRoot(), maxNorm: Float(maxNorm))
+            }
+            optimizer.step(parameters: parameters, gradients: gradients, learningRate: Float(lastLearningRate), range: shard)
+            stateIsSharded = true
+            let gatherStart = DispatchTime.now().uptimeNanoseconds
+            try group.gatherShards(parameters)
+            let end = DispatchTime.now().uptimeNanoseconds
+            phaseTimes.record(compute: communicateStart - computeStart,
+                              communicate: (updateStart - communicateStart) + (end - gatherStart),
+                              update: gatherStart - updateStart)
+        } else {
+            if overlapping {
+                try group.finishAveraging()
+            } else {
+                try group.averageGradients(withControl)
+            }
+            try synchronizeOptimizerState()   // only after a switch away from sharded steps
+            let updateStart = DispatchTime.now().uptimeNanoseconds
+            stopAgreed = withControl[withControl.count - 1] > 0
+            if let maxNorm = job.optimizer.clipNorm { clipGradientNorm(gradients, maxNorm: Float(maxNorm)) }
+            optimizer.step(parameters: parameters, gradients: gradients, learningRate: Float(lastLearningRate))
+            phaseTimes.record(compute: communicateStart - computeStart, communicate: updateStart - communicateStart,
+                              update: DispatchTime.now().uptimeNanoseconds - updateStart)
+        }
         position.stepInEpoch += 1
         position.globalStep += 1
         return lossSum
+    }
+
+    /// Makes every rank's optimizer state whole again after sharded updates (each rank has kept
+    /// only its own shard current): gathers every state tensor's shards. Collective (every rank
+    /// calls it at the same step); a no-op unless the last steps were sharded. Call before
+    /// saving a checkpoint.
+    public func synchronizeOptimizerState() throws {
+        guard stateIsSharded else { return }
+        stateIsSharded = false
+        var tensors: [String: [Float]] = [:]
+        for (name, var values) in optimizer.stateTensors() {
+            try values.withUnsafeMutableBufferPointer { try group.gatherShards($0) }
+            tensors[name] = values
+        }
+        try optimizer.restoreState(tensors: tensors, stepCount: optimizer.stepCount)
     }
 
     /// The sampler for the current epoch.

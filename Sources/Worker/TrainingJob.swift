@@ -53,6 +53,12 @@ public struct TrainingJob: Sendable, Equatable {
     /// Smallest bucket when `overlap` is on, in bytes: layers join a bucket, last layer first,
     /// until it holds at least this much. Default 524_288 (512 KiB).
     public var bucketBytes = 524_288
+    /// Split the update across ranks: a reduce-scatter leaves each rank the averaged gradients
+    /// of its 1/N shard, each rank updates only that shard, and an all-gather spreads the new
+    /// parameters (optimizer state is gathered only for checkpoints). 1/N of the update work per
+    /// rank; the same results (bit for bit with 2 ranks, within float rounding with more, where
+    /// sums group differently). Not combinable with `overlap`. Default false.
+    public var shardedUpdate = false
 
     public init(dataset: DatasetSpec) {
         self.dataset = dataset

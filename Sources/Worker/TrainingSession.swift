@@ -145,7 +145,9 @@ public final class TrainingSession {
 
     /// Rank 0 writes a checkpoint of the current position and prunes old ones.
     func save(_ trainer: Trainer, _ store: CheckpointStore?, metrics: [String: Double]) throws {
-        guard group.rank == 0, let store, let settings = checkpoints else { return }
+        guard let store, let settings = checkpoints else { return }
+        try trainer.synchronizeOptimizerState()   // every rank takes part; rank 0 then writes
+        guard group.rank == 0 else { return }
         let state = CheckpointState(position: trainer.position, learningRate: trainer.currentLearningRate, seed: job.seed,
                                     worldSize: group.size, configHash: settings.configHash, metrics: metrics)
         try store.save(parameters: trainer.network.store, optimizer: trainer.optimizer, state: state)

@@ -62,14 +62,14 @@ struct BenchTrain: ParsableCommand {
             let rows = output.split(separator: "\n").filter { $0.hasPrefix("{") }.compactMap {
                 (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]).flatMap(TrainBenchmarkResult.init(json:))
             }
-            guard rows.count == 3 else { throw LaunchError("the \(ranks)-rank benchmark printed no result:\n\(output)") }
+            guard rows.count == 1 + GradientAveraging.allCases.count else { throw LaunchError("the \(ranks)-rank benchmark printed no result:\n\(output)") }
             show(rows)
         }
     }
 
     /// One rank of the N-rank measurement (under mpirun). Each repetition times rank 0 alone
-    /// (the others asleep in a quiet barrier), then all ranks without overlap, then with it;
-    /// rank 0 prints the three rows as JSON.
+    /// (the others asleep in a quiet barrier), then all ranks with each way of averaging
+    /// gradients; rank 0 prints the rows as JSON.
     private func runRank(_ kind: ModelSpec.Kind) throws {
         try MPIEnvironment.initialize()
         let collectives = Collectives(try MPICommunicator.world(), options: CollectiveOptions(halfPrecisionWire: fp16))
@@ -82,7 +82,7 @@ struct BenchTrain: ParsableCommand {
     }
 
     /// One row per mode: with `alone`, rank 0's single-process row first, then the N-rank rows
-    /// without and with overlap; otherwise the group's own row.
+    /// for each way of averaging gradients; otherwise the group's own row.
     private func measure(_ kind: ModelSpec.Kind, group: ProcessGroup, alone: SingleProcessGroup?,
                          quietBarrier: () throws -> Void = {}) throws -> [TrainBenchmarkResult] {
         let spec = ModelSpec(kind: kind)
@@ -93,7 +93,7 @@ struct BenchTrain: ParsableCommand {
             try Trainer(job: TrainBenchmark.job(model: spec, batchPerRank: batch, ranks: 1, dataDirectory: data), data: splits, group: $0)
         }
         let modes: [TrainBenchmark.Mode] = group.size > 1
-            ? [.alone, .together(overlap: false), .together(overlap: true)] : [.together(overlap: false)]
+            ? [.alone] + GradientAveraging.allCases.map { .together($0) } : [.together(.oneCall)]
         let measured = try TrainBenchmark.measure(trainer: trainer, alone: single, quietBarrier: quietBarrier,
                                                   steps: steps ?? (kind == .mlp ? 200 : 20), repeats: repeats, modes: modes)
         return measured.map { m in
@@ -104,7 +104,7 @@ struct BenchTrain: ParsableCommand {
                 flopsPerSample: trainer.network.trainingFlopsPerSample, efficiency: m.efficiency)
             (result.computeMilliseconds, result.communicateMilliseconds, result.updateMilliseconds) =
                 (m.computeMilliseconds, m.communicateMilliseconds, m.updateMilliseconds)
-            if case .together(let overlap) = m.mode, group.size > 1 { result.overlap = overlap }
+            if case .together(let averaging) = m.mode, group.size > 1 { result.averaging = averaging }
             return result
         }
     }
@@ -114,10 +114,10 @@ struct BenchTrain: ParsableCommand {
             for row in rows { Swift.print(jsonLine(row.json)) }
             return
         }
-        var table = TextTable(headers: ["model", "ranks", "overlap", "batch/rank", "samples/s", "sgemm limit", "of limit",
+        var table = TextTable(headers: ["model", "ranks", "averaging", "batch/rank", "samples/s", "sgemm limit", "of limit",
                                         "efficiency", "sgemm GFLOP/s", "MFLOP/sample", "compute ms", "comm ms", "update ms"])
         for r in rows {
-            table.add([r.model, "\(r.ranks)", r.overlap.map { $0 ? "yes" : "no" } ?? "-", "\(r.batch)", String(format: "%.0f", r.samplesPerSecond),
+            table.add([r.model, "\(r.ranks)", r.averaging?.rawValue ?? "-", "\(r.batch)", String(format: "%.0f", r.samplesPerSecond),
                        String(format: "%.0f", r.limitSamplesPerSecond * Double(r.ranks)),
                        String(format: "%.1f%%", 100 * r.samplesPerSecond / (r.limitSamplesPerSecond * Double(r.ranks))),
                        r.efficiency.map { String(format: "%.3f", $0) } ?? "-",
@@ -129,7 +129,8 @@ struct BenchTrain: ParsableCommand {
         Swift.print("(medians of \(repeats) repetitions; the limit times each rank's sgemm calls alone at the same shapes, "
                     + "times the ranks; efficiency = median over repetitions of samples/s ÷ (ranks × the 1-rank samples/s of the "
                     + "same repetition: rank 0 alone while the others sleep, in the same mpirun job); "
-                    + "overlap = the gradient average runs bucket by bucket during backward (job.overlap); "
+                    + "averaging: one_call = one all-reduce after backward; overlap = buckets during backward (job.overlap); "
+                    + "sharded = reduce-scatter, each rank updates its shard, all-gather (job.sharded_update); "
                     + "compute/comm/update ms = rank 0's mean time per step in forward+backward, waiting for the gradient average, and the update)")
     }
 }

@@ -42,7 +42,7 @@ func minimalConfigDefaults() throws {
 
 @Test("every key of the job section is read")
 func fullJobIsRead() throws {
-    let config = try load(csvJob.replacingOccurrences(of: "job:\n", with: "job:\n  name: exp-1\n  seed: 9\n  batch_size: 64\n  epochs: 3\n  ranks: 2\n  accumulate: 2\n  tail: pad\n  loss: cross_entropy\n  overlap: true\n  bucket_kb: 64\n") + """
+    let config = try load(csvJob.replacingOccurrences(of: "job:\n", with: "job:\n  name: exp-1\n  seed: 9\n  batch_size: 64\n  epochs: 3\n  ranks: 2\n  accumulate: 2\n  tail: pad\n  loss: cross_entropy\n  overlap: true\n  bucket_kb: 64\n  sharded_update: false\n") + """
       model: {type: mlp, hidden: [32, 16], activation: gelu, dropout: 0.25}
       optimizer: {name: adamw, lr: 0.003, beta1: 0.8, beta2: 0.99, eps: 1.0e-7, weight_decay: 0.01, clip_norm: 1.5}
       schedule: {name: cosine, warmup_steps: 100, min_lr: 0.0001}
@@ -106,6 +106,8 @@ private let badConfigs: [BadConfig] = [
               line: 5, keyPath: "job.dataset.dir", fragments: ["is for IDX data"]),
     BadConfig(label: "overlap not a boolean", yaml: csvJob + "  overlap: sometimes\n", line: 5, keyPath: "job.overlap",
               fragments: ["'sometimes'"]),
+    BadConfig(label: "sharded update with overlap", yaml: csvJob + "  overlap: true\n  sharded_update: true\n", line: 6,
+              keyPath: "job.sharded_update", fragments: ["cannot both be on"]),
     BadConfig(label: "bucket size zero", yaml: csvJob + "  bucket_kb: 0\n", line: 5, keyPath: "job.bucket_kb",
               fragments: ["out of range"]),
     BadConfig(label: "empty file", yaml: "", line: nil, keyPath: "", fragments: ["empty"]),

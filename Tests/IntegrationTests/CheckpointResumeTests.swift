@@ -41,10 +41,13 @@ struct CheckpointResumeTests {
         return process.terminationStatus
     }
 
-    @Test(arguments: [1, 2])
-    func killedRankThenResumeIsExact(ranks: Int) throws {
+    /// `sharded`: each rank updates only its shard, so the checkpoint's optimizer state must be
+    /// gathered from both ranks before it is written, or the resumed run would drift.
+    @Test(arguments: [(1, false), (2, false), (2, true)])
+    func killedRankThenResumeIsExact(ranks: Int, sharded: Bool) throws {
         let dir = try TrainingFixtures.temporaryDirectory()
-        let config = try TrainingFixtures.smallConfig(in: dir, extra: Self.extra, model: Self.model)
+        let config = try TrainingFixtures.smallConfig(in: dir, extra: Self.extra + (sharded ? "\n  sharded_update: true" : ""),
+                                                      model: Self.model)
         let straight = try Self.ringtrain(["train", config, "--ranks", "\(ranks)", "--run-dir", dir + "/straight"])
         #expect(straight.status == 0, "\(straight.output)")
 

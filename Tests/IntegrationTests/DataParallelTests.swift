@@ -22,10 +22,11 @@ struct DataParallelTests {
     /// 20 steps of the 1-rank job (run as a singleton) and the same job on `ranks` ranks:
     /// losses and final parameters agree within 1e-5 relative; every step's replicas match
     /// bit for bit (the worker compares checksums from all ranks and fails otherwise).
-    /// With `overlap`, the gradient average runs bucket by bucket on a background thread during
+    /// With "overlap", the gradient average runs bucket by bucket on a background thread during
     /// backward (one bucket per layer here), through real MPI at MPI_THREAD_SERIALIZED.
-    @Test(arguments: [(2, false), (3, false), (2, true), (3, true)])
-    func ranksMatchOneProcess(ranks: Int, overlap: Bool) throws {
+    /// With `mode` "sharded", each rank updates its own shard and the parameters are all-gathered.
+    @Test(arguments: [(2, "plain"), (3, "plain"), (2, "overlap"), (3, "overlap"), (2, "sharded"), (3, "sharded")])
+    func ranksMatchOneProcess(ranks: Int, mode: String) throws {
         let binary = try #require(BuiltBinary.ringtrain)
         let dir = try TrainingFixtures.temporaryDirectory()
         let config = try TrainingFixtures.smallConfig(in: dir, batch: 48)
@@ -33,7 +34,8 @@ struct DataParallelTests {
                                            environment: TrainingFixtures.environment, timeout: 120)
         #expect(single.status == 0, "\(single.output)")
         let many = try Self.mpirun(ranks, ["worker", config, "--trace-steps", "20", "--dump-parameters", dir + "/many.bin"]
-                                   + (overlap ? ["--set", "job.overlap=true", "--set", "job.bucket_kb=1"] : []))
+                                   + (mode == "overlap" ? ["--set", "job.overlap=true", "--set", "job.bucket_kb=1"] : [])
+                                   + (mode == "sharded" ? ["--set", "job.sharded_update=true"] : []))
         #expect(!many.timedOut)
         #expect(many.status == 0, "\(many.output)")
 

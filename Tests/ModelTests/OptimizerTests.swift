@@ -298,3 +298,33 @@ func specDefaults() {
     #expect(spec.momentum == 0.9 && !spec.nesterov && spec.beta1 == 0.9 && spec.beta2 == 0.999)
     #expect(spec.epsilon == 1e-8 && spec.weightDecay == 0 && spec.l1 == 0 && spec.clipNorm == nil)
 }
+
+@Test("updating two ranges in two optimizers equals one full update, state included",
+      arguments: [OptimizerSpec(kind: .sgd, learningRate: 0.1, momentum: 0.9, weightDecay: 0.01, l1: 0.001),
+                  OptimizerSpec(kind: .sgd, learningRate: 0.1, momentum: 0.8, nesterov: true),
+                  OptimizerSpec(kind: .adam, learningRate: 0.01, l1: 0.001),
+                  OptimizerSpec(kind: .adamw, learningRate: 0.01, weightDecay: 0.1)])
+func rangeStepsMatchFullSteps(_ spec: OptimizerSpec) {
+    let n = 37, split = 20
+    let start = (0..<n).map { Float($0 % 7) - 3 }
+    let gradientsAt = { (step: Int) in (0..<n).map { Float(($0 * 3 + step) % 5) - 2 } }
+    let full = makeOptimizer(spec, parameterCount: n)
+    let low = makeOptimizer(spec, parameterCount: n), high = makeOptimizer(spec, parameterCount: n)
+    var p = start, pLow = start, pHigh = start
+    for step in 0..<3 {
+        var g = gradientsAt(step), gLow = g, gHigh = g
+        p.withUnsafeMutableBufferPointer { pp in g.withUnsafeMutableBufferPointer { full.step(parameters: pp, gradients: $0, learningRate: 0.1) } }
+        pLow.withUnsafeMutableBufferPointer { pp in
+            gLow.withUnsafeMutableBufferPointer { low.step(parameters: pp, gradients: $0, learningRate: 0.1, range: 0..<split) }
+        }
+        pHigh.withUnsafeMutableBufferPointer { pp in
+            gHigh.withUnsafeMutableBufferPointer { high.step(parameters: pp, gradients: $0, learningRate: 0.1, range: split..<n) }
+        }
+    }
+    #expect(Array(pLow[..<split] + pHigh[split...]) == p)
+    #expect(Array(pLow[split...]) == Array(start[split...]), "elements outside the range stay untouched")
+    #expect(low.stepCount == 3 && high.stepCount == 3)
+    for ((name, whole), ((_, a), (_, b))) in zip(full.stateTensors(), zip(low.stateTensors(), high.stateTensors())) {
+        #expect(Array(a[..<split] + b[split...]) == whole, "state \(name)")
+    }
+}

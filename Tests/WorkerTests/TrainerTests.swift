@@ -101,3 +101,55 @@ private func initialParameters(_ j: TrainingJob) throws -> [Float] {
     let data = try DatasetLoader.load(j.dataset, seed: j.seed)
     return try Trainer(job: j, data: data, group: SingleProcessGroup()).network.store.parameters.array
 }
+
+/// Like `dataParallelParameters`, also returning rank 0's optimizer state after the run
+/// (gathered first, as before a checkpoint).
+private func dataParallelState(_ j: TrainingJob, ranks: Int) throws -> (parameters: [Float], state: [String: [Float]]) {
+    let results = try InProcessCommunicator.run(size: ranks) { comm in
+        let data = try DatasetLoader.load(j.dataset, seed: j.seed)
+        let trainer = try Trainer(job: j, data: data, group: CollectiveProcessGroup(Collectives(comm)))
+        var none: ClassificationMetrics? = nil
+        for _ in 0..<12 { _ = try trainer.step(trainer.currentSampler(), metrics: &none) }
+        try trainer.synchronizeOptimizerState()
+        let state = Dictionary(uniqueKeysWithValues: trainer.optimizer.stateTensors().map { ($0.name, $0.values) })
+        return (trainer.network.store.parameters.array, state)
+    }
+    for rank in 1..<ranks {
+        #expect(results[rank].0 == results[0].0, "rank \(rank) parameters differ from rank 0")
+        #expect(results[rank].1 == results[0].1, "rank \(rank) optimizer state differs from rank 0")
+    }
+    return results[0]
+}
+
+@Test("a sharded update gives the same parameters and optimizer state as every rank updating everything",
+      .enabled(if: haveFashion, "Fashion-MNIST not installed"),
+      arguments: [(2, OptimizerSpec(kind: .sgd, learningRate: 0.05, momentum: 0.9)),
+                  (3, OptimizerSpec(kind: .sgd, learningRate: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-4)),
+                  (3, OptimizerSpec(kind: .adamw, learningRate: 0.003, weightDecay: 0.01)),
+                  (2, OptimizerSpec(kind: .adam, learningRate: 0.003, clipNorm: 0.5))])
+func shardedUpdateMatchesFullUpdate(ranks: Int, optimizer: OptimizerSpec) throws {
+    var full = job(subset: 600, epochs: 1, batch: 48, model: ModelSpec(kind: .mlp, hidden: [64, 32]))
+    full.ranks = ranks
+    full.optimizer = optimizer
+    var sharded = full
+    sharded.shardedUpdate = true
+    let a = try dataParallelState(full, ranks: ranks)
+    let b = try dataParallelState(sharded, ranks: ranks)
+    if ranks == 2 && optimizer.clipNorm == nil {
+        // Two ranks: every element is the same single sum either way.
+        let sameParameters = a.parameters == b.parameters, sameState = a.state == b.state
+        #expect(sameParameters, "parameters differ")
+        #expect(sameState, "optimizer state differs")
+    } else {
+        // More ranks group the sums differently (the reduce-scatter leaves out the control
+        // element), and clipping sums the norm from per-shard parts: equal within rounding.
+        let worst = zip(a.parameters, b.parameters).map { abs($0 - $1) / max(abs($0), 1e-3) }.max() ?? 0
+        #expect(worst < 1e-5, "largest relative difference \(worst)")
+        for (name, values) in a.state {
+            let other = b.state[name] ?? []
+            let worstState = zip(values, other).map { abs($0 - $1) / max(abs($0), 1e-3) }.max() ?? 1
+            #expect(other.count == values.count && worstState < 1e-4, "state \(name): largest relative difference \(worstState)")
+        }
+    }
+    #expect(!a.state.isEmpty)
+}

@@ -25,8 +25,8 @@ public struct TrainBenchmarkResult: Sendable {
     /// Median milliseconds per step in compute (forward + backward), in waiting for the
     /// gradient average, and in the update (rank 0's view).
     public var computeMilliseconds = 0.0, communicateMilliseconds = 0.0, updateMilliseconds = 0.0
-    /// Whether the gradient average overlapped the backward pass (nil for one rank).
-    public var overlap: Bool?
+    /// How gradients were averaged (nil for one rank).
+    public var averaging: GradientAveraging?
 
     public init(model: String, ranks: Int, batch: Int, samplesPerSecond: Double, limitSamplesPerSecond: Double,
                 sgemmGflops: Double, flopsPerSample: Double, efficiency: Double? = nil, testAccuracy: Double? = nil) {
@@ -47,7 +47,7 @@ public struct TrainBenchmarkResult: Sendable {
                   sgemmGflops: gflops, flopsPerSample: flops, efficiency: o["efficiency"] as? Double,
                   testAccuracy: o["test_acc"] as? Double)
         (computeMilliseconds, communicateMilliseconds, updateMilliseconds) = (compute, communicate, update)
-        overlap = o["overlap"] as? Bool
+        averaging = (o["averaging"] as? String).flatMap(GradientAveraging.init(rawValue:))
     }
 
     public var json: [String: Any] {
@@ -59,7 +59,10 @@ public struct TrainBenchmarkResult: Sendable {
         o["compute_ms"] = computeMilliseconds
         o["communicate_ms"] = communicateMilliseconds
         o["update_ms"] = updateMilliseconds
-        if let overlap { o["overlap"] = overlap }
+        if let averaging {
+            o["averaging"] = averaging.rawValue
+            o["overlap"] = averaging == .overlap
+        }
         return o
     }
 }
@@ -84,8 +87,8 @@ public enum TrainBenchmark {
         /// Rank 0 trains its single-process trainer while the other ranks wait asleep (a quiet
         /// barrier): the 1-rank baseline, measured in the same run as the N-rank modes.
         case alone
-        /// All ranks train together, with or without overlapping the gradient average.
-        case together(overlap: Bool)
+        /// All ranks train together, averaging gradients this way.
+        case together(GradientAveraging)
     }
 
     /// What `measure` found for one mode: medians over the repetitions.
@@ -123,7 +126,7 @@ public enum TrainBenchmark {
         }
         var samplers = runners.mapValues { $0.currentSampler() }
         for mode in modes {
-            if case .together(let overlap) = mode { trainer.overlap = overlap }
+            if case .together(let averaging) = mode { trainer.averaging = averaging }
             if let runner = runners[mode] { _ = try runner.step(samplers[mode]!, metrics: &none) }
         }
         let localBatch = trainer.job.localBatch
@@ -141,7 +144,7 @@ public enum TrainBenchmark {
                                                            globalStep: runner.position.globalStep))
                         samplers[mode] = runner.currentSampler()
                     }
-                    if case .together(let overlap) = mode { runner.overlap = overlap }
+                    if case .together(let averaging) = mode { runner.averaging = averaging }
                     runner.phaseTimes = StepPhaseTimes()
                     let start = DispatchTime.now().uptimeNanoseconds
                     for _ in 0..<steps { _ = try runner.step(samplers[mode]!, metrics: &none) }
@@ -151,6 +154,7 @@ public enum TrainBenchmark {
                     }
                     samples[m].append(Double(steps * runner.job.batchSize) / seconds)
                     phases[m].append(runner.phaseTimes.millisecondsPerStep)
+                    if case .together = mode { try runner.synchronizeOptimizerState() }   // untimed
                 }
                 if case .alone = mode {
                     // The sgemm limit alone, while the other ranks still wait.

@@ -7,7 +7,7 @@ import Worker
 public enum JobParser {
     static let jobKeys = ["name", "seed", "dataset", "model", "loss", "optimizer", "schedule", "batch_size",
                           "epochs", "ranks", "accumulate", "tail", "evaluation_batch", "checkpoint", "gradient_compression",
-                          "overlap", "bucket_kb"]
+                          "overlap", "bucket_kb", "sharded_update"]
 
     /// Builds a job from the `job` section.
     public static func parse(_ value: ConfigValue, baseDirectory: String = "") throws -> TrainingJob {
@@ -37,6 +37,13 @@ public enum JobParser {
         if let v = t["gradient_compression"] { job.fp16Gradients = try v.choice(["none", "fp16"]) == "fp16" }
         if let v = t["overlap"] { job.overlap = try v.bool() }
         if let v = t["bucket_kb"] { job.bucketBytes = try v.int(in: 1...1_048_576) * 1024 }
+        if let v = t["sharded_update"] {
+            job.shardedUpdate = try v.bool()
+            if job.shardedUpdate && job.overlap {
+                throw v.error("sharded_update and overlap cannot both be on",
+                              hint: "the sharded update needs the gradients in one reduce-scatter after backward; set one of them to false")
+            }
+        }
         if job.batchSize % (job.ranks * job.accumulate) != 0 {
             let at = t["batch_size"] ?? t["ranks"] ?? value
             throw at.error("batch_size \(job.batchSize) is not divisible by ranks × accumulate = \(job.ranks) × \(job.accumulate)",

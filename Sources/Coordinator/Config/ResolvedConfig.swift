@@ -88,6 +88,7 @@ public enum ResolvedConfig {
             ("evaluation_batch", .number(job.evaluationBatch)),
             ("gradient_compression", .scalar(job.fp16Gradients ? "fp16" : "none")),
             ("overlap", .number(job.overlap)), ("bucket_kb", .number(job.bucketBytes / 1024)),
+            ("sharded_update", .number(job.shardedUpdate)),
             ("checkpoint", .map([("every_steps", .number(job.checkpoint.everySteps)),
                                  ("every_epoch", .number(job.checkpoint.everyEpoch)),
                                  ("at_end", .number(job.checkpoint.atEnd)),

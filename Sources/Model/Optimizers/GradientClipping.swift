@@ -12,14 +12,26 @@ import CBLAS
 /// so every rank clips identically. `maxNorm` must be positive.
 @discardableResult
 public func clipGradientNorm(_ gradients: UnsafeMutableBufferPointer<Float>, maxNorm: Float) -> Float {
+    let all = 0..<gradients.count
+    let norm = squaredNorm(gradients, all).squareRoot()
+    clipGradients(gradients, all, norm: norm, maxNorm: maxNorm)
+    return Float(norm)
+}
+
+/// Σ g² over `range` of `gradients`, accumulated in Double (one rank's part of the global norm
+/// when ranks each hold a shard).
+public func squaredNorm(_ gradients: UnsafeMutableBufferPointer<Float>, _ range: Range<Int>) -> Double {
+    guard let g = gradients.baseAddress, !range.isEmpty else { return 0 }
+    return cblas_dsdot(blasint(range.count), g + range.lowerBound, 1, g + range.lowerBound, 1)
+}
+
+/// Scales `range` of `gradients` by `maxNorm / (norm + 1e-6)` when that is below 1, where `norm`
+/// is the global L2 norm; leaves them alone when `norm` is not finite. `maxNorm` must be positive.
+public func clipGradients(_ gradients: UnsafeMutableBufferPointer<Float>, _ range: Range<Int>, norm: Double, maxNorm: Float) {
     precondition(maxNorm > 0, "maxNorm must be positive, got \(maxNorm)")
-    guard let g = gradients.baseAddress, gradients.count > 0 else { return 0 }
-    let n = blasint(gradients.count)
-    let norm = cblas_dsdot(n, g, 1, g, 1).squareRoot()
-    guard norm.isFinite else { return Float(norm) }
+    guard let g = gradients.baseAddress, !range.isEmpty, norm.isFinite else { return }
     let coefficient = Double(maxNorm) / (norm + 1e-6)
     if coefficient < 1 {
-        cblas_sscal(n, Float(coefficient), g, 1)
+        cblas_sscal(blasint(range.count), Float(coefficient), g + range.lowerBound, 1)
     }
-    return Float(norm)
 }
