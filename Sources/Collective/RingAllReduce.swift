@@ -47,13 +47,18 @@ final class RingAllReduce {
         shadow?.deallocate()
     }
 
-    /// The elements of a `length`-element buffer that `rank` of `size` holds fully reduced after
-    /// a reduce-scatter (segment rank + 1; the first length % size segments are one longer).
-    static func ownedSegment(length: Int, rank: Int, size: Int) -> Range<Int> {
-        guard size > 1 else { return 0..<length }
-        let i = (rank + 1) % size, q = length / size, extra = length % size
+    /// Segment `i` of a `length`-element buffer cut into `size` segments; the first
+    /// length % size segments are one element longer.
+    static func segment(_ i: Int, length: Int, size: Int) -> Range<Int> {
+        let q = length / size, extra = length % size
         let start = i * q + min(i, extra)
         return start..<(start + q + (i < extra ? 1 : 0))
+    }
+
+    /// The elements of a `length`-element buffer that `rank` of `size` holds fully reduced after
+    /// a reduce-scatter: segment rank + 1.
+    static func ownedSegment(length: Int, rank: Int, size: Int) -> Range<Int> {
+        size > 1 ? segment((rank + 1) % size, length: length, size: size) : 0..<length
     }
 
     /// Sums (or averages) `buffer` across all ranks, in place, running the steps `phases` names.
@@ -68,12 +73,10 @@ final class RingAllReduce {
         let wireSize = halfWire ? 2 : 4
         let tag = length % (comm.maxTag + 1)
 
-        // Segment i covers [segStart(i), segStart(i) + segLength(i)); the first length % n get one more.
-        let q = length / n, extra = length % n
-        let largestSegment = q + (extra > 0 ? 1 : 0)
+        func segStart(_ i: Int) -> Int { Self.segment(i, length: length, size: n).lowerBound }
+        func segLength(_ i: Int) -> Int { Self.segment(i, length: length, size: n).count }
+        let largestSegment = segLength(0)
         let c = largestSegment <= wholeSegmentElements ? max(1, largestSegment) : chunkElements
-        func segStart(_ i: Int) -> Int { i * q + min(i, extra) }
-        func segLength(_ i: Int) -> Int { q + (i < extra ? 1 : 0) }
         func chunks(_ i: Int) -> Int { max(1, (segLength(i) + c - 1) / c) }
         func chunkRange(_ seg: Int, _ k: Int) -> (start: Int, count: Int) {
             let offset = k * c

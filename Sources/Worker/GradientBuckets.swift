@@ -40,9 +40,4 @@ public struct GradientBuckets: Sendable, Equatable {
         }
         buckets = result
     }
-
-    /// Indices into `buckets` keyed by the layer after which they are ready.
-    public var bucketsByLayer: [Int: [Int]] {
-        Dictionary(grouping: buckets.indices, by: { buckets[$0].readyAfterLayer })
-    }
 }

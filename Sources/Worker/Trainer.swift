@@ -55,14 +55,15 @@ public final class Trainer {
     public private(set) var stopAgreed = false
     /// Time spent in each phase of the steps taken so far (for benchmarks; reset at will).
     public var phaseTimes = StepPhaseTimes()
-    /// How steps average gradients (from the job; benchmarks switch it between steps to
-    /// compare the paths).
-    public var averaging: GradientAveraging
+    /// How steps average gradients (from the job; benchmarks switch it with `setAveraging`).
+    public private(set) var averaging: GradientAveraging
     /// True while optimizer state is current only in this rank's shard (after sharded steps).
     private var stateIsSharded = false
     /// The buckets overlapping uses (`job.bucketBytes`).
     public let buckets: GradientBuckets
-    private let bucketsByLayer: [Int: [Int]]
+    /// Told each layer's index as backward finishes it; starts averaging the buckets that are
+    /// complete then. Made once, so an overlapped step allocates no closure.
+    private let startBucketsAfterLayer: (Int) -> Void
 
     /// Builds the network (parameters from rank 0) and optimizer for `job` on `data`.
     public init(job: TrainingJob, data: DataSplits, group: ProcessGroup) throws {
@@ -88,8 +89,14 @@ public final class Trainer {
         schedule = LearningRateSchedule(job.schedule, baseLearningRate: job.optimizer.learningRate,
                                         totalSteps: steps * job.epochs)
         averaging = job.averaging
-        buckets = GradientBuckets(layerRanges: network.parameterRanges, minimumBytes: job.bucketBytes)
-        bucketsByLayer = buckets.bucketsByLayer
+        let plan = GradientBuckets(layerRanges: network.parameterRanges, minimumBytes: job.bucketBytes)
+        buckets = plan
+        let withControl = network.store.gradientsWithControl   // fixed storage for the run
+        startBucketsAfterLayer = { [group] layer in
+            for bucket in plan.buckets where bucket.readyAfterLayer == layer {
+                group.startAveraging(UnsafeMutableBufferPointer(rebasing: withControl[bucket.elements]))
+            }
+        }
         try group.broadcastFromRoot(network.store.parameters.buffer)
     }
 
@@ -165,11 +172,8 @@ public final class Trainer {
             metrics?.record(logits: out, labels: targets.pointer, batch: localBatch, classes: width)
             if overlapping && micro == job.accumulate - 1 {
                 // Each bucket starts averaging as soon as its last layer's gradients are final.
-                network.backward(lossGradient.pointer, batch: localBatch, accumulate: micro > 0) { [bucketsByLayer, buckets, group] layer in
-                    for b in bucketsByLayer[layer] ?? [] {
-                        group.startAveraging(UnsafeMutableBufferPointer(rebasing: withControl[buckets.buckets[b].elements]))
-                    }
-                }
+                network.backward(lossGradient.pointer, batch: localBatch, accumulate: micro > 0,
+                                 onLayerDone: startBucketsAfterLayer)
             } else {
                 network.backward(lossGradient.pointer, batch: localBatch, accumulate: micro > 0)
             }
@@ -203,7 +207,6 @@ public final class Trainer {
             } else {
                 try group.averageGradients(withControl)
             }
-            try synchronizeOptimizerState()   // only after a switch away from sharded steps
             let updateStart = DispatchTime.now().uptimeNanoseconds
             stopAgreed = withControl[withControl.count - 1] > 0
             if let maxNorm = job.optimizer.clipNorm { clipGradientNorm(gradients, maxNorm: Float(maxNorm)) }
@@ -214,6 +217,14 @@ public final class Trainer {
         position.stepInEpoch += 1
         position.globalStep += 1
         return lossSum
+    }
+
+    /// Switches how the next steps average gradients (benchmarks compare the paths). Leaving
+    /// the sharded update first makes the optimizer state whole. Collective: every rank switches
+    /// at the same step.
+    public func setAveraging(_ newValue: GradientAveraging) throws {
+        if newValue != .sharded { try synchronizeOptimizerState() }
+        averaging = newValue
     }
 
     /// Makes every rank's optimizer state whole again after sharded updates (each rank has kept

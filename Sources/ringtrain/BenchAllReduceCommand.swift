@@ -28,17 +28,7 @@ struct BenchAllReduce: ParsableCommand {
     @Option(help: "Repetitions per size (default: from 200 at 4 KB down to 10 at 64 MB).")
     var reps: Int?
 
-    @Option(help: "Ring chunk size in elements (default: the library default).")
-    var chunkElements: Int?
-
-    @Option(help: "Ring segments up to this many elements travel whole, unchunked (default: the library default; 0 always chunks).")
-    var wholeSegmentElements: Int?
-
-    @Option(help: "Ring receives in flight (default: the library default).")
-    var depth: Int?
-
-    @Option(help: "Largest all-reduce in bytes that uses the one-round exchange instead of the ring (default: the library default).")
-    var smallBytes: Int?
+    @OptionGroup var ring: RingTuningOptions
 
     @Flag(help: "Send fp16 on the wire (fp32 accumulation).")
     var fp16 = false
@@ -81,10 +71,7 @@ struct BenchAllReduce: ParsableCommand {
         if !worker {
             var args = ["bench", "allreduce", "--worker", "--ranks", "\(ranks)", "--sizes", sizes]
             if let reps { args += ["--reps", "\(reps)"] }
-            if let chunkElements { args += ["--chunk-elements", "\(chunkElements)"] }
-            if let wholeSegmentElements { args += ["--whole-segment-elements", "\(wholeSegmentElements)"] }
-            if let depth { args += ["--depth", "\(depth)"] }
-            if let smallBytes { args += ["--small-bytes", "\(smallBytes)"] }
+            args += ring.arguments
             if fp16 { args.append("--fp16") }
             if json { args.append("--json") }
             let status = try launchSelf(ranks: ranks, arguments: args, cluster: try cluster())
@@ -97,11 +84,7 @@ struct BenchAllReduce: ParsableCommand {
     private func runWorker() throws {
         let comm = try MPICommunicator.world()
         defer { try? MPIEnvironment.finalize() }
-        var options = CollectiveOptions(halfPrecisionWire: fp16)
-        if let chunkElements { options.chunkElements = chunkElements }
-        if let wholeSegmentElements { options.wholeSegmentElements = wholeSegmentElements }
-        if let depth { options.pipelineDepth = depth }
-        if let smallBytes { options.smallMessageBytes = smallBytes }
+        let options = ring.applied(to: CollectiveOptions(halfPrecisionWire: fp16))
         let collectives = Collectives(comm, options: options)
         let n = comm.size
         if comm.rank == 0 && !json {

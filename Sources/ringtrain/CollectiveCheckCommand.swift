@@ -16,21 +16,14 @@ struct CollectiveCheck: ParsableCommand {
     @Option(help: "Seed of the random data.")
     var seed: UInt64 = 7
 
-    @Option(help: "Ring chunk size in elements (default: the library default).")
-    var chunkElements: Int?
-
-    @Option(help: "Ring segments up to this many elements travel whole, unchunked (default: the library default; 0 always chunks).")
-    var wholeSegmentElements: Int?
+    @OptionGroup var ring: RingTuningOptions
 
     @Flag(help: "Make rank 0's buffer one element longer and expect a length-mismatch error.")
     var mismatch = false
 
     func run() throws {
         let comm = try MPICommunicator.world()
-        var options = CollectiveOptions()
-        if let chunkElements { options.chunkElements = chunkElements }
-        if let wholeSegmentElements { options.wholeSegmentElements = wholeSegmentElements }
-        let collectives = Collectives(comm, options: options)
+        let collectives = Collectives(comm, options: ring.applied(to: CollectiveOptions()))
         let list = lengths.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         if mismatch { try runMismatch(collectives, comm, length: list.last ?? 1000) }
 

@@ -116,63 +116,51 @@ public enum TrainBenchmark {
     public static func measure(trainer: Trainer, alone: Trainer? = nil, quietBarrier: () throws -> Void = {},
                                steps: Int, repeats: Int, modes: [Mode]) throws -> [Measurement] {
         let isRoot = trainer.group.rank == 0
-        var none: ClassificationMetrics? = nil
-        var runners: [Mode: Trainer] = [:]
-        for mode in modes {
-            switch mode {
-            case .alone: if isRoot { runners[mode] = try requireAlone(alone) }
-            case .together: runners[mode] = trainer
-            }
+        if isRoot && modes.contains(.alone) && alone == nil {
+            throw TrainingError("the .alone mode needs a single-process trainer on rank 0")
         }
-        var samplers = runners.mapValues { $0.currentSampler() }
-        for mode in modes {
-            if case .together(let averaging) = mode { trainer.averaging = averaging }
-            if let runner = runners[mode] { _ = try runner.step(samplers[mode]!, metrics: &none) }
+        /// The trainer a mode runs on this rank (nil: this rank waits through `.alone`).
+        func runner(_ mode: Mode) -> Trainer? { mode == .alone ? (isRoot ? alone : nil) : trainer }
+        var none: ClassificationMetrics? = nil
+        for mode in modes {   // one warm-up step each
+            if case .together(let averaging) = mode { try trainer.setAveraging(averaging) }
+            if let runner = runner(mode) { _ = try runner.step(runner.currentSampler(), metrics: &none) }
         }
         let localBatch = trainer.job.localBatch
         let timer = MatrixProductTimer(trainer.network.matrixProducts(batch: localBatch))
+        func timeMatrixProducts() -> (samplesPerSecond: Double, gflops: Double) {
+            let seconds = timer.secondsPerPass(passes: steps)
+            return (Double(localBatch) / seconds, timer.flopsPerPass / seconds / 1e9)
+        }
         var samples = [[Double]](repeating: [], count: modes.count)
         var phases = [[(compute: Double, communicate: Double, update: Double)]](repeating: [], count: modes.count)
-        var limits = [[Double]](repeating: [], count: modes.count), gflops = limits
+        var limitAlone: [(samplesPerSecond: Double, gflops: Double)] = [], limitTogether = limitAlone
         for _ in 0..<repeats {
-            var sharedLimit: (Double, Double)?
             for (m, mode) in modes.enumerated() {
                 if case .alone = mode { try quietBarrier() } else { _ = try trainer.group.sum([0]) }
-                if let runner = runners[mode] {
-                    if runner.position.stepInEpoch + steps > samplers[mode]!.stepsPerEpoch {
+                if let runner = runner(mode) {
+                    if runner.position.stepInEpoch + steps > runner.currentSampler().stepsPerEpoch {
                         runner.resume(at: TrainingPosition(epoch: runner.position.epoch + 1, stepInEpoch: 0,
                                                            globalStep: runner.position.globalStep))
-                        samplers[mode] = runner.currentSampler()
                     }
-                    if case .together(let averaging) = mode { runner.averaging = averaging }
+                    if case .together(let averaging) = mode { try runner.setAveraging(averaging) }
+                    let sampler = runner.currentSampler()
                     runner.phaseTimes = StepPhaseTimes()
                     let start = DispatchTime.now().uptimeNanoseconds
-                    for _ in 0..<steps { _ = try runner.step(samplers[mode]!, metrics: &none) }
+                    for _ in 0..<steps { _ = try runner.step(sampler, metrics: &none) }
                     var seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                     if case .together = mode {
                         seconds = try trainer.group.sum([seconds]).first! / Double(trainer.group.size)
                     }
                     samples[m].append(Double(steps * runner.job.batchSize) / seconds)
                     phases[m].append(runner.phaseTimes.millisecondsPerStep)
-                    if case .together = mode { try runner.synchronizeOptimizerState() }   // untimed
                 }
                 if case .alone = mode {
-                    // The sgemm limit alone, while the other ranks still wait.
-                    if isRoot {
-                        let gemmSeconds = timer.secondsPerPass(passes: steps)
-                        limits[m].append(Double(localBatch) / gemmSeconds)
-                        gflops[m].append(timer.flopsPerPass / gemmSeconds / 1e9)
-                    }
+                    if isRoot { limitAlone.append(timeMatrixProducts()) }   // while the others still wait
                     try quietBarrier()
-                } else {
-                    if sharedLimit == nil {
-                        let gemmSeconds = timer.secondsPerPass(passes: steps)
-                        sharedLimit = (Double(localBatch) / gemmSeconds, timer.flopsPerPass / gemmSeconds / 1e9)
-                    }
-                    limits[m].append(sharedLimit!.0)
-                    gflops[m].append(sharedLimit!.1)
                 }
             }
+            limitTogether.append(timeMatrixProducts())   // every rank at once
         }
         let aloneIndex = modes.firstIndex(of: .alone)
         return modes.indices.map { m in
@@ -180,16 +168,13 @@ public enum TrainBenchmark {
             if let a = aloneIndex, m != a, samples[a].count == samples[m].count, !samples[m].isEmpty {
                 efficiency = median(zip(samples[m], samples[a]).map { $0 / (Double(trainer.group.size) * $1) })
             }
-            return Measurement(mode: modes[m], samplesPerSecond: median(samples[m]), limitSamplesPerSecond: median(limits[m]),
-                               sgemmGflops: median(gflops[m]), computeMilliseconds: median(phases[m].map(\.compute)),
+            let limits = modes[m] == .alone ? limitAlone : limitTogether
+            return Measurement(mode: modes[m], samplesPerSecond: median(samples[m]),
+                               limitSamplesPerSecond: median(limits.map(\.samplesPerSecond)),
+                               sgemmGflops: median(limits.map(\.gflops)), computeMilliseconds: median(phases[m].map(\.compute)),
                                communicateMilliseconds: median(phases[m].map(\.communicate)),
                                updateMilliseconds: median(phases[m].map(\.update)), efficiency: efficiency)
         }
-    }
-
-    private static func requireAlone(_ alone: Trainer?) throws -> Trainer {
-        guard let alone else { throw TrainingError("the .alone mode needs a single-process trainer on rank 0") }
-        return alone
     }
 
     static func median(_ values: [Double]) -> Double {

@@ -58,20 +58,10 @@ public final class AdamOptimizer: Optimizer {
     public func step(
         parameters: UnsafeMutableBufferPointer<Float>,
         gradients: UnsafeMutableBufferPointer<Float>,
-        learningRate: Float
-    ) {
-        step(parameters: parameters, gradients: gradients, learningRate: learningRate, range: 0..<parameterCount)
-    }
-
-    public func step(
-        parameters: UnsafeMutableBufferPointer<Float>,
-        gradients: UnsafeMutableBufferPointer<Float>,
         learningRate: Float,
         range: Range<Int>
     ) {
-        precondition(range.lowerBound >= 0 && range.upperBound <= parameterCount, "step range \(range) outside 0..<\(parameterCount)")
-        precondition(parameters.count == parameterCount && gradients.count == parameterCount,
-                     "\(name) step: buffers hold \(parameters.count)/\(gradients.count) values, expected \(parameterCount)")
+        checkStepArguments(name, parameters: parameters, gradients: gradients, range: range, count: parameterCount)
         stepCount += 1
         guard let p = parameters.baseAddress, let g = gradients.baseAddress else { return }
         // Scalars of this step, computed in Double once.

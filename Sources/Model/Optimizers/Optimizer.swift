@@ -5,17 +5,12 @@
 ///
 /// Implementations allocate their state once, at creation, and nothing per step.
 public protocol Optimizer: AnyObject {
-    /// Applies one update in place. `gradients` may be modified (penalties added).
+    /// Applies one update in place to the elements in `range`, leaving the others (and their
+    /// state) untouched: all of them, or a rank's shard when ranks split the update. Counts as
+    /// one step either way. `gradients` may be modified (penalties added).
     ///
     /// Both buffers must hold exactly the `parameterCount` the optimizer was made for.
     /// `learningRate` is the rate for this step (from the schedule), not the spec's base rate.
-    func step(
-        parameters: UnsafeMutableBufferPointer<Float>,
-        gradients: UnsafeMutableBufferPointer<Float>,
-        learningRate: Float)
-    /// Applies one update to the elements in `range` only, leaving the others (and their state)
-    /// untouched: a rank's shard when ranks split the update. The buffers still hold all
-    /// `parameterCount` values. Counts as one step, like `step`.
     func step(
         parameters: UnsafeMutableBufferPointer<Float>,
         gradients: UnsafeMutableBufferPointer<Float>,
@@ -30,6 +25,26 @@ public protocol Optimizer: AnyObject {
     /// missing, unexpected, or of the wrong length, or `stepCount` is negative; on error the
     /// current state is left unchanged.
     func restoreState(tensors: [String: [Float]], stepCount: Int) throws
+}
+
+extension Optimizer {
+    /// Applies one update to every element (see `step(parameters:gradients:learningRate:range:)`).
+    public func step(
+        parameters: UnsafeMutableBufferPointer<Float>,
+        gradients: UnsafeMutableBufferPointer<Float>,
+        learningRate: Float
+    ) {
+        step(parameters: parameters, gradients: gradients, learningRate: learningRate, range: 0..<parameters.count)
+    }
+}
+
+/// Stops with a clear message unless both buffers hold `count` values and `range` lies within them.
+@inline(__always)
+func checkStepArguments(_ optimizer: String, parameters: UnsafeMutableBufferPointer<Float>,
+                        gradients: UnsafeMutableBufferPointer<Float>, range: Range<Int>, count: Int) {
+    precondition(parameters.count == count && gradients.count == count,
+                 "\(optimizer) step: buffers hold \(parameters.count)/\(gradients.count) values, expected \(count)")
+    precondition(range.lowerBound >= 0 && range.upperBound <= count, "\(optimizer) step: range \(range) outside 0..<\(count)")
 }
 
 /// A checkpoint's optimizer state that does not fit this optimizer.
