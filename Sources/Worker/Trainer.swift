@@ -2,6 +2,7 @@
 // per step one gradient average across ranks, clipping, the scheduled learning rate, the update.
 import Foundation
 import Model
+import Collective
 
 /// Where a run is: enough to continue it exactly (the RNG is counter-based).
 public struct TrainingPosition: Sendable, Equatable, Codable {
@@ -55,6 +56,9 @@ public final class Trainer {
     public private(set) var stopAgreed = false
     /// Time spent in each phase of the steps taken so far (for benchmarks; reset at will).
     public var phaseTimes = StepPhaseTimes()
+    /// Whether sharded steps reclaim the parameter shard's cache lines before updating it
+    /// (`CacheLines`). On by default; benchmarks turn it off to show what it saves.
+    public var reclaimsParameterShard = true
     /// How steps average gradients (from the job; benchmarks switch it with `setAveraging`).
     public private(set) var averaging: GradientAveraging
     /// True while optimizer state is current only in this rank's shard (after sharded steps).
@@ -190,6 +194,9 @@ public final class Trainer {
             let totals = try group.sum(local)
             stopAgreed = totals[0] > 0
             let updateStart = DispatchTime.now().uptimeNanoseconds
+            // The other ranks read this shard of the parameters in the last gather; take its
+            // cache lines back before the update rewrites them (see `CacheLines`).
+            if reclaimsParameterShard { CacheLines.reclaim(UnsafeMutableBufferPointer(rebasing: parameters[shard])) }
             if let maxNorm = job.optimizer.clipNorm {
                 clipGradients(gradients, shard, norm: totals[1].squareRoot(), maxNorm: Float(maxNorm))
             }

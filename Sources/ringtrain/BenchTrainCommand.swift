@@ -62,10 +62,15 @@ struct BenchTrain: ParsableCommand {
             let rows = output.split(separator: "\n").filter { $0.hasPrefix("{") }.compactMap {
                 (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]).flatMap(TrainBenchmarkResult.init(json:))
             }
-            guard rows.count == 1 + GradientAveraging.allCases.count else { throw LaunchError("the \(ranks)-rank benchmark printed no result:\n\(output)") }
+            guard rows.count == Self.rankModes.count else { throw LaunchError("the \(ranks)-rank benchmark printed no result:\n\(output)") }
             show(rows)
         }
     }
+
+    /// What each repetition of the N-rank measurement times, in order: rank 0 alone, then every
+    /// way of averaging gradients, then the sharded update without reclaiming cache lines.
+    static let rankModes: [TrainBenchmark.Mode] =
+        [.alone] + GradientAveraging.allCases.map { .together($0) } + [.shardedWithoutReclaim]
 
     /// One rank of the N-rank measurement (under mpirun). Each repetition times rank 0 alone
     /// (the others asleep in a quiet barrier), then all ranks with each way of averaging
@@ -92,8 +97,7 @@ struct BenchTrain: ParsableCommand {
         let single = try alone.map {
             try Trainer(job: TrainBenchmark.job(model: spec, batchPerRank: batch, ranks: 1, dataDirectory: data), data: splits, group: $0)
         }
-        let modes: [TrainBenchmark.Mode] = group.size > 1
-            ? [.alone] + GradientAveraging.allCases.map { .together($0) } : [.together(.oneCall)]
+        let modes = group.size > 1 ? Self.rankModes : [.together(.oneCall)]
         let measured = try TrainBenchmark.measure(trainer: trainer, alone: single, quietBarrier: quietBarrier,
                                                   steps: steps ?? (kind == .mlp ? 200 : 20), repeats: repeats, modes: modes)
         return measured.map { m in
@@ -104,7 +108,10 @@ struct BenchTrain: ParsableCommand {
                 flopsPerSample: trainer.network.trainingFlopsPerSample, efficiency: m.efficiency)
             (result.computeMilliseconds, result.communicateMilliseconds, result.updateMilliseconds) =
                 (m.computeMilliseconds, m.communicateMilliseconds, m.updateMilliseconds)
-            if case .together(let averaging) = m.mode, group.size > 1 { result.averaging = averaging }
+            if group.size > 1 {
+                result.averaging = m.mode.averaging
+                if result.averaging == .sharded { result.reclaimsShard = m.mode != .shardedWithoutReclaim }
+            }
             return result
         }
     }
@@ -117,7 +124,7 @@ struct BenchTrain: ParsableCommand {
         var table = TextTable(headers: ["model", "ranks", "averaging", "batch/rank", "samples/s", "sgemm limit", "of limit",
                                         "efficiency", "sgemm GFLOP/s", "MFLOP/sample", "compute ms", "comm ms", "update ms"])
         for r in rows {
-            table.add([r.model, "\(r.ranks)", r.averaging?.rawValue ?? "-", "\(r.batch)", String(format: "%.0f", r.samplesPerSecond),
+            table.add([r.model, "\(r.ranks)", r.averaging.map { $0.rawValue + (r.reclaimsShard == false ? " (no reclaim)" : "") } ?? "-", "\(r.batch)", String(format: "%.0f", r.samplesPerSecond),
                        String(format: "%.0f", r.limitSamplesPerSecond * Double(r.ranks)),
                        String(format: "%.1f%%", 100 * r.samplesPerSecond / (r.limitSamplesPerSecond * Double(r.ranks))),
                        r.efficiency.map { String(format: "%.3f", $0) } ?? "-",
@@ -131,6 +138,7 @@ struct BenchTrain: ParsableCommand {
                     + "same repetition: rank 0 alone while the others sleep, in the same mpirun job); "
                     + "averaging: one_call = one all-reduce after backward; overlap = buckets during backward (job.overlap); "
                     + "sharded = reduce-scatter, each rank updates its shard, all-gather (job.sharded_update); "
+                    + "(no reclaim) = sharded without first taking back the shard's cache lines the other ranks read; "
                     + "compute/comm/update ms = rank 0's mean time per step in forward+backward, waiting for the gradient average, and the update)")
     }
 }

@@ -5,7 +5,8 @@ import Testing
 
 @Suite(.serialized)
 struct BenchmarkCommandTests {
-    /// The 1-rank baseline, and a 2-rank row per way of averaging, from one mpirun job.
+    /// The 1-rank baseline, a 2-rank row per way of averaging, and the sharded update without
+    /// reclaiming cache lines, from one mpirun job.
     @Test(.enabled(if: TrainingFixtures.haveFashion, "Fashion-MNIST not installed (scripts/setup installs it)"))
     func trainBenchmarkPrintsAllRows() throws {
         let binary = try #require(BuiltBinary.ringtrain)
@@ -13,9 +14,10 @@ struct BenchmarkCommandTests {
                                            environment: TrainingFixtures.environment, timeout: 180)
         #expect(result.status == 0, "\(result.output)")
         let rows = TrainingFixtures.jsonLines(result.stdout)
-        try #require(rows.count == 4, "\(result.output)")
-        #expect(rows.map { $0["ranks"] as? Int } == [1, 2, 2, 2])
-        #expect(rows.map { $0["averaging"] as? String } == [nil, "one_call", "overlap", "sharded"])
+        try #require(rows.count == 5, "\(result.output)")
+        #expect(rows.map { $0["ranks"] as? Int } == [1, 2, 2, 2, 2])
+        #expect(rows.map { $0["averaging"] as? String } == [nil, "one_call", "overlap", "sharded", "sharded"])
+        #expect(rows.map { $0["reclaim"] as? Bool } == [nil, nil, nil, true, false])
         #expect(rows[0]["overlap"] == nil && rows[1]["overlap"] as? Bool == false && rows[2]["overlap"] as? Bool == true)
         #expect(rows[0]["efficiency"] == nil)
         for row in rows[1...] {

@@ -27,6 +27,9 @@ public struct TrainBenchmarkResult: Sendable {
     public var computeMilliseconds = 0.0, communicateMilliseconds = 0.0, updateMilliseconds = 0.0
     /// How gradients were averaged (nil for one rank).
     public var averaging: GradientAveraging?
+    /// For sharded rows: whether the parameter shard's cache lines were reclaimed before each
+    /// update (`Trainer.reclaimsParameterShard`).
+    public var reclaimsShard: Bool?
 
     public init(model: String, ranks: Int, batch: Int, samplesPerSecond: Double, limitSamplesPerSecond: Double,
                 sgemmGflops: Double, flopsPerSample: Double, efficiency: Double? = nil, testAccuracy: Double? = nil) {
@@ -48,6 +51,7 @@ public struct TrainBenchmarkResult: Sendable {
                   testAccuracy: o["test_acc"] as? Double)
         (computeMilliseconds, communicateMilliseconds, updateMilliseconds) = (compute, communicate, update)
         averaging = (o["averaging"] as? String).flatMap(GradientAveraging.init(rawValue:))
+        reclaimsShard = o["reclaim"] as? Bool
     }
 
     public var json: [String: Any] {
@@ -63,6 +67,7 @@ public struct TrainBenchmarkResult: Sendable {
             o["averaging"] = averaging.rawValue
             o["overlap"] = averaging == .overlap
         }
+        if let reclaimsShard { o["reclaim"] = reclaimsShard }
         return o
     }
 }
@@ -89,6 +94,25 @@ public enum TrainBenchmark {
         case alone
         /// All ranks train together, averaging gradients this way.
         case together(GradientAveraging)
+        /// All ranks train with the sharded update without reclaiming the parameter shard's
+        /// cache lines first (`Trainer.reclaimsParameterShard`): shows what reclaiming saves.
+        case shardedWithoutReclaim
+
+        /// How the ranks average gradients in this mode (nil: rank 0 trains alone).
+        public var averaging: GradientAveraging? {
+            switch self {
+            case .alone: nil
+            case .together(let averaging): averaging
+            case .shardedWithoutReclaim: .sharded
+            }
+        }
+
+        /// Makes `trainer` average gradients as this mode does (collective: every rank at once).
+        func configure(_ trainer: Trainer) throws {
+            guard let averaging else { return }
+            try trainer.setAveraging(averaging)
+            trainer.reclaimsParameterShard = self != .shardedWithoutReclaim
+        }
     }
 
     /// What `measure` found for one mode: medians over the repetitions.
@@ -123,7 +147,7 @@ public enum TrainBenchmark {
         func runner(_ mode: Mode) -> Trainer? { mode == .alone ? (isRoot ? alone : nil) : trainer }
         var none: ClassificationMetrics? = nil
         for mode in modes {   // one warm-up step each
-            if case .together(let averaging) = mode { try trainer.setAveraging(averaging) }
+            try mode.configure(trainer)
             if let runner = runner(mode) { _ = try runner.step(runner.currentSampler(), metrics: &none) }
         }
         let localBatch = trainer.job.localBatch
@@ -143,13 +167,13 @@ public enum TrainBenchmark {
                         runner.resume(at: TrainingPosition(epoch: runner.position.epoch + 1, stepInEpoch: 0,
                                                            globalStep: runner.position.globalStep))
                     }
-                    if case .together(let averaging) = mode { try runner.setAveraging(averaging) }
+                    try mode.configure(runner)
                     let sampler = runner.currentSampler()
                     runner.phaseTimes = StepPhaseTimes()
                     let start = DispatchTime.now().uptimeNanoseconds
                     for _ in 0..<steps { _ = try runner.step(sampler, metrics: &none) }
                     var seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                    if case .together = mode {
+                    if mode != .alone {
                         seconds = try trainer.group.sum([seconds]).first! / Double(trainer.group.size)
                     }
                     samples[m].append(Double(steps * runner.job.batchSize) / seconds)
