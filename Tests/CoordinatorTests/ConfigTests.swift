@@ -38,6 +38,19 @@ func minimalConfigDefaults() throws {
     #expect(job.optimizer.learningRate == 0.05)
     #expect(job.dataset.source == .csv(train: csvDirectory + "/train.csv", test: nil, labelColumns: ["label"], task: .classification))
     #expect(config.cluster == ClusterSpec())
+    #expect(job.averaging == .sharded && !job.overlap)
+}
+
+@Test("overlap without sharded_update turns the default sharded update off; each can be chosen")
+func averagingChoices() throws {
+    func averaging(_ keys: String) throws -> (GradientAveraging, Bool) {
+        let job = try load(csvJob.replacingOccurrences(of: "job:\n", with: "job:\n" + keys)).job
+        return (job.averaging, job.shardedUpdate)
+    }
+    #expect(try averaging("  overlap: true\n") == (.overlap, false))
+    #expect(try averaging("  sharded_update: false\n") == (.oneCall, false))
+    #expect(try averaging("  overlap: false\n  sharded_update: true\n") == (.sharded, true))
+    #expect(try averaging("  overlap: true\n  sharded_update: false\n") == (.overlap, false))
 }
 
 @Test("every key of the job section is read")

@@ -46,7 +46,7 @@ struct CheckpointResumeTests {
     @Test(arguments: [(1, false), (2, false), (2, true)])
     func killedRankThenResumeIsExact(ranks: Int, sharded: Bool) throws {
         let dir = try TrainingFixtures.temporaryDirectory()
-        let config = try TrainingFixtures.smallConfig(in: dir, extra: Self.extra + (sharded ? "\n  sharded_update: true" : ""),
+        let config = try TrainingFixtures.smallConfig(in: dir, extra: Self.extra + "\n  sharded_update: \(sharded)",
                                                       model: Self.model)
         let straight = try Self.ringtrain(["train", config, "--ranks", "\(ranks)", "--run-dir", dir + "/straight"])
         #expect(straight.status == 0, "\(straight.output)")

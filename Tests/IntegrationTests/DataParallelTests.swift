@@ -24,7 +24,8 @@ struct DataParallelTests {
     /// bit for bit (the worker compares checksums from all ranks and fails otherwise).
     /// With "overlap", the gradient average runs bucket by bucket on a background thread during
     /// backward (one bucket per layer here), through real MPI at MPI_THREAD_SERIALIZED.
-    /// With `mode` "sharded", each rank updates its own shard and the parameters are all-gathered.
+    /// With "sharded" (the default), each rank updates its own shard and the parameters are
+    /// all-gathered; "plain" is one all-reduce after backward (`job.sharded_update: false`).
     @Test(arguments: [(2, "plain"), (3, "plain"), (2, "overlap"), (3, "overlap"), (2, "sharded"), (3, "sharded")])
     func ranksMatchOneProcess(ranks: Int, mode: String) throws {
         let binary = try #require(BuiltBinary.ringtrain)
@@ -35,7 +36,7 @@ struct DataParallelTests {
         #expect(single.status == 0, "\(single.output)")
         let many = try Self.mpirun(ranks, ["worker", config, "--trace-steps", "20", "--dump-parameters", dir + "/many.bin"]
                                    + (mode == "overlap" ? ["--set", "job.overlap=true", "--set", "job.bucket_kb=1"] : [])
-                                   + (mode == "sharded" ? ["--set", "job.sharded_update=true"] : []))
+                                   + (mode == "plain" ? ["--set", "job.sharded_update=false"] : []))
         #expect(!many.timedOut)
         #expect(many.status == 0, "\(many.output)")
 

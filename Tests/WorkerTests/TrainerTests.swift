@@ -83,6 +83,7 @@ private func dataParallelParameters(_ j: TrainingJob, ranks: Int) throws -> [Flo
 func overlapMatchesOneCall(ranks: Int) throws {
     var plain = job(subset: 600, epochs: 1, batch: 48, model: ModelSpec(kind: .mlp, hidden: [64, 32]))
     plain.ranks = ranks
+    plain.shardedUpdate = false
     var overlapped = plain
     overlapped.overlap = true
     overlapped.bucketBytes = 4   // one bucket per layer
@@ -131,6 +132,7 @@ func shardedUpdateMatchesFullUpdate(ranks: Int, optimizer: OptimizerSpec) throws
     var full = job(subset: 600, epochs: 1, batch: 48, model: ModelSpec(kind: .mlp, hidden: [64, 32]))
     full.ranks = ranks
     full.optimizer = optimizer
+    full.shardedUpdate = false
     var sharded = full
     sharded.shardedUpdate = true
     let a = try dataParallelState(full, ranks: ranks)

@@ -43,6 +43,8 @@ public enum JobParser {
                 throw v.error("sharded_update and overlap cannot both be on",
                               hint: "the sharded update needs the gradients in one reduce-scatter after backward; set one of them to false")
             }
+        } else if job.overlap {
+            job.shardedUpdate = false   // the default gives way to an explicit overlap
         }
         if job.batchSize % (job.ranks * job.accumulate) != 0 {
             let at = t["batch_size"] ?? t["ranks"] ?? value

@@ -33,7 +33,7 @@ public enum PlanSummary {
                 : "averaged after backward in one ring all-reduce"
             if job.accumulate > 1 { gradients += ", every \(job.accumulate) micro-steps" }
             if job.fp16Gradients { gradients += ", fp16 on the wire" }
-            if job.shardedUpdate { gradients = "reduce-scattered; each rank updates its 1/\(job.ranks) shard, then the parameters are all-gathered" }
+            if job.averaging == .sharded { gradients = "reduce-scattered; each rank updates its 1/\(job.ranks) shard, then the parameters are all-gathered" }
             lines.append("  gradients   " + gradients)
         }
         guard let sweep else { return lines.joined(separator: "\n") + "\n" }
