@@ -136,7 +136,7 @@ struct BenchTrain: ParsableCommand {
         Swift.print("(medians of \(repeats) repetitions; the limit times each rank's sgemm calls alone at the same shapes, "
                     + "times the ranks; efficiency = median over repetitions of samples/s ÷ (ranks × the 1-rank samples/s of the "
                     + "same repetition: rank 0 alone while the others sleep, in the same mpirun job); "
-                    + "averaging: one_call = one all-reduce after backward; overlap = buckets during backward (job.overlap); "
+                    + "averaging: one_call = one all-reduce after backward (job.sharded_update: false); overlap = buckets during backward (job.overlap); "
                     + "sharded (the default) = reduce-scatter, each rank updates its shard, all-gather (job.sharded_update); "
                     + "(no reclaim) = sharded without first taking back the shard's cache lines the other ranks read; "
                     + "compute/comm/update ms = rank 0's mean time per step in forward+backward, waiting for the gradient average, and the update)")
