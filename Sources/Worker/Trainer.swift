@@ -188,22 +188,27 @@ public final class Trainer {
         let parameters = network.store.parameters.buffer
         if averaging == .sharded && group.size > 1 {
             // Each rank averages, clips and updates only its shard, then the shards are gathered.
-            let shard = try group.averageShard(gradients)
-            var local = [Double(withControl[withControl.count - 1])]
-            if job.optimizer.clipNorm != nil { local.append(squaredNorm(gradients, shard)) }
-            let totals = try group.sum(local)
-            stopAgreed = totals[0] > 0
+            // The control element rides along: reduced into the last shard's owner, which copies
+            // it into the parameters' control element, whose gather brings it to every rank.
+            let shardWithControl = try group.averageShard(withControl)
+            let shard = shardWithControl.clamped(to: 0..<gradients.count)
+            var norm = 0.0
+            if job.optimizer.clipNorm != nil {   // the only step that needs a sum before the update
+                norm = try group.sum([squaredNorm(gradients, shard)])[0].squareRoot()
+            }
             let updateStart = DispatchTime.now().uptimeNanoseconds
             // The other ranks read this shard of the parameters in the last gather; take its
             // cache lines back before the update rewrites them (see `CacheLines`).
             if reclaimsParameterShard { CacheLines.reclaim(UnsafeMutableBufferPointer(rebasing: parameters[shard])) }
-            if let maxNorm = job.optimizer.clipNorm {
-                clipGradients(gradients, shard, norm: totals[1].squareRoot(), maxNorm: Float(maxNorm))
-            }
+            if let maxNorm = job.optimizer.clipNorm { clipGradients(gradients, shard, norm: norm, maxNorm: Float(maxNorm)) }
             optimizer.step(parameters: parameters, gradients: gradients, learningRate: Float(lastLearningRate), range: shard)
             stateIsSharded = true
+            let parametersWithControl = network.store.parametersWithControl
+            let control = parametersWithControl.count - 1
+            if shardWithControl.contains(control) { parametersWithControl[control] = withControl[control] }
             let gatherStart = DispatchTime.now().uptimeNanoseconds
-            try group.gatherShards(parameters)
+            try group.gatherShards(parametersWithControl)
+            stopAgreed = parametersWithControl[control] > 0
             let end = DispatchTime.now().uptimeNanoseconds
             phaseTimes.record(compute: communicateStart - computeStart,
                               communicate: (updateStart - communicateStart) + (end - gatherStart),
@@ -243,7 +248,10 @@ public final class Trainer {
         stateIsSharded = false
         var tensors: [String: [Float]] = [:]
         for (name, var values) in optimizer.stateTensors() {
+            // Shards were cut from the gradients plus their control element: cut the same way.
+            values.append(0)
             try values.withUnsafeMutableBufferPointer { try group.gatherShards($0) }
+            values.removeLast()
             tensors[name] = values
         }
         try optimizer.restoreState(tensors: tensors, stepCount: optimizer.stepCount)

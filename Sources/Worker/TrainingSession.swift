@@ -39,7 +39,9 @@ public final class TrainingSession {
     /// Test hook: this rank fails once it reaches this global step, as `failure` says.
     public var failAtStep: Int?
     /// How the test hook fails: throw an error, die by SIGKILL, or hang forever.
-    public enum InjectedFailure: String, Sendable { case error, kill, hang }
+    /// How an injected failure shows: an error, SIGKILL, a hang, or a stop request on this rank
+    /// alone (as if only it received SIGTERM; the job should stop everywhere, with a checkpoint).
+    public enum InjectedFailure: String, Sendable, CaseIterable { case error, kill, hang, signal }
     public var failure = InjectedFailure.error
     /// Called on rank 0 once a resume has loaded its checkpoint (the run folder's config files
     /// are rewritten only then, so a refused resume changes nothing).
@@ -90,7 +92,16 @@ public final class TrainingSession {
                 lastSaved = position.globalStep
             }
         }
-        if let failAtStep { trainer.shouldStop = { trainer.position.globalStep >= failAtStep } }
+        if let failAtStep {
+            if failure == .signal {
+                trainer.shouldStop = {
+                    if trainer.position.globalStep >= failAtStep { StopRequest.request(SIGTERM) }
+                    return false
+                }
+            } else {
+                trainer.shouldStop = { trainer.position.globalStep >= failAtStep }
+            }
+        }
 
         var throughputs: [Double] = []
         var lastReport: EpochReport?
@@ -121,6 +132,7 @@ public final class TrainingSession {
                 case .error: throw TrainingError("injected failure at step \(failAtStep) (test hook --fail-step)")
                 case .kill: kill(getpid(), SIGKILL)
                 case .hang: while true { sleep(60) }
+                case .signal: break   // never reached: the request stops training through `stopAgreed`
                 }
             }
         }

@@ -43,7 +43,7 @@ struct WorkerCommand: ParsableCommand {
         options.failRank = failRank
         options.failStep = failStep
         guard let mode = TrainingSession.InjectedFailure(rawValue: failMode) else {
-            throw ValidationError("--fail-mode must be error, kill or hang")
+            throw ValidationError("--fail-mode must be one of: " + TrainingSession.InjectedFailure.allCases.map(\.rawValue).joined(separator: ", "))
         }
         options.failMode = mode
         let code = WorkerProcess.run(options)

@@ -98,4 +98,23 @@ struct DataParallelTests {
         #expect(result.status != 0)
         #expect(result.output.contains(message), "\(result.output)")
     }
+
+    /// A stop asked of one rank only (as if only it got SIGTERM) stops every rank after the same
+    /// step, with a checkpoint: the request travels inside the gradient average. The asking rank
+    /// never holds the last shard, so with the sharded update the request must go out in the
+    /// reduce-scatter and come back in the parameter gather.
+    @Test(arguments: [(2, false), (2, true), (3, true)])
+    func stopOnOneRankStopsEveryRank(ranks: Int, sharded: Bool) throws {
+        let dir = try TrainingFixtures.temporaryDirectory()
+        let config = try TrainingFixtures.smallConfig(in: dir, batch: 48)
+        let result = try Self.mpirun(ranks, ["worker", config, "--set", "job.sharded_update=\(sharded)",
+                                             "--set", "cluster.failure_timeout=10", "--run-dir", dir + "/run",
+                                             "--fail-rank", "\(ranks - 1)", "--fail-step", "5", "--fail-mode", "signal"],
+                                     timeout: 90)
+        #expect(!result.timedOut, "the job hung: \(result.output)")
+        #expect(result.status == 3, "interrupted runs exit with 3: \(result.output)")
+        #expect(result.stdout.contains("stopped by a signal at step 6"), "\(result.output)")
+        let latest = try String(contentsOfFile: dir + "/run/checkpoints/latest", encoding: .utf8)
+        #expect(latest.contains("6"), "latest checkpoint: \(latest)")
+    }
 }

@@ -30,7 +30,8 @@ public struct ParameterView {
 public final class ParameterStore {
     /// The layout table, in registration order.
     public private(set) var entries: [ParameterEntry] = []
-    /// All parameters, contiguous.
+    /// All parameters, contiguous. One spare element follows the last parameter (see
+    /// `parametersWithControl`).
     public let parameters: FloatBuffer
     /// All gradients, contiguous, same layout as `parameters`. One spare element follows the
     /// last gradient (see `gradientsWithControl`).
@@ -46,7 +47,8 @@ public final class ParameterStore {
             entries.append(entry)
             offset += entry.count
         }
-        parameters = FloatBuffer(count: offset)
+        parameters = FloatBuffer(count: offset + 1)
+        parameters.resize(offset)
         gradients = FloatBuffer(count: offset + 1)
         gradients.resize(offset)
     }
@@ -55,6 +57,12 @@ public final class ParameterStore {
     /// stop") travels inside the gradient all-reduce at no extra message cost.
     public var gradientsWithControl: UnsafeMutableBufferPointer<Float> {
         UnsafeMutableBufferPointer(start: gradients.pointer, count: gradients.count + 1)
+    }
+
+    /// The parameters plus one trailing control element, so a flag can travel back inside a
+    /// gather of the parameters (the sharded update), as `gradientsWithControl` carries it out.
+    public var parametersWithControl: UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(start: parameters.pointer, count: parameters.count + 1)
     }
 
     /// Total number of scalar parameters.
