@@ -10,7 +10,7 @@ import Worker
 private let csvDirectory: String = {
     let dir = NSTemporaryDirectory() + "ringtrain-config-tests-\(getpid())"
     try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    try? "a,b,label\n1,2,x\n3,4,y\n5,6,x\n".write(toFile: dir + "/train.csv", atomically: true, encoding: .utf8)
+    try? "a,b,label\n1,2,x\n3,4,y\n5,6,x\n".write(toFile: dir + "/train.csv", atomically: false, encoding: .utf8)
     return dir
 }()
 

@@ -19,7 +19,7 @@ struct HostPreflightTests {
 
     @Test func hostfileHostsAreRead() throws {
         let path = NSTemporaryDirectory() + "hostfile-\(UUID().uuidString.prefix(8))"
-        try "# comment\nnode1 slots=2\n\nnode2 slots=4 # fast\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try "# comment\nnode1 slots=2\n\nnode2 slots=4 # fast\n".write(toFile: path, atomically: false, encoding: .utf8)
         var spec = ClusterSpec()
         spec.hostfile = path
         #expect(try HostPreflight.remoteHosts(spec) == ["node1", "node2"])
@@ -51,7 +51,7 @@ struct HostPreflightTests {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let agent = dir + "/agent"
         try "#!/bin/sh\nif [ \"$1\" = good ]; then shift; exec sh -c \"$*\"; fi\necho \"connect to host $1: No route to host\" >&2\nexit 255\n"
-            .write(toFile: agent, atomically: true, encoding: .utf8)
+            .write(toFile: agent, atomically: false, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: agent)
         let spec = Self.cluster(hosts: ["good", "bad"], mpirunArgs: ["--mca", "plm_rsh_agent", agent])
         try HostPreflight.check(Self.cluster(hosts: ["good"], mpirunArgs: ["--mca", "plm_rsh_agent", agent]), binary: "/bin/sh")

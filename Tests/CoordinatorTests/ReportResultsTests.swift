@@ -50,7 +50,7 @@ func bestYAMLReruns() throws {
     let results = try fixture.results()
     let yaml = try #require(results.bestYAML)
     let path = fixture.directory + "/best.yaml"
-    try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+    try yaml.write(toFile: path, atomically: false, encoding: .utf8)
     let rerun = try RunConfig.load(path: path)
     #expect(rerun.job.optimizer.learningRate == 0.0123)
     #expect(rerun.job.model.hidden == [512, 256])
@@ -67,7 +67,7 @@ func bestYAMLFallsBackToTrialFolder() throws {
     try FileManager.default.removeItem(atPath: fixture.directory + "/train.csv")
     let saved = SweepResults.trialDirectory(fixture.directory, id: id)
     try FileManager.default.createDirectory(atPath: saved, withIntermediateDirectories: true)
-    try "job: {saved: true}\n".write(toFile: saved + "/config.yaml", atomically: true, encoding: .utf8)
+    try "job: {saved: true}\n".write(toFile: saved + "/config.yaml", atomically: false, encoding: .utf8)
     let results = try fixture.results()
     #expect(results.metric == SweepMetric(name: "val_loss", goal: .minimize))
     #expect(results.bestYAML == "job: {saved: true}\n")

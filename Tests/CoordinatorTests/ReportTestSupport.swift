@@ -15,8 +15,8 @@ struct ReportFixture {
     init(sweep: String, job: String = ReportFixture.job) throws {
         directory = NSTemporaryDirectory() + "ringtrain-report-\(getpid())-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try "a,b,label\n1,2,x\n3,4,y\n5,6,x\n".write(toFile: directory + "/train.csv", atomically: true, encoding: .utf8)
-        try (job + sweep).write(toFile: directory + "/cluster.yaml", atomically: true, encoding: .utf8)
+        try "a,b,label\n1,2,x\n3,4,y\n5,6,x\n".write(toFile: directory + "/train.csv", atomically: false, encoding: .utf8)
+        try (job + sweep).write(toFile: directory + "/cluster.yaml", atomically: false, encoding: .utf8)
         store = try SweepStore(path: directory + "/sweep.sqlite")
     }
 

@@ -8,10 +8,10 @@ import Testing
 let sweepDirectory: String = {
     let dir = NSTemporaryDirectory() + "ringtrain-sweep-tests-\(getpid())"
     try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    try? "a,b,label\n1,2,x\n3,4,y\n5,6,x\n".write(toFile: dir + "/train.csv", atomically: true, encoding: .utf8)
-    try? "#!/bin/sh\necho '{\"score\": 1}'\n".write(toFile: dir + "/objective.sh", atomically: true, encoding: .utf8)
+    try? "a,b,label\n1,2,x\n3,4,y\n5,6,x\n".write(toFile: dir + "/train.csv", atomically: false, encoding: .utf8)
+    try? "#!/bin/sh\necho '{\"score\": 1}'\n".write(toFile: dir + "/objective.sh", atomically: false, encoding: .utf8)
     try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir + "/objective.sh")
-    try? "print(1)\n".write(toFile: dir + "/train.py", atomically: true, encoding: .utf8)
+    try? "print(1)\n".write(toFile: dir + "/train.py", atomically: false, encoding: .utf8)
     return dir
 }()
 
@@ -252,7 +252,7 @@ func planSummary() throws {
 func parallelTrialsMustFitTheSlots() throws {
     let dir = NSTemporaryDirectory() + "ringtrain-slots-\(getpid())"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    try "a,b,label\n1,2,x\n3,4,y\n".write(toFile: dir + "/train.csv", atomically: true, encoding: .utf8)
+    try "a,b,label\n1,2,x\n3,4,y\n".write(toFile: dir + "/train.csv", atomically: false, encoding: .utf8)
     func config(_ cluster: String) -> String {
         """
         \(cluster)

@@ -24,7 +24,7 @@ struct MultiHostTests {
           batch_size: 48
           epochs: \(epochs)
           ranks: \(cluster.addresses.count)
-        """.write(toFile: path, atomically: true, encoding: .utf8)
+        """.write(toFile: path, atomically: false, encoding: .utf8)
         return path
     }
 
@@ -142,7 +142,7 @@ struct MultiHostTests {
               max_retries: 1
 
             """
-        try sweep.write(toFile: base, atomically: true, encoding: .utf8)
+        try sweep.write(toFile: base, atomically: false, encoding: .utf8)
         let killed = Self.killNode2(once: dir + "/sweep/trial-0001/checkpoints/latest")
         let result = try ProcessRunner.run(binary, ["sweep", base, "--run-dir", dir + "/sweep"],
                                            environment: TestCluster.environment, timeout: 240)

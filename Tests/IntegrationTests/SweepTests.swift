@@ -39,7 +39,7 @@ struct SweepTests {
           max_retries: 1
           seed: 7
         \(extra)
-        """.write(toFile: path, atomically: true, encoding: .utf8)
+        """.write(toFile: path, atomically: false, encoding: .utf8)
         return path
     }
 

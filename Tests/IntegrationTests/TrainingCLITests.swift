@@ -8,12 +8,20 @@ enum TrainingFixtures {
     static let fashion = "/usr/share/datasets/fashion-mnist"
     static var haveFashion: Bool { FileManager.default.fileExists(atPath: fashion + "/train-labels-idx1-ubyte.gz") }
 
-    /// A fresh temporary folder.
+    /// A fresh temporary folder, inside one folder per test process that is removed when the
+    /// process exits (so test runs do not pile up folders in /tmp).
     static func temporaryDirectory() throws -> String {
-        let dir = NSTemporaryDirectory() + "ringtrain-it-\(UUID().uuidString.prefix(8))"
+        let dir = processFolder + "/" + UUID().uuidString.prefix(8)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         return dir
     }
+
+    /// This test process's folder of temporary folders; the first use arranges its removal.
+    private static let processFolder: String = {
+        atexit { try? FileManager.default.removeItem(atPath: TrainingFixtures.processFolderPath) }
+        return processFolderPath
+    }()
+    private static var processFolderPath: String { NSTemporaryDirectory() + "ringtrain-it-\(getpid())" }
 
     /// Writes a small Fashion-MNIST MLP config and returns its path.
     static func smallConfig(in dir: String, extra: String = "", batch: Int = 60, subset: Int = 3000,
@@ -32,7 +40,7 @@ enum TrainingFixtures {
           batch_size: \(batch)
           epochs: 2
         \(extra)
-        """.write(toFile: path, atomically: true, encoding: .utf8)
+        """.write(toFile: path, atomically: false, encoding: .utf8)
         return path
     }
 

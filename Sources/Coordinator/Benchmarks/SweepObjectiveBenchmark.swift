@@ -24,7 +24,7 @@ extension SearchBenchmark {
               seed: \(seed)
             """
         let path = folder + "/sweep.yaml"
-        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        try AtomicFile.write(yaml, to: path)
         let config = try RunConfig.load(path: path)
         guard let spec = try config.sweepSpec() else { throw LaunchError("benchmark sweep config has no sweep") }
         let runner = try SweepRunner(config: config, spec: spec, runDirectory: folder + "/run")

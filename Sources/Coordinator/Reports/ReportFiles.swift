@@ -25,6 +25,6 @@ public enum ReportFiles {
 
     /// Writes `text` to `path` through a temporary file in the same folder and a rename.
     public static func save(_ text: String, to path: String) throws {
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: [.atomic])
+        try AtomicFile.write(text, to: path)
     }
 }

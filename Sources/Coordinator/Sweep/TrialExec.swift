@@ -37,14 +37,7 @@ public enum TrialExec {
 
     /// Writes the status file atomically (temporary file, fsync, rename).
     static func record(_ status: Int32, in directory: String) throws {
-        let temporary = directory + "/.\(statusFile).tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw LaunchError("cannot write \(temporary)") }
-        let text = Array("\(status)\n".utf8)
-        _ = text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        fsync(fd)
-        close(fd)
-        guard rename(temporary, directory + "/" + statusFile) == 0 else { throw LaunchError("cannot rename \(temporary)") }
+        try AtomicFile.write("\(status)\n", to: directory + "/" + statusFile)
     }
 
     /// The recorded exit status of a trial folder, if its command has ended.

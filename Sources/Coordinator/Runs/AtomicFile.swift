@@ -1,0 +1,52 @@
+// AtomicFile: replaces a small file whole or not at all — a temporary file in the same folder,
+// fsync, then rename — for the run folder's reports and status files. (Foundation's `.atomic`
+// option on Linux leaves an empty TemporaryDirectory.* folder in /tmp behind every write.)
+import Foundation
+
+/// Whole-file replacement that readers never see half-written.
+public enum AtomicFile {
+    /// Writes `bytes` to `path`: readers see the old file or the new one, never a mix, and a
+    /// crash leaves at most a `.name.tmp` file beside it. Throws an error naming the path.
+    public static func write(_ bytes: some Collection<UInt8>, to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let temporary = url.deletingLastPathComponent().appendingPathComponent("." + url.lastPathComponent + ".tmp").path
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw AtomicFileError(path: path, operation: "create \(temporary)", code: errno) }
+        let data = Array(bytes)
+        var written = 0
+        while written < data.count {
+            let n = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, data.count - written) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                let code = errno
+                close(fd)
+                unlink(temporary)
+                throw AtomicFileError(path: path, operation: "write", code: code)
+            }
+            written += n
+        }
+        let synced = fsync(fd) == 0
+        let syncCode = errno
+        close(fd)
+        guard synced else { unlink(temporary); throw AtomicFileError(path: path, operation: "fsync", code: syncCode) }
+        guard rename(temporary, path) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw AtomicFileError(path: path, operation: "rename", code: code)
+        }
+    }
+
+    /// Writes `text` as UTF-8 (see `write(_:to:)`).
+    public static func write(_ text: String, to path: String) throws {
+        try write(text.utf8, to: path)
+    }
+}
+
+/// A failed `AtomicFile.write`: which file, which step, and the system's reason.
+public struct AtomicFileError: Error, CustomStringConvertible, LocalizedError {
+    public let path: String
+    public let operation: String
+    public let code: Int32
+    public var description: String { "cannot write \(path): \(operation) failed: \(String(cString: strerror(code)))" }
+    public var errorDescription: String? { description }
+}
