@@ -238,8 +238,9 @@ func planSummary() throws {
     // One rank has no gradient averaging to describe; more ranks say how it runs.
     #expect(!PlanSummary.text(config: config, sweep: nil).contains("gradients"))
     let sweepText = "sweep:\n  method: grid\n  metric: {name: val_acc}\n  parameters:\n    optimizer.lr: {values: [0.1]}\n"
-    let (sharded, _) = try loadSweep(sweepText, overrides: ["job.ranks=2", "job.batch_size=64"])
-    #expect(PlanSummary.text(config: sharded, sweep: nil).contains("gradients   reduce-scattered; each rank updates its 1/2 shard"))
+    let (sharded, _) = try loadSweep(sweepText, overrides: ["job.ranks=2", "job.batch_size=64", "job.accumulate=2"])
+    #expect(PlanSummary.text(config: sharded, sweep: nil)
+        .contains("gradients   reduce-scattered; each rank updates its 1/2 shard, then the parameters are all-gathered, every 2 micro-steps"))
     let (plain, _) = try loadSweep(sweepText, overrides: ["job.ranks=2", "job.batch_size=64", "job.sharded_update=false"])
     #expect(PlanSummary.text(config: plain, sweep: nil).contains("gradients   averaged after backward in one ring all-reduce"))
     let (overlapped, _) = try loadSweep(sweepText, overrides: ["job.ranks=2", "job.batch_size=64", "job.overlap=true",

@@ -28,12 +28,13 @@ public enum PlanSummary {
             : config.cluster.hosts.map { "\($0.host):\($0.slots)" }.joined(separator: ", ")
         lines.append("  ranks       \(job.ranks) on \(hosts) (launcher \(config.cluster.launcher.rawValue))")
         if job.ranks > 1 {
-            var gradients = job.overlap
-                ? "averaged in buckets of at least \(job.bucketBytes / 1024) KiB during backward (overlap)"
-                : "averaged after backward in one ring all-reduce"
+            var gradients = switch job.averaging {
+            case .overlap: "averaged in buckets of at least \(job.bucketBytes / 1024) KiB during backward (overlap)"
+            case .oneCall: "averaged after backward in one ring all-reduce"
+            case .sharded: "reduce-scattered; each rank updates its 1/\(job.ranks) shard, then the parameters are all-gathered"
+            }
             if job.accumulate > 1 { gradients += ", every \(job.accumulate) micro-steps" }
             if job.fp16Gradients { gradients += ", fp16 on the wire" }
-            if job.averaging == .sharded { gradients = "reduce-scattered; each rank updates its 1/\(job.ranks) shard, then the parameters are all-gathered" }
             lines.append("  gradients   " + gradients)
         }
         guard let sweep else { return lines.joined(separator: "\n") + "\n" }
