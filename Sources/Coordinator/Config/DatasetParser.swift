@@ -85,6 +85,11 @@ public enum DatasetParser {
             }
         }
         if let v = t["subset"] { spec.subset = try v.int(in: 1...Int.max, hint: "the number of training samples to keep") }
+        if case .count(let held) = spec.validation, let subset = spec.subset, held >= subset, let at = t["subset"] ?? t["validation"] {
+            // Caught here, before any rank or trial starts, rather than when the data loads.
+            throw at.error("validation \(held) leaves no training samples out of subset \(subset)",
+                           hint: "the validation count must be below the subset (e.g. validation: \(max(0, subset / 10))), or give a fraction such as 0.1")
+        }
         if let v = t["normalize"] {
             spec.normalization = DatasetSpec.Normalization(rawValue: try v.choice(["none", "scale", "standard"]))!
         }
