@@ -23,18 +23,17 @@ final class DirectAllReduce {
         guard n > 1 else { return }
         let tag = length % (comm.maxTag + 1)
         if scratch.count < n * length { scratch = [Float](repeating: 0, count: n * length) }
-        let pieceCount = max(1, (length * 4 + pieceBytes - 1) / pieceBytes)
-        if requests.count < 2 * n * pieceCount {
-            requests = Array(repeating: CommRequest(handle: 0), count: 2 * n * pieceCount)
+        // Each buffer travels in pieces of at most `pieceBytes`, so every message stays eager.
+        let bytes = length * 4
+        let pieces = max(1, (bytes + pieceBytes - 1) / pieceBytes)
+        func piece(_ k: Int) -> Range<Int> { (k * pieceBytes)..<min(bytes, (k + 1) * pieceBytes) }
+        if requests.count < 2 * n * pieces {
+            requests = Array(repeating: CommRequest(handle: 0), count: 2 * n * pieces)
         }
         let mine = UnsafeRawBufferPointer(buffer)
         try scratch.withUnsafeMutableBufferPointer { all in
             let base = all.baseAddress!
             // Receive from every peer into its slot (slot = rank); send ours around the ring order.
-            // Each buffer travels in pieces of at most `pieceBytes`, so every message stays eager.
-            let bytes = length * 4
-            let pieces = max(1, (bytes + pieceBytes - 1) / pieceBytes)
-            func piece(_ k: Int) -> Range<Int> { (k * pieceBytes)..<min(bytes, (k + 1) * pieceBytes) }
             for step in 1..<n {
                 let peer = (r - step + n) % n
                 let slot = UnsafeMutableRawPointer(base + peer * length)

@@ -38,7 +38,6 @@ public final class TrainingSession {
     let console: Console
     /// Test hook: this rank fails once it reaches this global step, as `failure` says.
     public var failAtStep: Int?
-    /// How the test hook fails: throw an error, die by SIGKILL, or hang forever.
     /// How an injected failure shows: an error, SIGKILL, a hang, or a stop request on this rank
     /// alone (as if only it received SIGTERM; the job should stop everywhere, with a checkpoint).
     public enum InjectedFailure: String, Sendable, CaseIterable { case error, kill, hang, signal }

@@ -5,14 +5,14 @@ import Foundation
 
 /// Whole-file replacement that readers never see half-written.
 public enum AtomicFile {
-    /// Writes `bytes` to `path`: readers see the old file or the new one, never a mix, and a
-    /// crash leaves at most a `.name.tmp` file beside it. Throws an error naming the path.
-    public static func write(_ bytes: some Collection<UInt8>, to path: String) throws {
+    /// Writes `text` (UTF-8) to `path`: readers see the old file or the new one, never a mix,
+    /// and a crash leaves at most a `.name.tmp` file beside it. Throws an error naming the path.
+    public static func write(_ text: String, to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let temporary = url.deletingLastPathComponent().appendingPathComponent("." + url.lastPathComponent + ".tmp").path
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw AtomicFileError(path: path, operation: "create \(temporary)", code: errno) }
-        let data = Array(bytes)
+        let data = Array(text.utf8)
         var written = 0
         while written < data.count {
             let n = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, data.count - written) }
@@ -34,11 +34,6 @@ public enum AtomicFile {
             unlink(temporary)
             throw AtomicFileError(path: path, operation: "rename", code: code)
         }
-    }
-
-    /// Writes `text` as UTF-8 (see `write(_:to:)`).
-    public static func write(_ text: String, to path: String) throws {
-        try write(text.utf8, to: path)
     }
 }
 
