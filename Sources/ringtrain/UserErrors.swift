@@ -35,6 +35,9 @@ func exitOnUserError(_ body: () throws -> Void) throws {
     } catch let error as TrainingError {
         printError(error.description)
         throw ExitCode(ExitStatus.usage)
+    } catch let error as FolderLockError {
+        printError(error.description)
+        throw ExitCode(ExitStatus.usage)
     } catch let error as LaunchError {
         printError(error.description)
         throw ExitCode(ExitStatus.failed)

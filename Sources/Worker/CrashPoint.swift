@@ -1,0 +1,66 @@
+// CrashPoint: named places where a process may be killed on purpose, so tests can prove that
+// every durable transition survives a crash there. Off unless RINGTRAIN_CRASH_AT is set.
+import Foundation
+
+/// Test-only crash injection shared by every role (checkpoint writer, sweep coordinator, trial
+/// supervisor, ...).
+///
+/// `RINGTRAIN_CRASH_AT=role:name:k` makes the process playing `role` end with `_exit(86)` the
+/// k-th time it passes the point `name` (k ≥ 1; `role:name` means k = 1). Each process counts
+/// its own passes; processes of other roles ignore the setting. Every point a role may pass is
+/// listed in `points`, so tests can enumerate them all.
+public enum CrashPoint {
+    /// The environment variable read once per process.
+    public static let environmentVariable = "RINGTRAIN_CRASH_AT"
+    /// Exit status of a process killed at a crash point.
+    public static let exitStatus: Int32 = 86
+
+    /// Every crash point, by role. A point passed under a role must be listed here.
+    public static let points: [String: [String]] = [
+        "coordinator": [
+            "trial-added",          // a suggestion is in the store as pending, not yet started
+            "trial-marked-running", // status running, no supervisor started yet
+            "supervisor-started",   // supervisor spawned, its pid not yet recorded
+            "pid-recorded",         // the running trial's supervisor pid is in the store
+            "epoch-recorded",       // one reported epoch written to the store
+            "stop-decided",         // an early stop recorded, the trial not yet signalled
+            "trial-concluded",      // a trial's end (finished, stopped, failed, requeued) written
+        ],
+        "supervisor": [
+            "started",              // the supervisor runs, the old status file may still exist
+            "old-status-removed",   // the previous attempt's status file is gone, command not started
+            "command-started",      // the trial's command runs
+            "command-ended",        // the command ended, its status not yet written
+            "status-written",       // exit-status written durably
+        ],
+        "checkpoint": [
+            "model.safetensors", "optimizer.safetensors", "state.json", "rename", "latest",
+        ],
+    ]
+
+    nonisolated(unsafe) private static var counts: [String: Int] = [:]
+    private static let lock = NSLock()
+    private static let target: (role: String, name: String, pass: Int)? = parse(
+        ProcessInfo.processInfo.environment[environmentVariable])
+
+    /// Parses `role:name[:k]`; nil when unset or malformed.
+    static func parse(_ text: String?) -> (role: String, name: String, pass: Int)? {
+        guard let text, !text.isEmpty else { return nil }
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 2 || parts.count == 3 else { return nil }
+        let pass = parts.count == 3 ? Int(parts[2]) : 1
+        guard let pass, pass >= 1 else { return nil }
+        return (parts[0], parts[1], pass)
+    }
+
+    /// Marks that `role` passed `name`; ends the process here when this is the requested pass.
+    public static func pass(_ role: String, _ name: String) {
+        precondition(points[role]?.contains(name) == true, "crash point \(role):\(name) is not listed in CrashPoint.points")
+        guard let target, target.role == role, target.name == name else { return }
+        lock.lock()
+        counts[name, default: 0] += 1
+        let reached = counts[name] == target.pass
+        lock.unlock()
+        if reached { _exit(exitStatus) }
+    }
+}

@@ -1,0 +1,69 @@
+// FolderLock: one owner per run folder — an exclusive flock on `.ringtrain.lock`, released by
+// the kernel when the holder dies and never inherited by the programs it starts (close-on-exec).
+import Foundation
+
+/// An exclusive lock on a run folder (a training run or a sweep), held until `release()` or
+/// the end of the process.
+public final class FolderLock: @unchecked Sendable {
+    // @unchecked: the descriptor is written once in init and closed once in release.
+    /// The lock file inside the locked folder.
+    public static let fileName = ".ringtrain.lock"
+
+    /// The locked folder.
+    public let folder: String
+    private var descriptor: Int32
+
+    /// Takes the lock on `folder` (which must exist) for `purpose` (e.g. "train", "sweep"), or
+    /// throws `FolderLockError` naming the holder's PID, host and purpose.
+    public init(folder: String, purpose: String) throws {
+        let path = folder + "/" + Self.fileName
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        guard fd >= 0 else { throw FolderLockError(folder: folder, holder: nil, reason: String(cString: strerror(errno))) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let code = errno
+            let holder = code == EWOULDBLOCK ? Self.readHolder(fd) : nil
+            close(fd)
+            throw FolderLockError(folder: folder, holder: holder,
+                                  reason: code == EWOULDBLOCK ? nil : String(cString: strerror(code)))
+        }
+        let record = "pid \(getpid()) on \(ProcessInfo.processInfo.hostName), \(purpose)\n"
+        _ = ftruncate(fd, 0)
+        _ = record.withCString { pwrite(fd, $0, strlen($0), 0) }
+        self.folder = folder
+        self.descriptor = fd
+    }
+
+    /// Gives the lock up (also done by the kernel when the process ends).
+    public func release() {
+        guard descriptor >= 0 else { return }
+        close(descriptor)
+        descriptor = -1
+    }
+
+    deinit { release() }
+
+    /// The holder's record (`pid N on HOST, purpose`), at most one short printable line.
+    private static func readHolder(_ fd: Int32) -> String? {
+        var buffer = [UInt8](repeating: 0, count: 160)
+        let n = pread(fd, &buffer, buffer.count, 0)
+        guard n > 0 else { return nil }
+        let line = String(decoding: buffer[0..<n], as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+        let printable = line.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value < 0x7f }
+        return printable && !line.isEmpty ? line : nil
+    }
+}
+
+/// Another process owns the run folder (or its lock file cannot be opened).
+public struct FolderLockError: Error, CustomStringConvertible {
+    public let folder: String
+    /// The holder's record, when readable: `pid N on HOST, purpose`.
+    public let holder: String?
+    /// The system's reason when the lock could not be tried at all.
+    public let reason: String?
+
+    public var description: String {
+        if let reason { return "\(folder): cannot lock the run folder (\(folder)/\(FolderLock.fileName): \(reason))" }
+        return "\(folder) is in use by another ringtrain process (\(holder ?? "holder unknown")); "
+            + "wait for it to end, or stop it, before writing to this folder"
+    }
+}
