@@ -25,7 +25,7 @@ struct Resume: ParsableCommand {
         try exitOnUserError {
             let fm = FileManager.default
             if fm.fileExists(atPath: runDirectory + "/sweep.sqlite") {
-                let status = try runSweep(configPath: runDirectory + "/cluster.yaml", overrides: [], runDirectory: runDirectory)
+                let status = try runSweep(try SweepRunner.recordedConfig(runDirectory: runDirectory), runDirectory: runDirectory)
                 if status != 0 { throw ExitCode(status) }
                 return
             }

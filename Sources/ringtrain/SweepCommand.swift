@@ -25,20 +25,20 @@ struct Sweep: ParsableCommand {
 
     func run() throws {
         try exitOnUserError {
-            let status = try runSweep(configPath: config, overrides: overrides, runDirectory: runDir)
+            let loaded = try RunConfig.load(path: config, overrides: overrides)
+            let status = try runSweep(loaded, runDirectory: runDir)
             if status != 0 { throw ExitCode(status) }
         }
     }
 }
 
-/// Loads a sweep config and runs it; returns the exit status (0 done, 3 interrupted).
-func runSweep(configPath: String, overrides: [String], runDirectory: String?) throws -> Int32 {
-    let config = try RunConfig.load(path: configPath, overrides: overrides)
+/// Runs the sweep of a loaded config; returns the exit status (0 done, 3 interrupted).
+func runSweep(_ config: RunConfig, runDirectory: String?) throws -> Int32 {
     guard let spec = try config.sweepSpec() else {
-        throw ConfigError(file: configPath, keyPath: "sweep", message: "this config has no sweep section",
+        throw ConfigError(file: config.file.path, keyPath: "sweep", message: "this config has no sweep section",
                           hint: "add sweep: {method, metric, parameters, run_cap}, or use `ringtrain train`")
     }
-    let name = config.hasJob ? config.job.name : URL(fileURLWithPath: configPath).deletingPathExtension().lastPathComponent
+    let name = config.hasJob ? config.job.name : URL(fileURLWithPath: config.file.path).deletingPathExtension().lastPathComponent
     let runner = try SweepRunner(config: config, spec: spec, runDirectory: runDirectory ?? "runs/sweep-\(name)")
     return try runner.run() ? 0 : 3
 }

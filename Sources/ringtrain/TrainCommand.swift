@@ -47,6 +47,7 @@ struct Train: ParsableCommand {
             if let ranks { allOverrides.append("job.ranks=\(ranks)") }
             let loaded = try RunConfig.load(path: config, overrides: allOverrides)
             guard loaded.hasJob else { throw ConfigError(file: config, keyPath: "job", message: "this config has no job section to train") }
+            _ = try loaded.sweepSpec()   // a broken sweep section is a broken config, even when only the job is trained
             var launch = TrainingLaunch(config: loaded, configPath: config,
                                         runDirectory: runDir ?? RunFolder.defaultPath(for: loaded.job))
             launch.overrides = allOverrides

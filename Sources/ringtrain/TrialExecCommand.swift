@@ -1,5 +1,5 @@
-// TrialExecCommand: `ringtrain trial-exec DIR -- COMMAND...` (hidden) — the supervisor each sweep
-// trial runs under; it records the command's exit status in DIR (see TrialExec).
+// TrialExecCommand: `ringtrain trial-exec DIR --attempt N -- COMMAND...` (hidden) — the supervisor
+// each sweep trial runs under; it records the attempt's end in DIR (see TrialExec).
 import ArgumentParser
 import Coordinator
 
@@ -9,11 +9,21 @@ struct TrialExecCommand: ParsableCommand {
     @Argument(help: "The trial folder.")
     var directory: String
 
+    @Option(help: "The attempt's number, recorded with its exit status.")
+    var attempt: Int
+
+    @Option(help: "Seconds the command may run (default: no limit).")
+    var timeout: Double?
+
+    @Option(help: "Seconds between SIGTERM and SIGKILL when stopping (default 60).")
+    var grace: Double = 60
+
     @Argument(parsing: .postTerminator, help: "The command to run.")
     var command: [String] = []
 
     func run() throws {
-        let status = try TrialExec.supervise(directory: directory, command: command)
+        let limits = TrialExec.Limits(attempt: attempt, timeout: timeout, grace: grace)
+        let status = try TrialExec.supervise(directory: directory, limits: limits, command: command)
         if status != 0 { throw ExitCode(status) }
     }
 }

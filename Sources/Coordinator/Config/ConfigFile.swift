@@ -12,8 +12,28 @@ public struct ConfigFile {
     /// The document root, overrides applied.
     public let root: ConfigValue
 
-    /// Folder holding the file, absolute (relative paths inside the config are taken from here).
-    public var directory: String { URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent().path }
+    /// Where relative paths inside the config are taken from: the folder the config was first
+    /// read from (a sweep records it, so its run folder's copy resolves paths the same way).
+    /// Default nil: the folder holding `path`.
+    public var baseDirectory: String?
+
+    /// The most YAML nodes a document may expand to, aliases counted at every use (an alias
+    /// bomb is refused by this count, not by time or memory).
+    public static let nodeLimit = 200_000
+
+    /// Folder relative paths inside the config are taken from, absolute: `baseDirectory`, or
+    /// the folder holding the file.
+    public var directory: String {
+        baseDirectory ?? URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent().path
+    }
+
+    /// Reads `path` and applies `overrides` (`key.path=value`, value in YAML syntax); relative
+    /// paths inside it are taken from `baseDirectory` when given.
+    public static func load(path: String, overrides: [String] = [], baseDirectory: String? = nil) throws -> ConfigFile {
+        var file = try load(path: path, overrides: overrides)
+        file.baseDirectory = baseDirectory
+        return file
+    }
 
     /// Reads `path` and applies `overrides` (`key.path=value`, value in YAML syntax).
     public static func load(path: String, overrides: [String] = []) throws -> ConfigFile {
@@ -39,6 +59,7 @@ public struct ConfigFile {
         } catch let error as YamlError {
             throw locate(error, path: path)
         }
+        try checkSize(node, path: path)
         var applied: [String: String] = [:]
         for override in overrides {
             let (key, value) = try splitOverride(override)
@@ -46,6 +67,21 @@ public struct ConfigFile {
             applied[key] = override
         }
         return ConfigFile(path: path, text: text, root: ConfigValue(node: node, path: "", file: path, overrides: applied))
+    }
+
+    /// This document with more `overrides` applied on top of its own (a sweep trial's values),
+    /// without parsing the text again.
+    public func applying(_ overrides: [String]) throws -> ConfigFile {
+        var node = root.node
+        var applied = root.overrides
+        for override in overrides {
+            let (key, value) = try Self.splitOverride(override)
+            try Self.set(&node, path: key.split(separator: ".").map(String.init), value: value, override: override)
+            applied[key] = override
+        }
+        var file = ConfigFile(path: path, text: text, root: ConfigValue(node: node, path: "", file: path, overrides: applied))
+        file.baseDirectory = baseDirectory
+        return file
     }
 
     private static func splitOverride(_ override: String) throws -> (String, Node) {
@@ -62,6 +98,29 @@ public struct ConfigFile {
             throw ConfigError(file: "--set \(override)", keyPath: key, message: "the value is not valid YAML")
         }
         return (key, value)
+    }
+
+    /// Refuses a document that expands to more than `nodeLimit` nodes, naming the key path
+    /// where the count ran over. Stops counting there, so the check costs at most the limit.
+    private static func checkSize(_ root: Node, path: String) throws {
+        var count = 0
+        func visit(_ node: Node, _ keyPath: String) throws {
+            count += 1
+            if count > nodeLimit {
+                throw ConfigError(file: path, line: node.mark.map { $0.line }, column: node.mark.map { $0.column }, keyPath: keyPath,
+                                  message: "the document expands to more than \(nodeLimit) YAML values (aliases counted at each use)",
+                                  hint: "write the values out, or reuse fewer anchors")
+            }
+            switch node {
+            case .mapping(let mapping):
+                for (key, value) in mapping { try visit(value, keyPath.isEmpty ? (key.string ?? "?") : keyPath + "." + (key.string ?? "?")) }
+            case .sequence(let sequence):
+                for (i, item) in sequence.enumerated() { try visit(item, keyPath + "[\(i)]") }
+            case .scalar, .alias:
+                break
+            }
+        }
+        try visit(root, "")
     }
 
     /// Replaces (or adds) the value at `path`, creating mappings on the way.

@@ -76,14 +76,14 @@ public struct SweepResults: Sendable {
 
     /// Ranking order: finished trials with a metric, best first per `goal`; then stopped trials
     /// with a metric (early-stopped, so not comparable with finished ones), best first; then
-    /// running, pending, failed, and any trial without a metric. Ties keep id order.
+    /// running, pending or interrupted, failed, and any trial without a metric. Ties keep id order.
     public static func rank(_ trials: [TrialResult], goal: MetricGoal) -> [TrialResult] {
         func group(_ t: TrialResult) -> Int {
             switch (t.status, t.metric) {
             case (.finished, .some): return 0
             case (.stopped, .some): return 1
             case (.running, _): return 2
-            case (.pending, _): return 3
+            case (.pending, _), (.interrupted, _): return 3
             case (.failed, _): return 4
             default: return 5
             }
@@ -123,7 +123,8 @@ extension SweepResults {
         }
 
         var notes: [String] = []
-        let file = try ConfigFile.load(path: configPath)
+        let origin = try SweepStore(path: storePath).origin()
+        let file = try ConfigFile.load(path: configPath, overrides: origin?.overrides ?? [], baseDirectory: origin?.configDirectory)
         var config: RunConfig?
         var parsed: SweepSpec?
         do {

@@ -20,9 +20,9 @@ struct AcquisitionOptimizer {
     /// model's fantasies alone can leave a batch's points a hair apart.
     var minimumSpacing: Double?
 
-    /// The configuration maximising log EI below `best` that is not in `excluded`, with its unit-cube
+    /// The configuration maximising log EI below `best` whose canonical key is not in `excluded`, with its unit-cube
     /// point; nil when every configuration is excluded.
-    func maximize(gp: GaussianProcess, best: Double, excluded: Set<Configuration>,
+    func maximize(gp: GaussianProcess, best: Double, excluded: Set<[ParameterValue]>,
                   rng: inout CounterRNG) -> (configuration: Configuration, point: [Double])? {
         let d = mapping.dimension
         func score(_ x: [Double]) -> Double {
@@ -35,8 +35,9 @@ struct AcquisitionOptimizer {
         let spacing = minimumSpacing ?? 0.02 * Double(d).squareRoot()
         func consider(_ raw: [Double]) {
             let configuration = mapping.decode(raw)
-            guard !seen.contains(configuration) else { return }
-            seen.insert(configuration)
+            let key = mapping.space.canonicalKey(configuration)!
+            guard !seen.contains(key) else { return }
+            seen.insert(key)
             let point = mapping.encode(configuration)
             for a in avoid {
                 var s = 0.0
@@ -69,7 +70,7 @@ struct AcquisitionOptimizer {
         // Sampling found nothing new: in a finite space, score every untried configuration.
         guard let all = finiteConfigurations else { return nil }
         var bestChoice: (Double, Configuration, [Double])?
-        for configuration in all where !excluded.contains(configuration) {
+        for configuration in all where !excluded.contains(mapping.space.canonicalKey(configuration)!) {
             let point = mapping.encode(configuration)
             let v = score(point)
             if bestChoice == nil || v > bestChoice!.0 { bestChoice = (v, configuration, point) }

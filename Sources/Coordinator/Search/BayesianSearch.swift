@@ -62,7 +62,7 @@ public struct BayesianSearch: SearchStrategy {
         for trial in history {
             let x = mapping.encode(trial.configuration)
             switch trial.status {
-            case .pending, .running:
+            case .pending, .running, .interrupted:
                 pending.append(x)
             case .finished:
                 points.append(x); values.append(trial.metric.flatMap { $0.isFinite ? modelled($0) : nil })
@@ -79,8 +79,15 @@ public struct BayesianSearch: SearchStrategy {
 
     public mutating func suggest(count: Int, history: [TrialObservation]) throws -> [Configuration] {
         guard count > 0 else { return [] }
-        var excluded = Set(history.map(\.configuration))
-        if let all = finiteConfigurations, all.allSatisfy(excluded.contains) { throw SearchExhausted(tried: all.count) }
+        let history = history.map { trial in
+            var normalized = trial
+            normalized.configuration = space.normalized(trial.configuration)
+            return normalized
+        }
+        var excluded = Set(history.compactMap { space.canonicalKey($0.configuration) })
+        if let all = finiteConfigurations, all.allSatisfy({ excluded.contains(space.canonicalKey($0)!) }) {
+            throw SearchExhausted(tried: all.count)
+        }
         var rng = CounterRNG(seed: seed, stream: .search, UInt64(history.count))
         var designRNG = CounterRNG(seed: seed, stream: .search, 0x4C48_5344)   // same design for every call
         let design = LatinHypercube.design(count: initialDesignSize, dimension: mapping.dimension, rng: &designRNG)
@@ -112,7 +119,7 @@ public struct BayesianSearch: SearchStrategy {
             }
             guard let (configuration, point) = choice else { break }
             batch.append(configuration)
-            excluded.insert(configuration)
+            excluded.insert(space.canonicalKey(configuration)!)
             if let model = gp {
                 let believedValue = fantasy(model, point, values)
                 if let believed = model.conditioned(on: [point], targets: [believedValue]) {
@@ -135,18 +142,18 @@ public struct BayesianSearch: SearchStrategy {
     }
 
     /// The design point when untried after rounding, else a random untried configuration.
-    private func spaceFilling(_ designPoint: [Double]?, excluded: Set<Configuration>,
+    private func spaceFilling(_ designPoint: [Double]?, excluded: Set<[ParameterValue]>,
                               rng: inout CounterRNG) -> (configuration: Configuration, point: [Double])? {
         var tries = 0
         var x = designPoint ?? (0..<mapping.dimension).map { _ in rng.nextDouble() }
         while tries < 200 {
             let configuration = mapping.decode(x)
-            if !excluded.contains(configuration) { return (configuration, mapping.encode(configuration)) }
+            if !excluded.contains(space.canonicalKey(configuration)!) { return (configuration, mapping.encode(configuration)) }
             x = (0..<mapping.dimension).map { _ in rng.nextDouble() }
             tries += 1
         }
         guard let all = finiteConfigurations else { return nil }
-        let untried = all.filter { !excluded.contains($0) }
+        let untried = all.filter { !excluded.contains(space.canonicalKey($0)!) }
         guard !untried.isEmpty else { return nil }
         let configuration = untried[Int(rng.next() % UInt64(untried.count))]
         return (configuration, mapping.encode(configuration))

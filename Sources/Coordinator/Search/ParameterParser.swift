@@ -10,6 +10,8 @@ public enum ParameterParser {
                                        "log_uniform_values", "q_uniform", "q_log_uniform", "q_log_uniform_values",
                                        "normal", "log_normal"]
     static let keys = ["value", "values", "min", "max", "distribution", "mu", "sigma", "q"]
+    /// The most values one parameter's `values:` may list.
+    public static let maxValues = 10_000
 
     /// The keys each distribution takes besides `distribution`.
     static let keysByDistribution: [String: Set<String>] = [
@@ -53,10 +55,15 @@ public enum ParameterParser {
         case "categorical":
             let list = try t.required("values").list()
             guard !list.isEmpty else { throw t["values"]!.error("the values list is empty", hint: "list at least one value") }
+            guard list.count <= maxValues else {
+                throw t["values"]!.error("\(list.count) values are more than a sweep parameter may list (\(maxValues))",
+                                         hint: "use a range (min/max) instead of listing every value")
+            }
             var values: [ParameterValue] = []
+            var seen: Set<ParameterValue> = []
             for item in list {
                 let v = try parameterValue(item)
-                if values.contains(where: { $0.canonical == v.canonical }) {
+                guard seen.insert(v.canonical).inserted else {
                     throw item.error("\(v) is listed twice", hint: "each value once")
                 }
                 values.append(v)
@@ -96,7 +103,8 @@ public enum ParameterParser {
         let qValue = t["q"]
         let q = try qValue?.double() ?? 1
         guard q > 0 else { throw qValue!.error("q must be above 0, got \(q)", hint: "the step values are rounded to, e.g. q: 0.05") }
-        guard (lo / q).rounded(.up) * q <= hi * (1 + 1e-12) else {
+        let multiples = ParameterDistribution.multiples(min: lo, max: hi, q: q)
+        guard multiples.first <= multiples.last else {
             throw (qValue ?? loValue).error("no multiple of q = \(q) lies between min \(lo) and max \(hi)",
                                             hint: "widen the range or use a smaller q")
         }

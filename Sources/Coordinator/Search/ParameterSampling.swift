@@ -4,8 +4,8 @@ import Foundation
 import Model
 
 extension ParameterDistribution {
-    /// Number of values a discrete distribution has (nil for continuous ones, or an int range
-    /// too wide to count).
+    /// Number of values a discrete distribution has (nil for continuous ones, or a range too
+    /// wide to count). q-distributions count the multiples of q inside [min, max].
     public var valueCount: Int? {
         switch self {
         case .constant: return 1
@@ -13,16 +13,22 @@ extension ParameterDistribution {
         case .intUniform(let lo, let hi):
             let (span, overflow) = hi.subtractingReportingOverflow(lo)
             return overflow || span == Int.max ? nil : span + 1
+        case .qUniform(let lo, let hi, let q), .qLogUniformValues(let lo, let hi, let q):
+            let (first, last) = Self.multiples(min: lo, max: hi, q: q)
+            let count = last - first + 1
+            return count >= 1 && count < 9e15 ? Int(count) : nil
         default: return nil
         }
     }
 
-    /// The `index`-th value of a discrete distribution in listed order (int ranges ascending).
+    /// The `index`-th value of a discrete distribution in listed order (ranges ascending).
     public func enumeratedValue(at index: Int) -> ParameterValue {
         switch self {
         case .constant(let v): return v
         case .categorical(let values): return values[index]
         case .intUniform(let lo, _): return .int(lo + index)
+        case .qUniform(let lo, let hi, let q), .qLogUniformValues(let lo, let hi, let q):
+            return Self.multiple(Self.multiples(min: lo, max: hi, q: q).first + Double(index), q: q)
         default: preconditionFailure("enumeratedValue(at:) on a continuous distribution")
         }
     }
@@ -39,6 +45,20 @@ extension ParameterDistribution {
             return Self.quantized(lo, min: lo, max: hi, q: q)
         case .normal(let mu, _): return .double(mu)
         case .logNormal(let mu, _): return .double(exp(mu))
+        }
+    }
+
+    /// The values `validate` tries against the job: every listed value, both ends of a range
+    /// (as quantised or rounded), the median of a normal or log-normal.
+    public var probeValues: [ParameterValue] {
+        switch self {
+        case .categorical(let values): return values
+        case .intUniform(let lo, let hi): return lo == hi ? [.int(lo)] : [.int(lo), .int(hi)]
+        case .uniform(let lo, let hi), .logUniformValues(let lo, let hi): return lo == hi ? [.double(lo)] : [.double(lo), .double(hi)]
+        case .qUniform, .qLogUniformValues:
+            let count = valueCount ?? 1
+            return count > 1 ? [enumeratedValue(at: 0), enumeratedValue(at: count - 1)] : [enumeratedValue(at: 0)]
+        default: return [firstValue]
         }
     }
 
@@ -76,12 +96,22 @@ extension ParameterDistribution {
         min(hi, max(lo, exp(log(lo) + (log(hi) - log(lo)) * u)))
     }
 
-    /// round(x / q) · q, moved one step inwards when rounding left [min, max]; an integer when q
-    /// is a whole number, otherwise a double with rounding noise removed (0.30000000000000004 → 0.3).
+    /// The one quantisation rule of every search method: round(x / q) · q, clamped to the
+    /// multiples of q inside [min, max]; an integer when q is a whole number, otherwise a double
+    /// with rounding noise removed (0.30000000000000004 → 0.3).
     static func quantized(_ x: Double, min lo: Double, max hi: Double, q: Double) -> ParameterValue {
-        var k = (x / q).rounded()
-        if k * q < lo - q * 1e-9 { k += 1 }
-        if k * q > hi + q * 1e-9 { k -= 1 }
+        let (first, last) = multiples(min: lo, max: hi, q: q)
+        return multiple(Swift.min(last, Swift.max(first, (x / q).rounded())), q: q)
+    }
+
+    /// The first and last k with k · q inside [min, max] (a relative tolerance of 1e-9 absorbs
+    /// the rounding of min / q and max / q).
+    static func multiples(min lo: Double, max hi: Double, q: Double) -> (first: Double, last: Double) {
+        ((lo / q - 1e-9).rounded(.up), (hi / q + 1e-9).rounded(.down))
+    }
+
+    /// k · q as a parameter value (see `quantized`).
+    static func multiple(_ k: Double, q: Double) -> ParameterValue {
         let v = k * q
         if q == q.rounded(), abs(v) < 9e15 { return .int(Int(v.rounded())) }
         return .double(Double(String(format: "%.12g", v)) ?? v)
@@ -126,6 +156,29 @@ extension ParameterValue {
 }
 
 extension SearchSpace {
+    /// The configuration with each value in the form its parameter declares: the listed value of
+    /// a categorical (a stored 1 is the listed 1.0), ints for int ranges, quantised values for q
+    /// ranges, doubles for continuous ones. Keys outside the space are kept as they are.
+    public func normalized(_ configuration: Configuration) -> Configuration {
+        var result = configuration
+        for p in parameters {
+            guard let value = configuration[p.name] else { continue }
+            switch p.distribution {
+            case .constant(let v):
+                if v.canonical == value.canonical { result[p.name] = v }
+            case .categorical(let values):
+                if let listed = values.first(where: { $0.canonical == value.canonical }) { result[p.name] = listed }
+            case .intUniform:
+                if let x = value.number, x == x.rounded(), abs(x) < 9e15 { result[p.name] = .int(Int(x)) }
+            case .qUniform(let lo, let hi, let q), .qLogUniformValues(let lo, let hi, let q):
+                if let x = value.number { result[p.name] = ParameterDistribution.quantized(x, min: lo, max: hi, q: q) }
+            case .uniform, .logUniformValues, .normal, .logNormal:
+                if let x = value.number { result[p.name] = .double(x) }
+            }
+        }
+        return result
+    }
+
     /// The configuration's values in parameter order, canonicalised; nil when it lacks a
     /// parameter. Two configurations are the same trial when their keys are equal.
     func canonicalKey(_ configuration: Configuration) -> [ParameterValue]? {

@@ -52,10 +52,11 @@ public enum ParameterDistribution: Sendable, Equatable {
     /// exp(Normal(mu, sigma)).
     case logNormal(mu: Double, sigma: Double)
 
-    /// True when the parameter has finitely many values (grid search can enumerate it).
+    /// True when the parameter has finitely many values (grid search can enumerate it):
+    /// constants, categoricals, integer ranges and q-quantised ranges.
     public var isDiscrete: Bool {
         switch self {
-        case .constant, .categorical, .intUniform: return true
+        case .constant, .categorical, .intUniform, .qUniform, .qLogUniformValues: return true
         default: return false
         }
     }
@@ -85,7 +86,21 @@ public enum MetricGoal: String, Sendable, Equatable, CaseIterable { case minimiz
 
 /// The state of a trial, as the search strategies see it.
 public enum TrialStatus: String, Sendable, Equatable, CaseIterable {
-    case pending, running, finished, failed, stopped
+    /// Suggested, not started yet (or waiting for a retry after a failed attempt).
+    case pending
+    /// Its supervisor runs (or ran while no coordinator was watching).
+    case running
+    /// Ended with a metric.
+    case finished
+    /// Failed on its last allowed attempt (non-zero exit, no metric, or `trial_timeout`).
+    case failed
+    /// Ended early by early termination; its metric is the last one it reported.
+    case stopped
+    /// Stopped by an explicit stop of the sweep; waits to be resumed (counts as pending).
+    case interrupted
+
+    /// True while the trial still has to run (pending or interrupted).
+    public var isWaiting: Bool { self == .pending || self == .interrupted }
 }
 
 /// Everything known about one trial: its configuration, status, final metric and the

@@ -5,7 +5,7 @@ import Foundation
 /// Parses `sweep:` sections.
 public enum SweepParser {
     static let keys = ["method", "metric", "parameters", "run_cap", "parallel", "early_terminate", "max_retries",
-                       "seed", "program", "command", "name", "description"]
+                       "seed", "program", "command", "name", "description", "trial_timeout"]
 
     /// The sweep of a checked config, its parameters checked against the job; nil when the
     /// config has no `sweep:` section.
@@ -93,7 +93,26 @@ public enum SweepParser {
         if let v = t["max_retries"] { spec.maxRetries = try v.int(in: 0...100, hint: "restarts of a failed trial, 0 to 100") }
         if let v = t["seed"] { spec.seed = UInt64(try v.int(in: 0...Int.max, hint: "a whole number 0 or more")) }
         if let v = t["early_terminate"] { spec.earlyTerminate = try EarlyTerminationSpec.parse(v) }
+        if let v = t["trial_timeout"] { spec.trialTimeout = try parseDuration(v) }
         return spec
+    }
+
+    /// Seconds, as a number or a string with a unit: `90`, `90s`, `30m`, `2h`.
+    static func parseDuration(_ value: ConfigValue) throws -> Double {
+        let hint = "seconds (e.g. 600) or a number with s, m or h (e.g. 30m), from 1 s to 30 days"
+        let seconds: Double
+        if let number = try? value.double() {
+            seconds = number
+        } else {
+            let text = try value.string().trimmingCharacters(in: .whitespaces)
+            let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
+            guard let unit = text.last.flatMap({ units[$0] }), let number = Double(text.dropLast()), number.isFinite else {
+                throw value.error("'\(text)' is not a duration", hint: hint)
+            }
+            seconds = number * unit
+        }
+        guard seconds >= 1, seconds <= 30 * 86_400 else { throw value.error("\(value.shown) is out of range", hint: hint) }
+        return seconds
     }
 
     private static func parseMetric(_ value: ConfigValue, freeNames: Bool) throws -> SweepMetric {
@@ -147,23 +166,36 @@ public enum SweepParser {
         }
     }
 
-    /// Applies the first value of every parameter to the job and parses the result with the
-    /// real job parser, so a wrong name or value is reported at the sweep parameter.
+    /// Applies every value a parameter may take (each listed value; both ends of a range) to
+    /// the job, the other parameters at their first value, and parses the result with the real
+    /// job parser, so a wrong name or value is reported at the sweep parameter before any trial runs.
     private static func checkAgainstJob(_ spec: SweepSpec, located: [LocatedParameter], config: RunConfig) throws {
         let first = Dictionary(uniqueKeysWithValues: spec.space.parameters.map { ($0.name, $0.distribution.firstValue) })
-        let trialOverrides = spec.overrides(for: first)
+        try check(first, changed: nil, spec: spec, located: located, config: config)
+        for (index, parameter) in spec.space.parameters.enumerated() {
+            for value in parameter.distribution.probeValues.dropFirst() {
+                var configuration = first
+                configuration[parameter.name] = value
+                try check(configuration, changed: index, spec: spec, located: located, config: config)
+            }
+        }
+    }
+
+    private static func check(_ configuration: Configuration, changed: Int?, spec: SweepSpec,
+                              located: [LocatedParameter], config: RunConfig) throws {
+        let trialOverrides = spec.overrides(for: configuration)
         do {
-            _ = try spec.trialConfig(base: config, configuration: first)
+            _ = try spec.trialConfig(base: config, configuration: configuration)
         } catch let error as ConfigError {
-            if let index = trialOverrides.firstIndex(where: { error.file == "--set \($0)" }) {
+            if let index = trialOverrides.firstIndex(where: { error.file == "--set \($0)" }) ?? changed {
                 let detail = (error.keyPath.isEmpty ? "" : "\(error.keyPath): ") + error.message
                 let name = located[index].parameter.name
-                throw located[index].key.error("'\(name)' does not fit the job (tried with \(first[name]!)): \(detail)",
+                throw located[index].key.error("'\(name)' does not fit the job with the value \(configuration[name]!): \(detail)",
                                                hint: error.hint)
             }
             var relocated = error
             let shown = trialOverrides.joined(separator: ", ")
-            relocated.hint = (error.hint.map { $0 + "; " } ?? "") + "with the sweep's first values: \(shown)"
+            relocated.hint = (error.hint.map { $0 + "; " } ?? "") + "with the sweep's values: \(shown)"
             throw relocated
         }
     }

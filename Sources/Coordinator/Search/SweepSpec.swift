@@ -47,6 +47,9 @@ public struct SweepSpec: Sendable, Equatable {
     public var maxRetries: Int = 1
     /// Seed of the search strategy's draws (random and bayes). Default 0.
     public var seed: UInt64 = 0
+    /// Seconds a trial attempt may run before its supervisor stops it; it is then recorded as
+    /// failed with reason `timeout` and retried like any failure. Default nil: no limit.
+    public var trialTimeout: Double? = nil
     /// An external program run per trial instead of the job; nil (the default) trains `job`
     /// with the parameters applied as dotted paths into it.
     public var program: SweepProgram? = nil

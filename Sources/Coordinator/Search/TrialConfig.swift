@@ -16,9 +16,7 @@ extension SweepSpec {
     /// configuration's overrides, parsed again so the values are validated like any config.
     /// Errors name the offending `--set job.<name>=<value>`.
     public func trialConfig(base: RunConfig, configuration: Configuration) throws -> RunConfig {
-        let file = try ConfigFile.parse(text: base.file.text, path: base.file.path,
-                                        overrides: SweepSpec.overridesApplied(to: base.file) + overrides(for: configuration))
-        return try RunConfig(file: file)
+        try RunConfig(file: base.file.applying(overrides(for: configuration)))
     }
 
     /// The trial's command line for a program sweep (element 0 is the executable); nil when

@@ -58,7 +58,7 @@ public struct UnitCubeMapping: Sendable {
             case .constant: break
             case .categorical(let values):
                 guard values.count > 1 else { break }
-                for k in 0..<values.count { x[offset + k] = values[k] == value ? 1 : 0 }
+                for k in 0..<values.count { x[offset + k] = values[k].canonical == value?.canonical ? 1 : 0 }
             default:
                 guard let r = UnitCubeMapping.range(of: p.distribution), let v = value?.number else { break }
                 let t = r.log ? Foundation.log(max(v, .leastNormalMagnitude)) : v
@@ -98,7 +98,7 @@ public struct UnitCubeMapping: Sendable {
         case .intUniform(let a, let b):
             return .int(min(b, max(a, Int(v.rounded()))))
         case .qUniform(let a, let b, let q), .qLogUniformValues(let a, let b, let q):
-            return .double(quantise(v, q: q, min: a, max: b))
+            return ParameterDistribution.quantized(v, min: a, max: b, q: q)
         case .uniform(let a, let b), .logUniformValues(let a, let b):
             return .double(min(b, max(a, v)))
         default:
@@ -106,42 +106,9 @@ public struct UnitCubeMapping: Sendable {
         }
     }
 
-    /// round(v / q) · q, moved by one step inward when rounding leaves [min, max].
-    static func quantise(_ v: Double, q: Double, min lo: Double, max hi: Double) -> Double {
-        guard q > 0 else { return v }
-        var k = (v / q).rounded()
-        if k * q > hi + 1e-12 * Swift.max(1, abs(hi)) { k = (hi / q).rounded(.down) }
-        if k * q < lo - 1e-12 * Swift.max(1, abs(lo)) { k = (lo / q).rounded(.up) }
-        return k * q
-    }
-
     /// Every configuration of a finite space (nil when it is continuous or has more than `limit`).
     public func allConfigurations(limit: Int = 100_000) -> [Configuration]? {
-        var choices: [(String, [ParameterValue])] = []
-        var total = 1
-        for p in space.parameters {
-            let values: [ParameterValue]
-            switch p.distribution {
-            case .constant(let v): values = [v]
-            case .categorical(let vs): values = vs
-            case .intUniform(let a, let b):
-                guard b >= a, b - a < limit else { return nil }
-                values = (a...b).map { .int($0) }
-            case .qUniform(let a, let b, let q), .qLogUniformValues(let a, let b, let q):
-                guard q > 0 else { return nil }
-                let first = (a / q).rounded(.up), last = (b / q).rounded(.down)
-                guard last >= first, last - first < Double(limit) else { return nil }
-                values = stride(from: first, through: last, by: 1).map { .double($0 * q) }
-            default: return nil
-            }
-            total *= max(1, values.count)
-            if total > limit { return nil }
-            choices.append((p.name, values))
-        }
-        var result: [Configuration] = [[:]]
-        for (name, values) in choices {
-            result = result.flatMap { partial in values.map { var c = partial; c[name] = $0; return c } }
-        }
-        return result
+        guard let total = space.configurationCount, total <= limit else { return nil }
+        return (0..<total).map(space.gridConfiguration(at:))
     }
 }

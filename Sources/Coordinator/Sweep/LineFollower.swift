@@ -7,11 +7,24 @@ public final class LineFollower {
     public let path: String
     private var offset: UInt64 = 0
     private var partial = Data()
+    private var startMarker: String?
 
-    public init(path: String) { self.path = path }
+    /// Follows `path` from its start; with `marker`, only the lines after a line equal to it.
+    public init(path: String, after marker: String? = nil) {
+        self.path = path
+        self.startMarker = marker
+    }
 
     /// Complete lines added since the previous call (none if the file does not exist yet).
     public func newLines() -> [String] {
+        let lines = completeLines()
+        guard let marker = startMarker else { return lines }
+        guard let start = lines.lastIndex(of: marker) else { return [] }
+        startMarker = nil
+        return Array(lines[(start + 1)...])
+    }
+
+    private func completeLines() -> [String] {
         guard let handle = FileHandle(forReadingAtPath: path) else { return [] }
         defer { try? handle.close() }
         guard (try? handle.seek(toOffset: offset)) != nil, let data = try? handle.readToEnd(), !data.isEmpty else { return [] }

@@ -1,33 +1,40 @@
 // SweepRunner: runs a sweep to completion — asks the search strategy for configurations, runs
 // each as a trial (a data-parallel training job or a program) under a supervisor, follows its
-// metrics live, stops unpromising trials early, retries failures, and survives its own death.
+// metrics live, stops unpromising trials early and retries failures. Recovery is in SweepRecovery.
 import Foundation
 import Worker
+import Yams
 
-/// Drives one sweep in its run folder. All state lives in `sweep.sqlite`; running the same
-/// sweep again (or `ringtrain resume`) continues where it stopped.
+/// Drives one sweep in its run folder. All state lives in `sweep.sqlite`, and every decision is
+/// written there before it takes effect; running the same sweep again (or `ringtrain resume`)
+/// adopts the trials still running and continues where it stopped.
 public final class SweepRunner {
     public let config: RunConfig
     public let spec: SweepSpec
     public let runDirectory: String
     let store: SweepStore
-    private let sweepID: String
+    let sweepID: String
+    private let lock: FolderLock
     private var strategy: any SearchStrategy
     private let earlyStop: (any EarlyTerminationPolicy)?
-    private let console: SweepConsole
-    private var active: [Int: ActiveTrial] = [:]
+    let console: SweepConsole
+    var active: [Int: ActiveTrial] = [:]
     private var exhausted = false
     /// Print nothing (benchmarks drive many small sweeps). Default false.
     public var quiet = false { didSet { console.enabled = !quiet } }
 
-    private struct ActiveTrial {
-        let process: ChildProcess
+    /// A trial attempt this coordinator watches: one it started, or one adopted from an earlier
+    /// coordinator (then there is no child process to wait for, only its supervisor to look for).
+    struct ActiveTrial {
+        let attempt: Int
+        let process: ChildProcess?
         let follower: LineFollower
-        var stoppedEarly = false
+        var stopRequested: Bool
+        var lastLivenessCheck = 0.0
     }
 
-    /// Opens (or creates) the sweep in `runDirectory`. Refuses a folder holding a sweep of a
-    /// different config.
+    /// Opens (or creates) the sweep in `runDirectory` and takes ownership of the folder. Refuses
+    /// a folder another coordinator owns, or one holding a sweep of a different config.
     public init(config: RunConfig, spec: SweepSpec, runDirectory: String) throws {
         self.config = config
         self.spec = spec
@@ -37,12 +44,14 @@ public final class SweepRunner {
         } catch {
             throw ConfigError(file: runDirectory, keyPath: "", message: "cannot create the run folder: \(error.localizedDescription)")
         }
+        lock = try FolderLock(folder: runDirectory, purpose: "sweep")
         let copy = runDirectory + "/cluster.yaml"
-        if !FileManager.default.fileExists(atPath: copy) { try Data(config.file.text.utf8).write(to: URL(fileURLWithPath: copy)) }
+        if !FileManager.default.fileExists(atPath: copy) { try AtomicFile.write(config.file.text, to: copy) }
         store = try SweepStore(path: runDirectory + "/sweep.sqlite")
-        let hash = ResolvedConfig.fnv1a(config.file.text)
-        let claimed = try store.claim(sweepID: UUID().uuidString, configHash: hash)
-        guard claimed.configHash == hash else {
+        let origin = SweepOrigin(identity: Self.identity(of: config), configDirectory: config.file.directory,
+                                 overrides: SweepSpec.overridesApplied(to: config.file))
+        let claimed = try store.claim(sweepID: UUID().uuidString, origin: origin, legacyHash: ResolvedConfig.fnv1a(config.file.text))
+        guard let recorded = claimed.origin, recorded.identity == origin.identity else {
             throw ConfigError(file: config.file.path, keyPath: "",
                               message: "\(runDirectory) holds a sweep of a different config",
                               hint: "continue it with `ringtrain resume \(runDirectory)`, or start a new sweep with --run-dir")
@@ -59,11 +68,26 @@ public final class SweepRunner {
         console = SweepConsole(metric: spec.metric)
     }
 
+    /// What a sweep's config means, as a fingerprint: the parsed document (overrides applied)
+    /// written out again, so comments and layout do not count.
+    static func identity(of config: RunConfig) -> String {
+        ResolvedConfig.fnv1a((try? Yams.serialize(node: config.file.root.node)) ?? config.file.text)
+    }
+
+    /// The config of the sweep in `runDirectory`, read from its copy with the overrides and the
+    /// base folder recorded when the sweep began (so relative paths resolve as they first did).
+    public static func recordedConfig(runDirectory: String) throws -> RunConfig {
+        let origin = try SweepStore(path: runDirectory + "/sweep.sqlite").origin()
+        let file = try ConfigFile.load(path: runDirectory + "/cluster.yaml", overrides: origin?.overrides ?? [],
+                                       baseDirectory: origin?.configDirectory)
+        return try RunConfig(file: file)
+    }
+
     func trialDirectory(_ id: Int) -> String { runDirectory + String(format: "/trial-%04d", id) }
-    private var tagPrefix: String { sweepID + ":" }
+    func tag(_ id: Int) -> String { sweepID + ":" + String(id) }
 
     /// Runs until every trial is done (true) or a stop signal arrived (false: the running
-    /// trials were checkpointed and will resume next time).
+    /// trials were stopped, with a checkpoint where they make one, and resume next time).
     public func run() throws -> Bool {
         StopRequest.installSignalHandlers()
         console.line("sweep: \(spec.method.rawValue) search, metric \(spec.metric.name) (\(spec.metric.goal.rawValue)), "
@@ -80,8 +104,8 @@ public final class SweepRunner {
             let ended = active.count < before
             try fillSlots()
             let trials = try store.trials()
-            let pending = trials.contains { $0.status == .pending }
-            if active.isEmpty && !pending && (trials.count >= spec.runCap || exhausted) { break }
+            let waiting = trials.contains { $0.status.isWaiting }
+            if active.isEmpty && !waiting && (trials.count >= spec.runCap || exhausted) { break }
             showProgress(trials)
             // Short trials are noticed quickly; long ones are polled five times a second.
             pause = ended ? 0.01 : min(0.2, pause * 2)
@@ -115,7 +139,7 @@ public final class SweepRunner {
         var free = spec.parallel - active.count
         guard free > 0 else { return }
         let trials = try store.trials()
-        for trial in trials where trial.status == .pending && free > 0 {
+        for trial in trials where trial.status.isWaiting && free > 0 {
             try launch(trial)
             free -= 1
         }
@@ -131,179 +155,119 @@ public final class SweepRunner {
             return
         }
         let added = Set(try store.addTrials(configurations))
+        CrashPoint.pass("coordinator", "trial-added")
         for trial in try store.trials() where added.contains(trial.id) { try launch(trial) }
     }
 
-    private func launch(_ trial: TrialRecord) throws {
+    private func launch(_ stored: TrialRecord) throws {
+        var trial = stored
+        trial.configuration = spec.space.normalized(stored.configuration)
         let directory = trialDirectory(trial.id)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let command: [String]
-        let followed: String
         if let arguments = spec.programArguments(for: trial.configuration) {
             command = arguments
-            followed = directory + "/output.log"
         } else {
             let trialConfig: RunConfig
             do {
                 trialConfig = try spec.trialConfig(base: config, configuration: trial.configuration)
             } catch let error as ConfigError {
-                try store.markRunning(trial.id)
+                _ = try store.markRunning(trial.id)
                 try store.fail(trial.id, error: "invalid configuration: \(error)")
                 console.line("[trial \(trial.id)] failed: invalid configuration: \(error)")
                 return
             }
             let yaml = ResolvedConfig.yaml(job: trialConfig.job, cluster: trialConfig.cluster)
-            try Data(yaml.utf8).write(to: URL(fileURLWithPath: directory + "/config.yaml"))
+            try AtomicFile.write(yaml, to: directory + "/config.yaml")
             var arguments = [MPILauncher.selfExecutable, "train", directory + "/config.yaml", "--run-dir", directory, "--json"]
             if FileManager.default.fileExists(atPath: directory + "/checkpoints/latest") { arguments.append("--resume") }
             command = arguments
-            followed = directory + "/metrics.jsonl"
         }
-        try store.markRunning(trial.id)
-        let log = open(directory + "/output.log", O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        let attempt = try store.markRunning(trial.id)
+        CrashPoint.pass("coordinator", "trial-marked-running")
+        try TrialExec.clearRecordedEnd(in: directory)
+        var supervisor = ["trial-exec", directory, "--attempt", String(attempt), "--grace", String(config.cluster.stopGracePeriod)]
+        if let timeout = spec.trialTimeout { supervisor += ["--timeout", String(timeout)] }
+        let log = open(directory + "/output.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         defer { if log >= 0 { close(log) } }
-        let process = try ChildProcess(executable: MPILauncher.selfExecutable,
-                                       arguments: ["trial-exec", directory, "--"] + command,
-                                       environment: [TrialExec.tagVariable: tagPrefix + String(trial.id)],
+        let process = try ChildProcess(executable: MPILauncher.selfExecutable, arguments: supervisor + ["--"] + command,
+                                       environment: [TrialExec.tagVariable: tag(trial.id)],
                                        stdoutFD: log >= 0 ? log : nil, stderrFD: log >= 0 ? log : nil)
+        CrashPoint.pass("coordinator", "supervisor-started")
         try store.setPID(trial.id, pid: process.pid)
-        let follower = LineFollower(path: followed)
-        active[trial.id] = ActiveTrial(process: process, follower: follower)
-        let resumed = trial.attempts > 0 ? " (attempt \(trial.attempts + 1))" : ""
+        CrashPoint.pass("coordinator", "pid-recorded")
+        active[trial.id] = ActiveTrial(attempt: attempt, process: process, follower: follower(trial.id, attempt: attempt),
+                                       stopRequested: false)
+        let resumed = attempt > 1 ? " (attempt \(attempt))" : ""
         console.line("[trial \(trial.id)] started\(resumed): \(SweepConsole.describe(trial.configuration))")
+    }
+
+    /// Follows what attempt `attempt` of a trial reports: a program's output after the attempt's
+    /// marker, or a training trial's metrics.jsonl (epochs are numbered, so re-reading is harmless).
+    func follower(_ id: Int, attempt: Int) -> LineFollower {
+        spec.program != nil
+            ? LineFollower(path: trialDirectory(id) + "/output.log", after: TrialExec.attemptMarker(attempt))
+            : LineFollower(path: trialDirectory(id) + "/metrics.jsonl")
     }
 
     // MARK: Following
 
     private func pollActive() throws {
         for id in active.keys.sorted() {
-            guard let trial = active[id] else { continue }
-            try readEpochs(id, trial.follower)
-            if let status = trial.process.poll() {
-                try readEpochs(id, trial.follower)
-                let stoppedEarly = active[id]?.stoppedEarly ?? false
-                active[id] = nil
-                try conclude(id, status: status, stoppedEarly: stoppedEarly, shuttingDown: false)
+            guard var trial = active[id] else { continue }
+            try readEpochs(id)
+            if let process = trial.process {
+                if process.poll() != nil { try endAttempt(id) }
+                continue
             }
+            // Adopted: its supervisor is not our child; its status file says when it ended.
+            if TrialExec.recordedEnd(in: trialDirectory(id), attempt: trial.attempt) != nil {
+                try endAttempt(id)
+                continue
+            }
+            let now = TrialExec.monotonicSeconds()
+            guard now - trial.lastLivenessCheck >= 1 else { continue }
+            trial.lastLivenessCheck = now
+            active[id] = trial
+            if TrialExec.supervisor(tagged: tag(id)) == nil { try endAttempt(id) }
         }
     }
 
-    private func readEpochs(_ id: Int, _ follower: LineFollower) throws {
+    func readEpochs(_ id: Int) throws {
+        guard let follower = active[id]?.follower else { return }
         for line in follower.newLines() {
-            guard let fields = numericFields(ofJSONLine: line), let epoch = fields["epoch"], fields["final"] == nil else { continue }
+            guard let fields = numericFields(ofJSONLine: line), let epoch = fields["epoch"],
+                  epoch >= 0, epoch < 1e9, epoch == epoch.rounded() else { continue }
             try store.recordEpoch(id, epoch: Int(epoch), metrics: fields)
+            CrashPoint.pass("coordinator", "epoch-recorded")
             if let value = fields[spec.metric.name] {
                 console.line("[trial \(id)] epoch \(Int(epoch)): \(spec.metric.name) \(SweepConsole.format(value))")
             }
-            if let policy = earlyStop, active[id]?.stoppedEarly == false,
+            if let policy = earlyStop, active[id]?.stopRequested == false,
                policy.shouldStop(trial: id, epoch: Int(epoch), history: try observations(), goal: spec.metric.goal) {
-                active[id]?.stoppedEarly = true
-                active[id]?.process.signal(SIGTERM)
+                try store.requestStop(id)
+                CrashPoint.pass("coordinator", "stop-decided")
+                active[id]?.stopRequested = true
+                signalSupervisor(id, SIGTERM)
                 console.line("[trial \(id)] stopping early after epoch \(Int(epoch)) (successive halving)")
             }
         }
     }
 
-    /// Records how a trial's attempt ended: finished, stopped, interrupted (back to pending),
-    /// or failed (retried up to max_retries).
-    private func conclude(_ id: Int, status: Int32, stoppedEarly: Bool, shuttingDown: Bool) throws {
-        guard let trial = try store.trials().first(where: { $0.id == id }) else { return }
-        let directory = trialDirectory(id)
-        let outcome = spec.program != nil
-            ? TrialOutcome.program(output: (try? String(contentsOfFile: directory + "/output.log", encoding: .utf8)) ?? "",
-                                   metricName: spec.metric.name)
-            : TrialOutcome.training(directory: directory, metricName: spec.metric.name)
-        if stoppedEarly {
-            // Asked to stop: a training trial checkpoints and exits 3; a program may just die.
-            let last = try store.epochMetrics()[id]?.sorted { $0.key < $1.key }.last?.value[spec.metric.name]
-            try store.finish(id, status: .stopped, metric: last ?? outcome.metric, finalMetrics: outcome.metrics)
-            return
-        }
-        if status == 0, let metric = outcome.metric {
-            try store.finish(id, status: .finished, metric: metric, finalMetrics: outcome.metrics)
-            console.line("[trial \(id)] finished: \(spec.metric.name) \(SweepConsole.format(metric))")
-            return
-        }
-        if status == 3 || shuttingDown {
-            try store.requeue(id, failed: false)
-            return
-        }
-        let reason = status == 0
-            ? "the trial ended without a finite \(spec.metric.name) (found: \(outcome.metrics.keys.sorted().joined(separator: ", ")))"
-            : "exit status \(status)"
-        let tail = TrialOutcome.tail(of: directory + "/output.log")
-        let lastLine = tail.split(separator: "\n").last.map { ": " + $0 } ?? ""
-        let error = reason + lastLine + "\n" + tail
-        if trial.failures < spec.maxRetries {
-            try store.requeue(id, failed: true, error: error)
-            console.line("[trial \(id)] failed (\(reason)); retrying (\(trial.failures + 1) of \(spec.maxRetries))")
-        } else {
-            try store.fail(id, error: error)
-            console.line("[trial \(id)] failed (\(reason)); giving up after \(trial.failures + 1) failed attempt(s)")
-        }
+    /// Sends `sig` to a running trial's supervisor (which passes a stop on to the command).
+    func signalSupervisor(_ id: Int, _ sig: Int32) {
+        if let process = active[id]?.process { process.signal(sig); return }
+        if let pid = TrialExec.supervisor(tagged: tag(id)) { kill(pid, sig) }
     }
 
     /// Every trial as the search strategies and early termination see it.
-    private func observations() throws -> [TrialObservation] {
+    func observations() throws -> [TrialObservation] {
         let epochs = try store.epochMetrics()
         return try store.trials().map { t in
             var intermediate: [Int: Double] = [:]
             for (epoch, metrics) in epochs[t.id] ?? [:] { if let v = metrics[spec.metric.name] { intermediate[epoch] = v } }
-            return TrialObservation(id: t.id, configuration: t.configuration, status: t.status, metric: t.metric,
-                                    intermediate: intermediate)
+            return TrialObservation(id: t.id, configuration: spec.space.normalized(t.configuration), status: t.status,
+                                    metric: t.metric, intermediate: intermediate)
         }
-    }
-
-    // MARK: Surviving
-
-    /// After a coordinator crash: trials recorded as running either ended meanwhile (their
-    /// supervisor recorded the status), or are still running (stopped with a checkpoint), or
-    /// never started; each is concluded or put back to pending, never run twice.
-    private func reconcile() throws {
-        for trial in try store.trials() where trial.status == .running {
-            let directory = trialDirectory(trial.id)
-            if TrialExec.recordedStatus(in: directory) == nil {
-                let leftovers = TrialExec.processes(tagged: tagPrefix + String(trial.id))
-                if !leftovers.isEmpty {
-                    console.line("[trial \(trial.id)] stopping processes left by an earlier coordinator (they save a checkpoint)")
-                    try stopLeftovers(tag: tagPrefix + String(trial.id), supervisor: trial.pid.map(Int32.init))
-                }
-            }
-            if let status = TrialExec.recordedStatus(in: directory) {
-                try conclude(trial.id, status: status, stoppedEarly: false, shuttingDown: false)
-            } else {
-                try store.requeue(trial.id, failed: false)
-            }
-        }
-    }
-
-    private func stopLeftovers(tag: String, supervisor: Int32?) throws {
-        if let supervisor, TrialExec.processes(tagged: tag).contains(supervisor) { kill(supervisor, SIGTERM) }
-        else { for pid in TrialExec.processes(tagged: tag) { kill(pid, SIGTERM) } }
-        let deadline = Date().addingTimeInterval(config.cluster.stopGracePeriod + 15)
-        while !TrialExec.processes(tagged: tag).isEmpty && Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
-        for pid in TrialExec.processes(tagged: tag) { kill(pid, SIGKILL) }
-    }
-
-    /// Ctrl-C or SIGTERM: every running trial saves a checkpoint and stops; they resume later.
-    private func shutdown() throws {
-        console.line("sweep: stopping — \(active.count) running trial(s) save a checkpoint; continue with `ringtrain resume \(runDirectory)`")
-        for trial in active.values { trial.process.signal(SIGTERM) }
-        let deadline = Date().addingTimeInterval(config.cluster.stopGracePeriod + 30)
-        while !active.isEmpty && Date() < deadline {
-            for (id, trial) in active {
-                if let status = trial.process.poll() {
-                    try readEpochs(id, trial.follower)
-                    active[id] = nil
-                    try conclude(id, status: status, stoppedEarly: trial.stoppedEarly, shuttingDown: true)
-                }
-            }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        for (id, trial) in active {
-            trial.process.signalGroup(SIGKILL)
-            try store.requeue(id, failed: false)
-        }
-        active = [:]
     }
 }

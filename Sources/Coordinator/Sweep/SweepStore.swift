@@ -20,6 +20,26 @@ public struct TrialRecord: Sendable, Equatable {
     public var pid: Int?
     /// Final metrics of the trial (test_acc, ... or the program's numbers).
     public var finalMetrics: [String: Double]
+    /// True once early termination decided to stop the trial (recorded before it is signalled).
+    public var stopRequested: Bool = false
+    /// Why the trial failed, when that has a name (`timeout`); nil otherwise.
+    public var reason: String? = nil
+}
+
+/// Where a sweep's config came from, recorded when the sweep is created, so every later
+/// `resume` and `report` reads the run folder's copy exactly as the first command read it.
+public struct SweepOrigin: Sendable, Equatable {
+    /// Fingerprint of what the config means (its parsed content, not its text or comments).
+    public var identity: String
+    /// Folder relative paths in the config were resolved against (the config file's folder).
+    public var configDirectory: String
+    /// The `--set` overrides the sweep was started with.
+    public var overrides: [String]
+    public init(identity: String, configDirectory: String, overrides: [String]) {
+        self.identity = identity
+        self.configDirectory = configDirectory
+        self.overrides = overrides
+    }
 }
 
 /// The sweep database.
@@ -60,6 +80,16 @@ public final class SweepStore: @unchecked Sendable {
                     metrics TEXT NOT NULL,
                     PRIMARY KEY (trial_id, epoch));
                 """)
+            // Columns added after the first release; older sweep folders gain them here.
+            try Self.addColumns(db, table: "sweep", ["identity TEXT", "config_directory TEXT", "overrides TEXT"])
+            try Self.addColumns(db, table: "trial", ["stop_requested INTEGER NOT NULL DEFAULT 0", "reason TEXT"])
+        }
+    }
+
+    private static func addColumns(_ db: Database, table: String, _ columns: [String]) throws {
+        let existing = Set(try db.columns(in: table).map(\.name))
+        for column in columns where !existing.contains(String(column.split(separator: " ")[0])) {
+            try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN \(column)")
         }
     }
 
@@ -70,27 +100,51 @@ public final class SweepStore: @unchecked Sendable {
             .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
-    /// The sweep's identity: (sweep id, config hash) as first recorded; records the given
-    /// ones when the sweep is new.
-    public func claim(sweepID: String, configHash hash: String) throws -> (sweepID: String, configHash: String) {
+    /// The sweep's id and origin as first recorded; records the given ones when the sweep is
+    /// new. A sweep folder made before origins were recorded gets `origin` when its recorded
+    /// text hash equals `legacyHash` (the same config), and is returned with a nil origin otherwise.
+    public func claim(sweepID: String, origin: SweepOrigin, legacyHash: String) throws -> (sweepID: String, origin: SweepOrigin?) {
         try pool.write { db in
-            if let row = try Row.fetchOne(db, sql: "SELECT sweep_id, config_hash FROM sweep WHERE id = 1") {
-                return (row["sweep_id"], row["config_hash"])
+            let overrides = String(decoding: try JSONEncoder().encode(origin.overrides), as: UTF8.self)
+            if let row = try Row.fetchOne(db, sql: "SELECT * FROM sweep WHERE id = 1") {
+                let id: String = row["sweep_id"]
+                if let identity: String = row["identity"] {
+                    let directory: String = row["config_directory"] ?? origin.configDirectory
+                    let recorded = (row["overrides"] as String?).flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
+                    return (id, SweepOrigin(identity: identity, configDirectory: directory, overrides: recorded))
+                }
+                guard row["config_hash"] as String == legacyHash else { return (id, nil) }
+                try db.execute(sql: "UPDATE sweep SET identity = ?, config_directory = ?, overrides = ? WHERE id = 1",
+                               arguments: [origin.identity, origin.configDirectory, overrides])
+                return (id, origin)
             }
-            try db.execute(sql: "INSERT INTO sweep (id, sweep_id, config_hash, created_at) VALUES (1, ?, ?, ?)",
-                           arguments: [sweepID, hash, Self.now()])
-            return (sweepID, hash)
+            try db.execute(sql: """
+                INSERT INTO sweep (id, sweep_id, config_hash, created_at, identity, config_directory, overrides)
+                VALUES (1, ?, ?, ?, ?, ?, ?)
+                """, arguments: [sweepID, legacyHash, Self.now(), origin.identity, origin.configDirectory, overrides])
+            return (sweepID, origin)
         }
     }
 
-    /// Adds pending trials for `configurations`; returns their ids.
+    /// The recorded origin, when the folder has one (nil for a new store or an older sweep).
+    public func origin() throws -> SweepOrigin? {
+        try pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM sweep WHERE id = 1"),
+                  let identity: String = row["identity"], let directory: String = row["config_directory"] else { return nil }
+            let overrides = (row["overrides"] as String?).flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
+            return SweepOrigin(identity: identity, configDirectory: directory, overrides: overrides)
+        }
+    }
+
+    /// Adds pending trials for `configurations` (stored in canonical form, so a configuration
+    /// already present is refused by the UNIQUE constraint whatever its spelling); returns their ids.
     public func addTrials(_ configurations: [Configuration]) throws -> [Int] {
         try pool.write { db in
             var ids: [Int] = []
             for c in configurations {
                 let stamp = Self.now()
                 try db.execute(sql: "INSERT INTO trial (status, configuration, created_at, updated_at) VALUES ('pending', ?, ?, ?)",
-                               arguments: [ConfigurationJSON.encode(c), stamp, stamp])
+                               arguments: [ConfigurationJSON.encode(c.mapValues(\.canonical)), stamp, stamp])
                 ids.append(Int(db.lastInsertedRowID))
             }
             return ids
@@ -99,10 +153,19 @@ public final class SweepStore: @unchecked Sendable {
 
     /// Marks a trial as being launched (attempts + 1), before its process exists, so a
     /// coordinator that dies right after the launch still knows to look for the process.
-    public func markRunning(_ id: Int) throws {
+    /// Returns the attempt's number (1 for the first launch).
+    public func markRunning(_ id: Int) throws -> Int {
         try pool.write { db in
             try db.execute(sql: "UPDATE trial SET status = 'running', attempts = attempts + 1, pid = NULL, updated_at = ? WHERE id = ?",
                            arguments: [Self.now(), id])
+            return try Int.fetchOne(db, sql: "SELECT attempts FROM trial WHERE id = ?", arguments: [id]) ?? 1
+        }
+    }
+
+    /// Records early termination's decision to stop a running trial, before it is signalled.
+    public func requestStop(_ id: Int) throws {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE trial SET stop_requested = 1, updated_at = ? WHERE id = ?", arguments: [Self.now(), id])
         }
     }
 
@@ -122,22 +185,26 @@ public final class SweepStore: @unchecked Sendable {
         }
     }
 
-    /// Puts a trial back to pending: after an interruption (`failed == false`), or for a retry
-    /// after a failed attempt (counted, with its error).
-    public func requeue(_ id: Int, failed: Bool, error: String? = nil) throws {
+    /// Puts a trial back in line: `interrupted` after an explicit stop or a lost supervisor
+    /// (`failed == false`, not counted), or `pending` for a retry after a failed attempt
+    /// (counted, with its error and named reason).
+    public func requeue(_ id: Int, failed: Bool, error: String? = nil, reason: String? = nil) throws {
         try pool.write { db in
             try db.execute(sql: """
-                UPDATE trial SET status = 'pending', pid = NULL, failures = failures + ?, error = COALESCE(?, error),
-                updated_at = ? WHERE id = ?
-                """, arguments: [failed ? 1 : 0, error, Self.now(), id])
+                UPDATE trial SET status = ?, pid = NULL, stop_requested = 0, failures = failures + ?,
+                error = COALESCE(?, error), reason = ?, updated_at = ? WHERE id = ?
+                """, arguments: [failed ? "pending" : "interrupted", failed ? 1 : 0, error, reason, Self.now(), id])
         }
     }
 
-    /// Records a failed last attempt: the trial ends as failed.
-    public func fail(_ id: Int, error: String) throws {
+    /// Records a failed last attempt: the trial ends as failed (with a named `reason` such as
+    /// `timeout`, when there is one).
+    public func fail(_ id: Int, error: String, reason: String? = nil) throws {
         try pool.write { db in
-            try db.execute(sql: "UPDATE trial SET status = 'failed', pid = NULL, failures = failures + 1, error = ?, updated_at = ? WHERE id = ?",
-                           arguments: [error, Self.now(), id])
+            try db.execute(sql: """
+                UPDATE trial SET status = 'failed', pid = NULL, failures = failures + 1, error = ?, reason = ?,
+                updated_at = ? WHERE id = ?
+                """, arguments: [error, reason, Self.now(), id])
         }
     }
 
@@ -157,7 +224,8 @@ public final class SweepStore: @unchecked Sendable {
                             configuration: ConfigurationJSON.decode(row["configuration"]) ?? [:],
                             metric: row["metric"], attempts: row["attempts"], failures: row["failures"],
                             error: row["error"], pid: row["pid"],
-                            finalMetrics: Self.decodeMetrics(row["final_metrics"]))
+                            finalMetrics: Self.decodeMetrics(row["final_metrics"]),
+                            stopRequested: (row["stop_requested"] as Int?) == 1, reason: row["reason"])
             }
         }
     }

@@ -1,53 +1,150 @@
-// TrialExec: the small supervisor every trial runs under. It starts the trial's command, passes
-// stop signals on, and records the exit status in the trial folder atomically — so a
-// coordinator that died meanwhile still learns how the trial ended and never runs it twice.
+// TrialExec: the small supervisor every trial runs under. It outlives the coordinator, starts the
+// trial's command, enforces the trial's time limit, stops the whole process tree when asked, and
+// records the attempt's end durably — so a coordinator that died meanwhile still learns it.
 import Foundation
+import Synchronization
+import Worker
 
-/// The supervisor (what `ringtrain trial-exec DIR -- COMMAND...` runs) and its status file.
+private let supervisorStopSignal = Atomic<Int32>(0)
+
+/// The supervisor (what `ringtrain trial-exec DIR --attempt N -- COMMAND...` runs) and its
+/// status file.
 public enum TrialExec {
-    /// File in the trial folder holding the command's exit status once it has ended.
+    /// File in the trial folder recording how the latest attempt ended (`TrialExitRecord` JSON).
     public static let statusFile = "exit-status"
-    /// Environment variable tagging every process of a trial (`<sweep id>:<trial id>`), so
-    /// leftovers of a crashed coordinator can be found.
+    /// Environment variable tagging every process of a trial (`<sweep id>:<trial id>`), so its
+    /// processes can be found through /proc whoever started them.
     public static let tagVariable = "RINGTRAIN_TRIAL_TAG"
 
-    /// Runs `command` (argument array) with output appended to `DIR/output.log`, forwards
-    /// SIGTERM/SIGINT/SIGUSR1 to it once, then writes `DIR/exit-status`. Returns the status.
-    public static func supervise(directory: String, command: [String]) throws -> Int32 {
+    /// The line the supervisor writes to `output.log` before an attempt's command starts; what a
+    /// program prints after the last such line belongs to that attempt.
+    public static func attemptMarker(_ attempt: Int) -> String { "== ringtrain: trial attempt \(attempt) ==" }
+
+    /// What the supervisor needs besides the command.
+    public struct Limits: Sendable {
+        /// The attempt's number (recorded with its status, so a stale status is never trusted).
+        public var attempt: Int
+        /// Seconds the command may run before it is stopped and the attempt fails with reason
+        /// `timeout`. Default nil: no limit.
+        public var timeout: Double?
+        /// Seconds between asking the command to stop (SIGTERM) and killing its whole process
+        /// tree (SIGKILL). Default 60.
+        public var grace: Double = 60
+        public init(attempt: Int, timeout: Double? = nil, grace: Double = 60) {
+            self.attempt = attempt
+            self.timeout = timeout
+            self.grace = grace
+        }
+    }
+
+    /// Runs `command` (argument array) with output appended to `DIR/output.log`. SIGTERM or
+    /// SIGINT to the supervisor, or the time limit, sends SIGTERM to the command, and after the
+    /// grace period SIGKILL to every process of the trial. When the command has ended, any
+    /// process of the trial still alive is killed, then `DIR/exit-status` is written. Returns
+    /// the command's exit status.
+    public static func supervise(directory: String, limits: Limits, command: [String]) throws -> Int32 {
+        CrashPoint.pass("supervisor", "started")
+        let tag = ProcessInfo.processInfo.environment[tagVariable]
+        installStopHandlers()
+        let log = open(directory + "/output.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard log >= 0 else { throw LaunchError("cannot write \(directory)/output.log") }
+        defer { close(log) }
+        _ = (attemptMarker(limits.attempt) + "\n").withCString { write(log, $0, strlen($0)) }
         guard var executable = command.first else { throw LaunchError("trial-exec: no command given") }
         if !executable.contains("/") {
             guard let found = MPILauncher.which(executable) else {
-                try record(127, in: directory)
+                try record(TrialExitRecord(attempt: limits.attempt, status: 127, ended: .exited), in: directory)
                 throw LaunchError("\(executable): command not found on PATH")
             }
             executable = found
         }
-        try? FileManager.default.removeItem(atPath: directory + "/" + statusFile)
-        let log = open(directory + "/output.log", O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        guard log >= 0 else { throw LaunchError("cannot write \(directory)/output.log") }
-        defer { close(log) }
         let child = try ChildProcess(executable: executable, arguments: Array(command.dropFirst()),
                                      environment: ["RINGTRAIN_TRIAL_DIR": directory], stdoutFD: log, stderrFD: log)
-        let forwarder = SignalForwarder(to: child, announce: false)
-        let status = child.wait()
-        forwarder.stop()
-        try record(status, in: directory)
+        CrashPoint.pass("supervisor", "command-started")
+        let started = monotonicSeconds()
+        var ending = TrialExitRecord.Ending.exited
+        var stopSentAt: Double?
+        var status: Int32
+        while true {
+            if let ended = child.poll() { status = ended; break }
+            let now = monotonicSeconds()
+            if stopSentAt == nil {
+                if supervisorStopSignal.load(ordering: .relaxed) != 0 {
+                    ending = .stopped
+                } else if let timeout = limits.timeout, now - started >= timeout {
+                    ending = .timeout
+                }
+                if ending != .exited {
+                    child.signal(SIGTERM)
+                    stopSentAt = now
+                }
+            } else if let sent = stopSentAt, now - sent >= limits.grace {
+                killTree(child: child, tag: tag)
+                stopSentAt = .infinity   // killed; only reaping is left
+            }
+            usleep(20_000)
+        }
+        killTree(child: child, tag: tag)
+        CrashPoint.pass("supervisor", "command-ended")
+        try record(TrialExitRecord(attempt: limits.attempt, status: status, ended: ending), in: directory)
+        CrashPoint.pass("supervisor", "status-written")
         return status
     }
 
+    /// SIGKILL to the command's process group and to every other process carrying the trial's tag.
+    private static func killTree(child: ChildProcess, tag: String?) {
+        child.signalGroup(SIGKILL)
+        if let tag { for pid in processes(tagged: tag) { kill(pid, SIGKILL) } }
+    }
+
+    private static func installStopHandlers() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for sig in [SIGINT, SIGTERM] { sigaddset(&set, sig) }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig) { received in supervisorStopSignal.store(received, ordering: .relaxed) }
+        }
+        signal(SIGUSR1, SIG_IGN)
+    }
+
+    /// Seconds on the monotonic clock (wall-clock changes do not move time limits).
+    static func monotonicSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+    }
+
     /// Writes the status file atomically (temporary file, fsync, rename).
-    static func record(_ status: Int32, in directory: String) throws {
-        try AtomicFile.write("\(status)\n", to: directory + "/" + statusFile)
+    static func record(_ record: TrialExitRecord, in directory: String) throws {
+        let data = try JSONEncoder().encode(record)
+        try AtomicFile.write(String(decoding: data, as: UTF8.self) + "\n", to: directory + "/" + statusFile)
     }
 
-    /// The recorded exit status of a trial folder, if its command has ended.
-    public static func recordedStatus(in directory: String) -> Int32? {
-        guard let text = try? String(contentsOfFile: directory + "/" + statusFile, encoding: .utf8) else { return nil }
-        return Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    /// How attempt `attempt` of the trial in `directory` ended, if it has; a status file of
+    /// another attempt is ignored.
+    public static func recordedEnd(in directory: String, attempt: Int) -> TrialExitRecord? {
+        guard let data = FileManager.default.contents(atPath: directory + "/" + statusFile), data.count < 4096 else { return nil }
+        if let record = try? JSONDecoder().decode(TrialExitRecord.self, from: data) {
+            return record.attempt == attempt ? record : nil
+        }
+        // A plain number: written by an earlier version, which had no attempt numbers.
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return Int32(text).map { TrialExitRecord(attempt: attempt, status: $0, ended: .exited) }
     }
 
-    /// Process ids whose environment carries `tag` (the trial's processes, from any earlier
-    /// coordinator), found through /proc.
+    /// Removes the status file of an earlier attempt, durably, before a new attempt starts.
+    public static func clearRecordedEnd(in directory: String) throws {
+        let path = directory + "/" + statusFile
+        guard unlink(path) == 0 || errno == ENOENT else {
+            throw LaunchError("cannot remove \(path): \(String(cString: strerror(errno)))")
+        }
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd >= 0 { fsync(fd); close(fd) }
+    }
+
+    /// Process ids whose environment carries `tag` (the trial's processes, whoever started
+    /// them), found through /proc; this process is never included.
     public static func processes(tagged tag: String) -> [pid_t] {
         let needle = Array("\(tagVariable)=\(tag)\0".utf8)
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
@@ -55,10 +152,18 @@ public enum TrialExec {
         for entry in entries {
             guard let pid = pid_t(entry), pid != getpid(),
                   let data = FileManager.default.contents(atPath: "/proc/\(entry)/environ") else { continue }
-            let bytes = [UInt8](data) + [0]
-            if bytes.count >= needle.count && contains(bytes, needle) { result.append(pid) }
+            if contains([UInt8](data) + [0], needle) { result.append(pid) }
         }
         return result
+    }
+
+    /// The trial's supervisor among its tagged processes (the one running `trial-exec`).
+    public static func supervisor(tagged tag: String) -> pid_t? {
+        processes(tagged: tag).first { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            let argv = data.split(separator: 0, omittingEmptySubsequences: false)
+            return argv.count > 1 && String(decoding: argv[1], as: UTF8.self) == "trial-exec"
+        }
     }
 
     private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
@@ -72,4 +177,22 @@ public enum TrialExec {
         }
         return false
     }
+}
+
+/// How one attempt of a trial ended, as its supervisor recorded it.
+public struct TrialExitRecord: Codable, Sendable, Equatable {
+    /// Why the command ended.
+    public enum Ending: String, Codable, Sendable {
+        /// On its own.
+        case exited
+        /// Asked to stop (the sweep was stopped, or early termination).
+        case stopped
+        /// Stopped by the supervisor at the trial's time limit.
+        case timeout
+    }
+    /// The attempt's number.
+    public var attempt: Int
+    /// Exit status, or 128 + the signal that ended the command.
+    public var status: Int32
+    public var ended: Ending
 }

@@ -8,6 +8,9 @@ public struct TrialOutcome: Sendable, Equatable {
     public var metrics: [String: Double]
     /// The sweep metric, if reported and finite.
     public var metric: Double?
+    /// True when the output holds a final result, not only progress: a training trial's final
+    /// metrics line, or a program's metric outside an epoch (progress) line.
+    public var complete = false
 
     /// Reads the outcome of a training trial: the final line of metrics.jsonl, falling back to
     /// the last epoch line for values the final line lacks.
@@ -16,8 +19,9 @@ public struct TrialOutcome: Sendable, Equatable {
             .split(separator: "\n").compactMap { numericFields(ofJSONLine: String($0)) } ?? []
         var metrics = lines.last(where: { $0["epoch"] != nil }) ?? [:]
         if let final = lines.last, final["epoch"] == nil { metrics.merge(final) { _, new in new } }
+        let complete = lines.last.map { $0["epoch"] == nil } ?? false
         for bookkeeping in ["epoch", "epochs", "step", "seconds", "lr", "final", "samples_per_s"] { metrics[bookkeeping] = nil }
-        return TrialOutcome(metrics: metrics, metric: metrics[metricName].flatMap { $0.isFinite ? $0 : nil })
+        return TrialOutcome(metrics: metrics, metric: metrics[metricName].flatMap { $0.isFinite ? $0 : nil }, complete: complete)
     }
 
     /// Reads the outcome of a program trial from its output: the last JSON object line that
@@ -25,11 +29,13 @@ public struct TrialOutcome: Sendable, Equatable {
     public static func program(output: String, metricName: String) -> TrialOutcome {
         var metrics: [String: Double] = [:]
         var found: Double?
+        var complete = false
         for line in output.split(separator: "\n").map(String.init) {
             if let fields = numericFields(ofJSONLine: line) {
                 if let v = fields[metricName] {
                     metrics = fields
                     found = v
+                    complete = fields["epoch"] == nil
                 }
                 continue
             }
@@ -37,12 +43,20 @@ public struct TrialOutcome: Sendable, Equatable {
                 let parts = line.split(separator: Character(separator), maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
                 if parts.count == 2, !parts[0].contains(" "), let v = Double(parts[1]) {
                     metrics[parts[0]] = v
-                    if parts[0] == metricName { found = v }
+                    if parts[0] == metricName { found = v; complete = true }
                     break
                 }
             }
         }
-        return TrialOutcome(metrics: metrics, metric: found.flatMap { $0.isFinite ? $0 : nil })
+        return TrialOutcome(metrics: metrics, metric: found.flatMap { $0.isFinite ? $0 : nil }, complete: complete)
+    }
+
+    /// What attempt `attempt` printed: the log's text after that attempt's marker line (empty
+    /// when the attempt never started).
+    public static func attemptOutput(of path: String, attempt: Int) -> String {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+              let marker = text.range(of: TrialExec.attemptMarker(attempt) + "\n", options: .backwards) else { return "" }
+        return String(text[marker.upperBound...])
     }
 
     /// The last `count` lines of a log file (for error reports).
