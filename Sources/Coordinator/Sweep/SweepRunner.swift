@@ -262,12 +262,6 @@ public final class SweepRunner {
 
     /// Every trial as the search strategies and early termination see it.
     func observations() throws -> [TrialObservation] {
-        let epochs = try store.epochMetrics()
-        return try store.trials().map { t in
-            var intermediate: [Int: Double] = [:]
-            for (epoch, metrics) in epochs[t.id] ?? [:] { if let v = metrics[spec.metric.name] { intermediate[epoch] = v } }
-            return TrialObservation(id: t.id, configuration: spec.space.normalized(t.configuration), status: t.status,
-                                    metric: t.metric, intermediate: intermediate)
-        }
+        try store.observations(space: spec.space, metricName: spec.metric.name)
     }
 }

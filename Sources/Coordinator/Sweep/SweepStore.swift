@@ -246,3 +246,18 @@ public final class SweepStore: @unchecked Sendable {
         return object.compactMapValues { ($0 as? NSNumber)?.doubleValue }
     }
 }
+
+extension SweepStore {
+    /// Every trial as the search strategies and early termination see it: configurations in the
+    /// form `space` declares (a stored 1 is the listed 1.0), intermediate values of `metricName`
+    /// by epoch.
+    public func observations(space: SearchSpace, metricName: String) throws -> [TrialObservation] {
+        let epochs = try epochMetrics()
+        return try trials().map { t in
+            var intermediate: [Int: Double] = [:]
+            for (epoch, metrics) in epochs[t.id] ?? [:] { if let v = metrics[metricName] { intermediate[epoch] = v } }
+            return TrialObservation(id: t.id, configuration: space.normalized(t.configuration), status: t.status,
+                                    metric: t.metric, intermediate: intermediate)
+        }
+    }
+}
