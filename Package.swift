@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "CollectiveTests", dependencies: ["Collective", "CSIMD"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Model", "Collective"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Worker", "Model"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["ringtrain"],
-                    exclude: ["Fixtures/objective.py"]),   // run from its source path by SweepTests
+        .testTarget(name: "IntegrationTests", dependencies: ["ringtrain", "Coordinator", "Worker", "Model"],
+                    exclude: ["Fixtures"]),   // objectives run from their source paths by the sweep tests
     ]
 )

@@ -7,11 +7,15 @@ import Foundation
 ///
 /// `RINGTRAIN_CRASH_AT=role:name:k` makes the process playing `role` end with `_exit(86)` the
 /// k-th time it passes the point `name` (k ≥ 1; `role:name` means k = 1). Each process counts
-/// its own passes; processes of other roles ignore the setting. Every point a role may pass is
-/// listed in `points`, so tests can enumerate them all.
+/// its own passes; processes of other roles ignore the setting. With `RINGTRAIN_CRASH_MARKER=PATH`
+/// only the first process to get there dies (it creates PATH; once PATH exists the point is
+/// disarmed), so one crash can be aimed at one of many processes of a role. Every point a role
+/// may pass is listed in `points`, so tests can enumerate them all.
 public enum CrashPoint {
     /// The environment variable read once per process.
     public static let environmentVariable = "RINGTRAIN_CRASH_AT"
+    /// The environment variable naming the one-crash marker file.
+    public static let markerVariable = "RINGTRAIN_CRASH_MARKER"
     /// Exit status of a process killed at a crash point.
     public static let exitStatus: Int32 = 86
 
@@ -27,8 +31,7 @@ public enum CrashPoint {
             "trial-concluded",      // a trial's end (finished, stopped, failed, requeued) written
         ],
         "supervisor": [
-            "started",              // the supervisor runs, the old status file may still exist
-            "old-status-removed",   // the previous attempt's status file is gone, command not started
+            "started",              // the supervisor runs, the command not yet started
             "command-started",      // the trial's command runs
             "command-ended",        // the command ended, its status not yet written
             "status-written",       // exit-status written durably
@@ -61,6 +64,14 @@ public enum CrashPoint {
         counts[name, default: 0] += 1
         let reached = counts[name] == target.pass
         lock.unlock()
-        if reached { _exit(exitStatus) }
+        guard reached else { return }
+        if let marker = ProcessInfo.processInfo.environment[markerVariable], !marker.isEmpty {
+            let fd = open(marker, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+            guard fd >= 0 else { return }
+            let note = "\(role):\(name) pid \(getpid())\n"
+            _ = note.withCString { write(fd, $0, strlen($0)) }
+            close(fd)
+        }
+        _exit(exitStatus)
     }
 }

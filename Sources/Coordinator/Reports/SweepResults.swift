@@ -16,6 +16,8 @@ public struct TrialResult: Sendable, Equatable {
     public var attempts: Int
     /// Why the last failed attempt failed (full text).
     public var error: String?
+    /// The failure's name when it has one (`timeout`); nil otherwise. Default nil.
+    public var reason: String? = nil
     /// Every epoch the trial reported, with its metrics, by epoch number (1-based).
     public var epochs: [Int: [String: Double]]
 
@@ -147,8 +149,9 @@ extension SweepResults {
         let store = try SweepStore(path: storePath)
         let epochs = try store.epochMetrics()
         let trials = try store.trials().map { t in
-            TrialResult(id: t.id, status: t.status, configuration: t.configuration, metric: t.metric,
-                        finalMetrics: t.finalMetrics, attempts: t.attempts, error: t.error, epochs: epochs[t.id] ?? [:])
+            TrialResult(id: t.id, status: t.status, configuration: spec.space.normalized(t.configuration), metric: t.metric,
+                        finalMetrics: t.finalMetrics, attempts: t.attempts, error: t.error, reason: t.reason,
+                        epochs: epochs[t.id] ?? [:])
         }
         var results = SweepResults(runDirectory: runDirectory, metric: spec.metric, parameters: spec.space.parameters,
                                    trials: trials, notes: notes)

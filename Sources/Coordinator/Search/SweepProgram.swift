@@ -12,7 +12,8 @@ public struct SweepProgram: Sendable, Equatable {
     /// The program path, relative paths taken from the config's folder. Default nil (then
     /// `command` names what runs).
     public var program: String?
-    /// The command line, macros unexpanded. Default `[${program}, ${args}]`.
+    /// The command line, macros unexpanded; elements naming a file or folder beside the config
+    /// are made absolute. Default `[${program}, ${args}]`.
     public var command: [String]
 
     public init(program: String?, command: [String] = ["${program}", "${args}"]) {
@@ -81,6 +82,12 @@ public struct SweepProgram: Sendable, Equatable {
                     throw try commandValue.list()[i].error("${program} is used but no program: is given", hint: "add program: PATH")
                 }
             }
+        }
+        // Relative paths in the command that name something beside the config are taken from there.
+        spec.command = spec.command.map { element in
+            guard !baseDirectory.isEmpty, !element.isEmpty, !macros.contains(element), !element.hasPrefix("/"), !element.hasPrefix("-"),
+                  FileManager.default.fileExists(atPath: baseDirectory + "/" + element) else { return element }
+            return baseDirectory + "/" + element
         }
         let executable = spec.command[0]
         let at = try commandValue?.list()[0] ?? programValue!
