@@ -86,7 +86,7 @@ struct SweepAttackTests {
         #expect(resumed.status == 0, "\(resumed.output)")
         try SweepHarness.expectWhole(dir + "/run", ledger: dir + "/ledger",
                                      shape: .init(name: "ctrl-c", method: "random", parameters: "", runCap: 2, parallel: 2),
-                                     mark: mark, "ctrl-c then resume")
+                                     mark: mark, lostAttempts: 2, "ctrl-c then resume")
     }
 
     @Test func aHangingProgramIsStoppedByTheTrialTimeoutEvenWithoutACoordinator() throws {
@@ -203,6 +203,7 @@ struct SweepAttackTests {
         print("soak: \(kills) SIGKILLs of the coordinator (delay seed \(seed)), sweep done: \(done)")
         #expect(done, "delay seed \(seed)")
         #expect(kills == 20, "delay seed \(seed)")
-        try SweepHarness.expectWhole(dir + "/run", ledger: dir + "/ledger", shape: shape, mark: mark, "soak, delay seed \(seed)")
+        try SweepHarness.expectWhole(dir + "/run", ledger: dir + "/ledger", shape: shape, mark: mark, lostAttempts: kills,
+                                     "soak, delay seed \(seed)")
     }
 }

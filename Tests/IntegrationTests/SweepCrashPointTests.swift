@@ -2,7 +2,6 @@
 // their durable transitions (k = 1 and 2), over program sweeps of every shape and a training sweep,
 // and after a resume each sweep ends whole: each trial run to completion once, nothing lost.
 import Foundation
-import Synchronization
 import Testing
 import Worker
 
@@ -31,41 +30,44 @@ struct SweepCrashPointTests {
         let config = try SweepHarness.config(c.shape, in: dir)
         let mark = UUID().uuidString
         let marker = dir + "/crashed"
-        let environment = ["LEDGER": dir + "/ledger", "OBJECTIVE_EPOCHS": String(c.shape.epochs),
-                           CrashPoint.environmentVariable: "\(c.role):\(c.point):\(c.pass)", CrashPoint.markerVariable: marker]
+        // Trials last long enough (a few tenths of a second) to be still running when the next
+        // coordinator starts, so adoption is what the resumes exercise.
+        let objective = ["LEDGER": dir + "/ledger", "OBJECTIVE_EPOCHS": String(c.shape.epochs), "OBJECTIVE_PAUSE": "0.1"]
+        let environment = objective.merging([CrashPoint.environmentVariable: "\(c.role):\(c.point):\(c.pass)",
+                                             CrashPoint.markerVariable: marker]) { $1 }
         let first = try SweepHarness.run(["sweep", config, "--run-dir", dir + "/run"], mark: mark, environment: environment)
         #expect(!first.timedOut, "\(c): \(first.output)")
         let crashed = FileManager.default.fileExists(atPath: marker)
         if c.role == "coordinator" && crashed { #expect(first.status == CrashPoint.exitStatus, "\(c): \(first.output)") }
         var last = first
         for _ in 0..<3 where last.status != 0 {
-            last = try SweepHarness.run(["resume", dir + "/run"], mark: mark, environment: ["LEDGER": dir + "/ledger",
-                                                                                           "OBJECTIVE_EPOCHS": String(c.shape.epochs)])
+            last = try SweepHarness.run(["resume", dir + "/run"], mark: mark, environment: objective)
         }
         #expect(last.status == 0, "\(c): \(last.output)")
         try SweepHarness.expectWhole(dir + "/run", ledger: dir + "/ledger", shape: c.shape, mark: mark, c.description)
         return crashed
     }
 
-    @Test func everyCrashPointOfEveryProgramSweepShape() throws {
-        let tally = Mutex<(reached: Int, failures: [String])>((0, []))
-        let queue = Array(Self.cases.enumerated())
-        // Three cases at a time: they mostly wait on each other's small processes.
-        DispatchQueue.concurrentPerform(iterations: 3) { worker in
-            for (index, c) in queue where index % 3 == worker {
-                do {
-                    let crashed = try Self.run(c)
-                    tally.withLock { $0.reached += crashed ? 1 : 0 }
-                } catch {
-                    tally.withLock { $0.failures.append("\(c): \(error)") }
+    @Test func everyCrashPointOfEveryProgramSweepShape() async throws {
+        // Cases run a few at a time in child tasks (they mostly wait on small processes); child
+        // tasks keep the test's context, so every expectation in them counts.
+        let lanes = 3
+        let unreached = try await withThrowingTaskGroup(of: [String].self) { group in
+            for lane in 0..<lanes {
+                group.addTask {
+                    var missed: [String] = []
+                    for (index, c) in Self.cases.enumerated() where index % lanes == lane {
+                        if try !Self.run(c) { missed.append(c.description) }
+                    }
+                    return missed
                 }
             }
+            return try await group.reduce([], +)
         }
-        let (reached, failures) = tally.withLock { $0 }
-        #expect(failures.isEmpty, "\(failures)")
-        print("sweep crash points: \(Self.cases.count) (point, pass, shape) cases, \(reached) crashed where aimed, "
-              + "\(Self.cases.count - reached) never reached that pass")
-        #expect(reached >= Self.cases.count * 3 / 4)
+        print("sweep crash points: \(Self.cases.count) (point, pass, shape) cases, \(Self.cases.count - unreached.count) crashed "
+              + "where aimed; never reached: \(unreached.sorted())")
+        // Only early termination passes stop-decided, and only one shape terminates early.
+        #expect(unreached.allSatisfy { $0.contains("stop-decided") && !$0.contains("hyperband") }, "\(unreached)")
     }
 
     /// The training trial's path: each point once, on a tiny data set, 1-rank trials.

@@ -96,9 +96,15 @@ enum SweepHarness {
 
     /// Checks that a sweep ended whole: `expected` trials, all ended (none pending, running or
     /// interrupted), distinct configurations, every finished trial's objective completed exactly
-    /// once and with all its epochs recorded, no objective completed twice, no process left.
-    static func expectWhole(_ runDirectory: String, ledger: String, shape: Shape, mark: String, _ label: String) throws {
+    /// once and with all its epochs recorded, no objective completed twice, no process left, and
+    /// at most `lostAttempts` attempts started again beyond the retries the shape asks for (a
+    /// crash costs at most the one attempt it cut short; an adopted trial costs none).
+    static func expectWhole(_ runDirectory: String, ledger: String, shape: Shape, mark: String, lostAttempts: Int = 1,
+                            _ label: String) throws {
         let trials = try #require(try report(runDirectory, mark: mark)["trials"] as? [[String: Any]])
+        let retries = shape.parameters.contains("fail: {value: once}") ? trials.count : 0
+        let extra = trials.map { $0["attempts"] as? Int ?? 0 }.reduce(0, +) - trials.count - retries
+        #expect(extra <= lostAttempts, "\(label): \(extra) attempts started again: \(trials.map { $0["attempts"] ?? "" })")
         #expect(trials.count == shape.runCap, "\(label): \(trials.count) trials")
         let statuses = trials.map { $0["status"] as? String ?? "?" }
         #expect(statuses.allSatisfy { ["finished", "stopped"].contains($0) }, "\(label): \(statuses)")
