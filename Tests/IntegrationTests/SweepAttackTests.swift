@@ -102,7 +102,7 @@ struct SweepAttackTests {
         let environment = ["OBJECTIVE_IGNORE_TERM": "1", "OBJECTIVE_PAUSE": "100"]
         let coordinator = try Self.start(["sweep", config, "--run-dir", dir + "/run"], mark: mark, environment: environment)
         let status = dir + "/run/trial-0001/exit-status"
-        #expect(Self.wait(30) { FileManager.default.fileExists(atPath: dir + "/run/trial-0001/output.log") })
+        #expect(Self.wait(30) { (try? String(contentsOfFile: dir + "/run/trial-0001/output.log", encoding: .utf8))?.contains("attempt 1") == true })
         kill(coordinator.processIdentifier, SIGKILL)
         coordinator.waitUntilExit()
         // No coordinator runs now; the supervisor alone ends the attempt at its time limit.
@@ -143,6 +143,41 @@ struct SweepAttackTests {
             let changed = try SweepHarness.run(["sweep", path, "--run-dir", run, "--set", "sweep.max_retries=3"], mark: mark)
             #expect(changed.status == 2 && changed.stderr.contains("holds a sweep of a different config"), "\(name): \(changed.output)")
         }
+    }
+
+    @Test func aProgramThatCannotStartFailsOnceInsteadOfLooping() throws {
+        let dir = try TrainingFixtures.temporaryDirectory()
+        let mark = UUID().uuidString
+        try "#!/usr/bin/no-such-interpreter\nprint(1)\n".write(toFile: dir + "/broken.py", atomically: false, encoding: .utf8)
+        chmod(dir + "/broken.py", 0o755)
+        try "sweep:\n  program: broken.py\n  method: random\n  metric: {name: score}\n  parameters: {x: {min: 0.0, max: 1.0}}\n  run_cap: 2\n  max_retries: 0\n"
+            .write(toFile: dir + "/sweep.yaml", atomically: false, encoding: .utf8)
+        let result = try SweepHarness.run(["sweep", dir + "/sweep.yaml", "--run-dir", dir + "/run"], mark: mark, timeout: 60)
+        #expect(result.status == 0 && !result.timedOut, "\(result.output)")
+        let trials = try #require(try SweepHarness.report(dir + "/run", mark: mark)["trials"] as? [[String: Any]])
+        #expect(trials.count == 2 && trials.allSatisfy { $0["status"] as? String == "failed" && $0["attempts"] as? Int == 1 }, "\(trials)")
+        let log = try String(contentsOfFile: dir + "/run/trial-0001/output.log", encoding: .utf8)
+        #expect(log.contains("is the interpreter on its #! line installed?"), "\(log)")
+    }
+
+    @Test func aStopReachesEveryProcessOfTheTrialNotOnlyTheFirst() throws {
+        let dir = try TrainingFixtures.temporaryDirectory()
+        let mark = UUID().uuidString
+        // A wrapper that starts the objective as its child: the objective must still be asked to stop.
+        try "#!/bin/sh\nsh \(SweepHarness.objective) \"$@\"\n".write(toFile: dir + "/wrapper.sh", atomically: false, encoding: .utf8)
+        chmod(dir + "/wrapper.sh", 0o755)
+        let config = try Self.programConfig(in: dir, body: "  method: random\n  parameters: {x: {min: 0.0, max: 1.0}}\n  run_cap: 1\n")
+        try String(contentsOfFile: config, encoding: .utf8).replacingOccurrences(of: SweepHarness.objective, with: dir + "/wrapper.sh")
+            .write(toFile: config, atomically: false, encoding: .utf8)
+        let coordinator = try Self.start(["sweep", config, "--run-dir", dir + "/run"], mark: mark,
+                                         environment: ["OBJECTIVE_PAUSE": "100", "OBJECTIVE_TERM_FILE": dir + "/asked-to-stop"])
+        #expect(Self.wait(30) { (try? String(contentsOfFile: dir + "/run/trial-0001/output.log", encoding: .utf8))?.contains("attempt 1") == true })
+        usleep(500_000)
+        kill(coordinator.processIdentifier, SIGINT)
+        #expect(Self.wait(60) { !coordinator.isRunning })
+        coordinator.waitUntilExit()
+        #expect(FileManager.default.fileExists(atPath: dir + "/asked-to-stop"), "the objective under the wrapper got SIGTERM")
+        #expect(SweepHarness.leftoversAfterSettling(mark).isEmpty, "left behind: \(SweepHarness.leftovers(mark))")
     }
 
     @Test func aSecondCoordinatorOnTheSameFolderIsRefused() throws {

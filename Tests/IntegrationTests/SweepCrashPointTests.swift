@@ -93,10 +93,12 @@ struct SweepCrashPointTests {
             for _ in 0..<3 where last.status != 0 { last = try SweepHarness.run(["resume", dir + "/run"], mark: mark) }
             #expect(last.status == 0, "\(role):\(point): \(last.output)")
             let trials = try #require(try SweepHarness.report(dir + "/run", mark: mark)["trials"] as? [[String: Any]])
-            // The second trial (lr 0.0001) is behind the first at epoch 1 and is stopped there.
+            // The second trial (lr 0.0001) is behind the first at epoch 1 and is stopped there,
+            // unless it reached its end before the stop did (then it finished, with both epochs).
             let byID = Dictionary(uniqueKeysWithValues: trials.map { ($0["id"] as? Int ?? 0, $0) })
             #expect(byID[1]?["status"] as? String == "finished" && byID[1]?["epochs"] as? Int == 2, "\(role):\(point): \(trials)")
-            #expect(byID[2]?["status"] as? String == "stopped", "\(role):\(point): \(trials)")
+            let second = (byID[2]?["status"] as? String ?? "?", byID[2]?["epochs"] as? Int ?? 0)
+            #expect(second.0 == "stopped" || (second.0 == "finished" && second.1 == 2), "\(role):\(point): \(trials)")
             #expect(SweepHarness.leftoversAfterSettling(mark).isEmpty, "\(role):\(point): \(SweepHarness.leftovers(mark))")
         }
         print("training sweep crash points: \(points.count) points, \(reached) crashed where aimed")

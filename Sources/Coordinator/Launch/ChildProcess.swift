@@ -30,7 +30,7 @@ public final class ChildProcess: @unchecked Sendable {
         posix_spawnattr_setsigmask(&attributes, &empty)
         var defaults = sigset_t()
         sigemptyset(&defaults)
-        for sig in [SIGINT, SIGTERM, SIGUSR1, SIGPIPE] { sigaddset(&defaults, sig) }
+        for sig in [SIGINT, SIGTERM, SIGUSR1, SIGPIPE, SIGCHLD] { sigaddset(&defaults, sig) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
 
         var env = ProcessInfo.processInfo.environment
@@ -56,10 +56,12 @@ public final class ChildProcess: @unchecked Sendable {
         return Self.decode(status)
     }
 
-    /// The exit status if the child has ended, nil while it runs (does not block).
+    /// The exit status if the child has ended, nil while it runs (does not block). A child that
+    /// cannot be waited for (already reaped elsewhere) counts as ended with status 255.
     public func poll() -> Int32? {
         var status: Int32 = 0
         let result = waitpid(pid, &status, WNOHANG)
+        if result < 0 && errno == ECHILD { return 255 }
         return result == pid ? Self.decode(status) : nil
     }
 

@@ -30,7 +30,10 @@ extension SweepRunner {
                                    metricName: spec.metric.name)
             : TrialOutcome.training(directory: directory, metricName: spec.metric.name)
         defer { CrashPoint.pass("coordinator", "trial-concluded") }
-        if trial.stopRequested {
+        if record != nil { lostSupervisors[id] = nil }
+        // A trial that got to its end (exit 0, a final result) finished, whatever was decided meanwhile.
+        let reachedItsEnd = record?.status == 0 && outcome.complete
+        if trial.stopRequested && !reachedItsEnd {
             let last = try store.epochMetrics()[id]?.max { $0.key < $1.key }?.value[spec.metric.name]
             try store.finish(id, status: .stopped, metric: last ?? outcome.metric, finalMetrics: outcome.metrics)
             return
@@ -45,6 +48,15 @@ extension SweepRunner {
             try store.finish(id, status: .finished, metric: metric, finalMetrics: outcome.metrics)
             console.line("[trial \(id)] finished: \(spec.metric.name) \(SweepConsole.format(metric))")
             return
+        }
+        if record == nil {
+            // A supervisor lost again and again (its command never gets going) is a failure.
+            lostSupervisors[id, default: 0] += 1
+            if lostSupervisors[id]! >= 3 {
+                lostSupervisors[id] = nil
+                try failed(trial, reason: nil, message: "its supervisor ended without recording how the command ended, 3 times in a row")
+                return
+            }
         }
         if record == nil || record?.ended == .stopped || status == 3 {
             try store.requeue(id, failed: false)
@@ -119,11 +131,16 @@ extension SweepRunner {
             }
             Thread.sleep(forTimeInterval: 0.05)
         }
-        for id in active.keys {
+        for (id, trial) in active {
             for pid in TrialExec.processes(tagged: tag(id)) { kill(pid, SIGKILL) }
-            active[id]?.process?.signalGroup(SIGKILL)
-            _ = active[id]?.process?.wait()
-            try store.requeue(id, failed: false)
+            trial.process?.signalGroup(SIGKILL)
+            _ = trial.process?.wait()
+            if trial.stopRequested {
+                let last = try store.epochMetrics()[id]?.max { $0.key < $1.key }?.value[spec.metric.name]
+                try store.finish(id, status: .stopped, metric: last)
+            } else {
+                try store.requeue(id, failed: false)
+            }
         }
         active = [:]
     }

@@ -14,11 +14,14 @@ public final class SweepRunner {
     public let runDirectory: String
     let store: SweepStore
     let sweepID: String
+    private let tagFolder: String
     private let lock: FolderLock
     private var strategy: any SearchStrategy
     private let earlyStop: (any EarlyTerminationPolicy)?
     let console: SweepConsole
     var active: [Int: ActiveTrial] = [:]
+    /// Attempts in a row whose supervisor vanished without a record, by trial (this process only).
+    var lostSupervisors: [Int: Int] = [:]
     private var exhausted = false
     /// Print nothing (benchmarks drive many small sweeps). Default false.
     public var quiet = false { didSet { console.enabled = !quiet } }
@@ -57,6 +60,7 @@ public final class SweepRunner {
                               hint: "continue it with `ringtrain resume \(runDirectory)`, or start a new sweep with --run-dir")
         }
         sweepID = claimed.sweepID
+        tagFolder = runDirectory
         switch spec.method {
         case .grid: strategy = GridSearch(space: spec.space)
         case .random: strategy = RandomSearch(space: spec.space, seed: spec.seed)
@@ -69,9 +73,10 @@ public final class SweepRunner {
     }
 
     /// What a sweep's config means, as a fingerprint: the parsed document (overrides applied)
-    /// written out again, so comments and layout do not count.
+    /// written out again, so comments and layout do not count, and the folder its relative paths
+    /// are taken from.
     static func identity(of config: RunConfig) -> String {
-        ResolvedConfig.fnv1a((try? Yams.serialize(node: config.file.root.node)) ?? config.file.text)
+        ResolvedConfig.fnv1a(config.file.directory + "\n" + ((try? Yams.serialize(node: config.file.root.node)) ?? config.file.text))
     }
 
     /// The config of the sweep in `runDirectory`, read from its copy with the overrides and the
@@ -84,12 +89,13 @@ public final class SweepRunner {
     }
 
     func trialDirectory(_ id: Int) -> String { runDirectory + String(format: "/trial-%04d", id) }
-    func tag(_ id: Int) -> String { sweepID + ":" + String(id) }
+    func tag(_ id: Int) -> String { TrialExec.tag(sweepID: sweepID, runDirectory: tagFolder, trial: id) }
 
     /// Runs until every trial is done (true) or a stop signal arrived (false: the running
     /// trials were stopped, with a checkpoint where they make one, and resume next time).
     public func run() throws -> Bool {
         StopRequest.installSignalHandlers()
+        signal(SIGCHLD, SIG_DFL)   // an inherited SIG_IGN would make supervisors unwaitable
         console.line("sweep: \(spec.method.rawValue) search, metric \(spec.metric.name) (\(spec.metric.goal.rawValue)), "
                      + "run_cap \(spec.runCap), \(spec.parallel) at a time; run folder \(runDirectory)")
         try reconcile()
@@ -167,6 +173,7 @@ public final class SweepRunner {
         let command: [String]
         if let arguments = spec.programArguments(for: trial.configuration) {
             command = arguments
+            try store.clearEpochs(trial.id)   // a program starts again from its first epoch
         } else {
             let trialConfig: RunConfig
             do {
@@ -238,8 +245,11 @@ public final class SweepRunner {
         for line in follower.newLines() {
             guard let fields = numericFields(ofJSONLine: line), let epoch = fields["epoch"],
                   epoch >= 0, epoch < 1e9, epoch == epoch.rounded() else { continue }
+            // Epochs read again (an adopted trial's file from its start) are stored, not judged again.
+            let isNew = Int(epoch) > (try store.lastEpoch(id) ?? 0)
             try store.recordEpoch(id, epoch: Int(epoch), metrics: fields)
             CrashPoint.pass("coordinator", "epoch-recorded")
+            guard isNew else { continue }
             if let value = fields[spec.metric.name] {
                 console.line("[trial \(id)] epoch \(Int(epoch)): \(spec.metric.name) \(SweepConsole.format(value))")
             }

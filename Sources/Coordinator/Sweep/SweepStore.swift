@@ -216,6 +216,16 @@ public final class SweepStore: @unchecked Sendable {
         }
     }
 
+    /// The highest epoch recorded for a trial, if any.
+    public func lastEpoch(_ id: Int) throws -> Int? {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT MAX(epoch) FROM epoch_metric WHERE trial_id = ?", arguments: [id]) }
+    }
+
+    /// Forgets a trial's reported epochs (a program trial's new attempt reports them again).
+    public func clearEpochs(_ id: Int) throws {
+        try pool.write { db in try db.execute(sql: "DELETE FROM epoch_metric WHERE trial_id = ?", arguments: [id]) }
+    }
+
     /// Every trial, by id.
     public func trials() throws -> [TrialRecord] {
         try pool.read { db in

@@ -18,7 +18,9 @@ public enum TrialExec {
 
     /// The line the supervisor writes to `output.log` before an attempt's command starts; what a
     /// program prints after the last such line belongs to that attempt.
-    public static func attemptMarker(_ attempt: Int) -> String { "== ringtrain: trial attempt \(attempt) ==" }
+    public static func attemptMarker(_ attempt: Int) -> String { markerPrefix + "\(attempt) ==" }
+    /// The start every attempt marker shares.
+    public static let markerPrefix = "== ringtrain: trial attempt "
 
     /// What the supervisor needs besides the command.
     public struct Limits: Sendable {
@@ -46,20 +48,33 @@ public enum TrialExec {
         CrashPoint.pass("supervisor", "started")
         let tag = ProcessInfo.processInfo.environment[tagVariable]
         installStopHandlers()
+        // Whatever keeps the command from starting is recorded as its end (exit 127), so the
+        // attempt fails like any other instead of being taken for a lost supervisor.
+        func notStarted(_ message: String) throws -> Never {
+            try record(TrialExitRecord(attempt: limits.attempt, status: 127, ended: .exited), in: directory)
+            throw LaunchError(message)
+        }
         let log = open(directory + "/output.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard log >= 0 else { throw LaunchError("cannot write \(directory)/output.log") }
+        guard log >= 0 else { try notStarted("cannot write \(directory)/output.log: \(String(cString: strerror(errno)))") }
         defer { close(log) }
-        _ = (attemptMarker(limits.attempt) + "\n").withCString { write(log, $0, strlen($0)) }
-        guard var executable = command.first else { throw LaunchError("trial-exec: no command given") }
+        // On a line of its own, even when the previous attempt ended mid-line.
+        _ = ("\n" + attemptMarker(limits.attempt) + "\n").withCString { write(log, $0, strlen($0)) }
+        guard var executable = command.first else { try notStarted("trial-exec: no command given") }
         if !executable.contains("/") {
-            guard let found = MPILauncher.which(executable) else {
-                try record(TrialExitRecord(attempt: limits.attempt, status: 127, ended: .exited), in: directory)
-                throw LaunchError("\(executable): command not found on PATH")
-            }
+            guard let found = MPILauncher.which(executable) else { try notStarted("\(executable): command not found on PATH") }
             executable = found
         }
-        let child = try ChildProcess(executable: executable, arguments: Array(command.dropFirst()),
+        let child: ChildProcess
+        do {
+            child = try ChildProcess(executable: executable, arguments: Array(command.dropFirst()),
                                      environment: ["RINGTRAIN_TRIAL_DIR": directory], stdoutFD: log, stderrFD: log)
+        } catch {
+            let interpreter = FileManager.default.isExecutableFile(atPath: executable)
+                ? " (the file exists: is the interpreter on its #! line installed?)" : ""
+            let message = "\(error)\(interpreter)"
+            _ = ("trial-exec: " + message + "\n").withCString { write(log, $0, strlen($0)) }
+            try notStarted(message)
+        }
         CrashPoint.pass("supervisor", "command-started")
         let started = monotonicSeconds()
         var ending = TrialExitRecord.Ending.exited
@@ -75,7 +90,7 @@ public enum TrialExec {
                     ending = .timeout
                 }
                 if ending != .exited {
-                    child.signal(SIGTERM)
+                    child.signalGroup(SIGTERM)
                     stopSentAt = now
                 }
             } else if let sent = stopSentAt, now - sent >= limits.grace {
@@ -83,6 +98,13 @@ public enum TrialExec {
                 stopSentAt = .infinity   // killed; only reaping is left
             }
             usleep(20_000)
+        }
+        // Processes of the trial that outlived the command get the rest of the grace period.
+        let deadline = stopSentAt.map { $0 + limits.grace } ?? monotonicSeconds() + limits.grace
+        if let tag, !processes(tagged: tag).isEmpty {
+            child.signalGroup(SIGTERM)
+            for pid in processes(tagged: tag) { kill(pid, SIGTERM) }
+            while !processes(tagged: tag).isEmpty && monotonicSeconds() < deadline { usleep(50_000) }
         }
         killTree(child: child, tag: tag)
         CrashPoint.pass("supervisor", "command-ended")
@@ -98,9 +120,11 @@ public enum TrialExec {
     }
 
     private static func installStopHandlers() {
+        _ = supervisorStopSignal.load(ordering: .relaxed)   // initialised here, never first inside the handler
+        signal(SIGCHLD, SIG_DFL)   // an inherited SIG_IGN would make the command's status unobtainable
         var set = sigset_t()
         sigemptyset(&set)
-        for sig in [SIGINT, SIGTERM] { sigaddset(&set, sig) }
+        for sig in [SIGINT, SIGTERM, SIGCHLD] { sigaddset(&set, sig) }
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
         for sig in [SIGINT, SIGTERM] {
             signal(sig) { received in supervisorStopSignal.store(received, ordering: .relaxed) }
@@ -164,6 +188,14 @@ public enum TrialExec {
             let argv = data.split(separator: 0, omittingEmptySubsequences: false)
             return argv.count > 1 && String(decoding: argv[1], as: UTF8.self) == "trial-exec"
         }
+    }
+
+    /// The tag of trial `id` of sweep `sweepID` in `runDirectory`: the folder's device and inode
+    /// are part of it, so a copy of the folder never takes the original's processes for its own.
+    public static func tag(sweepID: String, runDirectory: String, trial id: Int) -> String {
+        var info = stat()
+        let folder = stat(runDirectory, &info) == 0 ? "\(info.st_dev).\(info.st_ino)" : "?"
+        return "\(sweepID):\(folder):\(id)"
     }
 
     private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {

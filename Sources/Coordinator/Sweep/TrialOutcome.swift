@@ -8,8 +8,8 @@ public struct TrialOutcome: Sendable, Equatable {
     public var metrics: [String: Double]
     /// The sweep metric, if reported and finite.
     public var metric: Double?
-    /// True when the output holds a final result, not only progress: a training trial's final
-    /// metrics line, or a program's metric outside an epoch (progress) line.
+    /// True when the output ends with a final result, not only progress: a training trial's
+    /// final metrics line, or a program's last line being a JSON result without an `epoch` key.
     public var complete = false
 
     /// Reads the outcome of a training trial: the final line of metrics.jsonl, falling back to
@@ -29,13 +29,12 @@ public struct TrialOutcome: Sendable, Equatable {
     public static func program(output: String, metricName: String) -> TrialOutcome {
         var metrics: [String: Double] = [:]
         var found: Double?
-        var complete = false
-        for line in output.split(separator: "\n").map(String.init) {
+        let lines = output.split(separator: "\n").map(String.init)
+        for line in lines {
             if let fields = numericFields(ofJSONLine: line) {
                 if let v = fields[metricName] {
                     metrics = fields
                     found = v
-                    complete = fields["epoch"] == nil
                 }
                 continue
             }
@@ -43,19 +42,25 @@ public struct TrialOutcome: Sendable, Equatable {
                 let parts = line.split(separator: Character(separator), maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
                 if parts.count == 2, !parts[0].contains(" "), let v = Double(parts[1]) {
                     metrics[parts[0]] = v
-                    if parts[0] == metricName { found = v; complete = true }
+                    if parts[0] == metricName { found = v }
                     break
                 }
             }
         }
+        // Only a final JSON result as the very last line proves the program got to its end.
+        let last = lines.last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.flatMap(numericFields(ofJSONLine:))
+        let complete = last.map { $0[metricName] != nil && $0["epoch"] == nil } ?? false
         return TrialOutcome(metrics: metrics, metric: found.flatMap { $0.isFinite ? $0 : nil }, complete: complete)
     }
 
     /// What attempt `attempt` printed: the log's text after that attempt's marker line (empty
-    /// when the attempt never started).
+    /// when the attempt never started; the whole log when it has no markers at all, as a log
+    /// written by an earlier version).
     public static func attemptOutput(of path: String, attempt: Int) -> String {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
-              let marker = text.range(of: TrialExec.attemptMarker(attempt) + "\n", options: .backwards) else { return "" }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return "" }
+        guard let marker = text.range(of: TrialExec.attemptMarker(attempt) + "\n", options: .backwards) else {
+            return text.contains(TrialExec.markerPrefix) ? "" : text
+        }
         return String(text[marker.upperBound...])
     }
 

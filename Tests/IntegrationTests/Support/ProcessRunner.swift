@@ -1,6 +1,7 @@
 // ProcessRunner: runs a child process with a deadline; on timeout kills its whole process group.
 // A hung mpirun job then fails its test instead of hanging CI. Shared by the integration tests.
 import Foundation
+import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,8 +23,28 @@ struct ProcessResult: Sendable {
 enum ProcessRunner {
     /// Runs `executable` with `arguments`; `environment` entries are added to this process's
     /// environment. After `timeout` seconds (default 120) the group gets SIGTERM, then SIGKILL 3 s later.
+    /// Every process the run starts carries a mark in its environment; unless the caller gave its
+    /// own mark (to check leftovers itself), a process of the run still alive a few seconds after
+    /// it ended is a test failure (and is killed): no mpirun, orted, rank or objective outlives its test.
     static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
                     timeout: Double = 120) throws -> ProcessResult {
+        var environment = environment
+        let ownMark = environment[SweepHarness.markVariable] == nil
+        if ownMark { environment[SweepHarness.markVariable] = UUID().uuidString }
+        let result = try spawnAndWait(executable, arguments, environment: environment, timeout: timeout)
+        if ownMark {
+            let mark = environment[SweepHarness.markVariable]!
+            let left = SweepHarness.leftoversAfterSettling(mark)
+            if !left.isEmpty {
+                Issue.record("\(URL(fileURLWithPath: executable).lastPathComponent) \(arguments.joined(separator: " ")) left processes behind: \(left)")
+                for entry in left { if let pid = Int32(entry.prefix { $0 != ":" }) { kill(pid, SIGKILL) } }
+            }
+        }
+        return result
+    }
+
+    private static func spawnAndWait(_ executable: String, _ arguments: [String], environment: [String: String],
+                                     timeout: Double) throws -> ProcessResult {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("ringtrain-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

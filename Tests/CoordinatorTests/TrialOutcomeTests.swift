@@ -1,0 +1,31 @@
+// Trial outcome tests: what a program's output and a training trial's metrics say about how an
+// attempt ended, and which output belongs to which attempt.
+import Foundation
+import Testing
+@testable import Coordinator
+
+@Test("only a final JSON result on the last line proves a program reached its end")
+func programCompleteness() {
+    let epochs = "{\"epoch\": 1, \"score\": 0.9}\n{\"epoch\": 2, \"score\": 0.8}\n"
+    #expect(!TrialOutcome.program(output: epochs, metricName: "score").complete)
+    #expect(TrialOutcome.program(output: epochs, metricName: "score").metric == 0.8)
+    let final = TrialOutcome.program(output: epochs + "{\"score\": 0.7}\n\n", metricName: "score")
+    #expect(final.complete && final.metric == 0.7)
+    // name=value lines may be progress as well as results: never proof of the end.
+    #expect(!TrialOutcome.program(output: "score: 9.1\nscore: 9.2\n", metricName: "score").complete)
+    #expect(!TrialOutcome.program(output: epochs + "{\"score\": 0.7}\nbye\n", metricName: "score").complete)
+}
+
+@Test("each attempt's output is what follows its marker, even after a line cut short")
+func attemptOutput() throws {
+    let path = try TestFolder.make() + "/output.log"
+    let text = "\n" + TrialExec.attemptMarker(1) + "\nloading 50%" + "\n" + TrialExec.attemptMarker(2) + "\n{\"score\": 1}\n"
+    try text.write(toFile: path, atomically: false, encoding: .utf8)
+    #expect(TrialOutcome.attemptOutput(of: path, attempt: 2) == "{\"score\": 1}\n")
+    #expect(TrialOutcome.attemptOutput(of: path, attempt: 1).hasPrefix("loading 50%"))
+    #expect(TrialOutcome.attemptOutput(of: path, attempt: 3) == "")
+    let follower = LineFollower(path: path, after: TrialExec.attemptMarker(2))
+    #expect(follower.newLines() == ["{\"score\": 1}"])
+    try "no markers: an earlier version's log\n".write(toFile: path, atomically: false, encoding: .utf8)
+    #expect(TrialOutcome.attemptOutput(of: path, attempt: 4) == "no markers: an earlier version's log\n")
+}
