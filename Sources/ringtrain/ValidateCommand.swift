@@ -1,5 +1,5 @@
-// ValidateCommand: `ringtrain validate CONFIG` — checks cluster, job and sweep sections without
-// running anything and prints the resolved plan; exit 0 when valid, 2 with the error otherwise.
+// ValidateCommand: `ringtrain validate CONFIG` — checks cluster, job and sweep sections and the
+// data without training, and prints the resolved plan and every layer; exit 0 when valid, 2 otherwise.
 import ArgumentParser
 import Coordinator
 import Foundation
@@ -19,7 +19,13 @@ struct Validate: ParsableCommand {
         try exitOnUserError {
             let loaded = try RunConfig.load(path: config, overrides: overrides)
             let sweep = try loaded.sweepSpec()
-            FileHandle.standardOutput.write(Data(PlanSummary.text(config: loaded, sweep: sweep).utf8))
+            var plan = PlanSummary.text(config: loaded, sweep: sweep)
+            if loaded.hasJob {
+                // The layers' shapes come from the data, so the data is loaded and checked too.
+                plan += "\nmodel (shapes from the training data):\n"
+                    + (try ModelTable.text(model: loaded.job.model, dataset: loaded.job.dataset, seed: loaded.job.seed))
+            }
+            FileHandle.standardOutput.write(Data(plan.utf8))
         }
     }
 }

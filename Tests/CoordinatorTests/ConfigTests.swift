@@ -168,3 +168,54 @@ func resolvedRoundTrip() throws {
     #expect(again.job == original.job, "\(yaml)")
     #expect(again.cluster == original.cluster)
 }
+
+@Test("a declared model reads back from resolved.yaml, and --set reaches a layer's option by index")
+func declaredModelConfig() throws {
+    let model = """
+      model:
+        layers:
+          - {type: conv2d, channels: 4, kernel: 3, padding: 1, name: stem}
+          - type: residual
+            layers: [{type: layer_norm}, {type: dense, units: 4, init: he}, {type: activation, function: silu}]
+          - {type: global_avg_pool}
+          - {type: dropout, rate: 0.1}
+          - {type: dense, units: 2}
+
+    """
+    let original = try load(csvJob + model)
+    #expect(original.job.model.kind == .layers && original.job.model.layers.count == 5)
+    let yaml = ResolvedConfig.yaml(job: original.job, cluster: original.cluster)
+    let again = try RunConfig(file: ConfigFile.parse(text: yaml, path: "resolved.yaml"))
+    #expect(again.job == original.job, "\(yaml)")
+    let changed = try load(csvJob + model, overrides: ["job.model.layers[4].units=3", "job.model.layers[1].layers[1].units=6"])
+    #expect(changed.job.model.layers[4].kind == .dense(units: 3, init: nil))
+    guard case .residual(let inner) = changed.job.model.layers[1].kind else { Issue.record("not a residual"); return }
+    #expect(inner[1].kind == .dense(units: 6, init: .he))
+    do {
+        _ = try load(csvJob + model, overrides: ["job.model.layers[9].units=3"])
+        Issue.record("expected an error")
+    } catch let error as ConfigError {
+        #expect(error.description.contains("model.layers has no element [9] (it has 5)"), "\(error)")
+    }
+}
+
+@Test("mistakes in declared layers name the layer's key path", arguments: [
+    ("{type: dense}", "job.model.layers[0]", "missing required key 'units'"),
+    ("{type: dens, units: 3}", "job.model.layers[0].type", "did you mean 'dense'"),
+    ("{type: dense, units: 3, heads: 4}", "job.model.layers[0].heads", "'heads' is not an option of a dense layer"),
+    ("{type: conv2d, channels: 4, kernel: 0}", "job.model.layers[0].kernel", "out of range"),
+    ("{type: activation, function: swish}", "job.model.layers[0].function", "relu"),
+    ("{type: dense, units: 3, name: 'a b'}", "job.model.layers[0].name", "not a usable parameter name"),
+    ("{type: residual, layers: [{type: dropout, rate: 2}]}", "job.model.layers[0].layers[0].rate", "out of range"),
+])
+func badLayerConfig(layer: String, keyPath: String, fragment: String) {
+    do {
+        _ = try load(csvJob + "  model: {layers: [\(layer)]}\n")
+        Issue.record("\(layer): expected an error")
+    } catch let error as ConfigError {
+        #expect(error.keyPath == keyPath, "\(layer): \(error)")
+        #expect(error.description.contains(fragment), "\(layer): \(error)")
+    } catch {
+        Issue.record("\(layer): \(error)")
+    }
+}

@@ -304,3 +304,18 @@ func parallelTrialsMustFitTheSlots() throws {
                                                      path: dir + "/s.yaml"))
     #expect(try loose.sweepSpec()?.parallel == 3)
 }
+
+@Test("a sweep parameter can address a declared layer's option by index")
+func sweepOverLayerOption() throws {
+    let job = sweepJob + "  model:\n    layers: [{type: dense, units: 8}, {type: activation, function: relu}, {type: dense, units: 2}]\n"
+    let (config, spec) = try loadSweep("sweep:\n  method: grid\n  metric: {name: val_loss}\n  parameters:\n    model.layers[0].units: {values: [4, 16]}\n    model.layers[1].function: {values: [relu, gelu_tanh]}\n", job: job)
+    let trial = try spec.trialConfig(base: config, configuration: ["model.layers[0].units": .int(16), "model.layers[1].function": .string("gelu_tanh")])
+    #expect(trial.job.model.layers[0].kind == .dense(units: 16, init: nil))
+    #expect(trial.job.model.layers[1].kind == .activation(.gelu_tanh))
+    do {
+        _ = try loadSweep("sweep:\n  method: grid\n  metric: {name: val_loss}\n  parameters:\n    model.layers[5].units: {values: [4]}\n", job: job)
+        Issue.record("expected an error")
+    } catch let error as ConfigError {
+        #expect(error.keyPath == "sweep.parameters.model.layers[5].units" && error.description.contains("has no element [5] (it has 3)"), "\(error)")
+    }
+}

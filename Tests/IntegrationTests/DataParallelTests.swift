@@ -28,15 +28,32 @@ struct DataParallelTests {
     /// all-gathered; "plain" is one all-reduce after backward (`job.sharded_update: false`).
     @Test(arguments: [(2, "plain"), (3, "plain"), (2, "overlap"), (3, "overlap"), (2, "sharded"), (3, "sharded")])
     func ranksMatchOneProcess(ranks: Int, mode: String) throws {
+        try Self.compareWithOneProcess(ranks: ranks, options: (mode == "overlap" ? ["--set", "job.overlap=true", "--set", "job.bucket_kb=1"] : [])
+                                       + (mode == "plain" ? ["--set", "job.sharded_update=false"] : []))
+    }
+
+    /// A declared residual CNN (residual conv block, average pooling, a layer-normed dense
+    /// residual block) follows the 1-rank trajectory too. No dropout: its masks are keyed by rank,
+    /// by design. A gentler learning rate keeps float rounding from being amplified past 1e-5.
+    @Test(arguments: [2, 3])
+    func declaredResidualCNNMatchesOneProcess(ranks: Int) throws {
+        try Self.compareWithOneProcess(ranks: ranks, options: [], shared: ["--set", "job.optimizer.lr=0.02"], model: """
+            {layers: [{type: conv2d, channels: 4, kernel: 3, padding: 1}, {type: activation, function: relu},
+                      {type: residual, layers: [{type: conv2d, channels: 4, kernel: 3, padding: 1}, {type: activation, function: gelu_tanh}]},
+                      {type: avg_pool, window: 4}, {type: flatten},
+                      {type: residual, layers: [{type: layer_norm}, {type: dense, units: 196}]}, {type: dense, units: 10}]}
+            """)
+    }
+
+    static func compareWithOneProcess(ranks: Int, options: [String], shared: [String] = [],
+                                      model: String = "{type: mlp, hidden: [32]}") throws {
         let binary = try #require(BuiltBinary.ringtrain)
         let dir = try TrainingFixtures.temporaryDirectory()
-        let config = try TrainingFixtures.smallConfig(in: dir, batch: 48)
-        let single = try ProcessRunner.run(binary, ["worker", config, "--trace-steps", "20", "--dump-parameters", dir + "/one.bin"],
+        let config = try TrainingFixtures.smallConfig(in: dir, batch: 48, model: model)
+        let single = try ProcessRunner.run(binary, ["worker", config, "--trace-steps", "20", "--dump-parameters", dir + "/one.bin"] + shared,
                                            environment: TrainingFixtures.environment, timeout: 120)
         #expect(single.status == 0, "\(single.output)")
-        let many = try Self.mpirun(ranks, ["worker", config, "--trace-steps", "20", "--dump-parameters", dir + "/many.bin"]
-                                   + (mode == "overlap" ? ["--set", "job.overlap=true", "--set", "job.bucket_kb=1"] : [])
-                                   + (mode == "plain" ? ["--set", "job.sharded_update=false"] : []))
+        let many = try Self.mpirun(ranks, ["worker", config, "--trace-steps", "20", "--dump-parameters", dir + "/many.bin"] + shared + options)
         #expect(!many.timedOut)
         #expect(many.status == 0, "\(many.output)")
 

@@ -32,6 +32,21 @@ private let layerCases: [LayerCase] = [
     LayerCase(label: "Conv2D 5×5 pad 2, 1 channel", batch: 2) { Conv2D(name: "c", inputShape: [6, 6, 1], outChannels: 2, kernel: 5, padding: 2) },
     LayerCase(label: "MaxPool2D 2×2", batch: 2) { MaxPool2D(name: "p", inputShape: [4, 6, 3]) },
     LayerCase(label: "MaxPool2D 3×3 stride 2", batch: 1) { MaxPool2D(name: "p", inputShape: [7, 7, 2], window: 3, stride: 2) },
+    LayerCase(label: "GELU, tanh form", batch: 3) { Activation(name: "a", kind: .gelu_tanh, shape: [7]) },
+    LayerCase(label: "SiLU", batch: 3) { Activation(name: "a", kind: .silu, shape: [7]) },
+    LayerCase(label: "Dense over positions [4, 5]→[4, 3]", batch: 2) { Dense(name: "fc", inputShape: [4, 5], outputs: 3) },
+    LayerCase(label: "AvgPool2D 2×2", batch: 2) { AvgPool2D(name: "p", inputShape: [4, 6, 3]) },
+    LayerCase(label: "AvgPool2D 3×3 stride 2", batch: 1) { AvgPool2D(name: "p", inputShape: [7, 7, 2], window: 3, stride: 2) },
+    LayerCase(label: "GlobalAvgPool", batch: 2) { GlobalAvgPool(name: "g", inputShape: [3, 4, 5]) },
+    LayerCase(label: "LayerNorm over [3, 6]", batch: 2) { LayerNorm(name: "ln", inputShape: [3, 6]) },
+    LayerCase(label: "Residual(Dense, GELU, Dense)", batch: 3) {
+        Residual(name: "res", layers: [Dense(name: "res.fc", inputs: 6, outputs: 4), Activation(name: "res.act", kind: .gelu, shape: [4]),
+                                       Dense(name: "res.proj", inputs: 4, outputs: 6)])
+    },
+    LayerCase(label: "Residual(LayerNorm, Conv2D)", batch: 2) {
+        Residual(name: "res", layers: [LayerNorm(name: "res.ln", inputShape: [4, 4, 2]),
+                                       Conv2D(name: "res.conv", inputShape: [4, 4, 2], outChannels: 2, kernel: 3, padding: 1)])
+    },
 ]
 
 /// f(x, θ) = Σ r ⊙ layer(x): a random projection makes every output matter.

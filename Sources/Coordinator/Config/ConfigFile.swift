@@ -123,15 +123,41 @@ public struct ConfigFile {
         try visit(root, "")
     }
 
-    /// Replaces (or adds) the value at `path`, creating mappings on the way.
-    private static func set(_ node: inout Node, path: [String], value: Node, override: String) throws {
+    /// Replaces (or adds) the value at `path`, creating mappings on the way. A path part may
+    /// index into a list: `layers[2]` is the third element of `layers`, which must exist.
+    private static func set(_ node: inout Node, path: [String], value: Node, override: String, consumed: String = "") throws {
         guard let first = path.first else { node = value; return }
         guard case .mapping = node else {
             throw ConfigError(file: "--set \(override)", keyPath: "", message: "'\(first)' is inside a value that is not a mapping")
         }
-        var child = node[first] ?? Node([(Node, Node)]())
-        try set(&child, path: Array(path.dropFirst()), value: value, override: override)
-        node[first] = child
+        let parts = first.split(separator: "[", omittingEmptySubsequences: false)
+        let key = String(parts[0])
+        var indices: [Int] = []
+        for part in parts.dropFirst() {
+            guard part.hasSuffix("]"), let index = Int(part.dropLast()), index >= 0 else {
+                throw ConfigError(file: "--set \(override)", keyPath: "", message: "'\(first)' is not a key or key[index]",
+                                  hint: "e.g. model.layers[2].units")
+            }
+            indices.append(index)
+        }
+        var child = node[key] ?? Node([(Node, Node)]())
+        try setElement(&child, indices: indices[...], rest: Array(path.dropFirst()), value: value, override: override,
+                       at: consumed.isEmpty ? key : consumed + "." + key)
+        node[key] = child
+    }
+
+    private static func setElement(_ node: inout Node, indices: ArraySlice<Int>, rest: [String], value: Node,
+                                   override: String, at: String) throws {
+        guard let index = indices.first else { return try set(&node, path: rest, value: value, override: override, consumed: at) }
+        guard case .sequence(var sequence) = node, index < sequence.count else {
+            let count = node.sequence?.count
+            throw ConfigError(file: "--set \(override)", keyPath: "",
+                              message: "\(at) has no element [\(index)]" + (count.map { " (it has \($0))" } ?? " (it is not a list)"))
+        }
+        var element = sequence[index]
+        try setElement(&element, indices: indices.dropFirst(), rest: rest, value: value, override: override, at: "\(at)[\(index)]")
+        sequence[index] = element
+        node = .sequence(sequence)
     }
 
     /// A YAML syntax error as a ConfigError with the parser's line and column.

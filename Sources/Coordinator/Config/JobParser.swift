@@ -21,7 +21,7 @@ public enum JobParser {
             }
         }
         if let v = t["seed"] { job.seed = UInt64(try v.int(in: 0...Int.max)) }
-        if let v = t["model"] { job.model = try parseModel(v) }
+        if let v = t["model"] { job.model = try ModelParser.parse(v) }
         if let v = t["loss"] {
             job.loss = LossKind(rawValue: try v.choice(LossKind.allCases.map(\.rawValue)))
         }
@@ -55,37 +55,6 @@ public enum JobParser {
     }
 
     private static func roundUp(_ n: Int, to m: Int) -> Int { (n + m - 1) / m * m }
-
-    static func parseModel(_ value: ConfigValue) throws -> ModelSpec {
-        let t = try value.table(allowed: ["type", "hidden", "activation", "dropout", "channels", "kernel"])
-        let kind = ModelSpec.Kind(rawValue: try t["type"]?.choice(ModelSpec.Kind.allCases.map(\.rawValue)) ?? "mlp")!
-        var spec = ModelSpec(kind: kind)
-        if let v = t["hidden"] {
-            guard kind != .logistic else { throw v.error("logistic regression has no hidden layers", hint: "use type: mlp") }
-            spec.hidden = try widths(v)
-        }
-        if let v = t["activation"] {
-            spec.activation = ActivationKind(rawValue: try v.choice(ActivationKind.allCases.map(\.rawValue)))!
-        }
-        if let v = t["dropout"] { spec.dropout = try v.double(in: 0...0.95, hint: "a probability from 0 to 0.95") }
-        if let v = t["channels"] {
-            guard kind == .cnn else { throw v.error("channels applies to type: cnn only") }
-            spec.channels = try widths(v)
-            guard !spec.channels.isEmpty else { throw v.error("a cnn needs at least one conv block") }
-        }
-        if let v = t["kernel"] {
-            guard kind == .cnn else { throw v.error("kernel applies to type: cnn only") }
-            spec.kernel = try v.int(in: 1...15)
-            guard spec.kernel % 2 == 1 else { throw v.error("kernel must be odd (same padding)", hint: "e.g. 3 or 5") }
-        }
-        return spec
-    }
-
-    /// A layer-width list: `[512, 256]`, or a single number for one layer.
-    private static func widths(_ value: ConfigValue) throws -> [Int] {
-        if case .scalar = value.node { return [try value.int(in: 1...65_536)] }
-        return try value.list().map { try $0.int(in: 1...65_536, hint: "layer widths are whole numbers from 1 to 65536") }
-    }
 
     static func parseOptimizer(_ value: ConfigValue) throws -> OptimizerSpec {
         let t = try value.table(allowed: ["name", "lr", "momentum", "nesterov", "beta1", "beta2", "eps",

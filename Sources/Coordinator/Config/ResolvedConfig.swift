@@ -101,10 +101,31 @@ public enum ResolvedConfig {
     }
 
     static func tree(_ model: ModelSpec) -> YAMLTree {
+        if model.kind == .layers { return .map([("layers", .list(model.layers.map(tree)))]) }
         var pairs: [(String, YAMLTree)] = [("type", .scalar(model.kind.rawValue))]
         if model.kind != .logistic { pairs.append(("hidden", .numbers(model.hidden))) }
         pairs += [("activation", .scalar(model.activation.rawValue)), ("dropout", .number(model.dropout))]
         if model.kind == .cnn { pairs += [("channels", .numbers(model.channels)), ("kernel", .number(model.kernel))] }
+        return .map(pairs)
+    }
+
+    static func tree(_ layer: LayerSpec) -> YAMLTree {
+        var pairs: [(String, YAMLTree)] = [("type", .scalar(layer.typeName))]
+        if let name = layer.name { pairs.append(("name", .string(name))) }
+        switch layer.kind {
+        case .dense(let units, let initRule):
+            pairs.append(("units", .number(units)))
+            if let initRule { pairs.append(("init", .scalar(initRule.rawValue))) }
+        case .conv2d(let channels, let kernel, let stride, let padding):
+            pairs += [("channels", .number(channels)), ("kernel", .number(kernel)), ("stride", .number(stride)), ("padding", .number(padding))]
+        case .maxPool(let window, let stride), .avgPool(let window, let stride):
+            pairs.append(("window", .number(window)))
+            if let stride { pairs.append(("stride", .number(stride))) }
+        case .dropout(let rate): pairs.append(("rate", .number(rate)))
+        case .activation(let function): pairs.append(("function", .scalar(function.rawValue)))
+        case .residual(let inner): pairs.append(("layers", .list(inner.map(tree))))
+        case .globalAvgPool, .flatten, .layerNorm: break
+        }
         return .map(pairs)
     }
 

@@ -161,8 +161,8 @@ public enum SweepParser {
         if name.hasPrefix("job.") {
             throw key.error("parameter names are paths inside job", hint: "write '\(name.dropFirst(4))'")
         }
-        guard name.range(of: #"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$"#, options: .regularExpression) != nil else {
-            throw key.error("'\(name)' is not a dotted job key path", hint: "e.g. optimizer.lr or model.hidden")
+        guard name.range(of: #"^[a-z_][a-z0-9_]*(\[[0-9]+\])*(\.[a-z_][a-z0-9_]*(\[[0-9]+\])*)*$"#, options: .regularExpression) != nil else {
+            throw key.error("'\(name)' is not a dotted job key path", hint: "e.g. optimizer.lr, model.hidden or model.layers[2].units")
         }
     }
 

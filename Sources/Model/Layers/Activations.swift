@@ -1,13 +1,21 @@
-// Activations: element-wise ReLU, Tanh, Sigmoid and GELU layers, each with its derivative.
-// One generic layer type runs any of them; the function choice is a small enum.
+// Activations: element-wise ReLU, Tanh, Sigmoid, GELU (exact and tanh form) and SiLU layers,
+// each with its derivative. One generic layer type runs any of them; the choice is a small enum.
 import Foundation
 
 /// An element-wise activation function.
 public enum ActivationKind: String, Sendable, CaseIterable {
-    case relu, tanh, sigmoid, gelu
+    /// max(x, 0).
+    case relu
+    case tanh, sigmoid
+    /// x Φ(x), with the exact normal CDF (PyTorch's default GELU).
+    case gelu
+    /// GELU's tanh approximation: 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))).
+    case gelu_tanh
+    /// x σ(x) (also called swish).
+    case silu
 
     /// Default weight initialisation for a Dense layer feeding this activation.
-    public var preferredInit: WeightInit { self == .relu || self == .gelu ? .he : .xavier }
+    public var preferredInit: WeightInit { self == .tanh || self == .sigmoid ? .xavier : .he }
 }
 
 /// Applies an activation element-wise; shape is unchanged.
@@ -37,6 +45,12 @@ public final class Activation: Layer {
         case .tanh: for i in 0..<n { y[i] = tanhf(input[i]) }
         case .sigmoid: for i in 0..<n { y[i] = Activation.sigmoid(input[i]) }
         case .gelu: for i in 0..<n { y[i] = input[i] * Activation.normalCDF(input[i]) }
+        case .gelu_tanh:
+            for i in 0..<n {
+                let v = input[i]
+                y[i] = 0.5 * v * (1 + tanhf(Activation.geluTanhScale * (v + 0.044_715 * v * v * v)))
+            }
+        case .silu: for i in 0..<n { y[i] = input[i] * Activation.sigmoid(input[i]) }
         }
         return y
     }
@@ -59,6 +73,18 @@ public final class Activation: Layer {
                 let v = x[i]
                 dx[i] = dy[i] * (Activation.normalCDF(v) + v * invSqrt2Pi * expf(-0.5 * v * v))
             }
+        case .gelu_tanh:
+            for i in 0..<n {
+                let v = x[i]
+                let t = tanhf(Activation.geluTanhScale * (v + 0.044_715 * v * v * v))
+                let dInner = Activation.geluTanhScale * (1 + 3 * 0.044_715 * v * v)
+                dx[i] = dy[i] * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * dInner)
+            }
+        case .silu:
+            for i in 0..<n {
+                let s = Activation.sigmoid(x[i])
+                dx[i] = dy[i] * (s + x[i] * s * (1 - s))
+            }
         }
         return dx
     }
@@ -80,6 +106,9 @@ public final class Activation: Layer {
         let e = expf(x)
         return e / (1 + e)
     }
+
+    /// √(2/π), the tanh-GELU's inner scale.
+    static let geluTanhScale: Float = 0.797_884_56
 
     /// Standard normal CDF Φ(x) (GELU uses the exact form, as PyTorch's default does).
     @inline(__always)

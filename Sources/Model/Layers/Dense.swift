@@ -9,14 +9,19 @@ public enum WeightInit: String, Sendable {
     case xavier
 }
 
-/// Fully connected layer. Input `[batch, inputs]`, output `[batch, outputs]`.
+/// Fully connected layer over the last axis. Input `[batch, ..., inputs]`, output
+/// `[batch, ..., outputs]`: every position of a sequence (`[positions, inputs]` samples) goes
+/// through the same weights.
 public final class Dense: Layer {
     public let name: String
     public let inputs: Int
     public let outputs: Int
     public let weightInit: WeightInit
-    public var inputShape: [Int] { [inputs] }
-    public var outputShape: [Int] { [outputs] }
+    /// Positions per sample (the product of the axes before the last; 1 for flat samples).
+    public let positions: Int
+    public var inputShape: [Int] { positions == 1 ? [inputs] : leading + [inputs] }
+    public var outputShape: [Int] { positions == 1 ? [outputs] : leading + [outputs] }
+    private let leading: [Int]
 
     private var weight: ParameterView!   // [outputs, inputs]
     private var bias: ParameterView!     // [outputs]
@@ -30,6 +35,19 @@ public final class Dense: Layer {
         self.inputs = inputs
         self.outputs = outputs
         self.weightInit = weightInit
+        self.leading = []
+        self.positions = 1
+    }
+
+    /// A layer applied at every position of `inputShape` (`[..., inputs]`).
+    public init(name: String, inputShape: [Int], outputs: Int, weightInit: WeightInit = .he) {
+        precondition(!inputShape.isEmpty, "Dense needs an input axis")
+        self.name = name
+        self.inputs = inputShape[inputShape.count - 1]
+        self.outputs = outputs
+        self.weightInit = weightInit
+        self.leading = Array(inputShape.dropLast())
+        self.positions = elementCount(leading)
     }
 
     public var parameterRequests: [ParameterRequest] {
@@ -45,21 +63,24 @@ public final class Dense: Layer {
     }
 
     public func matrixProducts(batch: Int, needInputGradient: Bool) -> [MatrixProduct] {
-        [MatrixProduct(m: batch, n: outputs, k: inputs, transposeA: false, transposeB: true),
-         MatrixProduct(m: outputs, n: inputs, k: batch, transposeA: true, transposeB: false)]
-        + (needInputGradient ? [MatrixProduct(m: batch, n: inputs, k: outputs, transposeA: false, transposeB: false)] : [])
+        let rows = batch * positions
+        return [MatrixProduct(m: rows, n: outputs, k: inputs, transposeA: false, transposeB: true),
+                MatrixProduct(m: outputs, n: inputs, k: rows, transposeA: true, transposeB: false)]
+            + (needInputGradient ? [MatrixProduct(m: rows, n: inputs, k: outputs, transposeA: false, transposeB: false)] : [])
     }
 
     public func forward(_ input: UnsafePointer<Float>, batch: Int, context: ForwardContext) -> UnsafeMutablePointer<Float> {
         self.input = input
-        output.resize(batch * outputs)
-        linearForward(input, rows: batch, inputs: inputs, outputs: outputs, weight: weight, bias: bias, into: output.pointer)
+        let rows = batch * positions
+        output.resize(rows * outputs)
+        linearForward(input, rows: rows, inputs: inputs, outputs: outputs, weight: weight, bias: bias, into: output.pointer)
         return output.pointer
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, batch: Int, accumulate: Bool,
                          needInputGradient: Bool) -> UnsafeMutablePointer<Float>? {
         guard let input else { preconditionFailure("\(name): backward before forward") }
+        let batch = batch * positions
         if needInputGradient { inputGradient.resize(batch * inputs) }
         linearBackward(outputGradient, input: input, rows: batch, inputs: inputs, outputs: outputs,
                        weight: weight, bias: bias, accumulate: accumulate,

@@ -1,5 +1,5 @@
-// ModelSpec: the model section of a job — logistic regression, an MLP or a LeNet-style CNN —
-// and the builder that turns it into a Sequential network for a given input and output size.
+// ModelSpec: the model section of a job — layers declared one by one, or the shorthands logistic,
+// mlp and cnn, which expand into layers — and the builder that turns it into a Sequential network.
 
 /// Which network to build and its sizes. Defaults give the Fashion-MNIST MLP 784-512-256-10.
 public struct ModelSpec: Sendable, Equatable {
@@ -12,6 +12,8 @@ public struct ModelSpec: Sendable, Equatable {
         /// LeNet-style: per entry of `channels`, conv(kernel, same padding) → activation →
         /// 2×2 max-pool; then flatten, Dense layers of `hidden` sizes, and the output layer.
         case cnn
+        /// The layers of `layers`, as declared; the last one gives the outputs.
+        case layers
     }
 
     /// Architecture; default `.mlp`.
@@ -26,6 +28,8 @@ public struct ModelSpec: Sendable, Equatable {
     public var channels: [Int]
     /// Convolution kernel size (cnn only); default 5.
     public var kernel: Int
+    /// The declared layers (`.layers` only); default empty.
+    public var layers: [LayerSpec] = []
 
     public init(kind: Kind = .mlp, hidden: [Int]? = nil, activation: ActivationKind = .relu,
                 dropout: Double = 0, channels: [Int] = [16, 32], kernel: Int = 5) {
@@ -43,6 +47,7 @@ public struct ModelSpec: Sendable, Equatable {
         case .logistic: return "logistic \(inputs)-\(outputs)"
         case .mlp: return "mlp " + ([inputs] + hidden + [outputs]).map(String.init).joined(separator: "-") + " \(activation.rawValue)"
         case .cnn: return "cnn conv\(channels) k\(kernel) dense\(hidden) \(activation.rawValue)"
+        case .layers: return "\(layers.count) declared layers"
         }
     }
 }
@@ -53,58 +58,80 @@ public struct ModelError: Error, CustomStringConvertible {
 }
 
 extension ModelSpec {
-    /// Builds the network for samples of `sampleShape` (`[channels, height, width]` for images,
-    /// `[features]` otherwise) and `outputs` output values; parameters initialised from `seed`.
-    public func build(sampleShape: [Int], outputs: Int, seed: UInt64) throws -> Sequential {
-        let inputs = sampleShape.reduce(1, *)
-        var layers: [Layer] = []
-        var shape = [inputs]
-        var dropoutIndex: UInt64 = 0
-
-        func addHidden(_ widths: [Int], prefix: String, firstIndex: Int) {
-            for (i, width) in widths.enumerated() {
-                let n = firstIndex + i
-                layers.append(Dense(name: "\(prefix)\(n)", inputs: shape[0], outputs: width,
-                                    weightInit: activation.preferredInit))
-                shape = [width]
-                layers.append(Activation(name: "\(activation.rawValue)\(n)", kind: activation, shape: shape))
-                if dropout > 0 {
-                    layers.append(Dropout(name: "dropout\(n)", probability: Float(dropout), shape: shape,
-                                          streamID: dropoutIndex))
-                    dropoutIndex += 1
-                }
+    /// The layers this spec stands for given `outputs` output values: the declared ones, or the
+    /// shorthand's expansion with today's parameter names (`fc1`, `conv1`, `out` ...), so
+    /// checkpoints written before layers could be declared still load.
+    public func expandedLayers(outputs: Int) -> [LayerSpec] {
+        var specs: [LayerSpec] = []
+        func hiddenBlocks() {
+            for (i, width) in hidden.enumerated() {
+                specs.append(LayerSpec(.dense(units: width, init: activation.preferredInit), name: "fc\(i + 1)"))
+                specs.append(LayerSpec(.activation(activation), name: "\(activation.rawValue)\(i + 1)"))
+                if dropout > 0 { specs.append(LayerSpec(.dropout(rate: dropout), name: "dropout\(i + 1)")) }
             }
         }
-
         switch kind {
+        case .layers:
+            return layers
         case .logistic:
-            break
+            return [LayerSpec(.dense(units: outputs, init: .xavier), name: "linear")]
         case .mlp:
-            addHidden(hidden, prefix: "fc", firstIndex: 1)
+            hiddenBlocks()
+        case .cnn:
+            for (i, c) in channels.enumerated() {
+                specs.append(LayerSpec(.conv2d(channels: c, kernel: kernel, stride: 1, padding: kernel / 2), name: "conv\(i + 1)"))
+                specs.append(LayerSpec(.activation(activation), name: "\(activation.rawValue)_conv\(i + 1)"))
+                specs.append(LayerSpec(.maxPool(window: 2, stride: nil), name: "pool\(i + 1)"))
+            }
+            specs.append(LayerSpec(.flatten, name: "flatten"))
+            hiddenBlocks()
+        }
+        specs.append(LayerSpec(.dense(units: outputs, init: .xavier), name: "out"))
+        return specs
+    }
+
+    /// The shape the first layer sees for samples of `sampleShape`: images as
+    /// `[height, width, channels]` (a one-channel `[1, height, width]` or `[height, width]`
+    /// sample becomes `[height, width, 1]`), anything else as it is.
+    public static func inputShape(sampleShape: [Int]) -> [Int] {
+        if sampleShape.count == 3 && sampleShape[0] == 1 { return [sampleShape[1], sampleShape[2], 1] }
+        if sampleShape.count == 2 { return sampleShape + [1] }
+        return sampleShape
+    }
+
+    /// Builds the network for samples of `sampleShape` (`[1, height, width]` for images,
+    /// `[features]` otherwise) and `outputs` output values; parameters initialised from `seed`.
+    public func build(sampleShape: [Int], outputs: Int, seed: UInt64) throws -> Sequential {
+        try Sequential(layers: layers(sampleShape: sampleShape, outputs: outputs), seed: seed)
+    }
+
+    /// The built layers, shapes inferred, without parameter storage (what `validate` prints).
+    public func layers(sampleShape: [Int], outputs: Int) throws -> [Layer] {
+        var input = Self.inputShape(sampleShape: sampleShape)
+        switch kind {
+        case .logistic, .mlp:
+            input = [sampleShape.reduce(1, *)]
         case .cnn:
             guard sampleShape.count == 3, sampleShape[0] == 1 else {
                 throw ModelError(description: "model.type cnn needs image samples of shape [1, height, width]; this dataset's samples have shape \(sampleShape) (use mlp or logistic for tabular data)")
             }
-            var image = [sampleShape[1], sampleShape[2], 1]   // NHWC
-            for (i, c) in channels.enumerated() {
-                let conv = Conv2D(name: "conv\(i + 1)", inputShape: image, outChannels: c, kernel: kernel,
-                                  padding: kernel / 2)
-                layers.append(conv)
-                layers.append(Activation(name: "\(activation.rawValue)_conv\(i + 1)", kind: activation,
-                                         shape: conv.outputShape))
-                guard conv.outputShape[0] >= 2, conv.outputShape[1] >= 2 else {
-                    throw ModelError(description: "model.channels has \(channels.count) conv blocks; a \(sampleShape[1])×\(sampleShape[2]) image is pooled below 2×2 after \(i + 1) — use fewer")
+            var side = (sampleShape[1], sampleShape[2])
+            for i in channels.indices {
+                guard side.0 >= 2, side.1 >= 2 else {
+                    throw ModelError(description: "model.channels has \(channels.count) conv blocks; a \(sampleShape[1])×\(sampleShape[2]) image is pooled below 2×2 after \(i) — use fewer")
                 }
-                let pool = MaxPool2D(name: "pool\(i + 1)", inputShape: conv.outputShape)
-                layers.append(pool)
-                image = pool.outputShape
+                side = (side.0 / 2, side.1 / 2)
             }
-            layers.append(Flatten(name: "flatten", shape: image))
-            shape = [image.reduce(1, *)]
-            addHidden(hidden, prefix: "fc", firstIndex: 1)
+        case .layers:
+            guard !layers.isEmpty else { throw ModelError(description: "model.layers: the list is empty; declare at least one layer") }
         }
-        layers.append(Dense(name: kind == .logistic ? "linear" : "out", inputs: shape[0], outputs: outputs,
-                            weightInit: .xavier))
-        return Sequential(layers: layers, seed: seed)
+        var builder = LayerBuilder()
+        let built = try builder.build(expandedLayers(outputs: outputs), inputShape: input, prefix: "", path: "model.layers")
+        let produced = built[built.count - 1].outputShape
+        guard produced.reduce(1, *) == outputs else {
+            throw ModelError(description: "model.layers: the last layer gives \(produced) per sample, but the data needs \(outputs) outputs; "
+                             + "end with {type: dense, units: \(outputs)}" + (produced.count > 1 ? " (after a flatten or global_avg_pool)" : ""))
+        }
+        return built
     }
 }

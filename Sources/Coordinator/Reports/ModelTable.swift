@@ -1,0 +1,67 @@
+// ModelTable: the model of a job as `validate` shows it — every layer (nested blocks indented)
+// with its parameter names, output shape and parameter count, shapes inferred from the data.
+import Foundation
+import Model
+
+/// Renders a job's layers for the data it trains on.
+public enum ModelTable {
+    /// One line per layer, with the totals; throws `ModelError` when the layers do not fit the
+    /// data, and the loader's errors when the data does not load.
+    public static func text(model: ModelSpec, dataset: DatasetSpec, seed: UInt64) throws -> String {
+        let splits = try DatasetLoader.load(dataset, seed: seed)
+        let outputs: Int
+        switch splits.train.task {
+        case .classification(let classes): outputs = classes
+        case .regression(let n): outputs = n
+        }
+        return try text(model: model, sampleShape: splits.train.sampleShape, outputs: outputs)
+    }
+
+    /// The table for samples of `sampleShape` and `outputs` outputs.
+    public static func text(model: ModelSpec, sampleShape: [Int], outputs: Int) throws -> String {
+        let layers = try model.layers(sampleShape: sampleShape, outputs: outputs)
+        var rows: [[String]] = [["layer", "type", "output", "parameters"]]
+        rows.append(["input", "", shape(layers[0].inputShape), ""])
+        func add(_ layer: Layer, depth: Int) {
+            let count = layer.parameterRequests.reduce(0) { $0 + $1.shape.reduce(1, *) }
+            rows.append([String(repeating: "  ", count: depth) + layer.name, type(of: layer).kind, shape(layer.outputShape),
+                         count == 0 ? "" : grouped(count)])
+            if let block = layer as? Residual { for inner in block.layers { add(inner, depth: depth + 1) } }
+        }
+        for layer in layers { add(layer, depth: 0) }
+        let total = layers.reduce(0) { $0 + $1.parameterRequests.reduce(0) { $0 + $1.shape.reduce(1, *) } }
+        let widths = (0..<4).map { column in rows.map { $0[column].count }.max()! }
+        var lines = rows.map { row in
+            String(("  " + row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ")).reversed().drop { $0 == " " }.reversed())
+        }
+        lines.append("  \(grouped(total)) parameters (\(String(format: "%.1f", Double(total * 4) / 1_048_576)) MB as float32)")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private static func shape(_ s: [Int]) -> String { "[" + s.map(String.init).joined(separator: ", ") + "]" }
+
+    private static func grouped(_ n: Int) -> String {
+        let digits = Array(String(n))
+        return String(digits.enumerated().flatMap { i, d in (i > 0 && (digits.count - i) % 3 == 0) ? [",", d] : [d] })
+    }
+}
+
+private extension Layer {
+    /// The config `type:` of a built layer.
+    static var kind: String {
+        switch self {
+        case is Dense.Type: return "dense"
+        case is Conv2D.Type: return "conv2d"
+        case is MaxPool2D.Type: return "max_pool"
+        case is AvgPool2D.Type: return "avg_pool"
+        case is GlobalAvgPool.Type: return "global_avg_pool"
+        case is Flatten.Type: return "flatten"
+        case is Dropout.Type: return "dropout"
+        case is Activation.Type: return "activation"
+        case is LayerNorm.Type: return "layer_norm"
+        case is Residual.Type: return "residual"
+        default: return String(describing: self)
+        }
+    }
+}

@@ -1,0 +1,130 @@
+// LayerSpec: one layer of a model declared in the config (`model.layers[i]`), and the builder
+// that infers every layer's shapes from the data and names its parameters.
+
+/// One declared layer: its kind with options, and an optional name for its parameters.
+public struct LayerSpec: Sendable, Equatable {
+    /// What the layer computes.
+    public indirect enum Kind: Sendable, Equatable {
+        /// Fully connected over the last axis; `init` nil picks He before a ReLU-family
+        /// activation, Xavier otherwise.
+        case dense(units: Int, init: WeightInit?)
+        /// 2-D convolution over `[height, width, channels]`.
+        case conv2d(channels: Int, kernel: Int, stride: Int, padding: Int)
+        /// Max pooling; `stride` nil means the window size.
+        case maxPool(window: Int, stride: Int?)
+        /// Average pooling; `stride` nil means the window size.
+        case avgPool(window: Int, stride: Int?)
+        /// The mean of each channel over the image.
+        case globalAvgPool
+        /// All axes of a sample into one.
+        case flatten
+        /// Inverted dropout with this drop probability.
+        case dropout(rate: Double)
+        /// An element-wise function.
+        case activation(ActivationKind)
+        /// Layer normalisation over the last axis.
+        case layerNorm
+        /// A nested chain whose output is added to its input.
+        case residual([LayerSpec])
+    }
+
+    public var kind: Kind
+    /// Names the layer's parameters in checkpoints (`<name>.weight`); nil: `<type>_<index>`.
+    public var name: String?
+
+    public init(_ kind: Kind, name: String? = nil) {
+        self.kind = kind
+        self.name = name
+    }
+
+    /// The `type:` a config writes for this kind.
+    public var typeName: String {
+        switch kind {
+        case .dense: return "dense"
+        case .conv2d: return "conv2d"
+        case .maxPool: return "max_pool"
+        case .avgPool: return "avg_pool"
+        case .globalAvgPool: return "global_avg_pool"
+        case .flatten: return "flatten"
+        case .dropout: return "dropout"
+        case .activation: return "activation"
+        case .layerNorm: return "layer_norm"
+        case .residual: return "residual"
+        }
+    }
+
+    /// Every `type:` a config may write.
+    public static let typeNames = ["dense", "conv2d", "max_pool", "avg_pool", "global_avg_pool", "flatten", "dropout",
+                                   "activation", "layer_norm", "residual"]
+}
+
+/// Builds declared layers, inferring shapes; mistakes are `ModelError`s naming the layer by its
+/// key path (`model.layers[3]`), kind and the shape it was given.
+struct LayerBuilder {
+    /// Dropout layers get distinct mask streams, in build order.
+    private var dropoutStreams: UInt64 = 0
+
+    /// The layers of `specs`, the first taking `inputShape`; names are `prefix` + the layer's
+    /// name; `path` is the config key path of the list (`model.layers`).
+    mutating func build(_ specs: [LayerSpec], inputShape: [Int], prefix: String, path: String) throws -> [Layer] {
+        var layers: [Layer] = []
+        var shape = inputShape
+        for (index, spec) in specs.enumerated() {
+            let name = prefix + (spec.name ?? "\(spec.typeName)_\(index)")
+            let at = "\(path)[\(index)] (\(spec.typeName))"
+            let next = specs.dropFirst(index + 1).first
+            let layer = try make(spec, name: name, shape: shape, at: at, path: "\(path)[\(index)]", next: next)
+            layers.append(layer)
+            shape = layer.outputShape
+        }
+        return layers
+    }
+
+    private mutating func make(_ spec: LayerSpec, name: String, shape: [Int], at: String, path: String,
+                               next: LayerSpec?) throws -> Layer {
+        func image() throws -> [Int] {
+            guard shape.count == 3 else {
+                throw ModelError(description: "\(at): needs image input [height, width, channels], got \(shape)")
+            }
+            return shape
+        }
+        switch spec.kind {
+        case .dense(let units, let initRule):
+            let reluNext: Bool
+            if case .activation(let f)? = next?.kind { reluNext = f.preferredInit == .he } else { reluNext = false }
+            return Dense(name: name, inputShape: shape, outputs: units, weightInit: initRule ?? (reluNext ? .he : .xavier))
+        case .conv2d(let channels, let kernel, let stride, let padding):
+            let input = try image()
+            guard input[0] + 2 * padding >= kernel, input[1] + 2 * padding >= kernel else {
+                throw ModelError(description: "\(at): a \(kernel)×\(kernel) kernel does not fit the \(input[0])×\(input[1]) input with padding \(padding)")
+            }
+            return Conv2D(name: name, inputShape: input, outChannels: channels, kernel: kernel, stride: stride, padding: padding)
+        case .maxPool(let window, let stride), .avgPool(let window, let stride):
+            let input = try image()
+            guard input[0] >= window, input[1] >= window else {
+                throw ModelError(description: "\(at): a \(window)×\(window) window does not fit the \(input[0])×\(input[1]) input")
+            }
+            if case .maxPool = spec.kind { return MaxPool2D(name: name, inputShape: input, window: window, stride: stride) }
+            return AvgPool2D(name: name, inputShape: input, window: window, stride: stride)
+        case .globalAvgPool:
+            return GlobalAvgPool(name: name, inputShape: try image())
+        case .flatten:
+            return Flatten(name: name, shape: shape)
+        case .dropout(let rate):
+            defer { dropoutStreams += 1 }
+            return Dropout(name: name, probability: Float(rate), shape: shape, streamID: dropoutStreams)
+        case .activation(let function):
+            return Activation(name: name, kind: function, shape: shape)
+        case .layerNorm:
+            return LayerNorm(name: name, inputShape: shape)
+        case .residual(let inner):
+            guard !inner.isEmpty else { throw ModelError(description: "\(at): a residual block needs at least one layer") }
+            let layers = try build(inner, inputShape: shape, prefix: name + ".", path: path + ".layers")
+            let out = layers[layers.count - 1].outputShape
+            guard out == shape else {
+                throw ModelError(description: "\(at): its layers turn \(shape) into \(out); a residual block must end in the shape it starts with")
+            }
+            return Residual(name: name, layers: layers)
+        }
+    }
+}

@@ -1,0 +1,78 @@
+// Declared model tests: the shorthands expand into layers with today's parameter names and
+// values, declared layers infer their shapes and names, and mistakes name the layer.
+import Testing
+@testable import Model
+
+@Test("shorthands keep their parameter names and shapes (checkpoints written before still load)")
+func shorthandLayouts() throws {
+    func layout(_ spec: ModelSpec, _ shape: [Int]) throws -> [String] {
+        try spec.build(sampleShape: shape, outputs: 10, seed: 1).store.entries.map { "\($0.name)\($0.shape)" }
+    }
+    #expect(try layout(ModelSpec(kind: .logistic), [784]) == ["linear.weight[10, 784]", "linear.bias[10]"])
+    #expect(try layout(ModelSpec(kind: .mlp, hidden: [64, 32]), [1, 28, 28])
+            == ["fc1.weight[64, 784]", "fc1.bias[64]", "fc2.weight[32, 64]", "fc2.bias[32]", "out.weight[10, 32]", "out.bias[10]"])
+    #expect(try layout(ModelSpec(kind: .cnn, hidden: [16], channels: [4, 8], kernel: 5), [1, 28, 28])
+            == ["conv1.weight[4, 5, 5, 1]", "conv1.bias[4]", "conv2.weight[8, 5, 5, 4]", "conv2.bias[8]",
+                "fc1.weight[16, 392]", "fc1.bias[16]", "out.weight[10, 16]", "out.bias[10]"])
+}
+
+@Test("a declared MLP equal to the shorthand has the same initial parameters, bit for bit")
+func declaredEqualsShorthand() throws {
+    let shorthand = try ModelSpec(kind: .mlp, hidden: [20], dropout: 0.2).build(sampleShape: [12], outputs: 3, seed: 9)
+    var declared = ModelSpec(kind: .layers)
+    declared.layers = [LayerSpec(.dense(units: 20, init: nil), name: "fc1"), LayerSpec(.activation(.relu)),
+                       LayerSpec(.dropout(rate: 0.2)), LayerSpec(.dense(units: 3, init: .xavier), name: "out")]
+    let network = try declared.build(sampleShape: [12], outputs: 3, seed: 9)
+    #expect(network.store.entries.map(\.name) == shorthand.store.entries.map(\.name))
+    #expect(network.store.parameters.array == shorthand.store.parameters.array)
+}
+
+@Test("unnamed layers are named by type and position; nested ones under their block")
+func declaredNames() throws {
+    var spec = ModelSpec(kind: .layers)
+    spec.layers = [LayerSpec(.dense(units: 8, init: nil)), LayerSpec(.residual([LayerSpec(.layerNorm), LayerSpec(.dense(units: 8, init: nil), name: "fc")]), name: "blocks.0"),
+                   LayerSpec(.dense(units: 4, init: nil))]
+    let names = try spec.build(sampleShape: [5], outputs: 4, seed: 1).store.entries.map(\.name)
+    #expect(names == ["dense_0.weight", "dense_0.bias", "blocks.0.layer_norm_0.weight", "blocks.0.layer_norm_0.bias",
+                      "blocks.0.fc.weight", "blocks.0.fc.bias", "dense_2.weight", "dense_2.bias"])
+}
+
+/// A declared model that does not fit its data, and what the error must say.
+struct BadModel: CustomTestStringConvertible, Sendable {
+    let label: String
+    let layers: [LayerSpec]
+    let shape: [Int]
+    let fragments: [String]
+    var testDescription: String { label }
+}
+
+private let badModels: [BadModel] = [
+    BadModel(label: "conv on flat input", layers: [LayerSpec(.conv2d(channels: 2, kernel: 3, stride: 1, padding: 0)), LayerSpec(.dense(units: 10, init: nil))],
+             shape: [12], fragments: ["model.layers[0] (conv2d)", "needs image input", "[12]"]),
+    BadModel(label: "kernel larger than the image", layers: [LayerSpec(.conv2d(channels: 2, kernel: 9, stride: 1, padding: 0))],
+             shape: [1, 5, 5], fragments: ["model.layers[0] (conv2d)", "9×9 kernel does not fit the 5×5 input"]),
+    BadModel(label: "pool window too large", layers: [LayerSpec(.maxPool(window: 8, stride: nil))], shape: [1, 4, 4],
+             fragments: ["model.layers[0] (max_pool)", "8×8 window"]),
+    BadModel(label: "residual changes the shape", layers: [LayerSpec(.residual([LayerSpec(.dense(units: 3, init: nil))])), LayerSpec(.dense(units: 10, init: nil))],
+             shape: [5], fragments: ["model.layers[0] (residual)", "turn [5] into [3]"]),
+    BadModel(label: "nested mistake", layers: [LayerSpec(.residual([LayerSpec(.globalAvgPool)]))], shape: [5],
+             fragments: ["model.layers[0].layers[0] (global_avg_pool)", "needs image input"]),
+    BadModel(label: "last layer width", layers: [LayerSpec(.dense(units: 7, init: nil))], shape: [5],
+             fragments: ["gives [7] per sample", "needs 10 outputs", "{type: dense, units: 10}"]),
+    BadModel(label: "image output without flatten", layers: [LayerSpec(.conv2d(channels: 10, kernel: 1, stride: 1, padding: 0))], shape: [1, 3, 3],
+             fragments: ["gives [3, 3, 10]", "after a flatten or global_avg_pool"]),
+]
+
+@Test("declared models that do not fit the data name the layer, its kind and the shapes", arguments: badModels)
+func badDeclaredModel(_ bad: BadModel) {
+    var spec = ModelSpec(kind: .layers)
+    spec.layers = bad.layers
+    do {
+        _ = try spec.build(sampleShape: bad.shape, outputs: 10, seed: 1)
+        Issue.record("\(bad.label): expected an error")
+    } catch let error as ModelError {
+        for fragment in bad.fragments { #expect(error.description.contains(fragment), "\(bad.label): \(error)") }
+    } catch {
+        Issue.record("\(bad.label): \(error)")
+    }
+}
