@@ -45,11 +45,50 @@ struct DataParallelTests {
             """)
     }
 
-    static func compareWithOneProcess(ranks: Int, options: [String], shared: [String] = [],
-                                      model: String = "{type: mlp, hidden: [32]}") throws {
-        let binary = try #require(BuiltBinary.ringtrain)
+    /// A small transformer (token embedding, positions, two pre-LayerNorm blocks) classifying
+    /// sequences of token ids from a CSV file follows the 1-rank trajectory too.
+    @Test(arguments: [2, 3])
+    func transformerMatchesOneProcess(ranks: Int) throws {
         let dir = try TrainingFixtures.temporaryDirectory()
-        let config = try TrainingFixtures.smallConfig(in: dir, batch: 48, model: model)
+        var state: UInt64 = 2026
+        func nextID() -> Int {   // a fixed-seed LCG: the same tokens every run
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int(state >> 33) % 5
+        }
+        var rows = ["t0,t1,t2,t3,t4,t5,t6,t7,label"]
+        for _ in 0..<720 {
+            let ids = (0..<8).map { _ in nextID() }
+            rows.append(ids.map(String.init).joined(separator: ",") + "," + (ids.filter { $0 == 1 }.count > ids.filter { $0 == 2 }.count ? "a" : "b"))
+        }
+        try rows.joined(separator: "\n").write(toFile: dir + "/tokens.csv", atomically: false, encoding: .utf8)
+        let config = dir + "/transformer.yaml"
+        try """
+            cluster: {oversubscribe: true, failure_timeout: 20}
+            job:
+              name: tokens
+              seed: 4
+              dataset: {train: tokens.csv, label: label, normalize: none, validation: 120}
+              model:
+                layers:
+                  - {type: embedding, vocab: 5, dim: 16, name: wte}
+                  - {type: position_embedding, name: wpe}
+                  - {type: transformer_block, heads: 4, mlp: 32, name: blocks.0}
+                  - {type: transformer_block, heads: 2, mlp: 32, name: blocks.1, causal: false}
+                  - {type: layer_norm, name: lnf}
+                  - {type: flatten}
+                  - {type: dense, units: 2, name: head}
+              optimizer: {name: adamw, lr: 0.003, weight_decay: 0.01}
+              batch_size: 48
+              epochs: 2
+            """.write(toFile: config, atomically: false, encoding: .utf8)
+        try Self.compareWithOneProcess(ranks: ranks, options: [], config: config, dir: dir)
+    }
+
+    static func compareWithOneProcess(ranks: Int, options: [String], shared: [String] = [],
+                                      model: String = "{type: mlp, hidden: [32]}", config given: String? = nil, dir given: String? = nil) throws {
+        let binary = try #require(BuiltBinary.ringtrain)
+        let dir = try given ?? TrainingFixtures.temporaryDirectory()
+        let config = try given ?? TrainingFixtures.smallConfig(in: dir, batch: 48, model: model)
         let single = try ProcessRunner.run(binary, ["worker", config, "--trace-steps", "20", "--dump-parameters", dir + "/one.bin"] + shared,
                                            environment: TrainingFixtures.environment, timeout: 120)
         #expect(single.status == 0, "\(single.output)")

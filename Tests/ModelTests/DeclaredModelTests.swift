@@ -76,3 +76,28 @@ func badDeclaredModel(_ bad: BadModel) {
         Issue.record("\(bad.label): \(error)")
     }
 }
+
+@Test("a GPT-style declaration names its tensors as a PyTorch module would")
+func gptNames() throws {
+    var spec = ModelSpec(kind: .layers)
+    spec.layers = [LayerSpec(.embedding(vocab: 256, dim: 32), name: "wte"), LayerSpec(.positionEmbedding, name: "wpe"),
+                   LayerSpec(.transformerBlock(heads: 4, mlp: 64, causal: true, activation: .gelu_tanh), name: "blocks.0"),
+                   LayerSpec(.layerNorm, name: "lnf"), LayerSpec(.flatten), LayerSpec(.dense(units: 3, init: .normal), name: "head")]
+    let entries = try spec.build(sampleShape: [16], outputs: 3, seed: 1).store.entries.map { "\($0.name)\($0.shape)" }
+    #expect(entries == ["wte.weight[256, 32]", "wpe.weight[16, 32]",
+                        "blocks.0.ln1.weight[32]", "blocks.0.ln1.bias[32]", "blocks.0.qkv.weight[96, 32]", "blocks.0.qkv.bias[96]",
+                        "blocks.0.proj.weight[32, 32]", "blocks.0.proj.bias[32]", "blocks.0.ln2.weight[32]", "blocks.0.ln2.bias[32]",
+                        "blocks.0.fc.weight[64, 32]", "blocks.0.fc.bias[64]", "blocks.0.out.weight[32, 64]", "blocks.0.out.bias[32]",
+                        "lnf.weight[32]", "lnf.bias[32]", "head.weight[3, 512]", "head.bias[3]"])
+    var bad = spec
+    bad.layers[2] = LayerSpec(.transformerBlock(heads: 5, mlp: 64, causal: true, activation: .gelu_tanh))
+    #expect(throws: ModelError.self) { _ = try bad.build(sampleShape: [16], outputs: 3, seed: 1) }
+    do { _ = try bad.build(sampleShape: [16], outputs: 3, seed: 1) } catch {
+        #expect("\(error)".contains("model.layers[2].heads: 5 does not divide the width 32"), "\(error)")
+    }
+    var late = spec
+    late.layers.insert(LayerSpec(.flatten), at: 0)
+    do { _ = try late.build(sampleShape: [16], outputs: 3, seed: 1); Issue.record("expected an error") } catch {
+        #expect("\(error)".contains("must be the first layer"), "\(error)")
+    }
+}

@@ -43,6 +43,16 @@ private let layerCases: [LayerCase] = [
         Residual(name: "res", layers: [Dense(name: "res.fc", inputs: 6, outputs: 4), Activation(name: "res.act", kind: .gelu, shape: [4]),
                                        Dense(name: "res.proj", inputs: 4, outputs: 6)])
     },
+    LayerCase(label: "PositionEmbedding [4, 3]", batch: 2) { PositionEmbedding(name: "wpe", inputShape: [4, 3], initializer: .normal(std: 0.5)) },
+    LayerCase(label: "causal self-attention, 2 heads", batch: 2) {
+        CausalSelfAttention(name: "attn", positions: 4, dim: 6, heads: 2, weightInit: .normal(std: 0.4))
+    },
+    LayerCase(label: "self-attention without the mask, 3 heads", batch: 2) {
+        CausalSelfAttention(name: "attn", positions: 3, dim: 6, heads: 3, causal: false, weightInit: .normal(std: 0.4))
+    },
+    LayerCase(label: "transformer block, 2 heads, MLP 8", batch: 2) {
+        TransformerBlock(name: "blocks.0", positions: 3, dim: 4, heads: 2, mlp: 8)
+    },
     LayerCase(label: "Residual(LayerNorm, Conv2D)", batch: 2) {
         Residual(name: "res", layers: [LayerNorm(name: "res.ln", inputShape: [4, 4, 2]),
                                        Conv2D(name: "res.conv", inputShape: [4, 4, 2], outChannels: 2, kernel: 3, padding: 1)])
@@ -191,4 +201,26 @@ func networkGradient(_ spec: ModelSpec) throws {
         let numeric = (plus - minus) / Double(2 * eps)
         #expect(close(numeric, Double(analytic[i])), "\(spec.kind) θ[\(i)] analytic \(analytic[i]) numeric \(numeric)")
     }
+}
+
+@Test("embedding gradients scatter into the rows of the ids used, matching finite differences")
+func embeddingGradient() throws {
+    let layer = Embedding(name: "wte", vocab: 5, dim: 3, positions: 4, initializer: .normal(std: 0.5))
+    let network = Sequential(layers: [layer], seed: 7)
+    let ids: [Float] = [1, 3, 3, 0, 4, 1, 1, 2]   // 2 samples of 4 positions; id 3 twice, 1 three times
+    var rng = CounterRNG(seed: 5, stream: .test)
+    let r = (0..<ids.count * 3).map { _ in rng.nextUniform() * 2 - 1 }
+    let context = ForwardContext(training: true)
+    _ = projectedOutput(layer, ids, r, 2, context)
+    _ = r.withUnsafeBufferPointer { layer.backward($0.baseAddress!, batch: 2, accumulate: false, needInputGradient: false) }
+    let analytic = network.store.gradients.array
+    let theta = network.store.parameters.pointer
+    for i in 0..<network.store.count {
+        let saved = theta[i]
+        theta[i] = saved + 1e-3; let plus = projectedOutput(layer, ids, r, 2, context)
+        theta[i] = saved - 1e-3; let minus = projectedOutput(layer, ids, r, 2, context)
+        theta[i] = saved
+        #expect(close((plus - minus) / 2e-3, Double(analytic[i])), "dθ[\(i)]")
+    }
+    for row in 0..<5 { #expect(analytic[row * 3..<row * 3 + 3].contains { $0 != 0 }, "row \(row) is used, so it has a gradient") }
 }

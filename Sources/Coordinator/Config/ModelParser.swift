@@ -65,6 +65,8 @@ enum ModelParser {
         "dense": ["units", "init"], "conv2d": ["channels", "kernel", "stride", "padding"],
         "max_pool": ["window", "stride"], "avg_pool": ["window", "stride"], "global_avg_pool": [], "flatten": [],
         "dropout": ["rate"], "activation": ["function"], "layer_norm": [], "residual": ["layers"],
+        "embedding": ["vocab", "dim"], "position_embedding": [], "attention": ["heads", "causal"],
+        "transformer_block": ["heads", "mlp", "causal", "activation"],
     ]
 
     private static func parseLayer(_ value: ConfigValue, count: inout Int) throws -> LayerSpec {
@@ -90,7 +92,7 @@ enum ModelParser {
         let kind: LayerSpec.Kind
         switch type {
         case "dense":
-            let initRule = try t["init"].map { WeightInit(rawValue: try $0.choice(["he", "xavier"]))! }
+            let initRule = try t["init"].map { WeightInit(rawValue: try $0.choice(["he", "xavier", "normal"]))! }
             kind = .dense(units: try required("units", 1...1_048_576, "output width, e.g. units: 256"), init: initRule)
         case "conv2d":
             let kernel = try required("kernel", 1...31, "kernel size, e.g. kernel: 3")
@@ -105,6 +107,18 @@ enum ModelParser {
         case "dropout": kind = .dropout(rate: try t.required("rate", hint: "drop probability, e.g. rate: 0.1").double(in: 0...0.95))
         case "activation": kind = .activation(try activation(try t.required("function", hint: "e.g. function: relu")))
         case "layer_norm": kind = .layerNorm
+        case "embedding":
+            kind = .embedding(vocab: try required("vocab", 1...1_048_576, "number of token ids, e.g. vocab: 256"),
+                              dim: try required("dim", 1...65_536, "vector width, e.g. dim: 128"))
+        case "position_embedding": kind = .positionEmbedding
+        case "attention":
+            kind = .attention(heads: try required("heads", 1...1024, "number of heads, e.g. heads: 4"),
+                              causal: try t["causal"]?.bool() ?? true)
+        case "transformer_block":
+            kind = .transformerBlock(heads: try required("heads", 1...1024, "number of heads, e.g. heads: 4"),
+                                     mlp: try required("mlp", 1...1_048_576, "MLP width, e.g. mlp: 512"),
+                                     causal: try t["causal"]?.bool() ?? true,
+                                     activation: try t["activation"].map(activation) ?? .gelu_tanh)
         default:
             let inner = try t.required("layers", hint: "the nested layers whose output is added to the input")
             kind = .residual(try parseLayers(inner, count: &count))

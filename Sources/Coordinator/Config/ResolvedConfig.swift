@@ -124,7 +124,12 @@ public enum ResolvedConfig {
         case .dropout(let rate): pairs.append(("rate", .number(rate)))
         case .activation(let function): pairs.append(("function", .scalar(function.rawValue)))
         case .residual(let inner): pairs.append(("layers", .list(inner.map(tree))))
-        case .globalAvgPool, .flatten, .layerNorm: break
+        case .embedding(let vocab, let dim): pairs += [("vocab", .number(vocab)), ("dim", .number(dim))]
+        case .attention(let heads, let causal): pairs += [("heads", .number(heads)), ("causal", .scalar(String(causal)))]
+        case .transformerBlock(let heads, let mlp, let causal, let activation):
+            pairs += [("heads", .number(heads)), ("mlp", .number(mlp)), ("causal", .scalar(String(causal))),
+                      ("activation", .scalar(activation.rawValue))]
+        case .globalAvgPool, .flatten, .layerNorm, .positionEmbedding: break
         }
         return .map(pairs)
     }

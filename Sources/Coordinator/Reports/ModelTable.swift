@@ -61,6 +61,10 @@ private extension Layer {
         case is Activation.Type: return "activation"
         case is LayerNorm.Type: return "layer_norm"
         case is Residual.Type: return "residual"
+        case is Embedding.Type: return "embedding"
+        case is PositionEmbedding.Type: return "position_embedding"
+        case is CausalSelfAttention.Type: return "attention"
+        case is TransformerBlock.Type: return "transformer_block"
         default: return String(describing: self)
         }
     }

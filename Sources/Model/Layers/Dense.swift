@@ -7,6 +7,8 @@ public enum WeightInit: String, Sendable {
     case he
     /// Xavier uniform, for tanh, sigmoid and output layers.
     case xavier
+    /// N(0, 0.02²), GPT-2's initialisation of its weight matrices.
+    case normal
 }
 
 /// Fully connected layer over the last axis. Input `[batch, ..., inputs]`, output
@@ -51,8 +53,11 @@ public final class Dense: Layer {
     }
 
     public var parameterRequests: [ParameterRequest] {
-        let w: Initializer = weightInit == .he
-            ? .he(fanIn: inputs) : .xavier(fanIn: inputs, fanOut: outputs)
+        let w: Initializer = switch weightInit {
+        case .he: .he(fanIn: inputs)
+        case .xavier: .xavier(fanIn: inputs, fanOut: outputs)
+        case .normal: .normal(std: 0.02)
+        }
         return [ParameterRequest("weight", shape: [outputs, inputs], initializer: w),
                 ParameterRequest("bias", shape: [outputs], initializer: .constant(0))]
     }

@@ -9,6 +9,8 @@ public enum Initializer: Sendable, Equatable {
     case xavier(fanIn: Int, fanOut: Int)
     /// Every element set to a value (0 for biases).
     case constant(Float)
+    /// N(0, std²), e.g. GPT-2's 0.02 for embeddings and weight matrices.
+    case normal(std: Float)
 
     /// Fills `values` with draws from `rng`.
     public func fill(_ values: UnsafeMutableBufferPointer<Float>, rng: inout CounterRNG) {
@@ -21,6 +23,8 @@ public enum Initializer: Sendable, Equatable {
             for i in values.indices { values[i] = (rng.nextUniform() * 2 - 1) * limit }
         case .constant(let value):
             values.update(repeating: value)
+        case .normal(let std):
+            for i in values.indices { values[i] = Float(rng.nextNormal()) * std }
         }
     }
 }

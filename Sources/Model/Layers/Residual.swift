@@ -24,7 +24,10 @@ public final class Residual: Layer {
 
     public var parameterRequests: [ParameterRequest] {
         layers.flatMap { layer in
-            layer.parameterRequests.map { ParameterRequest(local(layer) + "." + $0.name, shape: $0.shape, initializer: $0.initializer) }
+            let prefix = local(layer)
+            return layer.parameterRequests.map {
+                ParameterRequest(prefix.isEmpty ? $0.name : prefix + "." + $0.name, shape: $0.shape, initializer: $0.initializer)
+            }
         }
     }
 
@@ -37,9 +40,11 @@ public final class Residual: Layer {
         }
     }
 
-    /// A nested layer's name relative to this block (its full name without our prefix).
+    /// A nested layer's name relative to this block (its full name without our prefix; empty
+    /// for a layer named as the block itself, whose tensors sit directly under the block's name).
     private func local(_ layer: Layer) -> String {
-        layer.name.hasPrefix(name + ".") ? String(layer.name.dropFirst(name.count + 1)) : layer.name
+        if layer.name == name { return "" }
+        return layer.name.hasPrefix(name + ".") ? String(layer.name.dropFirst(name.count + 1)) : layer.name
     }
 
     public func matrixProducts(batch: Int, needInputGradient: Bool) -> [MatrixProduct] {

@@ -26,6 +26,14 @@ public struct LayerSpec: Sendable, Equatable {
         case layerNorm
         /// A nested chain whose output is added to its input.
         case residual([LayerSpec])
+        /// Token ids `[positions]` to learned vectors `[positions, dim]`; first layer only.
+        case embedding(vocab: Int, dim: Int)
+        /// A learned vector added at each position of `[positions, dim]`.
+        case positionEmbedding
+        /// Multi-head self-attention over `[positions, dim]`, causal by default.
+        case attention(heads: Int, causal: Bool)
+        /// Pre-LayerNorm attention + MLP of width `mlp`, each residual (GPT-2's block).
+        case transformerBlock(heads: Int, mlp: Int, causal: Bool, activation: ActivationKind)
     }
 
     public var kind: Kind
@@ -50,12 +58,17 @@ public struct LayerSpec: Sendable, Equatable {
         case .activation: return "activation"
         case .layerNorm: return "layer_norm"
         case .residual: return "residual"
+        case .embedding: return "embedding"
+        case .positionEmbedding: return "position_embedding"
+        case .attention: return "attention"
+        case .transformerBlock: return "transformer_block"
         }
     }
 
     /// Every `type:` a config may write.
     public static let typeNames = ["dense", "conv2d", "max_pool", "avg_pool", "global_avg_pool", "flatten", "dropout",
-                                   "activation", "layer_norm", "residual"]
+                                   "activation", "layer_norm", "residual", "embedding", "position_embedding", "attention",
+                                   "transformer_block"]
 }
 
 /// Builds declared layers, inferring shapes; mistakes are `ModelError`s naming the layer by its
@@ -117,6 +130,30 @@ struct LayerBuilder {
             return Activation(name: name, kind: function, shape: shape)
         case .layerNorm:
             return LayerNorm(name: name, inputShape: shape)
+        case .embedding(let vocab, let dim):
+            guard path == "model.layers[0]" else {
+                throw ModelError(description: "\(at): an embedding takes token ids, so it must be the first layer")
+            }
+            guard shape.count == 1 else {
+                throw ModelError(description: "\(at): needs samples of token ids [positions], got \(shape) (text data, or 1-D arrays of ids)")
+            }
+            return Embedding(name: name, vocab: vocab, dim: dim, positions: shape[0])
+        case .positionEmbedding:
+            guard shape.count == 2 else { throw ModelError(description: "\(at): needs [positions, dim] input, got \(shape)") }
+            return PositionEmbedding(name: name, inputShape: shape)
+        case .attention(let heads, let causal):
+            guard shape.count == 2 else { throw ModelError(description: "\(at): needs [positions, dim] input, got \(shape)") }
+            guard shape[1] % heads == 0 else {
+                throw ModelError(description: "\(path).heads: \(heads) does not divide the width \(shape[1]) of its input")
+            }
+            return CausalSelfAttention(name: name, positions: shape[0], dim: shape[1], heads: heads, causal: causal)
+        case .transformerBlock(let heads, let mlp, let causal, let activation):
+            guard shape.count == 2 else { throw ModelError(description: "\(at): needs [positions, dim] input, got \(shape)") }
+            guard shape[1] % heads == 0 else {
+                throw ModelError(description: "\(path).heads: \(heads) does not divide the width \(shape[1]) of its input")
+            }
+            return TransformerBlock(name: name, positions: shape[0], dim: shape[1], heads: heads, mlp: mlp, causal: causal,
+                                    activation: activation)
         case .residual(let inner):
             guard !inner.isEmpty else { throw ModelError(description: "\(at): a residual block needs at least one layer") }
             let layers = try build(inner, inputShape: shape, prefix: name + ".", path: path + ".layers")

@@ -1,0 +1,152 @@
+// CausalSelfAttention: multi-head self-attention over [positions, dim] samples, each position
+// seeing itself and earlier ones — one qkv projection, softmax(QKᵀ/√d)·V per head, one output projection.
+import CBLAS
+import Foundation
+
+/// Multi-head causal self-attention (GPT-2's `attn`). Parameters `qkv.weight [3·dim, dim]`
+/// (q rows, then k, then v), `qkv.bias`, `proj.weight [dim, dim]`, `proj.bias`; weights
+/// N(0, 0.02²) by default, biases 0. With `causal` false every position sees every other.
+public final class CausalSelfAttention: Layer {
+    public let name: String
+    public let positions: Int
+    public let dim: Int
+    public let heads: Int
+    public let causal: Bool
+    public var inputShape: [Int] { [positions, dim] }
+    public var outputShape: [Int] { [positions, dim] }
+    /// Initialisation of both weight matrices. Default N(0, 0.02²).
+    public let weightInit: Initializer
+
+    private var qkvWeight: ParameterView!, qkvBias: ParameterView!, projWeight: ParameterView!, projBias: ParameterView!
+    private var input: UnsafePointer<Float>?
+    private let qkv = FloatBuffer()            // [batch·positions, 3·dim]
+    private let attended = FloatBuffer()       // [batch·positions, dim], heads side by side
+    private let probabilities = FloatBuffer()  // [batch, heads, positions, positions]
+    private let output = FloatBuffer()
+    private let attendedGradient = FloatBuffer()
+    private let qkvGradient = FloatBuffer()
+    private let scoreGradient = FloatBuffer()  // [positions, positions], one head at a time
+    private let inputGradient = FloatBuffer()
+
+    /// `heads` must divide `dim`.
+    public init(name: String, positions: Int, dim: Int, heads: Int, causal: Bool = true,
+                weightInit: Initializer = .normal(std: 0.02)) {
+        precondition(heads > 0 && dim % heads == 0, "\(name): heads must divide dim")
+        self.name = name
+        self.positions = positions
+        self.dim = dim
+        self.heads = heads
+        self.causal = causal
+        self.weightInit = weightInit
+    }
+
+    private var headDim: Int { dim / heads }
+    private var scale: Float { 1 / Float(headDim).squareRoot() }
+
+    public var parameterRequests: [ParameterRequest] {
+        [ParameterRequest("qkv.weight", shape: [3 * dim, dim], initializer: weightInit),
+         ParameterRequest("qkv.bias", shape: [3 * dim], initializer: .constant(0)),
+         ParameterRequest("proj.weight", shape: [dim, dim], initializer: weightInit),
+         ParameterRequest("proj.bias", shape: [dim], initializer: .constant(0))]
+    }
+
+    public func bind(_ views: [ParameterView]) {
+        (qkvWeight, qkvBias, projWeight, projBias) = (views[0], views[1], views[2], views[3])
+    }
+
+    public func matrixProducts(batch: Int, needInputGradient: Bool) -> [MatrixProduct] {
+        let rows = batch * positions, t = positions, d = headDim
+        let linear = [MatrixProduct(m: rows, n: 3 * dim, k: dim, transposeA: false, transposeB: true),
+                      MatrixProduct(m: rows, n: dim, k: dim, transposeA: false, transposeB: true),
+                      MatrixProduct(m: dim, n: dim, k: rows, transposeA: true, transposeB: false),
+                      MatrixProduct(m: rows, n: dim, k: dim, transposeA: false, transposeB: false),
+                      MatrixProduct(m: 3 * dim, n: dim, k: rows, transposeA: true, transposeB: false)]
+            + (needInputGradient ? [MatrixProduct(m: rows, n: dim, k: 3 * dim, transposeA: false, transposeB: false)] : [])
+        let perHead = [MatrixProduct(m: t, n: t, k: d, transposeA: false, transposeB: true),
+                       MatrixProduct(m: t, n: d, k: t, transposeA: false, transposeB: false),
+                       MatrixProduct(m: t, n: t, k: d, transposeA: false, transposeB: true),
+                       MatrixProduct(m: t, n: d, k: t, transposeA: true, transposeB: false),
+                       MatrixProduct(m: t, n: d, k: t, transposeA: false, transposeB: false),
+                       MatrixProduct(m: t, n: d, k: t, transposeA: true, transposeB: false)]
+        return linear + Array(repeating: perHead, count: batch * heads).flatMap { $0 }
+    }
+
+    public func forward(_ input: UnsafePointer<Float>, batch: Int, context: ForwardContext) -> UnsafeMutablePointer<Float> {
+        self.input = input
+        let rows = batch * positions, t = positions, d = headDim, stride = 3 * dim
+        qkv.resize(rows * stride)
+        attended.resize(rows * dim)
+        probabilities.resize(batch * heads * t * t)
+        output.resize(rows * dim)
+        linearForward(input, rows: rows, inputs: dim, outputs: stride, weight: qkvWeight, bias: qkvBias, into: qkv.pointer)
+        for b in 0..<batch {
+            for h in 0..<heads {
+                let q = qkv.pointer + b * t * stride + h * d, k = q + dim, v = q + 2 * dim
+                let p = probabilities.pointer + (b * heads + h) * t * t
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(t), Int32(t), Int32(d),
+                            scale, q, Int32(stride), k, Int32(stride), 0, p, Int32(t))
+                for i in 0..<t { softmaxRow(p + i * t, visible: causal ? i + 1 : t, count: t) }
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(t), Int32(d), Int32(t),
+                            1, p, Int32(t), v, Int32(stride), 0, attended.pointer + b * t * dim + h * d, Int32(dim))
+            }
+        }
+        linearForward(attended.pointer, rows: rows, inputs: dim, outputs: dim, weight: projWeight, bias: projBias, into: output.pointer)
+        return output.pointer
+    }
+
+    /// Softmax over the first `visible` entries of a row; the rest become 0.
+    private func softmaxRow(_ row: UnsafeMutablePointer<Float>, visible: Int, count: Int) {
+        var top = -Float.infinity
+        for j in 0..<visible { top = max(top, row[j]) }
+        var sum: Float = 0
+        for j in 0..<visible {
+            row[j] = expf(row[j] - top)
+            sum += row[j]
+        }
+        let inverse = 1 / sum
+        for j in 0..<visible { row[j] *= inverse }
+        for j in visible..<count { row[j] = 0 }
+    }
+
+    public func backward(_ outputGradient: UnsafePointer<Float>, batch: Int, accumulate: Bool,
+                         needInputGradient: Bool) -> UnsafeMutablePointer<Float>? {
+        guard let input else { preconditionFailure("\(name): backward before forward") }
+        let rows = batch * positions, t = positions, d = headDim, stride = 3 * dim
+        attendedGradient.resize(rows * dim)
+        qkvGradient.resize(rows * stride)
+        scoreGradient.resize(t * t)
+        linearBackward(outputGradient, input: attended.pointer, rows: rows, inputs: dim, outputs: dim,
+                       weight: projWeight, bias: projBias, accumulate: accumulate, inputGradient: attendedGradient.pointer)
+        let ds = scoreGradient.pointer
+        for b in 0..<batch {
+            for h in 0..<heads {
+                let q = qkv.pointer + b * t * stride + h * d, k = q + dim, v = q + 2 * dim
+                let dq = qkvGradient.pointer + b * t * stride + h * d, dk = dq + dim, dv = dq + 2 * dim
+                let p = probabilities.pointer + (b * heads + h) * t * t
+                let dOut = attendedGradient.pointer + b * t * dim + h * d
+                // dP = dO·Vᵀ, dV = Pᵀ·dO
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(t), Int32(t), Int32(d),
+                            1, dOut, Int32(dim), v, Int32(stride), 0, ds, Int32(t))
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(t), Int32(d), Int32(t),
+                            1, p, Int32(t), dOut, Int32(dim), 0, dv, Int32(stride))
+                // dS = P ⊙ (dP − Σⱼ dPᵢⱼ Pᵢⱼ); masked entries have P = 0.
+                for i in 0..<t {
+                    let pi = p + i * t, di = ds + i * t
+                    var dot: Float = 0
+                    for j in 0..<t { dot += pi[j] * di[j] }
+                    for j in 0..<t { di[j] = pi[j] * (di[j] - dot) }
+                }
+                // dQ = dS·K·scale, dK = dSᵀ·Q·scale
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(t), Int32(d), Int32(t),
+                            scale, ds, Int32(t), k, Int32(stride), 0, dq, Int32(stride))
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(t), Int32(d), Int32(t),
+                            scale, ds, Int32(t), q, Int32(stride), 0, dk, Int32(stride))
+            }
+        }
+        if needInputGradient { inputGradient.resize(rows * dim) }
+        linearBackward(qkvGradient.pointer, input: input, rows: rows, inputs: dim, outputs: stride,
+                       weight: qkvWeight, bias: qkvBias, accumulate: accumulate,
+                       inputGradient: needInputGradient ? inputGradient.pointer : nil)
+        return needInputGradient ? inputGradient.pointer : nil
+    }
+}
