@@ -46,7 +46,8 @@ struct DataParallelTests {
     }
 
     /// A small transformer (token embedding, positions, two pre-LayerNorm blocks) classifying
-    /// sequences of token ids from a CSV file follows the 1-rank trajectory too.
+    /// sequences of token ids from a CSV file follows the 1-rank trajectory too (SGD: Adam turns
+    /// float rounding in near-zero gradients into whole steps, beyond a 1e-5 comparison).
     @Test(arguments: [2, 3])
     func transformerMatchesOneProcess(ranks: Int) throws {
         let dir = try TrainingFixtures.temporaryDirectory()
@@ -77,7 +78,7 @@ struct DataParallelTests {
                   - {type: layer_norm, name: lnf}
                   - {type: flatten}
                   - {type: dense, units: 2, name: head}
-              optimizer: {name: adamw, lr: 0.003, weight_decay: 0.01}
+              optimizer: {name: sgd, lr: 0.05, momentum: 0.9}
               batch_size: 48
               epochs: 2
             """.write(toFile: config, atomically: false, encoding: .utf8)
@@ -85,10 +86,11 @@ struct DataParallelTests {
     }
 
     static func compareWithOneProcess(ranks: Int, options: [String], shared: [String] = [],
-                                      model: String = "{type: mlp, hidden: [32]}", config given: String? = nil, dir given: String? = nil) throws {
+                                      model: String = "{type: mlp, hidden: [32]}", config givenConfig: String? = nil,
+                                      dir givenDirectory: String? = nil) throws {
         let binary = try #require(BuiltBinary.ringtrain)
-        let dir = try given ?? TrainingFixtures.temporaryDirectory()
-        let config = try given ?? TrainingFixtures.smallConfig(in: dir, batch: 48, model: model)
+        let dir = try givenDirectory ?? TrainingFixtures.temporaryDirectory()
+        let config = try givenConfig ?? TrainingFixtures.smallConfig(in: dir, batch: 48, model: model)
         let single = try ProcessRunner.run(binary, ["worker", config, "--trace-steps", "20", "--dump-parameters", dir + "/one.bin"] + shared,
                                            environment: TrainingFixtures.environment, timeout: 120)
         #expect(single.status == 0, "\(single.output)")
