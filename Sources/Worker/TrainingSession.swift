@@ -20,8 +20,11 @@ public struct CheckpointSettings: Sendable {
     public var configHash: String
     /// Continue from the newest checkpoint that verifies.
     public var resume: Bool
-    public init(directory: String, configHash: String, resume: Bool) {
-        (self.directory, self.configHash, self.resume) = (directory, configHash, resume)
+    /// On resume, start the optimizer state from zero when the checkpoint's optimizer tensors do
+    /// not match the configured optimizer, instead of refusing (default false).
+    public var resetOptimizer: Bool
+    public init(directory: String, configHash: String, resume: Bool, resetOptimizer: Bool = false) {
+        (self.directory, self.configHash, self.resume, self.resetOptimizer) = (directory, configHash, resume, resetOptimizer)
     }
 }
 
@@ -159,8 +162,9 @@ public final class TrainingSession {
         guard let store, let settings = checkpoints else { return }
         try trainer.synchronizeOptimizerState()   // every rank takes part; rank 0 then writes
         guard group.rank == 0 else { return }
-        let state = CheckpointState(position: trainer.position, learningRate: trainer.currentLearningRate, seed: job.seed,
+        var state = CheckpointState(position: trainer.position, learningRate: trainer.currentLearningRate, seed: job.seed,
                                     worldSize: group.size, configHash: settings.configHash, metrics: metrics)
+        state.skippedSteps = trainer.skippedSteps
         try store.save(parameters: trainer.network.store, optimizer: trainer.optimizer, state: state)
         try store.prune()
     }

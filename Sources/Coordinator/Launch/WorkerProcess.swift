@@ -22,6 +22,12 @@ public struct WorkerOptions: Sendable {
     public var failMode = TrainingSession.InjectedFailure.error
     /// Continue from the newest valid checkpoint in the run folder.
     public var resume = false
+    /// On resume, start from zero optimizer state when the checkpoint's optimizer tensors do not
+    /// match the configured optimizer (default false: refuse).
+    public var resetOptimizer = false
+    /// Started by `ringtrain train`/`resume`, which owns the run folder (holds its lock) and
+    /// keeps rank 0's standard input open while it lives (default false: rank 0 takes the lock).
+    public var launched = false
 
     public init(configPath: String) { self.configPath = configPath }
 }
@@ -68,7 +74,19 @@ public enum WorkerProcess {
             ? Collectives(collectives.communicator, options: CollectiveOptions(halfPrecisionWire: true)) : collectives
         let group = CollectiveProcessGroup(reducing, timeout: config.cluster.failureTimeout)
         StopRequest.installSignalHandlers()
+        var folderLock: FolderLock?
+        defer { folderLock?.release() }
         do {
+            if rank == 0 && options.launched { LauncherWatch.start(rank: rank) }
+            if rank == 0, !options.launched, let dir = options.runDirectory {
+                // Started by mpirun directly: rank 0 owns the run folder for the whole run.
+                if options.resume && !FileManager.default.fileExists(atPath: dir + "/checkpoints") {
+                    throw TrainingError("nothing to resume: \(dir)/checkpoints does not exist")
+                }
+                try RunFolder.claim(dir, resume: options.resume)
+                folderLock = try FolderLock(folder: dir, purpose: options.resume ? "worker --resume" : "worker")
+                try RunFolder.claim(dir, resume: options.resume)
+            }
             if rank == 0, !options.resume, let dir = options.runDirectory, !FileManager.default.fileExists(atPath: dir + "/resolved.yaml") {
                 _ = try RunFolder.create(at: dir, config: config)
             }
@@ -78,7 +96,8 @@ public enum WorkerProcess {
                 let session = TrainingSession(job: job, group: group, runDirectory: options.runDirectory, json: options.json)
                 if let dir = options.runDirectory {
                     session.checkpoints = CheckpointSettings(directory: dir + "/checkpoints",
-                                                             configHash: ResolvedConfig.hash(job: config.job), resume: options.resume)
+                                                             configHash: ResolvedConfig.hash(job: config.job), resume: options.resume,
+                                                             resetOptimizer: options.resetOptimizer)
                     session.afterResume = { _ = try RunFolder.create(at: dir, config: config) }
                 }
                 if let failRank = options.failRank, let failStep = options.failStep, failRank == rank {
@@ -96,6 +115,10 @@ public enum WorkerProcess {
             }
             try MPIEnvironment.finalize()
             return 0
+        } catch let error as ConfigError {
+            fail("\(error)", code: 2)
+        } catch let error as FolderLockError {
+            fail("\(error)", code: 2)
         } catch let error as DatasetError {
             fail("\(error)", code: 2)
         } catch let error as TrainingError {
