@@ -46,6 +46,14 @@ public enum WorkerProcess {
             return 1
         }
         let rank = collectives.rank
+        // Every wait on the other ranks is bounded, from the config broadcast to MPI_Finalize:
+        // by the default failure timeout until the config says otherwise.
+        let watchdog = collectives.size > 1 ? Watchdog(timeout: ClusterSpec().failureTimeout, rank: rank) : nil
+        func finalize() throws {
+            watchdog?.arm("MPI_Finalize")
+            try MPIEnvironment.finalize()
+            watchdog?.disarm()
+        }
         func fail(_ message: String, code: Int32) -> Never {
             FileHandle.standardError.write(Data("error: rank \(rank) of \(collectives.size): \(message)\n".utf8))
             collectives.communicator.abort(errorCode: code)
@@ -54,10 +62,14 @@ public enum WorkerProcess {
         // Rank 0 checks the config; every rank then parses the same resolved text.
         let config: RunConfig
         do {
+            watchdog?.arm("config broadcast")
             config = try agreeOnConfig(options, collectives: collectives)
+            watchdog?.disarm()
+            watchdog?.setTimeout(config.cluster.failureTimeout)
         } catch let error as ConfigError {
+            watchdog?.disarm()
             if rank == 0 { FileHandle.standardError.write(Data("error: \(error)\n".utf8)) }
-            try? MPIEnvironment.finalize()
+            try? finalize()
             return 2
         } catch {
             fail("\(error)", code: 1)
@@ -72,7 +84,8 @@ public enum WorkerProcess {
         }
         let reducing = job.fp16Gradients
             ? Collectives(collectives.communicator, options: CollectiveOptions(halfPrecisionWire: true)) : collectives
-        let group = CollectiveProcessGroup(reducing, timeout: config.cluster.failureTimeout)
+        let group: CollectiveProcessGroup
+        do { group = try CollectiveProcessGroup(reducing, watchdog: watchdog) } catch { fail("\(error)", code: 1) }
         StopRequest.installSignalHandlers()
         var folderLock: FolderLock?
         defer { folderLock?.release() }
@@ -109,11 +122,11 @@ public enum WorkerProcess {
                     try dump(trainer.network.store.parameters.array, to: path)
                 }
                 if case .interrupted = outcome {
-                    try MPIEnvironment.finalize()
+                    try finalize()
                     return 3
                 }
             }
-            try MPIEnvironment.finalize()
+            try finalize()
             return 0
         } catch let error as ConfigError {
             fail("\(error)", code: 2)
