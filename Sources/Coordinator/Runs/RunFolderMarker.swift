@@ -20,8 +20,9 @@ extension RunFolder {
     /// Makes sure `path` may hold this run, before anything is written into it:
     /// - never the working folder or one of its parents (`.`, `..`, `/`);
     /// - a missing or empty folder is made and marked;
-    /// - a marked folder is accepted, unless it already holds checkpoints and `resume` is false
-    ///   (a finished or interrupted run: continue it with `--resume`, or choose a new folder);
+    /// - a marked folder is accepted, unless it already holds a complete checkpoint
+    ///   (`checkpoints/latest`) and `resume` is false (a finished or interrupted run: continue it
+    ///   with `--resume`, or choose a new folder);
     /// - an unmarked folder is accepted only to resume a run made before markers existed (it has
     ///   resolved.yaml); any other folder with files in it is refused.
     /// - Throws: `ConfigError` naming the folder and what to do instead.
@@ -44,8 +45,9 @@ extension RunFolder {
         let entries = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [])
             .filter { $0 != FolderLock.fileName }
         if entries.contains(markerFile) {
-            let checkpoints = CheckpointStore(directory: path + "/checkpoints")
-            if !resume && (!checkpoints.list().isEmpty || checkpoints.latest() != nil) {
+            // `latest` is written once a checkpoint is complete: from then on the run continues.
+            var info = stat()
+            if !resume && lstat(path + "/checkpoints/" + CheckpointStore.latestFile, &info) == 0 {
                 throw ConfigError(file: path, keyPath: "--run-dir", message: "already holds a run with checkpoints",
                                   hint: "continue it with --resume (or `ringtrain resume \(path)`), or give a new --run-dir")
             }
