@@ -78,11 +78,11 @@ extension RunFolder {
         }
     }
 
-    /// Makes a new folder `runs/<job name>-<UTC timestamp>` (then `-2`, `-3`, ... when that
-    /// exists, e.g. two runs started in the same second) and returns its path. Each name is
-    /// taken with one mkdir, so two processes never get the same folder.
-    public static func makeDefault(for job: TrainingJob, now: Date = Date()) throws -> String {
-        let base = defaultPath(for: job, now: now)
+    /// Makes a new folder `<parent>/<job name>-<UTC timestamp>` (parent default `runs`; then
+    /// `-2`, `-3`, ... when that exists, e.g. two runs started in the same second) and returns
+    /// its path. Each name is taken with one mkdir, so two processes never get the same folder.
+    public static func makeDefault(for job: TrainingJob, now: Date = Date(), parent: String = "runs") throws -> String {
+        let base = parent + "/" + (defaultPath(for: job, now: now) as NSString).lastPathComponent
         try? FileManager.default.createDirectory(atPath: (base as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         for attempt in 1...10_000 {
             let path = attempt == 1 ? base : "\(base)-\(attempt)"
