@@ -66,58 +66,65 @@ public final class CheckpointStore {
         try removeStaleTemporaries()
         let name = Self.folderName(step: state.globalStep)
         let temp = CheckpointFiles.temporaryName(name, in: directory)
-        try CheckpointFiles.makeDirectory(temp)
-        try crashPoint("temp-folder-created")
+        do {
+            try CheckpointFiles.makeDirectory(temp)
+            try crashPoint("temp-folder-created")
 
-        var state = state
-        state.formatVersion = CheckpointState.currentFormatVersion
-        state.files[Self.modelFile] = try writeTensors(
-            layout.map { SafetensorsSource(name: $0.name, shape: $0.shape, values: UnsafeBufferPointer(rebasing: parameters[$0.offset..<$0.offset + $0.count])) },
-            metadata: ["format": "pt", "global_step": String(state.globalStep)], to: "\(temp)/\(Self.modelFile)")
-        try crashPoint(Self.modelFile)
-        state.files[Self.optimizerFile] = try withBuffers(optimizerState.map(\.values)[...], []) { buffers in
-            try writeTensors(zip(optimizerState, buffers).map { SafetensorsSource(name: $0.0.name, shape: [$0.1.count], values: $0.1) },
-                             metadata: ["format": "pt", "step_count": String(optimizerStepCount)], to: "\(temp)/\(Self.optimizerFile)")
-        }
-        try crashPoint(Self.optimizerFile)
-        let stateBytes = try state.encoded()
-        try CheckpointFiles.writeSynced(stateBytes, to: "\(temp)/\(Self.stateFile)") { try crashPoint("state-written") }
-        try crashPoint(Self.stateFile)
-        try CheckpointFiles.writeSynced(Data((Self.sha256(stateBytes) + "\n").utf8), to: "\(temp)/\(Self.stateChecksumFile)")
-        try crashPoint(Self.stateChecksumFile)
-        try CheckpointFiles.syncDirectory(temp)
-        try crashPoint("temp-folder-synced")
+            var state = state
+            state.formatVersion = CheckpointState.currentFormatVersion
+            state.files[Self.modelFile] = try writeTensors(
+                layout.map { SafetensorsSource(name: $0.name, shape: $0.shape, values: UnsafeBufferPointer(rebasing: parameters[$0.offset..<$0.offset + $0.count])) },
+                metadata: ["format": "pt", "global_step": String(state.globalStep)], to: "\(temp)/\(Self.modelFile)")
+            try crashPoint(Self.modelFile)
+            state.files[Self.optimizerFile] = try withBuffers(optimizerState.map(\.values)[...], []) { buffers in
+                try writeTensors(zip(optimizerState, buffers).map { SafetensorsSource(name: $0.0.name, shape: [$0.1.count], values: $0.1) },
+                                 metadata: ["format": "pt", "step_count": String(optimizerStepCount)], to: "\(temp)/\(Self.optimizerFile)")
+            }
+            try crashPoint(Self.optimizerFile)
+            let stateBytes = try state.encoded()
+            try CheckpointFiles.writeSynced(stateBytes, to: "\(temp)/\(Self.stateFile)") { try crashPoint("state-written") }
+            try crashPoint(Self.stateFile)
+            try CheckpointFiles.writeSynced(Data((Self.sha256(stateBytes) + "\n").utf8), to: "\(temp)/\(Self.stateChecksumFile)")
+            try crashPoint(Self.stateChecksumFile)
+            try CheckpointFiles.syncDirectory(temp)
+            try crashPoint("temp-folder-synced")
 
-        let final = "\(directory)/\(name)"
-        if FileManager.default.fileExists(atPath: final) {
-            // Saving a step again (e.g. after resuming from an older checkpoint because this one
-            // failed verification): swap the folders in one rename, so `step-N` always exists.
-            if try CheckpointFiles.exchange(temp, final) {
-                try crashPoint("rename")
-                try CheckpointFiles.syncDirectory(directory)
-                try crashPoint("checkpoints-synced")
-                try CheckpointFiles.remove(temp)   // now the old folder
-                try crashPoint("old-removed")
+            let final = "\(directory)/\(name)"
+            if FileManager.default.fileExists(atPath: final) {
+                // Saving a step again (e.g. after resuming from an older checkpoint because this one
+                // failed verification): swap the folders in one rename, so `step-N` always exists.
+                if try CheckpointFiles.exchange(temp, final) {
+                    try crashPoint("rename")
+                    try CheckpointFiles.syncDirectory(directory)
+                    try crashPoint("checkpoints-synced")
+                    try CheckpointFiles.remove(temp)   // now the old folder
+                    try crashPoint("old-removed")
+                } else {
+                    // No atomic swap on this file system: the old folder is moved aside first, and
+                    // `latest` names nothing until the new one is in (README: what survives what).
+                    let aside = CheckpointFiles.temporaryName("replaced-\(name)", in: directory)
+                    try CheckpointFiles.rename(final, to: aside)
+                    try CheckpointFiles.rename(temp, to: final)
+                    try crashPoint("rename")
+                    try CheckpointFiles.syncDirectory(directory)
+                    try crashPoint("checkpoints-synced")
+                    try CheckpointFiles.remove(aside)
+                    try crashPoint("old-removed")
+                }
             } else {
-                // No atomic swap on this file system: the old folder is moved aside first, and
-                // `latest` names nothing until the new one is in (README: what survives what).
-                let aside = CheckpointFiles.temporaryName("replaced-\(name)", in: directory)
-                try CheckpointFiles.rename(final, to: aside)
                 try CheckpointFiles.rename(temp, to: final)
                 try crashPoint("rename")
                 try CheckpointFiles.syncDirectory(directory)
                 try crashPoint("checkpoints-synced")
-                try CheckpointFiles.remove(aside)
-                try crashPoint("old-removed")
             }
-        } else {
-            try CheckpointFiles.rename(temp, to: final)
-            try crashPoint("rename")
-            try CheckpointFiles.syncDirectory(directory)
-            try crashPoint("checkpoints-synced")
+            try CheckpointFiles.replaceAtomically(Data((name + "\n").utf8), name: Self.latestFile, in: directory,
+                                                  point: crashPoint)
+        } catch let error as CheckpointError where error.code == .io {
+            // A failed write (e.g. the disk is full) takes its partial folder away with it.
+            try? CheckpointFiles.remove(temp)
+            throw CheckpointError(.io, checkpoint: name, file: error.file,
+                                  "could not be saved: \(error.checkpoint): \(error.message); the previous checkpoints and latest are unchanged")
         }
-        try CheckpointFiles.replaceAtomically(Data((name + "\n").utf8), name: Self.latestFile, in: directory,
-                                              point: crashPoint)
         try prune()
         return name
     }
