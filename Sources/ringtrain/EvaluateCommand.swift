@@ -15,8 +15,8 @@ struct Evaluate: ParsableCommand {
         abstract: "Evaluate a checkpoint (verified as for resume) on a data split or file.",
         discussion: "Examples: ringtrain evaluate runs/fashion-mlp-20261124-031500\n"
             + "          ringtrain evaluate runs/x/checkpoints/step-00000429 --data validation --json\n"
-            + "Only checkpoints that verify are read, so a live run can be evaluated. Exit codes: 0 done, "
-            + "2 bad folder, data or checkpoint (none verifies), 1 anything else.")
+            + "Only checkpoints that verify are read, so a live run can be evaluated.\n"
+            + "Exit codes: 0 done, 1 failed, 2 bad folder, data or checkpoint (none verifies).")
 
     @Argument(help: "A run folder (its newest valid checkpoint) or a checkpoints/step-NNNNNNNN folder.")
     var path: String

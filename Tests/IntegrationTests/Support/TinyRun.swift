@@ -12,10 +12,11 @@ struct TinyRun {
 
     /// Writes 200 training and 60 test rows (6 features, label 0–2, seeded) and a config: batch
     /// 16, validation 40, so 10 steps per epoch; `epochs` epochs (default 3); `job` lines are
-    /// added to the job section (e.g. a checkpoint policy), `cluster` lines to the cluster one.
-    /// `outlier` puts one huge feature value in the data (fp16 overflow tests).
-    init(epochs: Int = 3, job: String = "  checkpoint: {every_steps: 4, keep_last: 2}", cluster: String = "",
-         outlier: Float? = nil) throws {
+    /// added to the job section (e.g. a checkpoint policy); `failureTimeout` is
+    /// cluster.failure_timeout (default 20 s); `hidden` the MLP's hidden units (default 8).
+    /// `outlier` puts a huge feature value in three rows, not normalized (fp16 overflow tests).
+    init(epochs: Int = 3, job: String = "  checkpoint: {every_steps: 4, keep_last: 2}", failureTimeout: Int = 20,
+         hidden: Int = 8, outlier: Float? = nil) throws {
         dir = try TrainingFixtures.temporaryDirectory()
         var state: UInt64 = 0x5eed
         func next() -> Float {
@@ -27,7 +28,7 @@ struct TinyRun {
             for row in 0..<rows {
                 let label = row % 3
                 var features = (0..<6).map { i in next() + (i % 3 == label ? 1 : 0) }
-                if let outlier, file == "train.csv", row == 7 { features[0] = outlier }
+                if let outlier, file == "train.csv", [7, 77, 150].contains(row) { features[0] = outlier }
                 text += features.map { String($0) }.joined(separator: ",") + ",\(label)\n"
             }
             try text.write(toFile: dir + "/" + file, atomically: false, encoding: .utf8)
@@ -36,13 +37,12 @@ struct TinyRun {
         try """
         cluster:
           oversubscribe: true
-          failure_timeout: 20
-        \(cluster)
+          failure_timeout: \(failureTimeout)
         job:
           name: tiny
           seed: 5
-          dataset: {train: train.csv, test: test.csv, label: label, validation: 40}
-          model: {type: mlp, hidden: [8]}
+          dataset: {train: train.csv, test: test.csv, label: label, validation: 40\(outlier == nil ? "" : ", normalize: none")}
+          model: {type: mlp, hidden: [\(hidden)]}
           optimizer: {name: sgd, lr: 0.05, momentum: 0.9}
           batch_size: 16
           epochs: \(epochs)
