@@ -64,3 +64,21 @@ import Worker
         #expect(paths[1] == paths[0].map { $0 + "-2" })
     }
 }
+
+@Suite struct UnmarkedTrialFolderTests {
+    /// Until the sweep coordinator marks its trial folders, a trial folder inside a sweep folder
+    /// holding only the coordinator's files is taken; the same files elsewhere are not.
+    @Test func aTrialFolderOfASweepIsTakenOtherFoldersAreNot() throws {
+        let dir = try RunFolderTests.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for folder in ["sweep/trial-0001", "plain/trial-0001"] {
+            try FileManager.default.createDirectory(atPath: dir + "/" + folder, withIntermediateDirectories: true)
+            try "job: {}".write(toFile: dir + "/\(folder)/config.yaml", atomically: true, encoding: .utf8)
+            try "".write(toFile: dir + "/\(folder)/output.log", atomically: true, encoding: .utf8)
+        }
+        try "".write(toFile: dir + "/sweep/sweep.sqlite", atomically: true, encoding: .utf8)
+        try RunFolder.claim(dir + "/sweep/trial-0001", resume: false)
+        #expect(FileManager.default.fileExists(atPath: dir + "/sweep/trial-0001/" + RunFolder.markerFile))
+        #expect(throws: ConfigError.self) { try RunFolder.claim(dir + "/plain/trial-0001", resume: false) }
+    }
+}

@@ -53,7 +53,7 @@ extension RunFolder {
             }
             return
         }
-        if entries.isEmpty {
+        if entries.isEmpty || isUnmarkedTrialFolder(path, entries: entries) {
             try makeMarked(path, by: resume ? "resume" : "train")
         } else if resume && entries.contains("resolved.yaml") {
             try makeMarked(path, by: "resume")   // a run from before markers existed
@@ -62,6 +62,15 @@ extension RunFolder {
             throw ConfigError(file: path, keyPath: "--run-dir", message: "holds files that are not a ringtrain run (\(shown))",
                               hint: resume ? "give the folder of the run to resume" : "give a new or empty folder for the run")
         }
+    }
+
+    /// A sweep trial folder prepared before coordinators called `prepareTrialFolder`: inside a
+    /// sweep folder (its parent holds sweep.sqlite) and holding only what the coordinator
+    /// writes before the trial's first run. Accepted (and marked) so sweeps keep working.
+    static func isUnmarkedTrialFolder(_ path: String, entries: [String]) -> Bool {
+        let parent = (URL(fileURLWithPath: path).standardizedFileURL.path as NSString).deletingLastPathComponent
+        return FileManager.default.fileExists(atPath: parent + "/sweep.sqlite")
+            && Set(entries).isSubset(of: ["config.yaml", "output.log", "exit-status"])
     }
 
     /// Creates `path` (and parents) if missing and writes the marker, fsyncing it and the folder.
