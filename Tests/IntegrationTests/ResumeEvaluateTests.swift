@@ -13,6 +13,21 @@ struct ResumeEvaluateTests {
         return tiny
     }
 
+    /// A checkpoint as written before state.sha256 and skipped_steps existed (format 1).
+    @Test func aCheckpointFromBeforeThisChangeStillResumes() throws {
+        let tiny = try Self.finished()
+        let folder = tiny.dir + "/done/checkpoints/step-00000030"
+        var state = try String(contentsOfFile: folder + "/state.json", encoding: .utf8)
+        state = state.replacingOccurrences(of: "\"format_version\" : 2", with: "\"format_version\" : 1")
+            .replacingOccurrences(of: "  \"skipped_steps\" : 0,\n", with: "")
+        #expect(!state.contains("skipped_steps") && state.contains("\"format_version\" : 1"), "\(state)")
+        try state.write(toFile: folder + "/state.json", atomically: false, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: folder + "/state.sha256")
+        let resumed = try TinyRun.ringtrain(["resume", tiny.dir + "/done", "--set", "job.epochs=4"])
+        #expect(resumed.status == 0 && resumed.stdout.contains("resumed from"), "\(resumed.output)")
+        #expect(tiny.latest("done") == "step-00000040")
+    }
+
     @Test func anOptimizerWithOtherTensorsIsRefusedUnlessReset() throws {
         let tiny = try Self.finished()
         let run = tiny.dir + "/done"
