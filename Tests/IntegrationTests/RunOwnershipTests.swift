@@ -47,6 +47,14 @@ struct RunOwnershipTests {
         #expect(resumed.status == 0, "the lock went with the launcher: \(resumed.output)")
     }
 
+    /// Rank 0 watches its input only once the launcher's greeting arrived: a job whose input
+    /// mpirun does not forward (`--stdin none`) must not take that for a dead launcher.
+    @Test func aJobWhoseInputIsNotForwardedStillRuns() throws {
+        let tiny = try TinyRun(mpirunArgs: ["--stdin", "none"])
+        let result = try tiny.train("run", ["--ranks", "2"])
+        #expect(result.status == 0 && !result.stderr.contains("is gone"), "\(result.output)")
+    }
+
     @Test(.enabled(if: getuid() == 0, "mounting a small tmpfs needs root"))
     func aFullDiskDuringASaveLeavesThePreviousCheckpointUsable() throws {
         let tiny = try TinyRun(epochs: 1, job: "  checkpoint: {every_steps: 0, keep_last: 1}")

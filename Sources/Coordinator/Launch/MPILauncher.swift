@@ -1,6 +1,7 @@
 // MPILauncher: builds the mpirun command line for a job from the cluster section (ranks, hosts
 // or hostfile, network, environment, extra arguments) and runs it with an argument array.
 import Foundation
+import Worker
 
 /// A process to start: executable, arguments, environment. Never a shell string.
 public struct LaunchCommand: Sendable, Equatable {
@@ -81,8 +82,9 @@ public enum MPILauncher {
     /// checkpoint and exit with code 3.
     ///
     /// With `watchedByRankZero` (default false) the job's standard input is a pipe this process
-    /// holds open (close-on-exec) while it lives; mpirun forwards it to rank 0, which sees end of
-    /// file when this process dies, even by SIGKILL, and ends the job (`LauncherWatch`).
+    /// holds open (close-on-exec) while it lives, after writing `LauncherWatch.greeting` to it;
+    /// mpirun forwards it to rank 0, which sees end of file when this process dies, even by
+    /// SIGKILL, and ends the job (`LauncherWatch`).
     public static func run(_ command: LaunchCommand, watchedByRankZero: Bool = false) throws -> Int32 {
         var stdinFD: Int32?
         var keepOpen: Int32 = -1
@@ -95,7 +97,10 @@ public enum MPILauncher {
         }
         defer { if keepOpen >= 0 { close(keepOpen) } }
         let child = try start(command, stdoutFD: nil, stdinFD: stdinFD)
-        if let stdinFD { close(stdinFD) }
+        if let stdinFD {
+            close(stdinFD)
+            _ = LauncherWatch.greeting.withCString { write(keepOpen, $0, strlen($0)) }
+        }
         let forwarder = SignalForwarder(to: child, as: SIGUSR1)
         let status = child.wait()
         forwarder.stop()

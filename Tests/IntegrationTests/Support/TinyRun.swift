@@ -13,10 +13,11 @@ struct TinyRun {
     /// Writes 200 training and 60 test rows (6 features, label 0–2, seeded) and a config: batch
     /// 16, validation 40, so 10 steps per epoch; `epochs` epochs (default 3); `job` lines are
     /// added to the job section (e.g. a checkpoint policy); `failureTimeout` is
-    /// cluster.failure_timeout (default 20 s); `hidden` the MLP's hidden units (default 8).
+    /// cluster.failure_timeout (default 20 s); `mpirunArgs` cluster.mpirun_args (default none);
+    /// `hidden` the MLP's hidden units (default 8).
     /// `outlier` puts a huge feature value in three rows, not normalized (fp16 overflow tests).
     init(epochs: Int = 3, job: String = "  checkpoint: {every_steps: 4, keep_last: 2}", failureTimeout: Int = 20,
-         hidden: Int = 8, outlier: Float? = nil) throws {
+         mpirunArgs: [String] = [], hidden: Int = 8, outlier: Float? = nil) throws {
         dir = try TrainingFixtures.temporaryDirectory()
         var state: UInt64 = 0x5eed
         func next() -> Float {
@@ -38,6 +39,7 @@ struct TinyRun {
         cluster:
           oversubscribe: true
           failure_timeout: \(failureTimeout)
+          mpirun_args: [\(mpirunArgs.joined(separator: ", "))]
         job:
           name: tiny
           seed: 5
