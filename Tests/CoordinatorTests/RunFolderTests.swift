@@ -82,3 +82,15 @@ import Worker
         #expect(throws: ConfigError.self) { try RunFolder.claim(dir + "/plain/trial-0001", resume: false) }
     }
 }
+
+@Suite struct WorkerStartupTimeoutTests {
+    /// Before the config is read, the ranks bound the config broadcast by the failure timeout
+    /// of the command line (identical on every rank), else by the default.
+    @Test func theCommandLineFailureTimeoutBoundsTheConfigBroadcast() {
+        #expect(WorkerProcess.startupTimeout([]) == 60)
+        #expect(WorkerProcess.startupTimeout(["job.epochs=3", "cluster.failure_timeout=5"]) == 5)
+        #expect(WorkerProcess.startupTimeout(["cluster.failure_timeout=5", "cluster.failure_timeout=7"]) == 7)
+        #expect(WorkerProcess.startupTimeout(["cluster.failure_timeout=0"]) == 60)
+        #expect(WorkerProcess.startupTimeout(["cluster.failure_timeout=soon"]) == 60)
+    }
+}

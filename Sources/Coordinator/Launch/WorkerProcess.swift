@@ -47,8 +47,9 @@ public enum WorkerProcess {
         }
         let rank = collectives.rank
         // Every wait on the other ranks is bounded, from the config broadcast to MPI_Finalize:
-        // by the default failure timeout until the config says otherwise.
-        let watchdog = collectives.size > 1 ? Watchdog(timeout: ClusterSpec().failureTimeout, rank: rank) : nil
+        // until the config is known, by a `--set cluster.failure_timeout=S` on the command line
+        // (the same on every rank), else by the default.
+        let watchdog = collectives.size > 1 ? Watchdog(timeout: startupTimeout(options.overrides), rank: rank) : nil
         func finalize() throws {
             watchdog?.arm("MPI_Finalize")
             try MPIEnvironment.finalize()
@@ -141,6 +142,15 @@ public enum WorkerProcess {
         } catch {
             fail("\(error)", code: 1)
         }
+    }
+
+    /// The failure timeout before the config is read: the last valid `cluster.failure_timeout`
+    /// override, else the default (60 s).
+    static func startupTimeout(_ overrides: [String]) -> Double {
+        let prefix = "cluster.failure_timeout="
+        let given = overrides.last { $0.hasPrefix(prefix) }.flatMap { Double($0.dropFirst(prefix.count)) }
+        guard let given, given >= 1, given <= 86_400 else { return ClusterSpec().failureTimeout }
+        return given
     }
 
     /// Rank 0 loads the config and broadcasts `OK` + resolved YAML or `ERR` + the message.
