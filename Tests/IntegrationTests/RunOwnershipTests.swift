@@ -66,11 +66,20 @@ struct RunOwnershipTests {
         let run = mount + "/run"
         let first = try TinyRun.ringtrain(["train", tiny.config, "--run-dir", run])
         #expect(first.status == 0, "\(first.output)")
-        // Fill the file system, then train further: the next save cannot be written.
-        let filler = open(mount + "/filler", O_WRONLY | O_CREAT, 0o644)
+        // Fill the file system with one-page files, then free two pages: room for the resume to
+        // rewrite its config files (one page at a time), not for the next checkpoint's files.
+        try FileManager.default.createDirectory(atPath: mount + "/filler", withIntermediateDirectories: true)
         let block = [UInt8](repeating: 7, count: 4096)
-        while write(filler, block, block.count) > 0 {}
-        close(filler)
+        var pages = 0
+        while true {
+            let fd = open(mount + "/filler/\(pages)", O_WRONLY | O_CREAT, 0o644)
+            guard fd >= 0 else { break }
+            let written = write(fd, block, block.count)
+            close(fd)
+            guard written == block.count else { break }
+            pages += 1
+        }
+        for page in 0..<2 { try FileManager.default.removeItem(atPath: mount + "/filler/\(page)") }
         let full = try TinyRun.ringtrain(["resume", run, "--set", "job.epochs=2"])
         #expect(full.status == 1, "\(full.output)")
         #expect(full.stderr.contains("No space left on device") && full.stderr.contains("step-00000020"), "\(full.stderr)")
