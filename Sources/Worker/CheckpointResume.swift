@@ -9,20 +9,28 @@ extension TrainingSession {
     func resume(_ trainer: Trainer, from store: CheckpointStore, settings: CheckpointSettings) throws {
         var loaded: LoadedCheckpoint?
         var failure: Error?
+        var resetOptimizer = false
         if group.rank == 0 {
             do {
-                loaded = try store.loadNewestValid(layout: trainer.network.store.entries, configHash: settings.configHash,
-                                                   acceptConfigChange: true)
+                let bounds = CheckpointState.Bounds(epochs: job.epochs, stepsPerEpoch: trainer.currentSampler().stepsPerEpoch,
+                                                    trainSamples: trainer.data.train.count)
+                let found = try store.loadNewestValid(layout: trainer.network.store.entries, configHash: settings.configHash,
+                                                      acceptConfigChange: true, bounds: bounds)
+                resetOptimizer = try Self.checkOptimizerTensors(found, expected: trainer.optimizer.stateTensors().map(\.name),
+                                                                 optimizer: job.optimizer.kind.rawValue,
+                                                                 reset: settings.resetOptimizer, directory: settings.directory)
+                loaded = found
             } catch {
                 failure = error
             }
         }
-        // One reduction tells every rank whether rank 0 loaded, and where training resumes.
+        // One reduction tells every rank whether rank 0 loaded, and where training resumes. Every
+        // value was range-checked on load (at most 2^40), so each is exact as a Double.
         let s = loaded?.state
         let header = try group.sum(group.rank == 0
             ? [loaded == nil ? 0 : 1, Double(s?.epoch ?? 0), Double(s?.stepInEpoch ?? 0), Double(s?.globalStep ?? 0),
-               Double(loaded?.optimizerStepCount ?? 0)]
-            : [0, 0, 0, 0, 0])
+               Double(resetOptimizer ? 0 : loaded?.optimizerStepCount ?? 0), Double(s?.skippedSteps ?? 0), resetOptimizer ? 1 : 0]
+            : [0, 0, 0, 0, 0, 0, 0])
         guard header[0] == 1 else {
             if let failure { throw Self.resumeError(failure, directory: settings.directory) }
             throw TrainingError("rank 0 could not load a checkpoint (see its message)")
@@ -32,8 +40,9 @@ extension TrainingSession {
 
         // Optimizer state: rank 0's tensors, broadcast in the optimizer's own order.
         var tensors: [String: [Float]] = [:]
+        let reset = header[6] > 0
         for (name, local) in trainer.optimizer.stateTensors() {
-            var values = loaded?.optimizerTensors[name] ?? local
+            var values = reset ? local : loaded?.optimizerTensors[name] ?? local
             guard values.count == local.count else {
                 throw TrainingError("checkpoint optimizer tensor \(name) has \(values.count) values, the optimizer \(local.count)")
             }
@@ -41,17 +50,35 @@ extension TrainingSession {
             tensors[name] = values
         }
         try trainer.optimizer.restoreState(tensors: tensors, stepCount: Int(header[4]))
-        trainer.resume(at: TrainingPosition(epoch: Int(header[1]), stepInEpoch: Int(header[2]), globalStep: Int(header[3])))
+        trainer.resume(at: TrainingPosition(epoch: Int(header[1]), stepInEpoch: Int(header[2]), globalStep: Int(header[3])),
+                       skippedSteps: Int(header[5]))
 
         if let loaded, !json {
             var text = "resumed from \(settings.directory)/\(loaded.name) (epoch \(loaded.state.epoch + 1), step \(loaded.state.globalStep)"
             if loaded.state.worldSize != group.size { text += ", saved by \(loaded.state.worldSize) ranks, now \(group.size)" }
             console.line(text + ")")
             for skipped in loaded.skipped { console.line("skipped checkpoint \(skipped)") }
+            if reset {
+                console.line("optimizer state reset (--reset-optimizer): the checkpoint's optimizer tensors were not used; the optimizer starts from zero state")
+            }
             if loaded.configChanged {
                 console.line("note: the config differs from the one the checkpoint was saved with (e.g. epochs or ranks); continuing with the new one")
             }
         }
+    }
+
+    /// Rank 0's check that the checkpoint's optimizer tensors are the ones the configured
+    /// optimizer keeps. Returns true when they differ and `reset` allows starting from zero
+    /// state; throws a `TrainingError` naming the tensors when they differ and it does not.
+    static func checkOptimizerTensors(_ loaded: LoadedCheckpoint, expected: [String], optimizer: String,
+                                      reset: Bool, directory: String) throws -> Bool {
+        let saved = Set(loaded.optimizerTensors.keys)
+        guard saved != Set(expected) else { return false }
+        if reset { return true }
+        let list = { (names: [String]) in names.isEmpty ? "none" : names.sorted().joined(separator: ", ") }
+        throw TrainingError("\(directory)/\(loaded.name)/\(CheckpointStore.optimizerFile) holds optimizer tensors [\(list(Array(saved)))] "
+            + "but the configured optimizer (\(optimizer)) keeps [\(list(expected))]; resume with the optimizer the run was saved with, "
+            + "or pass --reset-optimizer to start the optimizer state from zero")
     }
 
     /// A load failure as the message a user sees.

@@ -15,13 +15,20 @@ public final class CollectiveProcessGroup: ProcessGroup {
     /// that many seconds ends the whole job (see `Watchdog`).
     public init(_ collectives: Collectives, timeout: Double? = nil) {
         self.collectives = collectives
-        if let timeout, collectives.size > 1 {
-            watchdog = Watchdog(timeout: timeout, rank: collectives.rank) { [communicator = collectives.communicator] in
-                communicator.abort(errorCode: 1)
-            }
-        } else {
-            watchdog = nil
-        }
+        watchdog = timeout.flatMap { collectives.size > 1 ? Watchdog(timeout: $0, rank: collectives.rank) : nil }
+    }
+
+    /// Wraps `collectives`, bounding every collective with `watchdog` (nil: unbounded). With a
+    /// watchdog the ranks first exchange their process ids and hosts (one small collective), so
+    /// a rank that gives up can name a peer on its host that is stopped or gone.
+    public init(_ collectives: Collectives, watchdog: Watchdog?) throws {
+        self.collectives = collectives
+        self.watchdog = watchdog
+        guard let watchdog, collectives.size > 1 else { return }
+        watchdog.arm("exchange of process ids")
+        defer { watchdog.disarm() }
+        let rows = try collectives.allGather([Double(getpid()), Double(PeerProcesses.hostHash)])
+        watchdog.setPeers(PeerProcesses(table: rows.map { (Int32($0[0]), UInt32($0[1])) }, rank: collectives.rank))
     }
 
     public var rank: Int { collectives.rank }
@@ -70,9 +77,22 @@ public final class CollectiveProcessGroup: ProcessGroup {
         try guarded("parameter broadcast") { try collectives.broadcast(buffer, root: 0) }
     }
 
+    public func whileRootWorks(_ what: String, _ body: () throws -> Void) throws {
+        var failure: Error?
+        if rank == 0 {
+            do { try body() } catch { failure = error }
+        }
+        // Rank 0 is busy, not dead, while the others wait here: the wait has the busy bound.
+        let failed = try guarded("wait for rank 0 \(what)", busyPeer: rank != 0) {
+            try collectives.allGather([failure == nil ? 0.0 : 1.0])
+        }
+        if let failure { throw failure }
+        if failed[0][0] != 0 { throw TrainingError("rank 0 failed \(what) (see its message)") }
+    }
+
     /// Runs a collective under the watchdog.
-    private func guarded<T>(_ what: String, _ body: () throws -> T) throws -> T {
-        watchdog?.arm(what)
+    private func guarded<T>(_ what: String, busyPeer: Bool = false, _ body: () throws -> T) throws -> T {
+        watchdog?.arm(what, busyPeer: busyPeer)
         defer { watchdog?.disarm() }
         return try body()
     }

@@ -36,8 +36,24 @@ public enum CrashPoint {
             "command-ended",        // the command ended, its status not yet written
             "status-written",       // exit-status written durably
         ],
-        "checkpoint": [
-            "model.safetensors", "optimizer.safetensors", "state.json", "rename", "latest",
+        "checkpoint": [                 // CheckpointStore.save and prune, in order
+            "checkpoints-folder-synced",    // checkpoints/ made and fsynced into the run folder (first save)
+            "temp-folder-created",          // the save's .tmp- folder exists, empty
+            "model.safetensors",            // model tensors written and fsynced in the temp folder
+            "optimizer.safetensors",        // optimizer tensors written and fsynced
+            "state-written",                // state.json written, not yet fsynced
+            "state.json",                   // state.json fsynced
+            "state.sha256",                 // state.json's checksum written and fsynced
+            "temp-folder-synced",           // the temp folder's entries fsynced
+            "rename",                       // the folder is step-N (a re-save: swapped with the old one)
+            "checkpoints-synced",           // checkpoints/ fsynced after the rename
+            "old-removed",                  // a re-save's old folder removed
+            "latest-written",               // the new latest in its temp file, fsynced
+            "latest",                       // latest renamed into place
+            "latest-synced",                // checkpoints/ fsynced after it
+            "prune-renamed",                // a pruned checkpoint renamed to a .tmp- name
+            "prune-removed",                // ... and removed
+            "prune-synced",                 // checkpoints/ fsynced after pruning
         ],
     ]
 

@@ -26,6 +26,10 @@ public protocol ProcessGroup: AnyObject {
     /// Second half: copies every rank's shard of `values` (the ranges `averageShard` returns
     /// for a buffer of this length) to every rank, exactly.
     func gatherShards(_ values: UnsafeMutableBufferPointer<Float>) throws
+    /// Rank 0 runs `body` (e.g. writing a checkpoint, `what` says so) while the other ranks wait
+    /// for it, their wait bounded as a wait on a busy peer rather than on a dead one. Throws on
+    /// every rank if `body` threw on rank 0 (there, its own error).
+    func whileRootWorks(_ what: String, _ body: () throws -> Void) throws
 }
 
 /// The group of one: every operation is the identity.
@@ -40,4 +44,5 @@ public final class SingleProcessGroup: ProcessGroup {
     public func finishAveraging() throws {}
     public func averageShard(_ gradients: UnsafeMutableBufferPointer<Float>) throws -> Range<Int> { 0..<gradients.count }
     public func gatherShards(_ values: UnsafeMutableBufferPointer<Float>) throws {}
+    public func whileRootWorks(_ what: String, _ body: () throws -> Void) throws { try body() }
 }

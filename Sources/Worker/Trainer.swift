@@ -52,6 +52,9 @@ public final class Trainer {
     public var currentLearningRate: Double {
         position.globalStep == 0 ? schedule.learningRate(atStep: 0) : schedule.learningRate(atStep: position.globalStep - 1)
     }
+    /// Steps whose averaged gradients were not finite (an fp16 overflow on the wire), so every
+    /// rank skipped the update alike; counted in `position.globalStep` too. Saved in checkpoints.
+    public private(set) var skippedSteps = 0
     /// True once the ranks have agreed (through the last gradient all-reduce) to stop.
     public private(set) var stopAgreed = false
     /// Time spent in each phase of the steps taken so far (for benchmarks; reset at will).
@@ -104,8 +107,12 @@ public final class Trainer {
         try group.broadcastFromRoot(network.store.parameters.buffer)
     }
 
-    /// Continues from `position` (after restoring parameters and optimizer state).
-    public func resume(at position: TrainingPosition) { self.position = position }
+    /// Continues from `position` (after restoring parameters and optimizer state), with
+    /// `skippedSteps` overflowed steps so far (default 0).
+    public func resume(at position: TrainingPosition, skippedSteps: Int = 0) {
+        self.position = position
+        self.skippedSteps = skippedSteps
+    }
 
     /// Trains until `job.epochs` are done (or `shouldStop` says so), calling `onEpoch` after
     /// each epoch. Returns true when all epochs completed.
@@ -141,7 +148,7 @@ public final class Trainer {
                 trainAccuracy: trainMetrics?.accuracy,
                 validationLoss: validation?.loss, validationAccuracy: validation?.accuracy,
                 samplesPerSecond: seconds > 0 ? Double(stepsRun * job.batchSize) / seconds : 0,
-                learningRate: learningRate, seconds: seconds)
+                learningRate: learningRate, seconds: seconds, skippedSteps: job.fp16Gradients ? skippedSteps : nil)
             position.epoch += 1
             position.stepInEpoch = 0
             try onEpoch(report)
@@ -193,16 +200,24 @@ public final class Trainer {
             let shardWithControl = try group.averageShard(withControl)
             let shard = shardWithControl.clamped(to: 0..<gradients.count)
             var norm = 0.0
-            if job.optimizer.clipNorm != nil {   // the only step that needs a sum before the update
-                norm = try group.sum([squaredNorm(gradients, shard)])[0].squareRoot()
+            var finite = true
+            if job.optimizer.clipNorm != nil || job.fp16Gradients {   // the only steps that need a sum before the update
+                let local = job.fp16Gradients && !allFinite(gradients, shard) ? 1.0 : 0.0
+                let sums = try group.sum([job.optimizer.clipNorm != nil ? squaredNorm(gradients, shard) : 0, local])
+                norm = sums[0].squareRoot()
+                finite = sums[1] == 0
             }
             let updateStart = DispatchTime.now().uptimeNanoseconds
             // The other ranks read this shard of the parameters in the last gather; take its
             // cache lines back before the update rewrites them (see `CacheLines`).
             if reclaimsParameterShard { CacheLines.reclaim(UnsafeMutableBufferPointer(rebasing: parameters[shard])) }
-            if let maxNorm = job.optimizer.clipNorm { clipGradients(gradients, shard, norm: norm, maxNorm: Float(maxNorm)) }
-            optimizer.step(parameters: parameters, gradients: gradients, learningRate: Float(lastLearningRate), range: shard)
-            stateIsSharded = true
+            if finite {
+                if let maxNorm = job.optimizer.clipNorm { clipGradients(gradients, shard, norm: norm, maxNorm: Float(maxNorm)) }
+                optimizer.step(parameters: parameters, gradients: gradients, learningRate: Float(lastLearningRate), range: shard)
+                stateIsSharded = true
+            } else {
+                skippedSteps += 1
+            }
             let parametersWithControl = network.store.parametersWithControl
             let control = parametersWithControl.count - 1
             if shardWithControl.contains(control) { parametersWithControl[control] = withControl[control] }
@@ -221,14 +236,26 @@ public final class Trainer {
             }
             let updateStart = DispatchTime.now().uptimeNanoseconds
             stopAgreed = withControl[withControl.count - 1] > 0
-            if let maxNorm = job.optimizer.clipNorm { clipGradientNorm(gradients, maxNorm: Float(maxNorm)) }
-            optimizer.step(parameters: parameters, gradients: gradients, learningRate: Float(lastLearningRate))
+            // Every rank holds the same averaged gradients here, so every rank decides alike.
+            if job.fp16Gradients && !allFinite(gradients, 0..<gradients.count) {
+                skippedSteps += 1
+            } else {
+                if let maxNorm = job.optimizer.clipNorm { clipGradientNorm(gradients, maxNorm: Float(maxNorm)) }
+                optimizer.step(parameters: parameters, gradients: gradients, learningRate: Float(lastLearningRate))
+            }
             phaseTimes.record(compute: communicateStart - computeStart, communicate: updateStart - communicateStart,
                               update: DispatchTime.now().uptimeNanoseconds - updateStart)
         }
         position.stepInEpoch += 1
         position.globalStep += 1
         return lossSum
+    }
+
+    /// True when every value of `values[range]` is finite (no fp16 overflow reached the sum).
+    private func allFinite(_ values: UnsafeMutableBufferPointer<Float>, _ range: Range<Int>) -> Bool {
+        var sum: Float = 0
+        for i in range { sum += values[i] * 0 }   // inf * 0 and NaN * 0 are NaN; finite * 0 is 0
+        return !sum.isNaN
     }
 
     /// Switches how the next steps average gradients (benchmarks compare the paths). Leaving

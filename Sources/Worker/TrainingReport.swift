@@ -21,6 +21,9 @@ public struct EpochReport: Sendable {
     public var learningRate: Double
     /// Wall time of the epoch's training steps, seconds.
     public var seconds: Double
+    /// Steps skipped since the start of training because the averaged fp16 gradients were not
+    /// finite; nil when gradients travel as fp32 (default nil).
+    public var skippedSteps: Int? = nil
 
     /// The metrics a checkpoint records (and `keep_best` ranks by).
     public var checkpointMetrics: [String: Double] {
@@ -38,6 +41,7 @@ public struct EpochReport: Sendable {
         if let trainAccuracy { o["train_acc"] = trainAccuracy }
         if let validationLoss { o["val_loss"] = validationLoss }
         if let validationAccuracy { o["val_acc"] = validationAccuracy }
+        if let skippedSteps { o["skipped_steps"] = skippedSteps }
         return o
     }
 }

@@ -20,8 +20,11 @@ public struct CheckpointSettings: Sendable {
     public var configHash: String
     /// Continue from the newest checkpoint that verifies.
     public var resume: Bool
-    public init(directory: String, configHash: String, resume: Bool) {
-        (self.directory, self.configHash, self.resume) = (directory, configHash, resume)
+    /// On resume, start the optimizer state from zero when the checkpoint's optimizer tensors do
+    /// not match the configured optimizer, instead of refusing (default false).
+    public var resetOptimizer: Bool
+    public init(directory: String, configHash: String, resume: Bool, resetOptimizer: Bool = false) {
+        (self.directory, self.configHash, self.resume, self.resetOptimizer) = (directory, configHash, resume, resetOptimizer)
     }
 }
 
@@ -158,12 +161,19 @@ public final class TrainingSession {
     func save(_ trainer: Trainer, _ store: CheckpointStore?, metrics: [String: Double]) throws {
         guard let store, let settings = checkpoints else { return }
         try trainer.synchronizeOptimizerState()   // every rank takes part; rank 0 then writes
-        guard group.rank == 0 else { return }
-        let state = CheckpointState(position: trainer.position, learningRate: trainer.currentLearningRate, seed: job.seed,
+        var state = CheckpointState(position: trainer.position, learningRate: trainer.currentLearningRate, seed: job.seed,
                                     worldSize: group.size, configHash: settings.configHash, metrics: metrics)
-        try store.save(parameters: trainer.network.store, optimizer: trainer.optimizer, state: state)
-        try store.prune()
+        state.skippedSteps = trainer.skippedSteps
+        try group.whileRootWorks("writing checkpoint \(CheckpointStore.folderName(step: state.globalStep))") {
+            if let delay = Self.testSaveDelay { Thread.sleep(forTimeInterval: delay) }
+            try store.save(parameters: trainer.network.store, optimizer: trainer.optimizer, state: state)
+            try store.prune()
+        }
     }
+
+    /// Test hook: every checkpoint save first sleeps this many seconds
+    /// (`RINGTRAIN_TEST_SAVE_DELAY`), to show that a slow save is not taken for a dead rank.
+    static let testSaveDelay: Double? = ProcessInfo.processInfo.environment["RINGTRAIN_TEST_SAVE_DELAY"].flatMap(Double.init)
 
     private func openMetrics() throws -> FileHandle? {
         guard group.rank == 0, let runDirectory else { return nil }

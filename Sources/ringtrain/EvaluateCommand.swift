@@ -5,11 +5,18 @@ import Coordinator
 import Foundation
 import Worker
 
+/// Writes `message` to standard error as it is.
+private func printNote(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Evaluate a checkpoint (verified as for resume) on a data split or file.",
         discussion: "Examples: ringtrain evaluate runs/fashion-mlp-20261124-031500\n"
-            + "          ringtrain evaluate runs/x/checkpoints/step-00000429 --data validation --json")
+            + "          ringtrain evaluate runs/x/checkpoints/step-00000429 --data validation --json\n"
+            + "Only checkpoints that verify are read, so a live run can be evaluated.\n"
+            + "Exit codes: 0 done, 1 failed, 2 bad folder, data or checkpoint (none verifies).")
 
     @Argument(help: "A run folder (its newest valid checkpoint) or a checkpoints/step-NNNNNNNN folder.")
     var path: String
@@ -28,6 +35,13 @@ struct Evaluate: ParsableCommand {
             let source: EvaluationData = ["test", "validation", "train"].contains(data)
                 ? .split(data) : .file(path: data, labels: labels)
             let evaluation = try CheckpointEvaluation.run(path: path, data: source)
+            for skipped in evaluation.skipped {
+                printNote("skipped checkpoint \(skipped.name) (\(skipped.reason)); evaluating the newest one that verifies, \(evaluation.checkpoint)")
+            }
+            if evaluation.nonFiniteWeights > 0 {
+                printNote("warning: \(evaluation.nonFiniteWeights) of the checkpoint's \(evaluation.weightCount) weights are not finite "
+                          + "(NaN or infinity), so these metrics mean nothing; the run diverged before this checkpoint")
+            }
             if json {
                 print(jsonLine(evaluation.json))
                 return

@@ -7,7 +7,10 @@ import Foundation
 struct Resume: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Continue an interrupted training run or sweep from its run folder.",
-        discussion: "Example: ringtrain resume runs/fashion-mlp-20261124-031500")
+        discussion: """
+            Example: ringtrain resume runs/fashion-mlp-20261124-031500
+            Exit codes: 0 done, 1 failed, 2 bad config, data, folder or checkpoint, 3 interrupted after saving a checkpoint.
+            """)
 
     @Argument(help: "The run folder (holds resolved.yaml and checkpoints/, or sweep.sqlite).")
     var runDirectory: String
@@ -20,6 +23,13 @@ struct Resume: ParsableCommand {
 
     @Option(name: .customLong("set"), help: "Override a value of the run's config, e.g. --set job.epochs=20 or new cluster.hosts (training runs).")
     var overrides: [String] = []
+
+    @Flag(help: "Start the optimizer state from zero if the checkpoint's optimizer tensors do not match the configured optimizer (training runs; default: refuse).")
+    var resetOptimizer = false
+
+    func validate() throws {
+        if let ranks, ranks < 1 { throw ValidationError("--ranks must be at least 1 (got \(ranks))") }
+    }
 
     func run() throws {
         try exitOnUserError {
@@ -40,6 +50,7 @@ struct Resume: ParsableCommand {
             launch.overrides = overrides
             launch.json = json
             launch.resume = true
+            launch.resetOptimizer = resetOptimizer
             let status = try launch.run()
             if status != 0 { throw ExitCode(status) }
         }

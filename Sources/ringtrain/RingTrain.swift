@@ -16,7 +16,7 @@ struct RingTrain: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch {
-            exit(withError: error)
+            exitForUnhandledError(error)
         }
     }
 }

@@ -34,11 +34,16 @@ struct Train: ParsableCommand {
     @Flag(help: "Continue from the newest valid checkpoint in --run-dir.")
     var resume = false
 
+    @Flag(help: "With --resume: start the optimizer state from zero if the checkpoint's optimizer tensors do not match the configured optimizer (instead of refusing).")
+    var resetOptimizer = false
+
     @Option(help: .hidden) var traceSteps: Int?
     @Option(help: .hidden) var dumpParameters: String?
 
     func validate() throws {
         if resume && runDir == nil { throw ValidationError("--resume needs --run-dir (the folder of the run to continue)") }
+        if resetOptimizer && !resume { throw ValidationError("--reset-optimizer applies to --resume only") }
+        if let ranks, ranks < 1 { throw ValidationError("--ranks must be at least 1 (got \(ranks))") }
     }
 
     func run() throws {
@@ -49,10 +54,11 @@ struct Train: ParsableCommand {
             guard loaded.hasJob else { throw ConfigError(file: config, keyPath: "job", message: "this config has no job section to train") }
             _ = try loaded.sweepSpec()   // a broken sweep section is a broken config, even when only the job is trained
             var launch = TrainingLaunch(config: loaded, configPath: config,
-                                        runDirectory: runDir ?? RunFolder.defaultPath(for: loaded.job))
+                                        runDirectory: try runDir ?? RunFolder.makeDefault(for: loaded.job))
             launch.overrides = allOverrides
             launch.json = json
             launch.resume = resume
+            launch.resetOptimizer = resetOptimizer
             launch.traceSteps = traceSteps
             launch.dumpParameters = dumpParameters
             let status = try launch.run()

@@ -48,3 +48,13 @@ func exitOnUserError(_ body: () throws -> Void) throws {
         throw ExitCode(ExitStatus.failed)
     }
 }
+
+/// Ends the process for an error no command handled: argument mistakes (ArgumentParser's exit
+/// code 64) exit with 2 like every other usage error, after the parser's message and usage.
+func exitForUnhandledError(_ error: Error) -> Never {
+    if RingTrain.exitCode(for: error) == .validationFailure {
+        FileHandle.standardError.write(Data((RingTrain.fullMessage(for: error) + "\n").utf8))
+        RingTrain.exit(withError: ExitCode(ExitStatus.usage))
+    }
+    RingTrain.exit(withError: error)
+}

@@ -26,6 +26,11 @@ struct WorkerCommand: ParsableCommand {
     @Flag(help: "Continue from the newest valid checkpoint in --run-dir.")
     var resume = false
 
+    @Flag(help: "With --resume: start the optimizer state from zero if the checkpoint's optimizer tensors do not match the configured optimizer (instead of refusing).")
+    var resetOptimizer = false
+
+    @Flag(help: .hidden) var launched = false
+
     @Option(help: .hidden) var traceSteps: Int?
     @Option(help: .hidden) var dumpParameters: String?
     @Option(help: .hidden) var failRank: Int?
@@ -38,6 +43,8 @@ struct WorkerCommand: ParsableCommand {
         options.runDirectory = runDir
         options.json = json
         options.resume = resume
+        options.resetOptimizer = resetOptimizer
+        options.launched = launched
         options.traceSteps = traceSteps
         options.dumpParameters = dumpParameters
         options.failRank = failRank

@@ -1,6 +1,7 @@
 // AtomicFileTests: whole-file replacement writes the new bytes, leaves nothing beside the file,
 // and names the file when it cannot write.
 import Foundation
+import Synchronization
 import Testing
 @testable import Coordinator
 
@@ -26,5 +27,26 @@ import Testing
         } throws: { error in
             "\(error)".contains(path) && "\(error)".contains("No such file or directory")
         }
+    }
+}
+
+@Suite struct AtomicFileConcurrencyTests {
+    /// Regression: with one fixed temporary name, two writers of one file truncated each other's
+    /// temporary file and one rename failed (ENOENT). Each writer now has its own.
+    @Test func concurrentWritersEachReplaceTheWholeFile() throws {
+        let dir = NSTemporaryDirectory() + "ringtrain-atomic-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/status"
+        let texts = (0..<6).map { String(repeating: "writer \($0) ", count: 20_000) }
+        let failures = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: texts.count) { i in
+            for _ in 0..<20 {
+                do { try AtomicFile.write(texts[i], to: path) } catch { failures.withLock { $0.append("\(error)") } }
+            }
+        }
+        #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 }.prefix(3))")
+        #expect(texts.contains(try String(contentsOfFile: path, encoding: .utf8)))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["status"])
     }
 }

@@ -89,13 +89,13 @@ struct CheckpointResumeTests {
         // First attempt dies inside its first checkpoint write (after model.safetensors); the
         // second dies inside a later one; the third finishes.
         let first = try Self.ringtrain(["train", config, "--run-dir", dir + "/crash"],
-                                       environment: ["RINGTRAIN_CHECKPOINT_CRASH_AFTER": "model.safetensors"])
+                                       environment: ["RINGTRAIN_CRASH_AT": "checkpoint:model.safetensors"])
         #expect(first.status != 0)
         #expect(!FileManager.default.fileExists(atPath: dir + "/crash/checkpoints/latest"))
         let fresh = try Self.ringtrain(["train", config, "--run-dir", dir + "/crash2"])
         #expect(fresh.status == 0)
         let again = try Self.ringtrain(["train", config, "--set", "job.epochs=3", "--run-dir", dir + "/crash2", "--resume"],
-                                       environment: ["RINGTRAIN_CHECKPOINT_CRASH_AFTER": "optimizer.safetensors"])
+                                       environment: ["RINGTRAIN_CRASH_AT": "checkpoint:optimizer.safetensors"])
         #expect(again.status != 0, "\(again.output)")
         let verified = try Self.ringtrain(["evaluate", dir + "/crash2", "--json"])
         #expect(verified.status == 0, "latest still names a complete checkpoint: \(verified.output)")

@@ -48,7 +48,9 @@ struct CheckpointCorruptionTests {
         Damage(label: "missing optimizer", file: "optimizer.safetensors", edit: nil, expected: "optimizer.safetensors: file is missing"),
         Damage(label: "missing state", file: "state.json", edit: nil, expected: "state.json: file is missing"),
         Damage(label: "state not JSON", file: "state.json", edit: { $0 = Array("{oops".utf8) },
-               expected: "state.json: is not a valid checkpoint state"),
+               expected: "state.json: SHA-256 differs from the one in state.sha256"),
+        Damage(label: "missing state checksum", file: "state.sha256", edit: nil,
+               expected: "state.sha256: file is missing (format version 2"),
         Damage(label: "step count missing", file: "optimizer.safetensors",
                edit: { replaceInHeader(&$0, "step_count", "step_cOunt") }, expected: "optimizer.safetensors: SHA-256"),
     ]
@@ -74,7 +76,7 @@ struct CheckpointCorruptionTests {
         let folder = CheckpointFolder()
         let parameters = testParameterStore()
         let name = try saveTestCheckpoint(folder, step: 9, parameters: parameters)
-        let files = ["model.safetensors", "optimizer.safetensors", "state.json"]
+        let files = ["model.safetensors", "optimizer.safetensors", "state.json", "state.sha256"]
         let originals = try files.map { Array(try Data(contentsOf: URL(fileURLWithPath: folder.file(name, $0)))) }
         var rng = Mix(seed)
         var errors = 0

@@ -10,13 +10,17 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Starts `executable` with `arguments`; `environment` entries are added to this process's
     /// environment. Standard output goes to `stdoutFD` and standard error to `stderrFD`
-    /// (default: inherited); stdin is /dev/null.
+    /// (default: inherited); stdin is `stdinFD` (default /dev/null).
     public init(executable: String, arguments: [String], environment: [String: String] = [:],
-                stdoutFD: Int32? = nil, stderrFD: Int32? = nil) throws {
+                stdoutFD: Int32? = nil, stderrFD: Int32? = nil, stdinFD: Int32? = nil) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if let stdinFD {
+            posix_spawn_file_actions_adddup2(&actions, stdinFD, 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         if let stdoutFD { posix_spawn_file_actions_adddup2(&actions, stdoutFD, 1) }
         if let stderrFD { posix_spawn_file_actions_adddup2(&actions, stderrFD, 2) }
         var attributes = posix_spawnattr_t()

@@ -1,6 +1,7 @@
 // MPILauncher: builds the mpirun command line for a job from the cluster section (ranks, hosts
 // or hostfile, network, environment, extra arguments) and runs it with an argument array.
 import Foundation
+import Worker
 
 /// A process to start: executable, arguments, environment. Never a shell string.
 public struct LaunchCommand: Sendable, Equatable {
@@ -79,15 +80,34 @@ public enum MPILauncher {
     /// SIGINT, SIGTERM or SIGUSR1 received meanwhile are passed on once, as SIGUSR1, which
     /// mpirun forwards to every rank (it does not forward SIGTERM): the ranks finish their step,
     /// checkpoint and exit with code 3.
-    public static func run(_ command: LaunchCommand) throws -> Int32 {
-        let child = try start(command, stdoutFD: nil)
+    ///
+    /// With `watchedByRankZero` (default false) the job's standard input is a pipe this process
+    /// holds open (close-on-exec) while it lives, after writing `LauncherWatch.greeting` to it;
+    /// mpirun forwards it to rank 0, which sees end of file when this process dies, even by
+    /// SIGKILL, and ends the job (`LauncherWatch`).
+    public static func run(_ command: LaunchCommand, watchedByRankZero: Bool = false) throws -> Int32 {
+        var stdinFD: Int32?
+        var keepOpen: Int32 = -1
+        if watchedByRankZero {
+            var fds: [Int32] = [0, 0]
+            guard pipe(&fds) == 0 else { throw LaunchError("cannot make a pipe: \(String(cString: strerror(errno)))") }
+            _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+            (stdinFD, keepOpen) = (fds[0], fds[1])
+        }
+        defer { if keepOpen >= 0 { close(keepOpen) } }
+        let child = try start(command, stdoutFD: nil, stdinFD: stdinFD)
+        if let stdinFD {
+            close(stdinFD)
+            _ = LauncherWatch.greeting.withCString { write(keepOpen, $0, strlen($0)) }
+        }
         let forwarder = SignalForwarder(to: child, as: SIGUSR1)
         let status = child.wait()
         forwarder.stop()
         return status
     }
 
-    private static func start(_ command: LaunchCommand, stdoutFD: Int32?) throws -> ChildProcess {
+    private static func start(_ command: LaunchCommand, stdoutFD: Int32?, stdinFD: Int32? = nil) throws -> ChildProcess {
         var executable = command.executable
         if !executable.contains("/") {
             guard let found = which(executable) else {
@@ -96,7 +116,7 @@ public enum MPILauncher {
             executable = found
         }
         return try ChildProcess(executable: executable, arguments: command.arguments,
-                                environment: command.environment, stdoutFD: stdoutFD)
+                                environment: command.environment, stdoutFD: stdoutFD, stdinFD: stdinFD)
     }
 }
 

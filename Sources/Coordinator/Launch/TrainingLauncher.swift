@@ -14,6 +14,9 @@ public struct TrainingLaunch {
     public var json = false
     /// Continue from the newest valid checkpoint in the run folder.
     public var resume = false
+    /// On resume, start from zero optimizer state when the checkpoint's optimizer tensors do not
+    /// match the configured optimizer (default false: refuse).
+    public var resetOptimizer = false
     /// Hidden test flags forwarded to the ranks.
     public var traceSteps: Int?
     public var dumpParameters: String?
@@ -34,6 +37,12 @@ public struct TrainingLaunch {
         if resume && !FileManager.default.fileExists(atPath: runDirectory + "/checkpoints") {
             throw TrainingError("nothing to resume: \(runDirectory)/checkpoints does not exist (give the run folder of an earlier run with --run-dir)")
         }
+        // One owner per run folder: this process holds the lock for the whole run (its ranks
+        // do not take it again), and the folder must be a run's own (see `RunFolder.claim`).
+        try RunFolder.claim(runDirectory, resume: resume)
+        let lock = try FolderLock(folder: runDirectory, purpose: resume ? "resume" : "train")
+        defer { lock.release() }
+        try RunFolder.claim(runDirectory, resume: resume)   // again, now that no one else writes
         // A resumed run rewrites its config files only once its checkpoint has loaded.
         let folder = resume ? RunFolder(path: runDirectory) : try RunFolder.create(at: runDirectory, config: config)
         if !json { FileHandle.standardOutput.write(Data("run folder: \(folder.path)\n".utf8)) }
@@ -41,7 +50,8 @@ public struct TrainingLaunch {
             StopRequest.installSignalHandlers()
             let session = TrainingSession(job: job, group: SingleProcessGroup(), runDirectory: folder.path, json: json)
             session.checkpoints = CheckpointSettings(directory: folder.path + "/checkpoints",
-                                                     configHash: ResolvedConfig.hash(job: job), resume: resume)
+                                                     configHash: ResolvedConfig.hash(job: job), resume: resume,
+                                                     resetOptimizer: resetOptimizer)
             session.afterResume = { _ = try RunFolder.create(at: folder.path, config: config) }
             switch try session.run() {
             case .completed: return 0
@@ -52,6 +62,8 @@ public struct TrainingLaunch {
         for o in overrides { arguments += ["--set", o] }
         if json { arguments.append("--json") }
         if resume { arguments.append("--resume") }
+        if resetOptimizer { arguments.append("--reset-optimizer") }
+        arguments.append("--launched")   // rank 0: this process owns the folder; end when it is gone
         if let traceSteps { arguments += ["--trace-steps", "\(traceSteps)"] }
         if let dumpParameters { arguments += ["--dump-parameters", dumpParameters] }
         let command = config.cluster.launcher == .slurm
@@ -59,7 +71,7 @@ public struct TrainingLaunch {
                                         arguments: arguments)
             : MPILauncher.command(cluster: config.cluster, ranks: job.ranks, program: MPILauncher.selfExecutable,
                                   arguments: arguments)
-        let status = try MPILauncher.run(command)
+        let status = try MPILauncher.run(command, watchedByRankZero: true)
         switch status {
         case 0, 2, 3: return status
         default:

@@ -22,6 +22,12 @@ public struct WorkerOptions: Sendable {
     public var failMode = TrainingSession.InjectedFailure.error
     /// Continue from the newest valid checkpoint in the run folder.
     public var resume = false
+    /// On resume, start from zero optimizer state when the checkpoint's optimizer tensors do not
+    /// match the configured optimizer (default false: refuse).
+    public var resetOptimizer = false
+    /// Started by `ringtrain train`/`resume`, which owns the run folder (holds its lock) and
+    /// keeps rank 0's standard input open while it lives (default false: rank 0 takes the lock).
+    public var launched = false
 
     public init(configPath: String) { self.configPath = configPath }
 }
@@ -40,6 +46,15 @@ public enum WorkerProcess {
             return 1
         }
         let rank = collectives.rank
+        // Every wait on the other ranks is bounded, from the config broadcast to MPI_Finalize:
+        // until the config is known, by a `--set cluster.failure_timeout=S` on the command line
+        // (the same on every rank), else by the default.
+        let watchdog = collectives.size > 1 ? Watchdog(timeout: startupTimeout(options.overrides), rank: rank) : nil
+        func finalize() throws {
+            watchdog?.arm("MPI_Finalize")
+            try MPIEnvironment.finalize()
+            watchdog?.disarm()
+        }
         func fail(_ message: String, code: Int32) -> Never {
             FileHandle.standardError.write(Data("error: rank \(rank) of \(collectives.size): \(message)\n".utf8))
             collectives.communicator.abort(errorCode: code)
@@ -48,10 +63,14 @@ public enum WorkerProcess {
         // Rank 0 checks the config; every rank then parses the same resolved text.
         let config: RunConfig
         do {
+            watchdog?.arm("config broadcast")
             config = try agreeOnConfig(options, collectives: collectives)
+            watchdog?.disarm()
+            watchdog?.setTimeout(config.cluster.failureTimeout)
         } catch let error as ConfigError {
+            watchdog?.disarm()
             if rank == 0 { FileHandle.standardError.write(Data("error: \(error)\n".utf8)) }
-            try? MPIEnvironment.finalize()
+            try? finalize()
             return 2
         } catch {
             fail("\(error)", code: 1)
@@ -66,9 +85,22 @@ public enum WorkerProcess {
         }
         let reducing = job.fp16Gradients
             ? Collectives(collectives.communicator, options: CollectiveOptions(halfPrecisionWire: true)) : collectives
-        let group = CollectiveProcessGroup(reducing, timeout: config.cluster.failureTimeout)
+        let group: CollectiveProcessGroup
+        do { group = try CollectiveProcessGroup(reducing, watchdog: watchdog) } catch { fail("\(error)", code: 1) }
         StopRequest.installSignalHandlers()
+        var folderLock: FolderLock?
+        defer { folderLock?.release() }
         do {
+            if rank == 0 && options.launched { LauncherWatch.start(rank: rank) }
+            if rank == 0, !options.launched, let dir = options.runDirectory {
+                // Started by mpirun directly: rank 0 owns the run folder for the whole run.
+                if options.resume && !FileManager.default.fileExists(atPath: dir + "/checkpoints") {
+                    throw TrainingError("nothing to resume: \(dir)/checkpoints does not exist")
+                }
+                try RunFolder.claim(dir, resume: options.resume)
+                folderLock = try FolderLock(folder: dir, purpose: options.resume ? "worker --resume" : "worker")
+                try RunFolder.claim(dir, resume: options.resume)
+            }
             if rank == 0, !options.resume, let dir = options.runDirectory, !FileManager.default.fileExists(atPath: dir + "/resolved.yaml") {
                 _ = try RunFolder.create(at: dir, config: config)
             }
@@ -78,7 +110,8 @@ public enum WorkerProcess {
                 let session = TrainingSession(job: job, group: group, runDirectory: options.runDirectory, json: options.json)
                 if let dir = options.runDirectory {
                     session.checkpoints = CheckpointSettings(directory: dir + "/checkpoints",
-                                                             configHash: ResolvedConfig.hash(job: config.job), resume: options.resume)
+                                                             configHash: ResolvedConfig.hash(job: config.job), resume: options.resume,
+                                                             resetOptimizer: options.resetOptimizer)
                     session.afterResume = { _ = try RunFolder.create(at: dir, config: config) }
                 }
                 if let failRank = options.failRank, let failStep = options.failStep, failRank == rank {
@@ -90,12 +123,16 @@ public enum WorkerProcess {
                     try dump(trainer.network.store.parameters.array, to: path)
                 }
                 if case .interrupted = outcome {
-                    try MPIEnvironment.finalize()
+                    try finalize()
                     return 3
                 }
             }
-            try MPIEnvironment.finalize()
+            try finalize()
             return 0
+        } catch let error as ConfigError {
+            fail("\(error)", code: 2)
+        } catch let error as FolderLockError {
+            fail("\(error)", code: 2)
         } catch let error as DatasetError {
             fail("\(error)", code: 2)
         } catch let error as TrainingError {
@@ -105,6 +142,15 @@ public enum WorkerProcess {
         } catch {
             fail("\(error)", code: 1)
         }
+    }
+
+    /// The failure timeout before the config is read: the last valid `cluster.failure_timeout`
+    /// override, else the default (60 s).
+    static func startupTimeout(_ overrides: [String]) -> Double {
+        let prefix = "cluster.failure_timeout="
+        let given = overrides.last { $0.hasPrefix(prefix) }.flatMap { Double($0.dropFirst(prefix.count)) }
+        guard let given, given >= 1, given <= 86_400 else { return ClusterSpec().failureTimeout }
+        return given
     }
 
     /// Rank 0 loads the config and broadcasts `OK` + resolved YAML or `ERR` + the message.

@@ -19,6 +19,12 @@ public struct CheckpointEvaluation {
     public var dataName: String
     public var result: EvaluationResult
     public var classNames: [String]?
+    /// Newer checkpoints passed over because they did not verify (empty when the newest did).
+    public var skipped: [SkippedCheckpoint] = []
+    /// How many of the checkpoint's weights are NaN or infinite (0 for a healthy model).
+    public var nonFiniteWeights = 0
+    /// How many weights the model has.
+    public var weightCount = 0
 
     /// Evaluates the checkpoint at `path` (a run folder or a `checkpoints/step-N` folder).
     public static func run(path: String, data: EvaluationData) throws -> CheckpointEvaluation {
@@ -61,8 +67,12 @@ public struct CheckpointEvaluation {
         loaded.copyParameters(into: network.store)
         let result = try Evaluator().evaluate(network, on: samples, loss: job.lossKind(for: samples.task),
                                               batchSize: job.evaluationBatch, group: SingleProcessGroup())
-        return CheckpointEvaluation(checkpoint: runDirectory + "/checkpoints/" + loaded.name, step: loaded.state.globalStep,
-                                    dataName: name(of: data), result: result, classNames: samples.classNames)
+        var evaluation = CheckpointEvaluation(checkpoint: runDirectory + "/checkpoints/" + loaded.name, step: loaded.state.globalStep,
+                                              dataName: name(of: data), result: result, classNames: samples.classNames)
+        evaluation.skipped = loaded.skipped
+        evaluation.weightCount = network.store.count
+        evaluation.nonFiniteWeights = network.store.parameters.buffer.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
+        return evaluation
     }
 
     static func name(of data: EvaluationData) -> String {
@@ -75,6 +85,11 @@ public struct CheckpointEvaluation {
     /// The run's dataset with its test split replaced by `data` when that is a file.
     static func dataset(_ spec: DatasetSpec, _ data: EvaluationData) throws -> DatasetSpec {
         guard case .file(let path, let labels) = data else { return spec }
+        for (file, option) in [(path, "--data"), (labels, "--labels")] {
+            guard let file, !FileManager.default.fileExists(atPath: file) else { continue }
+            throw ConfigError(file: file, keyPath: option, message: "not found",
+                              hint: option == "--data" ? "give test, validation, train, or an existing data file" : "give the IDX labels file")
+        }
         var spec = spec
         switch spec.source {
         case .csv(let train, _, let columns, let task):

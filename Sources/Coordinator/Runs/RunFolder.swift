@@ -16,17 +16,19 @@ public struct RunFolder {
         return "runs/\(job.name)-\(formatter.string(from: now))"
     }
 
-    /// Creates the folder (and parents) and writes `cluster.yaml` and `resolved.yaml`.
+    /// Creates the folder (and parents) and writes `cluster.yaml` and `resolved.yaml`, each
+    /// replaced whole (`AtomicFile`), so a crash never leaves half a config. A folder that
+    /// cannot be made is a `ConfigError` (choose another --run-dir); a file that cannot be
+    /// written (e.g. the disk is full) is the `AtomicFileError` naming it.
     public static func create(at path: String, config: RunConfig) throws -> RunFolder {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-            try Data(config.file.text.utf8).write(to: URL(fileURLWithPath: path + "/cluster.yaml"))
-            let resolved = ResolvedConfig.yaml(job: config.job, cluster: config.cluster)
-            try Data(resolved.utf8).write(to: URL(fileURLWithPath: path + "/resolved.yaml"))
         } catch {
             throw ConfigError(file: path, keyPath: "", message: "cannot create the run folder: \(error.localizedDescription)",
                               hint: "choose another --run-dir")
         }
+        try AtomicFile.write(config.file.text, to: path + "/cluster.yaml")
+        try AtomicFile.write(ResolvedConfig.yaml(job: config.job, cluster: config.cluster), to: path + "/resolved.yaml")
         return RunFolder(path: path)
     }
 }

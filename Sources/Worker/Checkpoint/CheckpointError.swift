@@ -22,7 +22,7 @@ public struct CheckpointError: Error, CustomStringConvertible {
         public static let noValidCheckpoint = Code(rawValue: "no-valid-checkpoint")
         /// The file system refused an operation while saving or pruning.
         public static let io = Code(rawValue: "io")
-        /// A save stopped on purpose by the test hook (`crashAfterFile`).
+        /// A save stopped on purpose by the test hook (`CheckpointStore.crashAfter`).
         public static let simulatedCrash = Code(rawValue: "simulated-crash")
         public var description: String { rawValue }
     }

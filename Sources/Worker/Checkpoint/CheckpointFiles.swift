@@ -2,6 +2,7 @@
 // folders, rename, atomic small-file replace, bounded small reads — and streaming SHA-256.
 import Crypto
 import Foundation
+import Synchronization
 
 /// POSIX file operations for the checkpoint store; failures become `CheckpointError.io`.
 enum CheckpointFiles {
@@ -12,6 +13,39 @@ enum CheckpointFiles {
         } catch {
             throw CheckpointError(.io, checkpoint: path, "cannot create the folder: \(error.localizedDescription)")
         }
+    }
+
+    /// Creates the folder `path` if it is missing and fsyncs its parent, so the new folder's
+    /// name survives a crash. Returns true when it created the folder.
+    @discardableResult
+    static func makeDirectoryDurably(_ path: String) throws -> Bool {
+        var info = stat()
+        if stat(path, &info) == 0 { return false }
+        try makeDirectory(path)
+        try syncDirectory((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)
+        return true
+    }
+
+    /// fsyncs the file at `path`.
+    static func syncFile(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ioError("open", path) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw ioError("fsync", path) }
+    }
+
+    /// Swaps the names `a` and `b` atomically (renameat2 with RENAME_EXCHANGE); false when the
+    /// file system cannot (then nothing changed).
+    static func exchange(_ a: String, _ b: String) throws -> Bool {
+        typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "renameat2") else { return false }
+        let renameat2 = unsafeBitCast(symbol, to: RenameAt2.self)
+        let exchangeFlag: UInt32 = 2   // RENAME_EXCHANGE
+        guard renameat2(AT_FDCWD, a, AT_FDCWD, b, exchangeFlag) == 0 else {
+            if errno == EINVAL || errno == ENOSYS || errno == ENOTSUP { return false }
+            throw ioError("exchange with \(b)", a)
+        }
+        return true
     }
 
     /// fsyncs a folder so the names created, renamed or removed in it are durable.
@@ -27,8 +61,9 @@ enum CheckpointFiles {
         guard Foundation.rename(from, to) == 0 else { throw ioError("rename to \(to)", from) }
     }
 
-    /// Writes `data` to a new file at `path` and fsyncs it.
-    static func writeSynced(_ data: Data, to path: String) throws {
+    /// Writes `data` to a new file at `path` and fsyncs it; `afterWrite` runs between the write
+    /// and the fsync (a crash point).
+    static func writeSynced(_ data: Data, to path: String, afterWrite: () throws -> Void = {}) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw ioError("create the file", path) }
         defer { close(fd) }
@@ -41,20 +76,43 @@ enum CheckpointFiles {
                 done += n
             }
         }
+        try afterWrite()
         guard fsync(fd) == 0 else { throw ioError("fsync", path) }
     }
 
-    /// Replaces the file `name` in `directory` atomically: temp file, fsync, rename, fsync folder.
-    static func replaceAtomically(_ data: Data, name: String, in directory: String) throws {
-        let temp = "\(directory)/.tmp-\(name)-\(getpid())"
+    /// A temporary name in `directory` no other writer uses: `.tmp-<base>-<pid>-<counter>`.
+    static func temporaryName(_ base: String, in directory: String) -> String {
+        "\(directory)/.tmp-\(base)-\(getpid())-\(temporaryCounter.add(1, ordering: .relaxed).newValue)"
+    }
+    private static let temporaryCounter = Atomic<Int>(0)
+
+    /// Replaces the file `name` in `directory` atomically: temp file, fsync, rename, fsync folder,
+    /// with `point` called after each step ("-written", "" (renamed), "-synced").
+    static func replaceAtomically(_ data: Data, name: String, in directory: String,
+                                  point: (String) throws -> Void = { _ in }) throws {
+        let temp = temporaryName(name, in: directory)
         try writeSynced(data, to: temp)
+        try point("\(name)-written")
         try rename(temp, to: "\(directory)/\(name)")
+        try point(name)
         try syncDirectory(directory)
+        try point("\(name)-synced")
     }
 
-    /// The contents of a small file, or nil if it does not exist; throws if it is larger than `limit`.
+    /// The contents of a small regular file (symbolic links are not followed), or nil if there
+    /// is none; throws if it is larger than `limit` or not a regular file.
     static func readSmall(_ path: String, limit: Int) throws -> Data? {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        guard fd >= 0 else {
+            if errno == ENOENT { return nil }
+            throw CheckpointError(.corrupt, checkpoint: path, errno == ELOOP ? "is a symbolic link (not followed)" : "cannot be opened: \(String(cString: strerror(errno)))")
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw CheckpointError(.corrupt, checkpoint: path, "is not a regular file")
+        }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         defer { try? handle.close() }
         let data = try handle.read(upToCount: limit + 1) ?? Data()
         guard data.count <= limit else {
@@ -75,10 +133,10 @@ enum CheckpointFiles {
         }
     }
 
-    /// The size of the file at `path`, or nil if there is none.
+    /// The size of the regular file at `path`, or nil if there is none (or it is a link).
     static func size(_ path: String) -> Int? {
         var info = stat()
-        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
         return Int(info.st_size)
     }
 

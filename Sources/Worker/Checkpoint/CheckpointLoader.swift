@@ -40,22 +40,25 @@ extension CheckpointStore {
     ///   - configHash: the current config's hash; nil skips the check (default nil).
     ///   - acceptConfigChange: load even if the config hash differs (default false); the
     ///     result's `configChanged` says so. A changed layout is never accepted.
-    /// - Throws: `CheckpointError` naming the file and what is wrong.
+    ///   - bounds: the job's epochs and data, which the saved position must fit (default nil:
+    ///     only the checks state.json allows on its own).
+    /// - Throws: `CheckpointError` naming the file (and for state.json the field) and what is wrong.
     public func load(_ name: String, layout: [ParameterEntry], configHash: String? = nil,
-                     acceptConfigChange: Bool = false) throws -> LoadedCheckpoint {
+                     acceptConfigChange: Bool = false, bounds: CheckpointState.Bounds? = nil) throws -> LoadedCheckpoint {
         let folder = "\(directory)/\(name)"
         func corrupt(_ file: String?, _ message: String) -> CheckpointError {
             CheckpointError(.corrupt, checkpoint: name, file: file, message)
         }
-        guard let stateData = try CheckpointFiles.readSmall("\(folder)/\(Self.stateFile)", limit: Self.stateLimit) else {
-            throw corrupt(Self.stateFile, "file is missing")
+        guard Self.step(ofFolder: name) != nil else { throw corrupt(nil, "is not a checkpoint folder name (step-NNNNNNNN)") }
+        var folderInfo = stat()
+        guard lstat(folder, &folderInfo) == 0, (folderInfo.st_mode & S_IFMT) == S_IFDIR else {
+            throw corrupt(nil, "is missing or not a folder")
         }
-        let state: CheckpointState
-        do { state = try CheckpointState.decode(stateData) } catch {
-            throw corrupt(Self.stateFile, "is not a valid checkpoint state: \(error)")
-        }
-        guard state.formatVersion <= CheckpointState.currentFormatVersion else {
-            throw corrupt(Self.stateFile, "format version \(state.formatVersion) is newer than this program's \(CheckpointState.currentFormatVersion)")
+        let state = try Self.readState(folder: folder, checkpoint: name)
+        if let bounds {
+            do { try state.check(against: bounds) } catch let error as CheckpointStateFieldError {
+                throw corrupt(Self.stateFile, "\(error) for this job")
+            }
         }
         var configChanged = false
         // Checked once the model header shows the layout matches, so a changed shape wins.
@@ -100,13 +103,46 @@ extension CheckpointStore {
                                 optimizerStepCount: stepCount, configChanged: configChanged, skipped: [])
     }
 
+    /// Reads and checks state.json of `folder`: against state.sha256 when present (required from
+    /// format version 2 on), then every field (`CheckpointState.decode`).
+    static func readState(folder: String, checkpoint name: String) throws -> CheckpointState {
+        func corrupt(_ file: String, _ message: String) -> CheckpointError {
+            CheckpointError(.corrupt, checkpoint: name, file: file, message)
+        }
+        let stateData: Data
+        let checksumData: Data?
+        do {
+            guard let data = try CheckpointFiles.readSmall("\(folder)/\(stateFile)", limit: stateLimit) else {
+                throw corrupt(stateFile, "file is missing")
+            }
+            stateData = data
+            checksumData = try CheckpointFiles.readSmall("\(folder)/\(stateChecksumFile)", limit: 256)
+        } catch let error as CheckpointError where error.code == .corrupt && error.file == nil {
+            throw corrupt((error.checkpoint as NSString).lastPathComponent, error.message)
+        }
+        if let checksumData {
+            let recorded = String(decoding: checksumData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard recorded == sha256(stateData) else {
+                throw corrupt(stateFile, "SHA-256 differs from the one in \(stateChecksumFile) (state.json was edited or corrupted)")
+            }
+        }
+        let state: CheckpointState
+        do { state = try CheckpointState.decode(stateData) } catch let error as CheckpointStateFieldError {
+            throw corrupt(stateFile, "\(error)")
+        }
+        if checksumData == nil && state.formatVersion >= 2 {
+            throw corrupt(stateChecksumFile, "file is missing (format version \(state.formatVersion) checkpoints have one)")
+        }
+        return state
+    }
+
     /// Loads the newest checkpoint that verifies: the one `latest` names first, then the other
     /// step folders newest first. Each one that fails is listed in the result's `skipped`.
     ///
     /// Parameters as for `load`. Throws `CheckpointError` with code `.noCheckpoint` when there
     /// is none at all, or `.noValidCheckpoint` (listing every reason) when none verifies.
     public func loadNewestValid(layout: [ParameterEntry], configHash: String? = nil,
-                                acceptConfigChange: Bool = false) throws -> LoadedCheckpoint {
+                                acceptConfigChange: Bool = false, bounds: CheckpointState.Bounds? = nil) throws -> LoadedCheckpoint {
         var skipped: [SkippedCheckpoint] = []
         var candidates = list().reversed().map(\.name)
         if let latest = latest() {
@@ -114,12 +150,15 @@ extension CheckpointStore {
                 candidates.remove(at: index)
                 candidates.insert(latest, at: 0)
             } else {
-                skipped.append(SkippedCheckpoint(name: Self.latestFile, reason: "names '\(latest)', which is not a checkpoint folder here", code: .corrupt))
+                skipped.append(SkippedCheckpoint(name: Self.latestFile, reason: "names \(latest), which is not a checkpoint folder here", code: .corrupt))
             }
+        } else if let problem = latestProblem() {
+            skipped.append(SkippedCheckpoint(name: Self.latestFile, reason: problem, code: .corrupt))
         }
         for name in candidates {
             do {
-                var loaded = try load(name, layout: layout, configHash: configHash, acceptConfigChange: acceptConfigChange)
+                var loaded = try load(name, layout: layout, configHash: configHash, acceptConfigChange: acceptConfigChange,
+                                      bounds: bounds)
                 loaded.skipped = skipped
                 return loaded
             } catch let error as CheckpointError {
@@ -142,7 +181,7 @@ extension CheckpointStore {
         }
         let path = "\(folder)/\(file)"
         guard let recorded = state.files[file] else { throw corrupt("state.json records no checksum for this file") }
-        guard let size = CheckpointFiles.size(path) else { throw corrupt("file is missing") }
+        guard let size = CheckpointFiles.size(path) else { throw corrupt("file is missing (or is not a regular file)") }
         guard size == recorded.bytes else {
             throw corrupt("file is \(size) bytes, state.json records \(recorded.bytes) (truncated or modified?)")
         }

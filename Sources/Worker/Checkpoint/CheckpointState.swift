@@ -13,9 +13,11 @@ public struct CheckpointFileDigest: Codable, Sendable, Equatable {
 }
 
 /// Everything besides the tensors that a resume needs, stored as state.json.
-public struct CheckpointState: Codable, Sendable, Equatable {
+public struct CheckpointState: Encodable, Sendable, Equatable {
     /// The format version this code writes; loading rejects newer versions.
-    public static let currentFormatVersion = 1
+    /// Version 2 adds `skipped_steps` and the `state.sha256` file beside state.json; version 1
+    /// checkpoints (no such file, no skipped steps) still load.
+    public static let currentFormatVersion = 2
 
     /// state.json's format version (default `currentFormatVersion`).
     public var formatVersion: Int
@@ -33,6 +35,9 @@ public struct CheckpointState: Codable, Sendable, Equatable {
     public var worldSize: Int
     /// Hash of the resolved config that produced the checkpoint (opaque to the store).
     public var configHash: String
+    /// Optimizer steps skipped because the averaged gradients were not finite (fp16 overflow);
+    /// counted in `globalStep` too (default 0).
+    public var skippedSteps = 0
     /// The latest metrics by name, e.g. `val_loss`, `val_acc` (default empty).
     public var metrics: [String: Double]
     /// SHA-256 and size of each tensor file, by file name; filled in by `CheckpointStore.save`.
@@ -57,6 +62,7 @@ public struct CheckpointState: Codable, Sendable, Equatable {
         case formatVersion = "format_version", globalStep = "global_step", epoch
         case stepInEpoch = "step_in_epoch", learningRate = "learning_rate", seed
         case worldSize = "world_size", configHash = "config_hash", metrics, files
+        case skippedSteps = "skipped_steps"
     }
 
     /// state.json's bytes: pretty-printed, sorted keys; NaN and infinities as strings.
@@ -66,13 +72,5 @@ public struct CheckpointState: Codable, Sendable, Equatable {
         encoder.nonConformingFloatEncodingStrategy = .convertToString(
             positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return try encoder.encode(self) + Data("\n".utf8)
-    }
-
-    /// Decodes state.json's bytes.
-    public static func decode(_ data: Data) throws -> CheckpointState {
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try decoder.decode(CheckpointState.self, from: data)
     }
 }

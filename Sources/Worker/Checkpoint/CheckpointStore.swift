@@ -5,30 +5,32 @@ import Model
 
 /// The checkpoints of one run, in `directory` (e.g. `runs/x/trial-0007/checkpoints`).
 ///
-/// A save writes `step-NNNNNNNN/{model.safetensors, optimizer.safetensors, state.json}` into
-/// `.tmp-step-NNNNNNNN-<pid>`, fsyncs each file and the folder, renames it into place, fsyncs
-/// `directory`, then replaces `latest` atomically. A crash at any instant leaves the previous
-/// checkpoint complete and `latest` naming a complete checkpoint. One process writes to a
-/// store at a time (rank 0).
+/// A save writes `step-NNNNNNNN/{model.safetensors, optimizer.safetensors, state.json,
+/// state.sha256}` into a uniquely named `.tmp-step-…` folder, fsyncs each file and the folder,
+/// moves it into place (a re-save of the same step swaps the two folders in one atomic rename, so
+/// the step's name never goes missing), fsyncs `directory`, then replaces `latest` atomically.
+/// A crash at any instant leaves `latest` naming a complete checkpoint (or absent before the
+/// first save). One process writes to a store at a time (the run folder's owner).
 public final class CheckpointStore {
     /// The tensor files of a checkpoint.
     public static let modelFile = "model.safetensors"
     public static let optimizerFile = "optimizer.safetensors"
     /// The state file of a checkpoint.
     public static let stateFile = "state.json"
+    /// The SHA-256 (hex) of state.json, beside it (format version 2 on).
+    public static let stateChecksumFile = "state.sha256"
     /// The file in `directory` naming the newest complete checkpoint.
     public static let latestFile = "latest"
-    /// The environment variable that makes a save `_exit(86)` right after writing the named
-    /// file (`model.safetensors`, `optimizer.safetensors`, `state.json`, `rename` or `latest`).
-    public static let crashEnvironmentVariable = "RINGTRAIN_CHECKPOINT_CRASH_AFTER"
+    /// Every file a checkpoint folder written by this store may hold.
+    public static let checkpointFiles: Set<String> = [modelFile, optimizerFile, stateFile, stateChecksumFile]
 
     /// The checkpoints folder.
     public let directory: String
     /// When to save and what to keep (default `CheckpointPolicy()`).
     public var policy: CheckpointPolicy
     /// Test hook: a save throws `CheckpointError` with code `.simulatedCrash` right after this
-    /// step, leaving its files behind as a crash would (default nil; the environment variable
-    /// above makes the process exit instead).
+    /// step (a name in `CrashPoint.points["checkpoint"]`), leaving its files behind as a crash
+    /// would (default nil; `RINGTRAIN_CRASH_AT=checkpoint:NAME:K` makes the process exit instead).
     public var crashAfter: String?
 
     /// A store over `directory` (created on the first save).
@@ -58,42 +60,71 @@ public final class CheckpointStore {
                      optimizerState: [(name: String, values: [Float])], optimizerStepCount: Int,
                      state: CheckpointState) throws -> String {
         precondition(layout.allSatisfy { $0.offset + $0.count <= parameters.count }, "layout exceeds the parameter buffer")
-        try CheckpointFiles.makeDirectory(directory)
+        if try CheckpointFiles.makeDirectoryDurably(directory) {
+            try crashPoint("checkpoints-folder-synced")
+        }
         try removeStaleTemporaries()
         let name = Self.folderName(step: state.globalStep)
-        let temp = "\(directory)/.tmp-\(name)-\(getpid())"
-        try CheckpointFiles.makeDirectory(temp)
+        let temp = CheckpointFiles.temporaryName(name, in: directory)
+        do {
+            try CheckpointFiles.makeDirectory(temp)
+            try crashPoint("temp-folder-created")
 
-        var state = state
-        state.files[Self.modelFile] = try writeTensors(
-            layout.map { SafetensorsSource(name: $0.name, shape: $0.shape, values: UnsafeBufferPointer(rebasing: parameters[$0.offset..<$0.offset + $0.count])) },
-            metadata: ["format": "pt", "global_step": String(state.globalStep)], to: "\(temp)/\(Self.modelFile)")
-        try crashPoint(Self.modelFile)
-        state.files[Self.optimizerFile] = try withBuffers(optimizerState.map(\.values)[...], []) { buffers in
-            try writeTensors(zip(optimizerState, buffers).map { SafetensorsSource(name: $0.0.name, shape: [$0.1.count], values: $0.1) },
-                             metadata: ["format": "pt", "step_count": String(optimizerStepCount)], to: "\(temp)/\(Self.optimizerFile)")
-        }
-        try crashPoint(Self.optimizerFile)
-        try CheckpointFiles.writeSynced(try state.encoded(), to: "\(temp)/\(Self.stateFile)")
-        try crashPoint(Self.stateFile)
-        try CheckpointFiles.syncDirectory(temp)
+            var state = state
+            state.formatVersion = CheckpointState.currentFormatVersion
+            state.files[Self.modelFile] = try writeTensors(
+                layout.map { SafetensorsSource(name: $0.name, shape: $0.shape, values: UnsafeBufferPointer(rebasing: parameters[$0.offset..<$0.offset + $0.count])) },
+                metadata: ["format": "pt", "global_step": String(state.globalStep)], to: "\(temp)/\(Self.modelFile)")
+            try crashPoint(Self.modelFile)
+            state.files[Self.optimizerFile] = try withBuffers(optimizerState.map(\.values)[...], []) { buffers in
+                try writeTensors(zip(optimizerState, buffers).map { SafetensorsSource(name: $0.0.name, shape: [$0.1.count], values: $0.1) },
+                                 metadata: ["format": "pt", "step_count": String(optimizerStepCount)], to: "\(temp)/\(Self.optimizerFile)")
+            }
+            try crashPoint(Self.optimizerFile)
+            let stateBytes = try state.encoded()
+            try CheckpointFiles.writeSynced(stateBytes, to: "\(temp)/\(Self.stateFile)") { try crashPoint("state-written") }
+            try crashPoint(Self.stateFile)
+            try CheckpointFiles.writeSynced(Data((Self.sha256(stateBytes) + "\n").utf8), to: "\(temp)/\(Self.stateChecksumFile)")
+            try crashPoint(Self.stateChecksumFile)
+            try CheckpointFiles.syncDirectory(temp)
+            try crashPoint("temp-folder-synced")
 
-        let final = "\(directory)/\(name)"
-        if FileManager.default.fileExists(atPath: final) {
-            // Saving the same step twice: move the old folder aside first (rename cannot replace
-            // a non-empty folder); it is removed below, or as a stale temp by the next save.
-            let aside = "\(directory)/.tmp-replaced-\(name)-\(getpid())"
-            try CheckpointFiles.rename(final, to: aside)
-            try CheckpointFiles.rename(temp, to: final)
-            try CheckpointFiles.syncDirectory(directory)
-            try CheckpointFiles.remove(aside)
-        } else {
-            try CheckpointFiles.rename(temp, to: final)
-            try CheckpointFiles.syncDirectory(directory)
+            let final = "\(directory)/\(name)"
+            if FileManager.default.fileExists(atPath: final) {
+                // Saving a step again (e.g. after resuming from an older checkpoint because this one
+                // failed verification): swap the folders in one rename, so `step-N` always exists.
+                if try CheckpointFiles.exchange(temp, final) {
+                    try crashPoint("rename")
+                    try CheckpointFiles.syncDirectory(directory)
+                    try crashPoint("checkpoints-synced")
+                    try CheckpointFiles.remove(temp)   // now the old folder
+                    try crashPoint("old-removed")
+                } else {
+                    // No atomic swap on this file system: the old folder is moved aside first, and
+                    // `latest` names nothing until the new one is in (README: what survives what).
+                    let aside = CheckpointFiles.temporaryName("replaced-\(name)", in: directory)
+                    try CheckpointFiles.rename(final, to: aside)
+                    try CheckpointFiles.rename(temp, to: final)
+                    try crashPoint("rename")
+                    try CheckpointFiles.syncDirectory(directory)
+                    try crashPoint("checkpoints-synced")
+                    try CheckpointFiles.remove(aside)
+                    try crashPoint("old-removed")
+                }
+            } else {
+                try CheckpointFiles.rename(temp, to: final)
+                try crashPoint("rename")
+                try CheckpointFiles.syncDirectory(directory)
+                try crashPoint("checkpoints-synced")
+            }
+            try CheckpointFiles.replaceAtomically(Data((name + "\n").utf8), name: Self.latestFile, in: directory,
+                                                  point: crashPoint)
+        } catch let error as CheckpointError where error.code == .io {
+            // A failed write (e.g. the disk is full) takes its partial folder away with it.
+            try? CheckpointFiles.remove(temp)
+            throw CheckpointError(.io, checkpoint: name, file: error.file,
+                                  "could not be saved: \(error.checkpoint): \(error.message); the previous checkpoints and latest are unchanged")
         }
-        try crashPoint("rename")
-        try CheckpointFiles.replaceAtomically(Data((name + "\n").utf8), name: Self.latestFile, in: directory)
-        try crashPoint(Self.latestFile)
         try prune()
         return name
     }
@@ -112,43 +143,79 @@ public final class CheckpointStore {
             .sorted { ($0.step, $0.name) < ($1.step, $1.name) }
     }
 
-    /// The folder name `latest` holds, or nil if there is no readable `latest` file.
+    /// The folder name `latest` holds, or nil if there is no readable `latest` file or it does
+    /// not hold a checkpoint folder name (see `latestProblem`).
     public func latest() -> String? {
-        guard let data = try? CheckpointFiles.readSmall("\(directory)/\(Self.latestFile)", limit: 4096),
-              let text = String(data: data, encoding: .utf8) else { return nil }
-        let name = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        return name.isEmpty ? nil : name
+        try? readLatest()
+    }
+
+    /// Why `latest` names no checkpoint, or nil when it is absent or fine. Never quotes the
+    /// file's contents (it may be a link to any file).
+    public func latestProblem() -> String? {
+        do { _ = try readLatest(); return nil } catch let error as CheckpointError { return error.message } catch { return "\(error)" }
+    }
+
+    private func readLatest() throws -> String? {
+        guard let data = try CheckpointFiles.readSmall("\(directory)/\(Self.latestFile)", limit: 256) else { return nil }
+        let name = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard Self.step(ofFolder: name) != nil else {
+            throw CheckpointError(.corrupt, checkpoint: Self.latestFile, "does not hold a checkpoint folder name (step-NNNNNNNN)")
+        }
+        return name
     }
 
     /// Removes the checkpoints `policy` does not keep; returns their names.
     ///
     /// Metrics for `keepBest` come from each checkpoint's state.json (an unreadable one ranks
-    /// nowhere). A folder is first renamed to a `.tmp-` name, so a crash mid-removal leaves
-    /// nothing that looks like a checkpoint.
+    /// nowhere). Only folders this store wrote are removed: a step-named folder holding anything
+    /// but checkpoint files is left alone. A folder is first renamed to a `.tmp-` name, so a crash
+    /// mid-removal leaves nothing that looks like a checkpoint.
     @discardableResult
     public func prune() throws -> [String] {
-        let all = list().map { c -> (name: String, step: Int, metrics: [String: Double]) in
+        let all = list().filter { isWrittenByStore($0.name) }.map { c -> (name: String, step: Int, metrics: [String: Double]) in
             let data = try? CheckpointFiles.readSmall("\(directory)/\(c.name)/\(Self.stateFile)", limit: Self.stateLimit)
             return (c.name, c.step, data.flatMap { try? CheckpointState.decode($0) }?.metrics ?? [:])
         }
         let keep = policy.retained(all, latest: latest())
         var removed: [String] = []
         for c in all where !keep.contains(c.name) {
-            let doomed = "\(directory)/.tmp-removing-\(c.name)-\(getpid())"
+            let doomed = CheckpointFiles.temporaryName("removing-\(c.name)", in: directory)
             try CheckpointFiles.rename("\(directory)/\(c.name)", to: doomed)
+            try crashPoint("prune-renamed")
             try CheckpointFiles.remove(doomed)
+            try crashPoint("prune-removed")
             removed.append(c.name)
         }
-        if !removed.isEmpty { try CheckpointFiles.syncDirectory(directory) }
+        if !removed.isEmpty {
+            try CheckpointFiles.syncDirectory(directory)
+            try crashPoint("prune-synced")
+        }
         return removed
+    }
+
+    /// True when `name` is a folder holding only checkpoint files, state.json among them.
+    func isWrittenByStore(_ name: String) -> Bool {
+        let path = "\(directory)/\(name)"
+        var info = stat()
+        guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { return false }
+        let contents = Set(CheckpointFiles.contents(of: path))
+        return contents.contains(Self.stateFile) && contents.isSubset(of: Self.checkpointFiles)
+    }
+
+    /// The lower-case hex SHA-256 of `data`.
+    static func sha256(_ data: Data) -> String {
+        let digest = StreamingDigest()
+        data.withUnsafeBytes { digest.update($0) }
+        return digest.hex()
     }
 
     /// Largest state.json read (1 MB).
     static let stateLimit = 1 << 20
 
-    /// Removes `.tmp-*` entries that crashed or interrupted saves left behind.
+    /// Removes the `.tmp-*` entries that crashed or interrupted saves of this store left behind.
     private func removeStaleTemporaries() throws {
-        for name in CheckpointFiles.contents(of: directory) where name.hasPrefix(".tmp-") {
+        let ours = [".tmp-step-", ".tmp-replaced-", ".tmp-removing-", ".tmp-latest-"]
+        for name in CheckpointFiles.contents(of: directory) where ours.contains(where: { name.hasPrefix($0) }) {
             try CheckpointFiles.remove("\(directory)/\(name)")
         }
     }
@@ -164,9 +231,10 @@ public final class CheckpointStore {
         }
     }
 
-    /// The crash test hook: stops the save after `step` if asked to.
+    /// A crash point of the save (listed in `CrashPoint.points["checkpoint"]`): the process ends
+    /// here under `RINGTRAIN_CRASH_AT`, or the save throws here under `crashAfter`.
     private func crashPoint(_ step: String) throws {
-        if ProcessInfo.processInfo.environment[Self.crashEnvironmentVariable] == step { _exit(86) }
+        CrashPoint.pass("checkpoint", step)
         if crashAfter == step {
             throw CheckpointError(.simulatedCrash, checkpoint: directory, "save stopped after \(step) (test hook)")
         }

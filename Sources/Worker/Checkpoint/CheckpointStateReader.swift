@@ -1,0 +1,161 @@
+// CheckpointStateReader: reads state.json back field by field, each one type- and range-checked,
+// so an edited or damaged file is an error naming the field, never a trap or a silent nonsense run.
+import Foundation
+
+/// A field of state.json that is missing, of the wrong type, or out of range.
+public struct CheckpointStateFieldError: Error, CustomStringConvertible {
+    /// The JSON key, e.g. `epoch` or `files.model.safetensors.bytes`.
+    public let field: String
+    /// What is wrong and what would be valid.
+    public let problem: String
+    public var description: String { "field '\(field)': \(problem)" }
+}
+
+extension CheckpointState {
+    /// Largest global step, epoch or byte count a state.json may hold (2^40): far beyond any
+    /// real run, small enough that no arithmetic on it overflows.
+    public static let fieldLimit = 1 << 40
+    /// Largest world size a state.json may hold.
+    public static let worldSizeLimit = 1 << 20
+
+    /// Decodes state.json's bytes, checking every field on its own (types, ranges) and against
+    /// the others (`step_in_epoch` ≤ `global_step`, `skipped_steps` ≤ `global_step`). Range checks
+    /// against the config and the data are `check(against:)`.
+    /// - Throws: `CheckpointStateFieldError` naming the field.
+    public static func decode(_ data: Data) throws -> CheckpointState {
+        let top: Any
+        do { top = try JSONSerialization.jsonObject(with: data) } catch {
+            throw CheckpointStateFieldError(field: "(whole file)", problem: "is not valid JSON")
+        }
+        guard let object = top as? [String: Any] else {
+            throw CheckpointStateFieldError(field: "(whole file)", problem: "is not a JSON object")
+        }
+        let format = try integer(object, "format_version", 1...currentFormatVersion)
+        let globalStep = try integer(object, "global_step", 0...fieldLimit)
+        let epoch = try integer(object, "epoch", 0...fieldLimit)
+        let stepInEpoch = try integer(object, "step_in_epoch", 0...globalStep)
+        let skipped = object["skipped_steps"] == nil && format < 2 ? 0 : try integer(object, "skipped_steps", 0...globalStep)
+        let learningRate = try number(object["learning_rate"], "learning_rate")
+        guard learningRate.isFinite, learningRate >= 0 else {
+            throw CheckpointStateFieldError(field: "learning_rate", problem: "\(learningRate) is not a finite number ≥ 0")
+        }
+        let seed = try unsigned(object, "seed")
+        let worldSize = try integer(object, "world_size", 1...worldSizeLimit)
+        guard let hash = object["config_hash"] as? String, hash.utf8.count <= 256 else {
+            throw CheckpointStateFieldError(field: "config_hash", problem: "must be a string of at most 256 characters")
+        }
+        guard let metricsObject = (object["metrics"] ?? [String: Any]()) as? [String: Any], metricsObject.count <= 10_000 else {
+            throw CheckpointStateFieldError(field: "metrics", problem: "must be an object of names and numbers")
+        }
+        var metrics: [String: Double] = [:]
+        for (name, value) in metricsObject { metrics[name] = try number(value, "metrics.\(name)", allowNonFinite: true) }
+        guard let filesObject = object["files"] as? [String: Any] else {
+            throw CheckpointStateFieldError(field: "files", problem: "is missing or not an object of file checksums")
+        }
+        var files: [String: CheckpointFileDigest] = [:]
+        for (name, value) in filesObject {
+            guard let entry = value as? [String: Any] else {
+                throw CheckpointStateFieldError(field: "files.\(name)", problem: "must be an object with sha256 and bytes")
+            }
+            guard let sha = entry["sha256"] as? String, sha.utf8.count == 64,
+                  sha.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+                throw CheckpointStateFieldError(field: "files.\(name).sha256", problem: "must be 64 lower-case hex digits")
+            }
+            files[name] = CheckpointFileDigest(sha256: sha, bytes: try integer(entry, "bytes", 0...fieldLimit, prefix: "files.\(name)."))
+        }
+        var state = CheckpointState(position: TrainingPosition(epoch: epoch, stepInEpoch: stepInEpoch, globalStep: globalStep),
+                                    learningRate: learningRate, seed: seed, worldSize: worldSize, configHash: hash, metrics: metrics)
+        state.formatVersion = format
+        state.skippedSteps = skipped
+        state.files = files
+        return state
+    }
+
+    /// What a checkpoint's position must fit: the run's epochs, the optimizer steps in one epoch,
+    /// and the number of training samples (no epoch has more steps than samples).
+    public struct Bounds: Sendable {
+        public var epochs: Int
+        public var stepsPerEpoch: Int
+        public var trainSamples: Int
+        public init(epochs: Int, stepsPerEpoch: Int, trainSamples: Int) {
+            (self.epochs, self.stepsPerEpoch, self.trainSamples) = (epochs, stepsPerEpoch, trainSamples)
+        }
+    }
+
+    /// Checks the position against the job and its data: `epoch` ≤ the job's epochs,
+    /// `step_in_epoch` < steps per epoch (0 once every epoch is done), and `global_step` no more
+    /// than the steps the epochs before could hold (a changed batch size changes steps per epoch,
+    /// so the bound is one step per training sample).
+    /// - Throws: `CheckpointStateFieldError` naming the field and the valid range.
+    public func check(against bounds: Bounds) throws {
+        guard epoch <= bounds.epochs else {
+            throw CheckpointStateFieldError(field: "epoch", problem: "\(epoch) is beyond the job's \(bounds.epochs) epochs "
+                + "(valid: 0...\(bounds.epochs); raise job.epochs with --set to train further)")
+        }
+        let maxInEpoch = epoch == bounds.epochs ? 0 : bounds.stepsPerEpoch - 1
+        guard stepInEpoch <= maxInEpoch else {
+            throw CheckpointStateFieldError(field: "step_in_epoch", problem: "\(stepInEpoch) is out of range "
+                + "(valid: 0...\(maxInEpoch) with \(bounds.stepsPerEpoch) steps per epoch at epoch \(epoch))")
+        }
+        let maxGlobal = epoch * max(bounds.trainSamples, bounds.stepsPerEpoch) + stepInEpoch
+        guard globalStep <= maxGlobal else {
+            throw CheckpointStateFieldError(field: "global_step", problem: "\(globalStep) is more than \(epoch) epochs "
+                + "and \(stepInEpoch) steps can hold (valid: \(stepInEpoch)...\(maxGlobal))")
+        }
+    }
+
+    private static func integer(_ object: [String: Any], _ key: String, _ range: ClosedRange<Int>,
+                                prefix: String = "") throws -> Int {
+        let field = prefix + key
+        let value = try number(object[key], field)
+        guard value.isFinite, value == value.rounded(.towardZero) else {
+            throw CheckpointStateFieldError(field: field, problem: "\(value) is not a whole number (valid: \(range.lowerBound)...\(range.upperBound))")
+        }
+        guard value >= Double(range.lowerBound), value <= Double(range.upperBound) else {
+            throw CheckpointStateFieldError(field: field, problem: "\(value) is out of range (valid: \(range.lowerBound)...\(range.upperBound))")
+        }
+        return Int(value)
+    }
+
+    private static func unsigned(_ object: [String: Any], _ key: String) throws -> UInt64 {
+        guard let n = object[key] as? NSNumber, !isBoolean(n) else {
+            throw CheckpointStateFieldError(field: key, problem: object[key] == nil ? "is missing" : "must be a whole number ≥ 0")
+        }
+        if let exact = UInt64(n.stringValue) { return exact }
+        let d = n.doubleValue
+        guard d.isFinite, d >= 0, d < 9.2e18, d == d.rounded() else {
+            throw CheckpointStateFieldError(field: key, problem: "\(n.stringValue) is not a whole number from 0 to 2^64-1")
+        }
+        return UInt64(d)
+    }
+
+    private static func number(_ value: Any?, _ field: String, allowNonFinite: Bool = false) throws -> Double {
+        guard let value else { throw CheckpointStateFieldError(field: field, problem: "is missing") }
+        if allowNonFinite, let text = value as? String {
+            switch text {
+            case "nan": return .nan
+            case "inf": return .infinity
+            case "-inf": return -.infinity
+            default: break
+            }
+        }
+        guard let n = value as? NSNumber, !isBoolean(n) else {
+            throw CheckpointStateFieldError(field: field, problem: "must be a number, not \(typeName(value))")
+        }
+        return n.doubleValue
+    }
+
+    private static func isBoolean(_ n: NSNumber) -> Bool {
+        n is Bool && String(cString: n.objCType) == "c"
+    }
+
+    private static func typeName(_ value: Any) -> String {
+        switch value {
+        case is String: return "a string"
+        case is [Any]: return "a list"
+        case is [String: Any]: return "an object"
+        case is NSNull: return "null"
+        default: return "true/false"
+        }
+    }
+}

@@ -1,0 +1,96 @@
+// RunFolderTests: which folders a run may be written into — marked, empty or new ones; never the
+// working folder, a folder of other files, or a run with checkpoints unless resuming — and
+// default folder names that never collide.
+import Foundation
+import Testing
+@testable import Coordinator
+import Worker
+
+@Suite struct RunFolderTests {
+    static func scratch() throws -> String {
+        let dir = NSTemporaryDirectory() + "ringtrain-runfolder-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    @Test func aNewOrEmptyFolderIsMarkedAndAccepted() throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try RunFolder.claim(dir + "/new/run", resume: false)
+        #expect(FileManager.default.fileExists(atPath: dir + "/new/run/" + RunFolder.markerFile))
+        try FileManager.default.createDirectory(atPath: dir + "/empty", withIntermediateDirectories: true)
+        try RunFolder.claim(dir + "/empty", resume: false)
+        #expect(FileManager.default.fileExists(atPath: dir + "/empty/" + RunFolder.markerFile))
+    }
+
+    @Test func theWorkingFolderAndItsParentsAreRefused() throws {
+        for path in [".", "..", "/", FileManager.default.currentDirectoryPath] {
+            #expect { try RunFolder.claim(path, resume: false) } throws: { "\($0)".contains("working folder") }
+            #expect { try RunFolder.claim(path, resume: true) } throws: { "\($0)".contains("working folder") }
+        }
+    }
+
+    @Test func aFolderOfOtherFilesIsRefusedAndLeftAlone() throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "mine".write(toFile: dir + "/cluster.yaml", atomically: true, encoding: .utf8)
+        #expect { try RunFolder.claim(dir, resume: false) } throws: { "\($0)".contains("holds files that are not a ringtrain run (cluster.yaml)") }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["cluster.yaml"])
+    }
+
+    /// The sweep coordinator marks each trial folder; the trial's first run and its retries with
+    /// --resume are accepted, a plain rerun over its checkpoints is not.
+    @Test func aPreparedTrialFolderTakesItsRunAndResumes() throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let trial = dir + "/trial-0001"
+        try RunFolder.prepareTrialFolder(path: trial)
+        try RunFolder.prepareTrialFolder(path: trial)   // idempotent
+        try "job: {}".write(toFile: trial + "/config.yaml", atomically: true, encoding: .utf8)
+        try RunFolder.claim(trial, resume: false)
+        try FileManager.default.createDirectory(atPath: trial + "/checkpoints", withIntermediateDirectories: true)
+        try "step-00000010\n".write(toFile: trial + "/checkpoints/latest", atomically: true, encoding: .utf8)
+        #expect { try RunFolder.claim(trial, resume: false) } throws: { "\($0)".contains("--resume") }
+        try RunFolder.claim(trial, resume: true)
+    }
+
+    @Test func defaultFoldersStartedInTheSameSecondDiffer() throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let job = TrainingJob(dataset: .fashionMNIST(directory: "/nowhere"))
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let paths = Array(repeating: 0, count: 6).map { _ in try? RunFolder.makeDefault(for: job, now: now, parent: dir + "/runs") }
+        #expect(Set(paths.compactMap { $0 }).count == 6, "\(paths)")
+        #expect(paths[1] == paths[0].map { $0 + "-2" })
+    }
+}
+
+@Suite struct UnmarkedTrialFolderTests {
+    /// Until the sweep coordinator marks its trial folders, a trial folder inside a sweep folder
+    /// holding only the coordinator's files is taken; the same files elsewhere are not.
+    @Test func aTrialFolderOfASweepIsTakenOtherFoldersAreNot() throws {
+        let dir = try RunFolderTests.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for folder in ["sweep/trial-0001", "plain/trial-0001"] {
+            try FileManager.default.createDirectory(atPath: dir + "/" + folder, withIntermediateDirectories: true)
+            try "job: {}".write(toFile: dir + "/\(folder)/config.yaml", atomically: true, encoding: .utf8)
+            try "".write(toFile: dir + "/\(folder)/output.log", atomically: true, encoding: .utf8)
+        }
+        try "".write(toFile: dir + "/sweep/sweep.sqlite", atomically: true, encoding: .utf8)
+        try RunFolder.claim(dir + "/sweep/trial-0001", resume: false)
+        #expect(FileManager.default.fileExists(atPath: dir + "/sweep/trial-0001/" + RunFolder.markerFile))
+        #expect(throws: ConfigError.self) { try RunFolder.claim(dir + "/plain/trial-0001", resume: false) }
+    }
+}
+
+@Suite struct WorkerStartupTimeoutTests {
+    /// Before the config is read, the ranks bound the config broadcast by the failure timeout
+    /// of the command line (identical on every rank), else by the default.
+    @Test func theCommandLineFailureTimeoutBoundsTheConfigBroadcast() {
+        #expect(WorkerProcess.startupTimeout([]) == 60)
+        #expect(WorkerProcess.startupTimeout(["job.epochs=3", "cluster.failure_timeout=5"]) == 5)
+        #expect(WorkerProcess.startupTimeout(["cluster.failure_timeout=5", "cluster.failure_timeout=7"]) == 7)
+        #expect(WorkerProcess.startupTimeout(["cluster.failure_timeout=0"]) == 60)
+        #expect(WorkerProcess.startupTimeout(["cluster.failure_timeout=soon"]) == 60)
+    }
+}

@@ -1,0 +1,129 @@
+// CheckpointStateFuzzTests: state.json edited field by field (negative, huge, fractional, wrong
+// type, missing), with and without its checksum updated, always ends in an error naming the field.
+import Foundation
+import Model
+import Testing
+@testable import Worker
+
+@Suite("state.json fields")
+struct CheckpointStateFuzzTests {
+    static let fields = ["format_version", "global_step", "epoch", "step_in_epoch", "learning_rate", "seed", "world_size",
+                         "config_hash", "metrics", "files", "skipped_steps"]
+    /// Values no field accepts (as JSON text); `metrics` and `files` take objects, `config_hash` a string.
+    static let badValues = ["-1", "-5", "9223372036854775807", "1e15", "1e300", "2.5", "\"3\"", "true", "null", "[]", "{}",
+                            "-0.5", "1e-9"]
+
+    /// state.json of checkpoint `name` with `field` replaced by `value` (nil removes it); the
+    /// checksum file is rewritten to match when `resign`, or removed with format version 1.
+    static func edit(_ folder: CheckpointFolder, _ name: String, field: String, value: String?, resign: Bool) throws {
+        let path = folder.file(name, "state.json")
+        var object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+        if !resign { object["format_version"] = 1 }
+        if let value {
+            object[field] = try JSONSerialization.jsonObject(with: Data(value.utf8), options: .fragmentsAllowed)
+        } else {
+            object.removeValue(forKey: field)
+        }
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        try data.write(to: URL(fileURLWithPath: path))
+        let sidecar = folder.file(name, "state.sha256")
+        if resign {
+            try Data((CheckpointStore.sha256(data) + "\n").utf8).write(to: URL(fileURLWithPath: sidecar))
+        } else {
+            try? FileManager.default.removeItem(atPath: sidecar)
+        }
+    }
+
+    struct Case: CustomTestStringConvertible, Sendable {
+        let field: String
+        let value: String?
+        var testDescription: String { "\(field) = \(value ?? "(missing)")" }
+    }
+
+    /// Every field with every bad value and missing: 11 × 14 = 154 cases, each signed and legacy.
+    static let cases: [Case] = fields.flatMap { f in badValues.map { Case(field: f, value: $0) } + [Case(field: f, value: nil)] }
+
+    @Test("a bad field is an error naming state.json and the field, or (where the value is valid) a clean load", arguments: cases)
+    func badField(_ c: Case) throws {
+        let layout = testParameterStore().entries
+        for resign in [true, false] {
+            let folder = CheckpointFolder()
+            let name = try saveTestCheckpoint(folder, step: 25)
+            try Self.edit(folder, name, field: c.field, value: c.value, resign: resign)
+            do {
+                let loaded = try folder.store.load(name, layout: layout)
+                // Only values a field truly allows may load: a whole number in range, a learning
+                // rate ≥ 0, a missing skipped_steps in a version-1 file, an empty metrics object.
+                let allowed: Set<String> = ["learning_rate=1e15", "learning_rate=9223372036854775807", "learning_rate=1e300", "learning_rate=2.5", "learning_rate=1e-9",
+                                            "skipped_steps=(missing)", "metrics={}", "seed=9223372036854775807", "seed=1e15",
+                                            "metrics=(missing)", "config_hash=\"3\""]
+                let key = "\(c.field)=\(c.value ?? "(missing)")"
+                #expect(allowed.contains(key), "loaded \(key) (resign \(resign)): \(loaded.state)")
+            } catch let error as CheckpointError {
+                // An empty `files` object records no checksum, which the first tensor file reports.
+                let emptyFiles = c.field == "files" && c.value == "{}"
+                #expect(error.file == (emptyFiles ? "model.safetensors" : "state.json"), "\(error)")
+                let names = "\(error)".contains("'\(c.field)'") || "\(error)".contains("'\(c.field).")
+                    || (emptyFiles && "\(error)".contains("state.json records no checksum"))
+                #expect(names, "\(error)")
+                #expect(!"\(error)".contains("Fatal"))
+            }
+        }
+    }
+
+    @Test("a seeded fuzz of state.json's bytes with its checksum updated: field errors or a load of what the file says")
+    func byteFuzz() throws {
+        let layout = testParameterStore().entries
+        let folder = CheckpointFolder()
+        let name = try saveTestCheckpoint(folder, step: 12)
+        let path = folder.file(name, "state.json")
+        let original = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        var rng = CheckpointCorruptionTests.Mix(29)
+        var outcomes = [0, 0]
+        for _ in 0..<150 {
+            var bytes = original
+            let at = rng.next(bytes.count)
+            bytes[at] = Array("0123456789-.e\"{}[],:ntf ".utf8)[rng.next(24)]
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            try Data((CheckpointStore.sha256(Data(bytes)) + "\n").utf8).write(to: URL(fileURLWithPath: folder.file(name, "state.sha256")))
+            do {
+                let loaded = try folder.store.load(name, layout: layout)
+                #expect(loaded.state.globalStep <= CheckpointState.fieldLimit && loaded.state.stepInEpoch <= loaded.state.globalStep)
+                outcomes[0] += 1
+            } catch let error as CheckpointError {
+                #expect(error.file != nil, "\(error)")
+                outcomes[1] += 1
+            }
+        }
+        #expect(outcomes[1] > 50, "\(outcomes)")
+    }
+
+    @Test("the issue's state.json values are refused against the job (epochs 3, 41 steps per epoch, 2460 samples)",
+          arguments: [("epoch", -1), ("global_step", 1_000_000_000_000_000), ("step_in_epoch", -3), ("global_step", -5),
+                      ("step_in_epoch", 1_000_000_000), ("epoch", 1_000_000_000_000), ("world_size", 0), ("epoch", 4)])
+    func issueValues(field: String, value: Int) throws {
+        let folder = CheckpointFolder()
+        let name = try saveTestCheckpoint(folder, step: 25)
+        try Self.edit(folder, name, field: field, value: "\(value)", resign: true)
+        let bounds = CheckpointState.Bounds(epochs: 3, stepsPerEpoch: 41, trainSamples: 2460)
+        #expect {
+            try folder.store.load(name, layout: testParameterStore().entries, bounds: bounds)
+        } throws: { error in
+            "\(error)".contains("state.json: field '\(field)'")
+        }
+    }
+
+    @Test("a checkpoint saved before state.sha256 existed (format 1) still verifies")
+    func legacyFormat() throws {
+        let folder = CheckpointFolder()
+        let name = try saveTestCheckpoint(folder, step: 25)
+        let path = folder.file(name, "state.json")
+        var object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+        object["format_version"] = 1
+        object.removeValue(forKey: "skipped_steps")
+        try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: path))
+        try FileManager.default.removeItem(atPath: folder.file(name, "state.sha256"))
+        let loaded = try folder.store.load(name, layout: testParameterStore().entries)
+        #expect(loaded.state.formatVersion == 1 && loaded.state.skippedSteps == 0 && loaded.state.globalStep == 25)
+    }
+}
