@@ -169,7 +169,7 @@ public final class SweepRunner {
         var trial = stored
         trial.configuration = spec.space.normalized(stored.configuration)
         let directory = trialDirectory(trial.id)
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try RunFolder.prepareTrialFolder(path: directory)
         let command: [String]
         if let arguments = spec.programArguments(for: trial.configuration) {
             command = arguments
