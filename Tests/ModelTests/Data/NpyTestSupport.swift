@@ -1,0 +1,57 @@
+// Helpers for the NumPy array tests: .npy file bytes built in Swift (any version, dtype string,
+// order and shape), little-endian encodings, and stored zip archives as numpy.savez writes them.
+import Foundation
+
+/// The bytes of a .npy file: magic, version, header length, the padded dict literal, then `data`.
+/// `header` replaces the dict literal when given.
+func npyFile(descr: String, shape: [Int], data: [UInt8], fortran: Bool = false, major: UInt8 = 1,
+             header: String? = nil) -> [UInt8] {
+    let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+    var dict = header ?? "{'descr': '\(descr)', 'fortran_order': \(fortran ? "True" : "False"), 'shape': \(shapeText), }"
+    let prefix = major == 1 ? 10 : 12
+    while (prefix + dict.utf8.count + 1) % 64 != 0 { dict += " " }
+    dict += "\n"
+    let length = dict.utf8.count
+    var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [major, 0]
+    bytes += major == 1 ? [UInt8(length & 0xFF), UInt8(length >> 8)] : littleEndian([UInt32(length)])
+    return bytes + Array(dict.utf8) + data
+}
+
+/// Little-endian bytes of `values`.
+func littleEndian<T: FixedWidthInteger>(_ values: [T]) -> [UInt8] {
+    values.flatMap { value in (0..<MemoryLayout<T>.size).map { UInt8(truncatingIfNeeded: value.littleEndian >> (8 * $0)) } }
+}
+
+/// Little-endian bytes of Float32 values.
+func float32Bytes(_ values: [Float]) -> [UInt8] { littleEndian(values.map(\.bitPattern)) }
+
+/// Little-endian bytes of Float64 values.
+func float64Bytes(_ values: [Double]) -> [UInt8] { littleEndian(values.map(\.bitPattern)) }
+
+/// CRC-32 (the zip and gzip checksum), bit by bit.
+func zipCRC32(_ bytes: [UInt8]) -> UInt32 {
+    var crc: UInt32 = 0xFFFF_FFFF
+    for byte in bytes {
+        crc ^= UInt32(byte)
+        for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+    }
+    return ~crc
+}
+
+/// A zip archive of uncompressed members (the layout numpy.savez writes, without ZIP64 extras).
+func storedZip(_ members: [(name: String, bytes: [UInt8])]) -> [UInt8] {
+    var archive: [UInt8] = []
+    var directory: [UInt8] = []
+    for member in members {
+        let name = Array(member.name.utf8)
+        let sizes = littleEndian([zipCRC32(member.bytes), UInt32(member.bytes.count), UInt32(member.bytes.count)])
+        let offset = UInt32(archive.count)
+        archive += littleEndian([UInt32(0x0403_4B50)]) + littleEndian([UInt16(20), 0, 0, 0, 0]) + sizes
+            + littleEndian([UInt16(name.count), 0]) + name + member.bytes
+        directory += littleEndian([UInt32(0x0201_4B50)]) + littleEndian([UInt16(20), 20, 0, 0, 0, 0]) + sizes
+            + littleEndian([UInt16(name.count), 0, 0, 0, 0]) + littleEndian([UInt32(0), offset]) + name
+    }
+    let end = littleEndian([UInt32(0x0605_4B50)]) + littleEndian([UInt16(0), 0, UInt16(members.count), UInt16(members.count)])
+        + littleEndian([UInt32(directory.count), UInt32(archive.count)]) + littleEndian([UInt16(0)])
+    return archive + directory + end
+}
