@@ -40,18 +40,33 @@ func zipCRC32(_ bytes: [UInt8]) -> UInt32 {
 
 /// A zip archive of uncompressed members (the layout numpy.savez writes, without ZIP64 extras).
 func storedZip(_ members: [(name: String, bytes: [UInt8])]) -> [UInt8] {
+    zipArchive(members.map { ($0.name, $0.bytes, nil) })
+}
+
+/// A zip archive whose members are stored, or deflated when `deflated` holds their raw deflate data.
+func zipArchive(_ members: [(name: String, bytes: [UInt8], deflated: [UInt8]?)]) -> [UInt8] {
     var archive: [UInt8] = []
     var directory: [UInt8] = []
     for member in members {
         let name = Array(member.name.utf8)
-        let sizes = littleEndian([zipCRC32(member.bytes), UInt32(member.bytes.count), UInt32(member.bytes.count)])
+        let data = member.deflated ?? member.bytes
+        let method: UInt16 = member.deflated == nil ? 0 : 8
+        let sizes = littleEndian([zipCRC32(member.bytes), UInt32(data.count), UInt32(member.bytes.count)])
         let offset = UInt32(archive.count)
-        archive += littleEndian([UInt32(0x0403_4B50)]) + littleEndian([UInt16(20), 0, 0, 0, 0]) + sizes
-            + littleEndian([UInt16(name.count), 0]) + name + member.bytes
-        directory += littleEndian([UInt32(0x0201_4B50)]) + littleEndian([UInt16(20), 20, 0, 0, 0, 0]) + sizes
+        archive += littleEndian([UInt32(0x0403_4B50)]) + littleEndian([UInt16(20), 0, method, 0, 0]) + sizes
+            + littleEndian([UInt16(name.count), 0]) + name + data
+        directory += littleEndian([UInt32(0x0201_4B50)]) + littleEndian([UInt16(20), 20, 0, method, 0, 0]) + sizes
             + littleEndian([UInt16(name.count), 0, 0, 0, 0]) + littleEndian([UInt32(0), offset]) + name
     }
     let end = littleEndian([UInt32(0x0605_4B50)]) + littleEndian([UInt16(0), 0, UInt16(members.count), UInt16(members.count)])
         + littleEndian([UInt32(directory.count), UInt32(archive.count)]) + littleEndian([UInt16(0)])
     return archive + directory + end
+}
+
+extension TemporaryDirectory {
+    /// Raw deflate data of `bytes`: /usr/bin/gzip's output without its 10-byte header and 8-byte trailer.
+    func deflate(_ bytes: [UInt8]) throws -> [UInt8] {
+        let gzipped = try TemporaryDirectory.read(writeGzipped("deflate-\(bytes.count).gz", bytes))
+        return Array(gzipped[10..<(gzipped.count - 8)])
+    }
 }
