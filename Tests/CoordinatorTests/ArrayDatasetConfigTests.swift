@@ -73,6 +73,7 @@ struct ArrayDatasetConfigTests {
             fragment: "inside .npz archives"),
         Bad(label: "npz without file", yaml: "format: npz\ntrain: {features: a, labels: b}", keyPath: "job.dataset.train",
             fragment: "file"),
+        Bad(label: "archive under format npy", yaml: "format: npy\ntrain: d.npz", keyPath: "job.dataset.train", fragment: "format: npz"),
         Bad(label: "npz names on CSV", yaml: "train: x.csv\nlabel: y\nlabels: z", keyPath: "job.dataset.labels", fragment: "for npz data"),
     ]
 

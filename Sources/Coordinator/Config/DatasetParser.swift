@@ -129,6 +129,10 @@ public enum DatasetParser {
         let featuresName = try t["features"]?.string() ?? "x", labelsName = try t["labels"]?.string() ?? "y"
         func pair(_ v: ConfigValue) throws -> DatasetSpec.ArrayPair {
             if !npz {
+                guard case .mapping = v.node else {
+                    throw v.error("npy data takes a mapping of two .npy files here",
+                                  hint: "e.g. {features: x.npy, labels: y.npy}; an .npz archive takes format: npz")
+                }
                 let s = try v.table(allowed: ["features", "labels"])
                 return DatasetSpec.ArrayPair(features: .init(path: try path(s.required("features", hint: "the .npy file of the samples"))),
                                              labels: .init(path: try path(s.required("labels", hint: "the .npy file of the labels"))))
