@@ -44,7 +44,8 @@ func storedZip(_ members: [(name: String, bytes: [UInt8])]) -> [UInt8] {
 }
 
 /// A zip archive whose members are stored, or deflated when `deflated` holds their raw deflate data.
-func zipArchive(_ members: [(name: String, bytes: [UInt8], deflated: [UInt8]?)]) -> [UInt8] {
+/// With `zip64`, the directory's sizes are 0xFFFFFFFF and the real ones sit in a ZIP64 extra field.
+func zipArchive(_ members: [(name: String, bytes: [UInt8], deflated: [UInt8]?)], zip64: Bool = false) -> [UInt8] {
     var archive: [UInt8] = []
     var directory: [UInt8] = []
     for member in members {
@@ -55,8 +56,11 @@ func zipArchive(_ members: [(name: String, bytes: [UInt8], deflated: [UInt8]?)])
         let offset = UInt32(archive.count)
         archive += littleEndian([UInt32(0x0403_4B50)]) + littleEndian([UInt16(20), 0, method, 0, 0]) + sizes
             + littleEndian([UInt16(name.count), 0]) + name + data
-        directory += littleEndian([UInt32(0x0201_4B50)]) + littleEndian([UInt16(20), 20, 0, method, 0, 0]) + sizes
-            + littleEndian([UInt16(name.count), 0, 0, 0, 0]) + littleEndian([UInt32(0), offset]) + name
+        let wide = littleEndian([zipCRC32(member.bytes), UInt32.max, UInt32.max])
+        let extra = littleEndian([UInt16(1), 16]) + littleEndian([UInt64(member.bytes.count), UInt64(data.count)])
+        directory += littleEndian([UInt32(0x0201_4B50)]) + littleEndian([UInt16(45), 45, 0, method, 0, 0]) + (zip64 ? wide : sizes)
+            + littleEndian([UInt16(name.count), zip64 ? 20 : 0, 0, 0, 0]) + littleEndian([UInt32(0), offset]) + name
+            + (zip64 ? extra : [])
     }
     let end = littleEndian([UInt32(0x0605_4B50)]) + littleEndian([UInt16(0), 0, UInt16(members.count), UInt16(members.count)])
         + littleEndian([UInt32(directory.count), UInt32(archive.count)]) + littleEndian([UInt16(0)])
