@@ -71,7 +71,8 @@ enum ArrayDataset {
                             "regression targets must be finite; remove or fill the missing values")
             }
         }
-        if let bad = features.values.firstIndex(where: { !$0.isFinite }) {
+        // Whole numbers of every integer type up to 64 bits fit in Float's range.
+        if features.elementType.isFloat, let bad = features.values.firstIndex(where: { !$0.isFinite }) {
             let width = max(schema.sampleShape.reduce(1, *), 1)
             throw error(pair.features, "value \(features.values[bad]) of sample \(bad / width) is not a finite Float",
                         "features must be finite numbers within Float's range; remove or fill NaN and infinite values")

@@ -17,8 +17,8 @@ public struct NumpyArray: Sendable, Equatable {
             }
         }
 
-        /// True for the integer and boolean types (every value is a whole number).
-        public var isInteger: Bool { self != .float32 && self != .float64 }
+        /// True for float32 and float64 (the types that can hold NaN and infinities).
+        public var isFloat: Bool { self == .float32 || self == .float64 }
 
         /// The type of a NumPy type code such as `f4`, `u1`, `i8` or `b1`.
         init?(code: String) {
@@ -113,29 +113,32 @@ public enum NpyReader {
         return NumpyArray(shape: header.shape, elementType: header.type, values: values)
     }
 
-    /// Converts `count` elements of `type` at `raw` to Floats, byte-swapping them first when `swapped`.
+    /// Converts `count` elements of `type` at `raw` to Floats, byte-swapping them first when
+    /// `swapped`. The bytes are copied into a typed array in one block, then converted.
     static func convert(_ raw: UnsafeRawBufferPointer, type: NumpyArray.ElementType, count: Int, swapped: Bool) -> [Float] {
-        [Float](unsafeUninitializedCapacity: count) { out, initialized in
-            func each<T: FixedWidthInteger>(_: T.Type, _ make: (T) -> Float) {
-                for i in 0..<count {
-                    let bits = raw.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self)
-                    out[i] = make(swapped ? bits.byteSwapped : bits)
-                }
+        func copy<T>(_: T.Type) -> [T] {
+            [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+                let bytes = count * MemoryLayout<T>.stride
+                if bytes > 0 { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[..<bytes])) }
+                initialized = count
             }
-            switch type {
-            case .bool: each(UInt8.self) { $0 == 0 ? 0 : 1 }
-            case .int8: each(Int8.self) { Float($0) }
-            case .uint8: each(UInt8.self) { Float($0) }
-            case .int16: each(Int16.self) { Float($0) }
-            case .uint16: each(UInt16.self) { Float($0) }
-            case .int32: each(Int32.self) { Float($0) }
-            case .uint32: each(UInt32.self) { Float($0) }
-            case .int64: each(Int64.self) { Float($0) }
-            case .uint64: each(UInt64.self) { Float($0) }
-            case .float32: each(UInt32.self) { Float(bitPattern: $0) }
-            case .float64: each(UInt64.self) { Float(Double(bitPattern: $0)) }
-            }
-            initialized = count
+        }
+        func integers<T: FixedWidthInteger>(_: T.Type) -> [T] {
+            swapped ? copy(T.self).map(\.byteSwapped) : copy(T.self)
+        }
+        switch type {
+        case .float32:
+            return swapped ? integers(UInt32.self).map { Float(bitPattern: $0) } : copy(Float.self)
+        case .float64: return integers(UInt64.self).map { Float(Double(bitPattern: $0)) }
+        case .bool: return copy(UInt8.self).map { $0 == 0 ? 0 : 1 }
+        case .uint8: return copy(UInt8.self).map { Float($0) }
+        case .int8: return copy(Int8.self).map { Float($0) }
+        case .int16: return integers(Int16.self).map { Float($0) }
+        case .uint16: return integers(UInt16.self).map { Float($0) }
+        case .int32: return integers(Int32.self).map { Float($0) }
+        case .uint32: return integers(UInt32.self).map { Float($0) }
+        case .int64: return integers(Int64.self).map { Float($0) }
+        case .uint64: return integers(UInt64.self).map { Float($0) }
         }
     }
 }
