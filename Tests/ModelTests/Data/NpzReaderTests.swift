@@ -25,7 +25,24 @@ struct NpzReaderTests {
         }
     }
 
-    /// `archive` with the 4 bytes at `offset` of member `index`'s directory entry replaced.
+    @Test("a ZIP64 end record locates the central directory")
+    func zip64EndRecord() throws {
+        let plain = storedZip([("x.npy", Self.x), ("y.npy", Self.y)])
+        let end = plain.count - 22
+        let size = plain[(end + 12)..<(end + 16)], offset = plain[(end + 16)..<(end + 20)]
+        let record = littleEndian([UInt32(0x0606_4B50)]) + littleEndian([UInt64(44)]) + littleEndian([UInt16(45), 45])
+            + littleEndian([UInt32(0), 0]) + littleEndian([UInt64(2), 2]) + size + [0, 0, 0, 0] + offset + [0, 0, 0, 0]
+        let locator = littleEndian([UInt32(0x0706_4B50), 0]) + littleEndian([UInt64(end)]) + littleEndian([UInt32(1)])
+        let wideEnd = littleEndian([UInt32(0x0605_4B50)]) + littleEndian([UInt16(0), 0, 0xFFFF, 0xFFFF])
+            + littleEndian([UInt32.max, UInt32.max]) + littleEndian([UInt16(0)])
+        let archive = Array(plain[..<end]) + record + locator + wideEnd
+        #expect(try Self.read(archive, "y").values == [1, 0])
+        let lost = Array(plain[..<end]) + record + wideEnd      // no locator
+        let error = #expect(throws: DatasetError.self) { _ = try Self.read(lost) }
+        #expect(error?.message.contains("ZIP64 locator is missing") == true)
+    }
+
+    /// `archive` (one member named x.npy) with the bytes at `field` of its directory entry replaced.
     static func patchDirectory(_ archive: [UInt8], field: Int, _ value: [UInt8]) -> [UInt8] {
         var out = archive
         let directory = out.count - 22 - (46 + 5)          // one member named x.npy
