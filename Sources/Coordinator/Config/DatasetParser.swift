@@ -1,26 +1,28 @@
-// DatasetParser: reads `job.dataset` — a named dataset (fashion-mnist, mnist), IDX files or
-// CSV files — checking that the files exist, relative paths taken from the config's folder.
+// DatasetParser: reads `job.dataset` — a named dataset (fashion-mnist, mnist), IDX, CSV or NumPy
+// (.npy, .npz) files — checking that the files exist, relative paths taken from the config's folder.
 import Foundation
 import Model
 
 /// Parses `job.dataset` mappings.
 public enum DatasetParser {
     static let keys = ["name", "format", "dir", "train_images", "train_labels", "test_images", "test_labels",
-                       "train", "test", "label", "task", "validation", "subset", "normalize", "classes"]
+                       "train", "test", "label", "task", "validation", "subset", "normalize", "classes",
+                       "features", "labels"]
 
     /// Builds a dataset spec. Relative paths are resolved against `baseDirectory`.
     public static func parse(_ value: ConfigValue, baseDirectory: String = "") throws -> DatasetSpec {
         let t = try value.table(allowed: keys)
         let name = try t["name"]?.choice(["fashion-mnist", "mnist"])
-        var format = try t["format"]?.choice(["idx", "csv"])
+        var format = try t["format"]?.choice(["idx", "csv", "npy", "npz"])
         if format == nil {
             if name != nil || t["train_images"] != nil { format = "idx" }
-            else if t["train"] != nil { format = "csv" }
+            else if let train = t["train"] { format = inferredFormat(train) }
             else if t["dir"] != nil { format = "idx" }
         }
         guard let format else {
             throw value.error("cannot tell which data to load",
-                              hint: "give name: fashion-mnist, format: idx with dir or train_images/train_labels, or train: FILE.csv with label: COLUMN")
+                              hint: "give name: fashion-mnist, format: idx with dir or train_images/train_labels, train: FILE.csv with label: COLUMN, " +
+                                "train: {features: x.npy, labels: y.npy}, or train: FILE.npz")
         }
 
         func path(_ v: ConfigValue, mustExist: Bool = true) throws -> String {
@@ -34,7 +36,7 @@ public enum DatasetParser {
 
         var spec: DatasetSpec
         if format == "idx" {
-            for key in ["train", "test", "label", "task"] where t.contains(key) {
+            for key in ["train", "test", "label", "task", "features", "labels"] where t.contains(key) {
                 throw t.entries.first { $0.key == key }!.value.error("'\(key)' is for CSV data; IDX data takes dir or train_images/train_labels/test_images/test_labels")
             }
             if t["train_images"] != nil || t["train_labels"] != nil {
@@ -59,9 +61,13 @@ public enum DatasetParser {
                 }
             }
             if name != nil { spec.classes = 10 }
+        } else if format == "npy" || format == "npz" {
+            spec = try arrays(t, npz: format == "npz", path: { try path($0) })
         } else {
-            for key in ["dir", "train_images", "train_labels", "test_images", "test_labels", "name"] where t.contains(key) {
-                throw t.entries.first { $0.key == key }!.value.error("'\(key)' is for IDX data; CSV data takes train, test, label and task")
+            for key in ["dir", "train_images", "train_labels", "test_images", "test_labels", "name", "features", "labels"]
+            where t.contains(key) {
+                let owner = key == "features" || key == "labels" ? "npz" : "IDX"
+                throw t.entries.first { $0.key == key }!.value.error("'\(key)' is for \(owner) data; CSV data takes train, test, label and task")
             }
             let train = try path(t.required("train", hint: "the training CSV file"))
             let test = try t["test"].map { try path($0) }
@@ -95,5 +101,56 @@ public enum DatasetParser {
         }
         if let v = t["classes"] { spec.classes = try v.int(in: 2...100_000) }
         return spec
+    }
+
+    /// The format a `train:` entry implies: a mapping with `file` or a path ending in `.npz` is
+    /// npz, any other mapping npy (`{features, labels}`), anything else csv.
+    static func inferredFormat(_ train: ConfigValue) -> String {
+        if case .mapping = train.node {
+            return (try? train.table(allowed: nil))?.contains("file") == true ? "npz" : "npy"
+        }
+        return (try? train.string())?.lowercased().hasSuffix(".npz") == true ? "npz" : "csv"
+    }
+
+    /// NumPy arrays. npy: `train: {features: x.npy, labels: y.npy}`. npz: `train: data.npz` with
+    /// the arrays named by the top-level `features` and `labels` (default `x` and `y`, as
+    /// `numpy.savez(path, x=..., y=...)` names them), or `train: {file: data.npz, features: NAME,
+    /// labels: NAME}`. `test` takes the same forms; `task` is classification (default) or regression.
+    static func arrays(_ t: ConfigTable, npz: Bool, path: (ConfigValue) throws -> String) throws -> DatasetSpec {
+        let format = npz ? "npz" : "npy"
+        for key in ["dir", "train_images", "train_labels", "test_images", "test_labels", "name", "label"] where t.contains(key) {
+            throw t.entries.first { $0.key == key }!.value.error("'\(key)' is not for \(format) data; it takes train, test, task\(npz ? ", features and labels" : "")",
+                                                               hint: key == "label" ? "array labels are given as labels: (a file for npy, an array name for npz)" : nil)
+        }
+        if !npz, let key = ["features", "labels"].first(where: t.contains) {
+            throw t.entries.first { $0.key == key }!.value.error("a top-level '\(key)' names an array inside .npz archives",
+                                                               hint: "for npy give train: {features: x.npy, labels: y.npy}")
+        }
+        let featuresName = try t["features"]?.string() ?? "x", labelsName = try t["labels"]?.string() ?? "y"
+        func pair(_ v: ConfigValue) throws -> DatasetSpec.ArrayPair {
+            if !npz {
+                guard case .mapping = v.node else {
+                    throw v.error("npy data takes a mapping of two .npy files here",
+                                  hint: "e.g. {features: x.npy, labels: y.npy}; an .npz archive takes format: npz")
+                }
+                let s = try v.table(allowed: ["features", "labels"])
+                return DatasetSpec.ArrayPair(features: .init(path: try path(s.required("features", hint: "the .npy file of the samples"))),
+                                             labels: .init(path: try path(s.required("labels", hint: "the .npy file of the labels"))))
+            }
+            guard case .mapping = v.node else {
+                let file = try path(v)
+                return DatasetSpec.ArrayPair(features: .init(path: file, name: featuresName), labels: .init(path: file, name: labelsName))
+            }
+            let s = try v.table(allowed: ["file", "features", "labels"])
+            let file = try path(s.required("file", hint: "the .npz archive"))
+            return DatasetSpec.ArrayPair(features: .init(path: file, name: try s["features"]?.string() ?? featuresName),
+                                         labels: .init(path: file, name: try s["labels"]?.string() ?? labelsName))
+        }
+        let hint = npz ? "e.g. train: data.npz, or train: {file: data.npz, features: x_train, labels: y_train}"
+            : "e.g. train: {features: x.npy, labels: y.npy}"
+        let train = try pair(t.required("train", hint: hint))
+        let test = try t["test"].map(pair)
+        let task = try t["task"]?.choice(["classification", "regression"]) ?? "classification"
+        return DatasetSpec(source: .arrays(train: train, test: test, task: DatasetSpec.TaskKind(rawValue: task)!))
     }
 }

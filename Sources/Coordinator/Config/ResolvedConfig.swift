@@ -146,6 +146,16 @@ public enum ResolvedConfig {
             pairs += [("format", .scalar("csv")), ("train", .string(train))]
             if let test { pairs.append(("test", .string(test))) }
             pairs += [("label", .list(labels.map(YAMLTree.string))), ("task", .scalar(task.rawValue))]
+        case .arrays(let train, let test, let task):
+            let npz = train.features.name != nil
+            func pair(_ p: DatasetSpec.ArrayPair) -> YAMLTree {
+                npz ? .map([("file", .string(p.features.path)), ("features", .string(p.features.name ?? "x")),
+                            ("labels", .string(p.labels.name ?? "y"))])
+                    : .map([("features", .string(p.features.path)), ("labels", .string(p.labels.path))])
+            }
+            pairs += [("format", .scalar(npz ? "npz" : "npy")), ("train", pair(train))]
+            if let test { pairs.append(("test", pair(test))) }
+            pairs.append(("task", .scalar(task.rawValue)))
         }
         switch data.validation {
         case .count(let n): pairs.append(("validation", .number(n)))

@@ -14,6 +14,9 @@ public enum PlanSummary {
         case .idx(let images, _, _, _): lines.append("  dataset     IDX \(images)")
         case .csv(let train, _, let labels, let task):
             lines.append("  dataset     CSV \(train) (\(task.rawValue), label \(labels.joined(separator: ", ")))")
+        case .arrays(let train, _, let task):
+            let arrays = train.features.name.map { "NPZ \(train.features.path) (arrays \($0), \(train.labels.name ?? ""); " } ?? "NPY \(train.features.path) ("
+            lines.append("  dataset     \(arrays)\(task.rawValue))")
         }
         let m = job.model
         var model = m.kind.rawValue

@@ -100,6 +100,16 @@ public struct CheckpointEvaluation {
                                   hint: "add --labels LABELS-FILE")
             }
             spec.source = .idx(trainImages: images, trainLabels: trainLabels, testImages: path, testLabels: labels)
+        case .arrays(let train, _, let task):
+            // An .npz holds both arrays under the training names; a .npy file needs its labels file.
+            let npz = { (file: String) in file.lowercased().hasSuffix(".npz") }
+            guard npz(path) || labels != nil else {
+                throw ConfigError(file: path, keyPath: "--labels", message: ".npy features need their labels file",
+                                  hint: "add --labels LABELS.npy")
+            }
+            let test = DatasetSpec.ArrayPair(features: .init(path: path, name: npz(path) ? train.features.name ?? "x" : nil),
+                                             labels: .init(path: labels ?? path, name: npz(labels ?? path) ? train.labels.name ?? "y" : nil))
+            spec.source = .arrays(train: train, test: test, task: task)
         }
         return spec
     }

@@ -23,8 +23,9 @@ public struct Dataset: Sendable {
     public var features: [Float]
     /// `count × targetWidth` values; for classification the class index as a Float.
     public var targets: [Float]
-    /// Shape of one sample: `[channels, height, width]` (e.g. `[1, 28, 28]`) for images,
-    /// `[D]` for tabular data.
+    /// Shape of one sample: `[channels, height, width]` (e.g. `[1, 28, 28]`) for IDX images,
+    /// `[D]` for tabular data; for NumPy arrays the array's shape after axis 0, with `[H, W]` and
+    /// `[H, W, 1]` given as `[1, H, W]` (multi-channel images stay `[H, W, C]`, as stored).
     public var sampleShape: [Int]
     /// Classification or regression, with the number of classes or outputs.
     public var task: LearningTask

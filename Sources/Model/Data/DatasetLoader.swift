@@ -51,6 +51,18 @@ public enum DatasetLoader {
             train = try CSVDataset.dataset(table, schema: schema)
             if let subset = spec.subset { train = train.prefix(subset) }
             test = try testPath.map { try CSVDataset.dataset(CSVTable.read(path: $0), schema: schema) }
+
+        case let .arrays(trainPair, testPair, kind):
+            trainFile = trainPair.features.path
+            var reader = NpzReader()
+            let features = try reader.read(trainPair.features), labels = try reader.read(trainPair.labels)
+            let schema = try ArrayDataset.schema(features: features, labels: labels, pair: trainPair, kind: kind, classes: spec.classes)
+            layout = schema.sampleShape.count >= 2 ? .image : .tabular
+            train = try ArrayDataset.dataset(features: features, labels: labels, pair: trainPair, schema: schema)
+            if let subset = spec.subset { train = train.prefix(subset) }
+            test = try testPair.map {
+                try ArrayDataset.dataset(features: reader.read($0.features), labels: reader.read($0.labels), pair: $0, schema: schema)
+            }
         }
 
         let (kept, heldOut) = try split(train, spec.validation, seed: seed, file: trainFile)
@@ -100,6 +112,7 @@ extension DatasetSpec {
         switch source {
         case .idx(let images, _, _, _): return images
         case .csv(let train, _, _, _): return train
+        case .arrays(let train, _, _): return train.features.path
         }
     }
 }

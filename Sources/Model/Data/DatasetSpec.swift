@@ -16,11 +16,43 @@ public struct DatasetSpec: Sendable, Equatable {
         /// CSV files with a header row. `labelColumns` name the target columns (exactly one for
         /// classification); every other column is a numeric feature.
         case csv(train: String, test: String?, labelColumns: [String], task: TaskKind)
+        /// NumPy arrays (.npy files or arrays inside .npz archives): the first axis counts the
+        /// samples. Classification labels are whole numbers; regression labels are `[N]` or `[N, K]`.
+        case arrays(train: ArrayPair, test: ArrayPair?, task: TaskKind)
+    }
+
+    /// One NumPy array: a whole .npy file, or the array `name` inside a .npz archive.
+    public struct ArrayFile: Sendable, Equatable {
+        /// Path of the .npy or .npz file.
+        public var path: String
+        /// The array's name inside a .npz archive (the key given to `numpy.savez`); nil for a .npy file.
+        public var name: String?
+
+        /// Creates a reference; `name` defaults to nil (a .npy file).
+        public init(path: String, name: String? = nil) {
+            self.path = path
+            self.name = name
+        }
+    }
+
+    /// The feature array and the label array of one split; both have one entry per sample on axis 0.
+    public struct ArrayPair: Sendable, Equatable {
+        /// Samples: `[N]`, `[N, D]`, `[N, H, W]`, `[N, H, W, C]` or any other shape.
+        public var features: ArrayFile
+        /// Targets: `[N]` or `[N, 1]`, or `[N, K]` for K regression outputs.
+        public var labels: ArrayFile
+
+        /// Creates a pair.
+        public init(features: ArrayFile, labels: ArrayFile) {
+            self.features = features
+            self.labels = labels
+        }
     }
 
     /// The kind of task a CSV file's label columns hold.
     public enum TaskKind: String, Sendable, Equatable {
-        /// One label column of integers (class indices) or strings (mapped to indices in sorted order).
+        /// One label column of integers (class indices) or strings (mapped to indices in sorted order);
+        /// for arrays, labels of whole numbers used as class indices.
         case classification
         /// One or more numeric target columns.
         case regression
@@ -38,9 +70,10 @@ public struct DatasetSpec: Sendable, Equatable {
     public enum Normalization: String, Sendable {
         /// Features are left as read (IDX bytes stay 0...255).
         case none
-        /// IDX: divide by 255. CSV: map each column's training min...max to 0...1.
+        /// IDX and image-shaped arrays: divide by 255. CSV and other arrays: map each feature's
+        /// training min...max to 0...1.
         case scale
-        /// Z-score: CSV per column; images with one mean and std over all training pixels.
+        /// Z-score: CSV and vector arrays per feature; images with one mean and std over all training pixels.
         case standard
     }
 
@@ -52,7 +85,7 @@ public struct DatasetSpec: Sendable, Equatable {
     /// Keep only the first N training samples, before the validation split. Default nil (all);
     /// an N larger than the file keeps everything.
     public var subset: Int?
-    /// Feature normalisation. Default `.scale` for IDX (÷255), `.standard` for CSV.
+    /// Feature normalisation. Default `.scale` for IDX (÷255), `.standard` for CSV and arrays.
     public var normalization: Normalization
     /// Number of classes for classification. Default nil: inferred from the full training file
     /// (largest integer label + 1, or the number of distinct string labels). When given, every
@@ -60,7 +93,7 @@ public struct DatasetSpec: Sendable, Equatable {
     public var classes: Int?
 
     /// Creates a spec. Defaults: `validation` `.count(0)`, `subset` nil, `normalization` nil
-    /// (meaning `.scale` for IDX and `.standard` for CSV), `classes` nil (inferred).
+    /// (meaning `.scale` for IDX and `.standard` for CSV and arrays), `classes` nil (inferred).
     public init(source: Source, validation: ValidationSplit = .count(0), subset: Int? = nil,
                 normalization: Normalization? = nil, classes: Int? = nil) {
         self.source = source
@@ -69,7 +102,7 @@ public struct DatasetSpec: Sendable, Equatable {
         self.classes = classes
         switch source {
         case .idx: self.normalization = normalization ?? .scale
-        case .csv: self.normalization = normalization ?? .standard
+        case .csv, .arrays: self.normalization = normalization ?? .standard
         }
     }
 
