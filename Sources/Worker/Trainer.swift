@@ -89,6 +89,14 @@ public final class Trainer {
         case .regression(let n): outputs = n
         }
         network = try job.model.build(sampleShape: data.train.sampleShape, outputs: outputs, seed: job.seed)
+        if let embedding = network.layers.first as? Embedding {
+            for (split, samples) in [("training", data.train), ("validation", data.validation), ("test", data.test)] {
+                guard let samples, let bad = embedding.firstInvalidID(in: samples.features) else { continue }
+                let width = samples.features.count / max(samples.count, 1)
+                throw TrainingError("the \(split) data's sample \(bad.index / max(width, 1)) holds \(bad.value) at position \(bad.index % max(width, 1)); "
+                                    + "model.layers[0] (embedding) takes whole token ids from 0 to \(embedding.vocab - 1)")
+            }
+        }
         loss = job.lossKind(for: data.train.task)
         optimizer = makeOptimizer(job.optimizer, parameterCount: network.store.count)
         let steps = EpochSampler(sampleCount: data.train.count, globalBatch: job.batchSize, ranks: group.size,

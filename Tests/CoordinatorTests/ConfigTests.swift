@@ -219,3 +219,23 @@ func badLayerConfig(layer: String, keyPath: String, fragment: String) {
         Issue.record("\(layer): \(error)")
     }
 }
+
+@Test("an embedding needs its token ids as written, and list indices in --set are plain numbers")
+func embeddingAndIndexRules() {
+    let tokens = "  model: {layers: [{type: embedding, vocab: 8, dim: 4}, {type: flatten}, {type: dense, units: 2}]}\n"
+    do {
+        _ = try load(csvJob + tokens)
+        Issue.record("expected an error")
+    } catch let error as ConfigError {
+        #expect(error.keyPath == "job.dataset" && error.description.contains("add normalize: none"), "\(error)")
+    } catch { Issue.record("\(error)") }
+    #expect((try? load(csvJob.replacingOccurrences(of: "    label: label\n", with: "    label: label\n    normalize: none\n") + tokens)) != nil)
+    for bad in ["job.model.layers[01].units=3", "job.model.layers[+1].units=3", "job.model.layers[].units=3"] {
+        do {
+            _ = try load(csvJob + "  model: {layers: [{type: dense, units: 4}, {type: dense, units: 2}]}\n", overrides: [bad])
+            Issue.record("\(bad): expected an error")
+        } catch let error as ConfigError {
+            #expect(error.file == "--set \(bad)" && error.message.contains("is not a key or key[index]"), "\(error)")
+        } catch { Issue.record("\(error)") }
+    }
+}

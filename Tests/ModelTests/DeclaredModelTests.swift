@@ -61,6 +61,17 @@ private let badModels: [BadModel] = [
              fragments: ["gives [7] per sample", "needs 10 outputs", "{type: dense, units: 10}"]),
     BadModel(label: "image output without flatten", layers: [LayerSpec(.conv2d(channels: 10, kernel: 1, stride: 1, padding: 0))], shape: [1, 3, 3],
              fragments: ["gives [3, 3, 10]", "after a flatten or global_avg_pool"]),
+    BadModel(label: "a sequence output whose size happens to match", layers: [LayerSpec(.dense(units: 5, init: nil))], shape: [2, 7],
+             fragments: ["gives [2, 5]", "needs 10 outputs"]),
+    BadModel(label: "a name taken by an unnamed layer", layers: [LayerSpec(.flatten), LayerSpec(.dense(units: 16, init: nil), name: "dense_2"),
+                                                                 LayerSpec(.dense(units: 10, init: nil))],
+             shape: [4], fragments: ["model.layers[2] (dense): its tensor dense_2.weight is also model.layers[1]'s"]),
+    BadModel(label: "a name inside another layer's block", layers: [LayerSpec(.residual([LayerSpec(.dense(units: 4, init: nil))]), name: "r"),
+                                                                    LayerSpec(.dense(units: 4, init: nil), name: "r.dense_0"), LayerSpec(.dense(units: 10, init: nil))],
+             shape: [4], fragments: ["model.layers[1] (dense): its tensor r.dense_0.weight is also model.layers[0]'s"]),
+    BadModel(label: "more parameters than a model may have", layers: [LayerSpec(.dense(units: 1 << 20, init: nil)), LayerSpec(.dense(units: 1 << 20, init: nil)),
+                                                                      LayerSpec(.dense(units: 10, init: nil))],
+             shape: [4], fragments: ["more than the 2147483648"]),
 ]
 
 @Test("declared models that do not fit the data name the layer, its kind and the shapes", arguments: badModels)
@@ -100,4 +111,51 @@ func gptNames() throws {
     do { _ = try late.build(sampleShape: [16], outputs: 3, seed: 1); Issue.record("expected an error") } catch {
         #expect("\(error)".contains("must be the first layer"), "\(error)")
     }
+}
+
+@Test("a dense layer keeps a leading axis of size 1, so a one-position sequence keeps its shape")
+func denseKeepsSinglePositions() throws {
+    var spec = ModelSpec(kind: .layers)
+    spec.layers = [LayerSpec(.embedding(vocab: 4, dim: 8)), LayerSpec(.residual([LayerSpec(.layerNorm), LayerSpec(.dense(units: 8, init: nil))])),
+                   LayerSpec(.attention(heads: 2, causal: true)), LayerSpec(.flatten), LayerSpec(.dense(units: 3, init: nil))]
+    let layers = try spec.layers(sampleShape: [1], outputs: 3)
+    #expect(layers.map(\.outputShape) == [[1, 8], [1, 8], [1, 8], [8], [3]])
+}
+
+/// A layer that counts its backward calls.
+private final class Probe: Layer {
+    let name = "probe"
+    let inputShape: [Int]
+    var outputShape: [Int] { inputShape }
+    var backwardCalls = 0
+    init(_ shape: [Int]) { inputShape = shape }
+    func forward(_ input: UnsafePointer<Float>, batch: Int, context: ForwardContext) -> UnsafeMutablePointer<Float> {
+        UnsafeMutablePointer(mutating: input)
+    }
+    func backward(_ outputGradient: UnsafePointer<Float>, batch: Int, accumulate: Bool, needInputGradient: Bool) -> UnsafeMutablePointer<Float>? {
+        backwardCalls += 1
+        return needInputGradient ? UnsafeMutablePointer(mutating: outputGradient) : nil
+    }
+}
+
+@Test("layers below the first one with parameters are never run backward (their gradient would have the wrong shape)")
+func nothingBelowTheFirstParameterisedLayer() throws {
+    let probe = Probe([6])
+    let network = Sequential(layers: [probe, Residual(name: "r", layers: [Activation(name: "r.a", kind: .relu, shape: [6])]),
+                                      Dense(name: "fc", inputs: 6, outputs: 2)], seed: 1)
+    let x = [Float](repeating: 0.5, count: 12), dy = [Float](repeating: 1, count: 4)
+    _ = x.withUnsafeBufferPointer { network.forward($0.baseAddress!, batch: 2, context: ForwardContext(training: true)) }
+    var done: [Int] = []
+    dy.withUnsafeBufferPointer { network.backward($0.baseAddress!, batch: 2, accumulate: false) { done.append($0) } }
+    #expect(probe.backwardCalls == 0)
+    #expect(done == [2, 1, 0], "every layer is still reported done, for the gradient buckets")
+}
+
+@Test("token ids are checked: whole numbers below the vocabulary")
+func embeddingIDCheck() {
+    let embedding = Embedding(name: "wte", vocab: 4, dim: 2, positions: 3)
+    #expect(embedding.firstInvalidID(in: [0, 1, 3, 2]) == nil)
+    #expect(embedding.firstInvalidID(in: [0, 1, 4]).map { $0.index } == 2)
+    #expect(embedding.firstInvalidID(in: [0.5]).map { $0.value } == 0.5)
+    #expect(embedding.firstInvalidID(in: [-1]) != nil && embedding.firstInvalidID(in: [.nan]) != nil)
 }

@@ -134,7 +134,9 @@ public struct ConfigFile {
         let key = String(parts[0])
         var indices: [Int] = []
         for part in parts.dropFirst() {
-            guard part.hasSuffix("]"), let index = Int(part.dropLast()), index >= 0 else {
+            let digits = part.dropLast()
+            guard part.hasSuffix("]"), !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
+                  digits == "0" || !digits.hasPrefix("0"), let index = Int(digits) else {
                 throw ConfigError(file: "--set \(override)", keyPath: "", message: "'\(first)' is not a key or key[index]",
                                   hint: "e.g. model.layers[2].units")
             }

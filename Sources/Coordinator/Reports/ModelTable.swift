@@ -1,5 +1,5 @@
 // ModelTable: the model of a job as `validate` shows it — every layer (nested blocks indented)
-// with its parameter names, output shape and parameter count, shapes inferred from the data.
+// by the name its tensors carry, with its output shape and parameter count, shapes from the data.
 import Foundation
 import Model
 
@@ -35,7 +35,9 @@ public enum ModelTable {
             String(("  " + row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
                 .joined(separator: "  ")).reversed().drop { $0 == " " }.reversed())
         }
-        lines.append("  \(grouped(total)) parameters (\(String(format: "%.1f", Double(total * 4) / 1_048_576)) MB as float32)")
+        let bytes = Double(total) * 4
+        let size = bytes < 1_048_576 ? String(format: "%.1f KiB", bytes / 1024) : String(format: "%.1f MiB", bytes / 1_048_576)
+        lines.append("  \(grouped(total)) parameters (\(size) as float32)")
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -20,9 +20,13 @@ public enum PlanSummary {
         }
         let m = job.model
         var model = m.kind.rawValue
-        if m.kind != .logistic { model += " hidden \(m.hidden), \(m.activation.rawValue)" }
-        if m.dropout > 0 { model += ", dropout \(m.dropout)" }
-        if m.kind == .cnn { model += ", channels \(m.channels), kernel \(m.kernel)" }
+        if m.kind == .layers {
+            model = "\(m.layers.count) declared layers (each listed below)"
+        } else {
+            if m.kind != .logistic { model += " hidden \(m.hidden), \(m.activation.rawValue)" }
+            if m.dropout > 0 { model += ", dropout \(m.dropout)" }
+            if m.kind == .cnn { model += ", channels \(m.channels), kernel \(m.kernel)" }
+        }
         lines.append("  model       \(model)")
         lines.append("  optimizer   \(job.optimizer.kind.rawValue), lr \(job.optimizer.learningRate), schedule \(job.schedule.kind.rawValue)")
         lines.append("  training    \(job.epochs) epochs, batch \(job.batchSize) (\(job.localBatch) per rank per step), seed \(job.seed)")

@@ -21,8 +21,8 @@ public final class Dense: Layer {
     public let weightInit: WeightInit
     /// Positions per sample (the product of the axes before the last; 1 for flat samples).
     public let positions: Int
-    public var inputShape: [Int] { positions == 1 ? [inputs] : leading + [inputs] }
-    public var outputShape: [Int] { positions == 1 ? [outputs] : leading + [outputs] }
+    public var inputShape: [Int] { leading + [inputs] }
+    public var outputShape: [Int] { leading + [outputs] }
     private let leading: [Int]
 
     private var weight: ParameterView!   // [outputs, inputs]

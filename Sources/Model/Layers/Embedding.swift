@@ -2,8 +2,9 @@
 // dim]`), and a learned vector added at each position of a sequence (GPT's wpe).
 
 /// Token embedding: a sample of `positions` token ids (stored as whole-number floats) becomes
-/// `[positions, dim]` rows of `weight [vocab, dim]`. Ids outside [0, vocab) read row 0; the data
-/// loaders refuse such ids first. It has no input gradient, so it must be the first layer.
+/// `[positions, dim]` rows of `weight [vocab, dim]`. The trainer refuses data holding other
+/// values (`firstInvalidID`); should one get through, it reads row 0. It has no input gradient,
+/// so it must be the first layer.
 public final class Embedding: Layer {
     public let name: String
     public let vocab: Int
@@ -28,6 +29,12 @@ public final class Embedding: Layer {
 
     public var parameterRequests: [ParameterRequest] { [ParameterRequest("weight", shape: [vocab, dim], initializer: initializer)] }
     public func bind(_ views: [ParameterView]) { weight = views[0] }
+
+    /// The first value of `features` that is not a whole token id below `vocab`, with its index.
+    public func firstInvalidID(in features: [Float]) -> (index: Int, value: Float)? {
+        for (i, v) in features.enumerated() where !(v >= 0 && v < Float(vocab) && v == v.rounded()) { return (i, v) }
+        return nil
+    }
 
     public func forward(_ input: UnsafePointer<Float>, batch: Int, context: ForwardContext) -> UnsafeMutablePointer<Float> {
         let rows = batch * positions

@@ -63,6 +63,8 @@ public final class Residual: Layer {
 
     public func backward(_ outputGradient: UnsafePointer<Float>, batch: Int, accumulate: Bool,
                          needInputGradient: Bool) -> UnsafeMutablePointer<Float>? {
+        // Nothing to learn and no one below to tell: the chain's backward is not needed.
+        if !needInputGradient && parameterRequests.isEmpty { return nil }
         var g = outputGradient
         for layer in layers.reversed() {
             g = UnsafePointer(layer.backward(g, batch: batch, accumulate: accumulate, needInputGradient: true)!)

@@ -74,11 +74,14 @@ public final class Sequential {
     public func backward(_ outputGradient: UnsafePointer<Float>, batch: Int, accumulate: Bool,
                          onLayerDone: ((Int) -> Void)? = nil) {
         var g = outputGradient
+        let first = firstParameterised
         for index in layers.indices.reversed() {
-            let result = layers[index].backward(g, batch: batch, accumulate: accumulate,
-                                                needInputGradient: index > firstParameterised)
+            // Below the first layer with parameters nothing needs a gradient.
+            if index >= first {
+                let result = layers[index].backward(g, batch: batch, accumulate: accumulate, needInputGradient: index > first)
+                if let result { g = UnsafePointer(result) }
+            }
             onLayerDone?(index)
-            if let result { g = UnsafePointer(result) }
         }
     }
 

@@ -91,11 +91,10 @@ extension ModelSpec {
     }
 
     /// The shape the first layer sees for samples of `sampleShape`: images as
-    /// `[height, width, channels]` (a one-channel `[1, height, width]` or `[height, width]`
-    /// sample becomes `[height, width, 1]`), anything else as it is.
+    /// `[height, width, channels]` (the loaders' one-channel `[1, height, width]` becomes
+    /// `[height, width, 1]`), anything else as it is (`[positions]`, `[positions, features]` ...).
     public static func inputShape(sampleShape: [Int]) -> [Int] {
         if sampleShape.count == 3 && sampleShape[0] == 1 { return [sampleShape[1], sampleShape[2], 1] }
-        if sampleShape.count == 2 { return sampleShape + [1] }
         return sampleShape
     }
 
@@ -126,12 +125,35 @@ extension ModelSpec {
             guard !layers.isEmpty else { throw ModelError(description: "model.layers: the list is empty; declare at least one layer") }
         }
         var builder = LayerBuilder()
-        let built = try builder.build(expandedLayers(outputs: outputs), inputShape: input, prefix: "", path: "model.layers")
+        let specs = expandedLayers(outputs: outputs)
+        let built = try builder.build(specs, inputShape: input, prefix: "", path: "model.layers")
         let produced = built[built.count - 1].outputShape
-        guard produced.reduce(1, *) == outputs else {
+        guard produced == [outputs] else {
             throw ModelError(description: "model.layers: the last layer gives \(produced) per sample, but the data needs \(outputs) outputs; "
                              + "end with {type: dense, units: \(outputs)}" + (produced.count > 1 ? " (after a flatten or global_avg_pool)" : ""))
         }
+        // Every tensor name once: two layers sharing one would share (or shadow) it in checkpoints.
+        var owners: [String: Int] = [:]
+        var total = 0
+        for (index, layer) in built.enumerated() {
+            for request in layer.parameterRequests {
+                let tensor = layer.name + "." + request.name
+                if let first = owners[tensor] {
+                    throw ModelError(description: "model.layers[\(index)] (\(specs[index].typeName)): its tensor \(tensor) is also "
+                                     + "model.layers[\(first)]'s; give one of them another name:")
+                }
+                owners[tensor] = index
+                let (sum, overflow) = total.addingReportingOverflow(request.shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue })
+                total = overflow ? Int.max : sum
+            }
+        }
+        guard total <= Self.maxParameters else {
+            throw ModelError(description: "model.layers: the model has \(total) parameters, more than the \(Self.maxParameters) "
+                             + "(8 GiB of float32) a model may have; use fewer or narrower layers")
+        }
         return built
     }
+
+    /// The most parameters a model may have (2³¹, 8 GiB as float32).
+    public static let maxParameters = 1 << 31
 }
