@@ -68,6 +68,7 @@ public enum WorkerProcess {
             ? Collectives(collectives.communicator, options: CollectiveOptions(halfPrecisionWire: true)) : collectives
         let group = CollectiveProcessGroup(reducing, timeout: config.cluster.failureTimeout)
         StopRequest.installSignalHandlers()
+        if rank == 0, let note = BLASKernelSelection.currentNote { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
         do {
             if rank == 0, !options.resume, let dir = options.runDirectory, !FileManager.default.fileExists(atPath: dir + "/resolved.yaml") {
                 _ = try RunFolder.create(at: dir, config: config)
