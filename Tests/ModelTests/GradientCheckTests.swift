@@ -30,6 +30,10 @@ private let layerCases: [LayerCase] = [
     LayerCase(label: "Conv2D 3×3 pad 1", batch: 2) { Conv2D(name: "c", inputShape: [5, 5, 2], outChannels: 3, kernel: 3, padding: 1) },
     LayerCase(label: "Conv2D 3×3 stride 2", batch: 2) { Conv2D(name: "c", inputShape: [7, 6, 2], outChannels: 2, kernel: 3, stride: 2) },
     LayerCase(label: "Conv2D 5×5 pad 2, 1 channel", batch: 2) { Conv2D(name: "c", inputShape: [6, 6, 1], outChannels: 2, kernel: 5, padding: 2) },
+    LayerCase(label: "Conv2D 3×3 pad 1, im2col", batch: 2) { Conv2D(name: "c", inputShape: [5, 5, 2], outChannels: 3, kernel: 3, padding: 1, direct: false) },
+    LayerCase(label: "Conv2D 5×5 pad 2, 1 channel, im2col", batch: 2) { Conv2D(name: "c", inputShape: [6, 6, 1], outChannels: 2, kernel: 5, padding: 2, direct: false) },
+    LayerCase(label: "Conv2D 3×3 pad 1, 16→16 channels", batch: 2) { Conv2D(name: "c", inputShape: [4, 5, 16], outChannels: 16, kernel: 3, padding: 1) },
+    LayerCase(label: "Conv2D 3×3 no pad, 3→20 channels", batch: 2) { Conv2D(name: "c", inputShape: [5, 6, 3], outChannels: 20, kernel: 3) },
     LayerCase(label: "MaxPool2D 2×2", batch: 2) { MaxPool2D(name: "p", inputShape: [4, 6, 3]) },
     LayerCase(label: "MaxPool2D 3×3 stride 2", batch: 1) { MaxPool2D(name: "p", inputShape: [7, 7, 2], window: 3, stride: 2) },
 ]
