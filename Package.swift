@@ -29,7 +29,7 @@ let package = Package(
         .systemLibrary(name: "CSIMD", path: "Sources/CSIMD"),
 
         // Libraries. Model and Collective never import each other.
-        .target(name: "Model", dependencies: ["CBLAS", "CZlib"]),
+        .target(name: "Model", dependencies: ["CBLAS", "CZlib", "CSIMD"]),
         .target(name: "Collective", dependencies: ["CMPI", "CSIMD"]),
         .target(name: "Worker", dependencies: [
             "Model", "Collective",

@@ -4,6 +4,7 @@ import ArgumentParser
 import Collective
 import Coordinator
 import Foundation
+import Worker
 
 struct BenchAllReduce: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -87,7 +88,9 @@ struct BenchAllReduce: ParsableCommand {
         let options = ring.applied(to: CollectiveOptions(halfPrecisionWire: fp16))
         let collectives = Collectives(comm, options: options)
         let n = comm.size
+        let machine = Machine.current
         if comm.rank == 0 && !json {
+            print(machine.line)
             print("ring all-reduce vs MPI_Allreduce, \(n) ranks, chunk \(options.chunkElements) floats "
                   + "(segments up to \(options.wholeSegmentElements) floats whole), "
                   + "depth \(options.pipelineDepth), one-round exchange up to \(options.smallMessageBytes) B"
@@ -121,9 +124,9 @@ struct BenchAllReduce: ParsableCommand {
             let ringAlg = Double(bytes) / (ringUs * 1e3), mpiAlg = Double(bytes) / (mpiUs * 1e3)
             let ratio = mpiUs / ringUs
             if json {
-                print("{\"ranks\":\(n),\"bytes\":\(bytes),\"ring_us\":\(fmt(ringUs, 2)),\"mpi_us\":\(fmt(mpiUs, 2)),"
-                      + "\"ring_busbw_gbs\":\(fmt(ringAlg * busFactor, 4)),\"mpi_busbw_gbs\":\(fmt(mpiAlg * busFactor, 4)),"
-                      + "\"ratio\":\(fmt(ratio, 3)),\"repetitions\":\(repetitions)}")
+                print(jsonLine(["ranks": n, "bytes": bytes, "ring_us": rounded(ringUs, 2), "mpi_us": rounded(mpiUs, 2),
+                                "ring_busbw_gbs": rounded(ringAlg * busFactor, 4), "mpi_busbw_gbs": rounded(mpiAlg * busFactor, 4),
+                                "ratio": rounded(ratio, 3), "repetitions": repetitions, "machine": machine.json]))
             } else {
                 print(pad("\(bytes)", 10) + pad(fmt(ringUs, 1), 12) + pad(fmt(mpiUs, 1), 12)
                       + pad(fmt(ringAlg, 3), 12) + pad(fmt(ringAlg * busFactor, 3), 12)
@@ -171,6 +174,7 @@ struct BenchAllReduce: ParsableCommand {
         let mid = sorted.count / 2
         return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
     }
+    private func rounded(_ x: Double, _ digits: Int) -> Double { Double(fmt(x, digits)) ?? x }
     private func fmt(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
     private func pad(_ s: String, _ width: Int) -> String {
         s.count >= width ? s + " " : String(repeating: " ", count: width - s.count) + s

@@ -33,9 +33,10 @@ struct BenchCheckpoint: ParsableCommand {
             defer { if dir == nil { try? FileManager.default.removeItem(atPath: folder) } }
             let r = try CheckpointBenchmark.measure(sizeMB: sizeMB, repeats: repeats, directory: folder)
             if json {
-                Swift.print(jsonLine(r.json))
+                Swift.print(jsonLine(r.json.merging(["machine": Machine.current.json]) { a, _ in a }))
                 return
             }
+            Swift.print(Machine.current.line)
             var table = TextTable(headers: ["size MB", "save MB/s", "load MB/s", "disk write MB/s", "save of disk"])
             table.add(["\(r.sizeMB)", String(format: "%.0f", r.saveMBs), String(format: "%.0f", r.loadMBs),
                        String(format: "%.0f", r.diskWriteMBs), String(format: "%.1f%%", 100 * r.saveMBs / r.diskWriteMBs)])

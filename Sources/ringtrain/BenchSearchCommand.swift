@@ -54,9 +54,11 @@ struct BenchSearch: ParsableCommand {
                                                            directory: directory)
                 : try SearchBenchmark.measure(evaluations: evals, seeds: seeds, parallels: parsedParallel())
             if json {
-                for row in rows { Swift.print(jsonLine(row.json)) }
+                let machine = Machine.current.json
+                for row in rows { Swift.print(jsonLine(row.json.merging(["machine": machine]) { a, _ in a })) }
                 return
             }
+            Swift.print(Machine.current.line)
             Swift.print(objective == "program"
                 ? "Branin through real sweeps: every evaluation a trial running `ringtrain objective branin` (suggest times measured in-process)"
                 : "Branin, objective in-process (a Swift function, not a launched program)")

@@ -121,6 +121,7 @@ struct BenchTrain: ParsableCommand {
             for row in rows { Swift.print(jsonLine(row.json)) }
             return
         }
+        Swift.print((rows.first?.machine ?? Machine.current).line)
         var table = TextTable(headers: ["model", "ranks", "averaging", "batch/rank", "samples/s", "sgemm limit", "of limit",
                                         "efficiency", "sgemm GFLOP/s", "MFLOP/sample", "compute ms", "comm ms", "update ms"])
         for r in rows {

@@ -8,9 +8,10 @@ struct RingTrain: ParsableCommand {
         commandName: "ringtrain",
         abstract: "Data-parallel neural-network training over MPI with a ring all-reduce.",
         subcommands: [Train.self, Sweep.self, Resume.self, Report.self, Evaluate.self, Validate.self, WorkerCommand.self, Bench.self,
-                      CollectiveCheck.self, TrialExecCommand.self, ObjectiveCommand.self])
+                      CollectiveCheck.self, TrialExecCommand.self, ObjectiveCommand.self, BLASCheck.self])
 
     static func main() {
+        BLASKernelReexec.apply()
         BLASThreads.applyDefault()
         do {
             var command = try parseAsRoot()

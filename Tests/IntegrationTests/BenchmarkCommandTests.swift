@@ -26,6 +26,7 @@ struct BenchmarkCommandTests {
             #expect((row["communicate_ms"] as? Double ?? -1) >= 0)
         }
         for row in rows { #expect((row["samples_per_s"] as? Double ?? 0) > 0, "\(row)") }
+        for row in rows { expectMachine(row) }
     }
 
     /// Ring and MPI_Allreduce side by side: every size gets both times and the ratio.
@@ -40,6 +41,35 @@ struct BenchmarkCommandTests {
             for key in ["ring_us", "mpi_us", "ring_busbw_gbs", "mpi_busbw_gbs", "ratio"] {
                 #expect((row[key] as? Double ?? 0) > 0, "\(key) in \(row)")
             }
+            expectMachine(row)
         }
+    }
+
+    /// The checkpoint and search benchmarks say which machine made their rows too, and print
+    /// the machine line above their tables.
+    @Test func checkpointAndSearchRowsCarryTheMachine() throws {
+        let binary = try #require(BuiltBinary.ringtrain)
+        for arguments in [["bench", "checkpoint", "--size-mb", "1", "--repeats", "1"],
+                          ["bench", "search", "--objective", "in-process", "--evals", "3", "--seeds", "1", "--parallel", "1"]] {
+            let json = try ProcessRunner.run(binary, arguments + ["--json"], environment: TrainingFixtures.environment, timeout: 120)
+            #expect(json.status == 0, "\(json.output)")
+            let rows = TrainingFixtures.jsonLines(json.stdout)
+            #expect(!rows.isEmpty, "\(json.output)")
+            for row in rows { expectMachine(row) }
+            let table = try ProcessRunner.run(binary, arguments, environment: TrainingFixtures.environment, timeout: 120)
+            #expect(table.stdout.hasPrefix("machine: "), "\(table.stdout)")
+        }
+    }
+
+    /// A row's `machine` object has every key of the contract, with the BLAS the binary runs.
+    private func expectMachine(_ row: [String: Any]) {
+        guard let machine = row["machine"] as? [String: Any] else {
+            Issue.record("no machine object in \(row)")
+            return
+        }
+        for key in ["cpu", "isa", "blas", "blas_version", "blas_core", "mpi"] {
+            #expect(!(machine[key] as? String ?? "").isEmpty, "\(key) in \(machine)")
+        }
+        #expect((machine["threads"] as? Int ?? 0) >= 1, "\(machine)")
     }
 }

@@ -30,6 +30,8 @@ public struct TrainBenchmarkResult: Sendable {
     /// For sharded rows: whether the parameter shard's cache lines were reclaimed before each
     /// update (`Trainer.reclaimsParameterShard`).
     public var reclaimsShard: Bool?
+    /// The machine that measured the row (rank 0's).
+    public var machine = Machine.current
 
     public init(model: String, ranks: Int, batch: Int, samplesPerSecond: Double, limitSamplesPerSecond: Double,
                 sgemmGflops: Double, flopsPerSample: Double, efficiency: Double? = nil, testAccuracy: Double? = nil) {
@@ -52,6 +54,7 @@ public struct TrainBenchmarkResult: Sendable {
         (computeMilliseconds, communicateMilliseconds, updateMilliseconds) = (compute, communicate, update)
         averaging = (o["averaging"] as? String).flatMap(GradientAveraging.init(rawValue:))
         reclaimsShard = o["reclaim"] as? Bool
+        if let machine = (o["machine"] as? [String: Any]).flatMap(Machine.init(json:)) { self.machine = machine }
     }
 
     public var json: [String: Any] {
@@ -68,6 +71,7 @@ public struct TrainBenchmarkResult: Sendable {
             o["overlap"] = averaging == .overlap
         }
         if let reclaimsShard { o["reclaim"] = reclaimsShard }
+        o["machine"] = machine.json
         return o
     }
 }

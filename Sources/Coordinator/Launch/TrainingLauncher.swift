@@ -1,6 +1,7 @@
 // TrainingLauncher: runs a checked training config — in this process for one rank, or under
 // mpirun for several — and turns the result into the command's exit status.
 import Foundation
+import Model
 import Worker
 
 /// How `ringtrain train` / `ringtrain resume` run a job.
@@ -47,6 +48,7 @@ public struct TrainingLaunch {
         let folder = resume ? RunFolder(path: runDirectory) : try RunFolder.create(at: runDirectory, config: config)
         if !json { FileHandle.standardOutput.write(Data("run folder: \(folder.path)\n".utf8)) }
         if job.ranks == 1 && traceSteps == nil {
+            if let note = BLASKernelSelection.currentNote { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
             StopRequest.installSignalHandlers()
             let session = TrainingSession(job: job, group: SingleProcessGroup(), runDirectory: folder.path, json: json)
             session.checkpoints = CheckpointSettings(directory: folder.path + "/checkpoints",

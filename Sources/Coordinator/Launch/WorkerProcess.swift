@@ -90,6 +90,7 @@ public enum WorkerProcess {
         StopRequest.installSignalHandlers()
         var folderLock: FolderLock?
         defer { folderLock?.release() }
+        if rank == 0, let note = BLASKernelSelection.currentNote { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
         do {
             if rank == 0 && options.launched { LauncherWatch.start(rank: rank) }
             if rank == 0, !options.launched, let dir = options.runDirectory {

@@ -1,9 +1,11 @@
-// Conv2D: 2-D convolution as im2col + one sgemm per batch, with stride and zero padding.
-// Activations are NHWC ([batch, height, width, channels]); weights [out, kh, kw, in].
+// Conv2D: 2-D convolution with stride and zero padding — direct kernels for stride 1 on CPUs with
+// AVX2/AVX-512, im2col + one sgemm per batch otherwise. Activations NHWC; weights [out, kh, kw, in].
 
 /// 2-D convolution over `[height, width, channels]` samples.
 ///
-/// im2col gathers, for every output pixel, the `kernel × kernel × inChannels` input values it
+/// With stride 1 on a CPU with AVX2+FMA or AVX-512, `DirectConvolution` computes it without
+/// im2col (im2col's skinny matrices leave sgemm memory-bound at small channel counts).
+/// Otherwise im2col gathers, for every output pixel, the `kernel × kernel × inChannels` input values it
 /// sees (channels innermost, so each gather is a contiguous copy); one sgemm with the weight
 /// matrix then produces every output channel of every pixel of the batch.
 public final class Conv2D: Layer {
@@ -25,11 +27,12 @@ public final class Conv2D: Layer {
     private let columnGradient = FloatBuffer()
     private let output = FloatBuffer()
     private let inputGradient = FloatBuffer()
+    private let direct: DirectConvolution?
 
     /// Creates a convolution; `inputShape` is `[height, width, channels]`. Defaults: stride 1,
-    /// padding 0.
+    /// padding 0; `direct` (default true) allows the direct kernels where they apply.
     public init(name: String, inputShape: [Int], outChannels: Int, kernel: Int,
-                stride: Int = 1, padding: Int = 0) {
+                stride: Int = 1, padding: Int = 0, direct: Bool = true) {
         precondition(inputShape.count == 3, "Conv2D expects [height, width, channels]")
         self.name = name
         self.inputShape = inputShape
@@ -41,7 +44,14 @@ public final class Conv2D: Layer {
         outHeight = (height + 2 * padding - kernel) / stride + 1
         outWidth = (width + 2 * padding - kernel) / stride + 1
         precondition(outHeight > 0 && outWidth > 0, "\(name): kernel larger than padded input")
+        self.direct = direct && DirectConvolution.supports(kernel: kernel, stride: stride, padding: padding)
+            ? DirectConvolution(height: height, width: width, inChannels: inChannels, outChannels: outChannels,
+                                kernel: kernel, padding: padding)
+            : nil
     }
+
+    /// Whether this layer runs the direct kernels (false: im2col + sgemm).
+    public var usesDirectKernels: Bool { direct != nil }
 
     public var parameterRequests: [ParameterRequest] {
         [ParameterRequest("weight", shape: [outChannels, kernel, kernel, inChannels],
@@ -63,8 +73,12 @@ public final class Conv2D: Layer {
 
     public func forward(_ input: UnsafePointer<Float>, batch: Int, context: ForwardContext) -> UnsafeMutablePointer<Float> {
         let rows = batch * outHeight * outWidth
-        columns.resize(rows * patch)
         output.resize(rows * outChannels)
+        if let direct {
+            direct.forward(input, batch: batch, weight: weight, bias: bias, into: output.pointer)
+            return output.pointer
+        }
+        columns.resize(rows * patch)
         imageToColumns(input, batch: batch)
         linearForward(columns.pointer, rows: rows, inputs: patch, outputs: outChannels, weight: weight, bias: bias,
                       into: output.pointer)
@@ -74,6 +88,12 @@ public final class Conv2D: Layer {
     public func backward(_ outputGradient: UnsafePointer<Float>, batch: Int, accumulate: Bool,
                          needInputGradient: Bool) -> UnsafeMutablePointer<Float>? {
         let rows = batch * outHeight * outWidth
+        if let direct {
+            if needInputGradient { inputGradient.resize(batch * height * width * inChannels) }
+            direct.backward(outputGradient, batch: batch, weight: weight, bias: bias, accumulate: accumulate,
+                            inputGradient: needInputGradient ? inputGradient.pointer : nil)
+            return needInputGradient ? inputGradient.pointer : nil
+        }
         if needInputGradient { columnGradient.resize(rows * patch) }
         linearBackward(outputGradient, input: columns.pointer, rows: rows, inputs: patch, outputs: outChannels,
                        weight: weight, bias: bias, accumulate: accumulate,

@@ -1,5 +1,6 @@
 // MaxPool2D: max pooling over [height, width, channels] windows, remembering each winner
 // so the backward pass routes the gradient to exactly that input element.
+import CSIMD
 
 /// Max pooling with a square window; stride defaults to the window size.
 public final class MaxPool2D: Layer {
@@ -13,6 +14,7 @@ public final class MaxPool2D: Layer {
     private let output = FloatBuffer()
     private var winners: [Int32] = []
     private let inputGradient = FloatBuffer()
+    private static let vectorized = CPUInfo.current.flags.contains("avx2")
 
     public init(name: String, inputShape: [Int], window: Int = 2, stride: Int? = nil) {
         precondition(inputShape.count == 3, "MaxPool2D expects [height, width, channels]")
@@ -27,37 +29,15 @@ public final class MaxPool2D: Layer {
     }
 
     public func forward(_ input: UnsafePointer<Float>, batch: Int, context: ForwardContext) -> UnsafeMutablePointer<Float> {
-        let outSize = outHeight * outWidth * channels, inSize = height * width * channels
+        let outSize = outHeight * outWidth * channels
         output.resize(batch * outSize)
         if winners.count != batch * outSize { winners = [Int32](repeating: 0, count: batch * outSize) }
         let y = output.pointer
         winners.withUnsafeMutableBufferPointer { arg in
-            let arg = arg.baseAddress!
-            for b in 0..<batch {
-                let x = input + b * inSize
-                var o = b * outSize
-                for oh in 0..<outHeight {
-                    for ow in 0..<outWidth {
-                        // Max over the window for all channels at once (channels innermost,
-                        // contiguous in NHWC), keeping the first index of each maximum.
-                        let best = y + o, where_ = arg + o
-                        let first = ((oh * stride) * width + ow * stride) * channels
-                        for c in 0..<channels {
-                            best[c] = x[first + c]
-                            where_[c] = Int32(first + c)
-                        }
-                        for kh in 0..<window {
-                            for kw in 0..<window where kh + kw > 0 {
-                                let start = ((oh * stride + kh) * width + ow * stride + kw) * channels
-                                for c in 0..<channels where x[start + c] > best[c] {
-                                    best[c] = x[start + c]
-                                    where_[c] = Int32(start + c)
-                                }
-                            }
-                        }
-                        o += channels
-                    }
-                }
+            if Self.vectorized {
+                csimd_maxpool_forward_avx2(input, batch, height, width, channels, window, stride, y, arg.baseAddress!)
+            } else {
+                csimd_maxpool_forward(input, batch, height, width, channels, window, stride, y, arg.baseAddress!)
             }
         }
         return y

@@ -1,0 +1,47 @@
+// BLASKernelSelection: the start-up decision to re-run this process with OPENBLAS_CORETYPE set,
+// guarded by an environment marker so it happens at most once, and the note the run's log prints.
+import Foundation
+
+/// What a process does about its BLAS kernels at start (before MPI_Init).
+public enum BLASKernelSelection {
+    /// Set in the environment of the re-executed process: `<requested core> <detected core>`.
+    public static let markerVariable = "RINGTRAIN_BLAS_REEXEC"
+    /// OpenBLAS's own variable; a value the user set always wins.
+    public static let coreTypeVariable = "OPENBLAS_CORETYPE"
+
+    /// The decision for one process.
+    public enum Plan: Equatable, Sendable {
+        /// Leave everything as it is.
+        case keep
+        /// Re-execute with `OPENBLAS_CORETYPE=coreType` and the marker set.
+        case reexecute(coreType: String, marker: String)
+        /// This is the re-executed process: drop both variables (so the processes it starts
+        /// decide for their own CPUs) and remember what was chosen.
+        case finish(requested: String, detected: String)
+    }
+
+    /// The plan from the environment, the CPU and the core OpenBLAS reported; pure.
+    public static func plan(environment: [String: String], cpu: CPUInfo, reportedCore: String) -> Plan {
+        if let marker = environment[markerVariable] {
+            let words = marker.split(separator: " ").map(String.init)
+            return .finish(requested: words.first ?? "", detected: words.count > 1 ? words[1] : "")
+        }
+        if let own = environment[coreTypeVariable], !own.isEmpty { return .keep }
+        guard let choice = BLASKernelChoice.coreType(for: cpu, reportedCore: reportedCore) else { return .keep }
+        return .reexecute(coreType: choice, marker: "\(choice) \(reportedCore)")
+    }
+
+    /// What the run's log says about the kernel choice, from the `.finish` plan and the core
+    /// OpenBLAS runs now; nil when nothing was changed.
+    public static func note(requested: String, detected: String, running: String, cpu: CPUInfo) -> String {
+        let name = cpu.modelName.isEmpty ? "this CPU" : cpu.modelName
+        if running.lowercased() == requested.lowercased() {
+            return "BLAS kernels: OpenBLAS \(running) (OpenBLAS detected \(detected) on \(name); chosen from its features; "
+                + "set \(coreTypeVariable) to choose yourself)"
+        }
+        return "BLAS kernels: asked OpenBLAS for \(requested) on \(name) (it detected \(detected)) but it runs \(running)"
+    }
+
+    /// The note for this process, set once at start by the entry point (nil: nothing changed).
+    nonisolated(unsafe) public static var currentNote: String?
+}

@@ -1,0 +1,47 @@
+// CPUInfo: what /proc/cpuinfo says about this CPU (vendor, family, model, name, feature flags),
+// parsed from text so machines other than this one can be described in tests.
+import Foundation
+
+/// One processor's entry of /proc/cpuinfo.
+public struct CPUInfo: Sendable, Equatable {
+    /// `vendor_id`, e.g. `GenuineIntel` or `AuthenticAMD` (empty when absent).
+    public var vendor: String
+    /// `cpu family` (0 when absent).
+    public var family: Int
+    /// `model` (0 when absent).
+    public var model: Int
+    /// `model name`, e.g. `Intel(R) Xeon(R) Processor` (empty when absent).
+    public var modelName: String
+    /// The `flags` line as a set.
+    public var flags: Set<String>
+
+    /// Parses the first processor of a /proc/cpuinfo text; missing fields stay empty or 0.
+    public init(cpuinfo text: String) {
+        var fields: [String: String] = [:]
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.trimmingCharacters(in: .whitespaces).isEmpty && !fields.isEmpty { break }   // end of processor 0
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let key = line[..<colon].trimmingCharacters(in: .whitespaces)
+            if fields[key] == nil { fields[key] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces) }
+        }
+        vendor = fields["vendor_id"] ?? ""
+        family = Int(fields["cpu family"] ?? "") ?? 0
+        model = Int(fields["model"] ?? "") ?? 0
+        modelName = fields["model name"] ?? ""
+        flags = Set((fields["flags"] ?? "").split(separator: " ").map(String.init))
+    }
+
+    /// This machine's CPU (empty fields where /proc/cpuinfo is unreadable).
+    public static let current = CPUInfo(cpuinfo: (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "")
+
+    /// The CPU has every AVX-512 subset that OpenBLAS's SkylakeX kernels use (F, BW, DQ, VL).
+    public var hasAVX512: Bool { ["avx512f", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(flags.contains) }
+    /// The CPU has AVX2 and FMA (what OpenBLAS's Haswell and Zen kernels use).
+    public var hasAVX2FMA: Bool { flags.contains("avx2") && flags.contains("fma") }
+
+    /// The vector extensions present, widest last, e.g. `sse4_2 avx avx2 fma avx512f avx512bw ...`.
+    public var vectorExtensions: [String] {
+        ["sse2", "sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512_vnni",
+         "avx512_bf16", "avx512_fp16", "amx_tile", "neon", "asimd", "sve"].filter(flags.contains)
+    }
+}

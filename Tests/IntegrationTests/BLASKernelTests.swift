@@ -1,0 +1,52 @@
+// BLASKernelTests: the built binary picks its BLAS kernels at start (re-executing itself), in
+// one process and on every rank under mpirun, and the kernels' sgemm matches a reference loop.
+import Foundation
+import Testing
+
+struct BLASKernelTests {
+    /// What `ringtrain blas-check --json` prints, one object per process.
+    private func check(under launcher: [String] = [], environment: [String: String] = [:]) throws -> [[String: Any]] {
+        let binary = try #require(BuiltBinary.ringtrain)
+        var env = TrainingFixtures.environment
+        for (key, value) in environment { env[key] = value }
+        let command = launcher + [binary, "blas-check", "--json"]
+        let result = try ProcessRunner.run(command[0], Array(command.dropFirst()), environment: env, timeout: 120)
+        #expect(result.status == 0, "\(result.output)")
+        return TrainingFixtures.jsonLines(result.stdout)
+    }
+
+    /// On a CPU with AVX-512 or AVX2 the kernels are never the generic ones, and a note says so
+    /// when they were chosen here; nothing leaks to the processes ringtrain starts.
+    @Test func choosesKernelsAndTheyMatchTheReference() throws {
+        let row = try #require(try check().first)
+        #expect(row["ok"] as? Bool == true, "\(row)")
+        let core = try #require(row["blas_core"] as? String)
+        let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        if flags.contains(" avx2 ") && flags.contains(" fma ") {
+            #expect(!["Prescott", "Core2", "Nehalem", "Sandybridge"].contains(core), "\(row)")
+        }
+        if let note = row["note"] as? String { #expect(note.contains(core)) }
+        #expect(row["inherited_coretype"] == nil, "\(row)")
+        let machine = try #require(row["machine"] as? [String: Any])
+        #expect(machine["blas_core"] as? String == core)
+    }
+
+    /// A user's own OPENBLAS_CORETYPE wins, is kept for child processes, and gets no note.
+    @Test func userCoreTypeWins() throws {
+        let row = try #require(try check(environment: ["OPENBLAS_CORETYPE": "Prescott"]).first)
+        #expect(row["blas_core"] as? String == "Prescott" && row["ok"] as? Bool == true, "\(row)")
+        #expect(row["note"] == nil && row["inherited_coretype"] as? String == "Prescott")
+    }
+
+    /// Under mpirun every rank decides for itself and keeps its MPI environment through the
+    /// re-execution.
+    @Test func everyRankChoosesUnderMPIRun() throws {
+        let mpirun = try #require(BuiltBinary.onPath("mpirun"))
+        let rows = try check(under: [mpirun, "-np", "2", "--oversubscribe"])
+        #expect(Set(rows.compactMap { $0["rank"] as? Int }) == [0, 1], "\(rows)")
+        let single = try #require(try check().first)
+        for row in rows {
+            #expect(row["ok"] as? Bool == true && row["blas_core"] as? String == single["blas_core"] as? String, "\(row)")
+        }
+    }
+}

@@ -1,0 +1,59 @@
+// BLASKernelChoiceTests: the OpenBLAS core chosen for a CPU and the core OpenBLAS reported, on
+// real /proc/cpuinfo excerpts (an AVX-512 Xeon and an AMD EPYC), and the start-up plan.
+import Testing
+@testable import Model
+
+struct BLASKernelChoiceTests {
+    @Test func parsesCPUInfo() {
+        let xeon = CPUInfo(cpuinfo: CPUInfoFixtures.xeonAVX512)
+        #expect(xeon.vendor == "GenuineIntel" && xeon.family == 6 && xeon.model == 207)
+        #expect(xeon.modelName == "Intel(R) Xeon(R) Processor")
+        #expect(xeon.hasAVX512 && xeon.hasAVX2FMA)
+        #expect(xeon.vectorExtensions.contains("avx512f") && xeon.vectorExtensions.first == "sse2")
+        let epyc = CPUInfo(cpuinfo: CPUInfoFixtures.epycZen)
+        #expect(epyc.vendor == "AuthenticAMD" && epyc.family == 23 && epyc.modelName.hasPrefix("AMD EPYC"))
+        #expect(!epyc.hasAVX512 && epyc.hasAVX2FMA)
+        #expect(CPUInfo(cpuinfo: "").flags.isEmpty)
+    }
+
+    struct Case: Sendable, CustomTestStringConvertible {
+        let label: String, cpuinfo: String, reported: String, expected: String?
+        var testDescription: String { label }
+    }
+
+    static let cases: [Case] = [
+        Case(label: "Xeon AVX-512, generic Prescott → SkylakeX", cpuinfo: CPUInfoFixtures.xeonAVX512, reported: "Prescott", expected: "SkylakeX"),
+        Case(label: "Xeon AVX-512, recognised SkylakeX → keep", cpuinfo: CPUInfoFixtures.xeonAVX512, reported: "SkylakeX", expected: nil),
+        Case(label: "Xeon AVX-512, Haswell (not generic) → keep", cpuinfo: CPUInfoFixtures.xeonAVX512, reported: "Haswell", expected: nil),
+        Case(label: "Xeon AVX-512, Sandybridge → SkylakeX", cpuinfo: CPUInfoFixtures.xeonAVX512, reported: "Sandybridge", expected: "SkylakeX"),
+        Case(label: "Xeon without AVX-512 flags → Haswell", cpuinfo: withoutAVX512(CPUInfoFixtures.xeonAVX512), reported: "Prescott", expected: "Haswell"),
+        Case(label: "EPYC Zen, generic Prescott → Zen", cpuinfo: CPUInfoFixtures.epycZen, reported: "Prescott", expected: "Zen"),
+        Case(label: "EPYC Zen, Barcelona → Zen", cpuinfo: CPUInfoFixtures.epycZen, reported: "Barcelona", expected: "Zen"),
+        Case(label: "EPYC Zen, recognised Zen → keep", cpuinfo: CPUInfoFixtures.epycZen, reported: "Zen", expected: nil),
+        Case(label: "no AVX2 → keep", cpuinfo: "vendor_id\t: GenuineIntel\nflags\t\t: sse sse2 avx", reported: "Prescott", expected: nil),
+    ]
+
+    @Test(arguments: cases) func choosesCore(_ c: Case) {
+        #expect(BLASKernelChoice.coreType(for: CPUInfo(cpuinfo: c.cpuinfo), reportedCore: c.reported) == c.expected)
+    }
+
+    static func withoutAVX512(_ text: String) -> String {
+        text.split(separator: "\n").map { line in
+            line.hasPrefix("flags") ? line.split(separator: " ").filter { !$0.hasPrefix("avx512") }.joined(separator: " ") : String(line)
+        }.joined(separator: "\n")
+    }
+
+    @Test func planReexecutesOnceAndTheUserWins() {
+        let xeon = CPUInfo(cpuinfo: CPUInfoFixtures.xeonAVX512)
+        let first = BLASKernelSelection.plan(environment: ["OMPI_COMM_WORLD_RANK": "1"], cpu: xeon, reportedCore: "Prescott")
+        #expect(first == .reexecute(coreType: "SkylakeX", marker: "SkylakeX Prescott"))
+        // The re-executed process sees its marker and never executes again, whatever it reports.
+        let second = BLASKernelSelection.plan(environment: ["RINGTRAIN_BLAS_REEXEC": "SkylakeX Prescott", "OPENBLAS_CORETYPE": "SkylakeX"],
+                                              cpu: xeon, reportedCore: "Prescott")
+        #expect(second == .finish(requested: "SkylakeX", detected: "Prescott"))
+        #expect(BLASKernelSelection.plan(environment: ["OPENBLAS_CORETYPE": "Haswell"], cpu: xeon, reportedCore: "Haswell") == .keep)
+        #expect(BLASKernelSelection.plan(environment: [:], cpu: xeon, reportedCore: "SkylakeX") == .keep)
+        let note = BLASKernelSelection.note(requested: "SkylakeX", detected: "Prescott", running: "SkylakeX", cpu: xeon)
+        #expect(note.contains("SkylakeX") && note.contains("Prescott"))
+    }
+}
