@@ -16,15 +16,12 @@ public final class AvgPool2D: Layer {
     /// A window×window average, `stride` apart (default: the window); `inputShape` is
     /// `[height, width, channels]` and must hold at least one window.
     public init(name: String, inputShape: [Int], window: Int = 2, stride: Int? = nil) {
-        precondition(inputShape.count == 3, "AvgPool2D expects [height, width, channels]")
+        let geometry = PoolGeometry(layer: name, inputShape: inputShape, window: window, stride: stride)
         self.name = name
         self.inputShape = inputShape
-        self.window = window
-        self.stride = stride ?? window
-        (height, width, channels) = (inputShape[0], inputShape[1], inputShape[2])
-        outHeight = (height - window) / self.stride + 1
-        outWidth = (width - window) / self.stride + 1
-        precondition(outHeight > 0 && outWidth > 0, "\(name): window larger than input")
+        (self.window, self.stride) = (geometry.window, geometry.stride)
+        (height, width, channels) = (geometry.height, geometry.width, geometry.channels)
+        (outHeight, outWidth) = (geometry.outHeight, geometry.outWidth)
     }
 
     public func forward(_ input: UnsafePointer<Float>, batch: Int, context: ForwardContext) -> UnsafeMutablePointer<Float> {
