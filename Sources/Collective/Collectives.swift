@@ -21,9 +21,8 @@ public struct CollectiveOptions: Sendable, Equatable {
     public var broadcastChunkBytes: Int
     /// Buffers of at most this many bytes skip the ring and use one all-to-all exchange (one
     /// message time instead of 2(N-1); fp32 on the wire), sent in `smallMessagePieceBytes` pieces.
-    /// Measured in `ringtrain bench allreduce` (shared memory): at 2 ranks 4 KB took 1.2–1.3 µs
-    /// against the ring's 1.5–2.4 µs, 8 KB 2.4–3.9 µs against 6.7–6.9; at 32 KB the ring was
-    /// faster. 0 turns it off. Default 16_384 (16 KiB).
+    /// The threshold is where `bench allreduce` found the ring faster (docs/benchmarks.md).
+    /// 0 turns it off. Default 16_384 (16 KiB).
     public var smallMessageBytes: Int
     /// Largest message of the one-round exchange: pieces this small stay under Open MPI's
     /// shared-memory eager limit (4 KiB including its header), so they need no rendezvous.

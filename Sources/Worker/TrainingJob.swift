@@ -48,7 +48,8 @@ public struct TrainingJob: Sendable, Equatable {
     public var fp16Gradients = false
     /// Average the gradients in buckets during the backward pass (a bucket starts reducing on a
     /// background thread as soon as its layers' gradients are final) instead of in one call
-    /// after it. Default false: on the 2-core machine it was measured not to help (README).
+    /// after it. Default false: with one core per rank there is no core for the background thread
+    /// (docs/benchmarks.md).
     public var overlap = false
     /// Smallest bucket when `overlap` is on, in bytes: layers join a bucket, last layer first,
     /// until it holds at least this much. Default 524_288 (512 KiB).

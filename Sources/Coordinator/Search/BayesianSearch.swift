@@ -37,9 +37,9 @@ public struct BayesianSearch: SearchStrategy {
 
     /// What a pending trial is assumed to have returned while the next suggestions are chosen.
     public enum FantasyRule: Sendable {
-        /// The GP's posterior mean at its point (Branin, 4 pending: median regret 0.002).
+        /// The GP's posterior mean at its point (the better of the two on `bench search`).
         case krigingBeliever
-        /// The best value seen so far (CL-min; Branin, 4 pending: median regret 0.15).
+        /// The best value seen so far (CL-min).
         case constantLiar
     }
 
