@@ -1,6 +1,7 @@
 // FolderLock: one owner per run folder — an exclusive flock on `.ringtrain.lock`, released by
 // the kernel when the holder dies and never inherited by the programs it starts (close-on-exec).
 import Foundation
+import Model
 
 /// An exclusive lock on a run folder (a training run or a sweep), held until `release()` or
 /// the end of the process.
@@ -54,7 +55,7 @@ public final class FolderLock: @unchecked Sendable {
 }
 
 /// Another process owns the run folder (or its lock file cannot be opened).
-public struct FolderLockError: Error, CustomStringConvertible {
+public struct FolderLockError: UsageError {
     public let folder: String
     /// The holder's record, when readable: `pid N on HOST, purpose`.
     public let holder: String?

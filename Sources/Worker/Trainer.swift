@@ -20,7 +20,7 @@ public struct TrainingPosition: Sendable, Equatable, Codable {
 }
 
 /// Errors in a job that only show once the data is known.
-public struct TrainingError: Error, CustomStringConvertible {
+public struct TrainingError: UsageError {
     public let description: String
     public init(_ description: String) { self.description = description }
 }

@@ -23,19 +23,7 @@ func printError(_ message: String) {
 func exitOnUserError(_ body: () throws -> Void) throws {
     do {
         try body()
-    } catch let error as ConfigError {
-        printError(error.description)
-        throw ExitCode(ExitStatus.usage)
-    } catch let error as DatasetError {
-        printError(error.description)
-        throw ExitCode(ExitStatus.usage)
-    } catch let error as ModelError {
-        printError(error.description)
-        throw ExitCode(ExitStatus.usage)
-    } catch let error as TrainingError {
-        printError(error.description)
-        throw ExitCode(ExitStatus.usage)
-    } catch let error as FolderLockError {
+    } catch let error as any UsageError {
         printError(error.description)
         throw ExitCode(ExitStatus.usage)
     } catch let error as LaunchError {

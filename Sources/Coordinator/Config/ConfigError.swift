@@ -1,5 +1,6 @@
 // ConfigError: a mistake in a configuration file or a --set override, with its location
 // (file:line:column and key path), what is wrong, and what would be valid.
+import Model
 
 /// A configuration mistake, reported as `file:line:column: key.path: message (hint)`.
 public struct ConfigError: Error, CustomStringConvertible, Equatable {
@@ -57,3 +58,5 @@ func closestMatch(to word: String, in candidates: [String]) -> String? {
     guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
     return best.1 <= max(2, word.count / 3) ? best.0 : nil
 }
+
+extension ConfigError: UsageError {}
