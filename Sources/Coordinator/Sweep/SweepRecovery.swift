@@ -6,13 +6,28 @@ import Worker
 
 extension SweepRunner {
     /// Concludes the attempt of an active trial whose supervisor is gone: reads what it
-    /// reported, stops any process of the trial still alive, and records the outcome.
+    /// reported and records the outcome. Processes of the trial left without their supervisor
+    /// are first asked to stop (SIGTERM: a training trial saves a checkpoint) and the trial stays
+    /// active meanwhile, so other trials are followed as usual; after the grace period they are
+    /// killed. Called again on every poll until the attempt is concluded.
     func endAttempt(_ id: Int) throws {
-        guard let trial = active[id] else { return }
+        guard var trial = active[id] else { return }
         try readEpochs(id)
-        active[id] = nil
         let record = TrialExec.recordedEnd(in: trialDirectory(id), attempt: trial.attempt)
-        if record == nil { stopProcesses(of: id) }
+        let leftovers = record == nil ? TrialExec.processes(tagged: tag(id)) : []
+        if !leftovers.isEmpty {
+            let now = TrialExec.monotonicSeconds()
+            guard let deadline = trial.drainDeadline else {
+                console.line("[trial \(id)] its supervisor is gone; stopping \(leftovers.count) process(es) it left")
+                for pid in leftovers { kill(pid, SIGTERM) }
+                trial.drainDeadline = now + config.cluster.stopGracePeriod
+                active[id] = trial
+                return
+            }
+            guard now >= deadline else { return }
+            for pid in leftovers { kill(pid, SIGKILL) }
+        }
+        active[id] = nil
         try conclude(id, attempt: trial.attempt, record: record)
     }
 
@@ -98,20 +113,6 @@ extension SweepRunner {
             }
             try endAttempt(trial.id)
         }
-    }
-
-    /// Stops every process of a trial whose supervisor is gone: SIGTERM (a training trial saves
-    /// a checkpoint), then SIGKILL after the grace period.
-    func stopProcesses(of id: Int) {
-        let leftovers = TrialExec.processes(tagged: tag(id))
-        guard !leftovers.isEmpty else { return }
-        console.line("[trial \(id)] its supervisor is gone; stopping \(leftovers.count) process(es) it left")
-        for pid in leftovers { kill(pid, SIGTERM) }
-        let deadline = TrialExec.monotonicSeconds() + config.cluster.stopGracePeriod
-        while !TrialExec.processes(tagged: tag(id)).isEmpty && TrialExec.monotonicSeconds() < deadline {
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        for pid in TrialExec.processes(tagged: tag(id)) { kill(pid, SIGKILL) }
     }
 
     /// Ctrl-C or SIGTERM: every running trial is asked to stop (a training trial saves a

@@ -34,6 +34,8 @@ public final class SweepRunner {
         let follower: LineFollower
         var stopRequested: Bool
         var lastLivenessCheck = 0.0
+        /// Set once the processes a lost supervisor left were asked to stop: when they get killed.
+        var drainDeadline: Double? = nil
     }
 
     /// Opens (or creates) the sweep in `runDirectory` and takes ownership of the folder. Refuses
@@ -223,6 +225,10 @@ public final class SweepRunner {
         for id in active.keys.sorted() {
             guard var trial = active[id] else { continue }
             try readEpochs(id)
+            if trial.drainDeadline != nil {   // its supervisor is gone; its leftovers are stopping
+                try endAttempt(id)
+                continue
+            }
             if let process = trial.process {
                 if process.poll() != nil { try endAttempt(id) }
                 continue
