@@ -83,11 +83,7 @@ public final class Trainer {
         self.job = job
         self.data = data
         self.group = group
-        let outputs: Int
-        switch data.train.task {
-        case .classification(let classes): outputs = classes
-        case .regression(let n): outputs = n
-        }
+        let outputs = data.train.task.outputCount
         network = try job.model.build(sampleShape: data.train.sampleShape, outputs: outputs, seed: job.seed)
         if let embedding = network.layers.first as? Embedding {
             for (split, samples) in [("training", data.train), ("validation", data.validation), ("test", data.test)] {

@@ -9,11 +9,7 @@ public enum ModelTable {
     /// data, and the loader's errors when the data does not load.
     public static func text(model: ModelSpec, dataset: DatasetSpec, seed: UInt64) throws -> String {
         let splits = try DatasetLoader.load(dataset, seed: seed)
-        let outputs: Int
-        switch splits.train.task {
-        case .classification(let classes): outputs = classes
-        case .regression(let n): outputs = n
-        }
+        let outputs = splits.train.task.outputCount
         return try text(model: model, sampleShape: splits.train.sampleShape, outputs: outputs)
     }
 

@@ -49,11 +49,7 @@ public struct CheckpointEvaluation {
             throw ConfigError(file: resolved, keyPath: "job.dataset", message: "the run's dataset has no \(name(of: data)) split",
                               hint: "choose --data test, validation or train, or give a file")
         }
-        let outputs: Int
-        switch splits.train.task {
-        case .classification(let classes): outputs = classes
-        case .regression(let n): outputs = n
-        }
+        let outputs = splits.train.task.outputCount
         let network = try job.model.build(sampleShape: splits.train.sampleShape, outputs: outputs, seed: job.seed)
         let store = CheckpointStore(directory: runDirectory + "/checkpoints")
         let loaded: LoadedCheckpoint

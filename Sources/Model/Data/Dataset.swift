@@ -8,6 +8,14 @@ public enum LearningTask: Sendable, Equatable {
     /// `outputs` real-valued targets per sample.
     case regression(outputs: Int)
 
+    /// Values the model outputs per sample: one logit per class, or one per regression target.
+    public var outputCount: Int {
+        switch self {
+        case .classification(let classes): return classes
+        case .regression(let outputs): return outputs
+        }
+    }
+
     /// Floats per sample in `Dataset.targets`: 1 for classification, `outputs` for regression.
     public var targetWidth: Int {
         switch self {

@@ -12,6 +12,8 @@ public final class Residual: Layer {
 
     private let output = FloatBuffer()
     private let inputGradient = FloatBuffer()
+    /// Whether any layer of the chain learns (fixed at init: backward asks every step).
+    private let hasParameters: Bool
 
     /// `layers` must be non-empty, chained, and end in the shape they start with.
     public init(name: String, layers: [Layer]) {
@@ -20,6 +22,7 @@ public final class Residual: Layer {
                      "\(name): the chain must end in the shape it starts with")
         self.name = name
         self.layers = layers
+        hasParameters = layers.contains { !$0.parameterRequests.isEmpty }
     }
 
     public var parameterRequests: [ParameterRequest] {
@@ -64,7 +67,7 @@ public final class Residual: Layer {
     public func backward(_ outputGradient: UnsafePointer<Float>, batch: Int, accumulate: Bool,
                          needInputGradient: Bool) -> UnsafeMutablePointer<Float>? {
         // Nothing to learn and no one below to tell: the chain's backward is not needed.
-        if !needInputGradient && parameterRequests.isEmpty { return nil }
+        if !needInputGradient && !hasParameters { return nil }
         var g = outputGradient
         for layer in layers.reversed() {
             g = UnsafePointer(layer.backward(g, batch: batch, accumulate: accumulate, needInputGradient: true)!)

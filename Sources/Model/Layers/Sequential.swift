@@ -19,6 +19,7 @@ public final class Sequential {
                          "\(a.name) outputs \(a.outputShape) but \(b.name) takes \(b.inputShape)")
         }
         self.layers = layers
+        firstParameterised = layers.firstIndex { !$0.parameterRequests.isEmpty } ?? layers.count
         var layout: [(name: String, shape: [Int])] = []
         for layer in layers {
             for request in layer.parameterRequests { layout.append(("\(layer.name).\(request.name)", request.shape)) }
@@ -43,10 +44,8 @@ public final class Sequential {
         parameterRanges = ranges
     }
 
-    /// Index of the first layer with parameters.
-    private var firstParameterised: Int {
-        layers.firstIndex { !$0.parameterRequests.isEmpty } ?? layers.count
-    }
+    /// Index of the first layer with parameters (fixed at init: backward runs every step).
+    private let firstParameterised: Int
 
     /// Per-sample input shape.
     public var inputShape: [Int] { layers[0].inputShape }
