@@ -3,6 +3,7 @@
 # (conv 5×5 16 → ReLU → pool → conv 5×5 32 → ReLU → pool → fc 128 → ReLU → fc 10), one thread,
 # for the side-by-side figure in docs/benchmarks.md. Times steps the way `ringtrain bench train`
 # does: median samples/s over repetitions, data loading and warm-up excluded.
+#   python3 -m pip install torch    # once (CPU build); not needed by the tests or the demo
 #   python3 scripts/bench-torch-cnn.py [--batch 128] [--steps 20] [--repeats 5] [--epochs 0]
 import argparse, gzip, json, statistics, time
 
