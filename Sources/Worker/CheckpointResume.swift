@@ -13,7 +13,7 @@ extension TrainingSession {
         if group.rank == 0 {
             do {
                 let bounds = CheckpointState.Bounds(epochs: job.epochs, stepsPerEpoch: trainer.currentSampler().stepsPerEpoch,
-                                                    trainSamples: trainer.data.train.count)
+                                                    trainSamples: trainer.data.train.count, steps: job.steps)
                 let found = try store.loadNewestValid(layout: trainer.network.store.entries, configHash: settings.configHash,
                                                       acceptConfigChange: true, bounds: bounds)
                 resetOptimizer = try Self.checkOptimizerTensors(found, expected: trainer.optimizer.stateTensors().map(\.name),
