@@ -28,10 +28,13 @@ public struct EpochReport: Sendable {
     /// Steps skipped since the start of training because the averaged fp16 gradients were not
     /// finite; nil when gradients travel as fp32 (default nil).
     public var skippedSteps: Int? = nil
+    /// Further metrics by name (e.g. `val_bpb`), written beside the others (default none).
+    public var otherMetrics: [String: Double] = [:]
 
     /// The metrics a checkpoint records (and `keep_best` ranks by).
     public var checkpointMetrics: [String: Double] {
-        var m = ["loss": loss]
+        var m = otherMetrics
+        m["loss"] = loss
         if let trainAccuracy { m["train_acc"] = trainAccuracy }
         if let validationLoss { m["val_loss"] = validationLoss }
         if let validationAccuracy { m["val_acc"] = validationAccuracy }
@@ -48,6 +51,7 @@ public struct EpochReport: Sendable {
         if let validationLoss { o["val_loss"] = validationLoss }
         if let validationAccuracy { o["val_acc"] = validationAccuracy }
         if let skippedSteps { o["skipped_steps"] = skippedSteps }
+        for (name, value) in otherMetrics where o[name] == nil { o[name] = value }
         return o
     }
 }
@@ -73,6 +77,7 @@ public struct FinalReport: Sendable {
             if let a = e.trainAccuracy { o["train_acc"] = a }
             if let l = e.validationLoss { o["val_loss"] = l }
             if let a = e.validationAccuracy { o["val_acc"] = a }
+            for (name, value) in e.otherMetrics where o[name] == nil { o[name] = value }
         }
         if let t = test {
             o["test_loss"] = t.loss

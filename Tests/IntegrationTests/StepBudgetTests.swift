@@ -1,8 +1,9 @@
 // StepBudgetTests: runs budgeted in steps through the real binary — metrics lines every
-// eval_every steps carrying `step`, checkpoints every_steps, a killed run resumed to a
-// byte-identical model on 1 and 2 ranks, and a sweep whose early termination counts evaluations.
+// eval_every steps carrying `step`, checkpoints every_steps, N ranks matching one, a killed run
+// resumed to a byte-identical model on 1 and 2 ranks, and a sweep whose early termination counts evaluations.
 import Foundation
 import Testing
+import Model
 
 @Suite(.serialized)
 struct StepBudgetTests {
@@ -36,6 +37,33 @@ struct StepBudgetTests {
         #expect(Set(folders) == ["step-00000010", "step-00000020", "step-00000025"])
         // The printed lines are the file's lines.
         #expect(result.stdout.split(separator: "\n").filter { $0.hasPrefix("{") }.count == 4, "\(result.stdout)")
+    }
+
+    /// All parameters of the newest checkpoint of a run, in name order.
+    static func parameters(_ tiny: TinyRun, _ run: String) throws -> [Float] {
+        let name = try #require(tiny.latest(run))
+        let tensors = try SafetensorsReader(path: "\(tiny.dir)/\(run)/checkpoints/\(name)/model.safetensors").readAll()
+        return tensors.keys.sorted().flatMap { tensors[$0]! }
+    }
+
+    @Test("N ranks (with micro-steps) on a steps budget follow the 1-rank run's losses and parameters within 1e-5",
+          arguments: [(2, 1), (3, 1), (2, 2)])
+    func ranksMatchOneProcess(ranks: Int, accumulate: Int) throws {
+        let tiny = try TinyRun(job: "  checkpoint: {every_steps: 0, keep_last: 1}")
+        let shared = Self.budget + ["--set", "job.batch_size=24"]
+        #expect(try tiny.train("one", shared).status == 0)
+        let many = try tiny.train("many", shared + ["--ranks", "\(ranks)", "--set", "job.accumulate=\(accumulate)"])
+        #expect(many.status == 0, "\(many.output)")
+        #expect(many.stdout.contains("\(ranks) ranks"), "\(many.stdout)")
+        let a = try Self.metrics(tiny.dir + "/one").compactMap { $0["loss"] as? Double }
+        let b = try Self.metrics(tiny.dir + "/many").compactMap { $0["loss"] as? Double }
+        #expect(a.count == 4 && b.count == 4)
+        for (x, y) in zip(a, b) { #expect(abs(x - y) <= 1e-5 * abs(x), "loss \(x) vs \(y)") }
+        let p = try Self.parameters(tiny, "one"), q = try Self.parameters(tiny, "many")
+        #expect(p.count == q.count && !p.isEmpty)
+        let difference = zip(p, q).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot()
+        let norm = p.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+        #expect(difference <= 1e-5 * norm, "‖Δθ‖/‖θ‖ = \(difference / norm)")
     }
 
     @Test("a steps run killed mid-way resumes from its every_steps checkpoint to a byte-identical model", arguments: [1, 2])
