@@ -195,7 +195,7 @@ public final class TrainingSession {
         if let a = r.trainAccuracy { parts.append(String(format: "train_acc %.4f", a)) }
         if let l = r.validationLoss { parts.append(String(format: "val_loss %.4f", l)) }
         if let a = r.validationAccuracy { parts.append(String(format: "val_acc %.4f", a)) }
-        for name in r.otherMetrics.keys.sorted() { parts.append(String(format: "\(name) %.4f", r.otherMetrics[name]!)) }
+        for name in r.otherMetrics.keys.sorted() { parts.append(name + String(format: " %.4f", r.otherMetrics[name]!)) }
         parts.append(String(format: "%.0f samples/s", r.samplesPerSecond))
         parts.append(String(format: "lr %.4g", r.learningRate))
         parts.append(String(format: "%.1fs", r.seconds))
