@@ -13,7 +13,7 @@ extension TrainingSession {
         if group.rank == 0 {
             do {
                 let bounds = CheckpointState.Bounds(epochs: job.epochs, stepsPerEpoch: trainer.currentSampler().stepsPerEpoch,
-                                                    trainSamples: trainer.data.train.count)
+                                                    trainSamples: trainer.data.train.count, steps: job.steps)
                 let found = try store.loadNewestValid(layout: trainer.network.store.entries, configHash: settings.configHash,
                                                       acceptConfigChange: true, bounds: bounds)
                 resetOptimizer = try Self.checkOptimizerTensors(found, expected: trainer.optimizer.stateTensors().map(\.name),
@@ -54,7 +54,8 @@ extension TrainingSession {
                        skippedSteps: Int(header[5]))
 
         if let loaded, !json {
-            var text = "resumed from \(settings.directory)/\(loaded.name) (epoch \(loaded.state.epoch + 1), step \(loaded.state.globalStep)"
+            var text = "resumed from \(settings.directory)/\(loaded.name) (" + (job.steps == nil ? "epoch \(loaded.state.epoch + 1), " : "")
+                + "step \(loaded.state.globalStep)"
             if loaded.state.worldSize != group.size { text += ", saved by \(loaded.state.worldSize) ranks, now \(group.size)" }
             console.line(text + ")")
             for skipped in loaded.skipped { console.line("skipped checkpoint \(skipped)") }

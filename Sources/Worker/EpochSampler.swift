@@ -31,6 +31,11 @@ public struct EpochSampler: Sendable {
 
     /// Optimizer steps in the epoch (identical on every rank).
     public var stepsPerEpoch: Int {
+        Self.stepsPerEpoch(sampleCount: sampleCount, globalBatch: globalBatch, tail: tail)
+    }
+
+    /// Optimizer steps in an epoch of `sampleCount` samples (without building an order).
+    public static func stepsPerEpoch(sampleCount: Int, globalBatch: Int, tail: TailPolicy) -> Int {
         switch tail {
         case .drop: return sampleCount / globalBatch
         case .pad: return (sampleCount + globalBatch - 1) / globalBatch

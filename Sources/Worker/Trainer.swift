@@ -98,7 +98,7 @@ public final class Trainer {
         let steps = EpochSampler(sampleCount: data.train.count, globalBatch: job.batchSize, ranks: group.size,
                                  accumulate: job.accumulate, tail: job.tail, seed: job.seed, epoch: 0).stepsPerEpoch
         schedule = LearningRateSchedule(job.schedule, baseLearningRate: job.optimizer.learningRate,
-                                        totalSteps: steps * job.epochs)
+                                        totalSteps: job.steps ?? steps * job.epochs)
         averaging = job.averaging
         let plan = GradientBuckets(layerRanges: network.parameterRanges, minimumBytes: job.bucketBytes)
         buckets = plan
@@ -118,10 +118,12 @@ public final class Trainer {
         self.skippedSteps = skippedSteps
     }
 
-    /// Trains until `job.epochs` are done (or `shouldStop` says so), calling `onEpoch` after
-    /// each epoch. Returns true when all epochs completed.
+    /// Trains until `job.epochs` (or `job.steps`) are done, or `shouldStop` says so, calling
+    /// `onEpoch` after each epoch (with `job.steps`: every `job.evalEvery` steps and at the end).
+    /// Returns true when the whole budget was trained.
     @discardableResult
     public func train(onEpoch: (EpochReport) throws -> Void) throws -> Bool {
+        if let steps = job.steps { return try train(steps: steps, onReport: onEpoch) }
         while position.epoch < job.epochs {
             let sampler = currentSampler()
             var trainMetrics: ClassificationMetrics? = nil
@@ -147,7 +149,7 @@ public final class Trainer {
                 try evaluator.evaluate(network, on: $0, loss: loss, batchSize: job.evaluationBatch, group: group)
             }
             let report = EpochReport(
-                epoch: position.epoch + 1, step: position.globalStep,
+                epoch: position.epoch + 1, evaluation: nil, step: position.globalStep,
                 loss: totals[1] > 0 ? totals[0] / totals[1] : .nan,
                 trainAccuracy: trainMetrics?.accuracy,
                 validationLoss: validation?.loss, validationAccuracy: validation?.accuracy,
@@ -160,11 +162,69 @@ public final class Trainer {
         return true
     }
 
+    /// Trains a budget of `steps` optimizer steps from the current position, with batches drawn by
+    /// `StepSampler`; validates and reports after every `job.evalEvery` steps and after the last
+    /// one. The position stays in epoch 0, its step in the epoch equal to the global step.
+    private func train(steps: Int, onReport: (EpochReport) throws -> Void) throws -> Bool {
+        let sampler = StepSampler(sampleCount: data.train.count, globalBatch: job.batchSize, ranks: group.size,
+                                  accumulate: job.accumulate, seed: job.seed)
+        let every = job.evalEvery ?? steps
+        position = TrainingPosition(epoch: 0, stepInEpoch: position.globalStep, globalStep: position.globalStep)
+        var trainMetrics: ClassificationMetrics? = nil
+        var lossSum = 0.0, lossCount = 0.0, stepsRun = 0
+        var started = Date()
+        while position.globalStep < steps {
+            if trainMetrics == nil, case .classification(let classes) = data.train.task {
+                trainMetrics = ClassificationMetrics(classes: classes)
+            }
+            lossSum += try step(sampler, metrics: &trainMetrics)
+            lossCount += Double(job.accumulate)
+            stepsRun += 1
+            try onStep?(position, steps)
+            if reportFollows(position) {
+                // Reported before a stop is honoured, so a resumed run never repeats or skips a line.
+                let seconds = Date().timeIntervalSince(started)
+                let totals = try group.sum([lossSum, lossCount] + (trainMetrics?.counts ?? []))
+                if let m = trainMetrics { trainMetrics = ClassificationMetrics(classes: m.classes, counts: Array(totals[2...])) }
+                let validation = try data.validation.map {
+                    try evaluator.evaluate(network, on: $0, loss: loss, batchSize: job.evaluationBatch, group: group)
+                }
+                let report = EpochReport(
+                    epoch: nil, evaluation: (position.globalStep + every - 1) / every, step: position.globalStep,
+                    loss: totals[1] > 0 ? totals[0] / totals[1] : .nan,
+                    trainAccuracy: trainMetrics?.accuracy,
+                    validationLoss: validation?.loss, validationAccuracy: validation?.accuracy,
+                    samplesPerSecond: seconds > 0 ? Double(stepsRun * job.batchSize) / seconds : 0,
+                    learningRate: lastLearningRate, seconds: seconds, skippedSteps: job.fp16Gradients ? skippedSteps : nil)
+                try onReport(report)
+                (lossSum, lossCount, stepsRun, trainMetrics, started) = (0, 0, 0, nil, Date())
+            }
+            if stopAgreed || shouldStop?() == true { return false }
+        }
+        return true
+    }
+
+    /// Whether training reports (validates, prints a metrics line) after the step that reached
+    /// `position`: at the end of an epoch, or with `job.steps` every `job.evalEvery` steps and at
+    /// the last step.
+    public func reportFollows(_ position: TrainingPosition) -> Bool {
+        guard let steps = job.steps else {
+            return position.stepInEpoch == EpochSampler.stepsPerEpoch(sampleCount: data.train.count, globalBatch: job.batchSize, tail: job.tail)
+        }
+        return position.globalStep % (job.evalEvery ?? steps) == 0 || position.globalStep == steps
+    }
+
+    /// Whether `position` is the end of the whole budget (all epochs, or all steps).
+    public func budgetDone(_ position: TrainingPosition) -> Bool {
+        if let steps = job.steps { return position.globalStep >= steps }
+        return position.epoch >= job.epochs
+    }
+
     /// One optimizer step at the current position: `accumulate` micro-steps of gather, forward,
     /// loss and backward; one gradient average across ranks (after the backward pass, or bucket by
     /// bucket during it, or as a sharded update: see `averaging`); clipping; the update. Returns the
     /// sum of the micro-steps' mean losses (this rank's) and records predictions in `metrics`.
-    public func step(_ sampler: EpochSampler, metrics: inout ClassificationMetrics?) throws -> Double {
+    public func step(_ sampler: any BatchSampler, metrics: inout ClassificationMetrics?) throws -> Double {
         let localBatch = job.localBatch, width = network.outputWidth
         features.resize(localBatch * data.train.featureCount)
         targets.resize(localBatch * data.train.targetWidth)
@@ -177,7 +237,7 @@ public final class Trainer {
         withControl[withControl.count - 1] = StopRequest.pendingSignal == nil ? 0 : 1
         let overlapping = averaging == .overlap && group.size > 1
         for micro in 0..<job.accumulate {
-            sampler.indices(step: position.stepInEpoch, microStep: micro, rank: group.rank, into: &indices)
+            sampler.indices(at: position, microStep: micro, rank: group.rank, into: &indices)
             data.train.gather(indices[...], features: features.pointer, targets: targets.pointer)
             let context = ForwardContext(training: true, seed: job.seed, step: UInt64(position.globalStep),
                                          rank: UInt64(group.rank), microStep: UInt64(micro))

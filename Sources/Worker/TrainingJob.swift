@@ -29,8 +29,14 @@ public struct TrainingJob: Sendable, Equatable {
     public var schedule = ScheduleSpec()
     /// Global batch: samples per optimizer step summed over all ranks; default 128.
     public var batchSize = 128
-    /// Passes over the training set; default 10.
+    /// Passes over the training set; default 10. Not used when `steps` is set.
     public var epochs = 10
+    /// The budget in optimizer steps instead of epochs (`job.steps`); default nil (epochs).
+    /// Each step's batch is then drawn by `StepSampler`, and the schedule spans these steps.
+    public var steps: Int? = nil
+    /// With `steps`: validate and report every this many steps, and at the end; default nil
+    /// (only at the end).
+    public var evalEvery: Int? = nil
     /// Number of processes; default 1.
     public var ranks = 1
     /// Micro-steps per optimizer step (gradient accumulation); the global batch is split
@@ -65,6 +71,14 @@ public struct TrainingJob: Sendable, Equatable {
 
     public init(dataset: DatasetSpec) {
         self.dataset = dataset
+    }
+
+    /// Metrics lines before the final one: one per epoch, or with `steps` one per `evalEvery`
+    /// steps plus one at the end when that is not a multiple.
+    public var progressReports: Int {
+        guard let steps else { return epochs }
+        let every = evalEvery ?? steps
+        return (steps + every - 1) / every
     }
 
     /// Samples each rank processes per micro-step.

@@ -1,14 +1,18 @@
-// TrainingReport: what a training run reports — one record per epoch and a final summary —
-// with the JSON form that `train --json` prints and metrics.jsonl stores.
+// TrainingReport: what a training run reports — one record per epoch (or per evaluation of a
+// steps budget) and a final summary — with the JSON form `train --json` prints and metrics.jsonl stores.
 import Foundation
 
-/// Metrics of one finished epoch (global over all ranks).
+/// Metrics of one finished epoch, or of the steps since the previous evaluation of a steps
+/// budget (global over all ranks).
 public struct EpochReport: Sendable {
-    /// 1-based epoch number.
-    public var epoch: Int
+    /// 1-based epoch number; nil for a job budgeted in steps.
+    public var epoch: Int?
+    /// For a job budgeted in steps: 1-based index of this evaluation (every `eval_every` steps,
+    /// and the last step), the unit of a sweep's early termination; nil for an epochs job.
+    public var evaluation: Int?
     /// Optimizer steps taken since the start of training.
     public var step: Int
-    /// Mean training loss over the epoch's steps.
+    /// Mean training loss over the epoch's steps (the steps since the previous report).
     public var loss: Double
     /// Training accuracy over the epoch (classification only; dropout active).
     public var trainAccuracy: Double?
@@ -24,10 +28,13 @@ public struct EpochReport: Sendable {
     /// Steps skipped since the start of training because the averaged fp16 gradients were not
     /// finite; nil when gradients travel as fp32 (default nil).
     public var skippedSteps: Int? = nil
+    /// Further metrics by name (e.g. `val_bpb`), written beside the others (default none).
+    public var otherMetrics: [String: Double] = [:]
 
     /// The metrics a checkpoint records (and `keep_best` ranks by).
     public var checkpointMetrics: [String: Double] {
-        var m = ["loss": loss]
+        var m = otherMetrics
+        m["loss"] = loss
         if let trainAccuracy { m["train_acc"] = trainAccuracy }
         if let validationLoss { m["val_loss"] = validationLoss }
         if let validationAccuracy { m["val_acc"] = validationAccuracy }
@@ -36,19 +43,24 @@ public struct EpochReport: Sendable {
 
     /// The JSON object for this epoch.
     public var json: [String: Any] {
-        var o: [String: Any] = ["epoch": epoch, "step": step, "loss": loss, "samples_per_s": samplesPerSecond,
+        var o: [String: Any] = ["step": step, "loss": loss, "samples_per_s": samplesPerSecond,
                                 "lr": learningRate, "seconds": seconds]
+        if let epoch { o["epoch"] = epoch }
+        if let evaluation { o["evaluation"] = evaluation }
         if let trainAccuracy { o["train_acc"] = trainAccuracy }
         if let validationLoss { o["val_loss"] = validationLoss }
         if let validationAccuracy { o["val_acc"] = validationAccuracy }
         if let skippedSteps { o["skipped_steps"] = skippedSteps }
+        for (name, value) in otherMetrics where o[name] == nil { o[name] = value }
         return o
     }
 }
 
 /// The end of a run: test metrics, when there is a test split.
 public struct FinalReport: Sendable {
-    public var epochs: Int
+    /// Epochs trained; nil for a job budgeted in steps.
+    public var epochs: Int?
+    /// Optimizer steps trained.
     public var step: Int
     public var test: EvaluationResult?
     /// The last epoch's report (its validation metrics are repeated in the final line).
@@ -58,12 +70,14 @@ public struct FinalReport: Sendable {
 
     /// The JSON object for the final line (`"final": true`).
     public var json: [String: Any] {
-        var o: [String: Any] = ["final": true, "epochs": epochs, "step": step, "samples_per_s": samplesPerSecond]
+        var o: [String: Any] = ["final": true, "step": step, "samples_per_s": samplesPerSecond]
+        if let epochs { o["epochs"] = epochs }
         if let e = lastEpoch {
             o["loss"] = e.loss
             if let a = e.trainAccuracy { o["train_acc"] = a }
             if let l = e.validationLoss { o["val_loss"] = l }
             if let a = e.validationAccuracy { o["val_acc"] = a }
+            for (name, value) in e.otherMetrics where o[name] == nil { o[name] = value }
         }
         if let t = test {
             o["test_loss"] = t.loss

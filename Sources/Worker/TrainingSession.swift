@@ -88,8 +88,8 @@ public final class TrainingSession {
         var lastSaved = trainer.position.globalStep
         trainer.onStep = { [self] position, steps in
             progress.update(epoch: position.epoch + 1, step: position.stepInEpoch, of: steps)
-            // Step-based saves; a step that ends an epoch is saved below, with its metrics.
-            if job.checkpoint.everySteps > 0, position.globalStep % job.checkpoint.everySteps == 0, position.stepInEpoch < steps {
+            // Step-based saves; a step followed by a report is saved below, with its metrics.
+            if job.checkpoint.everySteps > 0, position.globalStep % job.checkpoint.everySteps == 0, !trainer.reportFollows(position) {
                 try save(trainer, store, metrics: [:])
                 lastSaved = position.globalStep
             }
@@ -112,10 +112,10 @@ public final class TrainingSession {
             throughputs.append(report.samplesPerSecond)
             lastReport = report
             let line = jsonLine(report.json)
-            if json { console.line(line) } else { console.line(Self.describe(report, epochs: job.epochs)) }
+            if json { console.line(line) } else { console.line(Self.describe(report, budget: job.steps ?? job.epochs)) }
             try metricsFile?.write(contentsOf: Data((line + "\n").utf8))
-            let finished = trainer.position.epoch == job.epochs
-            if job.checkpoint.shouldSave(at: trainer.position, epochEnded: true, trainingEnded: finished) {
+            let finished = trainer.budgetDone(trainer.position)
+            if job.checkpoint.shouldSave(at: trainer.position, epochEnded: job.steps == nil, trainingEnded: finished) {
                 try save(trainer, store, metrics: report.checkpointMetrics)
                 lastSaved = trainer.position.globalStep
             }
@@ -142,7 +142,7 @@ public final class TrainingSession {
             try save(trainer, store, metrics: lastReport?.checkpointMetrics ?? [:])
         }
         let test = try data.test.map { try trainer.evaluate($0) }
-        let final = FinalReport(epochs: trainer.position.epoch, step: trainer.position.globalStep, test: test,
+        let final = FinalReport(epochs: job.steps == nil ? trainer.position.epoch : nil, step: trainer.position.globalStep, test: test,
                                 lastEpoch: lastReport,
                                 samplesPerSecond: throughputs.isEmpty ? 0 : throughputs.reduce(0, +) / Double(throughputs.count))
         let finalLine = jsonLine(final.json)
@@ -187,12 +187,15 @@ public final class TrainingSession {
         return handle
     }
 
-    /// One human-readable epoch line.
-    static func describe(_ r: EpochReport, epochs: Int) -> String {
-        var parts = ["epoch \(r.epoch)/\(epochs)", "step \(r.step)", String(format: "loss %.4f", r.loss)]
+    /// One human-readable report line; `budget` is the job's epochs, or its steps when the
+    /// report has no epoch.
+    static func describe(_ r: EpochReport, budget: Int) -> String {
+        var parts = r.epoch.map { ["epoch \($0)/\(budget)", "step \(r.step)"] } ?? ["step \(r.step)/\(budget)"]
+        parts.append(String(format: "loss %.4f", r.loss))
         if let a = r.trainAccuracy { parts.append(String(format: "train_acc %.4f", a)) }
         if let l = r.validationLoss { parts.append(String(format: "val_loss %.4f", l)) }
         if let a = r.validationAccuracy { parts.append(String(format: "val_acc %.4f", a)) }
+        for name in r.otherMetrics.keys.sorted() { parts.append(name + String(format: " %.4f", r.otherMetrics[name]!)) }
         parts.append(String(format: "%.0f samples/s", r.samplesPerSecond))
         parts.append(String(format: "lr %.4g", r.learningRate))
         parts.append(String(format: "%.1fs", r.seconds))

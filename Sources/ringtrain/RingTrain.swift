@@ -7,7 +7,7 @@ struct RingTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ringtrain",
         abstract: "Data-parallel neural-network training over MPI with a ring all-reduce.",
-        subcommands: [Train.self, Sweep.self, Resume.self, Report.self, Evaluate.self, Validate.self, WorkerCommand.self, Bench.self,
+        subcommands: [Train.self, Sweep.self, Resume.self, Report.self, Evaluate.self, Sample.self, Validate.self, WorkerCommand.self, Bench.self,
                       CollectiveCheck.self, TrialExecCommand.self, ObjectiveCommand.self, BLASCheck.self])
 
     static func main() {

@@ -1,5 +1,6 @@
 // EarlyTerminationSpec: the `sweep.early_terminate` section (W&B's hyperband keys: min_iter,
-// max_iter, s, eta, strict), checked, with the epochs at which trials are compared.
+// max_iter, s, eta, strict), checked, with the epochs at which trials are compared (for a job
+// budgeted in steps, its evaluations: the metrics lines written every eval_every steps).
 
 /// When to compare running trials and stop the poor ones (W&B `early_terminate`).
 public struct EarlyTerminationSpec: Sendable, Equatable {
@@ -56,8 +57,8 @@ public struct EarlyTerminationSpec: Sendable, Equatable {
         let t = try value.table(allowed: keys)
         var spec = EarlyTerminationSpec()
         spec.kind = Kind(rawValue: try t.required("type", hint: "type: hyperband").choice(Kind.allCases.map(\.rawValue)))!
-        if let v = t["min_iter"] { spec.minIter = try v.int(in: 1...1_000_000, hint: "the first epoch to compare trials at, 1 or more") }
-        if let v = t["max_iter"] { spec.maxIter = try v.int(in: 1...1_000_000, hint: "the most epochs a trial runs, 1 or more") }
+        if let v = t["min_iter"] { spec.minIter = try v.int(in: 1...1_000_000, hint: "the first epoch (or evaluation, with job.steps) to compare trials at, 1 or more") }
+        if let v = t["max_iter"] { spec.maxIter = try v.int(in: 1...1_000_000, hint: "the most epochs (or evaluations, with job.steps) a trial runs, 1 or more") }
         if let v = t["s"] { spec.s = try v.int(in: 1...100, hint: "the number of brackets, 1 or more") }
         if let v = t["eta"] { spec.eta = try v.int(in: 2...1000, hint: "the reduction factor, 2 or more (default 3)") }
         if let v = t["strict"] { spec.strict = try v.bool() }

@@ -6,7 +6,7 @@ import Worker
 /// Parses `job:` mappings.
 public enum JobParser {
     static let jobKeys = ["name", "seed", "dataset", "model", "loss", "optimizer", "schedule", "batch_size",
-                          "epochs", "ranks", "accumulate", "tail", "evaluation_batch", "checkpoint", "gradient_compression",
+                          "epochs", "steps", "eval_every", "ranks", "accumulate", "tail", "evaluation_batch", "checkpoint", "gradient_compression",
                           "overlap", "bucket_kb", "sharded_update"]
 
     /// Builds a job from the `job` section.
@@ -36,7 +36,7 @@ public enum JobParser {
         if let v = t["optimizer"] { job.optimizer = try parseOptimizer(v) }
         if let v = t["schedule"] { job.schedule = try parseSchedule(v) }
         if let v = t["batch_size"] { job.batchSize = try v.int(in: 1...1_000_000) }
-        if let v = t["epochs"] { job.epochs = try v.int(in: 1...100_000) }
+        try parseBudget(t, into: &job)
         if let v = t["ranks"] { job.ranks = try v.int(in: 1...65_536) }
         if let v = t["accumulate"] { job.accumulate = try v.int(in: 1...4096) }
         if let v = t["tail"] { job.tail = TailPolicy(rawValue: try v.choice(TailPolicy.allCases.map(\.rawValue)))! }
@@ -60,6 +60,27 @@ public enum JobParser {
                            hint: "the global batch is split evenly; try batch_size \(roundUp(job.batchSize, to: job.ranks * job.accumulate))")
         }
         return job
+    }
+
+    /// The training budget: `epochs` or `steps` (exactly one; neither keeps the default epochs),
+    /// and `eval_every`, which counts steps. A key set to null counts as absent, so
+    /// `--set job.epochs=null` clears a config's epochs for `--set job.steps=N`.
+    static func parseBudget(_ t: ConfigTable, into job: inout TrainingJob) throws {
+        let epochs = t["epochs"].flatMap { $0.isNull ? nil : $0 }
+        let steps = t["steps"].flatMap { $0.isNull ? nil : $0 }
+        if let epochs, steps != nil {
+            throw epochs.error("job.epochs and job.steps are both set; a job's budget is one of them",
+                               hint: "remove one of the two keys; on the command line, add --set job.epochs=null (or job.steps=null)")
+        }
+        if let epochs { job.epochs = try epochs.int(in: 1...100_000) }
+        if let steps { job.steps = try steps.int(in: 1...1_000_000_000, hint: "optimizer steps to train, 1 or more") }
+        if let v = t["eval_every"].flatMap({ $0.isNull ? nil : $0 }) {
+            guard job.steps != nil else {
+                throw v.error("eval_every counts optimizer steps, so it needs job.steps",
+                              hint: "set job.steps instead of job.epochs, or remove eval_every (an epochs job validates after every epoch)")
+            }
+            job.evalEvery = try v.int(in: 1...1_000_000_000, hint: "steps between validations, 1 or more")
+        }
     }
 
     private static func roundUp(_ n: Int, to m: Int) -> Int { (n + m - 1) / m * m }

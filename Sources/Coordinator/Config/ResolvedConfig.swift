@@ -83,7 +83,16 @@ public enum ResolvedConfig {
             ("schedule", .map([("name", .scalar(s.kind.rawValue)), ("warmup_steps", .number(s.warmupSteps)),
                                ("step_size", .number(s.stepSize)), ("gamma", .number(s.gamma)),
                                ("min_lr", .number(s.minLearningRate))])),
-            ("batch_size", .number(job.batchSize)), ("epochs", .number(job.epochs)), ("ranks", .number(job.ranks)),
+            ("batch_size", .number(job.batchSize)),
+        ]
+        if let steps = job.steps {   // a steps budget replaces epochs
+            pairs.append(("steps", .number(steps)))
+            if let every = job.evalEvery { pairs.append(("eval_every", .number(every))) }
+        } else {
+            pairs.append(("epochs", .number(job.epochs)))
+        }
+        pairs += [
+            ("ranks", .number(job.ranks)),
             ("accumulate", .number(job.accumulate)), ("tail", .scalar(job.tail.rawValue)),
             ("evaluation_batch", .number(job.evaluationBatch)),
             ("gradient_compression", .scalar(job.fp16Gradients ? "fp16" : "none")),

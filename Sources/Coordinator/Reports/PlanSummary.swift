@@ -29,7 +29,8 @@ public enum PlanSummary {
         }
         lines.append("  model       \(model)")
         lines.append("  optimizer   \(job.optimizer.kind.rawValue), lr \(job.optimizer.learningRate), schedule \(job.schedule.kind.rawValue)")
-        lines.append("  training    \(job.epochs) epochs, batch \(job.batchSize) (\(job.localBatch) per rank per step), seed \(job.seed)")
+        let budget = job.steps.map { "\($0) steps (validated \(job.evalEvery.map { "every \($0) steps and " } ?? "")at the end)" } ?? "\(job.epochs) epochs"
+        lines.append("  training    \(budget), batch \(job.batchSize) (\(job.localBatch) per rank per step), seed \(job.seed)")
         let hosts = config.cluster.hosts.isEmpty
             ? (config.cluster.hostfile.map { "hostfile \($0)" } ?? "this machine")
             : config.cluster.hosts.map { "\($0.host):\($0.slots)" }.joined(separator: ", ")
@@ -55,7 +56,7 @@ public enum PlanSummary {
             if let v = e.minIter { text += ", min_iter \(v)" }
             if let v = e.maxIter { text += ", max_iter \(v)" }
             if let v = e.s { text += ", s \(v)" }
-            text += ", compared at epochs \(e.milestones(epochs: job.epochs))"
+            text += ", compared at \(job.steps == nil ? "epochs" : "evaluations") \(e.milestones(epochs: job.progressReports))"
             lines.append("  early_terminate  \(text)")
         }
         if let program = sweep.program {

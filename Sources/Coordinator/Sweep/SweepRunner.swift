@@ -68,8 +68,9 @@ public final class SweepRunner {
         case .random: strategy = RandomSearch(space: spec.space, seed: spec.seed)
         case .bayes: strategy = BayesianSearch(space: spec.space, goal: spec.metric.goal, seed: spec.seed)
         }
-        // A training trial's last epoch is never a rung: stopping it there would only relabel it.
-        let lastEpoch = config.hasJob ? config.job.epochs : nil
+        // A training trial's last epoch (or evaluation, with a steps budget) is never a rung:
+        // stopping it there would only relabel it.
+        let lastEpoch = config.hasJob ? config.job.progressReports : nil
         earlyStop = spec.earlyTerminate.map { ASHA(minIter: $0.minIter ?? 1, eta: $0.eta, maxIter: $0.maxIter ?? lastEpoch) }
         console = SweepConsole(metric: spec.metric)
     }
@@ -249,7 +250,8 @@ public final class SweepRunner {
     func readEpochs(_ id: Int) throws {
         guard let follower = active[id]?.follower else { return }
         for line in follower.newLines() {
-            guard let fields = numericFields(ofJSONLine: line), let epoch = fields["epoch"],
+            // The rung of a line: its epoch, or a steps-budget job's evaluation index.
+            guard let fields = numericFields(ofJSONLine: line), let epoch = TrialOutcome.progressIndex(of: fields),
                   epoch >= 0, epoch < 1e9, epoch == epoch.rounded() else { continue }
             // Epochs read again (an adopted trial's file from its start) are stored, not judged again.
             let isNew = Int(epoch) > (try store.lastEpoch(id) ?? 0)

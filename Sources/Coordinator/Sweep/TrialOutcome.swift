@@ -17,11 +17,17 @@ public struct TrialOutcome: Sendable, Equatable {
     public static func training(directory: String, metricName: String) -> TrialOutcome {
         let lines = (try? String(contentsOfFile: directory + "/metrics.jsonl", encoding: .utf8))?
             .split(separator: "\n").compactMap { numericFields(ofJSONLine: String($0)) } ?? []
-        var metrics = lines.last(where: { $0["epoch"] != nil }) ?? [:]
-        if let final = lines.last, final["epoch"] == nil { metrics.merge(final) { _, new in new } }
-        let complete = lines.last.map { $0["epoch"] == nil } ?? false
-        for bookkeeping in ["epoch", "epochs", "step", "seconds", "lr", "final", "samples_per_s"] { metrics[bookkeeping] = nil }
+        var metrics = lines.last(where: { progressIndex(of: $0) != nil }) ?? [:]
+        if let final = lines.last, progressIndex(of: final) == nil { metrics.merge(final) { _, new in new } }
+        let complete = lines.last.map { progressIndex(of: $0) == nil } ?? false
+        for bookkeeping in ["epoch", "epochs", "evaluation", "step", "seconds", "lr", "final", "samples_per_s"] { metrics[bookkeeping] = nil }
         return TrialOutcome(metrics: metrics, metric: metrics[metricName].flatMap { $0.isFinite ? $0 : nil }, complete: complete)
+    }
+
+    /// The index of a progress line: its `epoch`, or for a job budgeted in steps its `evaluation`
+    /// (1-based, every `eval_every` steps); nil for a final line.
+    public static func progressIndex(of fields: [String: Double]) -> Double? {
+        fields["epoch"] ?? fields["evaluation"]
     }
 
     /// Reads the outcome of a program trial from its output: the last JSON object line that

@@ -11,6 +11,10 @@ public struct CounterRNG: RandomNumberGenerator, Sendable {
     /// What a stream is used for; part of the key so unrelated draws never collide.
     public enum Purpose: UInt64, Sendable {
         case initialization = 1, shuffle = 2, dropout = 3, split = 4, search = 5, test = 6
+        /// The batches of a run budgeted in steps (`StepSampler`).
+        case sampling = 7
+        /// Next-token draws of text generation (`ringtrain sample`).
+        case generation = 8
     }
 
     private let key: UInt64

@@ -8,7 +8,8 @@ public struct CheckpointPolicy: Sendable, Equatable, Codable {
 
     /// Save every this many optimizer steps; 0 turns step-based saving off (default 0).
     public var everySteps: Int
-    /// Save at the end of every epoch (default true).
+    /// Save at the end of every epoch (default true; a job budgeted in steps has no epochs, so it
+    /// saves by `everySteps` and `atEnd` only).
     public var everyEpoch: Bool
     /// Save when training ends, completed or interrupted (default true).
     public var atEnd: Bool

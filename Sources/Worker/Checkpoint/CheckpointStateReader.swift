@@ -72,13 +72,15 @@ extension CheckpointState {
     }
 
     /// What a checkpoint's position must fit: the run's epochs, the optimizer steps in one epoch,
-    /// and the number of training samples (no epoch has more steps than samples).
+    /// and the number of training samples (no epoch has more steps than samples); or, for a job
+    /// budgeted in steps, that budget (`steps`, default nil).
     public struct Bounds: Sendable {
         public var epochs: Int
         public var stepsPerEpoch: Int
         public var trainSamples: Int
-        public init(epochs: Int, stepsPerEpoch: Int, trainSamples: Int) {
-            (self.epochs, self.stepsPerEpoch, self.trainSamples) = (epochs, stepsPerEpoch, trainSamples)
+        public var steps: Int?
+        public init(epochs: Int, stepsPerEpoch: Int, trainSamples: Int, steps: Int? = nil) {
+            (self.epochs, self.stepsPerEpoch, self.trainSamples, self.steps) = (epochs, stepsPerEpoch, trainSamples, steps)
         }
     }
 
@@ -87,7 +89,24 @@ extension CheckpointState {
     /// than the steps the epochs before could hold (a changed batch size changes steps per epoch,
     /// so the bound is one step per training sample).
     /// - Throws: `CheckpointStateFieldError` naming the field and the valid range.
+    /// With a steps budget the position is the global step alone: `epoch` 0, `step_in_epoch`
+    /// equal to `global_step`, at most the job's steps.
     public func check(against bounds: Bounds) throws {
+        if let steps = bounds.steps {
+            guard epoch == 0 else {
+                throw CheckpointStateFieldError(field: "epoch", problem: "\(epoch) is not 0, but the job is budgeted in steps "
+                    + "(valid: 0; a checkpoint past its first epoch was saved by a job budgeted in epochs)")
+            }
+            guard globalStep <= steps else {
+                throw CheckpointStateFieldError(field: "global_step", problem: "\(globalStep) is beyond the job's \(steps) steps "
+                    + "(valid: 0...\(steps); raise job.steps with --set to train further)")
+            }
+            guard stepInEpoch == globalStep else {
+                throw CheckpointStateFieldError(field: "step_in_epoch", problem: "\(stepInEpoch) differs from global_step \(globalStep) "
+                    + "(valid: \(globalStep) for a job budgeted in steps)")
+            }
+            return
+        }
         guard epoch <= bounds.epochs else {
             throw CheckpointStateFieldError(field: "epoch", problem: "\(epoch) is beyond the job's \(bounds.epochs) epochs "
                 + "(valid: 0...\(bounds.epochs); raise job.epochs with --set to train further)")
