@@ -1,6 +1,7 @@
 // CheckpointResume: continuing a run from its newest valid checkpoint — rank 0 loads and
 // verifies it, then parameters, optimizer state and position are broadcast to every rank.
 import Foundation
+import Logging
 import Model
 
 extension TrainingSession {
@@ -53,6 +54,9 @@ extension TrainingSession {
         trainer.resume(at: TrainingPosition(epoch: Int(header[1]), stepInEpoch: Int(header[2]), globalStep: Int(header[3])),
                        skippedSteps: Int(header[5]))
 
+        if let loaded, loaded.configCheckSkipped {
+            Log.logger.notice("\(loaded.name) records its config hash in an earlier version's form; the check that the config did not change is skipped")
+        }
         if let loaded, !json {
             var text = "resumed from \(settings.directory)/\(loaded.name) (epoch \(loaded.state.epoch + 1), step \(loaded.state.globalStep)"
             if loaded.state.worldSize != group.size { text += ", saved by \(loaded.state.worldSize) ranks, now \(group.size)" }

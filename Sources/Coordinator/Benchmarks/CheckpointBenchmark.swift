@@ -90,7 +90,6 @@ public enum CheckpointBenchmark {
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 
-    static func median(_ values: [Double]) -> Double { TrainBenchmark.median(values) }
 }
 
 /// A raw disk write in the benchmark that failed.

@@ -118,12 +118,6 @@ public enum SearchBenchmark {
                                           suggestMilliseconds: median(times) * 1000))
         return rows
     }
-
-    static func median(_ values: [Double]) -> Double {
-        guard !values.isEmpty else { return .nan }
-        let s = values.sorted()
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-    }
 }
 
 /// The benchmark's random-search baseline: seeded uniform points of the unit cube, decoded.

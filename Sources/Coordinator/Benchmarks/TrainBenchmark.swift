@@ -204,10 +204,4 @@ public enum TrainBenchmark {
                                updateMilliseconds: median(phases[m].map(\.update)), efficiency: efficiency)
         }
     }
-
-    static func median(_ values: [Double]) -> Double {
-        let s = values.sorted()
-        guard !s.isEmpty else { return .nan }
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-    }
 }
