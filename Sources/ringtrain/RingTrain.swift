@@ -1,5 +1,6 @@
 // RingTrain: the command-line front end; one subcommand per file in this folder.
 import ArgumentParser
+import Coordinator
 import Model
 
 @main
@@ -8,7 +9,7 @@ struct RingTrain: ParsableCommand {
         commandName: "ringtrain",
         abstract: "Data-parallel neural-network training over MPI with a ring all-reduce.",
         subcommands: [Train.self, Sweep.self, Resume.self, Report.self, Evaluate.self, Validate.self, WorkerCommand.self, Bench.self,
-                      CollectiveCheck.self, TrialExecCommand.self, ObjectiveCommand.self, BLASCheck.self])
+                      CollectiveCheckCommand.self, TrialExecCommand.self, ObjectiveCommand.self, BLASCheck.self])
 
     /// For --help only: `LogLevelOption` takes it out of the arguments before they are parsed,
     /// so it may stand before or after the subcommand.

@@ -174,9 +174,7 @@ public enum TrainBenchmark {
                     try mode.configure(runner)
                     let sampler = runner.currentSampler()
                     runner.phaseTimes = StepPhaseTimes()
-                    let start = DispatchTime.now().uptimeNanoseconds
-                    for _ in 0..<steps { _ = try runner.step(sampler, metrics: &none) }
-                    var seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                    var seconds = try Stopwatch.seconds { for _ in 0..<steps { _ = try runner.step(sampler, metrics: &none) } }
                     if mode != .alone {
                         seconds = try trainer.group.sum([seconds]).first! / Double(trainer.group.size)
                     }
