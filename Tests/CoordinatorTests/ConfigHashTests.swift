@@ -6,17 +6,6 @@ import Testing
 
 @Suite("config hash")
 struct ConfigHashTests {
-    static let directory: String = {
-        let dir = NSTemporaryDirectory() + "ringtrain-config-hash-tests-\(getpid())"
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try? "a,b,label\n1,2,x\n3,4,y\n5,6,x\n".write(toFile: dir + "/train.csv", atomically: false, encoding: .utf8)
-        return dir
-    }()
-
-    static func load(_ text: String, overrides: [String] = []) throws -> RunConfig {
-        try RunConfig(file: ConfigFile.parse(text: text, path: directory + "/test.yaml", overrides: overrides))
-    }
-
     static let block = """
     job:
       name: layout
@@ -44,24 +33,24 @@ struct ConfigHashTests {
 
     @Test("a job laid out differently in YAML has the same hash; its resolved.yaml read back has it too")
     func layoutDoesNotCount() throws {
-        let a = try Self.load(Self.block), b = try Self.load(Self.flow)
+        let a = try load(Self.block), b = try load(Self.flow)
         #expect(a.job == b.job)
         #expect(ResolvedConfig.hash(job: a.job) == ResolvedConfig.hash(job: b.job))
         let again = try RunConfig(file: ConfigFile.parse(text: ResolvedConfig.yaml(job: a.job, cluster: a.cluster),
-                                                         path: Self.directory + "/resolved.yaml"))
+                                                         path: csvDirectory + "/resolved.yaml"))
         #expect(ResolvedConfig.hash(job: again.job) == ResolvedConfig.hash(job: a.job))
     }
 
     @Test("a changed value changes the hash", arguments: ["job.optimizer.lr=0.002", "job.epochs=5", "job.model.hidden=[16, 9]",
                                                           "job.name=other", "job.checkpoint.keep_last=7"])
     func changedValueCounts(override: String) throws {
-        let base = try Self.load(Self.block), changed = try Self.load(Self.block, overrides: [override])
+        let base = try load(Self.block), changed = try load(Self.block, overrides: [override])
         #expect(ResolvedConfig.hash(job: base.job) != ResolvedConfig.hash(job: changed.job))
     }
 
     @Test("the hash is v2- and FNV-1a of the canonical JSON, which is compact with sorted keys and typed values")
     func canonicalForm() throws {
-        let job = try Self.load(Self.block).job
+        let job = try load(Self.block).job
         let canonical = ResolvedConfig.canonicalJSON(job: job)
         #expect(ResolvedConfig.hash(job: job) == ResolvedConfig.hashPrefix + FNV1a.hex(canonical))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(canonical.utf8)) as? [String: Any])
