@@ -52,14 +52,10 @@ public enum ResolvedConfig {
     /// version (FNV-1a of that version's YAML text) and cannot be compared with this one.
     public static let hashPrefix = "v2-"
 
-    /// The config hash checkpoints record: `v2-` and the FNV-1a (64-bit, 16 hex digits) of
+    /// The config hash checkpoints record: `v2-` and the FNV-1a (64-bit, hex) of
     /// `canonicalJSON(job:)`. Resuming under a different hash says the config changed; how the
     /// YAML is laid out never changes it.
-    public static func hash(job: TrainingJob) -> String {
-        var fnv = FNV1a()
-        fnv.add(bytes: canonicalJSON(job: job).utf8)
-        return hashPrefix + fnv.hex
-    }
+    public static func hash(job: TrainingJob) -> String { hashPrefix + FNV1a.hex(canonicalJSON(job: job)) }
 
     /// The canonical form of a job: its resolved tree (every default filled in) as compact JSON
     /// with sorted keys, numbers and booleans typed. Equal jobs give equal text.
