@@ -50,7 +50,7 @@ struct EarlierVersionResumeTests {
         #expect(again.stderr.contains("note: the config differs"), "epochs changed, which a current-form hash shows: \(again.output)")
     }
 
-    @Test("--log-level reaches the ranks mpirun starts: debug shows every rank's lines, warning hides notes")
+    @Test("--log-level reaches the ranks mpirun starts and a sweep's trials: debug shows every rank's lines, warning hides notes")
     func logLevelReachesRanks() throws {
         let dir = try Self.copyFixture()
         let config = dir + "/legacy.yaml"
@@ -62,6 +62,15 @@ struct EarlierVersionResumeTests {
         let quiet = try TinyRun.ringtrain(["--log-level=warning", "train", config, "--ranks", "2", "--run-dir", dir + "/quiet"])
         #expect(quiet.status == 0, "\(quiet.output)")
         #expect(!quiet.stderr.contains("note:") && !quiet.stderr.contains("debug:"), "\(quiet.stderr)")
+
+        // A sweep's trials run under supervisors the sweep starts: they log at its level too.
+        try (String(contentsOfFile: config, encoding: .utf8)
+             + "sweep:\n  method: grid\n  metric: {name: val_loss}\n  parameters:\n    optimizer.lr: {values: [0.05]}\n")
+            .write(toFile: dir + "/sweep.yaml", atomically: true, encoding: .utf8)
+        let sweep = try TinyRun.ringtrain(["sweep", dir + "/sweep.yaml", "--run-dir", dir + "/sweep", "--log-level", "debug"])
+        #expect(sweep.status == 0, "\(sweep.output)")
+        let trialLog = try String(contentsOfFile: dir + "/sweep/trial-0001/output.log", encoding: .utf8)
+        #expect(trialLog.contains("debug: ") && trialLog.contains("config hash v2-"), "\(trialLog)")
 
         let bad = try TinyRun.ringtrain(["validate", config, "--log-level", "loud"])
         #expect(bad.status == 2 && bad.stderr.contains("'loud' is not a level; use one of trace, debug, info"), "\(bad.output)")
