@@ -62,6 +62,19 @@ struct ConfigHashTests {
         #expect(object["name"] as? String == "layout" && object["epochs"] as? Int == 4)
     }
 
+    @Test("text YAML would misread unquoted is written so it reads back unchanged",
+          arguments: ["say \"hi\": no", "123", "true", "- dash", "  spaced  ", "tab\there", "ünïcode ✓", "#hash", "a'b", "back\\slash", ""])
+    func awkwardTextRoundTrips(text: String) throws {
+        let original = try load(Self.block)
+        var cluster = original.cluster
+        cluster.mpirunArgs = ["--mca", text]
+        cluster.environment = ["NOTE": text]
+        let yaml = ResolvedConfig.yaml(job: original.job, cluster: cluster)
+        let again = try RunConfig(file: ConfigFile.parse(text: yaml, path: csvDirectory + "/resolved.yaml"))
+        #expect(again.cluster == cluster, "\(yaml)")
+        #expect(again.job == original.job)
+    }
+
     @Test("FNV-1a matches the published 64-bit test vectors")
     func fnvVectors() {
         #expect(FNV1a.hex("") == "cbf29ce484222325")
