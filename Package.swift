@@ -34,6 +34,7 @@ let package = Package(
         .target(name: "Worker", dependencies: [
             "Model", "Collective",
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Coordinator", dependencies: [
             "Model", "Worker", "Collective", "CBLAS",
@@ -46,12 +47,14 @@ let package = Package(
         .executableTarget(name: "ringtrain", dependencies: [
             "Model", "Collective", "Worker", "Coordinator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
 
         // Tests, one folder per module, plus end-to-end tests that run the built binary.
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
         .testTarget(name: "CollectiveTests", dependencies: ["Collective", "CSIMD"]),
-        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Model", "Collective"]),
+        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Model", "Collective",
+                                                      .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Worker", "Model"]),
         .testTarget(name: "IntegrationTests", dependencies: ["ringtrain", "Coordinator", "Worker", "Model"],
                     exclude: ["Fixtures"]),   // objectives run from their source paths by the sweep tests

@@ -1,6 +1,7 @@
 // CheckpointResume: continuing a run from its newest valid checkpoint — rank 0 loads and
 // verifies it, then parameters, optimizer state and position are broadcast to every rank.
 import Foundation
+import Logging
 import Model
 
 extension TrainingSession {
@@ -53,17 +54,22 @@ extension TrainingSession {
         trainer.resume(at: TrainingPosition(epoch: Int(header[1]), stepInEpoch: Int(header[2]), globalStep: Int(header[3])),
                        skippedSteps: Int(header[5]))
 
+        if let loaded {
+            for skipped in loaded.skipped { Log.logger.warning("skipped checkpoint \(skipped)") }
+            if loaded.configCheckSkipped {
+                Log.logger.notice("\(loaded.name) records its config hash in an earlier version's form; the check that the config did not change is skipped")
+            }
+            if loaded.configChanged {
+                Log.logger.notice("the config differs from the one the checkpoint was saved with (e.g. epochs or ranks); continuing with the new one")
+            }
+        }
         if let loaded, !json {
             var text = "resumed from \(settings.directory)/\(loaded.name) (" + (job.steps == nil ? "epoch \(loaded.state.epoch + 1), " : "")
                 + "step \(loaded.state.globalStep)"
             if loaded.state.worldSize != group.size { text += ", saved by \(loaded.state.worldSize) ranks, now \(group.size)" }
             console.line(text + ")")
-            for skipped in loaded.skipped { console.line("skipped checkpoint \(skipped)") }
             if reset {
                 console.line("optimizer state reset (--reset-optimizer): the checkpoint's optimizer tensors were not used; the optimizer starts from zero state")
-            }
-            if loaded.configChanged {
-                console.line("note: the config differs from the one the checkpoint was saved with (e.g. epochs or ranks); continuing with the new one")
             }
         }
     }

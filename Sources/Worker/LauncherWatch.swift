@@ -1,6 +1,7 @@
 // LauncherWatch: rank 0 of a job that `ringtrain train` launched ends the job when that launcher
 // is gone (even SIGKILLed): the launcher holds the write end of rank 0's standard input open.
 import Foundation
+import Logging
 
 /// Watches standard input for end of file on a background thread.
 public enum LauncherWatch {
@@ -27,9 +28,7 @@ public enum LauncherWatch {
                 break
             }
             guard received > 0 else { return }
-            let message = "error: rank \(rank): the launching `ringtrain` process is gone; ending the job "
-                + "(resume it with `ringtrain resume RUN_DIR`)\n"
-            FileHandle.standardError.write(Data(message.utf8))
+            Log.logger.error("the launching `ringtrain` process is gone; ending the job (resume it with `ringtrain resume RUN_DIR`)")
             _exit(exitStatus)
         }
     }

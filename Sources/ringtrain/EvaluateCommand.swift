@@ -3,12 +3,8 @@
 import ArgumentParser
 import Coordinator
 import Foundation
+import Logging
 import Worker
-
-/// Writes `message` to standard error as it is.
-private func printNote(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
-}
 
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -36,11 +32,10 @@ struct Evaluate: ParsableCommand {
                 ? .split(data) : .file(path: data, labels: labels)
             let evaluation = try CheckpointEvaluation.run(path: path, data: source)
             for skipped in evaluation.skipped {
-                printNote("skipped checkpoint \(skipped.name) (\(skipped.reason)); evaluating the newest one that verifies, \(evaluation.checkpoint)")
+                Log.logger.notice("skipped checkpoint \(skipped.name) (\(skipped.reason)); evaluating the newest one that verifies, \(evaluation.checkpoint)")
             }
             if evaluation.nonFiniteWeights > 0 {
-                printNote("warning: \(evaluation.nonFiniteWeights) of the checkpoint's \(evaluation.weightCount) weights are not finite "
-                          + "(NaN or infinity), so these metrics mean nothing; the run diverged before this checkpoint")
+                Log.logger.warning("\(evaluation.nonFiniteWeights) of the checkpoint's \(evaluation.weightCount) weights are not finite (NaN or infinity), so these metrics mean nothing; the run diverged before this checkpoint")
             }
             if json {
                 print(jsonLine(evaluation.json))

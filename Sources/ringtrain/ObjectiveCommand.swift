@@ -3,6 +3,7 @@
 import ArgumentParser
 import Coordinator
 import Foundation
+import Worker
 
 struct ObjectiveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "objective", shouldDisplay: false)
@@ -23,6 +24,6 @@ struct ObjectiveCommand: ParsableCommand {
         guard function == "branin", let x1 = values["x1"], let x2 = values["x2"] else {
             throw ValidationError("usage: ringtrain objective branin --x1=X --x2=Y")
         }
-        print("{\"value\": \(SearchBenchmark.branin(x1, x2))}")
+        print(jsonLine(["value": SearchBenchmark.branin(x1, x2)]))
     }
 }

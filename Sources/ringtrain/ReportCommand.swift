@@ -3,6 +3,8 @@
 import ArgumentParser
 import Coordinator
 import Foundation
+import Logging
+import Worker
 
 /// Output formats of `ringtrain report`.
 enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
@@ -37,7 +39,7 @@ struct Report: ParsableCommand {
             let effects = ParameterEffects.compute(results)
             if !noSave {
                 for problem in ReportFiles.write(results, effects: effects) {
-                    FileHandle.standardError.write(Data("warning: \(problem)\n".utf8))
+                    Log.logger.warning("\(problem)")
                 }
             }
             let text: String

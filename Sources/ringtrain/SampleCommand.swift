@@ -3,6 +3,8 @@
 import ArgumentParser
 import Coordinator
 import Foundation
+import Logging
+import Worker
 
 struct Sample: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -38,7 +40,7 @@ struct Sample: ParsableCommand {
             guard !prompt.isEmpty else { throw SampleError("--prompt is empty; give at least one character to continue from") }
             let sampler = try TextSampler(path: path)
             for skipped in sampler.skipped {
-                FileHandle.standardError.write(Data("skipped checkpoint \(skipped.name) (\(skipped.reason)); sampling from \(sampler.checkpoint)\n".utf8))
+                Log.logger.notice("skipped checkpoint \(skipped.name) (\(skipped.reason)); sampling from \(sampler.checkpoint)")
             }
             let text = try sampler.generate(prompt: Array(prompt.utf8), options: options)
             print(String(decoding: text, as: UTF8.self))

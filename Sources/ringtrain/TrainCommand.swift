@@ -3,6 +3,7 @@
 import ArgumentParser
 import Coordinator
 import Foundation
+import Logging
 import Worker
 
 struct Train: ParsableCommand {
@@ -53,6 +54,7 @@ struct Train: ParsableCommand {
             let loaded = try RunConfig.load(path: config, overrides: allOverrides)
             guard loaded.hasJob else { throw ConfigError(file: config, keyPath: "job", message: "this config has no job section to train") }
             _ = try loaded.sweepSpec()   // a broken sweep section is a broken config, even when only the job is trained
+            Log.logger.debug("\(config): job \(loaded.job.name), config hash \(ResolvedConfig.hash(job: loaded.job))")
             var launch = TrainingLaunch(config: loaded, configPath: config,
                                         runDirectory: try runDir ?? RunFolder.makeDefault(for: loaded.job))
             launch.overrides = allOverrides

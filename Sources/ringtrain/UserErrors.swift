@@ -3,6 +3,7 @@
 import ArgumentParser
 import Coordinator
 import Foundation
+import Logging
 import Model
 import Worker
 
@@ -14,9 +15,9 @@ enum ExitStatus {
     static let interrupted: Int32 = 3
 }
 
-/// Writes `message` to standard error.
+/// Logs `message` as an error (standard error, `error: ` in front).
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data(("error: " + message + "\n").utf8))
+    Log.logger.error("\(message)")
 }
 
 /// Runs `body`, mapping known error types to a message and an exit code.

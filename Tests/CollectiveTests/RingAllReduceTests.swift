@@ -3,19 +3,12 @@
 import Testing
 @testable import Collective
 
-/// Deterministic per-rank test data: small integers, so every sum is exact in Float.
-func integerValue(rank: Int, index: Int) -> Float {
-    Float((index &* 7 &+ rank &* 13) % 101 - 50)
-}
+/// Deterministic per-rank test data: small integers, so every sum is exact in Float (the same
+/// data `collective-check` uses).
+func integerValue(rank: Int, index: Int) -> Float { SeededTestValues.integer(rank: rank, index: index) }
 
-/// Deterministic pseudo-random Float in [-1, 1) (SplitMix64 of rank and index).
-func randomValue(rank: Int, index: Int, seed: UInt64 = 1) -> Float {
-    var z = seed &+ UInt64(rank) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(index) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    z ^= z >> 31
-    return Float(z >> 40) / Float(1 << 23) - 1
-}
+/// Deterministic pseudo-random Float in [-1, 1) (the same data `collective-check` uses).
+func randomValue(rank: Int, index: Int, seed: UInt64 = 1) -> Float { SeededTestValues.value(rank: rank, index: index, seed: seed) }
 
 /// Runs `allReduce` on `ranks` threads, each filling its buffer with `value(rank, index)`, and
 /// returns every rank's result.

@@ -7,14 +7,16 @@ import Model
 import Worker
 
 /// A small CSV dataset on disk, so configs can name real files.
-private let csvDirectory: String = {
+/// A temporary folder holding train.csv, where the test configs live.
+let csvDirectory: String = {
     let dir = NSTemporaryDirectory() + "ringtrain-config-tests-\(getpid())"
     try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     try? "a,b,label\n1,2,x\n3,4,y\n5,6,x\n".write(toFile: dir + "/train.csv", atomically: false, encoding: .utf8)
     return dir
 }()
 
-private func load(_ text: String, overrides: [String] = []) throws -> RunConfig {
+/// `text` parsed as a config file in `csvDirectory`, `overrides` applied.
+func load(_ text: String, overrides: [String] = []) throws -> RunConfig {
     try RunConfig(file: ConfigFile.parse(text: text, path: csvDirectory + "/test.yaml", overrides: overrides))
 }
 

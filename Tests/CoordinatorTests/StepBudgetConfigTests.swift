@@ -5,32 +5,25 @@ import Testing
 @testable import Coordinator
 import Worker
 
-private let dataDirectory: String = {
-    let dir = NSTemporaryDirectory() + "ringtrain-step-budget-tests-\(getpid())"
-    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    try? "a,b,label\n1,2,x\n3,4,y\n5,6,x\n".write(toFile: dir + "/train.csv", atomically: false, encoding: .utf8)
-    return dir
-}()
-
-private func load(_ jobKeys: String, overrides: [String] = []) throws -> RunConfig {
-    let text = "job:\n  dataset: {train: train.csv, label: label}\n" + jobKeys
-    return try RunConfig(file: ConfigFile.parse(text: text, path: dataDirectory + "/test.yaml", overrides: overrides))
+/// `jobKeys` under a job whose dataset is the shared test CSV.
+private func loadJob(_ jobKeys: String, overrides: [String] = []) throws -> RunConfig {
+    try loadJob("job:\n  dataset: {train: train.csv, label: label}\n" + jobKeys, overrides: overrides)
 }
 
 @Test("job.steps and eval_every are read, count evaluations, and read back from resolved.yaml")
 func stepBudgetIsRead() throws {
-    let config = try load("  steps: 250\n  eval_every: 100\n  checkpoint: {every_steps: 50}\n")
+    let config = try loadJob("  steps: 250\n  eval_every: 100\n  checkpoint: {every_steps: 50}\n")
     #expect(config.job.steps == 250 && config.job.evalEvery == 100 && config.job.checkpoint.everySteps == 50)
     #expect(config.job.progressReports == 3)   // steps 100, 200 and the end
     let yaml = ResolvedConfig.yaml(job: config.job, cluster: config.cluster)
     #expect(yaml.contains("steps: 250") && !yaml.contains("epochs:"), "\(yaml)")
     #expect(try RunConfig(file: ConfigFile.parse(text: yaml, path: "resolved.yaml")).job == config.job)
 
-    let endOnly = try load("  steps: 40\n")
+    let endOnly = try loadJob("  steps: 40\n")
     #expect(endOnly.job.evalEvery == nil && endOnly.job.progressReports == 1)
-    #expect(try load("").job.steps == nil && load("").job.progressReports == 10)
+    #expect(try loadJob("").job.steps == nil && loadJob("").job.progressReports == 10)
     // --set job.epochs=null clears a config's epochs so that --set job.steps can replace them.
-    let swapped = try load("  epochs: 3\n", overrides: ["job.epochs=null", "job.steps=7"])
+    let swapped = try loadJob("  epochs: 3\n", overrides: ["job.epochs=null", "job.steps=7"])
     #expect(swapped.job.steps == 7)
 }
 
@@ -44,7 +37,7 @@ func stepBudgetIsRead() throws {
 ])
 func badStepBudget(keys: String, keyPath: String, fragment: String) {
     do {
-        _ = try load(keys)
+        _ = try loadJob(keys)
         Issue.record("expected an error for \(keys)")
     } catch let error as ConfigError {
         #expect(error.keyPath == keyPath, "\(error)")

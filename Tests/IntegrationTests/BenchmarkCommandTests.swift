@@ -45,6 +45,17 @@ struct BenchmarkCommandTests {
         }
     }
 
+    /// Option mistakes end with exit code 2 and a message naming the option, before mpirun starts.
+    @Test(arguments: [(["--sizes", "4K,6"], "bad size '6'"), (["--reps", "0"], "--reps must be at least 1"),
+                      (["--hosts", "a:0"], "--hosts: bad host 'a:0'")])
+    func allReduceBenchmarkRefusesBadOptions(arguments: [String], message: String) throws {
+        let binary = try #require(BuiltBinary.ringtrain)
+        let result = try ProcessRunner.run(binary, ["bench", "allreduce", "--ranks", "2"] + arguments,
+                                           environment: TrainingFixtures.environment, timeout: 60)
+        #expect(result.status == 2 && result.stderr.contains(message), "\(result.output)")
+        #expect(!result.stderr.contains("Fatal error"))
+    }
+
     /// The checkpoint and search benchmarks say which machine made their rows too, and print
     /// the machine line above their tables.
     @Test func checkpointAndSearchRowsCarryTheMachine() throws {

@@ -53,16 +53,16 @@ public enum CheckpointBenchmark {
         let megabytes = Double(sizeMB)
         var raw: [Double] = [], save: [Double] = [], load: [Double] = []
         for round in 0..<repeats {
-            raw.append(megabytes / (try time { try rawWrite(parameters.parameters.buffer, to: rawPath) }))
+            raw.append(megabytes / (try Stopwatch.seconds { try rawWrite(parameters.parameters.buffer, to: rawPath) }))
             try FileManager.default.removeItem(atPath: rawPath)
             let state = CheckpointState(position: TrainingPosition(globalStep: round + 1), learningRate: 0.1, seed: 1,
                                         worldSize: 1, configHash: "bench")
             var name = ""
-            save.append(megabytes / (try time {
+            save.append(megabytes / (try Stopwatch.seconds {
                 name = try store.save(layout: parameters.entries, parameters: UnsafeBufferPointer(parameters.parameters.buffer),
                                       optimizerState: [], optimizerStepCount: round + 1, state: state)
             }))
-            load.append(megabytes / (try time { _ = try store.load(name, layout: parameters.entries, configHash: "bench") }))
+            load.append(megabytes / (try Stopwatch.seconds { _ = try store.load(name, layout: parameters.entries, configHash: "bench") }))
         }
         return CheckpointBenchmarkResult(sizeMB: sizeMB, saveMBs: median(save), loadMBs: median(load),
                                          diskWriteMBs: median(raw), repeats: repeats)
@@ -82,15 +82,6 @@ public enum CheckpointBenchmark {
         }
         guard fsync(fd) == 0 else { throw BenchmarkIOError(path: path, operation: "fsync") }
     }
-
-    /// Seconds `body` takes.
-    static func time(_ body: () throws -> Void) throws -> Double {
-        let start = DispatchTime.now().uptimeNanoseconds
-        try body()
-        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    }
-
-    static func median(_ values: [Double]) -> Double { TrainBenchmark.median(values) }
 }
 
 /// A raw disk write in the benchmark that failed.

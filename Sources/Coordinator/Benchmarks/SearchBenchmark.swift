@@ -56,9 +56,8 @@ public enum SearchBenchmark {
         while completed < evaluations {
             let free = min(parallel - pendingOrder.count, evaluations - history.count)
             if free > 0 {
-                let start = DispatchTime.now().uptimeNanoseconds
-                let configurations = try strategy.suggest(count: free, history: history)
-                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                var configurations: [Configuration] = []
+                times.append(try Stopwatch.seconds { configurations = try strategy.suggest(count: free, history: history) })
                 for c in configurations {
                     pendingOrder.append(history.count)
                     history.append(TrialObservation(id: history.count, configuration: c, status: .running))
@@ -83,9 +82,7 @@ public enum SearchBenchmark {
         var times: [Double] = []
         for r in 0..<repeats {
             var strategy = BayesianSearch(space: braninSpace, goal: .minimize, seed: seed + UInt64(r))
-            let start = DispatchTime.now().uptimeNanoseconds
-            _ = try strategy.suggest(count: 1, history: history)
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            times.append(try Stopwatch.seconds { _ = try strategy.suggest(count: 1, history: history) })
         }
         return median(times)
     }
@@ -117,12 +114,6 @@ public enum SearchBenchmark {
                                           seeds: seeds, medianRegret: median(regrets), maxRegret: regrets.max() ?? .nan,
                                           suggestMilliseconds: median(times) * 1000))
         return rows
-    }
-
-    static func median(_ values: [Double]) -> Double {
-        guard !values.isEmpty else { return .nan }
-        let s = values.sorted()
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 }
 

@@ -174,9 +174,7 @@ public enum TrainBenchmark {
                     try mode.configure(runner)
                     let sampler = runner.currentSampler()
                     runner.phaseTimes = StepPhaseTimes()
-                    let start = DispatchTime.now().uptimeNanoseconds
-                    for _ in 0..<steps { _ = try runner.step(sampler, metrics: &none) }
-                    var seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                    var seconds = try Stopwatch.seconds { for _ in 0..<steps { _ = try runner.step(sampler, metrics: &none) } }
                     if mode != .alone {
                         seconds = try trainer.group.sum([seconds]).first! / Double(trainer.group.size)
                     }
@@ -203,11 +201,5 @@ public enum TrainBenchmark {
                                communicateMilliseconds: median(phases[m].map(\.communicate)),
                                updateMilliseconds: median(phases[m].map(\.update)), efficiency: efficiency)
         }
-    }
-
-    static func median(_ values: [Double]) -> Double {
-        let s = values.sorted()
-        guard !s.isEmpty else { return .nan }
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 }

@@ -1,65 +1,82 @@
 // ResolvedConfig: writes a job back out as YAML with every default filled in (resolved.yaml,
-// a trial's config.yaml), so a run folder says exactly what ran and can be run again as is.
+// a trial's config.yaml), and the config hash checkpoints record, taken from a canonical form.
 import Foundation
 import Model
 import Worker
+import Yams
 
-/// A YAML value in a fixed key order.
+/// A config value in a fixed key order, before it becomes YAML (or canonical JSON for the hash).
 indirect enum YAMLTree {
-    case scalar(String)
+    /// Text the user chose (names, paths): always quoted, so it reads back as a string.
+    case string(String)
+    /// A number, boolean or keyword, written plain.
+    case plain(String)
     case list([YAMLTree])
     case map([(String, YAMLTree)])
 
-    static func string(_ s: String) -> YAMLTree {
-        let data = try? JSONSerialization.data(withJSONObject: [s], options: [.withoutEscapingSlashes])
-        let json = data.flatMap { String(data: $0, encoding: .utf8) } ?? "[\"\"]"
-        return .scalar(String(json.dropFirst().dropLast()))
-    }
-    static func number<T: CustomStringConvertible>(_ n: T) -> YAMLTree { .scalar(n.description) }
-    static func numbers(_ ns: [Int]) -> YAMLTree { .list(ns.map { .scalar(String($0)) }) }
+    static func number<T: CustomStringConvertible>(_ n: T) -> YAMLTree { .plain(n.description) }
+    static func numbers(_ ns: [Int]) -> YAMLTree { .list(ns.map(number)) }
 
-    /// Block-style YAML; short scalar lists stay on one line.
-    func render(indent: Int = 0) -> String {
-        let pad = String(repeating: "  ", count: indent)
+    /// The Yams node: mappings keep this key order; lists of scalars are written on one line.
+    var node: Node {
         switch self {
-        case .scalar(let s): return s
+        case .string(let s): return .scalar(.init(s, .implicit, .doubleQuoted))
+        case .plain(let s): return .scalar(.init(s, .implicit, .plain))
         case .list(let items):
-            if items.allSatisfy({ if case .scalar = $0 { return true } else { return false } }) {
-                return "[" + items.map { $0.render() }.joined(separator: ", ") + "]"
-            }
-            return items.map { "\n\(pad)- " + $0.render(indent: indent + 1).trimmingCharacters(in: .whitespacesAndNewlines) }.joined()
+            let flat = items.allSatisfy { if case .list = $0 { return false }; if case .map = $0 { return false }; return true }
+            return .sequence(.init(items.map(\.node), .implicit, flat ? .flow : .block))
         case .map(let pairs):
-            return pairs.map { key, value in
-                switch value {
-                case .map: return "\n\(pad)\(key):" + value.render(indent: indent + 1)
-                case .list(let items) where !items.allSatisfy({ if case .scalar = $0 { return true } else { return false } }):
-                    return "\n\(pad)\(key):" + value.render(indent: indent + 1)
-                default: return "\n\(pad)\(key): " + value.render(indent: indent + 1)
-                }
-            }.joined()
+            return .mapping(.init(pairs.map { (Node.scalar(.init($0.0)), $0.1.node) }, .implicit, .block))
+        }
+    }
+
+    /// The value as JSON-ready Foundation objects: plain scalars become numbers or booleans
+    /// when they read as one, everything else a string.
+    var jsonObject: Any {
+        switch self {
+        case .string(let s): return s
+        case .plain(let s):
+            if let i = Int(s) { return i }
+            if let d = Double(s), d.isFinite { return d }
+            if s == "true" || s == "false" { return s == "true" }
+            return s
+        case .list(let items): return items.map(\.jsonObject)
+        case .map(let pairs): return Dictionary(pairs.map { ($0.0, $0.1.jsonObject) }) { first, _ in first }
         }
     }
 }
 
-/// Renders jobs as YAML that `JobParser` reads back to the same job.
+/// Renders jobs as YAML that `JobParser` reads back to the same job, and fingerprints them.
 public enum ResolvedConfig {
-    /// A short stable hash of the job (FNV-1a of its resolved YAML): checkpoints record it, and
-    /// resuming under a different one says the config changed.
-    public static func hash(job: TrainingJob) -> String { fnv1a(yaml(job: job)) }
+    /// The prefix of hashes in the current form; a hash without it was recorded by an earlier
+    /// version (FNV-1a of that version's YAML text) and cannot be compared with this one.
+    public static let hashPrefix = "v2-"
 
-    /// FNV-1a (64-bit) of a text, in hex: a short stable fingerprint of a config.
-    public static func fnv1a(_ text: String) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-        return String(h, radix: 16)
+    /// The config hash checkpoints record: `v2-` and the FNV-1a (64-bit, hex) of
+    /// `canonicalJSON(job:)`. Resuming under a different hash says the config changed; how the
+    /// YAML is laid out never changes it.
+    public static func hash(job: TrainingJob) -> String { hashPrefix + FNV1a.hex(canonicalJSON(job: job)) }
+
+    /// The canonical form of a job: its resolved tree (every default filled in) as compact JSON
+    /// with sorted keys, numbers and booleans typed. Equal jobs give equal text.
+    public static func canonicalJSON(job: TrainingJob) -> String {
+        let object = tree(job).jsonObject
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else {
+            preconditionFailure("a job's tree is always valid JSON")
+        }
+        return String(decoding: data, as: UTF8.self)
     }
 
-    /// The `job:` section for `job`, every field explicit.
+    /// The `job:` section for `job`, every field explicit; with `cluster`, a `cluster:` section first.
     public static func yaml(job: TrainingJob, cluster: ClusterSpec? = nil) -> String {
         var top: [(String, YAMLTree)] = []
         if let cluster { top.append(("cluster", tree(cluster))) }
         top.append(("job", tree(job)))
-        return YAMLTree.map(top).render().trimmingCharacters(in: .newlines) + "\n"
+        do {
+            return try Yams.serialize(node: YAMLTree.map(top).node, width: -1, allowUnicode: true)
+        } catch {
+            preconditionFailure("Yams cannot write a config tree: \(error)")
+        }
     }
 
     static func tree(_ job: TrainingJob) -> YAMLTree {
@@ -67,9 +84,9 @@ public enum ResolvedConfig {
             ("name", .string(job.name)), ("seed", .number(job.seed)), ("dataset", tree(job.dataset)),
             ("model", tree(job.model)),
         ]
-        if let loss = job.loss { pairs.append(("loss", .scalar(loss.rawValue))) }
+        if let loss = job.loss { pairs.append(("loss", .plain(loss.rawValue))) }
         let o = job.optimizer
-        var optimizer: [(String, YAMLTree)] = [("name", .scalar(o.kind.rawValue)), ("lr", .number(o.learningRate))]
+        var optimizer: [(String, YAMLTree)] = [("name", .plain(o.kind.rawValue)), ("lr", .number(o.learningRate))]
         if o.kind == .sgd {
             optimizer += [("momentum", .number(o.momentum)), ("nesterov", .number(o.nesterov))]
         } else {
@@ -80,7 +97,7 @@ public enum ResolvedConfig {
         let s = job.schedule
         pairs += [
             ("optimizer", .map(optimizer)),
-            ("schedule", .map([("name", .scalar(s.kind.rawValue)), ("warmup_steps", .number(s.warmupSteps)),
+            ("schedule", .map([("name", .plain(s.kind.rawValue)), ("warmup_steps", .number(s.warmupSteps)),
                                ("step_size", .number(s.stepSize)), ("gamma", .number(s.gamma)),
                                ("min_lr", .number(s.minLearningRate))])),
             ("batch_size", .number(job.batchSize)),
@@ -93,9 +110,9 @@ public enum ResolvedConfig {
         }
         pairs += [
             ("ranks", .number(job.ranks)),
-            ("accumulate", .number(job.accumulate)), ("tail", .scalar(job.tail.rawValue)),
+            ("accumulate", .number(job.accumulate)), ("tail", .plain(job.tail.rawValue)),
             ("evaluation_batch", .number(job.evaluationBatch)),
-            ("gradient_compression", .scalar(job.fp16Gradients ? "fp16" : "none")),
+            ("gradient_compression", .plain(job.fp16Gradients ? "fp16" : "none")),
             ("overlap", .number(job.overlap)), ("bucket_kb", .number(job.bucketBytes / 1024)),
             ("sharded_update", .number(job.shardedUpdate)),
             ("checkpoint", .map([("every_steps", .number(job.checkpoint.everySteps)),
@@ -103,41 +120,41 @@ public enum ResolvedConfig {
                                  ("at_end", .number(job.checkpoint.atEnd)),
                                  ("keep_last", .number(job.checkpoint.keepLast)),
                                  ("keep_best", .number(job.checkpoint.keepBest)),
-                                 ("best_metric", .scalar(job.checkpoint.bestMetric)),
-                                 ("best_goal", .scalar(job.checkpoint.bestGoal.rawValue))])),
+                                 ("best_metric", .plain(job.checkpoint.bestMetric)),
+                                 ("best_goal", .plain(job.checkpoint.bestGoal.rawValue))])),
         ]
         return .map(pairs)
     }
 
     static func tree(_ model: ModelSpec) -> YAMLTree {
         if model.kind == .layers { return .map([("layers", .list(model.layers.map(tree)))]) }
-        var pairs: [(String, YAMLTree)] = [("type", .scalar(model.kind.rawValue))]
+        var pairs: [(String, YAMLTree)] = [("type", .plain(model.kind.rawValue))]
         if model.kind != .logistic { pairs.append(("hidden", .numbers(model.hidden))) }
-        pairs += [("activation", .scalar(model.activation.rawValue)), ("dropout", .number(model.dropout))]
+        pairs += [("activation", .plain(model.activation.rawValue)), ("dropout", .number(model.dropout))]
         if model.kind == .cnn { pairs += [("channels", .numbers(model.channels)), ("kernel", .number(model.kernel))] }
         return .map(pairs)
     }
 
     static func tree(_ layer: LayerSpec) -> YAMLTree {
-        var pairs: [(String, YAMLTree)] = [("type", .scalar(layer.typeName))]
+        var pairs: [(String, YAMLTree)] = [("type", .plain(layer.typeName))]
         if let name = layer.name { pairs.append(("name", .string(name))) }
         switch layer.kind {
         case .dense(let units, let initRule):
             pairs.append(("units", .number(units)))
-            if let initRule { pairs.append(("init", .scalar(initRule.rawValue))) }
+            if let initRule { pairs.append(("init", .plain(initRule.rawValue))) }
         case .conv2d(let channels, let kernel, let stride, let padding):
             pairs += [("channels", .number(channels)), ("kernel", .number(kernel)), ("stride", .number(stride)), ("padding", .number(padding))]
         case .maxPool(let window, let stride), .avgPool(let window, let stride):
             pairs.append(("window", .number(window)))
             if let stride { pairs.append(("stride", .number(stride))) }
         case .dropout(let rate): pairs.append(("rate", .number(rate)))
-        case .activation(let function): pairs.append(("function", .scalar(function.rawValue)))
+        case .activation(let function): pairs.append(("function", .plain(function.rawValue)))
         case .residual(let inner): pairs.append(("layers", .list(inner.map(tree))))
         case .embedding(let vocab, let dim): pairs += [("vocab", .number(vocab)), ("dim", .number(dim))]
-        case .attention(let heads, let causal): pairs += [("heads", .number(heads)), ("causal", .scalar(String(causal)))]
+        case .attention(let heads, let causal): pairs += [("heads", .number(heads)), ("causal", .plain(String(causal)))]
         case .transformerBlock(let heads, let mlp, let causal, let activation):
-            pairs += [("heads", .number(heads)), ("mlp", .number(mlp)), ("causal", .scalar(String(causal))),
-                      ("activation", .scalar(activation.rawValue))]
+            pairs += [("heads", .number(heads)), ("mlp", .number(mlp)), ("causal", .plain(String(causal))),
+                      ("activation", .plain(activation.rawValue))]
         case .globalAvgPool, .flatten, .layerNorm, .positionEmbedding: break
         }
         return .map(pairs)
@@ -147,14 +164,14 @@ public enum ResolvedConfig {
         var pairs: [(String, YAMLTree)] = []
         switch data.source {
         case .idx(let trainImages, let trainLabels, let testImages, let testLabels):
-            pairs += [("format", .scalar("idx")), ("train_images", .string(trainImages)), ("train_labels", .string(trainLabels))]
+            pairs += [("format", .plain("idx")), ("train_images", .string(trainImages)), ("train_labels", .string(trainLabels))]
             if let testImages, let testLabels {
                 pairs += [("test_images", .string(testImages)), ("test_labels", .string(testLabels))]
             }
         case .csv(let train, let test, let labels, let task):
-            pairs += [("format", .scalar("csv")), ("train", .string(train))]
+            pairs += [("format", .plain("csv")), ("train", .string(train))]
             if let test { pairs.append(("test", .string(test))) }
-            pairs += [("label", .list(labels.map(YAMLTree.string))), ("task", .scalar(task.rawValue))]
+            pairs += [("label", .list(labels.map(YAMLTree.string))), ("task", .plain(task.rawValue))]
         case .arrays(let train, let test, let task):
             let npz = train.features.name != nil
             func pair(_ p: DatasetSpec.ArrayPair) -> YAMLTree {
@@ -162,16 +179,16 @@ public enum ResolvedConfig {
                             ("labels", .string(p.labels.name ?? "y"))])
                     : .map([("features", .string(p.features.path)), ("labels", .string(p.labels.path))])
             }
-            pairs += [("format", .scalar(npz ? "npz" : "npy")), ("train", pair(train))]
+            pairs += [("format", .plain(npz ? "npz" : "npy")), ("train", pair(train))]
             if let test { pairs.append(("test", pair(test))) }
-            pairs.append(("task", .scalar(task.rawValue)))
+            pairs.append(("task", .plain(task.rawValue)))
         }
         switch data.validation {
         case .count(let n): pairs.append(("validation", .number(n)))
         case .fraction(let f): pairs.append(("validation", .number(f)))
         }
         if let subset = data.subset { pairs.append(("subset", .number(subset))) }
-        pairs.append(("normalize", .scalar(data.normalization.rawValue)))
+        pairs.append(("normalize", .plain(data.normalization.rawValue)))
         if let classes = data.classes { pairs.append(("classes", .number(classes))) }
         return .map(pairs)
     }
@@ -182,7 +199,7 @@ public enum ResolvedConfig {
             pairs.append(("hosts", .list(cluster.hosts.map { .map([("host", .string($0.host)), ("slots", .number($0.slots))]) })))
         }
         if let hostfile = cluster.hostfile { pairs.append(("hostfile", .string(hostfile))) }
-        pairs += [("launcher", .scalar(cluster.launcher.rawValue)),
+        pairs += [("launcher", .plain(cluster.launcher.rawValue)),
                   ("mpirun_args", .list(cluster.mpirunArgs.map(YAMLTree.string)))]
         if !cluster.environment.isEmpty {
             pairs.append(("env", .map(cluster.environment.sorted { $0.key < $1.key }.map { ($0.key, YAMLTree.string($0.value)) })))

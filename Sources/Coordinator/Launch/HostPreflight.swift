@@ -106,7 +106,7 @@ private final class Probe: @unchecked Sendable {
 
     init(_ command: LaunchCommand) {
         var executable = command.executable
-        if !executable.contains("/"), let found = MPILauncher.which(executable) { executable = found }
+        if !executable.contains("/"), let found = ExecutableSearch.find(executable) { executable = found }
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = command.arguments
         process.standardInput = FileHandle.nullDevice

@@ -1,6 +1,7 @@
 // MPILauncher: builds the mpirun command line for a job from the cluster section (ranks, hosts
 // or hostfile, network, environment, extra arguments) and runs it with an argument array.
 import Foundation
+import Logging
 import Worker
 
 /// A process to start: executable, arguments, environment. Never a shell string.
@@ -24,18 +25,10 @@ public enum MPILauncher {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
-    /// Absolute path of the first `name` on PATH, or nil.
-    public static func which(_ name: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for directory in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)") {
-            return "\(directory)/\(name)"
-        }
-        return nil
-    }
-
     /// The mpirun command running `program arguments` on `ranks` ranks as `cluster` says.
     ///
-    /// Every rank gets OPENBLAS_NUM_THREADS=1 unless `cluster.env` sets it; with no hosts
+    /// Every rank gets OPENBLAS_NUM_THREADS=1 unless `cluster.env` sets it, and this process's
+    /// RINGTRAIN_LOG_LEVEL when set; with no hosts
     /// listed, ranks share this machine over shared memory; when ranks outnumber this machine's
     /// cores (oversubscribed), idle ranks yield the CPU instead of busy-polling.
     public static func command(cluster: ClusterSpec, ranks: Int, program: String, arguments: [String],
@@ -56,6 +49,10 @@ public enum MPILauncher {
         }
         var environment = cluster.environment
         if environment["OPENBLAS_NUM_THREADS"] == nil { environment["OPENBLAS_NUM_THREADS"] = "1" }
+        // Ranks on other hosts log at this process's level too (local ones inherit it anyway).
+        if environment[Log.levelVariable] == nil, let level = ProcessInfo.processInfo.environment[Log.levelVariable] {
+            environment[Log.levelVariable] = level
+        }
         for key in environment.keys.sorted() { args += ["-x", "\(key)=\(environment[key]!)"] }
         args += cluster.mpirunArgs
         args += [program] + arguments
@@ -110,11 +107,12 @@ public enum MPILauncher {
     private static func start(_ command: LaunchCommand, stdoutFD: Int32?, stdinFD: Int32? = nil) throws -> ChildProcess {
         var executable = command.executable
         if !executable.contains("/") {
-            guard let found = which(executable) else {
+            guard let found = ExecutableSearch.find(executable) else {
                 throw LaunchError("\(executable) not found on PATH (install Open MPI: apt-get install openmpi-bin)")
             }
             executable = found
         }
+        Log.logger.debug("starting \(([executable] + command.arguments).joined(separator: " "))")
         return try ChildProcess(executable: executable, arguments: command.arguments,
                                 environment: command.environment, stdoutFD: stdoutFD, stdinFD: stdinFD)
     }
@@ -131,7 +129,7 @@ final class SignalForwarder {
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
                 if forwarded.first() {
-                    if announce { FileHandle.standardError.write(Data("ringtrain: stopping — the ranks finish their step and save a checkpoint\n".utf8)) }
+                    if announce { Log.logger.info("ringtrain: stopping — the ranks finish their step and save a checkpoint") }
                     child.signal(forwardedSignal)
                 }
             }

@@ -1,6 +1,7 @@
 // TrainingLauncher: runs a checked training config — in this process for one rank, or under
 // mpirun for several — and turns the result into the command's exit status.
 import Foundation
+import Logging
 import Model
 import Worker
 
@@ -48,7 +49,7 @@ public struct TrainingLaunch {
         let folder = resume ? RunFolder(path: runDirectory) : try RunFolder.create(at: runDirectory, config: config)
         if !json { FileHandle.standardOutput.write(Data("run folder: \(folder.path)\n".utf8)) }
         if job.ranks == 1 && traceSteps == nil {
-            if let note = BLASKernelSelection.currentNote { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+            if let note = BLASKernelSelection.currentNote { Log.logger.notice("\(note)") }
             StopRequest.installSignalHandlers()
             let session = TrainingSession(job: job, group: SingleProcessGroup(), runDirectory: folder.path, json: json)
             session.checkpoints = CheckpointSettings(directory: folder.path + "/checkpoints",
@@ -77,7 +78,7 @@ public struct TrainingLaunch {
         switch status {
         case 0, 2, 3: return status
         default:
-            FileHandle.standardError.write(Data("error: the \(job.ranks)-rank job failed (mpirun exit status \(status)); see the rank messages above\n".utf8))
+            Log.logger.error("the \(job.ranks)-rank job failed (mpirun exit status \(status)); see the rank messages above")
             return 1
         }
     }

@@ -2,6 +2,7 @@
 // checks the config and broadcasts it, every rank trains, and a failing rank ends the job.
 import Collective
 import Foundation
+import Logging
 import Model
 import Worker
 
@@ -42,7 +43,7 @@ public enum WorkerProcess {
             try MPIEnvironment.initialize()
             collectives = Collectives(try MPICommunicator.world())
         } catch {
-            FileHandle.standardError.write(Data("error: cannot start MPI: \(error)\n".utf8))
+            Log.logger.error("cannot start MPI: \(error)")
             return 1
         }
         let rank = collectives.rank
@@ -56,7 +57,7 @@ public enum WorkerProcess {
             watchdog?.disarm()
         }
         func fail(_ message: String, code: Int32) -> Never {
-            FileHandle.standardError.write(Data("error: rank \(rank) of \(collectives.size): \(message)\n".utf8))
+            Log.logger.error("\(message)")   // the handler tags the line "rank R of N"
             collectives.communicator.abort(errorCode: code)
         }
 
@@ -67,9 +68,10 @@ public enum WorkerProcess {
             config = try agreeOnConfig(options, collectives: collectives)
             watchdog?.disarm()
             watchdog?.setTimeout(config.cluster.failureTimeout)
+            Log.logger.debug("config agreed: job \(config.job.name) (\(ResolvedConfig.hash(job: config.job)))")
         } catch let error as ConfigError {
             watchdog?.disarm()
-            if rank == 0 { FileHandle.standardError.write(Data("error: \(error)\n".utf8)) }
+            if rank == 0 { Log.logger.error("\(error)") }
             try? finalize()
             return 2
         } catch {
@@ -79,7 +81,7 @@ public enum WorkerProcess {
         var job = config.job
         if job.ranks != collectives.size {
             if rank == 0 && job.ranks != 1 {
-                FileHandle.standardError.write(Data("note: job.ranks is \(job.ranks) but mpirun started \(collectives.size) ranks; using \(collectives.size)\n".utf8))
+                Log.logger.notice("job.ranks is \(job.ranks) but mpirun started \(collectives.size) ranks; using \(collectives.size)")
             }
             job.ranks = collectives.size
         }
@@ -90,7 +92,7 @@ public enum WorkerProcess {
         StopRequest.installSignalHandlers()
         var folderLock: FolderLock?
         defer { folderLock?.release() }
-        if rank == 0, let note = BLASKernelSelection.currentNote { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+        if rank == 0, let note = BLASKernelSelection.currentNote { Log.logger.notice("\(note)") }
         do {
             if rank == 0 && options.launched { LauncherWatch.start(rank: rank) }
             if rank == 0, !options.launched, let dir = options.runDirectory {
@@ -204,11 +206,9 @@ public enum WorkerProcess {
     /// FNV-1a over the parameters' bytes: equal exactly when the parameters are bit-identical
     /// (up to hash collisions).
     static func parameterChecksum(_ values: UnsafeMutableBufferPointer<Float>) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for v in values {
-            hash = (hash ^ UInt64(v.bitPattern)) &* 0x0000_0100_0000_01B3
-        }
-        return hash
+        var hash = FNV1a()
+        for v in values { hash.add(word: UInt64(v.bitPattern)) }
+        return hash.value
     }
 
     static func dump(_ values: [Float], to path: String) throws {

@@ -1,8 +1,11 @@
 // SweepConsole: what a running sweep tells the person watching — a line per trial event and,
-// on a terminal, an overall progress bar (trials done / run_cap, best so far).
+// on a terminal, an overall progress bar (trials done / run_cap, best so far); diagnostics to the log.
 import Foundation
+import Logging
+import Worker
 
-/// Prints sweep progress to standard output (the bar goes to standard error on a TTY).
+/// Prints sweep progress to standard output (the bar goes to standard error on a TTY);
+/// retries, recoveries and stops go to the log.
 final class SweepConsole {
     private let showBar = isatty(STDERR_FILENO) == 1
     private let metric: SweepMetric
@@ -15,6 +18,13 @@ final class SweepConsole {
         guard enabled else { return }
         clearBar()
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
+    /// Logs `text` at `level` (standard error), clearing the bar first.
+    func log(_ level: Logger.Level, _ text: String) {
+        guard enabled else { return }
+        clearBar()
+        Log.logger.log(level: level, "\(text)")
     }
 
     static func describe(_ configuration: Configuration) -> String {

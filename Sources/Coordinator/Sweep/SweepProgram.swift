@@ -96,21 +96,10 @@ public struct SweepProgram: Sendable, Equatable {
                 throw (programValue ?? at).error("program is not executable: \(program!)",
                     hint: "chmod +x it, or run it through an interpreter: command: [python3, ${program}, ${args}]")
             }
-        } else if !SweepProgram.macros.contains(executable) && findExecutable(executable, baseDirectory: baseDirectory) == nil {
+        } else if !SweepProgram.macros.contains(executable) && ExecutableSearch.find(executable, baseDirectory: baseDirectory) == nil {
             throw at.error("'\(executable)' is not an executable file or a command on PATH",
                            hint: "give an absolute path or install it")
         }
         return spec
-    }
-
-    /// The path of `name`: itself when it holds a '/', otherwise the first match on PATH.
-    static func findExecutable(_ name: String, baseDirectory: String) -> String? {
-        if name.contains("/") {
-            let path = name.hasPrefix("/") || baseDirectory.isEmpty ? name : baseDirectory + "/" + name
-            return FileManager.default.isExecutableFile(atPath: path) ? path : nil
-        }
-        let search = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        return search.split(separator: ":").map { "\($0)/\(name)" }
-            .first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 }

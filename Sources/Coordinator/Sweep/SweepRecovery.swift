@@ -18,7 +18,7 @@ extension SweepRunner {
         if !leftovers.isEmpty {
             let now = TrialExec.monotonicSeconds()
             guard let deadline = trial.drainDeadline else {
-                console.line("[trial \(id)] its supervisor is gone; stopping \(leftovers.count) process(es) it left")
+                console.log(.warning, "[trial \(id)] its supervisor is gone; stopping \(leftovers.count) process(es) it left")
                 for pid in leftovers { kill(pid, SIGTERM) }
                 trial.drainDeadline = now + config.cluster.stopGracePeriod
                 active[id] = trial
@@ -90,10 +90,10 @@ extension SweepRunner {
         let error = message + lastLine + "\n" + tail
         if trial.failures < spec.maxRetries {
             try store.requeue(trial.id, failed: true, error: error, reason: reason)
-            console.line("[trial \(trial.id)] failed (\(message)); retrying (\(trial.failures + 1) of \(spec.maxRetries))")
+            console.log(.warning, "[trial \(trial.id)] failed (\(message)); retrying (\(trial.failures + 1) of \(spec.maxRetries))")
         } else {
             try store.fail(trial.id, error: error, reason: reason)
-            console.line("[trial \(trial.id)] failed (\(message)); giving up after \(trial.failures + 1) failed attempt(s)")
+            console.log(.warning, "[trial \(trial.id)] failed (\(message)); giving up after \(trial.failures + 1) failed attempt(s)")
         }
     }
 
@@ -107,7 +107,7 @@ extension SweepRunner {
                                            stopRequested: trial.stopRequested)
             if TrialExec.recordedEnd(in: trialDirectory(trial.id), attempt: attempt) == nil,
                TrialExec.supervisor(tagged: tag(trial.id)) != nil {
-                console.line("[trial \(trial.id)] still running from an earlier coordinator; following it")
+                console.log(.notice, "[trial \(trial.id)] still running from an earlier coordinator; following it")
                 if trial.stopRequested { signalSupervisor(trial.id, SIGTERM) }
                 continue
             }
@@ -119,7 +119,7 @@ extension SweepRunner {
     /// checkpoint); each is recorded as interrupted and resumes with the sweep. After the grace
     /// period, whatever still runs is killed.
     func shutdown() throws {
-        console.line("sweep: stopping — \(active.count) running trial(s) stop (training trials save a checkpoint); "
+        console.log(.info, "sweep: stopping — \(active.count) running trial(s) stop (training trials save a checkpoint); "
                      + "continue with `ringtrain resume \(runDirectory)`")
         for id in active.keys { signalSupervisor(id, SIGTERM) }
         let deadline = TrialExec.monotonicSeconds() + config.cluster.stopGracePeriod + 15

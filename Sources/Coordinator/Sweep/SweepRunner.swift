@@ -55,7 +55,7 @@ public final class SweepRunner {
         store = try SweepStore(path: runDirectory + "/sweep.sqlite")
         let origin = SweepOrigin(identity: Self.identity(of: config), configDirectory: config.file.directory,
                                  overrides: SweepSpec.overridesApplied(to: config.file))
-        let claimed = try store.claim(sweepID: UUID().uuidString, origin: origin, legacyHash: ResolvedConfig.fnv1a(config.file.text))
+        let claimed = try store.claim(sweepID: UUID().uuidString, origin: origin, legacyHash: FNV1a.hex(config.file.text))
         guard let recorded = claimed.origin, recorded.identity == origin.identity else {
             throw ConfigError(file: config.file.path, keyPath: "",
                               message: "\(runDirectory) holds a sweep of a different config",
@@ -79,7 +79,7 @@ public final class SweepRunner {
     /// written out again, so comments and layout do not count, and the folder its relative paths
     /// are taken from.
     static func identity(of config: RunConfig) -> String {
-        ResolvedConfig.fnv1a(config.file.directory + "\n" + ((try? Yams.serialize(node: config.file.root.node)) ?? config.file.text))
+        FNV1a.hex(config.file.directory + "\n" + ((try? Yams.serialize(node: config.file.root.node)) ?? config.file.text))
     }
 
     /// The config of the sweep in `runDirectory`, read from its copy with the overrides and the
@@ -184,7 +184,7 @@ public final class SweepRunner {
             } catch let error as ConfigError {
                 _ = try store.markRunning(trial.id)
                 try store.fail(trial.id, error: "invalid configuration: \(error)")
-                console.line("[trial \(trial.id)] failed: invalid configuration: \(error)")
+                console.log(.warning, "[trial \(trial.id)] failed: invalid configuration: \(error)")
                 return
             }
             let yaml = ResolvedConfig.yaml(job: trialConfig.job, cluster: trialConfig.cluster)

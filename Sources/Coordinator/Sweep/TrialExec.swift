@@ -61,7 +61,7 @@ public enum TrialExec {
         _ = ("\n" + attemptMarker(limits.attempt) + "\n").withCString { write(log, $0, strlen($0)) }
         guard var executable = command.first else { try notStarted("trial-exec: no command given") }
         if !executable.contains("/") {
-            guard let found = MPILauncher.which(executable) else { try notStarted("\(executable): command not found on PATH") }
+            guard let found = ExecutableSearch.find(executable) else { try notStarted("\(executable): command not found on PATH") }
             executable = found
         }
         let child: ChildProcess

@@ -109,20 +109,11 @@ public enum SafetensorsWriter {
         return bytes
     }
 
-    /// `s` as a JSON string literal.
+    /// `s` as a JSON string literal (Foundation's escaping).
     static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
+        guard let data = try? JSONSerialization.data(withJSONObject: [s], options: [.withoutEscapingSlashes]) else {
+            preconditionFailure("a string is always valid JSON")
         }
-        return out + "\""
+        return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)   // without the array's brackets
     }
 }

@@ -17,6 +17,9 @@ public struct LoadedCheckpoint {
     public var optimizerStepCount: Int
     /// True when the config hash differs and the caller accepted that.
     public var configChanged: Bool
+    /// True when the checkpoint's config hash is in an earlier version's form, which cannot be
+    /// compared with the current one, so whether the config changed was not checked.
+    public var configCheckSkipped = false
     /// Newer checkpoints `loadNewestValid` passed over, with reasons (empty for `load`).
     public var skipped: [SkippedCheckpoint]
 
@@ -60,10 +63,14 @@ extension CheckpointStore {
                 throw corrupt(Self.stateFile, "\(error) for this job")
             }
         }
-        var configChanged = false
+        var configChanged = false, configCheckSkipped = false
         // Checked once the model header shows the layout matches, so a changed shape wins.
         let checkConfig = {
             guard let configHash, state.configHash != configHash else { return }
+            if Self.isEarlierConfigHash(state.configHash) && !Self.isEarlierConfigHash(configHash) {
+                configCheckSkipped = true
+                return
+            }
             guard acceptConfigChange else {
                 throw CheckpointError(.configChanged, checkpoint: name,
                     "the config changed since this checkpoint (hash \(state.configHash), now \(configHash)) but the model's shape did not",
@@ -100,7 +107,14 @@ extension CheckpointStore {
             throw corrupt(Self.optimizerFile, "__metadata__ has no valid step_count")
         }
         return LoadedCheckpoint(name: name, state: state, parameters: model.tensors, optimizerTensors: optimizer.tensors,
-                                optimizerStepCount: stepCount, configChanged: configChanged, skipped: [])
+                                optimizerStepCount: stepCount, configChanged: configChanged,
+                                configCheckSkipped: configCheckSkipped, skipped: [])
+    }
+
+    /// True for a config hash in the form versions before `v2-` hashes recorded (FNV-1a of their
+    /// YAML text: 1–16 lower-case hex digits, no prefix).
+    public static func isEarlierConfigHash(_ hash: String) -> Bool {
+        (1...16).contains(hash.count) && hash.allSatisfy { ("0"..."9").contains($0) || ("a"..."f").contains($0) }
     }
 
     /// Reads and checks state.json of `folder`: against state.sha256 when present (required from

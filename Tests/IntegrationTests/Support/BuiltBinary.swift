@@ -1,5 +1,6 @@
 // BuiltBinary: finds the `ringtrain` executable that `swift build` / `swift test` produced.
 // Shared by every integration test that runs the real binary.
+import Coordinator
 import Foundation
 
 /// Locating the built `ringtrain` binary from inside the test process.
@@ -28,11 +29,5 @@ enum BuiltBinary {
     }
 
     /// Absolute path of the first `name` on PATH (e.g. `mpirun`), or nil.
-    static func onPath(_ name: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for directory in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)") {
-            return "\(directory)/\(name)"
-        }
-        return nil
-    }
+    static func onPath(_ name: String) -> String? { ExecutableSearch.find(name) }
 }

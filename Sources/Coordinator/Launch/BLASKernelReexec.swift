@@ -4,10 +4,11 @@
 import Foundation
 import Model
 
-enum BLASKernelReexec {
+/// Choosing better BLAS kernels by re-running the process before it does anything else.
+public enum BLASKernelReexec {
     /// Applies `BLASKernelSelection.plan` to this process: may not return (exec), and on the
     /// re-executed side leaves the note for the run's log in `BLASKernelSelection.currentNote`.
-    static func apply() {
+    public static func apply() {
         let cpu = CPUInfo.current
         switch BLASKernelSelection.plan(environment: ProcessInfo.processInfo.environment, cpu: cpu,
                                         reportedCore: BLASLibrary.core) {

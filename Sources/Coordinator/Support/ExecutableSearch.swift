@@ -1,0 +1,19 @@
+// ExecutableSearch: finds a program the way a shell would — a name with a '/' is a path, any
+// other name is looked up in the folders of PATH.
+import Foundation
+
+/// Looking up programs to start.
+public enum ExecutableSearch {
+    /// The path of `name`: itself when it holds a '/' (taken from `baseDirectory` when relative;
+    /// default "": the current folder), otherwise the first executable match in the folders of
+    /// PATH (default when unset: /usr/bin:/bin). nil when there is none.
+    public static func find(_ name: String, baseDirectory: String = "") -> String? {
+        let fm = FileManager.default
+        if name.contains("/") {
+            let path = name.hasPrefix("/") || baseDirectory.isEmpty ? name : baseDirectory + "/" + name
+            return fm.isExecutableFile(atPath: path) ? path : nil
+        }
+        let search = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return search.split(separator: ":").map { "\($0)/\(name)" }.first { fm.isExecutableFile(atPath: $0) }
+    }
+}

@@ -1,0 +1,69 @@
+// SupportTests: the small shared helpers — byte sizes, option words, the median, PATH lookup,
+// and the cluster a benchmark's flags describe.
+import Foundation
+import Testing
+@testable import Coordinator
+
+@Suite("shared helpers")
+struct SupportTests {
+    @Test("sizes read with K and M suffixes, in any case; anything else is nil",
+          arguments: [("4K", 4096), ("64m", 64 << 20), (" 1000 ", 1000), ("1", 1), ("0", nil), ("-4K", nil), ("4G", nil),
+                      ("K", nil), ("", nil), ("9999999999999M", nil)] as [(String, Int?)])
+    func byteSizes(text: String, bytes: Int?) {
+        #expect(ByteSize.parse(text) == bytes)
+    }
+
+    @Test("a size list names the first item that is not a positive multiple")
+    func byteSizeList() throws {
+        #expect(try ByteSize.parseList("4K,16K, 1M", multiple: 4) == [4096, 16384, 1 << 20])
+        #expect { try ByteSize.parseList("4K,6,1M", multiple: 4) } throws: { error in
+            "\(error)" == "bad size '6': expected a positive multiple of 4 bytes, e.g. 4K or 64M"
+        }
+    }
+
+    @Test("words split on spaces; single quotes group them and may make an empty word",
+          arguments: [("--mca btl tcp,self", ["--mca", "btl", "tcp,self"]),
+                      ("  a   b ", ["a", "b"]),
+                      ("--mca plm_rsh_agent '/x/testcluster rsh'", ["--mca", "plm_rsh_agent", "/x/testcluster rsh"]),
+                      ("a '' b", ["a", "", "b"]), ("", [])])
+    func shellWords(text: String, words: [String]) {
+        #expect(ShellWords.split(text) == words)
+    }
+
+    @Test("the median is the middle value, or the mean of the middle two; NaN when empty")
+    func medians() {
+        #expect(median([3, 1, 2]) == 2)
+        #expect(median([4, 1, 3, 2]) == 2.5)
+        #expect(median([7]) == 7)
+        #expect(median([]).isNaN)
+    }
+
+    @Test("a program name is looked up on PATH; a name with a slash is a path, relative to the base folder")
+    func executableSearch() throws {
+        let sh = try #require(ExecutableSearch.find("sh"), "sh is on every PATH")
+        #expect(sh.hasSuffix("/sh") && FileManager.default.isExecutableFile(atPath: sh))
+        #expect(ExecutableSearch.find("no-such-program-\(getpid())") == nil)
+        #expect(ExecutableSearch.find("sh", baseDirectory: "/nonexistent") == sh, "a bare name ignores the base folder")
+        let dir = NSTemporaryDirectory() + "ringtrain-support-\(getpid())-\(UUID().uuidString.prefix(6))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "#!/bin/sh\n".write(toFile: dir + "/tool", atomically: false, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir + "/tool")
+        #expect(ExecutableSearch.find("./tool", baseDirectory: dir) == dir + "/./tool")
+        #expect(ExecutableSearch.find(dir + "/tool", baseDirectory: "/elsewhere") == dir + "/tool")
+        #expect(ExecutableSearch.find("tool", baseDirectory: dir) == nil, "a bare name is only looked up on PATH")
+        #expect(ExecutableSearch.find("./missing", baseDirectory: dir) == nil)
+    }
+
+    @Test("a benchmark's cluster: this machine by default, mpirun arguments split, bad hosts named")
+    func benchmarkCluster() throws {
+        let local = try BenchmarkCluster.make(hosts: nil, network: "10.0.0.0/24", mpirunArgs: "--mca btl 'tcp,self'", binary: "/bin/true")
+        #expect(local.hosts.isEmpty && local.oversubscribe && local.network == "10.0.0.0/24")
+        #expect(local.mpirunArgs == ["--mca", "btl", "tcp,self"])
+        for bad in ["a:0", "a:b", "a:1:2"] {
+            #expect { try BenchmarkCluster.make(hosts: bad, network: nil, mpirunArgs: nil, binary: "/bin/true") } throws: { error in
+                (error as? ConfigError)?.description.contains("bad host '\(bad)'") == true
+            }
+        }
+    }
+}
