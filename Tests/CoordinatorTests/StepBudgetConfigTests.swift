@@ -7,7 +7,7 @@ import Worker
 
 /// `jobKeys` under a job whose dataset is the shared test CSV.
 private func loadJob(_ jobKeys: String, overrides: [String] = []) throws -> RunConfig {
-    try loadJob("job:\n  dataset: {train: train.csv, label: label}\n" + jobKeys, overrides: overrides)
+    try load("job:\n  dataset: {train: train.csv, label: label}\n" + jobKeys, overrides: overrides)
 }
 
 @Test("job.steps and eval_every are read, count evaluations, and read back from resolved.yaml")
