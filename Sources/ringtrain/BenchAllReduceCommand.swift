@@ -85,7 +85,7 @@ struct BenchAllReduce: ParsableCommand {
     private func runWorker() throws {
         let comm = try MPICommunicator.world()
         defer { try? MPIEnvironment.finalize() }
-        let options = ring.applied(to: CollectiveOptions(halfPrecisionWire: fp16))
+        let options = ring.applied(to: CollectiveOptions())
         let collectives = Collectives(comm, options: options)
         let n = comm.size
         let machine = Machine.current
@@ -108,7 +108,7 @@ struct BenchAllReduce: ParsableCommand {
             for rep in -2..<repetitions {  // two warm-up rounds
                 try comm.barrier()
                 var start = DispatchTime.now().uptimeNanoseconds
-                try collectives.allReduce(buffer, op: .sum)
+                try collectives.allReduce(buffer, op: .sum, halfPrecision: fp16)
                 let ring = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3
                 try comm.barrier()
                 start = DispatchTime.now().uptimeNanoseconds
