@@ -62,8 +62,8 @@ public final class GradientExchange {
         self.collectives = collectives
         halfPrecision = job.fp16Gradients
         needsNorm = job.optimizer.clipNorm != nil
-        gradients = store.gradientsWithControl
-        parameters = store.parametersWithControl
+        gradients = Self.withControl(store.gradients)
+        parameters = Self.withControl(store.parameters)
         let plan = GradientBuckets(layerRanges: layerRanges, minimumBytes: job.bucketBytes)
         buckets = plan
         startBucketsAfterLayer = { [collectives, gradients, halfPrecision] layer in
@@ -144,6 +144,11 @@ public final class GradientExchange {
         if owned.contains(control) { parameters[control] = gradients[control] }
         try collectives.allGather(segments: parameters)
         return parameters[control] > 0
+    }
+
+    /// `buffer` and the spare element ParameterStore keeps after it (fixed storage for the run).
+    static func withControl(_ buffer: FloatBuffer) -> UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(start: buffer.pointer, count: buffer.count + 1)
     }
 
     /// Completes a tensor laid out like the parameters (optimizer state) of which each rank kept

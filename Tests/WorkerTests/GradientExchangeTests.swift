@@ -21,7 +21,7 @@ import Model
             let collectives = Collectives(comm)
             let store = ParameterStore(layout: Self.layout)
             let exchange = GradientExchange(store: store, layerRanges: Self.ranges, job: job, collectives: collectives)
-            let gradients = store.gradientsWithControl
+            let gradients = GradientExchange.withControl(store.gradients)
             for i in 0..<store.count { gradients[i] = Self.gradient(rank: comm.rank, index: i) }
             gradients[store.count] = comm.rank == ranks - 1 ? 1 : 0   // the last rank asks to stop
             var expected = Array(gradients)
