@@ -159,12 +159,31 @@ public final class Trainer {
     /// update. Returns the sum of the micro-steps' mean losses (this rank's) and records
     /// predictions in `metrics`.
     public func step(_ sampler: EpochSampler, metrics: inout ClassificationMetrics?) throws -> Double {
+        let computeStart = Self.now()
+        let lossSum = microSteps(sampler, metrics: &metrics)
+        let exchangeStart = Self.now()
+        lastLearningRate = schedule.learningRate(atStep: position.globalStep)
+        var updateNanoseconds: UInt64 = 0
+        stopAgreed = try exchange.exchange(averaging) { averaged in
+            let updateStart = Self.now()
+            update(averaged)
+            updateNanoseconds = Self.now() - updateStart
+        }
+        phaseTimes.record(compute: exchangeStart - computeStart,
+                          communicate: Self.now() - exchangeStart - updateNanoseconds, update: updateNanoseconds)
+        position.stepInEpoch += 1
+        position.globalStep += 1
+        return lossSum
+    }
+
+    /// Gather, forward, loss and backward of every micro-step, accumulating the gradients (with
+    /// overlap, buckets start crossing the ranks during the last backward). Returns the loss sum.
+    private func microSteps(_ sampler: EpochSampler, metrics: inout ClassificationMetrics?) -> Double {
         let localBatch = job.localBatch, width = network.outputWidth
         features.resize(localBatch * data.train.featureCount)
         targets.resize(localBatch * data.train.targetWidth)
         lossGradient.resize(localBatch * width)
         var lossSum = 0.0
-        let computeStart = DispatchTime.now().uptimeNanoseconds
         exchange.markStopRequest()
         for micro in 0..<job.accumulate {
             sampler.indices(step: position.stepInEpoch, microStep: micro, rank: group.rank, into: &indices)
@@ -178,21 +197,11 @@ public final class Trainer {
             network.backward(lossGradient.pointer, batch: localBatch, accumulate: micro > 0,
                              onLayerDone: exchange.backwardHook(averaging, lastMicroStep: micro == job.accumulate - 1))
         }
-        let exchangeStart = DispatchTime.now().uptimeNanoseconds
-        lastLearningRate = schedule.learningRate(atStep: position.globalStep)
-        var updateNanoseconds: UInt64 = 0
-        stopAgreed = try exchange.exchange(averaging) { averaged in
-            let updateStart = DispatchTime.now().uptimeNanoseconds
-            update(averaged)
-            updateNanoseconds = DispatchTime.now().uptimeNanoseconds - updateStart
-        }
-        let exchangeNanoseconds = DispatchTime.now().uptimeNanoseconds - exchangeStart
-        phaseTimes.record(compute: exchangeStart - computeStart, communicate: exchangeNanoseconds - updateNanoseconds,
-                          update: updateNanoseconds)
-        position.stepInEpoch += 1
-        position.globalStep += 1
         return lossSum
     }
+
+    /// Nanoseconds on the monotonic clock (phase times).
+    private static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
     /// Clips and applies the averaged gradients to this rank's part of the parameters, or skips
     /// the step on every rank alike when they are not finite.
