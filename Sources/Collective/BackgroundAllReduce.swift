@@ -3,27 +3,30 @@
 // the backward pass, bucket by bucket, as Horovod and PyTorch DDP do).
 import Foundation
 
-/// A queue of in-place all-reduces served by one background thread.
+/// A queue of in-place all-reduces served by one background thread; owned by `Collectives`
+/// (`startAllReduce` / `finishAllReduces`).
 ///
-/// Every rank must queue buffers of the same lengths in the same order (as with `Collectives`).
-/// Between the first `enqueue` and the return of `waitForAll`, the thread owns the
-/// communicator: the caller must make no other collective call on it (MPI runs
+/// Every rank must queue buffers of the same lengths in the same order. Between the first
+/// `enqueue` and the return of `waitForAll`, the thread owns the communicator (MPI runs
 /// MPI_THREAD_SERIALIZED, so one thread at a time may call MPI). Buffers must stay valid and
 /// untouched until `waitForAll` returns. After an error the remaining queued buffers are
 /// skipped and `waitForAll` throws it; the group is then out of step, as after any collective
 /// error. The thread ends when this object is released.
-public final class BackgroundAllReduce: Sendable {
+final class BackgroundAllReduce: Sendable {
     private let work: WorkQueue
 
     /// Starts the thread that serves `collectives`' all-reduces. With MPI, needs
-    /// `MPIEnvironment.allowsCallsFromAnyThread`.
-    public init(_ collectives: Collectives) throws {
+    /// `MPIEnvironment.allowsCallsFromAnyThread`; without it no thread starts and every
+    /// `waitForAll` after an `enqueue` throws.
+    init(_ collectives: Collectives) {
+        var refusal: CollectiveError?
         if collectives.communicator is MPICommunicator && !MPIEnvironment.allowsCallsFromAnyThread {
-            throw CollectiveError(kind: .invalidArgument, call: "BackgroundAllReduce", rank: collectives.rank,
-                                  message: "this MPI library did not grant MPI_THREAD_SERIALIZED, so no second thread "
-                                      + "may call it; turn overlap off (job.overlap: false)")
+            refusal = CollectiveError(kind: .invalidArgument, call: "startAllReduce", rank: collectives.rank,
+                                      message: "this MPI library did not grant MPI_THREAD_SERIALIZED, so no second thread "
+                                          + "may call it; turn overlap off (job.overlap: false)")
         }
-        work = WorkQueue(collectives)
+        work = WorkQueue(collectives, refusal: refusal)
+        guard refusal == nil else { return }
         let thread = Thread { [work] in work.serve() }
         thread.name = "ringtrain-allreduce"
         thread.start()
@@ -32,12 +35,12 @@ public final class BackgroundAllReduce: Sendable {
     deinit { work.stop() }
 
     /// Queues an in-place all-reduce of `buffer` and returns at once.
-    public func enqueue(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp = .sum) {
-        work.add(WorkQueue.Item(buffer: buffer, op: op))
+    func enqueue(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp, halfPrecision: Bool) {
+        work.add(WorkQueue.Item(buffer: buffer, op: op, halfPrecision: halfPrecision))
     }
 
     /// Blocks until every queued all-reduce has finished; throws the first error any of them hit.
-    public func waitForAll() throws {
+    func waitForAll() throws {
         try work.drain()
     }
 }
@@ -47,9 +50,12 @@ private final class WorkQueue: @unchecked Sendable {
     struct Item {
         let buffer: UnsafeMutableBufferPointer<Float>
         let op: ReduceOp
+        let halfPrecision: Bool
     }
 
-    private let collectives: Collectives
+    /// Unowned: the collectives own this queue (through `BackgroundAllReduce`).
+    private unowned let collectives: Collectives
+    private let refusal: CollectiveError?
     private let condition = NSCondition()
     private var items: [Item] = []
     private var next = 0          // index in `items` of the next one to run
@@ -57,8 +63,9 @@ private final class WorkQueue: @unchecked Sendable {
     private var failure: (any Error)?
     private var stopping = false
 
-    init(_ collectives: Collectives) {
+    init(_ collectives: Collectives, refusal: CollectiveError?) {
         self.collectives = collectives
+        self.refusal = refusal
         items.reserveCapacity(64)
     }
 
@@ -71,6 +78,11 @@ private final class WorkQueue: @unchecked Sendable {
 
     func drain() throws {
         condition.lock()
+        if let refusal, !items.isEmpty {
+            items.removeAll(keepingCapacity: true)
+            condition.unlock()
+            throw refusal
+        }
         while next < items.count || running { condition.wait() }
         items.removeAll(keepingCapacity: true)
         next = 0
@@ -99,7 +111,7 @@ private final class WorkQueue: @unchecked Sendable {
             condition.unlock()
             var error: (any Error)?
             if !skip {
-                do { try collectives.allReduce(item.buffer, op: item.op) } catch let e { error = e }
+                do { try collectives.allReduceNow(item.buffer, op: item.op, halfPrecision: item.halfPrecision) } catch let e { error = e }
             }
             condition.lock()
             running = false

@@ -17,6 +17,8 @@ public struct CollectiveError: Error, CustomStringConvertible, Sendable {
         case aborted
         /// The caller passed something the call cannot accept (peer out of range, ...).
         case invalidArgument
+        /// Another rank failed the work this call waited for (`Collectives.whileRootWorks`).
+        case peerFailed
     }
 
     /// The kind of failure.

@@ -1,5 +1,6 @@
-// Collectives: the collective operations the trainer calls, over any Communicator.
-// Created once per communicator; holds the reusable scratch so steady-state calls allocate nothing.
+// Collectives: the collective operations the trainer calls, over any Communicator, each wait
+// bounded by the watchdog; holds the reusable scratch so steady-state calls allocate nothing.
+import Foundation
 
 /// Tunables of `Collectives`.
 public struct CollectiveOptions: Sendable, Equatable {
@@ -14,9 +15,6 @@ public struct CollectiveOptions: Sendable, Equatable {
     public var wholeSegmentElements: Int
     /// All-reduce receives kept in flight per rank. Default 4.
     public var pipelineDepth: Int
-    /// Send fp16 on the wire and accumulate in fp32 (halves traffic, ~3 significant digits).
-    /// Default false.
-    public var halfPrecisionWire: Bool
     /// Bytes per broadcast chunk. Default 262_144 (256 KiB).
     public var broadcastChunkBytes: Int
     /// Buffers of at most this many bytes skip the ring and use one all-to-all exchange (one
@@ -30,7 +28,7 @@ public struct CollectiveOptions: Sendable, Equatable {
     public var smallMessagePieceBytes: Int
 
     public init(chunkElements: Int = 65_536, wholeSegmentElements: Int = 524_288, pipelineDepth: Int = 4,
-                halfPrecisionWire: Bool = false, broadcastChunkBytes: Int = 262_144,
+                broadcastChunkBytes: Int = 262_144,
                 smallMessageBytes: Int = 16_384, smallMessagePieceBytes: Int = 4_000) {
         precondition(chunkElements > 0 && pipelineDepth > 0 && broadcastChunkBytes > 0)
         precondition(smallMessageBytes >= 0 && wholeSegmentElements >= 0 && smallMessagePieceBytes > 0)
@@ -39,18 +37,21 @@ public struct CollectiveOptions: Sendable, Equatable {
         self.smallMessageBytes = smallMessageBytes
         self.chunkElements = chunkElements
         self.pipelineDepth = pipelineDepth
-        self.halfPrecisionWire = halfPrecisionWire
         self.broadcastChunkBytes = broadcastChunkBytes
     }
 }
 
-/// Ring all-reduce, broadcast, all-gather and barrier over one communicator.
+/// Ring all-reduce, reduce-scatter, all-gather, broadcast and barrier over one communicator.
 ///
 /// Every rank must make the same sequence of calls with the same lengths (like MPI collectives);
 /// ranks disagreeing on a length get a `CollectiveError` naming both lengths. With one rank every
-/// call returns at once. After any thrown error the group is out of step: end the run.
-/// Not thread-safe: use from one thread at a time (MPI runs MPI_THREAD_SERIALIZED);
-/// `BackgroundAllReduce` hands it to its own thread while buckets are in flight.
+/// call returns at once (see `SingleRankCommunicator`). After any thrown error the group is out of
+/// step: end the run. Once given a watchdog (`installWatchdog`), every blocking call is bounded by it.
+///
+/// Not thread-safe: use from one thread at a time (MPI runs MPI_THREAD_SERIALIZED). All-reduces
+/// started with `startAllReduce` run on a background thread of their own; any blocking call made
+/// meanwhile first waits for them to finish, so it is safe at any time, even from inside an
+/// overlapped backward pass.
 public final class Collectives {
     /// The transport underneath.
     public let communicator: any Communicator
@@ -59,6 +60,8 @@ public final class Collectives {
     private let ring: RingAllReduce
     private let chain: ChainBroadcast
     private let direct: DirectAllReduce
+    private var watchdog: Watchdog?
+    private var background: BackgroundAllReduce?
 
     /// Creates the collectives for `communicator` with `options` (defaults: see CollectiveOptions).
     public init(_ communicator: any Communicator, options: CollectiveOptions = CollectiveOptions()) {
@@ -70,31 +73,74 @@ public final class Collectives {
         direct = DirectAllReduce(comm: communicator, pieceBytes: options.smallMessagePieceBytes)
     }
 
+    /// The collectives of a process that trains alone: one rank, no MPI.
+    public static func singleRank() -> Collectives { Collectives(SingleRankCommunicator()) }
+
     /// This rank.
     public var rank: Int { communicator.rank }
     /// Number of ranks.
     public var size: Int { communicator.size }
 
+    /// Bounds every later blocking call by `watchdog` (collective: every rank calls it). With more
+    /// than one rank the ranks first exchange their process ids and hosts (one small all-gather),
+    /// so a rank that gives up can name a peer on its host that is stopped or gone.
+    public func installWatchdog(_ watchdog: Watchdog) throws {
+        guard size > 1 else { return }
+        self.watchdog = watchdog
+        let rows = try bounded("exchange of process ids") {
+            try RingAllGather.run(communicator, values: [Double(getpid()), Double(PeerProcesses.hostHash)])
+        }
+        watchdog.setPeers(PeerProcesses(table: rows.map { (Int32($0[0]), UInt32($0[1])) }, rank: rank))
+    }
+
     /// Reduces `buffer` across ranks in place with the ring (reduce-scatter, then all-gather).
     /// `op` defaults to `.sum`; `.average` sums then scales by 1/N. Any length, including 0.
-    /// Buffers up to `options.smallMessageBytes` use a one-round all-to-all exchange instead.
-    public func allReduce(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp = .sum) throws {
+    /// `halfPrecision` sends fp16 on the wire and accumulates in fp32 (half the traffic, about 3
+    /// significant digits; default false). Buffers up to `options.smallMessageBytes` use a
+    /// one-round all-to-all exchange instead (always fp32).
+    public func allReduce(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp = .sum,
+                          halfPrecision: Bool = false) throws {
         guard size > 1 else { return }
-        if buffer.count * 4 <= options.smallMessageBytes {
-            try direct.run(buffer, op: op)
-            return
-        }
-        try ring.run(buffer, op: op, halfWire: options.halfPrecisionWire)
+        try bounded("all-reduce") { try allReduceNow(buffer, op: op, halfPrecision: halfPrecision) }
+    }
+
+    /// Convenience for arrays: `allReduce` over the array's storage.
+    public func allReduce(_ array: inout [Float], op: ReduceOp = .sum, halfPrecision: Bool = false) throws {
+        try array.withUnsafeMutableBufferPointer { try allReduce($0, op: op, halfPrecision: halfPrecision) }
+    }
+
+    /// Starts an `allReduce` of `buffer` on the background thread and returns at once, so the
+    /// caller can keep computing (overlap). Every rank must start the same lengths in the same
+    /// order. `buffer` must stay valid and untouched until `finishAllReduces` returns. With MPI,
+    /// needs `MPIEnvironment.allowsCallsFromAnyThread` (else `finishAllReduces` throws).
+    public func startAllReduce(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp = .sum,
+                               halfPrecision: Bool = false) {
+        guard size > 1 else { return }
+        if background == nil { background = BackgroundAllReduce(self) }
+        background!.enqueue(buffer, op: op, halfPrecision: halfPrecision)
+    }
+
+    /// Blocks until every all-reduce started with `startAllReduce` has finished; throws the first
+    /// error any of them hit (the later ones are then skipped).
+    public func finishAllReduces() throws {
+        guard let background else { return }
+        watchdog?.arm("all-reduce")
+        defer { watchdog?.disarm() }
+        try background.waitForAll()
     }
 
     /// The first half of the ring all-reduce: afterwards this rank holds the full sum (or mean)
-    /// of the returned elements of `buffer`; the rest of `buffer` is partial. Every rank owns a
-    /// different range, and together they cover the buffer. Follow with `allGather(segments:)`
-    /// to finish an all-reduce, possibly after changing the owned elements (a sharded update).
+    /// of the returned elements of `buffer` (`ownedSegment`); the rest of `buffer` is partial.
+    /// Together the ranks' ranges tile the buffer. Follow with `allGather(segments:)` to finish an
+    /// all-reduce, possibly after changing the owned elements (a sharded update). `halfPrecision`
+    /// as in `allReduce` (default false).
     @discardableResult
-    public func reduceScatter(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp = .sum) throws -> Range<Int> {
+    public func reduceScatter(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp = .sum,
+                              halfPrecision: Bool = false) throws -> Range<Int> {
         guard size > 1 else { return 0..<buffer.count }
-        try ring.run(buffer, op: op, halfWire: options.halfPrecisionWire, phases: .reduceScatter)
+        try bounded("reduce-scatter") {
+            try ring.run(buffer, op: op, halfWire: halfPrecision, phases: .reduceScatter)
+        }
         return ownedSegment(length: buffer.count)
     }
 
@@ -103,48 +149,93 @@ public final class Collectives {
     /// arrive exactly.
     public func allGather(segments buffer: UnsafeMutableBufferPointer<Float>) throws {
         guard size > 1 else { return }
-        try ring.run(buffer, op: .sum, halfWire: false, phases: .allGather)
+        try bounded("all-gather") { try ring.run(buffer, op: .sum, halfWire: false, phases: .allGather) }
     }
 
-    /// The range of a `length`-element buffer this rank owns after `reduceScatter`.
+    /// The range of a `length`-element buffer this rank owns after `reduceScatter`: the one
+    /// place that cuts a buffer into per-rank shards.
     public func ownedSegment(length: Int) -> Range<Int> {
         RingAllReduce.ownedSegment(length: length, rank: rank, size: size)
     }
 
-    /// Convenience for arrays: `allReduce` over the array's storage.
-    public func allReduce(_ array: inout [Float], op: ReduceOp = .sum) throws {
-        try array.withUnsafeMutableBufferPointer { try allReduce($0, op: op) }
-    }
-
     /// Copies `root`'s `buffer` into every rank's `buffer` (same length on every rank).
     public func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) throws {
-        try chain.run(UnsafeMutableRawBufferPointer(buffer), root: root)
+        try broadcast(bytes: UnsafeMutableRawBufferPointer(buffer), root: root)
     }
 
     /// Copies `root`'s bytes into every rank's `bytes` (same length on every rank).
     public func broadcast(bytes: UnsafeMutableRawBufferPointer, root: Int) throws {
-        try chain.run(bytes, root: root)
+        guard size > 1 else { return }
+        try bounded("broadcast") { try chain.run(bytes, root: root) }
     }
 
     /// Returns `root`'s `bytes` on every rank; the others' argument is ignored, so they may pass
     /// `[]`. Sends the length first, then the payload (e.g. the run's config text).
     public func broadcast(_ bytes: [UInt8], root: Int) throws -> [UInt8] {
         guard size > 1 else { return bytes }
-        var count = Int64(rank == root ? bytes.count : 0)
-        try withUnsafeMutableBytes(of: &count) { try chain.run($0, root: root) }
-        var result = rank == root ? bytes : [UInt8](repeating: 0, count: Int(count))
-        try result.withUnsafeMutableBytes { try chain.run($0, root: root) }
-        return result
+        return try bounded("broadcast") {
+            var count = Int64(rank == root ? bytes.count : 0)
+            try withUnsafeMutableBytes(of: &count) { try chain.run($0, root: root) }
+            var result = rank == root ? bytes : [UInt8](repeating: 0, count: Int(count))
+            try result.withUnsafeMutableBytes { try chain.run($0, root: root) }
+            return result
+        }
     }
 
     /// Gathers every rank's `values` (same count on every rank) and returns them indexed by rank.
     public func allGather(_ values: [Double]) throws -> [[Double]] {
-        try RingAllGather.run(communicator, values: values)
+        try bounded("all-gather") { try RingAllGather.run(communicator, values: values) }
+    }
+
+    /// Element-wise sum of `values` over the ranks, exact in rank order on every rank (small
+    /// vectors: metric counts, losses).
+    public func sum(_ values: [Double]) throws -> [Double] {
+        var total = [Double](repeating: 0, count: values.count)
+        for row in try allGather(values) {
+            for i in row.indices { total[i] += row[i] }
+        }
+        return total
+    }
+
+    /// Rank 0 runs `body` (e.g. writing a checkpoint; `what` says so) while the other ranks wait
+    /// for it, their wait bounded as a wait on a busy peer rather than on a dead one. Throws on
+    /// every rank if `body` threw on rank 0 (there, its own error).
+    public func whileRootWorks(_ what: String, _ body: () throws -> Void) throws {
+        var failure: (any Error)?
+        if rank == 0 {
+            do { try body() } catch { failure = error }
+        }
+        let failed = try bounded("wait for rank 0 \(what)", busyPeer: rank != 0) {
+            try RingAllGather.run(communicator, values: [failure == nil ? 0 : 1])
+        }
+        if let failure { throw failure }
+        if failed[0][0] != 0 {
+            throw CollectiveError(kind: .peerFailed, call: "whileRootWorks", rank: rank,
+                                  message: "rank 0 failed \(what) (see its message)")
+        }
     }
 
     /// Blocks until every rank arrives.
     public func barrier() throws {
         guard size > 1 else { return }
-        try communicator.barrier()
+        try bounded("barrier") { try communicator.barrier() }
+    }
+
+    /// The all-reduce itself, unbounded: the background thread runs it too.
+    func allReduceNow(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp, halfPrecision: Bool) throws {
+        if buffer.count * 4 <= options.smallMessageBytes {
+            try direct.run(buffer, op: op)
+        } else {
+            try ring.run(buffer, op: op, halfWire: halfPrecision)
+        }
+    }
+
+    /// Runs a blocking collective under the watchdog (`busyPeer`: see `Watchdog.arm`), after the
+    /// background all-reduces in flight, so calls never overlap on the communicator.
+    private func bounded<T>(_ phase: String, busyPeer: Bool = false, _ body: () throws -> T) throws -> T {
+        watchdog?.arm(phase, busyPeer: busyPeer)
+        defer { watchdog?.disarm() }
+        try background?.waitForAll()
+        return try body()
     }
 }

@@ -1,5 +1,6 @@
 // CheckpointResume: continuing a run from its newest valid checkpoint — rank 0 loads and
 // verifies it, then parameters, optimizer state and position are broadcast to every rank.
+import Collective
 import Foundation
 import Logging
 import Model
@@ -37,7 +38,7 @@ extension TrainingSession {
             throw TrainingError("rank 0 could not load a checkpoint (see its message)")
         }
         if let loaded { loaded.copyParameters(into: trainer.network.store) }
-        try group.broadcastFromRoot(trainer.network.store.parameters.buffer)
+        try group.broadcast(trainer.network.store.parameters.buffer, root: 0)
 
         // Optimizer state: rank 0's tensors, broadcast in the optimizer's own order.
         var tensors: [String: [Float]] = [:]
@@ -47,7 +48,7 @@ extension TrainingSession {
             guard values.count == local.count else {
                 throw TrainingError("checkpoint optimizer tensor \(name) has \(values.count) values, the optimizer \(local.count)")
             }
-            try values.withUnsafeMutableBufferPointer { try group.broadcastFromRoot($0) }
+            try values.withUnsafeMutableBufferPointer { try group.broadcast($0, root: 0) }
             tensors[name] = values
         }
         try trainer.optimizer.restoreState(tensors: tensors, stepCount: Int(header[4]))

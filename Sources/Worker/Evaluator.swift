@@ -1,5 +1,6 @@
 // Evaluator: loss and metrics of a network on a dataset, sharded over the ranks (rank r takes
 // samples r, r+N, ...) and summed with one collective, so every rank gets the global result.
+import Collective
 import Model
 
 /// Loss and metrics over a whole dataset.
@@ -28,7 +29,7 @@ public final class Evaluator {
 
     /// Evaluates `network` on `dataset` in batches of `batchSize`.
     public func evaluate(_ network: Sequential, on dataset: Dataset, loss: LossKind, batchSize: Int,
-                         group: ProcessGroup) throws -> EvaluationResult {
+                         group: Collectives) throws -> EvaluationResult {
         let width = network.outputWidth
         features.resize(batchSize * dataset.featureCount)
         targets.resize(batchSize * dataset.targetWidth)

@@ -1,5 +1,5 @@
 // Trainer: the data-parallel training loop — per micro-step gather, forward, loss, backward;
-// per step one gradient average across ranks, clipping, the scheduled learning rate, the update.
+// per step one gradient exchange across ranks (GradientExchange), clipping, the scheduled update.
 import Foundation
 import Model
 import Collective
@@ -32,7 +32,10 @@ public final class Trainer {
     public let network: Sequential
     public let optimizer: any Optimizer
     public let schedule: LearningRateSchedule
-    public let group: ProcessGroup
+    /// The ranks training together (one rank: `Collectives.singleRank()`).
+    public let group: Collectives
+    /// How gradients cross the ranks.
+    public let exchange: GradientExchange
     public let loss: LossKind
     /// Where training continues from; advanced as steps complete.
     public private(set) var position = TrainingPosition()
@@ -60,20 +63,18 @@ public final class Trainer {
     /// Time spent in each phase of the steps taken so far (for benchmarks; reset at will).
     public var phaseTimes = StepPhaseTimes()
     /// Whether sharded steps reclaim the parameter shard's cache lines before updating it
-    /// (`CacheLines`). On by default; benchmarks turn it off to show what it saves.
-    public var reclaimsParameterShard = true
+    /// (`GradientExchange.reclaimsParameterShard`; default true).
+    public var reclaimsParameterShard: Bool {
+        get { exchange.reclaimsParameterShard }
+        set { exchange.reclaimsParameterShard = newValue }
+    }
     /// How steps average gradients (from the job; benchmarks switch it with `setAveraging`).
     public private(set) var averaging: GradientAveraging
     /// True while optimizer state is current only in this rank's shard (after sharded steps).
     private var stateIsSharded = false
-    /// The buckets overlapping uses (`job.bucketBytes`).
-    public let buckets: GradientBuckets
-    /// Told each layer's index as backward finishes it; starts averaging the buckets that are
-    /// complete then. Made once, so an overlapped step allocates no closure.
-    private let startBucketsAfterLayer: (Int) -> Void
 
     /// Builds the network (parameters from rank 0) and optimizer for `job` on `data`.
-    public init(job: TrainingJob, data: DataSplits, group: ProcessGroup) throws {
+    public init(job: TrainingJob, data: DataSplits, group: Collectives) throws {
         guard job.batchSize % (group.size * job.accumulate) == 0 else {
             throw TrainingError("job.batch_size \(job.batchSize) must be divisible by ranks × accumulate = \(group.size) × \(job.accumulate)")
         }
@@ -100,15 +101,8 @@ public final class Trainer {
         schedule = LearningRateSchedule(job.schedule, baseLearningRate: job.optimizer.learningRate,
                                         totalSteps: job.steps ?? steps * job.epochs)
         averaging = job.averaging
-        let plan = GradientBuckets(layerRanges: network.parameterRanges, minimumBytes: job.bucketBytes)
-        buckets = plan
-        let withControl = network.store.gradientsWithControl   // fixed storage for the run
-        startBucketsAfterLayer = { [group] layer in
-            for bucket in plan.buckets where bucket.readyAfterLayer == layer {
-                group.startAveraging(UnsafeMutableBufferPointer(rebasing: withControl[bucket.elements]))
-            }
-        }
-        try group.broadcastFromRoot(network.store.parameters.buffer)
+        exchange = GradientExchange(store: network.store, layerRanges: network.parameterRanges, job: job, collectives: group)
+        try group.broadcast(network.store.parameters.buffer, root: 0)
     }
 
     /// Continues from `position` (after restoring parameters and optimizer state), with
@@ -221,21 +215,36 @@ public final class Trainer {
     }
 
     /// One optimizer step at the current position: `accumulate` micro-steps of gather, forward,
-    /// loss and backward; one gradient average across ranks (after the backward pass, or bucket by
-    /// bucket during it, or as a sharded update: see `averaging`); clipping; the update. Returns the
-    /// sum of the micro-steps' mean losses (this rank's) and records predictions in `metrics`.
+    /// loss and backward; one gradient exchange across ranks (see `averaging`), which runs the
+    /// update. Returns the sum of the micro-steps' mean losses (this rank's) and records
+    /// predictions in `metrics`.
     public func step(_ sampler: any BatchSampler, metrics: inout ClassificationMetrics?) throws -> Double {
+        let computeStart = Self.now()
+        let lossSum = microSteps(sampler, metrics: &metrics)
+        let exchangeStart = Self.now()
+        lastLearningRate = schedule.learningRate(atStep: position.globalStep)
+        var updateNanoseconds: UInt64 = 0
+        stopAgreed = try exchange.exchange(averaging) { averaged in
+            let updateStart = Self.now()
+            update(averaged)
+            updateNanoseconds = Self.now() - updateStart
+        }
+        phaseTimes.record(compute: exchangeStart - computeStart,
+                          communicate: Self.now() - exchangeStart - updateNanoseconds, update: updateNanoseconds)
+        position.stepInEpoch += 1
+        position.globalStep += 1
+        return lossSum
+    }
+
+    /// Gather, forward, loss and backward of every micro-step, accumulating the gradients (with
+    /// overlap, buckets start crossing the ranks during the last backward). Returns the loss sum.
+    private func microSteps(_ sampler: any BatchSampler, metrics: inout ClassificationMetrics?) -> Double {
         let localBatch = job.localBatch, width = network.outputWidth
         features.resize(localBatch * data.train.featureCount)
         targets.resize(localBatch * data.train.targetWidth)
         lossGradient.resize(localBatch * width)
         var lossSum = 0.0
-        let computeStart = DispatchTime.now().uptimeNanoseconds
-        // The control element after the gradients carries "stop requested" from any rank;
-        // after averaging it is > 0 on every rank if it was set on one.
-        let withControl = network.store.gradientsWithControl
-        withControl[withControl.count - 1] = StopRequest.pendingSignal == nil ? 0 : 1
-        let overlapping = averaging == .overlap && group.size > 1
+        exchange.markStopRequest()
         for micro in 0..<job.accumulate {
             sampler.indices(at: position, microStep: micro, rank: group.rank, into: &indices)
             data.train.gather(indices[...], features: features.pointer, targets: targets.pointer)
@@ -245,81 +254,29 @@ public final class Trainer {
             lossSum += loss.evaluate(outputs: out, targets: targets.pointer, batch: localBatch, width: width,
                                      gradient: lossGradient.pointer, gradientScale: 1 / Float(job.accumulate))
             metrics?.record(logits: out, labels: targets.pointer, batch: localBatch, classes: width)
-            if overlapping && micro == job.accumulate - 1 {
-                // Each bucket starts averaging as soon as its last layer's gradients are final.
-                network.backward(lossGradient.pointer, batch: localBatch, accumulate: micro > 0,
-                                 onLayerDone: startBucketsAfterLayer)
-            } else {
-                network.backward(lossGradient.pointer, batch: localBatch, accumulate: micro > 0)
-            }
+            network.backward(lossGradient.pointer, batch: localBatch, accumulate: micro > 0,
+                             onLayerDone: exchange.backwardHook(averaging, lastMicroStep: micro == job.accumulate - 1))
         }
-        let communicateStart = DispatchTime.now().uptimeNanoseconds
-        lastLearningRate = schedule.learningRate(atStep: position.globalStep)
-        let gradients = network.store.gradients.buffer
-        let parameters = network.store.parameters.buffer
-        if averaging == .sharded && group.size > 1 {
-            // Each rank averages, clips and updates only its shard, then the shards are gathered.
-            // The control element rides along: reduced into the last shard's owner, which copies
-            // it into the parameters' control element, whose gather brings it to every rank.
-            let shardWithControl = try group.averageShard(withControl)
-            let shard = shardWithControl.clamped(to: 0..<gradients.count)
-            var norm = 0.0
-            var finite = true
-            if job.optimizer.clipNorm != nil || job.fp16Gradients {   // the only steps that need a sum before the update
-                let local = job.fp16Gradients && !allFinite(gradients, shard) ? 1.0 : 0.0
-                let sums = try group.sum([job.optimizer.clipNorm != nil ? squaredNorm(gradients, shard) : 0, local])
-                norm = sums[0].squareRoot()
-                finite = sums[1] == 0
-            }
-            let updateStart = DispatchTime.now().uptimeNanoseconds
-            // The other ranks read this shard of the parameters in the last gather; take its
-            // cache lines back before the update rewrites them (see `CacheLines`).
-            if reclaimsParameterShard { CacheLines.reclaim(UnsafeMutableBufferPointer(rebasing: parameters[shard])) }
-            if finite {
-                if let maxNorm = job.optimizer.clipNorm { clipGradients(gradients, shard, norm: norm, maxNorm: Float(maxNorm)) }
-                optimizer.step(parameters: parameters, gradients: gradients, learningRate: Float(lastLearningRate), range: shard)
-                stateIsSharded = true
-            } else {
-                skippedSteps += 1
-            }
-            let parametersWithControl = network.store.parametersWithControl
-            let control = parametersWithControl.count - 1
-            if shardWithControl.contains(control) { parametersWithControl[control] = withControl[control] }
-            let gatherStart = DispatchTime.now().uptimeNanoseconds
-            try group.gatherShards(parametersWithControl)
-            stopAgreed = parametersWithControl[control] > 0
-            let end = DispatchTime.now().uptimeNanoseconds
-            phaseTimes.record(compute: communicateStart - computeStart,
-                              communicate: (updateStart - communicateStart) + (end - gatherStart),
-                              update: gatherStart - updateStart)
-        } else {
-            if overlapping {
-                try group.finishAveraging()
-            } else {
-                try group.averageGradients(withControl)
-            }
-            let updateStart = DispatchTime.now().uptimeNanoseconds
-            stopAgreed = withControl[withControl.count - 1] > 0
-            // Every rank holds the same averaged gradients here, so every rank decides alike.
-            if job.fp16Gradients && !allFinite(gradients, 0..<gradients.count) {
-                skippedSteps += 1
-            } else {
-                if let maxNorm = job.optimizer.clipNorm { clipGradientNorm(gradients, maxNorm: Float(maxNorm)) }
-                optimizer.step(parameters: parameters, gradients: gradients, learningRate: Float(lastLearningRate))
-            }
-            phaseTimes.record(compute: communicateStart - computeStart, communicate: updateStart - communicateStart,
-                              update: DispatchTime.now().uptimeNanoseconds - updateStart)
-        }
-        position.stepInEpoch += 1
-        position.globalStep += 1
         return lossSum
     }
 
-    /// True when every value of `values[range]` is finite (no fp16 overflow reached the sum).
-    private func allFinite(_ values: UnsafeMutableBufferPointer<Float>, _ range: Range<Int>) -> Bool {
-        var sum: Float = 0
-        for i in range { sum += values[i] * 0 }   // inf * 0 and NaN * 0 are NaN; finite * 0 is 0
-        return !sum.isNaN
+    /// Nanoseconds on the monotonic clock (phase times).
+    private static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+    /// Clips and applies the averaged gradients to this rank's part of the parameters, or skips
+    /// the step on every rank alike when they are not finite.
+    private func update(_ averaged: AveragedGradients) {
+        guard averaged.finite else {
+            skippedSteps += 1
+            return
+        }
+        let gradients = network.store.gradients.buffer
+        if let maxNorm = job.optimizer.clipNorm {
+            clipGradients(gradients, averaged.shard, norm: averaged.norm, maxNorm: Float(maxNorm))
+        }
+        optimizer.step(parameters: network.store.parameters.buffer, gradients: gradients,
+                       learningRate: Float(lastLearningRate), range: averaged.shard)
+        if averaged.shard.count < gradients.count { stateIsSharded = true }
     }
 
     /// Switches how the next steps average gradients (benchmarks compare the paths). Leaving
@@ -339,10 +296,7 @@ public final class Trainer {
         stateIsSharded = false
         var tensors: [String: [Float]] = [:]
         for (name, var values) in optimizer.stateTensors() {
-            // Shards were cut from the gradients plus their control element: cut the same way.
-            values.append(0)
-            try values.withUnsafeMutableBufferPointer { try group.gatherShards($0) }
-            values.removeLast()
+            try exchange.allGatherShards(&values)
             tensors[name] = values
         }
         try optimizer.restoreState(tensors: tensors, stepCount: optimizer.stepCount)

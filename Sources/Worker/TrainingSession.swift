@@ -1,6 +1,7 @@
 // TrainingSession: one rank's whole run — load the data, build the trainer, resume from the
 // newest valid checkpoint if asked, train with checkpoints by policy (and on a stop signal),
 // evaluate on the test split — with rank 0 printing, writing metrics.jsonl and checkpoints.
+import Collective
 import Foundation
 import Model
 
@@ -31,7 +32,7 @@ public struct CheckpointSettings: Sendable {
 /// Runs a job on this rank and reports as rank 0.
 public final class TrainingSession {
     public let job: TrainingJob
-    public let group: ProcessGroup
+    public let group: Collectives
     /// Run folder for metrics.jsonl (rank 0 writes it); nil writes no files.
     public let runDirectory: String?
     /// Print one JSON object per epoch instead of text lines.
@@ -51,7 +52,7 @@ public final class TrainingSession {
     /// The trainer of the last `run()`.
     public private(set) var trainer: Trainer?
 
-    public init(job: TrainingJob, group: ProcessGroup, runDirectory: String?, json: Bool) {
+    public init(job: TrainingJob, group: Collectives, runDirectory: String?, json: Bool) {
         self.job = job
         self.group = group
         self.runDirectory = runDirectory

@@ -83,7 +83,7 @@ struct BenchAllReduce: ParsableCommand {
     private func runWorker() throws {
         let comm = try MPICommunicator.world()
         defer { try? MPIEnvironment.finalize() }
-        let options = ring.applied(to: CollectiveOptions(halfPrecisionWire: fp16))
+        let options = ring.applied(to: CollectiveOptions())
         let collectives = Collectives(comm, options: options)
         let machine = Machine.current
         if comm.rank == 0 && !json {
@@ -97,7 +97,8 @@ struct BenchAllReduce: ParsableCommand {
         }
         for bytes in try parsedSizes() {
             let r = try AllReduceBenchmark.measure(collectives, comm, bytes: bytes,
-                                                   repetitions: reps ?? AllReduceBenchmark.defaultRepetitions(bytes: bytes))
+                                                   repetitions: reps ?? AllReduceBenchmark.defaultRepetitions(bytes: bytes),
+                                                   halfPrecision: fp16)
             guard comm.rank == 0 else { continue }
             if json {
                 print(jsonLine(r.json.merging(["machine": machine.json]) { a, _ in a }))

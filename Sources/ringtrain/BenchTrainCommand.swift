@@ -49,7 +49,7 @@ struct BenchTrain: ParsableCommand {
                 return
             }
             guard ranks > 1 else {
-                show(try measure(kind, group: SingleProcessGroup(), alone: nil))
+                show(try measure(kind, group: .singleRank(), alone: nil))
                 return
             }
             // Every row is measured in one mpirun job, side by side (see runRank); rank 0 prints
@@ -77,10 +77,10 @@ struct BenchTrain: ParsableCommand {
     /// gradients; rank 0 prints the rows as JSON.
     private func runRank(_ kind: ModelSpec.Kind) throws {
         try MPIEnvironment.initialize()
-        let collectives = Collectives(try MPICommunicator.world(), options: CollectiveOptions(halfPrecisionWire: fp16))
-        let group = CollectiveProcessGroup(collectives, timeout: 300)
-        let rows = try measure(kind, group: group, alone: group.rank == 0 ? SingleProcessGroup() : nil) {
-            try collectives.quietBarrier()
+        let group = Collectives(try MPICommunicator.world())
+        try group.installWatchdog(Watchdog(timeout: 300, rank: group.rank))
+        let rows = try measure(kind, group: group, alone: group.rank == 0 ? .singleRank() : nil) {
+            try group.quietBarrier()
         }
         if group.rank == 0 { for row in rows { print(jsonLine(row.json)) } }
         try MPIEnvironment.finalize()
@@ -88,10 +88,11 @@ struct BenchTrain: ParsableCommand {
 
     /// One row per mode: with `alone`, rank 0's single-process row first, then the N-rank rows
     /// for each way of averaging gradients; otherwise the group's own row.
-    private func measure(_ kind: ModelSpec.Kind, group: ProcessGroup, alone: SingleProcessGroup?,
+    private func measure(_ kind: ModelSpec.Kind, group: Collectives, alone: Collectives?,
                          quietBarrier: () throws -> Void = {}) throws -> [TrainBenchmarkResult] {
         let spec = ModelSpec(kind: kind)
-        let job = TrainBenchmark.job(model: spec, batchPerRank: batch, ranks: group.size, dataDirectory: data)
+        var job = TrainBenchmark.job(model: spec, batchPerRank: batch, ranks: group.size, dataDirectory: data)
+        job.fp16Gradients = fp16
         let splits = try DatasetLoader.load(job.dataset, seed: job.seed)
         let trainer = try Trainer(job: job, data: splits, group: group)
         let single = try alone.map {

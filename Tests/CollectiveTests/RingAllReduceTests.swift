@@ -13,11 +13,11 @@ func randomValue(rank: Int, index: Int, seed: UInt64 = 1) -> Float { SeededTestV
 /// Runs `allReduce` on `ranks` threads, each filling its buffer with `value(rank, index)`, and
 /// returns every rank's result.
 func ringResults(ranks: Int, length: Int, op: ReduceOp = .sum, options: CollectiveOptions = .init(),
-                 value: @escaping @Sendable (Int, Int) -> Float) throws -> [[Float]] {
+                 halfPrecision: Bool = false, value: @escaping @Sendable (Int, Int) -> Float) throws -> [[Float]] {
     try InProcessCommunicator.run(size: ranks) { comm in
         let collectives = Collectives(comm, options: options)
         var buffer = (0..<length).map { value(comm.rank, $0) }
-        try collectives.allReduce(&buffer, op: op)
+        try collectives.allReduce(&buffer, op: op, halfPrecision: halfPrecision)
         return buffer
     }
 }
@@ -105,8 +105,8 @@ let testLengths = [0, 1, 2, 1000, 3001, 65537, 1_000_003]   // 3001: the small-m
     /// Integers up to 2048 are exact in fp16, so the compressed wire still sums them exactly.
     @Test(arguments: 2...5, [0, 1, 1000, 65537])
     func halfPrecisionWireIsExactOnSmallIntegers(ranks: Int, length: Int) throws {
-        let options = CollectiveOptions(chunkElements: 1024, wholeSegmentElements: 0, halfPrecisionWire: true, smallMessageBytes: 0)
-        let results = try ringResults(ranks: ranks, length: length, options: options, value: integerValue)
+        let options = CollectiveOptions(chunkElements: 1024, wholeSegmentElements: 0, smallMessageBytes: 0)
+        let results = try ringResults(ranks: ranks, length: length, options: options, halfPrecision: true, value: integerValue)
         let expected = (0..<length).map { i in
             (0..<ranks).reduce(Float(0)) { $0 + integerValue(rank: $1, index: i) }
         }
@@ -118,8 +118,8 @@ let testLengths = [0, 1, 2, 1000, 3001, 65537, 1_000_003]   // 3001: the small-m
     @Test(arguments: 2...4)
     func halfPrecisionWireIsCloseOnRandomValues(ranks: Int) throws {
         let length = 30_011
-        let options = CollectiveOptions(chunkElements: 999, wholeSegmentElements: 0, halfPrecisionWire: true)
-        let results = try ringResults(ranks: ranks, length: length, op: .average, options: options) {
+        let options = CollectiveOptions(chunkElements: 999, wholeSegmentElements: 0)
+        let results = try ringResults(ranks: ranks, length: length, op: .average, options: options, halfPrecision: true) {
             randomValue(rank: $0, index: $1)
         }
         for i in 0..<length {

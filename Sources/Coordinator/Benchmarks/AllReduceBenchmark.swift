@@ -43,15 +43,16 @@ public enum AllReduceBenchmark {
     /// Times one size (bytes, a multiple of 4): two warm-up rounds, then `repetitions` rounds of
     /// a barrier and a ring all-reduce, a barrier and an MPI_Allreduce, on one zeroed buffer.
     /// Every rank calls this and gets the same result (the slowest rank's medians).
+    /// `halfPrecision` sends the ring's traffic as fp16 (default false).
     public static func measure(_ collectives: Collectives, _ communicator: MPICommunicator,
-                               bytes: Int, repetitions: Int) throws -> AllReduceBenchmarkResult {
+                               bytes: Int, repetitions: Int, halfPrecision: Bool = false) throws -> AllReduceBenchmarkResult {
         let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: bytes / 4)
         defer { buffer.deallocate() }
         buffer.initialize(repeating: 0)
         var ringTimes: [Double] = [], mpiTimes: [Double] = []
         for round in -2..<repetitions {
             try communicator.barrier()
-            let ring = try Stopwatch.seconds { try collectives.allReduce(buffer, op: .sum) } * 1e6
+            let ring = try Stopwatch.seconds { try collectives.allReduce(buffer, op: .sum, halfPrecision: halfPrecision) } * 1e6
             try communicator.barrier()
             let mpi = try Stopwatch.seconds { try communicator.mpiAllReduce(buffer, op: .sum) } * 1e6
             if round >= 0 { ringTimes.append(ring); mpiTimes.append(mpi) }

@@ -85,10 +85,9 @@ public enum WorkerProcess {
             }
             job.ranks = collectives.size
         }
-        let reducing = job.fp16Gradients
-            ? Collectives(collectives.communicator, options: CollectiveOptions(halfPrecisionWire: true)) : collectives
-        let group: CollectiveProcessGroup
-        do { group = try CollectiveProcessGroup(reducing, watchdog: watchdog) } catch { fail("\(error)", code: 1) }
+        if let watchdog {
+            do { try collectives.installWatchdog(watchdog) } catch { fail("\(error)", code: 1) }
+        }
         StopRequest.installSignalHandlers()
         var folderLock: FolderLock?
         defer { folderLock?.release() }
@@ -108,9 +107,9 @@ public enum WorkerProcess {
                 _ = try RunFolder.create(at: dir, config: config)
             }
             if let steps = options.traceSteps {
-                try trace(job: job, group: group, steps: steps, options: options)
+                try trace(job: job, group: collectives, steps: steps, options: options)
             } else {
-                let session = TrainingSession(job: job, group: group, runDirectory: options.runDirectory, json: options.json)
+                let session = TrainingSession(job: job, group: collectives, runDirectory: options.runDirectory, json: options.json)
                 if let dir = options.runDirectory {
                     session.checkpoints = CheckpointSettings(directory: dir + "/checkpoints",
                                                              configHash: ResolvedConfig.hash(job: config.job), resume: options.resume,
@@ -180,7 +179,7 @@ public enum WorkerProcess {
 
     /// Runs `steps` optimizer steps, rank 0 printing one JSON line per step:
     /// `{"step", "loss", "checksum"}`; fails if the ranks' parameter checksums ever differ.
-    static func trace(job: TrainingJob, group: CollectiveProcessGroup, steps: Int, options: WorkerOptions) throws {
+    static func trace(job: TrainingJob, group: Collectives, steps: Int, options: WorkerOptions) throws {
         let data = try DatasetLoader.load(job.dataset, seed: job.seed)
         let trainer = try Trainer(job: job, data: data, group: group)
         var none: ClassificationMetrics? = nil
@@ -190,7 +189,7 @@ public enum WorkerProcess {
             }
             let localLoss = try trainer.step(trainer.currentSampler(), metrics: &none)
             let checksum = parameterChecksum(trainer.network.store.parameters.buffer)
-            let all = try group.collectives.allGather([localLoss, Double(checksum >> 32), Double(checksum & 0xFFFF_FFFF)])
+            let all = try group.allGather([localLoss, Double(checksum >> 32), Double(checksum & 0xFFFF_FFFF)])
             let loss = all.reduce(0) { $0 + $1[0] } / Double(group.size * job.accumulate)
             let sums = Set(all.map { UInt64($0[1]) << 32 | UInt64($0[2]) })
             guard sums.count == 1 else {

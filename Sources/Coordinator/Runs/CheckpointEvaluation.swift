@@ -62,7 +62,7 @@ public struct CheckpointEvaluation {
         }
         loaded.copyParameters(into: network.store)
         let result = try Evaluator().evaluate(network, on: samples, loss: job.lossKind(for: samples.task),
-                                              batchSize: job.evaluationBatch, group: SingleProcessGroup())
+                                              batchSize: job.evaluationBatch, group: .singleRank())
         var evaluation = CheckpointEvaluation(checkpoint: runDirectory + "/checkpoints/" + loaded.name, step: loaded.state.globalStep,
                                               dataName: name(of: data), result: result, classNames: samples.classNames)
         evaluation.skipped = loaded.skipped

@@ -30,11 +30,9 @@ public struct ParameterView {
 public final class ParameterStore {
     /// The layout table, in registration order.
     public private(set) var entries: [ParameterEntry] = []
-    /// All parameters, contiguous. One spare element follows the last parameter (see
-    /// `parametersWithControl`).
+    /// All parameters, contiguous. A spare element follows the last one.
     public let parameters: FloatBuffer
-    /// All gradients, contiguous, same layout as `parameters`. One spare element follows the
-    /// last gradient (see `gradientsWithControl`).
+    /// All gradients, contiguous, same layout as `parameters`. A spare element follows the last one.
     public let gradients: FloatBuffer
 
     /// Creates a store for the given layout (names must be unique).
@@ -47,22 +45,11 @@ public final class ParameterStore {
             entries.append(entry)
             offset += entry.count
         }
+        // One spare element after each buffer: a control value the gradient exchange sends along.
         parameters = FloatBuffer(count: offset + 1)
         parameters.resize(offset)
         gradients = FloatBuffer(count: offset + 1)
         gradients.resize(offset)
-    }
-
-    /// The gradients plus one trailing control element, so a flag (e.g. "a rank was asked to
-    /// stop") travels inside the gradient all-reduce at no extra message cost.
-    public var gradientsWithControl: UnsafeMutableBufferPointer<Float> {
-        UnsafeMutableBufferPointer(start: gradients.pointer, count: gradients.count + 1)
-    }
-
-    /// The parameters plus one trailing control element, so a flag can travel back inside a
-    /// gather of the parameters (the sharded update), as `gradientsWithControl` carries it out.
-    public var parametersWithControl: UnsafeMutableBufferPointer<Float> {
-        UnsafeMutableBufferPointer(start: parameters.pointer, count: parameters.count + 1)
     }
 
     /// Total number of scalar parameters.

@@ -3,7 +3,7 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import Worker
+@testable import Collective
 
 @Suite("Watchdog")
 struct WatchdogTests {

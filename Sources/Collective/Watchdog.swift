@@ -11,8 +11,8 @@ import Synchronization
 /// on a peer that is known to be busy (rank 0 writing a checkpoint: `arm(_:busyPeer:)`) is
 /// bounded by `busyTimeout` instead of `timeout`: a slow save is not a dead rank. The busy
 /// notice is part of the wait itself, decided by the operation every rank runs alike
-/// (`ProcessGroup.whileRootWorks`), so it needs no message of its own and keeps its meaning
-/// wherever the watchdog lives.
+/// (`Collectives.whileRootWorks`), so it needs no message of its own. `Collectives` arms it
+/// around every collective once given it (`Collectives.installWatchdog`).
 public final class Watchdog: Sendable {
     private struct State {
         var phase: String?

@@ -1,0 +1,209 @@
+// GradientExchange: how gradients cross ranks — one all-reduce after backward, buckets
+// all-reduced during backward (overlap), or the sharded update — and the stop flag riding along.
+//
+// The gradients are followed by one control element (ParameterStore's spare): each rank sets it
+// to 1 when asked to stop, so after the exchange it is > 0 on every rank if it was set on one. The
+// all-reduce strategies average it with the gradients; the sharded update reduces it into the last
+// shard's owner, which copies it into the parameters' spare element, whose all-gather brings it back.
+import Collective
+import Model
+
+/// How a step averages gradients across ranks (all give the same model; see `TrainingJob`).
+public enum GradientAveraging: String, Sendable, CaseIterable {
+    /// One ring all-reduce after the backward pass: the reference path.
+    case oneCall = "one_call"
+    /// Buckets all-reduced on a background thread while backward continues (`job.overlap`).
+    case overlap
+    /// A reduce-scatter, each rank updating only its shard, then an all-gather of the
+    /// parameters (`job.sharded_update`).
+    case sharded
+}
+
+extension TrainingJob {
+    /// The averaging this job asks for.
+    public var averaging: GradientAveraging {
+        overlap ? .overlap : (shardedUpdate ? .sharded : .oneCall)
+    }
+}
+
+/// What every rank knows about the averaged gradients when it updates its part of the parameters.
+public struct AveragedGradients: Sendable {
+    /// The elements this rank updates: all of them, or its shard after a reduce-scatter.
+    public var shard: Range<Int>
+    /// The global L2 norm of the averaged gradients (0 unless the update clips).
+    public var norm: Double
+    /// False when some averaged value is not finite (an fp16 overflow on the wire): every rank
+    /// then skips the update alike.
+    public var finite: Bool
+}
+
+/// One network's gradient exchange over `collectives`, in Collective's vocabulary.
+public final class GradientExchange {
+    /// The ranks the gradients cross.
+    public let collectives: Collectives
+    /// The buckets overlapping uses (`job.bucketBytes`).
+    public let buckets: GradientBuckets
+    /// Whether gradients travel as fp16 (`job.fp16_gradients`).
+    public let halfPrecision: Bool
+    /// Whether the update needs the global gradient norm (`optimizer.clip_norm` is set).
+    public let needsNorm: Bool
+    /// Whether the sharded update reclaims the parameter shard's cache lines before the update
+    /// rewrites them (`CacheLines`). Default true; benchmarks turn it off to show what it saves.
+    public var reclaimsParameterShard = true
+    private let gradients: UnsafeMutableBufferPointer<Float>    // with the control element
+    private let parameters: UnsafeMutableBufferPointer<Float>   // with the control element
+    private var control: Int { gradients.count - 1 }
+    /// Starts the all-reduce of each bucket that is complete once backward has finished a layer.
+    /// Made once, so an overlapped step allocates no closure.
+    private let startBucketsAfterLayer: (Int) -> Void
+
+    /// The exchange for `store`'s gradients, whose layers own `layerRanges` (in layer order).
+    public init(store: ParameterStore, layerRanges: [Range<Int>], job: TrainingJob, collectives: Collectives) {
+        self.collectives = collectives
+        halfPrecision = job.fp16Gradients
+        needsNorm = job.optimizer.clipNorm != nil
+        gradients = Self.withControl(store.gradients)
+        parameters = Self.withControl(store.parameters)
+        let plan = GradientBuckets(layerRanges: layerRanges, minimumBytes: job.bucketBytes)
+        buckets = plan
+        startBucketsAfterLayer = { [collectives, gradients, halfPrecision] layer in
+            for bucket in plan.buckets where bucket.readyAfterLayer == layer {
+                collectives.startAllReduce(UnsafeMutableBufferPointer(rebasing: gradients[bucket.elements]),
+                                           op: .average, halfPrecision: halfPrecision)
+            }
+        }
+    }
+
+    /// Sums a small buffer across ranks in place: the capability a layer that reduces across
+    /// ranks in its forward or backward pass (synchronised batch norm) is handed. Safe at any
+    /// point of a step, also while overlapped buckets are in flight: `Collectives` first finishes
+    /// those (in order, on every rank alike), then sums on the calling thread. Always fp32.
+    public var crossRankSum: (UnsafeMutableBufferPointer<Float>) throws -> Void {
+        { [collectives] buffer in try collectives.allReduce(buffer, op: .sum) }
+    }
+
+    /// Records whether this rank was asked to stop, in the control element; call before backward.
+    public func markStopRequest() {
+        gradients[control] = StopRequest.pendingSignal == nil ? 0 : 1
+    }
+
+    /// What backward should be told as it finishes each layer: with overlap, on the last
+    /// micro-step, start the buckets that are then complete; otherwise nothing.
+    public func backwardHook(_ averaging: GradientAveraging, lastMicroStep: Bool) -> ((Int) -> Void)? {
+        averaging == .overlap && lastMicroStep && collectives.size > 1 ? startBucketsAfterLayer : nil
+    }
+
+    /// Averages the gradients across ranks as `averaging` says (with one rank: nothing to send)
+    /// and runs `update` with what every rank then knows. Returns true when any rank asked to stop.
+    public func exchange(_ averaging: GradientAveraging, update: (AveragedGradients) -> Void) throws -> Bool {
+        switch collectives.size > 1 ? averaging : .oneCall {
+        case .oneCall: try allReduceAfterBackward(update)
+        case .overlap: try finishOverlappedBuckets(update)
+        case .sharded: try shardedUpdate(update)
+        }
+    }
+
+    /// One all-reduce of the gradients and the control element after backward.
+    private func allReduceAfterBackward(_ update: (AveragedGradients) -> Void) throws -> Bool {
+        try collectives.allReduce(gradients, op: .average, halfPrecision: halfPrecision)
+        return updateEverything(update)
+    }
+
+    /// The buckets started during backward (`backwardHook`) only need to finish.
+    private func finishOverlappedBuckets(_ update: (AveragedGradients) -> Void) throws -> Bool {
+        try collectives.finishAllReduces()
+        return updateEverything(update)
+    }
+
+    /// Every rank holds the same averaged gradients, so every rank decides alike.
+    private func updateEverything(_ update: (AveragedGradients) -> Void) -> Bool {
+        let all = 0..<control
+        let values = UnsafeMutableBufferPointer(rebasing: gradients[all])
+        update(AveragedGradients(shard: all, norm: needsNorm ? squaredNorm(values, all).squareRoot() : 0,
+                                 finite: !halfPrecision || allFinite(values, all)))
+        return gradients[control] > 0
+    }
+
+    /// Reduce-scatter; each rank updates its shard of the parameters (norm and finiteness summed
+    /// over the shards first when needed); all-gather of the parameters and the control element.
+    private func shardedUpdate(_ update: (AveragedGradients) -> Void) throws -> Bool {
+        let owned = try collectives.reduceScatter(gradients, op: .average, halfPrecision: halfPrecision)
+        let shard = owned.clamped(to: 0..<control)
+        let values = UnsafeMutableBufferPointer(rebasing: gradients[0..<control])
+        var averaged = AveragedGradients(shard: shard, norm: 0, finite: true)
+        if needsNorm || halfPrecision {
+            let local = halfPrecision && !allFinite(values, shard) ? 1.0 : 0.0
+            let sums = try collectives.sum([needsNorm ? squaredNorm(values, shard) : 0, local])
+            averaged.norm = sums[0].squareRoot()
+            averaged.finite = sums[1] == 0
+        }
+        // The other ranks read this shard of the parameters in the last all-gather: take its
+        // cache lines back before the update rewrites them.
+        if reclaimsParameterShard { CacheLines.reclaim(UnsafeMutableBufferPointer(rebasing: parameters[shard])) }
+        update(averaged)
+        if owned.contains(control) { parameters[control] = gradients[control] }
+        try collectives.allGather(segments: parameters)
+        return parameters[control] > 0
+    }
+
+    /// `buffer` and the spare element ParameterStore keeps after it (fixed storage for the run).
+    static func withControl(_ buffer: FloatBuffer) -> UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(start: buffer.pointer, count: buffer.count + 1)
+    }
+
+    /// Completes a tensor laid out like the parameters (optimizer state) of which each rank kept
+    /// only its own shard current: all-gathers the shards, cut as the gradients were.
+    public func allGatherShards(_ values: inout [Float]) throws {
+        precondition(values.count == control, "expected \(control) values, got \(values.count)")
+        values.append(0)   // the cut includes the control element
+        try values.withUnsafeMutableBufferPointer { try collectives.allGather(segments: $0) }
+        values.removeLast()
+    }
+
+    /// True when every value of `values[range]` is finite (no fp16 overflow reached the sum).
+    private func allFinite(_ values: UnsafeMutableBufferPointer<Float>, _ range: Range<Int>) -> Bool {
+        var sum: Float = 0
+        for i in range { sum += values[i] * 0 }   // inf * 0 and NaN * 0 are NaN; finite * 0 is 0
+        return !sum.isNaN
+    }
+}
+
+/// How the flat gradient buffer is cut into buckets for overlap: which bucket is complete after
+/// which layer. Backward visits layers last to first, and each layer's parameters are one
+/// contiguous range, so walking layers backwards and closing a bucket once it holds
+/// `minimumBytes` gives contiguous buckets from the end of the buffer towards its start. The
+/// first bucket also takes the control element that follows the gradients.
+public struct GradientBuckets: Sendable, Equatable {
+    /// One bucket: the elements it covers and the layer after whose backward it is complete.
+    public struct Bucket: Sendable, Equatable {
+        public var elements: Range<Int>
+        public var readyAfterLayer: Int
+    }
+
+    /// Buckets in the order they become ready (last layers first).
+    public let buckets: [Bucket]
+
+    /// Plans buckets over `layerRanges` (each layer's parameter elements, in layer order,
+    /// contiguous) followed by `controlElements` extra elements (default 1), each bucket holding
+    /// at least `minimumBytes` of fp32 unless it is the last one.
+    public init(layerRanges: [Range<Int>], controlElements: Int = 1, minimumBytes: Int) {
+        precondition(minimumBytes > 0)
+        let minimum = max(1, minimumBytes / 4)
+        var result: [Bucket] = []
+        let total = (layerRanges.last(where: { !$0.isEmpty })?.upperBound ?? 0)
+        var end = total + controlElements   // the open bucket is [start, end)
+        var start = end
+        let parameterised = layerRanges.indices.filter { !layerRanges[$0].isEmpty }
+        for index in parameterised.reversed() {
+            start = layerRanges[index].lowerBound
+            if end - start >= minimum || index == parameterised.first {
+                result.append(Bucket(elements: start..<end, readyAfterLayer: index))
+                end = start
+            }
+        }
+        if parameterised.isEmpty && end > 0 {
+            result.append(Bucket(elements: 0..<end, readyAfterLayer: layerRanges.count - 1))
+        }
+        buckets = result
+    }
+}
