@@ -109,6 +109,24 @@ public final class Trainer {
             }
         }
         try group.broadcastFromRoot(network.store.parameters.buffer)
+        try installCrossRankSum()
+    }
+
+    /// Gives the network's batch-norm layers the cross-rank sum of their statistics.
+    /// RECONNECT: the one place where Model's synchronised layers meet the ranks; replace the
+    /// direct Collectives call with the group's thread-safe in-place sum once it has one.
+    private func installCrossRankSum() throws {
+        guard group.size > 1, let first = network.batchNormLayers.first else { return }
+        guard averaging != .overlap else {
+            throw TrainingError("job.overlap: true cannot be combined with a batch_norm layer (\(first.name)) in model.layers on "
+                                + "\(group.size) ranks: its statistics are summed across ranks during backward, while overlap "
+                                + "averages gradients on a background thread; set job.overlap: false")
+        }
+        guard let collective = group as? CollectiveProcessGroup else {
+            throw TrainingError("batch_norm needs a group that can sum across ranks; this one (\(type(of: group))) cannot")
+        }
+        let collectives = collective.collectives
+        network.installCrossRankSum { try collectives.allReduce($0, op: .sum) }
     }
 
     /// Continues from `position` (after restoring parameters and optimizer state), with
@@ -193,6 +211,7 @@ public final class Trainer {
                 network.backward(lossGradient.pointer, batch: localBatch, accumulate: micro > 0)
             }
         }
+        try network.throwCrossRankFailure()   // a batch-norm statistics sum that failed in the passes above
         let communicateStart = DispatchTime.now().uptimeNanoseconds
         lastLearningRate = schedule.learningRate(atStep: position.globalStep)
         let gradients = network.store.gradients.buffer
