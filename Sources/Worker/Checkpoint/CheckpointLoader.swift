@@ -78,14 +78,16 @@ extension CheckpointStore {
             configChanged = true
         }
         let parameterCount = layout.reduce(0) { $0 + $1.count }
-        let expected = Dictionary(uniqueKeysWithValues: layout.map { ($0.name, ($0.shape, SafetensorsDType.f32)) }
-            + buffers.map { ($0.name, ($0.shape, $0.dtype)) })
+        // Parameters in layout order, then the buffers: the first difference is the one reported.
+        let tensors = layout.map { (name: $0.name, shape: $0.shape, dtype: SafetensorsDType.f32) }
+            + buffers.map { (name: $0.name, shape: $0.shape, dtype: $0.dtype) }
+        let expected = Dictionary(uniqueKeysWithValues: tensors.map { ($0.name, $0.shape) })
         let model = try readVerified(Self.modelFile, in: folder, checkpoint: name, state: state) { reader in
             for entry in reader.entries where expected[entry.name] == nil {
                 throw CheckpointError(.layoutMismatch, checkpoint: name, file: Self.modelFile,
                                       "tensor '\(entry.name)' is not in the model's layout (the config changed the model's shape)")
             }
-            for (itemName, (shape, dtype)) in expected.sorted(by: { $0.key < $1.key }) {
+            for (itemName, shape, dtype) in tensors {
                 guard let entry = reader.entry(named: itemName) else {
                     throw CheckpointError(.layoutMismatch, checkpoint: name, file: Self.modelFile,
                                           "tensor '\(itemName)' is missing (the config changed the model's shape)")
