@@ -37,6 +37,9 @@ public final class BatchNorm: Layer, HoldsBuffers {
     private let inverseDeviation = FloatBuffer()  // 1/σ per channel
     private let mean = FloatBuffer()              // per channel
     private let sums = FloatBuffer()              // reduction scratch: [2·channels + 1]
+    /// Per-channel accumulators: sums over tens of thousands of values lose digits in Float,
+    /// and differently on different ranks.
+    private let accumulators: UnsafeMutablePointer<Double>  // [2·channels]
     private let inputGradient = FloatBuffer()
     /// Values per channel in the (global) batch of the last training forward pass.
     private var globalCount: Float = 0
@@ -59,9 +62,14 @@ public final class BatchNorm: Layer, HoldsBuffers {
         mean.resize(channels)
         inverseDeviation.resize(channels)
         sums.resize(2 * channels + 1)
+        accumulators = .allocate(capacity: 2 * channels)
+        accumulators.initialize(repeating: 0, count: 2 * channels)
     }
 
-    deinit { batchesTracked.deallocate() }
+    deinit {
+        batchesTracked.deallocate()
+        accumulators.deallocate()
+    }
 
     public var parameterRequests: [ParameterRequest] {
         [ParameterRequest("weight", shape: [channels], initializer: .constant(1)),
@@ -108,28 +116,30 @@ public final class BatchNorm: Layer, HoldsBuffers {
     }
 
     /// Mean and 1/σ of the (global) batch into `mean` / `inverseDeviation`, two reductions: the
-    /// sums with the count, then the squared deviations from the global mean (exact, unlike
+    /// sums with the count, then the squared deviations from the global mean (stable, unlike
     /// E[x²] − E[x]²). Updates the running statistics.
     private func computeBatchStatistics(_ input: UnsafePointer<Float>, rows: Int) {
-        let c = channels, s = sums.pointer, m = mean.pointer
-        for j in 0..<c { s[j] = 0 }
+        let c = channels, s = sums.pointer, m = mean.pointer, a = accumulators
+        for j in 0..<c { a[j] = 0 }
         for r in 0..<rows {
             let x = input + r * c
-            for j in 0..<c { s[j] += x[j] }
+            for j in 0..<c { a[j] += Double(x[j]) }
         }
+        for j in 0..<c { s[j] = Float(a[j]) }
         s[c] = Float(rows)
         reduce(count: c + 1)
         let count = s[c]
         globalCount = count
         for j in 0..<c { m[j] = s[j] / count }
-        for j in 0..<c { s[j] = 0 }
+        for j in 0..<c { a[j] = 0 }
         for r in 0..<rows {
             let x = input + r * c
             for j in 0..<c {
-                let d = x[j] - m[j]
-                s[j] += d * d
+                let d = Double(x[j] - m[j])
+                a[j] += d * d
             }
         }
+        for j in 0..<c { s[j] = Float(a[j]) }
         reduce(count: c)
         let keep = 1 - momentum
         for j in 0..<c {
@@ -150,15 +160,16 @@ public final class BatchNorm: Layer, HoldsBuffers {
     public func backward(_ outputGradient: UnsafePointer<Float>, batch: Int, accumulate: Bool,
                          needInputGradient: Bool) -> UnsafeMutablePointer<Float>? {
         let rows = batch * positions, c = channels
-        let s = sums.pointer   // [Σ dy | Σ dy·x̂], this rank's, then the global ones
-        for j in 0..<(2 * c) { s[j] = 0 }
+        let s = sums.pointer, a = accumulators   // [Σ dy | Σ dy·x̂], this rank's, then the global ones
+        for j in 0..<(2 * c) { a[j] = 0 }
         for r in 0..<rows {
             let dy = outputGradient + r * c, xhat = normalized.pointer + r * c
             for j in 0..<c {
-                s[j] += dy[j]
-                s[c + j] += dy[j] * xhat[j]
+                a[j] += Double(dy[j])
+                a[c + j] += Double(dy[j] * xhat[j])
             }
         }
+        for j in 0..<(2 * c) { s[j] = Float(a[j]) }
         let dw = weight.gradient.baseAddress!, db = bias.gradient.baseAddress!
         for j in 0..<c {
             db[j] = accumulate ? db[j] + s[j] : s[j]
