@@ -25,6 +25,14 @@ public struct ModelBuffer {
 
     /// Number of values (1 for a scalar).
     public var count: Int { shape.reduce(1, *) }
+
+    /// How the values are stored in safetensors files.
+    public var dtype: SafetensorsDType {
+        switch storage {
+        case .float: return .f32
+        case .int64: return .i64
+        }
+    }
 }
 
 /// A layer with non-trained state of its own.

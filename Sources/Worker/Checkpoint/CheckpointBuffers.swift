@@ -2,13 +2,6 @@
 // checkpoints — written beside the parameters, range-checked on load, copied back into the layers.
 import Model
 
-/// The tensors of one verified checkpoint file.
-struct VerifiedTensors {
-    var tensors: [String: [Float]]
-    var integers: [String: [Int64]]
-    var metadata: [String: String]
-}
-
 /// Limits on buffer values read back from disk.
 enum CheckpointBuffers {
     /// The largest counter accepted (2^40, like the step counts in state.json).
@@ -16,14 +9,6 @@ enum CheckpointBuffers {
 }
 
 extension ModelBuffer {
-    /// How the buffer is stored in safetensors.
-    public var dtype: SafetensorsDType {
-        switch storage {
-        case .float: return .f32
-        case .int64: return .i64
-        }
-    }
-
     /// The buffer as a tensor to write (its memory is read during the write).
     var safetensorsSource: SafetensorsSource {
         switch storage {

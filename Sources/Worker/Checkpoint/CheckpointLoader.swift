@@ -218,6 +218,13 @@ extension CheckpointStore {
     }
 }
 
+/// The tensors of one verified checkpoint file: F32 ones, I64 ones, and the metadata.
+struct VerifiedTensors {
+    var tensors: [String: [Float]]
+    var integers: [String: [Int64]]
+    var metadata: [String: String]
+}
+
 extension CheckpointError {
     /// The message with the file in front, for lists of skipped checkpoints.
     var fileAndMessage: String { file.map { "\($0): \(message)" } ?? message }
