@@ -16,7 +16,8 @@ extension TrainingSession {
             do {
                 let bounds = CheckpointState.Bounds(epochs: job.epochs, stepsPerEpoch: trainer.currentSampler().stepsPerEpoch,
                                                     trainSamples: trainer.data.train.count, steps: job.steps)
-                let found = try store.loadNewestValid(layout: trainer.network.store.entries, configHash: settings.configHash,
+                let found = try store.loadNewestValid(layout: trainer.network.store.entries, buffers: trainer.network.buffers,
+                                                      configHash: settings.configHash,
                                                       acceptConfigChange: true, bounds: bounds)
                 resetOptimizer = try Self.checkOptimizerTensors(found, expected: trainer.optimizer.stateTensors().map(\.name),
                                                                  optimizer: job.optimizer.kind.rawValue,
@@ -39,6 +40,7 @@ extension TrainingSession {
         }
         if let loaded { loaded.copyParameters(into: trainer.network.store) }
         try group.broadcast(trainer.network.store.parameters.buffer, root: 0)
+        try restoreBuffers(trainer.network.buffers, from: loaded)
 
         // Optimizer state: rank 0's tensors, broadcast in the optimizer's own order.
         var tensors: [String: [Float]] = [:]
@@ -72,6 +74,27 @@ extension TrainingSession {
             if reset {
                 console.line("optimizer state reset (--reset-optimizer): the checkpoint's optimizer tensors were not used; the optimizer starts from zero state")
             }
+        }
+    }
+
+    /// Rank 0's copy of the model's non-trained buffers (batch norm's running statistics) from
+    /// `loaded`, then on every rank: float buffers broadcast, counters through one exact sum.
+    private func restoreBuffers(_ buffers: [ModelBuffer], from loaded: LoadedCheckpoint?) throws {
+        guard !buffers.isEmpty else { return }
+        loaded?.copyBuffers(into: buffers)
+        var counters: [Double] = []
+        for buffer in buffers {
+            switch buffer.storage {
+            case .float(let values): try group.broadcast(values, root: 0)
+            case .int64(let value): counters.append(group.rank == 0 ? Double(value.pointee) : 0)   // exact below 2^53
+            }
+        }
+        let summed = try group.sum(counters)
+        var next = 0
+        for buffer in buffers {
+            guard case .int64(let value) = buffer.storage else { continue }
+            value.pointee = Int64(summed[next])
+            next += 1
         }
     }
 

@@ -103,6 +103,9 @@ public final class Trainer {
         averaging = job.averaging
         exchange = GradientExchange(store: network.store, layerRanges: network.parameterRanges, job: job, collectives: group)
         try group.broadcast(network.store.parameters.buffer, root: 0)
+        // Synchronised layers (batch_norm) sum their statistics across ranks through the exchange,
+        // which keeps such sums in order with buckets in flight.
+        if group.size > 1 { network.installCrossRankSum(exchange.crossRankSum) }
     }
 
     /// Continues from `position` (after restoring parameters and optimizer state), with
@@ -221,6 +224,7 @@ public final class Trainer {
     public func step(_ sampler: any BatchSampler, metrics: inout ClassificationMetrics?) throws -> Double {
         let computeStart = Self.now()
         let lossSum = microSteps(sampler, metrics: &metrics)
+        try network.throwCrossRankFailure()   // a statistics sum that failed in the passes above
         let exchangeStart = Self.now()
         lastLearningRate = schedule.learningRate(atStep: position.globalStep)
         var updateNanoseconds: UInt64 = 0

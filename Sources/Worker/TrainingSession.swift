@@ -167,7 +167,8 @@ public final class TrainingSession {
         state.skippedSteps = trainer.skippedSteps
         try group.whileRootWorks("writing checkpoint \(CheckpointStore.folderName(step: state.globalStep))") {
             if let delay = Self.testSaveDelay { Thread.sleep(forTimeInterval: delay) }
-            try store.save(parameters: trainer.network.store, optimizer: trainer.optimizer, state: state)
+            try store.save(parameters: trainer.network.store, optimizer: trainer.optimizer, state: state,
+                           buffers: trainer.network.buffers)
             try store.prune()
         }
     }

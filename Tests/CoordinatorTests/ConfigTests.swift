@@ -201,6 +201,20 @@ func declaredModelConfig() throws {
     }
 }
 
+@Test("batch_norm reads its options (defaults 0.1 and 1e-5), back from resolved.yaml too, and validate shows it")
+func batchNormConfig() throws {
+    let model = "  model: {layers: [{type: dense, units: 6}, {type: batch_norm, name: bn1}, {type: batch_norm, momentum: 0.05, eps: 0.001}, {type: dense, units: 2}]}\n"
+    let original = try load(csvJob + model)
+    #expect(original.job.model.layers[1].kind == .batchNorm(momentum: 0.1, eps: 1e-5))
+    #expect(original.job.model.layers[2].kind == .batchNorm(momentum: 0.05, eps: 0.001))
+    let yaml = ResolvedConfig.yaml(job: original.job, cluster: original.cluster)
+    let again = try RunConfig(file: ConfigFile.parse(text: yaml, path: "resolved.yaml"))
+    #expect(again.job == original.job, "\(yaml)")
+    let table = try ModelTable.text(model: original.job.model, sampleShape: [4], outputs: 2)
+    let row = try #require(table.split(separator: "\n").first { $0.contains("bn1") })
+    #expect(row.contains("batch_norm") && row.contains("[6]") && row.hasSuffix("12"), "\(table)")
+}
+
 @Test("mistakes in declared layers name the layer's key path", arguments: [
     ("{type: dense}", "job.model.layers[0]", "missing required key 'units'"),
     ("{type: dens, units: 3}", "job.model.layers[0].type", "did you mean 'dense'"),
@@ -209,6 +223,9 @@ func declaredModelConfig() throws {
     ("{type: activation, function: swish}", "job.model.layers[0].function", "relu"),
     ("{type: dense, units: 3, name: 'a b'}", "job.model.layers[0].name", "not a usable parameter name"),
     ("{type: residual, layers: [{type: dropout, rate: 2}]}", "job.model.layers[0].layers[0].rate", "out of range"),
+    ("{type: batch_norm, momentum: 1.5}", "job.model.layers[0].momentum", "1.5 must be in [0, 1]"),
+    ("{type: batch_norm, eps: 0}", "job.model.layers[0].eps", "must be in (0, 1]"),
+    ("{type: batch_norm, epsilon: 0.001}", "job.model.layers[0].epsilon", "batch_norm takes momentum, eps"),
 ])
 func badLayerConfig(layer: String, keyPath: String, fragment: String) {
     do {

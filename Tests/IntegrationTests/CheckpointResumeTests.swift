@@ -66,6 +66,37 @@ struct CheckpointResumeTests {
         #expect(try Self.finalModel(dir + "/killed") == Self.finalModel(dir + "/straight"))
     }
 
+    /// With batch norm, model.safetensors also holds the running statistics (and the count of
+    /// batches): a run killed mid-epoch and resumed ends byte-identical to one never stopped.
+    @Test(arguments: [1, 2])
+    func killedRunWithBatchNormResumesExactly(ranks: Int) throws {
+        let dir = try TrainingFixtures.temporaryDirectory()
+        let model = "{layers: [{type: flatten}, {type: dense, units: 32}, {type: batch_norm}, {type: activation, function: relu}, {type: dense, units: 10}]}"
+        let config = try TrainingFixtures.smallConfig(in: dir, extra: Self.extra, model: model)
+        let straight = try Self.ringtrain(["train", config, "--ranks", "\(ranks)", "--run-dir", dir + "/straight"])
+        #expect(straight.status == 0, "\(straight.output)")
+
+        let workerArguments = ["worker", config, "--set", "job.ranks=\(ranks)", "--run-dir", dir + "/killed",
+                               "--fail-rank", "\(ranks - 1)", "--fail-step", "37", "--fail-mode", "kill"]
+        let killed = ranks == 1 ? try Self.ringtrain(workerArguments) : try DataParallelTests.mpirun(ranks, workerArguments)
+        #expect(killed.status != 0, "\(killed.output)")
+        let resumed = try Self.ringtrain(["resume", dir + "/killed"])
+        #expect(resumed.status == 0, "\(resumed.output)")
+        #expect(resumed.stdout.contains("resumed from"), "\(resumed.output)")
+        let final = try Self.finalModel(dir + "/killed")
+        #expect(final == (try Self.finalModel(dir + "/straight")))
+        #expect(String(decoding: final.prefix(2048), as: UTF8.self).contains(#""batch_norm_2.num_batches_tracked":{"dtype":"I64","shape":[]"#))
+
+        // `ringtrain evaluate` uses the saved running statistics: the same accuracy as the run's own test.
+        let evaluated = try Self.ringtrain(["evaluate", dir + "/straight", "--json"])
+        #expect(evaluated.status == 0, "\(evaluated.output)")
+        let metrics = try String(contentsOfFile: dir + "/straight/metrics.jsonl", encoding: .utf8)
+        let trained = try #require(TrainingFixtures.jsonLines(metrics).compactMap { $0["test_acc"] as? Double }.last, "\(metrics)")
+        let accuracy = try #require(TrainingFixtures.jsonLines(evaluated.stdout).compactMap { $0["accuracy"] as? Double }.first,
+                                    "\(evaluated.output)")
+        #expect(accuracy == trained, "evaluate \(accuracy), the run's own test \(trained)")
+    }
+
     @Test(arguments: [1, 2])
     func sigtermSavesAndResumeIsExact(ranks: Int) throws {
         let dir = try TrainingFixtures.temporaryDirectory()

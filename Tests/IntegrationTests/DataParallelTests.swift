@@ -45,6 +45,27 @@ struct DataParallelTests {
             """)
     }
 
+    /// A residual CNN with synchronised batch norm (conv-bn-relu stem, a conv-bn residual block,
+    /// a batch norm over flat features) follows the 1-rank trajectory with every way of crossing
+    /// the ranks: each rank normalises with the statistics of the global batch, summed across
+    /// ranks in forward and backward (with overlap, in order with the buckets in flight). The
+    /// first loss agrees to float rounding; batch norm then amplifies rounding step by step, so the
+    /// trajectory is compared within 2e-3 (per-rank statistics miss by far more: docs/benchmarks.md).
+    @Test(arguments: [(2, "sharded"), (3, "plain"), (2, "overlap"), (3, "overlap")])
+    func batchNormResidualCNNMatchesOneProcess(ranks: Int, mode: String) throws {
+        let options = mode == "overlap" ? ["--set", "job.overlap=true", "--set", "job.bucket_kb=1"]
+            : mode == "plain" ? ["--set", "job.sharded_update=false"] : []
+        try Self.compareWithOneProcess(ranks: ranks, options: options, shared: ["--set", "job.optimizer.lr=0.02"], model: Self.batchNormCNN,
+                                       tolerance: 2e-3, firstLossTolerance: 1e-6)
+    }
+
+    static let batchNormCNN = """
+        {layers: [{type: conv2d, channels: 4, kernel: 3, padding: 1}, {type: batch_norm}, {type: activation, function: relu},
+                  {type: residual, layers: [{type: conv2d, channels: 4, kernel: 3, padding: 1}, {type: batch_norm, momentum: 0.2},
+                                            {type: activation, function: relu}]},
+                  {type: avg_pool, window: 4}, {type: flatten}, {type: batch_norm}, {type: dense, units: 10}]}
+        """
+
     /// A small transformer (token embedding, positions, two pre-LayerNorm blocks) classifying
     /// sequences of token ids from a CSV file follows the 1-rank trajectory too (SGD: Adam turns
     /// float rounding in near-zero gradients into whole steps, beyond a 1e-5 comparison).
@@ -85,9 +106,12 @@ struct DataParallelTests {
         try Self.compareWithOneProcess(ranks: ranks, options: [], config: config, dir: dir)
     }
 
+    /// `tolerance` (default 1e-5) bounds every step's relative loss difference and the relative
+    /// parameter difference; `firstLossTolerance` (default the same) the first step's loss.
     static func compareWithOneProcess(ranks: Int, options: [String], shared: [String] = [],
                                       model: String = "{type: mlp, hidden: [32]}", config givenConfig: String? = nil,
-                                      dir givenDirectory: String? = nil) throws {
+                                      dir givenDirectory: String? = nil, tolerance: Double = 1e-5,
+                                      firstLossTolerance: Double? = nil) throws {
         let binary = try #require(BuiltBinary.ringtrain)
         let dir = try givenDirectory ?? TrainingFixtures.temporaryDirectory()
         let config = try givenConfig ?? TrainingFixtures.smallConfig(in: dir, batch: 48, model: model)
@@ -101,13 +125,16 @@ struct DataParallelTests {
         let a = TrainingFixtures.jsonLines(single.stdout).compactMap { $0["loss"] as? Double }
         let b = TrainingFixtures.jsonLines(many.stdout).compactMap { $0["loss"] as? Double }
         #expect(a.count == 20 && b.count == 20, "\(single.stdout)\n\(many.stdout)")
-        for (x, y) in zip(a, b) { #expect(abs(x - y) <= 1e-5 * abs(x), "loss \(x) vs \(y)") }
+        for (x, y) in zip(a, b) { #expect(abs(x - y) <= tolerance * abs(x), "loss \(x) vs \(y)") }
+        if let first = a.first, let other = b.first {
+            #expect(abs(first - other) <= (firstLossTolerance ?? tolerance) * abs(first), "first loss \(first) vs \(other)")
+        }
 
         let p = try Self.floats(dir + "/one.bin"), q = try Self.floats(dir + "/many.bin")
         #expect(p.count == q.count && !p.isEmpty)
         let difference = zip(p, q).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot()
         let norm = p.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
-        #expect(difference <= 1e-5 * norm, "‖Δθ‖/‖θ‖ = \(difference / norm)")
+        #expect(difference <= tolerance * norm, "‖Δθ‖/‖θ‖ = \(difference / norm)")
         // The parameters moved: the comparison is not between two untouched initialisations.
         #expect(Set(TrainingFixtures.jsonLines(many.stdout).compactMap { $0["checksum"] as? String }).count == 20)
     }

@@ -57,6 +57,12 @@ private let layerCases: [LayerCase] = [
     LayerCase(label: "transformer block, 2 heads, MLP 8", batch: 2) {
         TransformerBlock(name: "blocks.0", positions: 3, dim: 4, heads: 2, mlp: 8)
     },
+    LayerCase(label: "BatchNorm over [3, 4, 2] images (training)", batch: 3) { BatchNorm(name: "bn", inputShape: [3, 4, 2]) },
+    LayerCase(label: "BatchNorm over [5] features (training)", batch: 4) { BatchNorm(name: "bn", inputShape: [5]) },
+    LayerCase(label: "Residual(Conv2D, BatchNorm)", batch: 2) {
+        Residual(name: "res", layers: [Conv2D(name: "res.conv", inputShape: [4, 4, 2], outChannels: 2, kernel: 3, padding: 1),
+                                       BatchNorm(name: "res.bn", inputShape: [4, 4, 2])])
+    },
     LayerCase(label: "Residual(LayerNorm, Conv2D)", batch: 2) {
         Residual(name: "res", layers: [LayerNorm(name: "res.ln", inputShape: [4, 4, 2]),
                                        Conv2D(name: "res.conv", inputShape: [4, 4, 2], outChannels: 2, kernel: 3, padding: 1)])

@@ -1,6 +1,7 @@
 // Safetensors codec tests: round trip and header layout, one labelled case per kind of
 // malformed file (each must name the file and the problem), and a seeded mutation fuzz.
 import Foundation
+import Synchronization
 import Model
 import Testing
 
@@ -42,6 +43,29 @@ struct SafetensorsTests {
         let tensors = try reader.readAll()
         #expect(tensors["fc.weight"] == (0..<6).map { Float($0) * 0.5 - 1 })
         #expect(tensors["fc.bias"] == [3.25, -7])
+    }
+
+    @Test("I64 scalars (num_batches_tracked) round-trip beside F32 tensors; readAll refuses them")
+    func int64Scalars() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path + "/counts.safetensors"
+        let mean: [Float] = [0.5, -1.25]
+        let count: [Int64] = [(1 << 40) + 3]
+        try mean.withUnsafeBufferPointer { m in
+            try count.withUnsafeBufferPointer { c in
+                _ = try SafetensorsWriter.write([SafetensorsSource(name: "bn.running_mean", shape: [2], values: m),
+                                                 SafetensorsSource(name: "bn.num_batches_tracked", shape: [], int64Values: c)], to: path)
+            }
+        }
+        let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self)
+        #expect(text.contains(#""bn.num_batches_tracked":{"dtype":"I64","shape":[],"data_offsets":[8,16]}"#))
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        let seen = Mutex<[UInt8]>([])
+        let tensors = try SafetensorsReader(path: path, observe: { chunk in seen.withLock { $0 += chunk } }).readAllTensors()
+        #expect(tensors.floats == ["bn.running_mean": mean] && tensors.integers == ["bn.num_batches_tracked": count])
+        #expect(seen.withLock { $0 } == bytes, "the observer sees the I64 bytes in file order")
+        let error = #expect(throws: SafetensorsError.self) { _ = try SafetensorsReader(path: path).readAll() }
+        #expect(error?.description.contains("dtype I64") == true)
     }
 
     @Test("the observer sees every byte of the file, in order, when writing and reading")

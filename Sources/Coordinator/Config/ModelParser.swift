@@ -64,7 +64,8 @@ enum ModelParser {
     static let options: [String: [String]] = [
         "dense": ["units", "init"], "conv2d": ["channels", "kernel", "stride", "padding"],
         "max_pool": ["window", "stride"], "avg_pool": ["window", "stride"], "global_avg_pool": [], "flatten": [],
-        "dropout": ["rate"], "activation": ["function"], "layer_norm": [], "residual": ["layers"],
+        "dropout": ["rate"], "activation": ["function"], "layer_norm": [], "batch_norm": ["momentum", "eps"],
+        "residual": ["layers"],
         "embedding": ["vocab", "dim"], "position_embedding": [], "attention": ["heads", "causal"],
         "transformer_block": ["heads", "mlp", "causal", "activation"],
     ]
@@ -107,6 +108,16 @@ enum ModelParser {
         case "dropout": kind = .dropout(rate: try t.required("rate", hint: "drop probability, e.g. rate: 0.1").double(in: 0...0.95))
         case "activation": kind = .activation(try activation(try t.required("function", hint: "e.g. function: relu")))
         case "layer_norm": kind = .layerNorm
+        case "batch_norm":
+            let momentum = try t["momentum"]?.double() ?? 0.1
+            guard (0...1).contains(momentum) else {
+                throw t["momentum"]!.error("\(momentum) must be in [0, 1]", hint: "the weight of each new batch in the running statistics (default 0.1, as PyTorch)")
+            }
+            let eps = try t["eps"]?.double() ?? 1e-5
+            guard eps > 0 && eps <= 1 else {
+                throw t["eps"]!.error("\(eps) must be in (0, 1]", hint: "added to the variance before the square root (default 1e-5)")
+            }
+            kind = .batchNorm(momentum: momentum, eps: eps)
         case "embedding":
             kind = .embedding(vocab: try required("vocab", 1...1_048_576, "number of token ids, e.g. vocab: 256"),
                               dim: try required("dim", 1...65_536, "vector width, e.g. dim: 128"))

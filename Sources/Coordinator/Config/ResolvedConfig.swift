@@ -148,6 +148,7 @@ public enum ResolvedConfig {
             pairs.append(("window", .number(window)))
             if let stride { pairs.append(("stride", .number(stride))) }
         case .dropout(let rate): pairs.append(("rate", .number(rate)))
+        case .batchNorm(let momentum, let eps): pairs += [("momentum", .number(momentum)), ("eps", .number(eps))]
         case .activation(let function): pairs.append(("function", .plain(function.rawValue)))
         case .residual(let inner): pairs.append(("layers", .list(inner.map(tree))))
         case .embedding(let vocab, let dim): pairs += [("vocab", .number(vocab)), ("dim", .number(dim))]

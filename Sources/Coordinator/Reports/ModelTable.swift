@@ -58,6 +58,7 @@ private extension Layer {
         case is Dropout.Type: return "dropout"
         case is Activation.Type: return "activation"
         case is LayerNorm.Type: return "layer_norm"
+        case is BatchNorm.Type: return "batch_norm"
         case is Residual.Type: return "residual"
         case is Embedding.Type: return "embedding"
         case is PositionEmbedding.Type: return "position_embedding"

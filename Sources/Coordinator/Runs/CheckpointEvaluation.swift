@@ -55,12 +55,13 @@ public struct CheckpointEvaluation {
         let loaded: LoadedCheckpoint
         do {
             loaded = isStepFolder
-                ? try store.load(standardized.lastPathComponent, layout: network.store.entries)
-                : try store.loadNewestValid(layout: network.store.entries)
+                ? try store.load(standardized.lastPathComponent, layout: network.store.entries, buffers: network.buffers)
+                : try store.loadNewestValid(layout: network.store.entries, buffers: network.buffers)
         } catch {
             throw TrainingSession.resumeError(error, directory: runDirectory + "/checkpoints")
         }
         loaded.copyParameters(into: network.store)
+        loaded.copyBuffers(into: network.buffers)
         let result = try Evaluator().evaluate(network, on: samples, loss: job.lossKind(for: samples.task),
                                               batchSize: job.evaluationBatch, group: .singleRank())
         var evaluation = CheckpointEvaluation(checkpoint: runDirectory + "/checkpoints/" + loaded.name, step: loaded.state.globalStep,

@@ -61,7 +61,7 @@ public struct SafetensorsError: Error, CustomStringConvertible, Equatable {
         case .badMetadata(let problem):
             "header __metadata__ \(problem)"
         case .unsupportedDtype(let tensor, let dtype):
-            "tensor '\(tensor)' has dtype \(dtype); only F32 is supported"
+            "tensor '\(tensor)' has dtype \(dtype), which is not supported here (parameters are F32; only counters are I64)"
         case .offsetsOutOfRange(let tensor, let begin, let end, let dataSize):
             "tensor '\(tensor)' data_offsets [\(begin), \(end)] lie outside the \(dataSize)-byte data section"
                 + " (truncated file or corrupt header?)"

@@ -80,7 +80,7 @@ final class SafetensorsObserverQueue {
     }
 
     /// Observes `values`' bytes later (the array is kept alive until then).
-    func submit(_ values: [Float]) {
+    func submit<Element: Sendable>(_ values: [Element]) {
         queue.async { [observe] in values.withUnsafeBytes { observe($0) } }
     }
 

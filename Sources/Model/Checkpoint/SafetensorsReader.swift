@@ -1,5 +1,5 @@
 // SafetensorsReader: opens a safetensors file and validates its header before reading anything
-// else (bounded header, F32 only, in-range non-overlapping offsets), then reads the tensors.
+// else (bounded header, F32 or I64, in-range non-overlapping offsets), then reads the tensors.
 import Foundation
 
 /// One tensor as the header describes it.
@@ -8,6 +8,8 @@ public struct SafetensorsEntry: Sendable, Equatable {
     public var name: String
     /// Shape, row-major.
     public var shape: [Int]
+    /// Element type (default F32).
+    public var dtype: SafetensorsDType = .f32
     /// Byte range within the data section (the part after the header).
     public var byteRange: Range<Int>
     /// Number of elements (product of `shape`).
@@ -17,7 +19,7 @@ public struct SafetensorsEntry: Sendable, Equatable {
 /// A validated safetensors file, open for reading its tensors.
 ///
 /// Opening checks the whole header: the header length against the file size and
-/// `maxHeaderBytes`, UTF-8 and JSON, dtype F32 for every tensor, shapes matching their byte
+/// `maxHeaderBytes`, UTF-8 and JSON, dtype F32 or I64 for every tensor, shapes matching their byte
 /// spans, and offsets that tile the data section exactly (no overlaps, gaps or trailing bytes).
 /// Reading never goes past the end of the file, and no allocation is larger than the file.
 public final class SafetensorsReader {
@@ -72,20 +74,39 @@ public final class SafetensorsReader {
     /// The entry called `name`, or nil.
     public func entry(named name: String) -> SafetensorsEntry? { entries.first { $0.name == name } }
 
-    /// Reads every tensor's values, in file order (may be called once).
+    /// Reads every tensor's values, in file order (may be called once). Every tensor must be
+    /// F32 (`readAllTensors` also returns I64 ones).
     public func readAll() throws -> [String: [Float]] {
+        if let other = entries.first(where: { $0.dtype != .f32 }) {
+            throw SafetensorsError(.unsupportedDtype(tensor: other.name, dtype: other.dtype.rawValue), file: path)
+        }
+        return try readAllTensors().floats
+    }
+
+    /// Reads every tensor's values, in file order (may be called once): F32 tensors in
+    /// `floats`, I64 tensors in `integers`.
+    public func readAllTensors() throws -> (floats: [String: [Float]], integers: [String: [Int64]]) {
         precondition(!consumed, "SafetensorsReader.readAll may be called once")
         consumed = true
         var tensors: [String: [Float]] = [:]
+        var integers: [String: [Int64]] = [:]
         tensors.reserveCapacity(entries.count)
         let observer = observe.map(SafetensorsObserverQueue.init)
         defer { observer?.finish() }
         for entry in entries {
-            let values = try readValues(count: entry.count)
-            observer?.submit(values)   // observed while the next tensor is read
-            tensors[entry.name] = values
+            switch entry.dtype {
+            case .f32:
+                let values = try readValues(count: entry.count)
+                observer?.submit(values)   // observed while the next tensor is read
+                tensors[entry.name] = values
+            case .i64:
+                var values = [Int64](repeating: 0, count: entry.count)
+                try values.withUnsafeMutableBytes { try file.read(into: $0) }
+                observer?.submit(values)
+                integers[entry.name] = values.map { Int64(littleEndian: $0) }
+            }
         }
-        return tensors
+        return (tensors, integers)
     }
 
     /// Reads `count` floats at the current position.
@@ -161,12 +182,14 @@ public final class SafetensorsReader {
         guard let offsetList = info["data_offsets"] as? [Any], let offsets = integers(offsetList), offsets.count == 2 else {
             throw bad("has no data_offsets pair of non-negative integers")
         }
-        guard dtype == "F32" else { throw SafetensorsError(.unsupportedDtype(tensor: name, dtype: dtype), file: file) }
+        guard let type = SafetensorsDType(rawValue: dtype) else {
+            throw SafetensorsError(.unsupportedDtype(tensor: name, dtype: dtype), file: file)
+        }
         let (begin, end) = (offsets[0], offsets[1])
         guard begin <= end, end <= dataSize else {
             throw SafetensorsError(.offsetsOutOfRange(tensor: name, begin: begin, end: end, dataSize: dataSize), file: file)
         }
-        var bytes = MemoryLayout<Float>.size
+        var bytes = type.size
         for dim in shape {
             let (product, overflow) = bytes.multipliedReportingOverflow(by: dim)
             guard !overflow else { throw SafetensorsError(.sizeMismatch(tensor: name, shape: shape, bytes: end - begin), file: file) }
@@ -175,7 +198,7 @@ public final class SafetensorsReader {
         guard bytes == end - begin else {
             throw SafetensorsError(.sizeMismatch(tensor: name, shape: shape, bytes: end - begin), file: file)
         }
-        return SafetensorsEntry(name: name, shape: shape, byteRange: begin..<end)
+        return SafetensorsEntry(name: name, shape: shape, dtype: type, byteRange: begin..<end)
     }
 
     /// The values as non-negative Ints, or nil if any is not one.

@@ -1,18 +1,46 @@
-// SafetensorsWriter: writes F32 tensors in the safetensors layout (8-byte little-endian header
-// length, space-padded JSON header, raw little-endian data), streaming each tensor from memory.
+// SafetensorsWriter: writes F32 (and scalar-state I64) tensors in the safetensors layout (8-byte
+// little-endian header length, space-padded JSON header, raw little-endian data), from memory.
 import Foundation
 
-/// One tensor to write: its name, shape, and the memory holding its values (not copied).
+/// The element types this project reads and writes.
+public enum SafetensorsDType: String, Sendable, Equatable {
+    /// 32-bit float: parameters, optimizer state, running statistics.
+    case f32 = "F32"
+    /// 64-bit signed integer: counters such as batch norm's `num_batches_tracked`.
+    case i64 = "I64"
+
+    /// Bytes per element.
+    public var size: Int {
+        switch self {
+        case .f32: return 4
+        case .i64: return 8
+        }
+    }
+}
+
+/// One tensor to write: its name, shape, element type, and the memory holding its values (not
+/// copied).
 public struct SafetensorsSource {
     /// Tensor name, e.g. `fc1.weight`. Must be non-empty, unique, and not `__metadata__`.
     public var name: String
-    /// Shape, row-major; its product must equal `values.count`. `[n]` for a 1-D tensor.
+    /// Shape, row-major; its product must equal `count`. `[n]` for a 1-D tensor, `[]` for a scalar.
     public var shape: [Int]
-    /// The values, read while writing; they must stay valid and unchanged during the call.
-    public var values: UnsafeBufferPointer<Float>
+    /// Element type.
+    public var dtype: SafetensorsDType
+    /// Number of elements.
+    public var count: Int
+    /// The values' bytes (native order), read while writing; they must stay valid and unchanged
+    /// during the call.
+    public var bytes: UnsafeRawBufferPointer
 
+    /// An F32 tensor.
     public init(name: String, shape: [Int], values: UnsafeBufferPointer<Float>) {
-        (self.name, self.shape, self.values) = (name, shape, values)
+        (self.name, self.shape, dtype, count, bytes) = (name, shape, .f32, values.count, UnsafeRawBufferPointer(values))
+    }
+
+    /// An I64 tensor.
+    public init(name: String, shape: [Int], int64Values values: UnsafeBufferPointer<Int64>) {
+        (self.name, self.shape, dtype, count, bytes) = (name, shape, .i64, values.count, UnsafeRawBufferPointer(values))
     }
 }
 
@@ -55,19 +83,20 @@ public enum SafetensorsWriter {
         try withUnsafeBytes(of: &length) { try file.write($0); observe?($0) }
         try header.withUnsafeBytes { try file.write($0); observe?($0) }
         total += 8 + header.count
-        let chunkFloats = chunkBytes / MemoryLayout<Float>.size
         #if _endian(big)
-        var swapped = [UInt32](repeating: 0, count: chunkFloats)
+        var swapped = [UInt8](repeating: 0, count: chunkBytes)
         #endif
         for tensor in tensors {
             var start = 0
-            while start < tensor.values.count {
-                let slice = UnsafeBufferPointer(rebasing: tensor.values[start..<min(start + chunkFloats, tensor.values.count)])
+            let byteCount = tensor.count * tensor.dtype.size
+            while start < byteCount {
+                let slice = UnsafeRawBufferPointer(rebasing: tensor.bytes[start..<min(start + chunkBytes, byteCount)])
                 #if _endian(big)
-                for (i, v) in slice.enumerated() { swapped[i] = v.bitPattern.littleEndian }
-                try swapped.withUnsafeBytes { try emit(UnsafeRawBufferPointer(rebasing: $0[0..<slice.count * 4])) }
+                let size = tensor.dtype.size
+                for i in 0..<slice.count { swapped[i] = slice[i - i % size + size - 1 - i % size] }
+                try swapped.withUnsafeBytes { try emit(UnsafeRawBufferPointer(rebasing: $0[0..<slice.count])) }
                 #else
-                try emit(UnsafeRawBufferPointer(slice))
+                try emit(slice)
                 #endif
                 start += slice.count
             }
@@ -93,13 +122,14 @@ public enum SafetensorsWriter {
             guard seen.insert(tensor.name).inserted else {
                 throw SafetensorsError(.invalidTensor(tensor: tensor.name, problem: "the name appears twice"), file: file)
             }
-            guard tensor.shape.allSatisfy({ $0 >= 0 }), tensor.shape.reduce(1, *) == tensor.values.count else {
+            guard tensor.shape.allSatisfy({ $0 >= 0 }), tensor.shape.reduce(1, *) == tensor.count,
+                  tensor.bytes.count >= tensor.count * tensor.dtype.size else {
                 throw SafetensorsError(.invalidTensor(tensor: tensor.name, problem:
-                    "shape \(tensor.shape) does not hold \(tensor.values.count) values"), file: file)
+                    "shape \(tensor.shape) does not hold \(tensor.count) values"), file: file)
             }
-            let end = offset + tensor.values.count * MemoryLayout<Float>.size
+            let end = offset + tensor.count * tensor.dtype.size
             let shape = tensor.shape.map(String.init).joined(separator: ",")
-            fields.append("\(jsonString(tensor.name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
+            fields.append("\(jsonString(tensor.name)):{\"dtype\":\"\(tensor.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
         json += fields.joined(separator: ",") + "}"

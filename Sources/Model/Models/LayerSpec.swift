@@ -24,6 +24,10 @@ public struct LayerSpec: Sendable, Equatable {
         case activation(ActivationKind)
         /// Layer normalisation over the last axis.
         case layerNorm
+        /// Batch normalisation over the last (channel) axis, statistics synchronised across
+        /// ranks; `momentum` (PyTorch's default 0.1) weighs each batch in the running statistics,
+        /// `eps` (default 1e-5) is added to the variance.
+        case batchNorm(momentum: Double, eps: Double)
         /// A nested chain whose output is added to its input.
         case residual([LayerSpec])
         /// Token ids `[positions]` to learned vectors `[positions, dim]`; first layer only.
@@ -57,6 +61,7 @@ public struct LayerSpec: Sendable, Equatable {
         case .dropout: return "dropout"
         case .activation: return "activation"
         case .layerNorm: return "layer_norm"
+        case .batchNorm: return "batch_norm"
         case .residual: return "residual"
         case .embedding: return "embedding"
         case .positionEmbedding: return "position_embedding"
@@ -67,7 +72,7 @@ public struct LayerSpec: Sendable, Equatable {
 
     /// Every `type:` a config may write.
     public static let typeNames = ["dense", "conv2d", "max_pool", "avg_pool", "global_avg_pool", "flatten", "dropout",
-                                   "activation", "layer_norm", "residual", "embedding", "position_embedding", "attention",
+                                   "activation", "layer_norm", "batch_norm", "residual", "embedding", "position_embedding", "attention",
                                    "transformer_block"]
 }
 
@@ -130,6 +135,8 @@ struct LayerBuilder {
             return Activation(name: name, kind: function, shape: shape)
         case .layerNorm:
             return LayerNorm(name: name, inputShape: shape)
+        case .batchNorm(let momentum, let eps):
+            return BatchNorm(name: name, inputShape: shape, momentum: Float(momentum), epsilon: Float(eps))
         case .embedding(let vocab, let dim):
             guard path == "model.layers[0]" else {
                 throw ModelError(description: "\(at): an embedding takes token ids, so it must be the first layer")

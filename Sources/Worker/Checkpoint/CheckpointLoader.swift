@@ -1,5 +1,5 @@
 // CheckpointLoader: reads a checkpoint back and verifies everything on the way (sizes, headers,
-// SHA-256, F32, shapes against the model layout, config hash); finds the newest one that verifies.
+// SHA-256, dtypes, shapes against the model layout and buffers, config hash); finds the newest valid one.
 import Foundation
 import Model
 
@@ -11,6 +11,10 @@ public struct LoadedCheckpoint {
     public var state: CheckpointState
     /// Parameter values by layout name.
     public var parameters: [String: [Float]]
+    /// Non-trained model buffers by name: F32 ones (running statistics) ...
+    public var floatBuffers: [String: [Float]] = [:]
+    /// ... and I64 ones (`num_batches_tracked`).
+    public var integerBuffers: [String: [Int64]] = [:]
     /// Optimizer state tensors by name (as `Optimizer.restoreState` takes them).
     public var optimizerTensors: [String: [Float]]
     /// The optimizer's step count.
@@ -40,13 +44,15 @@ extension CheckpointStore {
     /// - Parameters:
     ///   - layout: the model's expected tensors; names and shapes must match exactly, and each
     ///     optimizer tensor must be 1-D with as many values as the layout has parameters.
+    ///   - buffers: the model's non-trained buffers (default none), expected in model.safetensors
+    ///     beside the parameters with the same names, shapes and dtypes.
     ///   - configHash: the current config's hash; nil skips the check (default nil).
     ///   - acceptConfigChange: load even if the config hash differs (default false); the
     ///     result's `configChanged` says so. A changed layout is never accepted.
     ///   - bounds: the job's epochs and data, which the saved position must fit (default nil:
     ///     only the checks state.json allows on its own).
     /// - Throws: `CheckpointError` naming the file (and for state.json the field) and what is wrong.
-    public func load(_ name: String, layout: [ParameterEntry], configHash: String? = nil,
+    public func load(_ name: String, layout: [ParameterEntry], buffers: [ModelBuffer] = [], configHash: String? = nil,
                      acceptConfigChange: Bool = false, bounds: CheckpointState.Bounds? = nil) throws -> LoadedCheckpoint {
         let folder = "\(directory)/\(name)"
         func corrupt(_ file: String?, _ message: String) -> CheckpointError {
@@ -79,25 +85,34 @@ extension CheckpointStore {
             configChanged = true
         }
         let parameterCount = layout.reduce(0) { $0 + $1.count }
-        let expected = Dictionary(uniqueKeysWithValues: layout.map { ($0.name, $0.shape) })
+        // Parameters in layout order, then the buffers: the first difference is the one reported.
+        let tensors = layout.map { (name: $0.name, shape: $0.shape, dtype: SafetensorsDType.f32) }
+            + buffers.map { (name: $0.name, shape: $0.shape, dtype: $0.dtype) }
+        let expected = Dictionary(uniqueKeysWithValues: tensors.map { ($0.name, $0.shape) })
         let model = try readVerified(Self.modelFile, in: folder, checkpoint: name, state: state) { reader in
             for entry in reader.entries where expected[entry.name] == nil {
                 throw CheckpointError(.layoutMismatch, checkpoint: name, file: Self.modelFile,
                                       "tensor '\(entry.name)' is not in the model's layout (the config changed the model's shape)")
             }
-            for item in layout {
-                guard let entry = reader.entry(named: item.name) else {
+            for (itemName, shape, dtype) in tensors {
+                guard let entry = reader.entry(named: itemName) else {
                     throw CheckpointError(.layoutMismatch, checkpoint: name, file: Self.modelFile,
-                                          "tensor '\(item.name)' is missing (the config changed the model's shape)")
+                                          "tensor '\(itemName)' is missing (the config changed the model's shape)")
                 }
-                guard entry.shape == item.shape else {
+                guard entry.shape == shape else {
                     throw CheckpointError(.layoutMismatch, checkpoint: name, file: Self.modelFile,
-                        "tensor '\(item.name)' has shape \(entry.shape), the model expects \(item.shape) (the config changed the model's shape)")
+                        "tensor '\(itemName)' has shape \(entry.shape), the model expects \(shape) (the config changed the model's shape)")
+                }
+                guard entry.dtype == dtype else {
+                    throw corrupt(Self.modelFile, "tensor '\(itemName)' has dtype \(entry.dtype.rawValue), the model keeps it as \(dtype.rawValue)")
                 }
             }
             try checkConfig()
         }
         let optimizer = try readVerified(Self.optimizerFile, in: folder, checkpoint: name, state: state) { reader in
+            for entry in reader.entries where entry.dtype != .f32 {
+                throw corrupt(Self.optimizerFile, "optimizer tensor '\(entry.name)' has dtype \(entry.dtype.rawValue), expected F32")
+            }
             for entry in reader.entries where entry.shape != [parameterCount] {
                 throw CheckpointError(.layoutMismatch, checkpoint: name, file: Self.optimizerFile,
                     "optimizer tensor '\(entry.name)' has shape \(entry.shape), expected [\(parameterCount)] (the model's parameter count changed)")
@@ -106,9 +121,11 @@ extension CheckpointStore {
         guard let text = optimizer.metadata["step_count"], let stepCount = Int(text), stepCount >= 0 else {
             throw corrupt(Self.optimizerFile, "__metadata__ has no valid step_count")
         }
-        return LoadedCheckpoint(name: name, state: state, parameters: model.tensors, optimizerTensors: optimizer.tensors,
-                                optimizerStepCount: stepCount, configChanged: configChanged,
-                                configCheckSkipped: configCheckSkipped, skipped: [])
+        var loaded = LoadedCheckpoint(name: name, state: state, parameters: model.tensors, optimizerTensors: optimizer.tensors,
+                                      optimizerStepCount: stepCount, configChanged: configChanged,
+                                      configCheckSkipped: configCheckSkipped, skipped: [])
+        try loaded.takeBuffers(buffers, from: model, checkpoint: name)
+        return loaded
     }
 
     /// True for a config hash in the form versions before `v2-` hashes recorded (FNV-1a of their
@@ -155,7 +172,7 @@ extension CheckpointStore {
     ///
     /// Parameters as for `load`. Throws `CheckpointError` with code `.noCheckpoint` when there
     /// is none at all, or `.noValidCheckpoint` (listing every reason) when none verifies.
-    public func loadNewestValid(layout: [ParameterEntry], configHash: String? = nil,
+    public func loadNewestValid(layout: [ParameterEntry], buffers: [ModelBuffer] = [], configHash: String? = nil,
                                 acceptConfigChange: Bool = false, bounds: CheckpointState.Bounds? = nil) throws -> LoadedCheckpoint {
         var skipped: [SkippedCheckpoint] = []
         var candidates = list().reversed().map(\.name)
@@ -171,7 +188,7 @@ extension CheckpointStore {
         }
         for name in candidates {
             do {
-                var loaded = try load(name, layout: layout, configHash: configHash, acceptConfigChange: acceptConfigChange,
+                var loaded = try load(name, layout: layout, buffers: buffers, configHash: configHash, acceptConfigChange: acceptConfigChange,
                                       bounds: bounds)
                 loaded.skipped = skipped
                 return loaded
@@ -189,7 +206,7 @@ extension CheckpointStore {
     /// Opens one tensor file of a checkpoint, checks its size against state.json, lets `check`
     /// inspect the header, then reads the data while hashing and compares the SHA-256.
     private func readVerified(_ file: String, in folder: String, checkpoint: String, state: CheckpointState,
-                              check: (SafetensorsReader) throws -> Void) throws -> (tensors: [String: [Float]], metadata: [String: String]) {
+                              check: (SafetensorsReader) throws -> Void) throws -> VerifiedTensors {
         func corrupt(_ message: String) -> CheckpointError {
             CheckpointError(.corrupt, checkpoint: checkpoint, file: file, message)
         }
@@ -203,16 +220,23 @@ extension CheckpointStore {
         do {
             let reader = try SafetensorsReader(path: path, observe: digest.update)
             try check(reader)
-            let tensors = try reader.readAll()
+            let (tensors, integers) = try reader.readAllTensors()
             let sha = digest.hex()
             guard sha == recorded.sha256 else {
                 throw corrupt("SHA-256 is \(sha), state.json records \(recorded.sha256) (data corrupted)")
             }
-            return (tensors, reader.metadata)
+            return VerifiedTensors(tensors: tensors, integers: integers, metadata: reader.metadata)
         } catch let error as SafetensorsError {
             throw CheckpointError.corrupt(error, checkpoint: checkpoint)
         }
     }
+}
+
+/// The tensors of one verified checkpoint file: F32 ones, I64 ones, and the metadata.
+struct VerifiedTensors {
+    var tensors: [String: [Float]]
+    var integers: [String: [Int64]]
+    var metadata: [String: String]
 }
 
 extension CheckpointError {

@@ -53,12 +53,14 @@ public final class CheckpointStore {
         return Int(digits)
     }
 
-    /// Saves a checkpoint of `parameters` (laid out as `layout`) and the optimizer state,
-    /// then removes stale temp folders and prunes by `policy`. Returns the folder name.
+    /// Saves a checkpoint of `parameters` (laid out as `layout`), the model's non-trained
+    /// `buffers` (written after the parameters in model.safetensors; default none) and the
+    /// optimizer state, then removes stale temp folders and prunes by `policy`. Returns the
+    /// folder name.
     @discardableResult
     public func save(layout: [ParameterEntry], parameters: UnsafeBufferPointer<Float>,
                      optimizerState: [(name: String, values: [Float])], optimizerStepCount: Int,
-                     state: CheckpointState) throws -> String {
+                     state: CheckpointState, buffers: [ModelBuffer] = []) throws -> String {
         precondition(layout.allSatisfy { $0.offset + $0.count <= parameters.count }, "layout exceeds the parameter buffer")
         if try CheckpointFiles.makeDirectoryDurably(directory) {
             try crashPoint("checkpoints-folder-synced")
@@ -73,7 +75,8 @@ public final class CheckpointStore {
             var state = state
             state.formatVersion = CheckpointState.currentFormatVersion
             state.files[Self.modelFile] = try writeTensors(
-                layout.map { SafetensorsSource(name: $0.name, shape: $0.shape, values: UnsafeBufferPointer(rebasing: parameters[$0.offset..<$0.offset + $0.count])) },
+                layout.map { SafetensorsSource(name: $0.name, shape: $0.shape, values: UnsafeBufferPointer(rebasing: parameters[$0.offset..<$0.offset + $0.count])) }
+                    + buffers.map(\.safetensorsSource),
                 metadata: ["format": "pt", "global_step": String(state.globalStep)], to: "\(temp)/\(Self.modelFile)")
             try crashPoint(Self.modelFile)
             state.files[Self.optimizerFile] = try withBuffers(optimizerState.map(\.values)[...], []) { buffers in
@@ -129,11 +132,14 @@ public final class CheckpointStore {
         return name
     }
 
-    /// Saves `parameters`' buffer and layout and `optimizer`'s state (see the main `save`).
+    /// Saves `parameters`' buffer and layout, the model's `buffers` (default none) and
+    /// `optimizer`'s state (see the main `save`).
     @discardableResult
-    public func save(parameters: ParameterStore, optimizer: Optimizer, state: CheckpointState) throws -> String {
+    public func save(parameters: ParameterStore, optimizer: Optimizer, state: CheckpointState,
+                     buffers: [ModelBuffer] = []) throws -> String {
         try save(layout: parameters.entries, parameters: UnsafeBufferPointer(parameters.parameters.buffer),
-                 optimizerState: optimizer.stateTensors(), optimizerStepCount: optimizer.stepCount, state: state)
+                 optimizerState: optimizer.stateTensors(), optimizerStepCount: optimizer.stepCount, state: state,
+                 buffers: buffers)
     }
 
     /// The checkpoint folders present, oldest (lowest step) first.
