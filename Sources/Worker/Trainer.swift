@@ -83,18 +83,16 @@ public final class Trainer {
         self.job = job
         self.data = data
         self.group = group
-        let outputs = data.train.task.outputCount
-        network = try job.model.build(sampleShape: data.train.sampleShape, outputs: outputs, seed: job.seed)
+        network = try job.model.build(sampleShape: data.train.sampleShape, task: data.train.task, seed: job.seed)
         if let embedding = network.layers.first as? Embedding {
             for (split, samples) in [("training", data.train), ("validation", data.validation), ("test", data.test)] {
-                guard let samples, let bad = embedding.firstInvalidID(in: samples.features) else { continue }
-                let width = samples.features.count / max(samples.count, 1)
-                throw TrainingError("the \(split) data's sample \(bad.index / max(width, 1)) holds \(bad.value) at position \(bad.index % max(width, 1)); "
+                guard let samples, let bad = embedding.firstInvalidID(in: samples) else { continue }
+                throw TrainingError("the \(split) data's sample \(bad.sample) holds \(bad.value) at position \(bad.position); "
                                     + "model.layers[0] (embedding) takes whole token ids from 0 to \(embedding.vocab - 1)")
             }
         }
         loss = job.lossKind(for: data.train.task)
-        optimizer = makeOptimizer(job.optimizer, parameterCount: network.store.count)
+        optimizer = makeOptimizer(job.optimizer, parameterCount: network.store.count, layout: network.store.entries)
         let steps = EpochSampler(sampleCount: data.train.count, globalBatch: job.batchSize, ranks: group.size,
                                  accumulate: job.accumulate, tail: job.tail, seed: job.seed, epoch: 0).stepsPerEpoch
         schedule = LearningRateSchedule(job.schedule, baseLearningRate: job.optimizer.learningRate,
@@ -152,7 +150,8 @@ public final class Trainer {
                 trainAccuracy: trainMetrics?.accuracy,
                 validationLoss: validation?.loss, validationAccuracy: validation?.accuracy,
                 samplesPerSecond: seconds > 0 ? Double(stepsRun * job.batchSize) / seconds : 0,
-                learningRate: learningRate, seconds: seconds, skippedSteps: job.fp16Gradients ? skippedSteps : nil)
+                learningRate: learningRate, seconds: seconds, skippedSteps: job.fp16Gradients ? skippedSteps : nil,
+                validationBitsPerByte: validation?.bitsPerByte)
             position.epoch += 1
             position.stepInEpoch = 0
             try onEpoch(report)
@@ -182,9 +181,10 @@ public final class Trainer {
             let context = ForwardContext(training: true, seed: job.seed, step: UInt64(position.globalStep),
                                          rank: UInt64(group.rank), microStep: UInt64(micro))
             let out = network.forward(features.pointer, batch: localBatch, context: context)
-            lossSum += loss.evaluate(outputs: out, targets: targets.pointer, batch: localBatch, width: width,
+            let rows = data.train.task.predictionsPerSample   // a language model is scored at every position
+            lossSum += loss.evaluate(outputs: out, targets: targets.pointer, batch: localBatch * rows, width: width / rows,
                                      gradient: lossGradient.pointer, gradientScale: 1 / Float(job.accumulate))
-            metrics?.record(logits: out, labels: targets.pointer, batch: localBatch, classes: width)
+            metrics?.record(logits: out, labels: targets.pointer, batch: localBatch * rows, classes: width / rows)
             if overlapping && micro == job.accumulate - 1 {
                 // Each bucket starts averaging as soon as its last layer's gradients are final.
                 network.backward(lossGradient.pointer, batch: localBatch, accumulate: micro > 0,

@@ -24,6 +24,8 @@ public struct EpochReport: Sendable {
     /// Steps skipped since the start of training because the averaged fp16 gradients were not
     /// finite; nil when gradients travel as fp32 (default nil).
     public var skippedSteps: Int? = nil
+    /// Validation loss in bits per byte, for a byte-level language model (default nil).
+    public var validationBitsPerByte: Double? = nil
 
     /// The metrics a checkpoint records (and `keep_best` ranks by).
     public var checkpointMetrics: [String: Double] {
@@ -31,6 +33,7 @@ public struct EpochReport: Sendable {
         if let trainAccuracy { m["train_acc"] = trainAccuracy }
         if let validationLoss { m["val_loss"] = validationLoss }
         if let validationAccuracy { m["val_acc"] = validationAccuracy }
+        if let validationBitsPerByte { m["val_bpb"] = validationBitsPerByte }
         return m
     }
 
@@ -42,6 +45,7 @@ public struct EpochReport: Sendable {
         if let validationLoss { o["val_loss"] = validationLoss }
         if let validationAccuracy { o["val_acc"] = validationAccuracy }
         if let skippedSteps { o["skipped_steps"] = skippedSteps }
+        if let validationBitsPerByte { o["val_bpb"] = validationBitsPerByte }
         return o
     }
 }
@@ -64,9 +68,11 @@ public struct FinalReport: Sendable {
             if let a = e.trainAccuracy { o["train_acc"] = a }
             if let l = e.validationLoss { o["val_loss"] = l }
             if let a = e.validationAccuracy { o["val_acc"] = a }
+            if let b = e.validationBitsPerByte { o["val_bpb"] = b }
         }
         if let t = test {
             o["test_loss"] = t.loss
+            if let b = t.bitsPerByte { o["test_bpb"] = b }
             if let c = t.classification {
                 o["test_acc"] = c.accuracy
                 o["test_macro_f1"] = c.macroF1

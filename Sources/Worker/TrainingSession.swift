@@ -193,6 +193,7 @@ public final class TrainingSession {
         if let a = r.trainAccuracy { parts.append(String(format: "train_acc %.4f", a)) }
         if let l = r.validationLoss { parts.append(String(format: "val_loss %.4f", l)) }
         if let a = r.validationAccuracy { parts.append(String(format: "val_acc %.4f", a)) }
+        if let b = r.validationBitsPerByte { parts.append(String(format: "val_bpb %.4f", b)) }
         parts.append(String(format: "%.0f samples/s", r.samplesPerSecond))
         parts.append(String(format: "lr %.4g", r.learningRate))
         parts.append(String(format: "%.1fs", r.seconds))
