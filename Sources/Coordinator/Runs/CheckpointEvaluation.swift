@@ -117,6 +117,8 @@ public struct CheckpointEvaluation {
                                 "loss": result.loss]
         if let c = result.classification {
             o["accuracy"] = c.accuracy
+        }
+        if let c = result.classification, result.bitsPerByte == nil {   // per-class figures: classifiers only
             o["macro_precision"] = c.macroPrecision
             o["macro_recall"] = c.macroRecall
             o["macro_f1"] = c.macroF1
