@@ -123,7 +123,7 @@ public final class Trainer {
         while position.epoch < job.epochs {
             let sampler = currentSampler()
             var trainMetrics: ClassificationMetrics? = nil
-            if case .classification(let classes) = data.train.task { trainMetrics = ClassificationMetrics(classes: classes) }
+            if let classes = data.train.task.classCount { trainMetrics = ClassificationMetrics(classes: classes) }
             var lossSum = 0.0, lossCount = 0.0, stepsRun = 0
             var learningRate = schedule.learningRate(atStep: position.globalStep)
             let started = Date()
