@@ -80,6 +80,21 @@ struct TextTrainingTests {
                            "lnf.weight": [16], "lnf.bias": [16]])
     }
 
+    @Test("a text run stopped by a signal resumes to the same model as an uninterrupted one")
+    func resumesExactly() throws {
+        let (dir, config) = try Self.tinyGPT()
+        let straight = try TinyRun.ringtrain(["train", config, "--run-dir", dir + "/straight"], timeout: 300)
+        #expect(straight.status == 0, "\(straight.output)")
+        let stopped = try TinyRun.ringtrain(["worker", config, "--run-dir", dir + "/stopped", "--fail-rank", "0", "--fail-step", "30",
+                                             "--fail-mode", "signal"], timeout: 300)
+        #expect(stopped.status == 3, "\(stopped.output)")
+        let resumed = try TinyRun.ringtrain(["train", config, "--run-dir", dir + "/stopped", "--resume"], timeout: 300)
+        #expect(resumed.status == 0, "\(resumed.output)")
+        let a = try Data(contentsOf: URL(fileURLWithPath: dir + "/straight/checkpoints/step-00000048/model.safetensors"))
+        let b = try Data(contentsOf: URL(fileURLWithPath: dir + "/stopped/checkpoints/step-00000048/model.safetensors"))
+        #expect(a == b)
+    }
+
     /// SGD, as in the other transformer comparison: Adam turns float rounding in near-zero
     /// gradients into whole steps, beyond a 1e-5 comparison. With "overlap" the embedding's bucket
     /// must wait for the first layer although the tied output wrote into it first.
