@@ -119,6 +119,9 @@ struct LanguageModelTests {
         #expect(unknown.contains("model.layers[1].tied_to") && unknown.contains("'tok'") && unknown.contains("wte"), "\(unknown)")
         let width = error([wte, LayerSpec(.dense(units: 4, init: nil)), LayerSpec(.tiedDense(embedding: "wte"))])
         #expect(width.contains("model.layers[2]") && width.contains("width 8"), "\(width)")
+        let nested = error([LayerSpec(.embedding(vocab: 8, dim: 8), name: "wte"),
+                            LayerSpec(.residual([LayerSpec(.tiedDense(embedding: "wte"))]))], task: .regression(outputs: 48))
+        #expect(nested.contains("model.layers[1].layers[0]") && nested.contains("top-level"), "\(nested)")
         let shape = error([wte, LayerSpec(.flatten), LayerSpec(.dense(units: 256, init: nil))])
         #expect(shape.contains("[6, 256]") && shape.contains("tied_to"), "\(shape)")
     }

@@ -112,6 +112,9 @@ struct LayerBuilder {
             if case .activation(let f)? = next?.kind { reluNext = f.preferredInit == .he } else { reluNext = false }
             return Dense(name: name, inputShape: shape, outputs: units, weightInit: initRule ?? (reluNext ? .he : .xavier))
         case .tiedDense(let target):
+            guard path.components(separatedBy: ".layers[").count == 2 else {   // model.layers[i] only
+                throw ModelError(description: "\(at): a layer tied to an embedding must be in the top-level list, not inside a block")
+            }
             guard let embedding = embeddings[target] else {
                 let known = embeddings.keys.sorted()
                 throw ModelError(description: "\(path).tied_to: '\(target)' names no embedding layer before it; "
