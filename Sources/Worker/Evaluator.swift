@@ -1,6 +1,7 @@
 // Evaluator: loss and metrics of a network on a dataset, sharded over the ranks (rank r takes
 // samples r, r+N, ...) and summed with one collective, so every rank gets the global result.
 import Collective
+import Foundation
 import Model
 
 /// Loss and metrics over a whole dataset.
@@ -13,6 +14,8 @@ public struct EvaluationResult: Sendable {
     public var classification: ClassificationMetrics?
     /// Error metrics, for regression.
     public var regression: RegressionMetrics?
+    /// For a byte-level language model: the loss in bits per byte (`loss / ln 2`); nil otherwise.
+    public var bitsPerByte: Double? = nil
 
     /// Accuracy for classification, nil for regression.
     public var accuracy: Double? { classification?.accuracy }
@@ -37,9 +40,10 @@ public final class Evaluator {
         var classification: ClassificationMetrics?
         var regression: RegressionMetrics?
         switch dataset.task {
-        case .classification(let classes): classification = ClassificationMetrics(classes: classes)
+        case .classification(let classes), .languageModel(let classes, _): classification = ClassificationMetrics(classes: classes)
         case .regression: regression = RegressionMetrics()
         }
+        let rows = dataset.task.predictionsPerSample   // a language model is scored at every position
         var lossSum = 0.0, localCount = 0
         var start = group.rank
         while start < dataset.count {
@@ -53,11 +57,11 @@ public final class Evaluator {
             let batch = indices.count
             dataset.gather(indices[...], features: features.pointer, targets: targets.pointer)
             let out = network.forward(features.pointer, batch: batch, context: ForwardContext(training: false))
-            let mean = loss.evaluate(outputs: out, targets: targets.pointer, batch: batch, width: width,
+            let mean = loss.evaluate(outputs: out, targets: targets.pointer, batch: batch * rows, width: width / rows,
                                      gradient: lossGradient.pointer)
             lossSum += mean * Double(batch)
             localCount += batch
-            classification?.record(logits: out, labels: targets.pointer, batch: batch, classes: width)
+            classification?.record(logits: out, labels: targets.pointer, batch: batch * rows, classes: width / rows)
             regression?.record(predictions: out, targets: targets.pointer, count: batch * width)
         }
         // One reduction: [loss sum, count, metric counts...].
@@ -67,7 +71,9 @@ public final class Evaluator {
         if let c = classification { classification = ClassificationMetrics(classes: c.classes, counts: metricCounts) }
         if regression != nil { regression = RegressionMetrics(counts: metricCounts) }
         let count = Int(total[1])
-        return EvaluationResult(loss: count > 0 ? total[0] / total[1] : .nan, count: count,
-                                classification: classification, regression: regression)
+        var result = EvaluationResult(loss: count > 0 ? total[0] / total[1] : .nan, count: count,
+                                      classification: classification, regression: regression)
+        if case .languageModel = dataset.task { result.bitsPerByte = result.loss / log(2) }
+        return result
     }
 }

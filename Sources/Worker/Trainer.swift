@@ -84,18 +84,16 @@ public final class Trainer {
         self.job = job
         self.data = data
         self.group = group
-        let outputs = data.train.task.outputCount
-        network = try job.model.build(sampleShape: data.train.sampleShape, outputs: outputs, seed: job.seed)
+        network = try job.model.build(sampleShape: data.train.sampleShape, task: data.train.task, seed: job.seed)
         if let embedding = network.layers.first as? Embedding {
             for (split, samples) in [("training", data.train), ("validation", data.validation), ("test", data.test)] {
-                guard let samples, let bad = embedding.firstInvalidID(in: samples.features) else { continue }
-                let width = samples.features.count / max(samples.count, 1)
-                throw TrainingError("the \(split) data's sample \(bad.index / max(width, 1)) holds \(bad.value) at position \(bad.index % max(width, 1)); "
+                guard let samples, let bad = embedding.firstInvalidID(in: samples) else { continue }
+                throw TrainingError("the \(split) data's sample \(bad.sample) holds \(bad.value) at position \(bad.position); "
                                     + "model.layers[0] (embedding) takes whole token ids from 0 to \(embedding.vocab - 1)")
             }
         }
         loss = job.lossKind(for: data.train.task)
-        optimizer = makeOptimizer(job.optimizer, parameterCount: network.store.count)
+        optimizer = makeOptimizer(job.optimizer, parameterCount: network.store.count, layout: network.store.entries)
         let steps = EpochSampler(sampleCount: data.train.count, globalBatch: job.batchSize, ranks: group.size,
                                  accumulate: job.accumulate, tail: job.tail, seed: job.seed, epoch: 0).stepsPerEpoch
         schedule = LearningRateSchedule(job.schedule, baseLearningRate: job.optimizer.learningRate,
@@ -115,46 +113,25 @@ public final class Trainer {
         self.skippedSteps = skippedSteps
     }
 
-    /// Trains until `job.epochs` (or `job.steps`) are done, or `shouldStop` says so, calling
-    /// `onEpoch` after each epoch (with `job.steps`: every `job.evalEvery` steps and at the end).
-    /// Returns true when the whole budget was trained.
+    /// Trains until `job.epochs` (or `job.steps`) are done, or a stop is agreed (or `shouldStop`
+    /// says so), calling `onReport` after each epoch (with `job.steps`: every `job.evalEvery` steps
+    /// and at the end). A stop at a step that reports is honoured after its report, so a resumed
+    /// run never repeats or skips a metrics line. Returns true when the whole budget was trained.
     @discardableResult
-    public func train(onEpoch: (EpochReport) throws -> Void) throws -> Bool {
-        if let steps = job.steps { return try train(steps: steps, onReport: onEpoch) }
+    public func train(onReport: (EpochReport) throws -> Void) throws -> Bool {
+        if let steps = job.steps { return try train(steps: steps, onReport: onReport) }
         while position.epoch < job.epochs {
             let sampler = currentSampler()
-            var trainMetrics: ClassificationMetrics? = nil
-            if case .classification(let classes) = data.train.task { trainMetrics = ClassificationMetrics(classes: classes) }
-            var lossSum = 0.0, lossCount = 0.0, stepsRun = 0
-            var learningRate = schedule.learningRate(atStep: position.globalStep)
-            let started = Date()
-
+            var window = ReportWindow(task: data.train.task)
             while position.stepInEpoch < sampler.stepsPerEpoch {
-                lossSum += try step(sampler, metrics: &trainMetrics)
-                lossCount += Double(job.accumulate)
-                learningRate = lastLearningRate
-                stepsRun += 1
-                try onStep?(position, sampler.stepsPerEpoch)
-                if stopAgreed || shouldStop?() == true { return false }
+                try step(sampler, into: &window, of: sampler.stepsPerEpoch)
+                if position.stepInEpoch < sampler.stepsPerEpoch && stopRequested { return false }
             }
-            let seconds = Date().timeIntervalSince(started)
-
-            // Epoch summary: one reduction of [loss sum, loss count, accuracy counts...].
-            let totals = try group.sum([lossSum, lossCount] + (trainMetrics?.counts ?? []))
-            if let m = trainMetrics { trainMetrics = ClassificationMetrics(classes: m.classes, counts: Array(totals[2...])) }
-            let validation = try data.validation.map {
-                try evaluator.evaluate(network, on: $0, loss: loss, batchSize: job.evaluationBatch, group: group)
-            }
-            let report = EpochReport(
-                epoch: position.epoch + 1, evaluation: nil, step: position.globalStep,
-                loss: totals[1] > 0 ? totals[0] / totals[1] : .nan,
-                trainAccuracy: trainMetrics?.accuracy,
-                validationLoss: validation?.loss, validationAccuracy: validation?.accuracy,
-                samplesPerSecond: seconds > 0 ? Double(stepsRun * job.batchSize) / seconds : 0,
-                learningRate: learningRate, seconds: seconds, skippedSteps: job.fp16Gradients ? skippedSteps : nil)
+            let report = try self.report(window, epoch: position.epoch + 1, evaluation: nil)
             position.epoch += 1
             position.stepInEpoch = 0
-            try onEpoch(report)
+            try onReport(report)
+            if position.epoch < job.epochs && stopRequested { return false }
         }
         return true
     }
@@ -167,38 +144,53 @@ public final class Trainer {
                                   accumulate: job.accumulate, seed: job.seed)
         let every = job.evalEvery ?? steps
         position = TrainingPosition(epoch: 0, stepInEpoch: position.globalStep, globalStep: position.globalStep)
-        var trainMetrics: ClassificationMetrics? = nil
-        var lossSum = 0.0, lossCount = 0.0, stepsRun = 0
-        var started = Date()
+        var window = ReportWindow(task: data.train.task)
         while position.globalStep < steps {
-            if trainMetrics == nil, case .classification(let classes) = data.train.task {
-                trainMetrics = ClassificationMetrics(classes: classes)
-            }
-            lossSum += try step(sampler, metrics: &trainMetrics)
-            lossCount += Double(job.accumulate)
-            stepsRun += 1
-            try onStep?(position, steps)
+            try step(sampler, into: &window, of: steps)
             if reportFollows(position) {
-                // Reported before a stop is honoured, so a resumed run never repeats or skips a line.
-                let seconds = Date().timeIntervalSince(started)
-                let totals = try group.sum([lossSum, lossCount] + (trainMetrics?.counts ?? []))
-                if let m = trainMetrics { trainMetrics = ClassificationMetrics(classes: m.classes, counts: Array(totals[2...])) }
-                let validation = try data.validation.map {
-                    try evaluator.evaluate(network, on: $0, loss: loss, batchSize: job.evaluationBatch, group: group)
-                }
-                let report = EpochReport(
-                    epoch: nil, evaluation: (position.globalStep + every - 1) / every, step: position.globalStep,
-                    loss: totals[1] > 0 ? totals[0] / totals[1] : .nan,
-                    trainAccuracy: trainMetrics?.accuracy,
-                    validationLoss: validation?.loss, validationAccuracy: validation?.accuracy,
-                    samplesPerSecond: seconds > 0 ? Double(stepsRun * job.batchSize) / seconds : 0,
-                    learningRate: lastLearningRate, seconds: seconds, skippedSteps: job.fp16Gradients ? skippedSteps : nil)
-                try onReport(report)
-                (lossSum, lossCount, stepsRun, trainMetrics, started) = (0, 0, 0, nil, Date())
+                try onReport(try report(window, epoch: nil, evaluation: (position.globalStep + every - 1) / every))
+                window = ReportWindow(task: data.train.task)
             }
-            if stopAgreed || shouldStop?() == true { return false }
+            if position.globalStep < steps && stopRequested { return false }
         }
         return true
+    }
+
+    /// True once the ranks agreed to stop (or the test hook `shouldStop` says so).
+    private var stopRequested: Bool { stopAgreed || shouldStop?() == true }
+
+    /// This rank's training figures since the last report.
+    private struct ReportWindow {
+        var lossSum = 0.0, lossCount = 0.0, steps = 0
+        var metrics: ClassificationMetrics?
+        let started = Date()
+        init(task: LearningTask) { metrics = task.classCount.map { ClassificationMetrics(classes: $0) } }
+    }
+
+    /// One step, added to `window`, then `onStep` told (`total`: steps in the epoch or budget).
+    private func step(_ sampler: any BatchSampler, into window: inout ReportWindow, of total: Int) throws {
+        window.lossSum += try step(sampler, metrics: &window.metrics)
+        window.lossCount += Double(job.accumulate)
+        window.steps += 1
+        try onStep?(position, total)
+    }
+
+    /// The metrics line for the current position: `window` summed across ranks (one reduction of
+    /// [loss sum, loss count, accuracy counts...]) and the validation split evaluated.
+    private func report(_ window: ReportWindow, epoch: Int?, evaluation: Int?) throws -> EpochReport {
+        let seconds = Date().timeIntervalSince(window.started)
+        let totals = try group.sum([window.lossSum, window.lossCount] + (window.metrics?.counts ?? []))
+        let trainMetrics = window.metrics.map { ClassificationMetrics(classes: $0.classes, counts: Array(totals[2...])) }
+        let validation = try data.validation.map { try evaluate($0) }
+        var report = EpochReport(
+            epoch: epoch, evaluation: evaluation, step: position.globalStep,
+            loss: totals[1] > 0 ? totals[0] / totals[1] : .nan,
+            trainAccuracy: trainMetrics?.accuracy,
+            validationLoss: validation?.loss, validationAccuracy: validation?.accuracy,
+            samplesPerSecond: seconds > 0 ? Double(window.steps * job.batchSize) / seconds : 0,
+            learningRate: lastLearningRate, seconds: seconds, skippedSteps: job.fp16Gradients ? skippedSteps : nil)
+        if let bitsPerByte = validation?.bitsPerByte { report.otherMetrics["val_bpb"] = bitsPerByte }
+        return report
     }
 
     /// Whether training reports (validates, prints a metrics line) after the step that reached
@@ -255,9 +247,10 @@ public final class Trainer {
             let context = ForwardContext(training: true, seed: job.seed, step: UInt64(position.globalStep),
                                          rank: UInt64(group.rank), microStep: UInt64(micro))
             let out = network.forward(features.pointer, batch: localBatch, context: context)
-            lossSum += loss.evaluate(outputs: out, targets: targets.pointer, batch: localBatch, width: width,
+            let rows = data.train.task.predictionsPerSample   // a language model is scored at every position
+            lossSum += loss.evaluate(outputs: out, targets: targets.pointer, batch: localBatch * rows, width: width / rows,
                                      gradient: lossGradient.pointer, gradientScale: 1 / Float(job.accumulate))
-            metrics?.record(logits: out, labels: targets.pointer, batch: localBatch, classes: width)
+            metrics?.record(logits: out, labels: targets.pointer, batch: localBatch * rows, classes: width / rows)
             network.backward(lossGradient.pointer, batch: localBatch, accumulate: micro > 0,
                              onLayerDone: exchange.backwardHook(averaging, lastMicroStep: micro == job.accumulate - 1))
         }

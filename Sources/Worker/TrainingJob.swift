@@ -88,7 +88,7 @@ public struct TrainingJob: Sendable, Equatable {
     public func lossKind(for task: LearningTask) -> LossKind {
         if let loss { return loss }
         switch task {
-        case .classification: return .crossEntropy
+        case .classification, .languageModel: return .crossEntropy
         case .regression: return .meanSquaredError
         }
     }

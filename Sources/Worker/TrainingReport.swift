@@ -81,9 +81,10 @@ public struct FinalReport: Sendable {
         }
         if let t = test {
             o["test_loss"] = t.loss
+            if let b = t.bitsPerByte { o["test_bpb"] = b }
             if let c = t.classification {
                 o["test_acc"] = c.accuracy
-                o["test_macro_f1"] = c.macroF1
+                if t.bitsPerByte == nil { o["test_macro_f1"] = c.macroF1 }
             }
             if let r = t.regression {
                 o["test_mse"] = r.mse

@@ -152,8 +152,10 @@ public final class TrainingSession {
             console.line(finalLine)
         } else if let test {
             console.line(String(format: "test: loss %.4f", test.loss) + (test.accuracy.map { String(format: "  accuracy %.4f", $0) } ?? "")
-                         + (test.regression.map { String(format: "  mse %.4f  mae %.4f", $0.mse, $0.mae) } ?? ""))
-            if let c = test.classification { console.line(c.report(classNames: data.test?.classNames ?? data.train.classNames)) }
+                         + (test.regression.map { String(format: "  mse %.4f  mae %.4f", $0.mse, $0.mae) } ?? "")
+                         + (test.bitsPerByte.map { String(format: "  bpb %.4f", $0) } ?? ""))
+            // Per-class tables are for classifiers, not for 256 next-byte "classes".
+            if let c = test.classification, test.bitsPerByte == nil { console.line(c.report(classNames: data.test?.classNames ?? data.train.classNames)) }
         }
         return .completed(final)
     }

@@ -43,8 +43,9 @@ struct Evaluate: ParsableCommand {
             }
             let r = evaluation.result
             print("\(evaluation.checkpoint) (step \(evaluation.step)) on \(evaluation.dataName): \(r.count) samples, loss "
-                  + String(format: "%.4f", r.loss) + (r.accuracy.map { String(format: ", accuracy %.4f", $0) } ?? ""))
-            if let c = r.classification { print(c.report(classNames: evaluation.classNames)) }
+                  + String(format: "%.4f", r.loss) + (r.accuracy.map { String(format: ", accuracy %.4f", $0) } ?? "")
+                  + (r.bitsPerByte.map { String(format: ", bpb %.4f", $0) } ?? ""))
+            if let c = r.classification, r.bitsPerByte == nil { print(c.report(classNames: evaluation.classNames)) }
             if let m = r.regression { print(String(format: "mse %.5g  mae %.5g", m.mse, m.mae)) }
         }
     }

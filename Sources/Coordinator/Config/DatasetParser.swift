@@ -1,5 +1,5 @@
-// DatasetParser: reads `job.dataset` — a named dataset (fashion-mnist, mnist), IDX, CSV or NumPy
-// (.npy, .npz) files — checking that the files exist, relative paths taken from the config's folder.
+// DatasetParser: reads `job.dataset` — a named dataset (fashion-mnist, mnist), IDX, CSV, NumPy
+// (.npy, .npz) or text files — checking that the files exist, relative paths taken from the config's folder.
 import Foundation
 import Model
 
@@ -7,22 +7,23 @@ import Model
 public enum DatasetParser {
     static let keys = ["name", "format", "dir", "train_images", "train_labels", "test_images", "test_labels",
                        "train", "test", "label", "task", "validation", "subset", "normalize", "classes",
-                       "features", "labels"]
+                       "features", "labels", "path", "context"]
 
     /// Builds a dataset spec. Relative paths are resolved against `baseDirectory`.
     public static func parse(_ value: ConfigValue, baseDirectory: String = "") throws -> DatasetSpec {
         let t = try value.table(allowed: keys)
         let name = try t["name"]?.choice(["fashion-mnist", "mnist"])
-        var format = try t["format"]?.choice(["idx", "csv", "npy", "npz"])
+        var format = try t["format"]?.choice(["idx", "csv", "npy", "npz", "text"])
         if format == nil {
             if name != nil || t["train_images"] != nil { format = "idx" }
             else if let train = t["train"] { format = inferredFormat(train) }
             else if t["dir"] != nil { format = "idx" }
+            else if t["path"] != nil { format = "text" }
         }
         guard let format else {
             throw value.error("cannot tell which data to load",
                               hint: "give name: fashion-mnist, format: idx with dir or train_images/train_labels, train: FILE.csv with label: COLUMN, " +
-                                "train: {features: x.npy, labels: y.npy}, or train: FILE.npz")
+                                "train: {features: x.npy, labels: y.npy}, train: FILE.npz, or format: text with path: FILE")
         }
 
         func path(_ v: ConfigValue, mustExist: Bool = true) throws -> String {
@@ -61,6 +62,8 @@ public enum DatasetParser {
                 }
             }
             if name != nil { spec.classes = 10 }
+        } else if format == "text" {
+            spec = try text(t, path: { try path($0) })
         } else if format == "npy" || format == "npz" {
             spec = try arrays(t, npz: format == "npz", path: { try path($0) })
         } else {
@@ -82,7 +85,10 @@ public enum DatasetParser {
                                             task: DatasetSpec.TaskKind(rawValue: task)!))
         }
 
-        if let v = t["validation"] {
+        if let v = t["validation"], case .text = spec.source {
+            let f = try v.double(in: 0...0.99, hint: "the fraction of the file held out at its end, such as 0.1, or 0 for none")
+            spec.validation = f == 0 ? .count(0) : .fraction(f)
+        } else if let v = t["validation"] {
             if v.node.int != nil {
                 spec.validation = .count(try v.int(in: 0...Int.max))
             } else {
@@ -98,9 +104,40 @@ public enum DatasetParser {
         }
         if let v = t["normalize"] {
             spec.normalization = DatasetSpec.Normalization(rawValue: try v.choice(["none", "scale", "standard"]))!
+            if case .text = spec.source, spec.normalization != .none {
+                throw v.error("text features are byte token ids and cannot be normalised", hint: "use normalize: none (the default for text) or leave it out")
+            }
         }
-        if let v = t["classes"] { spec.classes = try v.int(in: 2...100_000) }
+        if let v = t["classes"] {
+            if case .text = spec.source { throw v.error("text data always has 256 token ids (one per byte value)", hint: "remove classes") }
+            spec.classes = try v.int(in: 2...100_000)
+        }
         return spec
+    }
+
+    /// Byte-level text: `path` (the corpus, read as bytes), `context` (bytes per sample, default
+    /// 128) and an optional `test` file; validation defaults to the last 10% of the file.
+    static func text(_ t: ConfigTable, path: (ConfigValue) throws -> String) throws -> DatasetSpec {
+        for key in ["dir", "train_images", "train_labels", "test_images", "test_labels", "name", "train", "label", "task",
+                    "features", "labels"] where t.contains(key) {
+            throw t.entries.first { $0.key == key }!.value.error("'\(key)' is not for text data; it takes path, context, test, validation, subset and normalize",
+                                                               hint: key == "train" ? "give the corpus as path: FILE" : nil)
+        }
+        let contextValue = t["context"]
+        let context = try contextValue?.int(in: 1...1_048_576, hint: "bytes per sample, at least 1, e.g. context: 128") ?? 128
+        func checked(_ v: ConfigValue, role: String) throws -> String {
+            let file = try path(v)
+            let size = ((try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? NSNumber)?.intValue ?? 0
+            if size == 0 { throw v.error("the \(role) text file \(file) is empty", hint: "give a file of text; scripts/setup fetches the Shakespeare corpus") }
+            if size < context + 1 {
+                throw (contextValue ?? v).error("the \(role) text file \(file) has \(size) bytes, fewer than context \(context) + 1",
+                                                hint: "a sample needs context + 1 bytes; use a context below \(size) or a longer file")
+            }
+            return file
+        }
+        let train = try checked(t.required("path", hint: "the text file, e.g. path: data/shakespeare.txt"), role: "training")
+        let test = try t["test"].map { try checked($0, role: "test") }
+        return DatasetSpec(source: .text(train: train, test: test, context: context), validation: .fraction(0.1))
     }
 
     /// The format a `train:` entry implies: a mapping with `file` or a path ending in `.npz` is

@@ -32,6 +32,9 @@ public enum JobParser {
         }
         if let v = t["loss"] {
             job.loss = LossKind(rawValue: try v.choice(LossKind.allCases.map(\.rawValue)))
+            if case .text = job.dataset.source, job.loss != .crossEntropy {
+                throw v.error("text data trains a next-byte language model, scored by cross_entropy", hint: "use loss: cross_entropy or leave loss out")
+            }
         }
         if let v = t["optimizer"] { job.optimizer = try parseOptimizer(v) }
         if let v = t["schedule"] { job.schedule = try parseSchedule(v) }
@@ -87,7 +90,7 @@ public enum JobParser {
 
     static func parseOptimizer(_ value: ConfigValue) throws -> OptimizerSpec {
         let t = try value.table(allowed: ["name", "lr", "momentum", "nesterov", "beta1", "beta2", "eps",
-                                          "weight_decay", "l1", "clip_norm"])
+                                          "weight_decay", "decay", "l1", "clip_norm"])
         let kind = OptimizerKind(rawValue: try t["name"]?.choice(OptimizerKind.allCases.map(\.rawValue)) ?? "sgd")!
         var spec = OptimizerSpec(kind: kind, learningRate: kind == .sgd ? 0.05 : 0.001)
         if let v = t["lr"] {
@@ -102,6 +105,12 @@ public enum JobParser {
         if let v = t["beta2"] { spec.beta2 = try v.double(in: 0...0.999_999_9, hint: "from 0 up to (not including) 1") }
         if let v = t["eps"] { spec.epsilon = try v.double(in: 1e-30...1, hint: "a small positive number such as 1e-8") }
         if let v = t["weight_decay"] { spec.weightDecay = try v.double(in: 0...10) }
+        if let v = t["decay"] {
+            spec.decay = DecayScope(rawValue: try v.choice(DecayScope.allCases.map(\.rawValue)))!
+            if spec.decay != .all && kind == .sgd {
+                throw v.error("decay: \(spec.decay.rawValue) applies to adam and adamw", hint: "use name: adamw, or decay: all with sgd")
+            }
+        }
         if let v = t["l1"] { spec.l1 = try v.double(in: 0...10) }
         if let v = t["clip_norm"] { spec.clipNorm = try v.double(in: 1e-12...1e12, hint: "a positive maximum gradient norm") }
         return spec

@@ -62,7 +62,7 @@ enum ModelParser {
 
     /// The options each layer type takes besides `type` and `name`.
     static let options: [String: [String]] = [
-        "dense": ["units", "init"], "conv2d": ["channels", "kernel", "stride", "padding"],
+        "dense": ["units", "init", "tied_to"], "conv2d": ["channels", "kernel", "stride", "padding"],
         "max_pool": ["window", "stride"], "avg_pool": ["window", "stride"], "global_avg_pool": [], "flatten": [],
         "dropout": ["rate"], "activation": ["function"], "layer_norm": [], "batch_norm": ["momentum", "eps"],
         "residual": ["layers"],
@@ -92,6 +92,13 @@ enum ModelParser {
         }
         let kind: LayerSpec.Kind
         switch type {
+        case "dense" where t["tied_to"] != nil:
+            for key in ["units", "init"] where t.contains(key) {
+                throw t[key]!.error("'\(key)' does not go with tied_to: a tied layer takes its weight (and width) from the embedding",
+                                    hint: "remove \(key), or remove tied_to for a dense layer of its own")
+            }
+            let target = try t["tied_to"]!.string()
+            kind = .tiedDense(embedding: target)
         case "dense":
             let initRule = try t["init"].map { WeightInit(rawValue: try $0.choice(["he", "xavier", "normal"]))! }
             kind = .dense(units: try required("units", 1...1_048_576, "output width, e.g. units: 256"), init: initRule)

@@ -92,7 +92,7 @@ public enum ResolvedConfig {
         } else {
             optimizer += [("beta1", .number(o.beta1)), ("beta2", .number(o.beta2)), ("eps", .number(o.epsilon))]
         }
-        optimizer += [("weight_decay", .number(o.weightDecay)), ("l1", .number(o.l1))]
+        optimizer += [("weight_decay", .number(o.weightDecay)), ("decay", .plain(o.decay.rawValue)), ("l1", .number(o.l1))]
         if let c = o.clipNorm { optimizer.append(("clip_norm", .number(c))) }
         let s = job.schedule
         pairs += [
@@ -142,6 +142,8 @@ public enum ResolvedConfig {
         case .dense(let units, let initRule):
             pairs.append(("units", .number(units)))
             if let initRule { pairs.append(("init", .plain(initRule.rawValue))) }
+        case .tiedDense(let embedding):
+            pairs.append(("tied_to", .string(embedding)))
         case .conv2d(let channels, let kernel, let stride, let padding):
             pairs += [("channels", .number(channels)), ("kernel", .number(kernel)), ("stride", .number(stride)), ("padding", .number(padding))]
         case .maxPool(let window, let stride), .avgPool(let window, let stride):
@@ -183,6 +185,9 @@ public enum ResolvedConfig {
             pairs += [("format", .plain(npz ? "npz" : "npy")), ("train", pair(train))]
             if let test { pairs.append(("test", pair(test))) }
             pairs.append(("task", .plain(task.rawValue)))
+        case .text(let train, let test, let context):
+            pairs += [("format", .plain("text")), ("path", .string(train)), ("context", .number(context))]
+            if let test { pairs.append(("test", .string(test))) }
         }
         switch data.validation {
         case .count(let n): pairs.append(("validation", .number(n)))

@@ -9,13 +9,17 @@ public enum ModelTable {
     /// data, and the loader's errors when the data does not load.
     public static func text(model: ModelSpec, dataset: DatasetSpec, seed: UInt64) throws -> String {
         let splits = try DatasetLoader.load(dataset, seed: seed)
-        let outputs = splits.train.task.outputCount
-        return try text(model: model, sampleShape: splits.train.sampleShape, outputs: outputs)
+        return try text(model: model, sampleShape: splits.train.sampleShape, task: splits.train.task)
     }
 
     /// The table for samples of `sampleShape` and `outputs` outputs.
     public static func text(model: ModelSpec, sampleShape: [Int], outputs: Int) throws -> String {
-        let layers = try model.layers(sampleShape: sampleShape, outputs: outputs)
+        try text(model: model, sampleShape: sampleShape, task: .regression(outputs: outputs))
+    }
+
+    /// The table for samples of `sampleShape` and the outputs `task` needs.
+    public static func text(model: ModelSpec, sampleShape: [Int], task: LearningTask) throws -> String {
+        let layers = try model.layers(sampleShape: sampleShape, task: task)
         var rows: [[String]] = [["layer", "type", "output", "parameters"]]
         rows.append(["input", "", shape(layers[0].inputShape), ""])
         func add(_ layer: Layer, depth: Int) {
@@ -49,7 +53,7 @@ private extension Layer {
     /// The config `type:` of a built layer.
     static var kind: String {
         switch self {
-        case is Dense.Type: return "dense"
+        case is Dense.Type, is TiedOutput.Type: return "dense"
         case is Conv2D.Type: return "conv2d"
         case is MaxPool2D.Type: return "max_pool"
         case is AvgPool2D.Type: return "avg_pool"

@@ -17,6 +17,8 @@ public enum PlanSummary {
         case .arrays(let train, _, let task):
             let arrays = train.features.name.map { "NPZ \(train.features.path) (arrays \($0), \(train.labels.name ?? ""); " } ?? "NPY \(train.features.path) ("
             lines.append("  dataset     \(arrays)\(task.rawValue))")
+        case .text(let train, _, let context):
+            lines.append("  dataset     text \(train) (bytes, context \(context))")
         }
         let m = job.model
         var model = m.kind.rawValue

@@ -49,8 +49,7 @@ public struct CheckpointEvaluation {
             throw ConfigError(file: resolved, keyPath: "job.dataset", message: "the run's dataset has no \(name(of: data)) split",
                               hint: "choose --data test, validation or train, or give a file")
         }
-        let outputs = splits.train.task.outputCount
-        let network = try job.model.build(sampleShape: splits.train.sampleShape, outputs: outputs, seed: job.seed)
+        let network = try job.model.build(sampleShape: splits.train.sampleShape, task: splits.train.task, seed: job.seed)
         let store = CheckpointStore(directory: runDirectory + "/checkpoints")
         let loaded: LoadedCheckpoint
         do {
@@ -107,6 +106,8 @@ public struct CheckpointEvaluation {
             let test = DatasetSpec.ArrayPair(features: .init(path: path, name: npz(path) ? train.features.name ?? "x" : nil),
                                              labels: .init(path: labels ?? path, name: npz(labels ?? path) ? train.labels.name ?? "y" : nil))
             spec.source = .arrays(train: train, test: test, task: task)
+        case .text(let train, _, let context):
+            spec.source = .text(train: train, test: path, context: context)
         }
         return spec
     }
@@ -117,6 +118,8 @@ public struct CheckpointEvaluation {
                                 "loss": result.loss]
         if let c = result.classification {
             o["accuracy"] = c.accuracy
+        }
+        if let c = result.classification, result.bitsPerByte == nil {   // per-class figures: classifiers only
             o["macro_precision"] = c.macroPrecision
             o["macro_recall"] = c.macroRecall
             o["macro_f1"] = c.macroF1
@@ -125,6 +128,7 @@ public struct CheckpointEvaluation {
             }
             o["confusion"] = c.confusion
         }
+        if let bpb = result.bitsPerByte { o["bpb"] = bpb }
         if let r = result.regression {
             o["mse"] = r.mse
             o["mae"] = r.mae

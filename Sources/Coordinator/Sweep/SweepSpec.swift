@@ -27,7 +27,7 @@ public struct SweepMetric: Sendable, Equatable {
 public struct SweepSpec: Sendable, Equatable {
     /// Metrics a training job reports (the names `metric.name` may take without a program).
     public static let jobMetrics = ["loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc",
-                                    "test_macro_f1", "test_mse", "test_mae"]
+                                    "test_macro_f1", "test_mse", "test_mae", "val_bpb", "test_bpb"]
 
     /// Search method. Required.
     public var method: SweepMethod

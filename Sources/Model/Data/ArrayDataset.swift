@@ -58,6 +58,7 @@ enum ArrayDataset {
                         "every split's features must have the same shape after the first axis")
         }
         switch schema.task {
+        case .languageModel: preconditionFailure("arrays are never a language-model task")
         case .classification(let classes):
             _ = try checkClassLabels(labels, file: pair.labels, classes: classes)
         case .regression(let outputs):

@@ -18,8 +18,18 @@ public enum DatasetLoader {
         if let classes = spec.classes, classes < 1 {
             throw DatasetError(file: spec.trainFile, message: "classes is \(classes)", hint: "classes must be at least 1, or unset to infer it")
         }
+        if case let .text(trainPath, testPath, context) = spec.source {
+            guard spec.normalization == .none else {
+                throw DatasetError(file: trainPath, message: "normalize is \(spec.normalization.rawValue), but text features are byte token ids",
+                                   hint: "use normalize: none (the default for text) or leave it out")
+            }
+            var splits = try TextDataset.load(train: trainPath, test: testPath, context: context, validation: spec.validation)
+            if let subset = spec.subset { splits.train = splits.train.prefix(subset) }
+            return splits
+        }
 
         switch spec.source {
+        case .text: preconditionFailure("text data returned above")
         case let .idx(trainImages, trainLabels, testImages, testLabels):
             trainFile = trainImages
             layout = .image
@@ -113,6 +123,7 @@ extension DatasetSpec {
         case .idx(let images, _, _, _): return images
         case .csv(let train, _, _, _): return train
         case .arrays(let train, _, _): return train.features.path
+        case .text(let train, _, _): return train
         }
     }
 }

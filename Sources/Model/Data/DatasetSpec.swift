@@ -19,6 +19,10 @@ public struct DatasetSpec: Sendable, Equatable {
         /// NumPy arrays (.npy files or arrays inside .npz archives): the first axis counts the
         /// samples. Classification labels are whole numbers; regression labels are `[N]` or `[N, K]`.
         case arrays(train: ArrayPair, test: ArrayPair?, task: TaskKind)
+        /// A text file read as bytes (vocabulary 256): samples are windows of `context` bytes,
+        /// targets the next byte at every position. The validation split is the file's last
+        /// fraction by position; `test` is an optional second file.
+        case text(train: String, test: String?, context: Int)
     }
 
     /// One NumPy array: a whole .npy file, or the array `name` inside a .npz archive.
@@ -85,15 +89,17 @@ public struct DatasetSpec: Sendable, Equatable {
     /// Keep only the first N training samples, before the validation split. Default nil (all);
     /// an N larger than the file keeps everything.
     public var subset: Int?
-    /// Feature normalisation. Default `.scale` for IDX (÷255), `.standard` for CSV and arrays.
+    /// Feature normalisation. Default `.scale` for IDX (÷255), `.standard` for CSV and arrays,
+    /// `.none` for text (the only one it takes: features are token ids).
     public var normalization: Normalization
     /// Number of classes for classification. Default nil: inferred from the full training file
     /// (largest integer label + 1, or the number of distinct string labels). When given, every
     /// label must be below it, in training and test files alike.
     public var classes: Int?
 
-    /// Creates a spec. Defaults: `validation` `.count(0)`, `subset` nil, `normalization` nil
-    /// (meaning `.scale` for IDX and `.standard` for CSV and arrays), `classes` nil (inferred).
+    /// Creates a spec. Defaults: `validation` `.count(0)` (text data: pass `.fraction(0.1)`, what
+    /// its parser sets), `subset` nil, `normalization` nil (meaning `.scale` for IDX, `.standard`
+    /// for CSV and arrays, `.none` for text), `classes` nil (inferred).
     public init(source: Source, validation: ValidationSplit = .count(0), subset: Int? = nil,
                 normalization: Normalization? = nil, classes: Int? = nil) {
         self.source = source
@@ -103,6 +109,7 @@ public struct DatasetSpec: Sendable, Equatable {
         switch source {
         case .idx: self.normalization = normalization ?? .scale
         case .csv, .arrays: self.normalization = normalization ?? .standard
+        case .text: self.normalization = normalization ?? .none
         }
     }
 

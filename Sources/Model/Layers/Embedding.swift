@@ -16,6 +16,9 @@ public final class Embedding: Layer {
     public let initializer: Initializer
 
     private var weight: ParameterView!   // [vocab, dim]
+    /// True when a `TiedOutput` also writes this table's gradient: it runs first in backward,
+    /// so this layer then always adds to the gradient. Set by `Sequential`; default false.
+    var gradientIsShared = false
     private var ids: [Int32] = []
     private let output = FloatBuffer()
 
@@ -36,6 +39,18 @@ public final class Embedding: Layer {
         return nil
     }
 
+    /// The first token id of `dataset` outside `0..<vocab`: its sample, position and value. For
+    /// text, whose ids are bytes, only the largest byte is compared (no scan of the windows).
+    public func firstInvalidID(in dataset: Dataset) -> (sample: Int, position: Int, value: Float)? {
+        if let text = dataset.text {
+            guard Int(text.largestByte) >= vocab, let at = text.bytes.firstIndex(where: { Int($0) >= vocab }) else { return nil }
+            return (at / text.stride, at % text.stride, Float(text.bytes[at]))
+        }
+        guard let bad = firstInvalidID(in: dataset.features) else { return nil }
+        let width = max(dataset.featureCount, 1)
+        return (bad.index / width, bad.index % width, bad.value)
+    }
+
     public func forward(_ input: UnsafePointer<Float>, batch: Int, context: ForwardContext) -> UnsafeMutablePointer<Float> {
         let rows = batch * positions
         output.resize(rows * dim)
@@ -53,7 +68,7 @@ public final class Embedding: Layer {
     public func backward(_ outputGradient: UnsafePointer<Float>, batch: Int, accumulate: Bool,
                          needInputGradient: Bool) -> UnsafeMutablePointer<Float>? {
         let g = weight.gradient.baseAddress!
-        if !accumulate { g.update(repeating: 0, count: vocab * dim) }
+        if !accumulate && !gradientIsShared { g.update(repeating: 0, count: vocab * dim) }
         for r in 0..<(batch * positions) {
             let row = g + Int(ids[r]) * dim, dy = outputGradient + r * dim
             for i in 0..<dim { row[i] += dy[i] }

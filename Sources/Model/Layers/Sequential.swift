@@ -41,6 +41,15 @@ public final class Sequential {
             }
             layer.bind(views)
         }
+        // Tied layers use an earlier embedding's table (one tensor, gradients added together).
+        for case let tied as TiedOutput in layers {
+            guard let embedding = layers.first(where: { $0.name == tied.embeddingName }) as? Embedding,
+                  let view = store.view(tied.embeddingName + ".weight") else {
+                preconditionFailure("\(tied.name): no embedding layer named \(tied.embeddingName)")
+            }
+            embedding.gradientIsShared = true
+            tied.tie(to: view)
+        }
         parameterRanges = ranges
     }
 

@@ -4,7 +4,9 @@ import Foundation
 
 /// A loss function over a batch of network outputs `[batch, width]` and targets.
 public enum LossKind: String, Sendable, CaseIterable {
-    /// Softmax cross-entropy from logits; targets hold one class index per sample.
+    /// Softmax cross-entropy from logits; targets hold one class index per row of `width` logits.
+    /// A language model is scored as `batch × context` rows of `vocab` logits (the mean over
+    /// every token of the batch).
     case crossEntropy = "cross_entropy"
     /// Sigmoid binary cross-entropy from logits; targets hold 0/1 per output.
     case binaryCrossEntropy = "binary_cross_entropy"

@@ -8,6 +8,9 @@ public struct LayerSpec: Sendable, Equatable {
         /// Fully connected over the last axis; `init` nil picks He before a ReLU-family
         /// activation, Xavier otherwise.
         case dense(units: Int, init: WeightInit?)
+        /// A bias-free dense layer whose weight is the table of the embedding layer named here
+        /// (`{type: dense, tied_to: wte}`): `[..., dim]` → `[..., vocab]` logits.
+        case tiedDense(embedding: String)
         /// 2-D convolution over `[height, width, channels]`.
         case conv2d(channels: Int, kernel: Int, stride: Int, padding: Int)
         /// Max pooling; `stride` nil means the window size.
@@ -52,7 +55,7 @@ public struct LayerSpec: Sendable, Equatable {
     /// The `type:` a config writes for this kind.
     public var typeName: String {
         switch kind {
-        case .dense: return "dense"
+        case .dense, .tiedDense: return "dense"
         case .conv2d: return "conv2d"
         case .maxPool: return "max_pool"
         case .avgPool: return "avg_pool"
@@ -81,6 +84,8 @@ public struct LayerSpec: Sendable, Equatable {
 struct LayerBuilder {
     /// Dropout layers get distinct mask streams, in build order.
     private var dropoutStreams: UInt64 = 0
+    /// Embedding layers built so far, by name (what `tied_to` may name).
+    private var embeddings: [String: Embedding] = [:]
 
     /// The layers of `specs`, the first taking `inputShape`; names are `prefix` + the layer's
     /// name; `path` is the config key path of the list (`model.layers`).
@@ -111,6 +116,21 @@ struct LayerBuilder {
             let reluNext: Bool
             if case .activation(let f)? = next?.kind { reluNext = f.preferredInit == .he } else { reluNext = false }
             return Dense(name: name, inputShape: shape, outputs: units, weightInit: initRule ?? (reluNext ? .he : .xavier))
+        case .tiedDense(let target):
+            guard path.components(separatedBy: ".layers[").count == 2 else {   // model.layers[i] only
+                throw ModelError(description: "\(at): a layer tied to an embedding must be in the top-level list, not inside a block")
+            }
+            guard let embedding = embeddings[target] else {
+                let known = embeddings.keys.sorted()
+                throw ModelError(description: "\(path).tied_to: '\(target)' names no embedding layer before it; "
+                                 + (known.isEmpty ? "declare {type: embedding, name: \(target), ...} as the first layer"
+                                                  : "embedding layers: " + known.joined(separator: ", ")))
+            }
+            guard shape.last == embedding.dim else {
+                throw ModelError(description: "\(at): tied to \(target) [\(embedding.vocab), \(embedding.dim)], so its input must end in width "
+                                 + "\(embedding.dim), got \(shape)")
+            }
+            return TiedOutput(name: name, embeddingName: target, inputShape: shape, vocab: embedding.vocab)
         case .conv2d(let channels, let kernel, let stride, let padding):
             let input = try image()
             guard input[0] + 2 * padding >= kernel, input[1] + 2 * padding >= kernel else {
@@ -144,7 +164,9 @@ struct LayerBuilder {
             guard shape.count == 1 else {
                 throw ModelError(description: "\(at): needs samples of token ids [positions], got \(shape) (text data, or 1-D arrays of ids)")
             }
-            return Embedding(name: name, vocab: vocab, dim: dim, positions: shape[0])
+            let embedding = Embedding(name: name, vocab: vocab, dim: dim, positions: shape[0])
+            embeddings[name] = embedding
+            return embedding
         case .positionEmbedding:
             guard shape.count == 2 else { throw ModelError(description: "\(at): needs [positions, dim] input, got \(shape)") }
             return PositionEmbedding(name: name, inputShape: shape)

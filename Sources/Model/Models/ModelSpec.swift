@@ -104,8 +104,26 @@ extension ModelSpec {
         try Sequential(layers: layers(sampleShape: sampleShape, outputs: outputs), seed: seed)
     }
 
-    /// The built layers, shapes inferred, without parameter storage (what `validate` prints).
+    /// Builds the network for samples of `sampleShape` giving what `task` needs per sample
+    /// (`task.outputShape`: `[classes]`, `[outputs]`, or `[context, vocab]` for a language model).
+    public func build(sampleShape: [Int], task: LearningTask, seed: UInt64) throws -> Sequential {
+        try Sequential(layers: layers(sampleShape: sampleShape, task: task), seed: seed)
+    }
+
+    /// The built layers for `outputs` values per sample (see `layers(sampleShape:task:)`).
     public func layers(sampleShape: [Int], outputs: Int) throws -> [Layer] {
+        try layers(sampleShape: sampleShape, outputShape: [outputs])
+    }
+
+    /// The built layers for what `task` needs per sample, without parameter storage.
+    public func layers(sampleShape: [Int], task: LearningTask) throws -> [Layer] {
+        try layers(sampleShape: sampleShape, outputShape: task.outputShape)
+    }
+
+    /// The built layers, shapes inferred, without parameter storage (what `validate` prints);
+    /// the last layer must produce `outputShape` per sample.
+    private func layers(sampleShape: [Int], outputShape: [Int]) throws -> [Layer] {
+        let outputs = outputShape.reduce(1, *)
         var input = Self.inputShape(sampleShape: sampleShape)
         switch kind {
         case .logistic, .mlp:
@@ -128,7 +146,12 @@ extension ModelSpec {
         let specs = expandedLayers(outputs: outputs)
         let built = try builder.build(specs, inputShape: input, prefix: "", path: "model.layers")
         let produced = built[built.count - 1].outputShape
-        guard produced == [outputs] else {
+        guard produced == outputShape else {
+            if outputShape.count == 2 {
+                throw ModelError(description: "model.layers: the last layer gives \(produced) per sample, but next-token prediction needs "
+                                 + "\(outputShape) (\(outputShape[1]) logits at each of \(outputShape[0]) positions); end with "
+                                 + "{type: dense, units: \(outputShape[1])} or {type: dense, tied_to: EMBEDDING-NAME} on [\(outputShape[0]), width] input")
+            }
             throw ModelError(description: "model.layers: the last layer gives \(produced) per sample, but the data needs \(outputs) outputs; "
                              + "end with {type: dense, units: \(outputs)}" + (produced.count > 1 ? " (after a flatten or global_avg_pool)" : ""))
         }

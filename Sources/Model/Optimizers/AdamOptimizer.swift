@@ -28,16 +28,19 @@ public final class AdamOptimizer: Optimizer {
     public let l1: Float
     /// true for AdamW.
     public let decoupledWeightDecay: Bool
+    /// The elements weight decay applies to (sorted, disjoint); elsewhere λ is 0.
+    public let decayedRanges: [Range<Int>]
     /// Updates applied so far, or restored from a checkpoint. Starts at 0.
     public private(set) var stepCount = 0
     private let expAvg: FloatBuffer
     private let expAvgSq: FloatBuffer
 
     /// Creates the optimizer with zeroed moments. Defaults: β₁ 0.9, β₂ 0.999, ε 1e-8,
-    /// weightDecay 0, l1 0, decoupledWeightDecay false (Adam).
+    /// weightDecay 0, l1 0, decoupledWeightDecay false (Adam), decayedRanges nil (every element).
     public init(
         parameterCount: Int, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Float = 1e-8,
-        weightDecay: Float = 0, l1: Float = 0, decoupledWeightDecay: Bool = false
+        weightDecay: Float = 0, l1: Float = 0, decoupledWeightDecay: Bool = false,
+        decayedRanges: [Range<Int>]? = nil
     ) {
         precondition((0..<1).contains(beta1) && (0..<1).contains(beta2), "Adam betas must be in [0, 1)")
         precondition(epsilon > 0, "Adam epsilon must be positive")
@@ -49,6 +52,10 @@ public final class AdamOptimizer: Optimizer {
         self.weightDecay = weightDecay
         self.l1 = l1
         self.decoupledWeightDecay = decoupledWeightDecay
+        self.decayedRanges = decayedRanges ?? (parameterCount > 0 ? [0..<parameterCount] : [])
+        precondition(zip(self.decayedRanges, self.decayedRanges.dropFirst()).allSatisfy { $0.upperBound <= $1.lowerBound }
+                     && self.decayedRanges.allSatisfy { $0.lowerBound >= 0 && $0.upperBound <= parameterCount },
+                     "decayedRanges must be sorted, disjoint and within the parameters")
         expAvg = FloatBuffer(count: parameterCount)
         expAvgSq = FloatBuffer(count: parameterCount)
     }
@@ -73,18 +80,31 @@ public final class AdamOptimizer: Optimizer {
         let b1 = Float(beta1), b2 = Float(beta2)
         let oneMinusB1 = Float(1 - beta1), oneMinusB2 = Float(1 - beta2)
         let eps = epsilon, l1 = self.l1
-        let l2 = decoupledWeightDecay ? 0 : weightDecay
-        let decay = decoupledWeightDecay ? 1 - learningRate * weightDecay : 1
+        let decayedL2 = decoupledWeightDecay ? 0 : weightDecay
+        let decayedFactor = decoupledWeightDecay ? 1 - learningRate * weightDecay : 1
         let m = expAvg.pointer, v = expAvgSq.pointer
-        for i in range {
-            let pi = p[i]
-            let gi = g[i] + l2 * pi + l1 * penaltySign(pi)
-            let mi = b1 * m[i] + oneMinusB1 * gi
-            let vi = b2 * v[i] + oneMinusB2 * gi * gi
-            m[i] = mi
-            v[i] = vi
-            p[i] = pi * decay - stepSize * mi / (vi.squareRoot() * inverseSqrtCorrection2 + eps)
+        /// The update over `elements`, with or without weight decay.
+        func update(_ elements: Range<Int>, decayed: Bool) {
+            let l2 = decayed ? decayedL2 : 0, decay = decayed ? decayedFactor : 1
+            for i in elements {
+                let pi = p[i]
+                let gi = g[i] + l2 * pi + l1 * penaltySign(pi)
+                let mi = b1 * m[i] + oneMinusB1 * gi
+                let vi = b2 * v[i] + oneMinusB2 * gi * gi
+                m[i] = mi
+                v[i] = vi
+                p[i] = pi * decay - stepSize * mi / (vi.squareRoot() * inverseSqrtCorrection2 + eps)
+            }
         }
+        // Walk `range` through the decayed ranges: undecayed gaps, decayed overlaps.
+        var next = range.lowerBound
+        for decayed in decayedRanges where decayed.upperBound > next && decayed.lowerBound < range.upperBound {
+            let start = max(decayed.lowerBound, next), end = min(decayed.upperBound, range.upperBound)
+            if next < start { update(next..<start, decayed: false) }
+            update(start..<end, decayed: true)
+            next = end
+        }
+        if next < range.upperBound { update(next..<range.upperBound, decayed: false) }
     }
 
     public func stateTensors() -> [(name: String, values: [Float])] {

@@ -11,6 +11,15 @@ public enum OptimizerKind: String, Sendable, CaseIterable {
     case adamw
 }
 
+/// Which parameters weight decay applies to.
+public enum DecayScope: String, Sendable, CaseIterable {
+    /// Every parameter, biases and normalisation parameters included (PyTorch without parameter groups).
+    case all
+    /// Only tensors of rank ≥ 2 (weight matrices, convolution kernels, embeddings); not biases
+    /// or LayerNorm weights (nanoGPT's two parameter groups).
+    case matrices
+}
+
 /// Hyperparameters of one optimizer. Every field but `kind` and `learningRate` has a default.
 ///
 /// Penalties follow PyTorch without parameter groups: they apply to every parameter,
@@ -35,6 +44,9 @@ public struct OptimizerSpec: Sendable, Equatable {
     /// Weight decay λ ≥ 0. SGD and Adam add `λ·p` to the gradient (L2 penalty); AdamW
     /// decays the parameters directly (`p -= lr·λ·p`). Default 0.
     public var weightDecay: Double
+    /// Which parameters `weightDecay` applies to. Default `.all`. `.matrices` is for Adam and
+    /// AdamW only.
+    public var decay: DecayScope
     /// L1 penalty ≥ 0: `l1·sign(p)` is added to the gradient (sign(0) = 0), for every kind.
     /// Default 0.
     public var l1: Double
@@ -53,6 +65,7 @@ public struct OptimizerSpec: Sendable, Equatable {
         beta2: Double = 0.999,
         epsilon: Double = 1e-8,
         weightDecay: Double = 0,
+        decay: DecayScope = .all,
         l1: Double = 0,
         clipNorm: Double? = nil
     ) {
@@ -64,6 +77,7 @@ public struct OptimizerSpec: Sendable, Equatable {
         self.beta2 = beta2
         self.epsilon = epsilon
         self.weightDecay = weightDecay
+        self.decay = decay
         self.l1 = l1
         self.clipNorm = clipNorm
     }
@@ -92,6 +106,7 @@ public struct OptimizerSpec: Sendable, Equatable {
             if nesterov && momentum == 0 {
                 throw fail("nesterov", "Nesterov momentum needs momentum > 0")
             }
+            if decay != .all { throw fail("decay", "matrices applies to adam and adamw; SGD decays every parameter (decay: all)") }
         case .adam, .adamw:
             guard beta1 >= 0, beta1 < 1 else { throw fail("beta1", "must be in [0, 1), got \(beta1)") }
             guard beta2 >= 0, beta2 < 1 else { throw fail("beta2", "must be in [0, 1), got \(beta2)") }
@@ -112,10 +127,28 @@ public struct OptimizerSpecError: Error, CustomStringConvertible, Equatable {
     public var description: String { "optimizer.\(field): \(hint)" }
 }
 
+/// The element ranges of the flat buffers that weight decay applies to under `scope`: all of
+/// them, or the tensors of rank ≥ 2 in `layout` (adjacent ones merged), computed once.
+public func decayedRanges(_ scope: DecayScope, layout: [ParameterEntry], parameterCount: Int) -> [Range<Int>] {
+    guard scope == .matrices else { return parameterCount > 0 ? [0..<parameterCount] : [] }
+    var ranges: [Range<Int>] = []
+    for entry in layout.sorted(by: { $0.offset < $1.offset }) where entry.shape.count >= 2 && entry.count > 0 {
+        let range = entry.offset..<(entry.offset + entry.count)
+        if let last = ranges.last, last.upperBound == range.lowerBound {
+            ranges[ranges.count - 1] = last.lowerBound..<range.upperBound
+        } else {
+            ranges.append(range)
+        }
+    }
+    return ranges
+}
+
 /// Builds the optimizer `spec` describes, with zeroed state for `parameterCount` parameters.
+/// `layout` (default empty) is the parameter table `spec.decay == .matrices` picks the decayed
+/// tensors from.
 ///
 /// The spec should have passed `validate()`; out-of-range values are programmer errors here.
-public func makeOptimizer(_ spec: OptimizerSpec, parameterCount: Int) -> any Optimizer {
+public func makeOptimizer(_ spec: OptimizerSpec, parameterCount: Int, layout: [ParameterEntry] = []) -> any Optimizer {
     precondition(parameterCount >= 0, "parameterCount must be ≥ 0")
     switch spec.kind {
     case .sgd:
@@ -126,6 +159,7 @@ public func makeOptimizer(_ spec: OptimizerSpec, parameterCount: Int) -> any Opt
         return AdamOptimizer(
             parameterCount: parameterCount, beta1: spec.beta1, beta2: spec.beta2,
             epsilon: Float(spec.epsilon), weightDecay: Float(spec.weightDecay), l1: Float(spec.l1),
-            decoupledWeightDecay: spec.kind == .adamw)
+            decoupledWeightDecay: spec.kind == .adamw,
+            decayedRanges: decayedRanges(spec.decay, layout: layout, parameterCount: parameterCount))
     }
 }
