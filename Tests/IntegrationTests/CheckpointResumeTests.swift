@@ -66,6 +66,35 @@ struct CheckpointResumeTests {
         #expect(try Self.finalModel(dir + "/killed") == Self.finalModel(dir + "/straight"))
     }
 
+    /// A stop agreed at an epoch's last step is honoured after that epoch's report: the checkpoint
+    /// holds the next epoch's start (a valid position), resume takes it without skipping it, the
+    /// epoch's metrics line is written once, and the final model is the uninterrupted one.
+    @Test(arguments: [1, 2])
+    func stopAtAnEpochsLastStepResumesFromIt(ranks: Int) throws {
+        let dir = try TrainingFixtures.temporaryDirectory()
+        let config = try TrainingFixtures.smallConfig(in: dir, extra: Self.extra, model: Self.model)
+        let straight = try Self.ringtrain(["train", config, "--ranks", "\(ranks)", "--run-dir", dir + "/straight"])
+        #expect(straight.status == 0, "\(straight.output)")
+        let straightLines = TrainingFixtures.jsonLines(try String(contentsOfFile: dir + "/straight/metrics.jsonl", encoding: .utf8))
+        let epochEnd = try #require(straightLines.first?["step"] as? Int)
+
+        // The request is made after step epochEnd - 1 and agreed in step epochEnd's exchange.
+        let workerArguments = ["worker", config, "--set", "job.ranks=\(ranks)", "--run-dir", dir + "/stopped",
+                               "--fail-rank", "\(ranks - 1)", "--fail-step", "\(epochEnd - 1)", "--fail-mode", "signal"]
+        let stopped = ranks == 1 ? try Self.ringtrain(workerArguments) : try DataParallelTests.mpirun(ranks, workerArguments)
+        #expect(stopped.status == 3, "\(stopped.output)")
+        #expect(stopped.stdout.contains("stopped by a signal at step \(epochEnd)"), "\(stopped.output)")
+        let resumed = try Self.ringtrain(["resume", dir + "/stopped"])
+        #expect(resumed.status == 0, "\(resumed.output)")
+        #expect(resumed.stdout.contains("resumed from") && resumed.stdout.contains(String(format: "step-%08d (epoch 2", epochEnd)),
+                "\(resumed.output)")
+        #expect(!resumed.output.contains("skipped"), "\(resumed.output)")
+        #expect(try Self.finalModel(dir + "/stopped") == Self.finalModel(dir + "/straight"))
+        let epochs = TrainingFixtures.jsonLines(try String(contentsOfFile: dir + "/stopped/metrics.jsonl", encoding: .utf8))
+            .compactMap { $0["epoch"] as? Int }
+        #expect(epochs == straightLines.compactMap { $0["epoch"] as? Int })
+    }
+
     /// With batch norm, model.safetensors also holds the running statistics (and the count of
     /// batches): a run killed mid-epoch and resumed ends byte-identical to one never stopped.
     @Test(arguments: [1, 2])
