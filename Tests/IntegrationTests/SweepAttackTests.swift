@@ -225,8 +225,11 @@ struct SweepAttackTests {
         }
         var kills = 0
         var done = false
-        for round in 0..<40 where !done {
-            let process = try Self.start(round == 0 ? ["sweep", config, "--run-dir", dir + "/run"] : ["resume", dir + "/run"],
+        for _ in 0..<40 where !done {
+            // A kill before the sweep's store exists leaves nothing to resume: start the sweep again,
+            // as its user would.
+            let started = FileManager.default.fileExists(atPath: dir + "/run/sweep.sqlite")
+            let process = try Self.start(started ? ["resume", dir + "/run"] : ["sweep", config, "--run-dir", dir + "/run"],
                                          mark: mark, environment: environment)
             if kills < 20 {
                 usleep(UInt32(nextDelay() * 1_000_000))
