@@ -24,8 +24,9 @@ public enum Log {
     }
 
     /// The logger: one line per message on standard error (see `StandardErrorLogHandler`),
-    /// at the level in force when it is asked for.
+    /// at the level in force when it is asked for. Errors always show, whatever the level (a
+    /// run that fails always says why), so `critical` logs as `error` does.
     public static var logger: Logger {
-        Logger(label: "ringtrain") { label in StandardErrorLogHandler(label: label, level: level) }
+        Logger(label: "ringtrain") { label in StandardErrorLogHandler(label: label, level: min(level, .error)) }
     }
 }

@@ -168,7 +168,7 @@ public final class Trainer {
     }
 
     /// One step, added to `window`, then `onStep` told (`total`: steps in the epoch or budget).
-    private func step(_ sampler: any BatchSampler, into window: inout ReportWindow, of total: Int) throws {
+    private func step<Sampler: BatchSampler>(_ sampler: Sampler, into window: inout ReportWindow, of total: Int) throws {
         window.lossSum += try step(sampler, metrics: &window.metrics)
         window.lossCount += Double(job.accumulate)
         window.steps += 1
@@ -213,7 +213,7 @@ public final class Trainer {
     /// loss and backward; one gradient exchange across ranks (see `averaging`), which runs the
     /// update. Returns the sum of the micro-steps' mean losses (this rank's) and records
     /// predictions in `metrics`.
-    public func step(_ sampler: any BatchSampler, metrics: inout ClassificationMetrics?) throws -> Double {
+    public func step<Sampler: BatchSampler>(_ sampler: Sampler, metrics: inout ClassificationMetrics?) throws -> Double {
         let computeStart = Self.now()
         let lossSum = microSteps(sampler, metrics: &metrics)
         try network.throwCrossRankFailure()   // a statistics sum that failed in the passes above
@@ -234,7 +234,7 @@ public final class Trainer {
 
     /// Gather, forward, loss and backward of every micro-step, accumulating the gradients (with
     /// overlap, buckets start crossing the ranks during the last backward). Returns the loss sum.
-    private func microSteps(_ sampler: any BatchSampler, metrics: inout ClassificationMetrics?) -> Double {
+    private func microSteps<Sampler: BatchSampler>(_ sampler: Sampler, metrics: inout ClassificationMetrics?) -> Double {
         let localBatch = job.localBatch, width = network.outputWidth
         features.resize(localBatch * data.train.featureCount)
         targets.resize(localBatch * data.train.targetWidth)

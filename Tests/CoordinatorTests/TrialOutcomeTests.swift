@@ -14,6 +14,10 @@ func programCompleteness() {
     // name=value lines may be progress as well as results: never proof of the end.
     #expect(!TrialOutcome.program(output: "score: 9.1\nscore: 9.2\n", metricName: "score").complete)
     #expect(!TrialOutcome.program(output: epochs + "{\"score\": 0.7}\nbye\n", metricName: "score").complete)
+    // A steps budget's progress lines carry an evaluation index instead of an epoch.
+    let evaluations = "{\"step\": 100, \"evaluation\": 1, \"score\": 0.9}\n{\"step\": 200, \"evaluation\": 2, \"score\": 0.8}\n"
+    #expect(!TrialOutcome.program(output: evaluations, metricName: "score").complete)
+    #expect(TrialOutcome.program(output: evaluations + "{\"step\": 200, \"score\": 0.7}\n", metricName: "score").complete)
 }
 
 @Test("each attempt's output is what follows its marker, even after a line cut short")

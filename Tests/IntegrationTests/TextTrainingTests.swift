@@ -46,6 +46,24 @@ struct TextTrainingTests {
         return (dir, config)
     }
 
+    /// `ringtrain sample` continues a prompt from a model trained through the command; a model
+    /// with batch norm samples too, with its running statistics loaded from the checkpoint.
+    @Test(arguments: [false, true])
+    func trainedModelSamples(batchNorm: Bool) throws {
+        let (dir, config) = try Self.tinyGPT()
+        if batchNorm {
+            let text = try String(contentsOfFile: config, encoding: .utf8)
+            try text.replacingOccurrences(of: "      - {type: layer_norm, name: lnf}",
+                                          with: "      - {type: batch_norm, name: bn}\n      - {type: layer_norm, name: lnf}")
+                .write(toFile: config, atomically: false, encoding: .utf8)
+        }
+        let trained = try TinyRun.ringtrain(["train", config, "--set", "job.epochs=1", "--run-dir", dir + "/run"], timeout: 300)
+        #expect(trained.status == 0, "\(trained.output)")
+        let sampled = try TinyRun.ringtrain(["sample", dir + "/run", "--prompt", "the cat", "--tokens", "24", "--seed", "5"])
+        #expect(sampled.status == 0, "\(sampled.output)")
+        #expect(sampled.stdout.hasPrefix("the cat") && sampled.stdout.utf8.count > "the cat".utf8.count + 10, "\(sampled.output)")
+    }
+
     @Test("ringtrain train: val_loss and val_bpb per epoch, test_bpb at the end, PyTorch tensor names")
     func trainsThroughTheCommand() throws {
         let (dir, config) = try Self.tinyGPT()

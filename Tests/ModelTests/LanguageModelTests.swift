@@ -107,7 +107,7 @@ struct LanguageModelTests {
         #expect(network.outputWidth == 6 * 256)
     }
 
-    @Test("model mistakes: a tie to no embedding, a wrong width, and a last layer of the wrong shape")
+    @Test("model mistakes: a tie to no embedding, a second tie, a wrong width, and a last layer of the wrong shape")
     func modelMistakes() throws {
         func error(_ layers: [LayerSpec], task: LearningTask = .languageModel(vocab: 256, context: 6)) -> String {
             var spec = ModelSpec(kind: .layers)
@@ -122,6 +122,9 @@ struct LanguageModelTests {
         let nested = error([LayerSpec(.embedding(vocab: 8, dim: 8), name: "wte"),
                             LayerSpec(.residual([LayerSpec(.tiedDense(embedding: "wte"))]))], task: .regression(outputs: 48))
         #expect(nested.contains("model.layers[1].layers[0]") && nested.contains("top-level"), "\(nested)")
+        let twice = error([wte, LayerSpec(.tiedDense(embedding: "wte")), LayerSpec(.dense(units: 8, init: nil)),
+                           LayerSpec(.tiedDense(embedding: "wte"))])
+        #expect(twice.contains("model.layers[3].tied_to") && twice.contains("already tied to model.layers[1]"), "\(twice)")
         let shape = error([wte, LayerSpec(.flatten), LayerSpec(.dense(units: 256, init: nil))])
         #expect(shape.contains("[6, 256]") && shape.contains("tied_to"), "\(shape)")
     }

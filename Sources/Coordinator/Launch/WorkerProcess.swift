@@ -131,16 +131,10 @@ public enum WorkerProcess {
             }
             try finalize()
             return 0
-        } catch let error as ConfigError {
+        } catch let error as any UsageError {
             fail("\(error)", code: 2)
-        } catch let error as FolderLockError {
-            fail("\(error)", code: 2)
-        } catch let error as DatasetError {
-            fail("\(error)", code: 2)
-        } catch let error as TrainingError {
-            fail("\(error)", code: 2)
-        } catch let error as ModelError {
-            fail("\(error)", code: 2)
+        } catch let error as CollectiveError where error.kind == .peerFailed {
+            fail("\(error)", code: 2)   // rank 0 failed with its own error and code; peers report alike
         } catch {
             fail("\(error)", code: 1)
         }

@@ -71,12 +71,13 @@ public final class TextSampler {
         let loaded: LoadedCheckpoint
         do {
             loaded = isStepFolder
-                ? try store.load(standardized.lastPathComponent, layout: network.store.entries)
-                : try store.loadNewestValid(layout: network.store.entries)
+                ? try store.load(standardized.lastPathComponent, layout: network.store.entries, buffers: network.buffers)
+                : try store.loadNewestValid(layout: network.store.entries, buffers: network.buffers)
         } catch {
             throw TrainingSession.resumeError(error, directory: runDirectory + "/checkpoints")
         }
         loaded.copyParameters(into: network.store)
+        loaded.copyBuffers(into: network.buffers)   // batch norm's running statistics
         checkpoint = runDirectory + "/checkpoints/" + loaded.name
         skipped = loaded.skipped
         window.resize(context)
@@ -91,7 +92,13 @@ public final class TextSampler {
             throw SampleError("\(source): not a byte-level language model (\(first)); `sample` needs "
                               + "model.layers[0] {type: embedding, vocab: \(vocabulary)} and per-position logits over the \(vocabulary) bytes")
         }
-        let sampleShape = try DatasetLoader.load(job.dataset, seed: job.seed).train.sampleShape
+        // A text dataset's windows give the shape without reading the corpus (which may be gone).
+        let sampleShape: [Int]
+        if case .text(_, _, let context) = job.dataset.source {
+            sampleShape = [context]
+        } else {
+            sampleShape = try DatasetLoader.load(job.dataset, seed: job.seed).train.sampleShape
+        }
         guard sampleShape.count == 1, sampleShape[0] >= 1 else {
             throw SampleError("\(source): the model reads samples of shape \(sampleShape); a byte-level model reads [context] byte ids")
         }

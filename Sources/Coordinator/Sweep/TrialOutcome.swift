@@ -55,7 +55,7 @@ public struct TrialOutcome: Sendable, Equatable {
         }
         // Only a final JSON result as the very last line proves the program got to its end.
         let last = lines.last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.flatMap(numericFields(ofJSONLine:))
-        let complete = last.map { $0[metricName] != nil && $0["epoch"] == nil } ?? false
+        let complete = last.map { $0[metricName] != nil && progressIndex(of: $0) == nil } ?? false
         return TrialOutcome(metrics: metrics, metric: found.flatMap { $0.isFinite ? $0 : nil }, complete: complete)
     }
 

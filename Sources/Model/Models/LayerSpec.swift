@@ -86,6 +86,9 @@ struct LayerBuilder {
     private var dropoutStreams: UInt64 = 0
     /// Embedding layers built so far, by name (what `tied_to` may name).
     private var embeddings: [String: Embedding] = [:]
+    /// Embeddings an output layer is tied to already, with that layer's key path: one tie each,
+    /// since the tied layer's backward writes the embedding's gradient before the embedding adds.
+    private var tiedEmbeddings: [String: String] = [:]
 
     /// The layers of `specs`, the first taking `inputShape`; names are `prefix` + the layer's
     /// name; `path` is the config key path of the list (`model.layers`).
@@ -130,6 +133,11 @@ struct LayerBuilder {
                 throw ModelError(description: "\(at): tied to \(target) [\(embedding.vocab), \(embedding.dim)], so its input must end in width "
                                  + "\(embedding.dim), got \(shape)")
             }
+            if let first = tiedEmbeddings[target] {
+                throw ModelError(description: "\(path).tied_to: '\(target)' is already tied to \(first); an embedding takes one tied "
+                                 + "output layer (give this one its own weights: {type: dense, units: \(embedding.vocab)})")
+            }
+            tiedEmbeddings[target] = path
             return TiedOutput(name: name, embeddingName: target, inputShape: shape, vocab: embedding.vocab)
         case .conv2d(let channels, let kernel, let stride, let padding):
             let input = try image()
