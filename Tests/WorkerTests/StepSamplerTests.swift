@@ -27,6 +27,15 @@ func stepSamplerRanksPartition(ranks: Int, accumulate: Int) {
         single.indices(step: step, microStep: 0, rank: 0, into: &reference)
         #expect(reference == (0..<24).map { single.sample(step: step, place: $0) })
         #expect(union(split, step: step).sorted() == reference.sorted())
+        // The documented places: rank r's i-th sample of micro-step m is place m·B/K + i·N + r,
+        // so each micro-step's ranks together hold one contiguous block of the global batch.
+        var part: [Int] = []
+        for micro in 0..<accumulate {
+            for rank in 0..<ranks {
+                split.indices(step: step, microStep: micro, rank: rank, into: &part)
+                #expect(part == (0..<split.localBatch).map { reference[micro * 24 / accumulate + $0 * ranks + rank] })
+            }
+        }
     }
 }
 
