@@ -3,6 +3,7 @@
 import ArgumentParser
 import Coordinator
 import Foundation
+import Model
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,8 +23,12 @@ struct Validate: ParsableCommand {
             var plan = PlanSummary.text(config: loaded, sweep: sweep)
             if loaded.hasJob {
                 // The layers' shapes come from the data, so the data is loaded and checked too.
-                plan += "\nmodel (shapes from the training data):\n"
-                    + (try ModelTable.text(model: loaded.job.model, dataset: loaded.job.dataset, seed: loaded.job.seed))
+                do {
+                    plan += "\nmodel (shapes from the training data):\n"
+                        + (try ModelTable.text(model: loaded.job.model, dataset: loaded.job.dataset, seed: loaded.job.seed))
+                } catch let error as ModelError {
+                    throw ConfigError(file: loaded.file.path, keyPath: "", message: "job." + error.description)
+                }
             }
             FileHandle.standardOutput.write(Data(plan.utf8))
         }
