@@ -98,6 +98,26 @@ struct TextTrainingTests {
                            "lnf.weight": [16], "lnf.bias": [16]])
     }
 
+    /// The GPT under a steps budget on 2 ranks: rank 1 SIGKILLed after step 25, the run resumed
+    /// from its step-20 checkpoint, ends byte-identical to a run never interrupted.
+    @Test func killedTwoRankStepsRunResumesExactly() throws {
+        let (dir, config) = try Self.tinyGPT()
+        let budget = ["--set", "job.epochs=null", "--set", "job.steps=40", "--set", "job.eval_every=10",
+                      "--set", "job.checkpoint.every_steps=10", "--set", "job.ranks=2"]
+        let straight = try TinyRun.ringtrain(["train", config, "--run-dir", dir + "/straight"] + budget, timeout: 300)
+        #expect(straight.status == 0, "\(straight.output)")
+        let killed = try DataParallelTests.mpirun(2, ["worker", config, "--run-dir", dir + "/killed", "--fail-rank", "1",
+                                                      "--fail-step", "25", "--fail-mode", "kill"] + budget)
+        #expect(killed.status != 0, "\(killed.output)")
+        #expect(try String(contentsOfFile: dir + "/killed/checkpoints/latest", encoding: .utf8).contains("step-00000020"))
+        let resumed = try TinyRun.ringtrain(["resume", dir + "/killed"], timeout: 300)
+        #expect(resumed.status == 0, "\(resumed.output)")
+        #expect(resumed.stdout.contains("resumed from"), "\(resumed.output)")
+        let a = try Data(contentsOf: URL(fileURLWithPath: dir + "/straight/checkpoints/step-00000040/model.safetensors"))
+        let b = try Data(contentsOf: URL(fileURLWithPath: dir + "/killed/checkpoints/step-00000040/model.safetensors"))
+        #expect(a == b)
+    }
+
     @Test("a text run stopped by a signal resumes to the same model as an uninterrupted one")
     func resumesExactly() throws {
         let (dir, config) = try Self.tinyGPT()
