@@ -28,15 +28,9 @@ public struct CheckpointEvaluation {
 
     /// Evaluates the checkpoint at `path` (a run folder or a `checkpoints/step-N` folder).
     public static func run(path: String, data: EvaluationData) throws -> CheckpointEvaluation {
-        let standardized = URL(fileURLWithPath: path).standardizedFileURL
-        let isStepFolder = CheckpointStore.step(ofFolder: standardized.lastPathComponent) != nil
-        let runDirectory = isStepFolder ? standardized.deletingLastPathComponent().deletingLastPathComponent().path : standardized.path
-        let resolved = runDirectory + "/resolved.yaml"
-        guard FileManager.default.fileExists(atPath: resolved) else {
-            throw ConfigError(file: path, keyPath: "", message: "no resolved.yaml in \(runDirectory)",
-                              hint: "give a run folder made by `ringtrain train`, or one of its checkpoints/step-NNNNNNNN folders")
-        }
-        var job = try RunConfig.load(path: resolved).job
+        let saved = try SavedModel(path: path)
+        let resolved = saved.resolvedConfig
+        var job = try saved.job()
         job.dataset = try dataset(job.dataset, data)
         let splits = try DatasetLoader.load(job.dataset, seed: job.seed)
         let chosen: Dataset?
@@ -50,20 +44,10 @@ public struct CheckpointEvaluation {
                               hint: "choose --data test, validation or train, or give a file")
         }
         let network = try job.model.build(sampleShape: splits.train.sampleShape, task: splits.train.task, seed: job.seed)
-        let store = CheckpointStore(directory: runDirectory + "/checkpoints")
-        let loaded: LoadedCheckpoint
-        do {
-            loaded = isStepFolder
-                ? try store.load(standardized.lastPathComponent, layout: network.store.entries, buffers: network.buffers)
-                : try store.loadNewestValid(layout: network.store.entries, buffers: network.buffers)
-        } catch {
-            throw TrainingSession.resumeError(error, directory: runDirectory + "/checkpoints")
-        }
-        loaded.copyParameters(into: network.store)
-        loaded.copyBuffers(into: network.buffers)
+        let loaded = try saved.load(into: network)
         let result = try Evaluator().evaluate(network, on: samples, loss: job.lossKind(for: samples.task),
                                               batchSize: job.evaluationBatch, group: .singleRank())
-        var evaluation = CheckpointEvaluation(checkpoint: runDirectory + "/checkpoints/" + loaded.name, step: loaded.state.globalStep,
+        var evaluation = CheckpointEvaluation(checkpoint: saved.folder(of: loaded), step: loaded.state.globalStep,
                                               dataName: name(of: data), result: result, classNames: samples.classNames)
         evaluation.skipped = loaded.skipped
         evaluation.weightCount = network.store.count

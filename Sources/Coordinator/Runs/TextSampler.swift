@@ -57,28 +57,10 @@ public final class TextSampler {
 
     /// Loads the run folder's (or step folder's) newest valid checkpoint of a byte-level model.
     public init(path: String) throws {
-        let standardized = URL(fileURLWithPath: path).standardizedFileURL
-        let isStepFolder = CheckpointStore.step(ofFolder: standardized.lastPathComponent) != nil
-        let runDirectory = isStepFolder ? standardized.deletingLastPathComponent().deletingLastPathComponent().path : standardized.path
-        let resolved = runDirectory + "/resolved.yaml"
-        guard FileManager.default.fileExists(atPath: resolved) else {
-            throw ConfigError(file: path, keyPath: "", message: "no resolved.yaml in \(runDirectory)",
-                              hint: "give a run folder made by `ringtrain train`, or one of its checkpoints/step-NNNNNNNN folders")
-        }
-        let job = try RunConfig.load(path: resolved).job
-        (network, context) = try Self.network(for: job, source: resolved)
-        let store = CheckpointStore(directory: runDirectory + "/checkpoints")
-        let loaded: LoadedCheckpoint
-        do {
-            loaded = isStepFolder
-                ? try store.load(standardized.lastPathComponent, layout: network.store.entries, buffers: network.buffers)
-                : try store.loadNewestValid(layout: network.store.entries, buffers: network.buffers)
-        } catch {
-            throw TrainingSession.resumeError(error, directory: runDirectory + "/checkpoints")
-        }
-        loaded.copyParameters(into: network.store)
-        loaded.copyBuffers(into: network.buffers)   // batch norm's running statistics
-        checkpoint = runDirectory + "/checkpoints/" + loaded.name
+        let saved = try SavedModel(path: path)
+        (network, context) = try Self.network(for: try saved.job(), source: saved.resolvedConfig)
+        let loaded = try saved.load(into: network)
+        checkpoint = saved.folder(of: loaded)
         skipped = loaded.skipped
         window.resize(context)
     }

@@ -1,0 +1,50 @@
+// SavedModel: what `evaluate` and `sample` are given — a run folder or one of its
+// checkpoints/step-N folders — resolved to the run's config and a verified checkpoint.
+import Foundation
+import Model
+import Worker
+
+/// A run folder (its newest checkpoint that verifies) or one checkpoint folder of a run.
+struct SavedModel {
+    /// The run folder.
+    let runDirectory: String
+    /// The checkpoint folder named by the path, or nil for the run's newest valid one.
+    let stepFolder: String?
+    /// The run's resolved.yaml.
+    let resolvedConfig: String
+
+    /// Resolves `path`; throws a `ConfigError` when it holds no run (no resolved.yaml).
+    init(path: String) throws {
+        let standardized = URL(fileURLWithPath: path).standardizedFileURL
+        let isStepFolder = CheckpointStore.step(ofFolder: standardized.lastPathComponent) != nil
+        runDirectory = isStepFolder ? standardized.deletingLastPathComponent().deletingLastPathComponent().path : standardized.path
+        stepFolder = isStepFolder ? standardized.lastPathComponent : nil
+        resolvedConfig = runDirectory + "/resolved.yaml"
+        guard FileManager.default.fileExists(atPath: resolvedConfig) else {
+            throw ConfigError(file: path, keyPath: "", message: "no resolved.yaml in \(runDirectory)",
+                              hint: "give a run folder made by `ringtrain train`, or one of its checkpoints/step-NNNNNNNN folders")
+        }
+    }
+
+    /// The job the run trained.
+    func job() throws -> TrainingJob { try RunConfig.load(path: resolvedConfig).job }
+
+    /// Verifies the checkpoint and copies its parameters and buffers (batch norm's running
+    /// statistics) into `network`, which must have the run's layout.
+    func load(into network: Sequential) throws -> LoadedCheckpoint {
+        let store = CheckpointStore(directory: runDirectory + "/checkpoints")
+        let loaded: LoadedCheckpoint
+        do {
+            loaded = try stepFolder.map { try store.load($0, layout: network.store.entries, buffers: network.buffers) }
+                ?? store.loadNewestValid(layout: network.store.entries, buffers: network.buffers)
+        } catch {
+            throw TrainingSession.resumeError(error, directory: runDirectory + "/checkpoints")
+        }
+        loaded.copyParameters(into: network.store)
+        loaded.copyBuffers(into: network.buffers)
+        return loaded
+    }
+
+    /// The path of `loaded`'s folder.
+    func folder(of loaded: LoadedCheckpoint) -> String { runDirectory + "/checkpoints/" + loaded.name }
+}
