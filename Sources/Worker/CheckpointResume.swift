@@ -12,7 +12,7 @@ extension TrainingSession {
         var loaded: LoadedCheckpoint?
         var failure: Error?
         var resetOptimizer = false
-        if group.rank == 0 {
+        if collectives.rank == 0 {
             do {
                 let bounds = CheckpointState.Bounds(epochs: job.epochs, stepsPerEpoch: trainer.currentSampler().stepsPerEpoch,
                                                     trainSamples: trainer.data.train.count, steps: job.steps)
@@ -30,7 +30,7 @@ extension TrainingSession {
         // One reduction tells every rank whether rank 0 loaded, and where training resumes. Every
         // value was range-checked on load (at most 2^40), so each is exact as a Double.
         let s = loaded?.state
-        let header = try group.sum(group.rank == 0
+        let header = try collectives.sum(collectives.rank == 0
             ? [loaded == nil ? 0 : 1, Double(s?.epoch ?? 0), Double(s?.stepInEpoch ?? 0), Double(s?.globalStep ?? 0),
                Double(resetOptimizer ? 0 : loaded?.optimizerStepCount ?? 0), Double(s?.skippedSteps ?? 0), resetOptimizer ? 1 : 0]
             : [0, 0, 0, 0, 0, 0, 0])
@@ -39,7 +39,7 @@ extension TrainingSession {
             throw TrainingError("rank 0 could not load a checkpoint (see its message)")
         }
         if let loaded { loaded.copyParameters(into: trainer.network.store) }
-        try group.broadcast(trainer.network.store.parameters.buffer, root: 0)
+        try collectives.broadcast(trainer.network.store.parameters.buffer, root: 0)
         try restoreBuffers(trainer.network.buffers, from: loaded)
 
         // Optimizer state: rank 0's tensors, broadcast in the optimizer's own order.
@@ -50,7 +50,7 @@ extension TrainingSession {
             guard values.count == local.count else {
                 throw TrainingError("checkpoint optimizer tensor \(name) has \(values.count) values, the optimizer \(local.count)")
             }
-            try values.withUnsafeMutableBufferPointer { try group.broadcast($0, root: 0) }
+            try values.withUnsafeMutableBufferPointer { try collectives.broadcast($0, root: 0) }
             tensors[name] = values
         }
         try trainer.optimizer.restoreState(tensors: tensors, stepCount: Int(header[4]))
@@ -69,7 +69,7 @@ extension TrainingSession {
         if let loaded, !json {
             var text = "resumed from \(settings.directory)/\(loaded.name) (" + (job.steps == nil ? "epoch \(loaded.state.epoch + 1), " : "")
                 + "step \(loaded.state.globalStep)"
-            if loaded.state.worldSize != group.size { text += ", saved by \(loaded.state.worldSize) ranks, now \(group.size)" }
+            if loaded.state.worldSize != collectives.size { text += ", saved by \(loaded.state.worldSize) ranks, now \(collectives.size)" }
             console.line(text + ")")
             if reset {
                 console.line("optimizer state reset (--reset-optimizer): the checkpoint's optimizer tensors were not used; the optimizer starts from zero state")
@@ -85,11 +85,11 @@ extension TrainingSession {
         var counters: [Double] = []
         for buffer in buffers {
             switch buffer.storage {
-            case .float(let values): try group.broadcast(values, root: 0)
-            case .int64(let value): counters.append(group.rank == 0 ? Double(value.pointee) : 0)   // exact below 2^53
+            case .float(let values): try collectives.broadcast(values, root: 0)
+            case .int64(let value): counters.append(collectives.rank == 0 ? Double(value.pointee) : 0)   // exact below 2^53
             }
         }
-        let summed = try group.sum(counters)
+        let summed = try collectives.sum(counters)
         var next = 0
         for buffer in buffers {
             guard case .int64(let value) = buffer.storage else { continue }

@@ -32,7 +32,7 @@ public final class Evaluator {
 
     /// Evaluates `network` on `dataset` in batches of `batchSize`.
     public func evaluate(_ network: Sequential, on dataset: Dataset, loss: LossKind, batchSize: Int,
-                         group: Collectives) throws -> EvaluationResult {
+                         collectives: Collectives) throws -> EvaluationResult {
         let width = network.outputWidth
         features.resize(batchSize * dataset.featureCount)
         targets.resize(batchSize * dataset.targetWidth)
@@ -45,13 +45,13 @@ public final class Evaluator {
         }
         let rows = dataset.task.predictionsPerSample   // a language model is scored at every position
         var lossSum = 0.0, localCount = 0
-        var start = group.rank
+        var start = collectives.rank
         while start < dataset.count {
             indices.removeAll(keepingCapacity: true)
             var i = start
             while i < dataset.count && indices.count < batchSize {
                 indices.append(i)
-                i += group.size
+                i += collectives.size
             }
             start = i
             let batch = indices.count
@@ -66,7 +66,7 @@ public final class Evaluator {
         }
         // One reduction: [loss sum, count, metric counts...].
         let local = [lossSum, Double(localCount)] + (classification?.counts ?? regression?.counts ?? [])
-        let total = try group.sum(local)
+        let total = try collectives.sum(local)
         let metricCounts = Array(total[2...])
         if let c = classification { classification = ClassificationMetrics(classes: c.classes, counts: metricCounts) }
         if regression != nil { regression = RegressionMetrics(counts: metricCounts) }

@@ -33,7 +33,7 @@ public final class Trainer {
     public let optimizer: any Optimizer
     public let schedule: LearningRateSchedule
     /// The ranks training together (one rank: `Collectives.singleRank()`).
-    public let group: Collectives
+    public let collectives: Collectives
     /// How gradients cross the ranks.
     public let exchange: GradientExchange
     public let loss: LossKind
@@ -74,16 +74,16 @@ public final class Trainer {
     private var stateIsSharded = false
 
     /// Builds the network (parameters from rank 0) and optimizer for `job` on `data`.
-    public init(job: TrainingJob, data: DataSplits, group: Collectives) throws {
-        guard job.batchSize % (group.size * job.accumulate) == 0 else {
-            throw TrainingError("job.batch_size \(job.batchSize) must be divisible by ranks × accumulate = \(group.size) × \(job.accumulate)")
+    public init(job: TrainingJob, data: DataSplits, collectives: Collectives) throws {
+        guard job.batchSize % (collectives.size * job.accumulate) == 0 else {
+            throw TrainingError("job.batch_size \(job.batchSize) must be divisible by ranks × accumulate = \(collectives.size) × \(job.accumulate)")
         }
         guard data.train.count >= job.batchSize else {
             throw TrainingError("the training split has \(data.train.count) samples, fewer than one global batch of \(job.batchSize); lower job.batch_size or raise dataset.subset")
         }
         self.job = job
         self.data = data
-        self.group = group
+        self.collectives = collectives
         network = try job.model.build(sampleShape: data.train.sampleShape, task: data.train.task, seed: job.seed)
         if let embedding = network.layers.first as? Embedding {
             for (split, samples) in [("training", data.train), ("validation", data.validation), ("test", data.test)] {
@@ -94,16 +94,16 @@ public final class Trainer {
         }
         loss = job.lossKind(for: data.train.task)
         optimizer = makeOptimizer(job.optimizer, parameterCount: network.store.count, layout: network.store.entries)
-        let steps = EpochSampler(sampleCount: data.train.count, globalBatch: job.batchSize, ranks: group.size,
+        let steps = EpochSampler(sampleCount: data.train.count, globalBatch: job.batchSize, ranks: collectives.size,
                                  accumulate: job.accumulate, tail: job.tail, seed: job.seed, epoch: 0).stepsPerEpoch
         schedule = LearningRateSchedule(job.schedule, baseLearningRate: job.optimizer.learningRate,
                                         totalSteps: job.steps ?? steps * job.epochs)
         averaging = job.averaging
-        exchange = GradientExchange(store: network.store, layerRanges: network.parameterRanges, job: job, collectives: group)
-        try group.broadcast(network.store.parameters.buffer, root: 0)
+        exchange = GradientExchange(store: network.store, layerRanges: network.parameterRanges, job: job, collectives: collectives)
+        try collectives.broadcast(network.store.parameters.buffer, root: 0)
         // Synchronised layers (batch_norm) sum their statistics across ranks through the exchange,
         // which keeps such sums in order with buckets in flight.
-        if group.size > 1 { network.installCrossRankSum(exchange.crossRankSum) }
+        if collectives.size > 1 { network.installCrossRankSum(exchange.crossRankSum) }
     }
 
     /// Continues from `position` (after restoring parameters and optimizer state), with
@@ -140,7 +140,7 @@ public final class Trainer {
     /// `StepSampler`; validates and reports after every `job.evalEvery` steps and after the last
     /// one. The position stays in epoch 0, its step in the epoch equal to the global step.
     private func train(steps: Int, onReport: (EpochReport) throws -> Void) throws -> Bool {
-        let sampler = StepSampler(sampleCount: data.train.count, globalBatch: job.batchSize, ranks: group.size,
+        let sampler = StepSampler(sampleCount: data.train.count, globalBatch: job.batchSize, ranks: collectives.size,
                                   accumulate: job.accumulate, seed: job.seed)
         let every = job.evalEvery ?? steps
         position = TrainingPosition(epoch: 0, stepInEpoch: position.globalStep, globalStep: position.globalStep)
@@ -179,7 +179,7 @@ public final class Trainer {
     /// [loss sum, loss count, accuracy counts...]) and the validation split evaluated.
     private func report(_ window: ReportWindow, epoch: Int?, evaluation: Int?) throws -> EpochReport {
         let seconds = Date().timeIntervalSince(window.started)
-        let totals = try group.sum([window.lossSum, window.lossCount] + (window.metrics?.counts ?? []))
+        let totals = try collectives.sum([window.lossSum, window.lossCount] + (window.metrics?.counts ?? []))
         let trainMetrics = window.metrics.map { ClassificationMetrics(classes: $0.classes, counts: Array(totals[2...])) }
         let validation = try data.validation.map { try evaluate($0) }
         var report = EpochReport(
@@ -242,10 +242,10 @@ public final class Trainer {
         var lossSum = 0.0
         exchange.markStopRequest()
         for micro in 0..<job.accumulate {
-            sampler.indices(at: position, microStep: micro, rank: group.rank, into: &indices)
+            sampler.indices(at: position, microStep: micro, rank: collectives.rank, into: &indices)
             data.train.gather(indices[...], features: features.pointer, targets: targets.pointer)
             let context = ForwardContext(training: true, seed: job.seed, step: UInt64(position.globalStep),
-                                         rank: UInt64(group.rank), microStep: UInt64(micro))
+                                         rank: UInt64(collectives.rank), microStep: UInt64(micro))
             let out = network.forward(features.pointer, batch: localBatch, context: context)
             let rows = data.train.task.predictionsPerSample   // a language model is scored at every position
             lossSum += loss.evaluate(outputs: out, targets: targets.pointer, batch: localBatch * rows, width: width / rows,
@@ -301,12 +301,12 @@ public final class Trainer {
 
     /// The sampler for the current epoch.
     public func currentSampler() -> EpochSampler {
-        EpochSampler(sampleCount: data.train.count, globalBatch: job.batchSize, ranks: group.size,
+        EpochSampler(sampleCount: data.train.count, globalBatch: job.batchSize, ranks: collectives.size,
                      accumulate: job.accumulate, tail: job.tail, seed: job.seed, epoch: position.epoch)
     }
 
     /// Loss and metrics on `dataset` (e.g. the test split), reduced across ranks.
     public func evaluate(_ dataset: Dataset) throws -> EvaluationResult {
-        try evaluator.evaluate(network, on: dataset, loss: loss, batchSize: job.evaluationBatch, group: group)
+        try evaluator.evaluate(network, on: dataset, loss: loss, batchSize: job.evaluationBatch, collectives: collectives)
     }
 }

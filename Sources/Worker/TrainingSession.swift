@@ -32,7 +32,7 @@ public struct CheckpointSettings: Sendable {
 /// Runs a job on this rank and reports as rank 0.
 public final class TrainingSession {
     public let job: TrainingJob
-    public let group: Collectives
+    public let collectives: Collectives
     /// Run folder for metrics.jsonl (rank 0 writes it); nil writes no files.
     public let runDirectory: String?
     /// Print one JSON object per epoch instead of text lines.
@@ -52,12 +52,12 @@ public final class TrainingSession {
     /// The trainer of the last `run()`.
     public private(set) var trainer: Trainer?
 
-    public init(job: TrainingJob, group: Collectives, runDirectory: String?, json: Bool) {
+    public init(job: TrainingJob, collectives: Collectives, runDirectory: String?, json: Bool) {
         self.job = job
-        self.group = group
+        self.collectives = collectives
         self.runDirectory = runDirectory
         self.json = json
-        console = Console(enabled: group.rank == 0)
+        console = Console(enabled: collectives.rank == 0)
         checkpoints = runDirectory.map {
             CheckpointSettings(directory: $0 + "/checkpoints", configHash: "", resume: false)
         }
@@ -68,12 +68,12 @@ public final class TrainingSession {
     public func run() throws -> SessionOutcome {
         let loadStart = Date()
         let data = try DatasetLoader.load(job.dataset, seed: job.seed)
-        let trainer = try Trainer(job: job, data: data, group: group)
+        let trainer = try Trainer(job: job, data: data, collectives: collectives)
         self.trainer = trainer
         let store = checkpoints.map { CheckpointStore(directory: $0.directory, policy: job.checkpoint) }
         if let settings = checkpoints, settings.resume, let store {
             try resume(trainer, from: store, settings: settings)
-            if group.rank == 0 { try afterResume?() }
+            if collectives.rank == 0 { try afterResume?() }
         }
         let metricsFile = try openMetrics()
         defer { try? metricsFile?.close() }
@@ -83,9 +83,9 @@ public final class TrainingSession {
             console.line("\(job.name): \(job.model.summary(inputs: inputs, outputs: outputs)), \(trainer.network.store.count) parameters; "
                 + "\(data.train.count) train / \(data.validation?.count ?? 0) validation / \(data.test?.count ?? 0) test samples "
                 + "(loaded in \(String(format: "%.1f", Date().timeIntervalSince(loadStart))) s); "
-                + "\(group.size) rank\(group.size == 1 ? "" : "s"), global batch \(job.batchSize), \(job.optimizer.kind.rawValue) lr \(job.optimizer.learningRate)")
+                + "\(collectives.size) rank\(collectives.size == 1 ? "" : "s"), global batch \(job.batchSize), \(job.optimizer.kind.rawValue) lr \(job.optimizer.learningRate)")
         }
-        let progress = ProgressBar(enabled: group.rank == 0 && !json && isatty(STDERR_FILENO) == 1)
+        let progress = ProgressBar(enabled: collectives.rank == 0 && !json && isatty(STDERR_FILENO) == 1)
         var lastSaved = trainer.position.globalStep
         trainer.onStep = { [self] position, steps in
             progress.update(epoch: position.epoch + 1, step: position.stepInEpoch, of: steps)
@@ -125,7 +125,7 @@ public final class TrainingSession {
             progress.clear()
             if trainer.stopAgreed {
                 if lastSaved != trainer.position.globalStep { try save(trainer, store, metrics: lastReport?.checkpointMetrics ?? [:]) }
-                _ = try group.sum([0])   // every rank waits until rank 0's checkpoint is on disk
+                _ = try collectives.sum([0])   // every rank waits until rank 0's checkpoint is on disk
                 StopRequest.restoreDefaultHandlers()
                 if !json { console.line("stopped by a signal at step \(trainer.position.globalStep); checkpoint saved (resume with --resume or `ringtrain resume`)") }
                 return .interrupted(step: trainer.position.globalStep)
@@ -165,9 +165,9 @@ public final class TrainingSession {
         guard let store, let settings = checkpoints else { return }
         try trainer.synchronizeOptimizerState()   // every rank takes part; rank 0 then writes
         var state = CheckpointState(position: trainer.position, learningRate: trainer.currentLearningRate, seed: job.seed,
-                                    worldSize: group.size, configHash: settings.configHash, metrics: metrics)
+                                    worldSize: collectives.size, configHash: settings.configHash, metrics: metrics)
         state.skippedSteps = trainer.skippedSteps
-        try group.whileRootWorks("writing checkpoint \(CheckpointStore.folderName(step: state.globalStep))") {
+        try collectives.whileRootWorks("writing checkpoint \(CheckpointStore.folderName(step: state.globalStep))") {
             if let delay = Self.testSaveDelay { Thread.sleep(forTimeInterval: delay) }
             try store.save(parameters: trainer.network.store, optimizer: trainer.optimizer, state: state,
                            buffers: trainer.network.buffers)
@@ -180,7 +180,7 @@ public final class TrainingSession {
     static let testSaveDelay: Double? = ProcessInfo.processInfo.environment["RINGTRAIN_TEST_SAVE_DELAY"].flatMap(Double.init)
 
     private func openMetrics() throws -> FileHandle? {
-        guard group.rank == 0, let runDirectory else { return nil }
+        guard collectives.rank == 0, let runDirectory else { return nil }
         let path = runDirectory + "/metrics.jsonl"
         try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
         if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }

@@ -94,9 +94,9 @@ struct BenchTrain: ParsableCommand {
         var job = TrainBenchmark.job(model: spec, batchPerRank: batch, ranks: group.size, dataDirectory: data)
         job.fp16Gradients = fp16
         let splits = try DatasetLoader.load(job.dataset, seed: job.seed)
-        let trainer = try Trainer(job: job, data: splits, group: group)
+        let trainer = try Trainer(job: job, data: splits, collectives: group)
         let single = try alone.map {
-            try Trainer(job: TrainBenchmark.job(model: spec, batchPerRank: batch, ranks: 1, dataDirectory: data), data: splits, group: $0)
+            try Trainer(job: TrainBenchmark.job(model: spec, batchPerRank: batch, ranks: 1, dataDirectory: data), data: splits, collectives: $0)
         }
         let modes = group.size > 1 ? Self.rankModes : [.together(.oneCall)]
         let measured = try TrainBenchmark.measure(trainer: trainer, alone: single, quietBarrier: quietBarrier,

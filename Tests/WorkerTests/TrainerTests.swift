@@ -25,7 +25,7 @@ private func job(subset: Int, epochs: Int, batch: Int = 64, model: ModelSpec = M
 func lossFalls() throws {
     let j = job(subset: 3000, epochs: 3)
     let data = try DatasetLoader.load(j.dataset, seed: j.seed)
-    let trainer = try Trainer(job: j, data: data, group: .singleRank())
+    let trainer = try Trainer(job: j, data: data, collectives: .singleRank())
     var reports: [EpochReport] = []
     try trainer.train { reports.append($0) }
     #expect(reports.count == 3)
@@ -38,7 +38,7 @@ func lossFalls() throws {
 
 private func finalParameters(_ j: TrainingJob) throws -> [Float] {
     let data = try DatasetLoader.load(j.dataset, seed: j.seed)
-    let trainer = try Trainer(job: j, data: data, group: .singleRank())
+    let trainer = try Trainer(job: j, data: data, collectives: .singleRank())
     try trainer.train { _ in }
     return trainer.network.store.parameters.array
 }
@@ -69,7 +69,7 @@ func accumulationMatchesBigBatch() throws {
 private func dataParallelParameters(_ j: TrainingJob, ranks: Int) throws -> [Float] {
     let results = try InProcessCommunicator.run(size: ranks) { comm in
         let data = try DatasetLoader.load(j.dataset, seed: j.seed)
-        let trainer = try Trainer(job: j, data: data, group: Collectives(comm))
+        let trainer = try Trainer(job: j, data: data, collectives: Collectives(comm))
         var none: ClassificationMetrics? = nil
         for _ in 0..<12 { _ = try trainer.step(trainer.currentSampler(), metrics: &none) }
         return trainer.network.store.parameters.array
@@ -100,7 +100,7 @@ func overlapMatchesOneCall(ranks: Int) throws {
 
 private func initialParameters(_ j: TrainingJob) throws -> [Float] {
     let data = try DatasetLoader.load(j.dataset, seed: j.seed)
-    return try Trainer(job: j, data: data, group: .singleRank()).network.store.parameters.array
+    return try Trainer(job: j, data: data, collectives: .singleRank()).network.store.parameters.array
 }
 
 /// Like `dataParallelParameters`, also returning rank 0's optimizer state after the run
@@ -108,7 +108,7 @@ private func initialParameters(_ j: TrainingJob) throws -> [Float] {
 private func dataParallelState(_ j: TrainingJob, ranks: Int) throws -> (parameters: [Float], state: [String: [Float]]) {
     let results = try InProcessCommunicator.run(size: ranks) { comm in
         let data = try DatasetLoader.load(j.dataset, seed: j.seed)
-        let trainer = try Trainer(job: j, data: data, group: Collectives(comm))
+        let trainer = try Trainer(job: j, data: data, collectives: Collectives(comm))
         var none: ClassificationMetrics? = nil
         for _ in 0..<12 { _ = try trainer.step(trainer.currentSampler(), metrics: &none) }
         try trainer.synchronizeOptimizerState()

@@ -143,7 +143,7 @@ public enum TrainBenchmark {
     /// Returns one measurement per mode; only rank 0's are meaningful for `.alone`.
     public static func measure(trainer: Trainer, alone: Trainer? = nil, quietBarrier: () throws -> Void = {},
                                steps: Int, repeats: Int, modes: [Mode]) throws -> [Measurement] {
-        let isRoot = trainer.group.rank == 0
+        let isRoot = trainer.collectives.rank == 0
         if isRoot && modes.contains(.alone) && alone == nil {
             throw TrainingError("the .alone mode needs a single-process trainer on rank 0")
         }
@@ -165,7 +165,7 @@ public enum TrainBenchmark {
         var limitAlone: [(samplesPerSecond: Double, gflops: Double)] = [], limitTogether = limitAlone
         for _ in 0..<repeats {
             for (m, mode) in modes.enumerated() {
-                if case .alone = mode { try quietBarrier() } else { _ = try trainer.group.sum([0]) }
+                if case .alone = mode { try quietBarrier() } else { _ = try trainer.collectives.sum([0]) }
                 if let runner = runner(mode) {
                     if runner.position.stepInEpoch + steps > runner.currentSampler().stepsPerEpoch {
                         runner.resume(at: TrainingPosition(epoch: runner.position.epoch + 1, stepInEpoch: 0,
@@ -176,7 +176,7 @@ public enum TrainBenchmark {
                     runner.phaseTimes = StepPhaseTimes()
                     var seconds = try Stopwatch.seconds { for _ in 0..<steps { _ = try runner.step(sampler, metrics: &none) } }
                     if mode != .alone {
-                        seconds = try trainer.group.sum([seconds]).first! / Double(trainer.group.size)
+                        seconds = try trainer.collectives.sum([seconds]).first! / Double(trainer.collectives.size)
                     }
                     samples[m].append(Double(steps * runner.job.batchSize) / seconds)
                     phases[m].append(runner.phaseTimes.millisecondsPerStep)
@@ -192,7 +192,7 @@ public enum TrainBenchmark {
         return modes.indices.map { m in
             var efficiency: Double?
             if let a = aloneIndex, m != a, samples[a].count == samples[m].count, !samples[m].isEmpty {
-                efficiency = median(zip(samples[m], samples[a]).map { $0 / (Double(trainer.group.size) * $1) })
+                efficiency = median(zip(samples[m], samples[a]).map { $0 / (Double(trainer.collectives.size) * $1) })
             }
             let limits = modes[m] == .alone ? limitAlone : limitTogether
             return Measurement(mode: modes[m], samplesPerSecond: median(samples[m]),

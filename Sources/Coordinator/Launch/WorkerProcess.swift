@@ -109,7 +109,7 @@ public enum WorkerProcess {
             if let steps = options.traceSteps {
                 try trace(job: job, group: collectives, steps: steps, options: options)
             } else {
-                let session = TrainingSession(job: job, group: collectives, runDirectory: options.runDirectory, json: options.json)
+                let session = TrainingSession(job: job, collectives: collectives, runDirectory: options.runDirectory, json: options.json)
                 if let dir = options.runDirectory {
                     session.checkpoints = CheckpointSettings(directory: dir + "/checkpoints",
                                                              configHash: ResolvedConfig.hash(job: config.job), resume: options.resume,
@@ -175,7 +175,7 @@ public enum WorkerProcess {
     /// `{"step", "loss", "checksum"}`; fails if the ranks' parameter checksums ever differ.
     static func trace(job: TrainingJob, group: Collectives, steps: Int, options: WorkerOptions) throws {
         let data = try DatasetLoader.load(job.dataset, seed: job.seed)
-        let trainer = try Trainer(job: job, data: data, group: group)
+        let trainer = try Trainer(job: job, data: data, collectives: group)
         var none: ClassificationMetrics? = nil
         for _ in 0..<steps {
             if trainer.position.stepInEpoch >= trainer.currentSampler().stepsPerEpoch {

@@ -46,7 +46,7 @@ public struct CheckpointEvaluation {
         let network = try job.model.build(sampleShape: splits.train.sampleShape, task: splits.train.task, seed: job.seed)
         let loaded = try saved.load(into: network)
         let result = try Evaluator().evaluate(network, on: samples, loss: job.lossKind(for: samples.task),
-                                              batchSize: job.evaluationBatch, group: .singleRank())
+                                              batchSize: job.evaluationBatch, collectives: .singleRank())
         var evaluation = CheckpointEvaluation(checkpoint: saved.folder(of: loaded), step: loaded.state.globalStep,
                                               dataName: name(of: data), result: result, classNames: samples.classNames)
         evaluation.skipped = loaded.skipped
