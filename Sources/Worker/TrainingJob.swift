@@ -44,7 +44,7 @@ public struct TrainingJob: Sendable, Equatable {
     public var accumulate = 1
     /// Handling of the epoch's incomplete last batch; default `.drop`.
     public var tail = TailPolicy.drop
-    /// Samples per forward pass when evaluating; default 1000.
+    /// Samples per forward pass when evaluating; default 1000 (64 windows for text data).
     public var evaluationBatch = 1000
     /// When checkpoints are saved and which are kept; default every epoch and at the end,
     /// keeping the newest 3.

@@ -30,6 +30,9 @@ struct TextDatasetConfigTests {
         #expect(inferred.source == .text(train: Self.folder + "/corpus.txt", test: nil, context: 128))
         #expect(inferred.validation == .count(0))
         #expect(try Self.job("{format: text, path: corpus.txt, validation: 0.25}").job.dataset.validation == .fraction(0.25))
+        // Evaluation holds every window's logits: text evaluates 64 windows at a time unless told.
+        #expect(try Self.job("{path: corpus.txt, context: 8}").job.evaluationBatch == 64)
+        #expect(try Self.job("{path: corpus.txt, context: 8}", extra: "  evaluation_batch: 7\n").job.evaluationBatch == 7)
     }
 
     /// A bad dataset mapping, the key path its error must name and words it must contain.

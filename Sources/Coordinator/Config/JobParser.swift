@@ -43,7 +43,11 @@ public enum JobParser {
         if let v = t["ranks"] { job.ranks = try v.int(in: 1...65_536) }
         if let v = t["accumulate"] { job.accumulate = try v.int(in: 1...4096) }
         if let v = t["tail"] { job.tail = TailPolicy(rawValue: try v.choice(TailPolicy.allCases.map(\.rawValue)))! }
-        if let v = t["evaluation_batch"] { job.evaluationBatch = try v.int(in: 1...1_000_000) }
+        if let v = t["evaluation_batch"] {
+            job.evaluationBatch = try v.int(in: 1...1_000_000)
+        } else if case .text = job.dataset.source {
+            job.evaluationBatch = 64   // each window's logits are context × 256 values
+        }
         if let v = t["checkpoint"] { job.checkpoint = try parseCheckpoint(v) }
         if let v = t["gradient_compression"] { job.fp16Gradients = try v.choice(["none", "fp16"]) == "fp16" }
         if let v = t["overlap"] { job.overlap = try v.bool() }
