@@ -1,5 +1,5 @@
 // BenchTrainCommand: `ringtrain bench train` — training samples/s for the MLP or CNN on
-// Fashion-MNIST beside the sgemm-bound limit measured in the same run.
+// Fashion-MNIST, or tokens/s for the byte-level GPT, beside the sgemm-bound limit measured in the same run.
 import ArgumentParser
 import Coordinator
 import Collective
@@ -12,14 +12,17 @@ struct BenchTrain: ParsableCommand {
         commandName: "train",
         abstract: "Training throughput against this machine's sgemm limit at the same shapes.")
 
-    @Option(help: "Model: mlp (784-512-256-10) or cnn (conv16-conv32-fc128).")
+    @Option(help: "Model: mlp (784-512-256-10), cnn (conv16-conv32-fc128) or gpt (the model of --config on its text).")
     var model: String = "mlp"
 
-    @Option(help: "Samples per rank per step.")
-    var batch: Int = 128
+    @Option(help: "Samples per rank per step (default 128; 32 for gpt).")
+    var batch: Int?
 
-    @Option(help: "Training steps per timed repetition (default 200 for mlp, 20 for cnn).")
+    @Option(help: "Training steps per timed repetition (default 200 for mlp, 20 for cnn, 5 for gpt).")
     var steps: Int?
+
+    @Option(help: "With --model gpt: the config whose model and text dataset are measured (synthetic bytes if its corpus is missing).")
+    var config: String = "configs/shakespeare-gpt.yaml"
 
     @Option(help: "Timed repetitions; medians are reported.")
     var repeats: Int = 5
@@ -40,22 +43,25 @@ struct BenchTrain: ParsableCommand {
 
     func run() throws {
         try exitOnUserError {
-            guard let kind = ModelSpec.Kind(rawValue: model), kind != .logistic else {
-                throw ConfigError(file: "--model", keyPath: "", message: "'\(model)' is not a benchmark model", hint: "use mlp or cnn")
+            guard model == "gpt" || ModelSpec.Kind(rawValue: model).map({ $0 == .mlp || $0 == .cnn }) == true else {
+                throw ConfigError(file: "--model", keyPath: "", message: "'\(model)' is not a benchmark model", hint: "use mlp, cnn or gpt")
             }
+            guard batch.map({ $0 >= 1 }) ?? true else { throw ConfigError(file: "--batch", keyPath: "", message: "must be at least 1") }
+            guard steps.map({ $0 >= 1 }) ?? true else { throw ConfigError(file: "--steps", keyPath: "", message: "must be at least 1") }
+            guard repeats >= 1 else { throw ConfigError(file: "--repeats", keyPath: "", message: "must be at least 1") }
             guard ranks >= 1 else { throw ConfigError(file: "--ranks", keyPath: "", message: "must be at least 1") }
             if worker {
-                try runRank(kind)
+                try runRank()
                 return
             }
             guard ranks > 1 else {
-                show(try measure(kind, group: .singleRank(), alone: nil))
+                show(try measure(group: .singleRank(), alone: nil))
                 return
             }
             // Every row is measured in one mpirun job, side by side (see runRank); rank 0 prints
             // them as JSON lines, read back here.
-            var args = ["bench", "train", "--worker", "--model", model, "--batch", "\(batch)", "--repeats", "\(repeats)",
-                        "--data", data, "--ranks", "\(ranks)"]
+            var args = ["bench", "train", "--worker", "--model", model, "--batch", "\(batchPerRank)", "--repeats", "\(repeats)",
+                        "--data", data, "--config", config, "--ranks", "\(ranks)"]
             if let steps { args += ["--steps", "\(steps)"] }
             if fp16 { args.append("--fp16") }
             let output = try captureSelf(ranks: ranks, arguments: args)
@@ -75,11 +81,11 @@ struct BenchTrain: ParsableCommand {
     /// One rank of the N-rank measurement (under mpirun). Each repetition times rank 0 alone
     /// (the others asleep in a quiet barrier), then all ranks with each way of averaging
     /// gradients; rank 0 prints the rows as JSON.
-    private func runRank(_ kind: ModelSpec.Kind) throws {
+    private func runRank() throws {
         try MPIEnvironment.initialize()
         let group = Collectives(try MPICommunicator.world())
         try group.installWatchdog(Watchdog(timeout: 300, rank: group.rank))
-        let rows = try measure(kind, group: group, alone: group.rank == 0 ? .singleRank() : nil) {
+        let rows = try measure(group: group, alone: group.rank == 0 ? .singleRank() : nil) {
             try group.quietBarrier()
         }
         if group.rank == 0 { for row in rows { print(jsonLine(row.json)) } }
@@ -88,27 +94,43 @@ struct BenchTrain: ParsableCommand {
 
     /// One row per mode: with `alone`, rank 0's single-process row first, then the N-rank rows
     /// for each way of averaging gradients; otherwise the group's own row.
-    private func measure(_ kind: ModelSpec.Kind, group: Collectives, alone: Collectives?,
-                         quietBarrier: () throws -> Void = {}) throws -> [TrainBenchmarkResult] {
-        let spec = ModelSpec(kind: kind)
-        var job = TrainBenchmark.job(model: spec, batchPerRank: batch, ranks: group.size, dataDirectory: data)
+    private var batchPerRank: Int { batch ?? (model == "gpt" ? 32 : 128) }
+
+    /// The job for `ranks` ranks, its tokens per sample (language models) and, when the corpus
+    /// is missing, a note that it trains on synthetic bytes.
+    private func benchmarkJob(ranks: Int) throws -> (job: TrainingJob, tokens: Int?, data: String?) {
+        guard model == "gpt" else {
+            var job = TrainBenchmark.job(model: ModelSpec(kind: ModelSpec.Kind(rawValue: model)!), batchPerRank: batchPerRank,
+                                         ranks: ranks, dataDirectory: data)
+            job.fp16Gradients = fp16
+            return (job, nil, nil)
+        }
+        let made = try TrainBenchmark.languageModelJob(config: config, batchPerRank: batchPerRank, ranks: ranks)
+        var job = made.job
         job.fp16Gradients = fp16
+        guard case let .text(_, _, context) = job.dataset.source else { preconditionFailure("text checked by languageModelJob") }
+        return (job, context, made.synthetic ? "synthetic bytes (corpus missing)" : nil)
+    }
+
+    private func measure(group: Collectives, alone: Collectives?,
+                         quietBarrier: () throws -> Void = {}) throws -> [TrainBenchmarkResult] {
+        let (job, tokens, dataNote) = try benchmarkJob(ranks: group.size)
         let splits = try DatasetLoader.load(job.dataset, seed: job.seed)
         let trainer = try Trainer(job: job, data: splits, collectives: group)
-        let single = try alone.map {
-            try Trainer(job: TrainBenchmark.job(model: spec, batchPerRank: batch, ranks: 1, dataDirectory: data), data: splits, collectives: $0)
-        }
+        let single = try alone.map { try Trainer(job: benchmarkJob(ranks: 1).job, data: splits, collectives: $0) }
         let modes = group.size > 1 ? Self.rankModes : [.together(.oneCall)]
         let measured = try TrainBenchmark.measure(trainer: trainer, alone: single, quietBarrier: quietBarrier,
-                                                  steps: steps ?? (kind == .mlp ? 200 : 20), repeats: repeats, modes: modes)
+                                                  steps: steps ?? ["mlp": 200, "cnn": 20][model] ?? 5, repeats: repeats, modes: modes)
+        let name = tokens.map { "gpt \(job.name) ctx\($0)" }
+            ?? job.model.summary(inputs: splits.train.featureCount, outputs: trainer.network.outputWidth)
         return measured.map { m in
             var result = TrainBenchmarkResult(
-                model: spec.summary(inputs: splits.train.featureCount, outputs: trainer.network.outputWidth),
-                ranks: m.mode == .alone ? 1 : group.size, batch: batch, samplesPerSecond: m.samplesPerSecond,
+                model: name, ranks: m.mode == .alone ? 1 : group.size, batch: batchPerRank, samplesPerSecond: m.samplesPerSecond,
                 limitSamplesPerSecond: m.limitSamplesPerSecond, sgemmGflops: m.sgemmGflops,
                 flopsPerSample: trainer.network.trainingFlopsPerSample, efficiency: m.efficiency)
             (result.computeMilliseconds, result.communicateMilliseconds, result.updateMilliseconds) =
                 (m.computeMilliseconds, m.communicateMilliseconds, m.updateMilliseconds)
+            (result.tokensPerSample, result.data) = (tokens, dataNote)
             if group.size > 1 {
                 result.averaging = m.mode.averaging
                 if result.averaging == .sharded { result.reclaimsShard = m.mode != .shardedWithoutReclaim }
@@ -123,11 +145,16 @@ struct BenchTrain: ParsableCommand {
             return
         }
         Swift.print((rows.first?.machine ?? Machine.current).line)
-        var table = TextTable(headers: ["model", "ranks", "averaging", "batch/rank", "samples/s", "sgemm limit", "of limit",
+        let tokens = rows.first?.tokensPerSample
+        if let note = rows.first?.data { Swift.print("data: \(note)") }
+        var table = TextTable(headers: ["model", "ranks", "averaging", "batch/rank", "samples/s"] + (tokens == nil ? [] : ["tokens/s"]) + ["sgemm limit", "of limit",
                                         "efficiency", "sgemm GFLOP/s", "MFLOP/sample", "compute ms", "comm ms", "update ms"])
         for r in rows {
-            table.add([r.model, "\(r.ranks)", r.averaging.map { $0.rawValue + (r.reclaimsShard == false ? " (no reclaim)" : "") } ?? "-", "\(r.batch)", String(format: "%.0f", r.samplesPerSecond),
-                       String(format: "%.0f", r.limitSamplesPerSecond * Double(r.ranks)),
+            let perSecond = [String(format: "%.0f", r.samplesPerSecond)]
+                + (tokens.map { [String(format: "%.0f", r.samplesPerSecond * Double($0))] } ?? [])
+            let limit = r.limitSamplesPerSecond * Double(r.ranks) * Double(tokens ?? 1)
+            table.add([r.model, "\(r.ranks)", r.averaging.map { $0.rawValue + (r.reclaimsShard == false ? " (no reclaim)" : "") } ?? "-", "\(r.batch)"]
+                      + perSecond + [String(format: "%.0f", limit),
                        String(format: "%.1f%%", 100 * r.samplesPerSecond / (r.limitSamplesPerSecond * Double(r.ranks))),
                        r.efficiency.map { String(format: "%.3f", $0) } ?? "-",
                        String(format: "%.1f", r.sgemmGflops), String(format: "%.2f", r.flopsPerSample / 1e6),
@@ -135,7 +162,7 @@ struct BenchTrain: ParsableCommand {
                        String(format: "%.3f", r.updateMilliseconds)])
         }
         Swift.print(table.rendered)
-        Swift.print("(medians of \(repeats) repetitions; the limit times each rank's sgemm calls alone at the same shapes, "
+        Swift.print("(medians of \(repeats) repetitions; sgemm limit in \(tokens == nil ? "samples" : "tokens")/s; the limit times each rank's sgemm calls alone at the same shapes, "
                     + "times the ranks; efficiency = median over repetitions of samples/s ÷ (ranks × the 1-rank samples/s of the "
                     + "same repetition: rank 0 alone while the others sleep, in the same mpirun job); "
                     + "averaging: one_call = one all-reduce after backward (job.sharded_update: false); overlap = buckets during backward (job.overlap); "

@@ -1,5 +1,5 @@
-// TrainBenchmark: training throughput on Fashion-MNIST beside the sgemm-bound limit measured
-// in the same run at the same matrix shapes — what `ringtrain bench train` prints.
+// TrainBenchmark: training throughput (Fashion-MNIST models, or the byte-level GPT on text) beside
+// the sgemm-bound limit measured in the same run at the same matrix shapes — what `ringtrain bench train` prints.
 import Foundation
 import Model
 import Worker
@@ -30,6 +30,10 @@ public struct TrainBenchmarkResult: Sendable {
     /// For sharded rows: whether the parameter shard's cache lines were reclaimed before each
     /// update (`Trainer.reclaimsParameterShard`).
     public var reclaimsShard: Bool?
+    /// Tokens per sample for language models (the context), so rows also report tokens/s; nil otherwise.
+    public var tokensPerSample: Int?
+    /// What the model trained on, when it is worth saying (e.g. "synthetic bytes"); nil otherwise.
+    public var data: String?
     /// The machine that measured the row (rank 0's).
     public var machine = Machine.current
 
@@ -54,6 +58,8 @@ public struct TrainBenchmarkResult: Sendable {
         (computeMilliseconds, communicateMilliseconds, updateMilliseconds) = (compute, communicate, update)
         averaging = (o["averaging"] as? String).flatMap(GradientAveraging.init(rawValue:))
         reclaimsShard = o["reclaim"] as? Bool
+        tokensPerSample = o["tokens_per_sample"] as? Int
+        data = o["data"] as? String
         if let machine = (o["machine"] as? [String: Any]).flatMap(Machine.init(json:)) { self.machine = machine }
     }
 
@@ -71,6 +77,12 @@ public struct TrainBenchmarkResult: Sendable {
             o["overlap"] = averaging == .overlap
         }
         if let reclaimsShard { o["reclaim"] = reclaimsShard }
+        if let tokensPerSample {
+            o["tokens_per_sample"] = tokensPerSample
+            o["tokens_per_s"] = samplesPerSecond * Double(tokensPerSample)
+            o["limit_tokens_per_s"] = limitSamplesPerSecond * Double(tokensPerSample)
+        }
+        if let data { o["data"] = data }
         o["machine"] = machine.json
         return o
     }
@@ -89,6 +101,36 @@ public enum TrainBenchmark {
         job.ranks = ranks
         job.epochs = 1
         return job
+    }
+
+    /// The byte-level GPT's benchmark job: the job of `config` (a config with a text dataset, e.g.
+    /// configs/shakespeare-gpt.yaml) with `batchPerRank` samples per rank per step on `ranks`
+    /// ranks. When the corpus file is missing, it trains on `syntheticBytes` seeded random bytes
+    /// written to a temporary file instead, and `synthetic` is true.
+    public static func languageModelJob(config: String, batchPerRank: Int, ranks: Int,
+                                        syntheticBytes: Int = 1 << 20) throws -> (job: TrainingJob, synthetic: Bool) {
+        // The job parser refuses a missing corpus, so look at the path first and point it at
+        // synthetic bytes when the file is not there.
+        let file = try ConfigFile.load(path: config)
+        let given = try? file.root.table(allowed: nil)["job"]?.table(allowed: nil)["dataset"]?.table(allowed: nil)["path"]?.string()
+        var overrides: [String] = []
+        if let given, !FileManager.default.fileExists(atPath: given.hasPrefix("/") ? given : file.directory + "/" + given) {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("ringtrain-bench-synthetic-\(syntheticBytes).txt").path
+            var rng = CounterRNG(seed: 1, stream: .test)
+            try Data((0..<syntheticBytes).map { _ in UInt8(truncatingIfNeeded: rng.next()) }).write(to: URL(fileURLWithPath: path), options: .atomic)
+            overrides = ["job.dataset.path=\(path)"]
+        }
+        var job = try RunConfig.load(path: config, overrides: overrides).job
+        guard case .text = job.dataset.source else {
+            throw ConfigError(file: config, keyPath: "job.dataset", message: "the dataset is not text",
+                              hint: "bench train --model gpt needs a config with a text dataset, such as configs/shakespeare-gpt.yaml")
+        }
+        job.batchSize = batchPerRank * ranks
+        job.ranks = ranks
+        job.accumulate = 1
+        job.steps = nil
+        job.epochs = 1
+        return (job, !overrides.isEmpty)
     }
 
     /// One way of running the steps that a repetition times.

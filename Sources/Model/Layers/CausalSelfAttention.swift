@@ -1,6 +1,7 @@
 // CausalSelfAttention: multi-head self-attention over [positions, dim] samples, each position
 // seeing itself and earlier ones — one qkv projection, softmax(QKᵀ/√d)·V per head, one output projection.
 import CBLAS
+import CSIMD
 import Foundation
 
 /// Multi-head causal self-attention (GPT-2's `attn`). Parameters `qkv.weight [3·dim, dim]`
@@ -17,6 +18,9 @@ public final class CausalSelfAttention: Layer {
     /// Initialisation of both weight matrices. Default N(0, 0.02²).
     public let weightInit: Initializer
 
+    /// Whether softmax and its backward run the AVX2+FMA kernels (default: when the CPU has
+    /// them); off, the scalar loops run — tests compare the two.
+    var usesVectorKernels = CPUInfo.current.hasAVX2FMA
     private var qkvWeight: ParameterView!, qkvBias: ParameterView!, projWeight: ParameterView!, projBias: ParameterView!
     private var input: UnsafePointer<Float>?
     private let qkv = FloatBuffer()            // [batch·positions, 3·dim]
@@ -85,7 +89,11 @@ public final class CausalSelfAttention: Layer {
                 let p = probabilities.pointer + (b * heads + h) * t * t
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(t), Int32(t), Int32(d),
                             scale, q, Int32(stride), k, Int32(stride), 0, p, Int32(t))
-                for i in 0..<t { softmaxRow(p + i * t, visible: causal ? i + 1 : t, count: t) }
+                if usesVectorKernels {
+                    csimd_softmax_rows(p, t, t, causal ? 1 : 0)
+                } else {
+                    for i in 0..<t { softmaxRow(p + i * t, visible: causal ? i + 1 : t, count: t) }
+                }
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(t), Int32(d), Int32(t),
                             1, p, Int32(t), v, Int32(stride), 0, attended.pointer + b * t * dim + h * d, Int32(dim))
             }
@@ -106,6 +114,16 @@ public final class CausalSelfAttention: Layer {
         let inverse = 1 / sum
         for j in 0..<visible { row[j] *= inverse }
         for j in visible..<count { row[j] = 0 }
+    }
+
+    /// dS = P ⊙ (dP − Σⱼ dPᵢⱼ Pᵢⱼ) in place over `count` rows of `count`.
+    private func softmaxBackwardRows(_ p: UnsafePointer<Float>, _ ds: UnsafeMutablePointer<Float>, count t: Int) {
+        for i in 0..<t {
+            let pi = p + i * t, di = ds + i * t
+            var dot: Float = 0
+            for j in 0..<t { dot += pi[j] * di[j] }
+            for j in 0..<t { di[j] = pi[j] * (di[j] - dot) }
+        }
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, batch: Int, accumulate: Bool,
@@ -130,11 +148,10 @@ public final class CausalSelfAttention: Layer {
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(t), Int32(d), Int32(t),
                             1, p, Int32(t), dOut, Int32(dim), 0, dv, Int32(stride))
                 // dS = P ⊙ (dP − Σⱼ dPᵢⱼ Pᵢⱼ); masked entries have P = 0.
-                for i in 0..<t {
-                    let pi = p + i * t, di = ds + i * t
-                    var dot: Float = 0
-                    for j in 0..<t { dot += pi[j] * di[j] }
-                    for j in 0..<t { di[j] = pi[j] * (di[j] - dot) }
+                if usesVectorKernels {
+                    csimd_softmax_backward_rows(p, ds, t, t, causal ? 1 : 0)
+                } else {
+                    softmaxBackwardRows(p, ds, count: t)
                 }
                 // dQ = dS·K·scale, dK = dSᵀ·Q·scale
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(t), Int32(d), Int32(t),

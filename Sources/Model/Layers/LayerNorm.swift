@@ -1,5 +1,6 @@
 // LayerNorm: normalises each position's last axis to zero mean and unit variance, then scales and
 // shifts it (weight, bias of that axis's size, PyTorch's nn.LayerNorm names); its backward pass.
+import CSIMD
 import Foundation
 
 /// Layer normalisation over the last axis of `[..., features]` samples (eps 1e-5, biased
@@ -11,6 +12,9 @@ public final class LayerNorm: Layer {
     /// Added to the variance before the square root. Default 1e-5.
     public let epsilon: Float
 
+    /// Whether the AVX2+FMA kernels run (default: when the CPU has them); off, the scalar loops
+    /// run — tests compare the two.
+    var usesVectorKernels = CPUInfo.current.hasAVX2FMA
     private let features: Int
     private let positions: Int
     private var weight: ParameterView!   // [features]
@@ -45,6 +49,10 @@ public final class LayerNorm: Layer {
         normalized.resize(rows * features)
         inverseDeviation.resize(rows)
         let w = weight.value.baseAddress!, b = bias.value.baseAddress!
+        if usesVectorKernels {
+            csimd_layer_norm_forward(input, w, b, output.pointer, normalized.pointer, inverseDeviation.pointer, rows, features, epsilon)
+            return output.pointer
+        }
         for r in 0..<rows {
             let x = input + r * features, xhat = normalized.pointer + r * features, y = output.pointer + r * features
             var mean: Float = 0
@@ -73,6 +81,11 @@ public final class LayerNorm: Layer {
             db.update(repeating: 0, count: features)
         }
         if needInputGradient { inputGradient.resize(rows * features) }
+        if usesVectorKernels {
+            csimd_layer_norm_backward(outputGradient, normalized.pointer, w, inverseDeviation.pointer, dw, db,
+                                      needInputGradient ? inputGradient.pointer : nil, rows, features)
+            return needInputGradient ? inputGradient.pointer : nil
+        }
         for r in 0..<rows {
             let dy = outputGradient + r * features, xhat = normalized.pointer + r * features
             var meanD: Float = 0, meanDX: Float = 0

@@ -1,0 +1,58 @@
+// GPTBenchmarkTests: `bench train --model gpt` runs a config's byte-level GPT end to end under
+// real mpirun and prints tokens/s beside samples/s (tiny runs: these check the command, never speed).
+import Foundation
+import Testing
+
+@Suite(.serialized)
+struct GPTBenchmarkTests {
+    /// The 1-rank row and the 2-rank rows of a tiny GPT, each with tokens/s = samples/s × context;
+    /// without its corpus the bench trains on synthetic bytes and says so.
+    @Test(arguments: [false, true])
+    func gptRowsCarryTokensPerSecond(corpusMissing: Bool) throws {
+        let binary = try #require(BuiltBinary.ringtrain)
+        let (dir, config) = try TextTrainingTests.tinyGPT()
+        if corpusMissing { try FileManager.default.removeItem(atPath: dir + "/corpus.txt") }
+        let result = try ProcessRunner.run(binary, ["bench", "train", "--model", "gpt", "--config", config, "--ranks", "2",
+                                                    "--batch", "4", "--steps", "2", "--repeats", "1", "--json"],
+                                           environment: TrainingFixtures.environment, timeout: 300)
+        #expect(result.status == 0, "\(result.output)")
+        let rows = TrainingFixtures.jsonLines(result.stdout)
+        try #require(rows.count == 5, "\(result.output)")
+        #expect(rows.map { $0["ranks"] as? Int } == [1, 2, 2, 2, 2])
+        for row in rows {
+            #expect(row["tokens_per_sample"] as? Int == 16, "\(row)")
+            let samples = try #require(row["samples_per_s"] as? Double), tokens = try #require(row["tokens_per_s"] as? Double)
+            #expect(samples > 0 && abs(tokens - 16 * samples) <= 1e-9 * tokens, "\(row)")
+            let limit = try #require(row["limit_tokens_per_s"] as? Double)
+            #expect(limit > 0 && limit.isFinite, "\(row)")
+            #expect((row["flops_per_sample"] as? Double ?? 0) > 0, "\(row)")
+            #expect(row["data"] as? String == (corpusMissing ? "synthetic bytes (corpus missing)" : nil), "\(row)")
+        }
+        for row in rows[1...] { #expect((row["efficiency"] as? Double ?? 0) > 0, "\(row)") }
+    }
+
+    /// The table names the data when it is synthetic and has a tokens/s column.
+    @Test func gptTableShowsTokensPerSecond() throws {
+        let binary = try #require(BuiltBinary.ringtrain)
+        let (dir, config) = try TextTrainingTests.tinyGPT()
+        try FileManager.default.removeItem(atPath: dir + "/corpus.txt")
+        let result = try ProcessRunner.run(binary, ["bench", "train", "--model", "gpt", "--config", config,
+                                                    "--batch", "4", "--steps", "2", "--repeats", "1"],
+                                           environment: TrainingFixtures.environment, timeout: 300)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.stdout.hasPrefix("machine: "), "\(result.stdout)")
+        #expect(result.stdout.contains("data: synthetic bytes (corpus missing)"), "\(result.stdout)")
+        #expect(result.stdout.contains("tokens/s"), "\(result.stdout)")
+    }
+
+    /// Mistakes end with exit code 2 and a message naming what is wrong, without a trap.
+    @Test(arguments: [(["--model", "logistic"], "use mlp, cnn or gpt"),
+                      (["--model", "gpt", "--config", "/nonexistent/gpt.yaml"], "file not found"),
+                      (["--model", "gpt", "--steps", "0"], "--steps")])
+    func badOptionsExitTwo(arguments: [String], message: String) throws {
+        let binary = try #require(BuiltBinary.ringtrain)
+        let result = try ProcessRunner.run(binary, ["bench", "train"] + arguments, environment: TrainingFixtures.environment, timeout: 60)
+        #expect(result.status == 2 && result.stderr.contains(message), "\(result.output)")
+        #expect(!result.stderr.contains("Fatal error"))
+    }
+}
