@@ -3,7 +3,7 @@
 # parameter names, for side-by-side figures: training tokens/s (one thread), a training run's
 # validation loss, and proof that a ringtrain model.safetensors loads with load_state_dict.
 #   python3 -m pip install torch safetensors    # once (CPU build); not needed by the tests
-#   python3 scripts/bench-torch-gpt.py [--text data/shakespeare.txt] [--steps 10] [--repeats 5]
+#   python3 scripts/bench-torch-gpt.py [--text configs/data/shakespeare.txt] [--steps 10] [--repeats 5]
 #   python3 scripts/bench-torch-gpt.py --train 2500 [--constant-lr]   # validation loss reached
 #   python3 scripts/bench-torch-gpt.py --load RUN_DIR/checkpoints/NAME/model.safetensors
 import argparse, json, math, statistics, time
@@ -78,7 +78,7 @@ def validation_loss(net, val, context, batch=64):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--text", default="data/shakespeare.txt")
+    p.add_argument("--text", default="configs/data/shakespeare.txt")
     p.add_argument("--context", type=int, default=128)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--steps", type=int, default=10, help="steps per timed repetition")

@@ -1,5 +1,5 @@
-// BenchTrainCommand: `ringtrain bench train` — training samples/s for the MLP or CNN on
-// Fashion-MNIST, or tokens/s for the byte-level GPT, beside the sgemm-bound limit measured in the same run.
+// BenchTrainCommand: `ringtrain bench train` — training samples/s (tokens/s for text) of a built-in
+// model or of any config's model, beside the sgemm-bound limit measured in the same run.
 import ArgumentParser
 import Coordinator
 import Collective
@@ -12,17 +12,17 @@ struct BenchTrain: ParsableCommand {
         commandName: "train",
         abstract: "Training throughput against this machine's sgemm limit at the same shapes.")
 
-    @Option(help: "Model: mlp (784-512-256-10), cnn (conv16-conv32-fc128) or gpt (the model of --config on its text).")
-    var model: String = "mlp"
+    @Option(help: "Model: mlp (784-512-256-10) or cnn (conv16-conv32-fc128) on Fashion-MNIST; gpt (\(Self.configOf["gpt"]!)) or resnet (\(Self.configOf["resnet"]!)). (default: mlp)")
+    var model: String?
 
-    @Option(help: "Samples per rank per step (default 128; 32 for gpt).")
+    @Option(help: "Samples per rank per step (default 128 for mlp and cnn; a config's batch_size otherwise).")
     var batch: Int?
 
-    @Option(help: "Training steps per timed repetition (default 200 for mlp, 20 for cnn, 5 for gpt).")
+    @Option(help: "Training steps per timed repetition (default 200 for mlp, 20 for cnn, 5 for a text model, 10 for other configs).")
     var steps: Int?
 
-    @Option(help: "With --model gpt: the config whose model and text dataset are measured (synthetic bytes if its corpus is missing).")
-    var config: String = "configs/shakespeare-gpt.yaml"
+    @Option(help: "Measure this config's model on its data instead (synthetic bytes if its text corpus is missing); with --model gpt or resnet, the config used in place of theirs.")
+    var config: String?
 
     @Option(help: "Timed repetitions; medians are reported.")
     var repeats: Int = 5
@@ -43,8 +43,13 @@ struct BenchTrain: ParsableCommand {
 
     func run() throws {
         try exitOnUserError {
-            guard model == "gpt" || ModelSpec.Kind(rawValue: model).map({ $0 == .mlp || $0 == .cnn }) == true else {
-                throw ConfigError(file: "--model", keyPath: "", message: "'\(model)' is not a benchmark model", hint: "use mlp, cnn or gpt")
+            if let model, !Self.builtIn.contains(model) && Self.configOf[model] == nil {
+                throw ConfigError(file: "--model", keyPath: "", message: "'\(model)' is not a benchmark model",
+                                  hint: "use mlp, cnn, gpt or resnet, or --config FILE for any config's model")
+            }
+            if let model, config != nil, Self.builtIn.contains(model) {
+                throw ConfigError(file: "--config", keyPath: "", message: "--model \(model) is built in and takes no config",
+                                  hint: "drop --model to measure the config's own model")
             }
             guard batch.map({ $0 >= 1 }) ?? true else { throw ConfigError(file: "--batch", keyPath: "", message: "must be at least 1") }
             guard steps.map({ $0 >= 1 }) ?? true else { throw ConfigError(file: "--steps", keyPath: "", message: "must be at least 1") }
@@ -60,8 +65,10 @@ struct BenchTrain: ParsableCommand {
             }
             // Every row is measured in one mpirun job, side by side (see runRank); rank 0 prints
             // them as JSON lines, read back here.
-            var args = ["bench", "train", "--worker", "--model", model, "--batch", "\(batchPerRank)", "--repeats", "\(repeats)",
-                        "--data", data, "--config", config, "--ranks", "\(ranks)"]
+            var args = ["bench", "train", "--worker", "--repeats", "\(repeats)", "--data", data, "--ranks", "\(ranks)"]
+            if let model { args += ["--model", model] }
+            if let config { args += ["--config", config] }
+            if let batch { args += ["--batch", "\(batch)"] }
             if let steps { args += ["--steps", "\(steps)"] }
             if fp16 { args.append("--fp16") }
             let output = try captureSelf(ranks: ranks, arguments: args)
@@ -92,24 +99,33 @@ struct BenchTrain: ParsableCommand {
         try MPIEnvironment.finalize()
     }
 
-    /// One row per mode: with `alone`, rank 0's single-process row first, then the N-rank rows
-    /// for each way of averaging gradients; otherwise the group's own row.
-    private var batchPerRank: Int { batch ?? (model == "gpt" ? 32 : 128) }
+    /// The built-in models, measured on Fashion-MNIST from `--data`.
+    static let builtIn: Set = ["mlp", "cnn"]
+    /// The models named after a config of the repository, measured on that config's data.
+    static let configOf = ["gpt": "configs/shakespeare-gpt.yaml", "resnet": "configs/fashion-resnet.yaml"]
+
+    /// The config whose model is measured, or nil for a built-in model.
+    private var configPath: String? { config ?? model.flatMap { Self.configOf[$0] } }
 
     /// The job for `ranks` ranks, its tokens per sample (language models) and, when the corpus
     /// is missing, a note that it trains on synthetic bytes.
     private func benchmarkJob(ranks: Int) throws -> (job: TrainingJob, tokens: Int?, data: String?) {
-        guard model == "gpt" else {
-            var job = TrainBenchmark.job(model: ModelSpec(kind: ModelSpec.Kind(rawValue: model)!), batchPerRank: batchPerRank,
+        guard let configPath else {
+            var job = TrainBenchmark.job(model: ModelSpec(kind: ModelSpec.Kind(rawValue: model ?? "mlp")!), batchPerRank: batch ?? 128,
                                          ranks: ranks, dataDirectory: data)
             job.fp16Gradients = fp16
             return (job, nil, nil)
         }
-        let made = try TrainBenchmark.languageModelJob(config: config, batchPerRank: batchPerRank, ranks: ranks)
-        var job = made.job
-        job.fp16Gradients = fp16
-        guard case let .text(_, _, context) = job.dataset.source else { preconditionFailure("text checked by languageModelJob") }
-        return (job, context, made.synthetic ? "synthetic bytes (corpus missing)" : nil)
+        var made = try TrainBenchmark.configJob(config: configPath, batchPerRank: batch, ranks: ranks)
+        made.job.fp16Gradients = fp16
+        return (made.job, made.tokensPerSample, made.synthetic ? "synthetic bytes (corpus missing)" : nil)
+    }
+
+    /// Training steps per timed repetition.
+    private func stepsPerRepetition(tokens: Int?) -> Int {
+        if let steps { return steps }
+        if configPath == nil { return model == "cnn" ? 20 : 200 }
+        return tokens == nil ? 10 : 5
     }
 
     private func measure(group: Collectives, alone: Collectives?,
@@ -120,12 +136,12 @@ struct BenchTrain: ParsableCommand {
         let single = try alone.map { try Trainer(job: benchmarkJob(ranks: 1).job, data: splits, collectives: $0) }
         let modes = group.size > 1 ? Self.rankModes : [.together(.oneCall)]
         let measured = try TrainBenchmark.measure(trainer: trainer, alone: single, quietBarrier: quietBarrier,
-                                                  steps: steps ?? ["mlp": 200, "cnn": 20][model] ?? 5, repeats: repeats, modes: modes)
-        let name = tokens.map { "gpt \(job.name) ctx\($0)" }
-            ?? job.model.summary(inputs: splits.train.featureCount, outputs: trainer.network.outputWidth)
+                                                  steps: stepsPerRepetition(tokens: tokens), repeats: repeats, modes: modes)
+        let name = configPath == nil ? job.model.summary(inputs: splits.train.featureCount, outputs: trainer.network.outputWidth)
+            : tokens.map { "\(job.name) ctx\($0)" } ?? job.name
         return measured.map { m in
             var result = TrainBenchmarkResult(
-                model: name, ranks: m.mode == .alone ? 1 : group.size, batch: batchPerRank, samplesPerSecond: m.samplesPerSecond,
+                model: name, ranks: m.mode == .alone ? 1 : group.size, batch: job.localBatch, samplesPerSecond: m.samplesPerSecond,
                 limitSamplesPerSecond: m.limitSamplesPerSecond, sgemmGflops: m.sgemmGflops,
                 flopsPerSample: trainer.network.trainingFlopsPerSample, efficiency: m.efficiency)
             (result.computeMilliseconds, result.communicateMilliseconds, result.updateMilliseconds) =

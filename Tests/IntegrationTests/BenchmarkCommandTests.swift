@@ -29,6 +29,29 @@ struct BenchmarkCommandTests {
         for row in rows { expectMachine(row) }
     }
 
+    /// `--config` measures any config's declared model on its own data (here a residual CNN with
+    /// synchronised batch norm): the same five rows, named after the job, at the batch asked for,
+    /// without tokens (the data is not text).
+    @Test func trainBenchmarkMeasuresAConfigsModel() throws {
+        let binary = try #require(BuiltBinary.ringtrain)
+        let dir = try TrainingFixtures.temporaryDirectory()
+        let config = try TrainingFixtures.smallConfig(in: dir, batch: 48, model: DataParallelTests.batchNormCNN)
+        let result = try ProcessRunner.run(binary, ["bench", "train", "--config", config, "--ranks", "2", "--batch", "8",
+                                                    "--steps", "2", "--repeats", "1", "--json"],
+                                           environment: TrainingFixtures.environment, timeout: 180)
+        #expect(result.status == 0, "\(result.output)")
+        let rows = TrainingFixtures.jsonLines(result.stdout)
+        try #require(rows.count == 5, "\(result.output)")
+        #expect(rows.map { $0["ranks"] as? Int } == [1, 2, 2, 2, 2])
+        let name = try #require(rows[0]["model"] as? String)
+        for row in rows {
+            #expect(row["model"] as? String == name && row["batch"] as? Int == 8, "\(row)")
+            #expect(row["tokens_per_s"] == nil && (row["samples_per_s"] as? Double ?? 0) > 0, "\(row)")
+            #expect((row["flops_per_sample"] as? Double ?? 0) > 0, "\(row)")
+        }
+        for row in rows[1...] { #expect((row["efficiency"] as? Double ?? 0) > 0, "\(row)") }
+    }
+
     /// Ring and MPI_Allreduce side by side: every size gets both times and the ratio.
     @Test func allReduceBenchmarkPrintsEverySize() throws {
         let binary = try #require(BuiltBinary.ringtrain)

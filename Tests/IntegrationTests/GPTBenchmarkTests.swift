@@ -46,7 +46,8 @@ struct GPTBenchmarkTests {
     }
 
     /// Mistakes end with exit code 2 and a message naming what is wrong, without a trap.
-    @Test(arguments: [(["--model", "logistic"], "use mlp, cnn or gpt"),
+    @Test(arguments: [(["--model", "logistic"], "use mlp, cnn, gpt or resnet, or --config FILE"),
+                      (["--model", "cnn", "--config", "configs/fashion-resnet.yaml"], "--model cnn is built in and takes no config"),
                       (["--model", "gpt", "--config", "/nonexistent/gpt.yaml"], "file not found"),
                       (["--model", "gpt", "--steps", "0"], "--steps")])
     func badOptionsExitTwo(arguments: [String], message: String) throws {

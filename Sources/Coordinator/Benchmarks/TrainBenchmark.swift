@@ -1,5 +1,5 @@
-// TrainBenchmark: training throughput (Fashion-MNIST models, or the byte-level GPT on text) beside
-// the sgemm-bound limit measured in the same run at the same matrix shapes — what `ringtrain bench train` prints.
+// TrainBenchmark: training throughput (built-in Fashion-MNIST models, or any config's model on its
+// data) beside the sgemm-bound limit measured in the same run at the same matrix shapes — what `ringtrain bench train` prints.
 import Foundation
 import Model
 import Worker
@@ -103,34 +103,35 @@ public enum TrainBenchmark {
         return job
     }
 
-    /// The byte-level GPT's benchmark job: the job of `config` (a config with a text dataset, e.g.
-    /// configs/shakespeare-gpt.yaml) with `batchPerRank` samples per rank per step on `ranks`
-    /// ranks. When the corpus file is missing, it trains on `syntheticBytes` seeded random bytes
-    /// written to a temporary file instead, and `synthetic` is true.
-    public static func languageModelJob(config: String, batchPerRank: Int, ranks: Int,
-                                        syntheticBytes: Int = 1 << 20) throws -> (job: TrainingJob, synthetic: Bool) {
+    /// The benchmark job of `config` (any run config, e.g. configs/shakespeare-gpt.yaml or
+    /// configs/fashion-resnet.yaml): its model, data and optimizer, with `batchPerRank` samples per
+    /// rank per step on `ranks` ranks (default: the config's `batch_size`, per rank). For a text
+    /// dataset `tokensPerSample` is its context; when its corpus file is missing, it trains on
+    /// `syntheticBytes` seeded random bytes written to a temporary file instead, and `synthetic`
+    /// is true.
+    public static func configJob(config: String, batchPerRank: Int?, ranks: Int, syntheticBytes: Int = 1 << 20) throws
+        -> (job: TrainingJob, tokensPerSample: Int?, synthetic: Bool) {
         // The job parser refuses a missing corpus, so look at the path first and point it at
-        // synthetic bytes when the file is not there.
+        // synthetic bytes when a text file is not there.
         let file = try ConfigFile.load(path: config)
-        let given = try? file.root.table(allowed: nil)["job"]?.table(allowed: nil)["dataset"]?.table(allowed: nil)["path"]?.string()
+        let dataset = try? file.root.table(allowed: nil)["job"]?.table(allowed: nil)["dataset"]?.table(allowed: nil)
+        let format = try? dataset?["format"]?.string(), given = try? dataset?["path"]?.string()
         var overrides: [String] = []
-        if let given, !FileManager.default.fileExists(atPath: given.hasPrefix("/") ? given : file.directory + "/" + given) {
+        if format == "text", let given, !FileManager.default.fileExists(atPath: given.hasPrefix("/") ? given : file.directory + "/" + given) {
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("ringtrain-bench-synthetic-\(syntheticBytes).txt").path
             var rng = CounterRNG(seed: 1, stream: .test)
             try Data((0..<syntheticBytes).map { _ in UInt8(truncatingIfNeeded: rng.next()) }).write(to: URL(fileURLWithPath: path), options: .atomic)
             overrides = ["job.dataset.path=\(path)"]
         }
         var job = try RunConfig.load(path: config, overrides: overrides).job
-        guard case .text = job.dataset.source else {
-            throw ConfigError(file: config, keyPath: "job.dataset", message: "the dataset is not text",
-                              hint: "bench train --model gpt needs a config with a text dataset, such as configs/shakespeare-gpt.yaml")
-        }
-        job.batchSize = batchPerRank * ranks
+        job.batchSize = (batchPerRank ?? job.batchSize) * ranks
         job.ranks = ranks
         job.accumulate = 1
         job.steps = nil
         job.epochs = 1
-        return (job, !overrides.isEmpty)
+        var tokens: Int?
+        if case let .text(_, _, context) = job.dataset.source { tokens = context }
+        return (job, tokens, !overrides.isEmpty)
     }
 
     /// One way of running the steps that a repetition times.
