@@ -74,56 +74,90 @@ CSIMD_AVX2 static inline void csimd_gelu_tanh_backward(const float *x, const flo
     }
 }
 
-/// Softmax of each of `rows` rows of `count` values, in place; with `causal`, row i keeps only its
-/// first i + 1 entries and the rest become 0.
-CSIMD_AVX2 static inline void csimd_softmax_rows(float *p, long rows, long count, int causal) {
+/// The entries of row `r` that softmax reads (`visible`) and writes (`written`): all `count` unless
+/// `causal`, then the first r + 1, with zeros written up to the end of r's block of `block` rows.
+static inline void csimd_causal_extent(long r, long count, int causal, long block, long *visible, long *written) {
+    if (!causal) { *visible = count; *written = count; return; }
+    long end = (r / block + 1) * block;
+    *visible = r + 1;
+    *written = end < count ? end : count;
+}
+
+/// Zeros from `from` to `to` in `row`.
+CSIMD_AVX2 static inline void csimd_zero(float *row, long from, long to) {
+    long j = from;
+    for (; j + 8 <= to; j += 8) _mm256_storeu_ps(row + j, _mm256_setzero_ps());
+    for (; j < to; j++) row[j] = 0;
+}
+
+/// Softmax of each of `rows` rows of `count` values, in place. With `causal`, row i keeps only its
+/// first i + 1 entries and the others up to the end of its block of `block` rows become 0; entries
+/// past the block are neither read nor written.
+CSIMD_AVX2 static inline void csimd_softmax_rows(float *p, long rows, long count, int causal, long block) {
     for (long r = 0; r < rows; r++) {
         float *row = p + r * count;
-        long visible = causal ? r + 1 : count;
+        long visible, written;
+        csimd_causal_extent(r, count, causal, block, &visible, &written);
+        long full = visible & ~7L, j;
+        __m256i tailMask = csimd_tail_mask(visible - full);
         __m256 top = _mm256_set1_ps(-INFINITY);
-        for (long j = 0; j < visible; j += 8) {
-            __m256i m = csimd_tail_mask(visible - j);
-            __m256 v = _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), _mm256_maskload_ps(row + j, m), _mm256_castsi256_ps(m));
-            top = _mm256_max_ps(top, v);
+        for (j = 0; j < full; j += 8) top = _mm256_max_ps(top, _mm256_loadu_ps(row + j));
+        if (full < visible) {
+            __m256 v = _mm256_maskload_ps(row + full, tailMask);
+            top = _mm256_max_ps(top, _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), v, _mm256_castsi256_ps(tailMask)));
         }
         __m128 t4 = _mm_max_ps(_mm256_castps256_ps128(top), _mm256_extractf128_ps(top, 1));
         t4 = _mm_max_ps(t4, _mm_movehl_ps(t4, t4));
         t4 = _mm_max_ss(t4, _mm_movehdup_ps(t4));
-        __m256 shift = _mm256_set1_ps(_mm_cvtss_f32(t4)), sum = _mm256_setzero_ps();
-        for (long j = 0; j < visible; j += 8) {
-            __m256i m = csimd_tail_mask(visible - j);
-            __m256 e = _mm256_and_ps(csimd_exp8(_mm256_sub_ps(_mm256_maskload_ps(row + j, m), shift)), _mm256_castsi256_ps(m));
-            _mm256_maskstore_ps(row + j, m, e);
+        __m256 shift = _mm256_set1_ps(_mm_cvtss_f32(t4)), sum = _mm256_setzero_ps(), tail = _mm256_setzero_ps();
+        for (j = 0; j < full; j += 8) {
+            __m256 e = csimd_exp8(_mm256_sub_ps(_mm256_loadu_ps(row + j), shift));
+            _mm256_storeu_ps(row + j, e);
             sum = _mm256_add_ps(sum, e);
         }
-        __m256 inverse = _mm256_set1_ps(1 / csimd_sum8(sum));
-        for (long j = 0; j < visible; j += 8) {
-            __m256i m = csimd_tail_mask(visible - j);
-            _mm256_maskstore_ps(row + j, m, _mm256_mul_ps(_mm256_maskload_ps(row + j, m), inverse));
+        if (full < visible) {
+            tail = _mm256_and_ps(csimd_exp8(_mm256_sub_ps(_mm256_maskload_ps(row + full, tailMask), shift)), _mm256_castsi256_ps(tailMask));
+            sum = _mm256_add_ps(sum, tail);
         }
-        for (long j = visible; j < count; j++) row[j] = 0;
+        __m256 inverse = _mm256_set1_ps(1 / csimd_sum8(sum));
+        for (j = 0; j < full; j += 8) _mm256_storeu_ps(row + j, _mm256_mul_ps(_mm256_loadu_ps(row + j), inverse));
+        if (full < visible) {
+            // The tail's masked lanes are 0, so a whole vector may be stored where the row has room.
+            if (full + 8 <= written) {
+                _mm256_storeu_ps(row + full, _mm256_mul_ps(tail, inverse));
+                j = full + 8;
+            } else {
+                _mm256_maskstore_ps(row + full, csimd_tail_mask(written - full), _mm256_mul_ps(tail, inverse));
+                j = written;
+            }
+        }
+        csimd_zero(row, j, written);
     }
 }
 
-/// Softmax backward in place over `rows` rows: d ← p ⊙ (d − Σⱼ dⱼ pⱼ). With `causal`, row i's
-/// entries past i (where p is 0) become 0 without being read.
-CSIMD_AVX2 static inline void csimd_softmax_backward_rows(const float *p, float *d, long rows, long count, int causal) {
+/// Softmax backward in place over `rows` rows: d ← p ⊙ (d − Σⱼ dⱼ pⱼ), reading only the entries
+/// softmax kept and writing what `csimd_softmax_rows` writes (the rest of a causal block as 0).
+CSIMD_AVX2 static inline void csimd_softmax_backward_rows(const float *p, float *d, long rows, long count, int causal, long block) {
     for (long r = 0; r < rows; r++) {
         const float *pr = p + r * count;
         float *dr = d + r * count;
-        long visible = causal ? r + 1 : count;
+        long visible, written;
+        csimd_causal_extent(r, count, causal, block, &visible, &written);
+        long full = visible & ~7L, j;
+        __m256i tailMask = csimd_tail_mask(visible - full);
         __m256 dot = _mm256_setzero_ps();
-        for (long j = 0; j < visible; j += 8) {
-            __m256i m = csimd_tail_mask(visible - j);
-            dot = _mm256_fmadd_ps(_mm256_maskload_ps(pr + j, m), _mm256_maskload_ps(dr + j, m), dot);
-        }
+        for (j = 0; j < full; j += 8) dot = _mm256_fmadd_ps(_mm256_loadu_ps(pr + j), _mm256_loadu_ps(dr + j), dot);
+        if (full < visible) dot = _mm256_fmadd_ps(_mm256_maskload_ps(pr + full, tailMask), _mm256_maskload_ps(dr + full, tailMask), dot);
         __m256 s = _mm256_set1_ps(csimd_sum8(dot));
-        for (long j = 0; j < visible; j += 8) {
-            __m256i m = csimd_tail_mask(visible - j);
-            __m256 v = _mm256_mul_ps(_mm256_maskload_ps(pr + j, m), _mm256_sub_ps(_mm256_maskload_ps(dr + j, m), s));
-            _mm256_maskstore_ps(dr + j, m, v);
+        for (j = 0; j < full; j += 8) {
+            _mm256_storeu_ps(dr + j, _mm256_mul_ps(_mm256_loadu_ps(pr + j), _mm256_sub_ps(_mm256_loadu_ps(dr + j), s)));
         }
-        for (long j = visible; j < count; j++) dr[j] = 0;
+        if (full < visible) {
+            __m256 v = _mm256_mul_ps(_mm256_maskload_ps(pr + full, tailMask), _mm256_sub_ps(_mm256_maskload_ps(dr + full, tailMask), s));
+            _mm256_maskstore_ps(dr + full, tailMask, v);
+            j = visible;
+        }
+        csimd_zero(dr, j, written);
     }
 }
 

@@ -58,6 +58,26 @@ public final class CausalSelfAttention: Layer {
         (qkvWeight, qkvBias, projWeight, projBias) = (views[0], views[1], views[2], views[3])
     }
 
+    /// Rows of the score matrix per product when causal (default 32): a block of rows sees only
+    /// the keys up to its last row, so the all-masked blocks above the diagonal are never computed.
+    var causalBlockRows = 32
+
+    /// The causal plan: each block of rows with the number of columns it sees (all `positions`
+    /// when not causal: one block).
+    private var rowBlocks: [(rows: Range<Int>, visible: Int)] {
+        guard causal else { return [(0..<positions, positions)] }
+        return stride(from: 0, to: positions, by: causalBlockRows).map { start in
+            let end = min(positions, start + causalBlockRows)
+            return (start..<end, end)
+        }
+    }
+
+    /// The blocks of columns (keys) with the first row (query) that may see them: a key j is
+    /// seen by rows j... when causal, by every row otherwise.
+    private var columnBlocks: [(columns: Range<Int>, firstRow: Int)] {
+        rowBlocks.map { ($0.rows, causal ? $0.rows.lowerBound : 0) }
+    }
+
     public func matrixProducts(batch: Int, needInputGradient: Bool) -> [MatrixProduct] {
         let rows = batch * positions, t = positions, d = headDim
         let linear = [MatrixProduct(m: rows, n: 3 * dim, k: dim, transposeA: false, transposeB: true),
@@ -66,12 +86,16 @@ public final class CausalSelfAttention: Layer {
                       MatrixProduct(m: rows, n: dim, k: dim, transposeA: false, transposeB: false),
                       MatrixProduct(m: 3 * dim, n: dim, k: rows, transposeA: true, transposeB: false)]
             + (needInputGradient ? [MatrixProduct(m: rows, n: dim, k: 3 * dim, transposeA: false, transposeB: false)] : [])
-        let perHead = [MatrixProduct(m: t, n: t, k: d, transposeA: false, transposeB: true),
-                       MatrixProduct(m: t, n: d, k: t, transposeA: false, transposeB: false),
-                       MatrixProduct(m: t, n: t, k: d, transposeA: false, transposeB: true),
-                       MatrixProduct(m: t, n: d, k: t, transposeA: true, transposeB: false),
-                       MatrixProduct(m: t, n: d, k: t, transposeA: false, transposeB: false),
-                       MatrixProduct(m: t, n: d, k: t, transposeA: true, transposeB: false)]
+        // Per head: S = QKᵀ and O = PV by row blocks, dP = dO·Vᵀ and dQ = dS·K by row blocks,
+        // dV = Pᵀ·dO and dK = dSᵀ·Q by column blocks.
+        let byRows = rowBlocks.flatMap { block in
+            [MatrixProduct(m: block.rows.count, n: block.visible, k: d, transposeA: false, transposeB: true),
+             MatrixProduct(m: block.rows.count, n: d, k: block.visible, transposeA: false, transposeB: false)]
+        }
+        let byColumns = columnBlocks.map { block in
+            MatrixProduct(m: block.columns.count, n: d, k: t - block.firstRow, transposeA: true, transposeB: false)
+        }
+        let perHead = byRows + byRows + byColumns + byColumns
         return linear + Array(repeating: perHead, count: batch * heads).flatMap { $0 }
     }
 
@@ -83,19 +107,28 @@ public final class CausalSelfAttention: Layer {
         probabilities.resize(batch * heads * t * t)
         output.resize(rows * dim)
         linearForward(input, rows: rows, inputs: dim, outputs: stride, weight: qkvWeight, bias: qkvBias, into: qkv.pointer)
+        let blocks = rowBlocks
         for b in 0..<batch {
             for h in 0..<heads {
                 let q = qkv.pointer + b * t * stride + h * d, k = q + dim, v = q + 2 * dim
                 let p = probabilities.pointer + (b * heads + h) * t * t
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(t), Int32(t), Int32(d),
-                            scale, q, Int32(stride), k, Int32(stride), 0, p, Int32(t))
+                let o = attended.pointer + b * t * dim + h * d
+                // Scores of each row block against the keys it sees; softmax zeroes the rest.
+                for block in blocks {
+                    let r = block.rows.lowerBound
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(block.rows.count), Int32(block.visible), Int32(d),
+                                scale, q + r * stride, Int32(stride), k, Int32(stride), 0, p + r * t, Int32(t))
+                }
                 if usesVectorKernels {
-                    csimd_softmax_rows(p, t, t, causal ? 1 : 0)
+                    csimd_softmax_rows(p, t, t, causal ? 1 : 0, causalBlockRows)
                 } else {
                     for i in 0..<t { softmaxRow(p + i * t, visible: causal ? i + 1 : t, count: t) }
                 }
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(t), Int32(d), Int32(t),
-                            1, p, Int32(t), v, Int32(stride), 0, attended.pointer + b * t * dim + h * d, Int32(dim))
+                for block in blocks {
+                    let r = block.rows.lowerBound
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(block.rows.count), Int32(d), Int32(block.visible),
+                                1, p + r * t, Int32(t), v, Int32(stride), 0, o + r * dim, Int32(dim))
+                }
             }
         }
         linearForward(attended.pointer, rows: rows, inputs: dim, outputs: dim, weight: projWeight, bias: projBias, into: output.pointer)
@@ -116,13 +149,15 @@ public final class CausalSelfAttention: Layer {
         for j in visible..<count { row[j] = 0 }
     }
 
-    /// dS = P ⊙ (dP − Σⱼ dPᵢⱼ Pᵢⱼ) in place over `count` rows of `count`.
+    /// dS = P ⊙ (dP − Σⱼ dPᵢⱼ Pᵢⱼ) in place over `count` rows of `count`; entries a row does not
+    /// see (P = 0, dP never computed) become 0 without being read.
     private func softmaxBackwardRows(_ p: UnsafePointer<Float>, _ ds: UnsafeMutablePointer<Float>, count t: Int) {
         for i in 0..<t {
-            let pi = p + i * t, di = ds + i * t
+            let pi = p + i * t, di = ds + i * t, visible = causal ? i + 1 : t
             var dot: Float = 0
-            for j in 0..<t { dot += pi[j] * di[j] }
-            for j in 0..<t { di[j] = pi[j] * (di[j] - dot) }
+            for j in 0..<visible { dot += pi[j] * di[j] }
+            for j in 0..<visible { di[j] = pi[j] * (di[j] - dot) }
+            for j in visible..<t { di[j] = 0 }
         }
     }
 
@@ -136,28 +171,41 @@ public final class CausalSelfAttention: Layer {
         linearBackward(outputGradient, input: attended.pointer, rows: rows, inputs: dim, outputs: dim,
                        weight: projWeight, bias: projBias, accumulate: accumulate, inputGradient: attendedGradient.pointer)
         let ds = scoreGradient.pointer
+        let blocks = rowBlocks, columnBlocks = columnBlocks
         for b in 0..<batch {
             for h in 0..<heads {
                 let q = qkv.pointer + b * t * stride + h * d, k = q + dim, v = q + 2 * dim
                 let dq = qkvGradient.pointer + b * t * stride + h * d, dk = dq + dim, dv = dq + 2 * dim
                 let p = probabilities.pointer + (b * heads + h) * t * t
                 let dOut = attendedGradient.pointer + b * t * dim + h * d
-                // dP = dO·Vᵀ, dV = Pᵀ·dO
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(t), Int32(t), Int32(d),
-                            1, dOut, Int32(dim), v, Int32(stride), 0, ds, Int32(t))
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(t), Int32(d), Int32(t),
-                            1, p, Int32(t), dOut, Int32(dim), 0, dv, Int32(stride))
-                // dS = P ⊙ (dP − Σⱼ dPᵢⱼ Pᵢⱼ); masked entries have P = 0.
+                // dP = dO·Vᵀ where a row sees keys; dV = Pᵀ·dO over the rows that see each key block.
+                for block in blocks {
+                    let r = block.rows.lowerBound
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(block.rows.count), Int32(block.visible), Int32(d),
+                                1, dOut + r * dim, Int32(dim), v, Int32(stride), 0, ds + r * t, Int32(t))
+                }
+                for block in columnBlocks {
+                    let c = block.columns.lowerBound, r = block.firstRow
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(block.columns.count), Int32(d), Int32(t - r),
+                                1, p + r * t + c, Int32(t), dOut + r * dim, Int32(dim), 0, dv + c * stride, Int32(stride))
+                }
+                // dS = P ⊙ (dP − Σⱼ dPᵢⱼ Pᵢⱼ); masked entries become 0 unread.
                 if usesVectorKernels {
-                    csimd_softmax_backward_rows(p, ds, t, t, causal ? 1 : 0)
+                    csimd_softmax_backward_rows(p, ds, t, t, causal ? 1 : 0, causalBlockRows)
                 } else {
                     softmaxBackwardRows(p, ds, count: t)
                 }
-                // dQ = dS·K·scale, dK = dSᵀ·Q·scale
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(t), Int32(d), Int32(t),
-                            scale, ds, Int32(t), k, Int32(stride), 0, dq, Int32(stride))
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(t), Int32(d), Int32(t),
-                            scale, ds, Int32(t), q, Int32(stride), 0, dk, Int32(stride))
+                // dQ = dS·K·scale by row blocks, dK = dSᵀ·Q·scale by key blocks.
+                for block in blocks {
+                    let r = block.rows.lowerBound
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(block.rows.count), Int32(d), Int32(block.visible),
+                                scale, ds + r * t, Int32(t), k, Int32(stride), 0, dq + r * stride, Int32(stride))
+                }
+                for block in columnBlocks {
+                    let c = block.columns.lowerBound, r = block.firstRow
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(block.columns.count), Int32(d), Int32(t - r),
+                                scale, ds + r * t + c, Int32(t), q + r * stride, Int32(stride), 0, dk + c * stride, Int32(stride))
+                }
             }
         }
         if needInputGradient { inputGradient.resize(rows * dim) }
