@@ -129,6 +129,14 @@ struct StepBudgetTests {
         #expect(finished.count == 1 && stopped.count == 2, "\(trials)\n\(result.stdout)")
         #expect(finished.first?["epochs"] as? Int == 4, "four evaluations: \(finished)")
         #expect(stopped.allSatisfy { ($0["epochs"] as? Int ?? 9) < 4 }, "stopped at an earlier rung: \(stopped)")
-        #expect(result.stdout.contains("stopping early"), "\(result.stdout)")
+        #expect(result.stdout.contains("stopping early after evaluation"), "\(result.stdout)")
+        #expect(result.stdout.contains("evaluation 1 (step 10): val_loss"), "\(result.stdout)")
+        // The report counts evaluations and places each on the step it was taken at.
+        #expect(finished.first?["evaluations"] as? Int == 4, "\(finished)")
+        let curve = try #require(finished.first?["curve"] as? [[String: Any]])
+        #expect(curve.map { $0["step"] as? Int } == [10, 20, 30, 40], "\(curve)")
+        let table = try TinyRun.ringtrain(["report", tiny.dir + "/sweep", "--no-save"])
+        let header = table.stdout.split(separator: "\n").first { $0.hasPrefix("rank") }
+        #expect(table.status == 0 && header?.hasSuffix("evaluations  attempts") == true, "\(table.stdout)")
     }
 }
