@@ -14,7 +14,7 @@ extension TrainingSession {
         var resetOptimizer = false
         if collectives.rank == 0 {
             do {
-                let bounds = CheckpointState.Bounds(epochs: job.epochs, stepsPerEpoch: trainer.currentSampler().stepsPerEpoch,
+                let bounds = CheckpointState.Bounds(epochs: job.epochs, stepsPerEpoch: trainer.stepsPerEpoch,
                                                     trainSamples: trainer.data.train.count, steps: job.steps)
                 let found = try store.loadNewestValid(layout: trainer.network.store.entries, buffers: trainer.network.buffers,
                                                       configHash: settings.configHash,

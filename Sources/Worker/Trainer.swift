@@ -51,6 +51,15 @@ public final class Trainer {
     private let lossGradient = FloatBuffer()
     private var indices: [Int] = []
     private var lastLearningRate = 0.0
+    /// The current epoch's sampler, built once per epoch (its order is a permutation of the
+    /// whole training split).
+    private var epochSampler: (epoch: Int, sampler: EpochSampler)?
+    /// The batches of a job budgeted in steps (`job.steps`); nil for an epochs job.
+    public let stepSampler: StepSampler?
+    /// Optimizer steps in one epoch of the training split (of an epochs job).
+    public var stepsPerEpoch: Int {
+        EpochSampler.stepsPerEpoch(sampleCount: data.train.count, globalBatch: job.batchSize, tail: job.tail)
+    }
     /// The learning rate of the most recent step (or of the next one before any step).
     public var currentLearningRate: Double {
         position.globalStep == 0 ? schedule.learningRate(atStep: 0) : schedule.learningRate(atStep: position.globalStep - 1)
@@ -94,8 +103,9 @@ public final class Trainer {
         }
         loss = job.lossKind(for: data.train.task)
         optimizer = makeOptimizer(job.optimizer, parameterCount: network.store.count, layout: network.store.entries)
-        let steps = EpochSampler(sampleCount: data.train.count, globalBatch: job.batchSize, ranks: collectives.size,
-                                 accumulate: job.accumulate, tail: job.tail, seed: job.seed, epoch: 0).stepsPerEpoch
+        stepSampler = job.steps == nil ? nil : StepSampler(sampleCount: data.train.count, globalBatch: job.batchSize,
+                                                           ranks: collectives.size, accumulate: job.accumulate, seed: job.seed)
+        let steps = EpochSampler.stepsPerEpoch(sampleCount: data.train.count, globalBatch: job.batchSize, tail: job.tail)
         schedule = LearningRateSchedule(job.schedule, baseLearningRate: job.optimizer.learningRate,
                                         totalSteps: job.steps ?? steps * job.epochs)
         averaging = job.averaging
@@ -119,7 +129,7 @@ public final class Trainer {
     /// run never repeats or skips a metrics line. Returns true when the whole budget was trained.
     @discardableResult
     public func train(onReport: (EpochReport) throws -> Void) throws -> Bool {
-        if let steps = job.steps { return try train(steps: steps, onReport: onReport) }
+        if let steps = job.steps, let stepSampler { return try train(steps: steps, sampler: stepSampler, onReport: onReport) }
         while position.epoch < job.epochs {
             let sampler = currentSampler()
             var window = ReportWindow(task: data.train.task)
@@ -137,11 +147,9 @@ public final class Trainer {
     }
 
     /// Trains a budget of `steps` optimizer steps from the current position, with batches drawn by
-    /// `StepSampler`; validates and reports after every `job.evalEvery` steps and after the last
+    /// `sampler`; validates and reports after every `job.evalEvery` steps and after the last
     /// one. The position stays in epoch 0, its step in the epoch equal to the global step.
-    private func train(steps: Int, onReport: (EpochReport) throws -> Void) throws -> Bool {
-        let sampler = StepSampler(sampleCount: data.train.count, globalBatch: job.batchSize, ranks: collectives.size,
-                                  accumulate: job.accumulate, seed: job.seed)
+    private func train(steps: Int, sampler: StepSampler, onReport: (EpochReport) throws -> Void) throws -> Bool {
         let every = job.evalEvery ?? steps
         position = TrainingPosition(epoch: 0, stepInEpoch: position.globalStep, globalStep: position.globalStep)
         var window = ReportWindow(task: data.train.task)
@@ -198,7 +206,7 @@ public final class Trainer {
     /// the last step.
     public func reportFollows(_ position: TrainingPosition) -> Bool {
         guard let steps = job.steps else {
-            return position.stepInEpoch == EpochSampler.stepsPerEpoch(sampleCount: data.train.count, globalBatch: job.batchSize, tail: job.tail)
+            return position.stepInEpoch == stepsPerEpoch
         }
         return position.globalStep % (job.evalEvery ?? steps) == 0 || position.globalStep == steps
     }
@@ -299,10 +307,13 @@ public final class Trainer {
         try optimizer.restoreState(tensors: tensors, stepCount: optimizer.stepCount)
     }
 
-    /// The sampler for the current epoch.
+    /// The sampler for the current epoch, built on the first call in each epoch.
     public func currentSampler() -> EpochSampler {
-        EpochSampler(sampleCount: data.train.count, globalBatch: job.batchSize, ranks: collectives.size,
-                     accumulate: job.accumulate, tail: job.tail, seed: job.seed, epoch: position.epoch)
+        if let cached = epochSampler, cached.epoch == position.epoch { return cached.sampler }
+        let sampler = EpochSampler(sampleCount: data.train.count, globalBatch: job.batchSize, ranks: collectives.size,
+                                   accumulate: job.accumulate, tail: job.tail, seed: job.seed, epoch: position.epoch)
+        epochSampler = (position.epoch, sampler)
+        return sampler
     }
 
     /// Loss and metrics on `dataset` (e.g. the test split), reduced across ranks.

@@ -88,7 +88,7 @@ public final class TrainingSession {
         let progress = ProgressBar(enabled: collectives.rank == 0 && !json && isatty(STDERR_FILENO) == 1)
         var lastSaved = trainer.position.globalStep
         trainer.onStep = { [self] position, steps in
-            progress.update(epoch: position.epoch + 1, step: position.stepInEpoch, of: steps)
+            progress.update(position, of: steps, budgetInSteps: job.steps != nil)
             // Step-based saves; a step followed by a report is saved below, with its metrics.
             if job.checkpoint.everySteps > 0, position.globalStep % job.checkpoint.everySteps == 0, !trainer.reportFollows(position) {
                 try save(trainer, store, metrics: [:])

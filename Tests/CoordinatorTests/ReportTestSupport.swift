@@ -21,14 +21,19 @@ struct ReportFixture {
     }
 
     /// Adds one trial and drives it to `status`: `curve` values are recorded as epochs 1, 2, ...
-    /// of `metric`; finished and stopped trials get `value` (default: the curve's last value).
+    /// of `metric`, or with `steps` as evaluations 1, 2, ... taken at those steps, as a steps-budget
+    /// job's lines carry them; finished and stopped trials get `value` (default: the curve's last value).
     @discardableResult
     func add(_ configuration: Configuration, status: TrialStatus, metric: String = "val_loss", value: Double? = nil,
-             curve: [Double] = [], finalMetrics: [String: Double] = [:], error: String? = nil) throws -> Int {
+             curve: [Double] = [], steps: [Int]? = nil, finalMetrics: [String: Double] = [:], error: String? = nil) throws -> Int {
         let id = try store.addTrials([configuration])[0]
         if status == .pending { return id }
         try store.markRunning(id)
-        for (i, v) in curve.enumerated() { try store.recordEpoch(id, epoch: i + 1, metrics: [metric: v, "loss": v * 2]) }
+        for (i, v) in curve.enumerated() {
+            var line = [metric: v, "loss": v * 2]
+            if let steps { (line["evaluation"], line["step"]) = (Double(i + 1), Double(steps[i])) }
+            try store.recordEpoch(id, epoch: i + 1, metrics: line)
+        }
         switch status {
         case .finished, .stopped:
             try store.finish(id, status: status, metric: value ?? curve.last, finalMetrics: finalMetrics)

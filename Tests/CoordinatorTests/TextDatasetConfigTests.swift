@@ -35,6 +35,24 @@ struct TextDatasetConfigTests {
         #expect(try Self.job("{path: corpus.txt, context: 8}", extra: "  evaluation_batch: 7\n").job.evaluationBatch == 7)
     }
 
+    @Test("with data files skipped, missing text, CSV and IDX files parse to their paths; required, they are refused")
+    func skippedDataFiles() throws {
+        func parse(_ dataset: String, _ files: DatasetParser.FileCheck) throws -> DatasetSpec {
+            try RunConfig(file: ConfigFile.parse(text: "job:\n  dataset: \(dataset)\n", path: Self.folder + "/test.yaml"),
+                          dataFiles: files).job.dataset
+        }
+        let gone = "{format: text, path: gone.txt, test: empty.txt, context: 32}"
+        #expect(try parse(gone, .skipped).source == .text(train: Self.folder + "/gone.txt", test: Self.folder + "/empty.txt", context: 32))
+        #expect(throws: ConfigError.self) { try parse(gone, .required) }
+        let csv = "{train: gone.csv, label: y}"
+        #expect(try parse(csv, .skipped).source == .csv(train: Self.folder + "/gone.csv", test: nil, labelColumns: ["y"], task: .classification))
+        #expect(throws: ConfigError.self) { try parse(csv, .required) }
+        #expect(throws: Never.self) { try parse("{name: mnist, dir: gone}", .skipped) }
+        // Everything else is still checked.
+        let error = try #require(throws: ConfigError.self) { try parse("{format: text, path: gone.txt, context: 0}", .skipped) }
+        #expect(error.keyPath == "job.dataset.context")
+    }
+
     /// A bad dataset mapping, the key path its error must name and words it must contain.
     struct BadCase: CustomTestStringConvertible, Sendable {
         let yaml: String

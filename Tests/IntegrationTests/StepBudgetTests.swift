@@ -1,6 +1,5 @@
-// StepBudgetTests: runs budgeted in steps through the real binary — metrics lines every
-// eval_every steps carrying `step`, checkpoints every_steps, N ranks matching one, a killed run
-// resumed to a byte-identical model on 1 and 2 ranks, and a sweep whose early termination counts evaluations.
+// StepBudgetTests: steps budgets through the real binary — metrics lines carrying `step`, every_steps
+// checkpoints, N ranks matching one, exact resume, --trace-steps on training's batches, and sweeps.
 import Foundation
 import Testing
 import Model
@@ -66,6 +65,31 @@ struct StepBudgetTests {
         #expect(difference <= 1e-5 * norm, "‖Δθ‖/‖θ‖ = \(difference / norm)")
     }
 
+    /// `--trace-steps` steps through the batches training draws: with `job.steps`, the step
+    /// sampler's, so each traced loss is the loss a run validated every step reports at that step.
+    @Test("--trace-steps on a steps budget takes the training run's batches, on 1 rank exactly and on 2 within 1e-5")
+    func traceFollowsTheStepSampler() throws {
+        let tiny = try TinyRun(job: "  accumulate: 2\n  checkpoint: {every_steps: 0, keep_last: 1}")
+        let budget = ["--set", "job.epochs=null", "--set", "job.steps=12", "--set", "job.eval_every=1"]
+        let trained = try tiny.train("run", budget)
+        #expect(trained.status == 0, "\(trained.output)")
+        let reported = try Self.metrics(tiny.dir + "/run").filter { $0["evaluation"] != nil }
+        #expect(reported.compactMap { $0["step"] as? Int } == Array(1...12), "\(reported)")
+        let losses = reported.compactMap { $0["loss"] as? Double }
+
+        let single = try TinyRun.ringtrain(["worker", tiny.config, "--trace-steps", "12"] + budget)
+        #expect(single.status == 0, "\(single.output)")
+        let traced = TrainingFixtures.jsonLines(single.stdout)
+        #expect(traced.compactMap { $0["step"] as? Int } == Array(1...12), "\(single.stdout)")
+        #expect(traced.compactMap { $0["loss"] as? Double } == losses, "\(single.stdout)\n\(reported)")
+
+        let two = try tiny.train("trace", budget + ["--ranks", "2", "--trace-steps", "12"])
+        #expect(two.status == 0, "\(two.output)")
+        let twoLosses = TrainingFixtures.jsonLines(two.stdout).compactMap { $0["loss"] as? Double }
+        #expect(twoLosses.count == 12, "\(two.stdout)")
+        for (a, b) in zip(losses, twoLosses) { #expect(abs(a - b) <= 1e-5 * abs(a), "loss \(a) vs \(b)") }
+    }
+
     @Test("a steps run killed mid-way resumes from its every_steps checkpoint to a byte-identical model", arguments: [1, 2])
     func killedStepsRunResumesExactly(ranks: Int) throws {
         let tiny = try TinyRun(job: "  checkpoint: {every_steps: 10, keep_last: 3}")
@@ -129,6 +153,14 @@ struct StepBudgetTests {
         #expect(finished.count == 1 && stopped.count == 2, "\(trials)\n\(result.stdout)")
         #expect(finished.first?["epochs"] as? Int == 4, "four evaluations: \(finished)")
         #expect(stopped.allSatisfy { ($0["epochs"] as? Int ?? 9) < 4 }, "stopped at an earlier rung: \(stopped)")
-        #expect(result.stdout.contains("stopping early"), "\(result.stdout)")
+        #expect(result.stdout.contains("stopping early after evaluation"), "\(result.stdout)")
+        #expect(result.stdout.contains("evaluation 1 (step 10): val_loss"), "\(result.stdout)")
+        // The report counts evaluations and places each on the step it was taken at.
+        #expect(finished.first?["evaluations"] as? Int == 4, "\(finished)")
+        let curve = try #require(finished.first?["curve"] as? [[String: Any]])
+        #expect(curve.map { $0["step"] as? Int } == [10, 20, 30, 40], "\(curve)")
+        let table = try TinyRun.ringtrain(["report", tiny.dir + "/sweep", "--no-save"])
+        let header = table.stdout.split(separator: "\n").first { $0.hasPrefix("rank") }
+        #expect(table.status == 0 && header?.hasSuffix("evaluations  attempts") == true, "\(table.stdout)")
     }
 }

@@ -64,6 +64,30 @@ struct TextTrainingTests {
         #expect(sampled.stdout.hasPrefix("the cat") && sampled.stdout.utf8.count > "the cat".utf8.count + 10, "\(sampled.output)")
     }
 
+    /// A run folder whose corpus has moved still samples (the model needs only its context), the
+    /// same text as before; `evaluate`, which reads the data, exits 2 naming the file and the key.
+    @Test func samplesWithoutItsCorpusAndEvaluateNamesTheMissingFile() throws {
+        let (dir, config) = try Self.tinyGPT()
+        let trained = try TinyRun.ringtrain(["train", config, "--set", "job.epochs=1", "--run-dir", dir + "/run"], timeout: 300)
+        #expect(trained.status == 0, "\(trained.output)")
+        let arguments = ["sample", dir + "/run", "--prompt", "the cat", "--tokens", "24", "--seed", "5"]
+        let before = try TinyRun.ringtrain(arguments)
+        #expect(before.status == 0, "\(before.output)")
+        try FileManager.default.createDirectory(atPath: dir + "/moved", withIntermediateDirectories: true)
+        for file in ["corpus.txt", "test.txt"] { try FileManager.default.moveItem(atPath: dir + "/" + file, toPath: dir + "/moved/" + file) }
+
+        let after = try TinyRun.ringtrain(arguments)
+        #expect(after.status == 0, "\(after.output)")
+        #expect(after.stdout.hasPrefix("the cat") && after.stdout == before.stdout, "\(after.output)")
+
+        let evaluated = try TinyRun.ringtrain(["evaluate", dir + "/run"])
+        #expect(evaluated.status == 2, "\(evaluated.output)")
+        for part in ["resolved.yaml", "job.dataset.path", dir + "/corpus.txt", "put the file back"] {
+            #expect(evaluated.stderr.contains(part), "missing \(part): \(evaluated.stderr)")
+        }
+        #expect(!evaluated.output.contains("Fatal error") && !evaluated.output.contains("Stack"), "\(evaluated.output)")
+    }
+
     @Test("ringtrain train: val_loss and val_bpb per epoch, test_bpb at the end, PyTorch tensor names")
     func trainsThroughTheCommand() throws {
         let (dir, config) = try Self.tinyGPT()

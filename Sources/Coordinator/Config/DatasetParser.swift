@@ -9,8 +9,18 @@ public enum DatasetParser {
                        "train", "test", "label", "task", "validation", "subset", "normalize", "classes",
                        "features", "labels", "path", "context"]
 
-    /// Builds a dataset spec. Relative paths are resolved against `baseDirectory`.
-    public static func parse(_ value: ConfigValue, baseDirectory: String = "") throws -> DatasetSpec {
+    /// Whether parsing checks that the dataset's files are there (and a text corpus is long enough).
+    public enum FileCheck: Sendable {
+        /// Every named file must exist: for everything that reads the data (the default).
+        case required
+        /// Paths are taken as written and not looked at: only for callers that never read the data
+        /// (`sample` needs the model and the text context, so a run folder works without its corpus).
+        case skipped
+    }
+
+    /// Builds a dataset spec. Relative paths are resolved against `baseDirectory`; `files` says
+    /// whether the files must exist (default `.required`).
+    public static func parse(_ value: ConfigValue, baseDirectory: String = "", files: FileCheck = .required) throws -> DatasetSpec {
         let t = try value.table(allowed: keys)
         let name = try t["name"]?.choice(["fashion-mnist", "mnist"])
         var format = try t["format"]?.choice(["idx", "csv", "npy", "npz", "text"])
@@ -29,7 +39,7 @@ public enum DatasetParser {
         func path(_ v: ConfigValue, mustExist: Bool = true) throws -> String {
             var p = try v.string()
             if !p.hasPrefix("/") && !baseDirectory.isEmpty { p = baseDirectory + "/" + p }
-            if mustExist && !FileManager.default.fileExists(atPath: p) {
+            if mustExist && files == .required && !FileManager.default.fileExists(atPath: p) {
                 throw v.error("file not found: \(p)", hint: name != nil ? "install it with: apt-get install dataset-fashion-mnist" : nil)
             }
             return p
@@ -54,7 +64,7 @@ public enum DatasetParser {
                 let dir = try dirValue.map { try path($0) } ?? "/usr/share/datasets/\(name ?? "fashion-mnist")"
                 spec = DatasetSpec.fashionMNIST(directory: dir)
                 spec.classes = nil
-                if case .idx(let a, let b, let c, let d) = spec.source {
+                if files == .required, case .idx(let a, let b, let c, let d) = spec.source {
                     for file in [a, b, c!, d!] where !FileManager.default.fileExists(atPath: file) {
                         throw (dirValue ?? t["name"] ?? value).error("file not found: \(file)",
                             hint: "install Fashion-MNIST with: apt-get install dataset-fashion-mnist, or set dir: to a folder holding the four IDX files")
@@ -63,7 +73,7 @@ public enum DatasetParser {
             }
             if name != nil { spec.classes = 10 }
         } else if format == "text" {
-            spec = try text(t, path: { try path($0) })
+            spec = try text(t, checkSize: files == .required, path: { try path($0) })
         } else if format == "npy" || format == "npz" {
             spec = try arrays(t, npz: format == "npz", path: { try path($0) })
         } else {
@@ -116,8 +126,9 @@ public enum DatasetParser {
     }
 
     /// Byte-level text: `path` (the corpus, read as bytes), `context` (bytes per sample, default
-    /// 128) and an optional `test` file; validation defaults to the last 10% of the file.
-    static func text(_ t: ConfigTable, path: (ConfigValue) throws -> String) throws -> DatasetSpec {
+    /// 128) and an optional `test` file; validation defaults to the last 10% of the file. With
+    /// `checkSize`, each file must hold at least one sample (context + 1 bytes).
+    static func text(_ t: ConfigTable, checkSize: Bool, path: (ConfigValue) throws -> String) throws -> DatasetSpec {
         for key in ["dir", "train_images", "train_labels", "test_images", "test_labels", "name", "train", "label", "task",
                     "features", "labels"] where t.contains(key) {
             throw t.entries.first { $0.key == key }!.value.error("'\(key)' is not for text data; it takes path, context, test, validation, subset and normalize",
@@ -127,6 +138,7 @@ public enum DatasetParser {
         let context = try contextValue?.int(in: 1...1_048_576, hint: "bytes per sample, at least 1, e.g. context: 128") ?? 128
         func checked(_ v: ConfigValue, role: String) throws -> String {
             let file = try path(v)
+            guard checkSize else { return file }
             let size = ((try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? NSNumber)?.intValue ?? 0
             if size == 0 { throw v.error("the \(role) text file \(file) is empty", hint: "give a file of text; scripts/setup fetches the Shakespeare corpus") }
             if size < context + 1 {

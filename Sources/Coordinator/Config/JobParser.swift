@@ -9,11 +9,13 @@ public enum JobParser {
                           "epochs", "steps", "eval_every", "ranks", "accumulate", "tail", "evaluation_batch", "checkpoint", "gradient_compression",
                           "overlap", "bucket_kb", "sharded_update"]
 
-    /// Builds a job from the `job` section.
-    public static func parse(_ value: ConfigValue, baseDirectory: String = "") throws -> TrainingJob {
+    /// Builds a job from the `job` section; `dataFiles` says whether the dataset's files must
+    /// exist (default `.required`).
+    public static func parse(_ value: ConfigValue, baseDirectory: String = "",
+                             dataFiles: DatasetParser.FileCheck = .required) throws -> TrainingJob {
         let t = try value.table(allowed: jobKeys)
         let dataset = try t.required("dataset", hint: "e.g. dataset: {name: fashion-mnist}")
-        var job = TrainingJob(dataset: try DatasetParser.parse(dataset, baseDirectory: baseDirectory))
+        var job = TrainingJob(dataset: try DatasetParser.parse(dataset, baseDirectory: baseDirectory, files: dataFiles))
         if let v = t["name"] {
             job.name = try v.string()
             guard job.name.range(of: #"^[A-Za-z0-9._-]+$"#, options: .regularExpression) != nil else {

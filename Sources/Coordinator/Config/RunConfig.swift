@@ -20,13 +20,15 @@ public struct RunConfig {
     /// Top-level keys a config may have.
     public static let sections = ["cluster", "job", "sweep"]
 
-    /// Reads and checks `path` with `--set` style `overrides`.
-    public static func load(path: String, overrides: [String] = []) throws -> RunConfig {
-        try RunConfig(file: ConfigFile.load(path: path, overrides: overrides))
+    /// Reads and checks `path` with `--set` style `overrides`; `dataFiles` says whether the
+    /// dataset's files must exist (default `.required`; `.skipped` only where data is never read).
+    public static func load(path: String, overrides: [String] = [],
+                            dataFiles: DatasetParser.FileCheck = .required) throws -> RunConfig {
+        try RunConfig(file: ConfigFile.load(path: path, overrides: overrides), dataFiles: dataFiles)
     }
 
-    /// Checks an already parsed file.
-    public init(file: ConfigFile) throws {
+    /// Checks an already parsed file; `dataFiles` as for `load` (default `.required`).
+    public init(file: ConfigFile, dataFiles: DatasetParser.FileCheck = .required) throws {
         self.file = file
         let top = try file.root.table(allowed: RunConfig.sections)
         cluster = try top["cluster"].map(ClusterSpec.parse) ?? ClusterSpec()
@@ -40,7 +42,7 @@ public struct RunConfig {
             hasJob = false
             return
         }
-        job = try JobParser.parse(jobValue, baseDirectory: file.directory)
+        job = try JobParser.parse(jobValue, baseDirectory: file.directory, dataFiles: dataFiles)
         hasJob = true
         if let slots = cluster.totalSlots, job.ranks > slots, !cluster.oversubscribe {
             let at = (try? jobValue.table(allowed: JobParser.jobKeys))?["ranks"] ?? jobValue

@@ -173,15 +173,23 @@ public enum WorkerProcess {
 
     /// Runs `steps` optimizer steps, rank 0 printing one JSON line per step:
     /// `{"step", "loss", "checksum"}`; fails if the ranks' parameter checksums ever differ.
+    /// The batches are the ones training draws: the job's step sampler with `job.steps`, else
+    /// each epoch's order, epoch after epoch.
     static func trace(job: TrainingJob, group: Collectives, steps: Int, options: WorkerOptions) throws {
         let data = try DatasetLoader.load(job.dataset, seed: job.seed)
         let trainer = try Trainer(job: job, data: data, collectives: group)
         var none: ClassificationMetrics? = nil
         for _ in 0..<steps {
-            if trainer.position.stepInEpoch >= trainer.currentSampler().stepsPerEpoch {
-                trainer.resume(at: TrainingPosition(epoch: trainer.position.epoch + 1, globalStep: trainer.position.globalStep))
+            let localLoss: Double
+            if let sampler = trainer.stepSampler {
+                localLoss = try trainer.step(sampler, metrics: &none)
+            } else {
+                if trainer.position.stepInEpoch >= trainer.stepsPerEpoch {
+                    trainer.resume(at: TrainingPosition(epoch: trainer.position.epoch + 1, globalStep: trainer.position.globalStep),
+                                   skippedSteps: trainer.skippedSteps)
+                }
+                localLoss = try trainer.step(trainer.currentSampler(), metrics: &none)
             }
-            let localLoss = try trainer.step(trainer.currentSampler(), metrics: &none)
             let checksum = parameterChecksum(trainer.network.store.parameters.buffer)
             let all = try group.allGather([localLoss, Double(checksum >> 32), Double(checksum & 0xFFFF_FFFF)])
             let loss = all.reduce(0) { $0 + $1[0] } / Double(group.size * job.accumulate)

@@ -5,13 +5,14 @@ import Foundation
 /// CSV rendering of sweep results.
 public enum ReportCSV {
     /// Header then one row per trial, best first: `id, status, <parameters...>, <metric>,
-    /// <other final metrics...>, epochs, attempts, error` (error: first line of a failure).
+    /// <other final metrics...>, epochs, attempts, error` (error: first line of a failure); for a
+    /// job budgeted in steps the count column is `evaluations` (validations reported).
     /// Lines end in CRLF (RFC 4180); numbers use the shortest text that reads back exactly;
     /// missing values are empty fields.
     public static func render(_ results: SweepResults) -> String {
         let others = results.otherMetricNames
         let header = ["id", "status"] + results.parameters.map(\.name) + [results.metric.name] + others
-            + ["epochs", "attempts", "error"]
+            + [results.progressUnit.plural, "attempts", "error"]
         var lines = [row(header)]
         for t in results.trials {
             let fields = [String(t.id), t.status.rawValue]

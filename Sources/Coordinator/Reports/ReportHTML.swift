@@ -51,7 +51,7 @@ public enum ReportHTML {
 
         body.append("<h2>Trials</h2>")
         let others = results.otherMetricNames
-        body.append(table(headers: ["trial", "status", name] + results.parameters.map(\.name) + others + ["epochs", "attempts"],
+        body.append(table(headers: ["trial", "status", name] + results.parameters.map(\.name) + others + [results.progressUnit.plural, "attempts"],
                           rows: results.trials.map { t in
                               [String(t.id), t.status.rawValue, t.metric.map(ReportTable.number) ?? "-"]
                                   + results.parameters.map { t.configuration[$0.name].map(ReportTable.display) ?? "-" }

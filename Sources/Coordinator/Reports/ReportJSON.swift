@@ -17,6 +17,12 @@ import Foundation
 /// `metrics` holds the final values (the sweep metric included when known); `epochs` is the
 /// number of reported epochs and `curve` the sweep metric per epoch (`[{"epoch", "value"}]`);
 /// `error` is the first line of the last failure or null. Missing numbers are null.
+///
+/// For a job budgeted in steps (`job.steps`), whose trials report every `eval_every` steps, each
+/// trial also has `evaluations` (the number of reported evaluations; `epochs` holds the same
+/// number, for readers of the epochs form), and each `curve` point also has `evaluation` (its
+/// 1-based index, which `epoch` repeats) and `step` (the optimizer step it was taken at, or
+/// null when not recorded): `[{"epoch", "evaluation", "step", "value"}]`.
 public enum ReportJSON {
     /// The report object as pretty-printed JSON text with sorted keys, ending in a newline.
     public static func render(_ results: SweepResults, effects: [ParameterEffect]) -> String {
@@ -30,7 +36,7 @@ public enum ReportJSON {
         let name = results.metric.name
         var object: [String: Any] = [
             "metric": ["name": name, "goal": results.metric.goal.rawValue],
-            "trials": results.trials.map { trial($0, metric: name) },
+            "trials": results.trials.map { trial($0, metric: name, unit: results.progressUnit) },
             "counts": Dictionary(uniqueKeysWithValues: results.statusCounts.map { ($0.key.rawValue, $0.value) }),
             "effects": effects.map(effect),
             "best_config_yaml": results.bestYAML ?? NSNull(),
@@ -45,13 +51,20 @@ public enum ReportJSON {
         return object
     }
 
-    static func trial(_ t: TrialResult, metric name: String) -> [String: Any] {
-        [
+    static func trial(_ t: TrialResult, metric name: String, unit: ProgressUnit) -> [String: Any] {
+        var object: [String: Any] = [
             "id": t.id, "status": t.status.rawValue, "params": params(t.configuration), "metrics": metrics(t, name: name),
             "epochs": t.epochs.count, "metric": t.metric.map(json) ?? NSNull(), "attempts": t.attempts,
             "curve": t.curve(name).map { ["epoch": $0.epoch, "value": json($0.value)] },
             "error": t.errorLine ?? NSNull(), "reason": t.reason ?? NSNull(),
         ]
+        if unit == .evaluation {
+            object["evaluations"] = t.epochs.count
+            object["curve"] = t.evaluationCurve(name).map { point -> [String: Any] in
+                ["epoch": point.evaluation, "evaluation": point.evaluation, "step": point.step ?? NSNull(), "value": json(point.value)]
+            }
+        }
+        return object
     }
 
     static func params(_ configuration: Configuration) -> [String: Any] {

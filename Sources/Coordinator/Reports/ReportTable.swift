@@ -46,11 +46,11 @@ public enum ReportTable {
     }
 
     /// Ranked trials: rank (for trials with a metric), id, status, metric, parameters, other
-    /// final metrics, epochs, attempts.
+    /// final metrics, epochs (`evaluations` for a job budgeted in steps), attempts.
     static func trialsTable(_ results: SweepResults) -> String {
         let others = results.otherMetricNames
         var table = TextTable(headers: ["rank", "trial", "status", results.metric.name] + results.parameters.map(\.name)
-                              + others + ["epochs", "attempts"])
+                              + others + [results.progressUnit.plural, "attempts"])
         var rank = 0
         for t in results.trials {
             let ranked = (t.status == .finished || t.status == .stopped) && t.metric != nil
@@ -65,7 +65,7 @@ public enum ReportTable {
         }
         var text = table.rendered
         if results.trials.contains(where: { $0.status == .running && $0.metric == nil && !$0.curve(results.metric.name).isEmpty }) {
-            text += "\n* latest epoch of a running trial"
+            text += "\n* latest \(results.progressUnit.rawValue) of a running trial"
         }
         return text
     }

@@ -7,21 +7,23 @@ import Foundation
 public enum SVGPlots {
     /// The sweep metric against the epoch, one polyline per trial; the best trial drawn last,
     /// thick and red, the others coloured by their latest value (red best, blue-grey worst).
+    /// For a job budgeted in steps the x axis is the optimizer step of each evaluation (the
+    /// evaluation's index when a line did not record its step).
     public static func learningCurves(_ results: SweepResults, width: Double = 720, height: Double = 380) -> String {
         let name = results.metric.name
-        let curves = results.trials.map { ($0, $0.curve(name)) }.filter { !$0.1.isEmpty }
+        let (axis, curves) = curvePoints(results)
         var canvas = SVGCanvas(width: width, height: height)
-        let title = "\(name) by epoch"
+        let title = "\(name) by \(axis)"
         guard !curves.isEmpty else {
-            canvas.empty("no epoch has reported \(name) yet", title: title)
+            canvas.empty("no \(results.progressUnit.rawValue) has reported \(name) yet", title: title)
             return canvas.rendered(label: title)
         }
-        let epochs = curves.flatMap { $0.1.map { Double($0.epoch) } }
+        let positions = curves.flatMap { $0.1.map { Double($0.x) } }
         let values = curves.flatMap { $0.1.map(\.value) }
-        var x = PlotScale(values: epochs + [1], log: false, from: canvas.left, to: canvas.right)
+        var x = PlotScale(values: positions + [axis == "step" ? 0 : 1], log: false, from: canvas.left, to: canvas.right)
         x.integer = true
         let y = PlotScale(values: values, log: false, from: canvas.bottom, to: canvas.top)
-        canvas.axes(x: x, y: y, xTitle: "epoch", yTitle: name, title: title)
+        canvas.axes(x: x, y: y, xTitle: axis, yTitle: name, title: title)
         let latest = curves.map { $0.1.last!.value }
         let bestID = results.best?.id
         for (trial, curve) in curves.sorted(by: { ($0.0.id == bestID ? 1 : 0) < ($1.0.id == bestID ? 1 : 0) }) {
@@ -29,9 +31,9 @@ public enum SVGPlots {
             let colour = isBest ? "#d62728" : metricColour(goodness(curve.last!.value, among: latest, goal: results.metric.goal) * 0.8)
             let tip = "<title>\(tooltip(trial, results: results).markupEscaped)</title>"
             if curve.count == 1 {
-                add(&canvas, "<circle cx=\"\(f(x(Double(curve[0].epoch))))\" cy=\"\(f(y(curve[0].value)))\" r=\"3\" fill=\"\(colour)\">\(tip)</circle>")
+                add(&canvas, "<circle cx=\"\(f(x(Double(curve[0].x))))\" cy=\"\(f(y(curve[0].value)))\" r=\"3\" fill=\"\(colour)\">\(tip)</circle>")
             } else {
-                let points = curve.map { "\(f(x(Double($0.epoch)))),\(f(y($0.value)))" }.joined(separator: " ")
+                let points = curve.map { "\(f(x(Double($0.x)))),\(f(y($0.value)))" }.joined(separator: " ")
                 add(&canvas, "<polyline points=\"\(points)\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"\(isBest ? 3 : 1.5)\" "
                     + "stroke-opacity=\"\(isBest ? 1 : 0.75)\" class=\"\(isBest ? "best" : "trial")\">\(tip)</polyline>")
             }
@@ -137,6 +139,19 @@ public enum SVGPlots {
                 + "<title>\(tooltip(trial, results: results).markupEscaped)</title></polyline>")
         }
         return canvas.rendered(label: title)
+    }
+
+    /// The learning curves' x axis title (`epoch`, `step`, or `evaluation` when some evaluation
+    /// did not record its step) and each trial's points on it, trials without points left out.
+    static func curvePoints(_ results: SweepResults) -> (axis: String, curves: [(TrialResult, [(x: Int, value: Double)])]) {
+        let name = results.metric.name
+        guard results.progressUnit == .evaluation else {
+            return ("epoch", results.trials.map { t in (t, t.curve(name).map { (x: $0.epoch, value: $0.value) }) }.filter { !$0.1.isEmpty })
+        }
+        let evaluations = results.trials.map { ($0, $0.evaluationCurve(name)) }.filter { !$0.1.isEmpty }
+        let everyStepKnown = evaluations.allSatisfy { $0.1.allSatisfy { $0.step != nil } }
+        return (everyStepKnown ? "step" : "evaluation",
+                evaluations.map { t, curve in (t, curve.map { (x: everyStepKnown ? $0.step! : $0.evaluation, value: $0.value) }) })
     }
 
     // MARK: helpers

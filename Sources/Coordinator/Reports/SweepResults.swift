@@ -18,12 +18,23 @@ public struct TrialResult: Sendable, Equatable {
     public var error: String?
     /// The failure's name when it has one (`timeout`); nil otherwise. Default nil.
     public var reason: String? = nil
-    /// Every epoch the trial reported, with its metrics, by epoch number (1-based).
+    /// Every epoch the trial reported, with its metrics, by epoch number (1-based); for a job
+    /// budgeted in steps, every evaluation by its 1-based index (its metrics hold its `step`).
     public var epochs: [Int: [String: Double]]
 
-    /// The sweep metric after each reported epoch that carries it, by epoch.
+    /// The sweep metric after each reported epoch (or evaluation) that carries it, by its number.
     public func curve(_ metric: String) -> [(epoch: Int, value: Double)] {
         epochs.keys.sorted().compactMap { e in epochs[e]?[metric].map { (e, $0) } }
+    }
+
+    /// The sweep metric after each reported evaluation that carries it, with the optimizer step
+    /// it was taken at (the `step` of its metrics line; nil when the line had none).
+    public func evaluationCurve(_ metric: String) -> [(evaluation: Int, step: Int?, value: Double)] {
+        epochs.keys.sorted().compactMap { e in
+            guard let line = epochs[e], let value = line[metric] else { return nil }
+            let step = line["step"].flatMap { $0 >= 0 && $0 < 1e15 && $0 == $0.rounded() ? Int($0) : nil }
+            return (e, step, value)
+        }
     }
 
     /// The first non-empty line of `error`.
@@ -32,10 +43,23 @@ public struct TrialResult: Sendable, Equatable {
     }
 }
 
+/// What a sweep's trials count as they report progress.
+public enum ProgressUnit: String, Sendable {
+    /// One metrics line per epoch (a job budgeted in `job.epochs`).
+    case epoch
+    /// One metrics line per validation of a job budgeted in `job.steps` (every `eval_every` steps).
+    case evaluation
+
+    /// The unit's name counted: `epochs` or `evaluations`.
+    public var plural: String { rawValue + "s" }
+}
+
 /// Everything a sweep report shows, read from a run folder.
 public struct SweepResults: Sendable {
     /// The run folder read.
     public var runDirectory: String
+    /// What the trials' progress lines (`TrialResult.epochs`) count; default `.epoch`.
+    public var progressUnit: ProgressUnit
     /// The sweep's metric and goal.
     public var metric: SweepMetric
     /// The swept parameters in config order (with their distributions).
@@ -49,8 +73,9 @@ public struct SweepResults: Sendable {
     public var notes: [String]
 
     public init(runDirectory: String, metric: SweepMetric, parameters: [SweepParameter], trials: [TrialResult],
-                bestYAML: String? = nil, notes: [String] = []) {
+                bestYAML: String? = nil, notes: [String] = [], progressUnit: ProgressUnit = .epoch) {
         self.runDirectory = runDirectory
+        self.progressUnit = progressUnit
         self.metric = metric
         self.parameters = parameters
         self.trials = SweepResults.rank(trials, goal: metric.goal)
@@ -153,12 +178,20 @@ extension SweepResults {
                         finalMetrics: t.finalMetrics, attempts: t.attempts, error: t.error, reason: t.reason,
                         epochs: epochs[t.id] ?? [:])
         }
+        let unit = progressUnit(lines: epochs.values.flatMap(\.values), config: spec.program == nil ? config : nil)
         var results = SweepResults(runDirectory: runDirectory, metric: spec.metric, parameters: spec.space.parameters,
-                                   trials: trials, notes: notes)
+                                   trials: trials, notes: notes, progressUnit: unit)
         if let best = results.best {
             results.bestYAML = bestYAML(best, spec: spec, config: config, runDirectory: runDirectory, notes: &results.notes)
         }
         return results
+    }
+
+    /// Evaluations when the recorded progress lines carry `evaluation` instead of `epoch` (a job
+    /// budgeted in steps); before any line is recorded, what the base job's budget says.
+    static func progressUnit(lines: [[String: Double]], config: RunConfig?) -> ProgressUnit {
+        guard !lines.isEmpty else { return config?.job.steps != nil ? .evaluation : .epoch }
+        return lines.contains { $0["evaluation"] != nil && $0["epoch"] == nil } ? .evaluation : .epoch
     }
 
     /// The folder of trial `id` inside `runDirectory` (`trial-0007`).

@@ -26,8 +26,23 @@ struct SavedModel {
         }
     }
 
-    /// The job the run trained.
-    func job() throws -> TrainingJob { try RunConfig.load(path: resolvedConfig).job }
+    /// The job the run trained, for callers that read its data: a data file that is gone (or
+    /// changed) is a `ConfigError` naming resolved.yaml, the key and the file, and how to fix it.
+    func job() throws -> TrainingJob {
+        do {
+            return try RunConfig.load(path: resolvedConfig).job
+        } catch var error as ConfigError where error.keyPath.hasPrefix("job.dataset") {
+            // Only the data is at fault when the config loads without looking at the files.
+            guard (try? modelJob()) != nil else { throw error }
+            error.hint = (error.hint.map { $0 + "; " } ?? "") + "the run reads its data where it was when it trained: "
+                + "put the file back there, or set \(error.keyPath) in \(resolvedConfig) to where it is now"
+            throw error
+        }
+    }
+
+    /// The job the run trained, its data files not looked at: for callers that need only the
+    /// model and the sample shape (`sample`), so a run folder works without its corpus.
+    func modelJob() throws -> TrainingJob { try RunConfig.load(path: resolvedConfig, dataFiles: .skipped).job }
 
     /// Verifies the checkpoint and copies its parameters and buffers (batch norm's running
     /// statistics) into `network`, which must have the run's layout.

@@ -58,7 +58,7 @@ public final class TextSampler {
     /// Loads the run folder's (or step folder's) newest valid checkpoint of a byte-level model.
     public init(path: String) throws {
         let saved = try SavedModel(path: path)
-        (network, context) = try Self.network(for: try saved.job(), source: saved.resolvedConfig)
+        (network, context) = try Self.network(for: try saved.modelJob(), source: saved.resolvedConfig)
         let loaded = try saved.load(into: network)
         checkpoint = saved.folder(of: loaded)
         skipped = loaded.skipped

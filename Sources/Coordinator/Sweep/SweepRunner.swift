@@ -258,8 +258,11 @@ public final class SweepRunner {
             try store.recordEpoch(id, epoch: Int(epoch), metrics: fields)
             CrashPoint.pass("coordinator", "epoch-recorded")
             guard isNew else { continue }
+            let rung = fields["epoch"] == nil
+                ? "evaluation \(Int(epoch))" + (fields["step"].map { " (step \(Int(exactly: $0).map(String.init) ?? String($0)))" } ?? "")
+                : "epoch \(Int(epoch))"
             if let value = fields[spec.metric.name] {
-                console.line("[trial \(id)] epoch \(Int(epoch)): \(spec.metric.name) \(SweepConsole.format(value))")
+                console.line("[trial \(id)] \(rung): \(spec.metric.name) \(SweepConsole.format(value))")
             }
             if let policy = earlyStop, active[id]?.stopRequested == false,
                policy.shouldStop(trial: id, epoch: Int(epoch), history: try observations(), goal: spec.metric.goal) {
@@ -267,7 +270,7 @@ public final class SweepRunner {
                 CrashPoint.pass("coordinator", "stop-decided")
                 active[id]?.stopRequested = true
                 signalSupervisor(id, SIGTERM)
-                console.line("[trial \(id)] stopping early after epoch \(Int(epoch)) (successive halving)")
+                console.line("[trial \(id)] stopping early after \(rung) (successive halving)")
             }
         }
     }
