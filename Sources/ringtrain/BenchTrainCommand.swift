@@ -117,7 +117,7 @@ struct BenchTrain: ParsableCommand {
             return (job, nil, nil)
         }
         var made = try TrainBenchmark.configJob(config: configPath, batchPerRank: batch, ranks: ranks)
-        made.job.fp16Gradients = fp16
+        made.job.fp16Gradients = made.job.fp16Gradients || fp16
         return (made.job, made.tokensPerSample, made.synthetic ? "synthetic bytes (corpus missing)" : nil)
     }
 

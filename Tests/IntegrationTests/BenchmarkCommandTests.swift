@@ -52,6 +52,19 @@ struct BenchmarkCommandTests {
         for row in rows[1...] { #expect((row["efficiency"] as? Double ?? 0) > 0, "\(row)") }
     }
 
+    /// A config that runs a program (no job section) has no model to measure: exit 2, naming the
+    /// file and the missing section, instead of numbers for a default model.
+    @Test func trainBenchmarkRefusesAConfigWithoutAJob() throws {
+        let binary = try #require(BuiltBinary.ringtrain)
+        let dir = try TrainingFixtures.temporaryDirectory()
+        let config = dir + "/program.yaml"
+        try "sweep:\n  program: objective.sh\n  metric: {name: score}\n  parameters: {x: {min: 0.0, max: 1.0}}\n"
+            .write(toFile: config, atomically: false, encoding: .utf8)
+        let result = try ProcessRunner.run(binary, ["bench", "train", "--config", config], environment: TrainingFixtures.environment, timeout: 60)
+        #expect(result.status == 2 && result.stderr.contains("program.yaml") && result.stderr.contains("no job section"), "\(result.output)")
+        #expect(result.stdout.isEmpty, "\(result.stdout)")
+    }
+
     /// Ring and MPI_Allreduce side by side: every size gets both times and the ratio.
     @Test func allReduceBenchmarkPrintsEverySize() throws {
         let binary = try #require(BuiltBinary.ringtrain)

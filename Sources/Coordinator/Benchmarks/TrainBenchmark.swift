@@ -117,13 +117,21 @@ public enum TrainBenchmark {
         let dataset = try? file.root.table(allowed: nil)["job"]?.table(allowed: nil)["dataset"]?.table(allowed: nil)
         let format = try? dataset?["format"]?.string(), given = try? dataset?["path"]?.string()
         var overrides: [String] = []
-        if format == "text", let given, !FileManager.default.fileExists(atPath: given.hasPrefix("/") ? given : file.directory + "/" + given) {
+        // A dataset is text when it says so, or when `path` is its only file (as the parser infers).
+        let isText = format == "text" || (format == nil && dataset?["name"] == nil && dataset?["train"] == nil
+                                          && dataset?["dir"] == nil && dataset?["train_images"] == nil)
+        if isText, let given, !FileManager.default.fileExists(atPath: given.hasPrefix("/") ? given : file.directory + "/" + given) {
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("ringtrain-bench-synthetic-\(syntheticBytes).txt").path
             var rng = CounterRNG(seed: 1, stream: .test)
             try Data((0..<syntheticBytes).map { _ in UInt8(truncatingIfNeeded: rng.next()) }).write(to: URL(fileURLWithPath: path), options: .atomic)
             overrides = ["job.dataset.path=\(path)"]
         }
-        var job = try RunConfig.load(path: config, overrides: overrides).job
+        let run = try RunConfig.load(path: config, overrides: overrides)
+        guard run.hasJob else {
+            throw ConfigError(file: config, keyPath: "job", message: "the config has no job section: there is no model to measure",
+                              hint: "give a config with job.model and job.dataset, such as configs/fashion-resnet.yaml")
+        }
+        var job = run.job
         job.batchSize = (batchPerRank ?? job.batchSize) * ranks
         job.ranks = ranks
         job.accumulate = 1

@@ -26,16 +26,16 @@ struct SavedModel {
         }
     }
 
-    /// The job the run trained, for callers that read its data: a data file that is gone (or
-    /// changed) is a `ConfigError` naming resolved.yaml, the key and the file, and how to fix it.
+    /// The job the run trained, for callers that read its data: a data file that is gone is a
+    /// `ConfigError` naming resolved.yaml, the key and the file, and saying where it must be.
     func job() throws -> TrainingJob {
         do {
             return try RunConfig.load(path: resolvedConfig).job
-        } catch var error as ConfigError where error.keyPath.hasPrefix("job.dataset") {
+        } catch var error as ConfigError where error.keyPath.hasPrefix("job.dataset") && error.message.hasPrefix("file not found") {
             // Only the data is at fault when the config loads without looking at the files.
             guard (try? modelJob()) != nil else { throw error }
-            error.hint = (error.hint.map { $0 + "; " } ?? "") + "the run reads its data where it was when it trained: "
-                + "put the file back there, or set \(error.keyPath) in \(resolvedConfig) to where it is now"
+            error.hint = (error.hint.map { $0 + "; " } ?? "")
+                + "the run reads its data where it was when it trained: put the file back there"
             throw error
         }
     }

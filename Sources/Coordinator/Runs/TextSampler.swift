@@ -58,7 +58,11 @@ public final class TextSampler {
     /// Loads the run folder's (or step folder's) newest valid checkpoint of a byte-level model.
     public init(path: String) throws {
         let saved = try SavedModel(path: path)
-        (network, context) = try Self.network(for: try saved.modelJob(), source: saved.resolvedConfig)
+        // Only a text dataset gives the sample shape without its data; any other is read, so its
+        // files must be there (and a missing one is named as such).
+        var job = try saved.modelJob()
+        if case .text = job.dataset.source {} else { job = try saved.job() }
+        (network, context) = try Self.network(for: job, source: saved.resolvedConfig)
         let loaded = try saved.load(into: network)
         checkpoint = saved.folder(of: loaded)
         skipped = loaded.skipped

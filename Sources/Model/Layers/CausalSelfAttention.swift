@@ -42,6 +42,7 @@ public final class CausalSelfAttention: Layer {
         self.heads = heads
         self.causal = causal
         self.weightInit = weightInit
+        (rowBlocks, columnBlocks) = Self.blocks(positions: positions, causal: causal, rows: causalBlockRows)
     }
 
     private var headDim: Int { dim / heads }
@@ -58,24 +59,29 @@ public final class CausalSelfAttention: Layer {
         (qkvWeight, qkvBias, projWeight, projBias) = (views[0], views[1], views[2], views[3])
     }
 
-    /// Rows of the score matrix per product when causal (default 32): a block of rows sees only
-    /// the keys up to its last row, so the all-masked blocks above the diagonal are never computed.
-    var causalBlockRows = 32
-
-    /// The causal plan: each block of rows with the number of columns it sees (all `positions`
-    /// when not causal: one block).
-    private var rowBlocks: [(rows: Range<Int>, visible: Int)] {
-        guard causal else { return [(0..<positions, positions)] }
-        return stride(from: 0, to: positions, by: causalBlockRows).map { start in
-            let end = min(positions, start + causalBlockRows)
-            return (start..<end, end)
+    /// Rows of the score matrix per product when causal (default 32, at least 1): a block of rows
+    /// sees only the keys up to its last row, so the all-masked blocks above the diagonal are
+    /// never computed.
+    var causalBlockRows = 32 {
+        didSet {
+            precondition(causalBlockRows > 0, "\(name): causal blocks need at least one row")
+            (rowBlocks, columnBlocks) = Self.blocks(positions: positions, causal: causal, rows: causalBlockRows)
         }
     }
+    /// Tests only: when set, the probability and score-gradient buffers are filled with this value
+    /// before each pass, so reading an entry the pass does not write would show.
+    var scratchFill: Float?
+    /// Each block of rows with the number of keys it sees (one block of all rows when not causal).
+    private var rowBlocks: [(rows: Range<Int>, visible: Int)] = []
+    /// Each block of keys with the first row that sees it (row 0 when not causal).
+    private var columnBlocks: [(columns: Range<Int>, firstRow: Int)] = []
 
-    /// The blocks of columns (keys) with the first row (query) that may see them: a key j is
-    /// seen by rows j... when causal, by every row otherwise.
-    private var columnBlocks: [(columns: Range<Int>, firstRow: Int)] {
-        rowBlocks.map { ($0.rows, causal ? $0.rows.lowerBound : 0) }
+    private static func blocks(positions: Int, causal: Bool, rows: Int)
+        -> ([(rows: Range<Int>, visible: Int)], [(columns: Range<Int>, firstRow: Int)]) {
+        guard causal else { return ([(0..<positions, positions)], [(0..<positions, 0)]) }
+        let starts = Array(stride(from: 0, to: positions, by: rows))
+        return (starts.map { ($0..<min(positions, $0 + rows), min(positions, $0 + rows)) },
+                starts.map { ($0..<min(positions, $0 + rows), $0) })
     }
 
     public func matrixProducts(batch: Int, needInputGradient: Bool) -> [MatrixProduct] {
@@ -105,6 +111,7 @@ public final class CausalSelfAttention: Layer {
         qkv.resize(rows * stride)
         attended.resize(rows * dim)
         probabilities.resize(batch * heads * t * t)
+        if let scratchFill { probabilities.pointer.update(repeating: scratchFill, count: batch * heads * t * t) }
         output.resize(rows * dim)
         linearForward(input, rows: rows, inputs: dim, outputs: stride, weight: qkvWeight, bias: qkvBias, into: qkv.pointer)
         let blocks = rowBlocks
@@ -168,10 +175,11 @@ public final class CausalSelfAttention: Layer {
         attendedGradient.resize(rows * dim)
         qkvGradient.resize(rows * stride)
         scoreGradient.resize(t * t)
+        if let scratchFill { scoreGradient.pointer.update(repeating: scratchFill, count: t * t) }
         linearBackward(outputGradient, input: attended.pointer, rows: rows, inputs: dim, outputs: dim,
                        weight: projWeight, bias: projBias, accumulate: accumulate, inputGradient: attendedGradient.pointer)
         let ds = scoreGradient.pointer
-        let blocks = rowBlocks, columnBlocks = columnBlocks
+        let blocks = rowBlocks
         for b in 0..<batch {
             for h in 0..<heads {
                 let q = qkv.pointer + b * t * stride + h * d, k = q + dim, v = q + 2 * dim
