@@ -46,15 +46,26 @@ CSIMD_AVX2 static inline __m256i csimd_tail_mask(long count) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)count), lanes);
 }
 
+/// The first min(count, 8) values at `p` (the rest of the lanes 0): a whole-vector load except at a
+/// row's tail, where a masked load keeps to the row.
+CSIMD_AVX2 static inline __m256 csimd_load_upto(const float *p, long count) {
+    return count >= 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, csimd_tail_mask(count));
+}
+
+/// Stores the first min(count, 8) lanes of `v` at `p`.
+CSIMD_AVX2 static inline void csimd_store_upto(float *p, long count, __m256 v) {
+    if (count >= 8) _mm256_storeu_ps(p, v);
+    else _mm256_maskstore_ps(p, csimd_tail_mask(count), v);
+}
+
 /// y = 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))) over n values.
 CSIMD_AVX2 static inline void csimd_gelu_tanh_forward(const float *x, float *y, long n) {
     const __m256 k = _mm256_set1_ps(0.79788456f), c = _mm256_set1_ps(0.044715f), half = _mm256_set1_ps(0.5f);
     for (long i = 0; i < n; i += 8) {
-        __m256i m = csimd_tail_mask(n - i);
-        __m256 v = _mm256_maskload_ps(x + i, m);
+        __m256 v = csimd_load_upto(x + i, n - i);
         __m256 u = _mm256_mul_ps(k, _mm256_fmadd_ps(_mm256_mul_ps(c, v), _mm256_mul_ps(v, v), v));
         __m256 t = csimd_tanh8(u);
-        _mm256_maskstore_ps(y + i, m, _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_add_ps(_mm256_set1_ps(1), t)));
+        csimd_store_upto(y + i, n - i, _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_add_ps(_mm256_set1_ps(1), t)));
     }
 }
 
@@ -63,14 +74,13 @@ CSIMD_AVX2 static inline void csimd_gelu_tanh_backward(const float *x, const flo
     const __m256 k = _mm256_set1_ps(0.79788456f), c = _mm256_set1_ps(0.044715f), c3 = _mm256_set1_ps(3 * 0.044715f);
     const __m256 half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1);
     for (long i = 0; i < n; i += 8) {
-        __m256i m = csimd_tail_mask(n - i);
-        __m256 v = _mm256_maskload_ps(x + i, m), g = _mm256_maskload_ps(dy + i, m);
+        __m256 v = csimd_load_upto(x + i, n - i), g = csimd_load_upto(dy + i, n - i);
         __m256 v2 = _mm256_mul_ps(v, v);
         __m256 t = csimd_tanh8(_mm256_mul_ps(k, _mm256_fmadd_ps(_mm256_mul_ps(c, v), v2, v)));
         __m256 inner = _mm256_mul_ps(k, _mm256_fmadd_ps(c3, v2, one));
         __m256 slope = _mm256_fnmadd_ps(t, t, one);   // 1 − t²
         __m256 d = _mm256_mul_ps(half, _mm256_fmadd_ps(_mm256_mul_ps(v, slope), inner, _mm256_add_ps(one, t)));
-        _mm256_maskstore_ps(dx + i, m, _mm256_mul_ps(g, d));
+        csimd_store_upto(dx + i, n - i, _mm256_mul_ps(g, d));
     }
 }
 
@@ -169,21 +179,20 @@ CSIMD_AVX2 static inline void csimd_layer_norm_forward(const float *x, const flo
         const float *xr = x + r * features;
         float *yr = y + r * features, *hr = xhat + r * features;
         __m256 sum = _mm256_setzero_ps();
-        for (long i = 0; i < features; i += 8) sum = _mm256_add_ps(sum, _mm256_maskload_ps(xr + i, csimd_tail_mask(features - i)));
+        for (long i = 0; i < features; i += 8) sum = _mm256_add_ps(sum, csimd_load_upto(xr + i, features - i));
         __m256 mean = _mm256_set1_ps(csimd_sum8(sum) / (float)features), squares = _mm256_setzero_ps();
         for (long i = 0; i < features; i += 8) {
             __m256i m = csimd_tail_mask(features - i);
-            __m256 c = _mm256_and_ps(_mm256_sub_ps(_mm256_maskload_ps(xr + i, m), mean), _mm256_castsi256_ps(m));
+            __m256 c = _mm256_and_ps(_mm256_sub_ps(csimd_load_upto(xr + i, features - i), mean), _mm256_castsi256_ps(m));
             squares = _mm256_fmadd_ps(c, c, squares);
         }
         float inverse = 1 / sqrtf(csimd_sum8(squares) / (float)features + epsilon);
         inverse_deviation[r] = inverse;
         __m256 s = _mm256_set1_ps(inverse);
         for (long i = 0; i < features; i += 8) {
-            __m256i m = csimd_tail_mask(features - i);
-            __m256 h = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(xr + i, m), mean), s);
-            _mm256_maskstore_ps(hr + i, m, h);
-            _mm256_maskstore_ps(yr + i, m, _mm256_fmadd_ps(h, _mm256_maskload_ps(w + i, m), _mm256_maskload_ps(b + i, m)));
+            __m256 h = _mm256_mul_ps(_mm256_sub_ps(csimd_load_upto(xr + i, features - i), mean), s);
+            csimd_store_upto(hr + i, features - i, h);
+            csimd_store_upto(yr + i, features - i, _mm256_fmadd_ps(h, csimd_load_upto(w + i, features - i), csimd_load_upto(b + i, features - i)));
         }
     }
 }
@@ -197,11 +206,10 @@ CSIMD_AVX2 static inline void csimd_layer_norm_backward(const float *dy, const f
         const float *g = dy + r * features, *h = xhat + r * features;
         __m256 meanD = _mm256_setzero_ps(), meanDX = _mm256_setzero_ps();
         for (long i = 0; i < features; i += 8) {
-            __m256i m = csimd_tail_mask(features - i);
-            __m256 gi = _mm256_maskload_ps(g + i, m), hi = _mm256_maskload_ps(h + i, m);
-            _mm256_maskstore_ps(dw + i, m, _mm256_fmadd_ps(gi, hi, _mm256_maskload_ps(dw + i, m)));
-            _mm256_maskstore_ps(db + i, m, _mm256_add_ps(gi, _mm256_maskload_ps(db + i, m)));
-            __m256 d = _mm256_mul_ps(gi, _mm256_maskload_ps(w + i, m));
+            __m256 gi = csimd_load_upto(g + i, features - i), hi = csimd_load_upto(h + i, features - i);
+            csimd_store_upto(dw + i, features - i, _mm256_fmadd_ps(gi, hi, csimd_load_upto(dw + i, features - i)));
+            csimd_store_upto(db + i, features - i, _mm256_add_ps(gi, csimd_load_upto(db + i, features - i)));
+            __m256 d = _mm256_mul_ps(gi, csimd_load_upto(w + i, features - i));
             meanD = _mm256_add_ps(meanD, d);
             meanDX = _mm256_fmadd_ps(d, hi, meanDX);
         }
@@ -211,10 +219,9 @@ CSIMD_AVX2 static inline void csimd_layer_norm_backward(const float *dy, const f
         __m256 s = _mm256_set1_ps(inverse_deviation[r]);
         float *out = dx + r * features;
         for (long i = 0; i < features; i += 8) {
-            __m256i m = csimd_tail_mask(features - i);
-            __m256 d = _mm256_mul_ps(_mm256_maskload_ps(g + i, m), _mm256_maskload_ps(w + i, m));
-            __m256 v = _mm256_fnmadd_ps(_mm256_maskload_ps(h + i, m), mdx, _mm256_sub_ps(d, md));
-            _mm256_maskstore_ps(out + i, m, _mm256_mul_ps(s, v));
+            __m256 d = _mm256_mul_ps(csimd_load_upto(g + i, features - i), csimd_load_upto(w + i, features - i));
+            __m256 v = _mm256_fnmadd_ps(csimd_load_upto(h + i, features - i), mdx, _mm256_sub_ps(d, md));
+            csimd_store_upto(out + i, features - i, _mm256_mul_ps(s, v));
         }
     }
 }
