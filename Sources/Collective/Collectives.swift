@@ -152,10 +152,10 @@ public final class Collectives {
         try bounded("all-gather") { try ring.run(buffer, op: .sum, halfWire: false, phases: .allGather) }
     }
 
-    /// The range of a `length`-element buffer this rank owns after `reduceScatter`: the one
-    /// place that cuts a buffer into per-rank shards.
-    public func ownedSegment(length: Int) -> Range<Int> {
-        RingAllReduce.ownedSegment(length: length, rank: rank, size: size)
+    /// The range of a `length`-element buffer that `rank` (default this rank) owns after
+    /// `reduceScatter`: the one place that cuts a buffer into per-rank shards.
+    public func ownedSegment(length: Int, rank: Int? = nil) -> Range<Int> {
+        RingAllReduce.ownedSegment(length: length, rank: rank ?? self.rank, size: size)
     }
 
     /// Copies `root`'s `buffer` into every rank's `buffer` (same length on every rank).

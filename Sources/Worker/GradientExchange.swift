@@ -119,9 +119,20 @@ public final class GradientExchange {
     private func updateEverything(_ update: (AveragedGradients) -> Void) -> Bool {
         let all = 0..<control
         let values = UnsafeMutableBufferPointer(rebasing: gradients[all])
-        update(AveragedGradients(shard: all, norm: needsNorm ? squaredNorm(values, all).squareRoot() : 0,
+        update(AveragedGradients(shard: all, norm: needsNorm ? shardwiseSquaredNorm(values).squareRoot() : 0,
                                  finite: !halfPrecision || allFinite(values, all)))
         return gradients[control] > 0
+    }
+
+    /// Σ g² summed shard by shard in rank order, as the sharded update's `collectives.sum` adds
+    /// the ranks' parts, so both paths clip by the same norm to the last bit.
+    private func shardwiseSquaredNorm(_ values: UnsafeMutableBufferPointer<Float>) -> Double {
+        var total = 0.0
+        for rank in 0..<collectives.size {
+            let shard = collectives.ownedSegment(length: gradients.count, rank: rank)
+            total += squaredNorm(values, shard.clamped(to: 0..<control))
+        }
+        return total
     }
 
     /// Reduce-scatter; each rank updates its shard of the parameters (norm and finiteness summed

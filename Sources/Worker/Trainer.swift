@@ -242,7 +242,7 @@ public final class Trainer {
 
     /// Gather, forward, loss and backward of every micro-step, accumulating the gradients (with
     /// overlap, buckets start crossing the ranks during the last backward). Returns the loss sum.
-    private func microSteps<Sampler: BatchSampler>(_ sampler: Sampler, metrics: inout ClassificationMetrics?) -> Double {
+    func microSteps<Sampler: BatchSampler>(_ sampler: Sampler, metrics: inout ClassificationMetrics?) -> Double {
         let localBatch = job.localBatch, width = network.outputWidth
         features.resize(localBatch * data.train.featureCount)
         targets.resize(localBatch * data.train.targetWidth)

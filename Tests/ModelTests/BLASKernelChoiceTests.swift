@@ -16,6 +16,18 @@ struct BLASKernelChoiceTests {
         #expect(CPUInfo(cpuinfo: "").flags.isEmpty)
     }
 
+    @Test("a vector limit drops the extensions above it, so one machine runs another CPU kind's paths")
+    func vectorLimit() throws {
+        let xeon = CPUInfo(cpuinfo: CPUInfoFixtures.xeonAVX512)
+        let avx2 = try #require(xeon.limited(to: "avx2"))
+        #expect(!avx2.hasAVX512 && avx2.hasAVX2FMA && !avx2.flags.contains { $0.hasPrefix("avx512") })
+        #expect(BLASKernelChoice.coreType(for: avx2, reportedCore: "Prescott") == "Haswell")
+        let sse = try #require(xeon.limited(to: "sse"))
+        #expect(!sse.hasAVX2FMA && sse.flags.contains("sse4_2") && !sse.flags.contains("avx"))
+        #expect(BLASKernelChoice.coreType(for: sse, reportedCore: "Prescott") == nil)
+        #expect(xeon.limited(to: "avx512") == nil && xeon.limited(to: "") == nil)
+    }
+
     struct Case: Sendable, CustomTestStringConvertible {
         let label: String, cpuinfo: String, reported: String, expected: String?
         var testDescription: String { label }

@@ -31,8 +31,32 @@ public struct CPUInfo: Sendable, Equatable {
         flags = Set((fields["flags"] ?? "").split(separator: " ").map(String.init))
     }
 
-    /// This machine's CPU (empty fields where /proc/cpuinfo is unreadable).
-    public static let current = CPUInfo(cpuinfo: (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "")
+    /// This machine's CPU (empty fields where /proc/cpuinfo is unreadable), less the extensions
+    /// above `RINGTRAIN_VECTOR_LIMIT` when that is set.
+    public static let current: CPUInfo = {
+        var cpu = CPUInfo(cpuinfo: (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "")
+        if let limit = ProcessInfo.processInfo.environment["RINGTRAIN_VECTOR_LIMIT"], !limit.isEmpty {
+            if let capped = cpu.limited(to: limit) {
+                cpu = capped
+            } else {
+                FileHandle.standardError.write(Data("warning: RINGTRAIN_VECTOR_LIMIT=\(limit) is not one of avx2, sse; ignored\n".utf8))
+            }
+        }
+        return cpu
+    }()
+
+    /// This CPU as if it had no extension above `limit`: `avx2` drops every AVX-512 flag (the
+    /// kernels an AMD Zen 3 runs), `sse` also AVX, AVX2, FMA and F16C. Lets one machine test the
+    /// paths of another CPU kind; nil for any other `limit`.
+    public func limited(to limit: String) -> CPUInfo? {
+        var copy = self
+        switch limit {
+        case "avx2": copy.flags = flags.filter { !$0.hasPrefix("avx512") && $0 != "amx_tile" }
+        case "sse": copy.flags = flags.filter { !$0.hasPrefix("avx") && !["fma", "f16c", "amx_tile"].contains($0) }
+        default: return nil
+        }
+        return copy
+    }
 
     /// The CPU has every AVX-512 subset that OpenBLAS's SkylakeX kernels use (F, BW, DQ, VL).
     public var hasAVX512: Bool { ["avx512f", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(flags.contains) }
