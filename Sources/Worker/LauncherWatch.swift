@@ -8,28 +8,64 @@ public enum LauncherWatch {
     /// Exit status of a rank whose launcher is gone.
     public static let exitStatus: Int32 = 1
 
-    /// The line the launcher writes first, so rank 0 knows its standard input is the launcher's.
-    public static let greeting = "ringtrain launcher\n"
+    /// The line the launcher writes first, so rank 0 knows its standard input is the launcher's;
+    /// it names the launcher's host and process id, so rank 0 can tell its death from mpirun
+    /// closing the input while it ends the job for another reason (a rank died).
+    public static func greeting(pid: Int32 = getpid(), host: String = localHost) -> String {
+        "ringtrain launcher \(pid) \(host)\n"
+    }
+
+    /// This machine's node name (uname).
+    public static var localHost: String {
+        var name = utsname()
+        uname(&name)
+        return withUnsafeBytes(of: &name.nodename) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    }
+
+    /// Seconds rank 0 waits after its input closed before it blames a launcher it cannot look
+    /// at (on another host): if mpirun closed the input to end the job, it ends rank 0 first.
+    static let remoteGrace: UInt32 = 5
 
     /// Starts the watch: once standard input, having carried the launcher's `greeting`, reaches
-    /// end of file (or fails), the process says so on standard error and exits at once, without
-    /// calling MPI from this thread; mpirun then ends the other ranks. The launcher owns the run
-    /// folder's lock, which the kernel released when it died, so the job must not keep writing
-    /// to the folder. Input that ends before any byte arrives (mpirun `--stdin none`, a batch
-    /// system giving /dev/null) is not the launcher's: the watch then stops quietly.
+    /// end of file (or fails) and the launcher is gone, the process says so on standard error and
+    /// exits at once, without calling MPI from this thread; mpirun then ends the other ranks. The
+    /// launcher owns the run folder's lock, which the kernel released when it died, so the job
+    /// must not keep writing to the folder. Input that ends before any byte arrives (mpirun
+    /// `--stdin none`, a batch system giving /dev/null) is not the launcher's: the watch then
+    /// stops quietly, as it does when the launcher is still alive (mpirun is ending the job).
     public static func start(rank: Int) {
         Thread.detachNewThread {
             var buffer = [UInt8](repeating: 0, count: 256)
-            var received = 0
+            var received: [UInt8] = []
             while true {
                 let n = read(STDIN_FILENO, &buffer, buffer.count)
-                if n > 0 { received += n; continue }
+                if n > 0 { received += buffer[..<n].prefix(max(0, 256 - received.count)); continue }
                 if n < 0 && errno == EINTR { continue }
                 break
             }
-            guard received > 0 else { return }
+            guard !received.isEmpty else { return }
+            switch launcherState(greeting: String(decoding: received, as: UTF8.self)) {
+            case .alive:
+                Log.logger.debug("standard input closed while the launcher lives: mpirun is ending the job")
+                return
+            case .unknown:
+                sleep(remoteGrace)
+            case .gone:
+                break
+            }
             Log.logger.error("the launching `ringtrain` process is gone; ending the job (resume it with `ringtrain resume RUN_DIR`)")
             _exit(exitStatus)
         }
+    }
+
+    /// What rank 0 can tell of the launcher that wrote `greeting`.
+    enum LauncherState: Equatable { case alive, gone, unknown }
+
+    /// Alive or gone when the greeting names a process on this host; unknown otherwise.
+    static func launcherState(greeting: String) -> LauncherState {
+        let words = greeting.split(separator: "\n").first?.split(separator: " ") ?? []
+        guard words.count == 4, words[0] == "ringtrain", words[1] == "launcher",
+              let pid = Int32(words[2]), pid > 0, words[3] == localHost else { return .unknown }
+        return kill(pid, 0) == 0 || errno == EPERM ? .alive : .gone
     }
 }

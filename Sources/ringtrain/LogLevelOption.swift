@@ -8,7 +8,8 @@ import Worker
 enum LogLevelOption {
     /// `arguments` without any `--log-level LEVEL` / `--log-level=LEVEL` before a `--`; the
     /// last one given becomes the level of this process and of every process it starts
-    /// (`Log.setLevel`). Exits with status 2 on a level that does not exist.
+    /// (`Log.setLevel`). Exits with status 2 on a level that does not exist, given here or, with no
+    /// `--log-level`, in RINGTRAIN_LOG_LEVEL.
     static func apply(_ arguments: [String]) -> [String] {
         var remaining: [String] = [], index = 0, given: String?
         while index < arguments.count {
@@ -33,6 +34,10 @@ enum LogLevelOption {
                 exit(ExitStatus.usage)
             }
             Log.setLevel(level)
+        } else if let inherited = ProcessInfo.processInfo.environment[Log.levelVariable], !inherited.isEmpty,
+                  Logger.Level(rawValue: inherited) == nil {
+            printError("\(Log.levelVariable)='\(inherited)' is not a level; use one of \(Log.levelNames.joined(separator: ", ")), or unset it")
+            exit(ExitStatus.usage)
         }
         return remaining
     }

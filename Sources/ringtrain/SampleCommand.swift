@@ -21,16 +21,18 @@ struct Sample: ParsableCommand {
     @Option(help: "The text to continue (UTF-8; its last `context` bytes are the model's window).")
     var prompt: String
 
-    @Option(help: "Bytes to generate.")
+    // `.unconditional`: a negative number is taken as the value (and refused by its range check),
+    // not as an unknown option leaving the value missing.
+    @Option(parsing: .unconditional, help: "Bytes to generate.")
     var tokens = 200
 
-    @Option(help: "Softmax temperature; 0 takes the most likely byte every time.")
+    @Option(parsing: .unconditional, help: "Softmax temperature; 0 takes the most likely byte every time.")
     var temperature = 1.0
 
-    @Option(name: .customLong("top-k"), help: "Draw among the K most likely bytes only; 0 for all.")
+    @Option(name: .customLong("top-k"), parsing: .unconditional, help: "Draw among the K most likely bytes only; 0 for all.")
     var topK = 0
 
-    @Option(help: "Seed of the draws.")
+    @Option(parsing: .unconditional, help: "Seed of the draws.")
     var seed: UInt64 = 0
 
     func run() throws {

@@ -1,7 +1,7 @@
 // TextTrainingTests: a tiny byte-level GPT on a generated text file through the real binary —
 // `ringtrain train` on 1 rank (val_loss, val_bpb, PyTorch names), 2 ranks under mpirun matching
 // 1 rank, and numpy's forward pass from the saved tensors matching the Swift logits.
-import Coordinator
+@testable import Coordinator
 import Foundation
 import Model
 import Testing
@@ -62,6 +62,25 @@ struct TextTrainingTests {
         let sampled = try TinyRun.ringtrain(["sample", dir + "/run", "--prompt", "the cat", "--tokens", "24", "--seed", "5"])
         #expect(sampled.status == 0, "\(sampled.output)")
         #expect(sampled.stdout.hasPrefix("the cat") && sampled.stdout.utf8.count > "the cat".utf8.count + 10, "\(sampled.output)")
+        guard batchNorm else { return }
+        // The sampler runs with the checkpoint's running statistics, read here straight from its
+        // file, not with a fresh layer's; and they matter: with a fresh layer's the text changes.
+        let sampler = try TextSampler(path: dir + "/run")
+        let saved = try SafetensorsReader(path: sampler.checkpoint + "/model.safetensors").readAllTensors().floats
+        let fresh = try TextSampler.network(for: RunConfig.load(path: dir + "/run/resolved.yaml").job, source: "test").network
+        let options = SamplingOptions(tokens: 24, seed: 5)
+        let withSaved = try sampler.generate(prompt: Array("the cat".utf8), options: options)
+        var checked = 0
+        for (buffer, initial) in zip(sampler.network.buffers, fresh.buffers) {
+            guard case .float(let values) = buffer.storage, case .float(let initialValues) = initial.storage else { continue }
+            #expect(Array(values) == saved[buffer.name], "\(buffer.name) is the checkpoint's")
+            #expect(Array(values) != Array(initialValues), "\(buffer.name) moved from its initial values in training")
+            _ = values.update(fromContentsOf: initialValues)
+            checked += 1
+        }
+        #expect(checked == 2, "bn.running_mean and bn.running_var")
+        let withFresh = try sampler.generate(prompt: Array("the cat".utf8), options: options)
+        #expect(withSaved != withFresh, "the running statistics change what is sampled")
     }
 
     /// A run folder whose corpus has moved still samples (the model needs only its context), the

@@ -129,7 +129,7 @@ func averagedGradientsAreTheMean(ranks: Int, averaging: GradientAveraging) throw
     var covered = 0
     for (rank, result) in results.enumerated() {
         let bad = RoundingBound.violations(averaged: result.averaged[result.shard], of: locals)
-        #expect(bad.isEmpty, "rank \(rank): \(bad.count) elements off the mean, first \(bad.first.map { "#\($0.index): \($0.distance) > \($0.bound)" } ?? "")")
+        #expect(bad.count == 0, "rank \(rank): \(bad.count) elements off the mean, first \(bad.first.map { "#\($0.index): \($0.distance) > \($0.bound)" } ?? "")")
         covered += result.shard.count
     }
     #expect(covered == locals[0].count * (averaging == .sharded ? 1 : ranks), "the shards tile the gradients")

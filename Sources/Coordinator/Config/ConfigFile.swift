@@ -37,6 +37,13 @@ public struct ConfigFile {
 
     /// Reads `path` and applies `overrides` (`key.path=value`, value in YAML syntax).
     public static func load(path: String, overrides: [String] = []) throws -> ConfigFile {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            let isRun = FileManager.default.fileExists(atPath: path + "/resolved.yaml")
+            throw ConfigError(file: path, keyPath: "", message: "is a folder, not a config file",
+                              hint: isRun ? "give a config file; this run folder's own is \(path)/resolved.yaml, and `ringtrain resume \(path)` continues the run"
+                                          : "give the path of a config file such as cluster.yaml")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             let exists = FileManager.default.fileExists(atPath: path)
             throw ConfigError(file: path, keyPath: "", message: exists ? "cannot read the file" : "file not found",

@@ -143,7 +143,8 @@ public enum DatasetParser {
             if size == 0 { throw v.error("the \(role) text file \(file) is empty", hint: "give a file of text; scripts/setup fetches the Shakespeare corpus") }
             if size < context + 1 {
                 throw (contextValue ?? v).error("the \(role) text file \(file) has \(size) bytes, fewer than context \(context) + 1",
-                                                hint: "a sample needs context + 1 bytes; use a context below \(size) or a longer file")
+                                                hint: size > 1 ? "a sample needs context + 1 bytes; use a context of at most \(size - 1), or a longer file"
+                                                              : "a sample needs context + 1 bytes, at least 2; give a longer file")
             }
             return file
         }

@@ -79,7 +79,7 @@ public enum MPILauncher {
     /// checkpoint and exit with code 3.
     ///
     /// With `watchedByRankZero` (default false) the job's standard input is a pipe this process
-    /// holds open (close-on-exec) while it lives, after writing `LauncherWatch.greeting` to it;
+    /// holds open (close-on-exec) while it lives, after writing `LauncherWatch.greeting()` to it;
     /// mpirun forwards it to rank 0, which sees end of file when this process dies, even by
     /// SIGKILL, and ends the job (`LauncherWatch`).
     public static func run(_ command: LaunchCommand, watchedByRankZero: Bool = false) throws -> Int32 {
@@ -96,7 +96,7 @@ public enum MPILauncher {
         let child = try start(command, stdoutFD: nil, stdinFD: stdinFD)
         if let stdinFD {
             close(stdinFD)
-            _ = LauncherWatch.greeting.withCString { write(keepOpen, $0, strlen($0)) }
+            _ = LauncherWatch.greeting().withCString { write(keepOpen, $0, strlen($0)) }
         }
         let forwarder = SignalForwarder(to: child, as: SIGUSR1)
         let status = child.wait()

@@ -47,7 +47,8 @@ public struct TrainingLaunch {
         try RunFolder.claim(runDirectory, resume: resume)   // again, now that no one else writes
         // A resumed run rewrites its config files only once its checkpoint has loaded.
         let folder = resume ? RunFolder(path: runDirectory) : try RunFolder.create(at: runDirectory, config: config)
-        if !json { FileHandle.standardOutput.write(Data("run folder: \(folder.path)\n".utf8)) }
+        // With --json standard output holds only JSON lines, so the folder is named on standard error.
+        if json { Log.logger.info("run folder: \(folder.path)") } else { FileHandle.standardOutput.write(Data("run folder: \(folder.path)\n".utf8)) }
         if job.ranks == 1 && traceSteps == nil {
             if let note = BLASKernelSelection.currentNote { Log.logger.notice("\(note)") }
             StopRequest.installSignalHandlers()

@@ -38,6 +38,12 @@ public enum WorkerProcess {
     /// Runs the job on this rank and returns the process exit code. Never returns on a failure
     /// that must end the other ranks (the job is aborted through MPI).
     public static func run(_ options: WorkerOptions) -> Int32 {
+        // First of all: a stop asked while MPI starts or the config travels is kept for the first
+        // step (which then saves and exits 3), not the default action that would end the rank.
+        StopRequest.installSignalHandlers()
+        if let delay = ProcessInfo.processInfo.environment["RINGTRAIN_TEST_START_DELAY"].flatMap(Double.init) {
+            Thread.sleep(forTimeInterval: delay)   // test hook: holds the start-up window open for a signal
+        }
         let collectives: Collectives
         do {
             try MPIEnvironment.initialize()
@@ -88,7 +94,6 @@ public enum WorkerProcess {
         if let watchdog {
             do { try collectives.installWatchdog(watchdog) } catch { fail("\(error)", code: 1) }
         }
-        StopRequest.installSignalHandlers()
         var folderLock: FolderLock?
         defer { folderLock?.release() }
         if rank == 0, let note = BLASKernelSelection.currentNote { Log.logger.notice("\(note)") }
@@ -104,7 +109,7 @@ public enum WorkerProcess {
                 try RunFolder.claim(dir, resume: options.resume)
             }
             if rank == 0, !options.resume, let dir = options.runDirectory, !FileManager.default.fileExists(atPath: dir + "/resolved.yaml") {
-                _ = try RunFolder.create(at: dir, config: config)
+                _ = try RunFolder.create(at: dir, config: config, running: job)
             }
             if let steps = options.traceSteps {
                 try trace(job: job, group: collectives, steps: steps, options: options)
@@ -112,9 +117,9 @@ public enum WorkerProcess {
                 let session = TrainingSession(job: job, collectives: collectives, runDirectory: options.runDirectory, json: options.json)
                 if let dir = options.runDirectory {
                     session.checkpoints = CheckpointSettings(directory: dir + "/checkpoints",
-                                                             configHash: ResolvedConfig.hash(job: config.job), resume: options.resume,
+                                                             configHash: ResolvedConfig.hash(job: job), resume: options.resume,
                                                              resetOptimizer: options.resetOptimizer)
-                    session.afterResume = { _ = try RunFolder.create(at: dir, config: config) }
+                    session.afterResume = { _ = try RunFolder.create(at: dir, config: config, running: job) }
                 }
                 if let failRank = options.failRank, let failStep = options.failStep, failRank == rank {
                     session.failAtStep = failStep

@@ -40,8 +40,10 @@ public struct CheckpointEvaluation {
         default: chosen = splits.test
         }
         guard let samples = chosen else {
+            let present = [("train", splits.train as Dataset?), ("validation", splits.validation), ("test", splits.test)]
+                .filter { $0.1 != nil }.map(\.0)
             throw ConfigError(file: resolved, keyPath: "job.dataset", message: "the run's dataset has no \(name(of: data)) split",
-                              hint: "choose --data test, validation or train, or give a file")
+                              hint: "it has \(present.joined(separator: " and ")): choose --data \(present.joined(separator: " or ")), or give a data file")
         }
         let network = try job.model.build(sampleShape: splits.train.sampleShape, task: splits.train.task, seed: job.seed)
         let loaded = try saved.load(into: network)
@@ -53,6 +55,23 @@ public struct CheckpointEvaluation {
         evaluation.weightCount = network.store.count
         evaluation.nonFiniteWeights = network.store.parameters.buffer.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
         return evaluation
+    }
+
+    /// Refuses a `--data` file whose extension shows another format than the run's training data
+    /// (a CSV for a run on .npy arrays, say), naming both.
+    static func checkFormat(of path: String, against source: DatasetSpec.Source) throws {
+        let lower = path.lowercased()
+        let given = lower.hasSuffix(".npy") || lower.hasSuffix(".npz") ? "NumPy arrays (.npy/.npz)"
+            : lower.hasSuffix(".csv") ? "CSV" : nil
+        let (trained, accepted): (String, String) = switch source {
+        case .csv: ("CSV", "a CSV file with the training file's columns")
+        case .idx: ("IDX", "IDX images, with --labels LABELS-FILE")
+        case .arrays: ("NumPy arrays (.npy/.npz)", "an .npz with the training arrays' names, or a .npy file with --labels LABELS.npy")
+        case .text: ("text", "a text file")
+        }
+        guard let given, given != trained, !(trained == "text" && given == "CSV") else { return }
+        throw ConfigError(file: path, keyPath: "--data", message: "the file looks like \(given), but the run trained on \(trained) data",
+                          hint: "give \(accepted)")
     }
 
     static func name(of data: EvaluationData) -> String {
@@ -71,6 +90,7 @@ public struct CheckpointEvaluation {
                               hint: option == "--data" ? "give test, validation, train, or an existing data file" : "give the IDX labels file")
         }
         var spec = spec
+        try checkFormat(of: path, against: spec.source)
         switch spec.source {
         case .csv(let train, _, let columns, let task):
             spec.source = .csv(train: train, test: path, labelColumns: columns, task: task)

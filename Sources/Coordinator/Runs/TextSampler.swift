@@ -52,7 +52,7 @@ public final class TextSampler {
     public let checkpoint: String
     /// Newer checkpoints passed over because they did not verify.
     public let skipped: [SkippedCheckpoint]
-    private let network: Sequential
+    let network: Sequential
     private let window = FloatBuffer()
 
     /// Loads the run folder's (or step folder's) newest valid checkpoint of a byte-level model.

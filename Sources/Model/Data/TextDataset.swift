@@ -51,7 +51,8 @@ enum TextDataset {
         }
         guard bytes.count >= context + 1 else {
             throw DatasetError(file: path, message: "the \(role) text file has \(bytes.count) bytes, fewer than context \(context) + 1",
-                               hint: "a sample needs context + 1 bytes (the window and the next byte); lower context below \(bytes.count)")
+                               hint: bytes.count > 1 ? "a sample needs context + 1 bytes (the window and the next byte); use a context of at most \(bytes.count - 1), or a longer file"
+                                                     : "a sample needs context + 1 bytes (the window and the next byte), at least 2; give a longer file")
         }
         return bytes
     }

@@ -134,11 +134,16 @@ struct ZipArchive {
             throw fail(header, "\(name) uses compression method \(entry.method)",
                        "only stored (0) and deflated (8) members can be read, as numpy.savez and savez_compressed write them")
         }
-        let crc = output.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, UInt32(truncatingIfNeeded: $0.count))) }
-        guard output.count > Int(UInt32.max) || crc == entry.crc else {
+        guard output.withUnsafeBytes(Self.crc32) == entry.crc else {
             throw fail(start, "\(name) fails its CRC-32 check: the data is damaged", "save the archive again")
         }
         return output
+    }
+
+    /// Zip's CRC-32 of `bytes`, of any length (zlib's `crc32_z` takes the whole size; its older
+    /// `crc32` takes 32 bits of it).
+    static func crc32(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        UInt32(truncatingIfNeeded: crc32_z(0, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count))
     }
 
     /// Raw-inflates `input` into exactly `size` bytes.

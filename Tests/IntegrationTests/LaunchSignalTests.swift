@@ -1,0 +1,44 @@
+// LaunchSignalTests: `ringtrain train --ranks 2` under signals and deaths at awkward moments — a
+// stop while the ranks are still starting saves and exits 3, and a rank killed mid-run is not
+// taken for the launcher dying.
+import Foundation
+import Testing
+
+@Suite(.serialized)
+struct LaunchSignalTests {
+    /// A SIGTERM to the launcher while every rank is still starting (held before MPI starts by a
+    /// test hook) reaches ranks that keep it for their first step: they save and exit 3.
+    @Test func stopWhileTheRanksStartSavesAndExitsThree() throws {
+        let dir = try TrainingFixtures.temporaryDirectory()
+        let config = try TrainingFixtures.smallConfig(in: dir)
+        let run = dir + "/run"
+        let job = try Background(["train", config, "--ranks", "2", "--run-dir", run],
+                                 environment: ["RINGTRAIN_TEST_START_DELAY": "3"])
+        let started = job.wait(until: { Background.rank(0, mentioning: run) != nil && Background.rank(1, mentioning: run) != nil },
+                               timeout: 60)
+        #expect(started, "both ranks started: \(job.stderr)")
+        usleep(300_000)
+        kill(job.pid, SIGTERM)
+        let status = job.finish(timeout: 120)
+        #expect(status == 3, "a stopped run exits 3: \(job.stderr)")
+        let latest = try? String(contentsOfFile: run + "/checkpoints/latest", encoding: .utf8)
+        #expect(latest?.contains("step-00000001") == true, "the first step's checkpoint: \(latest ?? "none")")
+    }
+
+    /// SIGKILL of rank 1 mid-run ends the job with mpirun naming the rank; rank 0, whose input
+    /// mpirun closes as it ends the job, does not claim the launcher is gone.
+    @Test func killedRankIsNotBlamedOnTheLauncher() throws {
+        let dir = try TrainingFixtures.temporaryDirectory()
+        let config = try TrainingFixtures.smallConfig(in: dir, extra: "  checkpoint: {every_steps: 5}")
+        let run = dir + "/run"
+        let job = try Background(["train", config, "--ranks", "2", "--run-dir", run, "--set", "job.epochs=50"])
+        let checkpointed = job.wait(until: { FileManager.default.fileExists(atPath: run + "/checkpoints/latest") }, timeout: 120)
+        #expect(checkpointed, "the run saved a checkpoint: \(job.stderr)")
+        let victim = try #require(Background.rank(1, mentioning: run))
+        kill(victim, SIGKILL)
+        let status = job.finish(timeout: 120)
+        #expect(status != nil && status != 0, "\(job.stderr)")
+        #expect(!job.stderr.contains("launching `ringtrain` process is gone"), "\(job.stderr)")
+        #expect(job.stderr.contains("rank 1"), "the dead rank is named: \(job.stderr)")
+    }
+}
