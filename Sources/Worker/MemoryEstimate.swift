@@ -51,7 +51,7 @@ public struct MemoryEstimate: Sendable {
             return sum + 4 * Double(split.features.count + split.targets.count)
         }
         parts.append(Part(name: "data", bytes: dataBytes))
-        parts.append(Part(name: "runtime", bytes: Self.runtimeBytes))
+        parts.append(Part(name: "runtime (Swift, OpenBLAS, MPI)", bytes: Self.runtimeBytes))
         self.parts = parts
     }
 

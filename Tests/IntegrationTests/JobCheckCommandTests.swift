@@ -30,12 +30,15 @@ struct JobCheckCommandTests {
         var testDescription: String { label }
     }
 
-    /// Configs `train` always refused before step 1 and `validate` used to pass, on the tiny CSV run.
+    /// Configs `train` refuses before step 1 and `validate` must too, on the tiny CSV run (all but
+    /// the batch split used to pass `validate`; the config parser already refuses that one).
     static let refusals = [
         Refusal(label: "mse on classification data", set: ["job.loss=mse"],
                 fragments: ["job.loss: mse", "classification data (3 classes", "valid for this data: cross_entropy"]),
         Refusal(label: "binary_cross_entropy on classification data", set: ["job.loss=binary_cross_entropy"],
                 fragments: ["job.loss: binary_cross_entropy", "valid for this data: cross_entropy"]),
+        Refusal(label: "batch not divisible by ranks × accumulate (the config parser's check, kept)", set: ["job.accumulate=3"],
+                fragments: ["job.batch_size", "not divisible by ranks × accumulate = 1 × 3"]),
         Refusal(label: "training split smaller than one global batch", set: ["job.batch_size=256"],
                 fragments: ["160 samples, fewer than one global batch of 256"]),
     ]
