@@ -15,7 +15,8 @@ extension TrainingSession {
         if collectives.rank == 0 {
             do {
                 let bounds = CheckpointState.Bounds(epochs: job.epochs, stepsPerEpoch: trainer.stepsPerEpoch,
-                                                    trainSamples: trainer.data.train.count, steps: job.steps)
+                                                    trainSamples: trainer.data.train.count, steps: job.steps,
+                                                    configHash: settings.configHash)
                 let found = try store.loadNewestValid(layout: trainer.network.store.entries, buffers: trainer.network.buffers,
                                                       configHash: settings.configHash,
                                                       acceptConfigChange: true, bounds: bounds)

@@ -57,7 +57,7 @@ public final class Evaluator {
             let batch = indices.count
             dataset.gather(indices[...], features: features.pointer, targets: targets.pointer)
             let out = network.forward(features.pointer, batch: batch, context: ForwardContext(training: false))
-            let mean = loss.evaluate(outputs: out, targets: targets.pointer, batch: batch * rows, width: width / rows,
+            let mean = loss.evaluate(outputs: out, targets: targets.pointer, targetCount: batch * dataset.targetWidth, batch: batch * rows, width: width / rows,
                                      gradient: lossGradient.pointer)
             lossSum += mean * Double(batch)
             localCount += batch

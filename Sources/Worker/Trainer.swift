@@ -84,23 +84,13 @@ public final class Trainer {
 
     /// Builds the network (parameters from rank 0) and optimizer for `job` on `data`.
     public init(job: TrainingJob, data: DataSplits, collectives: Collectives) throws {
-        guard job.batchSize % (collectives.size * job.accumulate) == 0 else {
-            throw TrainingError("job.batch_size \(job.batchSize) must be divisible by ranks × accumulate = \(collectives.size) × \(job.accumulate)")
-        }
-        guard data.train.count >= job.batchSize else {
-            throw TrainingError("the training split has \(data.train.count) samples, fewer than one global batch of \(job.batchSize); lower job.batch_size or raise dataset.subset")
-        }
+        // The checks `validate` makes too, before anything large is allocated.
+        try JobDataCheck.check(job, data: data, ranks: collectives.size, ranksOnHost: HostMemory.ranksOnHost(ranks: collectives.size),
+                               available: HostMemory.available())
         self.job = job
         self.data = data
         self.collectives = collectives
         network = try job.model.build(sampleShape: data.train.sampleShape, task: data.train.task, seed: job.seed)
-        if let embedding = network.layers.first as? Embedding {
-            for (split, samples) in [("training", data.train), ("validation", data.validation), ("test", data.test)] {
-                guard let samples, let bad = embedding.firstInvalidID(in: samples) else { continue }
-                throw TrainingError("the \(split) data's sample \(bad.sample) holds \(bad.value) at position \(bad.position); "
-                                    + "model.layers[0] (embedding) takes whole token ids from 0 to \(embedding.vocab - 1)")
-            }
-        }
         loss = job.lossKind(for: data.train.task)
         optimizer = makeOptimizer(job.optimizer, parameterCount: network.store.count, layout: network.store.entries)
         stepSampler = job.steps == nil ? nil : StepSampler(sampleCount: data.train.count, globalBatch: job.batchSize,
@@ -256,7 +246,7 @@ public final class Trainer {
                                          rank: UInt64(collectives.rank), microStep: UInt64(micro))
             let out = network.forward(features.pointer, batch: localBatch, context: context)
             let rows = data.train.task.predictionsPerSample   // a language model is scored at every position
-            lossSum += loss.evaluate(outputs: out, targets: targets.pointer, batch: localBatch * rows, width: width / rows,
+            lossSum += loss.evaluate(outputs: out, targets: targets.pointer, targetCount: localBatch * data.train.targetWidth, batch: localBatch * rows, width: width / rows,
                                      gradient: lossGradient.pointer, gradientScale: 1 / Float(job.accumulate))
             metrics?.record(logits: out, labels: targets.pointer, batch: localBatch * rows, classes: width / rows)
             network.backward(lossGradient.pointer, batch: localBatch, accumulate: micro > 0,

@@ -1,9 +1,10 @@
-// ValidateCommand: `ringtrain validate CONFIG` — checks cluster, job and sweep sections and the
-// data without training, and prints the resolved plan and every layer; exit 0 when valid, 2 otherwise.
+// ValidateCommand: `ringtrain validate CONFIG` — checks cluster, job and sweep sections and the data
+// as training would before step 1, and prints the plan, every layer and the memory estimate; exit 0 when valid, 2 otherwise.
 import ArgumentParser
 import Coordinator
 import Foundation
 import Model
+import Worker
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,10 +23,17 @@ struct Validate: ParsableCommand {
             let sweep = try loaded.sweepSpec()
             var plan = PlanSummary.text(config: loaded, sweep: sweep)
             if loaded.hasJob {
-                // The layers' shapes come from the data, so the data is loaded and checked too.
+                // The layers' shapes come from the data, so the data is loaded and checked too,
+                // by the same checks training makes before its first step.
+                let job = loaded.job
+                let data = try DatasetLoader.load(job.dataset, seed: job.seed)
+                let ranksOnHost = loaded.cluster.ranksOnBusiestHost(ranks: job.ranks)
+                let available = HostMemory.available()
                 do {
                     plan += "\nmodel (shapes from the training data):\n"
-                        + (try ModelTable.text(model: loaded.job.model, dataset: loaded.job.dataset, seed: loaded.job.seed))
+                        + (try ModelTable.text(model: job.model, sampleShape: data.train.sampleShape, task: data.train.task))
+                    let estimate = try JobDataCheck.check(job, data: data, ranks: job.ranks, ranksOnHost: ranksOnHost, available: available)
+                    plan += estimate.summary(available: available, ranksOnHost: ranksOnHost) + "\n"
                 } catch let error as ModelError {
                     throw ConfigError(file: loaded.file.path, keyPath: "", message: "job." + error.description)
                 }

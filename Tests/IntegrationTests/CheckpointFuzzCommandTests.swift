@@ -87,6 +87,21 @@ struct CheckpointFuzzCommandTests {
         return tiny
     }
 
+    @Test("a resigned state.json whose global_step disagrees with epoch and step_in_epoch: resume of the same config exits 2")
+    func inconsistentGlobalStep() throws {
+        let tiny = try Self.finished.get()
+        let target = "\(tiny.dir)/inconsistent"
+        try? FileManager.default.removeItem(atPath: target)
+        try FileManager.default.copyItem(atPath: "\(tiny.dir)/done", toPath: target)
+        try? FileManager.default.removeItem(atPath: target + "/.ringtrain.lock")
+        // Epoch 3 of 10 steps each, step 0: global_step must be 30; 25 would train 5 steps too few.
+        try tiny.editState("inconsistent", Self.checkpoint, field: "global_step", json: "25")
+        let resume = try TinyRun.ringtrain(["resume", target])
+        #expect(resume.status == 2, "\(resume.output)")
+        for text in ["state.json", "'global_step'", "valid: 30"] { #expect(resume.stderr.contains(text), "missing '\(text)' in: \(resume.stderr)") }
+        #expect(!resume.output.contains("Fatal error"), "\(resume.output)")
+    }
+
     @Test("each damaged checkpoint: resume and evaluate exit 2 naming file and field, or evaluate loads a checkpoint that verifies",
           arguments: cases)
     func damaged(_ damage: Damage) throws {

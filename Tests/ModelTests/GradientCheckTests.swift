@@ -159,10 +159,10 @@ func lossGradient(_ testCase: LossCase) {
     var z = (0..<n).map { _ in rng.nextUniform() * 6 - 3 }
     var grad = [Float](repeating: 0, count: n), scratch = grad
     func loss(_ z: [Float]) -> Double {
-        testCase.kind.evaluate(outputs: z, targets: testCase.targets, batch: batch, width: testCase.width,
+        testCase.kind.evaluate(outputs: z, targets: testCase.targets, targetCount: testCase.targets.count, batch: batch, width: testCase.width,
                                gradient: &scratch)
     }
-    _ = testCase.kind.evaluate(outputs: z, targets: testCase.targets, batch: batch, width: testCase.width,
+    _ = testCase.kind.evaluate(outputs: z, targets: testCase.targets, targetCount: testCase.targets.count, batch: batch, width: testCase.width,
                                gradient: &grad)
     let eps: Float = 1e-3
     for i in 0..<n {
@@ -179,7 +179,7 @@ func lossGradient(_ testCase: LossCase) {
 func crossEntropyIsStable() {
     let z: [Float] = [1000, -1000, 0, 88.8]
     var g = [Float](repeating: 0, count: 4)
-    let loss = LossKind.crossEntropy.evaluate(outputs: z, targets: [1], batch: 1, width: 4, gradient: &g)
+    let loss = LossKind.crossEntropy.evaluate(outputs: z, targets: [1], targetCount: 1, batch: 1, width: 4, gradient: &g)
     #expect(loss.isFinite)
     #expect(abs(loss - 2000) < 1e-2)
     #expect(g.allSatisfy { $0.isFinite })
@@ -197,7 +197,7 @@ func networkGradient(_ spec: ModelSpec) throws {
     var g = [Float](repeating: 0, count: batch * 3)
     func loss() -> Double {
         let out = network.forward(x, batch: batch, context: ForwardContext())
-        return LossKind.crossEntropy.evaluate(outputs: out, targets: labels, batch: batch, width: 3, gradient: &g)
+        return LossKind.crossEntropy.evaluate(outputs: out, targets: labels, targetCount: labels.count, batch: batch, width: 3, gradient: &g)
     }
     _ = loss()
     network.backward(g, batch: batch, accumulate: false)

@@ -23,7 +23,7 @@ struct LanguageModelTests {
         let loss = logits.withUnsafeBufferPointer { z in
             targets.withUnsafeBufferPointer { t in
                 gradient.withUnsafeMutableBufferPointer { g in
-                    LossKind.crossEntropy.evaluate(outputs: z.baseAddress!, targets: t.baseAddress!, batch: 2 * rowsPerSample,
+                    LossKind.crossEntropy.evaluate(outputs: z.baseAddress!, targets: t.baseAddress!, targetCount: t.count, batch: 2 * rowsPerSample,
                                                    width: task.outputCount / rowsPerSample, gradient: g.baseAddress!)
                 }
             }

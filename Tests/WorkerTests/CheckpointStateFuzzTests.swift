@@ -113,6 +113,52 @@ struct CheckpointStateFuzzTests {
         }
     }
 
+    /// (config hash of the checkpoint, of the job, epoch, step_in_epoch, global_step, accepted) at 41 steps per epoch.
+    static let consistencyCases: [(String, String?, Int, Int, Int, Bool)] = [
+        ("v2-same", "v2-same", 1, 3, 44, true),       // the same job: exactly 1 × 41 + 3
+        ("v2-same", "v2-same", 1, 3, 45, false),      // checksum updated, position not
+        ("v2-same", "v2-same", 1, 3, 43, false),
+        ("v2-same", "v2-same", 3, 0, 123, true),      // every epoch done
+        ("v2-same", "v2-same", 3, 0, 100, false),
+        ("v2-same", "v2-same", 0, 0, 7, false),
+        ("v2-old", "v2-same", 1, 3, 45, true),        // the config changed (e.g. the batch size): the loose bound
+        ("v2-old", "v2-same", 1, 3, 2463, true),
+        ("v2-same", nil, 1, 3, 45, true),             // the job's hash unknown: the loose bound
+        ("", "", 1, 3, 45, true),                     // no hash recorded
+    ]
+
+    @Test("with the job's own config hash, global_step must equal epoch × steps per epoch + step_in_epoch",
+          arguments: consistencyCases.indices)
+    func positionConsistency(_ index: Int) {
+        let (saved, current, epoch, stepInEpoch, globalStep, accepted) = Self.consistencyCases[index]
+        let state = CheckpointState(position: TrainingPosition(epoch: epoch, stepInEpoch: stepInEpoch, globalStep: globalStep),
+                                    learningRate: 0.1, seed: 0, worldSize: 1, configHash: saved, metrics: [:])
+        let bounds = CheckpointState.Bounds(epochs: 3, stepsPerEpoch: 41, trainSamples: 2460, configHash: current)
+        if accepted {
+            #expect(throws: Never.self) { try state.check(against: bounds) }
+        } else {
+            #expect {
+                try state.check(against: bounds)
+            } throws: { error in
+                "\(error)".contains("field 'global_step'") && "\(error)".contains("valid: \(epoch * 41 + stepInEpoch)")
+            }
+        }
+    }
+
+    @Test("a resigned state.json whose global_step disagrees with its epoch is refused on load by the same job")
+    func inconsistentOnLoad() throws {
+        let folder = CheckpointFolder()
+        let name = try saveTestCheckpoint(folder, step: 25, configHash: "v2-job")   // epoch 2, step 5 of 10
+        let bounds = CheckpointState.Bounds(epochs: 3, stepsPerEpoch: 10, trainSamples: 100, configHash: "v2-job")
+        #expect(try folder.store.load(name, layout: testParameterStore().entries, bounds: bounds).state.globalStep == 25)
+        try Self.edit(folder, name, field: "global_step", value: "26", resign: true)
+        #expect {
+            try folder.store.load(name, layout: testParameterStore().entries, bounds: bounds)
+        } throws: { error in
+            "\(error)".contains("state.json: field 'global_step'") && "\(error)".contains("valid: 25")
+        }
+    }
+
     @Test("a checkpoint saved before state.sha256 existed (format 1) still verifies")
     func legacyFormat() throws {
         let folder = CheckpointFolder()

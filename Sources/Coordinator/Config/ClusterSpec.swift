@@ -46,6 +46,19 @@ public struct ClusterSpec: Sendable, Equatable {
 
     /// Total slots over `hosts` (nil when the hosts are not listed in the config).
     public var totalSlots: Int? { hosts.isEmpty ? nil : hosts.reduce(0) { $0 + $1.slots } }
+
+    /// The most of `ranks` ranks one host runs when mpirun fills the listed hosts' slots in order:
+    /// all of them when no hosts are listed or the slots are oversubscribed (memory checks divide
+    /// a host's memory by this).
+    public func ranksOnBusiestHost(ranks: Int) -> Int {
+        guard let totalSlots, ranks <= totalSlots else { return ranks }
+        var left = ranks, most = 0
+        for host in hosts where left > 0 {
+            most = max(most, min(host.slots, left))
+            left -= min(host.slots, left)
+        }
+        return max(most, 1)
+    }
 }
 
 extension ClusterSpec {

@@ -91,6 +91,11 @@ public final class BatchNorm: Layer, HoldsBuffers {
     /// Training forward passes counted so far (PyTorch's `num_batches_tracked`).
     public var trackedBatches: Int64 { batchesTracked.pointee }
 
+    /// The output and the normalized input; training adds the input gradient.
+    public func activationFloats(batch: Int, training: Bool) -> Double {
+        Double(batch) * Double(elementCount(inputShape)) * (training ? 3 : 2)
+    }
+
     public func forward(_ input: UnsafePointer<Float>, batch: Int, context: ForwardContext) -> UnsafeMutablePointer<Float> {
         let rows = batch * positions, c = channels
         output.resize(rows * c)

@@ -105,6 +105,14 @@ public final class CausalSelfAttention: Layer {
         return linear + Array(repeating: perHead, count: batch * heads).flatMap { $0 }
     }
 
+    /// q, k, v, the heads' outputs, the output and the `batch × heads × positions²` attention
+    /// probabilities; training adds their gradients and one head's score gradient.
+    public func activationFloats(batch: Int, training: Bool) -> Double {
+        let rows = Double(batch * positions), square = Double(positions) * Double(positions)
+        let forward = rows * Double(dim) * 5 + Double(batch * heads) * square
+        return forward + (training ? rows * Double(dim) * 5 + square : 0)
+    }
+
     public func forward(_ input: UnsafePointer<Float>, batch: Int, context: ForwardContext) -> UnsafeMutablePointer<Float> {
         self.input = input
         let rows = batch * positions, t = positions, d = headDim, stride = 3 * dim

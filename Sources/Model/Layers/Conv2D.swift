@@ -71,6 +71,13 @@ public final class Conv2D: Layer {
             + (needInputGradient ? [MatrixProduct(m: rows, n: patch, k: outChannels, transposeA: false, transposeB: false)] : [])
     }
 
+    /// The output and the im2col columns (the direct kernels' padded copies are no larger);
+    /// training adds the column and input gradients.
+    public func activationFloats(batch: Int, training: Bool) -> Double {
+        let rows = Double(batch * outHeight * outWidth)
+        return rows * Double(outChannels + patch) + (training ? rows * Double(patch) + Double(batch * height * width * inChannels) : 0)
+    }
+
     public func forward(_ input: UnsafePointer<Float>, batch: Int, context: ForwardContext) -> UnsafeMutablePointer<Float> {
         let rows = batch * outHeight * outWidth
         output.resize(rows * outChannels)

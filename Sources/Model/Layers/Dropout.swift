@@ -24,6 +24,11 @@ public final class Dropout: Layer {
         self.streamID = streamID
     }
 
+    /// The output; training adds the mask and the input gradient.
+    public func activationFloats(batch: Int, training: Bool) -> Double {
+        Double(batch) * Double(elementCount(outputShape)) * (training ? 3 : 1)
+    }
+
     public func forward(_ input: UnsafePointer<Float>, batch: Int, context: ForwardContext) -> UnsafeMutablePointer<Float> {
         let n = batch * elementCount(inputShape)
         output.resize(n)

@@ -51,6 +51,9 @@ public final class Embedding: Layer {
         return (bad.index / width, bad.index % width, bad.value)
     }
 
+    /// The output and the token ids (4 bytes each); no input gradient.
+    public func activationFloats(batch: Int, training: Bool) -> Double { Double(batch) * Double(positions * (dim + 1)) }
+
     public func forward(_ input: UnsafePointer<Float>, batch: Int, context: ForwardContext) -> UnsafeMutablePointer<Float> {
         let rows = batch * positions
         output.resize(rows * dim)

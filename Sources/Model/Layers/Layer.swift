@@ -67,6 +67,10 @@ public protocol Layer: AnyObject {
     /// The sgemm calls one training step makes at `batch` samples (forward, weight gradient,
     /// and input gradient when needed), for FLOP counts and the sgemm-bound speed limit.
     func matrixProducts(batch: Int, needInputGradient: Bool) -> [MatrixProduct]
+    /// Floats the layer's own buffers hold at `batch` samples: its output and caches, plus, when
+    /// `training`, what backward keeps (the input gradient, scratch). For memory estimates: an
+    /// upper-ish bound, not an exact count. Default: the output, plus the input gradient when training.
+    func activationFloats(batch: Int, training: Bool) -> Double
 }
 
 /// The shape of one sgemm call: C[m, n] = op(A)[m, k] · op(B)[k, n].
@@ -85,6 +89,9 @@ extension Layer {
     public var parameterRequests: [ParameterRequest] { [] }
     public func bind(_ views: [ParameterView]) {}
     public func matrixProducts(batch: Int, needInputGradient: Bool) -> [MatrixProduct] { [] }
+    public func activationFloats(batch: Int, training: Bool) -> Double {
+        Double(batch) * Double(elementCount(outputShape) + (training ? elementCount(inputShape) : 0))
+    }
 }
 
 /// Number of elements in a shape.

@@ -43,6 +43,11 @@ public final class LayerNorm: Layer {
         bias = views[1]
     }
 
+    /// The output, the normalized input and one deviation per row; training adds the input gradient.
+    public func activationFloats(batch: Int, training: Bool) -> Double {
+        Double(batch) * (Double(elementCount(inputShape)) * (training ? 3 : 2) + Double(positions))
+    }
+
     public func forward(_ input: UnsafePointer<Float>, batch: Int, context: ForwardContext) -> UnsafeMutablePointer<Float> {
         let rows = batch * positions
         output.resize(rows * features)

@@ -25,6 +25,11 @@ public final class MaxPool2D: Layer {
         (outHeight, outWidth) = (geometry.outHeight, geometry.outWidth)
     }
 
+    /// The output and the winning positions (4 bytes each); training adds the input gradient.
+    public func activationFloats(batch: Int, training: Bool) -> Double {
+        Double(batch) * Double(2 * elementCount(outputShape) + (training ? elementCount(inputShape) : 0))
+    }
+
     public func forward(_ input: UnsafePointer<Float>, batch: Int, context: ForwardContext) -> UnsafeMutablePointer<Float> {
         let outSize = outHeight * outWidth * channels
         output.resize(batch * outSize)

@@ -54,6 +54,12 @@ public final class Residual: Layer {
         layers.flatMap { $0.matrixProducts(batch: batch, needInputGradient: true) }
     }
 
+    /// Its own output (and input gradient) and the chain's buffers.
+    public func activationFloats(batch: Int, training: Bool) -> Double {
+        Double(batch) * Double(elementCount(inputShape)) * (training ? 2 : 1)
+            + layers.reduce(0) { $0 + $1.activationFloats(batch: batch, training: training) }
+    }
+
     public func forward(_ input: UnsafePointer<Float>, batch: Int, context: ForwardContext) -> UnsafeMutablePointer<Float> {
         var x = input
         for layer in layers { x = UnsafePointer(layer.forward(x, batch: batch, context: context)) }

@@ -41,6 +41,11 @@ public final class TransformerBlock: Layer {
         attention.matrixProducts(batch: batch, needInputGradient: true) + feedForward.matrixProducts(batch: batch, needInputGradient: true)
     }
 
+    /// The buffers of its two residual halves.
+    public func activationFloats(batch: Int, training: Bool) -> Double {
+        attention.activationFloats(batch: batch, training: training) + feedForward.activationFloats(batch: batch, training: training)
+    }
+
     public func forward(_ input: UnsafePointer<Float>, batch: Int, context: ForwardContext) -> UnsafeMutablePointer<Float> {
         let h = attention.forward(input, batch: batch, context: context)
         return feedForward.forward(UnsafePointer(h), batch: batch, context: context)

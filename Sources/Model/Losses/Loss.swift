@@ -15,11 +15,14 @@ public enum LossKind: String, Sendable, CaseIterable {
 
     /// Computes the mean loss over the batch and writes its gradient, multiplied by
     /// `gradientScale` (e.g. 1/K under K-step gradient accumulation), into `gradient`.
-    /// Returns the mean loss (in Double, summed stably).
-    public func evaluate(outputs: UnsafePointer<Float>, targets: UnsafePointer<Float>,
+    /// `targetCount` is how many targets `targets` holds for the batch; it must be what this loss
+    /// reads (`targetCount(batch:width:)`). Returns the mean loss (in Double, summed stably).
+    public func evaluate(outputs: UnsafePointer<Float>, targets: UnsafePointer<Float>, targetCount: Int,
                          batch: Int, width: Int, gradient: UnsafeMutablePointer<Float>,
                          gradientScale: Float = 1) -> Double {
         precondition(batch > 0, "loss of an empty batch")
+        precondition(targetCount == self.targetCount(batch: batch, width: width),
+                     "\(rawValue) reads \(self.targetCount(batch: batch, width: width)) targets for \(batch) rows of \(width), given \(targetCount)")
         switch self {
         case .crossEntropy:
             return Self.softmaxCrossEntropy(outputs, targets, batch, width, gradient, gradientScale / Float(batch))
@@ -27,6 +30,21 @@ public enum LossKind: String, Sendable, CaseIterable {
             return Self.binaryCrossEntropy(outputs, targets, batch * width, gradient, gradientScale / Float(batch * width))
         case .meanSquaredError:
             return Self.meanSquared(outputs, targets, batch * width, gradient, gradientScale / Float(batch * width))
+        }
+    }
+
+    /// Targets this loss reads for `batch` rows of `width` outputs: one class index per row for
+    /// cross-entropy, one value per output otherwise.
+    public func targetCount(batch: Int, width: Int) -> Int {
+        self == .crossEntropy ? batch : batch * width
+    }
+
+    /// The losses whose targets fit `task`'s: cross-entropy for class indices (classification,
+    /// language models); MSE or binary cross-entropy for one real target per output (regression).
+    public static func fitting(_ task: LearningTask) -> [LossKind] {
+        switch task {
+        case .classification, .languageModel: return [.crossEntropy]
+        case .regression: return [.meanSquaredError, .binaryCrossEntropy]
         }
     }
 

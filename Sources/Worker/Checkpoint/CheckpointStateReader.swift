@@ -73,21 +73,26 @@ extension CheckpointState {
 
     /// What a checkpoint's position must fit: the run's epochs, the optimizer steps in one epoch,
     /// and the number of training samples (no epoch has more steps than samples); or, for a job
-    /// budgeted in steps, that budget (`steps`, default nil).
+    /// budgeted in steps, that budget (`steps`, default nil). `configHash` is the current job's
+    /// (default nil: unknown); a checkpoint of the same hash was saved by this very job.
     public struct Bounds: Sendable {
         public var epochs: Int
         public var stepsPerEpoch: Int
         public var trainSamples: Int
         public var steps: Int?
-        public init(epochs: Int, stepsPerEpoch: Int, trainSamples: Int, steps: Int? = nil) {
+        public var configHash: String?
+        public init(epochs: Int, stepsPerEpoch: Int, trainSamples: Int, steps: Int? = nil, configHash: String? = nil) {
             (self.epochs, self.stepsPerEpoch, self.trainSamples, self.steps) = (epochs, stepsPerEpoch, trainSamples, steps)
+            self.configHash = configHash
         }
     }
 
     /// Checks the position against the job and its data: `epoch` ≤ the job's epochs,
     /// `step_in_epoch` < steps per epoch (0 once every epoch is done), and `global_step` no more
     /// than the steps the epochs before could hold (a changed batch size changes steps per epoch,
-    /// so the bound is one step per training sample).
+    /// so the bound is one step per training sample). When the checkpoint's config hash is the
+    /// job's (same data, batch and epochs), `global_step` must be exactly
+    /// `epoch × steps per epoch + step_in_epoch`.
     /// - Throws: `CheckpointStateFieldError` naming the field and the valid range.
     /// With a steps budget the position is the global step alone: `epoch` 0, `step_in_epoch`
     /// equal to `global_step`, at most the job's steps.
@@ -115,6 +120,14 @@ extension CheckpointState {
         guard stepInEpoch <= maxInEpoch else {
             throw CheckpointStateFieldError(field: "step_in_epoch", problem: "\(stepInEpoch) is out of range "
                 + "(valid: 0...\(maxInEpoch) with \(bounds.stepsPerEpoch) steps per epoch at epoch \(epoch))")
+        }
+        if let hash = bounds.configHash, !hash.isEmpty, hash == configHash {
+            let expected = epoch * bounds.stepsPerEpoch + stepInEpoch
+            guard globalStep == expected else {
+                throw CheckpointStateFieldError(field: "global_step", problem: "\(globalStep) disagrees with epoch \(epoch) and "
+                    + "step_in_epoch \(stepInEpoch) at \(bounds.stepsPerEpoch) steps per epoch of the same config (valid: \(expected))")
+            }
+            return
         }
         let maxGlobal = epoch * max(bounds.trainSamples, bounds.stepsPerEpoch) + stepInEpoch
         guard globalStep <= maxGlobal else {
