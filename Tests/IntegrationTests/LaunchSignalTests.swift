@@ -21,6 +21,8 @@ struct LaunchSignalTests {
         kill(job.pid, SIGTERM)
         let status = job.finish(timeout: 120)
         #expect(status == 3, "a stopped run exits 3: \(job.stderr)")
+        #expect(!job.stderr.contains("has been aborted") && !job.stderr.contains("exited with non-zero status"),
+                "an orderly stop does not read as a failure: \(job.stderr)")
         let latest = try? String(contentsOfFile: run + "/checkpoints/latest", encoding: .utf8)
         #expect(latest?.contains("step-00000001") == true, "the first step's checkpoint: \(latest ?? "none")")
     }

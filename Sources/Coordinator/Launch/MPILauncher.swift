@@ -73,7 +73,8 @@ public enum MPILauncher {
         return (child.wait(), String(decoding: data, as: UTF8.self))
     }
 
-    /// Runs `command` with this process's stdout/stderr and returns its exit status.
+    /// Runs `command` with this process's stdout (and its stderr, through `StopBannerFilter`)
+    /// and returns its exit status.
     /// SIGINT, SIGTERM or SIGUSR1 received meanwhile are passed on once, as SIGUSR1, which
     /// mpirun forwards to every rank (it does not forward SIGTERM): the ranks finish their step,
     /// checkpoint and exit with code 3.
@@ -93,7 +94,22 @@ public enum MPILauncher {
             (stdinFD, keepOpen) = (fds[0], fds[1])
         }
         defer { if keepOpen >= 0 { close(keepOpen) } }
-        let child = try start(command, stdoutFD: nil, stdinFD: stdinFD)
+        // mpirun's standard error comes through a pipe, so an orderly stop's "aborted" notices
+        // can be left out (`StopBannerFilter`); the write end lives only in the child.
+        var errorPipe: [Int32] = [0, 0]
+        guard pipe(&errorPipe) == 0 else { throw LaunchError("cannot make a pipe: \(String(cString: strerror(errno)))") }
+        _ = fcntl(errorPipe[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(errorPipe[1], F_SETFD, FD_CLOEXEC)
+        let child: ChildProcess
+        do {
+            child = try start(command, stdoutFD: nil, stderrFD: errorPipe[1], stdinFD: stdinFD)
+        } catch {
+            close(errorPipe[0])
+            close(errorPipe[1])
+            throw error
+        }
+        close(errorPipe[1])
+        let relayed = StopBannerFilter.relay(from: errorPipe[0])
         if let stdinFD {
             close(stdinFD)
             _ = LauncherWatch.greeting().withCString { write(keepOpen, $0, strlen($0)) }
@@ -101,10 +117,13 @@ public enum MPILauncher {
         let forwarder = SignalForwarder(to: child, as: SIGUSR1)
         let status = child.wait()
         forwarder.stop()
+        // The ranks' last lines may still be on their way through mpirun's pipe; a process that
+        // outlives mpirun and keeps it open is not waited for long.
+        _ = relayed.wait(timeout: .now() + 5)
         return status
     }
 
-    private static func start(_ command: LaunchCommand, stdoutFD: Int32?, stdinFD: Int32? = nil) throws -> ChildProcess {
+    private static func start(_ command: LaunchCommand, stdoutFD: Int32?, stderrFD: Int32? = nil, stdinFD: Int32? = nil) throws -> ChildProcess {
         var executable = command.executable
         if !executable.contains("/") {
             guard let found = ExecutableSearch.find(executable) else {
@@ -114,7 +133,7 @@ public enum MPILauncher {
         }
         Log.logger.debug("starting \(([executable] + command.arguments).joined(separator: " "))")
         return try ChildProcess(executable: executable, arguments: command.arguments,
-                                environment: command.environment, stdoutFD: stdoutFD, stdinFD: stdinFD)
+                                environment: command.environment, stdoutFD: stdoutFD, stderrFD: stderrFD, stdinFD: stdinFD)
     }
 }
 
