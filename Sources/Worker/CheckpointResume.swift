@@ -22,6 +22,11 @@ extension TrainingSession {
                 resetOptimizer = try Self.checkOptimizerTensors(found, expected: trainer.optimizer.stateTensors().map(\.name),
                                                                  optimizer: job.optimizer.kind.rawValue,
                                                                  reset: settings.resetOptimizer, directory: settings.directory)
+                let counts = found.state.reportWindow.counts.count, classes = trainer.data.train.task.classCount ?? 0
+                guard counts == 0 || counts == classes * classes else {
+                    throw TrainingError("\(settings.directory)/\(found.name)/\(CheckpointStore.stateFile): field 'report_window.counts' "
+                        + "holds \(counts) values; the task's \(classes) classes need \(classes * classes) (or none)")
+                }
                 loaded = found
             } catch {
                 failure = error
@@ -55,7 +60,7 @@ extension TrainingSession {
         }
         try trainer.optimizer.restoreState(tensors: tensors, stepCount: Int(header[4]))
         trainer.resume(at: TrainingPosition(epoch: Int(header[1]), stepInEpoch: Int(header[2]), globalStep: Int(header[3])),
-                       skippedSteps: Int(header[5]))
+                       skippedSteps: Int(header[5]), window: loaded?.state.reportWindow)   // rank 0 only: sums stay right
 
         if let loaded {
             for skipped in loaded.skipped { Log.logger.warning("skipped checkpoint \(skipped)") }

@@ -81,6 +81,8 @@ public final class Trainer {
     public private(set) var averaging: GradientAveraging
     /// True while optimizer state is current only in this rank's shard (after sharded steps).
     private var stateIsSharded = false
+    /// This rank's figures since the last metrics line (carried in checkpoints, summed across ranks).
+    private var window: ReportWindow
 
     /// Builds the network (parameters from rank 0) and optimizer for `job` on `data`.
     public init(job: TrainingJob, data: DataSplits, collectives: Collectives) throws {
@@ -109,6 +111,7 @@ public final class Trainer {
         schedule = LearningRateSchedule(job.schedule, baseLearningRate: job.optimizer.learningRate,
                                         totalSteps: job.steps ?? steps * job.epochs)
         averaging = job.averaging
+        window = ReportWindow(task: data.train.task)
         exchange = GradientExchange(store: network.store, layerRanges: network.parameterRanges, job: job, collectives: collectives)
         try collectives.broadcast(network.store.parameters.buffer, root: 0)
         // Synchronised layers (batch_norm) sum their statistics across ranks through the exchange,
@@ -117,10 +120,13 @@ public final class Trainer {
     }
 
     /// Continues from `position` (after restoring parameters and optimizer state), with
-    /// `skippedSteps` overflowed steps so far (default 0).
-    public func resume(at position: TrainingPosition, skippedSteps: Int = 0) {
+    /// `skippedSteps` overflowed steps so far (default 0) and the report window's totals across
+    /// ranks `window` (give them on one rank only, e.g. rank 0, so the sum across ranks stays
+    /// right; default nil, an empty window).
+    public func resume(at position: TrainingPosition, skippedSteps: Int = 0, window: ReportWindowTotals? = nil) {
         self.position = position
         self.skippedSteps = skippedSteps
+        self.window = window.map { ReportWindow(task: data.train.task, continuing: $0) } ?? ReportWindow(task: data.train.task)
     }
 
     /// Trains until `job.epochs` (or `job.steps`) are done, or a stop is agreed (or `shouldStop`
@@ -129,17 +135,18 @@ public final class Trainer {
     /// run never repeats or skips a metrics line. Returns true when the whole budget was trained.
     @discardableResult
     public func train(onReport: (EpochReport) throws -> Void) throws -> Bool {
+        window.started = Date()   // throughput counts from here, not from loading
         if let steps = job.steps, let stepSampler { return try train(steps: steps, sampler: stepSampler, onReport: onReport) }
         while position.epoch < job.epochs {
             let sampler = currentSampler()
-            var window = ReportWindow(task: data.train.task)
             while position.stepInEpoch < sampler.stepsPerEpoch {
-                try step(sampler, into: &window, of: sampler.stepsPerEpoch)
+                try step(sampler, of: sampler.stepsPerEpoch)
                 if position.stepInEpoch < sampler.stepsPerEpoch && stopRequested { return false }
             }
             let report = try self.report(window, epoch: position.epoch + 1, evaluation: nil)
             position.epoch += 1
             position.stepInEpoch = 0
+            window = ReportWindow(task: data.train.task)
             try onReport(report)
             if position.epoch < job.epochs && stopRequested { return false }
         }
@@ -152,12 +159,12 @@ public final class Trainer {
     private func train(steps: Int, sampler: StepSampler, onReport: (EpochReport) throws -> Void) throws -> Bool {
         let every = job.evalEvery ?? steps
         position = TrainingPosition(epoch: 0, stepInEpoch: position.globalStep, globalStep: position.globalStep)
-        var window = ReportWindow(task: data.train.task)
         while position.globalStep < steps {
-            try step(sampler, into: &window, of: steps)
+            try step(sampler, of: steps)
             if reportFollows(position) {
-                try onReport(try report(window, epoch: nil, evaluation: (position.globalStep + every - 1) / every))
-                window = ReportWindow(task: data.train.task)
+                let report = try report(window, epoch: nil, evaluation: (position.globalStep + every - 1) / every)
+                window = ReportWindow(task: data.train.task)   // a save at this step holds an empty window
+                try onReport(report)
             }
             if position.globalStep < steps && stopRequested { return false }
         }
@@ -167,20 +174,19 @@ public final class Trainer {
     /// True once the ranks agreed to stop (or the test hook `shouldStop` says so).
     private var stopRequested: Bool { stopAgreed || shouldStop?() == true }
 
-    /// This rank's training figures since the last report.
-    private struct ReportWindow {
-        var lossSum = 0.0, lossCount = 0.0, steps = 0
-        var metrics: ClassificationMetrics?
-        let started = Date()
-        init(task: LearningTask) { metrics = task.classCount.map { ClassificationMetrics(classes: $0) } }
+    /// One step, added to the report window, then `onStep` told (`total`: steps in the epoch or budget).
+    private func step<Sampler: BatchSampler>(_ sampler: Sampler, of total: Int) throws {
+        let loss = try step(sampler, metrics: &window.metrics)
+        window.add(loss: loss, microSteps: job.accumulate)
+        try onStep?(position, total)
     }
 
-    /// One step, added to `window`, then `onStep` told (`total`: steps in the epoch or budget).
-    private func step<Sampler: BatchSampler>(_ sampler: Sampler, into window: inout ReportWindow, of total: Int) throws {
-        window.lossSum += try step(sampler, metrics: &window.metrics)
-        window.lossCount += Double(job.accumulate)
-        window.steps += 1
-        try onStep?(position, total)
+    /// The report window (the steps since the last metrics line) summed across ranks, as a
+    /// checkpoint stores it. Collective: every rank calls it at the same step.
+    public func reportWindowTotals() throws -> ReportWindowTotals {
+        let totals = try collectives.sum([window.lossSum, window.lossCount] + (window.metrics?.counts ?? []))
+        return ReportWindowTotals(lossSum: totals[0], lossCount: Int(totals[1]), steps: window.steps,
+                                  counts: totals[2...].map { Int($0) })
     }
 
     /// The metrics line for the current position: `window` summed across ranks (one reduction of
@@ -195,7 +201,7 @@ public final class Trainer {
             loss: totals[1] > 0 ? totals[0] / totals[1] : .nan,
             trainAccuracy: trainMetrics?.accuracy,
             validationLoss: validation?.loss, validationAccuracy: validation?.accuracy,
-            samplesPerSecond: seconds > 0 ? Double(window.steps * job.batchSize) / seconds : 0,
+            samplesPerSecond: seconds > 0 ? Double(window.timedSteps * job.batchSize) / seconds : 0,
             learningRate: lastLearningRate, seconds: seconds, skippedSteps: job.fp16Gradients ? skippedSteps : nil)
         if let bitsPerByte = validation?.bitsPerByte { report.otherMetrics["val_bpb"] = bitsPerByte }
         return report

@@ -2,6 +2,7 @@
 // newest valid checkpoint if asked, train with checkpoints by policy (and on a stop signal),
 // evaluate on the test split — with rank 0 printing, writing metrics.jsonl and checkpoints.
 import Collective
+import Logging
 import Foundation
 import Model
 
@@ -11,6 +12,9 @@ public enum SessionOutcome: Sendable {
     case completed(FinalReport)
     /// Stopped early by a signal after saving a checkpoint at this global step.
     case interrupted(step: Int)
+    /// Nothing to train: the run resumed had already finished at this global step and written
+    /// its final line (which is kept, not written again).
+    case alreadyFinished(step: Int)
 }
 
 /// Where checkpoints go and whether to start from one.
@@ -74,6 +78,15 @@ public final class TrainingSession {
         if let settings = checkpoints, settings.resume, let store {
             try resume(trainer, from: store, settings: settings)
             if collectives.rank == 0 { try afterResume?() }
+            if try finishedAlready(trainer) {
+                let text = "the run is already finished at step \(trainer.position.globalStep); nothing to train"
+                if json { Log.logger.notice("\(text)") } else { console.line(text) }
+                return .alreadyFinished(step: trainer.position.globalStep)
+            }
+            // Lines past the checkpoint are trained again: drop them, so none is written twice.
+            if collectives.rank == 0, let runDirectory {
+                try MetricsFile(runDirectory: runDirectory).cut(resumingAt: trainer.position.globalStep)
+            }
         }
         let metricsFile = try openMetrics()
         defer { try? metricsFile?.close() }
@@ -167,6 +180,7 @@ public final class TrainingSession {
         var state = CheckpointState(position: trainer.position, learningRate: trainer.currentLearningRate, seed: job.seed,
                                     worldSize: collectives.size, configHash: settings.configHash, metrics: metrics)
         state.skippedSteps = trainer.skippedSteps
+        state.reportWindow = try trainer.reportWindowTotals()   // collective: summed on every rank
         try collectives.whileRootWorks("writing checkpoint \(CheckpointStore.folderName(step: state.globalStep))") {
             if let delay = Self.testSaveDelay { Thread.sleep(forTimeInterval: delay) }
             try store.save(parameters: trainer.network.store, optimizer: trainer.optimizer, state: state,
@@ -181,14 +195,16 @@ public final class TrainingSession {
 
     private func openMetrics() throws -> FileHandle? {
         guard collectives.rank == 0, let runDirectory else { return nil }
-        let path = runDirectory + "/metrics.jsonl"
-        try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
-        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-        guard let handle = FileHandle(forWritingAtPath: path) else {
-            throw TrainingError("cannot write \(path)")
-        }
-        try handle.seekToEnd()
-        return handle
+        return try MetricsFile(runDirectory: runDirectory).openForAppending()
+    }
+
+    /// Whether the resumed position ends the budget and rank 0 finds the run's final line
+    /// written (one sum tells every rank). A finished run without its final line (stopped between
+    /// the last save and that line) goes on to write it.
+    private func finishedAlready(_ trainer: Trainer) throws -> Bool {
+        guard trainer.budgetDone(trainer.position) else { return false }
+        let written = collectives.rank == 0 && runDirectory.map { MetricsFile(runDirectory: $0).hasFinalLine() } == true
+        return try collectives.sum([written ? 1 : 0])[0] > 0
     }
 
     /// One human-readable report line; `budget` is the job's epochs, or its steps when the

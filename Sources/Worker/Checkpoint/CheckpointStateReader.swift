@@ -49,6 +49,7 @@ extension CheckpointState {
         }
         var metrics: [String: Double] = [:]
         for (name, value) in metricsObject { metrics[name] = try number(value, "metrics.\(name)", allowNonFinite: true) }
+        let window = object["report_window"] == nil && format < 3 ? ReportWindowTotals() : try reportWindow(object, stepInEpoch: stepInEpoch, data: data)
         guard let filesObject = object["files"] as? [String: Any] else {
             throw CheckpointStateFieldError(field: "files", problem: "is missing or not an object of file checksums")
         }
@@ -67,6 +68,7 @@ extension CheckpointState {
                                     learningRate: learningRate, seed: seed, worldSize: worldSize, configHash: hash, metrics: metrics)
         state.formatVersion = format
         state.skippedSteps = skipped
+        state.reportWindow = window
         state.files = files
         return state
     }
@@ -120,6 +122,39 @@ extension CheckpointState {
         guard globalStep <= maxGlobal else {
             throw CheckpointStateFieldError(field: "global_step", problem: "\(globalStep) is more than \(epoch) epochs "
                 + "and \(stepInEpoch) steps can hold (valid: \(stepInEpoch)...\(maxGlobal))")
+        }
+    }
+
+    /// `report_window`: a loss sum (any number, "nan" and infinities included), whole counts in
+    /// range, and no more steps than `step_in_epoch` (the window lies within the epoch or budget).
+    /// JSONSerialization may round a number's last bit; the loss sum is read again exactly.
+    private static func reportWindow(_ object: [String: Any], stepInEpoch: Int, data: Data) throws -> ReportWindowTotals {
+        let field = "report_window"
+        guard let window = object[field] as? [String: Any] else {
+            throw CheckpointStateFieldError(field: field, problem: object[field] == nil ? "is missing"
+                : "must be an object with loss_sum, loss_count, steps and counts")
+        }
+        var lossSum = try number(window["loss_sum"], "\(field).loss_sum", allowNonFinite: true)
+        if lossSum.isFinite, let exact = (try? JSONDecoder().decode(ExactLossSum.self, from: data))?.value { lossSum = exact }
+        let lossCount = try integer(window, "loss_count", 0...fieldLimit, prefix: "\(field).")
+        let steps = try integer(window, "steps", 0...stepInEpoch, prefix: "\(field).")
+        guard let countsList = window["counts"] as? [Any], countsList.count <= 1 << 20 else {
+            throw CheckpointStateFieldError(field: "\(field).counts", problem: window["counts"] == nil ? "is missing"
+                : "must be a list of at most 2^20 whole numbers ≥ 0")
+        }
+        let counts = try countsList.indices.map { i in
+            try integer(["counts[\(i)]": countsList[i]], "counts[\(i)]", 0...fieldLimit, prefix: "\(field).")
+        }
+        return ReportWindowTotals(lossSum: lossSum, lossCount: lossCount, steps: steps, counts: counts)
+    }
+
+    /// `report_window.loss_sum` decoded as Double by JSONDecoder, which rounds correctly.
+    private struct ExactLossSum: Decodable {
+        let value: Double
+        enum Keys: String, CodingKey { case reportWindow = "report_window", lossSum = "loss_sum" }
+        init(from decoder: Decoder) throws {
+            value = try decoder.container(keyedBy: Keys.self).nestedContainer(keyedBy: Keys.self, forKey: .reportWindow)
+                .decode(Double.self, forKey: .lossSum)
         }
     }
 
