@@ -3,6 +3,7 @@
 import Foundation
 import Model
 import Collective
+import Logging
 
 /// Where a run is: enough to continue it exactly (the RNG is counter-based).
 public struct TrainingPosition: Sendable, Equatable, Codable {
@@ -81,6 +82,8 @@ public final class Trainer {
     public private(set) var averaging: GradientAveraging
     /// True while optimizer state is current only in this rank's shard (after sharded steps).
     private var stateIsSharded = false
+    /// True once `job.onNonFinite == .continue` has warned of a non-finite value (once per run).
+    private var nonFiniteWarned = false
     /// This rank's figures since the last metrics line (carried in checkpoints, summed across ranks).
     private var window: ReportWindow
 
@@ -243,7 +246,30 @@ public final class Trainer {
                           communicate: Self.now() - exchangeStart - updateNanoseconds, update: updateNanoseconds)
         position.stepInEpoch += 1
         position.globalStep += 1
+        try checkFinite()
         return lossSum
+    }
+
+    /// After a step: a non-finite training loss on any rank (agreed in the exchange), or weights
+    /// or running statistics not finite after the update (identical on every rank), end the run on
+    /// every rank at this step (`job.onNonFinite` `.stop`), before anything saves; with `.continue`
+    /// one warning is logged and the checks end. Skipped fp16 overflow steps leave weights as they were.
+    private func checkFinite() throws {
+        guard !nonFiniteWarned else { return }
+        let tensor = exchange.lossWasFinite ? NonFinite.firstTensor(in: network.store, buffers: network.buffers) : "loss"
+        guard let tensor else { return }
+        let error = DivergenceError(step: position.globalStep, tensor: tensor)
+        guard job.onNonFinite == .continue else { throw error }
+        nonFiniteWarned = true
+        if collectives.rank == 0 {
+            let what = tensor == "loss" ? "the training loss" : tensor
+            Log.logger.warning("\(what) is not finite at step \(position.globalStep); training continues (job.on_nonfinite: continue), and checkpoints of non-finite weights are not written")
+        }
+    }
+
+    /// The first parameter or float buffer that is not finite, by layout name; nil when all are.
+    public func firstNonFiniteTensor() -> String? {
+        NonFinite.firstTensor(in: network.store, buffers: network.buffers)
     }
 
     /// Gather, forward, loss and backward of every micro-step, accumulating the gradients (with
@@ -262,8 +288,10 @@ public final class Trainer {
                                          rank: UInt64(collectives.rank), microStep: UInt64(micro))
             let out = network.forward(features.pointer, batch: localBatch, context: context)
             let rows = data.train.task.predictionsPerSample   // a language model is scored at every position
-            lossSum += loss.evaluate(outputs: out, targets: targets.pointer, batch: localBatch * rows, width: width / rows,
-                                     gradient: lossGradient.pointer, gradientScale: 1 / Float(job.accumulate))
+            let microLoss = loss.evaluate(outputs: out, targets: targets.pointer, batch: localBatch * rows, width: width / rows,
+                                          gradient: lossGradient.pointer, gradientScale: 1 / Float(job.accumulate))
+            if !microLoss.isFinite { exchange.markNonFiniteLoss() }   // every rank learns of it in the exchange
+            lossSum += microLoss
             metrics?.record(logits: out, labels: targets.pointer, batch: localBatch * rows, classes: width / rows)
             network.backward(lossGradient.pointer, batch: localBatch, accumulate: micro > 0,
                              onLayerDone: exchange.backwardHook(averaging, lastMicroStep: micro == job.accumulate - 1))

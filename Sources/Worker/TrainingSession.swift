@@ -121,18 +121,28 @@ public final class TrainingSession {
 
         var throughputs: [Double] = []
         var lastReport: EpochReport?
-        let completed = try trainer.train { report in
-            progress.clear()
-            throughputs.append(report.samplesPerSecond)
-            lastReport = report
-            let line = jsonLine(report.json)
-            if json { console.line(line) } else { console.line(Self.describe(report, budget: job.steps ?? job.epochs)) }
-            try metricsFile?.write(contentsOf: Data((line + "\n").utf8))
-            let finished = trainer.budgetDone(trainer.position)
-            if job.checkpoint.shouldSave(at: trainer.position, epochEnded: job.steps == nil, trainingEnded: finished) {
-                try save(trainer, store, metrics: report.checkpointMetrics)
-                lastSaved = trainer.position.globalStep
+        let completed: Bool
+        do {
+            completed = try trainer.train { report in
+                progress.clear()
+                throughputs.append(report.samplesPerSecond)
+                lastReport = report
+                let line = jsonLine(report.json)
+                if json { console.line(line) } else { console.line(Self.describe(report, budget: job.steps ?? job.epochs)) }
+                try metricsFile?.write(contentsOf: Data((line + "\n").utf8))
+                let finished = trainer.budgetDone(trainer.position)
+                if job.checkpoint.shouldSave(at: trainer.position, epochEnded: job.steps == nil, trainingEnded: finished) {
+                    try save(trainer, store, metrics: report.checkpointMetrics)
+                    lastSaved = trainer.position.globalStep
+                }
             }
+        } catch let error as DivergenceError {
+            // Every rank stops at this step; rank 0 records it for programs before anyone exits.
+            progress.clear()
+            try metricsFile?.write(contentsOf: Data((jsonLine(error.json) + "\n").utf8))
+            try metricsFile?.synchronize()
+            _ = try collectives.sum([0])
+            throw error
         }
         if !completed {
             progress.clear()
@@ -176,6 +186,14 @@ public final class TrainingSession {
     /// Rank 0 writes a checkpoint of the current position and prunes old ones.
     func save(_ trainer: Trainer, _ store: CheckpointStore?, metrics: [String: Double]) throws {
         guard let store, let settings = checkpoints else { return }
+        // Never a checkpoint of non-finite weights (job.on_nonfinite: continue): it would replace
+        // and prune the last finite one. Every rank holds the same weights, so all skip alike.
+        if let tensor = trainer.firstNonFiniteTensor() {
+            if collectives.rank == 0 {
+                Log.logger.warning("no checkpoint at step \(trainer.position.globalStep): \(tensor) is not finite; the last finite checkpoint is kept")
+            }
+            return
+        }
         try trainer.synchronizeOptimizerState()   // every rank takes part; rank 0 then writes
         var state = CheckpointState(position: trainer.position, learningRate: trainer.currentLearningRate, seed: job.seed,
                                     worldSize: collectives.size, configHash: settings.configHash, metrics: metrics)
