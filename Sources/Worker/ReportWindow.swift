@@ -48,7 +48,7 @@ struct ReportWindow {
 
     /// Adds one optimizer step's loss sum over `microSteps` micro-steps.
     mutating func add(loss: Double, microSteps: Int) {
-        lossSum += Double(Float(loss))
+        lossSum += loss   // a Float value (`Trainer.step`), so the sum stays exact
         lossCount += Double(microSteps)
         steps += 1
         timedSteps += 1

@@ -228,8 +228,8 @@ public final class Trainer {
 
     /// One optimizer step at the current position: `accumulate` micro-steps of gather, forward,
     /// loss and backward; one gradient exchange across ranks (see `averaging`), which runs the
-    /// update. Returns the sum of the micro-steps' mean losses (this rank's) and records
-    /// predictions in `metrics`.
+    /// update. Returns the sum of the micro-steps' mean losses (this rank's, rounded to Float) and
+    /// records predictions in `metrics`.
     public func step<Sampler: BatchSampler>(_ sampler: Sampler, metrics: inout ClassificationMetrics?) throws -> Double {
         let computeStart = Self.now()
         let lossSum = microSteps(sampler, metrics: &metrics)
@@ -247,7 +247,7 @@ public final class Trainer {
         position.stepInEpoch += 1
         position.globalStep += 1
         try checkFinite()
-        return lossSum
+        return Double(Float(lossSum))   // Float values sum exactly in Double, in any order (ReportWindowTotals)
     }
 
     /// After a step: a non-finite training loss on any rank (agreed in the exchange), or weights
