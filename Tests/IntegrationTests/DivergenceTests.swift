@@ -62,4 +62,28 @@ struct DivergenceTests {
         #expect(run.stderr.contains("on_nonfinite") && run.stderr.contains("stop, continue"), "\(run.stderr)")
         #expect(!FileManager.default.fileExists(atPath: tiny.dir + "/run/metrics.jsonl"))
     }
+
+    /// A sweep records a diverged trial as failed (reason diverged) and does not retry it.
+    @Test func aSweepRecordsADivergedTrialAsFailedWithoutRetrying() throws {
+        let tiny = try TinyRun(job: "  checkpoint: {every_steps: 0, keep_last: 1}")
+        let text = try String(contentsOfFile: tiny.config, encoding: .utf8) + """
+
+            sweep:
+              method: grid
+              metric: {name: val_loss, goal: minimize}
+              parameters:
+                optimizer.lr: {values: [0.05, 100]}
+              parallel: 1
+              max_retries: 2
+
+            """
+        try text.write(toFile: tiny.config, atomically: false, encoding: .utf8)
+        let result = try TinyRun.ringtrain(["sweep", tiny.config, "--run-dir", tiny.dir + "/sweep"], timeout: 300)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("diverged (not retried)") && !result.output.contains("retrying"), "\(result.output)")
+        let report = try TinyRun.ringtrain(["report", tiny.dir + "/sweep", "--format", "json", "--no-save"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])
+        let trials = try #require(object["trials"] as? [[String: Any]])
+        #expect(trials.map { $0["status"] as? String } == ["finished", "failed"], "\(trials)")
+    }
 }
