@@ -80,7 +80,7 @@ public final class TrainingSession {
             if collectives.rank == 0 { try afterResume?() }
             if try finishedAlready(trainer) {
                 let text = "the run is already finished at step \(trainer.position.globalStep); nothing to train"
-                if json { Log.logger.notice("\(text)") } else { console.line(text) }
+                if !json { console.line(text) } else if collectives.rank == 0 { Log.logger.notice("\(text)") }
                 return .alreadyFinished(step: trainer.position.globalStep)
             }
             // Lines past the checkpoint are trained again: drop them, so none is written twice.
