@@ -53,6 +53,9 @@ public final class TrainingSession {
     /// Called on rank 0 once a resume has loaded its checkpoint (the run folder's config files
     /// are rewritten only then, so a refused resume changes nothing).
     public var afterResume: (() throws -> Void)?
+    /// Rank 0's metrics of the checkpoint resumed from (its last report's), for a final line
+    /// written after resuming at the end of the budget.
+    var resumedMetrics: [String: Double] = [:]
     /// The trainer of the last `run()`.
     public private(set) var trainer: Trainer?
 
@@ -167,7 +170,7 @@ public final class TrainingSession {
         }
         let test = try data.test.map { try trainer.evaluate($0) }
         let final = FinalReport(epochs: job.steps == nil ? trainer.position.epoch : nil, step: trainer.position.globalStep, test: test,
-                                lastEpoch: lastReport,
+                                lastEpoch: lastReport ?? Self.report(fromCheckpointMetrics: resumedMetrics, step: trainer.position.globalStep),
                                 samplesPerSecond: throughputs.isEmpty ? 0 : throughputs.reduce(0, +) / Double(throughputs.count))
         let finalLine = jsonLine(final.json)
         try metricsFile?.write(contentsOf: Data((finalLine + "\n").utf8))
@@ -205,6 +208,17 @@ public final class TrainingSession {
                            buffers: trainer.network.buffers)
             try store.prune()
         }
+    }
+
+    /// The last report as a checkpoint recorded it (`EpochReport.checkpointMetrics`), so a run
+    /// resumed at its end (its final line not yet written) writes the final line it would have.
+    static func report(fromCheckpointMetrics metrics: [String: Double], step: Int) -> EpochReport? {
+        guard let loss = metrics["loss"] else { return nil }
+        var report = EpochReport(epoch: nil, evaluation: nil, step: step, loss: loss, trainAccuracy: metrics["train_acc"],
+                                 validationLoss: metrics["val_loss"], validationAccuracy: metrics["val_acc"],
+                                 samplesPerSecond: 0, learningRate: 0, seconds: 0)
+        report.otherMetrics = metrics.filter { !["loss", "train_acc", "val_loss", "val_acc"].contains($0.key) }
+        return report
     }
 
     /// Test hook: every checkpoint save first sleeps this many seconds

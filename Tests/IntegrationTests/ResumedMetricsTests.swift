@@ -95,4 +95,19 @@ struct ResumedMetricsTests {
         #expect(try String(contentsOfFile: tiny.dir + "/done/metrics.jsonl", encoding: .utf8) == before)
         #expect(tiny.latest("done") == "step-00000030")
     }
+
+    /// Stopped after the last save but before the final line: resume writes that line, as it was.
+    @Test func resumingAFinishedRunWithoutItsFinalLineWritesIt() throws {
+        let tiny = try TinyRun()
+        let done = try tiny.train("done")
+        try #require(done.status == 0, "\(done.output)")
+        let expected = try Self.lines(tiny, "done")
+        let path = tiny.dir + "/done/metrics.jsonl"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        try (text.split(separator: "\n").dropLast().joined(separator: "\n") + "\n").write(toFile: path, atomically: false, encoding: .utf8)
+        let again = try TinyRun.ringtrain(["resume", tiny.dir + "/done"])
+        #expect(again.status == 0 && !again.stdout.contains("already finished"), "\(again.output)")
+        let lines = try Self.lines(tiny, "done")
+        #expect(lines == expected, "\(lines)\n\(expected)")
+    }
 }

@@ -148,14 +148,17 @@ struct CheckpointStateFuzzTests {
         }
     }
 
-    @Test("the report window round-trips through state.json exactly, NaN included")
+    @Test("the report window and the metrics round-trip through state.json exactly, NaN included")
     func reportWindowRoundTrip() throws {
         for lossSum in [0.1 + 0.2, Double(Float(2.3025851)) * 3, .nan] {
             var state = CheckpointState(position: TrainingPosition(epoch: 1, stepInEpoch: 7, globalStep: 17), learningRate: 0.1,
-                                        seed: 1, worldSize: 2, configHash: "h")
+                                        seed: 1, worldSize: 2, configHash: "h", metrics: ["loss": lossSum, "val_acc": 0.1 + 0.7])
             state.reportWindow = ReportWindowTotals(lossSum: lossSum, lossCount: 14, steps: 7, counts: [3, 0, 1, 4])
             state.files["model.safetensors"] = CheckpointFileDigest(sha256: String(repeating: "a", count: 64), bytes: 1)
-            let back = try CheckpointState.decode(try state.encoded()).reportWindow
+            let decoded = try CheckpointState.decode(try state.encoded())
+            #expect(decoded.metrics["val_acc"] == 0.1 + 0.7)
+            #expect(lossSum.isNaN ? decoded.metrics["loss"]?.isNaN == true : decoded.metrics["loss"] == lossSum)
+            let back = decoded.reportWindow
             #expect(back.lossSum.bitPattern == lossSum.bitPattern || (back.lossSum.isNaN && lossSum.isNaN))
             #expect(back.lossCount == 14 && back.steps == 7 && back.counts == [3, 0, 1, 4])
         }

@@ -47,9 +47,14 @@ extension CheckpointState {
         guard let metricsObject = (object["metrics"] ?? [String: Any]()) as? [String: Any], metricsObject.count <= 10_000 else {
             throw CheckpointStateFieldError(field: "metrics", problem: "must be an object of names and numbers")
         }
+        let exact = try? JSONDecoder().decode(ExactNumbers.self, from: data)
         var metrics: [String: Double] = [:]
-        for (name, value) in metricsObject { metrics[name] = try number(value, "metrics.\(name)", allowNonFinite: true) }
-        let window = object["report_window"] == nil && format < 3 ? ReportWindowTotals() : try reportWindow(object, stepInEpoch: stepInEpoch, data: data)
+        for (name, value) in metricsObject {
+            let n = try number(value, "metrics.\(name)", allowNonFinite: true)
+            metrics[name] = n.isFinite ? exact?.metrics[name] ?? n : n
+        }
+        var window = object["report_window"] == nil && format < 3 ? ReportWindowTotals() : try reportWindow(object, stepInEpoch: stepInEpoch)
+        if window.lossSum.isFinite, let lossSum = exact?.lossSum { window.lossSum = lossSum }
         guard let filesObject = object["files"] as? [String: Any] else {
             throw CheckpointStateFieldError(field: "files", problem: "is missing or not an object of file checksums")
         }
@@ -127,15 +132,13 @@ extension CheckpointState {
 
     /// `report_window`: a loss sum (any number, "nan" and infinities included), whole counts in
     /// range, and no more steps than `step_in_epoch` (the window lies within the epoch or budget).
-    /// JSONSerialization may round a number's last bit; the loss sum is read again exactly.
-    private static func reportWindow(_ object: [String: Any], stepInEpoch: Int, data: Data) throws -> ReportWindowTotals {
+    private static func reportWindow(_ object: [String: Any], stepInEpoch: Int) throws -> ReportWindowTotals {
         let field = "report_window"
         guard let window = object[field] as? [String: Any] else {
             throw CheckpointStateFieldError(field: field, problem: object[field] == nil ? "is missing"
                 : "must be an object with loss_sum, loss_count, steps and counts")
         }
-        var lossSum = try number(window["loss_sum"], "\(field).loss_sum", allowNonFinite: true)
-        if lossSum.isFinite, let exact = (try? JSONDecoder().decode(ExactLossSum.self, from: data))?.value { lossSum = exact }
+        let lossSum = try number(window["loss_sum"], "\(field).loss_sum", allowNonFinite: true)
         let lossCount = try integer(window, "loss_count", 0...fieldLimit, prefix: "\(field).")
         let steps = try integer(window, "steps", 0...stepInEpoch, prefix: "\(field).")
         guard let countsList = window["counts"] as? [Any], countsList.count <= 1 << 20 else {
@@ -148,13 +151,24 @@ extension CheckpointState {
         return ReportWindowTotals(lossSum: lossSum, lossCount: lossCount, steps: steps, counts: counts)
     }
 
-    /// `report_window.loss_sum` decoded as Double by JSONDecoder, which rounds correctly.
-    private struct ExactLossSum: Decodable {
-        let value: Double
-        enum Keys: String, CodingKey { case reportWindow = "report_window", lossSum = "loss_sum" }
+    /// The finite numbers of `metrics` and `report_window.loss_sum` decoded again by JSONDecoder,
+    /// which rounds correctly (JSONSerialization may miss a number's last bit).
+    private struct ExactNumbers: Decodable {
+        var metrics: [String: Double] = [:]
+        var lossSum: Double?
+        struct Key: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
         init(from decoder: Decoder) throws {
-            value = try decoder.container(keyedBy: Keys.self).nestedContainer(keyedBy: Keys.self, forKey: .reportWindow)
-                .decode(Double.self, forKey: .lossSum)
+            let top = try decoder.container(keyedBy: Key.self)
+            if let m = try? top.nestedContainer(keyedBy: Key.self, forKey: Key(stringValue: "metrics")) {
+                for key in m.allKeys { metrics[key.stringValue] = try? m.decode(Double.self, forKey: key) }
+            }
+            let window = try? top.nestedContainer(keyedBy: Key.self, forKey: Key(stringValue: "report_window"))
+            lossSum = try? window?.decode(Double.self, forKey: Key(stringValue: "loss_sum"))
         }
     }
 
