@@ -50,10 +50,22 @@ enum NonFinite {
         return nil
     }
 
-    /// True when every value is finite: x·0 is 0 for finite x and NaN otherwise (one pass, vectorised).
+    /// True when every value is finite: x·0 is 0 for finite x and NaN otherwise, summed 16 lanes
+    /// at a time (a scalar float sum would not vectorise).
     static func allFinite(_ values: UnsafeBufferPointer<Float>) -> Bool {
-        var sum: Float = 0
-        for v in values { sum += v * 0 }
+        guard let base = values.baseAddress else { return true }
+        let raw = UnsafeRawPointer(base), wide = values.count / 16 * 16
+        var lanes = SIMD16<Float>(repeating: 0)
+        var i = 0
+        while i < wide {
+            lanes += raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self) * 0
+            i += 16
+        }
+        var sum = lanes.sum()
+        while i < values.count {
+            sum += base[i] * 0
+            i += 1
+        }
         return !sum.isNaN
     }
 }
