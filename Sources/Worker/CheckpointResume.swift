@@ -22,11 +22,6 @@ extension TrainingSession {
                 resetOptimizer = try Self.checkOptimizerTensors(found, expected: trainer.optimizer.stateTensors().map(\.name),
                                                                  optimizer: job.optimizer.kind.rawValue,
                                                                  reset: settings.resetOptimizer, directory: settings.directory)
-                let counts = found.state.reportWindow.counts.count, classes = trainer.data.train.task.classCount ?? 0
-                guard counts == 0 || counts == classes * classes else {
-                    throw TrainingError("\(settings.directory)/\(found.name)/\(CheckpointStore.stateFile): field 'report_window.counts' "
-                        + "holds \(counts) values; the task's \(classes) classes need \(classes * classes) (or none)")
-                }
                 loaded = found
             } catch {
                 failure = error

@@ -1,5 +1,5 @@
 // ReportWindow: a rank's training figures since the last metrics line (loss sum and count, steps,
-// classification counts), and their totals across ranks as a checkpoint carries them.
+// correct predictions), and their totals across ranks as a checkpoint carries them.
 import Foundation
 import Model
 
@@ -13,16 +13,18 @@ public struct ReportWindowTotals: Codable, Sendable, Equatable {
     public var lossCount: Int = 0
     /// Optimizer steps in the window (default 0).
     public var steps: Int = 0
-    /// The flattened confusion matrix of the window's training predictions, over all ranks
-    /// (classes × classes; empty for regression; default empty).
-    public var counts: [Int] = []
+    /// Training predictions in the window that matched their label, over all ranks (what
+    /// `train_acc` counts; 0 for regression; default 0).
+    public var correct: Int = 0
+    /// Training predictions in the window, over all ranks (default 0).
+    public var predictions: Int = 0
 
-    public init(lossSum: Double = 0, lossCount: Int = 0, steps: Int = 0, counts: [Int] = []) {
-        (self.lossSum, self.lossCount, self.steps, self.counts) = (lossSum, lossCount, steps, counts)
+    public init(lossSum: Double = 0, lossCount: Int = 0, steps: Int = 0, correct: Int = 0, predictions: Int = 0) {
+        (self.lossSum, self.lossCount, self.steps, self.correct, self.predictions) = (lossSum, lossCount, steps, correct, predictions)
     }
 
     enum CodingKeys: String, CodingKey {
-        case lossSum = "loss_sum", lossCount = "loss_count", steps, counts
+        case lossSum = "loss_sum", lossCount = "loss_count", steps, correct, predictions
     }
 }
 
@@ -36,13 +38,17 @@ struct ReportWindow {
 
     init(task: LearningTask) { metrics = task.classCount.map { ClassificationMetrics(classes: $0) } }
 
-    /// A window continuing from `totals` (rank 0 of a resumed run; other ranks start empty).
-    /// Counts that do not fit the task's classes are left out (checked on load).
+    /// A window continuing from `totals` (rank 0 of a resumed run; other ranks start empty). The
+    /// training accuracy is all a window reports of its predictions, so the correct ones are
+    /// recorded as class 0 predicted 0 and the others as class 0 predicted 1.
     init(task: LearningTask, continuing totals: ReportWindowTotals) {
         self.init(task: task)
         (lossSum, lossCount, steps) = (totals.lossSum, Double(totals.lossCount), totals.steps)
-        if let classes = metrics?.classes, totals.counts.count == classes * classes {
-            metrics = ClassificationMetrics(classes: classes, counts: totals.counts.map(Double.init))
+        if let classes = metrics?.classes, totals.predictions > 0 {
+            var counts = [Double](repeating: 0, count: classes * classes)
+            counts[0] = Double(totals.correct)
+            if classes > 1 { counts[1] = Double(totals.predictions - totals.correct) }
+            metrics = ClassificationMetrics(classes: classes, counts: counts)
         }
     }
 

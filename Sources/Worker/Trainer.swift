@@ -187,9 +187,10 @@ public final class Trainer {
     /// The report window (the steps since the last metrics line) summed across ranks, as a
     /// checkpoint stores it. Collective: every rank calls it at the same step.
     public func reportWindowTotals() throws -> ReportWindowTotals {
-        let totals = try collectives.sum([window.lossSum, window.lossCount] + (window.metrics?.counts ?? []))
+        let totals = try collectives.sum([window.lossSum, window.lossCount, Double(window.metrics?.correct ?? 0),
+                                          Double(window.metrics?.count ?? 0)])
         return ReportWindowTotals(lossSum: totals[0], lossCount: Int(totals[1]), steps: window.steps,
-                                  counts: totals[2...].map { Int($0) })
+                                  correct: Int(totals[2]), predictions: Int(totals[3]))
     }
 
     /// The metrics line for the current position: `window` summed across ranks (one reduction of

@@ -128,14 +128,14 @@ struct CheckpointStateFuzzTests {
     }
 
     @Test("report_window's own fields are range-checked, each named", arguments: [
-        (#"{"loss_count": 2, "steps": 1, "counts": []}"#, "report_window.loss_sum"),
-        (#"{"loss_sum": "x", "loss_count": 2, "steps": 1, "counts": []}"#, "report_window.loss_sum"),
-        (#"{"loss_sum": 1, "loss_count": 2.5, "steps": 1, "counts": []}"#, "report_window.loss_count"),
-        (#"{"loss_sum": 1, "loss_count": -2, "steps": 1, "counts": []}"#, "report_window.loss_count"),
-        (#"{"loss_sum": 1, "loss_count": 2, "steps": 1000000, "counts": []}"#, "report_window.steps"),
-        (#"{"loss_sum": 1, "loss_count": 2, "steps": 1}"#, "report_window.counts"),
-        (#"{"loss_sum": 1, "loss_count": 2, "steps": 1, "counts": [3, -1]}"#, "report_window.counts[1]"),
-        (#"{"loss_sum": 1, "loss_count": 2, "steps": 1, "counts": [true]}"#, "report_window.counts[0]"),
+        (#"{"loss_count": 2, "steps": 1, "correct": 0, "predictions": 0}"#, "report_window.loss_sum"),
+        (#"{"loss_sum": "x", "loss_count": 2, "steps": 1, "correct": 0, "predictions": 0}"#, "report_window.loss_sum"),
+        (#"{"loss_sum": 1, "loss_count": 2.5, "steps": 1, "correct": 0, "predictions": 0}"#, "report_window.loss_count"),
+        (#"{"loss_sum": 1, "loss_count": -2, "steps": 1, "correct": 0, "predictions": 0}"#, "report_window.loss_count"),
+        (#"{"loss_sum": 1, "loss_count": 2, "steps": 1000000, "correct": 0, "predictions": 0}"#, "report_window.steps"),
+        (#"{"loss_sum": 1, "loss_count": 2, "steps": 1, "correct": 0}"#, "report_window.predictions"),
+        (#"{"loss_sum": 1, "loss_count": 2, "steps": 1, "correct": 9, "predictions": 8}"#, "report_window.correct"),
+        (#"{"loss_sum": 1, "loss_count": 2, "steps": 1, "correct": true, "predictions": 8}"#, "report_window.correct"),
     ])
     func reportWindowFields(json: String, field: String) throws {
         let folder = CheckpointFolder()
@@ -153,14 +153,14 @@ struct CheckpointStateFuzzTests {
         for lossSum in [0.1 + 0.2, Double(Float(2.3025851)) * 3, .nan] {
             var state = CheckpointState(position: TrainingPosition(epoch: 1, stepInEpoch: 7, globalStep: 17), learningRate: 0.1,
                                         seed: 1, worldSize: 2, configHash: "h", metrics: ["loss": lossSum, "val_acc": 0.1 + 0.7])
-            state.reportWindow = ReportWindowTotals(lossSum: lossSum, lossCount: 14, steps: 7, counts: [3, 0, 1, 4])
+            state.reportWindow = ReportWindowTotals(lossSum: lossSum, lossCount: 14, steps: 7, correct: 3, predictions: 8)
             state.files["model.safetensors"] = CheckpointFileDigest(sha256: String(repeating: "a", count: 64), bytes: 1)
             let decoded = try CheckpointState.decode(try state.encoded())
             #expect(decoded.metrics["val_acc"] == 0.1 + 0.7)
             #expect(lossSum.isNaN ? decoded.metrics["loss"]?.isNaN == true : decoded.metrics["loss"] == lossSum)
             let back = decoded.reportWindow
             #expect(back.lossSum.bitPattern == lossSum.bitPattern || (back.lossSum.isNaN && lossSum.isNaN))
-            #expect(back.lossCount == 14 && back.steps == 7 && back.counts == [3, 0, 1, 4])
+            #expect(back.lossCount == 14 && back.steps == 7 && back.correct == 3 && back.predictions == 8)
         }
     }
 }

@@ -131,24 +131,20 @@ extension CheckpointState {
     }
 
     /// `report_window`: a loss sum (any number, "nan" and infinities included), whole counts in
-    /// range, and no more steps than `step_in_epoch` (the window lies within the epoch or budget).
+    /// range, no more steps than `step_in_epoch` (the window lies within the epoch or budget) and
+    /// no more correct predictions than predictions.
     private static func reportWindow(_ object: [String: Any], stepInEpoch: Int) throws -> ReportWindowTotals {
         let field = "report_window"
         guard let window = object[field] as? [String: Any] else {
             throw CheckpointStateFieldError(field: field, problem: object[field] == nil ? "is missing"
-                : "must be an object with loss_sum, loss_count, steps and counts")
+                : "must be an object with loss_sum, loss_count, steps, correct and predictions")
         }
         let lossSum = try number(window["loss_sum"], "\(field).loss_sum", allowNonFinite: true)
         let lossCount = try integer(window, "loss_count", 0...fieldLimit, prefix: "\(field).")
         let steps = try integer(window, "steps", 0...stepInEpoch, prefix: "\(field).")
-        guard let countsList = window["counts"] as? [Any], countsList.count <= 1 << 20 else {
-            throw CheckpointStateFieldError(field: "\(field).counts", problem: window["counts"] == nil ? "is missing"
-                : "must be a list of at most 2^20 whole numbers ≥ 0")
-        }
-        let counts = try countsList.indices.map { i in
-            try integer(["counts[\(i)]": countsList[i]], "counts[\(i)]", 0...fieldLimit, prefix: "\(field).")
-        }
-        return ReportWindowTotals(lossSum: lossSum, lossCount: lossCount, steps: steps, counts: counts)
+        let predictions = try integer(window, "predictions", 0...fieldLimit, prefix: "\(field).")
+        let correct = try integer(window, "correct", 0...predictions, prefix: "\(field).")
+        return ReportWindowTotals(lossSum: lossSum, lossCount: lossCount, steps: steps, correct: correct, predictions: predictions)
     }
 
     /// The finite numbers of `metrics` and `report_window.loss_sum` decoded again by JSONDecoder,
