@@ -56,9 +56,10 @@ extension TrainingSession {
         }
         try trainer.optimizer.restoreState(tensors: tensors, stepCount: Int(header[4]))
         trainer.resume(at: TrainingPosition(epoch: Int(header[1]), stepInEpoch: Int(header[2]), globalStep: Int(header[3])),
-                       skippedSteps: Int(header[5]))
+                       skippedSteps: Int(header[5]), window: loaded?.state.reportWindow)   // rank 0 only: sums stay right
 
         if let loaded {
+            resumedMetrics = loaded.state.metrics
             for skipped in loaded.skipped { Log.logger.warning("skipped checkpoint \(skipped)") }
             if loaded.configCheckSkipped {
                 Log.logger.notice("\(loaded.name) records its config hash in an earlier version's form; the check that the config did not change is skipped")

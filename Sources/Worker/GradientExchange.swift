@@ -5,6 +5,7 @@
 // to 1 when asked to stop, so after the exchange it is > 0 on every rank if it was set on one. The
 // all-reduce strategies average it with the gradients; the sharded update reduces it into the last
 // shard's owner, which copies it into the parameters' spare element, whose all-gather brings it back.
+// A rank whose training loss is not finite sets it to NaN, which every sum carries to every rank.
 import Collective
 import Model
 
@@ -87,6 +88,15 @@ public final class GradientExchange {
         gradients[control] = StopRequest.pendingSignal == nil ? 0 : 1
     }
 
+    /// Records that this rank's training loss of this step is not finite (the control element
+    /// becomes NaN, and so does its sum on every rank); call before the last backward.
+    public func markNonFiniteLoss() {
+        gradients[control] = .nan
+    }
+
+    /// Whether every rank's training loss was finite in the last exchange (`markNonFiniteLoss`).
+    public private(set) var lossWasFinite = true
+
     /// What backward should be told as it finishes each layer: with overlap, on the last
     /// micro-step, start the buckets that are then complete; otherwise nothing.
     public func backwardHook(_ averaging: GradientAveraging, lastMicroStep: Bool) -> ((Int) -> Void)? {
@@ -121,6 +131,7 @@ public final class GradientExchange {
         let values = UnsafeMutableBufferPointer(rebasing: gradients[all])
         update(AveragedGradients(shard: all, norm: needsNorm ? shardwiseSquaredNorm(values).squareRoot() : 0,
                                  finite: !halfPrecision || allFinite(values, all)))
+        lossWasFinite = !gradients[control].isNaN
         return gradients[control] > 0
     }
 
@@ -154,6 +165,7 @@ public final class GradientExchange {
         update(averaged)
         if owned.contains(control) { parameters[control] = gradients[control] }
         try collectives.allGather(segments: parameters)
+        lossWasFinite = !parameters[control].isNaN
         return parameters[control] > 0
     }
 

@@ -3,6 +3,7 @@
 import Foundation
 import Model
 import Collective
+import Logging
 
 /// Where a run is: enough to continue it exactly (the RNG is counter-based).
 public struct TrainingPosition: Sendable, Equatable, Codable {
@@ -81,6 +82,10 @@ public final class Trainer {
     public private(set) var averaging: GradientAveraging
     /// True while optimizer state is current only in this rank's shard (after sharded steps).
     private var stateIsSharded = false
+    /// True once `job.onNonFinite == .continue` has warned of a non-finite value (once per run).
+    private var nonFiniteWarned = false
+    /// This rank's figures since the last metrics line (carried in checkpoints, summed across ranks).
+    private var window: ReportWindow
 
     /// Builds the network (parameters from rank 0) and optimizer for `job` on `data`.
     public init(job: TrainingJob, data: DataSplits, collectives: Collectives) throws {
@@ -99,6 +104,7 @@ public final class Trainer {
         schedule = LearningRateSchedule(job.schedule, baseLearningRate: job.optimizer.learningRate,
                                         totalSteps: job.steps ?? steps * job.epochs)
         averaging = job.averaging
+        window = ReportWindow(task: data.train.task)
         exchange = GradientExchange(store: network.store, layerRanges: network.parameterRanges, job: job, collectives: collectives)
         try collectives.broadcast(network.store.parameters.buffer, root: 0)
         // Synchronised layers (batch_norm) sum their statistics across ranks through the exchange,
@@ -107,10 +113,13 @@ public final class Trainer {
     }
 
     /// Continues from `position` (after restoring parameters and optimizer state), with
-    /// `skippedSteps` overflowed steps so far (default 0).
-    public func resume(at position: TrainingPosition, skippedSteps: Int = 0) {
+    /// `skippedSteps` overflowed steps so far (default 0) and the report window's totals across
+    /// ranks `window` (give them on one rank only, e.g. rank 0, so the sum across ranks stays
+    /// right; default nil, an empty window).
+    public func resume(at position: TrainingPosition, skippedSteps: Int = 0, window: ReportWindowTotals? = nil) {
         self.position = position
         self.skippedSteps = skippedSteps
+        self.window = window.map { ReportWindow(task: data.train.task, continuing: $0) } ?? ReportWindow(task: data.train.task)
     }
 
     /// Trains until `job.epochs` (or `job.steps`) are done, or a stop is agreed (or `shouldStop`
@@ -119,17 +128,18 @@ public final class Trainer {
     /// run never repeats or skips a metrics line. Returns true when the whole budget was trained.
     @discardableResult
     public func train(onReport: (EpochReport) throws -> Void) throws -> Bool {
+        window.started = Date()   // throughput counts from here, not from loading
         if let steps = job.steps, let stepSampler { return try train(steps: steps, sampler: stepSampler, onReport: onReport) }
         while position.epoch < job.epochs {
             let sampler = currentSampler()
-            var window = ReportWindow(task: data.train.task)
             while position.stepInEpoch < sampler.stepsPerEpoch {
-                try step(sampler, into: &window, of: sampler.stepsPerEpoch)
+                try step(sampler, of: sampler.stepsPerEpoch)
                 if position.stepInEpoch < sampler.stepsPerEpoch && stopRequested { return false }
             }
             let report = try self.report(window, epoch: position.epoch + 1, evaluation: nil)
             position.epoch += 1
             position.stepInEpoch = 0
+            window = ReportWindow(task: data.train.task)
             try onReport(report)
             if position.epoch < job.epochs && stopRequested { return false }
         }
@@ -142,12 +152,12 @@ public final class Trainer {
     private func train(steps: Int, sampler: StepSampler, onReport: (EpochReport) throws -> Void) throws -> Bool {
         let every = job.evalEvery ?? steps
         position = TrainingPosition(epoch: 0, stepInEpoch: position.globalStep, globalStep: position.globalStep)
-        var window = ReportWindow(task: data.train.task)
         while position.globalStep < steps {
-            try step(sampler, into: &window, of: steps)
+            try step(sampler, of: steps)
             if reportFollows(position) {
-                try onReport(try report(window, epoch: nil, evaluation: (position.globalStep + every - 1) / every))
-                window = ReportWindow(task: data.train.task)
+                let report = try report(window, epoch: nil, evaluation: (position.globalStep + every - 1) / every)
+                window = ReportWindow(task: data.train.task)   // a save at this step holds an empty window
+                try onReport(report)
             }
             if position.globalStep < steps && stopRequested { return false }
         }
@@ -157,20 +167,20 @@ public final class Trainer {
     /// True once the ranks agreed to stop (or the test hook `shouldStop` says so).
     private var stopRequested: Bool { stopAgreed || shouldStop?() == true }
 
-    /// This rank's training figures since the last report.
-    private struct ReportWindow {
-        var lossSum = 0.0, lossCount = 0.0, steps = 0
-        var metrics: ClassificationMetrics?
-        let started = Date()
-        init(task: LearningTask) { metrics = task.classCount.map { ClassificationMetrics(classes: $0) } }
+    /// One step, added to the report window, then `onStep` told (`total`: steps in the epoch or budget).
+    private func step<Sampler: BatchSampler>(_ sampler: Sampler, of total: Int) throws {
+        let loss = try step(sampler, metrics: &window.metrics)
+        window.add(loss: loss, microSteps: job.accumulate)
+        try onStep?(position, total)
     }
 
-    /// One step, added to `window`, then `onStep` told (`total`: steps in the epoch or budget).
-    private func step<Sampler: BatchSampler>(_ sampler: Sampler, into window: inout ReportWindow, of total: Int) throws {
-        window.lossSum += try step(sampler, metrics: &window.metrics)
-        window.lossCount += Double(job.accumulate)
-        window.steps += 1
-        try onStep?(position, total)
+    /// The report window (the steps since the last metrics line) summed across ranks, as a
+    /// checkpoint stores it. Collective: every rank calls it at the same step.
+    public func reportWindowTotals() throws -> ReportWindowTotals {
+        let totals = try collectives.sum([window.lossSum, window.lossCount, Double(window.metrics?.correct ?? 0),
+                                          Double(window.metrics?.count ?? 0)])
+        return ReportWindowTotals(lossSum: totals[0], lossCount: Int(totals[1]), steps: window.steps,
+                                  correct: Int(totals[2]), predictions: Int(totals[3]))
     }
 
     /// The metrics line for the current position: `window` summed across ranks (one reduction of
@@ -185,7 +195,7 @@ public final class Trainer {
             loss: totals[1] > 0 ? totals[0] / totals[1] : .nan,
             trainAccuracy: trainMetrics?.accuracy,
             validationLoss: validation?.loss, validationAccuracy: validation?.accuracy,
-            samplesPerSecond: seconds > 0 ? Double(window.steps * job.batchSize) / seconds : 0,
+            samplesPerSecond: seconds > 0 ? Double(window.timedSteps * job.batchSize) / seconds : 0,
             learningRate: lastLearningRate, seconds: seconds, skippedSteps: job.fp16Gradients ? skippedSteps : nil)
         if let bitsPerByte = validation?.bitsPerByte { report.otherMetrics["val_bpb"] = bitsPerByte }
         return report
@@ -209,8 +219,8 @@ public final class Trainer {
 
     /// One optimizer step at the current position: `accumulate` micro-steps of gather, forward,
     /// loss and backward; one gradient exchange across ranks (see `averaging`), which runs the
-    /// update. Returns the sum of the micro-steps' mean losses (this rank's) and records
-    /// predictions in `metrics`.
+    /// update. Returns the sum of the micro-steps' mean losses (this rank's, rounded to Float) and
+    /// records predictions in `metrics`.
     public func step<Sampler: BatchSampler>(_ sampler: Sampler, metrics: inout ClassificationMetrics?) throws -> Double {
         let computeStart = Self.now()
         let lossSum = microSteps(sampler, metrics: &metrics)
@@ -227,7 +237,30 @@ public final class Trainer {
                           communicate: Self.now() - exchangeStart - updateNanoseconds, update: updateNanoseconds)
         position.stepInEpoch += 1
         position.globalStep += 1
-        return lossSum
+        try checkFinite()
+        return Double(Float(lossSum))   // Float values sum exactly in Double, in any order (ReportWindowTotals)
+    }
+
+    /// After a step: a non-finite training loss on any rank (agreed in the exchange), or weights
+    /// or running statistics not finite after the update (identical on every rank), end the run on
+    /// every rank at this step (`job.onNonFinite` `.stop`), before anything saves; with `.continue`
+    /// one warning is logged and the checks end. Skipped fp16 overflow steps leave weights as they were.
+    private func checkFinite() throws {
+        guard !nonFiniteWarned else { return }
+        let tensor = exchange.lossWasFinite ? NonFinite.firstTensor(in: network.store, buffers: network.buffers) : "loss"
+        guard let tensor else { return }
+        let error = DivergenceError(step: position.globalStep, tensor: tensor)
+        guard job.onNonFinite == .continue else { throw error }
+        nonFiniteWarned = true
+        if collectives.rank == 0 {
+            let what = tensor == "loss" ? "the training loss" : tensor
+            Log.logger.warning("\(what) is not finite at step \(position.globalStep); training continues (job.on_nonfinite: continue), and checkpoints of non-finite weights are not written")
+        }
+    }
+
+    /// The first parameter or float buffer that is not finite, by layout name; nil when all are.
+    public func firstNonFiniteTensor() -> String? {
+        NonFinite.firstTensor(in: network.store, buffers: network.buffers)
     }
 
     /// Gather, forward, loss and backward of every micro-step, accumulating the gradients (with
@@ -246,8 +279,11 @@ public final class Trainer {
                                          rank: UInt64(collectives.rank), microStep: UInt64(micro))
             let out = network.forward(features.pointer, batch: localBatch, context: context)
             let rows = data.train.task.predictionsPerSample   // a language model is scored at every position
-            lossSum += loss.evaluate(outputs: out, targets: targets.pointer, targetCount: localBatch * data.train.targetWidth, batch: localBatch * rows, width: width / rows,
-                                     gradient: lossGradient.pointer, gradientScale: 1 / Float(job.accumulate))
+            let microLoss = loss.evaluate(outputs: out, targets: targets.pointer, targetCount: localBatch * data.train.targetWidth,
+                                          batch: localBatch * rows, width: width / rows,
+                                          gradient: lossGradient.pointer, gradientScale: 1 / Float(job.accumulate))
+            if !microLoss.isFinite { exchange.markNonFiniteLoss() }   // every rank learns of it in the exchange
+            lossSum += microLoss
             metrics?.record(logits: out, labels: targets.pointer, batch: localBatch * rows, classes: width / rows)
             network.backward(lossGradient.pointer, batch: localBatch, accumulate: micro > 0,
                              onLayerDone: exchange.backwardHook(averaging, lastMicroStep: micro == job.accumulate - 1))

@@ -68,6 +68,9 @@ public struct TrainingJob: Sendable, Equatable {
     /// fastest way of averaging (README). `overlap` takes precedence: a job with both averages
     /// with overlap (the config parser rejects both set explicitly).
     public var shardedUpdate = true
+    /// What a non-finite training loss, or weights not finite after an update, do
+    /// (`job.on_nonfinite`); default `.stop` (the run ends with exit 1 and a `diverged` line).
+    public var onNonFinite = NonFinitePolicy.stop
 
     public init(dataset: DatasetSpec) {
         self.dataset = dataset

@@ -2,6 +2,7 @@
 // newest valid checkpoint if asked, train with checkpoints by policy (and on a stop signal),
 // evaluate on the test split — with rank 0 printing, writing metrics.jsonl and checkpoints.
 import Collective
+import Logging
 import Foundation
 import Model
 
@@ -11,6 +12,9 @@ public enum SessionOutcome: Sendable {
     case completed(FinalReport)
     /// Stopped early by a signal after saving a checkpoint at this global step.
     case interrupted(step: Int)
+    /// Nothing to train: the run resumed had already finished at this global step and written
+    /// its final line (which is kept, not written again).
+    case alreadyFinished(step: Int)
 }
 
 /// Where checkpoints go and whether to start from one.
@@ -49,6 +53,9 @@ public final class TrainingSession {
     /// Called on rank 0 once a resume has loaded its checkpoint (the run folder's config files
     /// are rewritten only then, so a refused resume changes nothing).
     public var afterResume: (() throws -> Void)?
+    /// Rank 0's metrics of the checkpoint resumed from (its last report's), for a final line
+    /// written after resuming at the end of the budget.
+    var resumedMetrics: [String: Double] = [:]
     /// The trainer of the last `run()`.
     public private(set) var trainer: Trainer?
 
@@ -74,6 +81,15 @@ public final class TrainingSession {
         if let settings = checkpoints, settings.resume, let store {
             try resume(trainer, from: store, settings: settings)
             if collectives.rank == 0 { try afterResume?() }
+            if try finishedAlready(trainer) {
+                let text = "the run is already finished at step \(trainer.position.globalStep); nothing to train"
+                if !json { console.line(text) } else if collectives.rank == 0 { Log.logger.notice("\(text)") }
+                return .alreadyFinished(step: trainer.position.globalStep)
+            }
+            // Lines past the checkpoint are trained again: drop them, so none is written twice.
+            if collectives.rank == 0, let runDirectory {
+                try MetricsFile(runDirectory: runDirectory).cut(resumingAt: trainer.position.globalStep)
+            }
         }
         let metricsFile = try openMetrics()
         defer { try? metricsFile?.close() }
@@ -108,18 +124,28 @@ public final class TrainingSession {
 
         var throughputs: [Double] = []
         var lastReport: EpochReport?
-        let completed = try trainer.train { report in
-            progress.clear()
-            throughputs.append(report.samplesPerSecond)
-            lastReport = report
-            let line = jsonLine(report.json)
-            if json { console.line(line) } else { console.line(Self.describe(report, budget: job.steps ?? job.epochs)) }
-            try metricsFile?.write(contentsOf: Data((line + "\n").utf8))
-            let finished = trainer.budgetDone(trainer.position)
-            if job.checkpoint.shouldSave(at: trainer.position, epochEnded: job.steps == nil, trainingEnded: finished) {
-                try save(trainer, store, metrics: report.checkpointMetrics)
-                lastSaved = trainer.position.globalStep
+        let completed: Bool
+        do {
+            completed = try trainer.train { report in
+                progress.clear()
+                throughputs.append(report.samplesPerSecond)
+                lastReport = report
+                let line = jsonLine(report.json)
+                if json { console.line(line) } else { console.line(Self.describe(report, budget: job.steps ?? job.epochs)) }
+                try metricsFile?.write(contentsOf: Data((line + "\n").utf8))
+                let finished = trainer.budgetDone(trainer.position)
+                if job.checkpoint.shouldSave(at: trainer.position, epochEnded: job.steps == nil, trainingEnded: finished) {
+                    try save(trainer, store, metrics: report.checkpointMetrics)
+                    lastSaved = trainer.position.globalStep
+                }
             }
+        } catch let error as DivergenceError {
+            // Every rank stops at this step; rank 0 records it for programs before anyone exits.
+            progress.clear()
+            try metricsFile?.write(contentsOf: Data((jsonLine(error.json) + "\n").utf8))
+            try metricsFile?.synchronize()
+            _ = try collectives.sum([0])
+            throw error
         }
         if !completed {
             progress.clear()
@@ -144,7 +170,7 @@ public final class TrainingSession {
         }
         let test = try data.test.map { try trainer.evaluate($0) }
         let final = FinalReport(epochs: job.steps == nil ? trainer.position.epoch : nil, step: trainer.position.globalStep, test: test,
-                                lastEpoch: lastReport,
+                                lastEpoch: lastReport ?? Self.report(fromCheckpointMetrics: resumedMetrics, step: trainer.position.globalStep),
                                 samplesPerSecond: throughputs.isEmpty ? 0 : throughputs.reduce(0, +) / Double(throughputs.count))
         let finalLine = jsonLine(final.json)
         try metricsFile?.write(contentsOf: Data((finalLine + "\n").utf8))
@@ -163,10 +189,19 @@ public final class TrainingSession {
     /// Rank 0 writes a checkpoint of the current position and prunes old ones.
     func save(_ trainer: Trainer, _ store: CheckpointStore?, metrics: [String: Double]) throws {
         guard let store, let settings = checkpoints else { return }
+        // Never a checkpoint of non-finite weights (job.on_nonfinite: continue): it would replace
+        // and prune the last finite one. Every rank holds the same weights, so all skip alike.
+        if let tensor = trainer.firstNonFiniteTensor() {
+            if collectives.rank == 0 {
+                Log.logger.warning("no checkpoint at step \(trainer.position.globalStep): \(tensor) is not finite; the last finite checkpoint is kept")
+            }
+            return
+        }
         try trainer.synchronizeOptimizerState()   // every rank takes part; rank 0 then writes
         var state = CheckpointState(position: trainer.position, learningRate: trainer.currentLearningRate, seed: job.seed,
                                     worldSize: collectives.size, configHash: settings.configHash, metrics: metrics)
         state.skippedSteps = trainer.skippedSteps
+        state.reportWindow = try trainer.reportWindowTotals()   // collective: summed on every rank
         try collectives.whileRootWorks("writing checkpoint \(CheckpointStore.folderName(step: state.globalStep))") {
             if let delay = Self.testSaveDelay { Thread.sleep(forTimeInterval: delay) }
             try store.save(parameters: trainer.network.store, optimizer: trainer.optimizer, state: state,
@@ -175,20 +210,33 @@ public final class TrainingSession {
         }
     }
 
+    /// The last report as a checkpoint recorded it (`EpochReport.checkpointMetrics`), so a run
+    /// resumed at its end (its final line not yet written) writes the final line it would have.
+    static func report(fromCheckpointMetrics metrics: [String: Double], step: Int) -> EpochReport? {
+        guard let loss = metrics["loss"] else { return nil }
+        var report = EpochReport(epoch: nil, evaluation: nil, step: step, loss: loss, trainAccuracy: metrics["train_acc"],
+                                 validationLoss: metrics["val_loss"], validationAccuracy: metrics["val_acc"],
+                                 samplesPerSecond: 0, learningRate: 0, seconds: 0)
+        report.otherMetrics = metrics.filter { !["loss", "train_acc", "val_loss", "val_acc"].contains($0.key) }
+        return report
+    }
+
     /// Test hook: every checkpoint save first sleeps this many seconds
     /// (`RINGTRAIN_TEST_SAVE_DELAY`), to show that a slow save is not taken for a dead rank.
     static let testSaveDelay: Double? = ProcessInfo.processInfo.environment["RINGTRAIN_TEST_SAVE_DELAY"].flatMap(Double.init)
 
     private func openMetrics() throws -> FileHandle? {
         guard collectives.rank == 0, let runDirectory else { return nil }
-        let path = runDirectory + "/metrics.jsonl"
-        try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
-        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-        guard let handle = FileHandle(forWritingAtPath: path) else {
-            throw TrainingError("cannot write \(path)")
-        }
-        try handle.seekToEnd()
-        return handle
+        return try MetricsFile(runDirectory: runDirectory).openForAppending()
+    }
+
+    /// Whether the resumed position ends the budget and rank 0 finds the run's final line
+    /// written (one sum tells every rank). A finished run without its final line (stopped between
+    /// the last save and that line) goes on to write it.
+    private func finishedAlready(_ trainer: Trainer) throws -> Bool {
+        guard trainer.budgetDone(trainer.position) else { return false }
+        let written = collectives.rank == 0 && runDirectory.map { MetricsFile(runDirectory: $0).hasFinalLine() } == true
+        return try collectives.sum([written ? 1 : 0])[0] > 0
     }
 
     /// One human-readable report line; `budget` is the job's epochs, or its steps when the

@@ -42,10 +42,20 @@ struct ConfigHashTests {
     }
 
     @Test("a changed value changes the hash", arguments: ["job.optimizer.lr=0.002", "job.epochs=5", "job.model.hidden=[16, 9]",
-                                                          "job.name=other", "job.checkpoint.keep_last=7"])
+                                                          "job.name=other", "job.checkpoint.keep_last=7",
+                                                          "job.on_nonfinite=continue"])
     func changedValueCounts(override: String) throws {
         let base = try load(Self.block), changed = try load(Self.block, overrides: [override])
         #expect(ResolvedConfig.hash(job: base.job) != ResolvedConfig.hash(job: changed.job))
+    }
+
+    /// Jobs hash as they did before `on_nonfinite` existed unless it is set to something else.
+    @Test func theDefaultOnNonfiniteIsLeftOutOfTheHash() throws {
+        let job = try load(Self.block).job
+        #expect(!ResolvedConfig.canonicalJSON(job: job).contains("on_nonfinite"))
+        #expect(ResolvedConfig.yaml(job: job).contains("on_nonfinite: stop"))
+        let explicit = try load(Self.block, overrides: ["job.on_nonfinite=stop"]).job
+        #expect(ResolvedConfig.hash(job: explicit) == ResolvedConfig.hash(job: job))
     }
 
     @Test("the hash is v2- and FNV-1a of the canonical JSON, which is compact with sorted keys and typed values")

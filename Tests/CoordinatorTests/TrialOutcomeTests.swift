@@ -33,3 +33,16 @@ func attemptOutput() throws {
     try "no markers: an earlier version's log\n".write(toFile: path, atomically: false, encoding: .utf8)
     #expect(TrialOutcome.attemptOutput(of: path, attempt: 4) == "no markers: an earlier version's log\n")
 }
+
+@Test("a training trial's diverged event line is neither progress nor a result: the trial is not complete")
+func divergedTrainingTrial() throws {
+    let dir = try TestFolder.make()
+    let epoch = "{\"epoch\": 1, \"loss\": 2.5, \"step\": 10, \"val_acc\": 0.4}\n"
+    let event = "{\"event\": \"diverged\", \"message\": \"...\", \"step\": 12, \"tensor\": \"fc1.weight\"}\n"
+    try (epoch + event).write(toFile: dir + "/metrics.jsonl", atomically: false, encoding: .utf8)
+    let diverged = TrialOutcome.training(directory: dir, metricName: "val_acc")
+    #expect(diverged.diverged && !diverged.complete && diverged.metric == 0.4, "\(diverged)")
+    try (epoch + "{\"final\": true, \"step\": 10, \"val_acc\": 0.4}\n").write(toFile: dir + "/metrics.jsonl", atomically: false, encoding: .utf8)
+    let finished = TrialOutcome.training(directory: dir, metricName: "val_acc")
+    #expect(finished.complete && !finished.diverged)
+}

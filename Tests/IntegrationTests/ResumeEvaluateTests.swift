@@ -13,16 +13,25 @@ struct ResumeEvaluateTests {
         return tiny
     }
 
-    /// A checkpoint as written before state.sha256 and skipped_steps existed (format 1).
-    @Test func aCheckpointFromBeforeThisChangeStillResumes() throws {
+    /// Checkpoints as written before state.sha256 and skipped_steps existed (format 1), and before
+    /// the report window (format 2): they resume, with an empty window.
+    @Test(arguments: [1, 2])
+    func aCheckpointFromBeforeThisChangeStillResumes(format: Int) throws {
         let tiny = try Self.finished()
         let folder = tiny.dir + "/done/checkpoints/step-00000030"
         var state = try String(contentsOfFile: folder + "/state.json", encoding: .utf8)
-        state = state.replacingOccurrences(of: "\"format_version\" : 2", with: "\"format_version\" : 1")
-            .replacingOccurrences(of: "  \"skipped_steps\" : 0,\n", with: "")
-        #expect(!state.contains("skipped_steps") && state.contains("\"format_version\" : 1"), "\(state)")
+        state = state.replacingOccurrences(of: "\"format_version\" : 3", with: "\"format_version\" : \(format)")
+            .replacingOccurrences(of: "  \"report_window\" : \\{[^}]*\\},\n", with: "", options: .regularExpression)
+        if format == 1 { state = state.replacingOccurrences(of: "  \"skipped_steps\" : 0,\n", with: "") }
+        #expect(!state.contains("report_window") && state.contains("\"format_version\" : \(format)"), "\(state)")
+        #expect(state.contains("skipped_steps") == (format == 2))
         try state.write(toFile: folder + "/state.json", atomically: false, encoding: .utf8)
-        try FileManager.default.removeItem(atPath: folder + "/state.sha256")
+        if format == 1 {
+            try FileManager.default.removeItem(atPath: folder + "/state.sha256")
+        } else {
+            let sum = try ProcessRunner.run("/usr/bin/sha256sum", [folder + "/state.json"], timeout: 10)
+            try (String(sum.stdout.prefix(64)) + "\n").write(toFile: folder + "/state.sha256", atomically: false, encoding: .utf8)
+        }
         let resumed = try TinyRun.ringtrain(["resume", tiny.dir + "/done", "--set", "job.epochs=4"])
         #expect(resumed.status == 0 && resumed.stdout.contains("resumed from"), "\(resumed.output)")
         #expect(tiny.latest("done") == "step-00000040")

@@ -50,7 +50,7 @@ struct CheckpointCorruptionTests {
         Damage(label: "state not JSON", file: "state.json", edit: { $0 = Array("{oops".utf8) },
                expected: "state.json: SHA-256 differs from the one in state.sha256"),
         Damage(label: "missing state checksum", file: "state.sha256", edit: nil,
-               expected: "state.sha256: file is missing (format version 2"),
+               expected: "state.sha256: file is missing (format version \(CheckpointState.currentFormatVersion)"),
         Damage(label: "step count missing", file: "optimizer.safetensors",
                edit: { replaceInHeader(&$0, "step_count", "step_cOunt") }, expected: "optimizer.safetensors: SHA-256"),
     ]

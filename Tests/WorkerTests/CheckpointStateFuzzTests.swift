@@ -8,7 +8,7 @@ import Testing
 @Suite("state.json fields")
 struct CheckpointStateFuzzTests {
     static let fields = ["format_version", "global_step", "epoch", "step_in_epoch", "learning_rate", "seed", "world_size",
-                         "config_hash", "metrics", "files", "skipped_steps"]
+                         "config_hash", "metrics", "files", "skipped_steps", "report_window"]
     /// Values no field accepts (as JSON text); `metrics` and `files` take objects, `config_hash` a string.
     static let badValues = ["-1", "-5", "9223372036854775807", "1e15", "1e300", "2.5", "\"3\"", "true", "null", "[]", "{}",
                             "-0.5", "1e-9"]
@@ -56,7 +56,7 @@ struct CheckpointStateFuzzTests {
                 // rate ≥ 0, a missing skipped_steps in a version-1 file, an empty metrics object.
                 let allowed: Set<String> = ["learning_rate=1e15", "learning_rate=9223372036854775807", "learning_rate=1e300", "learning_rate=2.5", "learning_rate=1e-9",
                                             "skipped_steps=(missing)", "metrics={}", "seed=9223372036854775807", "seed=1e15",
-                                            "metrics=(missing)", "config_hash=\"3\""]
+                                            "metrics=(missing)", "config_hash=\"3\"", "report_window=(missing)"]
                 let key = "\(c.field)=\(c.value ?? "(missing)")"
                 #expect(allowed.contains(key), "loaded \(key) (resign \(resign)): \(loaded.state)")
             } catch let error as CheckpointError {
@@ -171,5 +171,42 @@ struct CheckpointStateFuzzTests {
         try FileManager.default.removeItem(atPath: folder.file(name, "state.sha256"))
         let loaded = try folder.store.load(name, layout: testParameterStore().entries)
         #expect(loaded.state.formatVersion == 1 && loaded.state.skippedSteps == 0 && loaded.state.globalStep == 25)
+    }
+
+    @Test("report_window's own fields are range-checked, each named", arguments: [
+        (#"{"loss_count": 2, "steps": 1, "correct": 0, "predictions": 0}"#, "report_window.loss_sum"),
+        (#"{"loss_sum": "x", "loss_count": 2, "steps": 1, "correct": 0, "predictions": 0}"#, "report_window.loss_sum"),
+        (#"{"loss_sum": 1, "loss_count": 2.5, "steps": 1, "correct": 0, "predictions": 0}"#, "report_window.loss_count"),
+        (#"{"loss_sum": 1, "loss_count": -2, "steps": 1, "correct": 0, "predictions": 0}"#, "report_window.loss_count"),
+        (#"{"loss_sum": 1, "loss_count": 2, "steps": 1000000, "correct": 0, "predictions": 0}"#, "report_window.steps"),
+        (#"{"loss_sum": 1, "loss_count": 2, "steps": 1, "correct": 0}"#, "report_window.predictions"),
+        (#"{"loss_sum": 1, "loss_count": 2, "steps": 1, "correct": 9, "predictions": 8}"#, "report_window.correct"),
+        (#"{"loss_sum": 1, "loss_count": 2, "steps": 1, "correct": true, "predictions": 8}"#, "report_window.correct"),
+    ])
+    func reportWindowFields(json: String, field: String) throws {
+        let folder = CheckpointFolder()
+        let name = try saveTestCheckpoint(folder, step: 25)
+        try Self.edit(folder, name, field: "report_window", value: json, resign: true)
+        #expect {
+            try folder.store.load(name, layout: testParameterStore().entries)
+        } throws: { error in
+            "\(error)".contains("state.json: field '\(field)'")
+        }
+    }
+
+    @Test("the report window and the metrics round-trip through state.json exactly, NaN included")
+    func reportWindowRoundTrip() throws {
+        for lossSum in [0.1 + 0.2, Double(Float(2.3025851)) * 3, .nan] {
+            var state = CheckpointState(position: TrainingPosition(epoch: 1, stepInEpoch: 7, globalStep: 17), learningRate: 0.1,
+                                        seed: 1, worldSize: 2, configHash: "h", metrics: ["loss": lossSum, "val_acc": 0.1 + 0.7])
+            state.reportWindow = ReportWindowTotals(lossSum: lossSum, lossCount: 14, steps: 7, correct: 3, predictions: 8)
+            state.files["model.safetensors"] = CheckpointFileDigest(sha256: String(repeating: "a", count: 64), bytes: 1)
+            let decoded = try CheckpointState.decode(try state.encoded())
+            #expect(decoded.metrics["val_acc"] == 0.1 + 0.7)
+            #expect(lossSum.isNaN ? decoded.metrics["loss"]?.isNaN == true : decoded.metrics["loss"] == lossSum)
+            let back = decoded.reportWindow
+            #expect(back.lossSum.bitPattern == lossSum.bitPattern || (back.lossSum.isNaN && lossSum.isNaN))
+            #expect(back.lossCount == 14 && back.steps == 7 && back.correct == 3 && back.predictions == 8)
+        }
     }
 }

@@ -60,7 +60,12 @@ public enum ResolvedConfig {
     /// The canonical form of a job: its resolved tree (every default filled in) as compact JSON
     /// with sorted keys, numbers and booleans typed. Equal jobs give equal text.
     public static func canonicalJSON(job: TrainingJob) -> String {
-        let object = tree(job).jsonObject
+        var object = tree(job).jsonObject
+        // The default policy is left out, so jobs hash as they did before the key existed.
+        if job.onNonFinite == .stop, var fields = object as? [String: Any] {
+            fields["on_nonfinite"] = nil
+            object = fields
+        }
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else {
             preconditionFailure("a job's tree is always valid JSON")
         }
@@ -114,7 +119,7 @@ public enum ResolvedConfig {
             ("evaluation_batch", .number(job.evaluationBatch)),
             ("gradient_compression", .plain(job.fp16Gradients ? "fp16" : "none")),
             ("overlap", .number(job.overlap)), ("bucket_kb", .number(job.bucketBytes / 1024)),
-            ("sharded_update", .number(job.shardedUpdate)),
+            ("sharded_update", .number(job.shardedUpdate)), ("on_nonfinite", .plain(job.onNonFinite.rawValue)),
             ("checkpoint", .map([("every_steps", .number(job.checkpoint.everySteps)),
                                  ("every_epoch", .number(job.checkpoint.everyEpoch)),
                                  ("at_end", .number(job.checkpoint.atEnd)),

@@ -58,7 +58,7 @@ public struct TrainingLaunch {
                                                      resetOptimizer: resetOptimizer)
             session.afterResume = { _ = try RunFolder.create(at: folder.path, config: config) }
             switch try session.run() {
-            case .completed: return 0
+            case .completed, .alreadyFinished: return 0
             case .interrupted: return 3
             }
         }

@@ -138,6 +138,11 @@ public enum WorkerProcess {
             return 0
         } catch let error as any UsageError {
             fail("\(error)", code: 2)
+        } catch let error as DivergenceError {
+            // Every rank stopped at the same step (rank 0 wrote the diverged line): end together.
+            if rank == 0 { Log.logger.error("\(error)") }
+            try? finalize()
+            return 1
         } catch let error as CollectiveError where error.kind == .peerFailed {
             fail("\(error)", code: 2)   // rank 0 failed with its own error and code; peers report alike
         } catch {

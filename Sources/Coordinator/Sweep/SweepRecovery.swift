@@ -78,6 +78,12 @@ extension SweepRunner {
             console.line("[trial \(id)] interrupted; it continues when the sweep does")
             return
         }
+        if outcome.diverged && status != 0 {
+            // Divergence is not a lost rank: a retry would diverge again, so it fails at once.
+            try store.fail(id, error: "diverged: its training loss or weights stopped being finite (see metrics.jsonl)", reason: "diverged")
+            console.log(.warning, "[trial \(id)] failed: diverged (not retried)")
+            return
+        }
         let message = status == 0
             ? "the trial ended without a finite \(spec.metric.name) (found: \(outcome.metrics.keys.sorted().joined(separator: ", ")))"
             : "exit status \(status!)"

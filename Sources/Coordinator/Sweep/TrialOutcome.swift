@@ -11,17 +11,25 @@ public struct TrialOutcome: Sendable, Equatable {
     /// True when the output ends with a final result, not only progress: a training trial's
     /// final metrics line, or a program's last line being a JSON result without an `epoch` key.
     public var complete = false
+    /// True when a training trial's metrics.jsonl ends with a `diverged` event: its loss or
+    /// weights stopped being finite (a retry would only diverge again). Default false.
+    public var diverged = false
 
     /// Reads the outcome of a training trial: the final line of metrics.jsonl, falling back to
     /// the last epoch line for values the final line lacks.
     public static func training(directory: String, metricName: String) -> TrialOutcome {
-        let lines = (try? String(contentsOfFile: directory + "/metrics.jsonl", encoding: .utf8))?
-            .split(separator: "\n").compactMap { numericFields(ofJSONLine: String($0)) } ?? []
+        let text = (try? String(contentsOfFile: directory + "/metrics.jsonl", encoding: .utf8))?.split(separator: "\n") ?? []
+        // Event lines (`{"event": "diverged", ...}`) are neither progress nor a result.
+        let events = text.map { line in
+            ((try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any])?["event"] as? String
+        }
+        let lines = zip(text, events).compactMap { $1 == nil ? numericFields(ofJSONLine: String($0)) : nil }
         var metrics = lines.last(where: { progressIndex(of: $0) != nil }) ?? [:]
         if let final = lines.last, progressIndex(of: final) == nil { metrics.merge(final) { _, new in new } }
         let complete = lines.last.map { progressIndex(of: $0) == nil } ?? false
         for bookkeeping in ["epoch", "epochs", "evaluation", "step", "seconds", "lr", "final", "samples_per_s"] { metrics[bookkeeping] = nil }
-        return TrialOutcome(metrics: metrics, metric: metrics[metricName].flatMap { $0.isFinite ? $0 : nil }, complete: complete)
+        return TrialOutcome(metrics: metrics, metric: metrics[metricName].flatMap { $0.isFinite ? $0 : nil }, complete: complete,
+                            diverged: events.last == "diverged")
     }
 
     /// The index of a progress line: its `epoch`, or for a job budgeted in steps its `evaluation`

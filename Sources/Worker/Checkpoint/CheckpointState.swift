@@ -16,8 +16,9 @@ public struct CheckpointFileDigest: Codable, Sendable, Equatable {
 public struct CheckpointState: Encodable, Sendable, Equatable {
     /// The format version this code writes; loading rejects newer versions.
     /// Version 2 adds `skipped_steps` and the `state.sha256` file beside state.json; version 1
-    /// checkpoints (no such file, no skipped steps) still load.
-    public static let currentFormatVersion = 2
+    /// checkpoints (no such file, no skipped steps) still load. Version 3 adds `report_window`;
+    /// earlier versions load with an empty one.
+    public static let currentFormatVersion = 3
 
     /// state.json's format version (default `currentFormatVersion`).
     public var formatVersion: Int
@@ -38,6 +39,8 @@ public struct CheckpointState: Encodable, Sendable, Equatable {
     /// Optimizer steps skipped because the averaged gradients were not finite (fp16 overflow);
     /// counted in `globalStep` too (default 0).
     public var skippedSteps = 0
+    /// The training figures since the last metrics line, summed across ranks (default empty).
+    public var reportWindow = ReportWindowTotals()
     /// The latest metrics by name, e.g. `val_loss`, `val_acc` (default empty).
     public var metrics: [String: Double]
     /// SHA-256 and size of each tensor file, by file name; filled in by `CheckpointStore.save`.
@@ -62,7 +65,7 @@ public struct CheckpointState: Encodable, Sendable, Equatable {
         case formatVersion = "format_version", globalStep = "global_step", epoch
         case stepInEpoch = "step_in_epoch", learningRate = "learning_rate", seed
         case worldSize = "world_size", configHash = "config_hash", metrics, files
-        case skippedSteps = "skipped_steps"
+        case skippedSteps = "skipped_steps", reportWindow = "report_window"
     }
 
     /// state.json's bytes: pretty-printed, sorted keys; NaN and infinities as strings.

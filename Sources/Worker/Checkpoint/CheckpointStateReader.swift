@@ -47,8 +47,14 @@ extension CheckpointState {
         guard let metricsObject = (object["metrics"] ?? [String: Any]()) as? [String: Any], metricsObject.count <= 10_000 else {
             throw CheckpointStateFieldError(field: "metrics", problem: "must be an object of names and numbers")
         }
+        let exact = try? JSONDecoder().decode(ExactNumbers.self, from: data)
         var metrics: [String: Double] = [:]
-        for (name, value) in metricsObject { metrics[name] = try number(value, "metrics.\(name)", allowNonFinite: true) }
+        for (name, value) in metricsObject {
+            let n = try number(value, "metrics.\(name)", allowNonFinite: true)
+            metrics[name] = n.isFinite ? exact?.metrics[name] ?? n : n
+        }
+        var window = object["report_window"] == nil && format < 3 ? ReportWindowTotals() : try reportWindow(object, stepInEpoch: stepInEpoch)
+        if window.lossSum.isFinite, let lossSum = exact?.lossSum { window.lossSum = lossSum }
         guard let filesObject = object["files"] as? [String: Any] else {
             throw CheckpointStateFieldError(field: "files", problem: "is missing or not an object of file checksums")
         }
@@ -67,6 +73,7 @@ extension CheckpointState {
                                     learningRate: learningRate, seed: seed, worldSize: worldSize, configHash: hash, metrics: metrics)
         state.formatVersion = format
         state.skippedSteps = skipped
+        state.reportWindow = window
         state.files = files
         return state
     }
@@ -133,6 +140,44 @@ extension CheckpointState {
         guard globalStep <= maxGlobal else {
             throw CheckpointStateFieldError(field: "global_step", problem: "\(globalStep) is more than \(epoch) epochs "
                 + "and \(stepInEpoch) steps can hold (valid: \(stepInEpoch)...\(maxGlobal))")
+        }
+    }
+
+    /// `report_window`: a loss sum (any number, "nan" and infinities included), whole counts in
+    /// range, no more steps than `step_in_epoch` (the window lies within the epoch or budget) and
+    /// no more correct predictions than predictions.
+    private static func reportWindow(_ object: [String: Any], stepInEpoch: Int) throws -> ReportWindowTotals {
+        let field = "report_window"
+        guard let window = object[field] as? [String: Any] else {
+            throw CheckpointStateFieldError(field: field, problem: object[field] == nil ? "is missing"
+                : "must be an object with loss_sum, loss_count, steps, correct and predictions")
+        }
+        let lossSum = try number(window["loss_sum"], "\(field).loss_sum", allowNonFinite: true)
+        let lossCount = try integer(window, "loss_count", 0...fieldLimit, prefix: "\(field).")
+        let steps = try integer(window, "steps", 0...stepInEpoch, prefix: "\(field).")
+        let predictions = try integer(window, "predictions", 0...fieldLimit, prefix: "\(field).")
+        let correct = try integer(window, "correct", 0...predictions, prefix: "\(field).")
+        return ReportWindowTotals(lossSum: lossSum, lossCount: lossCount, steps: steps, correct: correct, predictions: predictions)
+    }
+
+    /// The finite numbers of `metrics` and `report_window.loss_sum` decoded again by JSONDecoder,
+    /// which rounds correctly (JSONSerialization may miss a number's last bit).
+    private struct ExactNumbers: Decodable {
+        var metrics: [String: Double] = [:]
+        var lossSum: Double?
+        struct Key: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+        init(from decoder: Decoder) throws {
+            let top = try decoder.container(keyedBy: Key.self)
+            if let m = try? top.nestedContainer(keyedBy: Key.self, forKey: Key(stringValue: "metrics")) {
+                for key in m.allKeys { metrics[key.stringValue] = try? m.decode(Double.self, forKey: key) }
+            }
+            let window = try? top.nestedContainer(keyedBy: Key.self, forKey: Key(stringValue: "report_window"))
+            lossSum = try? window?.decode(Double.self, forKey: Key(stringValue: "loss_sum"))
         }
     }
 

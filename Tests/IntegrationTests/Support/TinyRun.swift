@@ -16,8 +16,9 @@ struct TinyRun {
     /// cluster.failure_timeout (default 20 s); `mpirunArgs` cluster.mpirun_args (default none);
     /// `hidden` the MLP's hidden units (default 8).
     /// `outlier` puts a huge feature value in three rows, not normalized (fp16 overflow tests).
+    /// `model` replaces the MLP (a YAML flow mapping; default nil).
     init(epochs: Int = 3, job: String = "  checkpoint: {every_steps: 4, keep_last: 2}", failureTimeout: Int = 20,
-         mpirunArgs: [String] = [], hidden: Int = 8, outlier: Float? = nil) throws {
+         mpirunArgs: [String] = [], hidden: Int = 8, outlier: Float? = nil, model: String? = nil) throws {
         dir = try TrainingFixtures.temporaryDirectory()
         var state: UInt64 = 0x5eed
         func next() -> Float {
@@ -44,7 +45,7 @@ struct TinyRun {
           name: tiny
           seed: 5
           dataset: {train: train.csv, test: test.csv, label: label, validation: 40\(outlier == nil ? "" : ", normalize: none")}
-          model: {type: mlp, hidden: [\(hidden)]}
+          model: \(model ?? "{type: mlp, hidden: [\(hidden)]}")
           optimizer: {name: sgd, lr: 0.05, momentum: 0.9}
           batch_size: 16
           epochs: \(epochs)

@@ -1,0 +1,71 @@
+// Divergence: a training run whose loss or weights stopped being finite — the policy
+// (`job.on_nonfinite`), the first non-finite tensor, and the error and metrics line that report it.
+import Foundation
+import Model
+
+/// What a run does when its training loss, or its weights after an update, are not finite.
+public enum NonFinitePolicy: String, Sendable, CaseIterable {
+    /// End the run (exit 1) at that step, naming the tensor, with a `diverged` metrics line;
+    /// no checkpoint of the non-finite state is written. The default.
+    case stop
+    /// Train on (as before this policy existed), with one warning.
+    case `continue`
+}
+
+/// The run diverged: every rank throws it at the same step (they agree through the gradient
+/// exchange), rank 0 after writing the `diverged` line. Not a usage error: the run failed (exit 1).
+public struct DivergenceError: Error, CustomStringConvertible, Sendable {
+    /// The global step whose loss or update was not finite.
+    public let step: Int
+    /// `loss`, or the first non-finite tensor's layout name (e.g. `fc1.weight`, `bn1.running_mean`).
+    public let tensor: String
+
+    public var description: String {
+        (tensor == "loss" ? "the training loss is not finite at step \(step)"
+                          : "\(tensor) is not finite after the update of step \(step)")
+            + "; the run diverged (job.on_nonfinite: stop). Its last finite checkpoint is kept: "
+            + "lower the learning rate (or add optimizer.clip_norm) and resume or start again"
+    }
+
+    /// The metrics.jsonl line: `event` tells programs a divergence from a lost rank; it carries
+    /// no `epoch`, so readers of progress lines skip it.
+    public var json: [String: Any] { ["event": "diverged", "step": step, "tensor": tensor, "message": description] }
+}
+
+enum NonFinite {
+    /// The first parameter tensor of `store` (layout order), then of `buffers`, holding a value
+    /// that is not finite; nil when all are finite.
+    static func firstTensor(in store: ParameterStore, buffers: [ModelBuffer]) -> String? {
+        let values = store.parameters.buffer
+        if !allFinite(UnsafeBufferPointer(values)) {
+            for entry in store.entries
+            where !allFinite(UnsafeBufferPointer(rebasing: values[entry.offset..<entry.offset + entry.count])) {
+                return entry.name
+            }
+        }
+        for buffer in buffers {
+            guard case .float(let floats) = buffer.storage else { continue }
+            if !allFinite(UnsafeBufferPointer(floats)) { return buffer.name }
+        }
+        return nil
+    }
+
+    /// True when every value is finite: x·0 is 0 for finite x and NaN otherwise, summed 16 lanes
+    /// at a time (a scalar float sum would not vectorise).
+    static func allFinite(_ values: UnsafeBufferPointer<Float>) -> Bool {
+        guard let base = values.baseAddress else { return true }
+        let raw = UnsafeRawPointer(base), wide = values.count / 16 * 16
+        var lanes = SIMD16<Float>(repeating: 0)
+        var i = 0
+        while i < wide {
+            lanes += raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self) * 0
+            i += 16
+        }
+        var sum = lanes.sum()
+        while i < values.count {
+            sum += base[i] * 0
+            i += 1
+        }
+        return !sum.isNaN
+    }
+}
