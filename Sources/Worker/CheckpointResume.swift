@@ -60,6 +60,10 @@ extension TrainingSession {
 
         if let loaded {
             resumedMetrics = loaded.state.metrics
+            // The same config at the same steps per epoch keeps its start; any change starts anew here.
+            let start = loaded.state.configStart
+            configStart = loaded.state.configHash == settings.configHash && start?.stepsPerEpoch == trainer.stepsPerEpoch
+                ? start : ConfigStart(at: loaded.state.position, stepsPerEpoch: trainer.stepsPerEpoch)
             for skipped in loaded.skipped { Log.logger.warning("skipped checkpoint \(skipped)") }
             if loaded.configCheckSkipped {
                 Log.logger.notice("\(loaded.name) records its config hash in an earlier version's form; the check that the config did not change is skipped")

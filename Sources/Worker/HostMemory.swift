@@ -8,19 +8,38 @@ public enum HostMemory {
     /// suffix in powers of 1024), so tests do not depend on the machine.
     public static let testVariable = "RINGTRAIN_TEST_MEMORY_AVAILABLE"
 
-    /// Bytes the processes of this host may still use: the smaller of MemAvailable and the cgroup
-    /// v2 limit (`/sys/fs/cgroup/memory.max`), or `RINGTRAIN_TEST_MEMORY_AVAILABLE` when set; nil
-    /// when neither file reads (the memory check is then skipped).
+    /// Bytes the processes of this host may still use: the smaller of MemAvailable and what this
+    /// process's cgroup (v2) and each cgroup above it leave (`memory.max` − `memory.current`), or
+    /// `RINGTRAIN_TEST_MEMORY_AVAILABLE` when set; nil when nothing reads (no check then).
     public static func available(environment: [String: String] = ProcessInfo.processInfo.environment) -> Int? {
         if let text = environment[testVariable], let bytes = parseBytes(text) { return bytes }
         let meminfo = (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)).flatMap(memAvailable(meminfo:))
-        let limit = (try? String(contentsOfFile: "/sys/fs/cgroup/memory.max", encoding: .utf8)).flatMap(cgroupLimit)
-        switch (meminfo, limit) {
-        case let (m?, l?): return min(m, l)
-        case let (m?, nil): return m
-        case let (nil, l?): return l
-        case (nil, nil): return nil
+        let figures = [meminfo] + cgroupFolders().map(cgroupRoom)
+        return figures.compactMap { $0 }.min()
+    }
+
+    /// `available()` as it was when this process first asked — each rank asks before it loads any
+    /// data, so the figure does not count the job's own data against it.
+    public static let atStart: Int? = available()
+
+    /// The cgroup v2 folders this process is in, its own first, then each one above it.
+    static func cgroupFolders(selfCgroup: String? = try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8)) -> [String] {
+        guard let line = selfCgroup?.split(separator: "\n").first(where: { $0.hasPrefix("0::") }) else { return [] }
+        var path = String(line.dropFirst(3))
+        var folders: [String] = []
+        while true {
+            folders.append("/sys/fs/cgroup" + (path == "/" ? "" : path))
+            guard path != "/", let slash = path.lastIndex(of: "/") else { break }
+            path = slash == path.startIndex ? "/" : String(path[..<slash])
         }
+        return folders
+    }
+
+    /// What a cgroup folder's limit leaves: `memory.max` − `memory.current`; nil without a limit.
+    static func cgroupRoom(_ folder: String) -> Int? {
+        guard let limit = (try? String(contentsOfFile: folder + "/memory.max", encoding: .utf8)).flatMap(cgroupLimit) else { return nil }
+        let used = (try? String(contentsOfFile: folder + "/memory.current", encoding: .utf8)).flatMap(cgroupLimit) ?? 0
+        return max(0, limit - used)
     }
 
     /// Ranks of this job on this host, as the launcher says (Open MPI's local size, Slurm's tasks

@@ -20,16 +20,22 @@ public enum JobDataCheck {
         }
         try checkLoss(job.lossKind(for: data.train.task), on: data.train)
         let layers = try job.model.layers(sampleShape: data.train.sampleShape, task: data.train.task)
-        if let embedding = layers.first as? Embedding {
-            for (split, samples) in [("training", data.train), ("validation", data.validation), ("test", data.test)] {
-                guard let samples, let bad = embedding.firstInvalidID(in: samples) else { continue }
-                throw TrainingError("the \(split) data's sample \(bad.sample) holds \(bad.value) at position \(bad.position); "
-                                    + "model.layers[0] (embedding) takes whole token ids from 0 to \(embedding.vocab - 1)")
-            }
-        }
+        try checkTokenIDs(layers, in: [("training", data.train), ("validation", data.validation), ("test", data.test)])
         let estimate = MemoryEstimate(job: job, layers: layers, data: data, ranks: ranks)
         if let available { try estimate.check(available: available, ranksOnHost: ranksOnHost) }
         return estimate
+    }
+
+    /// Refuses token ids a first embedding layer cannot look up (outside 0..<vocab, or not whole)
+    /// in any of the named `splits`.
+    /// - Throws: `TrainingError` naming the split, the sample, the position and the valid ids.
+    public static func checkTokenIDs(_ layers: [Layer], in splits: [(name: String, samples: Dataset?)]) throws {
+        guard let embedding = layers.first as? Embedding else { return }
+        for (split, samples) in splits {
+            guard let samples, let bad = embedding.firstInvalidID(in: samples) else { continue }
+            throw TrainingError("the \(split) data's sample \(bad.sample) holds \(bad.value) at position \(bad.position); "
+                                + "model.layers[0] (embedding) takes whole token ids from 0 to \(embedding.vocab - 1)")
+        }
     }
 
     /// Refuses a loss whose targets are not the data's: cross-entropy reads one class index per
@@ -50,7 +56,7 @@ public enum JobDataCheck {
                                 + valid.map(\.rawValue).joined(separator: ", ") + " (or leave loss out for the task's default)")
         }
         if loss == .binaryCrossEntropy, let bad = train.targets.firstIndex(where: { !($0 >= 0 && $0 <= 1) }) {
-            throw TrainingError("job.loss: binary_cross_entropy needs targets from 0 to 1, but the training data's sample "
+            throw TrainingError("job.loss: binary_cross_entropy needs targets from 0 to 1, but the data's sample "
                                 + "\(bad / train.targetWidth) holds \(train.targets[bad]); valid for these targets: mse")
         }
     }

@@ -91,7 +91,7 @@ public final class Trainer {
     public init(job: TrainingJob, data: DataSplits, collectives: Collectives) throws {
         // The checks `validate` makes too, before anything large is allocated.
         try JobDataCheck.check(job, data: data, ranks: collectives.size, ranksOnHost: HostMemory.ranksOnHost(ranks: collectives.size),
-                               available: HostMemory.available())
+                               available: HostMemory.atStart)
         self.job = job
         self.data = data
         self.collectives = collectives

@@ -58,6 +58,8 @@ public final class TrainingSession {
     var resumedMetrics: [String: Double] = [:]
     /// The trainer of the last `run()`.
     public private(set) var trainer: Trainer?
+    /// Where this run's config began, recorded in each checkpoint (rank 0's; see `ConfigStart`).
+    var configStart: ConfigStart?
 
     public init(job: TrainingJob, collectives: Collectives, runDirectory: String?, json: Bool) {
         self.job = job
@@ -77,6 +79,7 @@ public final class TrainingSession {
         let data = try DatasetLoader.load(job.dataset, seed: job.seed)
         let trainer = try Trainer(job: job, data: data, collectives: collectives)
         self.trainer = trainer
+        configStart = ConfigStart(stepsPerEpoch: trainer.stepsPerEpoch)
         let store = checkpoints.map { CheckpointStore(directory: $0.directory, policy: job.checkpoint) }
         if let settings = checkpoints, settings.resume, let store {
             try resume(trainer, from: store, settings: settings)
@@ -201,6 +204,7 @@ public final class TrainingSession {
         var state = CheckpointState(position: trainer.position, learningRate: trainer.currentLearningRate, seed: job.seed,
                                     worldSize: collectives.size, configHash: settings.configHash, metrics: metrics)
         state.skippedSteps = trainer.skippedSteps
+        state.configStart = configStart
         state.reportWindow = try trainer.reportWindowTotals()   // collective: summed on every rank
         try collectives.whileRootWorks("writing checkpoint \(CheckpointStore.folderName(step: state.globalStep))") {
             if let delay = Self.testSaveDelay { Thread.sleep(forTimeInterval: delay) }

@@ -26,14 +26,17 @@ struct Validate: ParsableCommand {
                 // The layers' shapes come from the data, so the data is loaded and checked too,
                 // by the same checks training makes before its first step.
                 let job = loaded.job
+                // This machine's memory judges the job only where its ranks run; read before the data loads.
+                let here = loaded.cluster.runsOnlyHere(localHost: LauncherWatch.localHost)
+                let available = here ? HostMemory.available() : nil
                 let data = try DatasetLoader.load(job.dataset, seed: job.seed)
                 let ranksOnHost = loaded.cluster.ranksOnBusiestHost(ranks: job.ranks)
-                let available = HostMemory.available()
                 do {
                     plan += "\nmodel (shapes from the training data):\n"
                         + (try ModelTable.text(model: job.model, sampleShape: data.train.sampleShape, task: data.train.task))
                     let estimate = try JobDataCheck.check(job, data: data, ranks: job.ranks, ranksOnHost: ranksOnHost, available: available)
-                    plan += estimate.summary(available: available, ranksOnHost: ranksOnHost) + "\n"
+                    plan += estimate.summary(available: available, ranksOnHost: ranksOnHost)
+                        + (here ? "" : " (not checked against this machine: the ranks run on the cluster's hosts)") + "\n"
                 } catch let error as ModelError {
                     throw ConfigError(file: loaded.file.path, keyPath: "", message: "job." + error.description)
                 }

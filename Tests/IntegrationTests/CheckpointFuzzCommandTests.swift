@@ -102,6 +102,23 @@ struct CheckpointFuzzCommandTests {
         #expect(!resume.output.contains("Fatal error"), "\(resume.output)")
     }
 
+    /// A resume with another batch size (10 → 5 steps per epoch after epoch 1) keeps counting
+    /// global steps on from 10; its checkpoints record where that config began, so a later
+    /// resume of the same config still takes the newest one.
+    @Test("a run resumed with another batch size resumes again from its newest checkpoint")
+    func resumeAfterABatchSizeChange() throws {
+        let tiny = try TinyRun()
+        let first = try tiny.train("changed", ["--set", "job.epochs=1"])
+        #expect(first.status == 0, "\(first.output)")
+        let changed = ["--resume", "--set", "job.epochs=3", "--set", "job.batch_size=32"]
+        let second = try tiny.train("changed", changed)
+        #expect(second.status == 0 && second.stdout.contains("resumed from"), "\(second.output)")
+        #expect(tiny.latest("changed") == "step-00000020", "\(tiny.latest("changed") ?? "none")")
+        let third = try tiny.train("changed", changed)
+        #expect(third.status == 0 && third.output.contains("already finished at step 20"), "\(third.output)")
+        #expect(!third.output.contains("skipped checkpoint"), "\(third.output)")
+    }
+
     @Test("each damaged checkpoint: resume and evaluate exit 2 naming file and field, or evaluate loads a checkpoint that verifies",
           arguments: cases)
     func damaged(_ damage: Damage) throws {

@@ -26,6 +26,12 @@ struct BLASKernelChoiceTests {
         #expect(!sse.hasAVX2FMA && sse.flags.contains("sse4_2") && !sse.flags.contains("avx"))
         #expect(BLASKernelChoice.coreType(for: sse, reportedCore: "Prescott") == nil)
         #expect(xeon.limited(to: "avx512") == nil && xeon.limited(to: "") == nil)
+        // OpenBLAS's kernels follow the limit even where it recognised the CPU; the user's own choice still wins.
+        let limit = [CPUInfo.vectorLimitVariable: "avx2"]
+        #expect(BLASKernelSelection.plan(environment: limit, cpu: avx2, reportedCore: "SkylakeX") == .reexecute(coreType: "Haswell", marker: "Haswell SkylakeX"))
+        #expect(BLASKernelSelection.plan(environment: [CPUInfo.vectorLimitVariable: "sse"], cpu: sse, reportedCore: "SkylakeX")
+                == .reexecute(coreType: "Nehalem", marker: "Nehalem SkylakeX"))
+        #expect(BLASKernelSelection.plan(environment: limit.merging(["OPENBLAS_CORETYPE": "Zen"]) { $1 }, cpu: avx2, reportedCore: "SkylakeX") == .keep)
     }
 
     struct Case: Sendable, CustomTestStringConvertible {

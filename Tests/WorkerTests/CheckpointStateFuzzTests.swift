@@ -113,7 +113,8 @@ struct CheckpointStateFuzzTests {
         }
     }
 
-    /// (config hash of the checkpoint, of the job, epoch, step_in_epoch, global_step, accepted) at 41 steps per epoch.
+    /// (config hash of the checkpoint, of the job, epoch, step_in_epoch, global_step, accepted) at 41 steps per epoch,
+    /// the config begun at step 0 with 41 steps per epoch.
     static let consistencyCases: [(String, String?, Int, Int, Int, Bool)] = [
         ("v2-same", "v2-same", 1, 3, 44, true),       // the same job: exactly 1 × 41 + 3
         ("v2-same", "v2-same", 1, 3, 45, false),      // checksum updated, position not
@@ -131,8 +132,9 @@ struct CheckpointStateFuzzTests {
           arguments: consistencyCases.indices)
     func positionConsistency(_ index: Int) {
         let (saved, current, epoch, stepInEpoch, globalStep, accepted) = Self.consistencyCases[index]
-        let state = CheckpointState(position: TrainingPosition(epoch: epoch, stepInEpoch: stepInEpoch, globalStep: globalStep),
+        var state = CheckpointState(position: TrainingPosition(epoch: epoch, stepInEpoch: stepInEpoch, globalStep: globalStep),
                                     learningRate: 0.1, seed: 0, worldSize: 1, configHash: saved, metrics: [:])
+        state.configStart = ConfigStart(stepsPerEpoch: 41)
         let bounds = CheckpointState.Bounds(epochs: 3, stepsPerEpoch: 41, trainSamples: 2460, configHash: current)
         if accepted {
             #expect(throws: Never.self) { try state.check(against: bounds) }
@@ -143,6 +145,24 @@ struct CheckpointStateFuzzTests {
                 "\(error)".contains("field 'global_step'") && "\(error)".contains("valid: \(epoch * 41 + stepInEpoch)")
             }
         }
+    }
+
+    /// A run whose batch size changed at a resume (epoch 1, step 3, global step 10: ten steps of
+    /// 7 per epoch before) keeps its own global steps: the same config then needs exactly
+    /// start + steps since; another start, or another steps per epoch (the data grew), the loose bound.
+    @Test("after a resume that changed the steps per epoch, global_step follows from where that config began",
+          arguments: [(ConfigStart(epoch: 1, stepInEpoch: 3, globalStep: 10, stepsPerEpoch: 41), 2, 5, 10 + 38 + 5, true),
+                      (ConfigStart(epoch: 1, stepInEpoch: 3, globalStep: 10, stepsPerEpoch: 41), 2, 5, 2 * 41 + 5, false),
+                      (ConfigStart(epoch: 1, stepInEpoch: 3, globalStep: 10, stepsPerEpoch: 41), 1, 9, 16, true),
+                      (ConfigStart(epoch: 1, stepInEpoch: 3, globalStep: 10, stepsPerEpoch: 20), 2, 5, 53, true),   // loose: data changed
+                      (nil, 2, 5, 53, true)])                                                                     // not recorded: loose
+    func positionFromConfigStart(start: ConfigStart?, epoch: Int, stepInEpoch: Int, globalStep: Int, accepted: Bool) {
+        var state = CheckpointState(position: TrainingPosition(epoch: epoch, stepInEpoch: stepInEpoch, globalStep: globalStep),
+                                    learningRate: 0.1, seed: 0, worldSize: 1, configHash: "v2-same", metrics: [:])
+        state.configStart = start
+        let bounds = CheckpointState.Bounds(epochs: 3, stepsPerEpoch: 41, trainSamples: 2460, configHash: "v2-same")
+        let result = Result { try state.check(against: bounds) }
+        if case .failure = result { #expect(!accepted, "refused: \(result)") } else { #expect(accepted, "accepted a global_step \(globalStep)") }
     }
 
     @Test("a resigned state.json whose global_step disagrees with its epoch is refused on load by the same job")
@@ -187,6 +207,26 @@ struct CheckpointStateFuzzTests {
         let folder = CheckpointFolder()
         let name = try saveTestCheckpoint(folder, step: 25)
         try Self.edit(folder, name, field: "report_window", value: json, resign: true)
+        #expect {
+            try folder.store.load(name, layout: testParameterStore().entries)
+        } throws: { error in
+            "\(error)".contains("state.json: field '\(field)'")
+        }
+    }
+
+    @Test("config_start's own fields are range-checked, each named", arguments: [
+        (#"[1]"#, "config_start"),
+        (#"{"step_in_epoch": 0, "global_step": 0, "steps_per_epoch": 10}"#, "config_start.epoch"),
+        (#"{"epoch": 3, "step_in_epoch": 0, "global_step": 0, "steps_per_epoch": 10}"#, "config_start.epoch"),   // after the checkpoint
+        (#"{"epoch": 0, "step_in_epoch": -1, "global_step": 0, "steps_per_epoch": 10}"#, "config_start.step_in_epoch"),
+        (#"{"epoch": 0, "step_in_epoch": 0, "global_step": 26, "steps_per_epoch": 10}"#, "config_start.global_step"),
+        (#"{"epoch": 0, "step_in_epoch": 0, "global_step": 0, "steps_per_epoch": 0}"#, "config_start.steps_per_epoch"),
+        (#"{"epoch": 0, "step_in_epoch": 0, "global_step": 0, "steps_per_epoch": "ten"}"#, "config_start.steps_per_epoch"),
+    ])
+    func configStartFields(json: String, field: String) throws {
+        let folder = CheckpointFolder()
+        let name = try saveTestCheckpoint(folder, step: 25)
+        try Self.edit(folder, name, field: "config_start", value: json, resign: true)
         #expect {
             try folder.store.load(name, layout: testParameterStore().entries)
         } throws: { error in

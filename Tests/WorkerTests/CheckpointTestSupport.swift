@@ -31,8 +31,9 @@ func testParameterStore(seed: Float = 1) -> ParameterStore {
 @discardableResult
 func saveTestCheckpoint(_ folder: CheckpointFolder, step: Int, parameters: ParameterStore = testParameterStore(),
                         metrics: [String: Double] = [:], configHash: String = "cfg-a") throws -> String {
-    let state = CheckpointState(position: TrainingPosition(epoch: step / 10, stepInEpoch: step % 10, globalStep: step),
+    var state = CheckpointState(position: TrainingPosition(epoch: step / 10, stepInEpoch: step % 10, globalStep: step),
                                 learningRate: 0.01, seed: 42, worldSize: 2, configHash: configHash, metrics: metrics)
+    state.configStart = ConfigStart(stepsPerEpoch: 10)
     let momentum = (0..<parameters.count).map { Float($0) * 0.25 + Float(step) }
     return try folder.store.save(layout: parameters.entries, parameters: UnsafeBufferPointer(parameters.parameters.buffer),
                                  optimizerState: [("momentum", momentum)], optimizerStepCount: step, state: state)

@@ -44,6 +44,14 @@ public struct ClusterSpec: Sendable, Equatable {
 
     public init() {}
 
+    /// True when every rank runs on the machine reading the config: no hosts or hostfile, or only
+    /// `localhost`, a loopback address or this machine's name (`localHost`).
+    public func runsOnlyHere(localHost: String) -> Bool {
+        guard hostfile == nil else { return false }
+        let short = localHost.split(separator: ".").first.map(String.init) ?? localHost
+        return hosts.allSatisfy { ["localhost", "127.0.0.1", "::1", localHost, short].contains($0.host) }
+    }
+
     /// Total slots over `hosts` (nil when the hosts are not listed in the config).
     public var totalSlots: Int? { hosts.isEmpty ? nil : hosts.reduce(0) { $0 + $1.slots } }
 

@@ -1,6 +1,7 @@
 // MPILauncher: builds the mpirun command line for a job from the cluster section (ranks, hosts
 // or hostfile, network, environment, extra arguments) and runs it with an argument array.
 import Foundation
+import Model
 import Logging
 import Worker
 
@@ -28,7 +29,7 @@ public enum MPILauncher {
     /// The mpirun command running `program arguments` on `ranks` ranks as `cluster` says.
     ///
     /// Every rank gets OPENBLAS_NUM_THREADS=1 unless `cluster.env` sets it, and this process's
-    /// RINGTRAIN_LOG_LEVEL when set; with no hosts
+    /// RINGTRAIN_LOG_LEVEL and RINGTRAIN_VECTOR_LIMIT when set; with no hosts
     /// listed, ranks share this machine over shared memory; when ranks outnumber this machine's
     /// cores (oversubscribed), idle ranks yield the CPU instead of busy-polling.
     public static func command(cluster: ClusterSpec, ranks: Int, program: String, arguments: [String],
@@ -50,8 +51,8 @@ public enum MPILauncher {
         var environment = cluster.environment
         if environment["OPENBLAS_NUM_THREADS"] == nil { environment["OPENBLAS_NUM_THREADS"] = "1" }
         // Ranks on other hosts log at this process's level too (local ones inherit it anyway).
-        if environment[Log.levelVariable] == nil, let level = ProcessInfo.processInfo.environment[Log.levelVariable] {
-            environment[Log.levelVariable] = level
+        for key in [Log.levelVariable, CPUInfo.vectorLimitVariable] where environment[key] == nil {
+            if let value = ProcessInfo.processInfo.environment[key] { environment[key] = value }
         }
         for key in environment.keys.sorted() { args += ["-x", "\(key)=\(environment[key]!)"] }
         args += cluster.mpirunArgs

@@ -1,6 +1,9 @@
 // StopBannerFilter: mpirun's standard error passed through line by line, less the two notices
 // Open MPI prints when the ranks exit 3 after an orderly stop ("the job has been aborted").
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A line filter over mpirun's standard error. Open MPI frames each notice between lines of
 /// dashes; a stop that ends with every rank exiting 3 (interrupted, checkpoint saved) makes it
@@ -76,13 +79,22 @@ extension StopBannerFilter {
     /// semaphore is signalled once everything read has been written.
     static func relay(from fd: Int32) -> DispatchSemaphore {
         let done = DispatchSemaphore(value: 0)
+        signal(SIGPIPE, SIG_IGN)   // a write to a closed reader fails with EPIPE instead of ending the launcher
         Thread.detachNewThread {
             var filter = StopBannerFilter()
             var pending: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 4096)
+            // Raw writes whose errors are ignored (a closed terminal, a reader gone): the pipe keeps
+            // draining, so mpirun never blocks on it, and the launcher never dies of its output.
             func write(_ lines: [String]) {
                 guard !lines.isEmpty else { return }
-                FileHandle.standardError.write(Data(lines.map { $0 + "\n" }.joined().utf8))
+                var bytes = Array(lines.map { $0 + "\n" }.joined().utf8)[...]
+                while !bytes.isEmpty {
+                    let n = bytes.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) }
+                    if n < 0 && errno == EINTR { continue }
+                    guard n > 0 else { return }
+                    bytes = bytes.dropFirst(n)
+                }
             }
             while true {
                 let n = read(fd, &buffer, buffer.count)

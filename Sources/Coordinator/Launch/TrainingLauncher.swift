@@ -52,6 +52,7 @@ public struct TrainingLaunch {
         if job.ranks == 1 && traceSteps == nil {
             if let note = BLASKernelSelection.currentNote { Log.logger.notice("\(note)") }
             StopRequest.installSignalHandlers()
+            _ = HostMemory.atStart   // read before the data loads
             let session = TrainingSession(job: job, collectives: .singleRank(), runDirectory: folder.path, json: json)
             session.checkpoints = CheckpointSettings(directory: folder.path + "/checkpoints",
                                                      configHash: ResolvedConfig.hash(job: job), resume: resume,

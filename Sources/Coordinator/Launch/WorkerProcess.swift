@@ -41,7 +41,8 @@ public enum WorkerProcess {
         // First of all: a stop asked while MPI starts or the config travels is kept for the first
         // step (which then saves and exits 3), not the default action that would end the rank.
         StopRequest.installSignalHandlers()
-        if let delay = ProcessInfo.processInfo.environment["RINGTRAIN_TEST_START_DELAY"].flatMap(Double.init) {
+        _ = HostMemory.atStart   // read before any rank of this host loads its data
+        if let delay = ProcessInfo.processInfo.environment["RINGTRAIN_TEST_START_DELAY"].flatMap(Double.init), (0...60).contains(delay) {
             Thread.sleep(forTimeInterval: delay)   // test hook: holds the start-up window open for a signal
         }
         let collectives: Collectives

@@ -45,8 +45,10 @@ public struct CheckpointEvaluation {
             throw ConfigError(file: resolved, keyPath: "job.dataset", message: "the run's dataset has no \(name(of: data)) split",
                               hint: "it has \(present.joined(separator: " and ")): choose --data \(present.joined(separator: " or ")), or give a data file")
         }
-        try JobDataCheck.checkLoss(job.lossKind(for: samples.task), on: samples)   // a run saved before the check existed
+        // The checks training made, on the data evaluated (which may be a new file).
+        try JobDataCheck.checkLoss(job.lossKind(for: samples.task), on: samples)
         let network = try job.model.build(sampleShape: splits.train.sampleShape, task: splits.train.task, seed: job.seed)
+        try JobDataCheck.checkTokenIDs(network.layers, in: [(name(of: data), samples)])
         let loaded = try saved.load(into: network)
         let result = try Evaluator().evaluate(network, on: samples, loss: job.lossKind(for: samples.task),
                                               batchSize: job.evaluationBatch, collectives: .singleRank())

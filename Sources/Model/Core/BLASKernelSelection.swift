@@ -27,7 +27,11 @@ public enum BLASKernelSelection {
             return .finish(requested: words.first ?? "", detected: words.count > 1 ? words[1] : "")
         }
         if let own = environment[coreTypeVariable], !own.isEmpty { return .keep }
-        guard let choice = BLASKernelChoice.coreType(for: cpu, reportedCore: reportedCore) else { return .keep }
+        // Under a vector limit the kernels follow the limited features even where OpenBLAS
+        // recognised the CPU (SSE only: Nehalem's kernels).
+        let limited = !(environment[CPUInfo.vectorLimitVariable] ?? "").isEmpty
+        let reported = limited ? "generic" : reportedCore
+        guard let choice = BLASKernelChoice.coreType(for: cpu, reportedCore: reported) ?? (limited ? "Nehalem" : nil) else { return .keep }
         return .reexecute(coreType: choice, marker: "\(choice) \(reportedCore)")
     }
 

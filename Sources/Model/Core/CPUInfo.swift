@@ -31,11 +31,15 @@ public struct CPUInfo: Sendable, Equatable {
         flags = Set((fields["flags"] ?? "").split(separator: " ").map(String.init))
     }
 
+    /// The environment variable that caps the vector extensions ringtrain uses (`avx2` or `sse`),
+    /// its own kernels' and OpenBLAS's alike, so one machine can run another CPU kind's paths.
+    public static let vectorLimitVariable = "RINGTRAIN_VECTOR_LIMIT"
+
     /// This machine's CPU (empty fields where /proc/cpuinfo is unreadable), less the extensions
     /// above `RINGTRAIN_VECTOR_LIMIT` when that is set.
     public static let current: CPUInfo = {
         var cpu = CPUInfo(cpuinfo: (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "")
-        if let limit = ProcessInfo.processInfo.environment["RINGTRAIN_VECTOR_LIMIT"], !limit.isEmpty {
+        if let limit = ProcessInfo.processInfo.environment[vectorLimitVariable], !limit.isEmpty {
             if let capped = cpu.limited(to: limit) {
                 cpu = capped
             } else {

@@ -12,6 +12,39 @@ public struct CheckpointFileDigest: Codable, Sendable, Equatable {
     public init(sha256: String, bytes: Int) { (self.sha256, self.bytes) = (sha256, bytes) }
 }
 
+/// The position at which a run's current config began (0 for a new run; the resume position after
+/// a resume that changed the config or the steps per epoch), and its steps per epoch. From it, a
+/// checkpoint of the same config has exactly one valid `global_step`.
+public struct ConfigStart: Codable, Sendable, Equatable {
+    /// 0-based epoch at the start.
+    public var epoch: Int
+    /// Steps already taken in that epoch at the start.
+    public var stepInEpoch: Int
+    /// Global step at the start.
+    public var globalStep: Int
+    /// Optimizer steps per epoch under this config.
+    public var stepsPerEpoch: Int
+
+    public init(epoch: Int = 0, stepInEpoch: Int = 0, globalStep: Int = 0, stepsPerEpoch: Int) {
+        (self.epoch, self.stepInEpoch, self.globalStep, self.stepsPerEpoch) = (epoch, stepInEpoch, globalStep, stepsPerEpoch)
+    }
+
+    /// The same start at another position with `stepsPerEpoch` (a resume that changed the run).
+    public init(at position: TrainingPosition, stepsPerEpoch: Int) {
+        self.init(epoch: position.epoch, stepInEpoch: position.stepInEpoch, globalStep: position.globalStep, stepsPerEpoch: stepsPerEpoch)
+    }
+
+    /// The one global step a position of this config can have: the start's, plus the steps from
+    /// the start's place in its epoch to `position`'s place.
+    public func globalStep(at position: TrainingPosition) -> Int {
+        globalStep + (position.epoch - epoch) * stepsPerEpoch + position.stepInEpoch - stepInEpoch
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case epoch, stepInEpoch = "step_in_epoch", globalStep = "global_step", stepsPerEpoch = "steps_per_epoch"
+    }
+}
+
 /// Everything besides the tensors that a resume needs, stored as state.json.
 public struct CheckpointState: Encodable, Sendable, Equatable {
     /// The format version this code writes; loading rejects newer versions.
@@ -41,6 +74,9 @@ public struct CheckpointState: Encodable, Sendable, Equatable {
     public var skippedSteps = 0
     /// The training figures since the last metrics line, summed across ranks (default empty).
     public var reportWindow = ReportWindowTotals()
+    /// Where the run's current config took over and its steps per epoch (nil in checkpoints that
+    /// do not record it): with the same config, `global_step` follows from it exactly.
+    public var configStart: ConfigStart?
     /// The latest metrics by name, e.g. `val_loss`, `val_acc` (default empty).
     public var metrics: [String: Double]
     /// SHA-256 and size of each tensor file, by file name; filled in by `CheckpointStore.save`.
@@ -65,7 +101,7 @@ public struct CheckpointState: Encodable, Sendable, Equatable {
         case formatVersion = "format_version", globalStep = "global_step", epoch
         case stepInEpoch = "step_in_epoch", learningRate = "learning_rate", seed
         case worldSize = "world_size", configHash = "config_hash", metrics, files
-        case skippedSteps = "skipped_steps", reportWindow = "report_window"
+        case skippedSteps = "skipped_steps", reportWindow = "report_window", configStart = "config_start"
     }
 
     /// state.json's bytes: pretty-printed, sorted keys; NaN and infinities as strings.

@@ -74,6 +74,7 @@ extension CheckpointState {
         state.formatVersion = format
         state.skippedSteps = skipped
         state.reportWindow = window
+        state.configStart = try configStart(object, state: state)
         state.files = files
         return state
     }
@@ -83,10 +84,15 @@ extension CheckpointState {
     /// budgeted in steps, that budget (`steps`, default nil). `configHash` is the current job's
     /// (default nil: unknown); a checkpoint of the same hash was saved by this very job.
     public struct Bounds: Sendable {
+        /// The job's epochs.
         public var epochs: Int
+        /// Optimizer steps in one epoch of the job's data.
         public var stepsPerEpoch: Int
+        /// Samples in the training split.
         public var trainSamples: Int
+        /// The job's steps budget, nil for an epochs job.
         public var steps: Int?
+        /// The job's config hash, nil when unknown (then `global_step` gets only the loose bound).
         public var configHash: String?
         public init(epochs: Int, stepsPerEpoch: Int, trainSamples: Int, steps: Int? = nil, configHash: String? = nil) {
             (self.epochs, self.stepsPerEpoch, self.trainSamples, self.steps) = (epochs, stepsPerEpoch, trainSamples, steps)
@@ -98,8 +104,8 @@ extension CheckpointState {
     /// `step_in_epoch` < steps per epoch (0 once every epoch is done), and `global_step` no more
     /// than the steps the epochs before could hold (a changed batch size changes steps per epoch,
     /// so the bound is one step per training sample). When the checkpoint's config hash is the
-    /// job's (same data, batch and epochs), `global_step` must be exactly
-    /// `epoch × steps per epoch + step_in_epoch`.
+    /// job's and it records where that config began (`config_start`) with today's steps per
+    /// epoch, `global_step` must be exactly the one that start gives.
     /// - Throws: `CheckpointStateFieldError` naming the field and the valid range.
     /// With a steps budget the position is the global step alone: `epoch` 0, `step_in_epoch`
     /// equal to `global_step`, at most the job's steps.
@@ -128,8 +134,9 @@ extension CheckpointState {
             throw CheckpointStateFieldError(field: "step_in_epoch", problem: "\(stepInEpoch) is out of range "
                 + "(valid: 0...\(maxInEpoch) with \(bounds.stepsPerEpoch) steps per epoch at epoch \(epoch))")
         }
-        if let hash = bounds.configHash, !hash.isEmpty, hash == configHash {
-            let expected = epoch * bounds.stepsPerEpoch + stepInEpoch
+        if let hash = bounds.configHash, !hash.isEmpty, hash == configHash,
+           let start = configStart, start.stepsPerEpoch == bounds.stepsPerEpoch {
+            let expected = start.globalStep(at: position)
             guard globalStep == expected else {
                 throw CheckpointStateFieldError(field: "global_step", problem: "\(globalStep) disagrees with epoch \(epoch) and "
                     + "step_in_epoch \(stepInEpoch) at \(bounds.stepsPerEpoch) steps per epoch of the same config (valid: \(expected))")
@@ -141,6 +148,20 @@ extension CheckpointState {
             throw CheckpointStateFieldError(field: "global_step", problem: "\(globalStep) is more than \(epoch) epochs "
                 + "and \(stepInEpoch) steps can hold (valid: \(stepInEpoch)...\(maxGlobal))")
         }
+    }
+
+    /// `config_start` when present: whole numbers, at or before the checkpoint's own position.
+    private static func configStart(_ object: [String: Any], state: CheckpointState) throws -> ConfigStart? {
+        let field = "config_start"
+        guard let value = object[field] else { return nil }
+        guard let start = value as? [String: Any] else {
+            throw CheckpointStateFieldError(field: field, problem: "must be an object with epoch, step_in_epoch, global_step and steps_per_epoch")
+        }
+        let prefix = field + "."
+        return ConfigStart(epoch: try integer(start, "epoch", 0...state.epoch, prefix: prefix),
+                           stepInEpoch: try integer(start, "step_in_epoch", 0...fieldLimit, prefix: prefix),
+                           globalStep: try integer(start, "global_step", 0...state.globalStep, prefix: prefix),
+                           stepsPerEpoch: try integer(start, "steps_per_epoch", 1...fieldLimit, prefix: prefix))
     }
 
     /// `report_window`: a loss sum (any number, "nan" and infinities included), whole counts in

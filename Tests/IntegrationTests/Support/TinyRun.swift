@@ -82,9 +82,10 @@ struct TinyRun {
     func editState(_ run: String, _ name: String, field: String, json: String) throws {
         let folder = "\(dir)/\(run)/checkpoints/\(name)"
         var text = try String(contentsOfFile: folder + "/state.json", encoding: .utf8)
-        let pattern = try NSRegularExpression(pattern: "\"\(field)\" : [^,\\n]+")
+        // Top-level fields only (two spaces in): `config_start` nests fields of the same names.
+        let pattern = try NSRegularExpression(pattern: "^  \"\(field)\" : [^,\\n]+", options: .anchorsMatchLines)
         text = pattern.stringByReplacingMatches(in: text, range: NSRange(text.startIndex..., in: text),
-                                                withTemplate: "\"\(field)\" : \(json)")
+                                                withTemplate: "  \"\(field)\" : \(json)")
         try text.write(toFile: folder + "/state.json", atomically: false, encoding: .utf8)
         let sum = try ProcessRunner.run("/usr/bin/sha256sum", [folder + "/state.json"], timeout: 10)
         try (String(sum.stdout.prefix(64)) + "\n").write(toFile: folder + "/state.sha256", atomically: false, encoding: .utf8)
