@@ -10,7 +10,7 @@ import Yams
 /// adopts the trials still running and continues where it stopped.
 public final class SweepRunner {
     public let config: RunConfig
-    public let spec: SweepSpec
+    public private(set) var spec: SweepSpec
     public let runDirectory: String
     let store: SweepStore
     let sweepID: String
@@ -39,8 +39,10 @@ public final class SweepRunner {
     }
 
     /// Opens (or creates) the sweep in `runDirectory` and takes ownership of the folder. Refuses
-    /// a folder another coordinator owns, or one holding a sweep of a different config.
-    public init(config: RunConfig, spec: SweepSpec, runDirectory: String) throws {
+    /// a folder another coordinator owns, or one holding a sweep of a different config. A
+    /// `runCap` (default none) larger than the sweep's extends it, recorded in the store; the
+    /// largest recorded one holds from then on.
+    public init(config: RunConfig, spec: SweepSpec, runDirectory: String, runCap: Int? = nil) throws {
         self.config = config
         self.spec = spec
         self.runDirectory = runDirectory
@@ -77,6 +79,8 @@ public final class SweepRunner {
         let known = Set(try store.checkedTrials(space: spec.space).map(\.id))
         _ = try store.epochMetrics()
         try SweepFolder.checkTrialFolders(runDirectory, known: known)
+        if let runCap, runCap > spec.runCap { try store.extend(runCap: runCap) }
+        if let extended = try store.extendedRunCap(), extended > self.spec.runCap { self.spec.runCap = extended }
         sweepID = claimed.sweepID
         tagFolder = runDirectory
         switch spec.method {
@@ -103,9 +107,10 @@ public final class SweepRunner {
 
     /// The config of the sweep in `runDirectory`, read from its copy with the overrides and the
     /// base folder recorded when the sweep began (so relative paths resolve as they first did).
-    public static func recordedConfig(runDirectory: String) throws -> RunConfig {
+    /// `extraOverrides` (default none) are applied after the recorded ones.
+    public static func recordedConfig(runDirectory: String, extraOverrides: [String] = []) throws -> RunConfig {
         let origin = try SweepStore(path: runDirectory + "/" + SweepFolder.storeFile).origin()
-        let file = try ConfigFile.load(path: SweepFolder.configPath(runDirectory), overrides: origin?.overrides ?? [],
+        let file = try ConfigFile.load(path: SweepFolder.configPath(runDirectory), overrides: (origin?.overrides ?? []) + extraOverrides,
                                        baseDirectory: origin?.configDirectory)
         return try RunConfig(file: file)
     }

@@ -81,7 +81,7 @@ public final class SweepStore: @unchecked Sendable {
                                           message: "is missing: the sweep's id and config fingerprint are gone")
                 }
                 // Columns added after the first release; older sweep folders gain them here.
-                try Self.addColumns(db, table: "sweep", ["identity TEXT", "config_directory TEXT", "overrides TEXT"])
+                try Self.addColumns(db, table: "sweep", ["identity TEXT", "config_directory TEXT", "overrides TEXT", "run_cap INTEGER"])
                 try Self.addColumns(db, table: "trial", ["stop_requested INTEGER NOT NULL DEFAULT 0", "reason TEXT"])
             }
         }
@@ -141,6 +141,19 @@ public final class SweepStore: @unchecked Sendable {
             throw cells.failure("config_directory", "is NULL beside a recorded identity; valid: the folder the config's relative paths were taken from")
         }
         return (id, hash, SweepOrigin(identity: identity, configDirectory: directory, overrides: try cells.texts("overrides")))
+    }
+
+    /// The run_cap the sweep was extended to (`resume RUN_DIR --set sweep.run_cap=N`), if it was.
+    public func extendedRunCap() throws -> Int? {
+        try read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT run_cap FROM sweep WHERE id = 1") else { return nil }
+            return try StoredRow(row: row, path: path, table: "sweep", key: 1).int("run_cap", in: 1...Int(Int32.max), optional: true)
+        }
+    }
+
+    /// Records a larger run_cap for the sweep; its identity stays as it is.
+    public func extend(runCap: Int) throws {
+        try write { db in try db.execute(sql: "UPDATE sweep SET run_cap = ? WHERE id = 1", arguments: [runCap]) }
     }
 
     /// The recorded origin, when the folder has one (nil for an older sweep).

@@ -38,7 +38,7 @@ extension SweepStore {
                         sweep_id TEXT NOT NULL,
                         config_hash TEXT NOT NULL,
                         created_at TEXT NOT NULL,
-                        identity TEXT, config_directory TEXT, overrides TEXT);
+                        identity TEXT, config_directory TEXT, overrides TEXT, run_cap INTEGER);
                     CREATE TABLE trial (
                         id INTEGER PRIMARY KEY,
                         status TEXT NOT NULL,
@@ -83,7 +83,7 @@ extension SweepStore {
         do {
             return try body()
         } catch let error as DatabaseError {
-            throw SweepStoreError(path: path, message: "cannot be used: \(error.message ?? "\(error.resultCode)") (SQLite \(error.resultCode))")
+            throw SweepStoreError(path: path, message: "cannot be used: \(error.message ?? "SQLite error") (SQLite code \(error.resultCode.rawValue))")
         } catch let error as RowDecodingError {
             throw SweepStoreError(path: path, message: "holds a value of the wrong type: \(error)")
         }
