@@ -9,6 +9,7 @@ struct Resume: ParsableCommand {
         abstract: "Continue an interrupted training run or sweep from its run folder.",
         discussion: """
             Example: ringtrain resume runs/fashion-mlp-20261124-031500
+            A sweep continues as it was started; of the options only --set sweep.run_cap=N applies (it extends the sweep to N trials).
             Exit codes: 0 done, 1 failed, 2 bad config, data, folder or checkpoint, 3 interrupted after saving a checkpoint.
             """)
 

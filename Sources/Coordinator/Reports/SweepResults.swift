@@ -1,4 +1,4 @@
-// SweepResults: a sweep's run folder (cluster.yaml + sweep.sqlite) read into one model for the
+// SweepResults: a sweep's run folder (sweep.yaml + sweep.sqlite) read into one model for the
 // reports — trials ranked by the sweep metric, status counts, learning curves, the best config.
 import Foundation
 
@@ -127,7 +127,7 @@ public struct SweepResults: Sendable {
 }
 
 extension SweepResults {
-    /// Reads `runDirectory`: `cluster.yaml` for the sweep (metric, goal, parameters) and the
+    /// Reads `runDirectory`: `sweep.yaml` (`cluster.yaml` in older sweeps) for the sweep (metric, goal, parameters) and the
     /// base job, `sweep.sqlite` for the trials. Throws a `ConfigError` naming what a run folder
     /// should hold when either is missing. The best trial's YAML is rebuilt from the base config
     /// and its configuration; if that fails (e.g. the config's relative dataset paths do not
