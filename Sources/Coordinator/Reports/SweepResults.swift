@@ -152,6 +152,7 @@ extension SweepResults {
         var notes: [String] = []
         let store = try SweepStore(path: storePath)
         let origin = try store.origin()
+        _ = try store.extendedRunCap()   // checked like every stored value
         let file = try ConfigFile.load(path: configPath, overrides: origin?.overrides ?? [], baseDirectory: origin?.configDirectory)
         if let origin, SweepRunner.identity(of: file) != origin.identity {
             throw ConfigError(file: configPath, keyPath: "", message: "no longer matches the sweep recorded in sweep.sqlite (it was edited or replaced)",
