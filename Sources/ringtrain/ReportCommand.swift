@@ -15,13 +15,13 @@ struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Summarise a sweep: ranked trials, the best config, parameter effects and plots.",
         discussion: """
-            Reads RUN_DIR/cluster.yaml and RUN_DIR/sweep.sqlite (works while the sweep runs). Every \
+            Reads RUN_DIR/sweep.yaml (cluster.yaml in older sweeps) and RUN_DIR/sweep.sqlite (works while the sweep runs). Every \
             run also rewrites RUN_DIR/report.html, RUN_DIR/results.csv and RUN_DIR/results.json \
             unless --no-save is given. --format html prints the page's path instead of the page.
             Example: ringtrain report runs/mnist-sweep --format json
             """)
 
-    @Argument(help: "The sweep's run folder (holding cluster.yaml and sweep.sqlite).")
+    @Argument(help: "The sweep's run folder (holding sweep.yaml and sweep.sqlite).")
     var runDirectory: String
 
     @Option(help: "Output format: table (default), csv, json or html.")

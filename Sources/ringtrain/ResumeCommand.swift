@@ -9,6 +9,7 @@ struct Resume: ParsableCommand {
         abstract: "Continue an interrupted training run or sweep from its run folder.",
         discussion: """
             Example: ringtrain resume runs/fashion-mlp-20261124-031500
+            A sweep continues as it was started; of the options only --set sweep.run_cap=N applies (it extends the sweep to N trials).
             Exit codes: 0 done, 1 failed, 2 bad config, data, folder or checkpoint, 3 interrupted after saving a checkpoint.
             """)
 
@@ -31,11 +32,43 @@ struct Resume: ParsableCommand {
         if let ranks, ranks < 1 { throw ValidationError("--ranks must be at least 1 (got \(ranks))") }
     }
 
+    /// For a sweep folder: refuses the options that apply to training runs only, and every
+    /// `--set` but `sweep.run_cap=N`, which extends the sweep (N no smaller than its run_cap).
+    /// Returns that N, if given.
+    private func sweepRunCap() throws -> Int? {
+        let hint = "`ringtrain resume \(runDirectory)` continues the sweep as it was started; "
+            + "`--set sweep.run_cap=N` extends it to N trials"
+        let trainingOnly = [("--ranks", ranks != nil), ("--json", json), ("--reset-optimizer", resetOptimizer)]
+        if let (option, _) = trainingOnly.first(where: { $0.1 }) {
+            throw ConfigError(file: runDirectory, keyPath: option, message: "applies to training runs, not to a sweep", hint: hint)
+        }
+        var runCap: Int?
+        for override in overrides {
+            let key = String(override.prefix { $0 != "=" }).trimmingCharacters(in: .whitespaces)
+            guard key == "sweep.run_cap", override.contains("=") else {
+                throw ConfigError(file: "--set", keyPath: key, message: "cannot be changed when a sweep resumes (only sweep.run_cap can)",
+                                  hint: hint)
+            }
+            let extended = try SweepRunner.recordedConfig(runDirectory: runDirectory, extraOverrides: [override])
+            guard let spec = try extended.sweepSpec() else { return nil }
+            let current = try SweepRunner.recordedConfig(runDirectory: runDirectory).sweepSpec()?.runCap ?? 0
+            let recorded = max(current, try SweepStore(path: runDirectory + "/sweep.sqlite").extendedRunCap() ?? 0)
+            guard spec.runCap >= recorded else {
+                throw ConfigError(file: "--set", keyPath: key, message: "can only be raised: the sweep's run_cap is \(recorded)",
+                                  hint: "give \(recorded) or more")
+            }
+            runCap = spec.runCap
+        }
+        return runCap
+    }
+
     func run() throws {
         try exitOnUserError {
             let fm = FileManager.default
             if fm.fileExists(atPath: runDirectory + "/sweep.sqlite") {
-                let status = try runSweep(try SweepRunner.recordedConfig(runDirectory: runDirectory), runDirectory: runDirectory)
+                let runCap = try sweepRunCap()
+                let status = try runSweep(try SweepRunner.recordedConfig(runDirectory: runDirectory), runDirectory: runDirectory,
+                                          runCap: runCap)
                 if status != 0 { throw ExitCode(status) }
                 return
             }

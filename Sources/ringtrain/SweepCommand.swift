@@ -32,13 +32,14 @@ struct Sweep: ParsableCommand {
     }
 }
 
-/// Runs the sweep of a loaded config; returns the exit status (0 done, 3 interrupted).
-func runSweep(_ config: RunConfig, runDirectory: String?) throws -> Int32 {
+/// Runs the sweep of a loaded config; returns the exit status (0 done, 3 interrupted). A `runCap`
+/// (default none) larger than the sweep's extends it.
+func runSweep(_ config: RunConfig, runDirectory: String?, runCap: Int? = nil) throws -> Int32 {
     guard let spec = try config.sweepSpec() else {
         throw ConfigError(file: config.file.path, keyPath: "sweep", message: "this config has no sweep section",
                           hint: "add sweep: {method, metric, parameters, run_cap}, or use `ringtrain train`")
     }
     let name = config.hasJob ? config.job.name : URL(fileURLWithPath: config.file.path).deletingPathExtension().lastPathComponent
-    let runner = try SweepRunner(config: config, spec: spec, runDirectory: runDirectory ?? "runs/sweep-\(name)")
+    let runner = try SweepRunner(config: config, spec: spec, runDirectory: runDirectory ?? "runs/sweep-\(name)", runCap: runCap)
     return try runner.run() ? 0 : 3
 }

@@ -17,7 +17,7 @@ struct ReportFixture {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try "a,b,label\n1,2,x\n3,4,y\n5,6,x\n".write(toFile: directory + "/train.csv", atomically: false, encoding: .utf8)
         try (job + sweep).write(toFile: directory + "/cluster.yaml", atomically: false, encoding: .utf8)
-        store = try SweepStore(path: directory + "/sweep.sqlite")
+        store = try SweepStore.create(path: directory + "/sweep.sqlite")
     }
 
     /// Adds one trial and drives it to `status`: `curve` values are recorded as epochs 1, 2, ...

@@ -15,7 +15,7 @@ private struct StoreDrivenSearch {
 
     init(space: SearchSpace, strategy: any SearchStrategy, seed: UInt64) throws {
         let folder = try TestFolder.make()
-        store = try SweepStore(path: folder + "/sweep.sqlite")
+        store = try SweepStore.create(path: folder + "/sweep.sqlite")
         self.space = space
         self.strategy = strategy
         rng = CounterRNG(seed: seed, stream: .search, 99)

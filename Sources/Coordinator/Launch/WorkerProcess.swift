@@ -108,6 +108,7 @@ public enum WorkerProcess {
                 try RunFolder.claim(dir, resume: options.resume)
                 folderLock = try FolderLock(folder: dir, purpose: options.resume ? "worker --resume" : "worker")
                 try RunFolder.claim(dir, resume: options.resume)
+                if !options.resume { try RunFolder.checkEarlierJob(dir, job: job) }
             }
             if rank == 0, !options.resume, let dir = options.runDirectory, !FileManager.default.fileExists(atPath: dir + "/resolved.yaml") {
                 _ = try RunFolder.create(at: dir, config: config, running: job)

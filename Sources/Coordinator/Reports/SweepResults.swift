@@ -1,4 +1,4 @@
-// SweepResults: a sweep's run folder (cluster.yaml + sweep.sqlite) read into one model for the
+// SweepResults: a sweep's run folder (sweep.yaml + sweep.sqlite) read into one model for the
 // reports — trials ranked by the sweep metric, status counts, learning curves, the best config.
 import Foundation
 
@@ -127,16 +127,16 @@ public struct SweepResults: Sendable {
 }
 
 extension SweepResults {
-    /// Reads `runDirectory`: `cluster.yaml` for the sweep (metric, goal, parameters) and the
+    /// Reads `runDirectory`: `sweep.yaml` (`cluster.yaml` in older sweeps) for the sweep (metric, goal, parameters) and the
     /// base job, `sweep.sqlite` for the trials. Throws a `ConfigError` naming what a run folder
     /// should hold when either is missing. The best trial's YAML is rebuilt from the base config
     /// and its configuration; if that fails (e.g. the config's relative dataset paths do not
     /// resolve from the run folder), the trial's own `trial-NNNN/config.yaml` is used.
     public static func load(runDirectory: String) throws -> SweepResults {
         let fm = FileManager.default
-        let storePath = runDirectory + "/sweep.sqlite"
-        let configPath = runDirectory + "/cluster.yaml"
-        let layout = "a sweep run folder holds cluster.yaml (the sweep config), sweep.sqlite (the trials) and trial-NNNN/ folders; "
+        let storePath = runDirectory + "/" + SweepFolder.storeFile
+        let configPath = SweepFolder.configPath(runDirectory)
+        let layout = "a sweep run folder holds sweep.yaml (the sweep config; cluster.yaml in older sweeps), sweep.sqlite (the trials) and trial-NNNN/ folders; "
             + "give the folder `ringtrain sweep CONFIG --run-dir DIR` wrote"
         var isDirectory: ObjCBool = false
         guard fm.fileExists(atPath: runDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -146,12 +146,18 @@ extension SweepResults {
             throw ConfigError(file: runDirectory, keyPath: "", message: "not a sweep run folder: it has no sweep.sqlite", hint: layout)
         }
         guard fm.fileExists(atPath: configPath) else {
-            throw ConfigError(file: runDirectory, keyPath: "", message: "the run folder has no cluster.yaml", hint: layout)
+            throw ConfigError(file: runDirectory, keyPath: "", message: "the run folder has no sweep.yaml", hint: layout)
         }
 
         var notes: [String] = []
-        let origin = try SweepStore(path: storePath).origin()
+        let store = try SweepStore(path: storePath)
+        let origin = try store.origin()
+        _ = try store.extendedRunCap()   // checked like every stored value
         let file = try ConfigFile.load(path: configPath, overrides: origin?.overrides ?? [], baseDirectory: origin?.configDirectory)
+        if let origin, SweepRunner.identity(of: file) != origin.identity {
+            throw ConfigError(file: configPath, keyPath: "", message: "no longer matches the sweep recorded in sweep.sqlite (it was edited or replaced)",
+                              hint: "restore the sweep's config copy, or give the folder of the sweep it belongs to")
+        }
         var config: RunConfig?
         var parsed: SweepSpec?
         do {
@@ -171,9 +177,10 @@ extension SweepResults {
             throw ConfigError(file: configPath, keyPath: "sweep", message: "the config has no sweep section", hint: layout)
         }
 
-        let store = try SweepStore(path: storePath)
         let epochs = try store.epochMetrics()
-        let trials = try store.trials().map { t in
+        let stored = try store.checkedTrials(space: spec.space)
+        try SweepFolder.checkTrialFolders(runDirectory, known: Set(stored.map(\.id)))
+        let trials = stored.map { t in
             TrialResult(id: t.id, status: t.status, configuration: spec.space.normalized(t.configuration), metric: t.metric,
                         finalMetrics: t.finalMetrics, attempts: t.attempts, error: t.error, reason: t.reason,
                         epochs: epochs[t.id] ?? [:])

@@ -10,7 +10,7 @@ import Yams
 /// adopts the trials still running and continues where it stopped.
 public final class SweepRunner {
     public let config: RunConfig
-    public let spec: SweepSpec
+    public private(set) var spec: SweepSpec
     public let runDirectory: String
     let store: SweepStore
     let sweepID: String
@@ -39,28 +39,48 @@ public final class SweepRunner {
     }
 
     /// Opens (or creates) the sweep in `runDirectory` and takes ownership of the folder. Refuses
-    /// a folder another coordinator owns, or one holding a sweep of a different config.
-    public init(config: RunConfig, spec: SweepSpec, runDirectory: String) throws {
+    /// a folder another coordinator owns, or one holding a sweep of a different config. A
+    /// `runCap` (default none) larger than the sweep's extends it, recorded in the store; the
+    /// largest recorded one holds from then on.
+    public init(config: RunConfig, spec: SweepSpec, runDirectory: String, runCap: Int? = nil) throws {
         self.config = config
         self.spec = spec
         self.runDirectory = runDirectory
-        do {
-            try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
-        } catch {
-            throw ConfigError(file: runDirectory, keyPath: "", message: "cannot create the run folder: \(error.localizedDescription)")
-        }
+        try SweepFolder.claim(runDirectory)
         lock = try FolderLock(folder: runDirectory, purpose: "sweep")
-        let copy = runDirectory + "/cluster.yaml"
-        if !FileManager.default.fileExists(atPath: copy) { try AtomicFile.write(config.file.text, to: copy) }
-        store = try SweepStore(path: runDirectory + "/sweep.sqlite")
         let origin = SweepOrigin(identity: Self.identity(of: config), configDirectory: config.file.directory,
                                  overrides: SweepSpec.overridesApplied(to: config.file))
-        let claimed = try store.claim(sweepID: UUID().uuidString, origin: origin, legacyHash: FNV1a.hex(config.file.text))
+        let storePath = runDirectory + "/" + SweepFolder.storeFile
+        let claimed: (sweepID: String, origin: SweepOrigin?)
+        if FileManager.default.fileExists(atPath: storePath) {
+            store = try SweepStore(path: storePath)
+            claimed = try store.claim(sweepID: UUID().uuidString, origin: origin, legacyHash: FNV1a.hex(config.file.text))
+        } else {
+            // A new sweep — unless the folder shows one was here: then its store was lost, and
+            // starting over would run its trials again.
+            let trials = SweepFolder.trialFolders(runDirectory)
+            let leftovers = ["-wal", "-shm"].filter { FileManager.default.fileExists(atPath: storePath + $0) }
+            if !trials.isEmpty || !leftovers.isEmpty {
+                let shown = trials.prefix(3).map { String(format: "trial-%04d", $0) } + leftovers.map { SweepFolder.storeFile + $0 }
+                throw SweepStoreError(path: storePath, message: "is missing, but the folder holds what a sweep left ("
+                                      + shown.joined(separator: ", ") + "); its trials are not run again")
+            }
+            try AtomicFile.write(config.file.text, to: runDirectory + "/" + SweepFolder.configFile)
+            let id = UUID().uuidString
+            store = try SweepStore.create(path: storePath, sweepID: id, origin: origin, legacyHash: FNV1a.hex(config.file.text))
+            claimed = (id, origin)
+        }
         guard let recorded = claimed.origin, recorded.identity == origin.identity else {
             throw ConfigError(file: config.file.path, keyPath: "",
                               message: "\(runDirectory) holds a sweep of a different config",
                               hint: "continue it with `ringtrain resume \(runDirectory)`, or start a new sweep with --run-dir")
         }
+        // Every stored value is checked before anything runs.
+        let known = Set(try store.checkedTrials(space: spec.space).map(\.id))
+        _ = try store.epochMetrics()
+        try SweepFolder.checkTrialFolders(runDirectory, known: known)
+        if let runCap, runCap > spec.runCap { try store.extend(runCap: runCap) }
+        if let extended = try store.extendedRunCap(), extended > self.spec.runCap { self.spec.runCap = extended }
         sweepID = claimed.sweepID
         tagFolder = runDirectory
         switch spec.method {
@@ -78,15 +98,19 @@ public final class SweepRunner {
     /// What a sweep's config means, as a fingerprint: the parsed document (overrides applied)
     /// written out again, so comments and layout do not count, and the folder its relative paths
     /// are taken from.
-    static func identity(of config: RunConfig) -> String {
-        FNV1a.hex(config.file.directory + "\n" + ((try? Yams.serialize(node: config.file.root.node)) ?? config.file.text))
+    static func identity(of config: RunConfig) -> String { identity(of: config.file) }
+
+    /// The fingerprint of a loaded config file (as `identity(of:)` of its RunConfig).
+    static func identity(of file: ConfigFile) -> String {
+        FNV1a.hex(file.directory + "\n" + ((try? Yams.serialize(node: file.root.node)) ?? file.text))
     }
 
     /// The config of the sweep in `runDirectory`, read from its copy with the overrides and the
     /// base folder recorded when the sweep began (so relative paths resolve as they first did).
-    public static func recordedConfig(runDirectory: String) throws -> RunConfig {
-        let origin = try SweepStore(path: runDirectory + "/sweep.sqlite").origin()
-        let file = try ConfigFile.load(path: runDirectory + "/cluster.yaml", overrides: origin?.overrides ?? [],
+    /// `extraOverrides` (default none) are applied after the recorded ones.
+    public static func recordedConfig(runDirectory: String, extraOverrides: [String] = []) throws -> RunConfig {
+        let origin = try SweepStore(path: runDirectory + "/" + SweepFolder.storeFile).origin()
+        let file = try ConfigFile.load(path: SweepFolder.configPath(runDirectory), overrides: (origin?.overrides ?? []) + extraOverrides,
                                        baseDirectory: origin?.configDirectory)
         return try RunConfig(file: file)
     }

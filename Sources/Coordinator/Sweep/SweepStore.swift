@@ -49,41 +49,50 @@ public final class SweepStore: @unchecked Sendable {
     /// Path of sweep.sqlite.
     public let path: String
 
-    /// Opens (creating if needed) `path` and its schema.
+    /// Opens the existing store at `path`. It is never created or rebuilt here: a missing,
+    /// empty (0-byte) or unreadable file, a missing table or column, or a missing sweep row is a
+    /// `SweepStoreError` naming it (a new sweep's store is made by `create`). Columns added after
+    /// the first release are added to an older store.
     public init(path: String) throws {
         self.path = path
-        var configuration = GRDB.Configuration()
-        configuration.busyMode = .timeout(10)
-        pool = try DatabasePool(path: path, configuration: configuration)
-        try pool.write { db in
-            try db.execute(sql: """
-                CREATE TABLE IF NOT EXISTS sweep (
-                    id INTEGER PRIMARY KEY CHECK (id = 1),
-                    sweep_id TEXT NOT NULL,
-                    config_hash TEXT NOT NULL,
-                    created_at TEXT NOT NULL);
-                CREATE TABLE IF NOT EXISTS trial (
-                    id INTEGER PRIMARY KEY,
-                    status TEXT NOT NULL,
-                    configuration TEXT NOT NULL UNIQUE,
-                    metric REAL,
-                    attempts INTEGER NOT NULL DEFAULT 0,
-                    failures INTEGER NOT NULL DEFAULT 0,
-                    error TEXT,
-                    pid INTEGER,
-                    final_metrics TEXT NOT NULL DEFAULT '{}',
-                    created_at TEXT NOT NULL,
-                    updated_at TEXT NOT NULL);
-                CREATE TABLE IF NOT EXISTS epoch_metric (
-                    trial_id INTEGER NOT NULL REFERENCES trial(id),
-                    epoch INTEGER NOT NULL,
-                    metrics TEXT NOT NULL,
-                    PRIMARY KEY (trial_id, epoch));
-                """)
-            // Columns added after the first release; older sweep folders gain them here.
-            try Self.addColumns(db, table: "sweep", ["identity TEXT", "config_directory TEXT", "overrides TEXT"])
-            try Self.addColumns(db, table: "trial", ["stop_requested INTEGER NOT NULL DEFAULT 0", "reason TEXT"])
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw SweepStoreError(path: path, message: "is missing; a sweep folder holds the sweep.sqlite its sweep created")
         }
+        guard info.st_size > 0 else {
+            throw SweepStoreError(path: path, message: "is empty (0 bytes): the tables sweep, trial and epoch_metric are gone")
+        }
+        pool = try Self.access(path) { try DatabasePool(path: path, configuration: Self.configuration) }
+        try Self.access(path) {
+            try pool.write { db in
+                for (table, columns) in Self.schema {
+                    guard try db.tableExists(table) else {
+                        throw SweepStoreError(path: path, table: table, message: "is missing; a sweep store has the tables "
+                                              + Self.schema.map(\.table).joined(separator: ", "))
+                    }
+                    let existing = Set(try db.columns(in: table).map(\.name))
+                    if let column = columns.first(where: { !existing.contains($0) }) {
+                        throw SweepStoreError(path: path, table: table, column: column, message: "is missing; the table needs the columns "
+                                              + columns.joined(separator: ", "))
+                    }
+                }
+                guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sweep WHERE id = 1") == 1 else {
+                    throw SweepStoreError(path: path, table: "sweep", row: 1,
+                                          message: "is missing: the sweep's id and config fingerprint are gone")
+                }
+                // Columns added after the first release; older sweep folders gain them here.
+                try Self.addColumns(db, table: "sweep", ["identity TEXT", "config_directory TEXT", "overrides TEXT", "run_cap INTEGER"])
+                try Self.addColumns(db, table: "trial", ["stop_requested INTEGER NOT NULL DEFAULT 0", "reason TEXT"])
+            }
+        }
+    }
+
+    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try Self.access(path) { try pool.read(body) }
+    }
+
+    private func write<T>(_ body: (Database) throws -> T) throws -> T {
+        try Self.access(path) { try pool.write(body) }
     }
 
     private static func addColumns(_ db: Database, table: String, _ columns: [String]) throws {
@@ -93,7 +102,7 @@ public final class SweepStore: @unchecked Sendable {
         }
     }
 
-    private static func now() -> String { ISO8601DateFormatter().string(from: Date()) }
+    static func now() -> String { ISO8601DateFormatter().string(from: Date()) }
 
     private static func json(_ metrics: [String: Double]) -> String {
         (try? JSONSerialization.data(withJSONObject: metrics.filter { $0.value.isFinite }, options: [.sortedKeys]))
@@ -104,19 +113,14 @@ public final class SweepStore: @unchecked Sendable {
     /// new. A sweep folder made before origins were recorded gets `origin` when its recorded
     /// text hash equals `legacyHash` (the same config), and is returned with a nil origin otherwise.
     public func claim(sweepID: String, origin: SweepOrigin, legacyHash: String) throws -> (sweepID: String, origin: SweepOrigin?) {
-        try pool.write { db in
+        try write { db in
             let overrides = String(decoding: try JSONEncoder().encode(origin.overrides), as: UTF8.self)
-            if let row = try Row.fetchOne(db, sql: "SELECT * FROM sweep WHERE id = 1") {
-                let id: String = row["sweep_id"]
-                if let identity: String = row["identity"] {
-                    let directory: String = row["config_directory"] ?? origin.configDirectory
-                    let recorded = (row["overrides"] as String?).flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
-                    return (id, SweepOrigin(identity: identity, configDirectory: directory, overrides: recorded))
-                }
-                guard row["config_hash"] as String == legacyHash else { return (id, nil) }
+            if let recorded = try self.recorded(db) {
+                if let known = recorded.origin { return (recorded.sweepID, known) }
+                guard recorded.configHash == legacyHash else { return (recorded.sweepID, nil) }
                 try db.execute(sql: "UPDATE sweep SET identity = ?, config_directory = ?, overrides = ? WHERE id = 1",
                                arguments: [origin.identity, origin.configDirectory, overrides])
-                return (id, origin)
+                return (recorded.sweepID, origin)
             }
             try db.execute(sql: """
                 INSERT INTO sweep (id, sweep_id, config_hash, created_at, identity, config_directory, overrides)
@@ -126,20 +130,41 @@ public final class SweepStore: @unchecked Sendable {
         }
     }
 
-    /// The recorded origin, when the folder has one (nil for a new store or an older sweep).
-    public func origin() throws -> SweepOrigin? {
-        try pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM sweep WHERE id = 1"),
-                  let identity: String = row["identity"], let directory: String = row["config_directory"] else { return nil }
-            let overrides = (row["overrides"] as String?).flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
-            return SweepOrigin(identity: identity, configDirectory: directory, overrides: overrides)
+    /// The sweep row, decoded and checked (nil when it is missing).
+    private func recorded(_ db: Database) throws -> (sweepID: String, configHash: String, origin: SweepOrigin?)? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM sweep WHERE id = 1") else { return nil }
+        let cells = StoredRow(row: row, path: path, table: "sweep", key: 1)
+        let id = try cells.text("sweep_id", nonEmpty: true)!
+        let hash = try cells.text("config_hash")!
+        guard let identity = try cells.text("identity", optional: true, nonEmpty: true) else { return (id, hash, nil) }
+        guard let directory = try cells.text("config_directory", optional: true, nonEmpty: true) else {
+            throw cells.failure("config_directory", "is NULL beside a recorded identity; valid: the folder the config's relative paths were taken from")
         }
+        return (id, hash, SweepOrigin(identity: identity, configDirectory: directory, overrides: try cells.texts("overrides")))
+    }
+
+    /// The run_cap the sweep was extended to (`resume RUN_DIR --set sweep.run_cap=N`), if it was.
+    public func extendedRunCap() throws -> Int? {
+        try read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT run_cap FROM sweep WHERE id = 1") else { return nil }
+            return try StoredRow(row: row, path: path, table: "sweep", key: 1).int("run_cap", in: 1...Int(Int32.max), optional: true)
+        }
+    }
+
+    /// Records a larger run_cap for the sweep; its identity stays as it is.
+    public func extend(runCap: Int) throws {
+        try write { db in try db.execute(sql: "UPDATE sweep SET run_cap = ? WHERE id = 1", arguments: [runCap]) }
+    }
+
+    /// The recorded origin, when the folder has one (nil for an older sweep).
+    public func origin() throws -> SweepOrigin? {
+        try read { db in try self.recorded(db)?.origin }
     }
 
     /// Adds pending trials for `configurations` (stored in canonical form, so a configuration
     /// already present is refused by the UNIQUE constraint whatever its spelling); returns their ids.
     public func addTrials(_ configurations: [Configuration]) throws -> [Int] {
-        try pool.write { db in
+        try write { db in
             var ids: [Int] = []
             for c in configurations {
                 let stamp = Self.now()
@@ -155,7 +180,7 @@ public final class SweepStore: @unchecked Sendable {
     /// coordinator that dies right after the launch still knows to look for the process.
     /// Returns the attempt's number (1 for the first launch).
     public func markRunning(_ id: Int) throws -> Int {
-        try pool.write { db in
+        try write { db in
             try db.execute(sql: "UPDATE trial SET status = 'running', attempts = attempts + 1, pid = NULL, updated_at = ? WHERE id = ?",
                            arguments: [Self.now(), id])
             return try Int.fetchOne(db, sql: "SELECT attempts FROM trial WHERE id = ?", arguments: [id]) ?? 1
@@ -164,21 +189,21 @@ public final class SweepStore: @unchecked Sendable {
 
     /// Records early termination's decision to stop a running trial, before it is signalled.
     public func requestStop(_ id: Int) throws {
-        try pool.write { db in
+        try write { db in
             try db.execute(sql: "UPDATE trial SET stop_requested = 1, updated_at = ? WHERE id = ?", arguments: [Self.now(), id])
         }
     }
 
     /// Records the process id of a running trial's supervisor.
     public func setPID(_ id: Int, pid: Int32) throws {
-        try pool.write { db in
+        try write { db in
             try db.execute(sql: "UPDATE trial SET pid = ? WHERE id = ?", arguments: [Int(pid), id])
         }
     }
 
     /// Records a trial's end as finished or stopped, with its metric.
     public func finish(_ id: Int, status: TrialStatus, metric: Double?, finalMetrics: [String: Double] = [:]) throws {
-        try pool.write { db in
+        try write { db in
             try db.execute(sql: """
                 UPDATE trial SET status = ?, metric = ?, final_metrics = ?, pid = NULL, updated_at = ? WHERE id = ?
                 """, arguments: [status.rawValue, metric.flatMap { $0.isFinite ? $0 : nil }, Self.json(finalMetrics), Self.now(), id])
@@ -189,7 +214,7 @@ public final class SweepStore: @unchecked Sendable {
     /// (`failed == false`, not counted), or `pending` for a retry after a failed attempt
     /// (counted, with its error and named reason).
     public func requeue(_ id: Int, failed: Bool, error: String? = nil, reason: String? = nil) throws {
-        try pool.write { db in
+        try write { db in
             try db.execute(sql: """
                 UPDATE trial SET status = ?, pid = NULL, stop_requested = 0, failures = failures + ?,
                 error = COALESCE(?, error), reason = ?, updated_at = ? WHERE id = ?
@@ -200,7 +225,7 @@ public final class SweepStore: @unchecked Sendable {
     /// Records a failed last attempt: the trial ends as failed (with a named `reason` such as
     /// `timeout`, when there is one).
     public func fail(_ id: Int, error: String, reason: String? = nil) throws {
-        try pool.write { db in
+        try write { db in
             try db.execute(sql: """
                 UPDATE trial SET status = 'failed', pid = NULL, failures = failures + 1, error = ?, reason = ?,
                 updated_at = ? WHERE id = ?
@@ -210,7 +235,7 @@ public final class SweepStore: @unchecked Sendable {
 
     /// Stores (or replaces) one epoch's metrics of a trial.
     public func recordEpoch(_ id: Int, epoch: Int, metrics: [String: Double]) throws {
-        try pool.write { db in
+        try write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO epoch_metric (trial_id, epoch, metrics) VALUES (?, ?, ?)",
                            arguments: [id, epoch, Self.json(metrics)])
         }
@@ -218,46 +243,78 @@ public final class SweepStore: @unchecked Sendable {
 
     /// The highest epoch recorded for a trial, if any.
     public func lastEpoch(_ id: Int) throws -> Int? {
-        try pool.read { db in try Int.fetchOne(db, sql: "SELECT MAX(epoch) FROM epoch_metric WHERE trial_id = ?", arguments: [id]) }
+        try read { db in try Int.fetchOne(db, sql: "SELECT MAX(epoch) FROM epoch_metric WHERE trial_id = ?", arguments: [id]) }
     }
 
     /// Forgets a trial's reported epochs (a program trial's new attempt reports them again).
     public func clearEpochs(_ id: Int) throws {
-        try pool.write { db in try db.execute(sql: "DELETE FROM epoch_metric WHERE trial_id = ?", arguments: [id]) }
+        try write { db in try db.execute(sql: "DELETE FROM epoch_metric WHERE trial_id = ?", arguments: [id]) }
     }
 
-    /// Every trial, by id.
+    /// Every trial, by id; every stored value is checked (a wrong type or an out-of-range value
+    /// is a `SweepStoreError` naming the trial and column).
     public func trials() throws -> [TrialRecord] {
-        try pool.read { db in
+        try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM trial ORDER BY id").map { row in
-                TrialRecord(id: row["id"], status: TrialStatus(rawValue: row["status"]) ?? .failed,
-                            configuration: ConfigurationJSON.decode(row["configuration"]) ?? [:],
-                            metric: row["metric"], attempts: row["attempts"], failures: row["failures"],
-                            error: row["error"], pid: row["pid"],
-                            finalMetrics: Self.decodeMetrics(row["final_metrics"]),
-                            stopRequested: (row["stop_requested"] as Int?) == 1, reason: row["reason"])
+                let key: DatabaseValue = row["id"]
+                let cells = StoredRow(row: row, path: path, table: "trial", key: Int64.fromDatabaseValue(key).map(Int.init))
+                let id = try cells.int("id", in: 1...Int(Int32.max))!
+                let statusText = try cells.text("status")!
+                guard let status = TrialStatus(rawValue: statusText) else {
+                    throw cells.failure("status", "holds '\(statusText.prefix(40))'; valid: "
+                                        + TrialStatus.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                let configurationText = try cells.text("configuration")!
+                guard let configuration = ConfigurationJSON.decode(configurationText) else {
+                    throw cells.failure("configuration", "holds '\(configurationText.prefix(40))', not a JSON object of parameter values")
+                }
+                let attempts = try cells.int("attempts", in: 0...1_000_000)!
+                let failures = try cells.int("failures", in: 0...attempts)!
+                let stop = try cells.int("stop_requested", in: 0...1)!
+                return TrialRecord(id: id, status: status, configuration: configuration, metric: try cells.finiteDouble("metric"),
+                                   attempts: attempts, failures: failures, error: try cells.text("error", optional: true),
+                                   pid: try cells.int("pid", in: 1...Int(Int32.max), optional: true),
+                                   finalMetrics: try cells.metrics("final_metrics"),
+                                   stopRequested: stop == 1, reason: try cells.text("reason", optional: true))
             }
         }
     }
 
-    /// Per-epoch metrics of every trial: trial id → epoch → metrics.
+    /// Per-epoch metrics of every trial: trial id → epoch → metrics. Checked like `trials()`;
+    /// a row of a trial the trial table does not hold is refused.
     public func epochMetrics() throws -> [Int: [Int: [String: Double]]] {
-        try pool.read { db in
+        try read { db in
+            let known = Set(try Int64.fetchAll(db, sql: "SELECT id FROM trial").map(Int.init))
             var result: [Int: [Int: [String: Double]]] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT trial_id, epoch, metrics FROM epoch_metric ORDER BY trial_id, epoch") {
-                result[row["trial_id"], default: [:]][row["epoch"]] = Self.decodeMetrics(row["metrics"])
+                let key: DatabaseValue = row["trial_id"]
+                let cells = StoredRow(row: row, path: path, table: "epoch_metric", key: Int64.fromDatabaseValue(key).map(Int.init))
+                let id = try cells.int("trial_id", in: 1...Int(Int32.max))!
+                guard known.contains(id) else { throw cells.failure("trial_id", "names trial \(id), which the trial table does not hold") }
+                let epoch = try cells.int("epoch", in: 0...1_000_000_000)!
+                result[id, default: [:]][epoch] = try cells.metrics("metrics")
             }
             return result
         }
     }
-
-    static func decodeMetrics(_ text: String?) -> [String: Double] {
-        guard let text, let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return [:] }
-        return object.compactMapValues { ($0 as? NSNumber)?.doubleValue }
-    }
 }
 
 extension SweepStore {
+    /// Every trial (as `trials()`), each configuration checked to give a value to every
+    /// parameter of `space`: a trial missing one is a `SweepStoreError` naming it.
+    public func checkedTrials(space: SearchSpace) throws -> [TrialRecord] {
+        let trials = try trials()
+        let names = space.parameters.map(\.name)
+        for t in trials {
+            if let missing = names.first(where: { t.configuration[$0] == nil }) {
+                throw SweepStoreError(path: path, table: "trial", row: t.id, column: "configuration",
+                                      message: "has no value for the parameter '\(missing)'; valid: a JSON object with a value for each of "
+                                        + names.joined(separator: ", "))
+            }
+        }
+        return trials
+    }
+
     /// Every trial as the search strategies and early termination see it: configurations in the
     /// form `space` declares (a stored 1 is the listed 1.0), intermediate values of `metricName`
     /// by epoch.

@@ -1,0 +1,25 @@
+// A train that stopped before its first checkpoint leaves a folder that only the same job takes
+// again: a train of another config is refused, and never appends to the first job's metrics.jsonl.
+import Foundation
+import Testing
+
+@Suite(.serialized)
+struct RunFolderEarlierJobTests {
+    @Test func aFolderLeftBeforeTheFirstCheckpointIsRefusedToAnotherConfig() throws {
+        let tiny = try TinyRun(epochs: 1)
+        #expect(try tiny.train("run").status == 0)
+        // As a run killed before its first checkpoint leaves its folder: configs, metrics, no checkpoint.
+        try FileManager.default.removeItem(atPath: tiny.dir + "/run/checkpoints")
+        let metrics = try String(contentsOfFile: tiny.dir + "/run/metrics.jsonl", encoding: .utf8)
+
+        let other = try tiny.train("run", ["--set", "job.optimizer.lr=0.01"])
+        #expect(other.status == 2 && other.stderr.contains("different config") && other.stderr.contains(tiny.dir + "/run"),
+                "\(other.output)")
+        #expect(try String(contentsOfFile: tiny.dir + "/run/metrics.jsonl", encoding: .utf8) == metrics, "nothing appended")
+        #expect(try String(contentsOfFile: tiny.dir + "/run/resolved.yaml", encoding: .utf8).contains("0.05"))
+
+        // The same job (with other ranks too) starts again there.
+        let same = try tiny.train("run", ["--ranks", "2"])
+        #expect(same.status == 0, "\(same.output)")
+    }
+}
