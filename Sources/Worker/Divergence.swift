@@ -8,7 +8,7 @@ public enum NonFinitePolicy: String, Sendable, CaseIterable {
     /// End the run (exit 1) at that step, naming the tensor, with a `diverged` metrics line;
     /// no checkpoint of the non-finite state is written. The default.
     case stop
-    /// Train on (as before this policy existed), with one warning.
+    /// Train on, with one warning; non-finite checkpoints are still never written.
     case `continue`
 }
 
@@ -20,6 +20,7 @@ public struct DivergenceError: Error, CustomStringConvertible, Sendable {
     /// `loss`, or the first non-finite tensor's layout name (e.g. `fc1.weight`, `bn1.running_mean`).
     public let tensor: String
 
+    /// The message: what was not finite, at which step, and what to do.
     public var description: String {
         (tensor == "loss" ? "the training loss is not finite at step \(step)"
                           : "\(tensor) is not finite after the update of step \(step)")

@@ -19,6 +19,7 @@ public struct ReportWindowTotals: Codable, Sendable, Equatable {
     /// Training predictions in the window, over all ranks (default 0).
     public var predictions: Int = 0
 
+    /// Totals as given (each default 0).
     public init(lossSum: Double = 0, lossCount: Int = 0, steps: Int = 0, correct: Int = 0, predictions: Int = 0) {
         (self.lossSum, self.lossCount, self.steps, self.correct, self.predictions) = (lossSum, lossCount, steps, correct, predictions)
     }

@@ -263,6 +263,15 @@ public final class Trainer {
         NonFinite.firstTensor(in: network.store, buffers: network.buffers)
     }
 
+    /// The first optimizer state tensor holding a value that is not finite, named
+    /// `optimizer.NAME`; nil when all are. Call after `synchronizeOptimizerState` (whole state).
+    public func firstNonFiniteOptimizerTensor() -> String? {
+        for (name, values) in optimizer.stateTensors() where !values.withUnsafeBufferPointer(NonFinite.allFinite) {
+            return "optimizer." + name
+        }
+        return nil
+    }
+
     /// Gather, forward, loss and backward of every micro-step, accumulating the gradients (with
     /// overlap, buckets start crossing the ranks during the last backward). Returns the loss sum.
     func microSteps<Sampler: BatchSampler>(_ sampler: Sampler, metrics: inout ClassificationMetrics?) -> Double {
@@ -282,7 +291,8 @@ public final class Trainer {
             let microLoss = loss.evaluate(outputs: out, targets: targets.pointer, targetCount: localBatch * data.train.targetWidth,
                                           batch: localBatch * rows, width: width / rows,
                                           gradient: lossGradient.pointer, gradientScale: 1 / Float(job.accumulate))
-            if !microLoss.isFinite { exchange.markNonFiniteLoss() }   // every rank learns of it in the exchange
+            // Every rank learns of it in the exchange; with `continue` the flag stays free for stop requests.
+            if !microLoss.isFinite && job.onNonFinite == .stop { exchange.markNonFiniteLoss() }
             lossSum += microLoss
             metrics?.record(logits: out, labels: targets.pointer, batch: localBatch * rows, classes: width / rows)
             network.backward(lossGradient.pointer, batch: localBatch, accumulate: micro > 0,

@@ -83,16 +83,18 @@ public final class TrainingSession {
         let store = checkpoints.map { CheckpointStore(directory: $0.directory, policy: job.checkpoint) }
         if let settings = checkpoints, settings.resume, let store {
             try resume(trainer, from: store, settings: settings)
-            if collectives.rank == 0 { try afterResume?() }
             if try finishedAlready(trainer) {
                 let text = "the run is already finished at step \(trainer.position.globalStep); nothing to train"
                 if !json { console.line(text) } else if collectives.rank == 0 { Log.logger.notice("\(text)") }
                 return .alreadyFinished(step: trainer.position.globalStep)
             }
-            // Lines past the checkpoint are trained again: drop them, so none is written twice.
-            if collectives.rank == 0, let runDirectory {
-                try MetricsFile(runDirectory: runDirectory).cut(resumingAt: trainer.position.globalStep)
-            }
+            // The config files are rewritten only for a run that trains on.
+            if collectives.rank == 0 { try afterResume?() }
+        }
+        // Lines past the starting point are trained again (a resume, or the same job started
+        // again in a folder left before its first checkpoint): drop them, so none is written twice.
+        if collectives.rank == 0, let runDirectory {
+            try MetricsFile(runDirectory: runDirectory).cut(resumingAt: trainer.position.globalStep)
         }
         let metricsFile = try openMetrics()
         defer { try? metricsFile?.close() }
@@ -138,6 +140,7 @@ public final class TrainingSession {
                 try metricsFile?.write(contentsOf: Data((line + "\n").utf8))
                 let finished = trainer.budgetDone(trainer.position)
                 if job.checkpoint.shouldSave(at: trainer.position, epochEnded: job.steps == nil, trainingEnded: finished) {
+                    try metricsFile?.synchronize()   // on disk before the checkpoint that follows it
                     try save(trainer, store, metrics: report.checkpointMetrics)
                     lastSaved = trainer.position.globalStep
                 }
@@ -201,6 +204,16 @@ public final class TrainingSession {
             return
         }
         try trainer.synchronizeOptimizerState()   // every rank takes part; rank 0 then writes
+        // Optimizer state can overflow while the weights stay finite (Adam's squared gradients);
+        // every rank now holds the same whole state, so all decide alike.
+        if let tensor = trainer.firstNonFiniteOptimizerTensor() {
+            let error = DivergenceError(step: trainer.position.globalStep, tensor: tensor)
+            guard job.onNonFinite == .continue else { throw error }
+            if collectives.rank == 0 {
+                Log.logger.warning("no checkpoint at step \(trainer.position.globalStep): \(tensor) is not finite; the last finite checkpoint is kept")
+            }
+            return
+        }
         var state = CheckpointState(position: trainer.position, learningRate: trainer.currentLearningRate, seed: job.seed,
                                     worldSize: collectives.size, configHash: settings.configHash, metrics: metrics)
         state.skippedSteps = trainer.skippedSteps

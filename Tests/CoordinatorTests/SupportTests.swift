@@ -67,3 +67,18 @@ struct SupportTests {
         }
     }
 }
+
+@Test("a followed file replaced by a shorter one is read again from its start")
+func lineFollowerRereadsAReplacedFile() throws {
+    let dir = NSTemporaryDirectory() + "ringtrain-follow-\(getpid())"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let path = dir + "/metrics.jsonl"
+    try "{\"epoch\": 1}\n{\"epoch\": 2}\n".write(toFile: path, atomically: false, encoding: .utf8)
+    let follower = LineFollower(path: path)
+    #expect(follower.newLines().count == 2)
+    try "{\"epoch\": 1}\n".write(toFile: path, atomically: true, encoding: .utf8)   // cut back, as a resume does
+    #expect(follower.newLines() == ["{\"epoch\": 1}"])
+    try FileHandle(forWritingAtPath: path).map { h in try h.seekToEnd(); try h.write(contentsOf: Data("{\"epoch\": 2}\n".utf8)); try h.close() }
+    #expect(follower.newLines() == ["{\"epoch\": 2}"])
+}

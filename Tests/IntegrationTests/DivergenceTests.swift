@@ -55,6 +55,17 @@ struct DivergenceTests {
         #expect(try String(contentsOfFile: tiny.dir + "/run/resolved.yaml", encoding: .utf8).contains("on_nonfinite: continue"))
     }
 
+    /// With `continue` a stop request still stops a run whose loss is no longer finite: the
+    /// stop flag that travels with the gradients is not taken over by the non-finite loss.
+    @Test func aStopStillStopsARunThatContinuesPastNonFiniteValues() throws {
+        let tiny = try TinyRun(epochs: 20, job: "  on_nonfinite: continue\n  checkpoint: {every_steps: 1, keep_last: 2}")
+        let config = tiny.config
+        let result = try DataParallelTests.mpirun(2, ["worker", config, "--run-dir", tiny.dir + "/run"] + Self.blowUp
+                                                  + ["--fail-rank", "1", "--fail-step", "150", "--fail-mode", "signal"], timeout: 120)
+        #expect(!result.timedOut && result.status == 3, "a stop at step 150, long after the loss stopped being finite: \(result.output)")
+        #expect(result.stdout.contains("stopped by a signal at step 151"), "\(result.output)")
+    }
+
     @Test func anUnknownOnNonfiniteIsRefused() throws {
         let tiny = try TinyRun(job: "  on_nonfinite: maybe")
         let run = try tiny.train("run")

@@ -94,6 +94,11 @@ struct ResumedMetricsTests {
         }
         #expect(try String(contentsOfFile: tiny.dir + "/done/metrics.jsonl", encoding: .utf8) == before)
         #expect(tiny.latest("done") == "step-00000030")
+        // Nor does a resume with another config rewrite the finished run's recorded config.
+        let resolved = try String(contentsOfFile: tiny.dir + "/done/resolved.yaml", encoding: .utf8)
+        let changed = try tiny.train("done", ["--resume", "--set", "job.optimizer.lr=0.5"])
+        #expect(changed.status == 0 && changed.stdout.contains("already finished"), "\(changed.output)")
+        #expect(try String(contentsOfFile: tiny.dir + "/done/resolved.yaml", encoding: .utf8) == resolved)
     }
 
     /// Stopped after the last save but before the final line: resume writes that line, as it was.

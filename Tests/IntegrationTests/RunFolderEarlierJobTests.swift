@@ -21,5 +21,8 @@ struct RunFolderEarlierJobTests {
         // The same job (with other ranks too) starts again there.
         let same = try tiny.train("run", ["--ranks", "2"])
         #expect(same.status == 0, "\(same.output)")
+        // ... and its lines replace the earlier attempt's, never after them.
+        let lines = TrainingFixtures.jsonLines(try String(contentsOfFile: tiny.dir + "/run/metrics.jsonl", encoding: .utf8))
+        #expect(lines.map { $0["epoch"] as? Int } == [1, nil], "one epoch line, then the final one: \(lines)")
     }
 }

@@ -188,3 +188,17 @@ func shardedUpdateMatchesFullUpdate(ranks: Int, optimizer: OptimizerSpec) throws
     #expect(!a.state.isEmpty)
 }
 
+
+@Test("optimizer state that is not finite is named, as a checkpoint of it must not be written",
+      .enabled(if: haveFashion, "Fashion-MNIST not installed"))
+func nonFiniteOptimizerStateIsFound() throws {
+    var j = job(subset: 300, epochs: 1)
+    j.optimizer = OptimizerSpec(kind: .adam, learningRate: 0.001)
+    let trainer = try Trainer(job: j, data: DatasetLoader.load(j.dataset, seed: j.seed), collectives: .singleRank())
+    #expect(trainer.firstNonFiniteOptimizerTensor() == nil)
+    var tensors = Dictionary(uniqueKeysWithValues: trainer.optimizer.stateTensors().map { ($0.name, $0.values) })
+    let name = try #require(tensors.keys.sorted().last)
+    tensors[name]![7] = .infinity   // Adam's squared gradients overflow while the weights stay finite
+    try trainer.optimizer.restoreState(tensors: tensors, stepCount: 1)
+    #expect(trainer.firstNonFiniteOptimizerTensor() == "optimizer." + name)
+}

@@ -61,7 +61,7 @@ public enum ResolvedConfig {
     /// with sorted keys, numbers and booleans typed. Equal jobs give equal text.
     public static func canonicalJSON(job: TrainingJob) -> String {
         var object = tree(job).jsonObject
-        // The default policy is left out, so jobs hash as they did before the key existed.
+        // The default policy is left out: a job that does not set the key hashes as one that cannot.
         if job.onNonFinite == .stop, var fields = object as? [String: Any] {
             fields["on_nonfinite"] = nil
             object = fields

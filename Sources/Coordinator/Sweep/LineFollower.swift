@@ -7,6 +7,9 @@ public final class LineFollower {
     public let path: String
     private var offset: UInt64 = 0
     private var partial = Data()
+    /// The inode read last: a file replaced whole (a resumed run cuts its metrics back) is read
+    /// again from its start.
+    private var inode: UInt64?
     private var startMarker: String?
 
     /// Follows `path` from its start; with `marker`, only the lines after a line equal to it.
@@ -15,7 +18,8 @@ public final class LineFollower {
         self.startMarker = marker
     }
 
-    /// Complete lines added since the previous call (none if the file does not exist yet).
+    /// Complete lines added since the previous call (none if the file does not exist yet); after
+    /// the file was replaced or shortened, every line of the new file.
     public func newLines() -> [String] {
         let lines = completeLines()
         guard let marker = startMarker else { return lines }
@@ -27,6 +31,15 @@ public final class LineFollower {
     private func completeLines() -> [String] {
         guard let handle = FileHandle(forReadingAtPath: path) else { return [] }
         defer { try? handle.close() }
+        var status = stat()
+        if fstat(handle.fileDescriptor, &status) == 0 {
+            let current = UInt64(status.st_ino)
+            if let inode, inode != current || UInt64(status.st_size) < offset {
+                offset = 0
+                partial = Data()
+            }
+            inode = current
+        }
         guard (try? handle.seek(toOffset: offset)) != nil, let data = try? handle.readToEnd(), !data.isEmpty else { return [] }
         offset += UInt64(data.count)
         partial.append(data)

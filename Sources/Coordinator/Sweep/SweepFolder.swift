@@ -39,7 +39,8 @@ public enum SweepFolder {
     }
 
     /// Makes sure `path` may hold a sweep, before anything is written into it:
-    /// - never the working folder or one of its parents (`.`, `..`, `/`);
+    /// - never `/`, nor the working folder or one of its parents (`.`, `..`) unless it is
+    ///   already a marked sweep folder;
     /// - a missing or empty folder is made and marked;
     /// - a marked sweep folder, or one holding a sweep from before markers existed (it has
     ///   sweep.sqlite), is accepted (the store then refuses a sweep of a different config);
@@ -48,7 +49,9 @@ public enum SweepFolder {
     public static func claim(_ path: String) throws {
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
         let here = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).standardizedFileURL.path
-        if absolute == "/" || here == absolute || here.hasPrefix(absolute.hasSuffix("/") ? absolute : absolute + "/") {
+        // A marked sweep folder is its own, also when it is where the command runs (`resume .`).
+        let marked = FileManager.default.fileExists(atPath: path + "/" + markerFile)
+        if absolute == "/" || (!marked && here == absolute) || (!marked && here.hasPrefix(absolute.hasSuffix("/") ? absolute : absolute + "/")) {
             throw ConfigError(file: path, keyPath: "--run-dir", message: "is the working folder or one of its parents; a sweep needs a folder of its own",
                               hint: "give a new folder, e.g. --run-dir runs/sweep-NAME")
         }

@@ -9,8 +9,11 @@ import Yams
 /// written there before it takes effect; running the same sweep again (or `ringtrain resume`)
 /// adopts the trials still running and continues where it stopped.
 public final class SweepRunner {
+    /// The sweep's config (the recorded copy when resuming).
     public let config: RunConfig
+    /// The sweep section, its run cap extended when a resume raised it.
     public private(set) var spec: SweepSpec
+    /// The sweep's folder.
     public let runDirectory: String
     let store: SweepStore
     let sweepID: String

@@ -77,12 +77,14 @@ extension SweepStore {
         return try SweepStore(path: path)
     }
 
-    /// Runs `body`, turning SQLite's errors (not a database, malformed, no such column, ...)
-    /// into a `SweepStoreError` naming the store.
+    /// Runs `body`, turning SQLite's errors that mean a damaged store (not a database, malformed,
+    /// no such table or column, a constraint broken) into a `SweepStoreError` naming the store;
+    /// others (busy, disk full, read-only, I/O) pass on as they are: the store may be sound.
     static func access<T>(_ path: String, _ body: () throws -> T) throws -> T {
         do {
             return try body()
-        } catch let error as DatabaseError {
+        } catch let error as DatabaseError where [.SQLITE_CORRUPT, .SQLITE_NOTADB, .SQLITE_ERROR, .SQLITE_CONSTRAINT,
+                                                  .SQLITE_MISMATCH, .SQLITE_FORMAT, .SQLITE_RANGE].contains(error.resultCode) {
             throw SweepStoreError(path: path, message: "cannot be used: \(error.message ?? "SQLite error") (SQLite code \(error.resultCode.rawValue))")
         } catch let error as RowDecodingError {
             throw SweepStoreError(path: path, message: "holds a value of the wrong type: \(error)")

@@ -16,6 +16,7 @@ public struct SweepStoreError: UsageError, Equatable {
     /// What is wrong, and what would be valid.
     public var message: String
 
+    /// An error at `path`, narrowed to a table, row and column when given (each default nil).
     public init(path: String, table: String? = nil, row: Int? = nil, column: String? = nil, message: String) {
         self.path = path
         self.table = table
@@ -24,6 +25,7 @@ public struct SweepStoreError: UsageError, Equatable {
         self.message = message
     }
 
+    /// `path: table T, row R, column C: message`, then what to do.
     public var description: String {
         var place = [String]()
         if let table { place.append("table \(table)") }
