@@ -299,10 +299,11 @@ public final class SweepRunner {
         }
     }
 
-    /// Sends `sig` to a running trial's supervisor (which passes a stop on to the command).
+    /// Sends `sig` to a running trial's supervisor (which passes a stop on to the command); never
+    /// to a process that took the PID of a supervisor already waited for.
     func signalSupervisor(_ id: Int, _ sig: Int32) {
         if let process = active[id]?.process { process.signal(sig); return }
-        if let pid = TrialExec.supervisor(tagged: tag(id)) { kill(pid, sig) }
+        if let pid = TrialExec.supervisor(tagged: tag(id)) { TrialExec.sendSignal(sig, to: pid, tagged: tag(id)) }
     }
 
     /// Every trial as the search strategies and early termination see it.
