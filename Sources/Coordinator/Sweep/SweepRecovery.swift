@@ -14,6 +14,9 @@ extension SweepRunner {
         guard var trial = active[id] else { return }
         try readEpochs(id)
         let record = TrialExec.recordedEnd(in: trialDirectory(id), attempt: trial.attempt)
+        for process in record?.leftovers ?? [] {
+            console.log(.warning, "[trial \(id)] a process outlived SIGKILL and was left behind: \(process)")
+        }
         let leftovers = record == nil ? TrialExec.processes(tagged: tag(id)) : []
         if !leftovers.isEmpty {
             let now = TrialExec.monotonicSeconds()
