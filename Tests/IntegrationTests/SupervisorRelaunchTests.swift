@@ -46,11 +46,12 @@ struct SupervisorRelaunchTests {
                                       stderrFD: quiet)
         defer {
             // The debugger goes first (its stopped tracee is then released and reaped), then a
-            // supervisor still waiting.
+            // supervisor still waiting, then the command if the debugger never held it.
             tracer.signal(SIGKILL)
             _ = tracer.wait()
             supervisor.signal(SIGKILL)
             _ = supervisor.wait()
+            TrialExec.sendSignal(SIGKILL, to: command, tagged: tag)
         }
         #expect(SweepAttackTests.wait(30) {
             let status = (try? String(contentsOfFile: "/proc/\(command)/status", encoding: .utf8)) ?? ""
