@@ -117,7 +117,9 @@ public enum TrialExec {
             while !processes(tagged: tag).isEmpty && monotonicSeconds() < deadline { usleep(50_000) }
         }
         killTree(child: child, tag: tag)
-        let leftovers = waitForKilled(child: child, tag: tag, seconds: killedAt == nil ? limits.killWait : 0)
+        // What is left of the kill wait (a moment at least: some were only just killed).
+        let waitLeft = killedAt.map { $0 + limits.killWait - monotonicSeconds() } ?? limits.killWait
+        let leftovers = waitForKilled(child: child, tag: tag, seconds: min(limits.killWait, max(0.5, waitLeft)))
         if child.isReaped, let ended = child.poll() { status = ended }
         if !leftovers.isEmpty {
             let lines = leftovers.map { "trial-exec: still alive after SIGKILL, left behind: \($0)\n" }.joined()
