@@ -43,6 +43,16 @@ public final class FolderLock: @unchecked Sendable {
 
     deinit { release() }
 
+    /// Who holds `folder`'s lock now (`pid N on HOST, purpose`, or "holder unknown"), or nil when
+    /// nobody does (or the folder has no lock file). The lock is only tried, never kept.
+    public static func holder(of folder: String) -> String? {
+        let fd = open(folder + "/" + fileName, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        guard flock(fd, LOCK_EX | LOCK_NB) != 0 else { return nil }   // closing the file releases it
+        return errno == EWOULDBLOCK ? readHolder(fd) ?? "holder unknown" : nil
+    }
+
     /// The holder's record (`pid N on HOST, purpose`), at most one short printable line.
     private static func readHolder(_ fd: Int32) -> String? {
         var buffer = [UInt8](repeating: 0, count: 160)

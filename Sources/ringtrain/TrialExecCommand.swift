@@ -18,11 +18,15 @@ struct TrialExecCommand: ParsableCommand {
     @Option(help: "Seconds between SIGTERM and SIGKILL when stopping (default 60).")
     var grace: Double = 60
 
+    @Option(help: ArgumentHelp("Seconds to wait for the trial's processes after SIGKILL before naming those left (default 5).",
+                               visibility: .hidden))
+    var killWait: Double = 5
+
     @Argument(parsing: .postTerminator, help: "The command to run.")
     var command: [String] = []
 
     func run() throws {
-        let limits = TrialExec.Limits(attempt: attempt, timeout: timeout, grace: grace)
+        let limits = TrialExec.Limits(attempt: attempt, timeout: timeout, grace: grace, killWait: killWait)
         let status = try TrialExec.supervise(directory: directory, limits: limits, command: command)
         if status != 0 { throw ExitCode(status) }
     }

@@ -14,18 +14,21 @@ extension SweepRunner {
         guard var trial = active[id] else { return }
         try readEpochs(id)
         let record = TrialExec.recordedEnd(in: trialDirectory(id), attempt: trial.attempt)
+        for process in record?.leftovers ?? [] {
+            console.log(.warning, "[trial \(id)] a process outlived SIGKILL and was left behind: \(process)")
+        }
         let leftovers = record == nil ? TrialExec.processes(tagged: tag(id)) : []
         if !leftovers.isEmpty {
             let now = TrialExec.monotonicSeconds()
             guard let deadline = trial.drainDeadline else {
                 console.log(.warning, "[trial \(id)] its supervisor is gone; stopping \(leftovers.count) process(es) it left")
-                for pid in leftovers { kill(pid, SIGTERM) }
+                for pid in leftovers { TrialExec.sendSignal(SIGTERM, to: pid, tagged: tag(id)) }
                 trial.drainDeadline = now + config.cluster.stopGracePeriod
                 active[id] = trial
                 return
             }
             guard now >= deadline else { return }
-            for pid in leftovers { kill(pid, SIGKILL) }
+            for pid in leftovers { TrialExec.sendSignal(SIGKILL, to: pid, tagged: tag(id)) }
         }
         active[id] = nil
         try conclude(id, attempt: trial.attempt, record: record)
@@ -139,7 +142,7 @@ extension SweepRunner {
             Thread.sleep(forTimeInterval: 0.05)
         }
         for (id, trial) in active {
-            for pid in TrialExec.processes(tagged: tag(id)) { kill(pid, SIGKILL) }
+            for pid in TrialExec.processes(tagged: tag(id)) { TrialExec.sendSignal(SIGKILL, to: pid, tagged: tag(id)) }
             trial.process?.signalGroup(SIGKILL)
             _ = trial.process?.wait()
             if trial.stopRequested {

@@ -25,6 +25,9 @@ public final class SweepRunner {
     var active: [Int: ActiveTrial] = [:]
     /// Attempts in a row whose supervisor vanished without a record, by trial (this process only).
     var lostSupervisors: [Int: Int] = [:]
+    /// Trials waiting for an earlier attempt's processes to give their run folder's lock up, by
+    /// trial: when the wait began (this process only).
+    var folderLockWaits: [Int: Double] = [:]
     private var exhausted = false
     /// Print nothing (benchmarks drive many small sweeps). Default false.
     public var quiet = false { didSet { console.enabled = !quiet } }
@@ -176,6 +179,8 @@ public final class SweepRunner {
         guard free > 0 else { return }
         let trials = try store.trials()
         for trial in trials where trial.status.isWaiting && free > 0 {
+            // Its slot stays taken while the earlier attempt's processes are still going.
+            if !folderLockReleased(trial.id) { free -= 1; continue }
             try launch(trial)
             free -= 1
         }
@@ -193,6 +198,27 @@ public final class SweepRunner {
         let added = Set(try store.addTrials(configurations))
         CrashPoint.pass("coordinator", "trial-added")
         for trial in try store.trials() where added.contains(trial.id) { try launch(trial) }
+    }
+
+    /// Whether trial `id` may start again: its run folder's lock is free. A process of an earlier
+    /// attempt may still hold it for a moment (a supervisor lost, its processes killed but not yet
+    /// gone); a new attempt started then would be refused the folder (exit 2) and count as a
+    /// failure. The wait is bounded by the stop grace period plus 15 s: a lock held longer
+    /// belongs to something else, and the attempt's refusal names it.
+    func folderLockReleased(_ id: Int) -> Bool {
+        guard let holder = FolderLock.holder(of: trialDirectory(id)) else {
+            folderLockWaits[id] = nil
+            return true
+        }
+        let now = TrialExec.monotonicSeconds()
+        guard let since = folderLockWaits[id] else {
+            folderLockWaits[id] = now
+            console.log(.notice, "[trial \(id)] waiting for its run folder to be released (\(holder)) before starting it again")
+            return false
+        }
+        if now - since < config.cluster.stopGracePeriod + 15 { return false }
+        folderLockWaits[id] = nil
+        return true
     }
 
     private func launch(_ stored: TrialRecord) throws {
@@ -302,10 +328,11 @@ public final class SweepRunner {
         }
     }
 
-    /// Sends `sig` to a running trial's supervisor (which passes a stop on to the command).
+    /// Sends `sig` to a running trial's supervisor (which passes a stop on to the command); never
+    /// to a process that took the PID of a supervisor already waited for.
     func signalSupervisor(_ id: Int, _ sig: Int32) {
         if let process = active[id]?.process { process.signal(sig); return }
-        if let pid = TrialExec.supervisor(tagged: tag(id)) { kill(pid, sig) }
+        if let pid = TrialExec.supervisor(tagged: tag(id)) { TrialExec.sendSignal(sig, to: pid, tagged: tag(id)) }
     }
 
     /// Every trial as the search strategies and early termination see it.

@@ -32,18 +32,24 @@ public enum TrialExec {
         /// Seconds between asking the command to stop (SIGTERM) and killing its whole process
         /// tree (SIGKILL). Default 60.
         public var grace: Double = 60
-        public init(attempt: Int, timeout: Double? = nil, grace: Double = 60) {
+        /// Seconds the trial's processes get to go after SIGKILL; one still there then (stuck
+        /// in the kernel, or held by a stopped debugger) is named in the status file and the log,
+        /// and the attempt ends without it. Default 5.
+        public var killWait: Double = 5
+        public init(attempt: Int, timeout: Double? = nil, grace: Double = 60, killWait: Double = 5) {
             self.attempt = attempt
             self.timeout = timeout
             self.grace = grace
+            self.killWait = killWait
         }
     }
 
     /// Runs `command` (argument array) with output appended to `DIR/output.log`. SIGTERM or
     /// SIGINT to the supervisor, or the time limit, sends SIGTERM to the command, and after the
     /// grace period SIGKILL to every process of the trial. When the command has ended, any
-    /// process of the trial still alive is killed, then `DIR/exit-status` is written. Returns
-    /// the command's exit status.
+    /// process of the trial still alive is killed, then `DIR/exit-status` is written. Waits for
+    /// killed processes at most `limits.killWait`: what is left then is recorded as leftovers.
+    /// Returns the command's exit status (137 for a command that outlived SIGKILL).
     public static func supervise(directory: String, limits: Limits, command: [String]) throws -> Int32 {
         CrashPoint.pass("supervisor", "started")
         let tag = ProcessInfo.processInfo.environment[tagVariable]
@@ -79,11 +85,15 @@ public enum TrialExec {
         let started = monotonicSeconds()
         var ending = TrialExitRecord.Ending.exited
         var stopSentAt: Double?
+        var killedAt: Double?
         var status: Int32
         while true {
             if let ended = child.poll() { status = ended; break }
             let now = monotonicSeconds()
-            if stopSentAt == nil {
+            if let killed = killedAt {
+                // Killed but not gone: it is named as a leftover below rather than waited for.
+                if now - killed >= limits.killWait { status = 128 + SIGKILL; break }
+            } else if stopSentAt == nil {
                 if supervisorStopSignal.load(ordering: .relaxed) != 0 {
                     ending = .stopped
                 } else if let timeout = limits.timeout, now - started >= timeout {
@@ -95,7 +105,7 @@ public enum TrialExec {
                 }
             } else if let sent = stopSentAt, now - sent >= limits.grace {
                 killTree(child: child, tag: tag)
-                stopSentAt = .infinity   // killed; only reaping is left
+                killedAt = now
             }
             usleep(20_000)
         }
@@ -103,12 +113,21 @@ public enum TrialExec {
         let deadline = stopSentAt.map { $0 + limits.grace } ?? monotonicSeconds() + limits.grace
         if let tag, !processes(tagged: tag).isEmpty {
             child.signalGroup(SIGTERM)
-            for pid in processes(tagged: tag) { kill(pid, SIGTERM) }
+            for pid in processes(tagged: tag) { sendSignal(SIGTERM, to: pid, tagged: tag) }
             while !processes(tagged: tag).isEmpty && monotonicSeconds() < deadline { usleep(50_000) }
         }
         killTree(child: child, tag: tag)
+        // What is left of the kill wait (a moment at least: some were only just killed).
+        let waitLeft = killedAt.map { $0 + limits.killWait - monotonicSeconds() } ?? limits.killWait
+        let leftovers = waitForKilled(child: child, tag: tag, seconds: min(limits.killWait, max(0.5, waitLeft)))
+        if child.isReaped, let ended = child.poll() { status = ended }
+        if !leftovers.isEmpty {
+            let lines = leftovers.map { "trial-exec: still alive after SIGKILL, left behind: \($0)\n" }.joined()
+            _ = lines.withCString { write(log, $0, strlen($0)) }
+        }
         CrashPoint.pass("supervisor", "command-ended")
-        try record(TrialExitRecord(attempt: limits.attempt, status: status, ended: ending), in: directory)
+        try record(TrialExitRecord(attempt: limits.attempt, status: status, ended: ending,
+                                   leftovers: leftovers.isEmpty ? nil : leftovers), in: directory)
         CrashPoint.pass("supervisor", "status-written")
         return status
     }
@@ -116,7 +135,22 @@ public enum TrialExec {
     /// SIGKILL to the command's process group and to every other process carrying the trial's tag.
     private static func killTree(child: ChildProcess, tag: String?) {
         child.signalGroup(SIGKILL)
-        if let tag { for pid in processes(tagged: tag) { kill(pid, SIGKILL) } }
+        if let tag { for pid in processes(tagged: tag) { sendSignal(SIGKILL, to: pid, tagged: tag) } }
+    }
+
+    /// Waits up to `seconds` for the killed command and the trial's other processes to go; returns
+    /// a description (pid, command line, state) of each still there.
+    private static func waitForKilled(child: ChildProcess, tag: String?, seconds: Double) -> [String] {
+        func remaining() -> [pid_t] {
+            (child.poll() == nil ? [child.pid] : []) + (tag.map { processes(tagged: $0) } ?? []).filter { $0 != child.pid }
+        }
+        let deadline = monotonicSeconds() + seconds
+        var left = remaining()
+        while !left.isEmpty && monotonicSeconds() < deadline {
+            usleep(20_000)
+            left = remaining()
+        }
+        return left.map(ProcessIdentity.describe)
     }
 
     private static func installStopHandlers() {
@@ -170,15 +204,22 @@ public enum TrialExec {
     /// Process ids whose environment carries `tag` (the trial's processes, whoever started
     /// them), found through /proc; this process is never included.
     public static func processes(tagged tag: String) -> [pid_t] {
-        let needle = Array("\(tagVariable)=\(tag)\0".utf8)
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
-        var result: [pid_t] = []
-        for entry in entries {
-            guard let pid = pid_t(entry), pid != getpid(),
-                  let data = FileManager.default.contents(atPath: "/proc/\(entry)/environ") else { continue }
-            if contains([UInt8](data) + [0], needle) { result.append(pid) }
-        }
-        return result
+        return entries.compactMap { pid_t($0) }.filter { $0 != getpid() && carries($0, tag: tag) }
+    }
+
+    /// Whether process `pid` carries `tag` in its environment.
+    static func carries(_ pid: pid_t, tag: String) -> Bool {
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return false }
+        return contains([UInt8](data) + [0], Array("\(tagVariable)=\(tag)\0".utf8))
+    }
+
+    /// Sends `sig` to `pid` only if it carries `tag` when the signal goes: the process is held by
+    /// a pidfd from before the check, so a PID reused by another process is never signalled.
+    /// Returns whether the signal was sent.
+    @discardableResult
+    public static func sendSignal(_ sig: Int32, to pid: pid_t, tagged tag: String) -> Bool {
+        ProcessIdentity.signal(pid, sig) { carries(pid, tag: tag) }
     }
 
     /// The trial's supervisor among its tagged processes (the one running `trial-exec`).
@@ -227,4 +268,7 @@ public struct TrialExitRecord: Codable, Sendable, Equatable {
     /// Exit status, or 128 + the signal that ended the command.
     public var status: Int32
     public var ended: Ending
+    /// Processes of the trial still alive after SIGKILL and the supervisor's wait for them
+    /// (`pid N: COMMAND (state S)`), left behind when the attempt ended; nil when there were none.
+    public var leftovers: [String]? = nil
 }
