@@ -93,15 +93,30 @@ struct EarlyTerminationTests {
         #expect(result.output.contains("[trial 2] stopping early after epoch 1 (successive halving, no val_loss reported)"), "\(result.output)")
     }
 
-    /// The base job trains 1 epoch, so its own last epoch is no rung; the sweep's trials train
-    /// 3, and are compared at epochs 1 and 2 (their own budget, not the base config's).
-    @Test func rungsFollowTheTrialsOwnEpochsWhenTheSweepVariesThem() throws {
+    struct Budget: Sendable, CustomTestStringConvertible {
+        /// The base job's budget line, the swept parameter, and the first rung's console words.
+        let base: String
+        let parameter: String
+        let rung: String
+        let unit: String
+        var testDescription: String { parameter }
+    }
+
+    /// The base job trains 1 epoch (or 1 evaluation of 10 steps), so its own last report is no
+    /// rung; the sweep's trials train 3, compared at the 1st and 2nd (their own budget, not the base's).
+    @Test("rungs follow the trial's own budget when the sweep varies job.epochs or job.steps",
+          arguments: [Budget(base: "epochs: 1", parameter: "epochs: {values: [3]}", rung: "epoch 1", unit: "epochs"),
+                      Budget(base: "steps: 10\n  eval_every: 10", parameter: "steps: {values: [30]}", rung: "evaluation 1 (step 10)",
+                             unit: "evaluations")])
+    func rungsFollowTheTrialsOwnBudget(_ b: Budget) throws {
         let tiny = try TinyRun(epochs: 1, job: "  checkpoint: {every_steps: 0, keep_last: 1}")
-        let result = try Self.trainingSweep(tiny, parameters: "    epochs: {values: [3]}\n    optimizer.lr: {values: [0.05, 0.001]}")
+        let text = try String(contentsOfFile: tiny.config, encoding: .utf8).replacingOccurrences(of: "epochs: 1", with: b.base)
+        try text.write(toFile: tiny.config, atomically: false, encoding: .utf8)
+        let result = try Self.trainingSweep(tiny, parameters: "    \(b.parameter)\n    optimizer.lr: {values: [0.05, 0.001]}")
         #expect(result.status == 0, "\(result.output)")
-        #expect(result.output.contains("[trial 2] stopping early after epoch 1 (successive halving)"), "\(result.output)")
+        #expect(result.output.contains("[trial 2] stopping early after \(b.rung) (successive halving)"), "\(result.output)")
         let trials = try #require(try SweepTests.report(tiny.dir + "/sweep")["trials"] as? [[String: Any]])
-        #expect(trials.first?["status"] as? String == "finished" && trials.first?["epochs"] as? Int == 3, "\(trials)")
+        #expect(trials.first?["status"] as? String == "finished" && trials.first?[b.unit] as? Int == 3, "\(trials)")
         // A run this small may reach its end (and so finish) before the stop reaches it.
         #expect(["stopped", "finished"].contains(trials.last?["status"] as? String ?? "?"), "\(trials)")
     }
