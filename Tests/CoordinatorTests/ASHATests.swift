@@ -46,6 +46,19 @@ private let scripts: [ASHAScript] = [
         r(5, 2, .nan, true),    // NaN is the worst
         r(0, 3, 0.10, false),   // not a rung
     ]),
+    // Infinities of either sign are the worst value for either goal, never the best.
+    ASHAScript(label: "minimise, infinities", policy: ASHA(minIter: 1, eta: 2), goal: .minimize, reports: [
+        r(0, 1, 0.50, false),
+        r(1, 1, -.infinity, true),   // the "lowest" loss is a diverged one
+        r(2, 1, .infinity, true),
+        r(3, 1, 0.40, false),
+    ]),
+    ASHAScript(label: "maximise, infinities", policy: ASHA(minIter: 1, eta: 2), goal: .maximize, reports: [
+        r(0, 1, 0.50, false),
+        r(1, 1, .infinity, true),    // the "highest" accuracy is not a number
+        r(2, 1, -.infinity, true),
+        r(3, 1, 0.60, false),
+    ]),
 ]
 
 @Test("ASHA stops the right trials on a scripted sequence", arguments: scripts)

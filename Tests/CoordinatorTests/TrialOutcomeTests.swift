@@ -1,5 +1,5 @@
 // Trial outcome tests: what a program's output and a training trial's metrics say about how an
-// attempt ended, and which output belongs to which attempt.
+// attempt ended, which output belongs to which attempt, and the NaN/Infinity literals programs print.
 import Foundation
 import Testing
 @testable import Coordinator
@@ -45,4 +45,30 @@ func divergedTrainingTrial() throws {
     try (epoch + "{\"final\": true, \"step\": 10, \"val_acc\": 0.4}\n").write(toFile: dir + "/metrics.jsonl", atomically: false, encoding: .utf8)
     let finished = TrialOutcome.training(directory: dir, metricName: "val_acc")
     #expect(finished.complete && !finished.diverged)
+}
+
+/// A progress line as a program prints it, and the numbers read from it (NaN stands for NaN).
+struct NonFiniteLine: Sendable, CustomTestStringConvertible {
+    let line: String
+    let fields: [String: Double]?
+    var testDescription: String { line }
+}
+
+@Test("Python's NaN and Infinity literals are read as numbers; null, strings and broken lines are not",
+      arguments: [
+        NonFiniteLine(line: #"{"epoch": 2, "score": NaN}"#, fields: ["epoch": 2, "score": .nan]),
+        NonFiniteLine(line: #"{"epoch": 2, "score": Infinity}"#, fields: ["epoch": 2, "score": .infinity]),
+        NonFiniteLine(line: #"{"epoch": 2, "score": -Infinity, "x": [NaN]}"#, fields: ["epoch": 2, "score": -.infinity]),
+        NonFiniteLine(line: #"{"epoch": 2, "score": null}"#, fields: ["epoch": 2]),
+        NonFiniteLine(line: #"{"note": "NaN, \"Infinity\"", "score": 1.5}"#, fields: ["score": 1.5]),
+        NonFiniteLine(line: #"{"score": NaNx}"#, fields: nil),
+      ])
+func nonFiniteLiterals(_ c: NonFiniteLine) {
+    let fields = numericFields(ofJSONLine: c.line)
+    #expect((fields == nil) == (c.fields == nil), "\(String(describing: fields))")
+    guard let fields, let expected = c.fields else { return }
+    #expect(fields.keys.sorted() == expected.keys.sorted(), "\(fields)")
+    for (key, value) in expected {
+        #expect(fields[key].map { $0.isNaN ? value.isNaN : $0 == value } == true, "\(key): \(String(describing: fields[key]))")
+    }
 }

@@ -74,7 +74,8 @@ struct DivergenceTests {
         #expect(!FileManager.default.fileExists(atPath: tiny.dir + "/run/metrics.jsonl"))
     }
 
-    /// A sweep records a diverged trial as failed (reason diverged) and does not retry it.
+    /// A sweep records a diverged trial as failed (reason diverged, shown in the report's table)
+    /// and does not retry it.
     @Test func aSweepRecordsADivergedTrialAsFailedWithoutRetrying() throws {
         let tiny = try TinyRun(job: "  checkpoint: {every_steps: 0, keep_last: 1}")
         let text = try String(contentsOfFile: tiny.config, encoding: .utf8) + """
@@ -96,5 +97,10 @@ struct DivergenceTests {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])
         let trials = try #require(object["trials"] as? [[String: Any]])
         #expect(trials.map { $0["status"] as? String } == ["finished", "failed"], "\(trials)")
+        // Never the best, never retried, and shown as diverged.
+        #expect((object["best"] as? [String: Any])?["id"] as? Int == 1 && trials.last?["attempts"] as? Int == 1, "\(object)")
+        #expect(trials.last?["reason"] as? String == "diverged", "\(trials)")
+        let table = try TinyRun.ringtrain(["report", tiny.dir + "/sweep", "--no-save"])
+        #expect(table.stdout.contains("failed (diverged)"), "\(table.stdout)")
     }
 }

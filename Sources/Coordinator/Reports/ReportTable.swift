@@ -45,7 +45,7 @@ public enum ReportTable {
             .map { line in String(line.reversed().drop { $0 == " " }.reversed()) }.joined(separator: "\n") + "\n"
     }
 
-    /// Ranked trials: rank (for trials with a metric), id, status, metric, parameters, other
+    /// Ranked trials: rank (for trials with a metric), id, status (with a failure's reason), metric, parameters, other
     /// final metrics, epochs (`evaluations` for a job budgeted in steps), attempts.
     static func trialsTable(_ results: SweepResults) -> String {
         let others = results.otherMetricNames
@@ -58,7 +58,9 @@ public enum ReportTable {
             var current = t.metric
             if current == nil, t.status == .running { current = t.curve(results.metric.name).last?.value }
             let metricText = current.map { number($0) + (t.metric == nil ? "*" : "") } ?? "-"
-            table.add([ranked ? String(rank) : "-", String(t.id), t.status.rawValue, metricText]
+            // A failure with a named reason shows it: `failed (diverged)`, `failed (timeout)`.
+            let status = t.status == .failed ? t.reason.map { "failed (\($0))" } ?? "failed" : t.status.rawValue
+            table.add([ranked ? String(rank) : "-", String(t.id), status, metricText]
                       + results.parameters.map { t.configuration[$0.name].map(display) ?? "-" }
                       + others.map { t.finalMetrics[$0].map(number) ?? "-" }
                       + [String(t.epochs.count), String(t.attempts)])

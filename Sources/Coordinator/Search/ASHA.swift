@@ -8,7 +8,9 @@ import Foundation
 /// trial reports a rung epoch, it is compared with every trial of the history that has reported
 /// that epoch (finished, stopped and running alike, itself included): it continues only when its
 /// value is among the best ⌊n / eta⌋ of those n values — or, while fewer than eta trials have
-/// reached the rung, only when it is the best so far (ties continue). A NaN value is the worst.
+/// reached the rung, only when it is the best so far (ties continue). A NaN or infinite value
+/// (either sign, for either goal) is the worst value, and so is a rung reported without the
+/// metric: `SweepStore.observations` gives such a rung NaN.
 /// Works with any search method: it looks only at `intermediate` metrics. A stopped trial keeps
 /// its metrics; Bayesian search counts it at its last reported value.
 public struct ASHA: EarlyTerminationPolicy, Sendable, Equatable {
@@ -48,8 +50,8 @@ public struct ASHA: EarlyTerminationPolicy, Sendable, Equatable {
         guard isRung(epoch), let me = history.first(where: { $0.id == id }), let mine = me.intermediate[epoch] else {
             return false
         }
-        // Lower is better after this sign change; NaN sorts as the worst.
-        func key(_ v: Double) -> Double { v.isNaN ? .infinity : (goal == .minimize ? v : -v) }
+        // Lower is better after this sign change; NaN and ±infinity sort as the worst.
+        func key(_ v: Double) -> Double { v.isFinite ? (goal == .minimize ? v : -v) : .infinity }
         let values = history.compactMap { $0.intermediate[epoch] }.map(key).sorted()
         let keep = max(1, values.count / eta)
         return key(mine) > values[keep - 1]

@@ -7,19 +7,24 @@ public final class LineFollower {
     public let path: String
     private var offset: UInt64 = 0
     private var partial = Data()
-    /// The inode read last: a file replaced whole (a resumed run cuts its metrics back) is read
-    /// again from its start.
-    private var inode: UInt64?
     private var startMarker: String?
+    /// The file read so far (device and inode): another one at `path` is read from its start.
+    private var identity: (device: UInt64, inode: UInt64)?
 
-    /// Follows `path` from its start; with `marker`, only the lines after a line equal to it.
-    public init(path: String, after marker: String? = nil) {
+    /// Follows `path` from its start; with `marker`, only the lines after a line equal to it;
+    /// with `fromEnd` (default false), only what is written after now. A file replaced meanwhile
+    /// (renamed over it) or cut shorter is read again from its start.
+    public init(path: String, after marker: String? = nil, fromEnd: Bool = false) {
         self.path = path
         self.startMarker = marker
+        var info = stat()
+        if fromEnd, stat(path, &info) == 0 {
+            offset = UInt64(info.st_size)
+            identity = (UInt64(info.st_dev), UInt64(info.st_ino))
+        }
     }
 
-    /// Complete lines added since the previous call (none if the file does not exist yet); after
-    /// the file was replaced or shortened, every line of the new file.
+    /// Complete lines added since the previous call (none if the file does not exist yet).
     public func newLines() -> [String] {
         let lines = completeLines()
         guard let marker = startMarker else { return lines }
@@ -31,14 +36,14 @@ public final class LineFollower {
     private func completeLines() -> [String] {
         guard let handle = FileHandle(forReadingAtPath: path) else { return [] }
         defer { try? handle.close() }
-        var status = stat()
-        if fstat(handle.fileDescriptor, &status) == 0 {
-            let current = UInt64(status.st_ino)
-            if let inode, inode != current || UInt64(status.st_size) < offset {
+        var info = stat()
+        if fstat(handle.fileDescriptor, &info) == 0 {
+            let current = (device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+            if let known = identity, known != current || UInt64(info.st_size) < offset {
                 offset = 0
                 partial = Data()
             }
-            inode = current
+            identity = current
         }
         guard (try? handle.seek(toOffset: offset)) != nil, let data = try? handle.readToEnd(), !data.isEmpty else { return [] }
         offset += UInt64(data.count)
@@ -50,13 +55,45 @@ public final class LineFollower {
     }
 }
 
-/// Numeric fields of a JSON object line (booleans, strings and the rest dropped), or nil if the
-/// line is not a JSON object.
+/// Numeric fields of a JSON object line (booleans, strings, null and the rest dropped), or nil
+/// if the line is not a JSON object. The bare `NaN`, `Infinity` and `-Infinity` that Python's
+/// `json.dumps` prints are read as those numbers, so a program's non-finite metric is seen.
 public func numericFields(ofJSONLine line: String) -> [String: Double]? {
     let trimmed = line.trimmingCharacters(in: .whitespaces)
-    guard trimmed.hasPrefix("{"),
-          let fields = try? JSONDecoder().decode([String: NumericField].self, from: Data(trimmed.utf8)) else { return nil }
+    guard trimmed.hasPrefix("{") else { return nil }
+    let decoder = JSONDecoder()
+    decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: nonFiniteTokens[1],
+                                                                    negativeInfinity: nonFiniteTokens[0], nan: nonFiniteTokens[2])
+    guard let fields = try? decoder.decode([String: NumericField].self, from: Data(quotingNonFiniteLiterals(trimmed).utf8)) else {
+        return nil
+    }
     return fields.compactMapValues(\.value)
+}
+
+/// The non-finite literals Python's json module writes (and reads), longest first.
+private let nonFiniteTokens = ["-Infinity", "Infinity", "NaN"]
+
+/// `json` with every bare `NaN`, `Infinity` and `-Infinity` outside strings put in quotes (the
+/// form JSONDecoder's non-conforming float strategy reads); everything else unchanged.
+func quotingNonFiniteLiterals(_ json: String) -> String {
+    guard json.contains("NaN") || json.contains("Infinity") else { return json }
+    var result = ""
+    var inString = false, escaped = false
+    var rest = Substring(json)
+    while let c = rest.first {
+        if inString {
+            if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { inString = false }
+        } else if c == "\"" {
+            inString = true
+        } else if let token = nonFiniteTokens.first(where: { rest.hasPrefix($0) }) {
+            result += "\"" + token + "\""
+            rest = rest.dropFirst(token.count)
+            continue
+        }
+        result.append(c)
+        rest = rest.dropFirst()
+    }
+    return result
 }
 
 /// A JSON value that is kept only when it is a number (true/false are not numbers here).

@@ -49,8 +49,9 @@ extension SweepRunner {
             : TrialOutcome.training(directory: directory, metricName: spec.metric.name)
         defer { CrashPoint.pass("coordinator", "trial-concluded") }
         if record != nil { lostSupervisors[id] = nil }
-        // A trial that got to its end (exit 0, a final result) finished, whatever was decided meanwhile.
-        let reachedItsEnd = record?.status == 0 && outcome.complete
+        // A trial that got to its end (exit 0, a final finite result) finished, whatever was
+        // decided meanwhile; one stopped at a rung for a non-finite metric stays stopped.
+        let reachedItsEnd = record?.status == 0 && outcome.complete && outcome.metric != nil
         if trial.stopRequested && !reachedItsEnd {
             let last = try store.epochMetrics()[id]?.max { $0.key < $1.key }?.value[spec.metric.name]
             try store.finish(id, status: .stopped, metric: last ?? outcome.metric, finalMetrics: outcome.metrics)

@@ -20,7 +20,7 @@ public final class SweepRunner {
     private let tagFolder: String
     private let lock: FolderLock
     private var strategy: any SearchStrategy
-    private let earlyStop: (any EarlyTerminationPolicy)?
+    let earlyStop: (any EarlyTerminationPolicy)?
     let console: SweepConsole
     var active: [Int: ActiveTrial] = [:]
     /// Attempts in a row whose supervisor vanished without a record, by trial (this process only).
@@ -28,6 +28,8 @@ public final class SweepRunner {
     /// Trials waiting for an earlier attempt's processes to give their run folder's lock up, by
     /// trial: when the wait began (this process only).
     var folderLockWaits: [Int: Double] = [:]
+    /// Each training trial's last epoch (or evaluation), by trial, once known: never a rung.
+    var lastReports: [Int: Int] = [:]
     private var exhausted = false
     /// Print nothing (benchmarks drive many small sweeps). Default false.
     public var quiet = false { didSet { console.enabled = !quiet } }
@@ -42,6 +44,12 @@ public final class SweepRunner {
         var lastLivenessCheck = 0.0
         /// Set once the processes a lost supervisor left were asked to stop: when they get killed.
         var drainDeadline: Double? = nil
+        /// The highest epoch (or evaluation) this attempt reported and had judged at its rung;
+        /// nil until an adopted attempt is first read (it then takes what the store holds).
+        var judgedThrough: Int? = nil
+        /// The global step of the checkpoint a launched training attempt resumed from: its lines
+        /// up to that step are earlier attempts' lines, kept by the resume. Default nil.
+        var resumedAtStep: Int? = nil
     }
 
     /// Opens (or creates) the sweep in `runDirectory` and takes ownership of the folder. Refuses
@@ -94,10 +102,8 @@ public final class SweepRunner {
         case .random: strategy = RandomSearch(space: spec.space, seed: spec.seed)
         case .bayes: strategy = BayesianSearch(space: spec.space, goal: spec.metric.goal, seed: spec.seed)
         }
-        // A training trial's last epoch (or evaluation, with a steps budget) is never a rung:
-        // stopping it there would only relabel it.
-        let lastEpoch = config.hasJob ? config.job.progressReports : nil
-        earlyStop = spec.earlyTerminate.map { ASHA(minIter: $0.minIter ?? 1, eta: $0.eta, maxIter: $0.maxIter ?? lastEpoch) }
+        // A training trial's own last epoch (or evaluation) is never a rung either: see `isLastReport`.
+        earlyStop = spec.earlyTerminate.map { ASHA(minIter: $0.minIter ?? 1, eta: $0.eta, maxIter: $0.maxIter) }
         console = SweepConsole(metric: spec.metric)
     }
 
@@ -227,6 +233,7 @@ public final class SweepRunner {
         let directory = trialDirectory(trial.id)
         try RunFolder.prepareTrialFolder(path: directory)
         let command: [String]
+        var resumedAtStep: Int?
         if let arguments = spec.programArguments(for: trial.configuration) {
             command = arguments
             try store.clearEpochs(trial.id)   // a program starts again from its first epoch
@@ -243,12 +250,16 @@ public final class SweepRunner {
             let yaml = ResolvedConfig.yaml(job: trialConfig.job, cluster: trialConfig.cluster)
             try AtomicFile.write(yaml, to: directory + "/config.yaml")
             var arguments = [MPILauncher.selfExecutable, "train", directory + "/config.yaml", "--run-dir", directory, "--json"]
-            if FileManager.default.fileExists(atPath: directory + "/checkpoints/latest") { arguments.append("--resume") }
+            if FileManager.default.fileExists(atPath: directory + "/checkpoints/latest") {
+                arguments.append("--resume")
+                resumedAtStep = Self.checkpointStep(directory)
+            }
             command = arguments
         }
         let attempt = try store.markRunning(trial.id)
         CrashPoint.pass("coordinator", "trial-marked-running")
         try TrialExec.clearRecordedEnd(in: directory)
+        let follower = self.follower(trial.id, attempt: attempt, launched: true)   // before the attempt can write
         var supervisor = ["trial-exec", directory, "--attempt", String(attempt), "--grace", String(config.cluster.stopGracePeriod)]
         if let timeout = spec.trialTimeout { supervisor += ["--timeout", String(timeout)] }
         let log = open(directory + "/output.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
@@ -259,18 +270,19 @@ public final class SweepRunner {
         CrashPoint.pass("coordinator", "supervisor-started")
         try store.setPID(trial.id, pid: process.pid)
         CrashPoint.pass("coordinator", "pid-recorded")
-        active[trial.id] = ActiveTrial(attempt: attempt, process: process, follower: follower(trial.id, attempt: attempt),
-                                       stopRequested: false)
+        active[trial.id] = launched(trial.id, attempt: attempt, process: process, follower: follower, resumedAtStep: resumedAtStep)
         let resumed = attempt > 1 ? " (attempt \(attempt))" : ""
         console.line("[trial \(trial.id)] started\(resumed): \(SweepConsole.describe(trial.configuration))")
     }
 
     /// Follows what attempt `attempt` of a trial reports: a program's output after the attempt's
-    /// marker, or a training trial's metrics.jsonl (epochs are numbered, so re-reading is harmless).
-    func follower(_ id: Int, attempt: Int) -> LineFollower {
+    /// marker, or a training trial's metrics.jsonl — from its start (epochs are numbered, so
+    /// re-reading is harmless), or, for an attempt being `launched` (default false), from its
+    /// current end and from the start again when the resume rewrites it.
+    func follower(_ id: Int, attempt: Int, launched: Bool = false) -> LineFollower {
         spec.program != nil
             ? LineFollower(path: trialDirectory(id) + "/output.log", after: TrialExec.attemptMarker(attempt))
-            : LineFollower(path: trialDirectory(id) + "/metrics.jsonl")
+            : LineFollower(path: trialDirectory(id) + "/metrics.jsonl", fromEnd: launched)
     }
 
     // MARK: Following
@@ -297,34 +309,6 @@ public final class SweepRunner {
             trial.lastLivenessCheck = now
             active[id] = trial
             if TrialExec.supervisor(tagged: tag(id)) == nil { try endAttempt(id) }
-        }
-    }
-
-    func readEpochs(_ id: Int) throws {
-        guard let follower = active[id]?.follower else { return }
-        for line in follower.newLines() {
-            // The rung of a line: its epoch, or a steps-budget job's evaluation index.
-            guard let fields = numericFields(ofJSONLine: line), let epoch = TrialOutcome.progressIndex(of: fields),
-                  epoch >= 0, epoch < 1e9, epoch == epoch.rounded() else { continue }
-            // Epochs read again (an adopted trial's file from its start) are stored, not judged again.
-            let isNew = Int(epoch) > (try store.lastEpoch(id) ?? 0)
-            try store.recordEpoch(id, epoch: Int(epoch), metrics: fields)
-            CrashPoint.pass("coordinator", "epoch-recorded")
-            guard isNew else { continue }
-            let rung = fields["epoch"] == nil
-                ? "evaluation \(Int(epoch))" + (fields["step"].map { " (step \(Int(exactly: $0).map(String.init) ?? String($0)))" } ?? "")
-                : "epoch \(Int(epoch))"
-            if let value = fields[spec.metric.name] {
-                console.line("[trial \(id)] \(rung): \(spec.metric.name) \(SweepConsole.format(value))")
-            }
-            if let policy = earlyStop, active[id]?.stopRequested == false,
-               policy.shouldStop(trial: id, epoch: Int(epoch), history: try observations(), goal: spec.metric.goal) {
-                try store.requestStop(id)
-                CrashPoint.pass("coordinator", "stop-decided")
-                active[id]?.stopRequested = true
-                signalSupervisor(id, SIGTERM)
-                console.line("[trial \(id)] stopping early after \(rung) (successive halving)")
-            }
         }
     }
 

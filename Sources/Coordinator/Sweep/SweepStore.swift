@@ -317,12 +317,13 @@ extension SweepStore {
 
     /// Every trial as the search strategies and early termination see it: configurations in the
     /// form `space` declares (a stored 1 is the listed 1.0), intermediate values of `metricName`
-    /// by epoch.
+    /// by epoch. An epoch reported without a finite `metricName` (a non-finite value is stored
+    /// as missing) is NaN, the worst value for early termination and search alike.
     public func observations(space: SearchSpace, metricName: String) throws -> [TrialObservation] {
         let epochs = try epochMetrics()
         return try trials().map { t in
             var intermediate: [Int: Double] = [:]
-            for (epoch, metrics) in epochs[t.id] ?? [:] { if let v = metrics[metricName] { intermediate[epoch] = v } }
+            for (epoch, metrics) in epochs[t.id] ?? [:] { intermediate[epoch] = metrics[metricName] ?? .nan }
             return TrialObservation(id: t.id, configuration: space.normalized(t.configuration), status: t.status,
                                     metric: t.metric, intermediate: intermediate)
         }
