@@ -53,6 +53,12 @@ private let scripts: [ASHAScript] = [
         r(2, 1, .infinity, true),
         r(3, 1, 0.40, false),
     ]),
+    // A rung without a finite value stops even when it is the first or only one there.
+    ASHAScript(label: "minimise, not finite first", policy: ASHA(minIter: 1, eta: 2), goal: .minimize, reports: [
+        r(0, 1, .nan, true),
+        r(1, 1, .infinity, true),
+        r(2, 1, 0.40, false),
+    ]),
     ASHAScript(label: "maximise, infinities", policy: ASHA(minIter: 1, eta: 2), goal: .maximize, reports: [
         r(0, 1, 0.50, false),
         r(1, 1, .infinity, true),    // the "highest" accuracy is not a number

@@ -155,3 +155,15 @@ func quantisationIsOneRule() throws {
         #expect(grid.contains(mapping.decode([1.0])["v"]!) && grid.contains(mapping.decode([0.0])["v"]!))
     }
 }
+
+@Test("a training trial resumed from a checkpoint forgets only the epochs past its step")
+func epochsPastTheCheckpointAreForgotten() throws {
+    let store = try SweepStore.create(path: try TestFolder.make() + "/sweep.sqlite")
+    let id = try #require(try store.addTrials([[:]]).first)
+    for epoch in 1...4 { try store.recordEpoch(id, epoch: epoch, metrics: ["epoch": Double(epoch), "step": Double(epoch * 10), "score": 1]) }
+    try store.recordEpoch(id, epoch: 5, metrics: ["epoch": 5, "score": 1])   // no step: cannot be placed, goes
+    try store.clearEpochs(id, afterStep: 20)
+    #expect(try store.lastEpoch(id) == 2)
+    try store.clearEpochs(id, afterStep: 0)
+    #expect(try store.lastEpoch(id) == nil)
+}

@@ -6,7 +6,8 @@ import Testing
 @Suite(.serialized)
 struct EarlyTerminationTests {
     /// A program objective: with --x below 0.5 a finite score per epoch, otherwise the score
-    /// `--bad` spells (`missing`: none) on each of 4 progress lines; then a final line.
+    /// `--bad` spells (`missing`: none; `split`: a good score on a second line of each epoch,
+    /// after one without it) on each of 4 progress lines; then a final line.
     static let objective = """
         #!/usr/bin/env python3
         import sys, time
@@ -18,9 +19,12 @@ struct EarlyTerminationTests {
                 print('{"epoch": %d, "score": %r}' % (epoch, x + 1.0 / epoch), flush=True)
             elif bad == "missing":
                 print('{"epoch": %d, "other": 1}' % epoch, flush=True)
+            elif bad == "split":
+                print('{"epoch": %d, "loss": 1}' % epoch, flush=True)
+                print('{"epoch": %d, "score": %r}' % (epoch, 1.0 / (epoch + 10)), flush=True)
             else:
                 print('{"epoch": %d, "score": %s}' % (epoch, bad), flush=True)
-        print('{"score": %r}' % x if x < 0.5 else '{"score": NaN}', flush=True)
+        print('{"score": %r}' % x if x < 0.5 else '{"score": 0.01}' if bad == "split" else '{"score": NaN}', flush=True)
         """
 
     struct Case: Sendable, CustomTestStringConvertible {
@@ -59,6 +63,32 @@ struct EarlyTerminationTests {
         #expect((trials.last?["epochs"] as? Int ?? 9) < 4 && trials.last?["attempts"] as? Int == 1, "\(trials)")
         #expect(result.output.contains("[trial 2] stopping early after epoch 1 (successive halving"), "\(result.output)")
         #expect((report["best"] as? [String: Any])?["id"] as? Int == 1, "\(report["best"] ?? "no best")")
+    }
+
+    /// An epoch reported over two lines, the metric on the second: judged on the metric, not taken
+    /// for a missing one at the first line (this trial is the better one and runs to its end).
+    @Test func aMetricOnALaterLineOfTheEpochIsJudgedNotTheFirstLine() throws {
+        let dir = try TrainingFixtures.temporaryDirectory()
+        let program = dir + "/objective.py"
+        try Self.objective.write(toFile: program, atomically: false, encoding: .utf8)
+        chmod(program, 0o755)
+        try """
+        sweep:
+          method: grid
+          program: \(program)
+          metric: {name: score, goal: minimize}
+          parameters:
+            x: {values: [0.1, 0.9]}
+            bad: {value: split}
+          early_terminate: {type: hyperband, min_iter: 1, eta: 2}
+          parallel: 1
+          max_retries: 0
+        """.write(toFile: dir + "/sweep.yaml", atomically: false, encoding: .utf8)
+        let result = try SweepTests.ringtrain(["sweep", dir + "/sweep.yaml", "--run-dir", dir + "/run"])
+        #expect(result.status == 0, "\(result.output)")
+        let trials = try #require(try SweepTests.report(dir + "/run")["trials"] as? [[String: Any]])
+        #expect(trials.map { $0["status"] as? String } == ["finished", "finished"], "\(result.output)")
+        #expect(!result.output.contains("stopping early"), "\(result.output)")
     }
 
     /// `tiny` with a sweep section added: a grid over `parameters`, val_loss minimised, rungs

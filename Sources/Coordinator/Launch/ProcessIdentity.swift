@@ -30,12 +30,13 @@ public struct ProcessIdentity: Sendable, Equatable, CustomStringConvertible {
 
     /// Sends `sig` to `pid` only if `isStillIt()` holds for it: the process is held by a pidfd
     /// first, then checked, then signalled through the pidfd (a process that was replaced is
-    /// never signalled). Without pidfds (kernels before 5.3) the check is followed by `kill`.
+    /// never signalled). Only where pidfds do not exist (a C library before glibc 2.36, or a
+    /// kernel before 5.3) is the check followed by `kill`; a process already gone is not signalled.
     @discardableResult
     public static func signal(_ pid: pid_t, _ sig: Int32, ifStill isStillIt: () -> Bool) -> Bool {
         guard pid > 0 else { return false }
         guard let fd = PidFD.open(pid) else {
-            return isStillIt() && kill(pid, sig) == 0
+            return PidFD.unavailable && isStillIt() && kill(pid, sig) == 0
         }
         defer { close(fd) }
         return isStillIt() && PidFD.sendSignal(fd, sig)
@@ -79,8 +80,15 @@ enum PidFD {
     static func open(_ pid: pid_t) -> Int32? {
         guard let openFunction, sendFunction != nil else { return nil }
         let fd = openFunction(pid, 0)
+        if fd < 0 && errno == ENOSYS { kernelLacksPidfds = true }
         return fd >= 0 ? fd : nil
     }
+
+    /// Set once the kernel answered that it has no pidfds.
+    private nonisolated(unsafe) static var kernelLacksPidfds = false
+
+    /// True when signals cannot go through pidfds here (no such functions, or no such syscall).
+    static var unavailable: Bool { openFunction == nil || sendFunction == nil || kernelLacksPidfds }
 
     /// Sends `sig` to the process `fd` holds; false when it has ended meanwhile.
     static func sendSignal(_ fd: Int32, _ sig: Int32) -> Bool {

@@ -52,6 +52,8 @@ public struct ASHA: EarlyTerminationPolicy, Sendable, Equatable {
         }
         // Lower is better after this sign change; NaN and ±infinity sort as the worst.
         func key(_ v: Double) -> Double { v.isFinite ? (goal == .minimize ? v : -v) : .infinity }
+        // A rung without a finite value is the worst place, even alone or among its like.
+        guard mine.isFinite else { return true }
         let values = history.compactMap { $0.intermediate[epoch] }.map(key).sorted()
         let keep = max(1, values.count / eta)
         return key(mine) > values[keep - 1]

@@ -5,13 +5,16 @@ import Worker
 
 extension SweepRunner {
     /// Reads what trial `id` reported since the last look: every progress line is stored; a
-    /// line this attempt reports for the first time is judged at its rung (an epoch read again —
-    /// an adopted trial's file from its start, or lines a resumed attempt kept from earlier
-    /// attempts — is stored, not judged again). A rung whose metric is missing or non-finite
-    /// counts as the worst value (see `SweepStore.observations`).
+    /// line this attempt reports for the first time is judged at its rung once it carries the
+    /// sweep's metric or a later epoch arrives (an epoch read again — an adopted trial's file from
+    /// its start, or lines a resumed attempt kept from earlier attempts — is stored, not judged
+    /// again, except an adopted trial's last stored one). A rung whose metric is missing or
+    /// non-finite counts as the worst value (see `SweepStore.observations`).
     func readEpochs(_ id: Int) throws {
         guard let follower = active[id]?.follower else { return }
-        if active[id]?.judgedThrough == nil { active[id]?.judgedThrough = try store.lastEpoch(id) ?? 0 }
+        // An adopted attempt: the epochs stored before are judged, but the last one perhaps not
+        // (a coordinator may have died between storing and deciding), so it is judged again.
+        if active[id]?.judgedThrough == nil { active[id]?.judgedThrough = max(0, (try store.lastEpoch(id) ?? 0) - 1) }
         for line in follower.newLines() {
             // The rung of a line: its epoch, or a steps-budget job's evaluation index.
             guard let fields = numericFields(ofJSONLine: line), let epoch = TrialOutcome.progressIndex(of: fields),
@@ -19,25 +22,43 @@ extension SweepRunner {
             let isNew = isThisAttempts(id, epoch: Int(epoch), step: fields["step"])
             try store.recordEpoch(id, epoch: Int(epoch), metrics: fields)
             CrashPoint.pass("coordinator", "epoch-recorded")
+            // An earlier epoch left without the metric is complete once a later one reports.
+            if let pending = active[id]?.pendingRung, pending < Int(epoch) { try judge(id, epoch: pending) }
             guard isNew else { continue }
-            active[id]?.judgedThrough = Int(epoch)
-            let rung = fields["epoch"] == nil
-                ? "evaluation \(Int(epoch))" + (fields["step"].map { " (step \(Int(exactly: $0).map(String.init) ?? String($0)))" } ?? "")
-                : "epoch \(Int(epoch))"
+            // A line without the metric may be followed by one of the same epoch that has it
+            // (null and non-finite values count as given).
+            guard fields[spec.metric.name] != nil || line.contains("\"\(spec.metric.name)\"") else {
+                active[id]?.pendingRung = Int(epoch)
+                continue
+            }
             if let value = fields[spec.metric.name] {
-                console.line("[trial \(id)] \(rung): \(spec.metric.name) \(SweepConsole.format(value))")
+                console.line("[trial \(id)] \(Self.rungName(Int(epoch), fields)): \(spec.metric.name) \(SweepConsole.format(value))")
             }
-            if let policy = earlyStop, active[id]?.stopRequested == false, try !isLastReport(id, epoch: Int(epoch)),
-               policy.shouldStop(trial: id, epoch: Int(epoch), history: try observations(), goal: spec.metric.goal) {
-                try store.requestStop(id)
-                CrashPoint.pass("coordinator", "stop-decided")
-                active[id]?.stopRequested = true
-                signalSupervisor(id, SIGTERM)
-                let value = fields[spec.metric.name].map { $0.isFinite ? "" : ", \(spec.metric.name) not finite" }
-                    ?? ", no \(spec.metric.name) reported"
-                console.line("[trial \(id)] stopping early after \(rung) (successive halving\(value))")
-            }
+            try judge(id, epoch: Int(epoch), fields: fields)
         }
+    }
+
+    /// Judges trial `id` at `epoch` once (its stored value; missing or non-finite is the worst):
+    /// when early termination says so, the stop is recorded, then the supervisor asked.
+    private func judge(_ id: Int, epoch: Int, fields: [String: Double]? = nil) throws {
+        guard let trial = active[id], epoch > (trial.judgedThrough ?? 0) else { return }
+        active[id]?.judgedThrough = epoch
+        if trial.pendingRung.map({ $0 <= epoch }) == true { active[id]?.pendingRung = nil }
+        guard let policy = earlyStop, !trial.stopRequested, try !isLastReport(id, epoch: epoch),
+              policy.shouldStop(trial: id, epoch: epoch, history: try observations(), goal: spec.metric.goal) else { return }
+        try store.requestStop(id)
+        CrashPoint.pass("coordinator", "stop-decided")
+        active[id]?.stopRequested = true
+        signalSupervisor(id, SIGTERM)
+        let value = fields?[spec.metric.name].map { $0.isFinite ? "" : ", \(spec.metric.name) not finite" }
+            ?? ", no \(spec.metric.name) reported"
+        console.line("[trial \(id)] stopping early after \(Self.rungName(epoch, fields ?? [:])) (successive halving\(value))")
+    }
+
+    /// `epoch N`, or for a steps-budget job's line `evaluation N (step S)`.
+    static func rungName(_ epoch: Int, _ fields: [String: Double]) -> String {
+        guard fields["epoch"] == nil, !fields.isEmpty else { return "epoch \(epoch)" }
+        return "evaluation \(epoch)" + (fields["step"].map { " (step \(Int(exactly: $0).map(String.init) ?? String($0)))" } ?? "")
     }
 
     /// How an attempt this coordinator launches is followed: its lines are those written after

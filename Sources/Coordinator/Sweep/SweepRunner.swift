@@ -50,6 +50,9 @@ public final class SweepRunner {
         /// The global step of the checkpoint a launched training attempt resumed from: its lines
         /// up to that step are earlier attempts' lines, kept by the resume. Default nil.
         var resumedAtStep: Int? = nil
+        /// An epoch this attempt reported without the sweep's metric yet (another line of it may
+        /// still carry it): judged when it does, or when a later epoch arrives. Default nil.
+        var pendingRung: Int? = nil
     }
 
     /// Opens (or creates) the sweep in `runDirectory` and takes ownership of the folder. Refuses
@@ -255,6 +258,8 @@ public final class SweepRunner {
                 resumedAtStep = Self.checkpointStep(directory)
             }
             command = arguments
+            // Epochs past the checkpoint are trained and reported again: their old values go.
+            try store.clearEpochs(trial.id, afterStep: resumedAtStep ?? 0)
         }
         let attempt = try store.markRunning(trial.id)
         CrashPoint.pass("coordinator", "trial-marked-running")

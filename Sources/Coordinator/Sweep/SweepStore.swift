@@ -246,9 +246,23 @@ public final class SweepStore: @unchecked Sendable {
         try read { db in try Int.fetchOne(db, sql: "SELECT MAX(epoch) FROM epoch_metric WHERE trial_id = ?", arguments: [id]) }
     }
 
-    /// Forgets a trial's reported epochs (a program trial's new attempt reports them again).
-    public func clearEpochs(_ id: Int) throws {
-        try write { db in try db.execute(sql: "DELETE FROM epoch_metric WHERE trial_id = ?", arguments: [id]) }
+    /// Forgets a trial's reported epochs (a program trial's new attempt reports them again); with
+    /// `afterStep`, only those whose `step` is past it (a training trial resumed from the checkpoint
+    /// of that step reports them again; epochs without a step go too).
+    public func clearEpochs(_ id: Int, afterStep: Int? = nil) throws {
+        try write { db in
+            guard let afterStep else {
+                try db.execute(sql: "DELETE FROM epoch_metric WHERE trial_id = ?", arguments: [id])
+                return
+            }
+            let rows = try Row.fetchAll(db, sql: "SELECT epoch, metrics FROM epoch_metric WHERE trial_id = ?", arguments: [id])
+            for row in rows {
+                let text = String.fromDatabaseValue(row["metrics"] as DatabaseValue)   // never traps on a damaged cell
+                let step = text.flatMap { numericFields(ofJSONLine: $0)?["step"] }
+                guard step.map({ $0 > Double(afterStep) }) ?? true else { continue }
+                try db.execute(sql: "DELETE FROM epoch_metric WHERE trial_id = ? AND epoch = ?", arguments: [id, row["epoch"] as DatabaseValue])
+            }
+        }
     }
 
     /// Every trial, by id; every stored value is checked (a wrong type or an out-of-range value

@@ -111,10 +111,10 @@ public enum TrialExec {
         }
         // Processes of the trial that outlived the command get the rest of the grace period.
         let deadline = stopSentAt.map { $0 + limits.grace } ?? monotonicSeconds() + limits.grace
-        if let tag, !processes(tagged: tag).isEmpty {
+        if let tag, !attemptProcesses(tagged: tag).isEmpty {
             child.signalGroup(SIGTERM)
-            for pid in processes(tagged: tag) { sendSignal(SIGTERM, to: pid, tagged: tag) }
-            while !processes(tagged: tag).isEmpty && monotonicSeconds() < deadline { usleep(50_000) }
+            for pid in attemptProcesses(tagged: tag) { sendSignal(SIGTERM, to: pid, tagged: tag) }
+            while !attemptProcesses(tagged: tag).isEmpty && monotonicSeconds() < deadline { usleep(50_000) }
         }
         killTree(child: child, tag: tag)
         // What is left of the kill wait (a moment at least: some were only just killed).
@@ -132,17 +132,26 @@ public enum TrialExec {
         return status
     }
 
-    /// SIGKILL to the command's process group and to every other process carrying the trial's tag.
+    /// The trial's tagged processes that this attempt started: none can be older than its
+    /// supervisor, so what an earlier attempt left behind unkillable is not waited for again.
+    private static func attemptProcesses(tagged tag: String) -> [pid_t] {
+        guard let me = ProcessIdentity.current(getpid()) else { return processes(tagged: tag) }
+        return processes(tagged: tag).filter { pid in
+            ProcessIdentity.status(pid).map { $0.startTime >= me.startTime } ?? false
+        }
+    }
+
+    /// SIGKILL to the command's process group and to every process this attempt started that carries the trial's tag.
     private static func killTree(child: ChildProcess, tag: String?) {
         child.signalGroup(SIGKILL)
-        if let tag { for pid in processes(tagged: tag) { sendSignal(SIGKILL, to: pid, tagged: tag) } }
+        if let tag { for pid in attemptProcesses(tagged: tag) { sendSignal(SIGKILL, to: pid, tagged: tag) } }
     }
 
     /// Waits up to `seconds` for the killed command and the trial's other processes to go; returns
     /// a description (pid, command line, state) of each still there.
     private static func waitForKilled(child: ChildProcess, tag: String?, seconds: Double) -> [String] {
         func remaining() -> [pid_t] {
-            (child.poll() == nil ? [child.pid] : []) + (tag.map { processes(tagged: $0) } ?? []).filter { $0 != child.pid }
+            (child.poll() == nil ? [child.pid] : []) + (tag.map { attemptProcesses(tagged: $0) } ?? []).filter { $0 != child.pid }
         }
         let deadline = monotonicSeconds() + seconds
         var left = remaining()
