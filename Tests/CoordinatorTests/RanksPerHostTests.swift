@@ -21,4 +21,20 @@ struct RanksPerHostTests {
         cluster.hosts = slots.enumerated().map { HostSlots(host: "node\($0.offset)", slots: $0.element) }
         #expect(cluster.ranksOnBusiestHost(ranks: ranks) == expected)
     }
+
+    /// `validate` judges memory only on a machine the ranks run on.
+    @Test("the ranks run only here with no hosts, or only localhost, a loopback address or this machine's name")
+    func runsOnlyHere() {
+        func cluster(_ hosts: [String], hostfile: String? = nil) -> ClusterSpec {
+            var spec = ClusterSpec()
+            spec.hosts = hosts.map { HostSlots(host: $0, slots: 2) }
+            spec.hostfile = hostfile
+            return spec
+        }
+        #expect(cluster([]).runsOnlyHere(localHost: "node7.example.org"))
+        #expect(cluster(["localhost", "127.0.0.1", "node7"]).runsOnlyHere(localHost: "node7.example.org"))
+        #expect(cluster(["node7.example.org"]).runsOnlyHere(localHost: "node7.example.org"))
+        #expect(!cluster(["localhost", "node8"]).runsOnlyHere(localHost: "node7.example.org"))
+        #expect(!cluster([], hostfile: "hosts.txt").runsOnlyHere(localHost: "node7"))
+    }
 }
