@@ -39,9 +39,5 @@ public struct PeerProcesses: Sendable {
     }
 
     /// The state letter of `/proc/PID/stat` (R, S, D, T, Z, ...), or nil if there is no such process.
-    static func state(of pid: Int32) -> Character? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = text.lastIndex(of: ")") else { return nil }
-        return text[text.index(after: close)...].first { $0 != " " }
-    }
+    static func state(of pid: Int32) -> Character? { ProcessStat.read(pid)?.state }
 }

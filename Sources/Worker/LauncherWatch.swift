@@ -1,5 +1,6 @@
 // LauncherWatch: rank 0 of a job that `ringtrain train` launched ends the job when that launcher
 // is gone (even SIGKILLed): the launcher holds the write end of rank 0's standard input open.
+import Collective
 import Foundation
 import Logging
 
@@ -12,18 +13,7 @@ public enum LauncherWatch {
     /// it names the launcher's host and process id, so rank 0 can tell its death from mpirun
     /// closing the input while it ends the job for another reason (a rank died).
     public static func greeting(pid: Int32 = getpid(), host: String = localHost) -> String {
-        "ringtrain launcher \(pid) \(process(pid)?.start ?? 0) \(host)\n"
-    }
-
-    /// A process's state letter and start time (clock ticks after boot) from /proc/PID/stat;
-    /// nil when there is no such process.
-    static func process(_ pid: Int32) -> (state: Character, start: UInt64)? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = text.lastIndex(of: ")") else { return nil }
-        // After the command name: state, ppid, ... ; start time is field 22 of the whole line.
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        guard fields.count > 19, let state = fields[0].first, let start = UInt64(fields[19]) else { return nil }
-        return (state, start)
+        "ringtrain launcher \(pid) \(ProcessStat.read(pid)?.startTime ?? 0) \(host)\n"
     }
 
     /// This machine's node name (uname).
@@ -78,7 +68,7 @@ public enum LauncherWatch {
         let words = greeting.split(separator: "\n").first?.split(separator: " ") ?? []
         guard words.count == 5, words[0] == "ringtrain", words[1] == "launcher",
               let pid = Int32(words[2]), pid > 0, let start = UInt64(words[3]), words[4] == localHost else { return .unknown }
-        guard let found = process(pid), found.state != "Z", found.state != "X", found.start == start else { return .gone }
+        guard let found = ProcessStat.read(pid), found.state != "Z", found.state != "X", found.startTime == start else { return .gone }
         return .alive
     }
 }

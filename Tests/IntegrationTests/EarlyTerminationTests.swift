@@ -33,29 +33,35 @@ struct EarlyTerminationTests {
         var testDescription: String { "\(bad) while the goal is to \(goal)" }
     }
 
+    /// Runs a grid sweep of the objective over x ∈ {0.1, 0.9} with `bad` and the goal, judged by
+    /// successive halving from epoch 1; returns its folder and the command's result.
+    static func programSweep(bad: String, goal: String, maxRetries: Int) throws -> (dir: String, result: ProcessResult) {
+        let dir = try TrainingFixtures.temporaryDirectory()
+        let program = dir + "/objective.py"
+        try objective.write(toFile: program, atomically: false, encoding: .utf8)
+        chmod(program, 0o755)
+        try """
+        sweep:
+          method: grid
+          program: \(program)
+          metric: {name: score, goal: \(goal)}
+          parameters:
+            x: {values: [0.1, 0.9]}
+            bad: {value: "\(bad)"}
+          early_terminate: {type: hyperband, min_iter: 1, eta: 2}
+          parallel: 1
+          max_retries: \(maxRetries)
+        """.write(toFile: dir + "/sweep.yaml", atomically: false, encoding: .utf8)
+        return (dir, try SweepTests.ringtrain(["sweep", dir + "/sweep.yaml", "--run-dir", dir + "/run"]))
+    }
+
     /// Trial 1 (finite) and trial 2 (not finite) in that order; trial 2 must stop at its first rung.
     @Test("a program trial whose metric is NaN, infinite, null or missing is stopped at its first rung",
           arguments: [Case(bad: "NaN", goal: "minimize"), Case(bad: "-Infinity", goal: "minimize"),
                       Case(bad: "Infinity", goal: "maximize"), Case(bad: "null", goal: "minimize"),
                       Case(bad: "missing", goal: "maximize")])
     func nonFiniteProgramMetricIsStoppedAtARung(_ c: Case) throws {
-        let dir = try TrainingFixtures.temporaryDirectory()
-        let program = dir + "/objective.py"
-        try Self.objective.write(toFile: program, atomically: false, encoding: .utf8)
-        chmod(program, 0o755)
-        try """
-        sweep:
-          method: grid
-          program: \(program)
-          metric: {name: score, goal: \(c.goal)}
-          parameters:
-            x: {values: [0.1, 0.9]}
-            bad: {value: "\(c.bad)"}
-          early_terminate: {type: hyperband, min_iter: 1, eta: 2}
-          parallel: 1
-          max_retries: 1
-        """.write(toFile: dir + "/sweep.yaml", atomically: false, encoding: .utf8)
-        let result = try SweepTests.ringtrain(["sweep", dir + "/sweep.yaml", "--run-dir", dir + "/run"])
+        let (dir, result) = try Self.programSweep(bad: c.bad, goal: c.goal, maxRetries: 1)
         #expect(result.status == 0, "\(result.output)")
         let report = try SweepTests.report(dir + "/run")
         let trials = try #require(report["trials"] as? [[String: Any]])
@@ -68,23 +74,7 @@ struct EarlyTerminationTests {
     /// An epoch reported over two lines, the metric on the second: judged on the metric, not taken
     /// for a missing one at the first line (this trial is the better one and runs to its end).
     @Test func aMetricOnALaterLineOfTheEpochIsJudgedNotTheFirstLine() throws {
-        let dir = try TrainingFixtures.temporaryDirectory()
-        let program = dir + "/objective.py"
-        try Self.objective.write(toFile: program, atomically: false, encoding: .utf8)
-        chmod(program, 0o755)
-        try """
-        sweep:
-          method: grid
-          program: \(program)
-          metric: {name: score, goal: minimize}
-          parameters:
-            x: {values: [0.1, 0.9]}
-            bad: {value: split}
-          early_terminate: {type: hyperband, min_iter: 1, eta: 2}
-          parallel: 1
-          max_retries: 0
-        """.write(toFile: dir + "/sweep.yaml", atomically: false, encoding: .utf8)
-        let result = try SweepTests.ringtrain(["sweep", dir + "/sweep.yaml", "--run-dir", dir + "/run"])
+        let (dir, result) = try Self.programSweep(bad: "split", goal: "minimize", maxRetries: 0)
         #expect(result.status == 0, "\(result.output)")
         let trials = try #require(try SweepTests.report(dir + "/run")["trials"] as? [[String: Any]])
         #expect(trials.map { $0["status"] as? String } == ["finished", "finished"], "\(result.output)")

@@ -1,5 +1,6 @@
 // LauncherWatchTests: rank 0 tells a living launcher from a gone one by the greeting's pid, start
 // time and host: a dead or reaped process, a reused pid, or a zombie is gone; another host, unknown.
+import Collective
 import Foundation
 import Testing
 @testable import Worker
@@ -10,8 +11,8 @@ import Testing
     }
 
     @Test func anotherStartTimeIsAnotherProcess() throws {
-        let me = try #require(LauncherWatch.process(getpid()))
-        let greeting = "ringtrain launcher \(getpid()) \(me.start + 1) \(LauncherWatch.localHost)\n"
+        let me = try #require(ProcessStat.read(getpid()))
+        let greeting = "ringtrain launcher \(getpid()) \(me.startTime + 1) \(LauncherWatch.localHost)\n"
         #expect(LauncherWatch.launcherState(greeting: greeting) == .gone)
     }
 
@@ -25,7 +26,7 @@ import Testing
         #expect(LauncherWatch.launcherState(greeting: greeting) == .alive)
         // Foundation reaps it on exit: wait until it is a zombie or gone, then it must read as gone.
         let deadline = Date().addingTimeInterval(10)
-        while let state = LauncherWatch.process(pid)?.state, state != "Z", Date() < deadline { usleep(20_000) }
+        while let state = ProcessStat.read(pid)?.state, state != "Z", Date() < deadline { usleep(20_000) }
         #expect(LauncherWatch.launcherState(greeting: greeting) == .gone)
         child.waitUntilExit()
         #expect(LauncherWatch.launcherState(greeting: greeting) == .gone)

@@ -87,30 +87,20 @@ public enum MPILauncher {
     public static func run(_ command: LaunchCommand, watchedByRankZero: Bool = false) throws -> Int32 {
         var stdinFD: Int32?
         var keepOpen: Int32 = -1
-        if watchedByRankZero {
-            var fds: [Int32] = [0, 0]
-            guard pipe(&fds) == 0 else { throw LaunchError("cannot make a pipe: \(String(cString: strerror(errno)))") }
-            _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-            _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
-            (stdinFD, keepOpen) = (fds[0], fds[1])
-        }
+        if watchedByRankZero { (stdinFD, keepOpen) = try closeOnExecPipe() }
         defer { if keepOpen >= 0 { close(keepOpen) } }
         // mpirun's standard error comes through a pipe, so an orderly stop's "aborted" notices
         // can be left out (`StopBannerFilter`); the write end lives only in the child.
-        var errorPipe: [Int32] = [0, 0]
-        guard pipe(&errorPipe) == 0 else { throw LaunchError("cannot make a pipe: \(String(cString: strerror(errno)))") }
-        _ = fcntl(errorPipe[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(errorPipe[1], F_SETFD, FD_CLOEXEC)
+        let errorPipe = try closeOnExecPipe()
         let child: ChildProcess
         do {
-            child = try start(command, stdoutFD: nil, stderrFD: errorPipe[1], stdinFD: stdinFD)
+            child = try start(command, stdoutFD: nil, stderrFD: errorPipe.write, stdinFD: stdinFD)
         } catch {
-            close(errorPipe[0])
-            close(errorPipe[1])
+            for fd in [errorPipe.read, errorPipe.write] + (stdinFD.map { [$0] } ?? []) { close(fd) }
             throw error
         }
-        close(errorPipe[1])
-        let relayed = StopBannerFilter.relay(from: errorPipe[0])
+        close(errorPipe.write)
+        let relayed = StopBannerFilter.relay(from: errorPipe.read)
         if let stdinFD {
             close(stdinFD)
             _ = LauncherWatch.greeting().withCString { write(keepOpen, $0, strlen($0)) }
@@ -122,6 +112,14 @@ public enum MPILauncher {
         // outlives mpirun and keeps it open is not waited for long.
         _ = relayed.wait(timeout: .now() + 5)
         return status
+    }
+
+    /// A pipe whose two ends are closed on exec (a child gets one only through its dup2).
+    private static func closeOnExecPipe() throws -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw LaunchError("cannot make a pipe: \(String(cString: strerror(errno)))") }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        return (fds[0], fds[1])
     }
 
     private static func start(_ command: LaunchCommand, stdoutFD: Int32?, stderrFD: Int32? = nil, stdinFD: Int32? = nil) throws -> ChildProcess {

@@ -1,5 +1,6 @@
 // ProcessIdentity: a process named so that a reused PID is never taken for it — its PID with its
 // start time (from /proc), held through a pidfd while it is checked and signalled.
+import Collective
 import Foundation
 
 /// One process as it was seen: its PID and start time. A PID is reused once its process has been
@@ -43,16 +44,7 @@ public struct ProcessIdentity: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// `/proc/PID/stat`'s command name, state letter and start time, or nil for no such process.
-    public static func status(_ pid: pid_t) -> (command: String, state: Character, startTime: UInt64)? {
-        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/stat") else { return nil }
-        let text = String(decoding: data, as: UTF8.self)
-        // "PID (COMMAND) STATE ..." — the command may itself hold spaces and parentheses.
-        guard let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")") else { return nil }
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        // Fields from the state on: state is field 3, start time field 22.
-        guard fields.count > 19, let state = fields[0].first, let start = UInt64(fields[19]) else { return nil }
-        return (String(text[text.index(after: open)..<close]), state, start)
-    }
+    public static func status(_ pid: pid_t) -> ProcessStat? { ProcessStat.read(pid) }
 
     /// A line naming a process for a person: `pid N: COMMAND LINE` (or `[name]` when its command
     /// line is gone, as for a zombie) with its state.
