@@ -145,7 +145,7 @@ public enum ResolvedConfig {
         var pairs: [(String, YAMLTree)] = [("type", .plain(layer.typeName))]
         if let name = layer.name { pairs.append(("name", .string(name))) }
         for option in layer.kind.type.options {
-            guard let value = layer.kind.options[option.key] else { continue }
+            guard let value = layer.kind.options[option.key], !(option.omitsDefault && value == option.defaultValue) else { continue }
             switch value {
             case .int(let n): pairs.append((option.key, .number(n)))
             case .double(let d): pairs.append((option.key, .number(d)))

@@ -33,13 +33,16 @@ public struct LayerOption: Sendable {
     public let hint: String?
     /// Said only when the key is missing (when the range error keeps its generic hint).
     public let missingHint: String?
+    /// Whether `resolved.yaml` leaves the option out when it holds its default: for an option
+    /// added to a kind later, so configs written before it keep their text and hash.
+    public let omitsDefault: Bool
     /// Keys that do not go with this one, and why (`tied_to` excludes `units`, `init`).
     public let excludes: [String]
     /// Why the excluded keys do not go with this one, and what the other choice would be.
     public let excludesReason: (why: String, otherwise: String)?
 
     public init(_ key: String, _ type: ValueType, default defaultValue: LayerOptionValue? = nil, required: Bool = false,
-                hint: String? = nil, missingHint: String? = nil, excludes: [String] = [],
+                hint: String? = nil, missingHint: String? = nil, omitsDefault: Bool = false, excludes: [String] = [],
                 because excludesReason: (why: String, otherwise: String)? = nil) {
         self.key = key
         self.type = type
@@ -47,6 +50,7 @@ public struct LayerOption: Sendable {
         self.required = required
         self.hint = hint
         self.missingHint = missingHint
+        self.omitsDefault = omitsDefault
         self.excludes = excludes
         self.excludesReason = excludesReason
     }

@@ -185,16 +185,19 @@ extension LayerType {
         return CausalSelfAttention(name: site.name, positions: s.positions, dim: s.dim, heads: s.heads, causal: options.bool("causal")!)
     }
 
-    /// Pre-LayerNorm attention + MLP of width `mlp`, each residual (GPT-2's block).
+    /// Pre-LayerNorm attention + MLP of width `mlp`, each residual (GPT-2's block); `norm: rms_norm`
+    /// makes its two norms RMS norms.
     public static let transformerBlock = LayerType("transformer_block", options: [
         LayerOption("heads", .int(1...1024), required: true, hint: "number of heads, e.g. heads: 4"),
         LayerOption("mlp", .int(1...1_048_576), required: true, hint: "MLP width, e.g. mlp: 512"),
         LayerOption("causal", .bool, default: .bool(true)),
         LayerOption("activation", .choice(activationNames), default: .text(ActivationKind.gelu_tanh.rawValue)),
+        LayerOption("norm", .choice(["layer_norm", "rms_norm"]), default: .text("layer_norm"), omitsDefault: true),
     ], builds: [TransformerBlock.self]) { options, site, _ in
         let s = try headWidth(options, site)
         return TransformerBlock(name: site.name, positions: s.positions, dim: s.dim, heads: s.heads, mlp: options.int("mlp")!,
-                                causal: options.bool("causal")!, activation: ActivationKind(rawValue: options.text("activation")!)!)
+                                causal: options.bool("causal")!, activation: ActivationKind(rawValue: options.text("activation")!)!,
+                                rmsNorm: options.text("norm") == "rms_norm")
     }
 
     /// Root-mean-square normalisation over the last axis, weight only (LLaMA's RMSNorm); `eps`
@@ -240,9 +243,11 @@ extension LayerSpec.Kind {
     public static func attention(heads: Int, causal: Bool) -> Self {
         Self(.attention, LayerOptions(["heads": .int(heads), "causal": .bool(causal)]))
     }
-    public static func transformerBlock(heads: Int, mlp: Int, causal: Bool, activation: ActivationKind) -> Self {
+    /// `rmsNorm` false: LayerNorm, as GPT-2.
+    public static func transformerBlock(heads: Int, mlp: Int, causal: Bool, activation: ActivationKind, rmsNorm: Bool = false) -> Self {
         Self(.transformerBlock, LayerOptions(["heads": .int(heads), "mlp": .int(mlp), "causal": .bool(causal),
-                                              "activation": .text(activation.rawValue)]))
+                                              "activation": .text(activation.rawValue),
+                                              "norm": .text(rmsNorm ? "rms_norm" : "layer_norm")]))
     }
     public static func rmsNorm(eps: Double = 1e-5) -> Self { Self(.rmsNorm, LayerOptions(["eps": .double(eps)])) }
 }
