@@ -10,6 +10,7 @@ job:
   dataset:
     train: train.csv
     label: label
+    normalize: none
 
 """
 
@@ -201,7 +202,7 @@ func rmsNormConfig() throws {
     ("{type: rms_norm, eps: 0}", "job.model.layers[0].eps", "0.0 must be in (0, 1]"),
     ("{type: rms_norm, eps: 2}", "job.model.layers[0].eps", "added to the mean square"),
     ("{type: rms_norm, eps: small}", "job.model.layers[0].eps", "expected a number"),
-    ("{type: rms_norm, epsilon: 0.001}", "job.model.layers[0].epsilon", "did you mean 'eps'? rms_norm takes eps"),
+    ("{type: rms_norm, epsilon: 0.001}", "job.model.layers[0].epsilon", "'epsilon' is not an option of a rms_norm layer (rms_norm takes eps)"),
     ("{type: rms_nrm}", "job.model.layers[0].type", "did you mean 'rms_norm'"),
 ])
 func badRMSNormConfig(layer: String, keyPath: String, fragment: String) {
