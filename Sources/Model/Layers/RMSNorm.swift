@@ -9,6 +9,8 @@ public final class RMSNorm: Layer {
     public var outputShape: [Int] { inputShape }
     /// Added to the mean square before the square root. Default 1e-5.
     public let epsilon: Float
+    /// How the weight starts (default 1).
+    public let initializer: Initializer
 
     private let features: Int
     private let positions: Int
@@ -18,17 +20,18 @@ public final class RMSNorm: Layer {
     private let inverseRMS = FloatBuffer()   // 1 / rms per row
     private let inputGradient = FloatBuffer()
 
-    public init(name: String, inputShape: [Int], epsilon: Float = 1e-5) {
+    public init(name: String, inputShape: [Int], epsilon: Float = 1e-5, initializer: Initializer = .constant(1)) {
         precondition(!inputShape.isEmpty, "RMSNorm needs at least one axis")
         self.name = name
         self.inputShape = inputShape
         self.epsilon = epsilon
+        self.initializer = initializer
         features = inputShape[inputShape.count - 1]
         positions = elementCount(inputShape) / features
     }
 
     public var parameterRequests: [ParameterRequest] {
-        [ParameterRequest("weight", shape: [features], initializer: .constant(1))]
+        [ParameterRequest("weight", shape: [features], initializer: initializer)]
     }
 
     public func bind(_ views: [ParameterView]) { weight = views[0] }
