@@ -39,13 +39,13 @@ import Testing
     @Test("every (status, event) pair leads where the table says, or is refused", arguments: pairs)
     func everyPair(_ pair: Pair) {
         let transition = TrialLifecycle.transition(from: pair.status, on: pair.event)
-        guard let (next, effects) = Self.expected["\(pair.status.rawValue)/\(pair.event.name)"] else {
+        guard let row = Self.expected["\(pair.status.rawValue)/\(pair.event.name)"] else {
             #expect(transition == nil, "\(pair) must be refused")
             return
         }
         #expect(transition?.from == pair.status)
-        #expect(transition?.to == next)
-        #expect(transition?.effects.map(\.name) == effects)
+        #expect(transition?.to == row.0)
+        #expect(transition?.effects.map(\.name) == row.1)
     }
 
     @Test("a final status takes no event; every event has a status that takes it")

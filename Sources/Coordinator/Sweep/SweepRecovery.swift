@@ -48,15 +48,16 @@ extension SweepRunner {
                                    metricName: spec.metric.name)
             : TrialOutcome.training(directory: directory, metricName: spec.metric.name)
         defer { CrashPoint.pass("coordinator", "trial-concluded") }
+        let last = try trial.stopRequested ? lastReported(id) : nil
         let event = TrialLifecycle.judge(AttemptEnd(
             record: record, outcome: outcome, stopRequested: trial.stopRequested,
-            lastReported: trial.stopRequested ? try lastReported(id) : nil, failures: trial.failures, maxRetries: spec.maxRetries,
+            lastReported: last, failures: trial.failures, maxRetries: spec.maxRetries,
             lostSupervisors: trial.lostSupervisors, metricName: spec.metric.name, trialTimeout: spec.trialTimeout,
             logTail: TrialOutcome.tail(of: directory + "/output.log")))
         guard try transition(id, from: .running, event) else { return }
         switch event {
         case .reachedEnd(let metric, _):
-            console.line("[trial \(id)] finished: \(spec.metric.name) \(metric.map { SweepConsole.format($0) } ?? "none")")
+            console.line("[trial \(id)] finished: \(spec.metric.name) \(SweepConsole.format(metric))")
         case .interrupted, .supervisorLost:
             console.line("[trial \(id)] interrupted; it continues when the sweep does")
         case .attemptFailed(let failure):
@@ -81,7 +82,8 @@ extension SweepRunner {
     @discardableResult
     func transition(_ id: Int, from status: TrialStatus, _ event: TrialEvent) throws -> Bool {
         if try store.apply(event, to: id, from: status) != nil { return true }
-        let actual = try store.trials().first { $0.id == id }.map { "it is \($0.status.rawValue)" } ?? "it is not in the store"
+        let stored = try store.trials().first(where: { $0.id == id })
+        let actual = stored.map { "it is \($0.status.rawValue)" } ?? "it is not in the store"
         console.log(.warning, "[trial \(id)] '\(event.name)' refused: expected the trial \(status.rawValue), but \(actual); nothing changed")
         return false
     }
@@ -126,7 +128,8 @@ extension SweepRunner {
             trial.process?.signalGroup(SIGKILL)
             _ = trial.process?.wait()
             // Still running after the grace period: stopped when early termination said so, else interrupted.
-            try transition(id, from: .running, trial.stopRequested ? .endedAfterStop(metric: try lastReported(id), metrics: [:]) : .interrupted)
+            let event: TrialEvent = try trial.stopRequested ? .endedAfterStop(metric: lastReported(id), metrics: [:]) : .interrupted
+            try transition(id, from: .running, event)
         }
         active = [:]
     }
