@@ -84,24 +84,7 @@ public typealias Configuration = [String: ParameterValue]
 /// Whether the sweep's metric is to be minimised or maximised.
 public enum MetricGoal: String, Sendable, Equatable, CaseIterable { case minimize, maximize }
 
-/// The state of a trial, as the search strategies see it.
-public enum TrialStatus: String, Sendable, Equatable, CaseIterable {
-    /// Suggested, not started yet (or waiting for a retry after a failed attempt).
-    case pending
-    /// Its supervisor runs (or ran while no coordinator was watching).
-    case running
-    /// Ended with a metric.
-    case finished
-    /// Failed on its last allowed attempt (non-zero exit, no metric, or `trial_timeout`).
-    case failed
-    /// Ended early by early termination; its metric is the last one it reported.
-    case stopped
-    /// Stopped by an explicit stop of the sweep; waits to be resumed (counts as pending).
-    case interrupted
-
-    /// True while the trial still has to run (pending or interrupted).
-    public var isWaiting: Bool { self == .pending || self == .interrupted }
-}
+// `TrialStatus` (the state of a trial) is in Sweep/TrialLifecycle.swift, beside its transitions.
 
 /// Everything known about one trial: its configuration, status, final metric and the
 /// metric after each reported epoch (1-based), for early termination.

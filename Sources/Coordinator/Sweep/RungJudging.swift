@@ -46,7 +46,7 @@ extension SweepRunner {
         if trial.pendingRung.map({ $0 <= epoch }) == true { active[id]?.pendingRung = nil }
         guard let policy = earlyStop, !trial.stopRequested, try !isLastReport(id, epoch: epoch),
               policy.shouldStop(trial: id, epoch: epoch, history: try observations(), goal: spec.metric.goal) else { return }
-        try store.requestStop(id)
+        guard try transition(id, from: .running, .stopDecided) else { return }
         CrashPoint.pass("coordinator", "stop-decided")
         active[id]?.stopRequested = true
         signalSupervisor(id, SIGTERM)

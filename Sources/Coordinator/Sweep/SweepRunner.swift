@@ -23,8 +23,6 @@ public final class SweepRunner {
     let earlyStop: (any EarlyTerminationPolicy)?
     let console: SweepConsole
     var active: [Int: ActiveTrial] = [:]
-    /// Attempts in a row whose supervisor vanished without a record, by trial (this process only).
-    var lostSupervisors: [Int: Int] = [:]
     /// Trials waiting for an earlier attempt's processes to give their run folder's lock up, by
     /// trial: when the wait began (this process only).
     var folderLockWaits: [Int: Double] = [:]
@@ -42,7 +40,8 @@ public final class SweepRunner {
         let follower: LineFollower
         var stopRequested: Bool
         var lastLivenessCheck = 0.0
-        /// Set once the processes a lost supervisor left were asked to stop: when they get killed.
+        /// Set once the processes a lost supervisor left were asked to stop: when they get killed
+        /// (seconds since 1970; as the store records it, so a restarted coordinator keeps it).
         var drainDeadline: Double? = nil
         /// The highest epoch (or evaluation) this attempt reported and had judged at its rung;
         /// nil until an adopted attempt is first read (it then takes what the store holds).
@@ -245,9 +244,9 @@ public final class SweepRunner {
             do {
                 trialConfig = try spec.trialConfig(base: config, configuration: trial.configuration)
             } catch let error as ConfigError {
-                _ = try store.markRunning(trial.id)
-                try store.fail(trial.id, error: "invalid configuration: \(error)")
-                console.log(.warning, "[trial \(trial.id)] failed: invalid configuration: \(error)")
+                if try transition(trial.id, from: stored.status, .invalidConfiguration(TrialFailure(message: "invalid configuration: \(error)"))) {
+                    console.log(.warning, "[trial \(trial.id)] failed: invalid configuration: \(error)")
+                }
                 return
             }
             let yaml = ResolvedConfig.yaml(job: trialConfig.job, cluster: trialConfig.cluster)
@@ -261,7 +260,7 @@ public final class SweepRunner {
             // Epochs past the checkpoint are trained and reported again: their old values go.
             try store.clearEpochs(trial.id, afterStep: resumedAtStep ?? 0)
         }
-        let attempt = try store.markRunning(trial.id)
+        guard try transition(trial.id, from: stored.status, .attemptStarted), let attempt = try store.attempts(trial.id) else { return }
         CrashPoint.pass("coordinator", "trial-marked-running")
         try TrialExec.clearRecordedEnd(in: directory)
         let follower = self.follower(trial.id, attempt: attempt, launched: true)   // before the attempt can write

@@ -24,6 +24,11 @@ public struct TrialRecord: Sendable, Equatable {
     public var stopRequested: Bool = false
     /// Why the trial failed, when that has a name (`timeout`); nil otherwise.
     public var reason: String? = nil
+    /// Attempts in a row whose supervisor vanished without recording how the command ended.
+    public var lostSupervisors: Int = 0
+    /// When the processes a lost supervisor left get killed (seconds since 1970), once they were
+    /// asked to stop; nil otherwise.
+    public var drainDeadline: Double? = nil
 }
 
 /// Where a sweep's config came from, recorded when the sweep is created, so every later
@@ -82,7 +87,8 @@ public final class SweepStore: @unchecked Sendable {
                 }
                 // Columns added after the first release; older sweep folders gain them here.
                 try Self.addColumns(db, table: "sweep", ["identity TEXT", "config_directory TEXT", "overrides TEXT", "run_cap INTEGER"])
-                try Self.addColumns(db, table: "trial", ["stop_requested INTEGER NOT NULL DEFAULT 0", "reason TEXT"])
+                try Self.addColumns(db, table: "trial", ["stop_requested INTEGER NOT NULL DEFAULT 0", "reason TEXT",
+                                                         "lost_supervisors INTEGER NOT NULL DEFAULT 0", "drain_deadline REAL"])
             }
         }
     }
@@ -176,61 +182,90 @@ public final class SweepStore: @unchecked Sendable {
         }
     }
 
-    /// Marks a trial as being launched (attempts + 1), before its process exists, so a
-    /// coordinator that dies right after the launch still knows to look for the process.
-    /// Returns the attempt's number (1 for the first launch).
-    public func markRunning(_ id: Int) throws -> Int {
-        try write { db in
-            try db.execute(sql: "UPDATE trial SET status = 'running', attempts = attempts + 1, pid = NULL, updated_at = ? WHERE id = ?",
-                           arguments: [Self.now(), id])
-            return try Int.fetchOne(db, sql: "SELECT attempts FROM trial WHERE id = ?", arguments: [id]) ?? 1
+    /// Applies `event` to trial `id` if it is in `status`, through `TrialLifecycle.transition`:
+    /// the new status and every effect in one write, made only while the trial still is in
+    /// `status`. Returns the transition applied, or nil when it was refused — the event cannot
+    /// happen in `status`, or the trial is no longer in it (or is gone); nothing changes then.
+    public func apply(_ event: TrialEvent, to id: Int, from status: TrialStatus) throws -> TrialTransition? {
+        guard let transition = TrialLifecycle.transition(from: status, on: event) else { return nil }
+        var assignments = ["status = ?", "updated_at = ?"]
+        var arguments: [(any DatabaseValueConvertible)?] = [transition.to.rawValue, Self.now()]
+        for effect in transition.effects {
+            switch effect {
+            case .countAttempt: assignments += ["attempts = attempts + 1", "pid = NULL", "drain_deadline = NULL"]
+            case .recordStopRequest: assignments.append("stop_requested = 1")
+            case .recordDrainDeadline(let deadline):
+                assignments.append("drain_deadline = ?")
+                arguments.append(deadline)
+            case .endAttempt: assignments += ["pid = NULL", "drain_deadline = NULL"]
+            case .recordResult(let metric, let metrics):
+                assignments += ["metric = ?", "final_metrics = ?"]
+                arguments += [metric.flatMap { $0.isFinite ? $0 : nil }, Self.json(metrics)]
+            case .recordFailure(let failure):
+                assignments += ["failures = failures + 1", "error = ?", "reason = ?"]
+                arguments += [failure.error, failure.reason]
+            case .withdrawStopRequest: assignments.append("stop_requested = 0")
+            case .clearReason: assignments.append("reason = NULL")
+            case .countLostSupervisor: assignments.append("lost_supervisors = lost_supervisors + 1")
+            case .resetLostSupervisors: assignments.append("lost_supervisors = 0")
+            }
+        }
+        let sql = "UPDATE trial SET \(assignments.joined(separator: ", ")) WHERE id = ? AND status = ?"
+        return try write { db in
+            try db.execute(sql: sql, arguments: StatementArguments(arguments + [id, status.rawValue]))
+            return db.changesCount == 1 ? transition : nil
         }
     }
 
-    /// Records early termination's decision to stop a running trial, before it is signalled.
-    public func requestStop(_ id: Int) throws {
-        try write { db in
-            try db.execute(sql: "UPDATE trial SET stop_requested = 1, updated_at = ? WHERE id = ?", arguments: [Self.now(), id])
-        }
+    /// The number of launches of trial `id` so far (its current attempt's number while it runs).
+    public func attempts(_ id: Int) throws -> Int? {
+        try read { db in try Int.fetchOne(db, sql: "SELECT attempts FROM trial WHERE id = ?", arguments: [id]) }
     }
 
-    /// Records the process id of a running trial's supervisor.
+    /// Marks a waiting trial (in `status`, default pending) as being launched (attempts + 1),
+    /// before its process exists, so a coordinator that dies right after the launch still knows
+    /// to look for the process. Returns the attempt's number (1 for the first launch), nil when
+    /// the trial was not in `status` (nothing changed).
+    @discardableResult
+    public func markRunning(_ id: Int, from status: TrialStatus = .pending) throws -> Int? {
+        guard try apply(.attemptStarted, to: id, from: status) != nil else { return nil }
+        return try attempts(id)
+    }
+
+    /// Records the process id of a running trial's supervisor (a trial no longer running keeps none).
     public func setPID(_ id: Int, pid: Int32) throws {
         try write { db in
-            try db.execute(sql: "UPDATE trial SET pid = ? WHERE id = ?", arguments: [Int(pid), id])
+            try db.execute(sql: "UPDATE trial SET pid = ? WHERE id = ? AND status = 'running'", arguments: [Int(pid), id])
         }
     }
 
-    /// Records a trial's end as finished or stopped, with its metric.
-    public func finish(_ id: Int, status: TrialStatus, metric: Double?, finalMetrics: [String: Double] = [:]) throws {
-        try write { db in
-            try db.execute(sql: """
-                UPDATE trial SET status = ?, metric = ?, final_metrics = ?, pid = NULL, updated_at = ? WHERE id = ?
-                """, arguments: [status.rawValue, metric.flatMap { $0.isFinite ? $0 : nil }, Self.json(finalMetrics), Self.now(), id])
+    /// Records a running trial's end as finished (with a metric) or stopped; false when the
+    /// trial was not running (nothing changed).
+    @discardableResult
+    public func finish(_ id: Int, status: TrialStatus, metric: Double?, finalMetrics: [String: Double] = [:]) throws -> Bool {
+        let event: TrialEvent
+        switch status {
+        case .finished: event = .reachedEnd(metric: metric, metrics: finalMetrics)
+        case .stopped: event = .endedAfterStop(metric: metric, metrics: finalMetrics)
+        default: return false
         }
+        return try apply(event, to: id, from: .running) != nil
     }
 
-    /// Puts a trial back in line: `interrupted` after an explicit stop or a lost supervisor
-    /// (`failed == false`, not counted), or `pending` for a retry after a failed attempt
-    /// (counted, with its error and named reason).
-    public func requeue(_ id: Int, failed: Bool, error: String? = nil, reason: String? = nil) throws {
-        try write { db in
-            try db.execute(sql: """
-                UPDATE trial SET status = ?, pid = NULL, stop_requested = 0, failures = failures + ?,
-                error = COALESCE(?, error), reason = ?, updated_at = ? WHERE id = ?
-                """, arguments: [failed ? "pending" : "interrupted", failed ? 1 : 0, error, reason, Self.now(), id])
-        }
+    /// Puts a running trial back in line: `interrupted` after an explicit stop (`failed ==
+    /// false`, not counted), or `pending` for a retry after a failed attempt (counted, with its
+    /// error and named reason). False when the trial was not running (nothing changed).
+    @discardableResult
+    public func requeue(_ id: Int, failed: Bool, error: String = "", reason: String? = nil) throws -> Bool {
+        let event: TrialEvent = failed ? .attemptFailed(TrialFailure(message: error, reason: reason)) : .interrupted
+        return try apply(event, to: id, from: .running) != nil
     }
 
-    /// Records a failed last attempt: the trial ends as failed (with a named `reason` such as
-    /// `timeout`, when there is one).
-    public func fail(_ id: Int, error: String, reason: String? = nil) throws {
-        try write { db in
-            try db.execute(sql: """
-                UPDATE trial SET status = 'failed', pid = NULL, failures = failures + 1, error = ?, reason = ?,
-                updated_at = ? WHERE id = ?
-                """, arguments: [error, reason, Self.now(), id])
-        }
+    /// Records a running trial's failed last attempt: the trial ends as failed (with a named
+    /// `reason` such as `timeout`, when there is one). False when it was not running.
+    @discardableResult
+    public func fail(_ id: Int, error: String, reason: String? = nil) throws -> Bool {
+        try apply(.retryBudgetSpent(TrialFailure(message: error, reason: reason)), to: id, from: .running) != nil
     }
 
     /// Stores (or replaces) one epoch's metrics of a trial.
@@ -289,7 +324,9 @@ public final class SweepStore: @unchecked Sendable {
                                    attempts: attempts, failures: failures, error: try cells.text("error", optional: true),
                                    pid: try cells.int("pid", in: 1...Int(Int32.max), optional: true),
                                    finalMetrics: try cells.metrics("final_metrics"),
-                                   stopRequested: stop == 1, reason: try cells.text("reason", optional: true))
+                                   stopRequested: stop == 1, reason: try cells.text("reason", optional: true),
+                                   lostSupervisors: try cells.int("lost_supervisors", in: 0...1_000_000)!,
+                                   drainDeadline: try cells.finiteDouble("drain_deadline"))
             }
         }
     }

@@ -52,7 +52,9 @@ extension SweepStore {
                         created_at TEXT NOT NULL,
                         updated_at TEXT NOT NULL,
                         stop_requested INTEGER NOT NULL DEFAULT 0,
-                        reason TEXT);
+                        reason TEXT,
+                        lost_supervisors INTEGER NOT NULL DEFAULT 0,
+                        drain_deadline REAL);
                     CREATE TABLE epoch_metric (
                         trial_id INTEGER NOT NULL REFERENCES trial(id),
                         epoch INTEGER NOT NULL,

@@ -1,0 +1,217 @@
+// Trial lifecycle tests, without processes: every (status, event) pair against the expected
+// table, how ended attempts are judged, and the store applying a transition only from the
+// status it expects, keeping lost supervisors and drain deadlines, and migrating older stores.
+import Foundation
+import Testing
+@testable import Coordinator
+
+@Suite struct TrialLifecycleTests {
+    static let failure = TrialFailure(message: "exit status 1")
+
+    /// The expected table: (status, event name) → next status and effect names; absent pairs are refused.
+    static let expected: [String: (TrialStatus, [String])] = {
+        let ended = ["end the attempt"]
+        var table: [String: (TrialStatus, [String])] = [:]
+        for waiting in [TrialStatus.pending, .interrupted] {
+            table["\(waiting.rawValue)/attempt started"] = (.running, ["count an attempt"])
+            table["\(waiting.rawValue)/invalid configuration"] = (.failed, ["count an attempt", "record the failure", "reset lost supervisors"])
+        }
+        table["running/stop decided"] = (.running, ["record the stop request"])
+        table["running/leftovers stopping"] = (.running, ["record the drain deadline"])
+        table["running/reached its end"] = (.finished, ended + ["record the result", "reset lost supervisors"])
+        table["running/ended after stop"] = (.stopped, ended + ["record the result", "reset lost supervisors"])
+        table["running/interrupted"] = (.interrupted, ended + ["withdraw the stop request", "clear the reason", "reset lost supervisors"])
+        table["running/supervisor lost"] = (.interrupted, ended + ["withdraw the stop request", "clear the reason", "count a lost supervisor"])
+        table["running/attempt failed"] = (.pending, ended + ["withdraw the stop request", "record the failure", "reset lost supervisors"])
+        table["running/retry budget spent"] = (.failed, ended + ["record the failure", "reset lost supervisors"])
+        table["running/diverged"] = (.failed, ended + ["record the failure", "reset lost supervisors"])
+        return table
+    }()
+
+    struct Pair: Sendable, CustomStringConvertible {
+        let status: TrialStatus
+        let event: TrialEvent
+        var description: String { "\(status.rawValue) on \(event.name)" }
+    }
+
+    static let pairs = TrialStatus.allCases.flatMap { status in TrialEvent.examples.map { Pair(status: status, event: $0) } }
+
+    @Test("every (status, event) pair leads where the table says, or is refused", arguments: pairs)
+    func everyPair(_ pair: Pair) {
+        let transition = TrialLifecycle.transition(from: pair.status, on: pair.event)
+        guard let row = Self.expected["\(pair.status.rawValue)/\(pair.event.name)"] else {
+            #expect(transition == nil, "\(pair) must be refused")
+            return
+        }
+        #expect(transition?.from == pair.status)
+        #expect(transition?.to == row.0)
+        #expect(transition?.effects.map(\.name) == row.1)
+    }
+
+    @Test("a final status takes no event; every event has a status that takes it")
+    func finalStatusesAreFinal() {
+        for status in TrialStatus.allCases where status.isFinal {
+            #expect(TrialEvent.examples.allSatisfy { TrialLifecycle.transition(from: status, on: $0) == nil })
+        }
+        for event in TrialEvent.examples {
+            #expect(TrialStatus.allCases.contains { TrialLifecycle.transition(from: $0, on: event) != nil }, "\(event.name)")
+        }
+    }
+
+    @Test("effects carry the event's values")
+    func effectValues() {
+        let result = TrialLifecycle.transition(from: .running, on: .reachedEnd(metric: 0.25, metrics: ["score": 0.25]))
+        #expect(result?.effects.contains(.recordResult(metric: 0.25, metrics: ["score": 0.25])) == true)
+        let failed = TrialLifecycle.transition(from: .running, on: .attemptFailed(Self.failure))
+        #expect(failed?.effects.contains(.recordFailure(Self.failure)) == true)
+        #expect(TrialLifecycle.transition(from: .running, on: .leftoversStopping(deadline: 12))?.effects == [.recordDrainDeadline(12)])
+    }
+
+    @Test("the table in TrialLifecycle.swift's header is the one the function gives")
+    func headerTable() throws {
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Sources/Coordinator/Sweep/TrialLifecycle.swift").path
+        let header = try String(contentsOfFile: source, encoding: .utf8).split(separator: "\n")
+            .filter { $0.hasPrefix("// |") }.map { String($0.dropFirst(3)) }
+        #expect(header.joined(separator: "\n") == TrialLifecycle.markdownTable())
+    }
+
+    // MARK: Judging an ended attempt
+
+    static func end(status: Int32? = 0, ended: TrialExitRecord.Ending = .exited, metric: Double? = 0.5, complete: Bool = true,
+                    diverged: Bool = false, stop: Bool = false, last: Double? = nil, failures: Int = 0, lost: Int = 0) -> AttemptEnd {
+        let record = status.map { TrialExitRecord(attempt: 1, status: $0, ended: ended) }
+        let outcome = TrialOutcome(metrics: metric.map { ["score": $0] } ?? [:], metric: metric, complete: complete, diverged: diverged)
+        return AttemptEnd(record: record, outcome: outcome, stopRequested: stop, lastReported: last, failures: failures,
+                          maxRetries: 1, lostSupervisors: lost, metricName: "score", trialTimeout: 30, logTail: "a\nlast line")
+    }
+
+    struct Judged: Sendable, CustomStringConvertible {
+        let name: String
+        let end: AttemptEnd
+        let event: String
+        var description: String { name }
+    }
+
+    static let judged: [Judged] = [
+        Judged(name: "exit 0 with a complete result", end: end(), event: "reached its end"),
+        Judged(name: "exit 0 with the metric, incomplete", end: end(complete: false), event: "reached its end"),
+        Judged(name: "stop decided, ended early", end: end(status: 143, ended: .stopped, stop: true, last: 0.7), event: "ended after stop"),
+        Judged(name: "stop decided, but it reached its end", end: end(stop: true), event: "reached its end"),
+        Judged(name: "stop decided, exit 0 without a finite metric", end: end(metric: nil, stop: true), event: "ended after stop"),
+        Judged(name: "time-out", end: end(status: 137, ended: .timeout), event: "attempt failed"),
+        Judged(name: "time-out, budget spent", end: end(status: 137, ended: .timeout, failures: 1), event: "retry budget spent"),
+        Judged(name: "no record, complete result", end: end(status: nil), event: "reached its end"),
+        Judged(name: "no record, incomplete", end: end(status: nil, complete: false), event: "supervisor lost"),
+        Judged(name: "no record, third time in a row", end: end(status: nil, complete: false, lost: 2), event: "attempt failed"),
+        Judged(name: "explicit stop", end: end(status: 143, ended: .stopped, metric: nil), event: "interrupted"),
+        Judged(name: "checkpointed exit 3", end: end(status: 3, metric: nil), event: "interrupted"),
+        Judged(name: "diverged", end: end(status: 1, metric: nil, diverged: true), event: "diverged"),
+        Judged(name: "exit 1", end: end(status: 1), event: "attempt failed"),
+        Judged(name: "exit 1, budget spent", end: end(status: 1, failures: 1), event: "retry budget spent"),
+        Judged(name: "exit 0 without the metric", end: end(metric: nil), event: "attempt failed"),
+    ]
+
+    @Test("an ended attempt is judged into one event", arguments: judged)
+    func judging(_ c: Judged) {
+        #expect(TrialLifecycle.judge(c.end).name == c.event)
+    }
+
+    @Test("a judged failure names its reason and carries the log's last lines")
+    func failureText() {
+        guard case .attemptFailed(let timeout) = TrialLifecycle.judge(Self.end(status: 137, ended: .timeout)) else {
+            Issue.record("a time-out is a failure")
+            return
+        }
+        #expect(timeout.reason == "timeout")
+        #expect(timeout.message == "stopped after the trial_timeout of 30 s")
+        #expect(timeout.error == "stopped after the trial_timeout of 30 s: last line\na\nlast line")
+        #expect(TrialLifecycle.judge(Self.end(status: 143, ended: .stopped, stop: true, last: 0.7))
+                == .endedAfterStop(metric: 0.7, metrics: ["score": 0.5]))
+    }
+
+    // MARK: The store
+
+    static func store() throws -> (SweepStore, Int) {
+        let store = try SweepStore.create(path: try TestFolder.make() + "/sweep.sqlite")
+        return (store, try store.addTrials([["x": .double(1)]])[0])
+    }
+
+    @Test("the store applies a transition only from the status it expects")
+    func refusedFromTheWrongStatus() throws {
+        let (store, id) = try Self.store()
+        #expect(try store.apply(.attemptStarted, to: id, from: .pending)?.to == .running)
+        #expect(try store.apply(.attemptStarted, to: id, from: .pending) == nil)   // no longer pending
+        #expect(try store.apply(.reachedEnd(metric: 1, metrics: [:]), to: id, from: .running)?.to == .finished)
+        let before = try #require(try store.trials().first)
+        // Once finished, nothing else is applied, whichever status the caller expects.
+        #expect(try store.apply(.attemptFailed(Self.failure), to: id, from: .running) == nil)
+        #expect(try store.apply(.attemptFailed(Self.failure), to: id, from: .finished) == nil)
+        #expect(try store.requeue(id, failed: false) == false)
+        #expect(try store.markRunning(id) == nil)
+        #expect(try store.apply(.interrupted, to: 99, from: .running) == nil)
+        #expect(try store.trials().first == before)
+        #expect(before.status == .finished && before.attempts == 1 && before.metric == 1)
+    }
+
+    @Test("lost supervisors and the drain deadline are in the store, and reset by a recorded end")
+    func keptForARestart() throws {
+        let (store, id) = try Self.store()
+        #expect(try store.markRunning(id) == 1)
+        #expect(try store.apply(.leftoversStopping(deadline: 1_700_000_000.5), to: id, from: .running) != nil)
+        #expect(try store.trials()[0].drainDeadline == 1_700_000_000.5)
+        #expect(try store.apply(.supervisorLost, to: id, from: .running)?.to == .interrupted)
+        var trial = try store.trials()[0]
+        #expect(trial.lostSupervisors == 1 && trial.drainDeadline == nil && trial.failures == 0)
+        #expect(try store.markRunning(id, from: .interrupted) == 2)
+        #expect(try store.apply(.supervisorLost, to: id, from: .running) != nil)
+        #expect(try SweepStore(path: store.path).trials()[0].lostSupervisors == 2)
+        #expect(try store.markRunning(id, from: .interrupted) == 3)
+        #expect(try store.apply(.stopDecided, to: id, from: .running) != nil)
+        #expect(try store.trials()[0].stopRequested)
+        #expect(try store.apply(.attemptFailed(TrialFailure(message: "m", error: "m: tail", reason: "timeout")), to: id, from: .running) != nil)
+        trial = try store.trials()[0]
+        #expect(trial.status == .pending && trial.lostSupervisors == 0 && !trial.stopRequested)
+        #expect(trial.failures == 1 && trial.error == "m: tail" && trial.reason == "timeout")
+    }
+
+    @Test("an invalid configuration fails a waiting trial at once, its attempt counted")
+    func invalidConfiguration() throws {
+        let (store, id) = try Self.store()
+        #expect(try store.apply(.invalidConfiguration(TrialFailure(message: "invalid configuration: x")), to: id, from: .pending) != nil)
+        let trial = try store.trials()[0]
+        #expect(trial.status == .failed && trial.attempts == 1 && trial.failures == 1 && trial.error == "invalid configuration: x")
+    }
+
+    @Test("a store made before lost supervisors and drain deadlines were kept opens and gains them")
+    func olderStoreMigrates() throws {
+        let path = try TestFolder.make() + "/sweep.sqlite"
+        let sqlite = Process()
+        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        sqlite.arguments = [path, """
+                CREATE TABLE sweep (id INTEGER PRIMARY KEY CHECK (id = 1), sweep_id TEXT NOT NULL, config_hash TEXT NOT NULL,
+                                    created_at TEXT NOT NULL, identity TEXT, config_directory TEXT, overrides TEXT, run_cap INTEGER);
+                CREATE TABLE trial (id INTEGER PRIMARY KEY, status TEXT NOT NULL, configuration TEXT NOT NULL UNIQUE, metric REAL,
+                                    attempts INTEGER NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0, error TEXT, pid INTEGER,
+                                    final_metrics TEXT NOT NULL DEFAULT '{}', created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+                                    stop_requested INTEGER NOT NULL DEFAULT 0, reason TEXT);
+                CREATE TABLE epoch_metric (trial_id INTEGER NOT NULL REFERENCES trial(id), epoch INTEGER NOT NULL,
+                                           metrics TEXT NOT NULL, PRIMARY KEY (trial_id, epoch));
+                INSERT INTO sweep (id, sweep_id, config_hash, created_at) VALUES (1, 's', 'h', 'now');
+                INSERT INTO trial (status, configuration, attempts, created_at, updated_at) VALUES ('running', '{"x": 1}', 1, 'now', 'now');
+                """]
+        try sqlite.run()
+        sqlite.waitUntilExit()
+        try #require(sqlite.terminationStatus == 0)
+        let store = try SweepStore(path: path)
+        let trial = try #require(try store.trials().first)
+        #expect(trial.status == .running && trial.lostSupervisors == 0 && trial.drainDeadline == nil)
+        #expect(try store.apply(.supervisorLost, to: trial.id, from: .running) != nil)
+        #expect(try store.trials()[0].lostSupervisors == 1)
+    }
+
+    @Test("the transition table, for the docs")
+    func printTable() {
+        print(TrialLifecycle.markdownTable())
+    }
+}
