@@ -46,14 +46,14 @@ public enum DurableFile {
     /// Creates (or truncates) `path`, lets `body` write it, then fsyncs it when `sync` (default
     /// true) and closes it. Not atomic by itself: for files inside a folder that is renamed into
     /// place as a whole, and for measured raw writes. Returns what `body` returns.
-    public static func create<R>(_ path: String, sync: Bool = true, step: ((Step) throws -> Void)? = nil,
+    public static func create<R>(_ path: String, sync: Bool = true, step: (Step) throws -> Void = { _ in },
                                  _ body: (Output) throws -> R) throws -> R {
         try create(path, reportingAs: path, creating: "create the file", sync: sync, step: step, body)
     }
 
     /// Writes `bytes` to a new file at `path` (replacing any file there in place) and fsyncs it;
     /// see `create`.
-    public static func write(_ bytes: some ContiguousBytes, to path: String, step: ((Step) throws -> Void)? = nil) throws {
+    public static func write(_ bytes: some ContiguousBytes, to path: String, step: (Step) throws -> Void = { _ in }) throws {
         try create(path, step: step) { file in try bytes.withUnsafeBytes { try file.write($0) } }
     }
 
@@ -61,7 +61,7 @@ public enum DurableFile {
     /// (`temporaryPath`), fsyncs it, renames it over `path`, then fsyncs the folder. Readers see
     /// the old file or the new one; once it returns the new one survives a crash; a failed write
     /// removes its temporary file. Errors name `path`.
-    public static func replace(_ path: String, with bytes: some ContiguousBytes, step: ((Step) throws -> Void)? = nil) throws {
+    public static func replace(_ path: String, with bytes: some ContiguousBytes, step: (Step) throws -> Void = { _ in }) throws {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
         let temporary = temporaryPath(for: url.lastPathComponent, in: folder)
@@ -74,9 +74,9 @@ public enum DurableFile {
             unlink(temporary)
             throw error
         }
-        try step?(.renamed)
+        try step(.renamed)
         try syncFolder(folder, reportingAs: path, what: "its folder")
-        try step?(.folderSynced)
+        try step(.folderSynced)
     }
 
     /// Replaces `path` with `text` (UTF-8); see `replace(_:with:step:)`.
@@ -98,18 +98,18 @@ public enum DurableFile {
     private static let counter = Atomic<Int>(0)
 
     private static func create<R>(_ path: String, reportingAs reported: String, creating: String, sync: Bool,
-                                  step: ((Step) throws -> Void)?, _ body: (Output) throws -> R) throws -> R {
+                                  step: (Step) throws -> Void, _ body: (Output) throws -> R) throws -> R {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw DurableFileError(path: reported, operation: creating, code: errno) }
         var isOpen = true
         defer { if isOpen { close(fd) } }
         let result = try body(Output(path: path, fd: fd, reportedPath: reported))
-        try step?(.written)
+        try step(.written)
         guard sync else { return result }
         guard fsync(fd) == 0 else { throw DurableFileError(path: reported, operation: "fsync", code: errno) }
         close(fd)
         isOpen = false
-        try step?(.synced)
+        try step(.synced)
         return result
     }
 
