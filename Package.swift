@@ -28,9 +28,11 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSIMD", path: "Sources/CSIMD"),
 
-        // Libraries. Model and Collective never import each other.
-        .target(name: "Model", dependencies: ["CBLAS", "CZlib", "CSIMD"]),
-        .target(name: "Collective", dependencies: ["CMPI", "CSIMD"]),
+        // Libraries. Model and Collective never import each other; both read the CPU's features
+        // from Hardware.
+        .target(name: "Hardware"),
+        .target(name: "Model", dependencies: ["Hardware", "CBLAS", "CZlib", "CSIMD"]),
+        .target(name: "Collective", dependencies: ["Hardware", "CMPI", "CSIMD"]),
         .target(name: "Worker", dependencies: [
             "Model", "Collective",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -52,7 +54,7 @@ let package = Package(
 
         // Tests, one folder per module, plus end-to-end tests that run the built binary.
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
-        .testTarget(name: "CollectiveTests", dependencies: ["Collective", "CSIMD"]),
+        .testTarget(name: "CollectiveTests", dependencies: ["Collective", "Hardware", "CSIMD"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Model", "Collective",
                                                       .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Worker", "Model"]),

@@ -18,10 +18,7 @@ final class ChainBroadcast {
 
     func run(_ buffer: UnsafeMutableRawBufferPointer, root: Int) throws {
         let n = comm.size
-        guard (0..<n).contains(root) else {
-            throw CollectiveError(kind: .invalidArgument, call: "broadcast", rank: comm.rank,
-                                  message: "root \(root) is outside 0..<\(n)")
-        }
+        try comm.checkRank(root, as: "root", in: "broadcast")
         guard n > 1 else { return }
         let length = buffer.count
         let tag = length % (comm.maxTag + 1)

@@ -81,4 +81,13 @@ extension Communicator {
     public var rightNeighbor: Int { (rank + 1) % size }
     /// Rank to the left in the ring (`rank - 1`, wrapping).
     public var leftNeighbor: Int { (rank + size - 1) % size }
+
+    /// Throws `invalidArgument` from `call` unless `value` (a peer or root, named by `role`) is a
+    /// rank of this communicator.
+    func checkRank(_ value: Int, as role: String, in call: String) throws {
+        guard (0..<size).contains(value) else {
+            throw CollectiveError(kind: .invalidArgument, call: call, rank: rank,
+                                  message: "\(role) \(value) is outside 0..<\(size)")
+        }
+    }
 }

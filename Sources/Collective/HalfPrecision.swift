@@ -1,13 +1,14 @@
 // HalfPrecision: fp16 wire format for the optional compressed all-reduce.
 // Values travel as IEEE binary16; every sum is accumulated in fp32.
 import CSIMD
+import Hardware
 
 /// Conversions and accumulation between fp32 buffers and fp16 wire buffers (stored as UInt16 bits).
 /// On CPUs with F16C (checked once) the hardware converts 8 values per instruction; elsewhere
 /// Swift's Float16 conversions run in software. Both round to nearest even.
 enum HalfPrecision {
     /// Whether this CPU has the F16C and AVX instructions.
-    static let hardware = CPUFeatures.f16c
+    static let hardware = CPUInfo.current.hasF16C
 
     /// `dst[i] = fp16(src[i])` (round to nearest even; out-of-range values become ±inf).
     @inline(__always)

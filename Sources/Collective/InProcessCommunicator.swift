@@ -62,15 +62,8 @@ public final class InProcessCommunicator: Communicator, @unchecked Sendable {
         return try all.map { try $0!.get() }
     }
 
-    private func validate(_ peer: Int, _ call: String) throws {
-        guard (0..<size).contains(peer) else {
-            throw CollectiveError(kind: .invalidArgument, call: call, rank: rank,
-                                  message: "peer \(peer) is outside 0..<\(size)")
-        }
-    }
-
     public func send(_ bytes: UnsafeRawBufferPointer, to peer: Int, tag: Int) throws {
-        try validate(peer, "send")
+        try checkRank(peer, as: "peer", in: "send")
         try fabric.deliver(Array(bytes), tag: tag, from: rank, to: peer)
     }
 
@@ -87,7 +80,7 @@ public final class InProcessCommunicator: Communicator, @unchecked Sendable {
 
     public func startReceive(into bytes: UnsafeMutableRawBufferPointer, from peer: Int,
                              tag: Int?) throws -> CommRequest {
-        try validate(peer, "receive")
+        try checkRank(peer, as: "peer", in: "receive")
         return remember(.receive(buffer: bytes, peer: peer, tag: tag, order: Int(nextHandle)))
     }
 

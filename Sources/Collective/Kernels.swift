@@ -2,13 +2,17 @@
 // The reductions run 8-wide AVX loops (CSIMD) where the CPU has AVX, and plain counted loops
 // (which the optimiser vectorises for SSE) elsewhere; both give the same bits. No allocation.
 import CSIMD
+import Hardware
 
 /// Element-wise loops used by the ring. All pointers must not alias unless stated.
 enum Kernels {
+    /// Whether this CPU runs the AVX loops (checked once).
+    static let avx = CPUInfo.current.hasAVX
+
     /// `dst[i] += src[i]` for `i < count`.
     @inline(__always)
     static func accumulate(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int) {
-        if CPUFeatures.avx { csimd_accumulate(dst, src, count); return }
+        if avx { csimd_accumulate(dst, src, count); return }
         for i in 0..<count { dst[i] += src[i] }
     }
 
@@ -16,7 +20,7 @@ enum Kernels {
     @inline(__always)
     static func accumulateScaled(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>,
                                  count: Int, factor: Float) {
-        if CPUFeatures.avx { csimd_accumulate_scaled(dst, src, count, factor); return }
+        if avx { csimd_accumulate_scaled(dst, src, count, factor); return }
         for i in 0..<count { dst[i] = (dst[i] + src[i]) * factor }
     }
 

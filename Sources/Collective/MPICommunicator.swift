@@ -47,15 +47,8 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         return Int32(bytes)
     }
 
-    private func validate(_ peer: Int, _ call: String) throws {
-        guard (0..<size).contains(peer) else {
-            throw CollectiveError(kind: .invalidArgument, call: call, rank: rank,
-                                  message: "peer \(peer) is outside 0..<\(size)")
-        }
-    }
-
     public func send(_ bytes: UnsafeRawBufferPointer, to peer: Int, tag: Int) throws {
-        try validate(peer, "MPI_Send")
+        try checkRank(peer, as: "peer", in: "MPI_Send")
         try check(MPI_Send(bytes.baseAddress, count(bytes.count), cmpi_byte(), Int32(peer),
                            Int32(tag), comm), "MPI_Send")
     }
@@ -63,7 +56,7 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     @discardableResult
     public func receive(into bytes: UnsafeMutableRawBufferPointer, from peer: Int,
                         tag: Int?) throws -> CommStatus {
-        try validate(peer, "MPI_Recv")
+        try checkRank(peer, as: "peer", in: "MPI_Recv")
         var status = MPI_Status()
         let rc = MPI_Recv(bytes.baseAddress, count(bytes.count), cmpi_byte(), Int32(peer),
                           Int32(tag ?? Int(cmpi_any_tag())), comm, &status)
@@ -72,7 +65,7 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     }
 
     public func startSend(_ bytes: UnsafeRawBufferPointer, to peer: Int, tag: Int) throws -> CommRequest {
-        try validate(peer, "MPI_Isend")
+        try checkRank(peer, as: "peer", in: "MPI_Isend")
         var request: MPI_Request? = cmpi_request_null()
         try check(MPI_Isend(bytes.baseAddress, count(bytes.count), cmpi_byte(), Int32(peer),
                             Int32(tag), comm, &request), "MPI_Isend")
@@ -81,7 +74,7 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
 
     public func startReceive(into bytes: UnsafeMutableRawBufferPointer, from peer: Int,
                              tag: Int?) throws -> CommRequest {
-        try validate(peer, "MPI_Irecv")
+        try checkRank(peer, as: "peer", in: "MPI_Irecv")
         var request: MPI_Request? = cmpi_request_null()
         try check(MPI_Irecv(bytes.baseAddress, count(bytes.count), cmpi_byte(), Int32(peer),
                             Int32(tag ?? Int(cmpi_any_tag())), comm, &request), "MPI_Irecv")
@@ -117,8 +110,8 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     public func sendReceive(_ bytes: UnsafeRawBufferPointer, to destination: Int, sendTag: Int,
                             into received: UnsafeMutableRawBufferPointer, from source: Int,
                             receiveTag: Int?) throws -> CommStatus {
-        try validate(destination, "MPI_Sendrecv")
-        try validate(source, "MPI_Sendrecv")
+        try checkRank(destination, as: "peer", in: "MPI_Sendrecv")
+        try checkRank(source, as: "peer", in: "MPI_Sendrecv")
         var status = MPI_Status()
         let rc = MPI_Sendrecv(bytes.baseAddress, count(bytes.count), cmpi_byte(),
                               Int32(destination), Int32(sendTag),

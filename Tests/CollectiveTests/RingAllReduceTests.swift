@@ -10,6 +10,18 @@ func integerValue(rank: Int, index: Int) -> Float { SeededTestValues.integer(ran
 /// Deterministic pseudo-random Float in [-1, 1) (the same data `collective-check` uses).
 func randomValue(rank: Int, index: Int, seed: UInt64 = 1) -> Float { SeededTestValues.value(rank: rank, index: index, seed: seed) }
 
+/// The Float64 sum over `ranks` of `randomValue` at `index`, and the sum of their magnitudes
+/// (what the tolerances scale with).
+func randomReference(ranks: Int, index: Int) -> (sum: Double, magnitude: Double) {
+    var sum = 0.0, magnitude = 0.0
+    for r in 0..<ranks {
+        let x = Double(randomValue(rank: r, index: index))
+        sum += x
+        magnitude += abs(x)
+    }
+    return (sum, magnitude)
+}
+
 /// Runs `allReduce` on `ranks` threads, each filling its buffer with `value(rank, index)`, and
 /// returns every rank's result.
 func ringResults(ranks: Int, length: Int, op: ReduceOp = .sum, options: CollectiveOptions = .init(),
@@ -50,12 +62,7 @@ let testLengths = [0, 1, 2, 1000, 3001, 65537, 1_000_003]   // 3001: the small-m
         let results = try ringResults(ranks: ranks, length: length,
                                       options: CollectiveOptions(chunkElements: 512, wholeSegmentElements: 0, smallMessageBytes: 0)) { randomValue(rank: $0, index: $1) }
         for i in 0..<length {
-            var exact = 0.0, magnitude = 0.0
-            for r in 0..<ranks {
-                let x = Double(randomValue(rank: r, index: i))
-                exact += x
-                magnitude += abs(x)
-            }
+            let (exact, magnitude) = randomReference(ranks: ranks, index: i)
             let tolerance = Double(ranks) * 0x1p-23 * magnitude + 1e-30
             for rank in 0..<ranks where abs(Double(results[rank][i]) - exact) > tolerance {
                 Issue.record("N=\(ranks) rank=\(rank) [\(i)]: \(results[rank][i]) vs \(exact)")
@@ -123,13 +130,8 @@ let testLengths = [0, 1, 2, 1000, 3001, 65537, 1_000_003]   // 3001: the small-m
             randomValue(rank: $0, index: $1)
         }
         for i in 0..<length {
-            var exact = 0.0, magnitude = 0.0
-            for r in 0..<ranks {
-                let x = Double(randomValue(rank: r, index: i))
-                exact += x
-                magnitude += abs(x)
-            }
-            exact /= Double(ranks)
+            let (sum, magnitude) = randomReference(ranks: ranks, index: i)
+            let exact = sum / Double(ranks)
             let tolerance = 0x1p-10 * magnitude
             if abs(Double(results[0][i]) - exact) > tolerance {
                 Issue.record("[\(i)]: \(results[0][i]) vs \(exact)")

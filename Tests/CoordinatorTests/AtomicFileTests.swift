@@ -7,9 +7,7 @@ import Testing
 
 @Suite struct AtomicFileTests {
     @Test func replacesTheFileAndLeavesNothingBehind() throws {
-        let dir = NSTemporaryDirectory() + "ringtrain-atomic-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try TestFolder.make()
         let path = dir + "/report.html"
         try AtomicFile.write("first\n", to: path)
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "first\n")
@@ -34,9 +32,7 @@ import Testing
     /// Regression: with one fixed temporary name, two writers of one file truncated each other's
     /// temporary file and one rename failed (ENOENT). Each writer now has its own.
     @Test func concurrentWritersEachReplaceTheWholeFile() throws {
-        let dir = NSTemporaryDirectory() + "ringtrain-atomic-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try TestFolder.make()
         let path = dir + "/status"
         let texts = (0..<6).map { String(repeating: "writer \($0) ", count: 20_000) }
         let failures = Mutex<[String]>([])

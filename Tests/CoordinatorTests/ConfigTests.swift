@@ -82,16 +82,6 @@ func fullJobIsRead() throws {
     #expect(config.cluster.network == "10.0.0.0/24" && config.cluster.failureTimeout == 30)
 }
 
-/// A config with a mistake, and what its error must say.
-struct BadConfig: CustomTestStringConvertible, Sendable {
-    let label: String
-    let yaml: String
-    let line: Int?
-    let keyPath: String
-    let fragments: [String]
-    var testDescription: String { label }
-}
-
 private let badConfigs: [BadConfig] = [
     BadConfig(label: "unknown key with did-you-mean", yaml: csvJob + "  epocs: 3\n", line: 5, keyPath: "job.epocs",
               fragments: ["unknown key 'epocs'", "did you mean 'epochs'"]),
@@ -133,17 +123,7 @@ private let badConfigs: [BadConfig] = [
 
 @Test("bad configs are reported with line, key path and a hint", arguments: badConfigs)
 func badConfigIsReported(_ bad: BadConfig) {
-    do {
-        _ = try load(bad.yaml)
-        Issue.record("\(bad.label): expected an error")
-    } catch let error as ConfigError {
-        if let line = bad.line { #expect(error.line == line, "\(bad.label): \(error)") }
-        #expect(error.keyPath == bad.keyPath, "\(bad.label): \(error)")
-        #expect(error.file.hasSuffix("test.yaml"))
-        for fragment in bad.fragments { #expect(error.description.contains(fragment), "\(bad.label): \(error)") }
-    } catch {
-        Issue.record("\(bad.label): not a ConfigError: \(error)")
-    }
+    bad.expectReported(in: "test.yaml") { _ = try load($0) }
 }
 
 @Test("--set overrides replace values and report their own mistakes")

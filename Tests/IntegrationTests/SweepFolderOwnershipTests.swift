@@ -5,25 +5,9 @@ import Testing
 
 @Suite(.serialized)
 struct SweepFolderOwnershipTests {
-    static func config(_ dir: String, runCap: Int = 2) throws -> String {
-        let path = dir + "/grid.yaml"
-        try """
-        cluster: {stop_grace_period: 2}
-        sweep:
-          program: \(SweepHarness.objective)
-          method: grid
-          metric: {name: score, goal: minimize}
-          parameters:
-            x: {values: [0.1, 0.5]}
-          run_cap: \(runCap)
-          max_retries: 0
-        """.write(toFile: path, atomically: false, encoding: .utf8)
-        return path
-    }
-
     @Test func aSweepNeverTakesTheWorkingFolderAForeignFolderOrATrainingRunsFolder() throws {
         let dir = try TrainingFixtures.temporaryDirectory()
-        let config = try Self.config(dir)
+        let config = try SweepHarness.gridConfig(in: dir)
         let env = try #require(BuiltBinary.onPath("env"))
         let binary = try #require(BuiltBinary.ringtrain)
         try FileManager.default.createDirectory(atPath: dir + "/work", withIntermediateDirectories: true)
@@ -54,7 +38,7 @@ struct SweepFolderOwnershipTests {
 
     @Test func aSweepKeepsItsConfigAsSweepYAMLRefusesAnotherSweepAndOlderSweepsStillResume() throws {
         let dir = try TrainingFixtures.temporaryDirectory()
-        let config = try Self.config(dir)
+        let config = try SweepHarness.gridConfig(in: dir)
         let mark = UUID().uuidString
         let first = try SweepHarness.run(["sweep", config, "--run-dir", dir + "/run"], mark: mark)
         #expect(first.status == 0, "\(first.output)")
@@ -62,7 +46,7 @@ struct SweepFolderOwnershipTests {
         #expect(fm.fileExists(atPath: dir + "/run/sweep.yaml") && !fm.fileExists(atPath: dir + "/run/cluster.yaml"))
 
         try fm.createDirectory(atPath: dir + "/other", withIntermediateDirectories: true)
-        let other = try Self.config(dir + "/other", runCap: 1)
+        let other = try SweepHarness.gridConfig(in: dir + "/other", runCap: 1)
         let refused = try SweepHarness.run(["sweep", other, "--run-dir", dir + "/run"], mark: mark)
         #expect(refused.status == 2 && refused.stderr.contains("different config"), "\(refused.output)")
 

@@ -128,18 +128,7 @@ struct SweepStoreFuzzTests {
     /// The finished sweep every case starts from (made once).
     static let pristine: Result<String, any Error> = Result {
         let dir = try TrainingFixtures.temporaryDirectory()
-        let config = dir + "/config.yaml"
-        try """
-        cluster: {stop_grace_period: 2}
-        sweep:
-          program: \(SweepHarness.objective)
-          method: grid
-          metric: {name: score, goal: minimize}
-          parameters:
-            x: {values: [0.1, 0.5]}
-          run_cap: 2
-          max_retries: 0
-        """.write(toFile: config, atomically: false, encoding: .utf8)
+        let config = try SweepHarness.gridConfig(in: dir)
         let result = try SweepHarness.run(["sweep", config, "--run-dir", dir + "/run"], mark: UUID().uuidString)
         guard result.status == 0 else { throw ConfigError(file: dir, keyPath: "", message: "the pristine sweep failed: \(result.output)") }
         return dir + "/run"

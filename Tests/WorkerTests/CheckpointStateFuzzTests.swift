@@ -34,6 +34,20 @@ struct CheckpointStateFuzzTests {
         }
     }
 
+    /// Saves a checkpoint at step 25, sets `field` of its state.json to `value` (checksum
+    /// updated), and expects the load (under `bounds`, when given) to fail naming `named`.
+    static func expectRefused(_ field: String, value: String, naming named: String,
+                              bounds: CheckpointState.Bounds? = nil) throws {
+        let folder = CheckpointFolder()
+        let name = try saveTestCheckpoint(folder, step: 25)
+        try edit(folder, name, field: field, value: value, resign: true)
+        #expect {
+            try folder.store.load(name, layout: testParameterStore().entries, bounds: bounds)
+        } throws: { error in
+            "\(error)".contains("state.json: field '\(named)'")
+        }
+    }
+
     struct Case: CustomTestStringConvertible, Sendable {
         let field: String
         let value: String?
@@ -102,15 +116,8 @@ struct CheckpointStateFuzzTests {
           arguments: [("epoch", -1), ("global_step", 1_000_000_000_000_000), ("step_in_epoch", -3), ("global_step", -5),
                       ("step_in_epoch", 1_000_000_000), ("epoch", 1_000_000_000_000), ("world_size", 0), ("epoch", 4)])
     func issueValues(field: String, value: Int) throws {
-        let folder = CheckpointFolder()
-        let name = try saveTestCheckpoint(folder, step: 25)
-        try Self.edit(folder, name, field: field, value: "\(value)", resign: true)
-        let bounds = CheckpointState.Bounds(epochs: 3, stepsPerEpoch: 41, trainSamples: 2460)
-        #expect {
-            try folder.store.load(name, layout: testParameterStore().entries, bounds: bounds)
-        } throws: { error in
-            "\(error)".contains("state.json: field '\(field)'")
-        }
+        try Self.expectRefused(field, value: "\(value)", naming: field,
+                               bounds: CheckpointState.Bounds(epochs: 3, stepsPerEpoch: 41, trainSamples: 2460))
     }
 
     /// (config hash of the checkpoint, of the job, epoch, step_in_epoch, global_step, accepted) at 41 steps per epoch,
@@ -204,14 +211,7 @@ struct CheckpointStateFuzzTests {
         (#"{"loss_sum": 1, "loss_count": 2, "steps": 1, "correct": true, "predictions": 8}"#, "report_window.correct"),
     ])
     func reportWindowFields(json: String, field: String) throws {
-        let folder = CheckpointFolder()
-        let name = try saveTestCheckpoint(folder, step: 25)
-        try Self.edit(folder, name, field: "report_window", value: json, resign: true)
-        #expect {
-            try folder.store.load(name, layout: testParameterStore().entries)
-        } throws: { error in
-            "\(error)".contains("state.json: field '\(field)'")
-        }
+        try Self.expectRefused("report_window", value: json, naming: field)
     }
 
     @Test("config_start's own fields are range-checked, each named", arguments: [
@@ -224,14 +224,7 @@ struct CheckpointStateFuzzTests {
         (#"{"epoch": 0, "step_in_epoch": 0, "global_step": 0, "steps_per_epoch": "ten"}"#, "config_start.steps_per_epoch"),
     ])
     func configStartFields(json: String, field: String) throws {
-        let folder = CheckpointFolder()
-        let name = try saveTestCheckpoint(folder, step: 25)
-        try Self.edit(folder, name, field: "config_start", value: json, resign: true)
-        #expect {
-            try folder.store.load(name, layout: testParameterStore().entries)
-        } throws: { error in
-            "\(error)".contains("state.json: field '\(field)'")
-        }
+        try Self.expectRefused("config_start", value: json, naming: field)
     }
 
     @Test("the report window and the metrics round-trip through state.json exactly, NaN included")

@@ -68,26 +68,17 @@ public enum CheckpointBenchmark {
                                          diskWriteMBs: median(raw), repeats: repeats)
     }
 
-    /// Writes `values` to a new file at `path` in 4 MB chunks, then fsyncs and closes it.
+    /// Writes `values` to a new file at `path` in 4 MB chunks (the checkpoint writer's chunk
+    /// size), then fsyncs and closes it: the durable write without the rename.
     static func rawWrite(_ values: UnsafeMutableBufferPointer<Float>, to path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw BenchmarkIOError(path: path, operation: "create") }
-        defer { close(fd) }
         let raw = UnsafeRawBufferPointer(values)
-        var done = 0
-        while done < raw.count {
-            let n = write(fd, raw.baseAddress! + done, min(4 << 20, raw.count - done))
-            guard n > 0 else { throw BenchmarkIOError(path: path, operation: "write") }
-            done += n
+        try DurableFile.create(path) { file in
+            var done = 0
+            while done < raw.count {
+                let chunk = min(4 << 20, raw.count - done)
+                try file.write(UnsafeRawBufferPointer(rebasing: raw[done..<done + chunk]))
+                done += chunk
+            }
         }
-        guard fsync(fd) == 0 else { throw BenchmarkIOError(path: path, operation: "fsync") }
     }
-}
-
-/// A raw disk write in the benchmark that failed.
-public struct BenchmarkIOError: Error, CustomStringConvertible {
-    public let path: String
-    public let operation: String
-    public let code = errno
-    public var description: String { "\(path): cannot \(operation): \(String(cString: strerror(code)))" }
 }

@@ -19,7 +19,7 @@ public struct RunFolder {
     /// Creates the folder (and parents) and writes `cluster.yaml` and `resolved.yaml`, each
     /// replaced whole (`AtomicFile`), so a crash never leaves half a config. A folder that
     /// cannot be made is a `ConfigError` (choose another --run-dir); a file that cannot be
-    /// written (e.g. the disk is full) is the `AtomicFileError` naming it. `running` is the job as
+    /// written (e.g. the disk is full) is the `DurableFileError` naming it. `running` is the job as
     /// it runs when that differs from the config's (the ranks mpirun started; default the config's).
     public static func create(at path: String, config: RunConfig, running: TrainingJob? = nil) throws -> RunFolder {
         do {

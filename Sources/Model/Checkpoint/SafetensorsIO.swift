@@ -1,20 +1,18 @@
-// SafetensorsIO: the few POSIX calls the safetensors reader and writer share — whole writes,
-// exact reads and fsync on a raw file descriptor, each failure turned into a SafetensorsError.
+// SafetensorsIO: the reader's POSIX calls (exact reads and the size of a raw file descriptor, each
+// failure turned into a SafetensorsError) and the writer's observer queue. Writes go through
+// DurableFile.
 import Foundation
 
-/// An open file descriptor that closes itself.
+/// A file open for reading that closes itself.
 final class SafetensorsFileHandle {
     let fd: Int32
     let path: String
 
-    /// Opens `path` for reading, or creates/truncates it for writing.
-    init(path: String, forWriting: Bool) throws {
+    /// Opens `path` for reading.
+    init(path: String) throws {
         self.path = path
-        let flags = forWriting ? (O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC) : (O_RDONLY | O_CLOEXEC)
-        fd = open(path, flags, 0o644)
-        guard fd >= 0 else {
-            throw SafetensorsError(.io(operation: forWriting ? "create the file" : "open the file", code: errno), file: path)
-        }
+        fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SafetensorsError(.io(operation: "open the file", code: errno), file: path) }
     }
 
     deinit { close(fd) }
@@ -24,21 +22,6 @@ final class SafetensorsFileHandle {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw SafetensorsError(.io(operation: "stat the file", code: errno), file: path) }
         return Int(info.st_size)
-    }
-
-    /// Writes all of `bytes`, retrying short writes and EINTR.
-    func write(_ bytes: UnsafeRawBufferPointer) throws {
-        guard var next = bytes.baseAddress else { return }
-        var left = bytes.count
-        while left > 0 {
-            let n = Foundation.write(fd, next, min(left, 1 << 30))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SafetensorsError(.io(operation: "write", code: errno), file: path)
-            }
-            left -= n
-            next += n
-        }
     }
 
     /// Fills all of `bytes` from the current position; throws at end of file.
@@ -55,11 +38,6 @@ final class SafetensorsFileHandle {
             left -= n
             next += n
         }
-    }
-
-    /// Flushes the file's data and metadata to the disk.
-    func sync() throws {
-        guard fsync(fd) == 0 else { throw SafetensorsError(.io(operation: "fsync", code: errno), file: path) }
     }
 }
 

@@ -51,7 +51,7 @@ public final class SafetensorsReader {
                 observe: (@Sendable (UnsafeRawBufferPointer) -> Void)? = nil) throws {
         self.path = path
         self.observe = observe
-        let file = try SafetensorsFileHandle(path: path, forWriting: false)
+        let file = try SafetensorsFileHandle(path: path)
         self.file = file
         fileSize = try file.size()
         guard fileSize >= 8 else { throw SafetensorsError(.tooShort(size: fileSize), file: path) }

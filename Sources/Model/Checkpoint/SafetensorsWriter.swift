@@ -65,44 +65,48 @@ public enum SafetensorsWriter {
         sync: Bool = true, observe: (@Sendable (UnsafeRawBufferPointer) -> Void)? = nil
     ) throws -> Int {
         let header = try headerBytes(tensors, metadata: metadata, file: path)
-        let file = try SafetensorsFileHandle(path: path, forWriting: true)
-        var total = 0
         let observer = observe.map(SafetensorsObserverQueue.init)
         defer { observer?.finish() }   // the tensors' memory is only borrowed for this call
-        func emit(_ bytes: UnsafeRawBufferPointer) throws {
-            try file.write(bytes)
-            #if _endian(big)
-            observe?(bytes)   // a reused scratch buffer: observe before it changes
-            #else
-            observer?.submit(bytes)
-            #endif
-            total += bytes.count
-        }
-        // The length and header are observed synchronously (they are small and local).
-        var length = UInt64(header.count).littleEndian
-        try withUnsafeBytes(of: &length) { try file.write($0); observe?($0) }
-        try header.withUnsafeBytes { try file.write($0); observe?($0) }
-        total += 8 + header.count
-        #if _endian(big)
-        var swapped = [UInt8](repeating: 0, count: chunkBytes)
-        #endif
-        for tensor in tensors {
-            var start = 0
-            let byteCount = tensor.count * tensor.dtype.size
-            while start < byteCount {
-                let slice = UnsafeRawBufferPointer(rebasing: tensor.bytes[start..<min(start + chunkBytes, byteCount)])
+        do {
+            return try DurableFile.create(path, sync: sync) { file in
+                var total = 0
+                func emit(_ bytes: UnsafeRawBufferPointer) throws {
+                    try file.write(bytes)
+                    #if _endian(big)
+                    observe?(bytes)   // a reused scratch buffer: observe before it changes
+                    #else
+                    observer?.submit(bytes)
+                    #endif
+                    total += bytes.count
+                }
+                // The length and header are observed synchronously (they are small and local).
+                var length = UInt64(header.count).littleEndian
+                try withUnsafeBytes(of: &length) { try file.write($0); observe?($0) }
+                try header.withUnsafeBytes { try file.write($0); observe?($0) }
+                total += 8 + header.count
                 #if _endian(big)
-                let size = tensor.dtype.size
-                for i in 0..<slice.count { swapped[i] = slice[i - i % size + size - 1 - i % size] }
-                try swapped.withUnsafeBytes { try emit(UnsafeRawBufferPointer(rebasing: $0[0..<slice.count])) }
-                #else
-                try emit(slice)
+                var swapped = [UInt8](repeating: 0, count: chunkBytes)
                 #endif
-                start += slice.count
+                for tensor in tensors {
+                    var start = 0
+                    let byteCount = tensor.count * tensor.dtype.size
+                    while start < byteCount {
+                        let slice = UnsafeRawBufferPointer(rebasing: tensor.bytes[start..<min(start + chunkBytes, byteCount)])
+                        #if _endian(big)
+                        let size = tensor.dtype.size
+                        for i in 0..<slice.count { swapped[i] = slice[i - i % size + size - 1 - i % size] }
+                        try swapped.withUnsafeBytes { try emit(UnsafeRawBufferPointer(rebasing: $0[0..<slice.count])) }
+                        #else
+                        try emit(slice)
+                        #endif
+                        start += slice.count
+                    }
+                }
+                return total
             }
+        } catch let error as DurableFileError {
+            throw SafetensorsError(.io(operation: error.operation, code: error.code), file: path)
         }
-        if sync { try file.sync() }
-        return total
     }
 
     /// The JSON header for `tensors`, padded with spaces so the data starts at a multiple of 8.

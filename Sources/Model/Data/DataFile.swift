@@ -1,5 +1,6 @@
 // DataFile: reads a dataset file whole into memory, inflating it with zlib when it is gzipped
-// (recognised by the magic bytes 1f 8b, never by its name).
+// (recognised by the magic bytes 1f 8b, never by its name), and checks that a binary array
+// file (IDX, .npy) holds exactly the data bytes its header promises.
 import CZlib
 #if canImport(Glibc)
 import Glibc
@@ -7,7 +8,7 @@ import Glibc
 import Darwin
 #endif
 
-/// Whole-file reading for the dataset readers.
+/// Whole-file reading and size checks for the dataset readers.
 enum DataFile {
     /// The file's bytes (decompressed if gzipped) and whether it was gzipped.
     static func read(_ path: String) throws -> (bytes: [UInt8], gzipped: Bool) {
@@ -53,6 +54,23 @@ enum DataFile {
             throw DatasetError(file: path, message: "cannot read the file (\(String(cString: strerror(failure))))")
         }
         return bytes
+    }
+
+    /// Checks that exactly `needed` data bytes follow the header ending at `dataStart` in the
+    /// `fileSize`-byte file: fewer is a truncated file, more are trailing bytes. `layout` says
+    /// what needs the bytes (`shape [3, 4] of <f4`), `array` what they are (`shape [3, 4]`);
+    /// `fail` builds the error at a byte offset with a hint.
+    static func checkDataSize(fileSize: Int, dataStart: Int, needed: Int, layout: String, array: String,
+                              truncatedHint: String, trailingHint: String,
+                              fail: (Int, String, String) -> DatasetError) throws {
+        let available = fileSize - dataStart
+        guard available >= needed else {
+            throw fail(fileSize, "file ends at byte \(fileSize), but \(layout) needs \(needed) data bytes, ending at byte \(dataStart + needed)",
+                       truncatedHint)
+        }
+        guard available == needed else {
+            throw fail(dataStart + needed, "\(available - needed) unexpected bytes after the \(needed) data bytes of \(array)", trailingHint)
+        }
     }
 
     /// Inflates a gzip stream (one or more concatenated members).

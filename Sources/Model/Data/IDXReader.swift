@@ -108,15 +108,11 @@ public enum IDXReader {
             total = product
         }
         let shapeText = shape.map(String.init).joined(separator: " × ")
-        let available = bytes.count - headerSize
-        guard available >= total else {
-            throw fail(bytes.count, "file ends at byte \(bytes.count), but its header (\(shapeText)) needs \(total) data bytes, ending at byte \(headerSize + total)",
-                       "the file is truncated; download or copy it again")
-        }
-        guard available == total else {
-            throw fail(headerSize + total, "\(available - total) unexpected bytes after the \(total) data bytes of a \(shapeText) array",
-                       "the header's sizes do not match the file; it may be corrupt or of another format")
-        }
+        try DataFile.checkDataSize(fileSize: bytes.count, dataStart: headerSize, needed: total,
+                                   layout: "its header (\(shapeText))", array: "a \(shapeText) array",
+                                   truncatedHint: "the file is truncated; download or copy it again",
+                                   trailingHint: "the header's sizes do not match the file; it may be corrupt or of another format",
+                                   fail: { fail($0, $1, $2) })
         return IDXArray(shape: shape, values: Array(bytes[headerSize...]))
     }
 

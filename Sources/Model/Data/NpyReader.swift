@@ -97,15 +97,11 @@ public enum NpyReader {
         }
         let (needed, overflow) = count.multipliedReportingOverflow(by: header.type.size)
         guard !overflow else { throw fail(headerStart, "shape \(header.shape) overflows the addressable size") }
-        let available = bytes.count - dataStart
-        guard available >= needed else {
-            throw fail(bytes.count, "file ends at byte \(bytes.count), but shape \(header.shape) of \(header.type.rawValue) needs \(needed) data bytes, ending at byte \(dataStart + needed)",
-                       "the file is truncated, or its header does not match its data; save it again with numpy.save")
-        }
-        guard available == needed else {
-            throw fail(dataStart + needed, "\(available - needed) unexpected bytes after the \(needed) data bytes of shape \(header.shape)",
-                       "the header's shape does not match the file; it may be corrupt")
-        }
+        try DataFile.checkDataSize(fileSize: bytes.count, dataStart: dataStart, needed: needed,
+                                   layout: "shape \(header.shape) of \(header.type.rawValue)", array: "shape \(header.shape)",
+                                   truncatedHint: "the file is truncated, or its header does not match its data; save it again with numpy.save",
+                                   trailingHint: "the header's shape does not match the file; it may be corrupt",
+                                   fail: { fail($0, $1, $2) })
         let values = bytes.withUnsafeBytes { raw in
             convert(UnsafeRawBufferPointer(rebasing: raw[dataStart...]), type: header.type, count: count,
                     swapped: header.bigEndian)

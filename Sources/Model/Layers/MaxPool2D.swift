@@ -14,7 +14,7 @@ public final class MaxPool2D: Layer {
     private let output = FloatBuffer()
     private var winners: [Int32] = []
     private let inputGradient = FloatBuffer()
-    private static let vectorized = CPUInfo.current.flags.contains("avx2")
+    private static let vectorized = CPUInfo.current.hasAVX2
 
     public init(name: String, inputShape: [Int], window: Int = 2, stride: Int? = nil) {
         geometry = PoolGeometry(layer: name, inputShape: inputShape, window: window, stride: stride)

@@ -1,8 +1,9 @@
-// CheckpointFiles: the file-system steps a crash-safe checkpoint needs — fsync of files and
-// folders, rename, atomic small-file replace, bounded small reads — and streaming SHA-256.
+// CheckpointFiles: the file-system steps a crash-safe checkpoint needs — synced writes, folder
+// fsyncs and atomic small-file replaces (all through DurableFile), rename and exchange, bounded
+// small reads — and streaming SHA-256.
 import Crypto
 import Foundation
-import Synchronization
+import Model
 
 /// POSIX file operations for the checkpoint store; failures become `CheckpointError.io`.
 enum CheckpointFiles {
@@ -26,14 +27,6 @@ enum CheckpointFiles {
         return true
     }
 
-    /// fsyncs the file at `path`.
-    static func syncFile(_ path: String) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ioError("open", path) }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw ioError("fsync", path) }
-    }
-
     /// Swaps the names `a` and `b` atomically (renameat2 with RENAME_EXCHANGE); false when the
     /// file system cannot (then nothing changed).
     static func exchange(_ a: String, _ b: String) throws -> Bool {
@@ -50,10 +43,7 @@ enum CheckpointFiles {
 
     /// fsyncs a folder so the names created, renamed or removed in it are durable.
     static func syncDirectory(_ path: String) throws {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw ioError("open the folder", path) }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw ioError("fsync the folder", path) }
+        try durably { try DurableFile.syncFolder(path) }
     }
 
     /// Renames `from` to `to` (atomic within one file system).
@@ -64,39 +54,31 @@ enum CheckpointFiles {
     /// Writes `data` to a new file at `path` and fsyncs it; `afterWrite` runs between the write
     /// and the fsync (a crash point).
     static func writeSynced(_ data: Data, to path: String, afterWrite: () throws -> Void = {}) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ioError("create the file", path) }
-        defer { close(fd) }
-        try data.withUnsafeBytes { bytes in
-            var done = 0
-            while done < bytes.count {
-                let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { throw ioError("write", path) }
-                done += n
-            }
+        try durably {
+            try DurableFile.write(data, to: path) { step in if step == .written { try afterWrite() } }
         }
-        try afterWrite()
-        guard fsync(fd) == 0 else { throw ioError("fsync", path) }
     }
 
     /// A temporary name in `directory` no other writer uses: `.tmp-<base>-<pid>-<counter>`.
     static func temporaryName(_ base: String, in directory: String) -> String {
-        "\(directory)/.tmp-\(base)-\(getpid())-\(temporaryCounter.add(1, ordering: .relaxed).newValue)"
+        DurableFile.temporaryPath(for: base, in: directory)
     }
-    private static let temporaryCounter = Atomic<Int>(0)
 
-    /// Replaces the file `name` in `directory` atomically: temp file, fsync, rename, fsync folder,
-    /// with `point` called after each step ("-written", "" (renamed), "-synced").
+    /// Replaces the file `name` in `directory` atomically (`DurableFile.replace`: temp file,
+    /// fsync, rename, fsync folder), with `point` called after each step ("-written" (synced),
+    /// "" (renamed), "-synced").
     static func replaceAtomically(_ data: Data, name: String, in directory: String,
                                   point: (String) throws -> Void = { _ in }) throws {
-        let temp = temporaryName(name, in: directory)
-        try writeSynced(data, to: temp)
-        try point("\(name)-written")
-        try rename(temp, to: "\(directory)/\(name)")
-        try point(name)
-        try syncDirectory(directory)
-        try point("\(name)-synced")
+        try durably {
+            try DurableFile.replace("\(directory)/\(name)", with: data) { step in
+                switch step {
+                case .written: break
+                case .synced: try point("\(name)-written")
+                case .renamed: try point(name)
+                case .folderSynced: try point("\(name)-synced")
+                }
+            }
+        }
     }
 
     /// The contents of a small regular file (symbolic links are not followed), or nil if there
@@ -138,6 +120,13 @@ enum CheckpointFiles {
         var info = stat()
         guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
         return Int(info.st_size)
+    }
+
+    /// Runs a durable write, turning its failure into `CheckpointError.io` naming the file.
+    private static func durably(_ body: () throws -> Void) throws {
+        do { try body() } catch let error as DurableFileError {
+            throw CheckpointError(.io, checkpoint: error.path, error.problem)
+        }
     }
 
     private static func ioError(_ operation: String, _ path: String) -> CheckpointError {

@@ -57,6 +57,24 @@ enum SweepHarness {
         return path
     }
 
+    /// Writes the smallest sweep config — a grid over two values of x, `runCap` trials (default
+    /// 2), no retries — into `dir` as grid.yaml; returns its path.
+    static func gridConfig(in dir: String, runCap: Int = 2) throws -> String {
+        let path = dir + "/grid.yaml"
+        try """
+        cluster: {stop_grace_period: 2}
+        sweep:
+          program: \(objective)
+          method: grid
+          metric: {name: score, goal: minimize}
+          parameters:
+            x: {values: [0.1, 0.5]}
+          run_cap: \(runCap)
+          max_retries: 0
+        """.write(toFile: path, atomically: false, encoding: .utf8)
+        return path
+    }
+
     /// Runs the binary with `arguments`, every process it starts marked with `mark`.
     static func run(_ arguments: [String], mark: String, environment: [String: String] = [:], timeout: Double = 120) throws -> ProcessResult {
         let binary = try #require(BuiltBinary.ringtrain, "ringtrain not built: run `swift build`")

@@ -1,5 +1,6 @@
 // CPUInfo: what /proc/cpuinfo says about this CPU (vendor, family, model, name, feature flags),
-// parsed from text so machines other than this one can be described in tests.
+// parsed from text so machines other than this one can be described in tests. The one reader of
+// /proc/cpuinfo: Model's kernels, Collective's loops and the BLAS kernel choice all ask it.
 import Foundation
 
 /// One processor's entry of /proc/cpuinfo.
@@ -62,6 +63,12 @@ public struct CPUInfo: Sendable, Equatable {
         return copy
     }
 
+    /// The CPU has AVX (256-bit float vectors).
+    public var hasAVX: Bool { flags.contains("avx") }
+    /// The CPU has AVX2 (256-bit integer vectors and gathers).
+    public var hasAVX2: Bool { flags.contains("avx2") }
+    /// The CPU has F16C (hardware fp16 conversion, which works on AVX registers) and AVX.
+    public var hasF16C: Bool { hasAVX && flags.contains("f16c") }
     /// The CPU has every AVX-512 subset that OpenBLAS's SkylakeX kernels use (F, BW, DQ, VL).
     public var hasAVX512: Bool { ["avx512f", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(flags.contains) }
     /// The CPU has AVX2 and FMA (what OpenBLAS's Haswell and Zen kernels use).
