@@ -21,10 +21,17 @@ struct FormatThreeFolderTests {
     /// made there, as the folders were written.
     static let recordedFolder = "/tmp/ringtrain-v3-fixture"
 
-    static func freshCopy() throws -> String {
+    /// Runs `body` on a fresh copy of the fixture at `recordedFolder`, holding an exclusive lock
+    /// on a file beside it so that test runs on one machine take turns with that one path.
+    static func withFreshCopy(_ body: (String) throws -> Void) throws {
+        let lock = open(recordedFolder + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        try #require(lock >= 0, "cannot open \(recordedFolder).lock")
+        defer { close(lock) }
+        while flock(lock, LOCK_EX) != 0 && errno == EINTR {}
         try? FileManager.default.removeItem(atPath: recordedFolder)
+        defer { try? FileManager.default.removeItem(atPath: recordedFolder) }
         try FileManager.default.copyItem(atPath: fixture, toPath: recordedFolder)
-        return recordedFolder
+        try body(recordedFolder)
     }
 
     /// A metrics file's lines without the fields that measure time.
@@ -44,9 +51,7 @@ struct FormatThreeFolderTests {
     }
 
     @Test("a format-3 run folder resumes to the uninterrupted run's model and metrics")
-    func runFolderResumesExactly() throws {
-        let dir = try Self.freshCopy()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+    func runFolderResumesExactly() throws { try Self.withFreshCopy { dir in
         let state = try String(contentsOfFile: dir + "/run/checkpoints/step-00000008/state.json", encoding: .utf8)
         #expect(state.contains("\"format_version\" : 3") && state.contains("\"report_window\""), "not the format-3 fixture")
 
@@ -61,7 +66,7 @@ struct FormatThreeFolderTests {
         let resumedMetrics = try Self.metricsWithoutTimes(dir + "/run/metrics.jsonl")
         #expect(resumedMetrics.count == 4, "three epochs and the final line")
         #expect(resumedMetrics == (try Self.metricsWithoutTimes(dir + "/straight/metrics.jsonl")))
-    }
+    } }
 
     /// The sweep's trials as (status, configuration, metric, attempts) rows, read with the sqlite3
     /// program (a reader apart from ringtrain's store).
@@ -73,9 +78,7 @@ struct FormatThreeFolderTests {
     }
 
     @Test("a format-3 sweep folder whose coordinator was killed resumes to the uninterrupted sweep's trials")
-    func sweepFolderResumesWhole() throws {
-        let dir = try Self.freshCopy()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+    func sweepFolderResumesWhole() throws { try Self.withFreshCopy { dir in
         let before = try Self.trials(dir + "/sweep")
         #expect(before.count == 3 && before[2].hasPrefix("3|running|"), "\(before)")
 
@@ -100,5 +103,5 @@ struct FormatThreeFolderTests {
         for (resumedRow, straightRow) in zip(fields(after), fields(straightTrials)) where resumedRow[1] == "finished" && straightRow[1] == "finished" {
             #expect(resumedRow[3] == straightRow[3], "\(resumedRow) against \(straightRow)")
         }
-    }
+    } }
 }
