@@ -62,8 +62,9 @@ public enum RankLife {
         do {
             watchdog?.arm("config broadcast")
             agreed = try agree(options, setup: setup, collectives: collectives, world: world)
+            let settings = try agreed.settings()
             watchdog?.disarm()
-            watchdog?.setTimeout(try agreed.settings().failureTimeout)
+            watchdog?.setTimeout(settings.failureTimeout)
             Log.logger.debug("config agreed: job \(agreed.job.name) (\(setup.hash(job: agreed.job)))")
         } catch let error as RankConfigError {
             watchdog?.disarm()
@@ -107,9 +108,14 @@ public enum RankLife {
             if let steps = options.traceSteps {
                 try setup.trace(job: job, group: collectives, steps: steps, options: options)
             } else {
-                let running = job
+                // A resumed run rewrites its config files only once its checkpoint has loaded.
+                var afterResume: (() throws -> Void)?
+                if let dir = options.runDirectory {
+                    let running = job
+                    afterResume = { try setup.writeConfigFiles(dir, running: running) }
+                }
                 let session = TrainingSession(job: job, collectives: collectives, options: options, configHash: setup.hash(job: job),
-                                              afterResume: options.runDirectory.map { dir in { try setup.writeConfigFiles(dir, running: running) } })
+                                              afterResume: afterResume)
                 let outcome = try session.run()
                 if rank == 0, let path = options.dumpParameters, let trainer = session.trainer {
                     try dump(trainer.network.store.parameters.array, to: path)
