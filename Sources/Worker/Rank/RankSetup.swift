@@ -3,6 +3,7 @@
 // cluster settings the ranks read, and the run folder's claim and config files.
 import Collective
 import Foundation
+import Model
 
 /// The config side of a rank's life; `RankLife` calls it, the coordinator implements it.
 public protocol RankSetup {
