@@ -3,24 +3,20 @@
 import Foundation
 
 /// Rank 0's checkpoint state and what it decided about the optimizer, broadcast as JSON.
-public struct ResumePoint: Codable, Sendable, Equatable {
+struct ResumePoint: Codable, Sendable, Equatable {
     /// The checkpoint's state.json, as rank 0 loaded it.
-    public var state: CheckpointState
+    var state: CheckpointState
     /// The optimizer's step count to continue from (0 when its state is reset).
-    public var optimizerStepCount: Int
+    var optimizerStepCount: Int
     /// Whether the optimizer starts from zero state (`--reset-optimizer` and a mismatch).
-    public var resetOptimizer: Bool
-
-    public init(state: CheckpointState, optimizerStepCount: Int, resetOptimizer: Bool) {
-        (self.state, self.optimizerStepCount, self.resetOptimizer) = (state, optimizerStepCount, resetOptimizer)
-    }
+    var resetOptimizer: Bool
 
     enum CodingKeys: String, CodingKey {
         case state, optimizerStepCount = "optimizer_step_count", resetOptimizer = "reset_optimizer"
     }
 
     /// The bytes rank 0 broadcasts (non-finite metrics as strings, as in state.json).
-    public func encoded() throws -> [UInt8] {
+    func encoded() throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
@@ -28,7 +24,7 @@ public struct ResumePoint: Codable, Sendable, Equatable {
     }
 
     /// Reads the bytes `encoded()` wrote.
-    public static func decode(_ bytes: [UInt8]) throws -> ResumePoint {
+    static func decode(_ bytes: [UInt8]) throws -> ResumePoint {
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return try decoder.decode(ResumePoint.self, from: Data(bytes))
