@@ -191,7 +191,8 @@ func declaredModelConfig() throws {
     #expect(again.job == original.job, "\(yaml)")
     let changed = try load(csvJob + model, overrides: ["job.model.layers[4].units=3", "job.model.layers[1].layers[1].units=6"])
     #expect(changed.job.model.layers[4].kind == .dense(units: 3, init: nil))
-    guard case .residual(let inner) = changed.job.model.layers[1].kind else { Issue.record("not a residual"); return }
+    let residual = changed.job.model.layers[1].kind
+    guard residual.type == .residual, let inner = residual.options.layers("layers") else { Issue.record("not a residual"); return }
     #expect(inner[1].kind == .dense(units: 6, init: .he))
     do {
         _ = try load(csvJob + model, overrides: ["job.model.layers[9].units=3"])

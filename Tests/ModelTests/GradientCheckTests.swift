@@ -43,6 +43,10 @@ private let layerCases: [LayerCase] = [
     LayerCase(label: "AvgPool2D 3×3 stride 2", batch: 1) { AvgPool2D(name: "p", inputShape: [7, 7, 2], window: 3, stride: 2) },
     LayerCase(label: "GlobalAvgPool", batch: 2) { GlobalAvgPool(name: "g", inputShape: [3, 4, 5]) },
     LayerCase(label: "LayerNorm over [3, 6]", batch: 2) { LayerNorm(name: "ln", inputShape: [3, 6]) },
+    LayerCase(label: "RMSNorm over [3, 6]", batch: 2) { RMSNorm(name: "rms", inputShape: [3, 6]) },
+    LayerCase(label: "RMSNorm over [5], eps 1e-3, random weight", batch: 3) {
+        RMSNorm(name: "rms", inputShape: [5], epsilon: 1e-3, initializer: .normal(std: 0.8))
+    },
     LayerCase(label: "Residual(Dense, GELU, Dense)", batch: 3) {
         Residual(name: "res", layers: [Dense(name: "res.fc", inputs: 6, outputs: 4), Activation(name: "res.act", kind: .gelu, shape: [4]),
                                        Dense(name: "res.proj", inputs: 4, outputs: 6)])

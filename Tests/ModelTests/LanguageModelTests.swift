@@ -107,6 +107,18 @@ struct LanguageModelTests {
         #expect(network.outputWidth == 6 * 256)
     }
 
+    @Test("declared: rms_norm in the blocks (norm: rms_norm) and as the final norm: weight-only tensors, same names")
+    func declaredRMSNormModel() throws {
+        var spec = ModelSpec(kind: .layers)
+        spec.layers = [LayerSpec(.embedding(vocab: 256, dim: 8), name: "wte"), LayerSpec(.positionEmbedding, name: "wpe"),
+                       LayerSpec(.transformerBlock(heads: 2, mlp: 16, causal: true, activation: .silu, rmsNorm: true), name: "blocks.0"),
+                       LayerSpec(.rmsNorm(), name: "lnf"), LayerSpec(.tiedDense(embedding: "wte"), name: "lm_head")]
+        let network = try spec.build(sampleShape: [6], task: .languageModel(vocab: 256, context: 6), seed: 1)
+        let norms = network.store.entries.filter { $0.name.contains("ln") }.map { "\($0.name)\($0.shape)" }
+        #expect(norms == ["blocks.0.ln1.weight[8]", "blocks.0.ln2.weight[8]", "lnf.weight[8]"])
+        #expect(network.outputWidth == 6 * 256)
+    }
+
     @Test("model mistakes: a tie to no embedding, a second tie, a wrong width, and a last layer of the wrong shape")
     func modelMistakes() throws {
         func error(_ layers: [LayerSpec], task: LearningTask = .languageModel(vocab: 256, context: 6)) -> String {

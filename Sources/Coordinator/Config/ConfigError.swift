@@ -28,10 +28,7 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
     }
 
     public var description: String {
-        var location = file
-        if let line { location += ":\(line)" }
-        if let column { location += ":\(column)" }
-        var text = "\(location): "
+        var text = "\(SourceLocation(file: file, line: line, column: column)): "
         if !keyPath.isEmpty { text += "\(keyPath): " }
         text += message
         if let hint { text += " (\(hint))" }

@@ -26,7 +26,7 @@ public enum JobParser {
         if let v = t["model"] {
             job.model = try ModelParser.parse(v)
             // Token ids must reach an embedding as they are written.
-            if case .embedding? = job.model.layers.first?.kind, job.dataset.normalization != .none {
+            if job.model.layers.first?.kind.type == .embedding, job.dataset.normalization != .none {
                 let at = (try? dataset.table(allowed: nil))?["normalize"] ?? dataset
                 throw at.error("model.layers[0] is an embedding, which takes whole token ids, but the features are normalised "
                                + "(\(job.dataset.normalization.rawValue))", hint: "add normalize: none to the dataset")

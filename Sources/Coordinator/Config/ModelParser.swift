@@ -60,24 +60,18 @@ enum ModelParser {
         }
     }
 
-    /// The options each layer type takes besides `type` and `name`.
-    static let options: [String: [String]] = [
-        "dense": ["units", "init", "tied_to"], "conv2d": ["channels", "kernel", "stride", "padding"],
-        "max_pool": ["window", "stride"], "avg_pool": ["window", "stride"], "global_avg_pool": [], "flatten": [],
-        "dropout": ["rate"], "activation": ["function"], "layer_norm": [], "batch_norm": ["momentum", "eps"],
-        "residual": ["layers"],
-        "embedding": ["vocab", "dim"], "position_embedding": [], "attention": ["heads", "causal"],
-        "transformer_block": ["heads", "mlp", "causal", "activation"],
-    ]
-
+    /// Reads one declared layer by its kind's declaration (`LayerType`): unknown keys, excluded
+    /// pairs, missing required keys and bad values are errors at the key, defaults filled in.
     private static func parseLayer(_ value: ConfigValue, count: inout Int) throws -> LayerSpec {
         let t = try value.table(allowed: nil)
         let typeValue = try t.required("type", hint: "one of " + LayerSpec.typeNames.joined(separator: ", "))
         let type = try typeValue.choice(LayerSpec.typeNames)
-        let allowed = options[type]! + ["type", "name"]
+        let declaration = LayerType.named(type)!
+        let keys = declaration.options.map(\.key)
+        let allowed = keys + ["type", "name"]
         for (key, v) in t.entries where !allowed.contains(key) {
             let near = closestMatch(to: key, in: allowed).map { "did you mean '\($0)'? " } ?? ""
-            throw v.error("'\(key)' is not an option of a \(type) layer", hint: near + "\(type) takes " + (options[type]!.isEmpty ? "no options" : options[type]!.joined(separator: ", ")))
+            throw v.error("'\(key)' is not an option of a \(type) layer", hint: near + "\(type) takes " + (keys.isEmpty ? "no options" : keys.joined(separator: ", ")))
         }
         var name: String?
         if let v = t["name"] {
@@ -87,60 +81,47 @@ enum ModelParser {
             }
             name = text
         }
-        func required(_ key: String, _ range: ClosedRange<Int>, _ hint: String) throws -> Int {
-            try t.required(key, hint: hint).int(in: range, hint: hint)
+        var excluded: Set<String> = []
+        for option in declaration.options where t[option.key] != nil {
+            for key in option.excludes {
+                if let v = t.entries.first(where: { $0.key == key })?.value, let reason = option.excludesReason {
+                    throw v.error("'\(key)' does not go with \(option.key): \(reason.why)",
+                                  hint: "remove \(key), or remove \(option.key) \(reason.otherwise)")
+                }
+                excluded.insert(key)
+            }
         }
-        let kind: LayerSpec.Kind
-        switch type {
-        case "dense" where t["tied_to"] != nil:
-            for key in ["units", "init"] where t.contains(key) {
-                throw t[key]!.error("'\(key)' does not go with tied_to: a tied layer takes its weight (and width) from the embedding",
-                                    hint: "remove \(key), or remove tied_to for a dense layer of its own")
+        var options = LayerOptions()
+        for option in declaration.options {
+            guard let v = t[option.key] else {
+                if option.required && !excluded.contains(option.key) {
+                    _ = try t.required(option.key, hint: option.missingHint ?? option.hint)
+                }
+                options[option.key] = option.defaultValue
+                continue
             }
-            let target = try t["tied_to"]!.string()
-            kind = .tiedDense(embedding: target)
-        case "dense":
-            let initRule = try t["init"].map { WeightInit(rawValue: try $0.choice(["he", "xavier", "normal"]))! }
-            kind = .dense(units: try required("units", 1...1_048_576, "output width, e.g. units: 256"), init: initRule)
-        case "conv2d":
-            let kernel = try required("kernel", 1...31, "kernel size, e.g. kernel: 3")
-            kind = .conv2d(channels: try required("channels", 1...65_536, "output channels, e.g. channels: 32"), kernel: kernel,
-                           stride: try t["stride"]?.int(in: 1...31) ?? 1, padding: try t["padding"]?.int(in: 0...31) ?? 0)
-        case "max_pool", "avg_pool":
-            let window = try t["window"]?.int(in: 1...64, hint: "window size, e.g. window: 2") ?? 2
-            let stride = try t["stride"]?.int(in: 1...64)
-            kind = type == "max_pool" ? .maxPool(window: window, stride: stride) : .avgPool(window: window, stride: stride)
-        case "global_avg_pool": kind = .globalAvgPool
-        case "flatten": kind = .flatten
-        case "dropout": kind = .dropout(rate: try t.required("rate", hint: "drop probability, e.g. rate: 0.1").double(in: 0...0.95))
-        case "activation": kind = .activation(try activation(try t.required("function", hint: "e.g. function: relu")))
-        case "layer_norm": kind = .layerNorm
-        case "batch_norm":
-            let momentum = try t["momentum"]?.double() ?? 0.1
-            guard (0...1).contains(momentum) else {
-                throw t["momentum"]!.error("\(momentum) must be in [0, 1]", hint: "the weight of each new batch in the running statistics (default 0.1, as PyTorch)")
-            }
-            let eps = try t["eps"]?.double() ?? 1e-5
-            guard eps > 0 && eps <= 1 else {
-                throw t["eps"]!.error("\(eps) must be in (0, 1]", hint: "added to the variance before the square root (default 1e-5)")
-            }
-            kind = .batchNorm(momentum: momentum, eps: eps)
-        case "embedding":
-            kind = .embedding(vocab: try required("vocab", 1...1_048_576, "number of token ids, e.g. vocab: 256"),
-                              dim: try required("dim", 1...65_536, "vector width, e.g. dim: 128"))
-        case "position_embedding": kind = .positionEmbedding
-        case "attention":
-            kind = .attention(heads: try required("heads", 1...1024, "number of heads, e.g. heads: 4"),
-                              causal: try t["causal"]?.bool() ?? true)
-        case "transformer_block":
-            kind = .transformerBlock(heads: try required("heads", 1...1024, "number of heads, e.g. heads: 4"),
-                                     mlp: try required("mlp", 1...1_048_576, "MLP width, e.g. mlp: 512"),
-                                     causal: try t["causal"]?.bool() ?? true,
-                                     activation: try t["activation"].map(activation) ?? .gelu_tanh)
-        default:
-            let inner = try t.required("layers", hint: "the nested layers whose output is added to the input")
-            kind = .residual(try parseLayers(inner, count: &count))
+            options[option.key] = try optionValue(v, option, count: &count)
         }
-        return LayerSpec(kind, name: name)
+        return LayerSpec(LayerSpec.Kind(declaration, options), name: name)
+    }
+
+    /// The value of one layer option, checked against its declared type and range.
+    private static func optionValue(_ v: ConfigValue, _ option: LayerOption, count: inout Int) throws -> LayerOptionValue {
+        switch option.type {
+        case .int(let range): return .int(try v.int(in: range, hint: option.hint))
+        case .double(let range): return .double(try v.double(in: range, hint: option.hint))
+        case .interval(let range, let openBelow):
+            let number = try v.double()
+            guard range.contains(number) && !(openBelow && number == range.lowerBound) else {
+                func bound(_ d: Double) -> String { d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(d) }
+                let interval = (openBelow ? "(" : "[") + bound(range.lowerBound) + ", " + bound(range.upperBound) + "]"
+                throw v.error("\(number) must be in \(interval)", hint: option.hint)
+            }
+            return .double(number)
+        case .bool: return .bool(try v.bool())
+        case .choice(let choices): return .text(try v.choice(choices))
+        case .text: return .text(try v.string())
+        case .layers: return .layers(try parseLayers(v, count: &count))
+        }
     }
 }

@@ -149,30 +149,20 @@ public enum ResolvedConfig {
         return .map(pairs)
     }
 
+    /// A declared layer: `type`, `name`, then each option it holds in its declaration's order.
     static func tree(_ layer: LayerSpec) -> YAMLTree {
         var pairs: [(String, YAMLTree)] = [("type", .plain(layer.typeName))]
         if let name = layer.name { pairs.append(("name", .string(name))) }
-        switch layer.kind {
-        case .dense(let units, let initRule):
-            pairs.append(("units", .number(units)))
-            if let initRule { pairs.append(("init", .plain(initRule.rawValue))) }
-        case .tiedDense(let embedding):
-            pairs.append(("tied_to", .string(embedding)))
-        case .conv2d(let channels, let kernel, let stride, let padding):
-            pairs += [("channels", .number(channels)), ("kernel", .number(kernel)), ("stride", .number(stride)), ("padding", .number(padding))]
-        case .maxPool(let window, let stride), .avgPool(let window, let stride):
-            pairs.append(("window", .number(window)))
-            if let stride { pairs.append(("stride", .number(stride))) }
-        case .dropout(let rate): pairs.append(("rate", .number(rate)))
-        case .batchNorm(let momentum, let eps): pairs += [("momentum", .number(momentum)), ("eps", .number(eps))]
-        case .activation(let function): pairs.append(("function", .plain(function.rawValue)))
-        case .residual(let inner): pairs.append(("layers", .list(inner.map(tree))))
-        case .embedding(let vocab, let dim): pairs += [("vocab", .number(vocab)), ("dim", .number(dim))]
-        case .attention(let heads, let causal): pairs += [("heads", .number(heads)), ("causal", .plain(String(causal)))]
-        case .transformerBlock(let heads, let mlp, let causal, let activation):
-            pairs += [("heads", .number(heads)), ("mlp", .number(mlp)), ("causal", .plain(String(causal))),
-                      ("activation", .plain(activation.rawValue))]
-        case .globalAvgPool, .flatten, .layerNorm, .positionEmbedding: break
+        for option in layer.kind.type.options {
+            guard let value = layer.kind.options[option.key], !(option.omitsDefault && value == option.defaultValue) else { continue }
+            switch value {
+            case .int(let n): pairs.append((option.key, .number(n)))
+            case .double(let d): pairs.append((option.key, .number(d)))
+            case .bool(let b): pairs.append((option.key, .plain(String(b))))
+            case .text(let text):   // a keyword is written plain, a user's name quoted
+                if case .text = option.type { pairs.append((option.key, .string(text))) } else { pairs.append((option.key, .plain(text))) }
+            case .layers(let inner): pairs.append((option.key, .list(inner.map(tree))))
+            }
         }
         return .map(pairs)
     }

@@ -24,7 +24,7 @@ public enum ModelTable {
         rows.append(["input", "", shape(layers[0].inputShape), ""])
         func add(_ layer: Layer, depth: Int) {
             let count = layer.parameterRequests.reduce(0) { $0 + $1.shape.reduce(1, *) }
-            rows.append([String(repeating: "  ", count: depth) + layer.name, type(of: layer).kind, shape(layer.outputShape),
+            rows.append([String(repeating: "  ", count: depth) + layer.name, LayerType.label(of: layer), shape(layer.outputShape),
                          count == 0 ? "" : grouped(count)])
             if let block = layer as? Residual { for inner in block.layers { add(inner, depth: depth + 1) } }
         }
@@ -46,29 +46,5 @@ public enum ModelTable {
     private static func grouped(_ n: Int) -> String {
         let digits = Array(String(n))
         return String(digits.enumerated().flatMap { i, d in (i > 0 && (digits.count - i) % 3 == 0) ? [",", d] : [d] })
-    }
-}
-
-private extension Layer {
-    /// The config `type:` of a built layer.
-    static var kind: String {
-        switch self {
-        case is Dense.Type, is TiedOutput.Type: return "dense"
-        case is Conv2D.Type: return "conv2d"
-        case is MaxPool2D.Type: return "max_pool"
-        case is AvgPool2D.Type: return "avg_pool"
-        case is GlobalAvgPool.Type: return "global_avg_pool"
-        case is Flatten.Type: return "flatten"
-        case is Dropout.Type: return "dropout"
-        case is Activation.Type: return "activation"
-        case is LayerNorm.Type: return "layer_norm"
-        case is BatchNorm.Type: return "batch_norm"
-        case is Residual.Type: return "residual"
-        case is Embedding.Type: return "embedding"
-        case is PositionEmbedding.Type: return "position_embedding"
-        case is CausalSelfAttention.Type: return "attention"
-        case is TransformerBlock.Type: return "transformer_block"
-        default: return String(describing: self)
-        }
     }
 }

@@ -72,7 +72,7 @@ public final class TextSampler {
     /// The network of a byte-level model `job` (parameters from its seed) and its window length,
     /// from the data's sample shape; `source` names the config in errors.
     public static func network(for job: TrainingJob, source: String) throws -> (network: Sequential, context: Int) {
-        guard case .embedding(let vocab, _)? = job.model.layers.first?.kind, vocab == vocabulary else {
+        guard let head = job.model.layers.first?.kind, head.type == .embedding, head.options.int("vocab") == vocabulary else {
             let first = job.model.kind == .layers ? job.model.layers.first.map { "model.layers[0] is \($0.typeName)" } ?? "it has no layers"
                                                   : "model.type is \(job.model.kind.rawValue)"
             throw SampleError("\(source): not a byte-level language model (\(first)); `sample` needs "

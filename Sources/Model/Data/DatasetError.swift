@@ -36,8 +36,7 @@ public struct DatasetError: Error, CustomStringConvertible, Sendable, Equatable 
         var text = file
         switch position {
         case .byte(let offset)?: text += ": at byte \(offset)"
-        case .line(let line, let column?)?: text += ":\(line):\(column)"
-        case .line(let line, nil)?: text += ":\(line)"
+        case .line(let line, let column)?: text = SourceLocation(file: file, line: line, column: column).description
         case nil: break
         }
         text += ": " + message

@@ -5,42 +5,34 @@
 public final class AvgPool2D: Layer {
     public let name: String
     public let inputShape: [Int]
-    public let window: Int
-    public let stride: Int
-    public var outputShape: [Int] { [outHeight, outWidth, channels] }
+    public var window: Int { geometry.window }
+    public var stride: Int { geometry.stride }
+    public var outputShape: [Int] { geometry.outputShape }
 
-    private let height: Int, width: Int, channels: Int, outHeight: Int, outWidth: Int
+    private let geometry: PoolGeometry
     private let output = FloatBuffer()
     private let inputGradient = FloatBuffer()
 
     /// A window×window average, `stride` apart (default: the window); `inputShape` is
     /// `[height, width, channels]` and must hold at least one window.
     public init(name: String, inputShape: [Int], window: Int = 2, stride: Int? = nil) {
-        let geometry = PoolGeometry(layer: name, inputShape: inputShape, window: window, stride: stride)
+        geometry = PoolGeometry(layer: name, inputShape: inputShape, window: window, stride: stride)
         self.name = name
         self.inputShape = inputShape
-        (self.window, self.stride) = (geometry.window, geometry.stride)
-        (height, width, channels) = (geometry.height, geometry.width, geometry.channels)
-        (outHeight, outWidth) = (geometry.outHeight, geometry.outWidth)
     }
 
     public func forward(_ input: UnsafePointer<Float>, batch: Int, context: ForwardContext) -> UnsafeMutablePointer<Float> {
-        let inSize = height * width * channels, outSize = outHeight * outWidth * channels
-        output.resize(batch * outSize)
+        let g = geometry, channels = g.channels
+        output.resize(batch * g.outputSize)
         let y = output.pointer
-        let scale = 1 / Float(window * window)
+        let scale = 1 / Float(g.window * g.window)
         for b in 0..<batch {
-            let x = input + b * inSize, out = y + b * outSize
-            for oy in 0..<outHeight {
-                for ox in 0..<outWidth {
-                    let o = out + (oy * outWidth + ox) * channels
+            let x = input + b * g.inputSize, out = y + b * g.outputSize
+            for oy in 0..<g.outHeight {
+                for ox in 0..<g.outWidth {
+                    let o = out + (oy * g.outWidth + ox) * channels
                     o.update(repeating: 0, count: channels)
-                    for ky in 0..<window {
-                        for kx in 0..<window {
-                            let row = x + ((oy * stride + ky) * width + ox * stride + kx) * channels
-                            for c in 0..<channels { o[c] += row[c] }
-                        }
-                    }
+                    g.forEachWindowPixel(oy: oy, ox: ox) { at in for c in 0..<channels { o[c] += x[at + c] } }
                     for c in 0..<channels { o[c] *= scale }
                 }
             }
@@ -51,22 +43,15 @@ public final class AvgPool2D: Layer {
     public func backward(_ outputGradient: UnsafePointer<Float>, batch: Int, accumulate: Bool,
                          needInputGradient: Bool) -> UnsafeMutablePointer<Float>? {
         guard needInputGradient else { return nil }
-        let inSize = height * width * channels, outSize = outHeight * outWidth * channels
-        inputGradient.resize(batch * inSize)
-        let dx = inputGradient.pointer
-        dx.update(repeating: 0, count: batch * inSize)
-        let scale = 1 / Float(window * window)
+        let g = geometry, channels = g.channels
+        let dx = g.zeroedInputGradient(inputGradient, batch: batch)
+        let scale = 1 / Float(g.window * g.window)
         for b in 0..<batch {
-            let g = outputGradient + b * outSize, d = dx + b * inSize
-            for oy in 0..<outHeight {
-                for ox in 0..<outWidth {
-                    let o = g + (oy * outWidth + ox) * channels
-                    for ky in 0..<window {
-                        for kx in 0..<window {
-                            let row = d + ((oy * stride + ky) * width + ox * stride + kx) * channels
-                            for c in 0..<channels { row[c] += o[c] * scale }
-                        }
-                    }
+            let dy = outputGradient + b * g.outputSize, d = dx + b * g.inputSize
+            for oy in 0..<g.outHeight {
+                for ox in 0..<g.outWidth {
+                    let o = dy + (oy * g.outWidth + ox) * channels
+                    g.forEachWindowPixel(oy: oy, ox: ox) { at in for c in 0..<channels { d[at + c] += o[c] * scale } }
                 }
             }
         }

@@ -6,23 +6,20 @@ import CSIMD
 public final class MaxPool2D: Layer {
     public let name: String
     public let inputShape: [Int]
-    public let window: Int
-    public let stride: Int
-    public var outputShape: [Int] { [outHeight, outWidth, channels] }
+    public var window: Int { geometry.window }
+    public var stride: Int { geometry.stride }
+    public var outputShape: [Int] { geometry.outputShape }
 
-    private let height: Int, width: Int, channels: Int, outHeight: Int, outWidth: Int
+    private let geometry: PoolGeometry
     private let output = FloatBuffer()
     private var winners: [Int32] = []
     private let inputGradient = FloatBuffer()
     private static let vectorized = CPUInfo.current.flags.contains("avx2")
 
     public init(name: String, inputShape: [Int], window: Int = 2, stride: Int? = nil) {
-        let geometry = PoolGeometry(layer: name, inputShape: inputShape, window: window, stride: stride)
+        geometry = PoolGeometry(layer: name, inputShape: inputShape, window: window, stride: stride)
         self.name = name
         self.inputShape = inputShape
-        (self.window, self.stride) = (geometry.window, geometry.stride)
-        (height, width, channels) = (geometry.height, geometry.width, geometry.channels)
-        (outHeight, outWidth) = (geometry.outHeight, geometry.outWidth)
     }
 
     /// The output and the winning positions (4 bytes each); training adds the input gradient.
@@ -31,15 +28,15 @@ public final class MaxPool2D: Layer {
     }
 
     public func forward(_ input: UnsafePointer<Float>, batch: Int, context: ForwardContext) -> UnsafeMutablePointer<Float> {
-        let outSize = outHeight * outWidth * channels
+        let g = geometry, outSize = g.outputSize
         output.resize(batch * outSize)
         if winners.count != batch * outSize { winners = [Int32](repeating: 0, count: batch * outSize) }
         let y = output.pointer
         winners.withUnsafeMutableBufferPointer { arg in
             if Self.vectorized {
-                csimd_maxpool_forward_avx2(input, batch, height, width, channels, window, stride, y, arg.baseAddress!)
+                csimd_maxpool_forward_avx2(input, batch, g.height, g.width, g.channels, g.window, g.stride, y, arg.baseAddress!)
             } else {
-                csimd_maxpool_forward(input, batch, height, width, channels, window, stride, y, arg.baseAddress!)
+                csimd_maxpool_forward(input, batch, g.height, g.width, g.channels, g.window, g.stride, y, arg.baseAddress!)
             }
         }
         return y
@@ -48,10 +45,8 @@ public final class MaxPool2D: Layer {
     public func backward(_ outputGradient: UnsafePointer<Float>, batch: Int, accumulate: Bool,
                          needInputGradient: Bool) -> UnsafeMutablePointer<Float>? {
         guard needInputGradient else { return nil }
-        let outSize = outHeight * outWidth * channels, inSize = height * width * channels
-        inputGradient.resize(batch * inSize)
-        let dx = inputGradient.pointer
-        dx.update(repeating: 0, count: batch * inSize)
+        let outSize = geometry.outputSize, inSize = geometry.inputSize
+        let dx = geometry.zeroedInputGradient(inputGradient, batch: batch)
         winners.withUnsafeBufferPointer { arg in
             for b in 0..<batch {
                 let base = dx + b * inSize

@@ -3,7 +3,8 @@
 
 /// A pre-LayerNorm transformer block. Its tensors are named `<name>.ln1`, `.qkv`, `.proj`,
 /// `.ln2`, `.fc` (`[mlp, dim]`) and `.out` (`[dim, mlp]`), each with `weight` and `bias`;
-/// weight matrices start N(0, 0.02²), biases 0, layer norms at weight 1.
+/// weight matrices start N(0, 0.02²), biases 0, layer norms at weight 1. With `rmsNorm`, `ln1`
+/// and `ln2` are RMS norms (weight only), as in LLaMA.
 public final class TransformerBlock: Layer {
     public let name: String
     public var inputShape: [Int] { attention.inputShape }
@@ -12,17 +13,21 @@ public final class TransformerBlock: Layer {
     private let feedForward: Residual
 
     /// A block of `heads` heads and an MLP of width `mlp` over `[positions, dim]` samples;
-    /// `activation` defaults to the tanh form of GELU, as in GPT-2.
+    /// `activation` defaults to the tanh form of GELU, as in GPT-2; `rmsNorm` (default false)
+    /// normalises with RMSNorm instead of LayerNorm.
     public init(name: String, positions: Int, dim: Int, heads: Int, mlp: Int, causal: Bool = true,
-                activation: ActivationKind = .gelu_tanh) {
+                activation: ActivationKind = .gelu_tanh, rmsNorm: Bool = false) {
         self.name = name
         let shape = [positions, dim]
+        func norm(_ suffix: String) -> Layer {
+            rmsNorm ? RMSNorm(name: name + suffix, inputShape: shape) : LayerNorm(name: name + suffix, inputShape: shape)
+        }
         attention = Residual(name: name, layers: [
-            LayerNorm(name: name + ".ln1", inputShape: shape),
+            norm(".ln1"),
             CausalSelfAttention(name: name, positions: positions, dim: dim, heads: heads, causal: causal),
         ])
         feedForward = Residual(name: name, layers: [
-            LayerNorm(name: name + ".ln2", inputShape: shape),
+            norm(".ln2"),
             Dense(name: name + ".fc", inputShape: shape, outputs: mlp, weightInit: .normal),
             Activation(name: name + ".act", kind: activation, shape: [positions, mlp]),
             Dense(name: name + ".out", inputShape: [positions, mlp], outputs: dim, weightInit: .normal),

@@ -1,0 +1,253 @@
+// LayerTypes: every layer kind a config may declare, each once — type name, options with ranges,
+// defaults and hints, builder — and the Swift shorthands that declare them in code.
+
+extension LayerType {
+    /// Every declared kind, in the order error hints list them.
+    public static let all: [LayerType] = [dense, conv2d, maxPool, avgPool, globalAvgPool, flatten, dropout, activation, layerNorm,
+                                          batchNorm, residual, embedding, positionEmbedding, attention, transformerBlock, rmsNorm]
+
+    private static let activationNames = ActivationKind.allCases.map(\.rawValue)
+
+    /// Fully connected over the last axis; `init` absent picks He before a ReLU-family activation,
+    /// Xavier otherwise. With `tied_to: EMBEDDING` it is bias-free and uses that embedding's table.
+    public static let dense = LayerType("dense", options: [
+        LayerOption("units", .int(1...1_048_576), required: true, hint: "output width, e.g. units: 256"),
+        LayerOption("init", .choice(["he", "xavier", "normal"])),
+        LayerOption("tied_to", .text, excludes: ["units", "init"],
+                    because: ("a tied layer takes its weight (and width) from the embedding", "for a dense layer of its own")),
+    ], builds: [Dense.self, TiedOutput.self]) { options, site, builder in
+        if let target = options.text("tied_to") { return try tiedOutput(target, site: site, builder: &builder) }
+        var preferred = WeightInit.xavier   // He before a ReLU-family activation
+        if let next = site.next, next.kind.type == LayerType.activation,
+           let f = next.kind.options.text("function").flatMap(ActivationKind.init) { preferred = f.preferredInit }
+        return Dense(name: site.name, inputShape: site.shape, outputs: options.int("units")!,
+                     weightInit: options.text("init").flatMap(WeightInit.init) ?? preferred)
+    }
+
+    /// The output layer tied to the embedding `target` declared before it.
+    private static func tiedOutput(_ target: String, site: LayerSite, builder: inout LayerBuilder) throws -> Layer {
+        let (at, path, shape) = (site.at, site.path, site.shape)
+        guard path.components(separatedBy: ".layers[").count == 2 else {   // model.layers[i] only
+            throw ModelError(description: "\(at): a layer tied to an embedding must be in the top-level list, not inside a block")
+        }
+        guard let embedding = builder.embeddings[target] else {
+            let known = builder.embeddings.keys.sorted()
+            throw ModelError(description: "\(path).tied_to: '\(target)' names no embedding layer before it; "
+                             + (known.isEmpty ? "declare {type: embedding, name: \(target), ...} as the first layer"
+                                              : "embedding layers: " + known.joined(separator: ", ")))
+        }
+        guard shape.last == embedding.dim else {
+            throw ModelError(description: "\(at): tied to \(target) [\(embedding.vocab), \(embedding.dim)], so its input must end in width "
+                             + "\(embedding.dim), got \(shape)")
+        }
+        if let first = builder.tiedEmbeddings[target] {
+            throw ModelError(description: "\(path).tied_to: '\(target)' is already tied to \(first); an embedding takes one tied "
+                             + "output layer (give this one its own weights: {type: dense, units: \(embedding.vocab)})")
+        }
+        builder.tiedEmbeddings[target] = path
+        return TiedOutput(name: site.name, embeddingName: target, inputShape: shape, vocab: embedding.vocab)
+    }
+
+    /// 2-D convolution over `[height, width, channels]`.
+    public static let conv2d = LayerType("conv2d", options: [
+        LayerOption("channels", .int(1...65_536), required: true, hint: "output channels, e.g. channels: 32"),
+        LayerOption("kernel", .int(1...31), required: true, hint: "kernel size, e.g. kernel: 3"),
+        LayerOption("stride", .int(1...31), default: .int(1)),
+        LayerOption("padding", .int(0...31), default: .int(0)),
+    ], builds: [Conv2D.self]) { options, site, _ in
+        let input = try site.image()
+        let (kernel, padding) = (options.int("kernel")!, options.int("padding")!)
+        guard input[0] + 2 * padding >= kernel, input[1] + 2 * padding >= kernel else {
+            throw ModelError(description: "\(site.at): a \(kernel)×\(kernel) kernel does not fit the \(input[0])×\(input[1]) input with padding \(padding)")
+        }
+        return Conv2D(name: site.name, inputShape: input, outChannels: options.int("channels")!, kernel: kernel,
+                      stride: options.int("stride")!, padding: padding)
+    }
+
+    /// The options of both pooling kinds: `stride` absent means the window size.
+    private static let poolOptions = [LayerOption("window", .int(1...64), default: .int(2), hint: "window size, e.g. window: 2"),
+                                      LayerOption("stride", .int(1...64))]
+
+    /// The pooling window of a declared pool layer, checked against its input.
+    private static func poolWindow(_ options: LayerOptions, _ site: LayerSite) throws -> (input: [Int], window: Int, stride: Int?) {
+        let input = try site.image(), window = options.int("window")!
+        guard input[0] >= window, input[1] >= window else {
+            throw ModelError(description: "\(site.at): a \(window)×\(window) window does not fit the \(input[0])×\(input[1]) input")
+        }
+        return (input, window, options.int("stride"))
+    }
+
+    /// Max pooling.
+    public static let maxPool = LayerType("max_pool", options: poolOptions, builds: [MaxPool2D.self]) { options, site, _ in
+        let pool = try poolWindow(options, site)
+        return MaxPool2D(name: site.name, inputShape: pool.input, window: pool.window, stride: pool.stride)
+    }
+
+    /// Average pooling.
+    public static let avgPool = LayerType("avg_pool", options: poolOptions, builds: [AvgPool2D.self]) { options, site, _ in
+        let pool = try poolWindow(options, site)
+        return AvgPool2D(name: site.name, inputShape: pool.input, window: pool.window, stride: pool.stride)
+    }
+
+    /// The mean of each channel over the image.
+    public static let globalAvgPool = LayerType("global_avg_pool", builds: [GlobalAvgPool.self]) { _, site, _ in
+        GlobalAvgPool(name: site.name, inputShape: try site.image())
+    }
+
+    /// All axes of a sample into one.
+    public static let flatten = LayerType("flatten", builds: [Flatten.self]) { _, site, _ in
+        Flatten(name: site.name, shape: site.shape)
+    }
+
+    /// Inverted dropout with drop probability `rate`.
+    public static let dropout = LayerType("dropout", options: [
+        LayerOption("rate", .double(0...0.95), required: true, missingHint: "drop probability, e.g. rate: 0.1"),
+    ], builds: [Dropout.self]) { options, site, builder in
+        defer { builder.dropoutStreams += 1 }
+        return Dropout(name: site.name, probability: Float(options.double("rate")!), shape: site.shape, streamID: builder.dropoutStreams)
+    }
+
+    /// An element-wise function.
+    public static let activation = LayerType("activation", options: [
+        LayerOption("function", .choice(activationNames), required: true, missingHint: "e.g. function: relu"),
+    ], builds: [Activation.self]) { options, site, _ in
+        Activation(name: site.name, kind: ActivationKind(rawValue: options.text("function")!)!, shape: site.shape)
+    }
+
+    /// Layer normalisation over the last axis.
+    public static let layerNorm = LayerType("layer_norm", builds: [LayerNorm.self]) { _, site, _ in
+        LayerNorm(name: site.name, inputShape: site.shape)
+    }
+
+    /// Batch normalisation over the last (channel) axis, statistics synchronised across ranks;
+    /// `momentum` (PyTorch's default 0.1) weighs each batch in the running statistics, `eps`
+    /// (default 1e-5) is added to the variance.
+    public static let batchNorm = LayerType("batch_norm", options: [
+        LayerOption("momentum", .interval(0...1, openBelow: false), default: .double(0.1),
+                    hint: "the weight of each new batch in the running statistics (default 0.1, as PyTorch)"),
+        LayerOption("eps", .interval(0...1, openBelow: true), default: .double(1e-5),
+                    hint: "added to the variance before the square root (default 1e-5)"),
+    ], builds: [BatchNorm.self]) { options, site, _ in
+        BatchNorm(name: site.name, inputShape: site.shape, momentum: Float(options.double("momentum")!),
+                  epsilon: Float(options.double("eps")!))
+    }
+
+    /// A nested chain whose output is added to its input.
+    public static let residual = LayerType("residual", options: [
+        LayerOption("layers", .layers, required: true, missingHint: "the nested layers whose output is added to the input"),
+    ], builds: [Residual.self]) { options, site, builder in
+        let inner = options.layers("layers")!
+        guard !inner.isEmpty else { throw ModelError(description: "\(site.at): a residual block needs at least one layer") }
+        let layers = try builder.build(inner, inputShape: site.shape, prefix: site.name + ".", path: site.path + ".layers")
+        let out = layers[layers.count - 1].outputShape
+        guard out == site.shape else {
+            throw ModelError(description: "\(site.at): its layers turn \(site.shape) into \(out); a residual block must end in the shape it starts with")
+        }
+        return Residual(name: site.name, layers: layers)
+    }
+
+    /// Token ids `[positions]` to learned vectors `[positions, dim]`; first layer only.
+    public static let embedding = LayerType("embedding", options: [
+        LayerOption("vocab", .int(1...1_048_576), required: true, hint: "number of token ids, e.g. vocab: 256"),
+        LayerOption("dim", .int(1...65_536), required: true, hint: "vector width, e.g. dim: 128"),
+    ], builds: [Embedding.self]) { options, site, builder in
+        guard site.path == "model.layers[0]" else {
+            throw ModelError(description: "\(site.at): an embedding takes token ids, so it must be the first layer")
+        }
+        guard site.shape.count == 1 else {
+            throw ModelError(description: "\(site.at): needs samples of token ids [positions], got \(site.shape) (text data, or 1-D arrays of ids)")
+        }
+        let embedding = Embedding(name: site.name, vocab: options.int("vocab")!, dim: options.int("dim")!, positions: site.shape[0])
+        builder.embeddings[site.name] = embedding
+        return embedding
+    }
+
+    /// A learned vector added at each position of `[positions, dim]`.
+    public static let positionEmbedding = LayerType("position_embedding", builds: [PositionEmbedding.self]) { _, site, _ in
+        PositionEmbedding(name: site.name, inputShape: try site.sequence())
+    }
+
+    /// The width of `[positions, dim]` input, checked to split into `heads` heads.
+    private static func headWidth(_ options: LayerOptions, _ site: LayerSite) throws -> (positions: Int, dim: Int, heads: Int) {
+        let shape = try site.sequence(), heads = options.int("heads")!
+        guard shape[1] % heads == 0 else {
+            throw ModelError(description: "\(site.path).heads: \(heads) does not divide the width \(shape[1]) of its input")
+        }
+        return (shape[0], shape[1], heads)
+    }
+
+    /// Multi-head self-attention over `[positions, dim]`, causal by default.
+    public static let attention = LayerType("attention", options: [
+        LayerOption("heads", .int(1...1024), required: true, hint: "number of heads, e.g. heads: 4"),
+        LayerOption("causal", .bool, default: .bool(true)),
+    ], builds: [CausalSelfAttention.self]) { options, site, _ in
+        let s = try headWidth(options, site)
+        return CausalSelfAttention(name: site.name, positions: s.positions, dim: s.dim, heads: s.heads, causal: options.bool("causal")!)
+    }
+
+    /// Pre-LayerNorm attention + MLP of width `mlp`, each residual (GPT-2's block); `norm: rms_norm`
+    /// makes its two norms RMS norms.
+    public static let transformerBlock = LayerType("transformer_block", options: [
+        LayerOption("heads", .int(1...1024), required: true, hint: "number of heads, e.g. heads: 4"),
+        LayerOption("mlp", .int(1...1_048_576), required: true, hint: "MLP width, e.g. mlp: 512"),
+        LayerOption("causal", .bool, default: .bool(true)),
+        LayerOption("activation", .choice(activationNames), default: .text(ActivationKind.gelu_tanh.rawValue)),
+        LayerOption("norm", .choice(["layer_norm", "rms_norm"]), default: .text("layer_norm"), omitsDefault: true),
+    ], builds: [TransformerBlock.self]) { options, site, _ in
+        let s = try headWidth(options, site)
+        return TransformerBlock(name: site.name, positions: s.positions, dim: s.dim, heads: s.heads, mlp: options.int("mlp")!,
+                                causal: options.bool("causal")!, activation: ActivationKind(rawValue: options.text("activation")!)!,
+                                rmsNorm: options.text("norm") == "rms_norm")
+    }
+
+    /// Root-mean-square normalisation over the last axis, weight only (LLaMA's RMSNorm); `eps`
+    /// (default 1e-5) is added to the mean square.
+    public static let rmsNorm = LayerType("rms_norm", options: [
+        LayerOption("eps", .interval(0...1, openBelow: true), default: .double(1e-5),
+                    hint: "added to the mean square before the square root (default 1e-5)"),
+    ], builds: [RMSNorm.self]) { options, site, _ in
+        RMSNorm(name: site.name, inputShape: site.shape, epsilon: Float(options.double("eps")!))
+    }
+}
+
+/// Declared layers in Swift, with the options the config would give.
+extension LayerSpec.Kind {
+    public static func dense(units: Int, init rule: WeightInit?) -> Self {
+        Self(.dense, LayerOptions(["units": .int(units)].merging(rule.map { ["init": .text($0.rawValue)] } ?? [:]) { a, _ in a }))
+    }
+    /// A bias-free dense layer on the table of the embedding named `embedding`.
+    public static func tiedDense(embedding: String) -> Self { Self(.dense, LayerOptions(["tied_to": .text(embedding)])) }
+    public static func conv2d(channels: Int, kernel: Int, stride: Int, padding: Int) -> Self {
+        Self(.conv2d, LayerOptions(["channels": .int(channels), "kernel": .int(kernel), "stride": .int(stride), "padding": .int(padding)]))
+    }
+    /// `stride` nil means the window size.
+    public static func maxPool(window: Int, stride: Int?) -> Self { Self(.maxPool, poolOptions(window, stride)) }
+    /// `stride` nil means the window size.
+    public static func avgPool(window: Int, stride: Int?) -> Self { Self(.avgPool, poolOptions(window, stride)) }
+    private static func poolOptions(_ window: Int, _ stride: Int?) -> LayerOptions {
+        var options = LayerOptions(["window": .int(window)])
+        options["stride"] = stride.map { .int($0) }
+        return options
+    }
+    public static var globalAvgPool: Self { Self(.globalAvgPool) }
+    public static var flatten: Self { Self(.flatten) }
+    public static func dropout(rate: Double) -> Self { Self(.dropout, LayerOptions(["rate": .double(rate)])) }
+    public static func activation(_ function: ActivationKind) -> Self { Self(.activation, LayerOptions(["function": .text(function.rawValue)])) }
+    public static var layerNorm: Self { Self(.layerNorm) }
+    public static func batchNorm(momentum: Double, eps: Double) -> Self {
+        Self(.batchNorm, LayerOptions(["momentum": .double(momentum), "eps": .double(eps)]))
+    }
+    public static func residual(_ layers: [LayerSpec]) -> Self { Self(.residual, LayerOptions(["layers": .layers(layers)])) }
+    public static func embedding(vocab: Int, dim: Int) -> Self { Self(.embedding, LayerOptions(["vocab": .int(vocab), "dim": .int(dim)])) }
+    public static var positionEmbedding: Self { Self(.positionEmbedding) }
+    public static func attention(heads: Int, causal: Bool) -> Self {
+        Self(.attention, LayerOptions(["heads": .int(heads), "causal": .bool(causal)]))
+    }
+    /// `rmsNorm` false: LayerNorm, as GPT-2.
+    public static func transformerBlock(heads: Int, mlp: Int, causal: Bool, activation: ActivationKind, rmsNorm: Bool = false) -> Self {
+        Self(.transformerBlock, LayerOptions(["heads": .int(heads), "mlp": .int(mlp), "causal": .bool(causal),
+                                              "activation": .text(activation.rawValue),
+                                              "norm": .text(rmsNorm ? "rms_norm" : "layer_norm")]))
+    }
+    public static func rmsNorm(eps: Double = 1e-5) -> Self { Self(.rmsNorm, LayerOptions(["eps": .double(eps)])) }
+}
