@@ -8,44 +8,43 @@ import Model
 extension TrainingSession {
     /// Restores `trainer` from the newest checkpoint in `store` that verifies. Throws (on every
     /// rank) when none does; a changed model shape is refused, other config changes are noted.
-    func resume(_ trainer: Trainer, from store: CheckpointStore, settings: CheckpointSettings) throws {
+    func resume(_ trainer: Trainer, from store: CheckpointStore, directory: String) throws {
         var loaded: LoadedCheckpoint?
         var failure: Error?
-        var resetOptimizer = false
+        var point: ResumePoint?
         if collectives.rank == 0 {
             do {
                 let bounds = CheckpointState.Bounds(epochs: job.epochs, stepsPerEpoch: trainer.stepsPerEpoch,
                                                     trainSamples: trainer.data.train.count, steps: job.steps,
-                                                    configHash: settings.configHash)
+                                                    configHash: configHash)
                 let found = try store.loadNewestValid(layout: trainer.network.store.entries, buffers: trainer.network.buffers,
-                                                      configHash: settings.configHash,
+                                                      configHash: configHash,
                                                       acceptConfigChange: true, bounds: bounds)
-                resetOptimizer = try Self.checkOptimizerTensors(found, expected: trainer.optimizer.stateTensors().map(\.name),
-                                                                 optimizer: job.optimizer.kind.rawValue,
-                                                                 reset: settings.resetOptimizer, directory: settings.directory)
+                let reset = try Self.checkOptimizerTensors(found, expected: trainer.optimizer.stateTensors().map(\.name),
+                                                           optimizer: job.optimizer.kind.rawValue,
+                                                           reset: options.resetOptimizer, directory: directory)
                 loaded = found
+                point = ResumePoint(state: found.state, optimizerStepCount: reset ? 0 : found.optimizerStepCount, resetOptimizer: reset)
             } catch {
                 failure = error
             }
         }
-        // One reduction tells every rank whether rank 0 loaded, and where training resumes. Every
-        // value was range-checked on load (at most 2^40), so each is exact as a Double.
-        let s = loaded?.state
-        let header = try collectives.sum(collectives.rank == 0
-            ? [loaded == nil ? 0 : 1, Double(s?.epoch ?? 0), Double(s?.stepInEpoch ?? 0), Double(s?.globalStep ?? 0),
-               Double(resetOptimizer ? 0 : loaded?.optimizerStepCount ?? 0), Double(s?.skippedSteps ?? 0), resetOptimizer ? 1 : 0]
-            : [0, 0, 0, 0, 0, 0, 0])
-        guard header[0] == 1 else {
-            if let failure { throw Self.resumeError(failure, directory: settings.directory) }
+        // Rank 0's checkpoint state crosses to every rank as it was loaded (and range-checked);
+        // no bytes say that rank 0 could not load one.
+        let sent = try point?.encoded() ?? []
+        let message = try collectives.broadcast(sent, root: 0)
+        guard !message.isEmpty else {
+            if let failure { throw Self.resumeError(failure, directory: directory) }
             throw TrainingError("rank 0 could not load a checkpoint (see its message)")
         }
+        let agreed = try point ?? ResumePoint.decode(message)
         if let loaded { loaded.copyParameters(into: trainer.network.store) }
         try collectives.broadcast(trainer.network.store.parameters.buffer, root: 0)
         try restoreBuffers(trainer.network.buffers, from: loaded)
 
         // Optimizer state: rank 0's tensors, broadcast in the optimizer's own order.
         var tensors: [String: [Float]] = [:]
-        let reset = header[6] > 0
+        let reset = agreed.resetOptimizer
         for (name, local) in trainer.optimizer.stateTensors() {
             var values = reset ? local : loaded?.optimizerTensors[name] ?? local
             guard values.count == local.count else {
@@ -54,15 +53,15 @@ extension TrainingSession {
             try values.withUnsafeMutableBufferPointer { try collectives.broadcast($0, root: 0) }
             tensors[name] = values
         }
-        try trainer.optimizer.restoreState(tensors: tensors, stepCount: Int(header[4]))
-        trainer.resume(at: TrainingPosition(epoch: Int(header[1]), stepInEpoch: Int(header[2]), globalStep: Int(header[3])),
-                       skippedSteps: Int(header[5]), window: loaded?.state.reportWindow)   // rank 0 only: sums stay right
+        try trainer.optimizer.restoreState(tensors: tensors, stepCount: agreed.optimizerStepCount)
+        trainer.resume(at: agreed.state.position, skippedSteps: agreed.state.skippedSteps,
+                       window: loaded?.state.reportWindow)   // rank 0 only: sums stay right
 
         if let loaded {
             resumedMetrics = loaded.state.metrics
             // The same config at the same steps per epoch keeps its start; any change starts anew here.
             let start = loaded.state.configStart
-            configStart = loaded.state.configHash == settings.configHash && start?.stepsPerEpoch == trainer.stepsPerEpoch
+            configStart = loaded.state.configHash == configHash && start?.stepsPerEpoch == trainer.stepsPerEpoch
                 ? start : ConfigStart(at: loaded.state.position, stepsPerEpoch: trainer.stepsPerEpoch)
             for skipped in loaded.skipped { Log.logger.warning("skipped checkpoint \(skipped)") }
             if loaded.configCheckSkipped {
@@ -73,7 +72,7 @@ extension TrainingSession {
             }
         }
         if let loaded, !json {
-            var text = "resumed from \(settings.directory)/\(loaded.name) (" + (job.steps == nil ? "epoch \(loaded.state.epoch + 1), " : "")
+            var text = "resumed from \(directory)/\(loaded.name) (" + (job.steps == nil ? "epoch \(loaded.state.epoch + 1), " : "")
                 + "step \(loaded.state.globalStep)"
             if loaded.state.worldSize != collectives.size { text += ", saved by \(loaded.state.worldSize) ranks, now \(collectives.size)" }
             console.line(text + ")")

@@ -17,42 +17,22 @@ public enum SessionOutcome: Sendable {
     case alreadyFinished(step: Int)
 }
 
-/// Where checkpoints go and whether to start from one.
-public struct CheckpointSettings: Sendable {
-    /// The `checkpoints/` folder (rank 0 writes it).
-    public var directory: String
-    /// Hash of the job, recorded in every checkpoint.
-    public var configHash: String
-    /// Continue from the newest checkpoint that verifies.
-    public var resume: Bool
-    /// On resume, start the optimizer state from zero when the checkpoint's optimizer tensors do
-    /// not match the configured optimizer, instead of refusing (default false).
-    public var resetOptimizer: Bool
-    public init(directory: String, configHash: String, resume: Bool, resetOptimizer: Bool = false) {
-        (self.directory, self.configHash, self.resume, self.resetOptimizer) = (directory, configHash, resume, resetOptimizer)
-    }
-}
-
 /// Runs a job on this rank and reports as rank 0.
 public final class TrainingSession {
     public let job: TrainingJob
     public let collectives: Collectives
-    /// Run folder for metrics.jsonl (rank 0 writes it); nil writes no files.
-    public let runDirectory: String?
+    /// How this rank was started: run folder, resume, test hooks.
+    public let options: RankOptions
+    /// Run folder for metrics.jsonl and checkpoints (rank 0 writes them); nil writes no files.
+    public var runDirectory: String? { options.runDirectory }
     /// Print one JSON object per epoch instead of text lines.
-    public let json: Bool
-    /// Checkpointing; nil saves none.
-    public var checkpoints: CheckpointSettings?
+    public var json: Bool { options.json }
+    /// Hash of the job, recorded in every checkpoint.
+    public let configHash: String
     let console: Console
-    /// Test hook: this rank fails once it reaches this global step, as `failure` says.
-    public var failAtStep: Int?
-    /// How an injected failure shows: an error, SIGKILL, a hang, or a stop request on this rank
-    /// alone (as if only it received SIGTERM; the job should stop everywhere, with a checkpoint).
-    public enum InjectedFailure: String, Sendable, CaseIterable { case error, kill, hang, signal }
-    public var failure = InjectedFailure.error
     /// Called on rank 0 once a resume has loaded its checkpoint (the run folder's config files
     /// are rewritten only then, so a refused resume changes nothing).
-    public var afterResume: (() throws -> Void)?
+    let afterResume: (() throws -> Void)?
     /// Rank 0's metrics of the checkpoint resumed from (its last report's), for a final line
     /// written after resuming at the end of the budget.
     var resumedMetrics: [String: Double] = [:]
@@ -61,15 +41,16 @@ public final class TrainingSession {
     /// Where this run's config began, recorded in each checkpoint (rank 0's; see `ConfigStart`).
     var configStart: ConfigStart?
 
-    public init(job: TrainingJob, collectives: Collectives, runDirectory: String?, json: Bool) {
+    /// A session of `job` on this rank, as `options` say; `configHash` is recorded in every
+    /// checkpoint, and `afterResume` (rank 0) runs once a resume has loaded its checkpoint.
+    public init(job: TrainingJob, collectives: Collectives, options: RankOptions, configHash: String,
+                afterResume: (() throws -> Void)? = nil) {
         self.job = job
         self.collectives = collectives
-        self.runDirectory = runDirectory
-        self.json = json
+        self.options = options
+        self.configHash = configHash
+        self.afterResume = afterResume
         console = Console(enabled: collectives.rank == 0)
-        checkpoints = runDirectory.map {
-            CheckpointSettings(directory: $0 + "/checkpoints", configHash: "", resume: false)
-        }
     }
 
     /// Trains (and evaluates) until done or stopped by a signal.
@@ -80,9 +61,10 @@ public final class TrainingSession {
         let trainer = try Trainer(job: job, data: data, collectives: collectives)
         self.trainer = trainer
         configStart = ConfigStart(stepsPerEpoch: trainer.stepsPerEpoch)
-        let store = checkpoints.map { CheckpointStore(directory: $0.directory, policy: job.checkpoint) }
-        if let settings = checkpoints, settings.resume, let store {
-            try resume(trainer, from: store, settings: settings)
+        let checkpointDirectory = options.checkpointDirectory
+        let store = checkpointDirectory.map { CheckpointStore(directory: $0, policy: job.checkpoint) }
+        if options.resume, let store, let checkpointDirectory {
+            try resume(trainer, from: store, directory: checkpointDirectory)
             if try finishedAlready(trainer) {
                 let text = "the run is already finished at step \(trainer.position.globalStep); nothing to train"
                 if !json { console.line(text) } else if collectives.rank == 0 { Log.logger.notice("\(text)") }
@@ -116,8 +98,9 @@ public final class TrainingSession {
                 lastSaved = position.globalStep
             }
         }
+        let failAtStep = options.testHooks.failStep(rank: collectives.rank)
         if let failAtStep {
-            if failure == .signal {
+            if options.testHooks.failMode == .signal {
                 trainer.shouldStop = {
                     if trainer.position.globalStep >= failAtStep { StopRequest.request(SIGTERM) }
                     return false
@@ -162,14 +145,7 @@ public final class TrainingSession {
                 if !json { console.line("stopped by a signal at step \(trainer.position.globalStep); checkpoint saved (resume with --resume or `ringtrain resume`)") }
                 return .interrupted(step: trainer.position.globalStep)
             }
-            if let failAtStep {
-                switch failure {
-                case .error: throw TrainingError("injected failure at step \(failAtStep) (test hook --fail-step)")
-                case .kill: kill(getpid(), SIGKILL)
-                case .hang: while true { sleep(60) }
-                case .signal: break   // never reached: the request stops training through `stopAgreed`
-                }
-            }
+            if let failAtStep { try options.testHooks.fail(atStep: failAtStep) }
         }
         if job.checkpoint.atEnd && lastSaved != trainer.position.globalStep {
             try save(trainer, store, metrics: lastReport?.checkpointMetrics ?? [:])
@@ -194,7 +170,7 @@ public final class TrainingSession {
 
     /// Rank 0 writes a checkpoint of the current position and prunes old ones.
     func save(_ trainer: Trainer, _ store: CheckpointStore?, metrics: [String: Double]) throws {
-        guard let store, let settings = checkpoints else { return }
+        guard let store else { return }
         // Never a checkpoint of non-finite weights (job.on_nonfinite: continue): it would replace
         // and prune the last finite one. Every rank holds the same weights, so all skip alike.
         if let tensor = trainer.firstNonFiniteTensor() {
@@ -215,12 +191,12 @@ public final class TrainingSession {
             return
         }
         var state = CheckpointState(position: trainer.position, learningRate: trainer.currentLearningRate, seed: job.seed,
-                                    worldSize: collectives.size, configHash: settings.configHash, metrics: metrics)
+                                    worldSize: collectives.size, configHash: configHash, metrics: metrics)
         state.skippedSteps = trainer.skippedSteps
         state.configStart = configStart
         state.reportWindow = try trainer.reportWindowTotals()   // collective: summed on every rank
         try collectives.whileRootWorks("writing checkpoint \(CheckpointStore.folderName(step: state.globalStep))") {
-            if let delay = Self.testSaveDelay { Thread.sleep(forTimeInterval: delay) }
+            if let delay = RankTestHooks.saveDelay { Thread.sleep(forTimeInterval: delay) }
             try store.save(parameters: trainer.network.store, optimizer: trainer.optimizer, state: state,
                            buffers: trainer.network.buffers)
             try store.prune()
@@ -237,10 +213,6 @@ public final class TrainingSession {
         report.otherMetrics = metrics.filter { !["loss", "train_acc", "val_loss", "val_acc"].contains($0.key) }
         return report
     }
-
-    /// Test hook: every checkpoint save first sleeps this many seconds
-    /// (`RINGTRAIN_TEST_SAVE_DELAY`), to show that a slow save is not taken for a dead rank.
-    static let testSaveDelay: Double? = ProcessInfo.processInfo.environment["RINGTRAIN_TEST_SAVE_DELAY"].flatMap(Double.init)
 
     private func openMetrics() throws -> FileHandle? {
         guard collectives.rank == 0, let runDirectory else { return nil }

@@ -3,6 +3,7 @@
 import ArgumentParser
 import Coordinator
 import Foundation
+import Worker
 
 struct Resume: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -79,13 +80,10 @@ struct Resume: ParsableCommand {
             }
             let overrides = self.overrides + (ranks.map { ["job.ranks=\($0)"] } ?? [])
             let config = try RunConfig.load(path: resolved, overrides: overrides)
-            var launch = TrainingLaunch(config: config, configPath: resolved, runDirectory: runDirectory)
-            launch.overrides = overrides
-            launch.json = json
-            launch.resume = true
-            launch.resetOptimizer = resetOptimizer
-            let status = try launch.run()
-            if status != 0 { throw ExitCode(status) }
+            var options = RankOptions(configPath: resolved)
+            (options.runDirectory, options.overrides) = (runDirectory, overrides)
+            (options.json, options.resume, options.resetOptimizer) = (json, true, resetOptimizer)
+            try launchTraining(config, options)
         }
     }
 }

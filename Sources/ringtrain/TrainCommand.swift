@@ -55,16 +55,12 @@ struct Train: ParsableCommand {
             guard loaded.hasJob else { throw ConfigError(file: config, keyPath: "job", message: "this config has no job section to train") }
             _ = try loaded.sweepSpec()   // a broken sweep section is a broken config, even when only the job is trained
             Log.logger.debug("\(config): job \(loaded.job.name), config hash \(ResolvedConfig.hash(job: loaded.job))")
-            var launch = TrainingLaunch(config: loaded, configPath: config,
-                                        runDirectory: try runDir ?? RunFolder.makeDefault(for: loaded.job))
-            launch.overrides = allOverrides
-            launch.json = json
-            launch.resume = resume
-            launch.resetOptimizer = resetOptimizer
-            launch.traceSteps = traceSteps
-            launch.dumpParameters = dumpParameters
-            let status = try launch.run()
-            if status != 0 { throw ExitCode(status) }
+            var options = RankOptions(configPath: config)
+            options.runDirectory = try runDir ?? RunFolder.makeDefault(for: loaded.job)
+            options.overrides = allOverrides
+            (options.json, options.resume, options.resetOptimizer) = (json, resume, resetOptimizer)
+            (options.traceSteps, options.dumpParameters) = (traceSteps, dumpParameters)
+            try launchTraining(loaded, options)
         }
     }
 }

@@ -38,22 +38,15 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: .hidden) var failMode: String = "error"
 
     func run() throws {
-        var options = WorkerOptions(configPath: config)
-        options.overrides = overrides
-        options.runDirectory = runDir
-        options.json = json
-        options.resume = resume
-        options.resetOptimizer = resetOptimizer
-        options.launched = launched
-        options.traceSteps = traceSteps
-        options.dumpParameters = dumpParameters
-        options.failRank = failRank
-        options.failStep = failStep
-        guard let mode = TrainingSession.InjectedFailure(rawValue: failMode) else {
-            throw ValidationError("--fail-mode must be one of: " + TrainingSession.InjectedFailure.allCases.map(\.rawValue).joined(separator: ", "))
+        var options = RankOptions(configPath: config)
+        (options.overrides, options.runDirectory, options.json) = (overrides, runDir, json)
+        (options.resume, options.resetOptimizer, options.launched) = (resume, resetOptimizer, launched)
+        (options.traceSteps, options.dumpParameters) = (traceSteps, dumpParameters)
+        guard let mode = RankTestHooks.Failure(rawValue: failMode) else {
+            throw ValidationError("--fail-mode must be one of: " + RankTestHooks.Failure.allCases.map(\.rawValue).joined(separator: ", "))
         }
-        options.failMode = mode
-        let code = WorkerProcess.run(options)
+        options.testHooks = RankTestHooks(failRank: failRank, failStep: failStep, failMode: mode)
+        let code = try RankLife.run(options, setup: RunConfigSetup(configPath: config, overrides: overrides), world: .mpi)
         if code != 0 { throw ExitCode(code) }
     }
 }

@@ -87,10 +87,10 @@ import Worker
     /// Before the config is read, the ranks bound the config broadcast by the failure timeout
     /// of the command line (identical on every rank), else by the default.
     @Test func theCommandLineFailureTimeoutBoundsTheConfigBroadcast() {
-        #expect(WorkerProcess.startupTimeout([]) == 60)
-        #expect(WorkerProcess.startupTimeout(["job.epochs=3", "cluster.failure_timeout=5"]) == 5)
-        #expect(WorkerProcess.startupTimeout(["cluster.failure_timeout=5", "cluster.failure_timeout=7"]) == 7)
-        #expect(WorkerProcess.startupTimeout(["cluster.failure_timeout=0"]) == 60)
-        #expect(WorkerProcess.startupTimeout(["cluster.failure_timeout=soon"]) == 60)
+        #expect(RankOptions(configPath: "", overrides: []).startupTimeout == 60)
+        #expect(RankOptions(configPath: "", overrides: ["job.epochs=3", "cluster.failure_timeout=5"]).startupTimeout == 5)
+        #expect(RankOptions(configPath: "", overrides: ["cluster.failure_timeout=5", "cluster.failure_timeout=7"]).startupTimeout == 7)
+        #expect(RankOptions(configPath: "", overrides: ["cluster.failure_timeout=0"]).startupTimeout == 60)
+        #expect(RankOptions(configPath: "", overrides: ["cluster.failure_timeout=soon"]).startupTimeout == 60)
     }
 }

@@ -1,5 +1,6 @@
 // ClusterSpec: the `cluster` section — where ranks run (hosts and slots or a hostfile), how they
 // are launched (mpirun or slurm), extra mpirun arguments, environment, network, failure bound.
+import Worker
 
 /// One host and how many ranks it may run.
 public struct HostSlots: Sendable, Equatable {
@@ -34,7 +35,7 @@ public struct ClusterSpec: Sendable, Equatable {
     public var network: String? = nil
     /// Seconds a job may wait on a failed or silent rank before it is ended with an error.
     /// Default 60.
-    public var failureTimeout: Double = 60
+    public var failureTimeout: Double = RankSettings.defaultFailureTimeout
     /// Seconds a sweep waits, after asking a trial to stop, for it to save its checkpoint and
     /// exit before killing it. Default 60.
     public var stopGracePeriod: Double = 60

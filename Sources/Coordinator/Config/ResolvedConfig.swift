@@ -66,8 +66,17 @@ public enum ResolvedConfig {
             fields["on_nonfinite"] = nil
             object = fields
         }
+        return canonicalText(object)
+    }
+
+    /// The canonical form of a `cluster` section, written as the job's is: what rank 0 sends
+    /// the other ranks beside the job (they read `failure_timeout` and the like from it).
+    public static func canonicalJSON(cluster: ClusterSpec) -> String { canonicalText(tree(cluster).jsonObject) }
+
+    /// Compact JSON with sorted keys.
+    private static func canonicalText(_ object: Any) -> String {
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else {
-            preconditionFailure("a job's tree is always valid JSON")
+            preconditionFailure("a config tree is always valid JSON")
         }
         return String(decoding: data, as: UTF8.self)
     }

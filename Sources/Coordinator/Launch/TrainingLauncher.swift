@@ -1,5 +1,5 @@
-// TrainingLauncher: runs a checked training config — in this process for one rank, or under
-// mpirun for several — and turns the result into the command's exit status.
+// TrainingLauncher: runs a checked training config — its one rank in this process, or its ranks
+// under mpirun/srun — holding the run folder meanwhile, and returns the command's exit status.
 import Foundation
 import Logging
 import Model
@@ -8,31 +8,19 @@ import Worker
 /// How `ringtrain train` / `ringtrain resume` run a job.
 public struct TrainingLaunch {
     public var config: RunConfig
-    /// The config file's path (passed to the ranks, which read it themselves).
-    public var configPath: String
-    /// `--set` overrides, passed to the ranks too.
-    public var overrides: [String] = []
-    public var runDirectory: String
-    public var json = false
-    /// Continue from the newest valid checkpoint in the run folder.
-    public var resume = false
-    /// On resume, start from zero optimizer state when the checkpoint's optimizer tensors do not
-    /// match the configured optimizer (default false: refuse).
-    public var resetOptimizer = false
-    /// Hidden test flags forwarded to the ranks.
-    public var traceSteps: Int?
-    public var dumpParameters: String?
+    /// What the ranks are told: config path and overrides, run folder (required), flags.
+    public var options: RankOptions
 
-    public init(config: RunConfig, configPath: String, runDirectory: String) {
-        self.config = config
-        self.configPath = configPath
-        self.runDirectory = runDirectory
+    public init(config: RunConfig, options: RankOptions) {
+        precondition(options.runDirectory != nil, "a launched run has a run folder")
+        (self.config, self.options) = (config, options)
     }
 
     /// Exit status: 0 done, 3 interrupted after a checkpoint, 1 failed, 2 bad input.
     public func run() throws -> Int32 {
-        let job = config.job
-        let absoluteConfig = URL(fileURLWithPath: configPath).standardizedFileURL.path
+        let job = config.job, resume = options.resume
+        let runDirectory = options.runDirectory!
+        let absoluteConfig = URL(fileURLWithPath: options.configPath).standardizedFileURL.path
         if job.ranks > 1 && config.cluster.preflight && config.cluster.launcher == .mpirun {
             try HostPreflight.check(config.cluster, binary: MPILauncher.selfExecutable, files: [absoluteConfig])
         }
@@ -49,34 +37,19 @@ public struct TrainingLaunch {
         // A resumed run rewrites its config files only once its checkpoint has loaded.
         let folder = resume ? RunFolder(path: runDirectory) : try RunFolder.create(at: runDirectory, config: config)
         // With --json standard output holds only JSON lines, so the folder is named on standard error.
-        if json { Log.logger.info("run folder: \(folder.path)") } else { FileHandle.standardOutput.write(Data("run folder: \(folder.path)\n".utf8)) }
-        if job.ranks == 1 && traceSteps == nil {
-            if let note = BLASKernelSelection.currentNote { Log.logger.notice("\(note)") }
-            StopRequest.installSignalHandlers()
-            _ = HostMemory.atStart   // read before the data loads
-            let session = TrainingSession(job: job, collectives: .singleRank(), runDirectory: folder.path, json: json)
-            session.checkpoints = CheckpointSettings(directory: folder.path + "/checkpoints",
-                                                     configHash: ResolvedConfig.hash(job: job), resume: resume,
-                                                     resetOptimizer: resetOptimizer)
-            session.afterResume = { _ = try RunFolder.create(at: folder.path, config: config) }
-            switch try session.run() {
-            case .completed, .alreadyFinished: return 0
-            case .interrupted: return 3
-            }
+        if options.json { Log.logger.info("run folder: \(folder.path)") } else { FileHandle.standardOutput.write(Data("run folder: \(folder.path)\n".utf8)) }
+        var ranks = options
+        ranks.launched = true   // this process owns the folder; under mpirun rank 0 ends when it is gone
+        if job.ranks == 1 && options.traceSteps == nil {
+            return try RankLife.run(ranks, setup: RunConfigSetup(config: config), world: .singleRank)
         }
-        var arguments = ["worker", absoluteConfig, "--run-dir", URL(fileURLWithPath: folder.path).standardizedFileURL.path]
-        for o in overrides { arguments += ["--set", o] }
-        if json { arguments.append("--json") }
-        if resume { arguments.append("--resume") }
-        if resetOptimizer { arguments.append("--reset-optimizer") }
-        arguments.append("--launched")   // rank 0: this process owns the folder; end when it is gone
-        if let traceSteps { arguments += ["--trace-steps", "\(traceSteps)"] }
-        if let dumpParameters { arguments += ["--dump-parameters", dumpParameters] }
+        ranks.configPath = absoluteConfig
+        ranks.runDirectory = URL(fileURLWithPath: folder.path).standardizedFileURL.path
         let command = config.cluster.launcher == .slurm
             ? try SlurmLauncher.command(cluster: config.cluster, ranks: job.ranks, program: MPILauncher.selfExecutable,
-                                        arguments: arguments)
+                                        arguments: ranks.workerArguments)
             : MPILauncher.command(cluster: config.cluster, ranks: job.ranks, program: MPILauncher.selfExecutable,
-                                  arguments: arguments)
+                                  arguments: ranks.workerArguments)
         let status = try MPILauncher.run(command, watchedByRankZero: true)
         switch status {
         case 0, 2, 3: return status
