@@ -21,7 +21,8 @@ private func resolvedModel(_ model: String) throws -> String {
     return String(yaml[start.lowerBound..<end.lowerBound])
 }
 
-/// Models and their `model:` section in resolved.yaml as written before layer kinds were declared.
+/// Models and their `model:` section in resolved.yaml as written before layer kinds were declared:
+/// the text `ringtrain train` of commit 643006b writes for them, byte for byte.
 private let writtenBefore: [(label: String, model: String, resolved: String)] = [
     ("a text model: embeddings, residual with attention, transformer block, batch_norm, tied output",
      """
