@@ -205,7 +205,7 @@ func batchNormConfig() throws {
     ("{type: dense, units: 3, name: 'a b'}", "job.model.layers[0].name", "not a usable parameter name"),
     ("{type: residual, layers: [{type: dropout, rate: 2}]}", "job.model.layers[0].layers[0].rate", "out of range"),
     ("{type: batch_norm, momentum: 1.5}", "job.model.layers[0].momentum", "1.5 must be in [0, 1]"),
-    ("{type: batch_norm, eps: 0}", "job.model.layers[0].eps", "must be in (0, 1]"),
+    ("{type: batch_norm, eps: 0}", "job.model.layers[0].eps", "must be in [1e-30, 1]"),
     ("{type: batch_norm, epsilon: 0.001}", "job.model.layers[0].epsilon", "batch_norm takes momentum, eps"),
 ])
 func badLayerConfig(layer: String, keyPath: String, fragment: String) {

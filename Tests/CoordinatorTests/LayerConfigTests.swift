@@ -21,7 +21,8 @@ private func resolvedModel(_ model: String) throws -> String {
     return String(yaml[start.lowerBound..<end.lowerBound])
 }
 
-/// Models and their `model:` section in resolved.yaml as written before layer kinds were declared.
+/// Models and their `model:` section in resolved.yaml as written before layer kinds were declared:
+/// the text `ringtrain train` of commit 643006b writes for them, byte for byte.
 private let writtenBefore: [(label: String, model: String, resolved: String)] = [
     ("a text model: embeddings, residual with attention, transformer block, batch_norm, tied output",
      """
@@ -199,7 +200,7 @@ func rmsNormConfig() throws {
 }
 
 @Test("mistakes in an rms_norm layer name the key and what is valid", arguments: [
-    ("{type: rms_norm, eps: 0}", "job.model.layers[0].eps", "0.0 must be in (0, 1]"),
+    ("{type: rms_norm, eps: 0}", "job.model.layers[0].eps", "0.0 must be in [1e-30, 1]"),
     ("{type: rms_norm, eps: 2}", "job.model.layers[0].eps", "added to the mean square"),
     ("{type: rms_norm, eps: small}", "job.model.layers[0].eps", "expected a number"),
     ("{type: rms_norm, epsilon: 0.001}", "job.model.layers[0].epsilon", "'epsilon' is not an option of a rms_norm layer (rms_norm takes eps)"),
@@ -239,4 +240,68 @@ func transformerBlockNorm() throws {
     let explicit = try load(job + block.replacingOccurrences(of: "%@", with: ", norm: layer_norm"))
     #expect(!ResolvedConfig.yaml(job: plain.job).contains("norm:"))
     #expect(ResolvedConfig.hash(job: explicit.job) == ResolvedConfig.hash(job: plain.job))
+}
+
+/// A minimal `layers:` list using each declared kind, the sample shape it takes and its outputs.
+private let minimalLayers: [String: (layers: String, sample: [Int])] = [
+    "dense": ("{type: dense, units: 2}", [3]),
+    "conv2d": ("{type: conv2d, channels: 2, kernel: 3}, {type: flatten}, {type: dense, units: 2}", [1, 4, 4]),
+    "max_pool": ("{type: max_pool}, {type: flatten}, {type: dense, units: 2}", [1, 4, 4]),
+    "avg_pool": ("{type: avg_pool}, {type: flatten}, {type: dense, units: 2}", [1, 4, 4]),
+    "global_avg_pool": ("{type: global_avg_pool}, {type: dense, units: 2}", [1, 4, 4]),
+    "flatten": ("{type: flatten}, {type: dense, units: 2}", [1, 4, 4]),
+    "dropout": ("{type: dropout, rate: 0.1}, {type: dense, units: 2}", [3]),
+    "activation": ("{type: activation, function: relu}, {type: dense, units: 2}", [3]),
+    "layer_norm": ("{type: layer_norm}, {type: dense, units: 2}", [3]),
+    "batch_norm": ("{type: batch_norm}, {type: dense, units: 2}", [3]),
+    "residual": ("{type: residual, layers: [{type: dense, units: 3}]}, {type: dense, units: 2}", [3]),
+    "embedding": ("{type: embedding, vocab: 8, dim: 4}, {type: flatten}, {type: dense, units: 2}", [5]),
+    "position_embedding": ("{type: embedding, vocab: 8, dim: 4}, {type: position_embedding}, {type: flatten}, {type: dense, units: 2}", [5]),
+    "attention": ("{type: embedding, vocab: 8, dim: 4}, {type: attention, heads: 2}, {type: flatten}, {type: dense, units: 2}", [5]),
+    "transformer_block": ("{type: embedding, vocab: 8, dim: 4}, {type: transformer_block, heads: 2, mlp: 8}, {type: flatten}, {type: dense, units: 2}", [5]),
+    "rms_norm": ("{type: rms_norm}, {type: dense, units: 2}", [3]),
+]
+
+@Test("every declared kind parses from a minimal config and builds", arguments: LayerType.all.map(\.name))
+func everyKindBuilds(_ name: String) throws {
+    let minimal = try #require(minimalLayers[name], "no minimal config for \(name)")
+    let config = try load(job + "  model: {layers: [\(minimal.layers)]}\n")
+    let layers = try config.job.model.layers(sampleShape: minimal.sample, outputs: 2)
+    #expect(layers.contains { LayerType.label(of: $0) == name }, "\(name): built \(layers.map(LayerType.label))")
+    let again = try RunConfig(file: ConfigFile.parse(text: ResolvedConfig.yaml(job: config.job), path: "resolved.yaml"))
+    #expect(again.job == config.job, "\(name)")
+}
+
+@Test("every declared kind has a minimal config in the table above")
+func everyKindIsCovered() {
+    #expect(Set(minimalLayers.keys) == Set(LayerType.all.map(\.name)))
+}
+
+@Test("a norm's eps must stay a normal Float: below 1e-30 is refused, naming the key and the range", arguments: [
+    ("{type: rms_norm, eps: 1e-50}", "1e-50 must be in [1e-30, 1]", "added to the mean square"),
+    ("{type: rms_norm, eps: 1e-40}", "1e-40 must be in [1e-30, 1]", "added to the mean square"),
+    ("{type: batch_norm, eps: 1e-50}", "1e-50 must be in [1e-30, 1]", "added to the variance"),
+    ("{type: batch_norm, eps: 1.5}", "1.5 must be in [1e-30, 1]", "added to the variance"),
+])
+func tinyEpsRefused(layer: String, message: String, hint: String) {
+    do {
+        _ = try load(job + "  model: {layers: [\(layer), {type: dense, units: 2}]}\n")
+        Issue.record("\(layer): expected an error")
+    } catch let error as ConfigError {
+        #expect(error.keyPath == "job.model.layers[0].eps", "\(layer): \(error)")
+        #expect(error.description.contains(message) && error.description.contains(hint), "\(layer): \(error)")
+    } catch {
+        Issue.record("\(layer): \(error)")
+    }
+}
+
+@Test("eps at the ends of [1e-30, 1] is accepted, and an all-zero row stays finite")
+func epsBoundsAccepted() throws {
+    for eps in ["1e-30", "1", "1.0e-6"] {
+        let config = try load(job + "  model: {layers: [{type: rms_norm, eps: \(eps)}, {type: batch_norm, eps: \(eps)}, {type: dense, units: 2}]}\n")
+        let network = try config.job.model.build(sampleShape: [3], outputs: 2, seed: 1)
+        let zeros = [Float](repeating: 0, count: 6)
+        let out = zeros.withUnsafeBufferPointer { Array(UnsafeBufferPointer(start: network.layers[0].forward($0.baseAddress!, batch: 2, context: ForwardContext()), count: 6)) }
+        #expect(out.allSatisfy { $0.isFinite }, "eps \(eps): \(out)")
+    }
 }

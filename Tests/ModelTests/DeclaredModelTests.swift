@@ -159,3 +159,57 @@ func embeddingIDCheck() {
     #expect(embedding.firstInvalidID(in: [0.5]).map { $0.value } == 0.5)
     #expect(embedding.firstInvalidID(in: [-1]) != nil && embedding.firstInvalidID(in: [.nan]) != nil)
 }
+
+/// A kind made in Swift that the config parser would refuse, and what building it must say.
+private let uncheckedKinds: [(label: String, kind: LayerSpec.Kind, shape: [Int], fragment: String)] = [
+    ("conv2d without kernel", LayerSpec.Kind(.conv2d, LayerOptions(["channels": .int(2)])), [1, 4, 4],
+     "model.layers[0] (conv2d): option 'kernel' is missing"),
+    ("dense without units", LayerSpec.Kind(.dense), [4], "model.layers[0] (dense): option 'units' is missing"),
+    ("dense with text units", LayerSpec.Kind(.dense, LayerOptions(["units": .text("ten")])), [4],
+     "model.layers[0] (dense): option 'units' must be a whole number"),
+    ("activation with an unknown function", LayerSpec.Kind(.activation, LayerOptions(["function": .text("swish")])), [4],
+     "model.layers[0] (activation): option 'function' has no value 'swish'"),
+    ("embedding without dim", LayerSpec.Kind(.embedding, LayerOptions(["vocab": .int(8)])), [4],
+     "model.layers[0] (embedding): option 'dim' is missing"),
+    ("residual without layers", LayerSpec.Kind(.residual), [4], "model.layers[0] (residual): option 'layers' is missing"),
+    ("rms_norm with an eps that is 0 as a Float", .rmsNorm(eps: 1e-50), [4], "model.layers[0] (rms_norm): eps 1e-50 must be in [1e-30, 1]"),
+    ("batch_norm with an eps that is subnormal as a Float", .batchNorm(momentum: 0.1, eps: 1e-40), [4],
+     "model.layers[0] (batch_norm): eps 1e-40 must be in [1e-30, 1]"),
+]
+
+@Test("a kind made in Swift without a required option, or with a mistyped one, throws naming the layer and option",
+      arguments: uncheckedKinds.indices)
+func uncheckedKindThrows(_ index: Int) {
+    let c = uncheckedKinds[index]
+    var spec = ModelSpec(kind: .layers)
+    spec.layers = [LayerSpec(c.kind), LayerSpec(.flatten), LayerSpec(.dense(units: 10, init: nil))]
+    do {
+        _ = try spec.build(sampleShape: c.shape, outputs: 10, seed: 1)
+        Issue.record("\(c.label): expected an error")
+    } catch let error as ModelError {
+        #expect(error.description.contains(c.fragment), "\(c.label): \(error)")
+    } catch {
+        Issue.record("\(c.label): \(error)")
+    }
+}
+
+@Test("options left out of a kind made in Swift take their declared defaults when built")
+func swiftKindTakesDefaults() throws {
+    var spec = ModelSpec(kind: .layers)
+    spec.layers = [LayerSpec(LayerSpec.Kind(.conv2d, LayerOptions(["channels": .int(2), "kernel": .int(3)]))),
+                   LayerSpec(LayerSpec.Kind(.rmsNorm)), LayerSpec(.flatten), LayerSpec(.dense(units: 10, init: nil))]
+    let layers = try spec.layers(sampleShape: [1, 5, 5], outputs: 10)
+    #expect(layers[0].outputShape == [3, 3, 2])   // stride 1, padding 0
+    #expect((layers[1] as? RMSNorm)?.epsilon == 1e-5)
+}
+
+@Test("defaults are filled in for options left out, but not for keys an option given excludes")
+func defaultsSkipExcludedKeys() {
+    let type = LayerType("t", options: [
+        LayerOption("width", .int(1...8), default: .int(4)),
+        LayerOption("shared", .text, excludes: .init(["width"], because: "a shared layer takes its width from the other", otherwise: "for a width of its own")),
+    ], builds: []) { _, site, _ in Flatten(name: site.name, shape: site.shape) }
+    #expect(type.withDefaults(LayerOptions()) == LayerOptions(["width": .int(4)]))
+    #expect(type.withDefaults(LayerOptions(["shared": .text("a")])) == LayerOptions(["shared": .text("a")]))
+    #expect(type.withDefaults(LayerOptions(["width": .int(2)])) == LayerOptions(["width": .int(2)]))
+}

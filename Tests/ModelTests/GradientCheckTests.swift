@@ -61,6 +61,9 @@ private let layerCases: [LayerCase] = [
     LayerCase(label: "transformer block, 2 heads, MLP 8", batch: 2) {
         TransformerBlock(name: "blocks.0", positions: 3, dim: 4, heads: 2, mlp: 8)
     },
+    LayerCase(label: "transformer block with RMS norms, 2 heads, MLP 8", batch: 2) {
+        TransformerBlock(name: "blocks.0", positions: 3, dim: 4, heads: 2, mlp: 8, rmsNorm: true)
+    },
     LayerCase(label: "BatchNorm over [3, 4, 2] images (training)", batch: 3) { BatchNorm(name: "bn", inputShape: [3, 4, 2]) },
     LayerCase(label: "BatchNorm over [5] features (training)", batch: 4) { BatchNorm(name: "bn", inputShape: [5]) },
     LayerCase(label: "Residual(Conv2D, BatchNorm)", batch: 2) {
@@ -139,6 +142,31 @@ func accumulateAddsGradients() {
     let twice = network.store.gradients.array
     #expect(zip(once, twice).allSatisfy { abs(2 * $0 - $1) < 1e-6 })
     pass(accumulate: false)
+    #expect(network.store.gradients.array == once)
+}
+
+@Test("RMSNorm backward: accumulate adds the weight gradient; without the input gradient, the same weight gradient and nil")
+func rmsNormBackwardPaths() {
+    let layer = RMSNorm(name: "rms", inputShape: [4], epsilon: 1e-3, initializer: .normal(std: 0.8))
+    let network = Sequential(layers: [layer], seed: 5)
+    let x: [Float] = [1, -2, 0.5, 3, 0, 0, 0, 0, -1, 0.25, 2, -0.5]
+    let dy: [Float] = [0.5, -1, 2, 1, 1, -1, 0.5, 2, -0.25, 1.5, -2, 0.75]
+    func pass(accumulate: Bool, needInputGradient: Bool) -> [Float]? {
+        x.withUnsafeBufferPointer { xp in
+            _ = layer.forward(xp.baseAddress!, batch: 3, context: ForwardContext(training: true))
+            return dy.withUnsafeBufferPointer { dp in
+                layer.backward(dp.baseAddress!, batch: 3, accumulate: accumulate, needInputGradient: needInputGradient)
+                    .map { Array(UnsafeBufferPointer(start: $0, count: x.count)) }
+            }
+        }
+    }
+    let dx = pass(accumulate: false, needInputGradient: true)
+    let once = network.store.gradients.array
+    #expect(dx != nil && dx!.allSatisfy { $0.isFinite }, "an all-zero row still has a finite input gradient: \(dx ?? [])")
+    #expect(pass(accumulate: true, needInputGradient: false) == nil)
+    let twice = network.store.gradients.array
+    #expect(zip(once, twice).allSatisfy { abs(2 * $0 - $1) < 1e-5 }, "\(once) \(twice)")
+    #expect(pass(accumulate: false, needInputGradient: false) == nil)
     #expect(network.store.gradients.array == once)
 }
 

@@ -61,7 +61,8 @@ enum ModelParser {
     }
 
     /// Reads one declared layer by its kind's declaration (`LayerType`): unknown keys, excluded
-    /// pairs, missing required keys and bad values are errors at the key, defaults filled in.
+    /// pairs, missing required keys and bad values are errors at the key; defaults filled in, except
+    /// for keys an option given excludes.
     private static func parseLayer(_ value: ConfigValue, count: inout Int) throws -> LayerSpec {
         let t = try value.table(allowed: nil)
         let typeValue = try t.required("type", hint: "one of " + LayerSpec.typeNames.joined(separator: ", "))
@@ -83,10 +84,11 @@ enum ModelParser {
         }
         var excluded: Set<String> = []
         for option in declaration.options where t[option.key] != nil {
-            for key in option.excludes {
-                if let v = t.entries.first(where: { $0.key == key })?.value, let reason = option.excludesReason {
-                    throw v.error("'\(key)' does not go with \(option.key): \(reason.why)",
-                                  hint: "remove \(key), or remove \(option.key) \(reason.otherwise)")
+            guard let exclusion = option.excludes else { continue }
+            for key in exclusion.keys {
+                if let v = t.entries.first(where: { $0.key == key })?.value {
+                    throw v.error("'\(key)' does not go with \(option.key): \(exclusion.why)",
+                                  hint: "remove \(key), or remove \(option.key) \(exclusion.otherwise)")
                 }
                 excluded.insert(key)
             }
@@ -97,12 +99,11 @@ enum ModelParser {
                 if option.required && !excluded.contains(option.key) {
                     _ = try t.required(option.key, hint: option.missingHint ?? option.hint)
                 }
-                options[option.key] = option.defaultValue
                 continue
             }
             options[option.key] = try optionValue(v, option, count: &count)
         }
-        return LayerSpec(LayerSpec.Kind(declaration, options), name: name)
+        return LayerSpec(LayerSpec.Kind(declaration, declaration.withDefaults(options)), name: name)
     }
 
     /// The value of one layer option, checked against its declared type and range.

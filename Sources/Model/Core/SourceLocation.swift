@@ -3,10 +3,14 @@
 
 /// A file and, when known, a 1-based line and column in it.
 public struct SourceLocation: Sendable, Equatable, CustomStringConvertible {
+    /// The file's path as the user gave it.
     public var file: String
+    /// The 1-based line, nil when unknown.
     public var line: Int?
+    /// The 1-based column, nil when unknown (or the line is).
     public var column: Int?
 
+    /// The place `file:line:column`, leaving out what is nil.
     public init(file: String, line: Int? = nil, column: Int? = nil) {
         self.file = file
         self.line = line

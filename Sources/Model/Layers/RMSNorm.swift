@@ -20,6 +20,9 @@ public final class RMSNorm: Layer {
     private let inverseRMS = FloatBuffer()   // 1 / rms per row
     private let inputGradient = FloatBuffer()
 
+    /// Normalises the last axis of `inputShape` samples; parameters are named `<name>.weight`.
+    /// `epsilon` must be a positive normal Float (the config allows [1e-30, 1]); `initializer`
+    /// sets the weight's first values.
     public init(name: String, inputShape: [Int], epsilon: Float = 1e-5, initializer: Initializer = .constant(1)) {
         precondition(!inputShape.isEmpty, "RMSNorm needs at least one axis")
         self.name = name

@@ -24,6 +24,7 @@ public struct LayerOption: Sendable {
 
     /// The key in the layer's mapping.
     public let key: String
+    /// What values it takes.
     public let type: ValueType
     /// The value when the config leaves the key out; nil with `required` false: no value.
     public let defaultValue: LayerOptionValue?
@@ -36,14 +37,29 @@ public struct LayerOption: Sendable {
     /// Whether `resolved.yaml` leaves the option out when it holds its default: for an option
     /// added to a kind later, so configs written before it keep their text and hash.
     public let omitsDefault: Bool
-    /// Keys that do not go with this one, and why (`tied_to` excludes `units`, `init`).
-    public let excludes: [String]
-    /// Why the excluded keys do not go with this one, and what the other choice would be.
-    public let excludesReason: (why: String, otherwise: String)?
+    /// Keys that do not go with this one, and why (`tied_to` excludes `units`, `init`); nil: none.
+    public let excludes: Exclusion?
 
+    /// Keys that do not go with an option, and the reason an error gives when both are written.
+    public struct Exclusion: Sendable {
+        /// The keys left out when the option is given: neither required nor defaulted then.
+        public let keys: [String]
+        /// Why they do not go with the option.
+        public let why: String
+        /// What writing them instead of the option would mean ("for a dense layer of its own").
+        public let otherwise: String
+
+        /// Keys `keys` do not go with the option because `why`; `otherwise` names the other choice.
+        public init(_ keys: [String], because why: String, otherwise: String) {
+            self.keys = keys
+            self.why = why
+            self.otherwise = otherwise
+        }
+    }
+
+    /// The option `key` taking `type` values; `default` fills it in when the config leaves it out.
     public init(_ key: String, _ type: ValueType, default defaultValue: LayerOptionValue? = nil, required: Bool = false,
-                hint: String? = nil, missingHint: String? = nil, omitsDefault: Bool = false, excludes: [String] = [],
-                because excludesReason: (why: String, otherwise: String)? = nil) {
+                hint: String? = nil, missingHint: String? = nil, omitsDefault: Bool = false, excludes: Exclusion? = nil) {
         self.key = key
         self.type = type
         self.defaultValue = defaultValue
@@ -52,26 +68,32 @@ public struct LayerOption: Sendable {
         self.missingHint = missingHint
         self.omitsDefault = omitsDefault
         self.excludes = excludes
-        self.excludesReason = excludesReason
     }
 }
 
 /// The value a declared layer holds for one option.
 public indirect enum LayerOptionValue: Sendable, Equatable {
+    /// A whole number (`int`).
     case int(Int)
+    /// A number (`double`, `interval`).
     case double(Double)
+    /// `true` or `false` (`bool`).
     case bool(Bool)
     /// A keyword (`choice`) or a name (`text`).
     case text(String)
+    /// A nested list of layers (`layers`).
     case layers([LayerSpec])
 }
 
 /// A declared layer's option values by key (defaults filled in when parsed).
 public struct LayerOptions: Sendable, Equatable {
+    /// The values by option key.
     public var values: [String: LayerOptionValue]
 
+    /// Holds `values` as given (no defaults filled in).
     public init(_ values: [String: LayerOptionValue] = [:]) { self.values = values }
 
+    /// The value under `key`, nil when absent.
     public subscript(_ key: String) -> LayerOptionValue? {
         get { values[key] }
         set { values[key] = newValue }

@@ -5,9 +5,13 @@
 public struct LayerSpec: Sendable, Equatable {
     /// What the layer computes: a declared kind (`LayerType`) and its option values.
     public struct Kind: Sendable, Equatable {
+        /// The declared kind.
         public let type: LayerType
+        /// Its option values; what the parser fills in as defaults, building fills in too.
         public var options: LayerOptions
 
+        /// A layer of kind `type` with `options`, not checked here: building it throws a
+        /// `ModelError` naming the layer and option when a required option is missing or mistyped.
         public init(_ type: LayerType, _ options: LayerOptions = LayerOptions()) {
             self.type = type
             self.options = options
@@ -50,7 +54,7 @@ struct LayerBuilder {
             let site = LayerSite(name: prefix + (spec.name ?? "\(spec.typeName)_\(index)"), shape: shape,
                                  at: "\(path)[\(index)] (\(spec.typeName))", path: "\(path)[\(index)]",
                                  next: specs.dropFirst(index + 1).first)
-            let layer = try spec.kind.type.build(spec.kind.options, site, &self)
+            let layer = try spec.kind.type.build(spec.kind.type.withDefaults(spec.kind.options), site, &self)
             layers.append(layer)
             shape = layer.outputShape
         }

@@ -62,3 +62,67 @@ struct LayerSite {
         return shape
     }
 }
+
+extension LayerType {
+    /// `options` with this kind's defaults filled in for the keys left out, except keys an
+    /// option given excludes (`tied_to` leaves `units` and `init` out).
+    public func withDefaults(_ options: LayerOptions) -> LayerOptions {
+        let excluded = Set(self.options.filter { options[$0.key] != nil }.flatMap { $0.excludes?.keys ?? [] })
+        var filled = options
+        for option in self.options where filled[option.key] == nil && !excluded.contains(option.key) {
+            filled[option.key] = option.defaultValue
+        }
+        return filled
+    }
+}
+
+/// The option values a builder reads: a missing or mistyped value is a `ModelError` naming the
+/// layer and the option, not a trap (a `LayerSpec.Kind` made in Swift need not pass the parser).
+extension LayerOptions {
+    /// The whole number under `key`.
+    func int(_ key: String, at site: LayerSite) throws -> Int { try int(ifGiven: key, at: site) ?? missing(key, site) }
+    /// The whole number under `key`, nil when absent.
+    func int(ifGiven key: String, at site: LayerSite) throws -> Int? {
+        try value(key, site, "a whole number") { if case .int(let v) = $0 { return v }; return nil }
+    }
+    /// The number under `key`.
+    func double(_ key: String, at site: LayerSite) throws -> Double {
+        try value(key, site, "a number") { if case .double(let v) = $0 { return v }; return nil } ?? missing(key, site)
+    }
+    /// `true` or `false` under `key`.
+    func bool(_ key: String, at site: LayerSite) throws -> Bool {
+        try value(key, site, "true or false") { if case .bool(let v) = $0 { return v }; return nil } ?? missing(key, site)
+    }
+    /// The keyword or name under `key`.
+    func text(_ key: String, at site: LayerSite) throws -> String { try text(ifGiven: key, at: site) ?? missing(key, site) }
+    /// The keyword or name under `key`, nil when absent.
+    func text(ifGiven key: String, at site: LayerSite) throws -> String? {
+        try value(key, site, "text") { if case .text(let v) = $0 { return v }; return nil }
+    }
+    /// The keyword under `key`, one of `T`'s raw values.
+    func choice<T: RawRepresentable<String>>(_ key: String, at site: LayerSite, as _: T.Type = T.self) throws -> T {
+        try choice(ifGiven: key, at: site) ?? missing(key, site)
+    }
+    /// The keyword under `key`, one of `T`'s raw values; nil when absent.
+    func choice<T: RawRepresentable<String>>(ifGiven key: String, at site: LayerSite, as _: T.Type = T.self) throws -> T? {
+        guard let text = try text(ifGiven: key, at: site) else { return nil }
+        guard let value = T(rawValue: text) else {
+            throw ModelError(description: "\(site.at): option '\(key)' has no value '\(text)'")
+        }
+        return value
+    }
+    /// The nested layers under `key`.
+    func layers(_ key: String, at site: LayerSite) throws -> [LayerSpec] {
+        try value(key, site, "a list of layers") { if case .layers(let v) = $0 { return v }; return nil } ?? missing(key, site)
+    }
+
+    private func value<T>(_ key: String, _ site: LayerSite, _ expected: String, _ read: (LayerOptionValue) -> T?) throws -> T? {
+        guard let value = values[key] else { return nil }
+        guard let read = read(value) else { throw ModelError(description: "\(site.at): option '\(key)' must be \(expected), got \(value)") }
+        return read
+    }
+
+    private func missing<T>(_ key: String, _ site: LayerSite) throws -> T {
+        throw ModelError(description: "\(site.at): option '\(key)' is missing")
+    }
+}

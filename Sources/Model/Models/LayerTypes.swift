@@ -1,5 +1,5 @@
 // LayerTypes: every layer kind a config may declare, each once — type name, options with ranges,
-// defaults and hints, builder — and the Swift shorthands that declare them in code.
+// defaults and hints, builder. The Swift shorthands for them are in LayerSpecShorthands.swift.
 
 extension LayerType {
     /// Every declared kind, in the order error hints list them.
@@ -13,15 +13,15 @@ extension LayerType {
     public static let dense = LayerType("dense", options: [
         LayerOption("units", .int(1...1_048_576), required: true, hint: "output width, e.g. units: 256"),
         LayerOption("init", .choice(["he", "xavier", "normal"])),
-        LayerOption("tied_to", .text, excludes: ["units", "init"],
-                    because: ("a tied layer takes its weight (and width) from the embedding", "for a dense layer of its own")),
+        LayerOption("tied_to", .text, excludes: .init(["units", "init"], because: "a tied layer takes its weight (and width) from the embedding",
+                                                      otherwise: "for a dense layer of its own")),
     ], builds: [Dense.self, TiedOutput.self]) { options, site, builder in
-        if let target = options.text("tied_to") { return try tiedOutput(target, site: site, builder: &builder) }
+        if let target = try options.text(ifGiven: "tied_to", at: site) { return try tiedOutput(target, site: site, builder: &builder) }
         var preferred = WeightInit.xavier   // He before a ReLU-family activation
         if let next = site.next, next.kind.type == LayerType.activation,
            let f = next.kind.options.text("function").flatMap(ActivationKind.init) { preferred = f.preferredInit }
-        return Dense(name: site.name, inputShape: site.shape, outputs: options.int("units")!,
-                     weightInit: options.text("init").flatMap(WeightInit.init) ?? preferred)
+        return Dense(name: site.name, inputShape: site.shape, outputs: try options.int("units", at: site),
+                     weightInit: try options.choice(ifGiven: "init", at: site) ?? preferred)
     }
 
     /// The output layer tied to the embedding `target` declared before it.
@@ -56,12 +56,12 @@ extension LayerType {
         LayerOption("padding", .int(0...31), default: .int(0)),
     ], builds: [Conv2D.self]) { options, site, _ in
         let input = try site.image()
-        let (kernel, padding) = (options.int("kernel")!, options.int("padding")!)
+        let (kernel, padding) = (try options.int("kernel", at: site), try options.int("padding", at: site))
         guard input[0] + 2 * padding >= kernel, input[1] + 2 * padding >= kernel else {
             throw ModelError(description: "\(site.at): a \(kernel)×\(kernel) kernel does not fit the \(input[0])×\(input[1]) input with padding \(padding)")
         }
-        return Conv2D(name: site.name, inputShape: input, outChannels: options.int("channels")!, kernel: kernel,
-                      stride: options.int("stride")!, padding: padding)
+        return Conv2D(name: site.name, inputShape: input, outChannels: try options.int("channels", at: site), kernel: kernel,
+                      stride: try options.int("stride", at: site), padding: padding)
     }
 
     /// The options of both pooling kinds: `stride` absent means the window size.
@@ -70,11 +70,11 @@ extension LayerType {
 
     /// The pooling window of a declared pool layer, checked against its input.
     private static func poolWindow(_ options: LayerOptions, _ site: LayerSite) throws -> (input: [Int], window: Int, stride: Int?) {
-        let input = try site.image(), window = options.int("window")!
+        let input = try site.image(), window = try options.int("window", at: site)
         guard input[0] >= window, input[1] >= window else {
             throw ModelError(description: "\(site.at): a \(window)×\(window) window does not fit the \(input[0])×\(input[1]) input")
         }
-        return (input, window, options.int("stride"))
+        return (input, window, try options.int(ifGiven: "stride", at: site))
     }
 
     /// Max pooling.
@@ -104,17 +104,17 @@ extension LayerType {
         LayerOption("rate", .double(0...0.95), required: true, missingHint: "drop probability, e.g. rate: 0.1"),
     ], builds: [Dropout.self]) { options, site, builder in
         defer { builder.dropoutStreams += 1 }
-        return Dropout(name: site.name, probability: Float(options.double("rate")!), shape: site.shape, streamID: builder.dropoutStreams)
+        return Dropout(name: site.name, probability: Float(try options.double("rate", at: site)), shape: site.shape, streamID: builder.dropoutStreams)
     }
 
     /// An element-wise function.
     public static let activation = LayerType("activation", options: [
         LayerOption("function", .choice(activationNames), required: true, missingHint: "e.g. function: relu"),
     ], builds: [Activation.self]) { options, site, _ in
-        Activation(name: site.name, kind: ActivationKind(rawValue: options.text("function")!)!, shape: site.shape)
+        Activation(name: site.name, kind: try options.choice("function", at: site), shape: site.shape)
     }
 
-    /// Layer normalisation over the last axis.
+    /// Layer normalisation over the last axis (its epsilon is fixed at 1e-5: no `eps` option).
     public static let layerNorm = LayerType("layer_norm", builds: [LayerNorm.self]) { _, site, _ in
         LayerNorm(name: site.name, inputShape: site.shape)
     }
@@ -125,18 +125,17 @@ extension LayerType {
     public static let batchNorm = LayerType("batch_norm", options: [
         LayerOption("momentum", .interval(0...1, openBelow: false), default: .double(0.1),
                     hint: "the weight of each new batch in the running statistics (default 0.1, as PyTorch)"),
-        LayerOption("eps", .interval(0...1, openBelow: true), default: .double(1e-5),
-                    hint: "added to the variance before the square root (default 1e-5)"),
+        epsOption(hint: "added to the variance before the square root (default 1e-5)"),
     ], builds: [BatchNorm.self]) { options, site, _ in
-        BatchNorm(name: site.name, inputShape: site.shape, momentum: Float(options.double("momentum")!),
-                  epsilon: Float(options.double("eps")!))
+        BatchNorm(name: site.name, inputShape: site.shape, momentum: Float(try options.double("momentum", at: site)),
+                  epsilon: try epsilon(options, site))
     }
 
     /// A nested chain whose output is added to its input.
     public static let residual = LayerType("residual", options: [
         LayerOption("layers", .layers, required: true, missingHint: "the nested layers whose output is added to the input"),
     ], builds: [Residual.self]) { options, site, builder in
-        let inner = options.layers("layers")!
+        let inner = try options.layers("layers", at: site)
         guard !inner.isEmpty else { throw ModelError(description: "\(site.at): a residual block needs at least one layer") }
         let layers = try builder.build(inner, inputShape: site.shape, prefix: site.name + ".", path: site.path + ".layers")
         let out = layers[layers.count - 1].outputShape
@@ -157,7 +156,7 @@ extension LayerType {
         guard site.shape.count == 1 else {
             throw ModelError(description: "\(site.at): needs samples of token ids [positions], got \(site.shape) (text data, or 1-D arrays of ids)")
         }
-        let embedding = Embedding(name: site.name, vocab: options.int("vocab")!, dim: options.int("dim")!, positions: site.shape[0])
+        let embedding = Embedding(name: site.name, vocab: try options.int("vocab", at: site), dim: try options.int("dim", at: site), positions: site.shape[0])
         builder.embeddings[site.name] = embedding
         return embedding
     }
@@ -169,7 +168,7 @@ extension LayerType {
 
     /// The width of `[positions, dim]` input, checked to split into `heads` heads.
     private static func headWidth(_ options: LayerOptions, _ site: LayerSite) throws -> (positions: Int, dim: Int, heads: Int) {
-        let shape = try site.sequence(), heads = options.int("heads")!
+        let shape = try site.sequence(), heads = try options.int("heads", at: site)
         guard shape[1] % heads == 0 else {
             throw ModelError(description: "\(site.path).heads: \(heads) does not divide the width \(shape[1]) of its input")
         }
@@ -182,7 +181,7 @@ extension LayerType {
         LayerOption("causal", .bool, default: .bool(true)),
     ], builds: [CausalSelfAttention.self]) { options, site, _ in
         let s = try headWidth(options, site)
-        return CausalSelfAttention(name: site.name, positions: s.positions, dim: s.dim, heads: s.heads, causal: options.bool("causal")!)
+        return CausalSelfAttention(name: site.name, positions: s.positions, dim: s.dim, heads: s.heads, causal: try options.bool("causal", at: site))
     }
 
     /// Pre-LayerNorm attention + MLP of width `mlp`, each residual (GPT-2's block); `norm: rms_norm`
@@ -192,62 +191,42 @@ extension LayerType {
         LayerOption("mlp", .int(1...1_048_576), required: true, hint: "MLP width, e.g. mlp: 512"),
         LayerOption("causal", .bool, default: .bool(true)),
         LayerOption("activation", .choice(activationNames), default: .text(ActivationKind.gelu_tanh.rawValue)),
-        LayerOption("norm", .choice(["layer_norm", "rms_norm"]), default: .text("layer_norm"), omitsDefault: true),
+        LayerOption("norm", .choice([layerNorm.name, rmsNorm.name]), default: .text(layerNorm.name), omitsDefault: true),
     ], builds: [TransformerBlock.self]) { options, site, _ in
         let s = try headWidth(options, site)
-        return TransformerBlock(name: site.name, positions: s.positions, dim: s.dim, heads: s.heads, mlp: options.int("mlp")!,
-                                causal: options.bool("causal")!, activation: ActivationKind(rawValue: options.text("activation")!)!,
-                                rmsNorm: options.text("norm") == "rms_norm")
+        let norm = try options.text("norm", at: site)
+        guard norm == layerNorm.name || norm == rmsNorm.name else {
+            throw ModelError(description: "\(site.at): option 'norm' has no value '\(norm)'")
+        }
+        return TransformerBlock(name: site.name, positions: s.positions, dim: s.dim, heads: s.heads, mlp: try options.int("mlp", at: site),
+                                causal: try options.bool("causal", at: site), activation: try options.choice("activation", at: site),
+                                rmsNorm: norm == rmsNorm.name)
     }
 
     /// Root-mean-square normalisation over the last axis, weight only (LLaMA's RMSNorm); `eps`
     /// (default 1e-5) is added to the mean square.
     public static let rmsNorm = LayerType("rms_norm", options: [
-        LayerOption("eps", .interval(0...1, openBelow: true), default: .double(1e-5),
-                    hint: "added to the mean square before the square root (default 1e-5)"),
+        epsOption(hint: "added to the mean square before the square root (default 1e-5)"),
     ], builds: [RMSNorm.self]) { options, site, _ in
-        RMSNorm(name: site.name, inputShape: site.shape, epsilon: Float(options.double("eps")!))
+        RMSNorm(name: site.name, inputShape: site.shape, epsilon: try epsilon(options, site))
     }
-}
 
-/// Declared layers in Swift, with the options the config would give.
-extension LayerSpec.Kind {
-    public static func dense(units: Int, init rule: WeightInit?) -> Self {
-        Self(.dense, LayerOptions(["units": .int(units)].merging(rule.map { ["init": .text($0.rawValue)] } ?? [:]) { a, _ in a }))
+    /// The `eps` option of a norm (default 1e-5). Its floor 1e-30 keeps it a normal Float: a
+    /// smaller value rounds to 0 or a subnormal, and an all-zero row would divide by about 0.
+    private static func epsOption(hint: String) -> LayerOption {
+        LayerOption("eps", .interval(epsRange, openBelow: false), default: .double(1e-5), hint: hint)
     }
-    /// A bias-free dense layer on the table of the embedding named `embedding`.
-    public static func tiedDense(embedding: String) -> Self { Self(.dense, LayerOptions(["tied_to": .text(embedding)])) }
-    public static func conv2d(channels: Int, kernel: Int, stride: Int, padding: Int) -> Self {
-        Self(.conv2d, LayerOptions(["channels": .int(channels), "kernel": .int(kernel), "stride": .int(stride), "padding": .int(padding)]))
+
+    /// What a norm's `eps` may be: 1e-30 and above is a normal Float.
+    private static let epsRange = 1e-30...1.0
+
+    /// A norm's `eps` as the Float it computes with; an error when that is not a positive normal
+    /// number (a kind made in Swift skips the parser's range check).
+    private static func epsilon(_ options: LayerOptions, _ site: LayerSite) throws -> Float {
+        let eps = try options.double("eps", at: site)
+        guard epsRange.contains(eps) else {
+            throw ModelError(description: "\(site.at): eps \(eps) must be in [1e-30, 1] (a positive normal Float)")
+        }
+        return Float(eps)
     }
-    /// `stride` nil means the window size.
-    public static func maxPool(window: Int, stride: Int?) -> Self { Self(.maxPool, poolOptions(window, stride)) }
-    /// `stride` nil means the window size.
-    public static func avgPool(window: Int, stride: Int?) -> Self { Self(.avgPool, poolOptions(window, stride)) }
-    private static func poolOptions(_ window: Int, _ stride: Int?) -> LayerOptions {
-        var options = LayerOptions(["window": .int(window)])
-        options["stride"] = stride.map { .int($0) }
-        return options
-    }
-    public static var globalAvgPool: Self { Self(.globalAvgPool) }
-    public static var flatten: Self { Self(.flatten) }
-    public static func dropout(rate: Double) -> Self { Self(.dropout, LayerOptions(["rate": .double(rate)])) }
-    public static func activation(_ function: ActivationKind) -> Self { Self(.activation, LayerOptions(["function": .text(function.rawValue)])) }
-    public static var layerNorm: Self { Self(.layerNorm) }
-    public static func batchNorm(momentum: Double, eps: Double) -> Self {
-        Self(.batchNorm, LayerOptions(["momentum": .double(momentum), "eps": .double(eps)]))
-    }
-    public static func residual(_ layers: [LayerSpec]) -> Self { Self(.residual, LayerOptions(["layers": .layers(layers)])) }
-    public static func embedding(vocab: Int, dim: Int) -> Self { Self(.embedding, LayerOptions(["vocab": .int(vocab), "dim": .int(dim)])) }
-    public static var positionEmbedding: Self { Self(.positionEmbedding) }
-    public static func attention(heads: Int, causal: Bool) -> Self {
-        Self(.attention, LayerOptions(["heads": .int(heads), "causal": .bool(causal)]))
-    }
-    /// `rmsNorm` false: LayerNorm, as GPT-2.
-    public static func transformerBlock(heads: Int, mlp: Int, causal: Bool, activation: ActivationKind, rmsNorm: Bool = false) -> Self {
-        Self(.transformerBlock, LayerOptions(["heads": .int(heads), "mlp": .int(mlp), "causal": .bool(causal),
-                                              "activation": .text(activation.rawValue),
-                                              "norm": .text(rmsNorm ? "rms_norm" : "layer_norm")]))
-    }
-    public static func rmsNorm(eps: Double = 1e-5) -> Self { Self(.rmsNorm, LayerOptions(["eps": .double(eps)])) }
 }
