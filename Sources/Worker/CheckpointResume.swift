@@ -31,7 +31,8 @@ extension TrainingSession {
         }
         // Rank 0's checkpoint state crosses to every rank as it was loaded (and range-checked);
         // no bytes say that rank 0 could not load one.
-        let sent = try point?.encoded() ?? []
+        var sent: [UInt8] = []
+        do { sent = try point?.encoded() ?? [] } catch { failure = error }
         let message = try collectives.broadcast(sent, root: 0)
         guard !message.isEmpty else {
             if let failure { throw Self.resumeError(failure, directory: directory) }

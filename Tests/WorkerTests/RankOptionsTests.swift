@@ -85,5 +85,12 @@ struct RankOptionsTests {
         }
         let reset = ResumePoint(state: Self.state(), optimizerStepCount: 0, resetOptimizer: true)
         #expect(try ResumePoint.decode(reset.encoded()).resetOptimizer)
+        // Every rank reads the state through state.json's checked reader: a header or a field out
+        // of range is refused, never taken.
+        #expect(throws: (any Error).self) { try ResumePoint.decode(Array("x 0\n".utf8) + Array(try Self.state().encoded())) }
+        let text = String(decoding: sent, as: UTF8.self)
+        #expect(text.contains("\"global_step\" : 43"))
+        let outOfRange = text.replacingOccurrences(of: "\"global_step\" : 43", with: "\"global_step\" : 1")
+        #expect(throws: CheckpointStateFieldError.self) { try ResumePoint.decode(Array(outOfRange.utf8)) }
     }
 }

@@ -27,8 +27,15 @@ public final class RunConfigSetup: RankSetup {
     public func load() throws -> AgreedJob {
         let config = try self.config ?? RunConfig.load(path: configPath, overrides: overrides)
         self.config = config
-        return AgreedJob(job: config.job, encodedJob: ResolvedConfig.canonicalJSON(job: config.job),
-                         encodedCluster: ResolvedConfig.canonicalJSON(cluster: config.cluster))
+        let encodedJob = ResolvedConfig.canonicalJSON(job: config.job)
+        // The other ranks will read the job back from this text: rank 0 reads it back first, so a
+        // job that would not survive the trip stops every rank here, at once, with this message.
+        do { _ = try decodeJob(encodedJob) } catch {
+            throw ConfigError(file: config.file.path, keyPath: "job",
+                              message: "the job does not read back from its canonical form, so the ranks could not agree on it: \(error)",
+                              hint: "this is a ringtrain bug; please report it with the config")
+        }
+        return AgreedJob(job: config.job, encodedJob: encodedJob, encodedCluster: ResolvedConfig.canonicalJSON(cluster: config.cluster))
     }
 
     public func decodeJob(_ encoded: String) throws -> TrainingJob {

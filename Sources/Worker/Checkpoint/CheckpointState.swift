@@ -46,7 +46,7 @@ public struct ConfigStart: Codable, Sendable, Equatable {
 }
 
 /// Everything besides the tensors that a resume needs, stored as state.json.
-public struct CheckpointState: Codable, Sendable, Equatable {
+public struct CheckpointState: Encodable, Sendable, Equatable {
     /// The format version this code writes; loading rejects newer versions.
     /// Version 2 adds `skipped_steps` and the `state.sha256` file beside state.json; version 1
     /// checkpoints (no such file, no skipped steps) still load. Version 3 adds `report_window`;

@@ -1,5 +1,7 @@
-// RankTestHooks: every failure the tests inject into a rank, in one place — a rank that fails
-// at a step (error, kill, hang, a stop signal), a delayed start and a slow checkpoint save.
+// RankTestHooks: every failure the tests inject into a rank's life, in one place — a rank that
+// fails at a step (error, kill, hang, a stop signal), a delayed start and a slow checkpoint save.
+// Crashes inside one component's durable steps stay with that component (CrashPoint, named by
+// the component), as does the host-memory override HostMemory reads.
 import Foundation
 
 /// Test hooks of one run. The failing rank comes from `ringtrain worker` flags; the delays from
