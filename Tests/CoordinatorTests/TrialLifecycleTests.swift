@@ -2,6 +2,7 @@
 // table, how ended attempts are judged, and the store applying a transition only from the
 // status it expects, keeping lost supervisors and drain deadlines, and migrating older stores.
 import Foundation
+import GRDB
 import Testing
 @testable import Coordinator
 
@@ -22,6 +23,7 @@ import Testing
         table["running/ended after stop"] = (.stopped, ended + ["record the result", "reset lost supervisors"])
         table["running/interrupted"] = (.interrupted, ended + ["withdraw the stop request", "clear the reason", "reset lost supervisors"])
         table["running/supervisor lost"] = (.interrupted, ended + ["withdraw the stop request", "clear the reason", "count a lost supervisor"])
+        table["running/supervisor never started"] = (.interrupted, ended + ["withdraw the stop request", "clear the reason"])
         table["running/attempt failed"] = (.pending, ended + ["withdraw the stop request", "record the failure", "reset lost supervisors"])
         table["running/retry budget spent"] = (.failed, ended + ["record the failure", "reset lost supervisors"])
         table["running/diverged"] = (.failed, ended + ["record the failure", "reset lost supervisors"])
@@ -32,6 +34,11 @@ import Testing
         let status: TrialStatus
         let event: TrialEvent
         var description: String { "\(status.rawValue) on \(event.name)" }
+    }
+
+    @Test("the examples hold one event of each kind, so every pair below covers every event")
+    func examplesCoverEveryKind() {
+        #expect(TrialEvent.examples.map(\.kind) == TrialEvent.Kind.allCases)
     }
 
     static let pairs = TrialStatus.allCases.flatMap { status in TrialEvent.examples.map { Pair(status: status, event: $0) } }
@@ -79,11 +86,13 @@ import Testing
     // MARK: Judging an ended attempt
 
     static func end(status: Int32? = 0, ended: TrialExitRecord.Ending = .exited, metric: Double? = 0.5, complete: Bool = true,
-                    diverged: Bool = false, stop: Bool = false, last: Double? = nil, failures: Int = 0, lost: Int = 0) -> AttemptEnd {
+                    diverged: Bool = false, stop: Bool = false, last: Double? = nil, failures: Int = 0, lost: Int = 0,
+                    maxRetries: Int = 1, started: Bool = true) -> AttemptEnd {
         let record = status.map { TrialExitRecord(attempt: 1, status: $0, ended: ended) }
         let outcome = TrialOutcome(metrics: metric.map { ["score": $0] } ?? [:], metric: metric, complete: complete, diverged: diverged)
         return AttemptEnd(record: record, outcome: outcome, stopRequested: stop, lastReported: last, failures: failures,
-                          maxRetries: 1, lostSupervisors: lost, metricName: "score", trialTimeout: 30, logTail: "a\nlast line")
+                          maxRetries: maxRetries, lostSupervisors: lost, metricName: "score", trialTimeout: 30, logTail: "a\nlast line",
+                          supervisorStarted: started)
     }
 
     struct Judged: Sendable, CustomStringConvertible {
@@ -110,6 +119,20 @@ import Testing
         Judged(name: "exit 1", end: end(status: 1), event: "attempt failed"),
         Judged(name: "exit 1, budget spent", end: end(status: 1, failures: 1), event: "retry budget spent"),
         Judged(name: "exit 0 without the metric", end: end(metric: nil), event: "attempt failed"),
+        Judged(name: "exit 0 without the metric, budget spent", end: end(metric: nil, failures: 1), event: "retry budget spent"),
+        Judged(name: "no record, stop decided", end: end(status: nil, complete: false, stop: true, last: 0.7), event: "ended after stop"),
+        Judged(name: "no record, third time in a row, complete result", end: end(status: nil, lost: 2), event: "reached its end"),
+        Judged(name: "no record, third time in a row, budget spent",
+               end: end(status: nil, complete: false, failures: 1, lost: 2), event: "retry budget spent"),
+        Judged(name: "no record, supervisor never started", end: end(status: nil, complete: false, lost: 2, started: false),
+               event: "supervisor never started"),
+        Judged(name: "time-out, stop decided", end: end(status: 137, ended: .timeout, metric: nil, stop: true, last: 0.7),
+               event: "ended after stop"),
+        Judged(name: "diverged, checkpointed exit 3", end: end(status: 3, metric: nil, diverged: true), event: "interrupted"),
+        Judged(name: "diverged, exit 0 without the metric", end: end(metric: nil, diverged: true), event: "attempt failed"),
+        Judged(name: "exit 1, max_retries 0", end: end(status: 1, maxRetries: 0), event: "retry budget spent"),
+        Judged(name: "no record, third time in a row, max_retries 0", end: end(status: nil, complete: false, lost: 2, maxRetries: 0),
+               event: "retry budget spent"),
     ]
 
     @Test("an ended attempt is judged into one event", arguments: judged)
@@ -144,10 +167,11 @@ import Testing
         #expect(try store.apply(.attemptStarted, to: id, from: .pending) == nil)   // no longer pending
         #expect(try store.apply(.reachedEnd(metric: 1, metrics: [:]), to: id, from: .running)?.to == .finished)
         let before = try #require(try store.trials().first)
-        // Once finished, nothing else is applied, whichever status the caller expects.
+        // Once finished, nothing else is applied, whichever status the caller expects: a trial
+        // that moved on is a no-op, an event the table forbids an error.
         #expect(try store.apply(.attemptFailed(Self.failure), to: id, from: .running) == nil)
-        #expect(try store.apply(.attemptFailed(Self.failure), to: id, from: .finished) == nil)
-        #expect(try store.requeue(id, failed: false) == false)
+        #expect(throws: TrialTransitionError.self) { try store.apply(.attemptFailed(Self.failure), to: id, from: .finished) }
+        #expect(try store.apply(.interrupted, to: id, from: .running) == nil)
         #expect(try store.markRunning(id) == nil)
         #expect(try store.apply(.interrupted, to: 99, from: .running) == nil)
         #expect(try store.trials().first == before)
@@ -175,6 +199,42 @@ import Testing
         #expect(trial.failures == 1 && trial.error == "m: tail" && trial.reason == "timeout")
     }
 
+    @Test("the store's effects: interrupted keeps the error, not the reason; an end or a start forgets pid and drain deadline")
+    func storeEffects() throws {
+        let (store, id) = try Self.store()
+        #expect(try store.markRunning(id) == 1)
+        try store.setPID(id, pid: 4242)
+        #expect(try store.trials()[0].pid == 4242)
+        let failure = TrialFailure(message: "m", error: "m: tail", reason: "timeout")
+        #expect(try store.apply(.attemptFailed(failure), to: id, from: .running) != nil)
+        var trial = try store.trials()[0]
+        #expect(trial.pid == nil && trial.reason == "timeout" && trial.error == "m: tail")
+        try store.setPID(id, pid: 4343)   // not running: kept nowhere
+        #expect(try store.trials()[0].pid == nil)
+        #expect(try store.markRunning(id) == 2)
+        #expect(try store.apply(.leftoversStopping(deadline: 1_700_000_000), to: id, from: .running) != nil)
+        #expect(try store.apply(.interrupted, to: id, from: .running) != nil)
+        trial = try store.trials()[0]
+        #expect(trial.status == .interrupted && trial.reason == nil && trial.error == "m: tail" && trial.drainDeadline == nil)
+        #expect(try store.markRunning(id, from: .interrupted) == 3)
+        // A drain deadline an earlier binary left, beside the new attempt, is forgotten by the next start.
+        #expect(try store.apply(.leftoversStopping(deadline: 1_700_000_000), to: id, from: .running) != nil)
+        #expect(try store.apply(.supervisorLost, to: id, from: .running) != nil)
+        #expect(try store.apply(.attemptStarted, to: id, from: .interrupted) != nil)
+        #expect(try store.trials()[0].drainDeadline == nil)
+        #expect(try store.apply(.reachedEnd(metric: .nan, metrics: [:]), to: id, from: .running) != nil)
+        trial = try store.trials()[0]
+        #expect(trial.status == .finished && trial.metric == nil && trial.pid == nil)
+    }
+
+    @Test("an adopted drain is what is left of it, at least the margin and at most the grace period")
+    func adoptedDrain() {
+        #expect(SweepRunner.adoptedDrainSeconds(stored: 1030, now: 1000, grace: 60) == 30)
+        #expect(SweepRunner.adoptedDrainSeconds(stored: 900, now: 1000, grace: 60) == SweepRunner.drainMargin)      // past: SIGTERM again, then wait
+        #expect(SweepRunner.adoptedDrainSeconds(stored: 100_000, now: 1000, grace: 60) == 60)   // clock set back
+        #expect(SweepRunner.adoptedDrainSeconds(stored: 900, now: 1000, grace: 2) == 2)
+    }
+
     @Test("an invalid configuration fails a waiting trial at once, its attempt counted")
     func invalidConfiguration() throws {
         let (store, id) = try Self.store()
@@ -183,35 +243,81 @@ import Testing
         #expect(trial.status == .failed && trial.attempts == 1 && trial.failures == 1 && trial.error == "invalid configuration: x")
     }
 
-    @Test("a store made before lost supervisors and drain deadlines were kept opens and gains them")
-    func olderStoreMigrates() throws {
+    /// A store as a first release made it (the trial table without `stop_requested` and `reason`
+    /// unless `later`, the sweep row without its origin), holding one running trial.
+    static func olderStore(later: Bool) throws -> String {
         let path = try TestFolder.make() + "/sweep.sqlite"
-        let sqlite = Process()
-        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        sqlite.arguments = [path, """
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in
+            try db.execute(sql: """
                 CREATE TABLE sweep (id INTEGER PRIMARY KEY CHECK (id = 1), sweep_id TEXT NOT NULL, config_hash TEXT NOT NULL,
-                                    created_at TEXT NOT NULL, identity TEXT, config_directory TEXT, overrides TEXT, run_cap INTEGER);
+                                    created_at TEXT NOT NULL\(later ? ", identity TEXT, config_directory TEXT, overrides TEXT, run_cap INTEGER" : ""));
                 CREATE TABLE trial (id INTEGER PRIMARY KEY, status TEXT NOT NULL, configuration TEXT NOT NULL UNIQUE, metric REAL,
                                     attempts INTEGER NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0, error TEXT, pid INTEGER,
-                                    final_metrics TEXT NOT NULL DEFAULT '{}', created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
-                                    stop_requested INTEGER NOT NULL DEFAULT 0, reason TEXT);
+                                    final_metrics TEXT NOT NULL DEFAULT '{}', created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+                                    \(later ? ", stop_requested INTEGER NOT NULL DEFAULT 0, reason TEXT" : ""));
                 CREATE TABLE epoch_metric (trial_id INTEGER NOT NULL REFERENCES trial(id), epoch INTEGER NOT NULL,
                                            metrics TEXT NOT NULL, PRIMARY KEY (trial_id, epoch));
                 INSERT INTO sweep (id, sweep_id, config_hash, created_at) VALUES (1, 's', 'h', 'now');
-                INSERT INTO trial (status, configuration, attempts, created_at, updated_at) VALUES ('running', '{"x": 1}', 1, 'now', 'now');
-                """]
-        try sqlite.run()
-        sqlite.waitUntilExit()
-        try #require(sqlite.terminationStatus == 0)
-        let store = try SweepStore(path: path)
+                INSERT INTO trial (status, configuration, attempts, error, created_at, updated_at)
+                    VALUES ('running', '{"x": 1}', 1, 'an earlier failure', 'now', 'now');
+                """)
+        }
+        try queue.close()
+        return path
+    }
+
+    @Test("an older store (first release, or before lost supervisors and drain deadlines) opens and gains the columns",
+          arguments: [false, true])
+    func olderStoreMigrates(later: Bool) throws {
+        let store = try SweepStore(path: try Self.olderStore(later: later))
         let trial = try #require(try store.trials().first)
         #expect(trial.status == .running && trial.lostSupervisors == 0 && trial.drainDeadline == nil)
+        #expect(!trial.stopRequested && trial.reason == nil && trial.error == "an earlier failure")
+        #expect(try store.apply(.stopDecided, to: trial.id, from: .running) != nil)
         #expect(try store.apply(.supervisorLost, to: trial.id, from: .running) != nil)
-        #expect(try store.trials()[0].lostSupervisors == 1)
+        let after = try store.trials()[0]
+        #expect(after.status == .interrupted && after.lostSupervisors == 1 && !after.stopRequested && after.error == "an earlier failure")
     }
 
     @Test("the transition table, for the docs")
     func printTable() {
         print(TrialLifecycle.markdownTable())
+    }
+}
+
+extension TrialEvent {
+    /// One event of each kind (for the table and its tests).
+    static let examples: [TrialEvent] = [
+        .attemptStarted, .stopDecided, .leftoversStopping(deadline: 100), .reachedEnd(metric: 0.5, metrics: ["score": 0.5]),
+        .endedAfterStop(metric: 0.7, metrics: [:]), .interrupted, .supervisorLost, .supervisorNeverStarted,
+        .attemptFailed(TrialFailure(message: "exit status 1")), .retryBudgetSpent(TrialFailure(message: "exit status 1")),
+        .diverged(TrialFailure(message: "diverged", reason: "diverged")),
+        .invalidConfiguration(TrialFailure(message: "invalid configuration")),
+    ]
+}
+
+extension TrialLifecycle {
+    /// The transition table as Markdown: one row per allowed (status, event) pair of
+    /// `TrialEvent.examples`, statuses with the same outcome merged.
+    static func markdownTable() -> String {
+        var rows: [String] = ["| status | event | next status | effects |", "|---|---|---|---|"]
+        for event in TrialEvent.examples {
+            var groups: [(from: [TrialStatus], to: TrialStatus, effects: [String])] = []
+            for status in TrialStatus.allCases {
+                guard let t = TrialLifecycle.transition(from: status, on: event) else { continue }
+                let effects = t.effects.map(\.name)
+                if let i = groups.firstIndex(where: { $0.to == t.to && $0.effects == effects }) {
+                    groups[i].from.append(status)
+                } else {
+                    groups.append(([status], t.to, effects))
+                }
+            }
+            for g in groups {
+                rows.append("| \(g.from.map(\.rawValue).joined(separator: ", ")) | \(event.name) | \(g.to.rawValue) | "
+                            + g.effects.joined(separator: ", ") + " |")
+            }
+        }
+        return rows.joined(separator: "\n")
     }
 }

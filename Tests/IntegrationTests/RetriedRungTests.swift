@@ -63,7 +63,7 @@ struct RetriedRungTests {
         try runner.readEpochs(1)
         #expect(try !stopRequested())
         runner.active[1] = nil
-        try runner.store.requeue(1, failed: true, error: "exit status 1")
+        _ = try runner.store.apply(.attemptFailed(TrialFailure(message: "exit status 1")), to: 1, from: .running)
 
         // Trial 2 reaches rung 1 with a better value.
         _ = try runner.store.markRunning(2)

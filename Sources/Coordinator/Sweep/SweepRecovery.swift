@@ -9,9 +9,10 @@ extension SweepRunner {
     /// Concludes the attempt of an active trial whose supervisor is gone: reads what it
     /// reported and records the outcome. Processes of the trial left without their supervisor
     /// are first asked to stop (SIGTERM: a training trial saves a checkpoint) and the trial stays
-    /// active meanwhile, so other trials are followed as usual; after the grace period (its end
-    /// recorded in the store, so a restarted coordinator keeps it) they are killed. Called again
-    /// on every poll until the attempt is concluded.
+    /// active meanwhile, so other trials are followed as usual; after the grace period (timed on
+    /// the monotonic clock; its end also recorded in the store, so a restarted coordinator
+    /// keeps it, see `adoptDrain`) they are killed. Called again on every poll until the
+    /// attempt is concluded.
     func endAttempt(_ id: Int) throws {
         guard var trial = active[id] else { return }
         try readEpochs(id)
@@ -21,21 +22,46 @@ extension SweepRunner {
         }
         let leftovers = record == nil ? TrialExec.processes(tagged: tag(id)) : []
         if !leftovers.isEmpty {
-            let now = Date().timeIntervalSince1970
             guard let deadline = trial.drainDeadline else {
                 console.log(.warning, "[trial \(id)] its supervisor is gone; stopping \(leftovers.count) process(es) it left")
-                let deadline = now + config.cluster.stopGracePeriod
-                try transition(id, from: .running, .leftoversStopping(deadline: deadline))
+                // SIGTERM first: a deadline in the store always means the processes were asked to stop.
                 for pid in leftovers { TrialExec.sendSignal(SIGTERM, to: pid, tagged: tag(id)) }
-                trial.drainDeadline = deadline
+                let grace = config.cluster.stopGracePeriod
+                try transition(id, from: .running, .leftoversStopping(deadline: Date().timeIntervalSince1970 + grace))
+                trial.drainDeadline = TrialExec.monotonicSeconds() + grace
                 active[id] = trial
                 return
             }
-            guard now >= deadline else { return }
+            guard TrialExec.monotonicSeconds() >= deadline else { return }
             for pid in leftovers { TrialExec.sendSignal(SIGKILL, to: pid, tagged: tag(id)) }
         }
         active[id] = nil
         try conclude(id, attempt: trial.attempt, record: record)
+    }
+
+    /// The least time, in seconds, left to processes a lost supervisor left between the SIGTERM a
+    /// restarted coordinator sends them again and their SIGKILL.
+    static let drainMargin = 5.0
+
+    /// The seconds left until the processes a lost supervisor left are killed, for a coordinator
+    /// adopting a drain recorded to end at `stored` (seconds since 1970) when the wall clock says
+    /// `now`: what is left of it, at least `drainMargin` (they were just asked to stop again) and
+    /// at most `grace` (a wall clock set back does not make them wait longer than a stop would).
+    static func adoptedDrainSeconds(stored: Double, now: Double, grace: Double) -> Double {
+        min(max(stored - now, min(drainMargin, grace)), grace)
+    }
+
+    /// Adopts the drain an earlier coordinator began for trial `id` (its supervisor gone, its
+    /// leftovers asked to stop until `stored`): the leftovers are asked to stop again (the
+    /// earlier coordinator may have died before its SIGTERM went), and killed after
+    /// `adoptedDrainSeconds`, on the monotonic clock. Without leftovers, nothing is left to drain.
+    func adoptDrain(_ id: Int, stored: Double) {
+        let leftovers = TrialExec.processes(tagged: tag(id))
+        guard !leftovers.isEmpty else { return }
+        console.log(.warning, "[trial \(id)] its supervisor is gone; stopping \(leftovers.count) process(es) it left (again)")
+        for pid in leftovers { TrialExec.sendSignal(SIGTERM, to: pid, tagged: tag(id)) }
+        let seconds = Self.adoptedDrainSeconds(stored: stored, now: Date().timeIntervalSince1970, grace: config.cluster.stopGracePeriod)
+        active[id]?.drainDeadline = TrialExec.monotonicSeconds() + seconds
     }
 
     /// Records how an attempt ended: its facts (the supervisor's record, what the attempt's files
@@ -49,16 +75,19 @@ extension SweepRunner {
             : TrialOutcome.training(directory: directory, metricName: spec.metric.name)
         defer { CrashPoint.pass("coordinator", "trial-concluded") }
         let last = try trial.stopRequested ? lastReported(id) : nil
+        // No pid, no marker, no recorded end: the supervisor never started (the coordinator died,
+        // or could not start it, right after marking the trial running); not a lost supervisor.
+        let started = trial.pid != nil || record != nil || TrialExec.attemptBegan(log: directory + "/output.log", attempt: attempt)
         let event = TrialLifecycle.judge(AttemptEnd(
             record: record, outcome: outcome, stopRequested: trial.stopRequested,
             lastReported: last, failures: trial.failures, maxRetries: spec.maxRetries,
             lostSupervisors: trial.lostSupervisors, metricName: spec.metric.name, trialTimeout: spec.trialTimeout,
-            logTail: TrialOutcome.tail(of: directory + "/output.log")))
+            logTail: TrialOutcome.tail(of: directory + "/output.log"), supervisorStarted: started))
         guard try transition(id, from: .running, event) else { return }
         switch event {
         case .reachedEnd(let metric, _):
             console.line("[trial \(id)] finished: \(spec.metric.name) \(SweepConsole.format(metric))")
-        case .interrupted, .supervisorLost:
+        case .interrupted, .supervisorLost, .supervisorNeverStarted:
             console.line("[trial \(id)] interrupted; it continues when the sweep does")
         case .attemptFailed(let failure):
             console.log(.warning, "[trial \(id)] failed (\(failure.message)); retrying (\(trial.failures + 1) of \(spec.maxRetries))")
@@ -76,15 +105,16 @@ extension SweepRunner {
         try store.epochMetrics()[id]?.max { $0.key < $1.key }?.value[spec.metric.name]
     }
 
-    /// Applies `event` to trial `id`, expected in `status`, through the store; a transition the
-    /// lifecycle does not allow, or from a status the trial is no longer in, changes nothing and
-    /// is logged. Returns whether it was applied.
+    /// Applies `event` to trial `id`, expected in `status`, through the store. A trial no longer
+    /// in `status` moved on: nothing changes, it is logged, and the result is false. A transition
+    /// the lifecycle does not allow is a `TrialTransitionError` (thrown: the sweep stops rather
+    /// than leave a trial running unwatched).
     @discardableResult
     func transition(_ id: Int, from status: TrialStatus, _ event: TrialEvent) throws -> Bool {
         if try store.apply(event, to: id, from: status) != nil { return true }
         let stored = try store.trials().first(where: { $0.id == id })
         let actual = stored.map { "it is \($0.status.rawValue)" } ?? "it is not in the store"
-        console.log(.warning, "[trial \(id)] '\(event.name)' refused: expected the trial \(status.rawValue), but \(actual); nothing changed")
+        console.log(.warning, "[trial \(id)] '\(event.name)' not applied: expected the trial \(status.rawValue), but \(actual); nothing changed")
         return false
     }
 
@@ -95,12 +125,17 @@ extension SweepRunner {
         for trial in try store.trials() where trial.status == .running {
             let attempt = max(1, trial.attempts)
             active[trial.id] = ActiveTrial(attempt: attempt, process: nil, follower: follower(trial.id, attempt: attempt),
-                                           stopRequested: trial.stopRequested, drainDeadline: trial.drainDeadline)
+                                           stopRequested: trial.stopRequested)
             if TrialExec.recordedEnd(in: trialDirectory(trial.id), attempt: attempt) == nil,
                TrialExec.supervisor(tagged: tag(trial.id)) != nil {
+                // A drain deadline beside a live supervisor is stale (an earlier binary never
+                // cleared it): the attempt is followed, never drained.
                 console.log(.notice, "[trial \(trial.id)] still running from an earlier coordinator; following it")
                 if trial.stopRequested { signalSupervisor(trial.id, SIGTERM) }
                 continue
+            }
+            if let stored = trial.drainDeadline, TrialExec.recordedEnd(in: trialDirectory(trial.id), attempt: attempt) == nil {
+                adoptDrain(trial.id, stored: stored)
             }
             try endAttempt(trial.id)
         }

@@ -40,8 +40,9 @@ public final class SweepRunner {
         let follower: LineFollower
         var stopRequested: Bool
         var lastLivenessCheck = 0.0
-        /// Set once the processes a lost supervisor left were asked to stop: when they get killed
-        /// (seconds since 1970; as the store records it, so a restarted coordinator keeps it).
+        /// Set once the processes a lost supervisor left were asked to stop: when they get killed,
+        /// on the monotonic clock (`TrialExec.monotonicSeconds`; the store records the wall-clock
+        /// time for a restarted coordinator, see `adoptDrain`).
         var drainDeadline: Double? = nil
         /// The highest epoch (or evaluation) this attempt reported and had judged at its rung;
         /// nil until an adopted attempt is first read (it then takes what the store holds).
@@ -175,7 +176,7 @@ public final class SweepRunner {
     }
 
     private func showProgress(_ trials: [TrialRecord]) {
-        let done = trials.filter { [.finished, .failed, .stopped].contains($0.status) }.count
+        let done = trials.filter(\.status.isFinal).count
         console.bar(done: done, total: max(spec.runCap, trials.count), running: active.count,
                     best: Self.best(trials, goal: spec.metric.goal))
     }

@@ -184,10 +184,14 @@ public final class SweepStore: @unchecked Sendable {
 
     /// Applies `event` to trial `id` if it is in `status`, through `TrialLifecycle.transition`:
     /// the new status and every effect in one write, made only while the trial still is in
-    /// `status`. Returns the transition applied, or nil when it was refused — the event cannot
-    /// happen in `status`, or the trial is no longer in it (or is gone); nothing changes then.
+    /// `status`. Returns the transition applied, or nil when the trial is no longer in `status`
+    /// (or is gone): it moved on, and nothing changes. Throws `TrialTransitionError` when the
+    /// event cannot happen in `status`, or when the trial still is in `status` and the write
+    /// changed nothing — a mistake of the caller, never a state of the sweep.
     public func apply(_ event: TrialEvent, to id: Int, from status: TrialStatus) throws -> TrialTransition? {
-        guard let transition = TrialLifecycle.transition(from: status, on: event) else { return nil }
+        guard let transition = TrialLifecycle.transition(from: status, on: event) else {
+            throw TrialTransitionError(trial: id, status: status, event: event.name)
+        }
         var assignments = ["status = ?", "updated_at = ?"]
         var arguments: [(any DatabaseValueConvertible)?] = [transition.to.rawValue, Self.now()]
         for effect in transition.effects {
@@ -213,7 +217,10 @@ public final class SweepStore: @unchecked Sendable {
         let sql = "UPDATE trial SET \(assignments.joined(separator: ", ")) WHERE id = ? AND status = ?"
         return try write { db in
             try db.execute(sql: sql, arguments: StatementArguments(arguments + [id, status.rawValue]))
-            return db.changesCount == 1 ? transition : nil
+            if db.changesCount == 1 { return transition }
+            let stored = try String.fetchOne(db, sql: "SELECT status FROM trial WHERE id = ?", arguments: [id])
+            if stored == status.rawValue { throw TrialTransitionError(trial: id, status: status, event: event.name) }
+            return nil
         }
     }
 
@@ -222,50 +229,11 @@ public final class SweepStore: @unchecked Sendable {
         try read { db in try Int.fetchOne(db, sql: "SELECT attempts FROM trial WHERE id = ?", arguments: [id]) }
     }
 
-    /// Marks a waiting trial (in `status`, default pending) as being launched (attempts + 1),
-    /// before its process exists, so a coordinator that dies right after the launch still knows
-    /// to look for the process. Returns the attempt's number (1 for the first launch), nil when
-    /// the trial was not in `status` (nothing changed).
-    @discardableResult
-    public func markRunning(_ id: Int, from status: TrialStatus = .pending) throws -> Int? {
-        guard try apply(.attemptStarted, to: id, from: status) != nil else { return nil }
-        return try attempts(id)
-    }
-
     /// Records the process id of a running trial's supervisor (a trial no longer running keeps none).
     public func setPID(_ id: Int, pid: Int32) throws {
         try write { db in
             try db.execute(sql: "UPDATE trial SET pid = ? WHERE id = ? AND status = 'running'", arguments: [Int(pid), id])
         }
-    }
-
-    /// Records a running trial's end as finished (with a metric) or stopped; false when the
-    /// trial was not running (nothing changed).
-    @discardableResult
-    public func finish(_ id: Int, status: TrialStatus, metric: Double?, finalMetrics: [String: Double] = [:]) throws -> Bool {
-        let event: TrialEvent
-        switch status {
-        case .finished: event = .reachedEnd(metric: metric, metrics: finalMetrics)
-        case .stopped: event = .endedAfterStop(metric: metric, metrics: finalMetrics)
-        default: return false
-        }
-        return try apply(event, to: id, from: .running) != nil
-    }
-
-    /// Puts a running trial back in line: `interrupted` after an explicit stop (`failed ==
-    /// false`, not counted), or `pending` for a retry after a failed attempt (counted, with its
-    /// error and named reason). False when the trial was not running (nothing changed).
-    @discardableResult
-    public func requeue(_ id: Int, failed: Bool, error: String = "", reason: String? = nil) throws -> Bool {
-        let event: TrialEvent = failed ? .attemptFailed(TrialFailure(message: error, reason: reason)) : .interrupted
-        return try apply(event, to: id, from: .running) != nil
-    }
-
-    /// Records a running trial's failed last attempt: the trial ends as failed (with a named
-    /// `reason` such as `timeout`, when there is one). False when it was not running.
-    @discardableResult
-    public func fail(_ id: Int, error: String, reason: String? = nil) throws -> Bool {
-        try apply(.retryBudgetSpent(TrialFailure(message: error, reason: reason)), to: id, from: .running) != nil
     }
 
     /// Stores (or replaces) one epoch's metrics of a trial.

@@ -21,6 +21,12 @@ public enum TrialExec {
     public static func attemptMarker(_ attempt: Int) -> String { markerPrefix + "\(attempt) ==" }
     /// The start every attempt marker shares.
     public static let markerPrefix = "== ringtrain: trial attempt "
+    /// Whether the supervisor of attempt `attempt` began writing the log at `path` (its marker
+    /// line is there): it started.
+    public static func attemptBegan(log path: String, attempt: Int) -> Bool {
+        guard let data = FileManager.default.contents(atPath: path) else { return false }
+        return data.range(of: Data(("\n" + attemptMarker(attempt) + "\n").utf8)) != nil
+    }
 
     /// What the supervisor needs besides the command.
     public struct Limits: Sendable {

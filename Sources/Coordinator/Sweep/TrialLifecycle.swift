@@ -1,6 +1,7 @@
 // TrialLifecycle: a sweep trial's life as one table — its statuses, the events that move it, and
 // one pure function from (status, event) to the next status and the effects the store applies;
-// also how an ended attempt's facts are judged into one event. The table (`markdownTable`):
+// how an ended attempt's facts are judged into one event is in AttemptJudging. The table (as
+// `TrialLifecycleTests` prints it):
 //
 // | status | event | next status | effects |
 // |---|---|---|---|
@@ -11,6 +12,7 @@
 // | running | ended after stop | stopped | end the attempt, record the result, reset lost supervisors |
 // | running | interrupted | interrupted | end the attempt, withdraw the stop request, clear the reason, reset lost supervisors |
 // | running | supervisor lost | interrupted | end the attempt, withdraw the stop request, clear the reason, count a lost supervisor |
+// | running | supervisor never started | interrupted | end the attempt, withdraw the stop request, clear the reason |
 // | running | attempt failed | pending | end the attempt, withdraw the stop request, record the failure, reset lost supervisors |
 // | running | retry budget spent | failed | end the attempt, record the failure, reset lost supervisors |
 // | running | diverged | failed | end the attempt, record the failure, reset lost supervisors |
@@ -50,6 +52,8 @@ public struct TrialFailure: Sendable, Equatable {
     public var error: String
     /// A name for the kind of failure (`timeout`, `diverged`), nil for others.
     public var reason: String?
+    /// A failure saying `message`, storing `error` (default: the message alone) with `reason`
+    /// (default none).
     public init(message: String, error: String? = nil, reason: String? = nil) {
         self.message = message
         self.error = error ?? message
@@ -75,6 +79,10 @@ public enum TrialEvent: Sendable, Equatable {
     /// The supervisor vanished without recording how the command ended: not a failure, but
     /// counted (see `TrialLifecycle.lostSupervisorLimit`).
     case supervisorLost
+    /// The attempt's supervisor never started (the coordinator died, or could not start it,
+    /// right after marking the trial running): not a failure, and no lost supervisor either —
+    /// the count neither grows nor starts again.
+    case supervisorNeverStarted
     /// The attempt failed and the retry budget has room: the trial waits for another attempt.
     case attemptFailed(TrialFailure)
     /// The attempt failed and it was the last one `max_retries` allows.
@@ -85,31 +93,43 @@ public enum TrialEvent: Sendable, Equatable {
     /// attempt counted, so it is the one that failed).
     case invalidConfiguration(TrialFailure)
 
-    /// The event's name in the transition table.
-    public var name: String {
+    /// The kinds of event, one per case (its raw value is the event's name in the transition
+    /// table); `TrialLifecycleTests` checks that `examples` holds one event of each.
+    public enum Kind: String, Sendable, CaseIterable {
+        case attemptStarted = "attempt started"
+        case stopDecided = "stop decided"
+        case leftoversStopping = "leftovers stopping"
+        case reachedEnd = "reached its end"
+        case endedAfterStop = "ended after stop"
+        case interrupted = "interrupted"
+        case supervisorLost = "supervisor lost"
+        case supervisorNeverStarted = "supervisor never started"
+        case attemptFailed = "attempt failed"
+        case retryBudgetSpent = "retry budget spent"
+        case diverged = "diverged"
+        case invalidConfiguration = "invalid configuration"
+    }
+
+    /// The event's kind.
+    public var kind: Kind {
         switch self {
-        case .attemptStarted: return "attempt started"
-        case .stopDecided: return "stop decided"
-        case .leftoversStopping: return "leftovers stopping"
-        case .reachedEnd: return "reached its end"
-        case .endedAfterStop: return "ended after stop"
-        case .interrupted: return "interrupted"
-        case .supervisorLost: return "supervisor lost"
-        case .attemptFailed: return "attempt failed"
-        case .retryBudgetSpent: return "retry budget spent"
-        case .diverged: return "diverged"
-        case .invalidConfiguration: return "invalid configuration"
+        case .attemptStarted: return .attemptStarted
+        case .stopDecided: return .stopDecided
+        case .leftoversStopping: return .leftoversStopping
+        case .reachedEnd: return .reachedEnd
+        case .endedAfterStop: return .endedAfterStop
+        case .interrupted: return .interrupted
+        case .supervisorLost: return .supervisorLost
+        case .supervisorNeverStarted: return .supervisorNeverStarted
+        case .attemptFailed: return .attemptFailed
+        case .retryBudgetSpent: return .retryBudgetSpent
+        case .diverged: return .diverged
+        case .invalidConfiguration: return .invalidConfiguration
         }
     }
 
-    /// One event of each kind (for the table and its tests).
-    public static let examples: [TrialEvent] = [
-        .attemptStarted, .stopDecided, .leftoversStopping(deadline: 100), .reachedEnd(metric: 0.5, metrics: ["score": 0.5]),
-        .endedAfterStop(metric: 0.7, metrics: [:]), .interrupted, .supervisorLost,
-        .attemptFailed(TrialFailure(message: "exit status 1")), .retryBudgetSpent(TrialFailure(message: "exit status 1")),
-        .diverged(TrialFailure(message: "diverged", reason: "diverged")),
-        .invalidConfiguration(TrialFailure(message: "invalid configuration")),
-    ]
+    /// The event's name in the transition table.
+    public var name: String { kind.rawValue }
 }
 
 /// A change the store makes with a transition, in the same write as the new status.
@@ -154,52 +174,30 @@ public enum TrialEffect: Sendable, Equatable {
 
 /// One allowed step of a trial's life: from which status to which, and what else changes.
 public struct TrialTransition: Sendable, Equatable {
+    /// The status the trial leaves (the store applies the transition only while it is in it).
     public var from: TrialStatus
+    /// The status the trial takes.
     public var to: TrialStatus
+    /// What else the store changes in the same write, in order.
     public var effects: [TrialEffect]
 }
 
-/// Everything known when an attempt has ended, for `TrialLifecycle.judge`.
-public struct AttemptEnd: Sendable {
-    /// The supervisor's record of how the command ended; nil when the supervisor vanished first.
-    public var record: TrialExitRecord?
-    /// What the attempt's files say (metric, complete, diverged).
-    public var outcome: TrialOutcome
-    /// True when early termination decided to stop the trial.
-    public var stopRequested: Bool
-    /// The metric of the last epoch the trial reported, if any.
-    public var lastReported: Double?
-    /// Failed attempts so far, and how many may fail before the trial does (`max_retries`).
-    public var failures: Int
-    public var maxRetries: Int
-    /// Supervisors lost in a row before this attempt's end.
-    public var lostSupervisors: Int
-    /// The sweep's metric name, and `trial_timeout` in seconds when there is one (for messages).
-    public var metricName: String
-    public var trialTimeout: Double?
-    /// The last lines of the trial's log (added to a failure's error text).
-    public var logTail: String
-
-    public init(record: TrialExitRecord?, outcome: TrialOutcome, stopRequested: Bool, lastReported: Double?, failures: Int,
-                maxRetries: Int, lostSupervisors: Int, metricName: String, trialTimeout: Double? = nil, logTail: String = "") {
-        self.record = record
-        self.outcome = outcome
-        self.stopRequested = stopRequested
-        self.lastReported = lastReported
-        self.failures = failures
-        self.maxRetries = maxRetries
-        self.lostSupervisors = lostSupervisors
-        self.metricName = metricName
-        self.trialTimeout = trialTimeout
-        self.logTail = logTail
+/// A transition the store was asked to make that cannot be made: the lifecycle does not allow
+/// the event in the status given, or the trial is in that status and still nothing changed. A
+/// coordinator's own mistake, never a state of the sweep: the sweep stops rather than leave a
+/// trial unwatched.
+public struct TrialTransitionError: Error, CustomStringConvertible {
+    public var trial: Int
+    public var status: TrialStatus
+    public var event: String
+    public var description: String {
+        "internal error: trial \(trial): '\(event)' cannot be applied to a trial \(status.rawValue)"
     }
 }
 
-/// The trial state machine: pure functions, applied by `SweepStore.apply`.
+/// The trial state machine: pure functions, applied by `SweepStore.apply` (judging an ended
+/// attempt is in AttemptJudging.swift).
 public enum TrialLifecycle {
-    /// Supervisors lost in a row (the command never gets going) after which the attempt counts as failed.
-    public static let lostSupervisorLimit = 3
-
     /// The next status and effects of a trial in `status` on `event`; nil when the event cannot
     /// happen in that status (the caller refuses it and says so).
     public static func transition(from status: TrialStatus, on event: TrialEvent) -> TrialTransition? {
@@ -223,6 +221,8 @@ public enum TrialLifecycle {
             return to(.interrupted, [.endAttempt, .withdrawStopRequest, .clearReason, .resetLostSupervisors])
         case (.running, .supervisorLost):
             return to(.interrupted, [.endAttempt, .withdrawStopRequest, .clearReason, .countLostSupervisor])
+        case (.running, .supervisorNeverStarted):
+            return to(.interrupted, [.endAttempt, .withdrawStopRequest, .clearReason])
         case (.running, .attemptFailed(let failure)):
             return to(.pending, [.endAttempt, .withdrawStopRequest, .recordFailure(failure), .resetLostSupervisors])
         case (.running, .retryBudgetSpent(let failure)), (.running, .diverged(let failure)):
@@ -230,77 +230,5 @@ public enum TrialLifecycle {
         default:
             return nil
         }
-    }
-
-    /// How an ended attempt is judged, in this order: early termination's decision wins (ended
-    /// after stop) unless the attempt got to its end (exit 0, a complete finite result); a
-    /// time-out is a failure with reason `timeout`; exit 0 with the metric — or, without a
-    /// recorded end, a complete result in its output — reached its end; a supervisor lost for the
-    /// `lostSupervisorLimit`-th time in a row is a failure; a lost supervisor, an explicit stop or
-    /// a checkpointed exit (3) is interrupted; a diverged training fails at once; anything else
-    /// is a failure. A failure is retried while `max_retries` allows (attempt failed), else the
-    /// retry budget is spent.
-    public static func judge(_ end: AttemptEnd) -> TrialEvent {
-        let outcome = end.outcome
-        let status = end.record?.status
-        let reachedItsEnd = status == 0 && outcome.complete && outcome.metric != nil
-        if end.stopRequested && !reachedItsEnd {
-            return .endedAfterStop(metric: end.lastReported ?? outcome.metric, metrics: outcome.metrics)
-        }
-        if end.record?.ended == .timeout {
-            let limit = end.trialTimeout.map { SweepConsole.format($0) } ?? "?"
-            return failure(end, reason: "timeout", message: "stopped after the trial_timeout of \(limit) s")
-        }
-        if let metric = outcome.metric, status == 0 || (status == nil && outcome.complete) {
-            return .reachedEnd(metric: metric, metrics: outcome.metrics)
-        }
-        if end.record == nil {
-            guard end.lostSupervisors + 1 < lostSupervisorLimit else {
-                return failure(end, reason: nil, message: "its supervisor ended without recording how the command ended, "
-                               + "\(lostSupervisorLimit) times in a row")
-            }
-            return .supervisorLost
-        }
-        if end.record?.ended == .stopped || status == 3 { return .interrupted }
-        if outcome.diverged && status != 0 {
-            return .diverged(TrialFailure(message: "diverged",
-                                          error: "diverged: its training loss or weights stopped being finite (see metrics.jsonl)",
-                                          reason: "diverged"))
-        }
-        let message = status == 0
-            ? "the trial ended without a finite \(end.metricName) (found: \(outcome.metrics.keys.sorted().joined(separator: ", ")))"
-            : "exit status \(status!)"
-        return failure(end, reason: nil, message: message)
-    }
-
-    /// A failed attempt: retried while the budget allows, else final. Its error is the message,
-    /// the log's last line after it, and the log's last lines.
-    private static func failure(_ end: AttemptEnd, reason: String?, message: String) -> TrialEvent {
-        let lastLine = end.logTail.split(separator: "\n").last.map { ": " + $0 } ?? ""
-        let failure = TrialFailure(message: message, error: message + lastLine + "\n" + end.logTail, reason: reason)
-        return end.failures < end.maxRetries ? .attemptFailed(failure) : .retryBudgetSpent(failure)
-    }
-
-    /// The transition table as Markdown: one row per allowed (status, event) pair of
-    /// `TrialEvent.examples`, statuses with the same outcome merged.
-    public static func markdownTable() -> String {
-        var rows: [String] = ["| status | event | next status | effects |", "|---|---|---|---|"]
-        for event in TrialEvent.examples {
-            var groups: [(from: [TrialStatus], to: TrialStatus, effects: [String])] = []
-            for status in TrialStatus.allCases {
-                guard let t = transition(from: status, on: event) else { continue }
-                let effects = t.effects.map(\.name)
-                if let i = groups.firstIndex(where: { $0.to == t.to && $0.effects == effects }) {
-                    groups[i].from.append(status)
-                } else {
-                    groups.append(([status], t.to, effects))
-                }
-            }
-            for g in groups {
-                rows.append("| \(g.from.map(\.rawValue).joined(separator: ", ")) | \(event.name) | \(g.to.rawValue) | "
-                            + g.effects.joined(separator: ", ") + " |")
-            }
-        }
-        return rows.joined(separator: "\n")
     }
 }
