@@ -5,10 +5,9 @@ import CSIMD
 /// Open MPI's shared-memory transport copies large messages straight out of the sender's
 /// buffer (single-copy, CMA), which leaves copies of those cache lines in the reader's cache.
 /// The sender's next write to each line must first invalidate the reader's copy. When the two
-/// cores sit far apart (on this project's 2-vCPU machine, for minutes at a time), an ordinary
-/// loop's stores pay that one line at a time: the sharded update's 1 MB shard took 0.5–2 ms
-/// instead of 0.08 ms. `reclaim` claims the lines in a loop that does nothing else, which the
-/// core overlaps (0.12–0.2 ms for 1 MB then, about 0.012 ms when the cores are close).
+/// cores sit far apart, an ordinary loop's stores pay that one line at a time, stalling the
+/// sharded update. `reclaim` claims the lines in a loop that does nothing else, which the core
+/// overlaps (figures: docs/benchmarks.md, "Where constants in the code came from").
 public enum CacheLines {
     /// Rewrites one value of every cache line of `buffer`, unchanged. Call it on a buffer a
     /// peer has finished reading (its send completed), before overwriting the buffer. Values

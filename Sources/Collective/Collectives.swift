@@ -5,12 +5,11 @@ import Foundation
 /// Tunables of `Collectives`.
 public struct CollectiveOptions: Sendable, Equatable {
     /// Elements per pipelined all-reduce chunk (message size = 4 × this, 2 × with fp16).
-    /// Default 65_536 (256 KiB): in `ringtrain bench allreduce` sweeps of 16 Ki / 64 Ki / 256 Ki
-    /// elements (2 ranks, shared memory) it was best at 16 MB and within noise of best at 64 MB.
+    /// Default 65_536 (256 KiB), chosen with `ringtrain bench allreduce` (docs/benchmarks.md).
     public var chunkElements: Int
     /// Ring segments (buffer / N) of at most this many elements travel whole, as one message
-    /// per step, instead of in chunks: in `ringtrain bench allreduce` on 2 ranks, whole segments
-    /// were 5–10% faster from 1 MB to 4 MB and chunks were faster from 16 MB. Default 524_288
+    /// per step, instead of in chunks: mid-sized buffers need no pipelining, large ones do (the
+    /// crossover from `ringtrain bench allreduce`: docs/benchmarks.md). Default 524_288
     /// (2 MiB segments). 0 always chunks.
     public var wholeSegmentElements: Int
     /// All-reduce receives kept in flight per rank. Default 4.
@@ -19,7 +18,7 @@ public struct CollectiveOptions: Sendable, Equatable {
     public var broadcastChunkBytes: Int
     /// Buffers of at most this many bytes skip the ring and use one all-to-all exchange (one
     /// message time instead of 2(N-1); fp32 on the wire), sent in `smallMessagePieceBytes` pieces.
-    /// The threshold is where `bench allreduce` found the ring faster (docs/benchmarks.md).
+    /// The threshold is where the ring takes over in `bench allreduce` (docs/benchmarks.md).
     /// 0 turns it off. Default 16_384 (16 KiB).
     public var smallMessageBytes: Int
     /// Largest message of the one-round exchange: pieces this small stay under Open MPI's

@@ -48,9 +48,15 @@ public final class GradientExchange {
     public let halfPrecision: Bool
     /// Whether the update needs the global gradient norm (`optimizer.clip_norm` is set).
     public let needsNorm: Bool
+    /// How steps average gradients: the job's (`TrainingJob.averaging`). Change it only between
+    /// steps, on every rank alike, and make the optimizer state whole first when leaving
+    /// `.sharded` (`Trainer.synchronizeOptimizerState`); benchmarks compare the paths so.
+    public var averaging: GradientAveraging
     /// Whether the sharded update reclaims the parameter shard's cache lines before the update
     /// rewrites them (`CacheLines`). Default true; benchmarks turn it off to show what it saves.
     public var reclaimsParameterShard = true
+    /// Told of each collective as it starts and ends (set through `Trainer.observer`; default nil).
+    public var observer: (any StepObserver)?
     private let gradients: UnsafeMutableBufferPointer<Float>    // with the control element
     private let parameters: UnsafeMutableBufferPointer<Float>   // with the control element
     private var control: Int { gradients.count - 1 }
@@ -61,6 +67,7 @@ public final class GradientExchange {
     /// The exchange for `store`'s gradients, whose layers own `layerRanges` (in layer order).
     public init(store: ParameterStore, layerRanges: [Range<Int>], job: TrainingJob, collectives: Collectives) {
         self.collectives = collectives
+        averaging = job.averaging
         halfPrecision = job.fp16Gradients
         needsNorm = job.optimizer.clipNorm != nil
         gradients = Self.withControl(store.gradients)
@@ -99,13 +106,13 @@ public final class GradientExchange {
 
     /// What backward should be told as it finishes each layer: with overlap, on the last
     /// micro-step, start the buckets that are then complete; otherwise nothing.
-    public func backwardHook(_ averaging: GradientAveraging, lastMicroStep: Bool) -> ((Int) -> Void)? {
+    public func backwardHook(lastMicroStep: Bool) -> ((Int) -> Void)? {
         averaging == .overlap && lastMicroStep && collectives.size > 1 ? startBucketsAfterLayer : nil
     }
 
     /// Averages the gradients across ranks as `averaging` says (with one rank: nothing to send)
     /// and runs `update` with what every rank then knows. Returns true when any rank asked to stop.
-    public func exchange(_ averaging: GradientAveraging, update: (AveragedGradients) -> Void) throws -> Bool {
+    public func exchange(update: (AveragedGradients) -> Void) throws -> Bool {
         switch collectives.size > 1 ? averaging : .oneCall {
         case .oneCall: try allReduceAfterBackward(update)
         case .overlap: try finishOverlappedBuckets(update)
@@ -115,13 +122,17 @@ public final class GradientExchange {
 
     /// One all-reduce of the gradients and the control element after backward.
     private func allReduceAfterBackward(_ update: (AveragedGradients) -> Void) throws -> Bool {
+        observer?.phaseBegan(.allReduce(bytes: wireBytes))
         try collectives.allReduce(gradients, op: .average, halfPrecision: halfPrecision)
+        observer?.phaseEnded(.allReduce(bytes: wireBytes))
         return updateEverything(update)
     }
 
     /// The buckets started during backward (`backwardHook`) only need to finish.
     private func finishOverlappedBuckets(_ update: (AveragedGradients) -> Void) throws -> Bool {
+        observer?.phaseBegan(.allReduce(bytes: wireBytes))
         try collectives.finishAllReduces()
+        observer?.phaseEnded(.allReduce(bytes: wireBytes))
         return updateEverything(update)
     }
 
@@ -149,7 +160,9 @@ public final class GradientExchange {
     /// Reduce-scatter; each rank updates its shard of the parameters (norm and finiteness summed
     /// over the shards first when needed); all-gather of the parameters and the control element.
     private func shardedUpdate(_ update: (AveragedGradients) -> Void) throws -> Bool {
+        observer?.phaseBegan(.reduceScatter(bytes: wireBytes))
         let owned = try collectives.reduceScatter(gradients, op: .average, halfPrecision: halfPrecision)
+        observer?.phaseEnded(.reduceScatter(bytes: wireBytes))
         let shard = owned.clamped(to: 0..<control)
         let values = UnsafeMutableBufferPointer(rebasing: gradients[0..<control])
         var averaged = AveragedGradients(shard: shard, norm: 0, finite: true)
@@ -164,10 +177,15 @@ public final class GradientExchange {
         if reclaimsParameterShard { CacheLines.reclaim(UnsafeMutableBufferPointer(rebasing: parameters[shard])) }
         update(averaged)
         if owned.contains(control) { parameters[control] = gradients[control] }
+        observer?.phaseBegan(.allGather(bytes: parameters.count * 4))
         try collectives.allGather(segments: parameters)
+        observer?.phaseEnded(.allGather(bytes: parameters.count * 4))
         lossWasFinite = !parameters[control].isNaN
         return parameters[control] > 0
     }
+
+    /// Bytes of the gradient buffer (with the control element) as they travel: fp16 or fp32.
+    private var wireBytes: Int { gradients.count * (halfPrecision ? 2 : 4) }
 
     /// `buffer` and the spare element ParameterStore keeps after it (fixed storage for the run).
     static func withControl(_ buffer: FloatBuffer) -> UnsafeMutableBufferPointer<Float> {

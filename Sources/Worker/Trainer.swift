@@ -70,16 +70,11 @@ public final class Trainer {
     public private(set) var skippedSteps = 0
     /// True once the ranks have agreed (through the last gradient all-reduce) to stop.
     public private(set) var stopAgreed = false
-    /// Time spent in each phase of the steps taken so far (for benchmarks; reset at will).
-    public var phaseTimes = StepPhaseTimes()
-    /// Whether sharded steps reclaim the parameter shard's cache lines before updating it
-    /// (`GradientExchange.reclaimsParameterShard`; default true).
-    public var reclaimsParameterShard: Bool {
-        get { exchange.reclaimsParameterShard }
-        set { exchange.reclaimsParameterShard = newValue }
+    /// Told of every step and phase as they start and end (timing, traces, timelines); also
+    /// watches the gradient exchange. Default nil: nothing is told and no clock is read.
+    public var observer: (any StepObserver)? {
+        didSet { exchange.observer = observer }
     }
-    /// How steps average gradients (from the job; benchmarks switch it with `setAveraging`).
-    public private(set) var averaging: GradientAveraging
     /// True while optimizer state is current only in this rank's shard (after sharded steps).
     private var stateIsSharded = false
     /// True once `job.onNonFinite == .continue` has warned of a non-finite value (once per run).
@@ -103,7 +98,6 @@ public final class Trainer {
         let steps = EpochSampler.stepsPerEpoch(sampleCount: data.train.count, globalBatch: job.batchSize, tail: job.tail)
         schedule = LearningRateSchedule(job.schedule, baseLearningRate: job.optimizer.learningRate,
                                         totalSteps: job.steps ?? steps * job.epochs)
-        averaging = job.averaging
         window = ReportWindow(task: data.train.task)
         exchange = GradientExchange(store: network.store, layerRanges: network.parameterRanges, job: job, collectives: collectives)
         try collectives.broadcast(network.store.parameters.buffer, root: 0)
@@ -189,7 +183,11 @@ public final class Trainer {
         let seconds = Date().timeIntervalSince(window.started)
         let totals = try collectives.sum([window.lossSum, window.lossCount] + (window.metrics?.counts ?? []))
         let trainMetrics = window.metrics.map { ClassificationMetrics(classes: $0.classes, counts: Array(totals[2...])) }
-        let validation = try data.validation.map { try evaluate($0) }
+        let validation = try data.validation.map { split in
+            observer?.phaseBegan(.evaluation)
+            defer { observer?.phaseEnded(.evaluation) }
+            return try evaluate(split)
+        }
         var report = EpochReport(
             epoch: epoch, evaluation: evaluation, step: position.globalStep,
             loss: totals[1] > 0 ? totals[0] / totals[1] : .nan,
@@ -218,27 +216,23 @@ public final class Trainer {
     }
 
     /// One optimizer step at the current position: `accumulate` micro-steps of gather, forward,
-    /// loss and backward; one gradient exchange across ranks (see `averaging`), which runs the
+    /// loss and backward; one gradient exchange across ranks (`exchange.averaging`), which runs the
     /// update. Returns the sum of the micro-steps' mean losses (this rank's, rounded to Float) and
-    /// records predictions in `metrics`.
+    /// records predictions in `metrics`. `observer` is told of the step and its phases.
     public func step<Sampler: BatchSampler>(_ sampler: Sampler, metrics: inout ClassificationMetrics?) throws -> Double {
-        let computeStart = Self.now()
+        observer?.stepBegan(at: position)
         let lossSum = microSteps(sampler, metrics: &metrics)
         try network.throwCrossRankFailure()   // a statistics sum that failed in the passes above
-        let exchangeStart = Self.now()
         lastLearningRate = schedule.learningRate(atStep: position.globalStep)
-        var updateNanoseconds: UInt64 = 0
-        stopAgreed = try exchange.exchange(averaging) { averaged in
-            let updateStart = Self.now()
-            update(averaged)
-            updateNanoseconds = Self.now() - updateStart
-        }
-        phaseTimes.record(compute: exchangeStart - computeStart,
-                          communicate: Self.now() - exchangeStart - updateNanoseconds, update: updateNanoseconds)
+        observer?.phaseBegan(.exchange)
+        stopAgreed = try exchange.exchange { update($0) }
+        observer?.phaseEnded(.exchange)
         position.stepInEpoch += 1
         position.globalStep += 1
         try checkFinite()
-        return Double(Float(lossSum))   // Float values sum exactly in Double, in any order (ReportWindowTotals)
+        let loss = Double(Float(lossSum))   // Float values sum exactly in Double, in any order (ReportWindowTotals)
+        try observer?.stepEnded(at: position, loss: loss)
+        return loss
     }
 
     /// After a step: a non-finite training loss on any rank (agreed in the exchange), or weights
@@ -282,8 +276,11 @@ public final class Trainer {
         var lossSum = 0.0
         exchange.markStopRequest()
         for micro in 0..<job.accumulate {
+            observer?.phaseBegan(.gather(microStep: micro))
             sampler.indices(at: position, microStep: micro, rank: collectives.rank, into: &indices)
             data.train.gather(indices[...], features: features.pointer, targets: targets.pointer)
+            observer?.phaseEnded(.gather(microStep: micro))
+            observer?.phaseBegan(.forward(microStep: micro))
             let context = ForwardContext(training: true, seed: job.seed, step: UInt64(position.globalStep),
                                          rank: UInt64(collectives.rank), microStep: UInt64(micro))
             let out = network.forward(features.pointer, batch: localBatch, context: context)
@@ -295,14 +292,14 @@ public final class Trainer {
             if !microLoss.isFinite && job.onNonFinite == .stop { exchange.markNonFiniteLoss() }
             lossSum += microLoss
             metrics?.record(logits: out, labels: targets.pointer, batch: localBatch * rows, classes: width / rows)
+            observer?.phaseEnded(.forward(microStep: micro))
+            observer?.phaseBegan(.backward(microStep: micro))
             network.backward(lossGradient.pointer, batch: localBatch, accumulate: micro > 0,
-                             onLayerDone: exchange.backwardHook(averaging, lastMicroStep: micro == job.accumulate - 1))
+                             onLayerDone: exchange.backwardHook(lastMicroStep: micro == job.accumulate - 1))
+            observer?.phaseEnded(.backward(microStep: micro))
         }
         return lossSum
     }
-
-    /// Nanoseconds on the monotonic clock (phase times).
-    private static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
     /// Clips and applies the averaged gradients to this rank's part of the parameters, or skips
     /// the step on every rank alike when they are not finite.
@@ -313,19 +310,15 @@ public final class Trainer {
         }
         let gradients = network.store.gradients.buffer
         if let maxNorm = job.optimizer.clipNorm {
+            observer?.phaseBegan(.clip)
             clipGradients(gradients, averaged.shard, norm: averaged.norm, maxNorm: Float(maxNorm))
+            observer?.phaseEnded(.clip)
         }
+        observer?.phaseBegan(.update)
         optimizer.step(parameters: network.store.parameters.buffer, gradients: gradients,
                        learningRate: Float(lastLearningRate), range: averaged.shard)
+        observer?.phaseEnded(.update)
         if averaged.shard.count < gradients.count { stateIsSharded = true }
-    }
-
-    /// Switches how the next steps average gradients (benchmarks compare the paths). Leaving
-    /// the sharded update first makes the optimizer state whole. Collective: every rank switches
-    /// at the same step.
-    public func setAveraging(_ newValue: GradientAveraging) throws {
-        if newValue != .sharded { try synchronizeOptimizerState() }
-        averaging = newValue
     }
 
     /// Makes every rank's optimizer state whole again after sharded updates (each rank has kept

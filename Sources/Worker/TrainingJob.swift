@@ -64,8 +64,8 @@ public struct TrainingJob: Sendable, Equatable {
     /// of its 1/N shard, each rank updates only that shard, and an all-gather spreads the new
     /// parameters (optimizer state is gathered only for checkpoints). 1/N of the update work per
     /// rank; the same results (bit for bit with 2 ranks, within float rounding with more, where
-    /// sums group differently). Default true: in `ringtrain bench train --ranks 2` it was the
-    /// fastest way of averaging (README). `overlap` takes precedence: a job with both averages
+    /// sums group differently). Default true, chosen with `ringtrain bench train --ranks 2`
+    /// (docs/benchmarks.md). `overlap` takes precedence: a job with both averages
     /// with overlap (the config parser rejects both set explicitly).
     public var shardedUpdate = true
     /// What a non-finite training loss, or weights not finite after an update, do

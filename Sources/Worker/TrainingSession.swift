@@ -195,6 +195,8 @@ public final class TrainingSession {
         state.skippedSteps = trainer.skippedSteps
         state.configStart = configStart
         state.reportWindow = try trainer.reportWindowTotals()   // collective: summed on every rank
+        trainer.observer?.phaseBegan(.checkpoint)
+        defer { trainer.observer?.phaseEnded(.checkpoint) }
         try collectives.whileRootWorks("writing checkpoint \(CheckpointStore.folderName(step: state.globalStep))") {
             if let delay = RankTestHooks.saveDelay { Thread.sleep(forTimeInterval: delay) }
             try store.save(parameters: trainer.network.store, optimizer: trainer.optimizer, state: state,

@@ -53,6 +53,9 @@ struct BenchAllReduce: ParsableCommand {
         guard ranks >= 1 else { throw ValidationError("--ranks must be at least 1") }
         if let reps, reps < 1 { throw ValidationError("--reps must be at least 1") }
         _ = try parsedSizes()
+        if let hosts {
+            do { _ = try BenchmarkCluster.hosts(hosts) } catch { throw ValidationError("--hosts: \(error)") }
+        }
     }
 
     func parsedSizes() throws -> [Int] {
@@ -74,7 +77,7 @@ struct BenchAllReduce: ParsableCommand {
             if json { args.append("--json") }
             let cluster = try BenchmarkCluster.make(hosts: hosts, network: network, mpirunArgs: mpirunArgs,
                                                     binary: MPILauncher.selfExecutable)
-            let status = try launchSelf(ranks: ranks, arguments: args, cluster: cluster)
+            let status = try SelfLaunch.run(ranks: ranks, arguments: args, cluster: cluster)
             if status != 0 { throw ExitCode(status) }
         }
     }

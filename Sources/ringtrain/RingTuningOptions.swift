@@ -29,8 +29,7 @@ struct RingTuningOptions: ParsableArguments {
 
     /// The knobs that were given, as arguments for the ranks that mpirun starts.
     var arguments: [String] {
-        [("--chunk-elements", chunkElements), ("--whole-segment-elements", wholeSegmentElements),
-         ("--depth", depth), ("--small-bytes", smallBytes)]
-            .flatMap { name, value in value.map { [name, "\($0)"] } ?? [] }
+        rankArguments(["--chunk-elements": chunkElements, "--whole-segment-elements": wholeSegmentElements,
+                       "--depth": depth, "--small-bytes": smallBytes])
     }
 }

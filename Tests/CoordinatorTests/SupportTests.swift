@@ -62,7 +62,7 @@ struct SupportTests {
         #expect(local.mpirunArgs == ["--mca", "btl", "tcp,self"])
         for bad in ["a:0", "a:b", "a:1:2"] {
             #expect { try BenchmarkCluster.make(hosts: bad, network: nil, mpirunArgs: nil, binary: "/bin/true") } throws: { error in
-                (error as? ConfigError)?.description.contains("bad host '\(bad)'") == true
+                (error as? BenchmarkCluster.BadHost)?.description.contains("bad host '\(bad)'") == true
             }
         }
     }

@@ -31,14 +31,14 @@ import Model
             // Backward finishes the layers last to first; the layer in the middle sums a
             // statistic across ranks while the last layer's bucket is in flight.
             var statistic: [Float] = [Float(comm.rank), 1, 2]
-            let onLayerDone = exchange.backwardHook(.overlap, lastMicroStep: true)
+            let onLayerDone = exchange.backwardHook(lastMicroStep: true)
             #expect((onLayerDone != nil) == (ranks > 1))
             onLayerDone?(2)
             try statistic.withUnsafeMutableBufferPointer { try exchange.crossRankSum($0) }
             onLayerDone?(1)
             onLayerDone?(0)
             var updated: [Range<Int>] = []
-            let stop = try exchange.exchange(.overlap) { updated.append($0.shard) }
+            let stop = try exchange.exchange { updated.append($0.shard) }
             return (Array(gradients[0..<store.count]), statistic, stop, updated)
         }
         let count = Self.ranges.last!.upperBound

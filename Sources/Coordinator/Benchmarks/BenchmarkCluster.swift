@@ -8,21 +8,33 @@ public enum BenchmarkCluster {
     /// one slot by default) those hosts once they pass the launcher's pre-flight check for
     /// `binary`. `network` acts as cluster.network and `mpirunArgs` (split by `ShellWords`) as
     /// cluster.mpirun_args (default for each: none).
-    /// - Throws: `ConfigError` naming --hosts for a malformed item; the pre-flight check's error.
+    /// - Throws: `BadHost` for a malformed item of `hosts`; the pre-flight check's error.
     public static func make(hosts: String?, network: String?, mpirunArgs: String?, binary: String) throws -> ClusterSpec {
         var cluster = ClusterSpec()
         cluster.oversubscribe = true
         cluster.network = network
         if let mpirunArgs { cluster.mpirunArgs = ShellWords.split(mpirunArgs) }
         guard let hosts else { return cluster }
-        cluster.hosts = try hosts.split(separator: ",").map { item in
+        cluster.hosts = try Self.hosts(hosts)
+        try HostPreflight.check(cluster, binary: binary)
+        return cluster
+    }
+
+    /// The hosts of a comma-separated list of `host` or `host:slots` (one slot by default).
+    /// - Throws: `BadHost` naming the first malformed item.
+    public static func hosts(_ list: String) throws -> [HostSlots] {
+        try list.split(separator: ",").map { item in
             let parts = item.split(separator: ":")
             guard parts.count <= 2, let host = parts.first, let slots = Int(parts.count == 2 ? parts[1] : "1"), slots > 0 else {
-                throw ConfigError(file: "--hosts", keyPath: "", message: "bad host '\(item)'", hint: "expected host or host:slots")
+                throw BadHost(item: String(item))
             }
             return HostSlots(host: String(host), slots: slots)
         }
-        try HostPreflight.check(cluster, binary: binary)
-        return cluster
+    }
+
+    /// A host list item that is not `host` or `host:slots` (with slots at least 1).
+    public struct BadHost: Error, CustomStringConvertible {
+        public let item: String
+        public var description: String { "bad host '\(item)': expected host or host:slots" }
     }
 }

@@ -28,7 +28,7 @@ public struct TrainBenchmarkResult: Sendable {
     /// How gradients were averaged (nil for one rank).
     public var averaging: GradientAveraging?
     /// For sharded rows: whether the parameter shard's cache lines were reclaimed before each
-    /// update (`Trainer.reclaimsParameterShard`).
+    /// update (`GradientExchange.reclaimsParameterShard`).
     public var reclaimsShard: Bool?
     /// Tokens per sample for language models (the context), so rows also report tokens/s; nil otherwise.
     public var tokensPerSample: Int?
@@ -150,7 +150,7 @@ public enum TrainBenchmark {
         /// All ranks train together, averaging gradients this way.
         case together(GradientAveraging)
         /// All ranks train with the sharded update without reclaiming the parameter shard's
-        /// cache lines first (`Trainer.reclaimsParameterShard`): shows what reclaiming saves.
+        /// cache lines first (`GradientExchange.reclaimsParameterShard`): shows what reclaiming saves.
         case shardedWithoutReclaim
 
         /// How the ranks average gradients in this mode (nil: rank 0 trains alone).
@@ -162,11 +162,13 @@ public enum TrainBenchmark {
             }
         }
 
-        /// Makes `trainer` average gradients as this mode does (collective: every rank at once).
+        /// Makes `trainer`'s gradient exchange average as this mode does; leaving the sharded
+        /// update first makes the optimizer state whole (collective: every rank at once).
         func configure(_ trainer: Trainer) throws {
             guard let averaging else { return }
-            try trainer.setAveraging(averaging)
-            trainer.reclaimsParameterShard = self != .shardedWithoutReclaim
+            if averaging != .sharded { try trainer.synchronizeOptimizerState() }
+            trainer.exchange.averaging = averaging
+            trainer.exchange.reclaimsParameterShard = self != .shardedWithoutReclaim
         }
     }
 
@@ -201,6 +203,7 @@ public enum TrainBenchmark {
         /// The trainer a mode runs on this rank (nil: this rank waits through `.alone`).
         func runner(_ mode: Mode) -> Trainer? { mode == .alone ? (isRoot ? alone : nil) : trainer }
         var none: ClassificationMetrics? = nil
+        let phaseTimes = StepPhaseTimes()
         for mode in modes {   // one warm-up step each
             try mode.configure(trainer)
             if let runner = runner(mode) { _ = try runner.step(runner.currentSampler(), metrics: &none) }
@@ -224,13 +227,15 @@ public enum TrainBenchmark {
                     }
                     try mode.configure(runner)
                     let sampler = runner.currentSampler()
-                    runner.phaseTimes = StepPhaseTimes()
+                    phaseTimes.reset()
+                    runner.observer = phaseTimes
+                    defer { runner.observer = nil }
                     var seconds = try Stopwatch.seconds { for _ in 0..<steps { _ = try runner.step(sampler, metrics: &none) } }
                     if mode != .alone {
                         seconds = try trainer.collectives.sum([seconds]).first! / Double(trainer.collectives.size)
                     }
                     samples[m].append(Double(steps * runner.job.batchSize) / seconds)
-                    phases[m].append(runner.phaseTimes.millisecondsPerStep)
+                    phases[m].append(phaseTimes.millisecondsPerStep)
                 }
                 if case .alone = mode {
                     if isRoot { limitAlone.append(timeMatrixProducts()) }   // while the others still wait

@@ -1,5 +1,5 @@
-// WorkerProcess: the `--trace-steps` loop a rank runs instead of training (see `RankLife`): a
-// few optimizer steps, printing each step's loss and a parameter checksum the ranks must agree on.
+// WorkerProcess: the `--trace-steps` run a rank makes instead of training (see `RankLife`): a few
+// steps of training's own loop (`StepTrace`) with the config side's parameter checksum.
 import Collective
 import Foundation
 import Model
@@ -7,36 +7,10 @@ import Worker
 
 /// The rank-side step trace.
 public enum WorkerProcess {
-    /// Runs `steps` optimizer steps, rank 0 printing one JSON line per step:
-    /// `{"step", "loss", "checksum"}`; fails if the ranks' parameter checksums ever differ.
-    /// The batches are the ones training draws: the job's step sampler with `job.steps`, else
-    /// each epoch's order, epoch after epoch.
+    /// Runs `steps` optimizer steps of training, rank 0 printing one JSON line per step
+    /// (`StepTrace`); fails if the ranks' parameter checksums ever differ.
     static func trace(job: TrainingJob, group: Collectives, steps: Int, options: RankOptions) throws {
-        let data = try DatasetLoader.load(job.dataset, seed: job.seed)
-        let trainer = try Trainer(job: job, data: data, collectives: group)
-        var none: ClassificationMetrics? = nil
-        for _ in 0..<steps {
-            let localLoss: Double
-            if let sampler = trainer.stepSampler {
-                localLoss = try trainer.step(sampler, metrics: &none)
-            } else {
-                if trainer.position.stepInEpoch >= trainer.stepsPerEpoch {
-                    trainer.resume(at: TrainingPosition(epoch: trainer.position.epoch + 1, globalStep: trainer.position.globalStep),
-                                   skippedSteps: trainer.skippedSteps)
-                }
-                localLoss = try trainer.step(trainer.currentSampler(), metrics: &none)
-            }
-            let checksum = parameterChecksum(trainer.network.store.parameters.buffer)
-            let all = try group.allGather([localLoss, Double(checksum >> 32), Double(checksum & 0xFFFF_FFFF)])
-            let loss = all.reduce(0) { $0 + $1[0] } / Double(group.size * job.accumulate)
-            let sums = Set(all.map { UInt64($0[1]) << 32 | UInt64($0[2]) })
-            guard sums.count == 1 else {
-                throw TrainingError("parameters differ between ranks after step \(trainer.position.globalStep): checksums \(all.map { UInt64($0[1]) << 32 | UInt64($0[2]) })")
-            }
-            if group.rank == 0 {
-                print(jsonLine(["step": trainer.position.globalStep, "loss": loss, "checksum": String(checksum, radix: 16)]))
-            }
-        }
+        let trainer = try StepTrace.run(job: job, collectives: group, steps: steps, checksum: parameterChecksum)
         if group.rank == 0, let path = options.dumpParameters { try dump(trainer.network.store.parameters.array, to: path) }
     }
 

@@ -1,0 +1,159 @@
+// TrainBenchmarkRun: all of `ringtrain bench train` behind its options — one process for one
+// rank, or this binary relaunched under mpirun with rank 0's JSON rows read back — and its table.
+import Collective
+import Foundation
+import Model
+import Worker
+
+/// What `ringtrain bench train` measures (its options, already validated).
+public struct TrainBenchmarkSettings: Sendable {
+    /// A built-in model (`builtIn`) or one named after a repository config (`configOf`); nil: mlp.
+    public var model: String?
+    /// Samples per rank per step (default 128 for built-in models, else the config's batch_size).
+    public var batch: Int?
+    /// Training steps per timed repetition (default: `stepsPerRepetition`).
+    public var steps: Int?
+    /// Measure this config's model on its data instead (with `model` gpt or resnet: used in place of theirs).
+    public var config: String?
+    /// Timed repetitions; medians are reported. Default 5.
+    public var repeats = 5
+    /// Folder with the Fashion-MNIST IDX files (built-in models).
+    public var data = "/usr/share/datasets/fashion-mnist"
+    /// Print one JSON object per row instead of a table. Default false.
+    public var json = false
+    /// 1 measures one process; N > 1 measures 1 rank, then N ranks under mpirun. Default 1.
+    public var ranks = 1
+    /// Send gradients as fp16 in the all-reduce. Default false.
+    public var fp16 = false
+
+    public init() {}
+
+    /// The built-in models, measured on Fashion-MNIST from `data`.
+    public static let builtIn: Set = ["mlp", "cnn"]
+    /// The models named after a config of the repository, measured on that config's data.
+    public static let configOf = ["gpt": "configs/shakespeare-gpt.yaml", "resnet": "configs/fashion-resnet.yaml"]
+
+    /// The config whose model is measured, or nil for a built-in model.
+    var configPath: String? { config ?? model.flatMap { Self.configOf[$0] } }
+}
+
+/// Runs the training benchmark and prints its rows.
+public enum TrainBenchmarkRun {
+    /// What each repetition of the N-rank measurement times, in order: rank 0 alone, then every
+    /// way of averaging gradients, then the sharded update without reclaiming cache lines.
+    static let rankModes: [TrainBenchmark.Mode] =
+        [.alone] + GradientAveraging.allCases.map { .together($0) } + [.shardedWithoutReclaim]
+
+    /// Measures as `settings` say and prints the rows (a table, or JSON lines). With several
+    /// ranks, every row is measured in one mpirun job of this binary run with `rankArguments`
+    /// (which must run `runRank` with the same settings on every rank); rank 0's JSON lines are
+    /// read back here.
+    public static func run(_ settings: TrainBenchmarkSettings, rankArguments: [String]) throws {
+        guard settings.ranks > 1 else {
+            print(rendered(try measure(settings, group: .singleRank(), alone: nil), settings: settings))
+            return
+        }
+        let output = try SelfLaunch.capture(ranks: settings.ranks, arguments: rankArguments)
+        let rows = output.split(separator: "\n").filter { $0.hasPrefix("{") }.compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]).flatMap(TrainBenchmarkResult.init(json:))
+        }
+        guard rows.count == rankModes.count else { throw LaunchError("the \(settings.ranks)-rank benchmark printed no result:\n\(output)") }
+        print(rendered(rows, settings: settings))
+    }
+
+    /// One rank of the N-rank measurement (under mpirun). Each repetition times rank 0 alone
+    /// (the others asleep in a quiet barrier), then all ranks with each way of averaging
+    /// gradients; rank 0 prints the rows as JSON lines.
+    public static func runRank(_ settings: TrainBenchmarkSettings) throws {
+        try MPIEnvironment.initialize()
+        let group = Collectives(try MPICommunicator.world())
+        try group.installWatchdog(Watchdog(timeout: 300, rank: group.rank))
+        let rows = try measure(settings, group: group, alone: group.rank == 0 ? .singleRank() : nil) {
+            try group.quietBarrier()
+        }
+        if group.rank == 0 { for row in rows { print(jsonLine(row.json)) } }
+        try MPIEnvironment.finalize()
+    }
+
+    /// The job for `ranks` ranks, its tokens per sample (language models) and, when the corpus
+    /// is missing, a note that it trains on synthetic bytes.
+    static func job(_ settings: TrainBenchmarkSettings, ranks: Int) throws -> (job: TrainingJob, tokens: Int?, data: String?) {
+        guard let configPath = settings.configPath else {
+            var job = TrainBenchmark.job(model: ModelSpec(kind: ModelSpec.Kind(rawValue: settings.model ?? "mlp")!),
+                                         batchPerRank: settings.batch ?? 128, ranks: ranks, dataDirectory: settings.data)
+            job.fp16Gradients = settings.fp16
+            return (job, nil, nil)
+        }
+        var made = try TrainBenchmark.configJob(config: configPath, batchPerRank: settings.batch, ranks: ranks)
+        made.job.fp16Gradients = made.job.fp16Gradients || settings.fp16
+        return (made.job, made.tokensPerSample, made.synthetic ? "synthetic bytes (corpus missing)" : nil)
+    }
+
+    /// Training steps per timed repetition: `settings.steps`, else 200 for mlp, 20 for cnn, 5 for
+    /// a text model, 10 for other configs.
+    static func stepsPerRepetition(_ settings: TrainBenchmarkSettings, tokens: Int?) -> Int {
+        if let steps = settings.steps { return steps }
+        if settings.configPath == nil { return settings.model == "cnn" ? 20 : 200 }
+        return tokens == nil ? 10 : 5
+    }
+
+    /// The rows of `group` (with `alone`, rank 0's single-process group, the 1-rank baseline too).
+    static func measure(_ settings: TrainBenchmarkSettings, group: Collectives, alone: Collectives?,
+                        quietBarrier: () throws -> Void = {}) throws -> [TrainBenchmarkResult] {
+        let (job, tokens, dataNote) = try job(settings, ranks: group.size)
+        let splits = try DatasetLoader.load(job.dataset, seed: job.seed)
+        let trainer = try Trainer(job: job, data: splits, collectives: group)
+        let single = try alone.map { try Trainer(job: Self.job(settings, ranks: 1).job, data: splits, collectives: $0) }
+        let modes = group.size > 1 ? rankModes : [.together(.oneCall)]
+        let measured = try TrainBenchmark.measure(trainer: trainer, alone: single, quietBarrier: quietBarrier,
+                                                  steps: stepsPerRepetition(settings, tokens: tokens), repeats: settings.repeats,
+                                                  modes: modes)
+        let name = settings.configPath == nil ? job.model.summary(inputs: splits.train.featureCount, outputs: trainer.network.outputWidth)
+            : tokens.map { "\(job.name) ctx\($0)" } ?? job.name
+        return measured.map { m in
+            var result = TrainBenchmarkResult(
+                model: name, ranks: m.mode == .alone ? 1 : group.size, batch: job.localBatch, samplesPerSecond: m.samplesPerSecond,
+                limitSamplesPerSecond: m.limitSamplesPerSecond, sgemmGflops: m.sgemmGflops,
+                flopsPerSample: trainer.network.trainingFlopsPerSample, efficiency: m.efficiency)
+            (result.computeMilliseconds, result.communicateMilliseconds, result.updateMilliseconds) =
+                (m.computeMilliseconds, m.communicateMilliseconds, m.updateMilliseconds)
+            (result.tokensPerSample, result.data) = (tokens, dataNote)
+            if group.size > 1 {
+                result.averaging = m.mode.averaging
+                if result.averaging == .sharded { result.reclaimsShard = m.mode != .shardedWithoutReclaim }
+            }
+            return result
+        }
+    }
+
+    /// `rows` as JSON lines, or as the machine line, a note on the data and a table with its legend.
+    static func rendered(_ rows: [TrainBenchmarkResult], settings: TrainBenchmarkSettings) -> String {
+        if settings.json { return rows.map { jsonLine($0.json) }.joined(separator: "\n") }
+        var lines = [(rows.first?.machine ?? Machine.current).line]
+        let tokens = rows.first?.tokensPerSample
+        if let note = rows.first?.data { lines.append("data: \(note)") }
+        var table = TextTable(headers: ["model", "ranks", "averaging", "batch/rank", "samples/s"] + (tokens == nil ? [] : ["tokens/s"]) + ["sgemm limit", "of limit",
+                                        "efficiency", "sgemm GFLOP/s", "MFLOP/sample", "compute ms", "comm ms", "update ms"])
+        for r in rows {
+            let perSecond = [String(format: "%.0f", r.samplesPerSecond)]
+                + (tokens.map { [String(format: "%.0f", r.samplesPerSecond * Double($0))] } ?? [])
+            let limit = r.limitSamplesPerSecond * Double(r.ranks) * Double(tokens ?? 1)
+            table.add([r.model, "\(r.ranks)", r.averaging.map { $0.rawValue + (r.reclaimsShard == false ? " (no reclaim)" : "") } ?? "-", "\(r.batch)"]
+                      + perSecond + [String(format: "%.0f", limit),
+                       String(format: "%.1f%%", 100 * r.samplesPerSecond / (r.limitSamplesPerSecond * Double(r.ranks))),
+                       r.efficiency.map { String(format: "%.3f", $0) } ?? "-",
+                       String(format: "%.1f", r.sgemmGflops), String(format: "%.2f", r.flopsPerSample / 1e6),
+                       String(format: "%.3f", r.computeMilliseconds), String(format: "%.3f", r.communicateMilliseconds),
+                       String(format: "%.3f", r.updateMilliseconds)])
+        }
+        lines.append(table.rendered)
+        lines.append("(medians of \(settings.repeats) repetitions; sgemm limit in \(tokens == nil ? "samples" : "tokens")/s; the limit times each rank's sgemm calls alone at the same shapes, "
+                     + "times the ranks; efficiency = median over repetitions of samples/s ÷ (ranks × the 1-rank samples/s of the "
+                     + "same repetition: rank 0 alone while the others sleep, in the same mpirun job); "
+                     + "averaging: one_call = one all-reduce after backward (job.sharded_update: false); overlap = buckets during backward (job.overlap); "
+                     + "sharded (the default) = reduce-scatter, each rank updates its shard, all-gather (job.sharded_update); "
+                     + "(no reclaim) = sharded without first taking back the shard's cache lines the other ranks read; "
+                     + "compute/comm/update ms = rank 0's mean time per step in forward+backward, waiting for the gradient average, and the update)")
+        return lines.joined(separator: "\n")
+    }
+}

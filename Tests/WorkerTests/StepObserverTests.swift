@@ -1,0 +1,103 @@
+// StepObserverTests: a step observer is told of every phase of a step in order (for each way of
+// averaging), and training watched by one gives bit for bit what training without one gives.
+import Foundation
+import Testing
+@testable import Worker
+import Model
+import Collective
+
+private let fashionDirectory = "/usr/share/datasets/fashion-mnist"
+private let haveFashion = FileManager.default.fileExists(atPath: fashionDirectory + "/train-labels-idx1-ubyte.gz")
+
+/// What an observer was told, in order.
+private enum Event: Sendable, Equatable {
+    case step(Int), began(StepPhase), ended(StepPhase), stepEnded(Int)
+}
+
+/// Records every call in order.
+private final class EventLog: StepObserver {
+    var events: [Event] = []
+    func stepBegan(at position: TrainingPosition) { events.append(.step(position.globalStep)) }
+    func phaseBegan(_ phase: StepPhase) { events.append(.began(phase)) }
+    func phaseEnded(_ phase: StepPhase) { events.append(.ended(phase)) }
+    func stepEnded(at position: TrainingPosition, loss: Double) { events.append(.stepEnded(position.globalStep)) }
+}
+
+/// A small Fashion-MNIST job: SGD with momentum, gradients clipped, two micro-steps per step.
+private func smallJob(ranks: Int, averaging: GradientAveraging) -> TrainingJob {
+    var job = TrainingJob(dataset: .fashionMNIST(directory: fashionDirectory))
+    job.dataset.subset = 600
+    job.dataset.validation = .count(120)
+    job.model = ModelSpec(kind: .mlp, hidden: [16])
+    job.optimizer = OptimizerSpec(kind: .sgd, learningRate: 0.05, momentum: 0.9, clipNorm: 1)
+    job.batchSize = 48
+    job.accumulate = 2
+    job.epochs = 1
+    job.ranks = ranks
+    job.seed = 5
+    job.overlap = averaging == .overlap
+    job.shardedUpdate = averaging == .sharded
+    return job
+}
+
+@Test("the observer is told of each phase of a step in order, on every rank, for each way of averaging",
+      .enabled(if: haveFashion, "Fashion-MNIST not installed"), arguments: GradientAveraging.allCases)
+func observerSeesEveryPhaseInOrder(averaging: GradientAveraging) throws {
+    let job = smallJob(ranks: 2, averaging: averaging)
+    let results = try InProcessCommunicator.run(size: 2) { [job] comm in
+        let data = try DatasetLoader.load(job.dataset, seed: job.seed)
+        let trainer = try Trainer(job: job, data: data, collectives: Collectives(comm))
+        let log = EventLog()
+        trainer.observer = log
+        var none: ClassificationMetrics? = nil
+        _ = try trainer.step(trainer.currentSampler(), metrics: &none)
+        return (log.events, trainer.network.store.count)
+    }
+    for (rank, (events, parameters)) in results.enumerated() {
+        let bytes = (parameters + 1) * 4   // the gradients and the control element, fp32
+        var expected: [Event] = [.step(0)]
+        for micro in 0..<2 {
+            for phase in [StepPhase.gather(microStep: micro), .forward(microStep: micro), .backward(microStep: micro)] {
+                expected += [.began(phase), .ended(phase)]
+            }
+        }
+        expected.append(.began(.exchange))
+        let updates: [Event] = [.began(.clip), .ended(.clip), .began(.update), .ended(.update)]
+        switch averaging {
+        case .oneCall, .overlap:
+            expected += [.began(.allReduce(bytes: bytes)), .ended(.allReduce(bytes: bytes))] + updates
+        case .sharded:
+            expected += [.began(.reduceScatter(bytes: bytes)), .ended(.reduceScatter(bytes: bytes))] + updates
+                + [.began(.allGather(bytes: bytes)), .ended(.allGather(bytes: bytes))]
+        }
+        expected += [.ended(.exchange), .stepEnded(1)]
+        #expect(events == expected, "rank \(rank)")
+    }
+}
+
+/// Watched by a recording observer, or by the benchmarks' phase timing.
+@Test("training watched by an observer gives bit-identical parameters and losses to training without one",
+      .enabled(if: haveFashion, "Fashion-MNIST not installed"), arguments: [false, true])
+func observedTrainingIsIdentical(timingPhases: Bool) throws {
+    func train(_ observer: (any StepObserver)?) throws -> (parameters: [Float], losses: [Double]) {
+        let job = smallJob(ranks: 1, averaging: .oneCall)
+        let data = try DatasetLoader.load(job.dataset, seed: job.seed)
+        let trainer = try Trainer(job: job, data: data, collectives: .singleRank())
+        trainer.observer = observer
+        var losses: [Double] = []
+        try trainer.train { losses.append($0.loss) }
+        return (trainer.network.store.parameters.array, losses)
+    }
+    let plain = try train(nil)
+    let log = EventLog(), times = StepPhaseTimes()
+    let watched = try train(timingPhases ? times as any StepObserver : log)
+    #expect(watched.parameters == plain.parameters)
+    #expect(watched.losses == plain.losses)
+    let steps = (600 - 120) / 48
+    if !timingPhases {
+        #expect(log.events.filter { if case .stepEnded = $0 { true } else { false } }.count == steps)
+        #expect(log.events.filter { $0 == .began(.evaluation) }.count == 1, "one epoch, one validation")
+    } else {
+        #expect(times.steps == steps)
+    }
+}
