@@ -60,4 +60,21 @@ import Testing
             (error as? DurableFileError)?.path == dir.path + "/missing/file" && "\(error)".contains("No such file or directory")
         }
     }
+
+    @Test("a file another writer finished is published in place: the target holds it, the temporary name is gone; a missing one names the target")
+    func publishPutsAFinishedFileInPlace() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path + "/store.sqlite"
+        try "old".write(toFile: path, atomically: false, encoding: .utf8)
+        try "new".write(toFile: path + ".new", atomically: false, encoding: .utf8)
+        try DurableFile.publish(path + ".new", as: path)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "new")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["store.sqlite"])
+        #expect {
+            try DurableFile.publish(path + ".new", as: path)
+        } throws: { error in
+            (error as? DurableFileError)?.path == path && "\(error)".contains("No such file or directory")
+        }
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "new")
+    }
 }

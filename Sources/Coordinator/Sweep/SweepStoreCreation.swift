@@ -2,6 +2,7 @@
 // all at once under a temporary name — and SQLite's own errors turned into SweepStoreErrors.
 import Foundation
 import GRDB
+import Model
 
 extension SweepStore {
     /// The tables and columns every sweep store has had since the first release.
@@ -69,13 +70,9 @@ extension SweepStore {
             }
             try queue.close()
         }
-        let descriptor = open(temporary, O_RDONLY)
-        if descriptor >= 0 { fsync(descriptor); close(descriptor) }
-        guard rename(temporary, path) == 0 else {
-            throw SweepStoreError(path: path, message: "cannot be created: \(String(cString: strerror(errno)))")
+        do { try DurableFile.publish(temporary, as: path) } catch let error as DurableFileError {
+            throw SweepStoreError(path: path, message: "cannot be created: \(error.problem)")
         }
-        let folder = open((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY)
-        if folder >= 0 { fsync(folder); close(folder) }
         return try SweepStore(path: path)
     }
 

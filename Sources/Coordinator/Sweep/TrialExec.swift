@@ -2,6 +2,7 @@
 // trial's command, enforces the trial's time limit, stops the whole process tree when asked, and
 // records the attempt's end durably — so a coordinator that died meanwhile still learns it.
 import Foundation
+import Model
 import Synchronization
 import Worker
 
@@ -212,8 +213,7 @@ public enum TrialExec {
         guard unlink(path) == 0 || errno == ENOENT else {
             throw LaunchError("cannot remove \(path): \(String(cString: strerror(errno)))")
         }
-        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if fd >= 0 { fsync(fd); close(fd) }
+        try DurableFile.syncFolder(directory)
     }
 
     /// Process ids whose environment carries `tag` (the trial's processes, whoever started

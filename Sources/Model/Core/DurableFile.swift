@@ -1,6 +1,7 @@
 // DurableFile: the one durable write of the project — bytes written whole (short writes and
 // EINTR retried), fsynced, and for a replacement a temporary file in the same folder renamed over
-// the target and the folder fsynced, so a crash leaves the old file or the new one, never a mix.
+// the target and the folder fsynced, so a crash leaves the old file or the new one, never a mix;
+// a file another writer finished (the sweep store) is published the same way.
 import Foundation
 import Synchronization
 
@@ -77,6 +78,19 @@ public enum DurableFile {
         try step(.renamed)
         try syncFolder(folder, reportingAs: path, what: "its folder")
         try step(.folderSynced)
+    }
+
+    /// Puts a finished file in place durably: fsyncs `temporary` (written by someone else, e.g. a
+    /// database library, in `path`'s folder), renames it over `path`, then fsyncs the folder.
+    /// Errors name `path`; a failed rename leaves `temporary` where it was.
+    public static func publish(_ temporary: String, as path: String) throws {
+        let fd = open(temporary, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw DurableFileError(path: path, operation: "open \(temporary)", code: errno) }
+        let synced = fsync(fd) == 0 ? 0 : errno
+        close(fd)
+        guard synced == 0 else { throw DurableFileError(path: path, operation: "fsync \(temporary)", code: synced) }
+        guard rename(temporary, path) == 0 else { throw DurableFileError(path: path, operation: "rename \(temporary) over it", code: errno) }
+        try syncFolder(URL(fileURLWithPath: path).deletingLastPathComponent().path, reportingAs: path, what: "its folder")
     }
 
     /// Replaces `path` with `text` (UTF-8); see `replace(_:with:step:)`.
