@@ -48,15 +48,14 @@ public final class GradientExchange {
     public let halfPrecision: Bool
     /// Whether the update needs the global gradient norm (`optimizer.clip_norm` is set).
     public let needsNorm: Bool
-    /// How steps average gradients: the job's (`TrainingJob.averaging`). Change it only between
-    /// steps, on every rank alike, and make the optimizer state whole first when leaving
-    /// `.sharded` (`Trainer.synchronizeOptimizerState`); benchmarks compare the paths so.
-    public var averaging: GradientAveraging
+    /// How steps average gradients: the job's (`TrainingJob.averaging`). Changed only through
+    /// `Trainer.useAveraging`, which makes the optimizer state whole first when leaving `.sharded`.
+    public internal(set) var averaging: GradientAveraging
     /// Whether the sharded update reclaims the parameter shard's cache lines before the update
     /// rewrites them (`CacheLines`). Default true; benchmarks turn it off to show what it saves.
     public var reclaimsParameterShard = true
     /// Told of each collective as it starts and ends (set through `Trainer.observer`; default nil).
-    public var observer: (any StepObserver)?
+    public internal(set) var observer: (any StepObserver)?
     private let gradients: UnsafeMutableBufferPointer<Float>    // with the control element
     private let parameters: UnsafeMutableBufferPointer<Float>   // with the control element
     private var control: Int { gradients.count - 1 }
@@ -113,26 +112,27 @@ public final class GradientExchange {
     /// Averages the gradients across ranks as `averaging` says (with one rank: nothing to send)
     /// and runs `update` with what every rank then knows. Returns true when any rank asked to stop.
     public func exchange(update: (AveragedGradients) -> Void) throws -> Bool {
-        switch collectives.size > 1 ? averaging : .oneCall {
-        case .oneCall: try allReduceAfterBackward(update)
-        case .overlap: try finishOverlappedBuckets(update)
-        case .sharded: try shardedUpdate(update)
+        guard collectives.size > 1 else { return updateEverything(update) }   // one rank: nothing to send
+        switch averaging {
+        case .oneCall: return try allReduceAfterBackward(update)
+        case .overlap: return try finishOverlappedBuckets(update)
+        case .sharded: return try shardedUpdate(update)
         }
     }
 
     /// One all-reduce of the gradients and the control element after backward.
     private func allReduceAfterBackward(_ update: (AveragedGradients) -> Void) throws -> Bool {
-        observer?.phaseBegan(.allReduce(bytes: wireBytes))
+        observer?.phaseBegan(.allReduce(bytes: payloadBytes))
         try collectives.allReduce(gradients, op: .average, halfPrecision: halfPrecision)
-        observer?.phaseEnded(.allReduce(bytes: wireBytes))
+        observer?.phaseEnded(.allReduce(bytes: payloadBytes))
         return updateEverything(update)
     }
 
     /// The buckets started during backward (`backwardHook`) only need to finish.
     private func finishOverlappedBuckets(_ update: (AveragedGradients) -> Void) throws -> Bool {
-        observer?.phaseBegan(.allReduce(bytes: wireBytes))
+        observer?.phaseBegan(.allReduce(bytes: payloadBytes))
         try collectives.finishAllReduces()
-        observer?.phaseEnded(.allReduce(bytes: wireBytes))
+        observer?.phaseEnded(.allReduce(bytes: payloadBytes))
         return updateEverything(update)
     }
 
@@ -160,9 +160,9 @@ public final class GradientExchange {
     /// Reduce-scatter; each rank updates its shard of the parameters (norm and finiteness summed
     /// over the shards first when needed); all-gather of the parameters and the control element.
     private func shardedUpdate(_ update: (AveragedGradients) -> Void) throws -> Bool {
-        observer?.phaseBegan(.reduceScatter(bytes: wireBytes))
+        observer?.phaseBegan(.reduceScatter(bytes: payloadBytes))
         let owned = try collectives.reduceScatter(gradients, op: .average, halfPrecision: halfPrecision)
-        observer?.phaseEnded(.reduceScatter(bytes: wireBytes))
+        observer?.phaseEnded(.reduceScatter(bytes: payloadBytes))
         let shard = owned.clamped(to: 0..<control)
         let values = UnsafeMutableBufferPointer(rebasing: gradients[0..<control])
         var averaged = AveragedGradients(shard: shard, norm: 0, finite: true)
@@ -177,15 +177,16 @@ public final class GradientExchange {
         if reclaimsParameterShard { CacheLines.reclaim(UnsafeMutableBufferPointer(rebasing: parameters[shard])) }
         update(averaged)
         if owned.contains(control) { parameters[control] = gradients[control] }
-        observer?.phaseBegan(.allGather(bytes: parameters.count * 4))
+        observer?.phaseBegan(.allGather(bytes: payloadBytes))
         try collectives.allGather(segments: parameters)
-        observer?.phaseEnded(.allGather(bytes: parameters.count * 4))
+        observer?.phaseEnded(.allGather(bytes: payloadBytes))
         lossWasFinite = !parameters[control].isNaN
         return parameters[control] > 0
     }
 
-    /// Bytes of the gradient buffer (with the control element) as they travel: fp16 or fp32.
-    private var wireBytes: Int { gradients.count * (halfPrecision ? 2 : 4) }
+    /// Payload bytes of the gradient (and parameter) buffer with its control element, in fp32:
+    /// what a collective's `StepPhase` reports (with fp16 gradients half of it travels).
+    private var payloadBytes: Int { gradients.count * MemoryLayout<Float>.size }
 
     /// `buffer` and the spare element ParameterStore keeps after it (fixed storage for the run).
     static func withControl(_ buffer: FloatBuffer) -> UnsafeMutableBufferPointer<Float> {

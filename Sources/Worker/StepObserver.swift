@@ -4,7 +4,12 @@
 /// One phase of training, as a `StepObserver` is told of it. The phases of one optimizer step,
 /// in order: per micro-step `gather`, `forward`, `backward`; then `exchange`, which encloses the
 /// collectives of the gradient exchange (`allReduce`, or `reduceScatter` … `allGather`) and the
-/// `clip` and `update` it runs. `evaluation` and `checkpoint` come between steps.
+/// `clip` and `update` it runs (with one rank nothing is sent, so no collective is reported).
+/// `evaluation` and `checkpoint` come between steps and after the last one.
+///
+/// The collectives' `bytes` are the payload: the fp32 buffer reduced or gathered per rank (with
+/// the control element), not what travels — with fp16 gradients half of it, and a ring sends
+/// about 2(n−1)/n of its buffer per rank.
 public enum StepPhase: Sendable, Hashable {
     /// Gathering the micro-step's batch from the training split.
     case gather(microStep: Int)
@@ -14,19 +19,21 @@ public enum StepPhase: Sendable, Hashable {
     case backward(microStep: Int)
     /// The whole gradient exchange across ranks, including the update it runs.
     case exchange
-    /// An all-reduce of `bytes` on the wire per rank's buffer (with overlap: waiting for the buckets).
+    /// The all-reduce of the gradients, a buffer of `bytes` payload (with overlap: waiting for
+    /// the buckets started during backward).
     case allReduce(bytes: Int)
-    /// The reduce-scatter of the sharded update over a buffer of `bytes`.
+    /// The reduce-scatter of the sharded update over a gradient buffer of `bytes` payload.
     case reduceScatter(bytes: Int)
-    /// The all-gather of the parameters after the sharded update, over a buffer of `bytes`.
+    /// The all-gather of the parameters after the sharded update, a buffer of `bytes` payload.
     case allGather(bytes: Int)
     /// Clipping the averaged gradients to `optimizer.clip_norm`.
     case clip
     /// The optimizer update of this rank's parameters (skipped steps have none).
     case update
-    /// Evaluating the validation split for a metrics line.
+    /// Evaluating a split: the validation split for a metrics line, the test split at the end.
     case evaluation
-    /// Writing a checkpoint (rank 0 writes; the other ranks wait).
+    /// Saving a checkpoint: making the optimizer state whole across ranks (after sharded
+    /// updates), summing the report window, then rank 0 writing while the other ranks wait.
     case checkpoint
 
     /// A short name (`"gather"`, `"all_reduce"`, ...), e.g. for a timeline's span.
@@ -50,6 +57,10 @@ public enum StepPhase: Sendable, Hashable {
 /// Watches training: `Trainer.observer` tells it of every step and phase as they start and end,
 /// on the training thread. Every method has an empty default. An observer that wants times reads
 /// its own clock when told; with no observer, training reads no clock and allocates nothing.
+///
+/// Every `stepBegan` is followed by exactly one `stepEnded` or `stepFailed`, and every phase
+/// begun within a step is ended before either — except when the step fails inside a phase:
+/// then `stepFailed` closes every phase begun and not yet ended (a timeline ends their spans).
 public protocol StepObserver: AnyObject {
     /// A step is about to start at `position` (before the step: `globalStep` steps done).
     func stepBegan(at position: TrainingPosition)
@@ -60,6 +71,9 @@ public protocol StepObserver: AnyObject {
     /// A step ended; `position` is after it, `loss` is the sum of its micro-steps' mean losses
     /// on this rank (what `Trainer.step` returns).
     func stepEnded(at position: TrainingPosition, loss: Double) throws
+    /// The step begun at `position` threw `error` (a peer failed, training diverged, ...) and
+    /// ends here, with every phase still open; the error then leaves `Trainer.step`.
+    func stepFailed(at position: TrainingPosition, error: any Error)
 }
 
 extension StepObserver {
@@ -67,4 +81,5 @@ extension StepObserver {
     public func phaseBegan(_ phase: StepPhase) {}
     public func phaseEnded(_ phase: StepPhase) {}
     public func stepEnded(at position: TrainingPosition, loss: Double) throws {}
+    public func stepFailed(at position: TrainingPosition, error: any Error) {}
 }

@@ -35,21 +35,34 @@ public final class StepTrace: StepObserver {
     }
 
     /// Trains `job` on `collectives` for `steps` optimizer steps through `Trainer.train` (so the
-    /// batches are the ones training draws), tracing each one; returns the trainer. `steps` may
-    /// not exceed the job's budget (`job.steps`, or every epoch's steps).
+    /// batches are the ones training draws), tracing each one; returns the trainer. `steps` is
+    /// at least 1 and at most the job's budget (`job.steps`, or every epoch's steps), checked
+    /// before the data loads when the budget does not depend on it.
+    /// - Throws: `TrainingError` for `steps` outside that range.
     @discardableResult
     public static func run(job: TrainingJob, collectives: Collectives, steps: Int,
                            checksum: @escaping (UnsafeMutableBufferPointer<Float>) -> UInt64) throws -> Trainer {
+        try checkRange(steps, budget: job.steps)   // an epochs budget is known once the data is
         let data = try DatasetLoader.load(job.dataset, seed: job.seed)
         let trainer = try Trainer(job: job, data: data, collectives: collectives)
-        let budget = job.steps ?? trainer.stepsPerEpoch * job.epochs
-        guard steps <= budget else {
-            throw TrainingError("--trace-steps \(steps) is more than the job trains: \(budget) steps; give at most \(budget)")
-        }
+        if job.steps == nil { try checkRange(steps, budget: trainer.stepsPerEpoch * job.epochs) }
         let trace = StepTrace(trainer: trainer, checksum: checksum)
         trainer.observer = trace
         trainer.shouldStop = { [unowned trace] in trace.steps >= steps }
         try trainer.train { _ in }
         return trainer
+    }
+
+    /// Refuses a step count below 1 or above `budget` (nil: not yet known).
+    static func checkRange(_ steps: Int, budget: Int?) throws {
+        guard steps >= 1 else { throw TrainingError(Self.belowOne(steps)) }
+        if let budget, steps > budget {
+            throw TrainingError("--trace-steps \(steps) is more than the job trains: \(budget) steps; give 1 to \(budget)")
+        }
+    }
+
+    /// What a command says of `--trace-steps` below 1.
+    public static func belowOne(_ steps: Int) -> String {
+        "--trace-steps must be from 1 to the job's step budget (got \(steps))"
     }
 }

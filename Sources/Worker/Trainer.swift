@@ -183,11 +183,7 @@ public final class Trainer {
         let seconds = Date().timeIntervalSince(window.started)
         let totals = try collectives.sum([window.lossSum, window.lossCount] + (window.metrics?.counts ?? []))
         let trainMetrics = window.metrics.map { ClassificationMetrics(classes: $0.classes, counts: Array(totals[2...])) }
-        let validation = try data.validation.map { split in
-            observer?.phaseBegan(.evaluation)
-            defer { observer?.phaseEnded(.evaluation) }
-            return try evaluate(split)
-        }
+        let validation = try data.validation.map { try evaluate($0) }
         var report = EpochReport(
             epoch: epoch, evaluation: evaluation, step: position.globalStep,
             loss: totals[1] > 0 ? totals[0] / totals[1] : .nan,
@@ -218,9 +214,25 @@ public final class Trainer {
     /// One optimizer step at the current position: `accumulate` micro-steps of gather, forward,
     /// loss and backward; one gradient exchange across ranks (`exchange.averaging`), which runs the
     /// update. Returns the sum of the micro-steps' mean losses (this rank's, rounded to Float) and
-    /// records predictions in `metrics`. `observer` is told of the step and its phases.
+    /// records predictions in `metrics`. `observer` is told of the step and its phases, and of
+    /// its failure when it throws.
     public func step<Sampler: BatchSampler>(_ sampler: Sampler, metrics: inout ClassificationMetrics?) throws -> Double {
-        observer?.stepBegan(at: position)
+        guard let observer else { return try runStep(sampler, metrics: &metrics) }
+        let began = position
+        observer.stepBegan(at: began)
+        let loss: Double
+        do {
+            loss = try runStep(sampler, metrics: &metrics)
+        } catch {
+            observer.stepFailed(at: began, error: error)
+            throw error
+        }
+        try observer.stepEnded(at: position, loss: loss)
+        return loss
+    }
+
+    /// The work of `step`: its phases, each told to `observer`, and the position advanced.
+    private func runStep<Sampler: BatchSampler>(_ sampler: Sampler, metrics: inout ClassificationMetrics?) throws -> Double {
         let lossSum = microSteps(sampler, metrics: &metrics)
         try network.throwCrossRankFailure()   // a statistics sum that failed in the passes above
         lastLearningRate = schedule.learningRate(atStep: position.globalStep)
@@ -230,9 +242,7 @@ public final class Trainer {
         position.stepInEpoch += 1
         position.globalStep += 1
         try checkFinite()
-        let loss = Double(Float(lossSum))   // Float values sum exactly in Double, in any order (ReportWindowTotals)
-        try observer?.stepEnded(at: position, loss: loss)
-        return loss
+        return Double(Float(lossSum))   // Float values sum exactly in Double, in any order (ReportWindowTotals)
     }
 
     /// After a step: a non-finite training loss on any rank (agreed in the exchange), or weights
@@ -321,6 +331,15 @@ public final class Trainer {
         if averaged.shard.count < gradients.count { stateIsSharded = true }
     }
 
+    /// Averages gradients `averaging`'s way from the next step on (benchmarks compare the ways
+    /// on one trainer). Collective: every rank calls it between the same steps. Leaving
+    /// `.sharded`, the optimizer state is made whole first (`synchronizeOptimizerState`), since
+    /// the other ways update every element.
+    public func useAveraging(_ averaging: GradientAveraging) throws {
+        if averaging != .sharded { try synchronizeOptimizerState() }
+        exchange.averaging = averaging
+    }
+
     /// Makes every rank's optimizer state whole again after sharded updates (each rank has kept
     /// only its own shard current): gathers every state tensor's shards. Collective (every rank
     /// calls it at the same step); a no-op unless the last steps were sharded. Call before
@@ -345,8 +364,11 @@ public final class Trainer {
         return sampler
     }
 
-    /// Loss and metrics on `dataset` (e.g. the test split), reduced across ranks.
+    /// Loss and metrics on `dataset` (e.g. the test split), reduced across ranks; an
+    /// `.evaluation` phase to `observer`.
     public func evaluate(_ dataset: Dataset) throws -> EvaluationResult {
-        try evaluator.evaluate(network, on: dataset, loss: loss, batchSize: job.evaluationBatch, collectives: collectives)
+        observer?.phaseBegan(.evaluation)
+        defer { observer?.phaseEnded(.evaluation) }
+        return try evaluator.evaluate(network, on: dataset, loss: loss, batchSize: job.evaluationBatch, collectives: collectives)
     }
 }

@@ -179,6 +179,9 @@ public final class TrainingSession {
             }
             return
         }
+        // The checkpoint's collectives (the optimizer state made whole, the window summed) belong to it.
+        trainer.observer?.phaseBegan(.checkpoint)
+        defer { trainer.observer?.phaseEnded(.checkpoint) }
         try trainer.synchronizeOptimizerState()   // every rank takes part; rank 0 then writes
         // Optimizer state can overflow while the weights stay finite (Adam's squared gradients);
         // every rank now holds the same whole state, so all decide alike.
@@ -195,8 +198,6 @@ public final class TrainingSession {
         state.skippedSteps = trainer.skippedSteps
         state.configStart = configStart
         state.reportWindow = try trainer.reportWindowTotals()   // collective: summed on every rank
-        trainer.observer?.phaseBegan(.checkpoint)
-        defer { trainer.observer?.phaseEnded(.checkpoint) }
         try collectives.whileRootWorks("writing checkpoint \(CheckpointStore.folderName(step: state.globalStep))") {
             if let delay = RankTestHooks.saveDelay { Thread.sleep(forTimeInterval: delay) }
             try store.save(parameters: trainer.network.store, optimizer: trainer.optimizer, state: state,

@@ -45,6 +45,7 @@ struct Train: ParsableCommand {
         if resume && runDir == nil { throw ValidationError("--resume needs --run-dir (the folder of the run to continue)") }
         if resetOptimizer && !resume { throw ValidationError("--reset-optimizer applies to --resume only") }
         if let ranks, ranks < 1 { throw ValidationError("--ranks must be at least 1 (got \(ranks))") }
+        if let traceSteps, traceSteps < 1 { throw ValidationError(StepTrace.belowOne(traceSteps)) }
     }
 
     func run() throws {

@@ -37,6 +37,10 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: .hidden) var failStep: Int?
     @Option(help: .hidden) var failMode: String = "error"
 
+    func validate() throws {
+        if let traceSteps, traceSteps < 1 { throw ValidationError(StepTrace.belowOne(traceSteps)) }
+    }
+
     func run() throws {
         var options = RankOptions(configPath: config)
         (options.overrides, options.runDirectory, options.json) = (overrides, runDir, json)

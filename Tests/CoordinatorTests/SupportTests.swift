@@ -3,6 +3,7 @@
 import Foundation
 import Testing
 @testable import Coordinator
+import Model
 
 @Suite("shared helpers")
 struct SupportTests {
@@ -55,14 +56,14 @@ struct SupportTests {
         #expect(ExecutableSearch.find("./missing", baseDirectory: dir) == nil)
     }
 
-    @Test("a benchmark's cluster: this machine by default, mpirun arguments split, bad hosts named")
+    @Test("a benchmark's cluster: this machine by default, mpirun arguments split, bad hosts named as usage mistakes")
     func benchmarkCluster() throws {
         let local = try BenchmarkCluster.make(hosts: nil, network: "10.0.0.0/24", mpirunArgs: "--mca btl 'tcp,self'", binary: "/bin/true")
         #expect(local.hosts.isEmpty && local.oversubscribe && local.network == "10.0.0.0/24")
         #expect(local.mpirunArgs == ["--mca", "btl", "tcp,self"])
         for bad in ["a:0", "a:b", "a:1:2"] {
             #expect { try BenchmarkCluster.make(hosts: bad, network: nil, mpirunArgs: nil, binary: "/bin/true") } throws: { error in
-                (error as? BenchmarkCluster.BadHost)?.description.contains("bad host '\(bad)'") == true
+                (error as? BenchmarkCluster.BadHost)?.description.contains("bad host '\(bad)'") == true && error is any UsageError
             }
         }
     }

@@ -90,6 +90,29 @@ struct StepBudgetTests {
         for (a, b) in zip(losses, twoLosses) { #expect(abs(a - b) <= 1e-5 * abs(a), "loss \(a) vs \(b)") }
     }
 
+    /// `--trace-steps` below 1 is a usage mistake (exit 2) naming the flag and its range, for
+    /// `worker` and `train` alike, and nothing trains.
+    @Test("--trace-steps 0 or negative is refused with exit 2 before anything trains",
+          arguments: [(["worker"], "0"), (["worker"], "-3"), (["train"], "0")])
+    func traceStepsBelowOneIsRefused(command: [String], steps: String) throws {
+        let tiny = try TinyRun()
+        let result = try TinyRun.ringtrain(command + [tiny.config, "--trace-steps=\(steps)"])
+        #expect(result.status == 2, "\(result.output)")
+        #expect(result.stderr.contains("--trace-steps must be from 1 to the job's step budget (got \(steps))"), "\(result.output)")
+        #expect(TrainingFixtures.jsonLines(result.stdout).isEmpty, "\(result.stdout)")
+    }
+
+    /// A trace longer than the job's budget is a usage mistake too (with `job.steps` refused
+    /// before the data loads: StepTraceTests), and nothing trains.
+    @Test("--trace-steps beyond a steps budget is refused with exit 2 naming the range")
+    func traceStepsBeyondTheBudgetIsRefused() throws {
+        let tiny = try TinyRun()
+        let result = try TinyRun.ringtrain(["worker", tiny.config, "--trace-steps", "26"] + Self.budget)
+        #expect(result.status == 2, "\(result.output)")
+        #expect(result.stderr.contains("--trace-steps 26 is more than the job trains: 25 steps; give 1 to 25"), "\(result.output)")
+        #expect(TrainingFixtures.jsonLines(result.stdout).isEmpty, "\(result.stdout)")
+    }
+
     @Test("a steps run killed mid-way resumes from its every_steps checkpoint to a byte-identical model", arguments: [1, 2])
     func killedStepsRunResumesExactly(ranks: Int) throws {
         let tiny = try TinyRun(job: "  checkpoint: {every_steps: 10, keep_last: 3}")

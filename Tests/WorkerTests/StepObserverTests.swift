@@ -1,5 +1,6 @@
 // StepObserverTests: a step observer is told of every phase of a step in order (for each way of
-// averaging), and training watched by one gives bit for bit what training without one gives.
+// averaging), of a step that fails with its open phases, and training watched by one gives bit
+// for bit what training without one gives.
 import Foundation
 import Testing
 @testable import Worker
@@ -11,7 +12,31 @@ private let haveFashion = FileManager.default.fileExists(atPath: fashionDirector
 
 /// What an observer was told, in order.
 private enum Event: Sendable, Equatable {
-    case step(Int), began(StepPhase), ended(StepPhase), stepEnded(Int)
+    case step(Int), began(StepPhase), ended(StepPhase), stepEnded(Int), stepFailed(Int)
+}
+
+/// True when `events` balance: each step ends or fails once, and every phase begun in a step is
+/// ended (innermost first) before the step ends, or is still open when it fails.
+private func balanced(_ events: [Event]) -> Bool {
+    var open: [StepPhase] = [], inStep = false
+    for event in events {
+        switch event {
+        case .step:
+            guard !inStep && open.isEmpty else { return false }
+            inStep = true
+        case .began(let phase): open.append(phase)
+        case .ended(let phase):
+            guard open.last == phase else { return false }
+            open.removeLast()
+        case .stepEnded:
+            guard inStep && open.isEmpty else { return false }
+            inStep = false
+        case .stepFailed:
+            guard inStep else { return false }
+            (inStep, open) = (false, [])
+        }
+    }
+    return !inStep && open.isEmpty
 }
 
 /// Records every call in order.
@@ -21,6 +46,7 @@ private final class EventLog: StepObserver {
     func phaseBegan(_ phase: StepPhase) { events.append(.began(phase)) }
     func phaseEnded(_ phase: StepPhase) { events.append(.ended(phase)) }
     func stepEnded(at position: TrainingPosition, loss: Double) { events.append(.stepEnded(position.globalStep)) }
+    func stepFailed(at position: TrainingPosition, error: any Error) { events.append(.stepFailed(position.globalStep)) }
 }
 
 /// A small Fashion-MNIST job: SGD with momentum, gradients clipped, two micro-steps per step.
@@ -72,7 +98,77 @@ func observerSeesEveryPhaseInOrder(averaging: GradientAveraging) throws {
         }
         expected += [.ended(.exchange), .stepEnded(1)]
         #expect(events == expected, "rank \(rank)")
+        #expect(balanced(events))
     }
+}
+
+/// Micro-step phases of `count` micro-steps, each begun and ended.
+private func microStepEvents(_ count: Int) -> [Event] {
+    (0..<count).flatMap { micro in
+        [StepPhase.gather(microStep: micro), .forward(microStep: micro), .backward(microStep: micro)].flatMap { [Event.began($0), .ended($0)] }
+    }
+}
+
+/// A non-finite loss (a NaN weight) with `on_nonfinite: stop`: the step throws after its
+/// exchange, with every phase ended; one rank sends nothing, so no all-reduce is reported.
+@Test("a diverging step on one rank is told as stepBegan, its phases without an all-reduce, then stepFailed",
+      .enabled(if: haveFashion, "Fashion-MNIST not installed"))
+func divergingStepEndsInStepFailed() throws {
+    let job = smallJob(ranks: 1, averaging: .oneCall)
+    #expect(job.onNonFinite == .stop)
+    let data = try DatasetLoader.load(job.dataset, seed: job.seed)
+    let trainer = try Trainer(job: job, data: data, collectives: .singleRank())
+    let log = EventLog()
+    trainer.observer = log
+    trainer.network.store.parameters.buffer[0] = .nan
+    var none: ClassificationMetrics? = nil
+    #expect(throws: DivergenceError.self) { _ = try trainer.step(trainer.currentSampler(), metrics: &none) }
+    let updates: [Event] = [.began(.clip), .ended(.clip), .began(.update), .ended(.update)]
+    #expect(log.events == [.step(0)] + microStepEvents(2) + [.began(.exchange)] + updates + [.ended(.exchange), .stepFailed(0)])
+    #expect(balanced(log.events))
+}
+
+/// Rank 1 fails once rank 0 has started its all-reduce: rank 0's step throws from inside the
+/// `exchange` and `allReduce` phases, which `stepFailed` closes; no end follows.
+@Test("a peer failing during the all-reduce ends the step in stepFailed with the exchange and all-reduce still open",
+      .enabled(if: haveFashion, "Fashion-MNIST not installed"))
+func peerFailureEndsInStepFailed() throws {
+    struct Injected: Error {}
+    /// Records like `EventLog` and signals when the all-reduce starts.
+    final class Signalling: StepObserver {
+        let log = EventLog(), started: DispatchSemaphore
+        init(_ started: DispatchSemaphore) { self.started = started }
+        func stepBegan(at position: TrainingPosition) { log.stepBegan(at: position) }
+        func phaseBegan(_ phase: StepPhase) {
+            log.phaseBegan(phase)
+            if case .allReduce = phase { started.signal() }
+        }
+        func phaseEnded(_ phase: StepPhase) { log.phaseEnded(phase) }
+        func stepFailed(at position: TrainingPosition, error: any Error) { log.stepFailed(at: position, error: error) }
+    }
+    let job = smallJob(ranks: 2, averaging: .oneCall)
+    let started = DispatchSemaphore(value: 0)
+    /// Rank 0's events and gradient payload, read once every rank's thread has finished.
+    final class Seen: @unchecked Sendable { var events: [Event] = [], bytes = 0 }
+    let seen = Seen()
+    #expect(throws: Injected.self) {
+        _ = try InProcessCommunicator.run(size: 2) { [job] comm in
+            let data = try DatasetLoader.load(job.dataset, seed: job.seed)
+            let trainer = try Trainer(job: job, data: data, collectives: Collectives(comm))
+            guard comm.rank == 0 else {
+                started.wait()
+                throw Injected()
+            }
+            let observer = Signalling(started)
+            trainer.observer = observer
+            var none: ClassificationMetrics? = nil
+            defer { (seen.events, seen.bytes) = (observer.log.events, (trainer.network.store.count + 1) * 4) }
+            _ = try trainer.step(trainer.currentSampler(), metrics: &none)
+        }
+    }
+    let (events, bytes) = (seen.events, seen.bytes)
+    #expect(events == [.step(0)] + microStepEvents(2) + [.began(.exchange), .began(.allReduce(bytes: bytes)), .stepFailed(0)])
+    #expect(balanced(events))
 }
 
 /// Watched by a recording observer, or by the benchmarks' phase timing.

@@ -203,3 +203,23 @@ func nonFiniteOptimizerStateIsFound() throws {
     try trainer.optimizer.restoreState(tensors: tensors, stepCount: 1)
     #expect(trainer.firstNonFiniteOptimizerTensor() == "optimizer." + name)
 }
+
+@Test("leaving the sharded update through useAveraging makes every rank's optimizer state whole and equal",
+      .enabled(if: haveFashion, "Fashion-MNIST not installed"))
+func leavingShardedUpdateMakesStateWhole() throws {
+    var j = job(subset: 600, epochs: 1, batch: 48)
+    j.ranks = 2
+    j.optimizer = OptimizerSpec(kind: .sgd, learningRate: 0.05, momentum: 0.9)
+    j.shardedUpdate = true
+    let states = try InProcessCommunicator.run(size: 2) { [j] comm in
+        let trainer = try Trainer(job: j, data: DatasetLoader.load(j.dataset, seed: j.seed), collectives: Collectives(comm))
+        var none: ClassificationMetrics? = nil
+        _ = try trainer.step(trainer.currentSampler(), metrics: &none)
+        let shardOnly = trainer.optimizer.stateTensors().map(\.values)
+        try trainer.useAveraging(.oneCall)
+        #expect(trainer.exchange.averaging == .oneCall)
+        return (shardOnly, trainer.optimizer.stateTensors().map(\.values))
+    }
+    #expect(states[0].0 != states[1].0, "each rank kept only its own shard current")
+    #expect(states[0].1 == states[1].1 && !states[0].1.isEmpty)
+}

@@ -1,6 +1,7 @@
 // BenchmarkCluster: the cluster section that a benchmark's --hosts, --network and --mpirun-args
 // flags describe, so a benchmark runs across machines the way a training job would.
 import Foundation
+import Model
 
 /// Building a `ClusterSpec` from benchmark flags.
 public enum BenchmarkCluster {
@@ -32,8 +33,9 @@ public enum BenchmarkCluster {
         }
     }
 
-    /// A host list item that is not `host` or `host:slots` (with slots at least 1).
-    public struct BadHost: Error, CustomStringConvertible {
+    /// A host list item that is not `host` or `host:slots` (with slots at least 1): a usage
+    /// mistake (exit 2).
+    public struct BadHost: UsageError {
         public let item: String
         public var description: String { "bad host '\(item)': expected host or host:slots" }
     }

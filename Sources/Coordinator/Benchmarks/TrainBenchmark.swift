@@ -166,8 +166,7 @@ public enum TrainBenchmark {
         /// update first makes the optimizer state whole (collective: every rank at once).
         func configure(_ trainer: Trainer) throws {
             guard let averaging else { return }
-            if averaging != .sharded { try trainer.synchronizeOptimizerState() }
-            trainer.exchange.averaging = averaging
+            try trainer.useAveraging(averaging)
             trainer.exchange.reclaimsParameterShard = self != .shardedWithoutReclaim
         }
     }
