@@ -207,15 +207,8 @@ func rmsNormConfig() throws {
     ("{type: rms_nrm}", "job.model.layers[0].type", "did you mean 'rms_norm'"),
 ])
 func badRMSNormConfig(layer: String, keyPath: String, fragment: String) {
-    do {
-        _ = try load(job + "  model: {layers: [\(layer)]}\n")
-        Issue.record("\(layer): expected an error")
-    } catch let error as ConfigError {
-        #expect(error.keyPath == keyPath, "\(layer): \(error)")
-        #expect(error.description.contains(fragment), "\(layer): \(error)")
-    } catch {
-        Issue.record("\(layer): \(error)")
-    }
+    BadConfig(label: layer, yaml: job + "  model: {layers: [\(layer)]}\n", line: nil, keyPath: keyPath, fragments: [fragment])
+        .expectReported(in: "") { _ = try load($0) }
 }
 
 @Test("every declared kind has a distinct type name, and its options distinct keys")
