@@ -59,11 +59,12 @@ struct LostSupervisorRestartTests {
         }
         #expect(SweepAttackTests.wait(10) { !TrialExec.processes(tagged: second.tag(id)).isEmpty })
         try second.reconcile()
+        // The adopted deadline, read at once (a slow wait below must not use up the margin).
+        let deadline = try #require(second.active[id]?.drainDeadline)
+        let left = deadline - TrialExec.monotonicSeconds()
         // Not killed at once: asked to stop, and given at least the margin.
         #expect(SweepAttackTests.wait(5) { FileManager.default.fileExists(atPath: mark) }, "SIGTERM sent again")
         #expect(leftover.poll() == nil, "not killed at once")
-        let deadline = try #require(second.active[id]?.drainDeadline)
-        let left = deadline - TrialExec.monotonicSeconds()
         #expect(left > 0 && left <= SweepRunner.drainMargin)
         #expect(try second.store.trials().first?.status == .running)
     }
