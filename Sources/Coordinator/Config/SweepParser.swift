@@ -93,26 +93,8 @@ public enum SweepParser {
         if let v = t["max_retries"] { spec.maxRetries = try v.int(in: 0...100, hint: "restarts of a failed trial, 0 to 100") }
         if let v = t["seed"] { spec.seed = UInt64(try v.int(in: 0...Int.max, hint: "a whole number 0 or more")) }
         if let v = t["early_terminate"] { spec.earlyTerminate = try EarlyTerminationSpec.parse(v) }
-        if let v = t["trial_timeout"] { spec.trialTimeout = try parseDuration(v) }
+        if let v = t["trial_timeout"] { spec.trialTimeout = try v.duration() }
         return spec
-    }
-
-    /// Seconds, as a number or a string with a unit: `90`, `90s`, `30m`, `2h`.
-    static func parseDuration(_ value: ConfigValue) throws -> Double {
-        let hint = "seconds (e.g. 600) or a number with s, m or h (e.g. 30m), from 1 s to 30 days"
-        let seconds: Double
-        if let number = try? value.double() {
-            seconds = number
-        } else {
-            let text = try value.string().trimmingCharacters(in: .whitespaces)
-            let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
-            guard let unit = text.last.flatMap({ units[$0] }), let number = Double(text.dropLast()), number.isFinite else {
-                throw value.error("'\(text)' is not a duration", hint: hint)
-            }
-            seconds = number * unit
-        }
-        guard seconds >= 1, seconds <= 30 * 86_400 else { throw value.error("\(value.shown) is out of range", hint: hint) }
-        return seconds
     }
 
     private static func parseMetric(_ value: ConfigValue, freeNames: Bool) throws -> SweepMetric {

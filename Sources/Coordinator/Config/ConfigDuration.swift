@@ -1,0 +1,32 @@
+// ConfigDuration: how every duration in a config is written — seconds as a number, or a number
+// with a unit (`90`, `90s`, `30m`, `2h`) — for sweep.trial_timeout, cluster.restarts and checkpoints.
+
+extension ConfigValue {
+    /// Seconds, as a number or a string with a unit: `90`, `90s`, `30m`, `2h`, within `range`
+    /// (default 1 s to 30 days).
+    public func duration(in range: ClosedRange<Double> = 1...(30 * 86_400)) throws -> Double {
+        let hint = "seconds (e.g. 600) or a number with s, m or h (e.g. 30m), from \(Self.describe(range.lowerBound)) "
+            + "to \(Self.describe(range.upperBound))"
+        let seconds: Double
+        if let number = try? double() {
+            seconds = number
+        } else {
+            let text = try string().trimmingCharacters(in: .whitespaces)
+            let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
+            guard let unit = text.last.flatMap({ units[$0] }), let number = Double(text.dropLast()), number.isFinite else {
+                throw error("'\(text)' is not a duration", hint: hint)
+            }
+            seconds = number * unit
+        }
+        guard range.contains(seconds) else { throw error("\(shown) is out of range", hint: hint) }
+        return seconds
+    }
+
+    /// `30 days`, `1 s`, `0 s`: a bound of a duration range, in the largest whole unit.
+    static func describe(_ seconds: Double) -> String {
+        for (unit, size) in [("days", 86_400.0), ("h", 3600), ("m", 60)] where seconds >= size && seconds.truncatingRemainder(dividingBy: size) == 0 {
+            return "\(Int(seconds / size)) \(unit)"
+        }
+        return seconds == seconds.rounded() ? "\(Int(seconds)) s" : "\(seconds) s"
+    }
+}
