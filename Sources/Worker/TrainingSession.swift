@@ -90,8 +90,10 @@ public final class TrainingSession {
         }
         let progress = ProgressBar(enabled: collectives.rank == 0 && !json && isatty(STDERR_FILENO) == 1)
         var lastSaved = trainer.position.globalStep
+        let heartbeat = collectives.rank == 0 ? runDirectory.flatMap(Heartbeat.init(runDirectory:)) : nil
         trainer.onStep = { [self] position, steps in
             progress.update(position, of: steps, budgetInSteps: job.steps != nil)
+            heartbeat?.beat(step: position.globalStep)
             // Step-based saves; a step followed by a report is saved below, with its metrics.
             if job.checkpoint.everySteps > 0, position.globalStep % job.checkpoint.everySteps == 0, !trainer.reportFollows(position) {
                 try save(trainer, store, metrics: [:])

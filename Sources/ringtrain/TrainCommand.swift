@@ -40,6 +40,7 @@ struct Train: ParsableCommand {
 
     @Option(help: .hidden) var traceSteps: Int?
     @Option(help: .hidden) var dumpParameters: String?
+    @OptionGroup(visibility: .hidden) var testHooks: TestHookOptions
 
     func validate() throws {
         if resume && runDir == nil { throw ValidationError("--resume needs --run-dir (the folder of the run to continue)") }
@@ -61,6 +62,7 @@ struct Train: ParsableCommand {
             options.overrides = allOverrides
             (options.json, options.resume, options.resetOptimizer) = (json, resume, resetOptimizer)
             (options.traceSteps, options.dumpParameters) = (traceSteps, dumpParameters)
+            options.testHooks = try testHooks.hooks()
             try launchTraining(loaded, options)
         }
     }

@@ -33,9 +33,7 @@ struct WorkerCommand: ParsableCommand {
 
     @Option(help: .hidden) var traceSteps: Int?
     @Option(help: .hidden) var dumpParameters: String?
-    @Option(help: .hidden) var failRank: Int?
-    @Option(help: .hidden) var failStep: Int?
-    @Option(help: .hidden) var failMode: String = "error"
+    @OptionGroup(visibility: .hidden) var testHooks: TestHookOptions
 
     func validate() throws {
         if let traceSteps, traceSteps < 1 { throw ValidationError(StepTrace.belowOne(traceSteps)) }
@@ -46,10 +44,7 @@ struct WorkerCommand: ParsableCommand {
         (options.overrides, options.runDirectory, options.json) = (overrides, runDir, json)
         (options.resume, options.resetOptimizer, options.launched) = (resume, resetOptimizer, launched)
         (options.traceSteps, options.dumpParameters) = (traceSteps, dumpParameters)
-        guard let mode = RankTestHooks.Failure(rawValue: failMode) else {
-            throw ValidationError("--fail-mode must be one of: " + RankTestHooks.Failure.allCases.map(\.rawValue).joined(separator: ", "))
-        }
-        options.testHooks = RankTestHooks(failRank: failRank, failStep: failStep, failMode: mode)
+        options.testHooks = try testHooks.hooks()
         let code = try RankLife.run(options, setup: RunConfigSetup(configPath: config, overrides: overrides), world: .mpi)
         if code != 0 { throw ExitCode(code) }
     }

@@ -42,6 +42,8 @@ public struct ClusterSpec: Sendable, Equatable {
     /// Before a multi-host launch, check that every remote host answers through the remote
     /// shell (ssh or mpirun's plm_rsh_agent) and has this binary at the same path. Default true.
     public var preflight = true
+    /// Restarts after a lost rank or host (runs under mpirun only). Default: none.
+    public var restarts = RestartSpec()
 
     public init() {}
 
@@ -72,7 +74,7 @@ public struct ClusterSpec: Sendable, Equatable {
 
 extension ClusterSpec {
     static let keys = ["hosts", "hostfile", "launcher", "mpirun_args", "env", "oversubscribe", "network",
-                       "failure_timeout", "stop_grace_period", "preflight"]
+                       "failure_timeout", "stop_grace_period", "preflight", "restarts"]
 
     /// Parses the `cluster` section.
     public static func parse(_ value: ConfigValue) throws -> ClusterSpec {
@@ -108,6 +110,13 @@ extension ClusterSpec {
         if let v = t["stop_grace_period"] { spec.stopGracePeriod = try v.double(in: 1...86_400, hint: "seconds, from 1 to 86400") }
         if let v = t["failure_timeout"] { spec.failureTimeout = try v.double(in: 1...86_400, hint: "seconds, from 1 to 86400") }
         if let v = t["preflight"] { spec.preflight = try v.bool() }
+        if let v = t["restarts"] {
+            spec.restarts = try RestartSpec.parse(v)
+            if spec.restarts.enabled && spec.launcher == .slurm {
+                throw v.error("restarts run under launcher: mpirun only",
+                              hint: "under Slurm, requeue the job instead (sbatch --requeue; a requeued run resumes from its checkpoint), or use launcher: mpirun")
+            }
+        }
         return spec
     }
 }

@@ -219,6 +219,7 @@ public enum ResolvedConfig {
         pairs.append(("failure_timeout", .number(cluster.failureTimeout)))
         pairs.append(("stop_grace_period", .number(cluster.stopGracePeriod)))
         pairs.append(("preflight", .number(cluster.preflight)))
+        pairs.append(("restarts", cluster.restarts.tree))
         return .map(pairs)
     }
 }

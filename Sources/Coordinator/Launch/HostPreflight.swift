@@ -20,20 +20,15 @@ public enum HostPreflight {
 
     /// Remote hosts of `cluster` (from `hosts` or the hostfile), this machine's names left out.
     public static func remoteHosts(_ cluster: ClusterSpec) throws -> [String] {
-        var hosts = cluster.hosts.map(\.host)
-        if let hostfile = cluster.hostfile {
-            guard let text = try? String(contentsOfFile: hostfile, encoding: .utf8) else {
-                throw LaunchError("cannot read cluster.hostfile \(hostfile)")
-            }
-            hosts = text.split(separator: "\n").compactMap { line in
-                let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-                return content.split(separator: " ").first.map(String.init)
-            }
-        }
-        let local: Set<String> = ["localhost", "127.0.0.1", "::1", ProcessInfo.processInfo.hostName,
-                                  String(ProcessInfo.processInfo.hostName.split(separator: ".").first ?? "")]
+        let hosts = try RankPlacement.listedHosts(cluster).map(\.host)
         var seen = Set<String>()
-        return hosts.filter { !local.contains($0) && !$0.hasPrefix("127.") && seen.insert($0).inserted }
+        return hosts.filter { !isLocal($0) && seen.insert($0).inserted }
+    }
+
+    /// Whether `host` names this machine (`localhost`, a loopback address, its host name).
+    public static func isLocal(_ host: String) -> Bool {
+        let name = ProcessInfo.processInfo.hostName
+        return ["localhost", "::1", name, String(name.split(separator: ".").first ?? "")].contains(host) || host.hasPrefix("127.")
     }
 
     /// The remote-shell command mpirun will use: `plm_rsh_agent` from `cluster.mpirun_args`, else
@@ -73,13 +68,10 @@ public enum HostPreflight {
     /// the config) must be readable there too.
     public static func check(_ cluster: ClusterSpec, binary: String, files: [String] = [],
                              timeout: Double = defaultTimeout) throws {
-        let hosts = try remoteHosts(cluster)
-        guard !hosts.isEmpty else { return }
         let agent = agent(cluster)
-        let outcomes = hosts.map { host in Probe(probe(agent: agent, host: host, binary: binary, files: files)) }
         var problems: [String] = []
-        for (host, probe) in zip(hosts, outcomes) {
-            switch probe.wait(timeout: timeout) {
+        for (host, outcome) in try outcomes(cluster, binary: binary, files: files, timeout: timeout) {
+            switch outcome {
             case .ok: continue
             case .unreachable(let why):
                 problems.append("host \(host) is not reachable through `\(agent.joined(separator: " "))`: \(why)")
@@ -93,6 +85,16 @@ public enum HostPreflight {
                 + "\n  (a multi-host run needs passwordless ssh or cluster.mpirun_args' plm_rsh_agent to every host and the "
                 + "binary at the same path on each; see docs/multi-host.md; cluster.preflight: false skips this check)")
         }
+    }
+
+    /// What every remote host of `cluster` answered, in listed order, all asked at once.
+    public static func outcomes(_ cluster: ClusterSpec, binary: String, files: [String] = [],
+                                timeout: Double = defaultTimeout) throws -> [(host: String, outcome: Outcome)] {
+        let hosts = try remoteHosts(cluster)
+        guard !hosts.isEmpty else { return [] }
+        let agent = agent(cluster)
+        let probes = hosts.map { host in Probe(probe(agent: agent, host: host, binary: binary, files: files)) }
+        return zip(hosts, probes).map { ($0, $1.wait(timeout: timeout)) }
     }
 }
 

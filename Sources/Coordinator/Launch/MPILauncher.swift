@@ -85,6 +85,26 @@ public enum MPILauncher {
     /// mpirun forwards it to rank 0, which sees end of file when this process dies, even by
     /// SIGKILL, and ends the job (`LauncherWatch`).
     public static func run(_ command: LaunchCommand, watchedByRankZero: Bool = false) throws -> Int32 {
+        try runWatched(command, watchedByRankZero: watchedByRankZero).status
+    }
+
+    /// How a job run by `runWatched` ended.
+    public struct Ending: Sendable {
+        /// mpirun's exit status (128 + the signal when it was ended by one).
+        public var status: Int32
+        /// What mpirun and the ranks said on standard error about the job's end.
+        public var evidence: JobEndingEvidence
+        /// Whether this process received SIGINT, SIGTERM or SIGUSR1 and passed it on.
+        public var stopAsked: Bool
+        /// When the first sign of a failure was seen (nil: none).
+        public var failureSeen: Date?
+    }
+
+    /// `run`, also gathering `JobEndingEvidence` from standard error and bounding mpirun's
+    /// teardown: once a failure is seen, mpirun may take `teardownBound` seconds (default 15) to
+    /// exit; past them its process group is killed (a daemon on a host whose network went away
+    /// keeps mpirun waiting forever).
+    public static func runWatched(_ command: LaunchCommand, watchedByRankZero: Bool = false, teardownBound: Double = 15) throws -> Ending {
         var stdinFD: Int32?
         var keepOpen: Int32 = -1
         if watchedByRankZero { (stdinFD, keepOpen) = try closeOnExecPipe() }
@@ -100,18 +120,28 @@ public enum MPILauncher {
             throw error
         }
         close(errorPipe.write)
-        let relayed = StopBannerFilter.relay(from: errorPipe.read)
+        let watch = EndingWatch()
+        let relayed = StopBannerFilter.relay(from: errorPipe.read, observe: watch.feed)
         if let stdinFD {
             close(stdinFD)
             _ = LauncherWatch.greeting().withCString { write(keepOpen, $0, strlen($0)) }
         }
         let forwarder = SignalForwarder(to: child, as: SIGUSR1)
-        let status = child.wait()
+        var status = child.poll()
+        while status == nil {
+            usleep(50_000)
+            status = child.poll()
+            if status == nil, let seen = watch.failureSeen, Date().timeIntervalSince(seen) > teardownBound {
+                Log.logger.warning("mpirun has not exited \(Int(teardownBound)) s after the job failed; ending it")
+                child.signalGroup(SIGKILL)
+                status = child.wait()
+            }
+        }
         forwarder.stop()
         // The ranks' last lines may still be on their way through mpirun's pipe; a process that
         // outlives mpirun and keeps it open is not waited for long.
         _ = relayed.wait(timeout: .now() + 5)
-        return status
+        return Ending(status: status!, evidence: watch.finish(), stopAsked: forwarder.forwarded, failureSeen: watch.failureSeen)
     }
 
     /// A pipe whose two ends are closed on exec (a child gets one only through its dup2).
@@ -139,9 +169,12 @@ public enum MPILauncher {
 /// Passes the first SIGINT, SIGTERM or SIGUSR1 on to a child (as `forwarded`) while it runs.
 final class SignalForwarder {
     private var sources: [DispatchSourceSignal] = []
+    private let once = ForwardOnce()
+    /// Whether a signal was received and passed on.
+    var forwarded: Bool { once.happened }
 
     init(to child: ChildProcess, as forwardedSignal: Int32 = SIGTERM, announce: Bool = true) {
-        let forwarded = ForwardOnce()
+        let forwarded = once
         for sig in [SIGINT, SIGTERM, SIGUSR1] {
             Foundation.signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
@@ -167,11 +200,36 @@ private final class ForwardOnce: @unchecked Sendable {
     // @unchecked: guarded by `lock`.
     private let lock = NSLock()
     private var done = false
+    var happened: Bool { lock.withLock { done } }
     func first() -> Bool {
         lock.lock()
         defer { lock.unlock() }
         if done { return false }
         done = true
         return true
+    }
+}
+
+/// The evidence of a running job's end, fed from the relay thread and read by the launcher.
+private final class EndingWatch: @unchecked Sendable {
+    // @unchecked: guarded by `lock`.
+    private let lock = NSLock()
+    private var evidence = JobEndingEvidence()
+    private var seen: Date?
+
+    func feed(_ line: String) {
+        lock.withLock {
+            evidence.feed(line)
+            if seen == nil && evidence.jobEnding { seen = Date() }
+        }
+    }
+
+    var failureSeen: Date? { lock.withLock { seen } }
+
+    func finish() -> JobEndingEvidence {
+        lock.withLock {
+            evidence.finish()
+            return evidence
+        }
     }
 }

@@ -76,8 +76,9 @@ struct StopBannerFilter {
 extension StopBannerFilter {
     /// Reads `fd` (the read end of mpirun's standard error) to its end on a background thread and
     /// writes the filtered lines to this process's standard error; then closes `fd`. The returned
-    /// semaphore is signalled once everything read has been written.
-    static func relay(from fd: Int32) -> DispatchSemaphore {
+    /// semaphore is signalled once everything read has been written. `observe` (default none)
+    /// sees every line as read, before filtering.
+    static func relay(from fd: Int32, observe: (@Sendable (String) -> Void)? = nil) -> DispatchSemaphore {
         let done = DispatchSemaphore(value: 0)
         signal(SIGPIPE, SIG_IGN)   // a write to a closed reader fails with EPIPE instead of ending the launcher
         Thread.detachNewThread {
@@ -102,11 +103,17 @@ extension StopBannerFilter {
                 guard n > 0 else { break }
                 pending += buffer[..<n]
                 while let newline = pending.firstIndex(of: 10) {
-                    write(filter.feed(String(decoding: pending[..<newline], as: UTF8.self)))
+                    let line = String(decoding: pending[..<newline], as: UTF8.self)
+                    observe?(line)
+                    write(filter.feed(line))
                     pending.removeSubrange(...newline)
                 }
             }
-            if !pending.isEmpty { write(filter.feed(String(decoding: pending, as: UTF8.self))) }
+            if !pending.isEmpty {
+                let line = String(decoding: pending, as: UTF8.self)
+                observe?(line)
+                write(filter.feed(line))
+            }
             write(filter.finish())
             close(fd)
             done.signal()

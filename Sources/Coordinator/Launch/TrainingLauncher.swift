@@ -1,5 +1,6 @@
 // TrainingLauncher: runs a checked training config — its one rank in this process, or its ranks
-// under mpirun/srun — holding the run folder meanwhile, and returns the command's exit status.
+// under mpirun/srun (restarting them as cluster.restarts allows) — holding the run folder meanwhile,
+// and returns the command's exit status.
 import Foundation
 import Logging
 import Model
@@ -45,17 +46,6 @@ public struct TrainingLaunch {
         }
         ranks.configPath = absoluteConfig
         ranks.runDirectory = URL(fileURLWithPath: folder.path).standardizedFileURL.path
-        let command = config.cluster.launcher == .slurm
-            ? try SlurmLauncher.command(cluster: config.cluster, ranks: job.ranks, program: MPILauncher.selfExecutable,
-                                        arguments: ranks.workerArguments)
-            : MPILauncher.command(cluster: config.cluster, ranks: job.ranks, program: MPILauncher.selfExecutable,
-                                  arguments: ranks.workerArguments)
-        let status = try MPILauncher.run(command, watchedByRankZero: true)
-        switch status {
-        case 0, 2, 3: return status
-        default:
-            Log.logger.error("the \(job.ranks)-rank job failed (mpirun exit status \(status)); see the rank messages above")
-            return 1
-        }
+        return try SelfHealingRun(config: config, options: ranks).run()
     }
 }

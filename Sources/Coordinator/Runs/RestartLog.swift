@@ -1,0 +1,84 @@
+// RestartLog: a run's `restarts.jsonl` — one JSON line per automatic restart (when, why, which rank
+// and host, ranks before and after, the step resumed from, steps lost, seconds until training again).
+import Foundation
+import Worker
+
+/// One automatic restart, as recorded in `restarts.jsonl`.
+public struct RestartRecord: Codable, Sendable, Equatable {
+    /// When the failure was seen (ISO 8601, UTC).
+    public var time: String
+    /// This restart's number within the run's supervision (1 for the first).
+    public var restart: Int
+    /// What ended the attempt (`RunFailure.kind`).
+    public var cause: String
+    /// The rank and host the failure names, when known.
+    public var rank: Int?
+    public var host: String?
+    /// The failure in words.
+    public var summary: String
+    public var ranksBefore: Int
+    public var ranksAfter: Int
+    /// Hosts the restart runs on (empty: this machine only) and those left out (failed the pre-flight).
+    public var hosts: [String]
+    public var droppedHosts: [String]
+    /// The newest step rank 0 had finished before the failure (from its heartbeat), when known.
+    public var failedAtStep: Int?
+    /// The checkpoint step the restart resumes from (nil: from the start, no checkpoint yet).
+    public var resumedFromStep: Int?
+    /// `failedAtStep - resumedFromStep`: steps trained again.
+    public var stepsLost: Int?
+    /// Seconds from the failure until the restarted run finished its first step (nil: it did not).
+    public var secondsToTraining: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case time, restart, cause, rank, host, summary, hosts
+        case ranksBefore = "ranks_before", ranksAfter = "ranks_after", droppedHosts = "dropped_hosts"
+        case failedAtStep = "failed_at_step", resumedFromStep = "resumed_from_step", stepsLost = "steps_lost"
+        case secondsToTraining = "seconds_to_training"
+    }
+
+    /// The line printed when the restart is recorded.
+    public var line: String {
+        let lost = stepsLost.map { ", \($0) step\($0 == 1 ? "" : "s") lost" } ?? ""
+        let from = resumedFromStep.map { "from step \($0)" } ?? "from the start"
+        let again = secondsToTraining.map { String(format: "training again %.1f s after the failure", $0) } ?? "did not get back to training"
+        let dropped = droppedHosts.isEmpty ? "" : "; left out host\(droppedHosts.count == 1 ? "" : "s") \(droppedHosts.joined(separator: ", "))"
+        return "restart \(restart): \(summary); \(ranksBefore) → \(ranksAfter) ranks \(from)\(lost)\(dropped); \(again)"
+    }
+}
+
+/// The `restarts.jsonl` of a run folder.
+public enum RestartLog {
+    /// The file's name in the run folder.
+    public static let fileName = "restarts.jsonl"
+
+    /// Appends `record` as one line and syncs it to disk.
+    public static func append(_ record: RestartRecord, runDirectory: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let line = try encoder.encode(record) + Data("\n".utf8)
+        let path = runDirectory + "/" + fileName
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw TrainingError("cannot write \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == line.count, fsync(fd) == 0 else { throw TrainingError("cannot write \(path): \(String(cString: strerror(errno)))") }
+    }
+
+    /// The records of `runDirectory` in order, and how many lines could not be read as one (a
+    /// torn last line after a crash, or an edited file): those are skipped, never trusted.
+    public static func read(runDirectory: String) -> (records: [RestartRecord], unreadable: Int) {
+        guard let data = FileManager.default.contents(atPath: runDirectory + "/" + fileName) else { return ([], 0) }
+        var records: [RestartRecord] = []
+        var unreadable = 0
+        for line in data.split(separator: UInt8(ascii: "\n")) where !line.allSatisfy({ $0 == 32 || $0 == 13 }) {
+            if let record = try? JSONDecoder().decode(RestartRecord.self, from: Data(line)), record.restart >= 1,
+               record.ranksBefore >= 1, record.ranksAfter >= 1 {
+                records.append(record)
+            } else {
+                unreadable += 1
+            }
+        }
+        return (records, unreadable)
+    }
+}
