@@ -6,6 +6,8 @@
 // all-reduce strategies average it with the gradients; the sharded update reduces it into the last
 // shard's owner, which copies it into the parameters' spare element, whose all-gather brings it back.
 // A rank whose training loss is not finite sets it to NaN, which every sum carries to every rank.
+// Rank 0 adds a power of two above the rank count when a time-based save is due, so the sum is
+// P·save + (ranks asking to stop), and both read back exactly, also through fp16 (`ControlElement`).
 import Collective
 import Model
 
@@ -48,6 +50,9 @@ public final class GradientExchange {
     public let halfPrecision: Bool
     /// Whether the update needs the global gradient norm (`optimizer.clip_norm` is set).
     public let needsNorm: Bool
+    /// Whether the control element may carry rank 0's time-based save (`checkpoint.every_seconds`
+    /// is set); without it the element reads as before, stop when positive.
+    public let carriesSaves: Bool
     /// How steps average gradients: the job's (`TrainingJob.averaging`). Changed only through
     /// `Trainer.useAveraging`, which makes the optimizer state whole first when leaving `.sharded`.
     public internal(set) var averaging: GradientAveraging
@@ -69,6 +74,7 @@ public final class GradientExchange {
         averaging = job.averaging
         halfPrecision = job.fp16Gradients
         needsNorm = job.optimizer.clipNorm != nil
+        carriesSaves = job.checkpoint.everySeconds > 0
         gradients = Self.withControl(store.gradients)
         parameters = Self.withControl(store.parameters)
         let plan = GradientBuckets(layerRanges: layerRanges, minimumBytes: job.bucketBytes)
@@ -89,9 +95,12 @@ public final class GradientExchange {
         { [collectives] buffer in try collectives.allReduce(buffer, op: .sum) }
     }
 
-    /// Records whether this rank was asked to stop, in the control element; call before backward.
-    public func markStopRequest() {
-        gradients[control] = StopRequest.pendingSignal == nil ? 0 : 1
+    /// Records whether this rank was asked to stop, in the control element, and on rank 0 whether
+    /// a time-based save is due (`saveDue`, default false; ignored on other ranks, since rank 0
+    /// alone decides, and without `carriesSaves`); call before backward.
+    public func markStopRequest(saveDue: Bool = false) {
+        gradients[control] = ControlElement.mark(stop: StopRequest.pendingSignal != nil, save: saveDue && carriesSaves && collectives.rank == 0,
+                                                 rank: collectives.rank, ranks: collectives.size)
     }
 
     /// Records that this rank's training loss of this step is not finite (the control element
@@ -102,6 +111,10 @@ public final class GradientExchange {
 
     /// Whether every rank's training loss was finite in the last exchange (`markNonFiniteLoss`).
     public private(set) var lossWasFinite = true
+
+    /// Whether rank 0 marked a time-based save due in the last exchange (false when a loss was not
+    /// finite: the run then stops without saving). The same on every rank.
+    public private(set) var saveWasDue = false
 
     /// What backward should be told as it finishes each layer: with overlap, on the last
     /// micro-step, start the buckets that are then complete; otherwise nothing.
@@ -142,8 +155,20 @@ public final class GradientExchange {
         let values = UnsafeMutableBufferPointer(rebasing: gradients[all])
         update(AveragedGradients(shard: all, norm: needsNorm ? shardwiseSquaredNorm(values).squareRoot() : 0,
                                  finite: !halfPrecision || allFinite(values, all)))
-        lossWasFinite = !gradients[control].isNaN
-        return gradients[control] > 0
+        return read(gradients[control])
+    }
+
+    /// Reads the exchanged control element into `lossWasFinite` and `saveWasDue`; returns
+    /// whether any rank asked to stop. Without time-based saves, as it always read: stop when > 0.
+    private func read(_ value: Float) -> Bool {
+        guard carriesSaves else {
+            lossWasFinite = !value.isNaN
+            return value > 0
+        }
+        let signal = ControlElement.read(value, ranks: collectives.size)
+        lossWasFinite = signal.lossFinite
+        saveWasDue = signal.save
+        return signal.stop
     }
 
     /// Σ g² summed shard by shard in rank order, as the sharded update's `collectives.sum` adds
@@ -180,8 +205,7 @@ public final class GradientExchange {
         observer?.phaseBegan(.allGather(bytes: payloadBytes))
         try collectives.allGather(segments: parameters)
         observer?.phaseEnded(.allGather(bytes: payloadBytes))
-        lossWasFinite = !parameters[control].isNaN
-        return parameters[control] > 0
+        return read(parameters[control])
     }
 
     /// Payload bytes of the gradient (and parameter) buffer with its control element, in fp32:

@@ -15,6 +15,10 @@ public enum JobDataCheck {
         guard job.batchSize % (ranks * job.accumulate) == 0 else {
             throw TrainingError("job.batch_size \(job.batchSize) must be divisible by ranks × accumulate = \(ranks) × \(job.accumulate)")
         }
+        if job.checkpoint.everySeconds > 0 && job.fp16Gradients && ranks > ControlElement.halfPrecisionRankLimit {
+            throw TrainingError("job.checkpoint.every_seconds with job.gradient_compression: fp16 works with up to "
+                                + "\(ControlElement.halfPrecisionRankLimit) ranks, not \(ranks); use every_steps, or gradient_compression: none")
+        }
         guard data.train.count >= job.batchSize else {
             throw TrainingError("the training split has \(data.train.count) samples, fewer than one global batch of \(job.batchSize); lower job.batch_size or raise dataset.subset")
         }

@@ -70,6 +70,12 @@ public final class Trainer {
     public private(set) var skippedSteps = 0
     /// True once the ranks have agreed (through the last gradient all-reduce) to stop.
     public private(set) var stopAgreed = false
+    /// Asked on rank 0 before each step's exchange: whether a time-based save is due
+    /// (`checkpoint.every_seconds`). The answer travels with the gradients, so every rank learns
+    /// it at the same step (`saveAgreed`). Default nil: nothing is asked and no clock is read.
+    public var saveDue: (() -> Bool)?
+    /// True when rank 0 found a time-based save due at the last step, agreed through its exchange.
+    public private(set) var saveAgreed = false
     /// Told of every step and phase as they start and end (timing, traces, timelines); also
     /// watches the gradient exchange. Default nil: nothing is told and no clock is read.
     public var observer: (any StepObserver)? {
@@ -238,6 +244,7 @@ public final class Trainer {
         lastLearningRate = schedule.learningRate(atStep: position.globalStep)
         observer?.phaseBegan(.exchange)
         stopAgreed = try exchange.exchange { update($0) }
+        saveAgreed = exchange.saveWasDue
         observer?.phaseEnded(.exchange)
         position.stepInEpoch += 1
         position.globalStep += 1
@@ -284,7 +291,7 @@ public final class Trainer {
         targets.resize(localBatch * data.train.targetWidth)
         lossGradient.resize(localBatch * width)
         var lossSum = 0.0
-        exchange.markStopRequest()
+        exchange.markStopRequest(saveDue: saveDue?() ?? false)
         for micro in 0..<job.accumulate {
             observer?.phaseBegan(.gather(microStep: micro))
             sampler.indices(at: position, microStep: micro, rank: collectives.rank, into: &indices)

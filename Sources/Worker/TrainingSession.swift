@@ -40,6 +40,9 @@ public final class TrainingSession {
     public private(set) var trainer: Trainer?
     /// Where this run's config began, recorded in each checkpoint (rank 0's; see `ConfigStart`).
     var configStart: ConfigStart?
+    /// Rank 0's clock for `checkpoint.every_seconds` (nil when it is 0, on other ranks, and
+    /// without a run folder), restarted when training starts and after every save.
+    var saveTimer: SaveTimer?
 
     /// A session of `job` on this rank, as `options` say; `configHash` is recorded in every
     /// checkpoint, and `afterResume` (rank 0) runs once a resume has loaded its checkpoint.
@@ -91,14 +94,24 @@ public final class TrainingSession {
         let progress = ProgressBar(enabled: collectives.rank == 0 && !json && isatty(STDERR_FILENO) == 1)
         var lastSaved = trainer.position.globalStep
         let heartbeat = collectives.rank == 0 ? runDirectory.flatMap(Heartbeat.init(runDirectory:)) : nil
+        let stepDelay = RankTestHooks.stepDelay
         trainer.onStep = { [self] position, steps in
             progress.update(position, of: steps, budgetInSteps: job.steps != nil)
             heartbeat?.beat(step: position.globalStep)
-            // Step-based saves; a step followed by a report is saved below, with its metrics.
-            if job.checkpoint.everySteps > 0, position.globalStep % job.checkpoint.everySteps == 0, !trainer.reportFollows(position) {
+            if let stepDelay { Thread.sleep(forTimeInterval: stepDelay) }
+            // Step-based and time-based saves (one per step); a step followed by a report is saved
+            // below, with its metrics.
+            let stepsDue = job.checkpoint.everySteps > 0 && position.globalStep % job.checkpoint.everySteps == 0
+            if stepsDue || trainer.saveAgreed, !trainer.reportFollows(position) {
                 try save(trainer, store, metrics: [:])
                 lastSaved = position.globalStep
             }
+        }
+        // Time-based saves: rank 0 decides, each step's exchange tells every rank (`saveAgreed`).
+        if job.checkpoint.everySeconds > 0 && collectives.rank == 0 && store != nil {
+            let timer = SaveTimer(seconds: job.checkpoint.everySeconds)
+            saveTimer = timer
+            trainer.saveDue = { timer.due }
         }
         let failAtStep = options.testHooks.failStep(rank: collectives.rank)
         if let failAtStep {
@@ -116,6 +129,7 @@ public final class TrainingSession {
         var lastReport: EpochReport?
         let completed: Bool
         do {
+            saveTimer?.restart()   // the interval counts training, not loading
             completed = try trainer.train { report in
                 progress.clear()
                 throughputs.append(report.samplesPerSecond)
@@ -124,7 +138,8 @@ public final class TrainingSession {
                 if json { console.line(line) } else { console.line(Self.describe(report, budget: job.steps ?? job.epochs)) }
                 try metricsFile?.write(contentsOf: Data((line + "\n").utf8))
                 let finished = trainer.budgetDone(trainer.position)
-                if job.checkpoint.shouldSave(at: trainer.position, epochEnded: job.steps == nil, trainingEnded: finished) {
+                if job.checkpoint.shouldSave(at: trainer.position, epochEnded: job.steps == nil, trainingEnded: finished,
+                                             timeDue: trainer.saveAgreed) {
                     try metricsFile?.synchronize()   // on disk before the checkpoint that follows it
                     try save(trainer, store, metrics: report.checkpointMetrics)
                     lastSaved = trainer.position.globalStep
@@ -170,9 +185,11 @@ public final class TrainingSession {
         return .completed(final)
     }
 
-    /// Rank 0 writes a checkpoint of the current position and prunes old ones.
+    /// Rank 0 writes a checkpoint of the current position and prunes old ones. Every save, also
+    /// one skipped for non-finite values, restarts the `every_seconds` clock once it ends.
     func save(_ trainer: Trainer, _ store: CheckpointStore?, metrics: [String: Double]) throws {
         guard let store else { return }
+        defer { saveTimer?.restart() }
         // Never a checkpoint of non-finite weights (job.on_nonfinite: continue): it would replace
         // and prune the last finite one. Every rank holds the same weights, so all skip alike.
         if let tensor = trainer.firstNonFiniteTensor() {

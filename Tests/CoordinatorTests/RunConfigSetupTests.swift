@@ -30,6 +30,7 @@ struct RunConfigSetupTests {
         ["job.on_nonfinite=continue", "job.seed=12345"], ["job.epochs=null", "job.steps=40", "job.eval_every=10"],
         ["job.model={layers: [{type: dense, units: 8}, {type: activation, function: relu}, {type: dropout, rate: 0.5}, {type: dense, units: 2}]}"],
         ["job.schedule={name: cosine, warmup_steps: 5}", "job.checkpoint={every_steps: 3, keep_last: 2}"],
+        ["job.checkpoint={every_steps: 3, every_seconds: 2m}"], ["job.checkpoint.every_seconds=1.5"],
     ])
     func decodesToTheSameJob(overrides: [String]) throws {
         let config = try load(Self.job, overrides: overrides)

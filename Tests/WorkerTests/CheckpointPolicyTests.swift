@@ -1,4 +1,4 @@
-// CheckpointPolicy tests: when a save is due (every K steps, every epoch, at the end) and which
+// CheckpointPolicy tests: when a save is due (every K steps, every S seconds, every epoch, at the end) and which
 // checkpoints retention keeps (newest N, best N by a metric, latest), one labelled case per row.
 import Testing
 @testable import Worker
@@ -12,6 +12,8 @@ struct CheckpointPolicyTests {
         let epochEnded: Bool
         let trainingEnded: Bool
         let save: Bool
+        /// The ranks agreed that `every_seconds` have passed (default false).
+        var timeDue = false
         var testDescription: String { label }
     }
 
@@ -24,12 +26,16 @@ struct CheckpointPolicyTests {
         Due(label: "defaults, mid-epoch", policy: CheckpointPolicy(), step: 37, epochEnded: false, trainingEnded: false, save: false),
         Due(label: "at end only", policy: CheckpointPolicy(everyEpoch: false), step: 41, epochEnded: false, trainingEnded: true, save: true),
         Due(label: "all off", policy: CheckpointPolicy(everyEpoch: false, atEnd: false), step: 40, epochEnded: true, trainingEnded: true, save: false),
+        Due(label: "every 30 s, time due mid-epoch", policy: CheckpointPolicy(everySeconds: 30, everyEpoch: false, atEnd: false),
+            step: 37, epochEnded: false, trainingEnded: false, save: true, timeDue: true),
+        Due(label: "every 30 s, time not due", policy: CheckpointPolicy(everySeconds: 30, everyEpoch: false, atEnd: false),
+            step: 37, epochEnded: false, trainingEnded: false, save: false),
     ]
 
     @Test("a save is due when the policy says so", arguments: due)
     func shouldSave(_ c: Due) {
         #expect(c.policy.shouldSave(at: TrainingPosition(globalStep: c.step), epochEnded: c.epochEnded,
-                                    trainingEnded: c.trainingEnded) == c.save)
+                                    trainingEnded: c.trainingEnded, timeDue: c.timeDue) == c.save)
     }
 
     struct Keep: CustomTestStringConvertible, Sendable {

@@ -124,10 +124,12 @@ public enum JobParser {
     }
 
     static func parseCheckpoint(_ value: ConfigValue) throws -> CheckpointPolicy {
-        let t = try value.table(allowed: ["every_steps", "every_epoch", "at_end", "keep_last", "keep_best",
+        let t = try value.table(allowed: ["every_steps", "every_seconds", "every_epoch", "at_end", "keep_last", "keep_best",
                                           "best_metric", "best_goal"])
         var policy = CheckpointPolicy()
         if let v = t["every_steps"] { policy.everySteps = try v.int(in: 0...100_000_000, hint: "steps between checkpoints; 0 turns it off") }
+        // 0 (also 0s, 0m, 0h) turns it off, handled before the duration's own range of 1 s to 30 days.
+        if let v = t["every_seconds"] { policy.everySeconds = try (try? v.duration(in: 0...0)) ?? v.duration() }
         if let v = t["every_epoch"] { policy.everyEpoch = try v.bool() }
         if let v = t["at_end"] { policy.atEnd = try v.bool() }
         if let v = t["keep_last"] { policy.keepLast = try v.int(in: 0...100_000) }

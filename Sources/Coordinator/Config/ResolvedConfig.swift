@@ -66,6 +66,12 @@ public enum ResolvedConfig {
             fields["on_nonfinite"] = nil
             object = fields
         }
+        // So is checkpoint.every_seconds when off, for the same reason.
+        if job.checkpoint.everySeconds == 0, var fields = object as? [String: Any], var checkpoint = fields["checkpoint"] as? [String: Any] {
+            checkpoint["every_seconds"] = nil
+            fields["checkpoint"] = checkpoint
+            object = fields
+        }
         return canonicalText(object)
     }
 
@@ -130,6 +136,7 @@ public enum ResolvedConfig {
             ("overlap", .number(job.overlap)), ("bucket_kb", .number(job.bucketBytes / 1024)),
             ("sharded_update", .number(job.shardedUpdate)), ("on_nonfinite", .plain(job.onNonFinite.rawValue)),
             ("checkpoint", .map([("every_steps", .number(job.checkpoint.everySteps)),
+                                 ("every_seconds", seconds(job.checkpoint.everySeconds)),
                                  ("every_epoch", .number(job.checkpoint.everyEpoch)),
                                  ("at_end", .number(job.checkpoint.atEnd)),
                                  ("keep_last", .number(job.checkpoint.keepLast)),
@@ -138,6 +145,11 @@ public enum ResolvedConfig {
                                  ("best_goal", .plain(job.checkpoint.bestGoal.rawValue))])),
         ]
         return .map(pairs)
+    }
+
+    /// A duration in seconds, whole ones written as integers (`30`, not `30.0`).
+    static func seconds(_ value: Double) -> YAMLTree {
+        value == value.rounded() && abs(value) < 1e15 ? .number(Int(value)) : .number(value)
     }
 
     static func tree(_ model: ModelSpec) -> YAMLTree {

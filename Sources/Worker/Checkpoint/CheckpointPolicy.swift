@@ -1,5 +1,5 @@
-// CheckpointPolicy: when to save a checkpoint (every K steps, every epoch, at the end) and which
-// ones to keep (the newest N, plus the best N by a named metric; never the one `latest` names).
+// CheckpointPolicy: when to save a checkpoint (every K steps, every S seconds, every epoch, at the
+// end) and which ones to keep (the newest N, plus the best N by a named metric; never the one `latest` names).
 
 /// When checkpoints are written and which are kept.
 public struct CheckpointPolicy: Sendable, Equatable, Codable {
@@ -8,6 +8,11 @@ public struct CheckpointPolicy: Sendable, Equatable, Codable {
 
     /// Save every this many optimizer steps; 0 turns step-based saving off (default 0).
     public var everySteps: Int
+    /// Save once this many seconds have passed since the last save (or since training started or
+    /// resumed), on rank 0's monotonic clock; 0 turns time-based saving off (default 0). Rank 0
+    /// decides and the decision travels with the step's gradient exchange, so every rank saves
+    /// at the same step (`GradientExchange.markStopRequest(saveDue:)`).
+    public var everySeconds: Double
     /// Save at the end of every epoch (default true; a job budgeted in steps has no epochs, so it
     /// saves by `everySteps` and `atEnd` only).
     public var everyEpoch: Bool
@@ -22,10 +27,11 @@ public struct CheckpointPolicy: Sendable, Equatable, Codable {
     /// Whether smaller or larger `bestMetric` is better (default `.min`).
     public var bestGoal: Goal
 
-    public init(everySteps: Int = 0, everyEpoch: Bool = true, atEnd: Bool = true, keepLast: Int = 3,
+    public init(everySteps: Int = 0, everySeconds: Double = 0, everyEpoch: Bool = true, atEnd: Bool = true, keepLast: Int = 3,
                 keepBest: Int = 0, bestMetric: String = "val_loss", bestGoal: Goal = .min) {
         precondition(everySteps >= 0 && keepLast >= 0 && keepBest >= 0, "checkpoint policy counts must be ≥ 0")
-        (self.everySteps, self.everyEpoch, self.atEnd) = (everySteps, everyEpoch, atEnd)
+        precondition(everySeconds >= 0 && everySeconds.isFinite, "checkpoint.every_seconds must be ≥ 0")
+        (self.everySteps, self.everySeconds, self.everyEpoch, self.atEnd) = (everySteps, everySeconds, everyEpoch, atEnd)
         (self.keepLast, self.keepBest, self.bestMetric, self.bestGoal) = (keepLast, keepBest, bestMetric, bestGoal)
     }
 
@@ -33,9 +39,11 @@ public struct CheckpointPolicy: Sendable, Equatable, Codable {
     /// - Parameters:
     ///   - epochEnded: that step finished an epoch.
     ///   - trainingEnded: training stops after that step (all epochs done, or interrupted).
-    public func shouldSave(at position: TrainingPosition, epochEnded: Bool, trainingEnded: Bool) -> Bool {
+    ///   - timeDue: the ranks agreed in that step's exchange that `everySeconds` have passed
+    ///     (`Trainer.saveAgreed`; default false).
+    public func shouldSave(at position: TrainingPosition, epochEnded: Bool, trainingEnded: Bool, timeDue: Bool = false) -> Bool {
         (everySteps > 0 && position.globalStep > 0 && position.globalStep % everySteps == 0)
-            || (everyEpoch && epochEnded) || (atEnd && trainingEnded)
+            || (everyEpoch && epochEnded) || (atEnd && trainingEnded) || timeDue
     }
 
     /// The checkpoints to keep among `checkpoints` (global step and metrics, by name): the

@@ -1,5 +1,5 @@
 // RankTestHooks: every failure the tests inject into a rank's life, in one place — a rank that
-// fails at a step (error, kill, hang, a stop signal), a delayed start and a slow checkpoint save.
+// fails at a step (error, kill, hang, a stop signal), a delayed start, slow steps and a slow checkpoint save.
 // Crashes inside one component's durable steps stay with that component (CrashPoint, named by
 // the component), as does the host-memory override HostMemory reads.
 import Foundation
@@ -46,6 +46,11 @@ public struct RankTestHooks: Sendable, Codable, Equatable {
     /// Seconds every checkpoint save first sleeps (`RINGTRAIN_TEST_SAVE_DELAY`), to show that a
     /// slow save is not taken for a dead rank.
     static let saveDelay: Double? = ProcessInfo.processInfo.environment["RINGTRAIN_TEST_SAVE_DELAY"].flatMap(Double.init)
+
+    /// Seconds each rank sleeps after every optimizer step (`RINGTRAIN_TEST_STEP_DELAY`, 0 to 10):
+    /// makes a tiny run last long enough for time-based saves (`checkpoint.every_seconds`).
+    static let stepDelay: Double? = ProcessInfo.processInfo.environment["RINGTRAIN_TEST_STEP_DELAY"]
+        .flatMap(Double.init).flatMap { (0...10).contains($0) ? $0 : nil }
 
     /// Ends this rank as `failMode` says once training stopped at the failing step.
     func fail(atStep step: Int) throws {
