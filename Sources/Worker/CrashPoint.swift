@@ -10,7 +10,9 @@ import Foundation
 /// its own passes; processes of other roles ignore the setting. With `RINGTRAIN_CRASH_MARKER=PATH`
 /// only the first process to get there dies (it creates PATH; once PATH exists the point is
 /// disarmed), so one crash can be aimed at one of many processes of a role. Every point a role
-/// may pass is listed in `points`, so tests can enumerate them all.
+/// may pass is listed in `points`, so tests can enumerate them all. With
+/// `RINGTRAIN_CRASH_SIGNAL=N` the process ends by signal N instead (as a kill or a host's failure
+/// would end it), not by an exit status of its own.
 public enum CrashPoint {
     /// The environment variable read once per process.
     public static let environmentVariable = "RINGTRAIN_CRASH_AT"
@@ -18,6 +20,8 @@ public enum CrashPoint {
     public static let markerVariable = "RINGTRAIN_CRASH_MARKER"
     /// Exit status of a process killed at a crash point.
     public static let exitStatus: Int32 = 86
+    /// The environment variable naming a signal to end by instead of `exitStatus`.
+    public static let signalVariable = "RINGTRAIN_CRASH_SIGNAL"
 
     /// Every crash point, by role. A point passed under a role must be listed here.
     public static let points: [String: [String]] = [
@@ -87,6 +91,10 @@ public enum CrashPoint {
             let note = "\(role):\(name) pid \(getpid())\n"
             _ = note.withCString { write(fd, $0, strlen($0)) }
             close(fd)
+        }
+        if let sig = ProcessInfo.processInfo.environment[signalVariable].flatMap(Int32.init), (1...64).contains(sig) {
+            signal(sig, SIG_DFL)
+            kill(getpid(), sig)
         }
         _exit(exitStatus)
     }

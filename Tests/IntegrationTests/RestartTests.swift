@@ -1,0 +1,149 @@
+// RestartTests: 2-rank runs under real mpirun that restart themselves (cluster.restarts): a rank
+// SIGKILLed, or rank 0 killed in the middle of a checkpoint write, ends in the model and metrics of
+// an uninterrupted run; restarts run out with a list of failures; what would repeat is not restarted.
+import Foundation
+import Testing
+
+@Suite(.serialized, .enabled(if: BuiltBinary.onPath("mpirun") != nil, "mpirun not on PATH (scripts/setup installs it)"))
+struct RestartTests {
+    /// 6 epochs of 10 steps, a checkpoint every 4; a failure is seen within 10 s.
+    static func tiny() throws -> TinyRun {
+        try TinyRun(epochs: 6, job: "  checkpoint: {every_steps: 4, keep_last: 2}", failureTimeout: 10)
+    }
+    /// Restarts on, without waiting between them.
+    static func restarts(max: Int = 2) -> [String] { ["--ranks", "2", "--set", "cluster.restarts={max: \(max), backoff: 0s}"] }
+    /// Steps slow enough (60 × 50 ms) for a kill to land mid-run.
+    static let slow = ["RINGTRAIN_TEST_STEP_DELAY": "0.05"]
+
+    /// The metrics lines of `run` without their timings.
+    static func metrics(_ tiny: TinyRun, _ run: String) throws -> [String] {
+        try String(contentsOfFile: "\(tiny.dir)/\(run)/metrics.jsonl", encoding: .utf8).split(separator: "\n").map { line in
+            var object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            for timing in ["samples_per_s", "seconds", "time", "elapsed_s"] { object[timing] = nil }
+            return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        }
+    }
+
+    /// The records of `run`'s restarts.jsonl (empty when there is none).
+    static func restartRecords(_ tiny: TinyRun, _ run: String) throws -> [[String: Any]] {
+        guard let text = try? String(contentsOfFile: "\(tiny.dir)/\(run)/restarts.jsonl", encoding: .utf8) else { return [] }
+        return try text.split(separator: "\n").map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+    }
+
+    enum Loss: String, CaseIterable, CustomStringConvertible {
+        /// Rank 1 SIGKILLed from outside once a checkpoint exists.
+        case rankOneKilled
+        /// Rank 0 ends by SIGKILL after writing model.safetensors of its third save (a temp folder
+        /// left half-written), once.
+        case rankZeroKilledMidSave
+        var description: String { rawValue }
+    }
+
+    @Test("a lost rank restarts on the same ranks to a byte-identical model and the same metrics", arguments: Loss.allCases)
+    func lostRankRestartsExactly(_ loss: Loss) throws {
+        let tiny = try Self.tiny()
+        let straight = try tiny.train("straight", ["--ranks", "2"])
+        try #require(straight.status == 0, "\(straight.output)")
+
+        var environment = Self.slow
+        if loss == .rankZeroKilledMidSave {
+            environment["RINGTRAIN_CRASH_AT"] = "checkpoint:model.safetensors:3"
+            environment["RINGTRAIN_CRASH_MARKER"] = tiny.dir + "/crashed"
+            environment["RINGTRAIN_CRASH_SIGNAL"] = "\(SIGKILL)"
+        }
+        let run = tiny.dir + "/healed"
+        let healing = try Background(["train", tiny.config, "--run-dir", run] + Self.restarts(), environment: environment)
+        if loss == .rankOneKilled {
+            #expect(healing.wait(until: { tiny.latest("healed") != nil }), "\(healing.stderr)")
+            let victim = try #require(Background.rank(1, mentioning: run), "rank 1 is not running: \(healing.stderr)")
+            kill(victim, SIGKILL)
+        }
+        let status = healing.finish()
+        #expect(status == 0, "\(healing.stderr)")
+        if loss == .rankZeroKilledMidSave {
+            #expect(FileManager.default.fileExists(atPath: tiny.dir + "/crashed"), "the save was never interrupted: \(healing.stderr)")
+        }
+        let records = try Self.restartRecords(tiny, "healed")
+        try #require(records.count == 1, "\(records) \(healing.stderr)")
+        #expect(records[0]["cause"] as? String == "lost_rank", "\(records[0])")
+        #expect(records[0]["rank"] as? Int == (loss == .rankOneKilled ? 1 : 0), "\(records[0])")
+        #expect(records[0]["ranks_before"] as? Int == 2 && records[0]["ranks_after"] as? Int == 2, "\(records[0])")
+        let resumed = try #require(records[0]["resumed_from_step"] as? Int, "\(records[0])")
+        #expect(resumed % 4 == 0 && resumed > 0, "resumed from a checkpoint step: \(records[0])")
+        #expect(records[0]["seconds_to_training"] as? Double != nil, "\(records[0])")
+        #expect(healing.stderr.contains("restart 1: "), "\(healing.stderr)")
+
+        #expect(try tiny.finalModel("healed") == tiny.finalModel("straight"), "the restarted run's model differs")
+        #expect(try Self.metrics(tiny, "healed") == Self.metrics(tiny, "straight"))
+    }
+
+    @Test("a rank that dies at the same step every time: restarts run out, exit 1 with every failure listed")
+    func restartsRunOut() throws {
+        let tiny = try Self.tiny()
+        let run = try tiny.train("run", Self.restarts(max: 2) + ["--fail-rank", "1", "--fail-step", "7", "--fail-mode", "kill"])
+        #expect(run.status == 1, "\(run.output)")
+        #expect(run.stderr.contains("giving up: 2 restarts already within cluster.restarts.window"), "\(run.stderr)")
+        let listed = run.stderr.components(separatedBy: "rank 1 on host").count - 1
+        #expect(listed >= 3, "each of the 3 failures is listed: \(run.stderr)")
+        let records = try Self.restartRecords(tiny, "run")
+        #expect(records.map { $0["restart"] as? Int } == [1, 2], "\(records)")
+        #expect(records.allSatisfy { $0["resumed_from_step"] as? Int == 4 && $0["failed_at_step"] as? Int == 7 }, "\(records)")
+        #expect(records.allSatisfy { $0["steps_lost"] as? Int == 3 }, "\(records)")
+    }
+
+    enum Repeating: String, CaseIterable, CustomStringConvertible {
+        /// Rank 0 exits with a status of its own (86) in its second save: a failure of the rank
+        /// itself, not a loss.
+        case ownError
+        case diverged, badData, stopped
+        var description: String { rawValue }
+    }
+
+    @Test("what would only happen again is not restarted: an error of a rank's own, a divergence, bad data, a stop",
+          arguments: Repeating.allCases)
+    func noRestartForWhatWouldRepeat(_ ending: Repeating) throws {
+        let tiny = try Self.tiny()
+        let run = tiny.dir + "/run"
+        let status: Int32?, stderr: String
+        switch ending {
+        case .ownError, .diverged, .badData:
+            let extra: [String] = switch ending {
+            case .diverged: DivergenceTests.blowUp
+            case .badData: ["--set", "job.dataset.train=missing.csv"]
+            default: []
+            }
+            let crash = ["RINGTRAIN_CRASH_AT": "checkpoint:model.safetensors:2"]
+            let result = try tiny.train("run", Self.restarts() + extra, environment: ending == .ownError ? crash : [:])
+            (status, stderr) = (result.status, result.stderr)
+        case .stopped:
+            let stopping = try Background(["train", tiny.config, "--run-dir", run] + Self.restarts(), environment: Self.slow)
+            #expect(stopping.wait(until: { tiny.latest("run") != nil }), "\(stopping.stderr)")
+            kill(stopping.pid, SIGINT)
+            (status, stderr) = (stopping.finish(), stopping.stderr)
+        }
+        let expected: Int32 = switch ending { case .badData: 2; case .stopped: 3; default: 1 }
+        #expect(status == expected, "\(stderr)")
+        #expect(try Self.restartRecords(tiny, "run").isEmpty, "\(stderr)")
+        #expect(!stderr.contains("restart 1"), "\(stderr)")
+        if ending == .ownError || ending == .diverged { #expect(stderr.contains("not restarted: it would happen again"), "\(stderr)") }
+    }
+
+    @Test("the restarting `train` SIGKILLed while its ranks run leaves no rank behind, and `resume` continues exactly")
+    func supervisorKilled() throws {
+        let tiny = try Self.tiny()
+        let straight = try tiny.train("straight", ["--ranks", "2"])
+        try #require(straight.status == 0, "\(straight.output)")
+        let run = tiny.dir + "/run"
+        let supervisor = try Background(["train", tiny.config, "--run-dir", run] + Self.restarts(), environment: Self.slow)
+        #expect(supervisor.wait(until: { tiny.latest("run") != nil }), "\(supervisor.stderr)")
+        kill(supervisor.pid, SIGKILL)
+        _ = supervisor.finish()
+        let deadline = Date().addingTimeInterval(60)
+        while !Background.processes(mentioning: run).isEmpty && Date() < deadline { usleep(100_000) }
+        #expect(Background.processes(mentioning: run).isEmpty, "ranks left running after their supervisor died")
+        let resumed = try TinyRun.ringtrain(["resume", run])
+        #expect(resumed.status == 0, "\(resumed.output)")
+        #expect(try tiny.finalModel("run") == tiny.finalModel("straight"))
+        #expect(try Self.metrics(tiny, "run") == Self.metrics(tiny, "straight"))
+    }
+}
