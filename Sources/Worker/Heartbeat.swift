@@ -11,7 +11,7 @@ public final class Heartbeat {
     /// Opens (creating) `runDirectory`/heartbeat for writing; nil when it cannot be opened (the
     /// heartbeat is a convenience, never a reason to fail a run).
     public init?(runDirectory: String) {
-        fd = open(runDirectory + "/" + Self.fileName, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        fd = open(runDirectory + "/" + Self.fileName, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o644)
         if fd < 0 { return nil }
     }
 
@@ -30,7 +30,7 @@ public final class Heartbeat {
     /// What `runDirectory`'s heartbeat says: the step and when it finished; nil when there is no
     /// heartbeat or it cannot be read as one (a torn or edited file).
     public static func read(runDirectory: String) -> (step: Int, time: Date)? {
-        guard let data = FileManager.default.contents(atPath: runDirectory + "/" + fileName), data.count <= 4096 else { return nil }
+        guard let data = try? CheckpointFiles.readSmall(runDirectory + "/" + fileName, limit: 4096) else { return nil }
         let words = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isWhitespace)
         guard words.count == 4, words[0] == "step", words[2] == "time", let step = Int(words[1]), step >= 0,
               let time = Double(words[3]), time.isFinite, time > 0, time < 1e11 else { return nil }

@@ -3,11 +3,11 @@
 import Foundation
 
 /// The metrics.jsonl of a run folder.
-struct MetricsFile {
+public struct MetricsFile {
     /// The file's path (`<run>/metrics.jsonl`).
-    let path: String
+    public let path: String
 
-    init(runDirectory: String) { path = runDirectory + "/metrics.jsonl" }
+    public init(runDirectory: String) { path = runDirectory + "/metrics.jsonl" }
 
     /// The lines a resume from global step `step` keeps: every complete JSON object line whose
     /// `step` is at most `step`, except final lines (`"final": true`); a torn or foreign line
@@ -21,7 +21,7 @@ struct MetricsFile {
     }
 
     /// Whether the file holds a final line (`"final": true`): the run wrote its end.
-    func hasFinalLine() -> Bool {
+    public func hasFinalLine() -> Bool {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return false }
         return text.split(separator: "\n").contains { line in
             ((try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any])?["final"] as? Bool == true

@@ -34,7 +34,11 @@ public struct TrainingLaunch {
         let lock = try FolderLock(folder: runDirectory, purpose: resume ? "resume" : "train")
         defer { lock.release() }
         try RunFolder.claim(runDirectory, resume: resume)   // again, now that no one else writes
-        if !resume { try RunFolder.checkEarlierJob(runDirectory, job: job) }
+        if !resume {
+            try RunFolder.checkEarlierJob(runDirectory, job: job)
+            // A new run in a folder with no checkpoint: an earlier attempt's restarts and step are not its own.
+            for name in [RestartLog.fileName, Heartbeat.fileName] { try? FileManager.default.removeItem(atPath: runDirectory + "/" + name) }
+        }
         // A resumed run rewrites its config files only once its checkpoint has loaded.
         let folder = resume ? RunFolder(path: runDirectory) : try RunFolder.create(at: runDirectory, config: config)
         // With --json standard output holds only JSON lines, so the folder is named on standard error.

@@ -58,17 +58,27 @@ public enum RestartLog {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let line = try encoder.encode(record) + Data("\n".utf8)
         let path = runDirectory + "/" + fileName
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o644)
         guard fd >= 0 else { throw TrainingError("cannot write \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         guard written == line.count, fsync(fd) == 0 else { throw TrainingError("cannot write \(path): \(String(cString: strerror(errno)))") }
     }
 
+    /// The most a restarts.jsonl is read of (4 MiB, about ten thousand restarts).
+    public static let sizeLimit = 4 << 20
+
     /// The records of `runDirectory` in order, and how many lines could not be read as one (a
-    /// torn last line after a crash, or an edited file): those are skipped, never trusted.
+    /// torn last line after a crash, or an edited file): those are skipped, never trusted. A file
+    /// that cannot be read at all (a link, not a regular file, over `sizeLimit`) counts as one.
     public static func read(runDirectory: String) -> (records: [RestartRecord], unreadable: Int) {
-        guard let data = FileManager.default.contents(atPath: runDirectory + "/" + fileName) else { return ([], 0) }
+        let data: Data
+        do {
+            guard let read = try CheckpointFiles.readSmall(runDirectory + "/" + fileName, limit: sizeLimit) else { return ([], 0) }
+            data = read
+        } catch {
+            return ([], 1)
+        }
         var records: [RestartRecord] = []
         var unreadable = 0
         for line in data.split(separator: UInt8(ascii: "\n")) where !line.allSatisfy({ $0 == 32 || $0 == 13 }) {

@@ -6,7 +6,7 @@ import Foundation
 import Model
 
 /// POSIX file operations for the checkpoint store; failures become `CheckpointError.io`.
-enum CheckpointFiles {
+public enum CheckpointFiles {
     /// Creates `path` (and missing parents) if it does not exist.
     static func makeDirectory(_ path: String) throws {
         do {
@@ -83,7 +83,7 @@ enum CheckpointFiles {
 
     /// The contents of a small regular file (symbolic links are not followed), or nil if there
     /// is none; throws if it is larger than `limit` or not a regular file.
-    static func readSmall(_ path: String, limit: Int) throws -> Data? {
+    public static func readSmall(_ path: String, limit: Int) throws -> Data? {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         guard fd >= 0 else {
             if errno == ENOENT { return nil }
