@@ -146,4 +146,35 @@ struct RestartTests {
         #expect(try tiny.finalModel("run") == tiny.finalModel("straight"))
         #expect(try Self.metrics(tiny, "run") == Self.metrics(tiny, "straight"))
     }
+
+    @Test("inside a sweep a trial's own restarts come first: a rank lost once leaves max_retries 0 untouched")
+    func trialRestartsBeforeSweepRetries() throws {
+        let tiny = try Self.tiny()
+        let config = try String(contentsOfFile: tiny.config, encoding: .utf8)
+            .replacingOccurrences(of: "  failure_timeout: 10", with: "  failure_timeout: 10\n  restarts: {max: 2, backoff: 0s}")
+            .replacingOccurrences(of: "  epochs: 6", with: "  epochs: 6\n  ranks: 2")
+            + """
+
+            sweep:
+              method: grid
+              metric: {name: val_acc, goal: maximize}
+              parameters:
+                optimizer.lr: {values: [0.05, 0.1]}
+              max_retries: 0
+
+            """
+        try config.write(toFile: tiny.config, atomically: false, encoding: .utf8)
+        // The first trial's rank 0 is killed by SIGKILL in its second checkpoint write, once.
+        let crash = ["RINGTRAIN_CRASH_AT": "checkpoint:model.safetensors:2", "RINGTRAIN_CRASH_MARKER": tiny.dir + "/crashed",
+                     "RINGTRAIN_CRASH_SIGNAL": "\(SIGKILL)"]
+        let sweep = try TinyRun.ringtrain(["sweep", tiny.config, "--run-dir", tiny.dir + "/sweep"], environment: crash, timeout: 240)
+        #expect(sweep.status == 0, "\(sweep.output)")
+        #expect(FileManager.default.fileExists(atPath: tiny.dir + "/crashed"), "no rank was lost: \(sweep.output)")
+        let report = try TinyRun.ringtrain(["report", tiny.dir + "/sweep", "--format", "json", "--no-save"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any], "\(report.output)")
+        let trials = try #require(object["trials"] as? [[String: Any]])
+        #expect(trials.count == 2 && trials.allSatisfy { $0["status"] as? String == "finished" && $0["attempts"] as? Int == 1 }, "\(trials)")
+        let records = try ["trial-0001", "trial-0002"].flatMap { try Self.restartRecords(tiny, "sweep/" + $0) }
+        #expect(records.count == 1 && records.first?["cause"] as? String == "lost_rank", "\(records)")
+    }
 }
