@@ -47,6 +47,12 @@ public enum PlanSummary {
             if job.fp16Gradients { gradients += ", fp16 on the wire" }
             lines.append("  gradients   " + gradients)
         }
+        let restarts = config.cluster.restarts
+        if restarts.enabled {
+            lines.append("  restarts    " + (job.ranks == 1 ? "none: a one-rank run trains in the ringtrain process itself"
+                : "up to \(restarts.max) within \(Int(restarts.window)) s after a lost rank or host, first after \(restarts.backoff) s "
+                  + "(doubling), on at least \(restarts.minRanks) rank\(restarts.minRanks == 1 ? "" : "s")"))
+        }
         guard let sweep else { return lines.joined(separator: "\n") + "\n" }
 
         lines += ["", "sweep:"]
