@@ -7,6 +7,8 @@ public final class Heartbeat {
     /// The file's name in the run folder.
     public static let fileName = "heartbeat"
     private let fd: Int32
+    /// Whether the file has been cut to one line (a longer file may be left from before).
+    private var sized = false
 
     /// Opens (creating) `runDirectory`/heartbeat for writing; nil when it cannot be opened (the
     /// heartbeat is a convenience, never a reason to fail a run).
@@ -20,17 +22,19 @@ public final class Heartbeat {
     /// Notes that global step `step` has finished now.
     public func beat(step: Int) {
         let line = Self.line(step: step, time: Date().timeIntervalSince1970)
-        _ = line.withCString { pwrite(fd, $0, strlen($0), 0) }
+        let written = line.withCString { pwrite(fd, $0, strlen($0), 0) }
+        if !sized && written > 0 { sized = ftruncate(fd, off_t(written)) == 0 }
     }
 
     static func line(step: Int, time: Double) -> String {
-        String(format: "step %012d time %017.6f\n", max(0, min(step, 999_999_999_999)), time)
+        String(format: "step %012ld time %017.6f\n", max(0, min(step, 999_999_999_999)), time)
     }
 
     /// What `runDirectory`'s heartbeat says: the step and when it finished; nil when there is no
     /// heartbeat or it cannot be read as one (a torn or edited file).
     public static func read(runDirectory: String) -> (step: Int, time: Date)? {
-        guard let data = try? CheckpointFiles.readSmall(runDirectory + "/" + fileName, limit: 4096) else { return nil }
+        guard let data = try? CheckpointFiles.readSmall(runDirectory + "/" + fileName, limit: 4096),
+              data.last == UInt8(ascii: "\n") else { return nil }   // a line without its end is torn
         let words = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isWhitespace)
         guard words.count == 4, words[0] == "step", words[2] == "time", let step = Int(words[1]), step >= 0,
               let time = Double(words[3]), time.isFinite, time > 0, time < 1e11 else { return nil }

@@ -25,7 +25,8 @@ extension ConfigValue {
     /// `30 days`, `1 s`, `0 s`: a bound of a duration range, in the largest whole unit.
     static func describe(_ seconds: Double) -> String {
         for (unit, size) in [("days", 86_400.0), ("h", 3600), ("m", 60)] where seconds >= size && seconds.truncatingRemainder(dividingBy: size) == 0 {
-            return "\(Int(seconds / size)) \(unit)"
+            let count = Int(seconds / size)
+            return "\(count) \(unit == "days" && count == 1 ? "day" : unit)"
         }
         return seconds == seconds.rounded() ? "\(Int(seconds)) s" : "\(seconds) s"
     }

@@ -54,9 +54,9 @@ public enum RankPlacement {
         guard let text = try? String(contentsOfFile: hostfile, encoding: .utf8) else {
             throw LaunchError("cannot read cluster.hostfile \(hostfile)")
         }
-        return text.split(separator: "\n").compactMap { line in
+        return text.split(whereSeparator: \.isNewline).compactMap { line in   // "\r\n" is one Character
             let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            let words = content.split(separator: " ")
+            let words = content.split(whereSeparator: \.isWhitespace)   // Open MPI takes tabs too
             guard let name = words.first else { return nil }
             let slots = words.dropFirst().compactMap { word -> Int? in
                 guard word.hasPrefix("slots=") else { return nil }

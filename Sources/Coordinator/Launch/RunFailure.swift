@@ -111,7 +111,7 @@ public enum RunFailure: Sendable, Equatable {
             return .silentRanks(candidates.isEmpty ? sets.reduce(Set<Int>()) { $0.union($1) }.subtracting(reporters).sorted() : candidates.sorted())
         }
         if evidence.daemonFailed { return .hostNotStarted }
-        if let own = evidence.exitCodes.first { return .rankError(rank: own.rank, code: own.code) }
+        if let own = ownError ?? evidence.exitCodes.first { return .rankError(rank: own.rank, code: own.code) }
         if status > 128 { return .lostRank(rank: 0, host: hostOfRank(0), how: "ended by signal \(status - 128)") }
         return .rankError(rank: nil, code: Int(status))
     }
