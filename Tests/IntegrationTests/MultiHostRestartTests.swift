@@ -1,13 +1,11 @@
-// MultiHostRestartTests: a 3-host run over TCP between namespace hosts that restarts itself — a host
+// MultiHostRestartTests: (part of MultiHostTests) a 3-host run over TCP between namespace hosts that restarts itself — a host
 // whose link is cut is left out and the run goes on with fewer ranks, and once the host is back it is
 // used again at the next restart; the record names the host each time.
 import Foundation
 import Testing
 
-@Suite(.serialized,
-       .enabled(if: TrainingFixtures.haveFashion, "Fashion-MNIST not installed (scripts/setup installs it)"),
-       .enabled(if: TestCluster.available, "network namespaces cannot be created here (needs root and `ip netns`)"))
-struct MultiHostRestartTests {
+// In MultiHostTests' suite: one namespace cluster at a time (every test makes its own, same names).
+extension MultiHostTests {
     @Test("a host cut off mid-run is left out and the run completes on the rest; back again, it is used at the next restart")
     func lostHostAndItsReturn() throws {
         let cluster = try TestCluster.up(3)
@@ -22,14 +20,17 @@ struct MultiHostRestartTests {
                                        "--set", "cluster.env={RINGTRAIN_TEST_STEP_DELAY: \"0.05\"}"],
                                       environment: TestCluster.environment)
         defer { if training.process.isRunning { kill(training.pid, SIGKILL) } }
-        func records() -> [[String: Any]] {
-            guard let text = try? String(contentsOfFile: run + "/restarts.jsonl", encoding: .utf8) else { return [] }
-            return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        func records() -> [[String: Any]] {   // as `ringtrain status` reads them
+            guard let status = try? TinyRun.ringtrain(["status", run, "--json"], timeout: 30), status.status == 0,
+                  let object = try? JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any] else { return [] }
+            return object["restarts"] as? [[String: Any]] ?? []
         }
         let node2 = cluster.addresses[1]
         #expect(training.wait(until: { FileManager.default.fileExists(atPath: run + "/checkpoints/latest") }), "\(training.stderr)")
         #expect(try TestCluster.run(["cut", "node2"]).status == 0)
-        #expect(training.wait(until: { records().count == 1 }, timeout: 90), "no restart after the cut: \(training.stderr)")
+        let trainingAgain = { ((try? String(contentsOfFile: run + "/restarts.jsonl", encoding: .utf8)) ?? "").contains("training_again") }
+        #expect(training.wait(until: trainingAgain, timeout: 90),
+                "no restart after the cut, or it did not get back to training: \(training.stderr)")
 
         // node2 is back; node3 dies: the next restart runs on node1, node2 and node3 again.
         #expect(try TestCluster.run(["restore", "node2"]).status == 0)
@@ -44,6 +45,7 @@ struct MultiHostRestartTests {
         #expect(all[0]["dropped_hosts"] as? [String] == [node2], "\(all[0])")
         #expect(all[0]["ranks_before"] as? Int == 3 && all[0]["ranks_after"] as? Int == 2, "\(all[0])")
         #expect(all[1]["host"] as? String == cluster.addresses[2], "the record names the killed host: \(all[1])")
+        #expect(["lost_host", "lost_rank"].contains(all[1]["cause"] as? String ?? ""), "\(all[1])")
         #expect(all[1]["ranks_before"] as? Int == 2 && all[1]["ranks_after"] as? Int == 3, "\(all[1])")
         #expect(all[1]["hosts"] as? [String] == cluster.addresses, "node2 is used again: \(all[1])")
         #expect(all.allSatisfy { ($0["seconds_to_training"] as? Double ?? -1) > 0 }, "\(all)")

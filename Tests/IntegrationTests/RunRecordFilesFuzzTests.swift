@@ -40,8 +40,10 @@ struct RunRecordFilesFuzzTests {
             text("ranks_before 0", r, records: 1, good.replacingOccurrences(of: "\"ranks_before\":2,\"restart\":2", with: "\"ranks_before\":0,\"restart\":2")),
             text("empty", r, records: 0, ""),
             Damage(description: "larger than the limit", file: r, records: 0) { path in
-                try Data(repeating: UInt8(ascii: "x"), count: (4 << 20) + 10).write(to: URL(fileURLWithPath: path))
+                try Data(repeating: UInt8(ascii: "x"), count: (64 << 20) + 10).write(to: URL(fileURLWithPath: path))
             },
+            text("a second line without its record", r, records: 1,
+                 record(1) + "\n" + #"{"event":"training_again","restart":7,"seconds_to_training":3}"# + "\n"),
             Damage(description: "a link to /dev/zero", file: r, records: 0) { path in
                 try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: "/dev/zero")
             },

@@ -23,11 +23,15 @@ extension ConfigValue {
     }
 
     /// `30 days`, `1 s`, `0 s`: a bound of a duration range, in the largest whole unit.
-    static func describe(_ seconds: Double) -> String {
-        for (unit, size) in [("days", 86_400.0), ("h", 3600), ("m", 60)] where seconds >= size && seconds.truncatingRemainder(dividingBy: size) == 0 {
-            let count = Int(seconds / size)
-            return "\(count) \(unit == "days" && count == 1 ? "day" : unit)"
-        }
-        return seconds == seconds.rounded() ? "\(Int(seconds)) s" : "\(seconds) s"
+    static func describe(_ seconds: Double) -> String { durationText(seconds) }
+}
+
+/// A duration for people, in the largest unit it is a whole number of (`30 days`, `1 day`, `2 h`,
+/// `30 m`, `10 s`), else in seconds (`2.5 s`).
+public func durationText(_ seconds: Double) -> String {
+    for (unit, size) in [("days", 86_400.0), ("h", 3600), ("m", 60)] where seconds >= size && seconds.truncatingRemainder(dividingBy: size) == 0 {
+        let count = Int(seconds / size)
+        return "\(count) \(unit == "days" && count == 1 ? "day" : unit)"
     }
+    return seconds == seconds.rounded() ? "\(Int(seconds)) s" : String(format: "%g s", seconds)
 }

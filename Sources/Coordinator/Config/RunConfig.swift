@@ -50,5 +50,14 @@ public struct RunConfig {
                 "\(job.ranks) ranks do not fit the \(slots) slots of cluster.hosts",
                 hint: "lower job.ranks, add slots, or set cluster.oversubscribe: true")
         }
+        let restarts = cluster.restarts
+        if restarts.enabled, job.ranks > 1, restarts.minRanks > job.ranks
+            || RestartPlan.ranks(requested: job.ranks, slots: nil, batchSize: job.batchSize, accumulate: job.accumulate,
+                                 minRanks: restarts.minRanks) == nil {
+            let at = (try? top["cluster"]?.table(allowed: nil))?["restarts"] ?? jobValue
+            throw at.error("min_ranks \(restarts.minRanks) leaves no rank count a restart could use: it must be at most job.ranks "
+                           + "(\(job.ranks)) and divide batch_size \(job.batchSize) into \(job.accumulate) micro-batch(es) per rank",
+                           hint: "lower cluster.restarts.min_ranks")
+        }
     }
 }

@@ -10,12 +10,20 @@ public enum HostPreflight {
     public static let defaultTimeout = 15.0
 
     /// What a host answered.
-    public enum Outcome: Sendable, Equatable {
+    public enum Outcome: Sendable, Equatable, CustomStringConvertible {
         case ok
         /// The remote shell could not reach the host (ssh exit 255, or no answer in time).
         case unreachable(String)
         /// The host answered but lacks the binary (or a required file) at the same path.
         case missingBinary
+
+        public var description: String {
+            switch self {
+            case .ok: return "it answered"
+            case .unreachable(let why): return "not reachable: \(why)"
+            case .missingBinary: return "it lacks the binary or a required file at the same path"
+            }
+        }
     }
 
     /// Remote hosts of `cluster` (from `hosts` or the hostfile), this machine's names left out.

@@ -69,10 +69,10 @@ public struct JobEndingEvidence: Sendable, Equatable {
             guard let i = words.firstIndex(where: { $0 == key }), i + 1 < words.count else { return nil }
             return Int(words[i + 1].trimmingCharacters(in: .punctuationCharacters))
         }
-        if let killed = text.range(of: "mpirun noticed that process rank"), text.contains("exited on signal"),
-           let rank = int(after: "rank", from: "mpirun noticed"), let signal = int(after: "signal", from: "mpirun noticed") {
+        if let killed = text.range(of: "noticed that process rank"), text.contains("exited on signal"),
+           let rank = int(after: "rank", from: "noticed that process rank"), let signal = int(after: "signal", from: "noticed that process rank") {
             let line = text[killed.lowerBound...].prefix { $0 != "\n" }
-            let name = line.split(separator: "(").last.map { String($0.prefix { $0 != ")" }) } ?? ""
+            let name = line.contains("(") ? line.split(separator: "(").last.map { String($0.prefix { $0 != ")" }) } ?? "" : ""
             killedRanks.append(KilledRank(rank: rank, signal: signal, signalName: name))
         }
         if text.contains("ORTE has lost communication with a remote daemon") {

@@ -104,7 +104,11 @@ public enum MPILauncher {
     /// teardown: once a failure is seen, mpirun may take `teardownBound` seconds (default 15) to
     /// exit; past them its process group is killed (a daemon on a host whose network went away
     /// keeps mpirun waiting forever).
-    public static func runWatched(_ command: LaunchCommand, watchedByRankZero: Bool = false, teardownBound: Double = 15) throws -> Ending {
+    /// A stop signal (`stop`, or one caught for this call alone when nil) is passed on once, as
+    /// SIGUSR1.
+    /// With `output`, standard output passes through it line by line (default: untouched).
+    static func runWatched(_ command: LaunchCommand, watchedByRankZero: Bool = false, teardownBound: Double = 15,
+                           stop: StopLatch? = nil, output: ReportLineFilter? = nil) throws -> Ending {
         var stdinFD: Int32?
         var keepOpen: Int32 = -1
         if watchedByRankZero { (stdinFD, keepOpen) = try closeOnExecPipe() }
@@ -112,36 +116,48 @@ public enum MPILauncher {
         // mpirun's standard error comes through a pipe, so an orderly stop's "aborted" notices
         // can be left out (`StopBannerFilter`); the write end lives only in the child.
         let errorPipe = try closeOnExecPipe()
+        let outputPipe = try output.map { _ in try closeOnExecPipe() }
         let child: ChildProcess
         do {
-            child = try start(command, stdoutFD: nil, stderrFD: errorPipe.write, stdinFD: stdinFD)
+            child = try start(command, stdoutFD: outputPipe?.write, stderrFD: errorPipe.write, stdinFD: stdinFD)
         } catch {
-            for fd in [errorPipe.read, errorPipe.write] + (stdinFD.map { [$0] } ?? []) { close(fd) }
+            let fds = [errorPipe.read, errorPipe.write] + (stdinFD.map { [$0] } ?? []) + (outputPipe.map { [$0.read, $0.write] } ?? [])
+            for fd in fds { close(fd) }
             throw error
         }
         close(errorPipe.write)
+        if let outputPipe { close(outputPipe.write) }
         let watch = EndingWatch()
         let relayed = StopBannerFilter.relay(from: errorPipe.read, observe: watch.feed)
+        let relayedOutput = output.flatMap { filter in outputPipe.map { LineRelay.start(from: $0.read, to: STDOUT_FILENO, feed: filter.feed) } }
         if let stdinFD {
             close(stdinFD)
             _ = LauncherWatch.greeting().withCString { write(keepOpen, $0, strlen($0)) }
         }
-        let forwarder = SignalForwarder(to: child, as: SIGUSR1)
+        let latch = stop ?? StopLatch()
+        defer { if stop == nil { latch.release() } }
+        var forwarded = false
         var status = child.poll()
         while status == nil {
             usleep(50_000)
+            if !forwarded && latch.requested != nil {
+                forwarded = true
+                Log.logger.info("ringtrain: stopping — the ranks finish their step and save a checkpoint")
+                child.signal(SIGUSR1)
+            }
             status = child.poll()
-            if status == nil, let seen = watch.failureSeen, Date().timeIntervalSince(seen) > teardownBound {
+            if status == nil, let seen = watch.failureSeen, DispatchTime.now().uptimeNanoseconds - seen > UInt64(teardownBound * 1e9) {
                 Log.logger.warning("mpirun has not exited \(Int(teardownBound)) s after the job failed; ending it")
                 child.signalGroup(SIGKILL)
                 status = child.wait()
             }
         }
-        forwarder.stop()
         // The ranks' last lines may still be on their way through mpirun's pipe; a process that
         // outlives mpirun and keeps it open is not waited for long.
         _ = relayed.wait(timeout: .now() + 5)
-        return Ending(status: status!, evidence: watch.finish(), stopAsked: forwarder.forwarded, failureSeen: watch.failureSeen)
+        _ = relayedOutput?.wait(timeout: .now() + 5)
+        let seen = watch.failureSeen.map { Date().addingTimeInterval(-Double(DispatchTime.now().uptimeNanoseconds - $0) / 1e9) }
+        return Ending(status: status!, evidence: watch.finish(), stopAsked: forwarded || latch.requested != nil, failureSeen: seen)
     }
 
     /// A pipe whose two ends are closed on exec (a child gets one only through its dup2).
@@ -166,65 +182,22 @@ public enum MPILauncher {
     }
 }
 
-/// Passes the first SIGINT, SIGTERM or SIGUSR1 on to a child (as `forwarded`) while it runs.
-final class SignalForwarder {
-    private var sources: [DispatchSourceSignal] = []
-    private let once = ForwardOnce()
-    /// Whether a signal was received and passed on.
-    var forwarded: Bool { once.happened }
-
-    init(to child: ChildProcess, as forwardedSignal: Int32 = SIGTERM, announce: Bool = true) {
-        let forwarded = once
-        for sig in [SIGINT, SIGTERM, SIGUSR1] {
-            Foundation.signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler {
-                if forwarded.first() {
-                    if announce { Log.logger.info("ringtrain: stopping — the ranks finish their step and save a checkpoint") }
-                    child.signal(forwardedSignal)
-                }
-            }
-            source.resume()
-            sources.append(source)
-        }
-    }
-
-    func stop() {
-        for source in sources { source.cancel() }
-        for sig in [SIGINT, SIGTERM, SIGUSR1] { Foundation.signal(sig, SIG_DFL) }
-    }
-}
-
-/// True the first time only.
-private final class ForwardOnce: @unchecked Sendable {
-    // @unchecked: guarded by `lock`.
-    private let lock = NSLock()
-    private var done = false
-    var happened: Bool { lock.withLock { done } }
-    func first() -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        if done { return false }
-        done = true
-        return true
-    }
-}
-
 /// The evidence of a running job's end, fed from the relay thread and read by the launcher.
 private final class EndingWatch: @unchecked Sendable {
     // @unchecked: guarded by `lock`.
     private let lock = NSLock()
     private var evidence = JobEndingEvidence()
-    private var seen: Date?
+    private var seen: UInt64?
 
     func feed(_ line: String) {
         lock.withLock {
             evidence.feed(line)
-            if seen == nil && evidence.jobEnding { seen = Date() }
+            if seen == nil && evidence.jobEnding { seen = DispatchTime.now().uptimeNanoseconds }
         }
     }
 
-    var failureSeen: Date? { lock.withLock { seen } }
+    /// When the first sign of a failure was read (monotonic nanoseconds), if any.
+    var failureSeen: UInt64? { lock.withLock { seen } }
 
     func finish() -> JobEndingEvidence {
         lock.withLock {

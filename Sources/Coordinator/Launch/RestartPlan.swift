@@ -31,38 +31,3 @@ public enum RestartPlan {
         hosts.isEmpty || oversubscribe ? nil : hosts.reduce(0) { $0 + $1.slots }
     }
 }
-
-/// Where mpirun puts each rank: it fills the listed hosts' slots in order (mapping by slot), and
-/// wraps around when the ranks outnumber the slots (oversubscribed).
-public enum RankPlacement {
-    /// The host of `rank` among `hosts`; `localHost` when no hosts are listed.
-    public static func host(ofRank rank: Int, hosts: [HostSlots], localHost: String) -> String {
-        let total = hosts.reduce(0) { $0 + $1.slots }
-        guard total > 0, rank >= 0 else { return localHost }
-        var left = rank % total
-        for host in hosts {
-            if left < host.slots { return host.host }
-            left -= host.slots
-        }
-        return localHost
-    }
-
-    /// The hosts of `cluster`: its `hosts`, or those of its hostfile (`host slots=N` lines,
-    /// 1 slot when not given); empty when neither is given.
-    public static func listedHosts(_ cluster: ClusterSpec) throws -> [HostSlots] {
-        guard let hostfile = cluster.hostfile else { return cluster.hosts }
-        guard let text = try? String(contentsOfFile: hostfile, encoding: .utf8) else {
-            throw LaunchError("cannot read cluster.hostfile \(hostfile)")
-        }
-        return text.split(whereSeparator: \.isNewline).compactMap { line in   // "\r\n" is one Character
-            let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            let words = content.split(whereSeparator: \.isWhitespace)   // Open MPI takes tabs too
-            guard let name = words.first else { return nil }
-            let slots = words.dropFirst().compactMap { word -> Int? in
-                guard word.hasPrefix("slots=") else { return nil }
-                return Int(word.dropFirst("slots=".count))
-            }.first ?? 1
-            return HostSlots(host: String(name), slots: max(1, slots))
-        }
-    }
-}

@@ -2,6 +2,7 @@
 // its status, what it and the ranks said, a `diverged` line, a stop someone asked for — and whether
 // a restart could help (a lost or silent rank or host) or the failure would only repeat.
 import Foundation
+import Worker
 
 /// Why a launched run ended without finishing.
 public enum RunFailure: Sendable, Equatable {
@@ -23,19 +24,24 @@ public enum RunFailure: Sendable, Equatable {
     case badInput
     /// A rank failed with an error of its own (exit or abort code `code`): it would happen again.
     case rankError(rank: Int?, code: Int)
+    /// A rank crashed (SIGSEGV, SIGILL from a failed precondition, SIGABRT, ...): it would happen again.
+    case crashed(rank: Int, host: String, signal: Int)
+    /// `rank` lost contact with its peers inside a collective (it aborted with
+    /// `RankLife.lostPeerStatus`): a peer or its host went away.
+    case lostContact(rank: Int)
 
     /// Whether restarting on the hosts that are left could help.
     public var restartable: Bool {
         switch self {
-        case .lostRank, .lostHost, .silentRank, .silentRanks, .hostNotStarted: return true
-        case .stopped, .diverged, .badInput, .rankError: return false
+        case .lostRank, .lostHost, .silentRank, .silentRanks, .hostNotStarted, .lostContact: return true
+        case .stopped, .diverged, .badInput, .rankError, .crashed: return false
         }
     }
 
     /// The host the failure names, if any.
     public var host: String? {
         switch self {
-        case .lostRank(_, let host, _), .lostHost(let host), .silentRank(_, let host): return host
+        case .lostRank(_, let host, _), .lostHost(let host), .silentRank(_, let host), .crashed(_, let host, _): return host
         default: return nil
         }
     }
@@ -43,7 +49,7 @@ public enum RunFailure: Sendable, Equatable {
     /// The rank the failure names, if any.
     public var rank: Int? {
         switch self {
-        case .lostRank(let rank, _, _), .silentRank(let rank, _): return rank
+        case .lostRank(let rank, _, _), .silentRank(let rank, _), .crashed(let rank, _, _), .lostContact(let rank): return rank
         case .rankError(let rank, _): return rank
         default: return nil
         }
@@ -61,6 +67,8 @@ public enum RunFailure: Sendable, Equatable {
         case .diverged: return "diverged"
         case .badInput: return "bad_input"
         case .rankError: return "rank_error"
+        case .crashed: return "crashed"
+        case .lostContact: return "lost_contact"
         }
     }
 
@@ -70,12 +78,16 @@ public enum RunFailure: Sendable, Equatable {
         case .lostRank(let rank, let host, let how): return "rank \(rank) on host \(host) \(how)"
         case .lostHost(let host): return "host \(host) was lost (mpirun lost contact with it)"
         case .silentRank(let rank, let host): return "rank \(rank) on host \(host) went silent (no reply within cluster.failure_timeout)"
-        case .silentRanks(let ranks): return "no reply from rank \(ranks.map(String.init).joined(separator: " or ")) within cluster.failure_timeout"
+        case .silentRanks(let ranks):
+            return ranks.isEmpty ? "a rank stopped answering within cluster.failure_timeout"
+                : "no reply from rank \(ranks.map(String.init).joined(separator: " or ")) within cluster.failure_timeout"
         case .hostNotStarted: return "mpirun could not start its daemon on a host"
         case .stopped: return "a stop was asked for"
         case .diverged: return "the run diverged"
         case .badInput: return "a config, data or checkpoint error"
         case .rankError(let rank, let code): return "\(rank.map { "rank \($0)" } ?? "a rank") failed with its own error (exit code \(code))"
+        case .crashed(let rank, let host, let signal): return "rank \(rank) on host \(host) crashed (signal \(signal))"
+        case .lostContact(let rank): return "rank \(rank) lost contact with its peers"
         }
     }
 
@@ -95,6 +107,9 @@ public enum RunFailure: Sendable, Equatable {
         let ownError = evidence.exitCodes.first { $0.code != 3 && $0.code != 0 }
         if let killed = evidence.killedRanks.first(where: { $0.signal != SIGUSR1 && $0.signal != SIGTERM })
             ?? (ownError == nil ? evidence.killedRanks.first : nil) {
+            if crashSignals.contains(Int32(killed.signal)) {
+                return .crashed(rank: killed.rank, host: hostOfRank(killed.rank), signal: killed.signal)
+            }
             let how = "was killed (signal \(killed.signal)\(killed.signalName.isEmpty ? "" : ", " + killed.signalName))"
             return .lostRank(rank: killed.rank, host: hostOfRank(killed.rank), how: how)
         }
@@ -111,6 +126,7 @@ public enum RunFailure: Sendable, Equatable {
             return .silentRanks(candidates.isEmpty ? sets.reduce(Set<Int>()) { $0.union($1) }.subtracting(reporters).sorted() : candidates.sorted())
         }
         if evidence.daemonFailed { return .hostNotStarted }
+        if let lost = evidence.exitCodes.first(where: { $0.code == Int(RankLife.lostPeerStatus) }) { return .lostContact(rank: lost.rank) }
         if let own = ownError ?? evidence.exitCodes.first { return .rankError(rank: own.rank, code: own.code) }
         if status > 128 { return .lostRank(rank: 0, host: hostOfRank(0), how: "ended by signal \(status - 128)") }
         return .rankError(rank: nil, code: Int(status))
@@ -121,18 +137,14 @@ public enum RunFailure: Sendable, Equatable {
     /// failed the check, the first of them is the host that was lost.
     public func naming(droppedHosts: [String]) -> RunFailure {
         switch self {
-        case .silentRanks, .hostNotStarted:
+        case .silentRanks, .hostNotStarted, .lostContact:
             return droppedHosts.first.map { .lostHost(host: $0) } ?? self
         default:
             return self
         }
     }
 
-    /// The record's form: kind, rank and host when known, and the summary.
-    public var json: [String: Any] {
-        var object: [String: Any] = ["kind": kind, "summary": summary]
-        if let rank { object["rank"] = rank }
-        if let host { object["host"] = host }
-        return object
-    }
+    /// Signals that end a process because of its own fault (a failed precondition traps with
+    /// SIGILL or SIGTRAP): such a crash would happen again.
+    static let crashSignals: Set<Int32> = [SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGSYS]
 }

@@ -79,45 +79,9 @@ extension StopBannerFilter {
     /// semaphore is signalled once everything read has been written. `observe` (default none)
     /// sees every line as read, before filtering.
     static func relay(from fd: Int32, observe: (@Sendable (String) -> Void)? = nil) -> DispatchSemaphore {
-        let done = DispatchSemaphore(value: 0)
-        signal(SIGPIPE, SIG_IGN)   // a write to a closed reader fails with EPIPE instead of ending the launcher
-        Thread.detachNewThread {
-            var filter = StopBannerFilter()
-            var pending: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            // Raw writes whose errors are ignored (a closed terminal, a reader gone): the pipe keeps
-            // draining, so mpirun never blocks on it, and the launcher never dies of its output.
-            func write(_ lines: [String]) {
-                guard !lines.isEmpty else { return }
-                var bytes = Array(lines.map { $0 + "\n" }.joined().utf8)[...]
-                while !bytes.isEmpty {
-                    let n = bytes.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) }
-                    if n < 0 && errno == EINTR { continue }
-                    guard n > 0 else { return }
-                    bytes = bytes.dropFirst(n)
-                }
-            }
-            while true {
-                let n = read(fd, &buffer, buffer.count)
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { break }
-                pending += buffer[..<n]
-                while let newline = pending.firstIndex(of: 10) {
-                    let line = String(decoding: pending[..<newline], as: UTF8.self)
-                    observe?(line)
-                    write(filter.feed(line))
-                    pending.removeSubrange(...newline)
-                }
-            }
-            if !pending.isEmpty {
-                let line = String(decoding: pending, as: UTF8.self)
-                observe?(line)
-                write(filter.feed(line))
-            }
-            write(filter.finish())
-            close(fd)
-            done.signal()
-        }
-        return done
+        var filter = StopBannerFilter()
+        return LineRelay.start(from: fd, to: STDERR_FILENO,
+                               feed: { line in observe?(line); return filter.feed(line) },
+                               finish: { filter.finish() })
     }
 }

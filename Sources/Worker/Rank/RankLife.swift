@@ -18,6 +18,10 @@ public enum RankLife {
         case mpi
     }
 
+    /// The status a rank aborts the job with when a collective fails because a peer went away
+    /// (an MPI communication error): a launcher may restart such a run (`cluster.restarts`).
+    public static let lostPeerStatus: Int32 = 4
+
     /// Runs this rank and returns its exit code: 0 done, 1 failed, 2 bad config or input, 3
     /// stopped after saving a checkpoint. With `.mpi` it never throws (a failure aborts the job);
     /// with `.singleRank` every error is thrown.
@@ -136,6 +140,8 @@ public enum RankLife {
             return 1
         } catch let error as CollectiveError where error.kind == .peerFailed {
             try fail(error, code: 2)   // rank 0 failed with its own error and code; peers report alike
+        } catch let error as CollectiveError where error.kind == .mpi || error.kind == .aborted {
+            try fail(error, code: lostPeerStatus)   // a peer or its host went away under a collective
         } catch {
             try fail(error, code: 1)
         }

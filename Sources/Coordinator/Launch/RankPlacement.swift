@@ -1,0 +1,68 @@
+// RankPlacement: where mpirun puts each rank (the listed hosts' slots filled in order), the hosts a
+// cluster lists (its `hosts`, or its hostfile's lines), and a hostfile cut down to some of them.
+import Foundation
+
+/// Hosts and ranks as mpirun maps them by slot.
+public enum RankPlacement {
+    /// The host of `rank` among `hosts`; `localHost` when no hosts are listed. Ranks beyond the
+    /// slots (oversubscribed) wrap around.
+    public static func host(ofRank rank: Int, hosts: [HostSlots], localHost: String) -> String {
+        let total = hosts.reduce(0) { $0 + $1.slots }
+        guard total > 0, rank >= 0 else { return localHost }
+        var left = rank % total
+        for host in hosts {
+            if left < host.slots { return host.host }
+            left -= host.slots
+        }
+        return localHost
+    }
+
+    /// One host line of a hostfile: the host, its `slots=N` (nil when not given: Open MPI then
+    /// counts the host's cores, which only that host knows) and the line itself.
+    struct HostfileEntry {
+        var host: String
+        var slots: Int?
+        var line: Substring
+    }
+
+    /// The host lines of the hostfile `path` (comments and blank lines left out).
+    static func hostfileEntries(_ path: String) throws -> [HostfileEntry] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw LaunchError("cannot read cluster.hostfile \(path)")
+        }
+        return text.split(whereSeparator: \.isNewline).compactMap { line in   // "\r\n" is one Character
+            let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let words = content.split(whereSeparator: \.isWhitespace)   // Open MPI takes tabs too
+            guard let name = words.first else { return nil }
+            let slots = words.dropFirst().compactMap { word -> Int? in
+                guard word.hasPrefix("slots=") else { return nil }
+                return Int(word.dropFirst("slots=".count))
+            }.first
+            return HostfileEntry(host: String(name), slots: slots.map { max(1, $0) }, line: line)
+        }
+    }
+
+    /// The hosts of `cluster`: its `hosts`, or those of its hostfile (a hostfile line without
+    /// `slots=` counts 1 here, for naming ranks; see `slotsKnown`); empty when neither is given.
+    public static func listedHosts(_ cluster: ClusterSpec) throws -> [HostSlots] {
+        guard let hostfile = cluster.hostfile else { return cluster.hosts }
+        return try hostfileEntries(hostfile).map { HostSlots(host: $0.host, slots: $0.slots ?? 1) }
+    }
+
+    /// False when `cluster`'s hostfile leaves some host's slots to Open MPI (no `slots=`): then
+    /// the slots left after losing a host are not known here.
+    public static func slotsKnown(_ cluster: ClusterSpec) throws -> Bool {
+        guard let hostfile = cluster.hostfile else { return true }
+        return try hostfileEntries(hostfile).allSatisfy { $0.slots != nil }
+    }
+
+    /// A copy of `cluster`'s hostfile holding only the lines of `hosts`, in a new temporary file
+    /// (its path returned), so every other setting of those lines is kept.
+    static func hostfile(of cluster: ClusterSpec, keeping hosts: Set<String>) throws -> String {
+        guard let hostfile = cluster.hostfile else { throw LaunchError("no cluster.hostfile to cut down") }
+        let kept = try hostfileEntries(hostfile).filter { hosts.contains($0.host) }.map { $0.line + "\n" }.joined()
+        let path = NSTemporaryDirectory() + "ringtrain-hostfile-\(getpid())-\(UUID().uuidString.prefix(8))"
+        try kept.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+}
