@@ -17,8 +17,13 @@ struct RestartTests {
 
     /// The metrics lines of `run` without their timings.
     static func metrics(_ tiny: TinyRun, _ run: String) throws -> [String] {
-        try String(contentsOfFile: "\(tiny.dir)/\(run)/metrics.jsonl", encoding: .utf8).split(separator: "\n").map { line in
-            var object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        try withoutTimings(String(contentsOfFile: "\(tiny.dir)/\(run)/metrics.jsonl", encoding: .utf8).split(separator: "\n").map(String.init))
+    }
+
+    /// JSON lines without their timings (sorted keys).
+    static func withoutTimings(_ lines: [String]) throws -> [String] {
+        try lines.map { line in
+            var object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
             for timing in ["samples_per_s", "seconds", "time", "elapsed_s"] { object[timing] = nil }
             return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
         }
@@ -45,7 +50,7 @@ struct RestartTests {
     @Test("a lost rank restarts on the same ranks to a byte-identical model and the same metrics", arguments: Loss.allCases)
     func lostRankRestartsExactly(_ loss: Loss) throws {
         let tiny = try Self.tiny()
-        let straight = try tiny.train("straight", ["--ranks", "2"])
+        let straight = try tiny.train("straight", ["--ranks", "2", "--json"])
         try #require(straight.status == 0, "\(straight.output)")
 
         var environment = Self.slow
@@ -55,7 +60,8 @@ struct RestartTests {
             environment["RINGTRAIN_CRASH_SIGNAL"] = "\(SIGKILL)"
         }
         let run = tiny.dir + "/healed"
-        let healing = try Background(["train", tiny.config, "--run-dir", run] + Self.restarts(), environment: environment)
+        let healing = try Background(["train", tiny.config, "--run-dir", run, "--json"] + Self.restarts(), environment: environment,
+                                     keepOutput: true)
         if loss == .rankOneKilled {
             #expect(healing.wait(until: { tiny.latest("healed") != nil }), "\(healing.stderr)")
             // The config file changes under the run: a restart goes on with the job as it began.
@@ -68,6 +74,11 @@ struct RestartTests {
         if loss == .rankZeroKilledMidSave {
             #expect(FileManager.default.fileExists(atPath: tiny.dir + "/crashed"), "the save was never interrupted: \(healing.stderr)")
         }
+        // Standard output too reads as the uninterrupted run's: the epoch line printed before the
+        // lost save is not printed again.
+        let printed = healing.stdout.split(separator: "\n").map(String.init)
+        #expect(try Self.withoutTimings(printed) == Self.withoutTimings(straight.stdout.split(separator: "\n").map(String.init)),
+                "\(healing.stdout)")
         let records = try Self.restartRecords(tiny, "healed")
         try #require(records.count == 1, "\(records) \(healing.stderr)")
         #expect(records[0]["cause"] as? String == "lost_rank", "\(records[0])")

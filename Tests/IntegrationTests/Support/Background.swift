@@ -7,23 +7,35 @@ import Testing
 final class Background {
     let process = Process()
     private let errorPath: String
+    private let outputPath: String?
 
     /// Starts `ringtrain arguments` with `environment` added to the test environment, in
     /// `directory` (default: the test's working folder).
-    init(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil) throws {
+    /// With `keepOutput`, standard output is kept too (`stdout`); by default it is discarded.
+    init(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil, keepOutput: Bool = false) throws {
         process.executableURL = URL(fileURLWithPath: try #require(BuiltBinary.ringtrain))
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(TrainingFixtures.environment) { $1 }
             .merging(environment) { $1 }
-        errorPath = try TrainingFixtures.temporaryDirectory() + "/stderr"
+        let folder = try TrainingFixtures.temporaryDirectory()
+        errorPath = folder + "/stderr"
+        outputPath = keepOutput ? folder + "/stdout" : nil
         _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
-        process.standardOutput = FileHandle.nullDevice
+        if let outputPath {
+            _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
+            process.standardOutput = FileHandle(forWritingAtPath: outputPath)
+        } else {
+            process.standardOutput = FileHandle.nullDevice
+        }
         process.standardError = FileHandle(forWritingAtPath: errorPath)
         try process.run()
     }
 
     var pid: pid_t { process.processIdentifier }
+
+    /// Standard output so far (empty unless kept).
+    var stdout: String { outputPath.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? "" }
 
     /// Standard error so far.
     var stderr: String { (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "" }
