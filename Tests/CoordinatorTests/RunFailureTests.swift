@@ -68,8 +68,10 @@ struct RunFailureTests {
              restartable: false),
         Case(label: "trapped (a failed precondition)", status: 1, evidence: evidence(killed: [(0, SIGILL)]), kind: "crashed", rank: 0,
              host: "h0", restartable: false),
-        Case(label: "a peer lost under a collective", status: 4, evidence: evidence(codes: [(1, 4)]), kind: "lost_contact", rank: 1,
+        Case(label: "a peer lost under a collective", status: 4, evidence: evidence(codes: [(1, 4)]), kind: "lost_contact", rank: nil,
              host: nil, restartable: true),
+        Case(label: "a peer lost after a rank's own error", status: 1, evidence: evidence(codes: [(0, 4), (1, 86)]), kind: "rank_error",
+             rank: 1, host: nil, restartable: false),
     ])
     func eachCause(_ c: Case) {
         let failure = c.classify()

@@ -108,6 +108,30 @@ struct RestartTests {
         #expect(records.allSatisfy { $0["steps_lost"] as? Int == 3 }, "\(records)")
     }
 
+    @Test("restarts that keep going back to the same checkpoint give up, however far apart they are")
+    func noProgressGivesUp() throws {
+        let tiny = try Self.tiny()
+        let run = try tiny.train("run", ["--ranks", "2", "--set", "cluster.restarts={max: 2, backoff: 0s, window: 1s}",
+                                         "--fail-rank", "1", "--fail-step", "7", "--fail-mode", "kill"])
+        #expect(run.status == 1, "\(run.output)")
+        #expect(run.stderr.contains("giving up: the last 2 restarts all went back to step 4 without a newer checkpoint"), "\(run.stderr)")
+        #expect(try Self.restartRecords(tiny, "run").count == 2)
+    }
+
+    @Test("a stop while waiting to restart ends the run at once: exit 3, nothing restarted")
+    func stopWhileWaitingToRestart() throws {
+        let tiny = try Self.tiny()
+        let run = tiny.dir + "/run"
+        let waiting = try Background(["train", tiny.config, "--run-dir", run, "--ranks", "2",
+                                      "--set", "cluster.restarts={max: 2, backoff: 10m}", "--fail-rank", "1", "--fail-step", "7",
+                                      "--fail-mode", "kill"])
+        #expect(waiting.wait(until: { waiting.stderr.contains("restarting in 10 m") }), "\(waiting.stderr)")
+        kill(waiting.pid, SIGINT)
+        #expect(waiting.finish(timeout: 30) == 3, "\(waiting.stderr)")
+        #expect(waiting.stderr.contains("stopped before restarting; continue with `ringtrain resume"), "\(waiting.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: run + "/restarts.jsonl"))
+    }
+
     enum Repeating: String, CaseIterable, CustomStringConvertible {
         /// Rank 0 exits with a status of its own (86) in its second save: a failure of the rank
         /// itself, not a loss.

@@ -57,7 +57,7 @@ public struct RunConfig {
             let at = (try? top["cluster"]?.table(allowed: nil))?["restarts"] ?? jobValue
             throw at.error("min_ranks \(restarts.minRanks) leaves no rank count a restart could use: it must be at most job.ranks "
                            + "(\(job.ranks)) and divide batch_size \(job.batchSize) into \(job.accumulate) micro-batch(es) per rank",
-                           hint: "lower cluster.restarts.min_ranks")
+                           hint: "lower cluster.restarts.min_ranks (e.g. --set cluster.restarts.min_ranks=1)")
         }
     }
 }

@@ -35,6 +35,11 @@ enum LineRelay {
             while !bytes.isEmpty {
                 let n = bytes.withUnsafeBytes { Glibc.write(output, $0.baseAddress, $0.count) }
                 if n < 0 && errno == EINTR { continue }
+                if n < 0 && errno == EAGAIN {   // a non-blocking output that is full: wait for room
+                    var ready = pollfd(fd: output, events: Int16(POLLOUT), revents: 0)
+                    _ = poll(&ready, 1, 1000)
+                    continue
+                }
                 guard n > 0 else { return }
                 bytes = bytes.dropFirst(n)
             }

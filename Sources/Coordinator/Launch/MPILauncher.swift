@@ -115,8 +115,18 @@ public enum MPILauncher {
         defer { if keepOpen >= 0 { close(keepOpen) } }
         // mpirun's standard error comes through a pipe, so an orderly stop's "aborted" notices
         // can be left out (`StopBannerFilter`); the write end lives only in the child.
-        let errorPipe = try closeOnExecPipe()
-        let outputPipe = try output.map { _ in try closeOnExecPipe() }
+        let errorPipe: (read: Int32, write: Int32), outputPipe: (read: Int32, write: Int32)?
+        do {
+            errorPipe = try closeOnExecPipe()
+            do { outputPipe = try output.map { _ in try closeOnExecPipe() } } catch {
+                close(errorPipe.read)
+                close(errorPipe.write)
+                throw error
+            }
+        } catch {
+            if let stdinFD { close(stdinFD) }
+            throw error
+        }
         let child: ChildProcess
         do {
             child = try start(command, stdoutFD: outputPipe?.write, stderrFD: errorPipe.write, stdinFD: stdinFD)

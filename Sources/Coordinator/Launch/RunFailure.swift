@@ -26,9 +26,9 @@ public enum RunFailure: Sendable, Equatable {
     case rankError(rank: Int?, code: Int)
     /// A rank crashed (SIGSEGV, SIGILL from a failed precondition, SIGABRT, ...): it would happen again.
     case crashed(rank: Int, host: String, signal: Int)
-    /// `rank` lost contact with its peers inside a collective (it aborted with
-    /// `RankLife.lostPeerStatus`): a peer or its host went away.
-    case lostContact(rank: Int)
+    /// `observer` lost contact with its peers inside a collective (it aborted with
+    /// `RankLife.lostPeerStatus`): a peer or its host went away, which one is not known.
+    case lostContact(observer: Int)
 
     /// Whether restarting on the hosts that are left could help.
     public var restartable: Bool {
@@ -49,7 +49,7 @@ public enum RunFailure: Sendable, Equatable {
     /// The rank the failure names, if any.
     public var rank: Int? {
         switch self {
-        case .lostRank(let rank, _, _), .silentRank(let rank, _), .crashed(let rank, _, _), .lostContact(let rank): return rank
+        case .lostRank(let rank, _, _), .silentRank(let rank, _), .crashed(let rank, _, _): return rank
         case .rankError(let rank, _): return rank
         default: return nil
         }
@@ -87,7 +87,7 @@ public enum RunFailure: Sendable, Equatable {
         case .badInput: return "a config, data or checkpoint error"
         case .rankError(let rank, let code): return "\(rank.map { "rank \($0)" } ?? "a rank") failed with its own error (exit code \(code))"
         case .crashed(let rank, let host, let signal): return "rank \(rank) on host \(host) crashed (signal \(signal))"
-        case .lostContact(let rank): return "rank \(rank) lost contact with its peers"
+        case .lostContact(let observer): return "rank \(observer) lost contact with a peer (its message above may say which)"
         }
     }
 
@@ -104,10 +104,10 @@ public enum RunFailure: Sendable, Equatable {
         if status == 2 || evidence.exitCodes.contains(where: { $0.code == 2 }) { return .badInput }
         if let host = evidence.lostHosts.first { return .lostHost(host: host) }
         // A rank ended by SIGTERM after another's own error is mpirun ending the job, not a loss.
-        let ownError = evidence.exitCodes.first { $0.code != 3 && $0.code != 0 }
+        let ownError = evidence.exitCodes.first { ![0, 3, Int(RankLife.lostPeerStatus)].contains($0.code) }
         if let killed = evidence.killedRanks.first(where: { $0.signal != SIGUSR1 && $0.signal != SIGTERM })
             ?? (ownError == nil ? evidence.killedRanks.first : nil) {
-            if crashSignals.contains(Int32(killed.signal)) {
+            if let signal = Int32(exactly: killed.signal), crashSignals.contains(signal) {
                 return .crashed(rank: killed.rank, host: hostOfRank(killed.rank), signal: killed.signal)
             }
             let how = "was killed (signal \(killed.signal)\(killed.signalName.isEmpty ? "" : ", " + killed.signalName))"
@@ -126,8 +126,10 @@ public enum RunFailure: Sendable, Equatable {
             return .silentRanks(candidates.isEmpty ? sets.reduce(Set<Int>()) { $0.union($1) }.subtracting(reporters).sorted() : candidates.sorted())
         }
         if evidence.daemonFailed { return .hostNotStarted }
-        if let lost = evidence.exitCodes.first(where: { $0.code == Int(RankLife.lostPeerStatus) }) { return .lostContact(rank: lost.rank) }
-        if let own = ownError ?? evidence.exitCodes.first { return .rankError(rank: own.rank, code: own.code) }
+        // A rank's own error first: its peers' lost contact may only have followed from it.
+        if let own = ownError { return .rankError(rank: own.rank, code: own.code) }
+        if let lost = evidence.exitCodes.first(where: { $0.code == Int(RankLife.lostPeerStatus) }) { return .lostContact(observer: lost.rank) }
+        if let own = evidence.exitCodes.first { return .rankError(rank: own.rank, code: own.code) }
         if status > 128 { return .lostRank(rank: 0, host: hostOfRank(0), how: "ended by signal \(status - 128)") }
         return .rankError(rank: nil, code: Int(status))
     }

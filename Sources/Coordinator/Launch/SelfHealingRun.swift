@@ -24,6 +24,8 @@ struct SelfHealingRun {
     }
 
     private var runDirectory: String { options.runDirectory! }
+    /// The config every restart reads (written when supervision starts): `.restart.yaml`.
+    private var restartConfig: String { runDirectory + "/.restart.yaml" }
     private var checkpoints: CheckpointStore { CheckpointStore(directory: runDirectory + "/checkpoints") }
 
     /// Exit status: 0 done, 3 stopped after a checkpoint, 2 bad input, 1 failed for good.
@@ -33,7 +35,15 @@ struct SelfHealingRun {
         let stop = StopLatch()
         defer { stop.release() }
         let output = ReportLineFilter()
-        if spec.enabled { try checkSharedRunFolder(listed) }
+        if spec.enabled {
+            try checkSharedRunFolder(listed)
+            guard try RankPlacement.slotsKnown(config.cluster) else {
+                throw LaunchError("cluster.restarts needs slots=N on every line of cluster.hostfile: the slots left after a host "
+                                  + "is lost must be known here (Open MPI would count the cores of hosts without it)")
+            }
+            // What a restart runs: the job as launched now, whatever becomes of the config file.
+            try AtomicFile.write(ResolvedConfig.yaml(job: config.job, cluster: config.cluster), to: restartConfig)
+        }
         var attempt = Attempt(ranks: config.job.ranks, hosts: listed, resume: options.resume)
         var restartTimes: [Date] = []
         var failures: [String] = []
@@ -42,11 +52,13 @@ struct SelfHealingRun {
         var watch: TrainingAgainWatch?
         defer { watch?.finish() }
         while true {
+            if stop.requested != nil { return stoppedBetweenAttempts() }
             let divergedBefore = Self.divergedLines(runDirectory)
             let ending = try launch(attempt, stop: stop, output: output)
             watch?.finish()
             watch = nil
             if [0, 2, 3].contains(ending.status) { return ending.status }
+            if ending.stopAsked { return stoppedBetweenAttempts() }   // a stop that found ranks not yet able to save
             let hosts = attempt.hosts
             var failure = RunFailure.classify(
                 status: ending.status, evidence: ending.evidence, stopAsked: ending.stopAsked,
@@ -117,21 +129,23 @@ struct SelfHealingRun {
         }
     }
 
-    /// Starts one attempt and waits for its end. A restart reads the run folder's resolved.yaml
-    /// (the job as it began, whatever became of the config file since) with the new rank count.
+    /// Starts one attempt and waits for its end. A restart reads `.restart.yaml` (the job as this
+    /// supervision launched it, every `--set` applied, whatever became of the config file since)
+    /// with the new rank count.
     private func launch(_ attempt: Attempt, stop: StopLatch, output: ReportLineFilter) throws -> MPILauncher.Ending {
         var options = self.options
         options.resume = attempt.resume
-        let resolved = runDirectory + "/resolved.yaml"
-        if attempt.restart && FileManager.default.fileExists(atPath: resolved) {
-            options.configPath = resolved
-            options.overrides = ["cluster.failure_timeout=\(config.cluster.failureTimeout)"]
+        if attempt.restart {
+            options.configPath = restartConfig
+            options.overrides = ["cluster.failure_timeout=\(config.cluster.failureTimeout)", "job.ranks=\(attempt.ranks)"]
         }
-        if attempt.ranks != config.job.ranks || attempt.restart { options.overrides.append("job.ranks=\(attempt.ranks)") }
         var cluster = config.cluster
+        var cutHostfile: String?
+        defer { if let cutHostfile { try? FileManager.default.removeItem(atPath: cutHostfile) } }
         if attempt.hosts != (try RankPlacement.listedHosts(config.cluster)) {
             if cluster.hostfile != nil {
-                cluster.hostfile = try RankPlacement.hostfile(of: cluster, keeping: Set(attempt.hosts.map(\.host)))
+                cutHostfile = try RankPlacement.hostfile(of: cluster, keeping: Set(attempt.hosts.map(\.host)))
+                cluster.hostfile = cutHostfile
             } else {
                 cluster.hosts = attempt.hosts
             }
@@ -145,18 +159,15 @@ struct SelfHealingRun {
                                           stop: stop, output: output)
     }
 
-    /// Whether rank 0 may run on another host than this one: the first listed host is not this
-    /// machine, or may be left out at a restart.
-    private func rankZeroMayBeRemote(_ listed: [HostSlots]) -> Bool {
-        listed.contains { !HostPreflight.isLocal($0.host) }
-    }
-
     /// Restarts read rank 0's run folder (checkpoints, heartbeat) on this machine: with rank 0 on
     /// another host, the folder must be on storage both see. Checked through the pre-flight's
     /// remote shell: every remote host must read the folder's marker at the same path.
     private func checkSharedRunFolder(_ listed: [HostSlots]) throws {
-        guard rankZeroMayBeRemote(listed), !HostPreflight.isLocal(listed.first?.host ?? "localhost"), config.cluster.preflight,
-              config.cluster.launcher == .mpirun else { return }
+        guard let first = listed.first?.host, !HostPreflight.isLocal(first), config.cluster.launcher == .mpirun else { return }
+        guard config.cluster.preflight else {
+            throw LaunchError("cluster.restarts with rank 0 on another host (\(listed[0].host)) needs cluster.preflight: the check "
+                              + "that every host sees the run folder runs through it (or list this machine first in cluster.hosts)")
+        }
         let marker = runDirectory + "/" + RunFolder.markerFile
         let outcomes = try HostPreflight.outcomes(config.cluster, binary: MPILauncher.selfExecutable, files: [marker])
         let blind = outcomes.filter { $0.outcome != .ok }.map(\.host)

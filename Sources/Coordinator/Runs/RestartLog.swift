@@ -81,11 +81,16 @@ public enum RestartLog {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let line = try encoder.encode(value) + Data("\n".utf8)
         let path = runDirectory + "/" + fileName
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o644)
+        let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o644)
         guard fd >= 0 else { throw TrainingError("cannot write \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == line.count, fsync(fd) == 0 else { throw TrainingError("cannot write \(path): \(String(cString: strerror(errno)))") }
+        // A line torn by a crash must not swallow this one: start on a line of its own.
+        var last: UInt8 = 10
+        var info = stat()
+        if fstat(fd, &info) == 0, info.st_size > 0 { _ = pread(fd, &last, 1, info.st_size - 1) }
+        let bytes = last == 10 ? line : Data("\n".utf8) + line
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == bytes.count, fsync(fd) == 0 else { throw TrainingError("cannot write \(path): \(String(cString: strerror(errno)))") }
     }
 
     /// The most a restarts.jsonl is read of (64 MiB; a record takes about 400 bytes).

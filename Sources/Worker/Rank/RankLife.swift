@@ -140,7 +140,7 @@ public enum RankLife {
             return 1
         } catch let error as CollectiveError where error.kind == .peerFailed {
             try fail(error, code: 2)   // rank 0 failed with its own error and code; peers report alike
-        } catch let error as CollectiveError where error.kind == .mpi || error.kind == .aborted {
+        } catch let error as CollectiveError where error.kind == .mpi && error.call != "MPI_Finalize" {
             try fail(error, code: lostPeerStatus)   // a peer or its host went away under a collective
         } catch {
             try fail(error, code: 1)
