@@ -50,7 +50,7 @@ public enum PlanSummary {
         let restarts = config.cluster.restarts
         if restarts.enabled {
             lines.append("  restarts    " + (job.ranks == 1 ? "none: a one-rank run trains in the ringtrain process itself"
-                : "up to \(restarts.max) within \(Int(restarts.window)) s after a lost rank or host, first after \(restarts.backoff) s "
+                : "up to \(restarts.max) within \(durationText(restarts.window)) after a lost rank or host, first after \(durationText(restarts.backoff)) "
                   + "(doubling), on at least \(restarts.minRanks) rank\(restarts.minRanks == 1 ? "" : "s")"))
         }
         guard let sweep else { return lines.joined(separator: "\n") + "\n" }
