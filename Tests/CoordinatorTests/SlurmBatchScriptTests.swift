@@ -1,0 +1,62 @@
+// SlurmBatchScriptTests: the batch script `ringtrain sbatch` writes — its #SBATCH lines, paths with
+// spaces and quotes surviving bash, the train branch on a fresh folder and the resume branch once a
+// checkpoint exists (run by bash with a stand-in binary that prints its arguments).
+import Foundation
+import Testing
+@testable import Coordinator
+
+@Suite struct SlurmBatchScriptTests {
+    static func script(in dir: String, workingDirectory: String, binary: String) -> SlurmBatchScript {
+        var script = SlurmBatchScript(configPath: workingDirectory + "/my 'cfg'.yaml", runDirectory: dir + "/run", binary: binary,
+                                      jobName: "tiny", ranks: 3, workingDirectory: workingDirectory)
+        (script.overrides, script.timeLimit, script.partition, script.restartsOn) = (["job.epochs=2"], "00:30:00", "debug", true)
+        return script
+    }
+
+    @Test("the #SBATCH lines: tasks, requeue, appended log, USR1 to the batch shell 60 s ahead, time and partition")
+    func directives() throws {
+        let text = try Self.script(in: "/runs", workingDirectory: "/w", binary: "/bin/ringtrain").text()
+        for line in ["#SBATCH --job-name=tiny", "#SBATCH --ntasks=3", "#SBATCH --requeue", "#SBATCH --open-mode=append",
+                     "#SBATCH --output=/runs/run/slurm-%j.out", "#SBATCH --signal=B:USR1@60", "#SBATCH --time=00:30:00",
+                     "#SBATCH --partition=debug"] {
+            #expect(text.split(separator: "\n").contains(Substring(line)), "\(line) in:\n\(text)")
+        }
+        #expect(text.hasPrefix("#!/bin/bash\n"))
+    }
+
+    @Test("what cannot go into an #SBATCH line is refused, naming it", arguments: ["/runs/a b", "/runs/50%", "/runs/x\"y"])
+    func unsafeRunFolder(_ path: String) {
+        var script = Self.script(in: "/runs", workingDirectory: "/w", binary: "/bin/ringtrain")
+        script.runDirectory = path
+        #expect(throws: ConfigError.self) { try script.text() }
+    }
+
+    @Test("bash runs train on a fresh folder and resume once a checkpoint exists; odd paths survive quoting")
+    func branches() throws {
+        let dir = try TestFolder.make()
+        let work = dir + "/work dir 'quoted'"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let binary = dir + "/fake ringtrain"
+        try "#!/bin/sh\nprintf '%s|' \"$PWD\" \"$@\"\n".write(toFile: binary, atomically: true, encoding: .utf8)
+        chmod(binary, 0o755)
+        let path = dir + "/job.sbatch"
+        try Self.script(in: dir, workingDirectory: work, binary: binary).text().write(toFile: path, atomically: true, encoding: .utf8)
+        func run() throws -> String {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = [path]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            try process.run()
+            let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "\(out)")
+            return out.split(separator: "\n").last.map(String.init) ?? ""
+        }
+        let fresh = try run()
+        #expect(fresh == [work, "train", work + "/my 'cfg'.yaml", "--run-dir", dir + "/run", "--set", "cluster.launcher=slurm",
+                          "--set", "cluster.restarts=0", "--set", "job.epochs=2"].joined(separator: "|") + "|", "\(fresh)")
+        try FileManager.default.createDirectory(atPath: dir + "/run/checkpoints/step-00000004", withIntermediateDirectories: true)
+        #expect(try run() == [work, "resume", dir + "/run"].joined(separator: "|") + "|")
+    }
+}
