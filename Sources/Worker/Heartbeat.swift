@@ -19,15 +19,48 @@ public final class Heartbeat {
 
     deinit { close(fd) }
 
+    /// The line's bytes, rewritten in place for each beat (no allocation on the step path).
+    private var buffer = [UInt8](repeating: 0, count: 41)
+
     /// Notes that global step `step` has finished now.
     public func beat(step: Int) {
-        let line = Self.line(step: step, time: Date().timeIntervalSince1970)
-        let written = line.withCString { pwrite(fd, $0, strlen($0), 0) }
+        let written = buffer.withUnsafeMutableBufferPointer { bytes in
+            let length = Self.write(step: step, time: Date().timeIntervalSince1970, into: bytes)
+            return pwrite(fd, bytes.baseAddress, length, 0)
+        }
         if !sized && written > 0 { sized = ftruncate(fd, off_t(written)) == 0 }
     }
 
+    /// Writes the line `step NNNNNNNNNNNN time SSSSSSSSSS.UUUUUU` into `bytes` (41 of them) by
+    /// hand — fixed width, so each beat overwrites the last one whole; returns the length.
+    static func write(step: Int, time: Double, into bytes: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        var at = 0
+        func put(_ text: StaticString) {
+            for i in 0..<text.utf8CodeUnitCount { bytes[at] = text.utf8Start[i]; at += 1 }
+        }
+        func digits(_ value: Int, _ count: Int) {
+            var value = value
+            for i in stride(from: count - 1, through: 0, by: -1) {
+                bytes[at + i] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+            }
+            at += count
+        }
+        let micros = Int((max(0, min(time, 9_999_999_999)) * 1e6).rounded())
+        put("step ")
+        digits(max(0, min(step, 999_999_999_999)), 12)
+        put(" time ")
+        digits(micros / 1_000_000, 10)
+        put(".")
+        digits(micros % 1_000_000, 6)
+        put("\n")
+        return at
+    }
+
     static func line(step: Int, time: Double) -> String {
-        String(format: "step %012ld time %017.6f\n", max(0, min(step, 999_999_999_999)), time)
+        var bytes = [UInt8](repeating: 0, count: 41)
+        let length = bytes.withUnsafeMutableBufferPointer { write(step: step, time: time, into: $0) }
+        return String(decoding: bytes[..<length], as: UTF8.self)
     }
 
     /// What `runDirectory`'s heartbeat says: the step and when it finished; nil when there is no

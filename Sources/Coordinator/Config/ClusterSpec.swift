@@ -51,8 +51,14 @@ public struct ClusterSpec: Sendable, Equatable {
     /// `localhost`, a loopback address or this machine's name (`localHost`).
     public func runsOnlyHere(localHost: String) -> Bool {
         guard hostfile == nil else { return false }
+        return hosts.allSatisfy { Self.isLocal($0.host, localHost: localHost) }
+    }
+
+    /// Whether `host` names the machine called `localHost`: `localhost`, a loopback address
+    /// (`::1`, `127.*`), its name or its short name.
+    public static func isLocal(_ host: String, localHost: String) -> Bool {
         let short = localHost.split(separator: ".").first.map(String.init) ?? localHost
-        return hosts.allSatisfy { ["localhost", "127.0.0.1", "::1", localHost, short].contains($0.host) }
+        return ["localhost", "::1", localHost, short].contains(host) || host.hasPrefix("127.")
     }
 
     /// Total slots over `hosts` (nil when the hosts are not listed in the config).

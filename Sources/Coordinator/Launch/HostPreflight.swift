@@ -35,8 +35,7 @@ public enum HostPreflight {
 
     /// Whether `host` names this machine (`localhost`, a loopback address, its host name).
     public static func isLocal(_ host: String) -> Bool {
-        let name = ProcessInfo.processInfo.hostName
-        return ["localhost", "::1", name, String(name.split(separator: ".").first ?? "")].contains(host) || host.hasPrefix("127.")
+        ClusterSpec.isLocal(host, localHost: ProcessInfo.processInfo.hostName)
     }
 
     /// The remote-shell command mpirun will use: `plm_rsh_agent` from `cluster.mpirun_args`, else

@@ -54,7 +54,7 @@ struct SelfHealingRun {
         while true {
             if stop.requested != nil { return stoppedBetweenAttempts() }
             let divergedBefore = Self.divergedLines(runDirectory)
-            let ending = try launch(attempt, stop: stop, output: output)
+            let ending = try launch(attempt, listed: listed, stop: stop, output: output)
             watch?.finish()
             watch = nil
             if [0, 2, 3].contains(ending.status) { return ending.status }
@@ -132,7 +132,7 @@ struct SelfHealingRun {
     /// Starts one attempt and waits for its end. A restart reads `.restart.yaml` (the job as this
     /// supervision launched it, every `--set` applied, whatever became of the config file since)
     /// with the new rank count.
-    private func launch(_ attempt: Attempt, stop: StopLatch, output: ReportLineFilter) throws -> MPILauncher.Ending {
+    private func launch(_ attempt: Attempt, listed: [HostSlots], stop: StopLatch, output: ReportLineFilter) throws -> MPILauncher.Ending {
         var options = self.options
         options.resume = attempt.resume
         if attempt.restart {
@@ -142,7 +142,7 @@ struct SelfHealingRun {
         var cluster = config.cluster
         var cutHostfile: String?
         defer { if let cutHostfile { try? FileManager.default.removeItem(atPath: cutHostfile) } }
-        if attempt.hosts != (try RankPlacement.listedHosts(config.cluster)) {
+        if attempt.hosts != listed {
             if cluster.hostfile != nil {
                 cutHostfile = try RankPlacement.hostfile(of: cluster, keeping: Set(attempt.hosts.map(\.host)))
                 cluster.hostfile = cutHostfile
