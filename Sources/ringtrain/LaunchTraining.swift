@@ -4,8 +4,8 @@ import ArgumentParser
 import Coordinator
 import Worker
 
-/// Runs `config`'s job as `options` say; a status other than 0 ends the command with it.
-func launchTraining(_ config: RunConfig, _ options: RankOptions) throws {
-    let status = try TrainingLaunch(config: config, options: options).run()
-    if status != 0 { throw ExitCode(status) }
+/// Runs `config`'s job as `options` say; a status other than 0 ends the command with it (after
+/// requeueing the Slurm job of a stopped run, when `slurm` asks for that).
+func launchTraining(_ config: RunConfig, _ options: RankOptions, slurm: SlurmRequeueOption) throws {
+    try slurm.finish(try TrainingLaunch(config: config, options: options).run())
 }

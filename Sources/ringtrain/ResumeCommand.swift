@@ -29,6 +29,8 @@ struct Resume: ParsableCommand {
     @Flag(help: "Start the optimizer state from zero if the checkpoint's optimizer tensors do not match the configured optimizer (training runs; default: refuse).")
     var resetOptimizer = false
 
+    @OptionGroup var slurm: SlurmRequeueOption
+
     func validate() throws {
         if let ranks, ranks < 1 { throw ValidationError("--ranks must be at least 1 (got \(ranks))") }
     }
@@ -70,7 +72,7 @@ struct Resume: ParsableCommand {
                 let runCap = try sweepRunCap()
                 let status = try runSweep(try SweepRunner.recordedConfig(runDirectory: runDirectory), runDirectory: runDirectory,
                                           runCap: runCap)
-                if status != 0 { throw ExitCode(status) }
+                try slurm.finish(status)
                 return
             }
             let resolved = runDirectory + "/resolved.yaml"
@@ -83,7 +85,7 @@ struct Resume: ParsableCommand {
             var options = RankOptions(configPath: resolved)
             (options.runDirectory, options.overrides) = (runDirectory, overrides)
             (options.json, options.resume, options.resetOptimizer) = (json, true, resetOptimizer)
-            try launchTraining(config, options)
+            try launchTraining(config, options, slurm: slurm)
         }
     }
 }

@@ -6,11 +6,13 @@ import Foundation
 
 struct Sbatch: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write a Slurm batch script that trains a config's job, requeueable and resuming from its checkpoint.",
+        abstract: "Write a Slurm batch script that trains a config's job (or runs its sweep), requeueable and resuming from its checkpoint.",
         discussion: """
             Example: ringtrain sbatch cluster.yaml --run-dir runs/big --time 02:00:00 --write big.sbatch && sbatch big.sbatch
-            The job asks for job.ranks tasks; its ranks start with srun. A requeued job (scontrol requeue, or a
-            preemption) resumes from the run folder's newest checkpoint; its log, RUN_DIR/slurm-JOBID.out, is appended to.
+            The job asks for job.ranks tasks (a sweep: sweep.parallel × job.ranks); ranks start with srun. Warned 60 s
+            before its time limit, preempted, or sent `scancel --signal=USR1 --full`, the run saves a checkpoint,
+            exits 3 and requeues the job, which resumes from it; `scancel` alone cancels it for good. The job's log,
+            RUN_DIR/slurm-JOBID.out, is appended to by every run of the job.
             """)
 
     @Argument(help: "The config file (YAML with a job: section).")
@@ -34,21 +36,28 @@ struct Sbatch: ParsableCommand {
     func run() throws {
         try exitOnUserError {
             let loaded = try RunConfig.load(path: config, overrides: overrides)
-            guard loaded.hasJob else { throw ConfigError(file: config, keyPath: "job", message: "this config has no job section to train") }
-            guard try loaded.sweepSpec() == nil else {
-                throw ConfigError(file: config, keyPath: "sweep", message: "ringtrain sbatch writes scripts for training runs; sweeps are not supported yet",
-                                  hint: "run `ringtrain sweep` inside an allocation (salloc), or remove the sweep section")
+            let sweep = try loaded.sweepSpec()
+            guard loaded.hasJob || sweep != nil else {
+                throw ConfigError(file: config, keyPath: "job", message: "this config has neither a job section to train nor a sweep to run")
             }
+            let name = loaded.hasJob ? loaded.job.name : URL(fileURLWithPath: config).deletingPathExtension().lastPathComponent
+            // A sweep's training trials run side by side, each a job step of job.ranks tasks.
+            let tasks = sweep.map { $0.parallel * ($0.program == nil ? loaded.job.ranks : 1) } ?? loaded.job.ranks
             let here = FileManager.default.currentDirectoryPath
             func absolute(_ path: String) -> String { URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: here + "/")).standardizedFileURL.path }
             var script = SlurmBatchScript(configPath: absolute(config), runDirectory: absolute(runDir), binary: MPILauncher.selfExecutable,
-                                          jobName: loaded.job.name, ranks: loaded.job.ranks, workingDirectory: here)
+                                          jobName: name, ranks: tasks, workingDirectory: here)
             (script.overrides, script.timeLimit, script.partition) = (overrides, time, partition)
             script.restartsOn = loaded.cluster.restarts.enabled
+            script.sweep = sweep != nil
             let text = try script.text()
             // Slurm opens the job's log in the run folder before the job starts: it must exist.
             let folder = absolute(runDir)
-            try RunFolder.claim(folder, resume: FileManager.default.fileExists(atPath: folder))
+            if sweep != nil {
+                try SweepFolder.claim(folder)
+            } else {
+                try RunFolder.claim(folder, resume: FileManager.default.fileExists(atPath: folder))
+            }
             if let write {
                 try text.write(toFile: write, atomically: true, encoding: .utf8)
                 chmod(write, 0o755)

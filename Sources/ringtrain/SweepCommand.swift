@@ -23,11 +23,12 @@ struct Sweep: ParsableCommand {
     @Option(help: "Run folder (default runs/sweep-<job name>).")
     var runDir: String?
 
+    @OptionGroup var slurm: SlurmRequeueOption
+
     func run() throws {
         try exitOnUserError {
             let loaded = try RunConfig.load(path: config, overrides: overrides)
-            let status = try runSweep(loaded, runDirectory: runDir)
-            if status != 0 { throw ExitCode(status) }
+            try slurm.finish(try runSweep(loaded, runDirectory: runDir))
         }
     }
 }

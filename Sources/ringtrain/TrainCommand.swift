@@ -40,6 +40,7 @@ struct Train: ParsableCommand {
 
     @Option(help: .hidden) var traceSteps: Int?
     @Option(help: .hidden) var dumpParameters: String?
+    @OptionGroup var slurm: SlurmRequeueOption
     @OptionGroup(visibility: .hidden) var testHooks: TestHookOptions
 
     func validate() throws {
@@ -63,7 +64,7 @@ struct Train: ParsableCommand {
             (options.json, options.resume, options.resetOptimizer) = (json, resume, resetOptimizer)
             (options.traceSteps, options.dumpParameters) = (traceSteps, dumpParameters)
             options.testHooks = try testHooks.hooks()
-            try launchTraining(loaded, options)
+            try launchTraining(loaded, options, slurm: slurm)
         }
     }
 }

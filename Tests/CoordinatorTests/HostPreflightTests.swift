@@ -73,19 +73,46 @@ struct HostPreflightTests {
     }
 }
 
-@Test("launcher: slurm builds an srun command inside an allocation and refuses outside one")
+@Test("launcher: slurm builds an srun command inside an allocation and refuses outside one or with too few tasks")
 func slurmLauncherCommand() throws {
     var cluster = ClusterSpec()
     cluster.launcher = .slurm
     cluster.environment = ["X": "1"]
-    if SlurmLauncher.insideAllocation { return }
-    #expect(throws: LaunchError.self) {
-        _ = try SlurmLauncher.command(cluster: cluster, ranks: 4, program: "/bin/ringtrain", arguments: ["worker", "c.yaml"])
+    func command(_ slurm: [String: String]) throws -> LaunchCommand {
+        try SlurmLauncher.command(cluster: cluster, ranks: 4, program: "/bin/ringtrain", arguments: ["worker", "c.yaml"], slurm: slurm)
     }
-    setenv("SLURM_JOB_ID", "42", 1)
-    defer { unsetenv("SLURM_JOB_ID") }
-    let command = try SlurmLauncher.command(cluster: cluster, ranks: 4, program: "/bin/ringtrain", arguments: ["worker", "c.yaml"])
-    #expect(command.executable == "srun")
-    #expect(command.arguments == ["--ntasks", "4", "--mpi=pmix", "--kill-on-bad-exit=1",
-                                  "--export=ALL,OPENBLAS_NUM_THREADS=1,X=1", "/bin/ringtrain", "worker", "c.yaml"])
+    #expect(throws: LaunchError.self) { _ = try command(["PATH": "/bin"]) }
+    do {
+        _ = try command(["SLURM_JOB_ID": "42", "SLURM_NTASKS": "2"])
+        Issue.record("4 ranks in an allocation of 2 tasks were not refused")
+    } catch let error as LaunchError {
+        #expect(error.description.contains("has 2 tasks (SLURM_NTASKS=2)") && error.description.contains("salloc -n 4"), "\(error)")
+    }
+    for slurm in [["SLURM_JOB_ID": "42"], ["SLURM_JOB_ID": "42", "SLURM_NTASKS": "4"], ["SLURM_JOB_ID": "42", "SLURM_NTASKS": "8"]] {
+        let launch = try command(slurm)
+        #expect(launch.executable == "srun")
+        #expect(launch.arguments == ["--ntasks", "4", "--exact", "--mpi=pmix", "--kill-on-bad-exit=1",
+                                     "--export=ALL,OPENBLAS_NUM_THREADS=1,X=1", "/bin/ringtrain", "worker", "c.yaml"])
+    }
+}
+
+@Test("a sweep under launcher: slurm needs an allocation with parallel × ranks tasks")
+func slurmSweepAllocation() throws {
+    func check(_ parallel: Int, _ ranks: Int, _ slurm: [String: String]) throws {
+        try SlurmLauncher.checkSweep(parallel: parallel, ranks: ranks, configPath: "sweep.yaml", slurm: slurm)
+    }
+    for (parallel, ranks, slurm, key, says) in [
+        (1, 2, ["PATH": "/bin"], "cluster.launcher", "not a Slurm allocation"),
+        (2, 2, ["SLURM_JOB_ID": "7", "SLURM_NTASKS": "2"], "sweep.parallel", "need 4 tasks, but this Slurm allocation (job 7) has 2"),
+        (3, 1, ["SLURM_JOB_ID": "7", "SLURM_NTASKS": "2"], "sweep.parallel", "need 3 tasks"),
+    ] {
+        do {
+            try check(parallel, ranks, slurm)
+            Issue.record("\(parallel) × \(ranks) in \(slurm) was not refused")
+        } catch let error as ConfigError {
+            #expect(error.keyPath == key && error.message.contains(says), "\(error)")
+        }
+    }
+    try check(2, 2, ["SLURM_JOB_ID": "7", "SLURM_NTASKS": "4"])
+    try check(4, 1, ["SLURM_JOB_ID": "7"])   // no task count: srun fits the steps to the CPUs
 }

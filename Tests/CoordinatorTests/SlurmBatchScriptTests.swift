@@ -55,8 +55,27 @@ import Testing
         }
         let fresh = try run()
         #expect(fresh == [work, "train", work + "/my 'cfg'.yaml", "--run-dir", dir + "/run", "--set", "cluster.launcher=slurm",
-                          "--set", "cluster.restarts=0", "--set", "job.epochs=2"].joined(separator: "|") + "|", "\(fresh)")
+                          "--set", "cluster.restarts=0", "--set", "job.epochs=2", "--slurm-requeue"].joined(separator: "|") + "|", "\(fresh)")
         try FileManager.default.createDirectory(atPath: dir + "/run/checkpoints/step-00000004", withIntermediateDirectories: true)
-        #expect(try run() == [work, "resume", dir + "/run"].joined(separator: "|") + "|")
+        #expect(try run() == [work, "resume", dir + "/run", "--slurm-requeue"].joined(separator: "|") + "|")
+
+        // A sweep's script starts the sweep, and resumes once its store exists.
+        var sweep = Self.script(in: dir + "/s", workingDirectory: work, binary: binary)
+        sweep.sweep = true
+        try sweep.text().write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: dir + "/s/run/checkpoints/step-00000004", withIntermediateDirectories: true)
+        #expect(try run() == [work, "sweep", work + "/my 'cfg'.yaml", "--run-dir", dir + "/s/run", "--set", "cluster.launcher=slurm",
+                              "--set", "cluster.restarts=0", "--set", "job.epochs=2", "--slurm-requeue"].joined(separator: "|") + "|")
+        FileManager.default.createFile(atPath: dir + "/s/run/sweep.sqlite", contents: Data())
+        #expect(try run() == [work, "resume", dir + "/s/run", "--slurm-requeue"].joined(separator: "|") + "|")
     }
+}
+
+@Test("the job state is read from scontrol's one-line description; cancelled and ended jobs are not requeued")
+func slurmJobState() {
+    let line = "JobId=7 JobName=tiny UserId=root(0) JobState=CANCELLED Reason=None Dependency=(null) Requeue=1 Restarts=0"
+    #expect(SlurmRequeue.jobState(in: line) == "CANCELLED")
+    #expect(SlurmRequeue.jobState(in: "JobId=7\n   JobState=RUNNING Reason=None") == "RUNNING")
+    #expect(SlurmRequeue.jobState(in: "slurm_load_jobs error: Invalid job id specified") == nil)
+    #expect(SlurmRequeue.ending.contains("CANCELLED") && !SlurmRequeue.ending.contains("RUNNING"))
 }

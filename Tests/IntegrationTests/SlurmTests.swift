@@ -31,11 +31,11 @@ struct SlurmTests {
                                                  "--set", "cluster.launcher=slurm"])
         try #require(result.status == 0, "\(result.output)")
         let granted = try #require(result.stderr.firstMatch(of: /Granted job allocation (\d+)/).flatMap { Int($0.1) }, "\(result.output)")
-        #expect(slurm.stepsLaunched(job: granted) == ["\(granted).0"])
+        #expect(slurm.steps(job: granted).launched == ["\(granted).0"])
         try Self.expectSameAsStraight(tiny, "allocated")
     }
 
-    @Test("salloc: a sweep's 2-rank training trials run as job steps of the allocation")
+    @Test("salloc: a sweep's training trials run as job steps of the allocation, two at once")
     func sweepInsideAllocation() throws {
         let tiny = try Self.reference.get()
         let config = tiny.dir + "/sweep.yaml"
@@ -46,17 +46,45 @@ struct SlurmTests {
           metric: {name: val_acc, goal: maximize}
           parameters:
             optimizer.lr: {values: [0.05, 0.1]}
+          parallel: 2
 
         """).write(toFile: config, atomically: false, encoding: .utf8)
         let slurm = try TestSlurm.up()
         defer { slurm.down() }
         let binary = try #require(BuiltBinary.ringtrain)
+        // 1-rank trials, 20 steps of at least 50 ms: long enough to overlap when they can.
         let result = try slurm.client("salloc", ["-n", "2", binary, "sweep", config, "--run-dir", tiny.dir + "/sweep",
-                                                 "--set", "cluster.launcher=slurm", "--set", "job.epochs=2"])
+                                                 "--set", "cluster.launcher=slurm", "--set", "job.epochs=2", "--set", "job.ranks=1"],
+                                      environment: RestartTests.slow)
         try #require(result.status == 0, "\(result.output)")
         #expect(result.stdout.contains("sweep done: 2 finished, 0 stopped early, 0 failed"), "\(result.output)")
         let granted = try #require(result.stderr.firstMatch(of: /Granted job allocation (\d+)/).flatMap { Int($0.1) }, "\(result.output)")
-        #expect(slurm.stepsLaunched(job: granted) == ["\(granted).0", "\(granted).1"], "one step per trial")
+        let steps = slurm.steps(job: granted)
+        #expect(steps.launched.count == 2, "one step per trial: \(steps)")
+        #expect(steps.mostAtOnce == 2, "the trials' steps ran one after the other")
+    }
+
+    @Test("two test Slurms run side by side: each its own jobs, and stopping one leaves the other running")
+    func twoSlurmsSideBySide() throws {
+        let first = try TestSlurm.up()
+        defer { first.down() }
+        let second = try TestSlurm.up()
+        defer { second.down() }
+        let mark = UUID().uuidString
+        // A job on the second, running while the first one runs a job of its own and is stopped.
+        let long = try second.client("sbatch", ["--parsable", "-n", "1", "-o", "/dev/null", "--wrap", "sleep 30"], mark: mark, timeout: 30)
+        let longID = try #require(Int(long.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(long.output)")
+        #expect(try second.waitWhile(longID, in: ["PENDING", "CONFIGURING"], timeout: 60).state == "RUNNING")
+        let short = try first.client("srun", ["-n", "1", "hostname"], timeout: 60)
+        #expect(short.status == 0, "\(short.output)")
+        #expect(try first.client("squeue", ["-h", "-o", "%i"], timeout: 30).stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
+                "the first Slurm lists the second's job")
+        first.down()
+        #expect(try second.job(longID)?.state == "RUNNING", "stopping the first Slurm touched the second's job")
+        let again = try second.client("srun", ["-n", "1", "hostname"], timeout: 60)
+        #expect(again.status == 0, "\(again.output)")
+        second.down()
+        #expect(SweepHarness.leftoversAfterSettling(mark).isEmpty, "the second Slurm's job outlived it")
     }
 
     /// Writes `ringtrain sbatch` of the tiny config for run folder `run` into `job.sbatch`.
@@ -85,8 +113,41 @@ struct SlurmTests {
         (try? String(contentsOfFile: "\(tiny.dir)/\(run)/slurm-\(id).out", encoding: .utf8)) ?? "(no slurm-\(id).out)"
     }
 
-    @Test("sbatch: scancel --signal=USR1 --full checkpoints and exits 3; scontrol requeue resumes to a byte-identical model")
-    func preemptedAndRequeued() throws {
+    /// States of a job not yet ended for good (it may run again).
+    static let unfinished: Set<String> = ["PENDING", "REQUEUED", "REQUEUE_HOLD", "CONFIGURING", "RUNNING", "COMPLETING", "PREEMPTED",
+                                          "SUSPENDED", "RESIZING"]
+
+    /// Expects job `id` of `run` to have stopped with a checkpoint, requeued itself, and completed
+    /// its second (or later) run with the straight run's model and metrics, leaving no process.
+    static func expectRequeuedToTheEnd(_ tiny: TinyRun, _ run: String, job id: Int, slurm: TestSlurm, mark: String,
+                                       timeout: Double = 180) throws {
+        let done = try slurm.waitWhile(id, in: unfinished, timeout: timeout)
+        let log = Self.log(tiny, run, job: id)
+        #expect(done.state == "COMPLETED" && done.exitCode == "0:0" && done.restarts >= 1, "\(done); \(log)")
+        #expect(log.contains("stopped by a signal at step") && log.contains("checkpoint saved"), "no stop with a checkpoint: \(log)")
+        #expect(log.contains("requeued Slurm job \(id)"), "\(log)")
+        // One log, appended to by every run of the job.
+        #expect(log.contains("Slurm job \(id), restart count 0") && log.contains("Slurm job \(id), restart count 1"), "\(log)")
+        #expect(SweepHarness.leftoversAfterSettling(mark).isEmpty, "processes outlived the job")
+        try expectSameAsStraight(tiny, run)
+    }
+
+    @Test("sbatch: scancel --signal=USR1 --full saves, exits 3 and requeues the job, which resumes to a byte-identical model")
+    func signalledAndRequeued() throws {
+        let tiny = try Self.reference.get()
+        let slurm = try TestSlurm.up()
+        defer { slurm.down() }
+        let script = try Self.batchScript(tiny, run: "signalled")
+        let mark = UUID().uuidString
+        let id = try slurm.submit(script, environment: RestartTests.slow, mark: mark)
+        try Self.waitForCheckpoint(tiny, "signalled", job: id, slurm: slurm)
+        let signalled = try slurm.client("scancel", ["--signal=USR1", "--full", "\(id)"], timeout: 30)
+        try #require(signalled.status == 0, "\(signalled.output)")
+        try Self.expectRequeuedToTheEnd(tiny, "signalled", job: id, slurm: slurm, mark: mark)
+    }
+
+    @Test("sbatch: preempted by a job of a higher partition, the run saves and requeues itself, and resumes to a byte-identical model")
+    func preemptedByUrgentJob() throws {
         let tiny = try Self.reference.get()
         let slurm = try TestSlurm.up()
         defer { slurm.down() }
@@ -94,24 +155,14 @@ struct SlurmTests {
         let mark = UUID().uuidString
         let id = try slurm.submit(script, environment: RestartTests.slow, mark: mark)
         try Self.waitForCheckpoint(tiny, "preempted", job: id, slurm: slurm)
-        let signalled = try slurm.client("scancel", ["--signal=USR1", "--full", "\(id)"], timeout: 30)
-        try #require(signalled.status == 0, "\(signalled.output)")
-        let stopped = try slurm.waitWhile(id, in: ["RUNNING", "COMPLETING"])
-        #expect(stopped.state == "FAILED" && stopped.exitCode == "3:0", "\(stopped); \(Self.log(tiny, "preempted", job: id))")
-        #expect(SweepHarness.leftoversAfterSettling(mark).isEmpty, "ranks outlived the stopped job")
-        let saved = try #require(tiny.latest("preempted"))
-        #expect(!saved.isEmpty)
-
-        let requeue = try slurm.client("scontrol", ["requeue", "\(id)"], timeout: 30)
-        try #require(requeue.status == 0, "\(requeue.output)")
-        let done = try slurm.waitWhile(id, in: ["PENDING", "REQUEUED", "REQUEUE_HOLD", "CONFIGURING", "RUNNING", "COMPLETING", "FAILED"],
-                                       timeout: 180)
-        #expect(done.state == "COMPLETED" && done.exitCode == "0:0" && done.restarts == 1, "\(done); \(Self.log(tiny, "preempted", job: id))")
-        #expect(SweepHarness.leftoversAfterSettling(mark).isEmpty)
-        try Self.expectSameAsStraight(tiny, "preempted")
-        // One log, appended to by both attempts.
-        let log = Self.log(tiny, "preempted", job: id)
-        #expect(log.contains("Slurm job \(id), restart count 0") && log.contains("Slurm job \(id), restart count 1"), "\(log)")
+        // Every CPU of the node, in the partition whose jobs preempt the default one's.
+        let cpus = ProcessInfo.processInfo.activeProcessorCount
+        let urgent = try slurm.client("sbatch", ["--parsable", "-p", "urgent", "-n", "\(cpus)", "-o", "/dev/null", "--wrap", "sleep 1"],
+                                      timeout: 30)
+        try #require(urgent.status == 0, "\(urgent.output)")
+        let urgentID = try #require(Int(urgent.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        try Self.expectRequeuedToTheEnd(tiny, "preempted", job: id, slurm: slurm, mark: mark)
+        #expect(try slurm.job(urgentID)?.state == "COMPLETED")
     }
 
     @Test("sbatch: a job cancelled outright leaves no process behind and a folder the resubmitted script resumes")
@@ -137,7 +188,7 @@ struct SlurmTests {
         try Self.expectSameAsStraight(tiny, "cancelled")
     }
 
-    @Test("sbatch --time 2: the USR1 warning 60 s before the limit checkpoints and exits 3; the run resumes to a byte-identical model",
+    @Test("sbatch --time 2: the USR1 warning 60 s before the limit saves and requeues the job until it ends in a byte-identical model",
           .timeLimit(.minutes(5)))
     func timeLimitWarning() throws {
         let tiny = try Self.reference.get()
@@ -145,19 +196,41 @@ struct SlurmTests {
         defer { slurm.down() }
         let script = try Self.batchScript(tiny, run: "warned", extra: ["--time", "2"])
         let mark = UUID().uuidString
-        // 60 steps of 2 s: the run would need twice the time limit; the warning comes 60 to 90 s in.
-        let id = try slurm.submit(script, environment: ["RINGTRAIN_TEST_STEP_DELAY": "2"], mark: mark)
-        let ended = try slurm.waitWhile(id, in: ["PENDING", "CONFIGURING", "RUNNING", "COMPLETING"], timeout: 200)
-        #expect(ended.state == "FAILED" && ended.exitCode == "3:0", "not stopped by the warning: \(ended); \(Self.log(tiny, "warned", job: id))")
-        #expect(SweepHarness.leftoversAfterSettling(mark).isEmpty, "ranks outlived the stopped job")
-        let saved = try #require(tiny.latest("warned"), "no checkpoint: \(Self.log(tiny, "warned", job: id))")
-        let step = try #require(Int(saved.dropFirst("step-".count)), "\(saved)")
-        #expect(step > 4 && step < 60, "the run did not stop part-way (\(saved))")
+        // 60 steps of 1.5 s: more than the time limit's first 60 s, which end in the warning.
+        let id = try slurm.submit(script, environment: ["RINGTRAIN_TEST_STEP_DELAY": "1.5"], mark: mark)
+        try Self.expectRequeuedToTheEnd(tiny, "warned", job: id, slurm: slurm, mark: mark, timeout: 280)
+    }
 
-        // Resumed in an allocation at full speed, it ends as the uninterrupted run did.
-        let binary = try #require(BuiltBinary.ringtrain)
-        let resumed = try slurm.client("salloc", ["-n", "2", binary, "resume", tiny.dir + "/warned"])
-        try #require(resumed.status == 0, "\(resumed.output)")
-        try Self.expectSameAsStraight(tiny, "warned")
+    @Test("sbatch of a sweep: its trials run as job steps; USR1 stops the sweep with checkpoints and requeues it; it ends with every trial done")
+    func sweepBatchJob() throws {
+        let tiny = try Self.reference.get()
+        let config = tiny.dir + "/batch-sweep.yaml"
+        try (String(contentsOfFile: tiny.config, encoding: .utf8) + """
+
+        sweep:
+          method: grid
+          metric: {name: val_acc, goal: maximize}
+          parameters:
+            optimizer.lr: {values: [0.05, 0.1]}
+
+        """).write(toFile: config, atomically: false, encoding: .utf8)
+        let slurm = try TestSlurm.up()
+        defer { slurm.down() }
+        let script = tiny.dir + "/sweep.sbatch"
+        let written = try TinyRun.ringtrain(["sbatch", config, "--run-dir", tiny.dir + "/batch-sweep", "--write", script])
+        try #require(written.status == 0, "\(written.output)")
+        #expect(try String(contentsOfFile: script, encoding: .utf8).contains("#SBATCH --ntasks=2\n"))
+        let mark = UUID().uuidString
+        let id = try slurm.submit(script, environment: RestartTests.slow, mark: mark)
+        try Self.waitForCheckpoint(tiny, "batch-sweep/trial-0001", job: id, slurm: slurm)
+        let signalled = try slurm.client("scancel", ["--signal=USR1", "--full", "\(id)"], timeout: 30)
+        try #require(signalled.status == 0, "\(signalled.output)")
+        let done = try slurm.waitWhile(id, in: Self.unfinished, timeout: 180)
+        let log = Self.log(tiny, "batch-sweep", job: id)
+        #expect(done.state == "COMPLETED" && done.restarts >= 1, "\(done); \(log)")
+        #expect(log.contains("requeued Slurm job \(id)") && log.contains("sweep done: 2 finished, 0 stopped early, 0 failed"), "\(log)")
+        #expect(SweepHarness.leftoversAfterSettling(mark).isEmpty, "processes outlived the job")
+        let steps = slurm.steps(job: id)
+        #expect(steps.launched.count == 3, "a job step for each trial, and one for the trial resumed: \(steps)")
     }
 }

@@ -45,6 +45,7 @@ struct SelfHealingRun {
             try AtomicFile.write(ResolvedConfig.yaml(job: config.job, cluster: config.cluster), to: restartConfig)
         }
         var attempt = Attempt(ranks: config.job.ranks, hosts: listed, resume: options.resume)
+        let launcherName = config.cluster.launcher == .slurm ? "srun" : "mpirun"
         var restartTimes: [Date] = []
         var failures: [String] = []
         var resumedFrom: [Int?] = []   // the checkpoint step of each restart so far
@@ -65,11 +66,11 @@ struct SelfHealingRun {
                 diverged: !Self.divergedLines(runDirectory).subtracting(divergedBefore).isEmpty,
                 hostOfRank: { RankPlacement.host(ofRank: $0, hosts: hosts, localHost: ProcessInfo.processInfo.hostName) })
             let failedAt = ending.failureSeen ?? Date()
-            failures.append("\(Self.timestamp(failedAt)): \(failure.summary) (mpirun exit status \(ending.status))")
+            failures.append("\(Self.timestamp(failedAt)): \(failure.summary) (\(launcherName) exit status \(ending.status))")
             let earlier = "; the failures:\n  " + failures.joined(separator: "\n  ")
             guard spec.enabled, failure.restartable else {
                 let why = spec.enabled && failure != .stopped ? "; not restarted: it would happen again" : ""
-                let message = "the \(attempt.ranks)-rank job failed (mpirun exit status \(ending.status)): \(failure.summary)\(why)"
+                let message = "the \(attempt.ranks)-rank job failed (\(launcherName) exit status \(ending.status)): \(failure.summary)\(why)"
                     + (restartTimes.isEmpty ? "; see the rank messages above" : earlier)
                 Log.logger.error("\(message)")
                 return 1

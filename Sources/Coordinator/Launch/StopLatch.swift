@@ -2,9 +2,19 @@
 // long as the launcher supervises it — across attempts, restarts and the waits between them.
 import Foundation
 import Synchronization
+import Worker
 
 /// The first stop signal caught while a latch is installed (0: none).
 private let latchedSignal = Atomic<Int32>(0)
+
+/// The first stop signal this process received while it supervised a run (a latch was
+/// installed) or ran a sweep, if any: what `--slurm-requeue` judges by.
+public enum ReceivedStopSignal {
+    public static var first: Int32? {
+        let latched = latchedSignal.load(ordering: .relaxed)
+        return latched != 0 ? latched : StopRequest.pendingSignal
+    }
+}
 
 /// Holds SIGINT, SIGTERM and SIGUSR1 from `init` to `release()`: they no longer end the process,
 /// they are noted (`requested`). Signals ignored when it was made (a background job's SIGINT)

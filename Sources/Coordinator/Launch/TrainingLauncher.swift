@@ -45,7 +45,8 @@ public struct TrainingLaunch {
         if options.json { Log.logger.info("run folder: \(folder.path)") } else { FileHandle.standardOutput.write(Data("run folder: \(folder.path)\n".utf8)) }
         var ranks = options
         ranks.launched = true   // this process owns the folder; under mpirun rank 0 ends when it is gone
-        if job.ranks == 1 && options.traceSteps == nil {
+        // One rank runs in this process; under Slurm it too is a job step, placed by the allocation.
+        if job.ranks == 1 && options.traceSteps == nil && config.cluster.launcher == .mpirun {
             return try RankLife.run(ranks, setup: RunConfigSetup(config: config), world: .singleRank)
         }
         ranks.configPath = absoluteConfig

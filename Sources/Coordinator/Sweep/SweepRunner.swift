@@ -138,6 +138,9 @@ public final class SweepRunner {
     public func run() throws -> Bool {
         StopRequest.installSignalHandlers()
         signal(SIGCHLD, SIG_DFL)   // an inherited SIG_IGN would make supervisors unwaitable
+        if spec.program == nil && config.cluster.launcher == .slurm {
+            try SlurmLauncher.checkSweep(parallel: spec.parallel, ranks: config.job.ranks, configPath: config.file.path)
+        }
         console.line("sweep: \(spec.method.rawValue) search, metric \(spec.metric.name) (\(spec.metric.goal.rawValue)), "
                      + "run_cap \(spec.runCap), \(spec.parallel) at a time; run folder \(runDirectory)")
         try reconcile()

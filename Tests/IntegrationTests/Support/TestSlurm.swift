@@ -89,16 +89,25 @@ struct TestSlurm {
                              + ((try? String(contentsOfFile: dir + "/slurmctld.log", encoding: .utf8)) ?? "").suffix(3000))
     }
 
-    /// The job steps slurmd launched for job `id` (`StepId=ID.N` of its log), in order.
-    func stepsLaunched(job id: Int) -> [String] {
+    /// The job steps slurmd launched for job `id` (`StepId=ID.N` of its log), in order (a requeued
+    /// job numbers its steps from 0 again), and the most of them that ran at once (launched, and
+    /// not yet `done with job`).
+    func steps(job id: Int) -> (launched: [String], mostAtOnce: Int) {
         let log = (try? String(contentsOfFile: dir + "/slurmd.log", encoding: .utf8)) ?? ""
-        var steps: [String] = []
-        for line in log.split(separator: "\n") where line.contains("launch task StepId=\(id).") {
-            guard let range = line.range(of: "StepId=") else { continue }
-            let step = String(line[range.upperBound...].prefix { !$0.isWhitespace })
-            if !steps.contains(step) { steps.append(step) }
+        var launched: [String] = []
+        var running = Set<String>()
+        var most = 0
+        for line in log.split(separator: "\n") {
+            if let range = line.range(of: "launch task StepId=\(id).") {
+                let step = "\(id)." + line[range.upperBound...].prefix { $0.isNumber }
+                launched.append(step)
+                running.insert(step)
+                most = max(most, running.count)
+            } else if line.hasSuffix(" done with job"), let open = line.range(of: "] ["), let close = line.range(of: "] done") {
+                running.remove(String(line[open.upperBound..<close.lowerBound]))
+            }
         }
-        return steps
+        return (launched, most)
     }
 }
 
