@@ -163,4 +163,34 @@ struct JobEndingEvidenceTests {
         #expect(evidence.lostHosts == ["10.78.0.13"])
         #expect(evidence.goneRanks == [1])
     }
+
+    @Test("srun's lines: the task killed first, then those ended because of it; exit codes of task ranges")
+    func srunLines() {
+        let killed = Self.read([
+            "srun: error: vm: task 1: Killed",
+            "srun: launch/slurm: _step_signal: Terminating StepId=2.0",
+            "slurmstepd-vm: error: *** STEP 2.0 ON vm CANCELLED AT 2026-12-06T16:25:49 ***",
+            "srun: error: vm: task 0: Killed",
+        ])
+        // Task 0 was killed by srun ending the step: not counted.
+        #expect(killed.killedRanks == [.init(rank: 1, signal: 9, signalName: "Killed")])
+        #expect(killed.jobEnding && killed.srunTaskHosts == [1: "vm"])
+        // A rank's own error: srun kills its peer, reported before or after the step's end, then names the error.
+        for ending in [["slurmstepd-vm: error: *** STEP 4.0 ON vm CANCELLED AT 2026-12-06T16:26:56 ***", "srun: error: vm: task 0: Killed"],
+                       ["srun: error: vm: task 0: Killed", "srun: launch/slurm: _step_signal: Terminating StepId=4.0"]] {
+            let ownError = Self.read(ending + ["srun: error: vm: task 1: Exited with exit code 1"])
+            #expect(ownError.exitCodes.map(\.rank) == [1] && ownError.exitCodes.map(\.code) == [1])
+            #expect(RunFailure.classify(status: 137, evidence: ownError, stopAsked: false, diverged: false, hostOfRank: { _ in "vm" })
+                    == .rankError(rank: 1, code: 1))
+        }
+        let crashed = Self.read(["srun: error: node7: task 3: Segmentation fault"])
+        #expect(crashed.killedRanks == [.init(rank: 3, signal: 11, signalName: "Segmentation fault")])
+        let exited = Self.read(["srun: error: vm: tasks 0-1,3: Exited with exit code 2"])
+        #expect(exited.exitCodes.map(\.rank) == [0, 1, 3] && exited.exitCodes.map(\.code) == [2, 2, 2])
+        for noise in ["srun: error: Unable to create step for job 1: More processors requested than permitted",
+                      "srun: error: vm: task x: Killed", "srun: error: vm: tasks 5-2: Killed", "srun: error: vm: task 1: Sleepy",
+                      "rank 0: srun: error: vm: task 1: Killed"] {
+            #expect(!Self.read([noise]).jobEnding, "\(noise)")
+        }
+    }
 }

@@ -35,6 +35,27 @@ struct SlurmTests {
         try Self.expectSameAsStraight(tiny, "allocated")
     }
 
+    @Test("salloc: a rank killed under srun fails the run naming that rank and its host; a rank's error is not taken for srun's kill",
+          arguments: ["kill", "error"])
+    func rankFailsUnderSrun(mode: String) throws {
+        let tiny = try Self.reference.get()
+        let slurm = try TestSlurm.up()
+        defer { slurm.down() }
+        let binary = try #require(BuiltBinary.ringtrain)
+        let result = try slurm.client("salloc", ["-n", "2", binary, "train", tiny.config, "--run-dir", tiny.dir + "/failed-\(mode)",
+                                                 "--set", "cluster.launcher=slurm", "--fail-rank", "1", "--fail-step", "5", "--fail-mode", mode])
+        if mode == "kill" {
+            #expect(result.status == 1, "\(result.output)")
+            let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? ""
+            #expect(result.stderr.contains("error: the 2-rank job failed (srun exit status 137): rank 1 on host \(host) was killed (signal 9, Killed)"),
+                    "\(result.output)")
+        } else {
+            // The hook's error is a bad-input one (exit 2): rank 1 names it; srun's kill of rank 0 is no finding.
+            #expect(result.status == 2, "\(result.output)")
+            #expect(result.stderr.contains("injected failure at step 5") && !result.stderr.contains("was killed"), "\(result.output)")
+        }
+    }
+
     @Test("salloc: a sweep's training trials run as job steps of the allocation, two at once")
     func sweepInsideAllocation() throws {
         let tiny = try Self.reference.get()

@@ -1,5 +1,5 @@
-// JobEndingEvidence: what mpirun and the ranks say on standard error as a job ends — ranks killed
-// by a signal, daemons (hosts) lost, ranks that gave up waiting on silent peers, exit codes.
+// JobEndingEvidence: what mpirun (or srun) and the ranks say on standard error as a job ends — ranks
+// killed by a signal, daemons (hosts) lost, ranks that gave up waiting on silent peers, exit codes.
 import Foundation
 
 /// The facts about a job's end found in its standard error, fed one line at a time.
@@ -26,19 +26,24 @@ public struct JobEndingEvidence: Sendable, Equatable {
     public var exitCodes: [(rank: Int, code: Int)] = []
     /// mpirun could not start or keep a daemon on some host.
     public var daemonFailed = false
+    /// The host srun named for each task it reported (under mpirun: none).
+    public var srunTaskHosts: [Int: String] = [:]
     /// Whether mpirun or a rank has announced that the job is ending with a failure.
     public var jobEnding: Bool { !killedRanks.isEmpty || !lostHosts.isEmpty || !waitingOn.isEmpty || !goneRanks.isEmpty
         || !exitCodes.isEmpty || daemonFailed || sawAbortNotice }
 
     private var notice: [String] = []
     private var sawAbortNotice = false
+    /// Whether srun or slurmstepd has said it is ending the step: tasks killed after that were
+    /// ended because of an earlier failure, not the failure itself.
+    private var srunEndingStep = false
 
     public init() {}
 
     public static func == (a: JobEndingEvidence, b: JobEndingEvidence) -> Bool {
         a.killedRanks == b.killedRanks && a.lostHosts == b.lostHosts && a.waitingOn == b.waitingOn && a.goneRanks == b.goneRanks
             && a.exitCodes.map(\.rank) == b.exitCodes.map(\.rank) && a.exitCodes.map(\.code) == b.exitCodes.map(\.code)
-            && a.daemonFailed == b.daemonFailed
+            && a.daemonFailed == b.daemonFailed && a.srunTaskHosts == b.srunTaskHosts
     }
 
     /// Reads one line of standard error.
@@ -52,6 +57,44 @@ public struct JobEndingEvidence: Sendable, Equatable {
         notice.append(trimmed)
         if notice.count > 64 { notice.removeFirst(notice.count - 64) }   // a notice is a few lines; ranks' output is not kept
         readWatchdog(trimmed)
+        readSrun(trimmed)
+    }
+
+    /// The signal numbers by the names srun gives them (the C library's `strsignal`: `Killed`, ...).
+    private static let signalNumbers: [String: Int] = {
+        var names: [String: Int] = [:]
+        for number in 1..<32 { if let name = strsignal(Int32(number)) { names[String(cString: name)] = number } }
+        return names
+    }()
+
+    /// srun's line for tasks that ended badly, `srun: error: HOST: task 1: Killed` or
+    /// `srun: error: HOST: tasks 0-1,3: Exited with exit code 2`. Once srun (`Terminating StepId`)
+    /// or slurmstepd (`*** STEP ... CANCELLED`) ends the step, the tasks it kills are not counted.
+    private mutating func readSrun(_ line: String) {
+        if line.contains("Terminating StepId=") || (line.contains("*** STEP ") && line.contains(" CANCELLED")) {
+            srunEndingStep = true
+            return
+        }
+        guard line.hasPrefix("srun: error: "), let taskRange = line.range(of: ": task") else { return }
+        let host = line.dropFirst("srun: error: ".count)[..<taskRange.lowerBound]
+        let rest = line[taskRange.upperBound...].drop { $0 == "s" || $0 == " " }
+        guard let colon = rest.firstIndex(of: ":") else { return }
+        var ranks: [Int] = []
+        for part in rest[..<colon].split(separator: ",") {
+            let bounds = part.split(separator: "-").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard let low = bounds.first, let high = bounds.last, bounds.count <= 2, low <= high, high - low < 100_000 else { return }
+            ranks += Array(low...high)
+        }
+        let how = rest[rest.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        if how.hasPrefix("Exited with exit code "), let code = Int(how.dropFirst("Exited with exit code ".count)) {
+            for rank in ranks { exitCodes.append((rank, code)) }
+        } else if let signal = Self.signalNumbers[how] {
+            guard !srunEndingStep else { return }
+            for rank in ranks { killedRanks.append(KilledRank(rank: rank, signal: signal, signalName: how)) }
+        } else {
+            return
+        }
+        for rank in ranks where !host.isEmpty { srunTaskHosts[rank] = String(host) }
     }
 
     /// Reads a notice left open when the stream ended.

@@ -103,9 +103,12 @@ public enum RunFailure: Sendable, Equatable {
         if diverged { return .diverged }
         if status == 2 || evidence.exitCodes.contains(where: { $0.code == 2 }) { return .badInput }
         if let host = evidence.lostHosts.first { return .lostHost(host: host) }
-        // A rank ended by SIGTERM after another's own error is mpirun ending the job, not a loss.
+        // A rank ended by SIGTERM after another's own error is mpirun ending the job, not a loss;
+        // srun ends it by SIGKILL (--kill-on-bad-exit), and reports it in no fixed order.
         let ownError = evidence.exitCodes.first { ![0, 3, Int(RankLife.lostPeerStatus)].contains($0.code) }
-        if let killed = evidence.killedRanks.first(where: { $0.signal != SIGUSR1 && $0.signal != SIGTERM })
+        let endingSignals: Set<Int> = ownError != nil && !evidence.srunTaskHosts.isEmpty
+            ? [Int(SIGUSR1), Int(SIGTERM), Int(SIGKILL)] : [Int(SIGUSR1), Int(SIGTERM)]
+        if let killed = evidence.killedRanks.first(where: { !endingSignals.contains($0.signal) })
             ?? (ownError == nil ? evidence.killedRanks.first : nil) {
             if let signal = Int32(exactly: killed.signal), crashSignals.contains(signal) {
                 return .crashed(rank: killed.rank, host: hostOfRank(killed.rank), signal: killed.signal)

@@ -64,7 +64,8 @@ struct SelfHealingRun {
             var failure = RunFailure.classify(
                 status: ending.status, evidence: ending.evidence, stopAsked: ending.stopAsked,
                 diverged: !Self.divergedLines(runDirectory).subtracting(divergedBefore).isEmpty,
-                hostOfRank: { RankPlacement.host(ofRank: $0, hosts: hosts, localHost: ProcessInfo.processInfo.hostName) })
+                hostOfRank: { ending.evidence.srunTaskHosts[$0]
+                    ?? RankPlacement.host(ofRank: $0, hosts: hosts, localHost: ProcessInfo.processInfo.hostName) })
             let failedAt = ending.failureSeen ?? Date()
             failures.append("\(Self.timestamp(failedAt)): \(failure.summary) (\(launcherName) exit status \(ending.status))")
             let earlier = "; the failures:\n  " + failures.joined(separator: "\n  ")
