@@ -7,5 +7,10 @@ import Worker
 /// Runs `config`'s job as `options` say; a status other than 0 ends the command with it (after
 /// requeueing the Slurm job of a stopped run, when `slurm` asks for that).
 func launchTraining(_ config: RunConfig, _ options: RankOptions, slurm: SlurmRequeueOption) throws {
-    try slurm.finish(try TrainingLaunch(config: config, options: options).run())
+    slurm.prepare()
+    let runDirectory = options.runDirectory ?? ""
+    let before = SlurmRequeue.newestCheckpointStep(runDirectory: runDirectory)
+    let status = try TrainingLaunch(config: config, options: options).run()
+    let after = SlurmRequeue.newestCheckpointStep(runDirectory: runDirectory)
+    try slurm.finish(status, progressed: after.map { step in before.map { step > $0 } ?? true } ?? false)
 }

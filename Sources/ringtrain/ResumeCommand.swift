@@ -70,6 +70,7 @@ struct Resume: ParsableCommand {
             let fm = FileManager.default
             if fm.fileExists(atPath: runDirectory + "/sweep.sqlite") {
                 let runCap = try sweepRunCap()
+                slurm.prepare()
                 let status = try runSweep(try SweepRunner.recordedConfig(runDirectory: runDirectory), runDirectory: runDirectory,
                                           runCap: runCap)
                 try slurm.finish(status)

@@ -9,7 +9,8 @@ struct Sbatch: ParsableCommand {
         abstract: "Write a Slurm batch script that trains a config's job (or runs its sweep), requeueable and resuming from its checkpoint.",
         discussion: """
             Example: ringtrain sbatch cluster.yaml --run-dir runs/big --time 02:00:00 --write big.sbatch && sbatch big.sbatch
-            The job asks for job.ranks tasks (a sweep: sweep.parallel × job.ranks); ranks start with srun. Warned 60 s
+            The job trains the config's job once (as `train` does), or with --sweep runs its sweep. It asks for
+            job.ranks tasks (a sweep: sweep.parallel × job.ranks); ranks start with srun. Warned 60 s
             before its time limit, preempted, or sent `scancel --signal=USR1 --full`, the run saves a checkpoint,
             exits 3 and requeues the job, which resumes from it; `scancel` alone cancels it for good. The job's log,
             RUN_DIR/slurm-JOBID.out, is appended to by every run of the job.
@@ -33,12 +34,21 @@ struct Sbatch: ParsableCommand {
     @Option(help: "Write the script to this file (default: standard output).")
     var write: String?
 
+    @Flag(help: "Run the config's sweep (as `ringtrain sweep` does) instead of training its job once.")
+    var sweep = false
+
     func run() throws {
         try exitOnUserError {
             let loaded = try RunConfig.load(path: config, overrides: overrides)
-            let sweep = try loaded.sweepSpec()
+            let spec = try loaded.sweepSpec()   // a broken sweep section is a broken config, even when only the job is trained
+            if sweep && spec == nil {
+                throw ConfigError(file: config, keyPath: "sweep", message: "--sweep was given but this config has no sweep section",
+                                  hint: "add sweep: {method, metric, parameters, run_cap}, or leave --sweep out to train the job once")
+            }
+            let sweep = self.sweep ? spec : nil
             guard loaded.hasJob || sweep != nil else {
-                throw ConfigError(file: config, keyPath: "job", message: "this config has neither a job section to train nor a sweep to run")
+                throw ConfigError(file: config, keyPath: "job", message: "this config has no job section to train",
+                                  hint: spec == nil ? "add a job section" : "give --sweep to run its sweep")
             }
             let name = loaded.hasJob ? loaded.job.name : URL(fileURLWithPath: config).deletingPathExtension().lastPathComponent
             // A sweep's training trials run side by side, each a job step of job.ranks tasks.
@@ -50,6 +60,7 @@ struct Sbatch: ParsableCommand {
             (script.overrides, script.timeLimit, script.partition) = (overrides, time, partition)
             script.restartsOn = loaded.cluster.restarts.enabled
             script.sweep = sweep != nil
+            script.oneNode = sweep?.program != nil
             let text = try script.text()
             // Slurm opens the job's log in the run folder before the job starts: it must exist.
             let folder = absolute(runDir)

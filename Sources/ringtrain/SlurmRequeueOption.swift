@@ -5,7 +5,7 @@ import Coordinator
 import Foundation
 
 struct SlurmRequeueOption: ParsableArguments {
-    @Flag(help: "In a Slurm batch job: when the run stops with a checkpoint (exit 3: the time-limit warning, a preemption, scancel --signal=USR1), requeue the job (scontrol requeue) unless it is being cancelled, so it resumes when it runs again. The scripts `ringtrain sbatch` writes use it.")
+    @Flag(help: "In a Slurm batch job: when the run stops with a checkpoint (exit 3: the time-limit warning, a preemption, scancel --signal=USR1), requeue the job (scontrol requeue) unless it is being cancelled or made no progress, so it resumes when it runs again. The scripts `ringtrain sbatch` writes use it.")
     var slurmRequeue = false
 
     func validate() throws {
@@ -14,9 +14,19 @@ struct SlurmRequeueOption: ParsableArguments {
         }
     }
 
-    /// Ends the command with `status` (0 returns), requeueing the job first when asked and the run stopped.
-    func finish(_ status: Int32) throws {
-        if status == 3 && slurmRequeue { try SlurmRequeue.requeueAfterStop(signal: ReceivedStopSignal.first) }
+    /// Call before the run starts. A second USR1 (a preemption after the warning, a repeated
+    /// `scancel --signal=USR1`) that arrives once the run has stopped must not end this process
+    /// before it requeues the job: USR1 gets a handler that does nothing, which the run's own
+    /// stop handling replaces while it runs and puts back when it ends.
+    func prepare() {
+        guard slurmRequeue else { return }
+        signal(SIGUSR1) { _ in }
+    }
+
+    /// Ends the command with `status` (0 returns), first requeueing the job when asked and the
+    /// run stopped; `progressed` says whether it saved a checkpoint past the one it resumed from.
+    func finish(_ status: Int32, progressed: Bool = true) throws {
+        if status == 3 && slurmRequeue { try SlurmRequeue.requeueAfterStop(signal: ReceivedStopSignal.first, progressed: progressed) }
         if status != 0 { throw ExitCode(status) }
     }
 }

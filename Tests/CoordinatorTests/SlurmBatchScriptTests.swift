@@ -24,6 +24,20 @@ import Testing
         #expect(text.hasPrefix("#!/bin/bash\n"))
     }
 
+    @Test("time limits in Slurm's forms; shorter than 2 minutes or not a time is refused naming --time",
+          arguments: [("2", 120), ("90", 5400), ("1:30", 90), ("02:00:00", 7200), ("1-0", 86400), ("1-2:03", 93780),
+                      ("0-0:2:0", 120), ("UNLIMITED", Int.max), ("x", nil), ("1:2:3:4", nil), ("-5", nil), ("", nil), ("5:", nil)])
+    func timeLimits(_ text: String, _ seconds: Int?) {
+        #expect(SlurmBatchScript.seconds(ofTimeLimit: text) == seconds)
+        var script = Self.script(in: "/runs", workingDirectory: "/w", binary: "/bin/ringtrain")
+        script.timeLimit = text
+        if let seconds, seconds >= 120 {
+            #expect(throws: Never.self) { try script.text() }
+        } else {
+            #expect { try script.text() } throws: { ($0 as? ConfigError)?.keyPath == "--time" }
+        }
+    }
+
     @Test("what cannot go into an #SBATCH line is refused, naming it", arguments: ["/runs/a b", "/runs/50%", "/runs/x\"y"])
     func unsafeRunFolder(_ path: String) {
         var script = Self.script(in: "/runs", workingDirectory: "/w", binary: "/bin/ringtrain")

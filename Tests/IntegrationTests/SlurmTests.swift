@@ -200,6 +200,9 @@ struct SlurmTests {
         let ended = try slurm.waitWhile(id, in: ["RUNNING", "COMPLETING"])
         #expect(ended.state == "CANCELLED", "\(ended)")
         #expect(SweepHarness.leftoversAfterSettling(mark).isEmpty, "processes outlived the cancelled job")
+        // What a stopped run asks Slurm: it leaves a job cancelled meanwhile cancelled.
+        _ = try slurm.client("scontrol", ["requeue", "Incomplete", "\(id)"], timeout: 30)
+        #expect(try slurm.job(id)?.state == "CANCELLED")
 
         let again = try slurm.submit(script, mark: mark)
         let done = try slurm.waitWhile(again, in: ["PENDING", "CONFIGURING", "RUNNING", "COMPLETING"], timeout: 180)
@@ -222,8 +225,9 @@ struct SlurmTests {
         try Self.expectRequeuedToTheEnd(tiny, "warned", job: id, slurm: slurm, mark: mark, timeout: 280)
     }
 
-    @Test("sbatch of a sweep: its trials run as job steps; USR1 stops the sweep with checkpoints and requeues it; it ends with every trial done")
-    func sweepBatchJob() throws {
+    @Test("sbatch --sweep: trials run as job steps; USR1 to the job, or SIGTERM to its steps alone (a preemption without the user signal), stops the sweep with checkpoints and requeues it; it ends with every trial done",
+          arguments: [["--signal=USR1", "--full"], ["--signal=TERM"]])
+    func sweepBatchJob(signal: [String]) throws {
         let tiny = try Self.reference.get()
         let config = tiny.dir + "/batch-sweep.yaml"
         try (String(contentsOfFile: tiny.config, encoding: .utf8) + """
@@ -238,16 +242,17 @@ struct SlurmTests {
         let slurm = try TestSlurm.up()
         defer { slurm.down() }
         let script = tiny.dir + "/sweep.sbatch"
-        let written = try TinyRun.ringtrain(["sbatch", config, "--run-dir", tiny.dir + "/batch-sweep", "--write", script])
+        let run = "batch-sweep-" + (signal.count == 2 ? "usr1" : "term")
+        let written = try TinyRun.ringtrain(["sbatch", "--sweep", config, "--run-dir", tiny.dir + "/" + run, "--write", script])
         try #require(written.status == 0, "\(written.output)")
         #expect(try String(contentsOfFile: script, encoding: .utf8).contains("#SBATCH --ntasks=2\n"))
         let mark = UUID().uuidString
         let id = try slurm.submit(script, environment: RestartTests.slow, mark: mark)
-        try Self.waitForCheckpoint(tiny, "batch-sweep/trial-0001", job: id, slurm: slurm)
-        let signalled = try slurm.client("scancel", ["--signal=USR1", "--full", "\(id)"], timeout: 30)
+        try Self.waitForCheckpoint(tiny, run + "/trial-0001", job: id, slurm: slurm)
+        let signalled = try slurm.client("scancel", signal + ["\(id)"], timeout: 30)
         try #require(signalled.status == 0, "\(signalled.output)")
         let done = try slurm.waitWhile(id, in: Self.unfinished, timeout: 180)
-        let log = Self.log(tiny, "batch-sweep", job: id)
+        let log = Self.log(tiny, run, job: id)
         #expect(done.state == "COMPLETED" && done.restarts >= 1, "\(done); \(log)")
         #expect(log.contains("requeued Slurm job \(id)") && log.contains("sweep done: 2 finished, 0 stopped early, 0 failed"), "\(log)")
         #expect(SweepHarness.leftoversAfterSettling(mark).isEmpty, "processes outlived the job")

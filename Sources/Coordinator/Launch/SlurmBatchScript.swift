@@ -23,6 +23,9 @@ public struct SlurmBatchScript: Sendable {
     public var restartsOn = false
     /// Whether the job runs the config's sweep (`ringtrain sweep`) rather than training its job once.
     public var sweep = false
+    /// Whether every task must be on one node (a sweep of program trials: they run beside the
+    /// batch shell, not as job steps). Default false.
+    public var oneNode = false
     /// The working folder the job starts in (relative paths in the config are the config's own).
     public var workingDirectory: String
 
@@ -33,6 +36,31 @@ public struct SlurmBatchScript: Sendable {
 
     /// Seconds before the time limit that Slurm sends USR1 to the batch shell.
     public static let warningSeconds = 60
+    /// The shortest time limit the script accepts: twice the warning, so a run has at least as
+    /// long to work as it is given to stop.
+    public static let shortestTimeLimit = 2 * warningSeconds
+
+    /// Seconds in a Slurm time limit (`MINUTES`, `MINUTES:SECONDS`, `HOURS:MINUTES:SECONDS`,
+    /// `DAYS-HOURS`, `DAYS-HOURS:MINUTES`, `DAYS-HOURS:MINUTES:SECONDS`); `Int.max` for
+    /// `UNLIMITED`/`INFINITE`; nil for anything else.
+    public static func seconds(ofTimeLimit text: String) -> Int? {
+        if ["unlimited", "infinite"].contains(text.lowercased()) { return Int.max }
+        let dayParts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard dayParts.count <= 2 else { return nil }
+        func number(_ s: Substring) -> Int? { s.isEmpty || s.count > 6 || !s.allSatisfy(\.isASCII) ? nil : Int(s) }
+        let clock = dayParts.last!.split(separator: ":", omittingEmptySubsequences: false)
+        guard clock.count <= 3, let values = Optional(clock.compactMap(number)), values.count == clock.count else { return nil }
+        if dayParts.count == 2 {
+            guard let days = number(dayParts[0]) else { return nil }
+            let hms = values + Array(repeating: 0, count: 3 - values.count)   // D-H, D-H:M, D-H:M:S
+            return ((days * 24 + hms[0]) * 60 + hms[1]) * 60 + hms[2]
+        }
+        switch values.count {
+        case 1: return values[0] * 60
+        case 2: return values[0] * 60 + values[1]
+        default: return (values[0] * 60 + values[1]) * 60 + values[2]
+        }
+    }
 
     /// Characters a path or name may not hold in an `#SBATCH` line (Slurm reads them unquoted, and
     /// `%` starts its file-name patterns).
@@ -44,6 +72,16 @@ public struct SlurmBatchScript: Sendable {
                               ("--time", timeLimit ?? "")] where value.rangeOfCharacter(from: Self.unsafeInDirective) != nil {
             throw ConfigError(file: configPath, keyPath: what, message: "`\(value)` cannot go into an #SBATCH line",
                               hint: "no spaces, quotes, `%`, `#` or `\\`: choose another with --run-dir, --set job.name=..., or the option")
+        }
+        if let timeLimit {
+            guard let seconds = Self.seconds(ofTimeLimit: timeLimit) else {
+                throw ConfigError(file: configPath, keyPath: "--time", message: "`\(timeLimit)` is not a Slurm time limit",
+                                  hint: "minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS, e.g. 02:00:00")
+            }
+            guard seconds >= Self.shortestTimeLimit else {
+                throw ConfigError(file: configPath, keyPath: "--time", message: "`\(timeLimit)` is shorter than \(Self.shortestTimeLimit / 60) minutes",
+                                  hint: "USR1 comes \(Self.warningSeconds) s before the limit to save the run: give it at least \(Self.shortestTimeLimit / 60) minutes")
+            }
         }
         let q = ShellWords.quote
         var lines = [
@@ -58,20 +96,27 @@ public struct SlurmBatchScript: Sendable {
             "#SBATCH --output=\(runDirectory)/slurm-%j.out",
             "#SBATCH --signal=B:USR1@\(Self.warningSeconds)",
         ]
+        if oneNode { lines.append("#SBATCH --nodes=1") }
         if let timeLimit { lines.append("#SBATCH --time=\(timeLimit)") }
         if let partition { lines.append("#SBATCH --partition=\(partition)") }
         var start = [binary, sweep ? "sweep" : "train", configPath, "--run-dir", runDirectory, "--set", "cluster.launcher=slurm"]
         if restartsOn { start += ["--set", "cluster.restarts=0"] }
         for override in overrides { start += ["--set", override] }
         let checkpoints = runDirectory + "/checkpoints"
-        let begun = sweep
-            ? "[ -e \(q(runDirectory + "/sweep.sqlite")) ]"
-            : "[ -e \(q(checkpoints + "/latest"))" + " ] || compgen -G \(q(checkpoints) + "'/step-*'") > /dev/null"
         lines += [
             "set -u",
             "cd \(q(workingDirectory))",
             "echo \"ringtrain: Slurm job ${SLURM_JOB_ID:-?}, restart count ${SLURM_RESTART_COUNT:-0}, on $(hostname)\"",
-            "if \(begun); then",
+        ]
+        if sweep {
+            lines.append("begun=0; [ -e \(q(runDirectory + "/sweep.sqlite")) ] && begun=1")
+        } else {
+            // Only the `/step-*` after the quoted folder is a pattern (a folder name may hold `[`, `*`, `?`).
+            lines += ["begun=0; [ -e \(q(checkpoints + "/latest")) ] && begun=1",
+                      "for f in \(q(checkpoints))/step-*; do [ -e \"$f\" ] && begun=1; done"]
+        }
+        lines += [
+            "if [ \"$begun\" = 1 ]; then",
             "  exec \(([binary, "resume", runDirectory, "--slurm-requeue"]).map(q).joined(separator: " "))",
             "else",
             "  exec \((start + ["--slurm-requeue"]).map(q).joined(separator: " "))",

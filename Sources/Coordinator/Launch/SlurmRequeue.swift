@@ -27,12 +27,23 @@ public enum SlurmRequeue {
     /// CANCELLED): requeueing would undo the user's own decision.
     static let ending: Set<String> = ["COMPLETING", "CANCELLED", "COMPLETED", "FAILED", "TIMEOUT", "DEADLINE", "OUT_OF_MEMORY", "NODE_FAIL"]
 
-    /// Requeues job `SLURM_JOB_ID` of `slurm` (default: this process's environment) unless it is
-    /// being cancelled — this process got `signal` SIGTERM or SIGINT (what `scancel` and Ctrl-C
-    /// send; the warning and a preemption send the script's USR1 or signal the ranks alone), or
-    /// Slurm says the job is ending — and logs what happened. Throws when this is not a Slurm job.
+    /// The step of the newest checkpoint in `runDirectory/checkpoints`, if any: a run that stopped
+    /// without passing the one it resumed from made no progress.
+    public static func newestCheckpointStep(runDirectory: String) -> Int? {
+        let store = CheckpointStore(directory: runDirectory + "/checkpoints")
+        return store.latest().flatMap(CheckpointStore.step(ofFolder:)) ?? store.list().last?.step
+    }
+
+    /// Requeues job `SLURM_JOB_ID` of `slurm` (default: this process's environment) with
+    /// `scontrol requeue Incomplete`, which leaves a job already ending (cancelled meanwhile) alone,
+    /// and logs what happened. Not requeued: when this process got `signal` SIGTERM or SIGINT (what
+    /// `scancel` and Ctrl-C send; the warning and a preemption send the script's USR1 or signal the
+    /// ranks alone), when Slurm says the job is ending or cannot say what it is, or when the run
+    /// made no progress (`progressed` false: no checkpoint past the one it resumed from; a
+    /// requeue would repeat it). Throws when this is not a Slurm job.
     @discardableResult
-    public static func requeueAfterStop(signal: Int32?, slurm: [String: String] = ProcessInfo.processInfo.environment) throws -> Outcome {
+    public static func requeueAfterStop(signal: Int32?, progressed: Bool = true,
+                                        slurm: [String: String] = ProcessInfo.processInfo.environment) throws -> Outcome {
         guard let job = slurm["SLURM_JOB_ID"], !job.isEmpty else {
             throw LaunchError("--slurm-requeue: this is not a Slurm job (SLURM_JOB_ID is unset)")
         }
@@ -40,16 +51,22 @@ public enum SlurmRequeue {
             return report(.notRequeued(job: job, reason: "stopped by \(signal == SIGTERM ? "SIGTERM (scancel)" : "SIGINT"), the job ends here; "
                                        + "submit its script again to resume"))
         }
+        guard progressed else {
+            return report(.notRequeued(job: job, reason: "this run saved no checkpoint past the one it resumed from, and a requeue "
+                                       + "would only repeat it: give the job a longer time limit, then submit its script again"))
+        }
         guard let scontrol = ExecutableSearch.find("scontrol") else {
             return report(.notRequeued(job: job, reason: "scontrol is not on PATH"))
         }
         let (shown, description) = try MPILauncher.capture(
             LaunchCommand(executable: scontrol, arguments: ["show", "job", job, "--oneliner"], environment: [:]))
-        if shown == 0, let state = jobState(in: description), ending.contains(state) {
-            return report(.notRequeued(job: job, reason: "it is \(state)"))
+        guard shown == 0, let state = jobState(in: description) else {
+            return report(.notRequeued(job: job, reason: "`scontrol show job \(job)` did not say the job's state"))
         }
-        let (status, _) = try MPILauncher.capture(LaunchCommand(executable: scontrol, arguments: ["requeue", job], environment: [:]))
-        return report(status == 0 ? .requeued(job: job) : .notRequeued(job: job, reason: "scontrol requeue \(job) exited \(status)"))
+        if ending.contains(state) { return report(.notRequeued(job: job, reason: "it is \(state)")) }
+        let (status, _) = try MPILauncher.capture(
+            LaunchCommand(executable: scontrol, arguments: ["requeue", "Incomplete", job], environment: [:]))
+        return report(status == 0 ? .requeued(job: job) : .notRequeued(job: job, reason: "scontrol requeue Incomplete \(job) exited \(status)"))
     }
 
     private static func report(_ outcome: Outcome) -> Outcome {

@@ -87,6 +87,10 @@ extension SweepRunner {
         switch event {
         case .reachedEnd(let metric, _):
             console.line("[trial \(id)] finished: \(spec.metric.name) \(SweepConsole.format(metric))")
+        case .interrupted where config.cluster.launcher == .slurm && spec.program == nil && StopRequest.pendingSignal == nil:
+            console.line("[trial \(id)] interrupted by a signal to the job's steps (Slurm stopping the job?): the sweep stops "
+                         + "with checkpoints; it continues when resumed")
+            stoppedFromOutside = true
         case .interrupted, .supervisorLost, .supervisorNeverStarted:
             console.line("[trial \(id)] interrupted; it continues when the sweep does")
         case .attemptFailed(let failure):

@@ -23,6 +23,10 @@ public final class SweepRunner {
     let earlyStop: (any EarlyTerminationPolicy)?
     let console: SweepConsole
     var active: [Int: ActiveTrial] = [:]
+    /// Under Slurm: a trial's ranks were stopped by a signal the sweep itself did not get (a
+    /// preemption's SIGTERM to the job's steps, or `scancel --signal` without `--full`). The
+    /// sweep then stops too, with checkpoints, instead of starting that trial again at once.
+    var stoppedFromOutside = false
     /// Trials waiting for an earlier attempt's processes to give their run folder's lock up, by
     /// trial: when the wait began (this process only).
     var folderLockWaits: [Int: Double] = [:]
@@ -146,7 +150,7 @@ public final class SweepRunner {
         try reconcile()
         var pause = 0.01
         while true {
-            if StopRequest.pendingSignal != nil {
+            if StopRequest.pendingSignal != nil || stoppedFromOutside {
                 try shutdown()
                 return false
             }

@@ -36,10 +36,18 @@ struct TestSlurm {
         return slurm
     }
 
-    /// Cancels every job, stops the daemons, removes the folder.
+    /// Cancels every job, stops the daemons, removes the folder. A daemon or slurmstepd still
+    /// alive afterwards is a test failure (and is killed).
     func down() {
-        _ = try? ProcessRunner.run("/bin/bash", [Self.script, "down", dir],
-                                   environment: [SweepHarness.markVariable: "slurm-daemons-\(dir)"], timeout: 90)
+        guard FileManager.default.fileExists(atPath: dir) else { return }
+        let mark = "slurm-daemons-\(dir)"
+        let result = try? ProcessRunner.run("/bin/bash", [Self.script, "down", dir], environment: [SweepHarness.markVariable: mark], timeout: 90)
+        if result?.status != 0 { Issue.record("testslurm down \(dir) failed: \(result?.output ?? "did not run")") }
+        let left = SweepHarness.leftoversAfterSettling(mark)
+        if !left.isEmpty {
+            Issue.record("testslurm down left processes of the Slurm in \(dir): \(left)")
+            for entry in left { if let pid = Int32(entry.prefix { $0 != ":" }) { kill(pid, SIGKILL) } }
+        }
         try? FileManager.default.removeItem(atPath: dir)
     }
 
