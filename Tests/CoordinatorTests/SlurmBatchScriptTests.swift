@@ -93,3 +93,19 @@ func slurmJobState() {
     #expect(SlurmRequeue.jobState(in: "slurm_load_jobs error: Invalid job id specified") == nil)
     #expect(SlurmRequeue.ending.contains("CANCELLED") && !SlurmRequeue.ending.contains("RUNNING"))
 }
+
+@Test("a stop by SIGTERM or SIGINT, or a run that saved nothing past its resume point, is not requeued; outside Slurm it is an error")
+func slurmRequeueRefusals() throws {
+    let job = ["SLURM_JOB_ID": "7"]
+    for signal in [SIGTERM, SIGINT] {
+        guard case .notRequeued(_, let reason) = try SlurmRequeue.requeueAfterStop(signal: signal, slurm: job) else {
+            Issue.record("signal \(signal) requeued"); continue
+        }
+        #expect(reason.contains("stopped by SIG"), "\(reason)")
+    }
+    guard case .notRequeued(_, let reason) = try SlurmRequeue.requeueAfterStop(signal: SIGUSR1, progressed: false, slurm: job) else {
+        Issue.record("a run without progress requeued"); return
+    }
+    #expect(reason.contains("no checkpoint past the one it resumed from"), "\(reason)")
+    #expect(throws: LaunchError.self) { try SlurmRequeue.requeueAfterStop(signal: SIGUSR1, slurm: [:]) }
+}
