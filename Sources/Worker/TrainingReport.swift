@@ -54,6 +54,19 @@ public struct EpochReport: Sendable {
         for (name, value) in otherMetrics where o[name] == nil { o[name] = value }
         return o
     }
+
+    /// The report's numbers as TensorBoard scalars, tagged with their metrics.jsonl names
+    /// (`loss`, `val_acc`, `lr`, `samples_per_s`, ...), in name order.
+    public var scalars: [(tag: String, value: Float)] { Self.scalars(of: json) }
+
+    /// The numeric fields of a metrics line but its counters of position and time.
+    static func scalars(of object: [String: Any]) -> [(tag: String, value: Float)] {
+        object.keys.sorted().compactMap { key in
+            guard !["step", "epoch", "evaluation", "seconds", "final", "epochs"].contains(key),
+                  let number = object[key] as? NSNumber, !(object[key] is Bool) else { return nil }
+            return (key, number.floatValue)
+        }
+    }
 }
 
 /// The end of a run: test metrics, when there is a test split.
