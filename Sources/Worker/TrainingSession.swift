@@ -83,12 +83,9 @@ public final class TrainingSession {
         }
         let metricsFile = try openMetrics()
         defer { try? metricsFile?.close() }
-        // TensorBoard's copy of the same numbers; a resumed run starts a session at its step, so
-        // TensorBoard drops the points of earlier files past it (they are trained again).
-        let events = try collectives.rank == 0 ? runDirectory.map { try EventFileWriter(folder: $0) } : nil
-        if trainer.position.globalStep > 0 {
-            try events?.write(TensorBoardEvent(wallTime: Date().timeIntervalSince1970, step: trainer.position.globalStep, content: .sessionStart))
-        }
+        // TensorBoard's copy of the same numbers. Its session starts at the first step this process
+        // trains, so TensorBoard drops what earlier files hold from there on (trained again).
+        let events = collectives.rank == 0 ? runDirectory.flatMap { EventFileWriter(folder: $0, firstStep: trainer.position.globalStep + 1) } : nil
 
         let inputs = data.train.featureCount, outputs = trainer.network.outputWidth
         if !json {
@@ -143,7 +140,7 @@ public final class TrainingSession {
                 let line = jsonLine(report.json)
                 if json { console.line(line) } else { console.line(Self.describe(report, budget: job.steps ?? job.epochs)) }
                 try metricsFile?.write(contentsOf: Data((line + "\n").utf8))
-                try events?.scalars(report.scalars, step: report.step)
+                events?.scalars(report.scalars, step: report.step)
                 let finished = trainer.budgetDone(trainer.position)
                 if job.checkpoint.shouldSave(at: trainer.position, epochEnded: job.steps == nil, trainingEnded: finished,
                                              timeDue: trainer.saveAgreed) {
@@ -180,7 +177,7 @@ public final class TrainingSession {
                                 samplesPerSecond: throughputs.isEmpty ? 0 : throughputs.reduce(0, +) / Double(throughputs.count))
         let finalLine = jsonLine(final.json)
         try metricsFile?.write(contentsOf: Data((finalLine + "\n").utf8))
-        try events?.scalars(EpochReport.scalars(of: final.json).filter { $0.tag.hasPrefix("test_") }, step: final.step)
+        events?.scalars(EpochReport.scalars(of: final.json).filter { $0.tag.hasPrefix("test_") }, step: final.step)
         if json {
             console.line(finalLine)
         } else if let test {

@@ -16,6 +16,8 @@ from tensorboard.compat.tensorflow_stub import errors
 from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import PyRecordReader_New
 from tensorboard.compat.proto import event_pb2
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.backend.event_processing import plugin_event_accumulator
+from tensorboard.util import tensor_util
 run = sys.argv[1]
 files = []
 for path in sorted(glob.glob(os.path.join(run, "*tfevents*"))):
@@ -37,16 +39,22 @@ for path in sorted(glob.glob(os.path.join(run, "*tfevents*"))):
 acc = EventAccumulator(run, size_guidance={"scalars": 0})
 acc.Reload()
 scalars = {tag: [[s.step, s.value] for s in acc.Scalars(tag)] for tag in acc.Tags()["scalars"]}
-print(json.dumps({"files": files, "scalars": scalars}))
+# The accumulator TensorBoard's plugins read through (scalars become tensors there).
+plugin = plugin_event_accumulator.EventAccumulator(run, size_guidance={"tensors": 0})
+plugin.Reload()
+tensors = {tag: [[t.step, float(tensor_util.make_ndarray(t.tensor_proto).item())] for t in plugin.Tensors(tag)]
+           for tag in plugin.Tags()["tensors"]}
+print(json.dumps({"files": files, "scalars": scalars, "tensors": tensors}))
 """#
 
-    static func read(_ run: String) throws -> (files: [[[String: Any]]], scalars: [String: [[Double]]]) {
+    static func read(_ run: String) throws -> (files: [[[String: Any]]], scalars: [String: [[Double]]], tensors: [String: [[Double]]]) {
         let result = try ProcessRunner.run("/usr/bin/env", ["python3", "-c", reader, run], timeout: 120)
         try #require(result.status == 0, "\(result.output)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.output)")
         let files = try #require(object["files"] as? [[[String: Any]]])
         let scalars = try #require(object["scalars"] as? [String: [[Double]]])
-        return (files, scalars)
+        let tensors = try #require(object["tensors"] as? [String: [[Double]]])
+        return (files, scalars, tensors)
     }
 
     /// metrics.jsonl's epoch lines of `run` (no final line).
@@ -61,10 +69,12 @@ print(json.dumps({"files": files, "scalars": scalars}))
         let tiny = try TinyRun(epochs: 3)
         let result = try tiny.train("run")
         try #require(result.status == 0, "\(result.output)")
-        let (files, scalars) = try Self.read(tiny.dir + "/run")
+        let (files, scalars, tensors) = try Self.read(tiny.dir + "/run")
         try #require(files.count == 1, "\(files)")
         let events = files[0]
-        #expect(events.count == 1 + 3 + 1, "version, 3 epochs, test: \(events)")
+        #expect(events.count == 1 + 1 + 3 + 1, "version, session start, 3 epochs, test: \(events)")
+        #expect(events.dropFirst().first?["kind"] as? String == "session_log" && events.dropFirst().first?["step"] as? Int == 1)
+        #expect(tensors["val_acc"] == scalars["val_acc"])
         #expect(events.first?["kind"] as? String == "file_version" && events.first?["version"] as? String == "brain.Event:2")
         let lines = try Self.epochLines(tiny, "run")
         #expect(lines.count == 3)
@@ -83,23 +93,48 @@ print(json.dumps({"files": files, "scalars": scalars}))
         #expect(notARun.status == 2 && notARun.stderr.contains("not a run folder"), "\(notARun.output)")
     }
 
-    @Test("a resumed run adds a file that starts a session at the resumed step; every epoch appears once, as metrics.jsonl has it")
-    func resumed() throws {
+    @Test("a resumed run adds a file that starts a session after the resumed step; every epoch appears once, as metrics.jsonl has it",
+          arguments: [25, 30])
+    func resumed(stopAt: Int) throws {
         let tiny = try TinyRun(epochs: 6)
-        let stopped = try tiny.train("run", ["--fail-rank", "0", "--fail-step", "25", "--fail-mode", "signal"])
+        let stopped = try tiny.train("run", ["--fail-rank", "0", "--fail-step", "\(stopAt)", "--fail-mode", "signal"])
         try #require(stopped.status == 3, "\(stopped.output)")
         let saved = try #require(tiny.latest("run").flatMap { Int($0.dropFirst("step-".count)) }, "no checkpoint")
-        try #require((21...29).contains(saved), "stopped at step \(saved)")
+        try #require((stopAt...stopAt + 1).contains(saved), "stopped at step \(saved)")
         let resumed = try TinyRun.ringtrain(["resume", tiny.dir + "/run"])
         try #require(resumed.status == 0, "\(resumed.output)")
-        let (files, scalars) = try Self.read(tiny.dir + "/run")
+        let (files, scalars, tensors) = try Self.read(tiny.dir + "/run")
         try #require(files.count == 2, "\(files)")
         let start = files[1].filter { $0["kind"] as? String == "session_log" }
-        #expect(start.count == 1 && start.first?["status"] as? Int == 1 && start.first?["step"] as? Int == saved, "\(files[1])")
-        #expect(files[0].count == 1 + 2 && files[1].count == 1 + 1 + 4 + 1, "\(files)")
+        #expect(start.count == 1 && start.first?["status"] as? Int == 1 && start.first?["step"] as? Int == saved + 1, "\(files[1])")
+        // Each epoch's summary written once (none past the checkpoint was superseded), and the test's.
+        let summaries = files.flatMap { $0 }.filter { ($0["kind"] as? String) == "summary" }
+        #expect(summaries.count == 6 + 1, "\(files)")
         let lines = try Self.epochLines(tiny, "run")
-        let points = try #require(scalars["val_acc"])
-        #expect(points.map { Int($0[0]) } == [10, 20, 30, 40, 50, 60])
-        #expect(points.map { Float($0[1]) } == lines.map { ($0["val_acc"] as! NSNumber).floatValue })
+        // A report at the checkpoint's own step (30) stays: the new session starts after it.
+        for points in [scalars["val_acc"], tensors["val_acc"]] {
+            #expect(points?.map { Int($0[0]) } == [10, 20, 30, 40, 50, 60])
+            #expect(points?.map { Float($0[1]) } == lines.map { ($0["val_acc"] as! NSNumber).floatValue })
+        }
+    }
+
+    @Test("a run killed after a report its checkpoint does not hold, resumed: that report is superseded, in both of TensorBoard's readers",
+          arguments: [1, 2])
+    func supersededReport(ranks: Int) throws {
+        // Checkpoints at 8, 16, 24; the epoch report at 30 is written, then rank 0 dies at 31.
+        let tiny = try TinyRun(epochs: 6, job: "  checkpoint: {every_steps: 8, every_epoch: false, keep_last: 2}")
+        let killed = try tiny.train("run", ["--ranks", "\(ranks)", "--fail-rank", "0", "--fail-step", "31", "--fail-mode", "kill"])
+        try #require(killed.status != 0 && tiny.latest("run") == "step-00000024", "\(killed.output)")
+        let resumed = try TinyRun.ringtrain(["resume", tiny.dir + "/run"])
+        try #require(resumed.status == 0, "\(resumed.output)")
+        let (files, scalars, tensors) = try Self.read(tiny.dir + "/run")
+        try #require(files.count == 2, "\(files)")
+        #expect(files[0].compactMap { ($0["tags"] as? [String: Any]) != nil ? $0["step"] as? Int : nil } == [10, 20, 30])
+        let lines = try Self.epochLines(tiny, "run")
+        #expect(lines.map { ($0["step"] as! NSNumber).intValue } == [10, 20, 30, 40, 50, 60])
+        for (reader, points) in [("EventAccumulator", scalars["loss"]), ("plugin EventAccumulator", tensors["loss"])] {
+            #expect(points?.map { Int($0[0]) } == [10, 20, 30, 40, 50, 60], "\(reader): \(points ?? [])")
+            #expect(points?.map { Float($0[1]) } == lines.map { ($0["loss"] as! NSNumber).floatValue }, "\(reader)")
+        }
     }
 }

@@ -51,4 +51,18 @@ import Testing
         let tags = EpochReport.scalars(of: ["step": 10, "epoch": 1, "seconds": 2.5, "loss": 0.25, "val_acc": 0.5, "final": true, "name": "x"])
         #expect(tags.map(\.tag) == ["loss", "val_acc"] && tags.map(\.value) == [0.25, 0.5])
     }
+
+    @Test("a new file sorts after every event file already in the folder; a folder that cannot hold one gives nil, not an error")
+    func fileNames() throws {
+        let folder = NSTemporaryDirectory() + "tb-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let future = Int(Date().timeIntervalSince1970) + 1000
+        FileManager.default.createFile(atPath: folder + "/events.out.tfevents.\(future).otherhost.99999", contents: nil)
+        let writer = try #require(EventFileWriter(folder: folder, firstStep: 1))
+        #expect(URL(fileURLWithPath: writer.path).lastPathComponent.hasPrefix("events.out.tfevents.\(future + 1)."))
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        #expect(names.last == URL(fileURLWithPath: writer.path).lastPathComponent)
+        #expect(EventFileWriter(folder: folder + "/missing/folder", firstStep: 1) == nil)
+    }
 }

@@ -1,28 +1,42 @@
 // EventFileWriter: a TensorBoard event file (`events.out.tfevents.<seconds>.<host>.<pid>`) in a run
 // folder — TFRecord framing (length, masked CRC-32C of the length, data, masked CRC-32C of the
-// data) around each `Event`, appended and flushed as training reports.
+// data) around each `Event`, appended as training reports. It is a copy for viewing: a file that
+// cannot be written is warned about once and given up, never the run.
 import Foundation
 
 /// Appends framed events to one new event file.
 public final class EventFileWriter {
     /// The file's path.
     public let path: String
-    private let handle: FileHandle
+    private var handle: FileHandle?
 
-    /// Creates a new event file in `folder` and writes its version event. Each process writes its
-    /// own file; TensorBoard reads every `*tfevents*` file of a folder as one run, in name order.
-    public init(folder: String, now: Date = Date()) throws {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    /// Creates a new event file in `folder`, named to sort after every event file already there
+    /// (TensorBoard reads a folder's files in name order), and writes its version event and a
+    /// session start at `firstStep`: TensorBoard drops points of earlier files at that step or
+    /// later, which this process trains (again). nil, after a warning, when it cannot be made.
+    public init?(folder: String, firstStep: Int, now: Date = Date()) {
         let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"
-        path = folder + "/events.out.tfevents.\(Int(now.timeIntervalSince1970)).\(host).\(getpid())"
+        let seconds = max(Int(now.timeIntervalSince1970), Self.newestSeconds(in: folder).map { $0 + 1 } ?? 0)
+        path = folder + "/events.out.tfevents.\(seconds).\(host).\(getpid())"
         guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw TrainingError("cannot create the TensorBoard event file \(path)")
+            Log.logger.warning("cannot create the TensorBoard event file \(path): the run goes on without it")
+            return nil
         }
         self.handle = handle
-        try write(TensorBoardEvent(wallTime: now.timeIntervalSince1970, step: 0, content: .fileVersion("brain.Event:2")))
+        write(TensorBoardEvent(wallTime: now.timeIntervalSince1970, step: 0, content: .fileVersion("brain.Event:2")))
+        write(TensorBoardEvent(wallTime: now.timeIntervalSince1970, step: firstStep, content: .sessionStart))
     }
 
-    deinit { try? handle.close() }
+    deinit { try? handle?.close() }
+
+    /// The largest `<seconds>` among the event files ringtrain wrote in `folder`, if any.
+    static func newestSeconds(in folder: String) -> Int? {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return names.compactMap { name -> Int? in
+            guard name.hasPrefix("events.out.tfevents.") else { return nil }
+            return Int(name.dropFirst("events.out.tfevents.".count).prefix { $0.isNumber })
+        }.max()
+    }
 
     /// The record framing of `data`.
     public static func record(_ data: [UInt8]) -> [UInt8] {
@@ -31,14 +45,22 @@ public final class EventFileWriter {
         return length + crc(length) + data + crc(data)
     }
 
-    /// Appends one event (a whole record in one write).
-    public func write(_ event: TensorBoardEvent) throws {
-        try handle.write(contentsOf: Data(Self.record(event.encoded)))
+    /// Appends one event (a whole record in one write). After a failed write the file is given
+    /// up (a torn record would hide every later one from TensorBoard's readers), with a warning.
+    public func write(_ event: TensorBoardEvent) {
+        guard let handle else { return }
+        do {
+            try handle.write(contentsOf: Data(Self.record(event.encoded)))
+        } catch {
+            Log.logger.warning("cannot write the TensorBoard event file \(path) (\(error)): no more events are written to it")
+            try? handle.close()
+            self.handle = nil
+        }
     }
 
     /// Scalars at `step`, now.
-    public func scalars(_ values: [(tag: String, value: Float)], step: Int) throws {
+    public func scalars(_ values: [(tag: String, value: Float)], step: Int) {
         guard !values.isEmpty else { return }
-        try write(TensorBoardEvent(wallTime: Date().timeIntervalSince1970, step: step, content: .scalars(values)))
+        write(TensorBoardEvent(wallTime: Date().timeIntervalSince1970, step: step, content: .scalars(values)))
     }
 }
