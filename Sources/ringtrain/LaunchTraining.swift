@@ -8,9 +8,10 @@ import Worker
 /// requeueing the Slurm job of a stopped run, when `slurm` asks for that).
 func launchTraining(_ config: RunConfig, _ options: RankOptions, slurm: SlurmRequeueOption) throws {
     slurm.prepare()
-    let runDirectory = options.runDirectory ?? ""
-    let before = SlurmRequeue.newestCheckpointStep(runDirectory: runDirectory)
+    // A run that stopped without a checkpoint past the one it resumed from made no progress.
+    let checkpoints = CheckpointStore(directory: (options.runDirectory ?? "") + "/checkpoints")
+    let before = checkpoints.newestStep()
     let status = try TrainingLaunch(config: config, options: options).run()
-    let after = SlurmRequeue.newestCheckpointStep(runDirectory: runDirectory)
+    let after = checkpoints.newestStep()
     try slurm.finish(status, progressed: after.map { step in before.map { step > $0 } ?? true } ?? false)
 }

@@ -67,8 +67,7 @@ struct Resume: ParsableCommand {
 
     func run() throws {
         try exitOnUserError {
-            let fm = FileManager.default
-            if fm.fileExists(atPath: runDirectory + "/sweep.sqlite") {
+            if try RunFolder.holdsSweep(runDirectory) {
                 let runCap = try sweepRunCap()
                 slurm.prepare()
                 let status = try runSweep(try SweepRunner.recordedConfig(runDirectory: runDirectory), runDirectory: runDirectory,
@@ -77,10 +76,6 @@ struct Resume: ParsableCommand {
                 return
             }
             let resolved = runDirectory + "/resolved.yaml"
-            guard fm.fileExists(atPath: resolved) else {
-                throw ConfigError(file: runDirectory, keyPath: "", message: "not a run folder: it has neither resolved.yaml nor sweep.sqlite",
-                                  hint: "give the folder `ringtrain train` or `ringtrain sweep` printed as its run folder")
-            }
             let overrides = self.overrides + (ranks.map { ["job.ranks=\($0)"] } ?? [])
             let config = try RunConfig.load(path: resolved, overrides: overrides)
             var options = RankOptions(configPath: resolved)

@@ -20,13 +20,9 @@ struct TensorBoard: ParsableCommand {
 
     func run() throws {
         try exitOnUserError {
-            let fm = FileManager.default
+            _ = try RunFolder.holdsSweep(runDirectory)
             let folder = URL(fileURLWithPath: runDirectory).standardizedFileURL.path
-            guard fm.fileExists(atPath: folder + "/resolved.yaml") || fm.fileExists(atPath: folder + "/sweep.sqlite") else {
-                throw ConfigError(file: runDirectory, keyPath: "", message: "not a run folder: it has neither resolved.yaml nor sweep.sqlite",
-                                  hint: "give the folder `ringtrain train` or `ringtrain sweep` printed as its run folder")
-            }
-            let found = (fm.enumerator(atPath: folder)?.allObjects as? [String] ?? []).filter { $0.contains("tfevents") }
+            let found = (FileManager.default.enumerator(atPath: folder)?.allObjects as? [String] ?? []).filter { $0.contains("tfevents") }
             print("tensorboard --logdir \(ShellWords.quote(folder))")
             if found.isEmpty {
                 Log.logger.notice("no event files in \(folder) yet: they appear with the first epoch (or evaluation) report")

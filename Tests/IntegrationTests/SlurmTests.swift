@@ -15,6 +15,22 @@ struct SlurmTests {
         return tiny
     }
 
+    /// The tiny job with a grid sweep of two learning rates, `parallel` at a time, as `NAME.yaml`.
+    static func sweepConfig(_ tiny: TinyRun, named name: String, parallel: Int) throws -> String {
+        let config = tiny.dir + "/\(name).yaml"
+        try (String(contentsOfFile: tiny.config, encoding: .utf8) + """
+
+        sweep:
+          method: grid
+          metric: {name: val_acc, goal: maximize}
+          parameters:
+            optimizer.lr: {values: [0.05, 0.1]}
+          parallel: \(parallel)
+
+        """).write(toFile: config, atomically: false, encoding: .utf8)
+        return config
+    }
+
     /// The model and metrics of `run` equal those of the straight run.
     static func expectSameAsStraight(_ tiny: TinyRun, _ run: String) throws {
         #expect(try tiny.finalModel(run) == tiny.finalModel("straight"), "\(run) ended in another model")
@@ -30,7 +46,7 @@ struct SlurmTests {
         let result = try slurm.client("salloc", ["-n", "2", "-J", "tiny", binary, "train", tiny.config, "--run-dir", tiny.dir + "/allocated",
                                                  "--set", "cluster.launcher=slurm"])
         try #require(result.status == 0, "\(result.output)")
-        let granted = try #require(result.stderr.firstMatch(of: /Granted job allocation (\d+)/).flatMap { Int($0.1) }, "\(result.output)")
+        let granted = try #require(TestSlurm.allocation(granted: result), "\(result.output)")
         #expect(slurm.steps(job: granted).launched == ["\(granted).0"])
         try Self.expectSameAsStraight(tiny, "allocated")
     }
@@ -59,17 +75,7 @@ struct SlurmTests {
     @Test("salloc: a sweep's training trials run as job steps of the allocation, two at once")
     func sweepInsideAllocation() throws {
         let tiny = try Self.reference.get()
-        let config = tiny.dir + "/sweep.yaml"
-        try (String(contentsOfFile: tiny.config, encoding: .utf8) + """
-
-        sweep:
-          method: grid
-          metric: {name: val_acc, goal: maximize}
-          parameters:
-            optimizer.lr: {values: [0.05, 0.1]}
-          parallel: 2
-
-        """).write(toFile: config, atomically: false, encoding: .utf8)
+        let config = try Self.sweepConfig(tiny, named: "sweep", parallel: 2)
         let slurm = try TestSlurm.up()
         defer { slurm.down() }
         let binary = try #require(BuiltBinary.ringtrain)
@@ -79,7 +85,7 @@ struct SlurmTests {
                                       environment: RestartTests.slow)
         try #require(result.status == 0, "\(result.output)")
         #expect(result.stdout.contains("sweep done: 2 finished, 0 stopped early, 0 failed"), "\(result.output)")
-        let granted = try #require(result.stderr.firstMatch(of: /Granted job allocation (\d+)/).flatMap { Int($0.1) }, "\(result.output)")
+        let granted = try #require(TestSlurm.allocation(granted: result), "\(result.output)")
         let steps = slurm.steps(job: granted)
         #expect(steps.launched.count == 2, "one step per trial: \(steps)")
         #expect(steps.mostAtOnce == 2, "the trials' steps ran one after the other")
@@ -229,16 +235,7 @@ struct SlurmTests {
           arguments: [["--signal=USR1", "--full"], ["--signal=TERM"]])
     func sweepBatchJob(signal: [String]) throws {
         let tiny = try Self.reference.get()
-        let config = tiny.dir + "/batch-sweep.yaml"
-        try (String(contentsOfFile: tiny.config, encoding: .utf8) + """
-
-        sweep:
-          method: grid
-          metric: {name: val_acc, goal: maximize}
-          parameters:
-            optimizer.lr: {values: [0.05, 0.1]}
-
-        """).write(toFile: config, atomically: false, encoding: .utf8)
+        let config = try Self.sweepConfig(tiny, named: "batch-sweep", parallel: 1)
         let slurm = try TestSlurm.up()
         defer { slurm.down() }
         let script = tiny.dir + "/sweep.sbatch"

@@ -83,7 +83,7 @@ struct SelfHealingRun {
                 Log.logger.error("\(message)")
                 return 1
             }
-            let resumeStep = Self.resumeStep(checkpoints)
+            let resumeStep = checkpoints.newestStep()
             if resumedFrom.count >= spec.max, resumedFrom.suffix(spec.max).allSatisfy({ $0 == resumeStep }) {
                 let from = resumeStep.map { "step \($0)" } ?? "the start"
                 let message = "giving up: the last \(spec.max) restarts all went back to \(from) without a newer checkpoint" + earlier
@@ -200,12 +200,6 @@ struct SelfHealingRun {
         let resumable = !checkpoints.list().isEmpty
         Log.logger.notice("stopped before restarting; \(resumable ? "continue with `ringtrain resume \(runDirectory)`" : "nothing was saved yet")")
         return resumable ? 3 : 1
-    }
-
-    /// The step the restarted run resumes from: the checkpoint `latest` names, else the newest
-    /// checkpoint folder (resume takes the newest that verifies); nil when there is none.
-    static func resumeStep(_ checkpoints: CheckpointStore) -> Int? {
-        checkpoints.latest().flatMap(CheckpointStore.step(ofFolder:)) ?? checkpoints.list().last?.step
     }
 
     /// metrics.jsonl's `diverged` lines (a new one means the attempt diverged).

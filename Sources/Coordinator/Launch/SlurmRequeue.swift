@@ -27,13 +27,6 @@ public enum SlurmRequeue {
     /// CANCELLED): requeueing would undo the user's own decision.
     static let ending: Set<String> = ["COMPLETING", "CANCELLED", "COMPLETED", "FAILED", "TIMEOUT", "DEADLINE", "OUT_OF_MEMORY", "NODE_FAIL"]
 
-    /// The step of the newest checkpoint in `runDirectory/checkpoints`, if any: a run that stopped
-    /// without passing the one it resumed from made no progress.
-    public static func newestCheckpointStep(runDirectory: String) -> Int? {
-        let store = CheckpointStore(directory: runDirectory + "/checkpoints")
-        return store.latest().flatMap(CheckpointStore.step(ofFolder:)) ?? store.list().last?.step
-    }
-
     /// Requeues job `SLURM_JOB_ID` of `slurm` (default: this process's environment) with
     /// `scontrol requeue Incomplete`, which leaves a job already ending (cancelled meanwhile) alone,
     /// and logs what happened. Not requeued: when this process got `signal` SIGTERM or SIGINT (what

@@ -17,6 +17,18 @@ extension RunFolder {
         try makeMarked(path, by: "sweep trial")
     }
 
+    /// Whether `path` holds a sweep (sweep.sqlite) rather than a training run (resolved.yaml).
+    /// - Throws: `ConfigError` naming the folder when it holds neither.
+    public static func holdsSweep(_ path: String) throws -> Bool {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: path + "/sweep.sqlite") { return true }
+        guard fm.fileExists(atPath: path + "/resolved.yaml") else {
+            throw ConfigError(file: path, keyPath: "", message: "not a run folder: it has neither resolved.yaml nor sweep.sqlite",
+                              hint: "give the folder `ringtrain train` or `ringtrain sweep` printed as its run folder")
+        }
+        return false
+    }
+
     /// Makes sure `path` may hold this run, before anything is written into it:
     /// - never the working folder or one of its parents (`.`, `..`, `/`);
     /// - a missing or empty folder is made and marked;

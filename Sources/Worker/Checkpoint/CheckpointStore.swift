@@ -149,6 +149,13 @@ public final class CheckpointStore {
             .sorted { ($0.step, $0.name) < ($1.step, $1.name) }
     }
 
+    /// The step a resume starts from, as far as the folder names tell: the checkpoint `latest`
+    /// names, else the newest checkpoint folder (resume takes the newest that verifies); nil
+    /// when there is none.
+    public func newestStep() -> Int? {
+        latest().flatMap(Self.step(ofFolder:)) ?? list().last?.step
+    }
+
     /// The folder name `latest` holds, or nil if there is no readable `latest` file or it does
     /// not hold a checkpoint folder name (see `latestProblem`).
     public func latest() -> String? {

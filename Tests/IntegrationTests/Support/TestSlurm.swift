@@ -62,6 +62,11 @@ struct TestSlurm {
         return try ProcessRunner.run(path, arguments, environment: env, timeout: timeout)
     }
 
+    /// The job id `salloc` reports it was granted (`salloc: Granted job allocation N`).
+    static func allocation(granted result: ProcessResult) -> Int? {
+        result.stderr.firstMatch(of: /Granted job allocation (\d+)/).flatMap { Int($0.1) }
+    }
+
     /// Submits `script` with sbatch; returns the job id. Its processes carry `mark`.
     func submit(_ script: String, environment extra: [String: String] = [:], mark: String) throws -> Int {
         let result = try client("sbatch", ["--parsable", script], environment: extra, mark: mark, timeout: 30)
