@@ -2,10 +2,12 @@
 // runs — each phase's start and end, in order — so that none of them lives inside `Trainer`.
 
 /// One phase of training, as a `StepObserver` is told of it. The phases of one optimizer step,
-/// in order: per micro-step `gather`, `forward`, `backward`; then `exchange`, which encloses the
-/// collectives of the gradient exchange (`allReduce`, or `reduceScatter` … `allGather`) and the
-/// `clip` and `update` it runs (with one rank nothing is sent, so no collective is reported).
-/// `evaluation` and `checkpoint` come between steps and after the last one.
+/// in order: per micro-step `gather`, `forward`, `backward` (which encloses one `backwardLayer`
+/// per layer, last layer first); then `exchange`, which encloses the collectives of the gradient
+/// exchange (`allReduce`, or `reduceScatter` … `allGather`) and the `clip` and `update` it runs
+/// (with one rank nothing is sent, so no collective is reported); last `finiteCheck`. `evaluation` and `checkpoint`
+/// come between steps and after the last one; `checkpoint` encloses rank 0's `checkpointWrite`
+/// and the other ranks' `barrier` while they wait for it.
 ///
 /// The collectives' `bytes` are the payload: the fp32 buffer reduced or gathered per rank (with
 /// the control element), not what travels — with fp16 gradients half of it, and a ring sends
@@ -17,6 +19,9 @@ public enum StepPhase: Sendable, Hashable {
     case forward(microStep: Int)
     /// The backward pass (with overlap, the last one starts buckets across the ranks).
     case backward(microStep: Int)
+    /// The backward pass through one layer, by its index in the network (told only when an
+    /// observer is set; starting overlapped buckets after a layer falls between two of these).
+    case backwardLayer(index: Int)
     /// The whole gradient exchange across ranks, including the update it runs.
     case exchange
     /// The all-reduce of the gradients, a buffer of `bytes` payload (with overlap: waiting for
@@ -30,11 +35,17 @@ public enum StepPhase: Sendable, Hashable {
     case clip
     /// The optimizer update of this rank's parameters (skipped steps have none).
     case update
+    /// Checking that the loss and the updated weights are finite (`job.on_nonfinite`).
+    case finiteCheck
     /// Evaluating a split: the validation split for a metrics line, the test split at the end.
     case evaluation
     /// Saving a checkpoint: making the optimizer state whole across ranks (after sharded
     /// updates), summing the report window, then rank 0 writing while the other ranks wait.
     case checkpoint
+    /// Rank 0 writing the checkpoint's files (inside `checkpoint`).
+    case checkpointWrite
+    /// Waiting for other ranks at a barrier: while rank 0 writes a checkpoint, the others.
+    case barrier
 
     /// A short name (`"gather"`, `"all_reduce"`, ...), e.g. for a timeline's span.
     public var name: String {
@@ -42,14 +53,18 @@ public enum StepPhase: Sendable, Hashable {
         case .gather: "gather"
         case .forward: "forward"
         case .backward: "backward"
+        case .backwardLayer: "backward_layer"
         case .exchange: "exchange"
         case .allReduce: "all_reduce"
         case .reduceScatter: "reduce_scatter"
         case .allGather: "all_gather"
         case .clip: "clip"
         case .update: "update"
+        case .finiteCheck: "finite_check"
         case .evaluation: "evaluation"
         case .checkpoint: "checkpoint"
+        case .checkpointWrite: "checkpoint_write"
+        case .barrier: "barrier"
         }
     }
 }

@@ -85,6 +85,9 @@ public final class Trainer {
     private var stateIsSharded = false
     /// True once `job.onNonFinite == .continue` has warned of a non-finite value (once per run).
     private var nonFiniteWarned = false
+    /// Whether layers sum statistics across ranks (batch norm with several ranks), found once:
+    /// finding them walks the layers.
+    private let synchronisesStatistics: Bool
     /// This rank's figures since the last metrics line (carried in checkpoints, summed across ranks).
     private var window: ReportWindow
 
@@ -109,7 +112,8 @@ public final class Trainer {
         try collectives.broadcast(network.store.parameters.buffer, root: 0)
         // Synchronised layers (batch_norm) sum their statistics across ranks through the exchange,
         // which keeps such sums in order with buckets in flight.
-        if collectives.size > 1 { network.installCrossRankSum(exchange.crossRankSum) }
+        synchronisesStatistics = collectives.size > 1 && !network.batchNormLayers.isEmpty
+        if synchronisesStatistics { network.installCrossRankSum(exchange.crossRankSum) }
     }
 
     /// Continues from `position` (after restoring parameters and optimizer state), with
@@ -240,7 +244,7 @@ public final class Trainer {
     /// The work of `step`: its phases, each told to `observer`, and the position advanced.
     private func runStep<Sampler: BatchSampler>(_ sampler: Sampler, metrics: inout ClassificationMetrics?) throws -> Double {
         let lossSum = microSteps(sampler, metrics: &metrics)
-        try network.throwCrossRankFailure()   // a statistics sum that failed in the passes above
+        if synchronisesStatistics { try network.throwCrossRankFailure() }   // a statistics sum that failed in the passes above
         lastLearningRate = schedule.learningRate(atStep: position.globalStep)
         observer?.phaseBegan(.exchange)
         stopAgreed = try exchange.exchange { update($0) }
@@ -248,6 +252,8 @@ public final class Trainer {
         observer?.phaseEnded(.exchange)
         position.stepInEpoch += 1
         position.globalStep += 1
+        observer?.phaseBegan(.finiteCheck)
+        defer { observer?.phaseEnded(.finiteCheck) }
         try checkFinite()
         return Double(Float(lossSum))   // Float values sum exactly in Double, in any order (ReportWindowTotals)
     }
@@ -311,11 +317,29 @@ public final class Trainer {
             metrics?.record(logits: out, labels: targets.pointer, batch: localBatch * rows, classes: width / rows)
             observer?.phaseEnded(.forward(microStep: micro))
             observer?.phaseBegan(.backward(microStep: micro))
-            network.backward(lossGradient.pointer, batch: localBatch, accumulate: micro > 0,
-                             onLayerDone: exchange.backwardHook(lastMicroStep: micro == job.accumulate - 1))
+            let startBuckets = exchange.backwardHook(lastMicroStep: micro == job.accumulate - 1)
+            if let observer {
+                network.backward(lossGradient.pointer, batch: localBatch, accumulate: micro > 0,
+                                 onLayerDone: Self.layerSpans(observer, layers: network.layers.count, then: startBuckets))
+            } else {
+                network.backward(lossGradient.pointer, batch: localBatch, accumulate: micro > 0, onLayerDone: startBuckets)
+            }
             observer?.phaseEnded(.backward(microStep: micro))
         }
         return lossSum
+    }
+
+    /// What backward is told after each layer when an observer watches: the layer's
+    /// `backwardLayer` phase ends (the last layer's begins here, before backward starts), `then`
+    /// runs, and the next layer's phase begins.
+    private static func layerSpans(_ observer: any StepObserver, layers: Int,
+                                   then next: ((Int) -> Void)?) -> (Int) -> Void {
+        observer.phaseBegan(.backwardLayer(index: layers - 1))
+        return { index in
+            observer.phaseEnded(.backwardLayer(index: index))
+            next?(index)
+            if index > 0 { observer.phaseBegan(.backwardLayer(index: index - 1)) }
+        }
     }
 
     /// Clips and applies the averaged gradients to this rank's part of the parameters, or skips

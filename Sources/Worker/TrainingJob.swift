@@ -71,6 +71,10 @@ public struct TrainingJob: Sendable, Equatable {
     /// What a non-finite training loss, or weights not finite after an update, do
     /// (`job.on_nonfinite`); default `.stop` (the run ends with exit 1 and a `diverged` line).
     public var onNonFinite = NonFinitePolicy.stop
+    /// Record every rank's spans of every step's phases into the run folder's `timeline/`
+    /// (`job.timeline`, `--timeline`; `ringtrain timeline` merges them into a Chrome trace).
+    /// Default false: the step path then reads no clock for it. Never changes the results.
+    public var timeline = false
 
     public init(dataset: DatasetSpec) {
         self.dataset = dataset

@@ -83,6 +83,14 @@ public final class TrainingSession {
         }
         let metricsFile = try openMetrics()
         defer { try? metricsFile?.close() }
+        // Collective: every rank starts recording at the same point, clocks aligned at a barrier.
+        let timeline = try runDirectory.flatMap { folder in
+            try job.timeline ? TimelineRecorder.start(runDirectory: folder, job: job, collectives: collectives,
+                                                      layerNames: trainer.network.layers.map(\.name), firstStep: trainer.position.globalStep,
+                                                      fresh: !options.resume && trainer.position.globalStep == 0) : nil
+        }
+        trainer.observer = timeline
+        defer { timeline?.flush() }
         // TensorBoard's copy of the same numbers. Its session starts at the first step this process
         // trains, so TensorBoard drops what earlier files hold from there on (trained again).
         let events = collectives.rank == 0 ? runDirectory.flatMap { EventFileWriter(folder: $0, firstStep: trainer.position.globalStep + 1) } : nil
@@ -97,7 +105,7 @@ public final class TrainingSession {
         let progress = ProgressBar(enabled: collectives.rank == 0 && !json && isatty(STDERR_FILENO) == 1)
         var lastSaved = trainer.position.globalStep
         let heartbeat = collectives.rank == 0 ? runDirectory.flatMap(Heartbeat.init(runDirectory:)) : nil
-        let stepDelay = RankTestHooks.stepDelay
+        let stepDelay = RankTestHooks.stepDelay(rank: collectives.rank)
         trainer.onStep = { [self] position, steps in
             progress.update(position, of: steps, budgetInSteps: job.steps != nil)
             heartbeat?.beat(step: position.globalStep)
@@ -141,6 +149,7 @@ public final class TrainingSession {
                 if json { console.line(line) } else { console.line(Self.describe(report, budget: job.steps ?? job.epochs)) }
                 try metricsFile?.write(contentsOf: Data((line + "\n").utf8))
                 events?.scalars(report.scalars, step: report.step)
+                timeline?.flush()
                 let finished = trainer.budgetDone(trainer.position)
                 if job.checkpoint.shouldSave(at: trainer.position, epochEnded: job.steps == nil, trainingEnded: finished,
                                              timeDue: trainer.saveAgreed) {
@@ -222,6 +231,9 @@ public final class TrainingSession {
         state.skippedSteps = trainer.skippedSteps
         state.configStart = configStart
         state.reportWindow = try trainer.reportWindowTotals()   // collective: summed on every rank
+        let writing: StepPhase = collectives.rank == 0 ? .checkpointWrite : .barrier
+        trainer.observer?.phaseBegan(writing)
+        defer { trainer.observer?.phaseEnded(writing) }
         try collectives.whileRootWorks("writing checkpoint \(CheckpointStore.folderName(step: state.globalStep))") {
             if let delay = RankTestHooks.saveDelay { Thread.sleep(forTimeInterval: delay) }
             try store.save(parameters: trainer.network.store, optimizer: trainer.optimizer, state: state,

@@ -12,6 +12,20 @@ func launchTraining(_ config: RunConfig, _ options: RankOptions, slurm: SlurmReq
     let checkpoints = CheckpointStore(directory: (options.runDirectory ?? "") + "/checkpoints")
     let before = checkpoints.newestStep()
     let status = try TrainingLaunch(config: config, options: options).run()
+    if config.job.timeline, let runDirectory = options.runDirectory { mergeTimeline(runDirectory, json: options.json) }
     let after = checkpoints.newestStep()
     try slurm.finish(status, progressed: after.map { step in before.map { step > $0 } ?? true } ?? false)
+}
+
+/// After a run that recorded a timeline, however it ended: the merged trace and its summary
+/// (on standard error with `--json`, whose standard output is JSON lines). A timeline that cannot
+/// be merged is a warning, never the run's failure.
+private func mergeTimeline(_ runDirectory: String, json: Bool) {
+    do {
+        let (summary, path) = try TimelineMerge.run(runDirectory: runDirectory)
+        let text = "timeline: \(path) (open in https://ui.perfetto.dev or chrome://tracing)\n" + summary.text
+        if json { Log.logger.notice("\(text)") } else { print(text) }
+    } catch {
+        Log.logger.warning("the run's timeline was not merged: \(error); `ringtrain timeline \(runDirectory)` tries again")
+    }
 }

@@ -29,6 +29,9 @@ struct Resume: ParsableCommand {
     @Flag(help: "Start the optimizer state from zero if the checkpoint's optimizer tensors do not match the configured optimizer (training runs; default: refuse).")
     var resetOptimizer = false
 
+    @Flag(help: "Record a timeline of every rank's steps from here on (training runs; as job.timeline: true; see `ringtrain timeline`).")
+    var timeline = false
+
     @OptionGroup var slurm: SlurmRequeueOption
 
     func validate() throws {
@@ -41,7 +44,8 @@ struct Resume: ParsableCommand {
     private func sweepRunCap() throws -> Int? {
         let hint = "`ringtrain resume \(runDirectory)` continues the sweep as it was started; "
             + "`--set sweep.run_cap=N` extends it to N trials"
-        let trainingOnly = [("--ranks", ranks != nil), ("--json", json), ("--reset-optimizer", resetOptimizer)]
+        let trainingOnly = [("--ranks", ranks != nil), ("--json", json), ("--reset-optimizer", resetOptimizer),
+                            ("--timeline", timeline)]
         if let (option, _) = trainingOnly.first(where: { $0.1 }) {
             throw ConfigError(file: runDirectory, keyPath: option, message: "applies to training runs, not to a sweep", hint: hint)
         }
@@ -76,7 +80,7 @@ struct Resume: ParsableCommand {
                 return
             }
             let resolved = runDirectory + "/resolved.yaml"
-            let overrides = self.overrides + (ranks.map { ["job.ranks=\($0)"] } ?? [])
+            let overrides = self.overrides + (ranks.map { ["job.ranks=\($0)"] } ?? []) + (timeline ? ["job.timeline=true"] : [])
             let config = try RunConfig.load(path: resolved, overrides: overrides)
             var options = RankOptions(configPath: resolved)
             (options.runDirectory, options.overrides) = (runDirectory, overrides)

@@ -8,7 +8,7 @@ struct RingTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ringtrain",
         abstract: "Data-parallel neural-network training over MPI with a ring all-reduce.",
-        subcommands: [Train.self, Sweep.self, Resume.self, Status.self, TensorBoard.self, Sbatch.self, Report.self, Evaluate.self, Sample.self, Validate.self, WorkerCommand.self, Bench.self,
+        subcommands: [Train.self, Sweep.self, Resume.self, Status.self, TensorBoard.self, Timeline.self, Sbatch.self, Report.self, Evaluate.self, Sample.self, Validate.self, WorkerCommand.self, Bench.self,
                       CollectiveCheckCommand.self, TrialExecCommand.self, ObjectiveCommand.self, BLASCheck.self])
 
     /// For --help only: `LogLevelOption` takes it out of the arguments before they are parsed,

@@ -38,6 +38,9 @@ struct Train: ParsableCommand {
     @Flag(help: "With --resume: start the optimizer state from zero if the checkpoint's optimizer tensors do not match the configured optimizer (instead of refusing).")
     var resetOptimizer = false
 
+    @Flag(help: "Record a timeline of every rank's steps (as job.timeline: true); `ringtrain timeline RUN_DIR` merges it into a Chrome trace.")
+    var timeline = false
+
     @Option(help: .hidden) var traceSteps: Int?
     @Option(help: .hidden) var dumpParameters: String?
     @OptionGroup var slurm: SlurmRequeueOption
@@ -54,6 +57,7 @@ struct Train: ParsableCommand {
         try exitOnUserError {
             var allOverrides = overrides
             if let ranks { allOverrides.append("job.ranks=\(ranks)") }
+            if timeline { allOverrides.append("job.timeline=true") }
             let loaded = try RunConfig.load(path: config, overrides: allOverrides)
             guard loaded.hasJob else { throw ConfigError(file: config, keyPath: "job", message: "this config has no job section to train") }
             _ = try loaded.sweepSpec()   // a broken sweep section is a broken config, even when only the job is trained

@@ -7,7 +7,7 @@ import Worker
 public enum JobParser {
     static let jobKeys = ["name", "seed", "dataset", "model", "loss", "optimizer", "schedule", "batch_size",
                           "epochs", "steps", "eval_every", "ranks", "accumulate", "tail", "evaluation_batch", "checkpoint", "gradient_compression",
-                          "overlap", "bucket_kb", "sharded_update", "on_nonfinite"]
+                          "overlap", "bucket_kb", "sharded_update", "on_nonfinite", "timeline"]
 
     /// Builds a job from the `job` section; `dataFiles` says whether the dataset's files must
     /// exist (default `.required`).
@@ -54,6 +54,7 @@ public enum JobParser {
         if let v = t["gradient_compression"] { job.fp16Gradients = try v.choice(["none", "fp16"]) == "fp16" }
         if let v = t["overlap"] { job.overlap = try v.bool() }
         if let v = t["on_nonfinite"] { job.onNonFinite = NonFinitePolicy(rawValue: try v.choice(NonFinitePolicy.allCases.map(\.rawValue)))! }
+        if let v = t["timeline"] { job.timeline = try v.bool() }
         if let v = t["bucket_kb"] { job.bucketBytes = try v.int(in: 1...1_048_576) * 1024 }
         if let v = t["sharded_update"] {
             job.shardedUpdate = try v.bool()

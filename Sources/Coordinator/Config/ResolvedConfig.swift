@@ -55,7 +55,11 @@ public enum ResolvedConfig {
     /// The config hash checkpoints record: `v2-` and the FNV-1a (64-bit, hex) of
     /// `canonicalJSON(job:)`. Resuming under a different hash says the config changed; how the
     /// YAML is laid out never changes it.
-    public static func hash(job: TrainingJob) -> String { hashPrefix + FNV1a.hex(canonicalJSON(job: job)) }
+    public static func hash(job: TrainingJob) -> String {
+        var job = job
+        job.timeline = false   // recording a timeline changes no result: turning it on is no config change
+        return hashPrefix + FNV1a.hex(canonicalJSON(job: job))
+    }
 
     /// The canonical form of a job: its resolved tree (every default filled in) as compact JSON
     /// with sorted keys, numbers and booleans typed. Equal jobs give equal text.
@@ -70,6 +74,11 @@ public enum ResolvedConfig {
         if job.checkpoint.everySeconds == 0, var fields = object as? [String: Any], var checkpoint = fields["checkpoint"] as? [String: Any] {
             checkpoint["every_seconds"] = nil
             fields["checkpoint"] = checkpoint
+            object = fields
+        }
+        // And the timeline when off (the hash leaves it out always: it changes no result).
+        if !job.timeline, var fields = object as? [String: Any] {
+            fields["timeline"] = nil
             object = fields
         }
         return canonicalText(object)
@@ -135,6 +144,7 @@ public enum ResolvedConfig {
             ("gradient_compression", .plain(job.fp16Gradients ? "fp16" : "none")),
             ("overlap", .number(job.overlap)), ("bucket_kb", .number(job.bucketBytes / 1024)),
             ("sharded_update", .number(job.shardedUpdate)), ("on_nonfinite", .plain(job.onNonFinite.rawValue)),
+            ("timeline", .number(job.timeline)),
             ("checkpoint", .map([("every_steps", .number(job.checkpoint.everySteps)),
                                  ("every_seconds", seconds(job.checkpoint.everySeconds)),
                                  ("every_epoch", .number(job.checkpoint.everyEpoch)),

@@ -52,6 +52,15 @@ public struct RankTestHooks: Sendable, Codable, Equatable {
     static let stepDelay: Double? = ProcessInfo.processInfo.environment["RINGTRAIN_TEST_STEP_DELAY"]
         .flatMap(Double.init).flatMap { (0...10).contains($0) ? $0 : nil }
 
+    /// The one rank that sleeps `stepDelay` (`RINGTRAIN_TEST_SLOW_RANK`; unset: every rank), to
+    /// make a straggler on purpose.
+    static let slowRank: Int? = ProcessInfo.processInfo.environment["RINGTRAIN_TEST_SLOW_RANK"].flatMap { Int($0) }
+
+    /// The seconds `rank` sleeps after every step, if any.
+    static func stepDelay(rank: Int) -> Double? {
+        slowRank.map { $0 == rank } ?? true ? stepDelay : nil
+    }
+
     /// Ends this rank as `failMode` says once training stopped at the failing step.
     func fail(atStep step: Int) throws {
         switch failMode {
