@@ -112,6 +112,12 @@ public final class GradientExchange {
     /// Whether every rank's training loss was finite in the last exchange (`markNonFiniteLoss`).
     public private(set) var lossWasFinite = true
 
+    /// Set before a step to measure this rank's share of the averaged gradients' squared L2 norm
+    /// in its exchange (`measuredSquaredNorm`; the shares sum to the whole across ranks).
+    public var measuresNorm = false
+    /// This rank's share of the last measured step's squared gradient norm, before clipping.
+    public private(set) var measuredSquaredNorm = 0.0
+
     /// Whether rank 0 marked a time-based save due in the last exchange (false when a loss was not
     /// finite: the run then stops without saving). The same on every rank.
     public private(set) var saveWasDue = false
@@ -135,17 +141,17 @@ public final class GradientExchange {
 
     /// One all-reduce of the gradients and the control element after backward.
     private func allReduceAfterBackward(_ update: (AveragedGradients) -> Void) throws -> Bool {
-        observer?.phaseBegan(.allReduce(bytes: payloadBytes))
+        observer?.phaseBegan(allReducePhase)
         try collectives.allReduce(gradients, op: .average, halfPrecision: halfPrecision)
-        observer?.phaseEnded(.allReduce(bytes: payloadBytes))
+        observer?.phaseEnded(allReducePhase)
         return updateEverything(update)
     }
 
     /// The buckets started during backward (`backwardHook`) only need to finish.
     private func finishOverlappedBuckets(_ update: (AveragedGradients) -> Void) throws -> Bool {
-        observer?.phaseBegan(.allReduce(bytes: payloadBytes))
+        observer?.phaseBegan(allReducePhase)
         try collectives.finishAllReduces()
-        observer?.phaseEnded(.allReduce(bytes: payloadBytes))
+        observer?.phaseEnded(allReducePhase)
         return updateEverything(update)
     }
 
@@ -153,6 +159,7 @@ public final class GradientExchange {
     private func updateEverything(_ update: (AveragedGradients) -> Void) -> Bool {
         let all = 0..<control
         let values = UnsafeMutableBufferPointer(rebasing: gradients[all])
+        if measuresNorm { measuredSquaredNorm = squaredNorm(values, collectives.ownedSegment(length: gradients.count).clamped(to: all)) }
         update(AveragedGradients(shard: all, norm: needsNorm ? shardwiseSquaredNorm(values).squareRoot() : 0,
                                  finite: !halfPrecision || allFinite(values, all)))
         return read(gradients[control])
@@ -185,14 +192,17 @@ public final class GradientExchange {
     /// Reduce-scatter; each rank updates its shard of the parameters (norm and finiteness summed
     /// over the shards first when needed); all-gather of the parameters and the control element.
     private func shardedUpdate(_ update: (AveragedGradients) -> Void) throws -> Bool {
-        observer?.phaseBegan(.reduceScatter(bytes: payloadBytes))
+        observer?.phaseBegan(reduceScatterPhase)
         let owned = try collectives.reduceScatter(gradients, op: .average, halfPrecision: halfPrecision)
-        observer?.phaseEnded(.reduceScatter(bytes: payloadBytes))
+        observer?.phaseEnded(reduceScatterPhase)
         let shard = owned.clamped(to: 0..<control)
         let values = UnsafeMutableBufferPointer(rebasing: gradients[0..<control])
         var averaged = AveragedGradients(shard: shard, norm: 0, finite: true)
+        if measuresNorm { measuredSquaredNorm = squaredNorm(values, shard) }
         if needsNorm || halfPrecision {
             let local = halfPrecision && !allFinite(values, shard) ? 1.0 : 0.0
+            observer?.phaseBegan(.normSum)
+            defer { observer?.phaseEnded(.normSum) }
             let sums = try collectives.sum([needsNorm ? squaredNorm(values, shard) : 0, local])
             averaged.norm = sums[0].squareRoot()
             averaged.finite = sums[1] == 0
@@ -202,15 +212,27 @@ public final class GradientExchange {
         if reclaimsParameterShard { CacheLines.reclaim(UnsafeMutableBufferPointer(rebasing: parameters[shard])) }
         update(averaged)
         if owned.contains(control) { parameters[control] = gradients[control] }
-        observer?.phaseBegan(.allGather(bytes: payloadBytes))
+        observer?.phaseBegan(allGatherPhase)
         try collectives.allGather(segments: parameters)
-        observer?.phaseEnded(.allGather(bytes: payloadBytes))
+        observer?.phaseEnded(allGatherPhase)
         return read(parameters[control])
     }
 
-    /// Payload bytes of the gradient (and parameter) buffer with its control element, in fp32:
-    /// what a collective's `StepPhase` reports (with fp16 gradients half of it travels).
+    /// Payload bytes of the gradient (and parameter) buffer with its control element, in fp32.
     private var payloadBytes: Int { gradients.count * MemoryLayout<Float>.size }
+
+    /// The collectives' phases as an observer is told of them, with the bytes this rank sends:
+    /// with overlap, each bucket is all-reduced on its own.
+    private var allReducePhase: StepPhase {
+        let wire = averaging == .overlap
+            ? buckets.buckets.reduce(0) { $0 + collectives.wireBytes(allReduce: $1.elements.count * 4, halfPrecision: halfPrecision) }
+            : collectives.wireBytes(allReduce: payloadBytes, halfPrecision: halfPrecision)
+        return .allReduce(bytes: payloadBytes, wireBytes: wire)
+    }
+    private var reduceScatterPhase: StepPhase {
+        .reduceScatter(bytes: payloadBytes, wireBytes: collectives.wireBytes(reduceScatter: payloadBytes, halfPrecision: halfPrecision))
+    }
+    private var allGatherPhase: StepPhase { .allGather(bytes: payloadBytes, wireBytes: collectives.wireBytes(allGather: payloadBytes)) }
 
     /// `buffer` and the spare element ParameterStore keeps after it (fixed storage for the run).
     static func withControl(_ buffer: FloatBuffer) -> UnsafeMutableBufferPointer<Float> {

@@ -10,8 +10,8 @@
 /// and the other ranks' `barrier` while they wait for it.
 ///
 /// The collectives' `bytes` are the payload: the fp32 buffer reduced or gathered per rank (with
-/// the control element), not what travels — with fp16 gradients half of it, and a ring sends
-/// about 2(n−1)/n of its buffer per rank.
+/// the control element); `wireBytes` what this rank sends for it, as the algorithms send it (a
+/// ring about 2(n−1)/n of its buffer, halved with fp16; see `Collectives.wireBytes`).
 public enum StepPhase: Sendable, Hashable {
     /// Gathering the micro-step's batch from the training split.
     case gather(microStep: Int)
@@ -25,12 +25,15 @@ public enum StepPhase: Sendable, Hashable {
     /// The whole gradient exchange across ranks, including the update it runs.
     case exchange
     /// The all-reduce of the gradients, a buffer of `bytes` payload (with overlap: waiting for
-    /// the buckets started during backward).
-    case allReduce(bytes: Int)
+    /// the buckets started during backward, `wireBytes` summed over them).
+    case allReduce(bytes: Int, wireBytes: Int)
     /// The reduce-scatter of the sharded update over a gradient buffer of `bytes` payload.
-    case reduceScatter(bytes: Int)
+    case reduceScatter(bytes: Int, wireBytes: Int)
+    /// The sharded update's sum across ranks of the gradient norm and finiteness (with clipping
+    /// or fp16 gradients).
+    case normSum
     /// The all-gather of the parameters after the sharded update, a buffer of `bytes` payload.
-    case allGather(bytes: Int)
+    case allGather(bytes: Int, wireBytes: Int)
     /// Clipping the averaged gradients to `optimizer.clip_norm`.
     case clip
     /// The optimizer update of this rank's parameters (skipped steps have none).
@@ -57,6 +60,7 @@ public enum StepPhase: Sendable, Hashable {
         case .exchange: "exchange"
         case .allReduce: "all_reduce"
         case .reduceScatter: "reduce_scatter"
+        case .normSum: "norm_sum"
         case .allGather: "all_gather"
         case .clip: "clip"
         case .update: "update"

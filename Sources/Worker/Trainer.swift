@@ -81,6 +81,14 @@ public final class Trainer {
     public var observer: (any StepObserver)? {
         didSet { exchange.observer = observer }
     }
+    /// Every this many steps (0, the default: never) the step measures this rank's share of the
+    /// averaged gradients' squared norm (`gradientSquaredNormShare`; the shares sum to the whole
+    /// across ranks), for per-step scalars.
+    public var measuresGradientNormEvery = 0
+    /// This rank's share of the squared gradient norm at the last measured step.
+    public var gradientSquaredNormShare: Double { exchange.measuredSquaredNorm }
+    /// The last step's loss on this rank: the sum of its micro-steps' mean losses.
+    public private(set) var lastStepLoss = 0.0
     /// True while optimizer state is current only in this rank's shard (after sharded steps).
     private var stateIsSharded = false
     /// True once `job.onNonFinite == .continue` has warned of a non-finite value (once per run).
@@ -174,6 +182,7 @@ public final class Trainer {
     /// One step, added to the report window, then `onStep` told (`total`: steps in the epoch or budget).
     private func step<Sampler: BatchSampler>(_ sampler: Sampler, of total: Int) throws {
         let loss = try step(sampler, metrics: &window.metrics)
+        lastStepLoss = loss
         window.add(loss: loss, microSteps: job.accumulate)
         try onStep?(position, total)
     }
@@ -246,6 +255,7 @@ public final class Trainer {
         let lossSum = microSteps(sampler, metrics: &metrics)
         if synchronisesStatistics { try network.throwCrossRankFailure() }   // a statistics sum that failed in the passes above
         lastLearningRate = schedule.learningRate(atStep: position.globalStep)
+        exchange.measuresNorm = measuresGradientNormEvery > 0 && (position.globalStep + 1) % measuresGradientNormEvery == 0
         observer?.phaseBegan(.exchange)
         stopAgreed = try exchange.exchange { update($0) }
         saveAgreed = exchange.saveWasDue

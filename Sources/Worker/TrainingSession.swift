@@ -40,6 +40,8 @@ public final class TrainingSession {
     public private(set) var trainer: Trainer?
     /// Where this run's config began, recorded in each checkpoint (rank 0's; see `ConfigStart`).
     var configStart: ConfigStart?
+    /// This rank's timeline recorder (`job.timeline`), while `run()` trains.
+    var timeline: TimelineRecorder?
     /// Rank 0's clock for `checkpoint.every_seconds` (nil when it is 0, on other ranks, and
     /// without a run folder), restarted when training starts and after every save.
     var saveTimer: SaveTimer?
@@ -83,14 +85,17 @@ public final class TrainingSession {
         }
         let metricsFile = try openMetrics()
         defer { try? metricsFile?.close() }
-        // Collective: every rank starts recording at the same point, clocks aligned at a barrier.
-        let timeline = try runDirectory.flatMap { folder in
+        // A run starting afresh drops an earlier run's timeline; then every rank starts recording at
+        // the same point (collective: clocks aligned at a barrier).
+        if collectives.rank == 0, let runDirectory, !options.resume, trainer.position.globalStep == 0 {
+            TimelineRecorder.removeEarlierRecording(in: runDirectory)
+        }
+        timeline = try runDirectory.flatMap { folder in
             try job.timeline ? TimelineRecorder.start(runDirectory: folder, job: job, collectives: collectives,
-                                                      layerNames: trainer.network.layers.map(\.name), firstStep: trainer.position.globalStep,
-                                                      fresh: !options.resume && trainer.position.globalStep == 0) : nil
+                                                      layerNames: trainer.network.layers.map(\.name), firstStep: trainer.position.globalStep) : nil
         }
         trainer.observer = timeline
-        defer { timeline?.flush() }
+        defer { timeline?.flush() }   // however training ends
         // TensorBoard's copy of the same numbers. Its session starts at the first step this process
         // trains, so TensorBoard drops what earlier files hold from there on (trained again).
         let events = collectives.rank == 0 ? runDirectory.flatMap { EventFileWriter(folder: $0, firstStep: trainer.position.globalStep + 1) } : nil
@@ -102,6 +107,8 @@ public final class TrainingSession {
                 + "(loaded in \(String(format: "%.1f", Date().timeIntervalSince(loadStart))) s); "
                 + "\(collectives.size) rank\(collectives.size == 1 ? "" : "s"), global batch \(job.batchSize), \(job.optimizer.kind.rawValue) lr \(job.optimizer.learningRate)")
         }
+        // Every rank takes part in the per-step points' sum; rank 0 writes them.
+        let stepScalars = runDirectory.map { _ in StepScalars(trainer: trainer, events: events) }
         let progress = ProgressBar(enabled: collectives.rank == 0 && !json && isatty(STDERR_FILENO) == 1)
         var lastSaved = trainer.position.globalStep
         let heartbeat = collectives.rank == 0 ? runDirectory.flatMap(Heartbeat.init(runDirectory:)) : nil
@@ -110,12 +117,14 @@ public final class TrainingSession {
             progress.update(position, of: steps, budgetInSteps: job.steps != nil)
             heartbeat?.beat(step: position.globalStep)
             if let stepDelay { Thread.sleep(forTimeInterval: stepDelay) }
+            try stepScalars?.stepEnded(at: position)
             // Step-based and time-based saves (one per step); a step followed by a report is saved
             // below, with its metrics.
             let stepsDue = job.checkpoint.everySteps > 0 && position.globalStep % job.checkpoint.everySteps == 0
             if stepsDue || trainer.saveAgreed, !trainer.reportFollows(position) {
                 try save(trainer, store, metrics: [:])
                 lastSaved = position.globalStep
+                stepScalars?.restartClock()
             }
         }
         // Time-based saves: rank 0 decides, each step's exchange tells every rank (`saveAgreed`).
@@ -157,6 +166,7 @@ public final class TrainingSession {
                     try save(trainer, store, metrics: report.checkpointMetrics)
                     lastSaved = trainer.position.globalStep
                 }
+                stepScalars?.restartClock()
             }
         } catch let error as DivergenceError {
             // Every rank stops at this step; rank 0 records it for programs before anyone exits.
@@ -234,6 +244,7 @@ public final class TrainingSession {
         let writing: StepPhase = collectives.rank == 0 ? .checkpointWrite : .barrier
         trainer.observer?.phaseBegan(writing)
         defer { trainer.observer?.phaseEnded(writing) }
+        timeline?.flush()   // what a later failure would lose is on disk
         try collectives.whileRootWorks("writing checkpoint \(CheckpointStore.folderName(step: state.globalStep))") {
             if let delay = RankTestHooks.saveDelay { Thread.sleep(forTimeInterval: delay) }
             try store.save(parameters: trainer.network.store, optimizer: trainer.optimizer, state: state,

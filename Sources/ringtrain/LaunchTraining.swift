@@ -11,8 +11,16 @@ func launchTraining(_ config: RunConfig, _ options: RankOptions, slurm: SlurmReq
     // A run that stopped without a checkpoint past the one it resumed from made no progress.
     let checkpoints = CheckpointStore(directory: (options.runDirectory ?? "") + "/checkpoints")
     let before = checkpoints.newestStep()
-    let status = try TrainingLaunch(config: config, options: options).run()
-    if config.job.timeline, let runDirectory = options.runDirectory { mergeTimeline(runDirectory, json: options.json) }
+    let timeline = config.job.timeline ? options.runDirectory : nil
+    let status: Int32
+    do {
+        status = try TrainingLaunch(config: config, options: options).run()
+    } catch {
+        if let timeline { mergeTimeline(timeline, json: options.json) }   // a run in this process fails by throwing
+        throw error
+    }
+    // A run stopping to be requeued by Slurm may have seconds left: the next attempt's end merges.
+    if let timeline, !(status == 3 && slurm.slurmRequeue) { mergeTimeline(timeline, json: options.json) }
     let after = checkpoints.newestStep()
     try slurm.finish(status, progressed: after.map { step in before.map { step > $0 } ?? true } ?? false)
 }

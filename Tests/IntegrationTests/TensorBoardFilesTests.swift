@@ -72,7 +72,8 @@ print(json.dumps({"files": files, "scalars": scalars, "tensors": tensors}))
         let (files, scalars, tensors) = try Self.read(tiny.dir + "/run")
         try #require(files.count == 1, "\(files)")
         let events = files[0]
-        #expect(events.count == 1 + 1 + 3 + 1, "version, session start, 3 epochs, test: \(events)")
+        let expectedEvents = 1 + 1 + 3 + 3 + 1
+        #expect(events.count == expectedEvents, "version, session start, 3 epochs and 3 step points, test: \(events)")
         #expect(events.dropFirst().first?["kind"] as? String == "session_log" && events.dropFirst().first?["step"] as? Int == 1)
         #expect(tensors["val_acc"] == scalars["val_acc"])
         #expect(events.first?["kind"] as? String == "file_version" && events.first?["version"] as? String == "brain.Event:2")
@@ -85,6 +86,14 @@ print(json.dumps({"files": files, "scalars": scalars, "tensors": tensors}))
         }
         #expect(scalars["test_loss"]?.count == 1 && scalars["test_acc"]?.count == 1, "\(scalars.keys.sorted())")
         #expect(scalars["step"] == nil && scalars["seconds"] == nil && scalars["epoch"] == nil)
+        // Every 10 steps: the loss, gradient norm, learning rate and throughput of that step.
+        for tag in ["step/loss", "step/grad_norm", "step/lr", "step/samples_per_s"] {
+            let points = try #require(scalars[tag], "no \(tag) in \(scalars.keys.sorted())")
+            #expect(points.map { Int($0[0]) } == [10, 20, 30], "\(tag)")
+            #expect(points.allSatisfy { $0[1].isFinite && $0[1] > 0 }, "\(tag): \(points)")
+        }
+        #expect(scalars["step/lr"]?.map { Float($0[1]) } == scalars["lr"]?.map { Float($0[1]) }, "a constant learning rate")
+        #expect(scalars["step/skipped_steps"] == nil, "fp16 gradients only")
 
         let command = try TinyRun.ringtrain(["tensorboard", tiny.dir + "/run"])
         #expect(command.status == 0 && command.stdout == "tensorboard --logdir \(URL(fileURLWithPath: tiny.dir + "/run").standardizedFileURL.path)\n",
@@ -107,9 +116,12 @@ print(json.dumps({"files": files, "scalars": scalars, "tensors": tensors}))
         try #require(files.count == 2, "\(files)")
         let start = files[1].filter { $0["kind"] as? String == "session_log" }
         #expect(start.count == 1 && start.first?["status"] as? Int == 1 && start.first?["step"] as? Int == saved + 1, "\(files[1])")
-        // Each epoch's summary written once (none past the checkpoint was superseded), and the test's.
+        // Each epoch's summary and each step point written once (none past the checkpoint was
+        // superseded), and the test's.
         let summaries = files.flatMap { $0 }.filter { ($0["kind"] as? String) == "summary" }
-        #expect(summaries.count == 6 + 1, "\(files)")
+        let expectedSummaries = 6 + 6 + 1
+        #expect(summaries.count == expectedSummaries, "\(files)")
+        #expect(scalars["step/loss"]?.map { Int($0[0]) } == [10, 20, 30, 40, 50, 60])
         let lines = try Self.epochLines(tiny, "run")
         // A report at the checkpoint's own step (30) stays: the new session starts after it.
         for points in [scalars["val_acc"], tensors["val_acc"]] {
@@ -129,12 +141,35 @@ print(json.dumps({"files": files, "scalars": scalars, "tensors": tensors}))
         try #require(resumed.status == 0, "\(resumed.output)")
         let (files, scalars, tensors) = try Self.read(tiny.dir + "/run")
         try #require(files.count == 2, "\(files)")
-        #expect(files[0].compactMap { ($0["tags"] as? [String: Any]) != nil ? $0["step"] as? Int : nil } == [10, 20, 30])
+        let epochSummaries = files[0].filter { ($0["tags"] as? [String: Any])?["loss"] != nil }
+        #expect(epochSummaries.compactMap { $0["step"] as? Int } == [10, 20, 30])
         let lines = try Self.epochLines(tiny, "run")
         #expect(lines.map { ($0["step"] as! NSNumber).intValue } == [10, 20, 30, 40, 50, 60])
         for (reader, points) in [("EventAccumulator", scalars["loss"]), ("plugin EventAccumulator", tensors["loss"])] {
             #expect(points?.map { Int($0[0]) } == [10, 20, 30, 40, 50, 60], "\(reader): \(points ?? [])")
             #expect(points?.map { Float($0[1]) } == lines.map { ($0["loss"] as! NSNumber).floatValue }, "\(reader)")
+        }
+        // The step point at 30 from the killed attempt is superseded too: one point per step.
+        #expect(scalars["step/loss"]?.map { Int($0[0]) } == [10, 20, 30, 40, 50, 60])
+    }
+
+    @Test("step points are the whole batch's: the loss averaged over the ranks and the norm of the averaged gradients, as with one rank")
+    func stepPointsAcrossRanks() throws {
+        // The same job on 1 and 2 ranks trains the same model up to float rounding in the sums
+        // (each rank's half batch is summed apart), far below what one rank's half batch differs by.
+        let tiny = try TinyRun(epochs: 2)
+        var runs: [[String: [[Double]]]] = []
+        for ranks in [1, 2] {
+            let result = try tiny.train("run\(ranks)", ["--ranks", "\(ranks)"])
+            try #require(result.status == 0, "\(result.output)")
+            runs.append(try Self.read(tiny.dir + "/run\(ranks)").scalars)
+        }
+        for tag in ["step/loss", "step/grad_norm"] {
+            let one = try #require(runs[0][tag]), two = try #require(runs[1][tag])
+            #expect(one.map { $0[0] } == [10, 20] && two.map { $0[0] } == [10, 20], "\(tag)")
+            for (a, b) in zip(one, two) {
+                #expect(abs(a[1] - b[1]) <= 1e-3 * abs(a[1]), "\(tag) at step \(a[0]): \(a[1]) on 1 rank, \(b[1]) on 2")
+            }
         }
     }
 }

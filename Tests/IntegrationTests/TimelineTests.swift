@@ -107,4 +107,53 @@ struct TimelineTests {
         #expect(merged.status == 0 && merged.stdout.contains("1 unreadable line of the rank files skipped"), "\(merged.output)")
         _ = try Self.check(tiny.dir + "/recorded/timeline.json", ranks: 1)
     }
+
+    @Test("a failed run's timeline is merged; a run started afresh in the folder drops it; a torn line does not hide the next session")
+    func failuresAndLeftovers() throws {
+        let tiny = try TinyRun(epochs: 2, job: "  checkpoint: {every_steps: 4, keep_last: 2}", hidden: 512)
+        let run = tiny.dir + "/run"
+        let failed = try tiny.train("run", ["--timeline", "--fail-rank", "0", "--fail-step", "3", "--fail-mode", "error"])
+        #expect(failed.status != 0, "\(failed.output)")
+        let trace = try Self.check(run + "/timeline.json", ranks: 1)
+        #expect(trace["steps_per_rank"] as? [String: Int] == ["0": 3], "\(trace)")
+        // The same job again in the folder (no checkpoint yet), without --timeline: the old one goes.
+        let again = try tiny.train("run", ["--fail-rank", "0", "--fail-step", "6", "--fail-mode", "signal"])
+        #expect(again.status == 3, "\(again.output)")
+        #expect(!FileManager.default.fileExists(atPath: run + "/timeline") && !FileManager.default.fileExists(atPath: run + "/timeline.json"))
+        let saved = try #require(tiny.latest("run").flatMap { Int($0.dropFirst("step-".count)) }, "no checkpoint")
+
+        // Recording from a resume on; a rank killed mid-line leaves a torn line before the next session.
+        let resumed = try TinyRun.ringtrain(["resume", run, "--timeline", "--set", "job.epochs=3"], environment: ["RINGTRAIN_TEST_STEP_DELAY": "0"])
+        try #require(resumed.status == 0, "\(resumed.output)")
+        let file = try #require(FileHandle(forWritingAtPath: run + "/timeline/rank-0.jsonl"))
+        try file.seekToEnd()
+        try file.write(contentsOf: Data("{\"span\":\"forward\",\"st".utf8))
+        try file.close()
+        let more = try TinyRun.ringtrain(["resume", run, "--set", "job.epochs=4"])
+        try #require(more.status == 0, "\(more.output)")
+        #expect(more.stdout.contains("1 unreadable line"), "\(more.stdout)")
+        let headers = try String(contentsOfFile: run + "/timeline/rank-0.jsonl", encoding: .utf8).split(separator: "\n")
+            .filter { $0.contains("\"wall_zero_us\"") && (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil }
+        #expect(headers.count == 2, "both sessions' headers read back: \(headers)")
+        let merged = try Self.check(run + "/timeline.json", ranks: 1)
+        #expect(merged["steps_per_rank"] as? [String: Int] == ["0": 40 - saved], "steps \(saved + 1) to 40: \(merged)")
+    }
+
+    @Test("a rank that recorded no whole step: the summary says so, in text and JSON")
+    func rankWithoutSteps() throws {
+        let tiny = try TinyRun(epochs: 1, hidden: 512)
+        let run = tiny.dir + "/run"
+        let result = try tiny.train("run", ["--timeline"])
+        try #require(result.status == 0, "\(result.output)")
+        let header = try #require(try String(contentsOfFile: run + "/timeline/rank-0.jsonl", encoding: .utf8).split(separator: "\n").first)
+        try (header.replacingOccurrences(of: "\"rank\":0", with: "\"rank\":1") + "\n")
+            .write(toFile: run + "/timeline/rank-1.jsonl", atomically: false, encoding: .utf8)
+        let merged = try TinyRun.ringtrain(["timeline", run, "--json"])
+        try #require(merged.status == 0, "\(merged.output)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(merged.stdout.utf8)) as? [String: Any], "\(merged.output)")
+        let ranks = try #require(summary["ranks"] as? [[String: Any]])
+        #expect(ranks.count == 2 && ranks[1]["steps"] as? Int == 0 && ranks[1]["step_ms"] == nil && ranks[0]["step_ms"] != nil, "\(ranks)")
+        let text = try TinyRun.ringtrain(["timeline", run])
+        #expect(text.status == 0 && text.stdout.contains("   1  "), "\(text.output)")
+    }
 }

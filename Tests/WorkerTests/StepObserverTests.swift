@@ -77,40 +77,42 @@ func observerSeesEveryPhaseInOrder(averaging: GradientAveraging) throws {
         trainer.observer = log
         var none: ClassificationMetrics? = nil
         _ = try trainer.step(trainer.currentSampler(), metrics: &none)
-        return (log.events, trainer.network.store.count)
+        return (log.events, trainer.network.store.count, trainer.network.layers.count)
     }
-    for (rank, (events, parameters)) in results.enumerated() {
+    for (rank, (events, parameters, layers)) in results.enumerated() {
         let bytes = (parameters + 1) * 4   // the gradients and the control element, fp32
-        var expected: [Event] = [.step(0)]
-        for micro in 0..<2 {
-            for phase in [StepPhase.gather(microStep: micro), .forward(microStep: micro), .backward(microStep: micro)] {
-                expected += [.began(phase), .ended(phase)]
-            }
-        }
+        var expected: [Event] = [.step(0)] + microStepEvents(2, layers: layers)
         expected.append(.began(.exchange))
         let updates: [Event] = [.began(.clip), .ended(.clip), .began(.update), .ended(.update)]
+        // With 2 ranks in fp32, an all-reduce sends the payload once (the ring half of it twice), a
+        // reduce-scatter or all-gather half of it.
         switch averaging {
         case .oneCall, .overlap:
-            expected += [.began(.allReduce(bytes: bytes)), .ended(.allReduce(bytes: bytes))] + updates
+            let phase = StepPhase.allReduce(bytes: bytes, wireBytes: bytes)
+            expected += [.began(phase), .ended(phase)] + updates
         case .sharded:
-            expected += [.began(.reduceScatter(bytes: bytes)), .ended(.reduceScatter(bytes: bytes))] + updates
-                + [.began(.allGather(bytes: bytes)), .ended(.allGather(bytes: bytes))]
+            let scatter = StepPhase.reduceScatter(bytes: bytes, wireBytes: bytes / 2), gather = StepPhase.allGather(bytes: bytes, wireBytes: bytes / 2)
+            expected += [.began(scatter), .ended(scatter), .began(.normSum), .ended(.normSum)] + updates + [.began(gather), .ended(gather)]
         }
-        expected += [.ended(.exchange), .stepEnded(1)]
+        expected += [.ended(.exchange), .began(.finiteCheck), .ended(.finiteCheck), .stepEnded(1)]
         #expect(events == expected, "rank \(rank)")
         #expect(balanced(events))
     }
 }
 
-/// Micro-step phases of `count` micro-steps, each begun and ended.
-private func microStepEvents(_ count: Int) -> [Event] {
-    (0..<count).flatMap { micro in
-        [StepPhase.gather(microStep: micro), .forward(microStep: micro), .backward(microStep: micro)].flatMap { [Event.began($0), .ended($0)] }
+/// Micro-step phases of `count` micro-steps, each begun and ended; backward encloses one phase
+/// per layer of `layers`, last layer first.
+private func microStepEvents(_ count: Int, layers: Int) -> [Event] {
+    (0..<count).flatMap { micro -> [Event] in
+        let backward = StepPhase.backward(microStep: micro)
+        let perLayer = (0..<layers).reversed().flatMap { [Event.began(.backwardLayer(index: $0)), .ended(.backwardLayer(index: $0))] }
+        return [StepPhase.gather(microStep: micro), .forward(microStep: micro)].flatMap { [Event.began($0), .ended($0)] }
+            + [.began(backward)] + perLayer + [.ended(backward)]
     }
 }
 
-/// A non-finite loss (a NaN weight) with `on_nonfinite: stop`: the step throws after its
-/// exchange, with every phase ended; one rank sends nothing, so no all-reduce is reported.
+/// A non-finite loss (a NaN weight) with `on_nonfinite: stop`: the step throws from its finite
+/// check, with every phase ended; one rank sends nothing, so no all-reduce is reported.
 @Test("a diverging step on one rank is told as stepBegan, its phases without an all-reduce, then stepFailed",
       .enabled(if: haveFashion, "Fashion-MNIST not installed"))
 func divergingStepEndsInStepFailed() throws {
@@ -124,7 +126,8 @@ func divergingStepEndsInStepFailed() throws {
     var none: ClassificationMetrics? = nil
     #expect(throws: DivergenceError.self) { _ = try trainer.step(trainer.currentSampler(), metrics: &none) }
     let updates: [Event] = [.began(.clip), .ended(.clip), .began(.update), .ended(.update)]
-    #expect(log.events == [.step(0)] + microStepEvents(2) + [.began(.exchange)] + updates + [.ended(.exchange), .stepFailed(0)])
+    #expect(log.events == [.step(0)] + microStepEvents(2, layers: trainer.network.layers.count) + [.began(.exchange)] + updates
+            + [.ended(.exchange), .began(.finiteCheck), .ended(.finiteCheck), .stepFailed(0)])
     #expect(balanced(log.events))
 }
 
@@ -149,7 +152,7 @@ func peerFailureEndsInStepFailed() throws {
     let job = smallJob(ranks: 2, averaging: .oneCall)
     let started = DispatchSemaphore(value: 0)
     /// Rank 0's events and gradient payload, read once every rank's thread has finished.
-    final class Seen: @unchecked Sendable { var events: [Event] = [], bytes = 0 }
+    final class Seen: @unchecked Sendable { var events: [Event] = [], bytes = 0, layers = 0 }
     let seen = Seen()
     #expect(throws: Injected.self) {
         _ = try InProcessCommunicator.run(size: 2) { [job] comm in
@@ -162,12 +165,13 @@ func peerFailureEndsInStepFailed() throws {
             let observer = Signalling(started)
             trainer.observer = observer
             var none: ClassificationMetrics? = nil
-            defer { (seen.events, seen.bytes) = (observer.log.events, (trainer.network.store.count + 1) * 4) }
+            defer { (seen.events, seen.bytes, seen.layers) = (observer.log.events, (trainer.network.store.count + 1) * 4, trainer.network.layers.count) }
             _ = try trainer.step(trainer.currentSampler(), metrics: &none)
         }
     }
     let (events, bytes) = (seen.events, seen.bytes)
-    #expect(events == [.step(0)] + microStepEvents(2) + [.began(.exchange), .began(.allReduce(bytes: bytes)), .stepFailed(0)])
+    #expect(events == [.step(0)] + microStepEvents(2, layers: seen.layers)
+            + [.began(.exchange), .began(.allReduce(bytes: bytes, wireBytes: bytes)), .stepFailed(0)])
     #expect(balanced(events))
 }
 

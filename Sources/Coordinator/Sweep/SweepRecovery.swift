@@ -115,7 +115,13 @@ extension SweepRunner {
     /// than leave a trial running unwatched).
     @discardableResult
     func transition(_ id: Int, from status: TrialStatus, _ event: TrialEvent) throws -> Bool {
-        if try store.apply(event, to: id, from: status) != nil { return true }
+        if let applied = try store.apply(event, to: id, from: status) {
+            if applied.to.isFinal, let trial = try store.trials().first(where: { $0.id == id }) {
+                let lastEpoch = try store.epochMetrics()[id]?.keys.max() ?? 0
+                SweepTensorBoard.trialEnded(trial, spec: spec, folder: trialDirectory(id), step: lastEpoch)
+            }
+            return true
+        }
         let stored = try store.trials().first(where: { $0.id == id })
         let actual = stored.map { "it is \($0.status.rawValue)" } ?? "it is not in the store"
         console.log(.warning, "[trial \(id)] '\(event.name)' not applied: expected the trial \(status.rawValue), but \(actual); nothing changed")

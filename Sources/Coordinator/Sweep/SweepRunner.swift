@@ -148,6 +148,7 @@ public final class SweepRunner {
         console.line("sweep: \(spec.method.rawValue) search, metric \(spec.metric.name) (\(spec.metric.goal.rawValue)), "
                      + "run_cap \(spec.runCap), \(spec.parallel) at a time; run folder \(runDirectory)")
         try reconcile()
+        SweepTensorBoard.writeExperiment(spec, folder: runDirectory)
         var pause = 0.01
         while true {
             if StopRequest.pendingSignal != nil || stoppedFromOutside {
@@ -270,6 +271,7 @@ public final class SweepRunner {
         }
         guard try transition(trial.id, from: stored.status, .attemptStarted), let attempt = try store.attempts(trial.id) else { return }
         CrashPoint.pass("coordinator", "trial-marked-running")
+        SweepTensorBoard.trialStarted(trial.id, configuration: trial.configuration, spec: spec, folder: directory)
         try TrialExec.clearRecordedEnd(in: directory)
         let follower = self.follower(trial.id, attempt: attempt, launched: true)   // before the attempt can write
         var supervisor = ["trial-exec", directory, "--attempt", String(attempt), "--grace", String(config.cluster.stopGracePeriod)]

@@ -1,61 +1,116 @@
-// ChromeTrace: merges the ranks' timelines into one Trace Event Format file (timeline.json) that
+// ChromeTrace: writes the ranks' timelines as one Trace Event Format file (timeline.json) that
 // Perfetto and chrome://tracing open — one process per rank, complete events for spans, a
-// counter of the bytes each rank has sent, and metadata naming processes and threads.
+// counter of the bytes each rank has sent, metadata naming processes and threads — a span at a
+// time, into a temporary file renamed into place at the end.
 import Foundation
+import Worker
 
-/// Builds the trace text. Times are microseconds from the earliest session's zero (the JSON
-/// `otherData.origin_wall_us` gives that moment as rank 0's wall clock), written exactly to the
-/// nanosecond, so spans nest in the file as they did on the clock.
-public enum ChromeTrace {
+/// Times are microseconds from `origin` (the earliest session's zero as rank 0's wall clock, in
+/// `otherData.origin_wall_us`), written exactly to the nanosecond, so spans nest in the file as
+/// they did on the clock.
+public final class ChromeTrace {
     /// The merged file's name in the run folder.
-    public static let fileName = "timeline.json"
+    public static let fileName = TimelineRecorder.mergedFileName
 
-    /// The trace of `ranks`, with `summary` (its straggler, if any) in `otherData`.
-    public static func text(_ ranks: [RankTimeline], summary: TimelineSummary) -> String {
-        let origin = ranks.flatMap(\.sessions).map(\.header.wallZeroMicroseconds).min() ?? 0
-        var events: [String] = []
-        for rank in ranks {
-            let host = rank.sessions.first?.header.host ?? "?"
-            events.append(#"{"ph":"M","name":"process_name","pid":\#(rank.rank),"tid":0,"args":{"name":\#(quoted("rank \(rank.rank) (\(host))"))}}"#)
-            events.append(#"{"ph":"M","name":"process_sort_index","pid":\#(rank.rank),"tid":0,"args":{"sort_index":\#(rank.rank)}}"#)
-            events.append(#"{"ph":"M","name":"thread_name","pid":\#(rank.rank),"tid":0,"args":{"name":"training"}}"#)
-            var sentBytes = 0
-            for session in rank.sessions {
-                let offset = (session.header.wallZeroMicroseconds - origin) * 1000   // nanoseconds
-                events.append(#"{"ph":"i","s":"p","name":"session start","cat":"session","pid":\#(rank.rank),"tid":0,"ts":\#(micro(offset)),"args":{"steps_done":\#(session.header.firstStep),"ranks":\#(session.header.ranks),"host":\#(quoted(session.header.host)),"pid":\#(session.header.pid)}}"#)
-                for span in session.spans {
-                    events.append(event(span, pid: rank.rank, offset: offset, layers: session.header.layers))
-                    if let wire = span.wireBytes {
-                        sentBytes += wire
-                        events.append(#"{"ph":"C","name":"bytes sent","pid":\#(rank.rank),"tid":0,"ts":\#(micro(offset + span.endNanoseconds)),"args":{"MB":\#(String(format: "%.6f", Double(sentBytes) / 1e6))}}"#)
-                    }
-                }
-            }
+    private let path: String
+    private let temporary: String
+    private let handle: FileHandle
+    private let origin: Int
+    private var buffer = ""
+    private var first = true
+    private var rank = 0
+    private var offset = 0
+    private var layers: [String] = []
+    private var sentBytes = 0
+
+    /// Starts the trace at `path`, with times counted from `origin` (µs since 1970).
+    /// - Throws: `ConfigError` when it cannot be created.
+    public init(path: String, origin: Int) throws {
+        self.path = path
+        self.origin = origin
+        temporary = path + ".partial-\(getpid())"
+        guard FileManager.default.createFile(atPath: temporary, contents: nil), let handle = FileHandle(forWritingAtPath: temporary) else {
+            throw ConfigError(file: path, keyPath: "", message: "cannot write the merged timeline here")
         }
-        return "{\"traceEvents\":[\n" + events.joined(separator: ",\n") + "\n],\n\"displayTimeUnit\":\"ms\",\n\"otherData\":"
-            + otherData(origin: origin, summary: summary) + "}\n"
+        self.handle = handle
+        buffer = "{\"traceEvents\":[\n"
     }
 
-    /// One complete (`X`) event.
-    static func event(_ span: TimelineSpan, pid: Int, offset: Int, layers: [String]) -> String {
+    deinit { try? handle.close() }
+
+    /// Names `rank`'s process (after the host of its newest session) and its thread.
+    public func beginRank(_ rank: Int, host: String) throws {
+        (self.rank, sentBytes) = (rank, 0)
+        try add(#"{"ph":"M","name":"process_name","pid":\#(rank),"tid":0,"args":{"name":\#(Self.quoted("rank \(rank) (\(host))"))}}"#)
+        try add(#"{"ph":"M","name":"process_sort_index","pid":\#(rank),"tid":0,"args":{"sort_index":\#(rank)}}"#)
+        try add(#"{"ph":"M","name":"thread_name","pid":\#(rank),"tid":0,"args":{"name":"training"}}"#)
+    }
+
+    /// A session of the current rank begins: an instant event, and its spans' clock.
+    public func beginSession(_ header: TimelineHeader) throws {
+        offset = (header.wallZeroMicroseconds - origin) * 1000   // nanoseconds
+        layers = header.layers
+        try add(#"{"ph":"i","s":"p","name":"session start","cat":"session","pid":\#(rank),"tid":0,"ts":\#(Self.micro(offset)),"args":{"steps_done":\#(header.firstStep),"ranks":\#(header.ranks),"host":\#(Self.quoted(header.host)),"pid":\#(header.pid)}}"#)
+    }
+
+    /// One span of the current session: a complete (`X`) event, and the bytes-sent counter after a collective.
+    public func add(_ span: TimelineSpan) throws {
         var name = span.name, args = [span.inStep ? "\"step\":\(span.step)" : "\"after_step\":\(span.step)"]
         if let micro = span.microStep { args.append("\"micro\":\(micro)") }
         if let layer = span.layer {
             let layerName = layers.indices.contains(layer) ? layers[layer] : "layer \(layer)"
             name = "backward " + layerName
-            args.append("\"layer\":\(quoted(layerName))")
+            args.append("\"layer\":\(Self.quoted(layerName))")
         }
         if let bytes = span.bytes { args.append("\"bytes\":\(bytes)") }
         if let wire = span.wireBytes { args.append("\"wire_bytes\":\(wire)") }
         if span.failed { args.append("\"failed\":true") }
-        return #"{"ph":"X","name":\#(quoted(name)),"cat":"\#(category(span.name))","pid":\#(pid),"tid":0,"ts":\#(micro(offset + span.beginNanoseconds)),"dur":\#(micro(span.durationNanoseconds)),"args":{\#(args.joined(separator: ","))}}"#
+        try add(#"{"ph":"X","name":\#(Self.quoted(name)),"cat":\#(Self.quoted(Self.category(span.name))),"pid":\#(rank),"tid":0,"ts":\#(Self.micro(offset + span.beginNanoseconds)),"dur":\#(Self.micro(span.durationNanoseconds)),"args":{\#(args.joined(separator: ","))}}"#)
+        if let wire = span.wireBytes {
+            sentBytes += wire
+            try add(#"{"ph":"C","name":"bytes sent","pid":\#(rank),"tid":0,"ts":\#(Self.micro(offset + span.endNanoseconds)),"args":{"MB":\#(String(format: "%.6f", Double(sentBytes) / 1e6))}}"#)
+        }
+    }
+
+    /// Ends the trace with `summary` in `otherData` and renames it into place.
+    /// - Throws: `ConfigError` when it cannot be written.
+    public func finish(_ summary: TimelineSummary) throws {
+        var fields = ["\"origin_wall_us\":\(origin)", "\"ranks\":\(summary.ranks.count)", "\"steps\":\(summary.steps)"]
+        if let straggler = summary.straggler { fields.append("\"straggler\":\(Self.quoted(straggler.sentence))") }
+        buffer += "\n],\n\"displayTimeUnit\":\"ms\",\n\"otherData\":{" + fields.joined(separator: ",") + "}}\n"
+        do {
+            try write()
+            try handle.synchronize()
+            try handle.close()
+            guard rename(temporary, path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw ConfigError(file: path, keyPath: "", message: "cannot write the merged timeline: \(error)")
+        }
+    }
+
+    /// Gives up: the partial file is removed.
+    public func abandon() { try? FileManager.default.removeItem(atPath: temporary) }
+
+    private func add(_ event: String) throws {
+        if !first { buffer += ",\n" }
+        first = false
+        buffer += event
+        if buffer.utf8.count >= 1 << 20 { try write() }
+    }
+
+    private func write() throws {
+        do { try handle.write(contentsOf: Data(buffer.utf8)) } catch {
+            throw ConfigError(file: path, keyPath: "", message: "cannot write the merged timeline: \(error)")
+        }
+        buffer = ""
     }
 
     /// What kind of work a span is, for the viewer's filters.
     static func category(_ name: String) -> String {
         switch name {
         case "gather", "forward", "backward", "backward_layer": "compute"
-        case "all_reduce", "reduce_scatter", "all_gather", "barrier": "communication"
+        case "all_reduce", "reduce_scatter", "all_gather", "norm_sum", "barrier": "communication"
         case "clip", "update": "update"
         case "checkpoint", "checkpoint_write": "checkpoint"
         default: name
@@ -74,11 +129,5 @@ public enum ChromeTrace {
     static func quoted(_ text: String) -> String {
         let data = (try? JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes])) ?? Data("[\"\"]".utf8)
         return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
-    }
-
-    private static func otherData(origin: Int, summary: TimelineSummary) -> String {
-        var fields = ["\"origin_wall_us\":\(origin)", "\"ranks\":\(summary.ranks.count)", "\"steps\":\(summary.steps)"]
-        if let straggler = summary.straggler { fields.append("\"straggler\":\(quoted(straggler.sentence))") }
-        return "{" + fields.joined(separator: ",") + "}"
     }
 }

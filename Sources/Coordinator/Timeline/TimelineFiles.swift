@@ -1,6 +1,6 @@
-// TimelineFiles: reads the rank files a run with `job.timeline` wrote (timeline/rank-R.jsonl):
-// each rank's sessions, a header and its spans, skipping and counting lines that do not parse
-// (a rank killed mid-write leaves a torn last line).
+// TimelineFiles: reads the rank files a run with `job.timeline` wrote (timeline/rank-R.jsonl) a
+// line at a time — session headers and spans — so a long run's timeline is never held whole;
+// lines that do not parse (a rank killed mid-write leaves a torn one) are counted and skipped.
 import Foundation
 import Worker
 
@@ -25,67 +25,83 @@ public struct TimelineSpan: Sendable, Equatable {
     public var endNanoseconds: Int { beginNanoseconds + durationNanoseconds }
 }
 
-/// One rank's recording of one session (a run, or one resume of it).
-public struct TimelineSession: Sendable {
-    public var header: TimelineHeader
-    public var spans: [TimelineSpan]
-}
-
-/// Every session one rank recorded, oldest first.
-public struct RankTimeline: Sendable {
-    public var rank: Int
-    public var sessions: [TimelineSession]
-    /// Lines that are neither a header nor a span (skipped).
-    public var unreadableLines: Int
+/// One line of a rank file.
+public enum TimelineLine: Sendable, Equatable {
+    /// A session's header.
+    case header(TimelineHeader)
+    case span(TimelineSpan)
+    /// Neither (torn, damaged or foreign).
+    case unreadable
 }
 
 /// The rank files of a run folder.
 public enum TimelineFiles {
-    /// Largest rank file read (a longer run's timeline is cut by recording fewer steps).
-    public static let sizeLimit = 4 << 30
-
     /// The folder holding the rank files.
     public static func folder(of runDirectory: String) -> String { runDirectory + "/" + TimelineRecorder.folderName }
 
-    /// Reads every rank file of `runDirectory`, by rank. Throws `ConfigError` when there is none
-    /// (the run did not record a timeline) or one cannot be read.
-    public static func read(runDirectory: String) throws -> [RankTimeline] {
+    /// The rank files of `runDirectory`, by rank: only `rank-R.jsonl` with R written as the
+    /// recorder writes it (`rank-01.jsonl` is not rank 1's).
+    /// - Throws: `ConfigError` when there is none (the run did not record a timeline).
+    public static func rankFiles(runDirectory: String) throws -> [(rank: Int, path: String)] {
         let folder = folder(of: runDirectory)
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
-            .filter { $0.hasPrefix("rank-") && $0.hasSuffix(".jsonl") }
-        let ranks = names.compactMap { name in Int(name.dropFirst(5).dropLast(6)).map { (rank: $0, name: name) } }
-            .filter { $0.rank >= 0 }.sorted { $0.rank < $1.rank }
-        guard !ranks.isEmpty else {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        let files = names.compactMap { name -> (rank: Int, path: String)? in
+            guard name.hasPrefix("rank-"), name.hasSuffix(".jsonl"), let rank = Int(name.dropFirst(5).dropLast(6)),
+                  rank >= 0, name == TimelineRecorder.fileName(rank: rank) else { return nil }
+            return (rank, folder + "/" + name)
+        }.sorted { $0.rank < $1.rank }
+        guard !files.isEmpty else {
             throw ConfigError(file: runDirectory, keyPath: "", message: "no timeline was recorded in this run folder (no \(TimelineRecorder.folderName)/rank-*.jsonl)",
                               hint: "train with --timeline (or job.timeline: true) to record one")
         }
-        return try ranks.map { entry in
-            let path = folder + "/" + entry.name
-            let data: Data
+        return files
+    }
+
+    /// Calls `body` with each line of the regular file at `path` (not followed through a link),
+    /// read in pieces of 1 MiB. `headersOnly` skips lines that cannot be a header unparsed.
+    /// - Throws: `ConfigError` naming the file when it cannot be opened or read.
+    public static func forEachLine(_ path: String, headersOnly: Bool = false, _ body: (TimelineLine) throws -> Void) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        var info = stat()
+        guard fd >= 0, fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            let reason = fd < 0 ? String(cString: strerror(errno)) : "not a regular file"
+            if fd >= 0 { close(fd) }
+            throw ConfigError(file: path, keyPath: "", message: "cannot read this timeline file: \(reason)")
+        }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        defer { try? handle.close() }
+        var pending = Data()
+        let marker = Data("\"wall_zero_us\"".utf8)
+        func emit(_ line: Data) throws {
+            guard !line.isEmpty else { return }
+            if headersOnly && line.range(of: marker) == nil { return }
+            try body(parse(line))
+        }
+        while true {
+            let chunk: Data
             do {
-                data = try CheckpointFiles.readSmall(path, limit: sizeLimit) ?? Data()
+                chunk = try handle.read(upToCount: 1 << 20) ?? Data()
             } catch {
                 throw ConfigError(file: path, keyPath: "", message: "cannot read this timeline file: \(error)")
             }
-            return parse(data, rank: entry.rank)
+            if chunk.isEmpty { break }
+            pending.append(chunk)
+            var start = pending.startIndex
+            while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                try emit(pending[start..<newline])
+                start = newline + 1
+            }
+            pending = Data(pending[start...])
         }
+        try emit(pending)
     }
 
-    /// One rank file's sessions; spans before any header, and lines that do not parse, are counted.
-    static func parse(_ data: Data, rank: Int) -> RankTimeline {
-        var result = RankTimeline(rank: rank, sessions: [], unreadableLines: 0)
-        let decoder = JSONDecoder()
-        for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
-            let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any]
-            if let object, let span = span(object), !result.sessions.isEmpty {
-                result.sessions[result.sessions.count - 1].spans.append(span)
-            } else if object?["timeline"] != nil, let header = try? decoder.decode(TimelineHeader.self, from: Data(line)) {
-                result.sessions.append(TimelineSession(header: header, spans: []))
-            } else {
-                result.unreadableLines += 1
-            }
-        }
-        return result
+    /// One line: a header (it has `wall_zero_us`), a span, or unreadable.
+    public static func parse(_ line: Data) -> TimelineLine {
+        guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else { return .unreadable }
+        if object["span"] != nil { return span(object).map(TimelineLine.span) ?? .unreadable }
+        if object["wall_zero_us"] != nil, let header = try? JSONDecoder().decode(TimelineHeader.self, from: line) { return .header(header) }
+        return .unreadable
     }
 
     /// A span line's fields; nil when a required one is missing or out of range.

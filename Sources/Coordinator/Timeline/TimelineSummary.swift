@@ -1,7 +1,9 @@
 // TimelineSummary: where each rank's step time goes (medians of compute, communication, update)
 // and which rank, if any, is a straggler — the one whose own work between two gradient
 // exchanges is consistently the longest, so that the others wait for it in every collective.
+// Figures are gathered span by span (`RankAccumulator`), so a long timeline is never held whole.
 import Foundation
+import Worker
 
 /// Per-rank medians over the steps recorded, and the straggler.
 public struct TimelineSummary: Sendable {
@@ -10,13 +12,14 @@ public struct TimelineSummary: Sendable {
         public var rank: Int
         public var host: String
         public var steps: Int
-        public var step: Double
+        /// Each median is nil when the rank recorded no whole step.
+        public var step: Double?
         /// Gather, forward and backward of every micro-step.
-        public var compute: Double
+        public var compute: Double?
         /// Inside the collectives of the exchange (waiting for slower ranks included).
-        public var communication: Double
+        public var communication: Double?
         /// Clipping and the optimizer update.
-        public var update: Double
+        public var update: Double?
         /// The rank's own work from leaving one exchange to entering the next (nil: under 2 steps).
         public var busy: Double?
     }
@@ -49,24 +52,56 @@ public struct TimelineSummary: Sendable {
     public static let slowestFraction = 0.75
     /// …and its median busy time is at least this many times the other ranks' (median of medians)…
     public static let slowdown = 1.25
+    /// …and by at least this many milliseconds (what costs the others less is not worth naming)…
+    public static let minimumDifference = 1.0
     /// …over at least this many steps.
     public static let minimumSteps = 10
 
-    /// Summarises `timelines`.
-    public init(_ timelines: [RankTimeline]) {
-        var figures: [RankFigures] = []
-        // busy[rank][(session zero, step)] = milliseconds
-        var busyByRank: [Int: [StepKey: Double]] = [:]
-        var stepKeys = Set<StepKey>()
-        for rank in timelines {
+    /// One rank's figures, gathered span by span as its file is read.
+    public struct RankAccumulator {
+        public let rank: Int
+        /// The host of the rank's newest session.
+        public private(set) var host = "?"
+        private var sessions: [(zero: Int, steps: [Int: StepFigures])] = []
+
+        public init(rank: Int) { self.rank = rank }
+
+        /// A new session begins.
+        public mutating func begin(_ header: TimelineHeader) {
+            host = header.host
+            sessions.append((header.wallZeroMicroseconds, [:]))
+        }
+
+        /// A span of the current session.
+        public mutating func add(_ span: TimelineSpan) {
+            guard !sessions.isEmpty else { return }
+            let ms = Double(span.durationNanoseconds) / 1e6
+            let last = sessions.count - 1
+            if !span.inStep {
+                sessions[last].steps[span.step + 1, default: StepFigures()].followsBetweenStepWork = true
+                return
+            }
+            var s = sessions[last].steps[span.step, default: StepFigures()]
+            if span.failed { s.failed = true }
+            switch span.name {
+            case "step": s.total = ms
+            case "gather", "forward", "backward": s.compute += ms
+            case "all_reduce", "reduce_scatter", "all_gather", "norm_sum": s.communication += ms
+            case "clip", "update": s.update += ms
+            case "exchange": (s.exchangeBegin, s.exchangeEnd) = (span.beginNanoseconds, span.endNanoseconds)
+            default: break
+            }
+            sessions[last].steps[span.step] = s
+        }
+
+        /// The rank's medians, and its own work per step by session and step.
+        func figures() -> (RankFigures, [StepKey: Double]) {
             var step: [Double] = [], compute: [Double] = [], communication: [Double] = [], update: [Double] = []
             var busy: [StepKey: Double] = [:]
-            for session in rank.sessions {
-                let zero = session.header.wallZeroMicroseconds
-                let steps = Self.steps(session.spans)
-                for (number, s) in steps where !s.failed && s.total != nil {
-                    stepKeys.insert(StepKey(zero: zero, step: number))
-                    step.append(s.total!)
+            for (zero, steps) in sessions {
+                for (number, s) in steps where !s.failed {
+                    guard let total = s.total else { continue }
+                    step.append(total)
                     compute.append(s.compute)
                     communication.append(s.communication)
                     update.append(s.update)
@@ -77,14 +112,31 @@ public struct TimelineSummary: Sendable {
                     }
                 }
             }
-            busyByRank[rank.rank] = busy
-            figures.append(RankFigures(rank: rank.rank, host: rank.sessions.last?.header.host ?? "?", steps: step.count,
-                                       step: median(step), compute: median(compute), communication: median(communication),
-                                       update: median(update), busy: busy.isEmpty ? nil : median(Array(busy.values))))
+            func middle(_ values: [Double]) -> Double? { values.isEmpty ? nil : median(values) }
+            return (RankFigures(rank: rank, host: host, steps: step.count, step: middle(step), compute: middle(compute),
+                                communication: middle(communication), update: middle(update), busy: middle(Array(busy.values))), busy)
+        }
+
+        /// The steps of every session, by session and step.
+        var stepKeys: Set<StepKey> {
+            Set(sessions.flatMap { session in session.steps.filter { !$0.value.failed && $0.value.total != nil }.keys.map { StepKey(zero: session.zero, step: $0) } })
+        }
+    }
+
+    /// Summarises the ranks' accumulated figures; `unreadableLines` were skipped while reading.
+    public init(_ accumulators: [RankAccumulator], unreadableLines: Int) {
+        var figures: [RankFigures] = []
+        var busyByRank: [Int: [StepKey: Double]] = [:]
+        var keys = Set<StepKey>()
+        for accumulator in accumulators {
+            let (rank, busy) = accumulator.figures()
+            figures.append(rank)
+            busyByRank[accumulator.rank] = busy
+            keys.formUnion(accumulator.stepKeys)
         }
         ranks = figures
-        steps = stepKeys.count
-        unreadableLines = timelines.reduce(0) { $0 + $1.unreadableLines }
+        steps = keys.count
+        self.unreadableLines = unreadableLines
         straggler = Self.straggler(figures, busyByRank)
     }
 
@@ -99,30 +151,6 @@ public struct TimelineSummary: Sendable {
         var failed = false
         /// Evaluation or a checkpoint ran after the previous step.
         var followsBetweenStepWork = false
-    }
-
-    /// Each step's figures from a session's spans.
-    static func steps(_ spans: [TimelineSpan]) -> [Int: StepFigures] {
-        var result: [Int: StepFigures] = [:]
-        for span in spans {
-            let ms = Double(span.durationNanoseconds) / 1e6
-            if !span.inStep {
-                result[span.step + 1, default: StepFigures()].followsBetweenStepWork = true
-                continue
-            }
-            var s = result[span.step, default: StepFigures()]
-            if span.failed { s.failed = true }
-            switch span.name {
-            case "step": s.total = ms
-            case "gather", "forward", "backward": s.compute += ms
-            case "all_reduce", "reduce_scatter", "all_gather": s.communication += ms
-            case "clip", "update": s.update += ms
-            case "exchange": (s.exchangeBegin, s.exchangeEnd) = (span.beginNanoseconds, span.endNanoseconds)
-            default: break
-            }
-            result[span.step] = s
-        }
-        return result
     }
 
     /// The rank slowest in most compared steps, if it clears both thresholds.
@@ -142,7 +170,7 @@ public struct TimelineSummary: Sendable {
               Double(count) >= slowestFraction * Double(compared),
               let mine = figures.first(where: { $0.rank == rank }), let busyMs = mine.busy else { return nil }
         let others = median(figures.filter { $0.rank != rank }.compactMap(\.busy))
-        guard others.isFinite, busyMs >= slowdown * others else { return nil }
+        guard others.isFinite, busyMs >= slowdown * others, busyMs - others >= minimumDifference else { return nil }
         return Straggler(rank: rank, host: mine.host, busy: busyMs, othersBusy: others, slowestFraction: Double(count) / Double(compared))
     }
 
@@ -151,7 +179,7 @@ public struct TimelineSummary: Sendable {
         var table = TextTable(headers: ["rank", "host", "steps", "step ms", "compute ms", "communication ms", "update ms", "own work ms"])
         for r in ranks {
             table.add([String(r.rank), r.host, String(r.steps), Self.ms(r.step), Self.ms(r.compute), Self.ms(r.communication),
-                       Self.ms(r.update), r.busy.map(Self.ms) ?? "-"])
+                       Self.ms(r.update), Self.ms(r.busy)])
         }
         var lines = [table.rendered, "(medians over steps; communication includes waiting for slower ranks)"]
         if let straggler { lines.append(straggler.sentence) } else if ranks.count > 1 { lines.append("no straggler: no rank is consistently slower than the others") }
@@ -164,9 +192,11 @@ public struct TimelineSummary: Sendable {
         var object: [String: Any] = [
             "steps": steps, "unreadable_lines": unreadableLines,
             "ranks": ranks.map { r -> [String: Any] in
-                var o: [String: Any] = ["rank": r.rank, "host": r.host, "steps": r.steps, "step_ms": r.step, "compute_ms": r.compute,
-                                        "communication_ms": r.communication, "update_ms": r.update]
-                if let busy = r.busy { o["own_work_ms"] = busy }
+                var o: [String: Any] = ["rank": r.rank, "host": r.host, "steps": r.steps]
+                for (key, value) in [("step_ms", r.step), ("compute_ms", r.compute), ("communication_ms", r.communication),
+                                     ("update_ms", r.update), ("own_work_ms", r.busy)] {
+                    if let value, value.isFinite { o[key] = value }
+                }
                 return o
             },
         ]
@@ -177,5 +207,5 @@ public struct TimelineSummary: Sendable {
         return object
     }
 
-    private static func ms(_ value: Double) -> String { value.isFinite ? String(format: "%.3f", value) : "-" }
+    private static func ms(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "-" }
 }

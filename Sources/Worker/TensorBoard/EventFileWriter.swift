@@ -11,20 +11,22 @@ public final class EventFileWriter {
     private var handle: FileHandle?
 
     /// Creates a new event file in `folder`, named to sort after every event file already there
-    /// (TensorBoard reads a folder's files in name order), and writes its version event and a
-    /// session start at `firstStep`: TensorBoard drops points of earlier files at that step or
-    /// later, which this process trains (again). nil, after a warning, when it cannot be made.
-    public init?(folder: String, firstStep: Int, now: Date = Date()) {
+    /// (TensorBoard reads a folder's files in name order), and writes its version event and, when
+    /// `firstStep` is given, a session start there: TensorBoard drops points of earlier files at
+    /// that step or later, which this process trains (again). A file of other events than a run's
+    /// own (the HParams plugin's) gives none. nil, after a warning, when it cannot be made.
+    /// The name ends with `label` instead of the process id when one is given.
+    public init?(folder: String, firstStep: Int?, label: String? = nil, now: Date = Date()) {
         let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"
         let seconds = max(Int(now.timeIntervalSince1970), Self.newestSeconds(in: folder).map { $0 + 1 } ?? 0)
-        path = folder + "/events.out.tfevents.\(seconds).\(host).\(getpid())"
+        path = folder + "/events.out.tfevents.\(seconds).\(host).\(label ?? String(getpid()))"
         guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
             Log.logger.warning("cannot create the TensorBoard event file \(path): the run goes on without it")
             return nil
         }
         self.handle = handle
         write(TensorBoardEvent(wallTime: now.timeIntervalSince1970, step: 0, content: .fileVersion("brain.Event:2")))
-        write(TensorBoardEvent(wallTime: now.timeIntervalSince1970, step: firstStep, content: .sessionStart))
+        if let firstStep { write(TensorBoardEvent(wallTime: now.timeIntervalSince1970, step: firstStep, content: .sessionStart)) }
     }
 
     deinit { try? handle?.close() }

@@ -21,12 +21,15 @@ public final class TimelineRecorder: StepObserver {
     public static func fileName(rank: Int) -> String { "rank-\(rank).jsonl" }
     /// Spans held before a step's end writes them out (about 2.5 MB).
     static let flushThreshold = 65_536
+    /// Seconds after which a step's end writes the spans held.
+    static let flushSeconds: UInt64 = 10
 
     /// The rank file's path.
     public let path: String
-    private let collectives: Collectives
-    private let halfPrecision: Bool
     private let zero: UInt64
+    /// When spans were last written (also every `flushSeconds` at a step's end, so a rank killed
+    /// with its run loses at most that much).
+    private var flushed: UInt64
     private var handle: FileHandle?
     private var spans: [Span] = []
     private var open: [(phase: StepPhase, begin: UInt64)] = []
@@ -46,9 +49,8 @@ public final class TimelineRecorder: StepObserver {
         var failed: Bool
     }
 
-    private init(path: String, handle: FileHandle, collectives: Collectives, halfPrecision: Bool, zero: UInt64, step: Int) {
-        (self.path, self.handle, self.collectives, self.halfPrecision, self.zero, self.step) =
-            (path, handle, collectives, halfPrecision, zero, step)
+    private init(path: String, handle: FileHandle, zero: UInt64, step: Int) {
+        (self.path, self.handle, self.zero, self.step, flushed) = (path, handle, zero, step, zero)
         spans.reserveCapacity(4096)
         open.reserveCapacity(16)
     }
@@ -56,12 +58,12 @@ public final class TimelineRecorder: StepObserver {
     deinit { try? handle?.close() }
 
     /// Starts recording on every rank (collective: a barrier aligns the clocks and rank 0's wall
-    /// clock is shared) into `runDirectory`/timeline. A `fresh` run (not resumed, at step 0)
-    /// starts its file anew, and rank 0 removes files of ranks the run no longer has; otherwise
-    /// a new session is appended. `layerNames` name `backwardLayer` spans; `firstStep` is the
-    /// number of steps done. nil, after a warning, when the file cannot be opened.
+    /// clock is shared) into `runDirectory`/timeline, appending a new session to this rank's file
+    /// (a fresh run's rank 0 has removed the earlier recording first: `removeEarlierRecording`).
+    /// `layerNames` name `backwardLayer` spans; `firstStep` is the number of steps done. nil,
+    /// after a warning, when the file cannot be opened.
     public static func start(runDirectory: String, job: TrainingJob, collectives: Collectives, layerNames: [String],
-                             firstStep: Int, fresh: Bool) throws -> TimelineRecorder? {
+                             firstStep: Int) throws -> TimelineRecorder? {
         try collectives.barrier()
         let zero = now()
         let wallMicroseconds = collectives.rank == 0 ? (Date().timeIntervalSince1970 * 1e6).rounded() : 0
@@ -70,41 +72,49 @@ public final class TimelineRecorder: StepObserver {
         let path = folder + "/" + fileName(rank: collectives.rank)
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            if fresh && collectives.rank == 0 { removeStaleFiles(in: folder, ranks: collectives.size) }
-            if fresh || !FileManager.default.fileExists(atPath: path) {
+            if !FileManager.default.fileExists(atPath: path) {
                 guard FileManager.default.createFile(atPath: path, contents: nil) else { throw CocoaError(.fileWriteUnknown) }
             }
-            guard let handle = FileHandle(forWritingAtPath: path) else { throw CocoaError(.fileWriteUnknown) }
-            try handle.seekToEnd()
+            guard let handle = FileHandle(forUpdatingAtPath: path) else { throw CocoaError(.fileWriteUnknown) }
+            // A rank killed while writing leaves a torn last line: the header starts a line of its own.
+            let end = try handle.seekToEnd()
+            if end > 0 {
+                try handle.seek(toOffset: end - 1)
+                if try handle.read(upToCount: 1) != Data("\n".utf8) { try handle.write(contentsOf: Data("\n".utf8)) }
+            }
             let header = TimelineHeader(rank: collectives.rank, ranks: collectives.size, host: ProcessInfo.processInfo.hostName,
                                         pid: Int(getpid()), wallZeroMicroseconds: Int(wallZero), firstStep: firstStep,
                                         averaging: job.averaging.rawValue, fp16Gradients: job.fp16Gradients, layers: layerNames)
             try handle.write(contentsOf: try header.line())
-            return TimelineRecorder(path: path, handle: handle, collectives: collectives, halfPrecision: job.fp16Gradients,
-                                    zero: zero, step: firstStep)
+            return TimelineRecorder(path: path, handle: handle, zero: zero, step: firstStep)
         } catch {
             Log.logger.warning("cannot write the timeline file \(path) (\(error)): the run goes on without a timeline of rank \(collectives.rank)")
             return nil
         }
     }
 
-    /// Removes rank files of ranks `ranks` and above, and the merged trace of an earlier run.
-    private static func removeStaleFiles(in folder: String, ranks: Int) {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        for name in names where name.hasPrefix("rank-") && name.hasSuffix(".jsonl") {
-            if let rank = Int(name.dropFirst(5).dropLast(6)), rank >= ranks { try? FileManager.default.removeItem(atPath: folder + "/" + name) }
-        }
+    /// Removes an earlier run's timeline from `runDirectory` (the rank files and the merged
+    /// trace): rank 0 of a run that starts afresh calls it, with or without a timeline, before
+    /// any rank starts recording.
+    public static func removeEarlierRecording(in runDirectory: String) {
+        try? FileManager.default.removeItem(atPath: runDirectory + "/" + folderName)
+        try? FileManager.default.removeItem(atPath: runDirectory + "/" + mergedFileName)
     }
+
+    /// The merged trace's name in the run folder (`ringtrain timeline` writes it).
+    public static let mergedFileName = "timeline.json"
 
     // MARK: StepObserver
 
     public func stepBegan(at position: TrainingPosition) {
+        guard handle != nil else { return }
         step = position.globalStep + 1
         inStep = true
         stepBegin = Self.now()
     }
 
     public func phaseBegan(_ phase: StepPhase) {
+        guard handle != nil else { return }
         open.append((phase, Self.now()))
     }
 
@@ -117,11 +127,15 @@ public final class TimelineRecorder: StepObserver {
     }
 
     public func stepEnded(at position: TrainingPosition, loss: Double) throws {
-        spans.append(Span(phase: nil, begin: stepBegin, end: Self.now(), step: step, inStep: true, failed: false))
+        guard handle != nil else { return }
+        let end = Self.now()
+        spans.append(Span(phase: nil, begin: stepBegin, end: end, step: step, inStep: true, failed: false))
         endStep(at: position.globalStep)
+        if spans.count >= Self.flushThreshold || end - flushed >= Self.flushSeconds * 1_000_000_000 { flush() }
     }
 
     public func stepFailed(at position: TrainingPosition, error: any Error) {
+        guard handle != nil else { return }
         let end = Self.now()
         for begun in open.reversed() {
             spans.append(Span(phase: begun.phase, begin: begun.begin, end: end, step: step, inStep: true, failed: true))
@@ -135,23 +149,27 @@ public final class TimelineRecorder: StepObserver {
     private func endStep(at stepsDone: Int) {
         inStep = false
         step = stepsDone
-        if spans.count >= Self.flushThreshold { flush() }
     }
 
     // MARK: Writing
 
     /// Appends the spans recorded so far to the file.
     public func flush() {
-        guard let handle, !spans.isEmpty else { return }
+        flushed = Self.now()
+        guard let handle, !spans.isEmpty else {
+            spans.removeAll(keepingCapacity: true)
+            return
+        }
         text.removeAll(keepingCapacity: true)
         for span in spans { append(span) }
         spans.removeAll(keepingCapacity: true)
         do {
             try handle.write(contentsOf: Data(text))
         } catch {
-            Log.logger.warning("cannot write the timeline file \(path) (\(error)): no more spans are written to it")
+            Log.logger.warning("cannot write the timeline file \(path) (\(error)): no more spans are recorded on this rank")
             try? handle.close()
             self.handle = nil
+            open.removeAll()
         }
     }
 
@@ -172,12 +190,8 @@ public final class TimelineRecorder: StepObserver {
         case .backwardLayer(let index):
             put(",\"layer\":")
             put(index)
-        case .allReduce(let bytes):
-            putBytes(bytes, wire: collectives.wireBytes(allReduce: bytes, halfPrecision: halfPrecision))
-        case .reduceScatter(let bytes):
-            putBytes(bytes, wire: collectives.wireBytes(reduceScatter: bytes, halfPrecision: halfPrecision))
-        case .allGather(let bytes):
-            putBytes(bytes, wire: collectives.wireBytes(allGather: bytes))
+        case .allReduce(let bytes, let wire), .reduceScatter(let bytes, let wire), .allGather(let bytes, let wire):
+            putBytes(bytes, wire: wire)
         default: break
         }
         if span.failed { put(",\"failed\":true") }
