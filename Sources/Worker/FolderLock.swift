@@ -49,8 +49,38 @@ public final class FolderLock: @unchecked Sendable {
         let fd = open(folder + "/" + fileName, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
+        // A lock held on this host shows in /proc/locks: no need to try it (a try holds the lock
+        // for a moment, and a process claiming the folder just then would be refused).
+        if heldOnThisHost(fd) { return readHolder(fd) ?? "holder unknown" }
         guard flock(fd, LOCK_EX | LOCK_NB) != 0 else { return nil }   // closing the file releases it
         return errno == EWOULDBLOCK ? readHolder(fd) ?? "holder unknown" : nil
+    }
+
+    /// The record the last holder of `folder`'s lock left (`pid N on HOST, purpose`), whether or
+    /// not it holds the lock still; nil when there is none.
+    public static func lastHolder(of folder: String) -> String? {
+        let fd = open(folder + "/" + fileName, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return readHolder(fd)
+    }
+
+    /// Whether a process on this host holds a flock on the file open as `fd` (Linux's /proc/locks
+    /// lists them: `N: FLOCK ADVISORY WRITE PID MAJOR:MINOR:INODE 0 EOF`, device numbers in hex).
+    private static func heldOnThisHost(_ fd: Int32) -> Bool {
+        var info = stat()
+        guard fstat(fd, &info) == 0, let table = try? String(contentsOfFile: "/proc/locks", encoding: .utf8) else { return false }
+        let device = UInt64(info.st_dev)
+        let major = ((device >> 8) & 0xfff) | ((device >> 32) & ~0xfff), minor = (device & 0xff) | ((device >> 12) & ~0xff)
+        for line in table.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 6, fields[1] == "FLOCK" else { continue }
+            let id = fields[5].split(separator: ":")
+            if id.count == 3, UInt64(id[0], radix: 16) == major, UInt64(id[1], radix: 16) == minor, UInt64(id[2]) == UInt64(info.st_ino) {
+                return true
+            }
+        }
+        return false
     }
 
     /// The holder's record (`pid N on HOST, purpose`), at most one short printable line.

@@ -33,6 +33,11 @@ public final class SweepRunner {
     /// Each training trial's last epoch (or evaluation), by trial, once known: never a rung.
     var lastReports: [Int: Int] = [:]
     private var exhausted = false
+    /// When status.json was last written (monotonic seconds), the trial count then, and
+    /// whether a failed write was warned about.
+    private var statusWrittenAt = -1e9
+    private var statusTrials = 0
+    private var statusWarned = false
     /// Print nothing (benchmarks drive many small sweeps). Default false.
     public var quiet = false { didSet { console.enabled = !quiet } }
 
@@ -126,12 +131,30 @@ public final class SweepRunner {
 
     /// The config of the sweep in `runDirectory`, read from its copy with the overrides and the
     /// base folder recorded when the sweep began (so relative paths resolve as they first did).
-    /// `extraOverrides` (default none) are applied after the recorded ones.
-    public static func recordedConfig(runDirectory: String, extraOverrides: [String] = []) throws -> RunConfig {
-        let origin = try SweepStore(path: runDirectory + "/" + SweepFolder.storeFile).origin()
+    /// `extraOverrides` (default none) are applied after the recorded ones. `store` reads the
+    /// origin (default: the folder's store, opened to run the sweep); `dataFiles` as for `RunConfig`.
+    public static func recordedConfig(runDirectory: String, extraOverrides: [String] = [], store: SweepStore? = nil,
+                                      dataFiles: DatasetParser.FileCheck = .required) throws -> RunConfig {
+        let origin = try (store ?? SweepStore(path: runDirectory + "/" + SweepFolder.storeFile)).origin()
         let file = try ConfigFile.load(path: SweepFolder.configPath(runDirectory), overrides: (origin?.overrides ?? []) + extraOverrides,
                                        baseDirectory: origin?.configDirectory)
-        return try RunConfig(file: file)
+        return try RunConfig(file: file, dataFiles: dataFiles)
+    }
+
+    /// Replaces status.json (for `ringtrain status` on other hosts) when a trial started or
+    /// ended, and every 2 s while trials run; once `ended`, as a reader then sees the sweep
+    /// (not running). A status that cannot be written is a warning, never the sweep's end.
+    func writeStatus(changed: Bool, ended: Bool = false) {
+        let now = TrialExec.monotonicSeconds()
+        guard changed || now - statusWrittenAt >= 2 else { return }
+        statusWrittenAt = now
+        do {
+            let holder = ended ? nil : FolderLock.lastHolder(of: runDirectory)
+            try SweepStatus.make(path: runDirectory, spec: spec, store: store, holder: holder).write(to: runDirectory)
+        } catch {
+            if !statusWarned { console.log(.warning, "cannot write \(SweepStatus.fileName): \(error)") }
+            statusWarned = true
+        }
     }
 
     func trialDirectory(_ id: Int) -> String { runDirectory + String(format: "/trial-%04d", id) }
@@ -153,6 +176,7 @@ public final class SweepRunner {
         while true {
             if StopRequest.pendingSignal != nil || stoppedFromOutside {
                 try shutdown()
+                writeStatus(changed: true, ended: true)
                 return false
             }
             let before = active.count
@@ -162,11 +186,14 @@ public final class SweepRunner {
             let trials = try store.trials()
             let waiting = trials.contains { $0.status.isWaiting }
             if active.isEmpty && !waiting && (trials.count >= spec.runCap || exhausted) { break }
+            writeStatus(changed: ended || trials.count != statusTrials)
+            statusTrials = trials.count
             showProgress(trials)
             // Short trials are noticed quickly; long ones are polled five times a second.
             pause = ended ? 0.01 : min(0.2, pause * 2)
             Thread.sleep(forTimeInterval: pause)
         }
+        writeStatus(changed: true, ended: true)
         let trials = try store.trials()
         let best = Self.best(trials, goal: spec.metric.goal)
         console.line("sweep done: \(trials.filter { $0.status == .finished }.count) finished, "

@@ -93,6 +93,44 @@ public final class SweepStore: @unchecked Sendable {
         }
     }
 
+    /// Opens the existing store at `path` for reading only, as a process that does not run the
+    /// sweep may (`ringtrain status`): nothing is written or added, also while the sweep runs.
+    /// - Throws: `SweepStoreError` when it is missing, empty or not a sweep store.
+    public init(readingOnly path: String) throws {
+        self.path = path
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_size > 0 else {
+            throw SweepStoreError(path: path, message: "is missing or empty; a sweep folder holds the sweep.sqlite its sweep created")
+        }
+        var configuration = Self.configuration
+        configuration.readonly = true
+        pool = try Self.access(path) { try DatabasePool(path: path, configuration: configuration) }
+        try Self.access(path) {
+            try pool.read { db in
+                for (table, _) in Self.schema where !(try db.tableExists(table)) {
+                    throw SweepStoreError(path: path, table: table, message: "is missing; a sweep store has the tables "
+                                          + Self.schema.map(\.table).joined(separator: ", "))
+                }
+            }
+        }
+    }
+
+    /// When the sweep was created, and each trial was added and last changed state (from the
+    /// timestamps every row has); unreadable ones are left out.
+    public func times() throws -> (created: Date?, trials: [Int: (added: Date, changed: Date)]) {
+        try read { db in
+            let parse = ISO8601DateFormatter()
+            let created = try String.fetchOne(db, sql: "SELECT created_at FROM sweep WHERE id = 1").flatMap(parse.date(from:))
+            var trials: [Int: (added: Date, changed: Date)] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT id, created_at, updated_at FROM trial") {
+                guard let id = Int.fromDatabaseValue(row["id"]), let added = String.fromDatabaseValue(row["created_at"]).flatMap(parse.date(from:)),
+                      let changed = String.fromDatabaseValue(row["updated_at"]).flatMap(parse.date(from:)) else { continue }
+                trials[id] = (added, changed)
+            }
+            return (created, trials)
+        }
+    }
+
     private func read<T>(_ body: (Database) throws -> T) throws -> T {
         try Self.access(path) { try pool.read(body) }
     }
