@@ -37,8 +37,10 @@ struct Report: ParsableCommand {
         try exitOnUserError {
             let results = try SweepResults.load(runDirectory: runDirectory)
             let effects = ParameterEffects.compute(results)
+            // While the sweep runs, the page keeps reloading (its coordinator rewrites it as trials end).
+            let live = FolderLock.holder(of: runDirectory) != nil
             if !noSave {
-                for problem in ReportFiles.write(results, effects: effects) {
+                for problem in ReportFiles.write(results, effects: effects, live: live) {
                     Log.logger.warning("\(problem)")
                 }
             }
@@ -47,7 +49,7 @@ struct Report: ParsableCommand {
             case .table: text = ReportTable.render(results, effects: effects)
             case .csv: text = ReportCSV.render(results)
             case .json: text = ReportJSON.render(results, effects: effects)
-            case .html: text = ReportHTML.render(results, effects: effects)
+            case .html: text = ReportHTML.render(results, effects: effects, live: live && output == nil)
             }
             if let output {
                 try save(text, to: output)

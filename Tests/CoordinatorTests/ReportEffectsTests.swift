@@ -81,3 +81,20 @@ struct ReportTestRNG {
         return Double(z >> 11) / Double(1 << 53)
     }
 }
+
+@Test("weight decay's 0, 1e-5, 1e-4, 1e-3: a log axis with 0 a decade below 1e-5, ticks at 0 and each decade; Pearson on those positions")
+func logAxisWithZero() throws {
+    let values: [ParameterValue] = [.double(0), .double(1e-5), .double(1e-4), .double(1e-3)]
+    #expect(ParameterEffects.isLogScale(distribution: .categorical(values), values: values))
+    #expect(!ParameterEffects.isLogScale(distribution: nil, values: [.double(-1), .double(1e-5), .double(1e-3)]), "negative values")
+    #expect(!ParameterEffects.isLogScale(distribution: nil, values: [.double(0), .double(1e-4), .double(1e-3)]), "one decade")
+    #expect(ParameterEffects.logPositions([0, 1e-5, 1e-4, 1e-3]) == [-6, -5, -4, -3])
+    let scale = PlotScale(values: [0, 1e-5, 1e-4, 1e-3], log: true, from: 0, to: 100)
+    #expect(scale.log && scale.ticks().map(\.label) == ["0", "1e-05", "0.0001", "0.001"])
+    let positions = [0, 1e-5, 1e-4, 1e-3].map { scale($0) }
+    let gaps = zip(positions, positions.dropFirst()).map { $1 - $0 }
+    #expect(gaps.allSatisfy { abs($0 - gaps[0]) < 1e-9 } && gaps[0] > 0, "evenly spaced: \(positions)")
+    // A metric linear in the decade: Pearson sees it through the same positions, 0 included.
+    let effect = ParameterEffects.effect(name: "wd", distribution: .categorical(values), values: values, metric: [1, 2, 3, 4], goal: .maximize)
+    #expect(effect.logScale && abs((effect.pearson ?? 0) - 1) < 1e-12, "\(effect)")
+}

@@ -74,7 +74,7 @@ public enum ParameterEffects {
         if isNumeric(distribution: distribution, values: present) {
             effect.kind = .numeric
             let ys = pairs.map(\.1)
-            let xs = logScale ? numbers.map { log10($0) } : numbers
+            let xs = logScale ? logPositions(numbers) : numbers
             effect.spearman = spearman(numbers, ys)
             effect.pearson = pearson(xs, ys)
             effect.importance = abs(effect.spearman ?? 0)
@@ -100,15 +100,30 @@ public enum ParameterEffects {
         }
     }
 
-    /// True for log distributions, and for positive numbers spanning a factor of 100 or more.
+    /// True for log distributions, and for numbers of which none is negative and the positive
+    /// ones span a factor of 100 or more — such as weight decay's `0, 1e-5, 1e-4, 1e-3`, whose 0
+    /// a log axis places one decade below the smallest positive value (`logPositions`).
     public static func isLogScale(distribution: ParameterDistribution?, values: [ParameterValue]) -> Bool {
         switch distribution {
         case .logUniformValues, .qLogUniformValues, .logNormal: return true
         default:
             let numbers = values.compactMap(\.number)
-            guard !numbers.isEmpty, numbers.count == values.count, let lo = numbers.min(), let hi = numbers.max(), lo > 0 else { return false }
+            guard !numbers.isEmpty, numbers.count == values.count, numbers.allSatisfy({ $0 >= 0 }),
+                  let lo = numbers.filter({ $0 > 0 }).min(), let hi = numbers.max() else { return false }
             return hi / lo >= 100
         }
+    }
+
+    /// Where `numbers` sit on a log axis, as log10: zero one decade below the smallest positive
+    /// value's decade (`zeroDecade`), so it is drawn at the axis's start, not lost.
+    public static func logPositions(_ numbers: [Double]) -> [Double] {
+        let zero = zeroDecade(numbers)
+        return numbers.map { $0 > 0 ? log10($0) : zero }
+    }
+
+    /// The log10 position of 0 on a log axis of `numbers`: the decade below the smallest positive one.
+    static func zeroDecade(_ numbers: [Double]) -> Double {
+        floor(log10(numbers.filter { $0 > 0 }.min() ?? 1)) - 1
     }
 
     /// Pearson correlation; nil with fewer than 3 points or when either side is constant.

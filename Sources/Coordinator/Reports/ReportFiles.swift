@@ -8,11 +8,11 @@ public enum ReportFiles {
     public static let html = "report.html", csv = "results.csv", json = "results.json"
 
     /// Writes report.html, results.csv and results.json into `results.runDirectory`, each
-    /// replaced atomically. Returns one message per file that could not be written (a report of a
-    /// read-only folder still prints).
+    /// replaced atomically; the page reloads itself when `live` (the sweep runs). Returns one
+    /// message per file that could not be written (a report of a read-only folder still prints).
     @discardableResult
-    public static func write(_ results: SweepResults, effects: [ParameterEffect]) -> [String] {
-        let outputs = [(html, ReportHTML.render(results, effects: effects)),
+    public static func write(_ results: SweepResults, effects: [ParameterEffect], live: Bool = false) -> [String] {
+        let outputs = [(html, ReportHTML.render(results, effects: effects, live: live)),
                        (csv, ReportCSV.render(results)),
                        (json, ReportJSON.render(results, effects: effects))]
         var problems: [String] = []

@@ -1,16 +1,27 @@
 // ReportHTML: the sweep report as one self-contained HTML page (report.html) — no scripts, no
-// external files — with summary, best config, inline SVG plots, effects, trials and errors.
+// external files — with summary, best config, inline SVG plots, effects, trials and errors; while
+// the sweep runs it reloads itself.
 import Foundation
 
 /// HTML rendering of sweep results.
 public enum ReportHTML {
+    /// Seconds between reloads of a live report.
+    public static let reloadSeconds = 5
+
     /// A complete HTML5 document. Every user-supplied string (parameter values, errors, paths) is
-    /// escaped; plots are inline SVG from `SVGPlots`; styling is an inline `<style>`.
-    public static func render(_ results: SweepResults, effects: [ParameterEffect]) -> String {
+    /// escaped; plots are inline SVG from `SVGPlots`; styling is an inline `<style>`. A `live`
+    /// report (of a sweep still running) reloads itself every `reloadSeconds` and says so.
+    public static func render(_ results: SweepResults, effects: [ParameterEffect], live: Bool = false) -> String {
         let name = results.metric.name
         let counts = results.statusCounts
         var body: [String] = []
         body.append("<h1>Sweep report</h1>")
+        if live {
+            let clock = DateFormatter()
+            clock.dateFormat = "HH:mm:ss"
+            body.append("<p class=\"live\">The sweep is running: this page was written at \(clock.string(from: Date())) and reloads every "
+                        + "\(reloadSeconds) s until the sweep ends.</p>")
+        }
         body.append("<p class=\"summary\">Run folder <code>\(results.runDirectory.markupEscaped)</code> · metric <b>\(name.markupEscaped)</b> ("
                     + "\(results.metric.goal.rawValue)) · \(results.trials.count) trials: "
                     + TrialStatus.allCases.map { "\(counts[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", ") + "</p>")
@@ -73,7 +84,7 @@ public enum ReportHTML {
             <html lang="en">
             <head>
             <meta charset="utf-8">
-            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <meta name="viewport" content="width=device-width, initial-scale=1">\(live ? "\n<meta http-equiv=\"refresh\" content=\"\(reloadSeconds)\">" : "")
             <title>Sweep report: \(results.runDirectory.markupEscaped)</title>
             <style>\(style)</style>
             </head>
@@ -86,13 +97,14 @@ public enum ReportHTML {
     }
 
     /// An HTML table; cells are escaped. The row whose first cell equals `highlight` is marked.
+    /// A table wider than the page scrolls inside it, so the page never outgrows the window.
     static func table(headers: [String], rows: [[String]], highlight: String? = nil) -> String {
-        var html = "<table><thead><tr>" + headers.map { "<th>\($0.markupEscaped)</th>" }.joined() + "</tr></thead><tbody>"
+        var html = "<div class=\"scroll\"><table><thead><tr>" + headers.map { "<th>\($0.markupEscaped)</th>" }.joined() + "</tr></thead><tbody>"
         for row in rows {
             let cls = highlight != nil && row.first == highlight ? " class=\"best\"" : ""
             html += "<tr\(cls)>" + row.map { "<td>\($0.markupEscaped)</td>" }.joined() + "</tr>"
         }
-        return html + "</tbody></table>"
+        return html + "</tbody></table></div>"
     }
 
     static let style = """
@@ -102,6 +114,7 @@ public enum ReportHTML {
         th{background:#f4f4f4}tr.best td{background:#fdecea;font-weight:bold}
         pre{background:#f7f7f7;border:1px solid #ddd;padding:.8em;overflow:auto}
         figure{margin:.5em 0}.grid{display:flex;flex-wrap:wrap;gap:.5em}.hint{color:#666;font-size:.9em}
-        svg{background:#fff;max-width:100%;height:auto}
+        svg{background:#fff;max-width:100%;height:auto}.scroll{overflow-x:auto;max-width:100%}
+        .live{background:#eef6ee;border:1px solid #bcdcbc;padding:.4em .8em}
         """
 }

@@ -12,12 +12,16 @@ struct PlotScale {
     var to: Double
     /// Whether only whole-number ticks make sense (epochs).
     var integer = false
+    /// On a log scale of values with zeros among them, where 0 sits (as log10: a decade below
+    /// the smallest positive value's), labelled `0`.
+    var zeroDecade: Double?
 
-    /// A scale covering `values` with 5% margin (a log scale needs positive values; it falls back
-    /// to linear otherwise). A single value gets a range around it.
+    /// A scale covering `values` with 5% margin (a log scale needs values ≥ 0, some positive; it
+    /// falls back to linear otherwise). A single value gets a range around it.
     init(values: [Double], log: Bool, from: Double, to: Double) {
-        let useLog = log && !values.isEmpty && values.allSatisfy { $0 > 0 }
-        let data = useLog ? values.map(log10) : values
+        let useLog = log && !values.isEmpty && values.allSatisfy { $0 >= 0 } && values.contains { $0 > 0 }
+        zeroDecade = useLog && values.contains(0) ? ParameterEffects.zeroDecade(values) : nil
+        let data = useLog ? ParameterEffects.logPositions(values) : values
         var lo = data.min() ?? 0, hi = data.max() ?? 1
         if lo == hi { lo -= lo == 0 ? 1 : abs(lo) * 0.1; hi += hi == 0 ? 1 : abs(hi) * 0.1 }
         let pad = (hi - lo) * 0.05
@@ -30,22 +34,25 @@ struct PlotScale {
 
     /// Pixel position of `value`.
     func callAsFunction(_ value: Double) -> Double {
-        let v = log ? log10(max(value, .leastNormalMagnitude)) : value
+        let v = log ? (value > 0 ? log10(value) : zeroDecade ?? log10(.leastNormalMagnitude)) : value
         return from + (v - low) / (high - low) * (to - from)
     }
 
-    /// Tick values with labels: powers of ten (and 2·, 5· when few) on a log scale, 1-2-5 steps
-    /// on a linear one (the step giving closest to `target` ticks), all inside the range.
+    /// Tick values with labels: powers of ten (and 2·, 5· when few) on a log scale, and `0` where
+    /// a zero sits; 1-2-5 steps on a linear one (the step giving closest to `target` ticks), all
+    /// inside the range.
     func ticks(target: Int = 5) -> [(value: Double, label: String)] {
         if log {
             var ticks: [Double] = []
             for e in Int(floor(low))...Int(ceil(high)) {
                 for m in [1.0, 2.0, 5.0] where m == 1 || high - low < 2 {
                     let v = m * pow(10, Double(e))
+                    // Ticks near where 0 sits would read as values it does not have.
+                    if let zeroDecade, log10(v) < zeroDecade + 0.5 { continue }
                     if log10(v) >= low && log10(v) <= high { ticks.append(v) }
                 }
             }
-            return ticks.map { ($0, Self.label($0)) }
+            return (zeroDecade == nil ? [] : [(0, "0")]) + ticks.map { ($0, Self.label($0)) }
         }
         let raw = (high - low) / Double(target)
         let magnitude = pow(10, floor(log10(raw)))
@@ -103,7 +110,7 @@ struct SVGCanvas {
             for t in x.ticks() {
                 let px = x(t.value)
                 add("<line x1=\"\(f(px))\" y1=\"\(f(top))\" x2=\"\(f(px))\" y2=\"\(f(bottom))\" stroke=\"#eee\"/>")
-                text(t.label, x: px, y: bottom + 14, size: 10)
+                text(t.label, x: px, y: bottom + 14, size: 10, extra: " class=\"xtick\"")
             }
         }
         text(xTitle + (x.log ? " (log scale)" : ""), x: (left + right) / 2, y: height - 8)

@@ -131,8 +131,9 @@ extension SweepResults {
     /// base job, `sweep.sqlite` for the trials. Throws a `ConfigError` naming what a run folder
     /// should hold when either is missing. The best trial's YAML is rebuilt from the base config
     /// and its configuration; if that fails (e.g. the config's relative dataset paths do not
-    /// resolve from the run folder), the trial's own `trial-NNNN/config.yaml` is used.
-    public static func load(runDirectory: String) throws -> SweepResults {
+    /// resolve from the run folder), the trial's own `trial-NNNN/config.yaml` is used. `store`
+    /// reads the trials (default: the folder's, opened here).
+    public static func load(runDirectory: String, store given: SweepStore? = nil) throws -> SweepResults {
         let fm = FileManager.default
         let storePath = runDirectory + "/" + SweepFolder.storeFile
         let configPath = SweepFolder.configPath(runDirectory)
@@ -150,7 +151,7 @@ extension SweepResults {
         }
 
         var notes: [String] = []
-        let store = try SweepStore(path: storePath)
+        let store = try given ?? SweepStore(path: storePath)
         let origin = try store.origin()
         _ = try store.extendedRunCap()   // checked like every stored value
         let file = try ConfigFile.load(path: configPath, overrides: origin?.overrides ?? [], baseDirectory: origin?.configDirectory)

@@ -142,8 +142,9 @@ public final class SweepRunner {
     }
 
     /// Replaces status.json (for `ringtrain status` on other hosts) when a trial started or
-    /// ended, and every 2 s while trials run; once `ended`, as a reader then sees the sweep
-    /// (not running). A status that cannot be written is a warning, never the sweep's end.
+    /// ended, and every 2 s while trials run, and the report files (report.html reloading
+    /// itself until `ended`) when a trial started or ended; once `ended`, as a reader then sees
+    /// the sweep (not running). What cannot be written is a warning, never the sweep's end.
     func writeStatus(changed: Bool, ended: Bool = false) {
         let now = TrialExec.monotonicSeconds()
         guard changed || now - statusWrittenAt >= 2 else { return }
@@ -151,8 +152,14 @@ public final class SweepRunner {
         do {
             let holder = ended ? nil : FolderLock.lastHolder(of: runDirectory)
             try SweepStatus.make(path: runDirectory, spec: spec, store: store, holder: holder).write(to: runDirectory)
+            // The report people keep open: rewritten when a trial starts or ends, reloading until the end.
+            if changed {
+                let results = try SweepResults.load(runDirectory: runDirectory, store: store)
+                let problems = ReportFiles.write(results, effects: ParameterEffects.compute(results), live: !ended)
+                if let problem = problems.first { throw ConfigError(file: runDirectory, keyPath: "", message: problem) }
+            }
         } catch {
-            if !statusWarned { console.log(.warning, "cannot write \(SweepStatus.fileName): \(error)") }
+            if !statusWarned { console.log(.warning, "cannot write the sweep's status or report: \(error)") }
             statusWarned = true
         }
     }
@@ -182,11 +189,13 @@ public final class SweepRunner {
             let before = active.count
             try pollActive()
             let ended = active.count < before
+            let afterPoll = active.count
             try fillSlots()
+            let launched = active.count > afterPoll
             let trials = try store.trials()
             let waiting = trials.contains { $0.status.isWaiting }
             if active.isEmpty && !waiting && (trials.count >= spec.runCap || exhausted) { break }
-            writeStatus(changed: ended || trials.count != statusTrials)
+            writeStatus(changed: ended || launched || trials.count != statusTrials)
             statusTrials = trials.count
             showProgress(trials)
             // Short trials are noticed quickly; long ones are polled five times a second.
