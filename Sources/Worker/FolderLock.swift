@@ -20,8 +20,19 @@ public final class FolderLock: @unchecked Sendable {
         let path = folder + "/" + Self.fileName
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard fd >= 0 else { throw FolderLockError(folder: folder, holder: nil, reason: String(cString: strerror(errno))) }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            let code = errno
+        // A reader that cannot see the holder in /proc/locks (a shared disk) tries the lock for an
+        // instant (`holder(of:)`): a claim that meets one of those tries again for a moment.
+        var locked = false, code: Int32 = 0
+        for attempt in 0..<20 {
+            if flock(fd, LOCK_EX | LOCK_NB) == 0 {
+                locked = true
+                break
+            }
+            code = errno
+            guard code == EWOULDBLOCK, attempt < 19 else { break }
+            usleep(10_000)
+        }
+        guard locked else {
             let holder = code == EWOULDBLOCK ? Self.readHolder(fd) : nil
             close(fd)
             throw FolderLockError(folder: folder, holder: holder,
@@ -45,24 +56,37 @@ public final class FolderLock: @unchecked Sendable {
 
     /// Who holds `folder`'s lock now (`pid N on HOST, purpose`, or "holder unknown"), or nil when
     /// nobody does (or the folder has no lock file). The lock is only tried, never kept.
-    public static func holder(of folder: String) -> String? {
-        let fd = open(folder + "/" + fileName, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else { return nil }
+    /// `probing` (default true) also tries the lock when /proc/locks does not show it held here,
+    /// which sees a holder on another host of a shared disk; without it only this host's are seen.
+    public static func holder(of folder: String, probing: Bool = true) -> String? {
+        guard let fd = openRecord(folder) else { return nil }
         defer { close(fd) }
         // A lock held on this host shows in /proc/locks: no need to try it (a try holds the lock
-        // for a moment, and a process claiming the folder just then would be refused).
+        // for an instant, which a process claiming the folder just then must wait out).
         if heldOnThisHost(fd) { return readHolder(fd) ?? "holder unknown" }
-        guard flock(fd, LOCK_EX | LOCK_NB) != 0 else { return nil }   // closing the file releases it
+        guard probing, flock(fd, LOCK_EX | LOCK_NB) != 0 else { return nil }   // closing the file releases it
         return errno == EWOULDBLOCK ? readHolder(fd) ?? "holder unknown" : nil
     }
 
     /// The record the last holder of `folder`'s lock left (`pid N on HOST, purpose`), whether or
     /// not it holds the lock still; nil when there is none.
     public static func lastHolder(of folder: String) -> String? {
-        let fd = open(folder + "/" + fileName, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else { return nil }
+        guard let fd = openRecord(folder) else { return nil }
         defer { close(fd) }
         return readHolder(fd)
+    }
+
+    /// The lock file of `folder` opened for reading when it is a regular file (never through a
+    /// link; a FIFO in its place is not waited on).
+    private static func openRecord(_ folder: String) -> Int32? {
+        let fd = open(folder + "/" + fileName, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        guard fd >= 0 else { return nil }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            return nil
+        }
+        return fd
     }
 
     /// Whether a process on this host holds a flock on the file open as `fd` (Linux's /proc/locks

@@ -151,4 +151,48 @@ struct LiveStatusTests {
         }
         #expect(running.finish(timeout: 120) == 0, "\(running.stderr)")
     }
+
+    @Test("status writes nothing into a sweep folder, says a search that ran out of configurations finished, and survives damage")
+    func readOnlyAndDamage() throws {
+        let dir = try TrainingFixtures.temporaryDirectory()
+        let config = dir + "/sweep.yaml"
+        try """
+        cluster: {stop_grace_period: 2}
+        sweep:
+          program: \(SweepHarness.objective)
+          method: random
+          metric: {name: score, goal: minimize}
+          parameters:
+            x: {values: [0.1, 0.2]}
+          run_cap: 4
+          seed: 2
+        """.write(toFile: config, atomically: false, encoding: .utf8)
+        let sweep = dir + "/sweep"
+        let result = try TinyRun.ringtrain(["sweep", config, "--run-dir", sweep], timeout: 120)
+        try #require(result.status == 0, "\(result.output)")
+        func listing() throws -> [String: Date] {
+            Dictionary(uniqueKeysWithValues: try FileManager.default.contentsOfDirectory(atPath: sweep).map { name in
+                (name, (try FileManager.default.attributesOfItem(atPath: sweep + "/" + name)[.modificationDate] as? Date) ?? .distantPast)
+            })
+        }
+        let before = try listing()
+        let status = try Self.status(sweep)
+        let after = try listing()
+        #expect(after == before, "status changed the folder: \(before.keys.sorted()) → \(after.keys.sorted())")
+        #expect(status["state"] as? String == "finished", "2 configurations, both run: \(status)")
+        #expect((status["counts"] as? [String: Int])?["not_started"] == 2, "\(status)")
+
+        // A lock file that is a FIFO is not waited on; a damaged trial's metrics line does not trap.
+        try FileManager.default.removeItem(atPath: sweep + "/.ringtrain.lock")
+        #expect(mkfifo(sweep + "/.ringtrain.lock", 0o644) == 0)
+        let fifo = try TinyRun.ringtrain(["status", sweep], timeout: 30)
+        #expect(fifo.status == 0 && fifo.stdout.contains("sweep finished"), "\(fifo.output)")
+        let tiny = try TinyRun(epochs: 1)
+        let trained = try tiny.train("run")
+        try #require(trained.status == 0, "\(trained.output)")
+        try "{\"epoch\":1,\"step\":9223372036854775807,\"samples_per_s\":100}\n"
+            .write(toFile: tiny.dir + "/run/metrics.jsonl", atomically: false, encoding: .utf8)
+        let damaged = try TinyRun.ringtrain(["status", tiny.dir + "/run", "--json"], timeout: 30)
+        #expect(damaged.status == 0, "\(damaged.output)")
+    }
 }

@@ -34,21 +34,23 @@ public struct RunStatus {
     /// The most of metrics.jsonl read for its last lines.
     static let metricsTail = 65_536
 
-    /// Reads `path`; throws `ConfigError` when it is not a training run folder.
-    public static func read(_ path: String) throws -> RunStatus {
+    /// Reads `path`; throws `ConfigError` when it is not a training run folder. `probing` as for
+    /// `FolderLock.holder` (default true; a sweep's coordinator, which knows which trials run, never tries their locks).
+    public static func read(_ path: String, probing: Bool = true) throws -> RunStatus {
         let fm = FileManager.default
         guard fm.fileExists(atPath: path + "/" + RunFolder.markerFile) || fm.fileExists(atPath: path + "/resolved.yaml") else {
             throw ConfigError(file: path, keyPath: "", message: "not a training run folder (no \(RunFolder.markerFile) or resolved.yaml)",
                               hint: "give the folder `ringtrain train` printed as its run folder, or a sweep's folder")
         }
         let restarts = RestartLog.read(runDirectory: path)
-        let holder = FolderLock.holder(of: path)
+        let holder = FolderLock.holder(of: path, probing: probing)
         let lastReport = lastMetricsLine(path)
         let job = try? RunConfig.load(path: path + "/resolved.yaml", dataFiles: .skipped).job
         var total = job?.steps
         if total == nil, let job, let epoch = (lastReport?["epoch"] as? NSNumber)?.intValue, epoch > 0,
-           let step = (lastReport?["step"] as? NSNumber)?.intValue {
-            total = job.epochs * (step / epoch)   // every epoch has the same number of steps
+           let step = (lastReport?["step"] as? NSNumber)?.intValue, step >= 0 {
+            let product = job.epochs.multipliedReportingOverflow(by: step / epoch)   // every epoch has as many steps
+            total = product.overflow ? nil : product.partialValue
         }
         return RunStatus(path: path, holder: holder, lastHolder: holder == nil ? FolderLock.lastHolder(of: path) : nil,
                          heartbeat: Heartbeat.read(runDirectory: path), lastReport: lastReport, totalSteps: total,
@@ -93,8 +95,8 @@ public struct RunStatus {
     /// Seconds until the budget is trained at the last report's throughput (nil: not known).
     public var secondsLeft: Double? {
         guard !finished, let totalSteps, let batchSize, let rate = samplesPerSecond else { return nil }
-        let done = heartbeat?.step ?? (lastReport?["step"] as? NSNumber)?.intValue ?? 0
-        return Double(max(0, totalSteps - done) * batchSize) / rate
+        let done = Double(heartbeat?.step ?? (lastReport?["step"] as? NSNumber)?.intValue ?? 0)
+        return max(0, Double(totalSteps) - done) * Double(batchSize) / rate
     }
 
     /// Lines for people: state, step, last metrics, rate and time left, checkpoint, restarts.

@@ -33,9 +33,12 @@ public final class SweepRunner {
     /// Each training trial's last epoch (or evaluation), by trial, once known: never a rung.
     var lastReports: [Int: Int] = [:]
     private var exhausted = false
-    /// When status.json was last written (monotonic seconds), the trial count then, and
-    /// whether a failed write was warned about.
-    private var statusWrittenAt = -1e9
+    /// When status.json and the report were last written (monotonic seconds) and how long that
+    /// took, whether a trial started or ended since the report, the trial count at the last
+    /// write, and whether a failed write was warned about.
+    private var status: (writtenAt: Double, took: Double) = (-1e9, 0)
+    private var report: (writtenAt: Double, took: Double) = (-1e9, 0)
+    private var reportDue = false
     private var statusTrials = 0
     private var statusWarned = false
     /// Print nothing (benchmarks drive many small sweeps). Default false.
@@ -141,21 +144,27 @@ public final class SweepRunner {
         return try RunConfig(file: file, dataFiles: dataFiles)
     }
 
-    /// Replaces status.json (for `ringtrain status` on other hosts) when a trial started or
-    /// ended, and every 2 s while trials run, and the report files (report.html reloading
-    /// itself until `ended`) when a trial started or ended; once `ended`, as a reader then sees
-    /// the sweep (not running). What cannot be written is a warning, never the sweep's end.
-    func writeStatus(changed: Bool, ended: Bool = false) {
+    /// Replaces status.json (for `ringtrain status` on other hosts) and the report files
+    /// (report.html reloading itself until the end) after trials start or end: status.json at
+    /// most every 2 s, the report at most every 5 s, each less often when it takes long to make
+    /// (a sweep of thousands of trials), so the sweep never waits on them. Once `ended` (with
+    /// `finished`: every trial done), both are written whatever the time, as readers then see the
+    /// sweep: not running. What cannot be written is a warning, never the sweep's end.
+    func writeStatus(changed: Bool, ended: Bool = false, finished: Bool = false) {
         let now = TrialExec.monotonicSeconds()
-        guard changed || now - statusWrittenAt >= 2 else { return }
-        statusWrittenAt = now
+        reportDue = reportDue || changed
         do {
-            let holder = ended ? nil : FolderLock.lastHolder(of: runDirectory)
-            try SweepStatus.make(path: runDirectory, spec: spec, store: store, holder: holder).write(to: runDirectory)
-            // The report people keep open: rewritten when a trial starts or ends, reloading until the end.
-            if changed {
+            if ended || now - status.writtenAt >= max(2, 5 * status.took) {
+                let holder = ended ? nil : FolderLock.lastHolder(of: runDirectory)
+                try SweepStatus.make(path: runDirectory, spec: spec, store: store, holder: holder, finished: ended ? finished : nil)
+                    .write(to: runDirectory)
+                status = (now, TrialExec.monotonicSeconds() - now)
+            }
+            if reportDue && (ended || now - report.writtenAt >= max(5, 3 * report.took)) {
                 let results = try SweepResults.load(runDirectory: runDirectory, store: store)
                 let problems = ReportFiles.write(results, effects: ParameterEffects.compute(results), live: !ended)
+                report = (now, TrialExec.monotonicSeconds() - now)
+                reportDue = false
                 if let problem = problems.first { throw ConfigError(file: runDirectory, keyPath: "", message: problem) }
             }
         } catch {
@@ -179,6 +188,12 @@ public final class SweepRunner {
                      + "run_cap \(spec.runCap), \(spec.parallel) at a time; run folder \(runDirectory)")
         try reconcile()
         SweepTensorBoard.writeExperiment(spec, folder: runDirectory)
+        // Trials that ended while no coordinator watched, or just before one was killed, get
+        // their session end now (it is written once).
+        let lastEpochs = try store.epochMetrics()
+        for trial in try store.trials() where trial.status.isFinal {
+            SweepTensorBoard.trialEnded(trial, spec: spec, folder: trialDirectory(trial.id), step: lastEpochs[trial.id]?.keys.max() ?? 0)
+        }
         var pause = 0.01
         while true {
             if StopRequest.pendingSignal != nil || stoppedFromOutside {
@@ -202,7 +217,7 @@ public final class SweepRunner {
             pause = ended ? 0.01 : min(0.2, pause * 2)
             Thread.sleep(forTimeInterval: pause)
         }
-        writeStatus(changed: true, ended: true)
+        writeStatus(changed: true, ended: true, finished: true)
         let trials = try store.trials()
         let best = Self.best(trials, goal: spec.metric.goal)
         console.line("sweep done: \(trials.filter { $0.status == .finished }.count) finished, "

@@ -46,7 +46,8 @@ public struct SweepStatus: Codable, Sendable {
     public var bestTrial: Int?
     public var bestValue: Double?
     public var running: [RunningTrial]
-    /// About how long the trials left take: the median finished trial's time, `parallel` at once.
+    /// About how long the trials left take while the sweep runs: the median finished trial's
+    /// time (from its suggestion to its end, waits included), `parallel` at once.
     public var secondsLeft: Double?
     /// When and where this was written (status.json), nil when read from the store just now.
     public var writtenAt: Date?
@@ -60,6 +61,9 @@ public struct SweepStatus: Codable, Sendable {
 
     /// The file the coordinator keeps in the sweep folder.
     public static let fileName = "status.json"
+    /// Seconds after which a status.json that says running is called stale (it is rewritten
+    /// every 2 s while trials run, and whenever one starts or ends).
+    static let staleAfter = 60.0
 
     /// Reads the sweep in `path`: from its store when no process on another host runs it, else
     /// from its status.json.
@@ -81,7 +85,9 @@ public struct SweepStatus: Codable, Sendable {
         }
         var extended = spec
         if let cap = try store.extendedRunCap() { extended.runCap = max(spec.runCap, cap) }
-        return try make(path: path, spec: extended, store: store, holder: holder)
+        // Only the coordinator knows a search ran out of configurations: its last word says so.
+        let finished = holder == nil && (try? fromFile(path))?.state == "finished" ? true : nil
+        return try make(path: path, spec: extended, store: store, holder: holder, finished: finished)
     }
 
     /// The status.json the coordinator wrote in `path`.
@@ -106,7 +112,9 @@ public struct SweepStatus: Codable, Sendable {
     }
 
     /// The status from `store` as it is now (the coordinator's own view, or a reader's).
-    static func make(path: String, spec: SweepSpec, store: SweepStore, holder: String?) throws -> SweepStatus {
+    /// `finished` says whether the sweep ended with every trial it will run (nil: judged by the
+    /// run cap, which a search that ran out of configurations never reaches).
+    static func make(path: String, spec: SweepSpec, store: SweepStore, holder: String?, finished: Bool? = nil) throws -> SweepStatus {
         let trials = try store.trials()
         let epochs = try store.epochMetrics()
         let times = try store.times()
@@ -123,7 +131,7 @@ public struct SweepStatus: Codable, Sendable {
             let since = times.trials[trial.id].map { now.timeIntervalSince($0.changed) }
             entry.secondsRunning = since
             if spec.program == nil {
-                let run = try? RunStatus.read(path + String(format: "/trial-%04d", trial.id))
+                let run = try? RunStatus.read(path + String(format: "/trial-%04d", trial.id), probing: false)
                 (entry.samplesPerSecond, entry.secondsLeft) = (run?.samplesPerSecond, run?.secondsLeft)
             } else if let since, since > 0, !reported.isEmpty {
                 entry.epochsPerMinute = Double(reported.count) / since * 60   // a program starts again from its first epoch
@@ -133,12 +141,20 @@ public struct SweepStatus: Codable, Sendable {
         let finals = trials.filter(\.status.isFinal)
         let durations = finals.compactMap { trial in times.trials[trial.id].map { $0.changed.timeIntervalSince($0.added) } }.filter { $0 > 0 }
         let left = max(0, spec.runCap - finals.count)
-        let finished = left == 0   // a grid's run cap is its size
-        return SweepStatus(path: path, state: holder != nil ? "running" : (finished ? "finished" : "stopped"), holder: holder,
+        // The trials to come at the median finished trial's pace, `parallel` at a time; a running
+        // trial has only the rest of that pace left.
+        var secondsLeft: Double?
+        if !durations.isEmpty && left > 0 {
+            let pace = median(durations)
+            let runningLeft = running.reduce(0.0) { $0 + max(0, pace - ($1.secondsRunning ?? 0)) }
+            secondsLeft = (runningLeft + Double(max(0, left - running.count)) * pace) / Double(max(1, spec.parallel))
+        }
+        let done = finished ?? (left == 0)
+        return SweepStatus(path: path, state: holder != nil ? "running" : (done ? "finished" : "stopped"), holder: holder,
                            lastHolder: holder == nil ? FolderLock.lastHolder(of: path) : nil, method: spec.method.rawValue,
                            metricName: spec.metric.name, goal: spec.metric.goal.rawValue, runCap: spec.runCap, parallel: spec.parallel,
                            counts: counts, bestTrial: best?.id, bestValue: best?.value, running: running,
-                           secondsLeft: durations.isEmpty || left == 0 ? nil : Double(left) * median(durations) / Double(max(1, spec.parallel)))
+                           secondsLeft: holder == nil ? nil : secondsLeft)
     }
 
     /// The host in a lock record `pid N on HOST, purpose`.
@@ -186,7 +202,12 @@ public struct SweepStatus: Codable, Sendable {
         }
         if let secondsLeft { lines.append("  about \(RunStatus.duration(secondsLeft)) left for the trials to come") }
         if let writtenAt {
-            lines.append(String(format: "  (from %@, written %.0f s ago on %@)", Self.fileName, max(0, Date().timeIntervalSince(writtenAt)), writtenOn ?? "?"))
+            let age = max(0, Date().timeIntervalSince(writtenAt))
+            lines.append(String(format: "  (from %@, written %.0f s ago on %@)", Self.fileName, age, writtenOn ?? "?"))
+            // A running coordinator rewrites it every few seconds while trials run.
+            if state == "running" && age > Self.staleAfter {
+                lines.append("  not rewritten for \(RunStatus.duration(age)): its coordinator may have stopped without a word; `ringtrain status` on \(writtenOn ?? "its host") knows")
+            }
         }
         return lines.joined(separator: "\n")
     }

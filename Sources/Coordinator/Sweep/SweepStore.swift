@@ -95,7 +95,10 @@ public final class SweepStore: @unchecked Sendable {
 
     /// Opens the existing store at `path` for reading only, as a process that does not run the
     /// sweep may (`ringtrain status`): nothing is written or added, also while the sweep runs.
-    /// - Throws: `SweepStoreError` when it is missing, empty or not a sweep store.
+    /// Without a write-ahead log beside it (no process has it open, nor died with it open), it
+    /// is read as immutable, so SQLite makes no log files in the folder either.
+    /// - Throws: `SweepStoreError` when it is missing, empty, not a sweep store, or from an
+    ///   earlier version that has not been brought up to date (which only a writer does).
     public init(readingOnly path: String) throws {
         self.path = path
         var info = stat()
@@ -104,12 +107,23 @@ public final class SweepStore: @unchecked Sendable {
         }
         var configuration = Self.configuration
         configuration.readonly = true
-        pool = try Self.access(path) { try DatabasePool(path: path, configuration: configuration) }
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        let opened = FileManager.default.fileExists(atPath: path + "-wal")
+            ? path : "file:" + (absolute.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? absolute) + "?immutable=1"
+        pool = try Self.access(path) { try DatabasePool(path: opened, configuration: configuration) }
         try Self.access(path) {
             try pool.read { db in
                 for (table, _) in Self.schema where !(try db.tableExists(table)) {
                     throw SweepStoreError(path: path, table: table, message: "is missing; a sweep store has the tables "
                                           + Self.schema.map(\.table).joined(separator: ", "))
+                }
+                let added = ["sweep": ["run_cap"], "trial": ["stop_requested", "reason", "lost_supervisors", "drain_deadline"]]
+                for (table, columns) in added {
+                    let existing = Set(try db.columns(in: table).map(\.name))
+                    if let column = columns.first(where: { !existing.contains($0) }) {
+                        throw SweepStoreError(path: path, table: table, column: column,
+                                              message: "is missing: the store is from an earlier ringtrain; `ringtrain report` on its folder brings it up to date")
+                    }
                 }
             }
         }

@@ -12,8 +12,9 @@ enum SweepTensorBoard {
     /// The label of the event file holding a trial's session end.
     static let endLabel = "hparams-end"
 
-    /// The experiment, written into `folder` (the sweep's) at every start of the coordinator.
+    /// The experiment, written into `folder` (the sweep's) once.
     static func writeExperiment(_ spec: SweepSpec, folder: String) {
+        guard !hasFile(labelled: startLabel, in: folder) else { return }
         let infos = spec.space.parameters.map(info)
         EventFileWriter(folder: folder, firstStep: nil, label: startLabel)?
             .write(TensorBoardEvent(wallTime: Date().timeIntervalSince1970, step: 0,
