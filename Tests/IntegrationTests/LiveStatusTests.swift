@@ -117,7 +117,7 @@ struct LiveStatusTests {
         let dir = try TrainingFixtures.temporaryDirectory()
         let sweep = dir + "/sweep"
         let running = try Background(["sweep", try Self.sweepConfig(in: dir), "--run-dir", sweep],
-                                     environment: ["OBJECTIVE_PAUSE": "0.4", "OBJECTIVE_EPOCHS": "5"])
+                                     environment: ["OBJECTIVE_PAUSE": "0.8", "OBJECTIVE_EPOCHS": "5"])
         #expect(running.wait(until: { FileManager.default.fileExists(atPath: sweep + "/status.json") }, timeout: 60), "\(running.stderr)")
         // A terminal of its own: a tmux server on its own socket, its processes marked.
         let socket = "ringtrain-watch-\(getpid())", mark = UUID().uuidString

@@ -39,7 +39,7 @@ struct ReportPageTests {
           parallel: 2
         """.write(toFile: config, atomically: false, encoding: .utf8)
         let sweep = dir + "/sweep"
-        let running = try Background(["sweep", config, "--run-dir", sweep], environment: ["OBJECTIVE_PAUSE": "1.5", "OBJECTIVE_EPOCHS": "4"])
+        let running = try Background(["sweep", config, "--run-dir", sweep], environment: ["OBJECTIVE_PAUSE": "1.5", "OBJECTIVE_EPOCHS": "6"])
         let page = sweep + "/report.html"
         #expect(running.wait(until: {
             (try? String(contentsOfFile: page, encoding: .utf8))?.contains("http-equiv=\"refresh\"") == true
