@@ -68,6 +68,12 @@ public final class FolderLock: @unchecked Sendable {
         return errno == EWOULDBLOCK ? readHolder(fd) ?? "holder unknown" : nil
     }
 
+    /// The host in a holder's record `pid N on HOST, purpose` (nil when it is not of that form).
+    public static func host(ofRecord record: String) -> String? {
+        guard let on = record.range(of: " on ") else { return nil }
+        return record[on.upperBound...].split(separator: ",").first.map(String.init)
+    }
+
     /// The record the last holder of `folder`'s lock left (`pid N on HOST, purpose`), whether or
     /// not it holds the lock still; nil when there is none.
     public static func lastHolder(of folder: String) -> String? {

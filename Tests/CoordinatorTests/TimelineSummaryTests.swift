@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 @testable import Coordinator
+import Model
 import Worker
 
 struct TimelineSummaryTests {
@@ -85,6 +86,6 @@ struct TimelineSummaryTests {
     func microseconds() {
         #expect(ChromeTrace.micro(0) == "0.000" && ChromeTrace.micro(1) == "0.001" && ChromeTrace.micro(1_234_567) == "1234.567")
         #expect(ChromeTrace.micro(-1_500) == "-1.500")
-        #expect(ChromeTrace.quoted("a\"b\\c/d") == #""a\"b\\c/d""#)
+        #expect(jsonStringLiteral("a\"b\\c/d") == #""a\"b\\c/d""#)
     }
 }

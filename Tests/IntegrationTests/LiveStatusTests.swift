@@ -7,22 +7,10 @@ import Testing
 
 @Suite(.serialized)
 struct LiveStatusTests {
-    /// A program sweep of `runCap` trials, 2 at a time, each epoch taking `pause` seconds.
+    /// A program sweep of `runCap` trials, 2 at a time (OBJECTIVE_PAUSE sets each epoch's seconds).
     static func sweepConfig(in dir: String, runCap: Int = 4) throws -> String {
-        let path = dir + "/sweep.yaml"
-        try """
-        cluster: {stop_grace_period: 2}
-        sweep:
-          program: \(SweepHarness.objective)
-          method: random
-          metric: {name: score, goal: minimize}
-          parameters:
-            x: {min: 0.0, max: 1.0}
-          run_cap: \(runCap)
-          parallel: 2
-          seed: 4
-        """.write(toFile: path, atomically: false, encoding: .utf8)
-        return path
+        try SweepHarness.objectiveSweep(in: dir, method: "random", parameters: ["x: {min: 0.0, max: 1.0}"],
+                                        keys: ["run_cap: \(runCap)", "parallel: 2", "seed: 4"])
     }
 
     static func status(_ folder: String) throws -> [String: Any] {
@@ -155,18 +143,8 @@ struct LiveStatusTests {
     @Test("status writes nothing into a sweep folder, says a search that ran out of configurations finished, and survives damage")
     func readOnlyAndDamage() throws {
         let dir = try TrainingFixtures.temporaryDirectory()
-        let config = dir + "/sweep.yaml"
-        try """
-        cluster: {stop_grace_period: 2}
-        sweep:
-          program: \(SweepHarness.objective)
-          method: random
-          metric: {name: score, goal: minimize}
-          parameters:
-            x: {values: [0.1, 0.2]}
-          run_cap: 4
-          seed: 2
-        """.write(toFile: config, atomically: false, encoding: .utf8)
+        let config = try SweepHarness.objectiveSweep(in: dir, method: "random", parameters: ["x: {values: [0.1, 0.2]}"],
+                                                     keys: ["run_cap: 4", "seed: 2"])
         let sweep = dir + "/sweep"
         let result = try TinyRun.ringtrain(["sweep", config, "--run-dir", sweep], timeout: 120)
         try #require(result.status == 0, "\(result.output)")

@@ -25,19 +25,10 @@ struct ReportPageTests {
     @Test("the report of a running sweep reloads itself and says so; the finished one is still; both fit a 1400-pixel window without script errors")
     func liveThenFinal() throws {
         let dir = try TrainingFixtures.temporaryDirectory()
-        let config = dir + "/sweep.yaml"
-        try """
-        cluster: {stop_grace_period: 2}
-        sweep:
-          program: \(SweepHarness.objective)
-          method: grid
-          metric: {name: score, goal: minimize}
-          parameters:
-            x: {values: [0.0, 0.00001, 0.0001, 0.001]}
-            y: {values: [0.5]}
-        \((1...5).map { "    a_parameter_with_a_long_name_number_\($0): {value: some-rather-long-text-that-makes-the-trials-table-wide-\($0)}" }.joined(separator: "\n"))
-          parallel: 2
-        """.write(toFile: config, atomically: false, encoding: .utf8)
+        let wide = (1...5).map { "a_parameter_with_a_long_name_number_\($0): {value: some-rather-long-text-that-makes-the-trials-table-wide-\($0)}" }
+        let config = try SweepHarness.objectiveSweep(in: dir, method: "grid",
+                                                     parameters: ["x: {values: [0.0, 0.00001, 0.0001, 0.001]}", "y: {values: [0.5]}"] + wide,
+                                                     keys: ["parallel: 2"])
         let sweep = dir + "/sweep"
         let running = try Background(["sweep", config, "--run-dir", sweep], environment: ["OBJECTIVE_PAUSE": "1.5", "OBJECTIVE_EPOCHS": "6"])
         let page = sweep + "/report.html"

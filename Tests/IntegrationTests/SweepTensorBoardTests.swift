@@ -80,19 +80,9 @@ struct SweepTensorBoardTests {
     @Test("a program sweep: its metric written for the tab at the trial's end; a failed trial is a failed session")
     func programSweep() throws {
         let dir = try TrainingFixtures.temporaryDirectory()
-        let config = dir + "/grid.yaml"
-        try """
-        cluster: {stop_grace_period: 2}
-        sweep:
-          program: \(SweepHarness.objective)
-          method: grid
-          metric: {name: score, goal: minimize}
-          parameters:
-            x: {values: [0.1, 0.5]}
-            fail: {values: [never, always]}
-          run_cap: 4
-          max_retries: 0
-        """.write(toFile: config, atomically: false, encoding: .utf8)
+        let config = try SweepHarness.objectiveSweep(in: dir, method: "grid",
+                                                     parameters: ["x: {values: [0.1, 0.5]}", "fail: {values: [never, always]}"],
+                                                     keys: ["run_cap: 4", "max_retries: 0"])
         let result = try SweepHarness.run(["sweep", config, "--run-dir", dir + "/sweep"], mark: "hparams-program")
         #expect(result.status == 0, "\(result.output)")
         let tab = try Self.hparams(dir + "/sweep")

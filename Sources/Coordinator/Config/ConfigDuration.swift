@@ -35,3 +35,10 @@ public func durationText(_ seconds: Double) -> String {
     }
     return seconds == seconds.rounded() ? "\(Int(seconds)) s" : String(format: "%g s", seconds)
 }
+
+/// An estimated duration for people, rounded to its scale: `90 s`, `12 min`, `3.5 h`.
+public func roughDurationText(_ seconds: Double) -> String {
+    if seconds < 120 { return String(format: "%.0f s", seconds) }
+    if seconds < 7200 { return String(format: "%.0f min", seconds / 60) }
+    return String(format: "%.1f h", seconds / 3600)
+}

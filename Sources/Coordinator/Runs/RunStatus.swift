@@ -123,7 +123,7 @@ public struct RunStatus {
             lines.append("  last \(position): " + values.joined(separator: "  "))
         }
         if let rate = samplesPerSecond {
-            lines.append(String(format: "  %.0f samples/s", rate) + (secondsLeft.map { ", about \(Self.duration($0)) left" } ?? ""))
+            lines.append(String(format: "  %.0f samples/s", rate) + (secondsLeft.map { ", about \(roughDurationText($0)) left" } ?? ""))
         }
         lines.append("  newest checkpoint: " + (latestCheckpoint.map { "step \($0)" } ?? "none"))
         lines.append("  restarts: \(restarts.count)" + (unreadableRestartLines > 0
@@ -156,13 +156,6 @@ public struct RunStatus {
     public var json: String {
         let data = (try? JSONSerialization.data(withJSONObject: jsonObject, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
         return String(decoding: data, as: UTF8.self)
-    }
-
-    /// `90 s`, `12 min`, `3.5 h`.
-    static func duration(_ seconds: Double) -> String {
-        if seconds < 120 { return String(format: "%.0f s", seconds) }
-        if seconds < 7200 { return String(format: "%.0f min", seconds / 60) }
-        return String(format: "%.1f h", seconds / 3600)
     }
 }
 

@@ -117,8 +117,7 @@ extension SweepRunner {
     func transition(_ id: Int, from status: TrialStatus, _ event: TrialEvent) throws -> Bool {
         if let applied = try store.apply(event, to: id, from: status) {
             if applied.to.isFinal, let trial = try store.trials().first(where: { $0.id == id }) {
-                let lastEpoch = try store.epochMetrics()[id]?.keys.max() ?? 0
-                SweepTensorBoard.trialEnded(trial, spec: spec, folder: trialDirectory(id), step: lastEpoch)
+                SweepTensorBoard.trialEnded(trial, spec: spec, folder: trialDirectory(id), step: try store.lastEpoch(id) ?? 0)
             }
             return true
         }

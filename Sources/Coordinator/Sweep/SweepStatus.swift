@@ -70,7 +70,7 @@ public struct SweepStatus: Codable, Sendable {
     /// - Throws: `ConfigError` or `SweepStoreError` naming what cannot be read.
     public static func read(_ path: String) throws -> SweepStatus {
         let holder = FolderLock.holder(of: path)
-        if let host = holder.flatMap(Self.host(ofHolder:)), !ClusterSpec.isLocal(host, localHost: ProcessInfo.processInfo.hostName) {
+        if let host = holder.flatMap(FolderLock.host(ofRecord:)), !ClusterSpec.isLocal(host, localHost: ProcessInfo.processInfo.hostName) {
             return try fromFile(path)
         }
         let store: SweepStore
@@ -157,12 +157,6 @@ public struct SweepStatus: Codable, Sendable {
                            secondsLeft: holder == nil ? nil : secondsLeft)
     }
 
-    /// The host in a lock record `pid N on HOST, purpose`.
-    static func host(ofHolder record: String) -> String? {
-        guard let on = record.range(of: " on ") else { return nil }
-        return record[on.upperBound...].split(separator: ",").first.map(String.init)
-    }
-
     /// Writes this status as `folder`/status.json, atomically, stamped with now and this host.
     func write(to folder: String) throws {
         var stamped = self
@@ -197,16 +191,16 @@ public struct SweepStatus: Codable, Sendable {
             if let metric = trial.metric { parts.append("\(metricName) \(SweepConsole.format(metric))") }
             if let rate = trial.samplesPerSecond { parts.append(String(format: "%.0f samples/s", rate)) }
             if let rate = trial.epochsPerMinute { parts.append(String(format: "%.2g epochs/min", rate)) }
-            if let left = trial.secondsLeft { parts.append("about \(RunStatus.duration(left)) left") }
+            if let left = trial.secondsLeft { parts.append("about \(roughDurationText(left)) left") }
             lines.append(parts.joined(separator: ", ") + ": " + trial.parameters)
         }
-        if let secondsLeft { lines.append("  about \(RunStatus.duration(secondsLeft)) left for the trials to come") }
+        if let secondsLeft { lines.append("  about \(roughDurationText(secondsLeft)) left for the trials to come") }
         if let writtenAt {
             let age = max(0, Date().timeIntervalSince(writtenAt))
             lines.append(String(format: "  (from %@, written %.0f s ago on %@)", Self.fileName, age, writtenOn ?? "?"))
             // A running coordinator rewrites it every few seconds while trials run.
             if state == "running" && age > Self.staleAfter {
-                lines.append("  not rewritten for \(RunStatus.duration(age)): its coordinator may have stopped without a word; `ringtrain status` on \(writtenOn ?? "its host") knows")
+                lines.append("  not rewritten for \(roughDurationText(age)): its coordinator may have stopped without a word; `ringtrain status` on \(writtenOn ?? "its host") knows")
             }
         }
         return lines.joined(separator: "\n")

@@ -3,6 +3,7 @@
 // counter of the bytes each rank has sent, metadata naming processes and threads — a span at a
 // time, into a temporary file renamed into place at the end.
 import Foundation
+import Model
 import Worker
 
 /// Times are microseconds from `origin` (the earliest session's zero as rank 0's wall clock, in
@@ -41,7 +42,7 @@ public final class ChromeTrace {
     /// Names `rank`'s process (after the host of its newest session) and its thread.
     public func beginRank(_ rank: Int, host: String) throws {
         (self.rank, sentBytes) = (rank, 0)
-        try add(#"{"ph":"M","name":"process_name","pid":\#(rank),"tid":0,"args":{"name":\#(Self.quoted("rank \(rank) (\(host))"))}}"#)
+        try add(#"{"ph":"M","name":"process_name","pid":\#(rank),"tid":0,"args":{"name":\#(jsonStringLiteral("rank \(rank) (\(host))"))}}"#)
         try add(#"{"ph":"M","name":"process_sort_index","pid":\#(rank),"tid":0,"args":{"sort_index":\#(rank)}}"#)
         try add(#"{"ph":"M","name":"thread_name","pid":\#(rank),"tid":0,"args":{"name":"training"}}"#)
     }
@@ -50,7 +51,7 @@ public final class ChromeTrace {
     public func beginSession(_ header: TimelineHeader) throws {
         offset = (header.wallZeroMicroseconds - origin) * 1000   // nanoseconds
         layers = header.layers
-        try add(#"{"ph":"i","s":"p","name":"session start","cat":"session","pid":\#(rank),"tid":0,"ts":\#(Self.micro(offset)),"args":{"steps_done":\#(header.firstStep),"ranks":\#(header.ranks),"host":\#(Self.quoted(header.host)),"pid":\#(header.pid)}}"#)
+        try add(#"{"ph":"i","s":"p","name":"session start","cat":"session","pid":\#(rank),"tid":0,"ts":\#(Self.micro(offset)),"args":{"steps_done":\#(header.firstStep),"ranks":\#(header.ranks),"host":\#(jsonStringLiteral(header.host)),"pid":\#(header.pid)}}"#)
     }
 
     /// One span of the current session: a complete (`X`) event, and the bytes-sent counter after a collective.
@@ -60,12 +61,12 @@ public final class ChromeTrace {
         if let layer = span.layer {
             let layerName = layers.indices.contains(layer) ? layers[layer] : "layer \(layer)"
             name = "backward " + layerName
-            args.append("\"layer\":\(Self.quoted(layerName))")
+            args.append("\"layer\":\(jsonStringLiteral(layerName))")
         }
         if let bytes = span.bytes { args.append("\"bytes\":\(bytes)") }
         if let wire = span.wireBytes { args.append("\"wire_bytes\":\(wire)") }
         if span.failed { args.append("\"failed\":true") }
-        try add(#"{"ph":"X","name":\#(Self.quoted(name)),"cat":\#(Self.quoted(Self.category(span.name))),"pid":\#(rank),"tid":0,"ts":\#(Self.micro(offset + span.beginNanoseconds)),"dur":\#(Self.micro(span.durationNanoseconds)),"args":{\#(args.joined(separator: ","))}}"#)
+        try add(#"{"ph":"X","name":\#(jsonStringLiteral(name)),"cat":\#(jsonStringLiteral(Self.category(span.name))),"pid":\#(rank),"tid":0,"ts":\#(Self.micro(offset + span.beginNanoseconds)),"dur":\#(Self.micro(span.durationNanoseconds)),"args":{\#(args.joined(separator: ","))}}"#)
         if let wire = span.wireBytes {
             sentBytes += wire
             try add(#"{"ph":"C","name":"bytes sent","pid":\#(rank),"tid":0,"ts":\#(Self.micro(offset + span.endNanoseconds)),"args":{"MB":\#(String(format: "%.6f", Double(sentBytes) / 1e6))}}"#)
@@ -76,7 +77,7 @@ public final class ChromeTrace {
     /// - Throws: `ConfigError` when it cannot be written.
     public func finish(_ summary: TimelineSummary) throws {
         var fields = ["\"origin_wall_us\":\(origin)", "\"ranks\":\(summary.ranks.count)", "\"steps\":\(summary.steps)"]
-        if let straggler = summary.straggler { fields.append("\"straggler\":\(Self.quoted(straggler.sentence))") }
+        if let straggler = summary.straggler { fields.append("\"straggler\":\(jsonStringLiteral(straggler.sentence))") }
         buffer += "\n],\n\"displayTimeUnit\":\"ms\",\n\"otherData\":{" + fields.joined(separator: ",") + "}}\n"
         do {
             try write()
@@ -123,11 +124,5 @@ public final class ChromeTrace {
         let magnitude = nanoseconds.magnitude
         let fraction = String(magnitude % 1000)
         return sign + String(magnitude / 1000) + "." + String(repeating: "0", count: 3 - fraction.count) + fraction
-    }
-
-    /// A JSON string literal.
-    static func quoted(_ text: String) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes])) ?? Data("[\"\"]".utf8)
-        return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
     }
 }

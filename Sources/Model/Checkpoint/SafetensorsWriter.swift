@@ -114,7 +114,7 @@ public enum SafetensorsWriter {
         var json = "{"
         var fields: [String] = []
         if !metadata.isEmpty {
-            let pairs = metadata.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)):\(jsonString($0.value))" }
+            let pairs = metadata.sorted { $0.key < $1.key }.map { "\(jsonStringLiteral($0.key)):\(jsonStringLiteral($0.value))" }
             fields.append("\"__metadata__\":{\(pairs.joined(separator: ","))}")
         }
         var offset = 0
@@ -133,7 +133,7 @@ public enum SafetensorsWriter {
             }
             let end = offset + tensor.count * tensor.dtype.size
             let shape = tensor.shape.map(String.init).joined(separator: ",")
-            fields.append("\(jsonString(tensor.name)):{\"dtype\":\"\(tensor.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
+            fields.append("\(jsonStringLiteral(tensor.name)):{\"dtype\":\"\(tensor.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
         json += fields.joined(separator: ",") + "}"
@@ -143,11 +143,4 @@ public enum SafetensorsWriter {
         return bytes
     }
 
-    /// `s` as a JSON string literal (Foundation's escaping).
-    static func jsonString(_ s: String) -> String {
-        guard let data = try? JSONSerialization.data(withJSONObject: [s], options: [.withoutEscapingSlashes]) else {
-            preconditionFailure("a string is always valid JSON")
-        }
-        return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)   // without the array's brackets
-    }
 }

@@ -219,9 +219,5 @@ public final class TimelineRecorder: StepObserver {
     }
 
     /// Nanoseconds on the monotonic clock.
-    static func now() -> UInt64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
-    }
+    static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 }

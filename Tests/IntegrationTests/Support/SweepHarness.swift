@@ -75,6 +75,18 @@ enum SweepHarness {
         return path
     }
 
+    /// Writes a sweep of the shell objective (metric `score`, minimized; stop grace 2 s) into
+    /// `dir` as sweep.yaml: `method`, `parameters` (one `name: {…}` line each) and any further
+    /// sweep keys (`run_cap: 4`, `parallel: 2`, ...); returns its path.
+    static func objectiveSweep(in dir: String, method: String, parameters: [String], keys: [String] = []) throws -> String {
+        let path = dir + "/sweep.yaml"
+        try (["cluster: {stop_grace_period: 2}", "sweep:", "  program: \(objective)", "  method: \(method)",
+              "  metric: {name: score, goal: minimize}", "  parameters:"]
+            + parameters.map { "    " + $0 } + keys.map { "  " + $0 }).joined(separator: "\n")
+            .appending("\n").write(toFile: path, atomically: false, encoding: .utf8)
+        return path
+    }
+
     /// Runs the binary with `arguments`, every process it starts marked with `mark`.
     static func run(_ arguments: [String], mark: String, environment: [String: String] = [:], timeout: Double = 120) throws -> ProcessResult {
         let binary = try #require(BuiltBinary.ringtrain, "ringtrain not built: run `swift build`")
