@@ -32,6 +32,8 @@ public enum CrashPoint {
             "pid-recorded",         // the running trial's supervisor pid is in the store
             "epoch-recorded",       // one reported epoch written to the store
             "stop-decided",         // an early stop recorded, the trial not yet signalled
+            "pause-decided",        // a pause at a rung recorded, the trial not yet signalled
+            "trial-promoted",       // a paused trial made pending again, not yet started
             "trial-concluded",      // a trial's end (finished, stopped, failed, requeued) written
         ],
         "supervisor": [

@@ -52,7 +52,7 @@ func jsonContract() throws {
     #expect(trials[3]["error"] as? String == "out of memory <oops>")
     #expect(trials[2]["metric"] is NSNull)
     #expect((object["effects"] as? [[String: Any]])?.count == 4)
-    #expect((object["counts"] as? [String: Int]) == ["pending": 1, "running": 0, "finished": 2, "failed": 1, "stopped": 0, "interrupted": 0])
+    #expect((object["counts"] as? [String: Int]) == ["pending": 1, "running": 0, "finished": 2, "failed": 1, "stopped": 0, "interrupted": 0, "paused": 0])
 }
 
 @Test("CSV: one row per trial, lists, commas and quotes quoted per RFC 4180")

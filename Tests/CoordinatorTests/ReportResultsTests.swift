@@ -25,7 +25,7 @@ func rankingHonoursGoal(_ goal: MetricGoal) throws {
     let finishedOrder = goal == .minimize ? [b, a, c] : [c, a, b]
     #expect(results.trials.map(\.id) == finishedOrder + [stopped, running, pending, failed])
     #expect(results.best?.id == finishedOrder[0])
-    #expect(results.statusCounts == [.finished: 3, .failed: 1, .pending: 1, .stopped: 1, .running: 1, .interrupted: 0])
+    #expect(results.statusCounts == [.finished: 3, .failed: 1, .pending: 1, .stopped: 1, .running: 1, .interrupted: 0, .paused: 0])
     #expect(results.trials.last?.errorLine == "diverged: loss is NaN")
     #expect(results.trials.first { $0.id == a }?.curve("val_loss").map(\.value) == [0.9, 0.5])
 }

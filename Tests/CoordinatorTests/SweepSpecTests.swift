@@ -39,7 +39,10 @@ func fullSweepIsRead() throws {
     """)
     #expect(spec.method == .random && spec.runCap == 20 && spec.parallel == 2 && spec.maxRetries == 3 && spec.seed == 7)
     #expect(spec.metric == SweepMetric(name: "val_acc", goal: .maximize))
-    #expect(spec.earlyTerminate == EarlyTerminationSpec(minIter: 1, eta: 2))
+    #expect(spec.earlyTerminate == EarlyTerminationSpec(minIter: 1, eta: 2) && spec.earlyTerminate?.pause == false)
+    let (_, pausing) = try loadSweep("sweep:\n  method: grid\n  metric: {name: val_loss}\n  parameters:\n    epochs: {values: [1, 2, 3]}\n"
+                                     + "  early_terminate: {type: hyperband, min_iter: 1, pause: true}\n")
+    #expect(pausing.earlyTerminate == EarlyTerminationSpec(minIter: 1, eta: 3, pause: true))
     #expect(spec.earlyTerminate?.milestones(epochs: 10) == [1, 2, 4, 8])
     #expect(spec.program == nil)
     #expect(spec.space.parameters == [
@@ -139,6 +142,11 @@ private let badSweeps: [BadConfig] = [
               keyPath: "sweep.parameters", fragments: ["no parameters"]),
     BadConfig(label: "hyperband without min_iter", yaml: sweep("    epochs: {value: 2}\n", extra: "  run_cap: 5\n  early_terminate: {type: hyperband, eta: 3}\n"), line: 9, keyPath: "sweep.early_terminate", fragments: ["needs min_iter"]),
     BadConfig(label: "hyperband eta 1", yaml: sweep("    epochs: {value: 2}\n", extra: "  run_cap: 5\n  early_terminate: {type: hyperband, min_iter: 1, eta: 1}\n"), line: 9, keyPath: "sweep.early_terminate.eta", fragments: ["2 or more"]),
+    BadConfig(label: "pause for a program", yaml: sweep("    x: {value: 2}\n", extra: "  run_cap: 5\n  program: /bin/true\n"
+                                                                + "  early_terminate: {type: hyperband, min_iter: 1, pause: true}\n"),
+              line: 10, keyPath: "sweep.early_terminate.pause", fragments: ["needs training trials", "remove pause"]),
+    BadConfig(label: "pause not a boolean", yaml: sweep("    epochs: {value: 2}\n", extra: "  run_cap: 5\n  early_terminate: {type: hyperband, min_iter: 1, pause: yes please}\n"),
+              line: 9, keyPath: "sweep.early_terminate.pause", fragments: ["true or false"]),
     BadConfig(label: "unknown command macro", yaml: sweep("    x: {value: 2}\n", extra: "  run_cap: 5\n  command: [sh, \"${progam}\", \"${args}\"]\n"),
               line: 9, keyPath: "sweep.command[1]", fragments: ["unknown macro", "did you mean '${program}'"]),
     BadConfig(label: "missing program", yaml: sweep("    x: {value: 2}\n", extra: "  run_cap: 5\n  program: nothere.sh\n"),

@@ -18,6 +18,9 @@ import Testing
             table["\(waiting.rawValue)/invalid configuration"] = (.failed, ["count an attempt", "record the failure", "reset lost supervisors"])
         }
         table["running/stop decided"] = (.running, ["record the stop request"])
+        table["running/pause decided"] = (.running, ["record the pause request"])
+        table["running/ended after pause"] = (.paused, ended + ["record the result", "reset lost supervisors"])
+        table["paused/promoted"] = (.pending, ["count a promotion", "withdraw the stop request"])
         table["running/leftovers stopping"] = (.running, ["record the drain deadline"])
         table["running/reached its end"] = (.finished, ended + ["record the result", "reset lost supervisors"])
         table["running/ended after stop"] = (.stopped, ended + ["record the result", "reset lost supervisors"])
@@ -87,12 +90,12 @@ import Testing
 
     static func end(status: Int32? = 0, ended: TrialExitRecord.Ending = .exited, metric: Double? = 0.5, complete: Bool = true,
                     diverged: Bool = false, stop: Bool = false, last: Double? = nil, failures: Int = 0, lost: Int = 0,
-                    maxRetries: Int = 1, started: Bool = true) -> AttemptEnd {
+                    maxRetries: Int = 1, started: Bool = true, pause: Bool = false) -> AttemptEnd {
         let record = status.map { TrialExitRecord(attempt: 1, status: $0, ended: ended) }
         let outcome = TrialOutcome(metrics: metric.map { ["score": $0] } ?? [:], metric: metric, complete: complete, diverged: diverged)
         return AttemptEnd(record: record, outcome: outcome, stopRequested: stop, lastReported: last, failures: failures,
                           maxRetries: maxRetries, lostSupervisors: lost, metricName: "score", trialTimeout: 30, logTail: "a\nlast line",
-                          supervisorStarted: started)
+                          supervisorStarted: started, pauseRequested: pause)
     }
 
     struct Judged: Sendable, CustomStringConvertible {
@@ -107,6 +110,11 @@ import Testing
         Judged(name: "exit 0 with the metric, incomplete", end: end(complete: false), event: "reached its end"),
         Judged(name: "stop decided, ended early", end: end(status: 143, ended: .stopped, stop: true, last: 0.7), event: "ended after stop"),
         Judged(name: "stop decided, but it reached its end", end: end(stop: true), event: "reached its end"),
+        Judged(name: "pause decided, ended early", end: end(status: 3, metric: nil, stop: true, last: 0.7, pause: true),
+               event: "ended after pause"),
+        Judged(name: "pause decided, but it reached its end", end: end(stop: true, pause: true), event: "reached its end"),
+        Judged(name: "pause decided, no record", end: end(status: nil, complete: false, stop: true, last: 0.7, pause: true),
+               event: "ended after pause"),
         Judged(name: "stop decided, exit 0 without a finite metric", end: end(metric: nil, stop: true), event: "ended after stop"),
         Judged(name: "time-out", end: end(status: 137, ended: .timeout), event: "attempt failed"),
         Judged(name: "time-out, budget spent", end: end(status: 137, ended: .timeout, failures: 1), event: "retry budget spent"),
@@ -235,6 +243,27 @@ import Testing
         #expect(SweepRunner.adoptedDrainSeconds(stored: 900, now: 1000, grace: 2) == 2)
     }
 
+    @Test("a pause is recorded with its rung, kept while paused, and withdrawn by a promotion, which is counted")
+    func pauseAndPromotion() throws {
+        let (store, id) = try Self.store()
+        #expect(try store.markRunning(id) == 1)
+        #expect(try store.apply(.pauseDecided(rung: 3), to: id, from: .running) != nil)
+        var trial = try store.trials()[0]
+        #expect(trial.stopRequested && trial.pauseRung == 3 && trial.status == .running)
+        #expect(try store.apply(.endedAfterPause(metric: 0.7, metrics: ["score": 0.7]), to: id, from: .running)?.to == .paused)
+        trial = try SweepStore(path: store.path).trials()[0]
+        #expect(trial.status == .paused && trial.pauseRung == 3 && trial.metric == 0.7 && trial.promotions == 0)
+        #expect(throws: TrialTransitionError.self) { try store.apply(.attemptStarted, to: id, from: .paused) }
+        #expect(try store.apply(.promoted, to: id, from: .paused)?.to == .pending)
+        #expect(try store.apply(.promoted, to: id, from: .paused) == nil)   // promoted once
+        trial = try store.trials()[0]
+        #expect(trial.status == .pending && trial.pauseRung == nil && !trial.stopRequested && trial.promotions == 1)
+        #expect(try store.markRunning(id) == 2)
+        #expect(try store.apply(.reachedEnd(metric: 0.5, metrics: [:]), to: id, from: .running) != nil)
+        trial = try store.trials()[0]
+        #expect(trial.status == .finished && trial.promotions == 1 && trial.metric == 0.5)
+    }
+
     @Test("an invalid configuration fails a waiting trial at once, its attempt counted")
     func invalidConfiguration() throws {
         let (store, id) = try Self.store()
@@ -289,8 +318,9 @@ import Testing
 extension TrialEvent {
     /// One event of each kind (for the table and its tests).
     static let examples: [TrialEvent] = [
-        .attemptStarted, .stopDecided, .leftoversStopping(deadline: 100), .reachedEnd(metric: 0.5, metrics: ["score": 0.5]),
-        .endedAfterStop(metric: 0.7, metrics: [:]), .interrupted, .supervisorLost, .supervisorNeverStarted,
+        .attemptStarted, .stopDecided, .pauseDecided(rung: 3), .leftoversStopping(deadline: 100),
+        .reachedEnd(metric: 0.5, metrics: ["score": 0.5]), .endedAfterStop(metric: 0.7, metrics: [:]),
+        .endedAfterPause(metric: 0.7, metrics: [:]), .promoted, .interrupted, .supervisorLost, .supervisorNeverStarted,
         .attemptFailed(TrialFailure(message: "exit status 1")), .retryBudgetSpent(TrialFailure(message: "exit status 1")),
         .diverged(TrialFailure(message: "diverged", reason: "diverged")),
         .invalidConfiguration(TrialFailure(message: "invalid configuration")),

@@ -1,5 +1,5 @@
 // EarlyTerminationSpec: the `sweep.early_terminate` section (W&B's hyperband keys: min_iter,
-// max_iter, s, eta, strict), checked, with the epochs at which trials are compared (for a job
+// max_iter, s, eta, strict, and `pause`: trials below a rung's cut are paused, not stopped), checked, with the epochs at which trials are compared (for a job
 // budgeted in steps, its evaluations: the metrics lines written every eval_every steps).
 
 /// When to compare running trials and stop the poor ones (W&B `early_terminate`).
@@ -19,13 +19,18 @@ public struct EarlyTerminationSpec: Sendable, Equatable {
     public var eta: Int = 3
     /// W&B's strict mode: compare against the best trials more aggressively. Default false.
     public var strict = false
+    /// Pause a trial below a rung's cut with its checkpoint instead of stopping it; it is
+    /// promoted and resumes where it paused once later trials put it among the best 1/eta at
+    /// that rung. Training trials only. Default false.
+    public var pause = false
 
-    public init(minIter: Int? = nil, maxIter: Int? = nil, s: Int? = nil, eta: Int = 3, strict: Bool = false) {
+    public init(minIter: Int? = nil, maxIter: Int? = nil, s: Int? = nil, eta: Int = 3, strict: Bool = false, pause: Bool = false) {
         self.minIter = minIter
         self.maxIter = maxIter
         self.s = s
         self.eta = eta
         self.strict = strict
+        self.pause = pause
     }
 
     /// The epochs (ascending, at most `epochs`) at which trials are compared: min_iter·eta^i
@@ -50,7 +55,7 @@ public struct EarlyTerminationSpec: Sendable, Equatable {
         return Array(Set(result)).sorted()
     }
 
-    static let keys = ["type", "min_iter", "max_iter", "s", "eta", "strict"]
+    static let keys = ["type", "min_iter", "max_iter", "s", "eta", "strict", "pause"]
 
     /// Parses `early_terminate: {type: hyperband, min_iter: 1, eta: 3}`.
     public static func parse(_ value: ConfigValue) throws -> EarlyTerminationSpec {
@@ -62,6 +67,7 @@ public struct EarlyTerminationSpec: Sendable, Equatable {
         if let v = t["s"] { spec.s = try v.int(in: 1...100, hint: "the number of brackets, 1 or more") }
         if let v = t["eta"] { spec.eta = try v.int(in: 2...1000, hint: "the reduction factor, 2 or more (default 3)") }
         if let v = t["strict"] { spec.strict = try v.bool() }
+        if let v = t["pause"] { spec.pause = try v.bool() }
         if spec.minIter == nil && (spec.maxIter == nil || spec.s == nil) {
             throw value.error("hyperband needs min_iter, or max_iter together with s",
                               hint: "e.g. early_terminate: {type: hyperband, min_iter: 1, eta: 3}")

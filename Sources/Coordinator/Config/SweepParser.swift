@@ -92,7 +92,14 @@ public enum SweepParser {
         if let v = t["parallel"] { spec.parallel = try v.int(in: 1...4096, hint: "trials at once, 1 or more") }
         if let v = t["max_retries"] { spec.maxRetries = try v.int(in: 0...100, hint: "restarts of a failed trial, 0 to 100") }
         if let v = t["seed"] { spec.seed = UInt64(try v.int(in: 0...Int.max, hint: "a whole number 0 or more")) }
-        if let v = t["early_terminate"] { spec.earlyTerminate = try EarlyTerminationSpec.parse(v) }
+        if let v = t["early_terminate"] {
+            spec.earlyTerminate = try EarlyTerminationSpec.parse(v)
+            if program != nil, spec.earlyTerminate?.pause == true {
+                throw try v.table(allowed: nil)["pause"]!.error(
+                    "pause: true needs training trials: a program's trial cannot be resumed where it paused",
+                    hint: "remove pause (its trials below a rung's cut are then stopped), or sweep a training job")
+            }
+        }
         if let v = t["trial_timeout"] { spec.trialTimeout = try v.duration() }
         return spec
     }

@@ -64,6 +64,7 @@ public enum PlanSummary {
             if let v = e.minIter { text += ", min_iter \(v)" }
             if let v = e.maxIter { text += ", max_iter \(v)" }
             if let v = e.s { text += ", s \(v)" }
+            if e.pause { text += ", pausing (promoted later when among the best)" }
             text += ", compared at \(job.steps == nil ? "epochs" : "evaluations") \(e.milestones(epochs: job.progressReports))"
             lines.append("  early_terminate  \(text)")
         }

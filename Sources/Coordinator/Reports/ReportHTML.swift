@@ -64,7 +64,7 @@ public enum ReportHTML {
         let others = results.otherMetricNames
         body.append(table(headers: ["trial", "status", name] + results.parameters.map(\.name) + others + [results.progressUnit.plural, "attempts"],
                           rows: results.trials.map { t in
-                              [String(t.id), t.status.rawValue, t.metric.map(ReportTable.number) ?? "-"]
+                              [String(t.id), t.statusText(results.progressUnit), t.metric.map(ReportTable.number) ?? "-"]
                                   + results.parameters.map { t.configuration[$0.name].map(ReportTable.display) ?? "-" }
                                   + others.map { t.finalMetrics[$0].map(ReportTable.number) ?? "-" }
                                   + [String(t.epochs.count), String(t.attempts)]

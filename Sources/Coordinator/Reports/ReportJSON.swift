@@ -7,13 +7,16 @@ import Foundation
 /// ```
 /// {"metric": {"name": "val_loss", "goal": "minimize"},
 ///  "best": {"id": 3, "params": {...}, "metric": 0.12, "metrics": {...}} or null,
-///  "trials": [{"id", "status", "params", "metrics", "epochs", "metric", "curve", "attempts", "error", "reason"}],
-///  "counts": {"pending": 0, "running": 0, "finished": 3, "failed": 1, "stopped": 0},
+///  "trials": [{"id", "status", "params", "metrics", "epochs", "metric", "curve", "attempts", "error", "reason",
+///              "paused_at", "promotions"}],
+///  "counts": {"pending": 0, "running": 0, "finished": 3, "failed": 1, "stopped": 0, "interrupted": 0, "paused": 0},
 ///  "effects": [{"name", "kind", "importance", "log_scale", "spearman", "pearson", "groups", "trials"}],
 ///  "best_config_yaml": "..." or null, "notes": [...]}
 /// ```
-/// Trials are in ranking order. `status` is pending, running, finished, failed, stopped or
-/// interrupted (stopped with the sweep, waiting to resume); `reason` names a failure (`timeout`) or is null;
+/// Trials are in ranking order. `status` is pending, running, finished, failed, stopped,
+/// interrupted (stopped with the sweep, waiting to resume) or paused (by successive halving with
+/// `pause: true`; `paused_at` is its rung, null otherwise; `promotions` counts its promotions);
+/// `reason` names a failure (`timeout`) or is null;
 /// `metrics` holds the final values (the sweep metric included when known); `epochs` is the
 /// number of reported epochs and `curve` the sweep metric per epoch (`[{"epoch", "value"}]`);
 /// `error` is the first line of the last failure or null. Missing numbers are null.
@@ -57,6 +60,7 @@ public enum ReportJSON {
             "epochs": t.epochs.count, "metric": t.metric.map(json) ?? NSNull(), "attempts": t.attempts,
             "curve": t.curve(name).map { ["epoch": $0.epoch, "value": json($0.value)] },
             "error": t.errorLine ?? NSNull(), "reason": t.reason ?? NSNull(),
+            "paused_at": t.pausedAt ?? NSNull(), "promotions": t.promotions,
         ]
         if unit == .evaluation {
             object["evaluations"] = t.epochs.count

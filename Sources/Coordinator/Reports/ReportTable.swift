@@ -13,7 +13,7 @@ public enum ReportTable {
         out.append("trials: \(results.trials.count) — " + TrialStatus.allCases.map { "\(counts[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", "))
         if let best = results.best, let value = best.metric {
             out.append("best: trial \(best.id), \(results.metric.name) \(number(value))"
-                       + (best.status == .stopped ? " (stopped early; no trial has finished)" : ""))
+                       + (best.status == .finished ? "" : " (\(best.status.rawValue) at a rung; no trial has finished)"))
         } else {
             out.append("best: none yet (no finished trial with a \(results.metric.name))")
         }
@@ -53,14 +53,12 @@ public enum ReportTable {
                               + others + [results.progressUnit.plural, "attempts"])
         var rank = 0
         for t in results.trials {
-            let ranked = (t.status == .finished || t.status == .stopped) && t.metric != nil
+            let ranked = t.status.isRanked && t.metric != nil
             if ranked { rank += 1 }
             var current = t.metric
             if current == nil, t.status == .running { current = t.curve(results.metric.name).last?.value }
             let metricText = current.map { number($0) + (t.metric == nil ? "*" : "") } ?? "-"
-            // A failure with a named reason shows it: `failed (diverged)`, `failed (timeout)`.
-            let status = t.status == .failed ? t.reason.map { "failed (\($0))" } ?? "failed" : t.status.rawValue
-            table.add([ranked ? String(rank) : "-", String(t.id), status, metricText]
+            table.add([ranked ? String(rank) : "-", String(t.id), t.statusText(results.progressUnit), metricText]
                       + results.parameters.map { t.configuration[$0.name].map(display) ?? "-" }
                       + others.map { t.finalMetrics[$0].map(number) ?? "-" }
                       + [String(t.epochs.count), String(t.attempts)])

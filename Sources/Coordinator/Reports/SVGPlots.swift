@@ -49,7 +49,7 @@ public enum SVGPlots {
     public static func scatter(_ results: SweepResults, parameter: SweepParameter,
                                width: Double = 360, height: Double = 280) -> String {
         let name = results.metric.name
-        let points = results.trials.filter { ($0.status == .finished || $0.status == .stopped) && $0.metric != nil }
+        let points = results.trials.filter { $0.status.isRanked && $0.metric != nil }
             .compactMap { t in t.configuration[parameter.name].map { (t, $0) } }
         var canvas = SVGCanvas(width: width, height: height)
         let title = "\(name) vs \(parameter.name)"
@@ -81,7 +81,7 @@ public enum SVGPlots {
                 px = x(column + jitter(trial.id) * 0.5)
             }
             let colour = trial.id == bestID ? "#d62728" : metricColour(goodness(trial.metric!, among: values, goal: results.metric.goal) * 0.8)
-            let fill = trial.status == .stopped ? "fill=\"white\" stroke=\"\(colour)\"" : "fill=\"\(colour)\" stroke=\"#333\" stroke-width=\"0.5\""
+            let fill = trial.status == .stopped || trial.status == .paused ? "fill=\"white\" stroke=\"\(colour)\"" : "fill=\"\(colour)\" stroke=\"#333\" stroke-width=\"0.5\""
             add(&canvas, "<circle cx=\"\(f(px))\" cy=\"\(f(y(trial.metric!)))\" r=\"\(trial.id == bestID ? 5 : 3.5)\" \(fill)>"
                 + "<title>\(tooltip(trial, results: results).markupEscaped)</title></circle>")
         }
@@ -89,10 +89,10 @@ public enum SVGPlots {
     }
 
     /// Parallel coordinates: one vertical axis per parameter and one for the metric; one line per
-    /// finished or stopped trial, coloured by its metric (red best), the best drawn thickest.
+    /// finished, stopped or paused trial, coloured by its metric (red best), the best drawn thickest.
     public static func parallelCoordinates(_ results: SweepResults, height: Double = 380) -> String {
         let name = results.metric.name
-        let trials = results.trials.filter { ($0.status == .finished || $0.status == .stopped) && $0.metric != nil }
+        let trials = results.trials.filter { $0.status.isRanked && $0.metric != nil }
         let axes = results.parameters.count + 1
         var canvas = SVGCanvas(width: max(720, Double(axes) * 140), height: height, leftMargin: 80, rightMargin: 80)
         let title = "parallel coordinates"

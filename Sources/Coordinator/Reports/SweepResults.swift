@@ -21,6 +21,19 @@ public struct TrialResult: Sendable, Equatable {
     /// Every epoch the trial reported, with its metrics, by epoch number (1-based); for a job
     /// budgeted in steps, every evaluation by its 1-based index (its metrics hold its `step`).
     public var epochs: [Int: [String: Double]]
+    /// The rung (epoch or evaluation) a paused trial paused at; nil for other trials. Default nil.
+    public var pausedAt: Int? = nil
+    /// Times the trial was promoted from a pause. Default 0.
+    public var promotions: Int = 0
+
+    /// The status as the reports show it: `failed (timeout)`, `paused at epoch 3`,
+    /// `finished, promoted 1×`.
+    public func statusText(_ unit: ProgressUnit) -> String {
+        var text = status == .failed ? reason.map { "failed (\($0))" } ?? "failed" : status.rawValue
+        if status == .paused, let pausedAt { text += " at \(unit.rawValue) \(pausedAt)" }
+        if promotions > 0 { text += ", promoted \(promotions)×" }
+        return text
+    }
 
     /// The sweep metric after each reported epoch (or evaluation) that carries it, by its number.
     public func curve(_ metric: String) -> [(epoch: Int, value: Double)] {
@@ -84,9 +97,9 @@ public struct SweepResults: Sendable {
     }
 
     /// The best trial: the first finished trial with a metric after ranking, or, when none has
-    /// finished, the best stopped one. Nil when no trial has a metric yet.
+    /// finished, the best one stopped or paused at a rung. Nil when no trial has a metric yet.
     public var best: TrialResult? {
-        trials.first { $0.status == .finished && $0.metric != nil } ?? trials.first { $0.status == .stopped && $0.metric != nil }
+        trials.first { $0.status == .finished && $0.metric != nil } ?? trials.first { $0.status.isRanked && $0.metric != nil }
     }
 
     /// Trials per status, every status present (zero when none).
@@ -101,14 +114,14 @@ public struct SweepResults: Sendable {
         Set(trials.flatMap(\.finalMetrics.keys)).subtracting([metric.name]).sorted()
     }
 
-    /// Ranking order: finished trials with a metric, best first per `goal`; then stopped trials
-    /// with a metric (early-stopped, so not comparable with finished ones), best first; then
+    /// Ranking order: finished trials with a metric, best first per `goal`; then stopped or paused
+    /// trials with a metric (ended at a rung, so not comparable with finished ones), best first; then
     /// running, pending or interrupted, failed, and any trial without a metric. Ties keep id order.
     public static func rank(_ trials: [TrialResult], goal: MetricGoal) -> [TrialResult] {
         func group(_ t: TrialResult) -> Int {
             switch (t.status, t.metric) {
             case (.finished, .some): return 0
-            case (.stopped, .some): return 1
+            case (.stopped, .some), (.paused, .some): return 1
             case (.running, _): return 2
             case (.pending, _), (.interrupted, _): return 3
             case (.failed, _): return 4
@@ -184,7 +197,7 @@ extension SweepResults {
         let trials = stored.map { t in
             TrialResult(id: t.id, status: t.status, configuration: spec.space.normalized(t.configuration), metric: t.metric,
                         finalMetrics: t.finalMetrics, attempts: t.attempts, error: t.error, reason: t.reason,
-                        epochs: epochs[t.id] ?? [:])
+                        epochs: epochs[t.id] ?? [:], pausedAt: t.status == .paused ? t.pauseRung : nil, promotions: t.promotions)
         }
         let unit = progressUnit(lines: epochs.values.flatMap(\.values), config: spec.program == nil ? config : nil)
         var results = SweepResults(runDirectory: runDirectory, metric: spec.metric, parameters: spec.space.parameters,

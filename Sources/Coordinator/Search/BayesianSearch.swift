@@ -66,7 +66,7 @@ public struct BayesianSearch: SearchStrategy {
                 pending.append(x)
             case .finished:
                 points.append(x); values.append(trial.metric.flatMap { $0.isFinite ? modelled($0) : nil })
-            case .stopped:
+            case .stopped, .paused:
                 let last = trial.intermediate.max { $0.key < $1.key }?.value ?? trial.metric
                 points.append(x); values.append(last.flatMap { $0.isFinite ? modelled($0) : nil })
             case .failed:

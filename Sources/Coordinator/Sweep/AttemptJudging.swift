@@ -11,6 +11,8 @@ public struct AttemptEnd: Sendable {
     public var outcome: TrialOutcome
     /// True when early termination decided to stop the trial.
     public var stopRequested: Bool
+    /// True when that stop is a pause (successive halving with `pause: true`). Default false.
+    public var pauseRequested: Bool
     /// The metric of the last epoch the trial reported, if any.
     public var lastReported: Double?
     /// Failed attempts so far.
@@ -32,10 +34,11 @@ public struct AttemptEnd: Sendable {
 
     public init(record: TrialExitRecord?, outcome: TrialOutcome, stopRequested: Bool, lastReported: Double?, failures: Int,
                 maxRetries: Int, lostSupervisors: Int, metricName: String, trialTimeout: Double? = nil, logTail: String = "",
-                supervisorStarted: Bool = true) {
+                supervisorStarted: Bool = true, pauseRequested: Bool = false) {
         self.record = record
         self.outcome = outcome
         self.stopRequested = stopRequested
+        self.pauseRequested = pauseRequested
         self.lastReported = lastReported
         self.failures = failures
         self.maxRetries = maxRetries
@@ -52,7 +55,7 @@ extension TrialLifecycle {
     public static let lostSupervisorLimit = 3
 
     /// How an ended attempt is judged, in this order: early termination's decision wins (ended
-    /// after stop) unless the attempt got to its end (exit 0, a complete finite result); a
+    /// after stop, or after pause when the stop is a pause) unless the attempt got to its end (exit 0, a complete finite result); a
     /// time-out is a failure with reason `timeout`; exit 0 with the metric — or, without a
     /// recorded end, a complete result in its output — reached its end; a supervisor lost for the
     /// `lostSupervisorLimit`-th time in a row is a failure; a supervisor that never started is
@@ -64,7 +67,9 @@ extension TrialLifecycle {
         let status = end.record?.status
         let reachedItsEnd = status == 0 && outcome.complete && outcome.metric != nil
         if end.stopRequested && !reachedItsEnd {
-            return .endedAfterStop(metric: end.lastReported ?? outcome.metric, metrics: outcome.metrics)
+            let metric = end.lastReported ?? outcome.metric
+            return end.pauseRequested ? .endedAfterPause(metric: metric, metrics: outcome.metrics)
+                : .endedAfterStop(metric: metric, metrics: outcome.metrics)
         }
         if end.record?.ended == .timeout {
             let limit = end.trialTimeout.map { SweepConsole.format($0) } ?? "?"

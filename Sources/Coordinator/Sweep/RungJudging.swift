@@ -39,20 +39,23 @@ extension SweepRunner {
     }
 
     /// Judges trial `id` at `epoch` once (its stored value; missing or non-finite is the worst):
-    /// when early termination says so, the stop is recorded, then the supervisor asked.
+    /// when early termination says so, the stop (or, with `pause: true`, the pause at this rung)
+    /// is recorded, then the supervisor asked.
     private func judge(_ id: Int, epoch: Int, fields: [String: Double]? = nil) throws {
         guard let trial = active[id], epoch > (trial.judgedThrough ?? 0) else { return }
         active[id]?.judgedThrough = epoch
+        promotionDue = true   // a new value at a rung can lift a paused trial there
         if trial.pendingRung.map({ $0 <= epoch }) == true { active[id]?.pendingRung = nil }
         guard let policy = earlyStop, !trial.stopRequested, try !isLastReport(id, epoch: epoch),
               policy.shouldStop(trial: id, epoch: epoch, history: try observations(), goal: spec.metric.goal) else { return }
-        guard try transition(id, from: .running, .stopDecided) else { return }
-        CrashPoint.pass("coordinator", "stop-decided")
+        let pausing = spec.earlyTerminate?.pause == true
+        guard try transition(id, from: .running, pausing ? .pauseDecided(rung: epoch) : .stopDecided) else { return }
+        CrashPoint.pass("coordinator", pausing ? "pause-decided" : "stop-decided")
         active[id]?.stopRequested = true
         signalSupervisor(id, SIGTERM)
         let value = fields?[spec.metric.name].map { $0.isFinite ? "" : ", \(spec.metric.name) not finite" }
             ?? ", no \(spec.metric.name) reported"
-        console.line("[trial \(id)] stopping early after \(Self.rungName(epoch, fields ?? [:])) (successive halving\(value))")
+        console.line("[trial \(id)] \(pausing ? "pausing" : "stopping early") after \(Self.rungName(epoch, fields ?? [:])) (successive halving\(value))")
     }
 
     /// `epoch N`, or for a steps-budget job's line `evaluation N (step S)`.

@@ -82,11 +82,14 @@ extension SweepRunner {
             record: record, outcome: outcome, stopRequested: trial.stopRequested,
             lastReported: last, failures: trial.failures, maxRetries: spec.maxRetries,
             lostSupervisors: trial.lostSupervisors, metricName: spec.metric.name, trialTimeout: spec.trialTimeout,
-            logTail: TrialOutcome.tail(of: directory + "/output.log"), supervisorStarted: started))
+            logTail: TrialOutcome.tail(of: directory + "/output.log"), supervisorStarted: started,
+            pauseRequested: trial.pauseRung != nil))
         guard try transition(id, from: .running, event) else { return }
         switch event {
         case .reachedEnd(let metric, _):
             console.line("[trial \(id)] finished: \(spec.metric.name) \(SweepConsole.format(metric))")
+        case .endedAfterPause:
+            console.line("[trial \(id)] paused with its checkpoint; promoted if later trials put it among the best at its rung")
         case .interrupted where config.cluster.launcher == .slurm && spec.program == nil && StopRequest.pendingSignal == nil:
             console.line("[trial \(id)] interrupted by a signal to the job's steps (Slurm stopping the job?): the sweep stops "
                          + "with checkpoints; it continues when resumed")
@@ -171,8 +174,13 @@ extension SweepRunner {
             for pid in TrialExec.processes(tagged: tag(id)) { TrialExec.sendSignal(SIGKILL, to: pid, tagged: tag(id)) }
             trial.process?.signalGroup(SIGKILL)
             _ = trial.process?.wait()
-            // Still running after the grace period: stopped when early termination said so, else interrupted.
-            let event: TrialEvent = try trial.stopRequested ? .endedAfterStop(metric: lastReported(id), metrics: [:]) : .interrupted
+            // Still running after the grace period: stopped (or paused) when early termination
+            // said so, else interrupted.
+            var event = TrialEvent.interrupted
+            if trial.stopRequested {
+                let pausing = try store.trials().first { $0.id == id }?.pauseRung != nil
+                event = try pausing ? .endedAfterPause(metric: lastReported(id), metrics: [:]) : .endedAfterStop(metric: lastReported(id), metrics: [:])
+            }
             try transition(id, from: .running, event)
         }
         active = [:]

@@ -33,6 +33,9 @@ public final class SweepRunner {
     /// Each training trial's last epoch (or evaluation), by trial, once known: never a rung.
     var lastReports: [Int: Int] = [:]
     private var exhausted = false
+    /// Whether a paused trial may have become promotable since the last look (a rung judged, a
+    /// trial ended, or this coordinator just started).
+    var promotionDue = true
     /// When status.json and the report were last written (monotonic seconds) and how long that
     /// took, whether a trial started or ended since the report, the trial count at the last
     /// write, and whether a failed write was warned about.
@@ -204,6 +207,7 @@ public final class SweepRunner {
             let before = active.count
             try pollActive()
             let ended = active.count < before
+            if promotionDue || ended { try promotePaused() }
             let afterPoll = active.count
             try fillSlots()
             let launched = active.count > afterPoll
@@ -221,21 +225,23 @@ public final class SweepRunner {
         let trials = try store.trials()
         let best = Self.best(trials, goal: spec.metric.goal)
         console.line("sweep done: \(trials.filter { $0.status == .finished }.count) finished, "
-                     + "\(trials.filter { $0.status == .stopped }.count) stopped early, \(trials.filter { $0.status == .failed }.count) failed"
+                     + "\(trials.filter { $0.status == .stopped }.count) stopped early, "
+                     + (spec.earlyTerminate?.pause == true ? "\(trials.filter { $0.status == .paused }.count) paused, " : "")
+                     + "\(trials.filter { $0.status == .failed }.count) failed"
                      + (best.map { "; best \(spec.metric.name) \(SweepConsole.format($0.value)) (trial \($0.id))" } ?? "")
                      + "\nreport: ringtrain report \(runDirectory)")
         return true
     }
 
-    /// The best finished or stopped trial by the sweep metric.
+    /// The best finished, stopped or paused trial by the sweep metric.
     static func best(_ trials: [TrialRecord], goal: MetricGoal) -> (id: Int, value: Double)? {
-        let scored = trials.filter { ($0.status == .finished || $0.status == .stopped) && $0.metric != nil }
+        let scored = trials.filter { $0.status.isRanked && $0.metric != nil }
         let pick = goal == .minimize ? scored.min { $0.metric! < $1.metric! } : scored.max { $0.metric! < $1.metric! }
         return pick.map { ($0.id, $0.metric!) }
     }
 
     private func showProgress(_ trials: [TrialRecord]) {
-        let done = trials.filter(\.status.isFinal).count
+        let done = trials.filter(\.status.isSettled).count
         console.bar(done: done, total: max(spec.runCap, trials.count), running: active.count,
                     best: Self.best(trials, goal: spec.metric.goal))
     }

@@ -40,7 +40,7 @@ public struct SweepStatus: Codable, Sendable {
     public var goal: String
     public var runCap: Int
     public var parallel: Int
-    /// Trials by status (`pending`, `running`, `interrupted`, `stopped`, `failed`, `finished`),
+    /// Trials by status (`pending`, `running`, `interrupted`, `stopped`, `paused`, `failed`, `finished`),
     /// and `not_started`: trials the run cap allows that no search has suggested yet.
     public var counts: [String: Int]
     public var bestTrial: Int?
@@ -138,9 +138,9 @@ public struct SweepStatus: Codable, Sendable {
             }
             return entry
         }
-        let finals = trials.filter(\.status.isFinal)
-        let durations = finals.compactMap { trial in times.trials[trial.id].map { $0.changed.timeIntervalSince($0.added) } }.filter { $0 > 0 }
-        let left = max(0, spec.runCap - finals.count)
+        // A paused trial takes no slot, but its time is only part of a trial's.
+        let durations = trials.filter(\.status.isFinal).compactMap { trial in times.trials[trial.id].map { $0.changed.timeIntervalSince($0.added) } }.filter { $0 > 0 }
+        let left = max(0, spec.runCap - trials.filter(\.status.isSettled).count)
         // The trials to come at the median finished trial's pace, `parallel` at a time; a running
         // trial has only the rest of that pace left.
         var secondsLeft: Double?
@@ -179,7 +179,7 @@ public struct SweepStatus: Codable, Sendable {
         if state == "stopped" {
             lines.append("  not running: no process holds the folder\(lastHolder.map { " (it was last held by \($0))" } ?? ""); `ringtrain resume \(path)` continues it")
         }
-        let order = ["finished", "stopped", "failed", "running", "interrupted", "pending", "not_started"]
+        let order = ["finished", "stopped", "paused", "failed", "running", "interrupted", "pending", "not_started"]
         lines.append("  trials: " + order.map { "\(counts[$0] ?? 0) \($0.replacingOccurrences(of: "_", with: " "))" }.joined(separator: ", ")
                      + " (run_cap \(runCap))")
         if let bestTrial, let bestValue {

@@ -29,6 +29,11 @@ public struct TrialRecord: Sendable, Equatable {
     /// When the processes a lost supervisor left get killed (seconds since 1970), once they were
     /// asked to stop; nil otherwise.
     public var drainDeadline: Double? = nil
+    /// The rung (epoch or evaluation) a pause was decided at, while the pause is requested or
+    /// the trial is paused; nil otherwise.
+    public var pauseRung: Int? = nil
+    /// Times the trial was promoted from a pause.
+    public var promotions: Int = 0
 }
 
 /// Where a sweep's config came from, recorded when the sweep is created, so every later
@@ -88,7 +93,8 @@ public final class SweepStore: @unchecked Sendable {
                 // Columns added after the first release; older sweep folders gain them here.
                 try Self.addColumns(db, table: "sweep", ["identity TEXT", "config_directory TEXT", "overrides TEXT", "run_cap INTEGER"])
                 try Self.addColumns(db, table: "trial", ["stop_requested INTEGER NOT NULL DEFAULT 0", "reason TEXT",
-                                                         "lost_supervisors INTEGER NOT NULL DEFAULT 0", "drain_deadline REAL"])
+                                                         "lost_supervisors INTEGER NOT NULL DEFAULT 0", "drain_deadline REAL",
+                                                         "pause_rung INTEGER", "promotions INTEGER NOT NULL DEFAULT 0"])
             }
         }
     }
@@ -117,7 +123,8 @@ public final class SweepStore: @unchecked Sendable {
                     throw SweepStoreError(path: path, table: table, message: "is missing; a sweep store has the tables "
                                           + Self.schema.map(\.table).joined(separator: ", "))
                 }
-                let added = ["sweep": ["run_cap"], "trial": ["stop_requested", "reason", "lost_supervisors", "drain_deadline"]]
+                let added = ["sweep": ["run_cap"],
+                             "trial": ["stop_requested", "reason", "lost_supervisors", "drain_deadline", "pause_rung", "promotions"]]
                 for (table, columns) in added {
                     let existing = Set(try db.columns(in: table).map(\.name))
                     if let column = columns.first(where: { !existing.contains($0) }) {
@@ -250,6 +257,9 @@ public final class SweepStore: @unchecked Sendable {
             switch effect {
             case .countAttempt: assignments += ["attempts = attempts + 1", "pid = NULL", "drain_deadline = NULL"]
             case .recordStopRequest: assignments.append("stop_requested = 1")
+            case .recordPauseRequest(let rung):
+                assignments += ["stop_requested = 1", "pause_rung = ?"]
+                arguments.append(rung)
             case .recordDrainDeadline(let deadline):
                 assignments.append("drain_deadline = ?")
                 arguments.append(deadline)
@@ -260,7 +270,8 @@ public final class SweepStore: @unchecked Sendable {
             case .recordFailure(let failure):
                 assignments += ["failures = failures + 1", "error = ?", "reason = ?"]
                 arguments += [failure.error, failure.reason]
-            case .withdrawStopRequest: assignments.append("stop_requested = 0")
+            case .withdrawStopRequest: assignments += ["stop_requested = 0", "pause_rung = NULL"]
+            case .countPromotion: assignments.append("promotions = promotions + 1")
             case .clearReason: assignments.append("reason = NULL")
             case .countLostSupervisor: assignments.append("lost_supervisors = lost_supervisors + 1")
             case .resetLostSupervisors: assignments.append("lost_supervisors = 0")
@@ -346,7 +357,9 @@ public final class SweepStore: @unchecked Sendable {
                                    finalMetrics: try cells.metrics("final_metrics"),
                                    stopRequested: stop == 1, reason: try cells.text("reason", optional: true),
                                    lostSupervisors: try cells.int("lost_supervisors", in: 0...1_000_000)!,
-                                   drainDeadline: try cells.finiteDouble("drain_deadline"))
+                                   drainDeadline: try cells.finiteDouble("drain_deadline"),
+                                   pauseRung: try cells.int("pause_rung", in: 0...1_000_000_000, optional: true),
+                                   promotions: try cells.int("promotions", in: 0...1_000_000)!)
             }
         }
     }

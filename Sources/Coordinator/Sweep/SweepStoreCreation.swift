@@ -55,7 +55,9 @@ extension SweepStore {
                         stop_requested INTEGER NOT NULL DEFAULT 0,
                         reason TEXT,
                         lost_supervisors INTEGER NOT NULL DEFAULT 0,
-                        drain_deadline REAL);
+                        drain_deadline REAL,
+                        pause_rung INTEGER,
+                        promotions INTEGER NOT NULL DEFAULT 0);
                     CREATE TABLE epoch_metric (
                         trial_id INTEGER NOT NULL REFERENCES trial(id),
                         epoch INTEGER NOT NULL,

@@ -7,9 +7,12 @@
 // |---|---|---|---|
 // | pending, interrupted | attempt started | running | count an attempt |
 // | running | stop decided | running | record the stop request |
+// | running | pause decided | running | record the pause request |
 // | running | leftovers stopping | running | record the drain deadline |
 // | running | reached its end | finished | end the attempt, record the result, reset lost supervisors |
 // | running | ended after stop | stopped | end the attempt, record the result, reset lost supervisors |
+// | running | ended after pause | paused | end the attempt, record the result, reset lost supervisors |
+// | paused | promoted | pending | count a promotion, withdraw the stop request |
 // | running | interrupted | interrupted | end the attempt, withdraw the stop request, clear the reason, reset lost supervisors |
 // | running | supervisor lost | interrupted | end the attempt, withdraw the stop request, clear the reason, count a lost supervisor |
 // | running | supervisor never started | interrupted | end the attempt, withdraw the stop request, clear the reason |
@@ -18,7 +21,8 @@
 // | running | diverged | failed | end the attempt, record the failure, reset lost supervisors |
 // | pending, interrupted | invalid configuration | failed | count an attempt, record the failure, reset lost supervisors |
 //
-// Every other pair is refused (finished, stopped and failed are final). `TrialLifecycleTests`
+// Every other pair is refused (finished, stopped and failed are final; paused waits for a
+// promotion). `TrialLifecycleTests`
 // checks this table against the function.
 import Foundation
 
@@ -36,11 +40,21 @@ public enum TrialStatus: String, Sendable, Equatable, CaseIterable {
     case stopped
     /// Stopped by an explicit stop of the sweep; waits to be resumed (counts as pending).
     case interrupted
+    /// Below a rung's cut under successive halving with `pause: true`: stopped with its
+    /// checkpoint, its metric the rung's; promoted (pending again, resuming where it stopped)
+    /// once later trials put it among the best 1/eta at that rung.
+    case paused
 
     /// True while the trial still has to run (pending or interrupted).
     public var isWaiting: Bool { self == .pending || self == .interrupted }
     /// True once nothing can change the trial any more (finished, stopped or failed).
     public var isFinal: Bool { self == .finished || self == .stopped || self == .failed }
+    /// True when nothing runs or waits for the trial now: final, or paused (which a promotion
+    /// may still wake).
+    public var isSettled: Bool { isFinal || self == .paused }
+    /// True when the trial's metric ranks it: finished, or ended early at a rung (stopped or
+    /// paused, its metric the last one it reported).
+    public var isRanked: Bool { self == .finished || self == .stopped || self == .paused }
 }
 
 /// A failed attempt as recorded: the full error text (message and the log's last lines) and
@@ -67,6 +81,9 @@ public enum TrialEvent: Sendable, Equatable {
     case attemptStarted
     /// Early termination decided to stop the running trial (recorded before it is signalled).
     case stopDecided
+    /// Successive halving with `pause: true` decided to pause the running trial at the rung
+    /// `rung` (recorded before it is signalled).
+    case pauseDecided(rung: Int)
     /// The attempt's supervisor is gone and the processes it left were asked to stop; they are
     /// killed at `deadline` (seconds since 1970).
     case leftoversStopping(deadline: Double)
@@ -74,6 +91,11 @@ public enum TrialEvent: Sendable, Equatable {
     case reachedEnd(metric: Double?, metrics: [String: Double])
     /// The attempt ended after early termination decided to stop it; `metric` is its last report.
     case endedAfterStop(metric: Double?, metrics: [String: Double])
+    /// The attempt ended after successive halving decided to pause it; `metric` is its last report.
+    case endedAfterPause(metric: Double?, metrics: [String: Double])
+    /// Later results put the paused trial among the best 1/eta at its rung: it waits to resume
+    /// from its checkpoint.
+    case promoted
     /// An explicit stop of the sweep, or a training trial's checkpointed exit (3): not a failure.
     case interrupted
     /// The supervisor vanished without recording how the command ended: not a failure, but
@@ -98,9 +120,12 @@ public enum TrialEvent: Sendable, Equatable {
     public enum Kind: String, Sendable, CaseIterable {
         case attemptStarted = "attempt started"
         case stopDecided = "stop decided"
+        case pauseDecided = "pause decided"
         case leftoversStopping = "leftovers stopping"
         case reachedEnd = "reached its end"
         case endedAfterStop = "ended after stop"
+        case endedAfterPause = "ended after pause"
+        case promoted = "promoted"
         case interrupted = "interrupted"
         case supervisorLost = "supervisor lost"
         case supervisorNeverStarted = "supervisor never started"
@@ -115,9 +140,12 @@ public enum TrialEvent: Sendable, Equatable {
         switch self {
         case .attemptStarted: return .attemptStarted
         case .stopDecided: return .stopDecided
+        case .pauseDecided: return .pauseDecided
         case .leftoversStopping: return .leftoversStopping
         case .reachedEnd: return .reachedEnd
         case .endedAfterStop: return .endedAfterStop
+        case .endedAfterPause: return .endedAfterPause
+        case .promoted: return .promoted
         case .interrupted: return .interrupted
         case .supervisorLost: return .supervisorLost
         case .supervisorNeverStarted: return .supervisorNeverStarted
@@ -138,6 +166,8 @@ public enum TrialEffect: Sendable, Equatable {
     case countAttempt
     /// stop_requested = 1.
     case recordStopRequest
+    /// stop_requested = 1 and pause_rung = the rung: the stop is a pause.
+    case recordPauseRequest(rung: Int)
     /// The time the processes a lost supervisor left get killed (seconds since 1970).
     case recordDrainDeadline(Double)
     /// The attempt is over: its supervisor's pid and drain deadline are forgotten.
@@ -146,8 +176,11 @@ public enum TrialEffect: Sendable, Equatable {
     case recordResult(metric: Double?, metrics: [String: Double])
     /// failures + 1, with the error text and named reason.
     case recordFailure(TrialFailure)
-    /// stop_requested = 0 (a stop decided for this attempt does not carry over).
+    /// stop_requested = 0 and pause_rung = NULL (a stop or pause decided for this attempt does
+    /// not carry over).
     case withdrawStopRequest
+    /// promotions + 1.
+    case countPromotion
     /// reason = NULL (an interrupted trial did not fail).
     case clearReason
     /// One more supervisor lost in a row.
@@ -160,11 +193,13 @@ public enum TrialEffect: Sendable, Equatable {
         switch self {
         case .countAttempt: return "count an attempt"
         case .recordStopRequest: return "record the stop request"
+        case .recordPauseRequest: return "record the pause request"
         case .recordDrainDeadline: return "record the drain deadline"
         case .endAttempt: return "end the attempt"
         case .recordResult: return "record the result"
         case .recordFailure: return "record the failure"
         case .withdrawStopRequest: return "withdraw the stop request"
+        case .countPromotion: return "count a promotion"
         case .clearReason: return "clear the reason"
         case .countLostSupervisor: return "count a lost supervisor"
         case .resetLostSupervisors: return "reset lost supervisors"
@@ -211,12 +246,18 @@ public enum TrialLifecycle {
             return to(.failed, [.countAttempt, .recordFailure(failure), .resetLostSupervisors])
         case (.running, .stopDecided):
             return to(.running, [.recordStopRequest])
+        case (.running, .pauseDecided(let rung)):
+            return to(.running, [.recordPauseRequest(rung: rung)])
         case (.running, .leftoversStopping(let deadline)):
             return to(.running, [.recordDrainDeadline(deadline)])
         case (.running, .reachedEnd(let metric, let metrics)):
             return to(.finished, [.endAttempt, .recordResult(metric: metric, metrics: metrics), .resetLostSupervisors])
         case (.running, .endedAfterStop(let metric, let metrics)):
             return to(.stopped, [.endAttempt, .recordResult(metric: metric, metrics: metrics), .resetLostSupervisors])
+        case (.running, .endedAfterPause(let metric, let metrics)):
+            return to(.paused, [.endAttempt, .recordResult(metric: metric, metrics: metrics), .resetLostSupervisors])
+        case (.paused, .promoted):
+            return to(.pending, [.countPromotion, .withdrawStopRequest])
         case (.running, .interrupted):
             return to(.interrupted, [.endAttempt, .withdrawStopRequest, .clearReason, .resetLostSupervisors])
         case (.running, .supervisorLost):
