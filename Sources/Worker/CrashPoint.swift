@@ -34,6 +34,9 @@ public enum CrashPoint {
             "stop-decided",         // an early stop recorded, the trial not yet signalled
             "pause-decided",        // a pause at a rung recorded, the trial not yet signalled
             "trial-promoted",       // a paused trial made pending again, not yet started
+            "generation-decided",   // a population's next generation recorded, no checkpoint copied yet
+            "checkpoint-copied",    // one exploiting member took over its source's checkpoint
+            "generation-started",   // the population's members pending for the next generation
             "trial-concluded",      // a trial's end (finished, stopped, failed, requeued) written
         ],
         "supervisor": [

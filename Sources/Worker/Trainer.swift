@@ -70,6 +70,8 @@ public final class Trainer {
     public private(set) var skippedSteps = 0
     /// True once the ranks have agreed (through the last gradient all-reduce) to stop.
     public private(set) var stopAgreed = false
+    /// True once training stopped at `job.stopAfter` (an epoch or evaluation count) before its budget.
+    public private(set) var stoppedAfterLimit = false
     /// Asked on rank 0 before each step's exchange: whether a time-based save is due
     /// (`checkpoint.every_seconds`). The answer travels with the gradients, so every rank learns
     /// it at the same step (`saveAgreed`). Default nil: nothing is asked and no clock is read.
@@ -141,6 +143,7 @@ public final class Trainer {
     @discardableResult
     public func train(onReport: (EpochReport) throws -> Void) throws -> Bool {
         window.started = Date()   // throughput counts from here, not from loading
+        if reachedStopAfter() { return false }   // resumed at or past it: nothing to train
         if let steps = job.steps, let stepSampler { return try train(steps: steps, sampler: stepSampler, onReport: onReport) }
         while position.epoch < job.epochs {
             let sampler = currentSampler()
@@ -153,9 +156,19 @@ public final class Trainer {
             position.stepInEpoch = 0
             window = ReportWindow(task: data.train.task)
             try onReport(report)
-            if position.epoch < job.epochs && stopRequested { return false }
+            if position.epoch < job.epochs && (stopRequested || reachedStopAfter()) { return false }
         }
         return true
+    }
+
+    /// True (and noted in `stoppedAfterLimit`) when `job.stopAfter` epochs, or evaluations with a
+    /// steps budget, are done and the budget is not: every rank holds the same position, so all
+    /// stop at the same step.
+    private func reachedStopAfter() -> Bool {
+        guard let limit = job.stopAfter, !budgetDone(position) else { return false }
+        let done = job.steps == nil ? position.epoch : position.globalStep / (job.evalEvery ?? job.steps!)
+        if done >= limit { stoppedAfterLimit = true }
+        return stoppedAfterLimit
     }
 
     /// Trains a budget of `steps` optimizer steps from the current position, with batches drawn by
@@ -170,6 +183,7 @@ public final class Trainer {
                 let report = try report(window, epoch: nil, evaluation: (position.globalStep + every - 1) / every)
                 window = ReportWindow(task: data.train.task)   // a save at this step holds an empty window
                 try onReport(report)
+                if position.globalStep < steps && reachedStopAfter() { return false }
             }
             if position.globalStep < steps && stopRequested { return false }
         }

@@ -75,6 +75,11 @@ public struct TrainingJob: Sendable, Equatable {
     /// (`job.timeline`, `--timeline`; `ringtrain timeline` merges them into a Chrome trace).
     /// Default false: the step path then reads no clock for it. Never changes the results.
     public var timeline = false
+    /// Stop with a checkpoint once this many epochs (evaluations, with a steps budget) of the
+    /// run are done, as a stop signal would, and exit 3; `ringtrain resume` goes on from there
+    /// (`job.stop_after`, `--stop-after`; population-based training stops its members so). A run
+    /// already that far stops at once. Default nil. Never changes the results.
+    public var stopAfter: Int?
 
     public init(dataset: DatasetSpec) {
         self.dataset = dataset

@@ -178,11 +178,13 @@ public final class TrainingSession {
         }
         if !completed {
             progress.clear()
-            if trainer.stopAgreed {
+            if trainer.stopAgreed || trainer.stoppedAfterLimit {
                 if lastSaved != trainer.position.globalStep { try save(trainer, store, metrics: lastReport?.checkpointMetrics ?? [:]) }
                 _ = try collectives.sum([0])   // every rank waits until rank 0's checkpoint is on disk
                 StopRequest.restoreDefaultHandlers()
-                if !json { console.line("stopped by a signal at step \(trainer.position.globalStep); checkpoint saved (resume with --resume or `ringtrain resume`)") }
+                let why = trainer.stoppedAfterLimit && !trainer.stopAgreed
+                    ? "stopped after \(job.stopAfter!) \(job.steps == nil ? "epoch" : "evaluation")(s) (job.stop_after)" : "stopped by a signal"
+                if !json { console.line("\(why) at step \(trainer.position.globalStep); checkpoint saved (resume with --resume or `ringtrain resume`)") }
                 return .interrupted(step: trainer.position.globalStep)
             }
             if let failAtStep { try options.testHooks.fail(atStep: failAtStep) }

@@ -32,6 +32,9 @@ struct Resume: ParsableCommand {
     @Flag(help: "Record a timeline of every rank's steps from here on (training runs; as job.timeline: true; see `ringtrain timeline`).")
     var timeline = false
 
+    @Option(help: "Stop again with a checkpoint after N epochs of the run (N evaluations with job.steps), exit 3 (training runs).")
+    var stopAfter: Int?
+
     @OptionGroup var slurm: SlurmRequeueOption
 
     func validate() throws {
@@ -45,7 +48,7 @@ struct Resume: ParsableCommand {
         let hint = "`ringtrain resume \(runDirectory)` continues the sweep as it was started; "
             + "`--set sweep.run_cap=N` extends it to N trials"
         let trainingOnly = [("--ranks", ranks != nil), ("--json", json), ("--reset-optimizer", resetOptimizer),
-                            ("--timeline", timeline)]
+                            ("--timeline", timeline), ("--stop-after", stopAfter != nil)]
         if let (option, _) = trainingOnly.first(where: { $0.1 }) {
             throw ConfigError(file: runDirectory, keyPath: option, message: "applies to training runs, not to a sweep", hint: hint)
         }
@@ -81,6 +84,7 @@ struct Resume: ParsableCommand {
             }
             let resolved = runDirectory + "/resolved.yaml"
             let overrides = self.overrides + (ranks.map { ["job.ranks=\($0)"] } ?? []) + (timeline ? ["job.timeline=true"] : [])
+                + (stopAfter.map { ["job.stop_after=\($0)"] } ?? [])
             let config = try RunConfig.load(path: resolved, overrides: overrides)
             var options = RankOptions(configPath: resolved)
             (options.runDirectory, options.overrides) = (runDirectory, overrides)

@@ -41,6 +41,9 @@ struct Train: ParsableCommand {
     @Flag(help: "Record a timeline of every rank's steps (as job.timeline: true); `ringtrain timeline RUN_DIR` merges it into a Chrome trace.")
     var timeline = false
 
+    @Option(help: "Stop with a checkpoint after N epochs (N evaluations with job.steps), exit 3; `ringtrain resume` goes on (as job.stop_after: N).")
+    var stopAfter: Int?
+
     @Option(help: .hidden) var traceSteps: Int?
     @Option(help: .hidden) var dumpParameters: String?
     @OptionGroup var slurm: SlurmRequeueOption
@@ -58,6 +61,7 @@ struct Train: ParsableCommand {
             var allOverrides = overrides
             if let ranks { allOverrides.append("job.ranks=\(ranks)") }
             if timeline { allOverrides.append("job.timeline=true") }
+            if let stopAfter { allOverrides.append("job.stop_after=\(stopAfter)") }
             let loaded = try RunConfig.load(path: config, overrides: allOverrides)
             guard loaded.hasJob else { throw ConfigError(file: config, keyPath: "job", message: "this config has no job section to train") }
             _ = try loaded.sweepSpec()   // a broken sweep section is a broken config, even when only the job is trained

@@ -21,6 +21,8 @@ import Testing
         table["running/pause decided"] = (.running, ["record the pause request"])
         table["running/ended after pause"] = (.paused, ended + ["record the result", "reset lost supervisors"])
         table["paused/promoted"] = (.pending, ["count a promotion", "withdraw the stop request"])
+        table["running/reached its generation's end"] = (.paused, ended + ["record the result", "reset lost supervisors"])
+        table["paused/next generation"] = (.pending, ["take its next configuration"])
         table["running/leftovers stopping"] = (.running, ["record the drain deadline"])
         table["running/reached its end"] = (.finished, ended + ["record the result", "reset lost supervisors"])
         table["running/ended after stop"] = (.stopped, ended + ["record the result", "reset lost supervisors"])
@@ -320,7 +322,8 @@ extension TrialEvent {
     static let examples: [TrialEvent] = [
         .attemptStarted, .stopDecided, .pauseDecided(rung: 3), .leftoversStopping(deadline: 100),
         .reachedEnd(metric: 0.5, metrics: ["score": 0.5]), .endedAfterStop(metric: 0.7, metrics: [:]),
-        .endedAfterPause(metric: 0.7, metrics: [:]), .promoted, .interrupted, .supervisorLost, .supervisorNeverStarted,
+        .endedAfterPause(metric: 0.7, metrics: [:]), .promoted, .generationEnded(metric: 0.6, metrics: [:]),
+        .nextGeneration(configuration: ["x": .double(2)]), .interrupted, .supervisorLost, .supervisorNeverStarted,
         .attemptFailed(TrialFailure(message: "exit status 1")), .retryBudgetSpent(TrialFailure(message: "exit status 1")),
         .diverged(TrialFailure(message: "diverged", reason: "diverged")),
         .invalidConfiguration(TrialFailure(message: "invalid configuration")),

@@ -7,7 +7,7 @@ import Worker
 public enum JobParser {
     static let jobKeys = ["name", "seed", "dataset", "model", "loss", "optimizer", "schedule", "batch_size",
                           "epochs", "steps", "eval_every", "ranks", "accumulate", "tail", "evaluation_batch", "checkpoint", "gradient_compression",
-                          "overlap", "bucket_kb", "sharded_update", "on_nonfinite", "timeline"]
+                          "overlap", "bucket_kb", "sharded_update", "on_nonfinite", "timeline", "stop_after"]
 
     /// Builds a job from the `job` section; `dataFiles` says whether the dataset's files must
     /// exist (default `.required`).
@@ -55,6 +55,9 @@ public enum JobParser {
         if let v = t["overlap"] { job.overlap = try v.bool() }
         if let v = t["on_nonfinite"] { job.onNonFinite = NonFinitePolicy(rawValue: try v.choice(NonFinitePolicy.allCases.map(\.rawValue)))! }
         if let v = t["timeline"] { job.timeline = try v.bool() }
+        if let v = t["stop_after"] {
+            job.stopAfter = try v.int(in: 1...1_000_000, hint: "the epochs (evaluations, with job.steps) after which the run stops with a checkpoint, 1 or more")
+        }
         if let v = t["bucket_kb"] { job.bucketBytes = try v.int(in: 1...1_048_576) * 1024 }
         if let v = t["sharded_update"] {
             job.shardedUpdate = try v.bool()

@@ -58,6 +58,7 @@ public enum ResolvedConfig {
     public static func hash(job: TrainingJob) -> String {
         var job = job
         job.timeline = false   // recording a timeline changes no result: turning it on is no config change
+        job.stopAfter = nil    // nor does where a run stops to be resumed
         return hashPrefix + FNV1a.hex(canonicalJSON(job: job))
     }
 
@@ -79,6 +80,12 @@ public enum ResolvedConfig {
         // And the timeline when off (the hash leaves it out always: it changes no result).
         if !job.timeline, var fields = object as? [String: Any] {
             fields["timeline"] = nil
+            object = fields
+        }
+        // Where this invocation stops goes to the ranks, never into a run's resolved.yaml: a
+        // resume goes on to the end unless told otherwise.
+        if let stopAfter = job.stopAfter, var fields = object as? [String: Any] {
+            fields["stop_after"] = stopAfter
             object = fields
         }
         return canonicalText(object)

@@ -5,7 +5,7 @@ import Foundation
 /// Parses `sweep:` sections.
 public enum SweepParser {
     static let keys = ["method", "metric", "parameters", "run_cap", "parallel", "early_terminate", "max_retries",
-                       "seed", "program", "command", "name", "description", "trial_timeout"]
+                       "seed", "program", "command", "name", "description", "trial_timeout"] + PopulationSpec.keys
 
     /// The sweep of a checked config, its parameters checked against the job; nil when the
     /// config has no `sweep:` section.
@@ -48,7 +48,7 @@ public enum SweepParser {
 
     private static func parse(_ value: ConfigValue, baseDirectory: String, located: inout [LocatedParameter]) throws -> SweepSpec {
         let t = try value.table(allowed: keys)
-        let methodValue = try t.required("method", hint: "method: grid, random or bayes")
+        let methodValue = try t.required("method", hint: "method: grid, random, bayes or pbt")
         let method = SweepMethod(rawValue: try methodValue.choice(SweepMethod.allCases.map(\.rawValue)))!
         if let v = t["name"] { _ = try v.string() }
         if let v = t["description"] { _ = try v.string() }
@@ -71,7 +71,14 @@ public enum SweepParser {
         let runCapValue = t["run_cap"]
         let runCap = try runCapValue?.int(in: 1...Int.max, hint: "the most trials to run, 1 or more")
         var effectiveCap: Int
-        if method == .grid {
+        var population: PopulationSpec?
+        if method == .pbt {
+            population = try PopulationSpec.parse(t)
+            try checkPopulation(t, located: located, program: program)
+            effectiveCap = population!.population
+        } else if let key = PopulationSpec.keys.first(where: { t[$0] != nil }) {
+            throw t[key]!.error("'\(key)' applies to method: pbt, not \(method.rawValue)", hint: "remove it, or choose method: pbt")
+        } else if method == .grid {
             for p in located where !p.parameter.distribution.isDiscrete {
                 throw p.key.error("grid search cannot enumerate a continuous \(p.parameter.distribution.shortName) range",
                                   hint: "list the values to try (values: [...]), use value: or int_uniform, or choose method: random")
@@ -89,6 +96,7 @@ public enum SweepParser {
 
         var spec = SweepSpec(method: method, metric: metric, space: space, runCap: effectiveCap)
         spec.program = program
+        spec.population = population
         if let v = t["parallel"] { spec.parallel = try v.int(in: 1...4096, hint: "trials at once, 1 or more") }
         if let v = t["max_retries"] { spec.maxRetries = try v.int(in: 0...100, hint: "restarts of a failed trial, 0 to 100") }
         if let v = t["seed"] { spec.seed = UInt64(try v.int(in: 0...Int.max, hint: "a whole number 0 or more")) }
@@ -102,6 +110,28 @@ public enum SweepParser {
         }
         if let v = t["trial_timeout"] { spec.trialTimeout = try v.duration() }
         return spec
+    }
+
+    /// What population-based training refuses: run_cap (it trains `population` members),
+    /// early termination (its own decisions replace the worst), programs (not yet), and
+    /// parameters a member cannot change while it trains on from a checkpoint.
+    private static func checkPopulation(_ t: ConfigTable, located: [LocatedParameter], program: SweepProgram?) throws {
+        if let v = t["run_cap"] {
+            throw v.error("run_cap does not apply to method: pbt", hint: "pbt trains `population` members for the job's whole budget each; remove run_cap")
+        }
+        if let v = t["early_terminate"] {
+            throw v.error("early_terminate does not apply to method: pbt", hint: "pbt's own decisions replace its worst members; remove early_terminate")
+        }
+        if program != nil, let v = t["program"] ?? t["command"] {
+            throw v.error("method: pbt trains the config's job; a program's trials cannot take part yet",
+                          hint: "remove program/command and sweep the job, or choose method random, bayes or grid")
+        }
+        for p in located {
+            if let why = PopulationSpec.refusal(of: p.parameter.name) {
+                throw p.key.error("'\(p.parameter.name)' cannot be a pbt parameter: \(why)",
+                                  hint: "pbt changes settings a member can take on from a checkpoint, e.g. optimizer.lr, optimizer.weight_decay, optimizer.momentum")
+            }
+        }
     }
 
     private static func parseMetric(_ value: ConfigValue, freeNames: Bool) throws -> SweepMetric {

@@ -13,6 +13,11 @@ public struct AttemptEnd: Sendable {
     public var stopRequested: Bool
     /// True when that stop is a pause (successive halving with `pause: true`). Default false.
     public var pauseRequested: Bool
+    /// The epoch (or evaluation) a population member's attempt was told to stop after
+    /// (`--stop-after`); nil otherwise. Default nil.
+    public var generationEnd: Int?
+    /// The last epoch (or evaluation) the trial reported, if any. Default nil.
+    public var lastProgress: Int?
     /// The metric of the last epoch the trial reported, if any.
     public var lastReported: Double?
     /// Failed attempts so far.
@@ -34,11 +39,13 @@ public struct AttemptEnd: Sendable {
 
     public init(record: TrialExitRecord?, outcome: TrialOutcome, stopRequested: Bool, lastReported: Double?, failures: Int,
                 maxRetries: Int, lostSupervisors: Int, metricName: String, trialTimeout: Double? = nil, logTail: String = "",
-                supervisorStarted: Bool = true, pauseRequested: Bool = false) {
+                supervisorStarted: Bool = true, pauseRequested: Bool = false, generationEnd: Int? = nil, lastProgress: Int? = nil) {
         self.record = record
         self.outcome = outcome
         self.stopRequested = stopRequested
         self.pauseRequested = pauseRequested
+        self.generationEnd = generationEnd
+        self.lastProgress = lastProgress
         self.lastReported = lastReported
         self.failures = failures
         self.maxRetries = maxRetries
@@ -56,7 +63,8 @@ extension TrialLifecycle {
 
     /// How an ended attempt is judged, in this order: early termination's decision wins (ended
     /// after stop, or after pause when the stop is a pause) unless the attempt got to its end (exit 0, a complete finite result); a
-    /// time-out is a failure with reason `timeout`; exit 0 with the metric — or, without a
+    /// time-out is a failure with reason `timeout`; a population member's own exit 3 at or past
+    /// the end of its generation reached that end; exit 0 with the metric — or, without a
     /// recorded end, a complete result in its output — reached its end; a supervisor lost for the
     /// `lostSupervisorLimit`-th time in a row is a failure; a supervisor that never started is
     /// that (not counted); a lost supervisor, an explicit stop or a checkpointed exit (3) is
@@ -74,6 +82,10 @@ extension TrialLifecycle {
         if end.record?.ended == .timeout {
             let limit = end.trialTimeout.map { SweepConsole.format($0) } ?? "?"
             return failure(end, reason: "timeout", message: "stopped after the trial_timeout of \(limit) s")
+        }
+        // A population member that stopped by itself (exit 3, no signal) where its generation ends.
+        if let stop = end.generationEnd, status == 3, end.record?.ended == .exited, (end.lastProgress ?? 0) >= stop {
+            return .generationEnded(metric: end.lastReported, metrics: outcome.metrics)
         }
         if let metric = outcome.metric, status == 0 || (status == nil && outcome.complete) {
             return .reachedEnd(metric: metric, metrics: outcome.metrics)

@@ -74,7 +74,8 @@ extension SweepRunner {
                                    metricName: spec.metric.name)
             : TrialOutcome.training(directory: directory, metricName: spec.metric.name)
         defer { CrashPoint.pass("coordinator", "trial-concluded") }
-        let last = try trial.stopRequested ? lastReported(id) : nil
+        let generationEnd = try spec.population == nil ? nil : memberGenerationEnd(id)
+        let last = try trial.stopRequested || generationEnd != nil ? lastReported(id) : nil
         // No pid, no marker, no recorded end: the supervisor never started (the coordinator died,
         // or could not start it, right after marking the trial running); not a lost supervisor.
         let started = trial.pid != nil || record != nil || TrialExec.attemptBegan(log: directory + "/output.log", attempt: attempt)
@@ -83,11 +84,13 @@ extension SweepRunner {
             lastReported: last, failures: trial.failures, maxRetries: spec.maxRetries,
             lostSupervisors: trial.lostSupervisors, metricName: spec.metric.name, trialTimeout: spec.trialTimeout,
             logTail: TrialOutcome.tail(of: directory + "/output.log"), supervisorStarted: started,
-            pauseRequested: trial.pauseRung != nil))
+            pauseRequested: trial.pauseRung != nil, generationEnd: generationEnd, lastProgress: try store.lastEpoch(id)))
         guard try transition(id, from: .running, event) else { return }
         switch event {
         case .reachedEnd(let metric, _):
             console.line("[trial \(id)] finished: \(spec.metric.name) \(SweepConsole.format(metric))")
+        case .generationEnded(let metric, _):
+            console.line("[trial \(id)] generation done: \(spec.metric.name) \(metric.map(SweepConsole.format) ?? "none"); waiting for the population")
         case .endedAfterPause:
             console.line("[trial \(id)] paused with its checkpoint; promoted if later trials put it among the best at its rung")
         case .interrupted where config.cluster.launcher == .slurm && spec.program == nil && StopRequest.pendingSignal == nil:

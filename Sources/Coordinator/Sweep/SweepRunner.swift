@@ -99,7 +99,8 @@ public final class SweepRunner {
             }
             try AtomicFile.write(config.file.text, to: runDirectory + "/" + SweepFolder.configFile)
             let id = UUID().uuidString
-            store = try SweepStore.create(path: storePath, sweepID: id, origin: origin, legacyHash: FNV1a.hex(config.file.text))
+            store = try SweepStore.create(path: storePath, sweepID: id, origin: origin, legacyHash: FNV1a.hex(config.file.text),
+                                          uniqueConfigurations: spec.population == nil)
             claimed = (id, origin)
         }
         guard let recorded = claimed.origin, recorded.identity == origin.identity else {
@@ -117,7 +118,7 @@ public final class SweepRunner {
         tagFolder = runDirectory
         switch spec.method {
         case .grid: strategy = GridSearch(space: spec.space)
-        case .random: strategy = RandomSearch(space: spec.space, seed: spec.seed)
+        case .random, .pbt: strategy = RandomSearch(space: spec.space, seed: spec.seed)   // pbt: its first generation
         case .bayes: strategy = BayesianSearch(space: spec.space, goal: spec.metric.goal, seed: spec.seed)
         }
         // A training trial's own last epoch (or evaluation) is never a rung either: see `isLastReport`.
@@ -207,7 +208,10 @@ public final class SweepRunner {
             let before = active.count
             try pollActive()
             let ended = active.count < before
-            if promotionDue || ended { try promotePaused() }
+            if promotionDue || ended {
+                try promotePaused()
+                try advancePopulation()
+            }
             let afterPoll = active.count
             try fillSlots()
             let launched = active.count > afterPoll
@@ -269,7 +273,7 @@ public final class SweepRunner {
             console.line("sweep: \(error)")
             return
         }
-        let added = Set(try store.addTrials(configurations))
+        let added = Set(try store.addTrials(configurations, asMembers: spec.population != nil))
         CrashPoint.pass("coordinator", "trial-added")
         for trial in try store.trials() where added.contains(trial.id) { try launch(trial) }
     }
@@ -318,6 +322,8 @@ public final class SweepRunner {
             let yaml = ResolvedConfig.yaml(job: trialConfig.job, cluster: trialConfig.cluster)
             try AtomicFile.write(yaml, to: directory + "/config.yaml")
             var arguments = [MPILauncher.selfExecutable, "train", directory + "/config.yaml", "--run-dir", directory, "--json"]
+            // A population member trains one generation an attempt.
+            if spec.population != nil, let stop = try memberGenerationEnd(trial.id) { arguments += ["--stop-after", String(stop)] }
             if FileManager.default.fileExists(atPath: directory + "/checkpoints/latest") {
                 arguments.append("--resume")
                 resumedAtStep = Self.checkpointStep(directory)

@@ -9,6 +9,9 @@ public enum SweepMethod: String, Sendable, Equatable, CaseIterable {
     case random
     /// Bayesian optimisation (a Gaussian-process surrogate).
     case bayes
+    /// Population-based training: members trained side by side, the worst copying the best
+    /// and changing their hyperparameters at fixed intervals (`population`, `interval`, ...).
+    case pbt
 }
 
 /// The metric a sweep optimises (`metric: {name: val_loss, goal: minimize}`).
@@ -53,6 +56,9 @@ public struct SweepSpec: Sendable, Equatable {
     /// An external program run per trial instead of the job; nil (the default) trains `job`
     /// with the parameters applied as dotted paths into it.
     public var program: SweepProgram? = nil
+    /// Population-based training's settings, with `method: pbt` (then `runCap` is the
+    /// population); nil otherwise.
+    public var population: PopulationSpec? = nil
 
     public init(method: SweepMethod, metric: SweepMetric, space: SearchSpace, runCap: Int) {
         self.method = method

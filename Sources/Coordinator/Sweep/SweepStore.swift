@@ -92,6 +92,7 @@ public final class SweepStore: @unchecked Sendable {
                 }
                 // Columns added after the first release; older sweep folders gain them here.
                 try Self.addColumns(db, table: "sweep", ["identity TEXT", "config_directory TEXT", "overrides TEXT", "run_cap INTEGER"])
+                try db.execute(sql: Self.lineageTable)
                 try Self.addColumns(db, table: "trial", ["stop_requested INTEGER NOT NULL DEFAULT 0", "reason TEXT",
                                                          "lost_supervisors INTEGER NOT NULL DEFAULT 0", "drain_deadline REAL",
                                                          "pause_rung INTEGER", "promotions INTEGER NOT NULL DEFAULT 0"])
@@ -152,11 +153,11 @@ public final class SweepStore: @unchecked Sendable {
         }
     }
 
-    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
         try Self.access(path) { try pool.read(body) }
     }
 
-    private func write<T>(_ body: (Database) throws -> T) throws -> T {
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
         try Self.access(path) { try pool.write(body) }
     }
 
@@ -227,15 +228,22 @@ public final class SweepStore: @unchecked Sendable {
     }
 
     /// Adds pending trials for `configurations` (stored in canonical form, so a configuration
-    /// already present is refused by the UNIQUE constraint whatever its spelling); returns their ids.
-    public func addTrials(_ configurations: [Configuration]) throws -> [Int] {
+    /// already present is refused by the UNIQUE constraint whatever its spelling, where the store
+    /// has one); returns their ids. With `asMembers` (population-based training; default false)
+    /// each is also recorded as a member of generation 0, in the same write.
+    public func addTrials(_ configurations: [Configuration], asMembers: Bool = false) throws -> [Int] {
         try write { db in
             var ids: [Int] = []
             for c in configurations {
                 let stamp = Self.now()
+                let text = ConfigurationJSON.encode(c.mapValues(\.canonical))
                 try db.execute(sql: "INSERT INTO trial (status, configuration, created_at, updated_at) VALUES ('pending', ?, ?, ?)",
-                               arguments: [ConfigurationJSON.encode(c.mapValues(\.canonical)), stamp, stamp])
+                               arguments: [text, stamp, stamp])
                 ids.append(Int(db.lastInsertedRowID))
+                if asMembers {
+                    try db.execute(sql: "INSERT INTO lineage (generation, trial_id, source_id, configuration) VALUES (0, ?, NULL, ?)",
+                                   arguments: [ids.last!, text])
+                }
             }
             return ids
         }
@@ -248,6 +256,17 @@ public final class SweepStore: @unchecked Sendable {
     /// event cannot happen in `status`, or when the trial still is in `status` and the write
     /// changed nothing — a mistake of the caller, never a state of the sweep.
     public func apply(_ event: TrialEvent, to id: Int, from status: TrialStatus) throws -> TrialTransition? {
+        try write { db in try Self.apply(event, to: id, from: status, in: db) }
+    }
+
+    /// `apply` of each (trial, event) from `status`, all in one write: every trial still in
+    /// `status` moves, or (on an error) none does. Returns the transitions applied.
+    public func applyAll(_ events: [(id: Int, event: TrialEvent)], from status: TrialStatus) throws -> [TrialTransition] {
+        try write { db in try events.compactMap { try Self.apply($0.event, to: $0.id, from: status, in: db) } }
+    }
+
+    /// `apply` inside the write `db`.
+    private static func apply(_ event: TrialEvent, to id: Int, from status: TrialStatus, in db: Database) throws -> TrialTransition? {
         guard let transition = TrialLifecycle.transition(from: status, on: event) else {
             throw TrialTransitionError(trial: id, status: status, event: event.name)
         }
@@ -272,19 +291,20 @@ public final class SweepStore: @unchecked Sendable {
                 arguments += [failure.error, failure.reason]
             case .withdrawStopRequest: assignments += ["stop_requested = 0", "pause_rung = NULL"]
             case .countPromotion: assignments.append("promotions = promotions + 1")
+            case .recordConfiguration(let configuration):
+                assignments.append("configuration = ?")
+                arguments.append(ConfigurationJSON.encode(configuration.mapValues(\.canonical)))
             case .clearReason: assignments.append("reason = NULL")
             case .countLostSupervisor: assignments.append("lost_supervisors = lost_supervisors + 1")
             case .resetLostSupervisors: assignments.append("lost_supervisors = 0")
             }
         }
         let sql = "UPDATE trial SET \(assignments.joined(separator: ", ")) WHERE id = ? AND status = ?"
-        return try write { db in
-            try db.execute(sql: sql, arguments: StatementArguments(arguments + [id, status.rawValue]))
-            if db.changesCount == 1 { return transition }
-            let stored = try String.fetchOne(db, sql: "SELECT status FROM trial WHERE id = ?", arguments: [id])
-            if stored == status.rawValue { throw TrialTransitionError(trial: id, status: status, event: event.name) }
-            return nil
-        }
+        try db.execute(sql: sql, arguments: StatementArguments(arguments + [id, status.rawValue]))
+        if db.changesCount == 1 { return transition }
+        let stored = try String.fetchOne(db, sql: "SELECT status FROM trial WHERE id = ?", arguments: [id])
+        if stored == status.rawValue { throw TrialTransitionError(trial: id, status: status, event: event.name) }
+        return nil
     }
 
     /// The number of launches of trial `id` so far (its current attempt's number while it runs).

@@ -19,12 +19,25 @@ extension SweepStore {
         return configuration
     }
 
+    /// The lineage of population-based training: each member's hyperparameters in each
+    /// generation, and the member whose checkpoint it continued from (NULL: its own).
+    static let lineageTable = """
+        CREATE TABLE IF NOT EXISTS lineage (
+            generation INTEGER NOT NULL,
+            trial_id INTEGER NOT NULL REFERENCES trial(id),
+            source_id INTEGER REFERENCES trial(id),
+            configuration TEXT NOT NULL,
+            PRIMARY KEY (generation, trial_id))
+        """
+
     /// Creates the store of a new sweep at `path` with its schema and its sweep row (`sweepID`,
     /// `origin`, default none, and `legacyHash`, the config text's hash), all at once: the file is
     /// built under a temporary name and renamed into place, so a crash never leaves a store
-    /// without its tables. Refuses a `path` that already exists.
+    /// without its tables. Refuses a `path` that already exists. Without `uniqueConfigurations`
+    /// (population-based training, whose members may come to share hyperparameters; default
+    /// true) two trials may hold the same configuration.
     public static func create(path: String, sweepID: String = UUID().uuidString, origin: SweepOrigin? = nil,
-                              legacyHash: String = "") throws -> SweepStore {
+                              legacyHash: String = "", uniqueConfigurations: Bool = true) throws -> SweepStore {
         guard !FileManager.default.fileExists(atPath: path) else {
             throw SweepStoreError(path: path, message: "already exists; a new sweep's store is never made over an old one")
         }
@@ -43,7 +56,7 @@ extension SweepStore {
                     CREATE TABLE trial (
                         id INTEGER PRIMARY KEY,
                         status TEXT NOT NULL,
-                        configuration TEXT NOT NULL UNIQUE,
+                        configuration TEXT NOT NULL\(uniqueConfigurations ? " UNIQUE" : ""),
                         metric REAL,
                         attempts INTEGER NOT NULL DEFAULT 0,
                         failures INTEGER NOT NULL DEFAULT 0,
@@ -64,6 +77,7 @@ extension SweepStore {
                         metrics TEXT NOT NULL,
                         PRIMARY KEY (trial_id, epoch));
                     """)
+                try db.execute(sql: lineageTable)
                 let overrides = origin.map { String(decoding: (try? JSONEncoder().encode($0.overrides)) ?? Data("[]".utf8), as: UTF8.self) }
                 try db.execute(sql: """
                     INSERT INTO sweep (id, sweep_id, config_hash, created_at, identity, config_directory, overrides)

@@ -13,6 +13,8 @@
 // | running | ended after stop | stopped | end the attempt, record the result, reset lost supervisors |
 // | running | ended after pause | paused | end the attempt, record the result, reset lost supervisors |
 // | paused | promoted | pending | count a promotion, withdraw the stop request |
+// | running | reached its generation's end | paused | end the attempt, record the result, reset lost supervisors |
+// | paused | next generation | pending | take its next configuration |
 // | running | interrupted | interrupted | end the attempt, withdraw the stop request, clear the reason, reset lost supervisors |
 // | running | supervisor lost | interrupted | end the attempt, withdraw the stop request, clear the reason, count a lost supervisor |
 // | running | supervisor never started | interrupted | end the attempt, withdraw the stop request, clear the reason |
@@ -22,7 +24,7 @@
 // | pending, interrupted | invalid configuration | failed | count an attempt, record the failure, reset lost supervisors |
 //
 // Every other pair is refused (finished, stopped and failed are final; paused waits for a
-// promotion). `TrialLifecycleTests`
+// promotion, or for population-based training's next generation). `TrialLifecycleTests`
 // checks this table against the function.
 import Foundation
 
@@ -42,7 +44,8 @@ public enum TrialStatus: String, Sendable, Equatable, CaseIterable {
     case interrupted
     /// Below a rung's cut under successive halving with `pause: true`: stopped with its
     /// checkpoint, its metric the rung's; promoted (pending again, resuming where it stopped)
-    /// once later trials put it among the best 1/eta at that rung.
+    /// once later trials put it among the best 1/eta at that rung. Under population-based
+    /// training: a member at the end of a generation, waiting for the others and the decision.
     case paused
 
     /// True while the trial still has to run (pending or interrupted).
@@ -96,6 +99,12 @@ public enum TrialEvent: Sendable, Equatable {
     /// Later results put the paused trial among the best 1/eta at its rung: it waits to resume
     /// from its checkpoint.
     case promoted
+    /// A population-based training member stopped where its generation ends (`--stop-after`),
+    /// with a checkpoint; `metric` is what it reported there.
+    case generationEnded(metric: Double?, metrics: [String: Double])
+    /// The population's decision for the next generation: the member waits to train it with
+    /// `configuration` (from its own checkpoint, or the one it copied).
+    case nextGeneration(configuration: Configuration)
     /// An explicit stop of the sweep, or a training trial's checkpointed exit (3): not a failure.
     case interrupted
     /// The supervisor vanished without recording how the command ended: not a failure, but
@@ -126,6 +135,8 @@ public enum TrialEvent: Sendable, Equatable {
         case endedAfterStop = "ended after stop"
         case endedAfterPause = "ended after pause"
         case promoted = "promoted"
+        case generationEnded = "reached its generation's end"
+        case nextGeneration = "next generation"
         case interrupted = "interrupted"
         case supervisorLost = "supervisor lost"
         case supervisorNeverStarted = "supervisor never started"
@@ -146,6 +157,8 @@ public enum TrialEvent: Sendable, Equatable {
         case .endedAfterStop: return .endedAfterStop
         case .endedAfterPause: return .endedAfterPause
         case .promoted: return .promoted
+        case .generationEnded: return .generationEnded
+        case .nextGeneration: return .nextGeneration
         case .interrupted: return .interrupted
         case .supervisorLost: return .supervisorLost
         case .supervisorNeverStarted: return .supervisorNeverStarted
@@ -181,6 +194,8 @@ public enum TrialEffect: Sendable, Equatable {
     case withdrawStopRequest
     /// promotions + 1.
     case countPromotion
+    /// The trial's configuration becomes this one (population-based training's next generation).
+    case recordConfiguration(Configuration)
     /// reason = NULL (an interrupted trial did not fail).
     case clearReason
     /// One more supervisor lost in a row.
@@ -200,6 +215,7 @@ public enum TrialEffect: Sendable, Equatable {
         case .recordFailure: return "record the failure"
         case .withdrawStopRequest: return "withdraw the stop request"
         case .countPromotion: return "count a promotion"
+        case .recordConfiguration: return "take its next configuration"
         case .clearReason: return "clear the reason"
         case .countLostSupervisor: return "count a lost supervisor"
         case .resetLostSupervisors: return "reset lost supervisors"
@@ -258,6 +274,10 @@ public enum TrialLifecycle {
             return to(.paused, [.endAttempt, .recordResult(metric: metric, metrics: metrics), .resetLostSupervisors])
         case (.paused, .promoted):
             return to(.pending, [.countPromotion, .withdrawStopRequest])
+        case (.running, .generationEnded(let metric, let metrics)):
+            return to(.paused, [.endAttempt, .recordResult(metric: metric, metrics: metrics), .resetLostSupervisors])
+        case (.paused, .nextGeneration(let configuration)):
+            return to(.pending, [.recordConfiguration(configuration)])
         case (.running, .interrupted):
             return to(.interrupted, [.endAttempt, .withdrawStopRequest, .clearReason, .resetLostSupervisors])
         case (.running, .supervisorLost):

@@ -15,6 +15,8 @@ public struct CounterRNG: RandomNumberGenerator, Sendable {
         case sampling = 7
         /// Next-token draws of text generation (`ringtrain sample`).
         case generation = 8
+        /// Population-based training's exploit and explore decisions.
+        case population = 9
     }
 
     private let key: UInt64

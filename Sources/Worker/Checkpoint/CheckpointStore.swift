@@ -226,8 +226,8 @@ public final class CheckpointStore {
     static let stateLimit = 1 << 20
 
     /// Removes the `.tmp-*` entries that crashed or interrupted saves of this store left behind.
-    private func removeStaleTemporaries() throws {
-        let ours = [".tmp-step-", ".tmp-replaced-", ".tmp-removing-", ".tmp-latest-"]
+    func removeStaleTemporaries() throws {
+        let ours = [".tmp-step-", ".tmp-replaced-", ".tmp-removing-", ".tmp-latest-", ".tmp-adopting-"]
         for name in CheckpointFiles.contents(of: directory) where ours.contains(where: { name.hasPrefix($0) }) {
             try CheckpointFiles.remove("\(directory)/\(name)")
         }

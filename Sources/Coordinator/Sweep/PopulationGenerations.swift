@@ -1,0 +1,85 @@
+// PopulationGenerations: population-based training's generations in a sweep — each member trains
+// one generation an attempt (`--stop-after` its end) and pauses; once every member has, the
+// decision is recorded, the exploiting members take over their sources' checkpoints, and all
+// start the next generation at once. Every step is redone from the store after a crash.
+import Foundation
+import Worker
+
+extension SweepRunner {
+    /// The epoch (or evaluation) the generation member `id` trains now ends at; nil in the last
+    /// generation (it trains to the end of the budget).
+    func memberGenerationEnd(_ id: Int) throws -> Int? {
+        guard let population = spec.population else { return nil }
+        let generation = try store.lineage().filter { $0.trial == id }.map(\.generation).max() ?? 0
+        return population.stopAfter(generation: generation, reports: config.job.progressReports)
+    }
+
+    /// Moves the population on when every member still in it (failed ones drop out) is paused:
+    /// at the end of a generation, the next one is decided and recorded; then, for a recorded
+    /// generation not yet started, each exploiting member takes over its source's checkpoint and
+    /// all members become pending in one write. Decisions are made once (`recordGeneration`);
+    /// copies and the start are redone until the start is written.
+    func advancePopulation() throws {
+        guard let population = spec.population else { return }
+        let trials = try store.trials()
+        let members = trials.filter { $0.status != .failed }
+        guard trials.count >= spec.runCap, !members.isEmpty, members.allSatisfy({ $0.status == .paused }) else { return }
+        let lineage = try store.lineage()
+        let latest = lineage.map(\.generation).max() ?? 0
+        let reports = config.job.progressReports
+        let history = try observations()
+        let progress = members.map { m in history.first { $0.id == m.id }?.intermediate.keys.max() ?? 0 }.min() ?? 0
+        var next = lineage.filter { $0.generation == latest }
+        // Every member trained the latest generation recorded: decide the one after it.
+        if let end = population.stopAfter(generation: latest, reports: reports), progress >= end {
+            let ranked = members.map { m in
+                PopulationMember(id: m.id, configuration: spec.space.normalized(m.configuration),
+                                 value: history.first { $0.id == m.id }?.intermediate[end])
+            }
+            let decisions = PopulationBasedTraining.decide(ranked, generation: latest, goal: spec.metric.goal, spec: population,
+                                                           space: spec.space, seed: spec.seed)
+            try store.recordGeneration(latest + 1, decisions)
+            CrashPoint.pass("coordinator", "generation-decided")
+            for d in decisions {
+                guard let source = d.source else { continue }
+                console.line("[trial \(d.id)] copies trial \(source) at \(rungName(end)) and goes on with "
+                             + SweepConsole.describe(d.configuration))
+            }
+            next = decisions.map { LineageEntry(generation: latest + 1, trial: $0.id, source: $0.source, configuration: $0.configuration) }
+        } else {
+            // Otherwise the latest generation was decided but not started: start it.
+            guard latest > 0, let started = population.stopAfter(generation: latest - 1, reports: reports), progress >= started else { return }
+        }
+        for entry in next {
+            guard let source = entry.source else { continue }
+            try adoptCheckpoint(of: source, into: entry.trial)
+            CrashPoint.pass("coordinator", "checkpoint-copied")
+        }
+        try store.applyAll(next.map { ($0.trial, TrialEvent.nextGeneration(configuration: $0.configuration)) }, from: .paused)
+        CrashPoint.pass("coordinator", "generation-started")
+        promotionDue = true
+    }
+
+    /// `epoch N`, or `evaluation N` for a job budgeted in steps.
+    private func rungName(_ index: Int) -> String { (config.job.steps == nil ? "epoch " : "evaluation ") + String(index) }
+
+    /// Member `id` takes over member `source`'s newest checkpoint that verifies, as its only one.
+    private func adoptCheckpoint(of source: Int, into id: Int) throws {
+        let from = CheckpointStore(directory: trialDirectory(source) + "/checkpoints")
+        let to = CheckpointStore(directory: trialDirectory(id) + "/checkpoints")
+        var names = from.list().reversed().map(\.name)
+        if let latest = from.latest(), let index = names.firstIndex(of: latest) { names.insert(names.remove(at: index), at: 0) }
+        var problems: [String] = []
+        for name in names {
+            do {
+                try to.adopt(name, from: from)
+                return
+            } catch let error as CheckpointError where error.code == .corrupt {
+                problems.append("\(error)")
+            }
+        }
+        throw ConfigError(file: trialDirectory(source), keyPath: "",
+                          message: "trial \(id) was to copy trial \(source)'s checkpoint, but none verifies"
+                            + (problems.isEmpty ? " (there is none)" : ": " + problems.joined(separator: "; ")))
+    }
+}
