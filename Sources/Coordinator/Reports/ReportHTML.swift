@@ -31,7 +31,14 @@ public enum ReportHTML {
             body.append("<p>Trial \(best.id) (\(best.status.rawValue)): \(name.markupEscaped) = <b>\(best.metric.map(ReportTable.number) ?? "-")</b></p>")
             body.append(table(headers: ["parameter", "value"],
                               rows: results.parameters.compactMap { p in best.configuration[p.name].map { [p.name, $0.yamlText] } }))
-            if let yaml = results.bestYAML {
+            if let yaml = results.bestYAML, let lineage = results.lineage, !results.bestSchedule.isEmpty {
+                body.append("<p>Its final model came from this schedule of hyperparameters (population-based training):</p>")
+                body.append(table(headers: [results.progressUnit.plural, "trained by"] + results.parameters.map(\.name),
+                                  rows: PopulationLineage.scheduleRows(results.bestSchedule, parameters: results.parameters)))
+                body.append("<p>Save the schedule's start as <code>best.yaml</code> and run these commands to train the same model again:</p>")
+                body.append("<pre>\(yaml.markupEscaped)</pre>")
+                body.append("<pre>\(lineage.replayCommands(results.bestSchedule, parameters: results.parameters).joined(separator: "\n").markupEscaped)</pre>")
+            } else if let yaml = results.bestYAML {
                 body.append("<p>Save as <code>best.yaml</code> and run <code>ringtrain train best.yaml</code>:</p>")
                 body.append("<pre>\(yaml.markupEscaped)</pre>")
             }
@@ -39,6 +46,13 @@ public enum ReportHTML {
             body.append("<p>No finished trial with a \(name.markupEscaped) yet.</p>")
         }
 
+        if let lineage = results.lineage {
+            body.append("<h2>Lineage</h2>")
+            body.append("<p class=\"hint\">Population-based training: at each generation's end the worst members copy the "
+                        + "checkpoint of one of the best (dashed red) and change its hyperparameters.</p>")
+            body.append("<figure>\(SVGPlots.lineage(results))</figure>")
+            body.append(table(headers: PopulationLineage.headers(results), rows: lineage.rows(results)))
+        }
         body.append("<h2>Learning curves</h2>")
         body.append("<figure>\(SVGPlots.learningCurves(results))</figure>")
         body.append("<h2>\(name.markupEscaped) against each parameter</h2>")

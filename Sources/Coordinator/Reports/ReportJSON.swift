@@ -13,6 +13,11 @@ import Foundation
 ///  "effects": [{"name", "kind", "importance", "log_scale", "spearman", "pearson", "groups", "trials"}],
 ///  "best_config_yaml": "..." or null, "notes": [...]}
 /// ```
+/// With `method: pbt` it also has `"lineage": [{"generation", "trial", "source", "params",
+/// "metric"}]` (generation 0-based; `source` the member copied at its start or null; `metric` at
+/// its end or null), `"best_schedule": [{"from", "to", "trial", "params"}]` (the stretches of
+/// epochs, or evaluations, behind the best trial's final model; `best_config_yaml` is its start)
+/// and `"replay": [...]` (commands that train that model again).
 /// Trials are in ranking order. `status` is pending, running, finished, failed, stopped,
 /// interrupted (stopped with the sweep, waiting to resume) or paused (by successive halving with
 /// `pause: true`; `paused_at` is its rung, null otherwise; `promotions` counts its promotions);
@@ -50,6 +55,16 @@ public enum ReportJSON {
                               "metrics": metrics(best, name: name), "status": best.status.rawValue] as [String: Any]
         } else {
             object["best"] = NSNull()
+        }
+        if let lineage = results.lineage {
+            object["lineage"] = lineage.entries.map { e -> [String: Any] in
+                ["generation": e.generation, "trial": e.trial, "source": e.source ?? NSNull(), "params": params(e.configuration),
+                 "metric": results.reported(e.trial, at: lineage.span(e.generation).upperBound).map(json) ?? NSNull()]
+            }
+            object["best_schedule"] = results.bestSchedule.map { s -> [String: Any] in
+                ["from": s.from, "to": s.to, "trial": s.trial, "params": params(s.configuration)]
+            }
+            object["replay"] = lineage.replayCommands(results.bestSchedule, parameters: results.parameters)
         }
         return object
     }

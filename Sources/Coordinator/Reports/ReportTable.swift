@@ -20,11 +20,14 @@ public enum ReportTable {
         if !results.trials.isEmpty {
             out += ["", trialsTable(results)]
         }
+        out += lineageSection(results)
         if let best = results.best {
-            out += ["", "best configuration (trial \(best.id)):"]
+            let scheduled = !results.bestSchedule.isEmpty
+            out += ["", "best configuration (trial \(best.id)\(scheduled ? ", its last generation" : "")):"]
             out += results.parameters.compactMap { p in best.configuration[p.name].map { "  \(p.name): \($0.yamlText)" } }
             if let yaml = results.bestYAML {
-                out += ["", "resolved config — save as best.yaml and run `ringtrain train best.yaml`:", "",
+                out += ["", scheduled ? "resolved config of its schedule's start — save as best.yaml and run the commands above:"
+                            : "resolved config — save as best.yaml and run `ringtrain train best.yaml`:", "",
                         yaml.trimmingCharacters(in: .newlines)]
             }
         }

@@ -84,6 +84,16 @@ public struct SweepResults: Sendable {
     public var bestYAML: String?
     /// Things the report could not do, each a sentence (e.g. why `bestYAML` is missing).
     public var notes: [String]
+    /// Population-based training's lineage (nil for other methods). Default nil.
+    public var lineage: PopulationLineage? = nil
+    /// The schedule behind the best trial's final model under population-based training (its
+    /// first stretch's hyperparameters are `bestYAML`'s); empty otherwise. Default empty.
+    public var bestSchedule: [ScheduleStretch] = []
+
+    /// The value of the sweep metric trial `id` reported at epoch (or evaluation) `index`.
+    public func reported(_ id: Int, at index: Int) -> Double? {
+        trials.first { $0.id == id }?.epochs[index]?[metric.name]
+    }
 
     public init(runDirectory: String, metric: SweepMetric, parameters: [SweepParameter], trials: [TrialResult],
                 bestYAML: String? = nil, notes: [String] = [], progressUnit: ProgressUnit = .epoch) {
@@ -202,7 +212,16 @@ extension SweepResults {
         let unit = progressUnit(lines: epochs.values.flatMap(\.values), config: spec.program == nil ? config : nil)
         var results = SweepResults(runDirectory: runDirectory, metric: spec.metric, parameters: spec.space.parameters,
                                    trials: trials, notes: notes, progressUnit: unit)
-        if let best = results.best {
+        if let population = spec.population {
+            let reports = config?.job.progressReports ?? (epochs.values.flatMap(\.keys).max() ?? population.interval)
+            results.lineage = PopulationLineage(entries: try store.lineage(), interval: population.interval, reports: reports)
+        }
+        if var best = results.best {
+            // A population member's final model comes from a schedule: its config is the schedule's start.
+            if let schedule = results.lineage?.schedule(of: best.id), let first = schedule.first {
+                results.bestSchedule = schedule
+                best.configuration = spec.space.normalized(first.configuration)
+            }
             results.bestYAML = bestYAML(best, spec: spec, config: config, runDirectory: runDirectory, notes: &results.notes)
         }
         return results
