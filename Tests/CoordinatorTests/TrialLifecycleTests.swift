@@ -92,12 +92,13 @@ import Testing
 
     static func end(status: Int32? = 0, ended: TrialExitRecord.Ending = .exited, metric: Double? = 0.5, complete: Bool = true,
                     diverged: Bool = false, stop: Bool = false, last: Double? = nil, failures: Int = 0, lost: Int = 0,
-                    maxRetries: Int = 1, started: Bool = true, pause: Bool = false) -> AttemptEnd {
+                    maxRetries: Int = 1, started: Bool = true, pause: Bool = false, generationEnd: Int? = nil,
+                    lastProgress: Int? = nil) -> AttemptEnd {
         let record = status.map { TrialExitRecord(attempt: 1, status: $0, ended: ended) }
         let outcome = TrialOutcome(metrics: metric.map { ["score": $0] } ?? [:], metric: metric, complete: complete, diverged: diverged)
         return AttemptEnd(record: record, outcome: outcome, stopRequested: stop, lastReported: last, failures: failures,
                           maxRetries: maxRetries, lostSupervisors: lost, metricName: "score", trialTimeout: 30, logTail: "a\nlast line",
-                          supervisorStarted: started, pauseRequested: pause)
+                          supervisorStarted: started, pauseRequested: pause, generationEnd: generationEnd, lastProgress: lastProgress)
     }
 
     struct Judged: Sendable, CustomStringConvertible {
@@ -115,6 +116,13 @@ import Testing
         Judged(name: "pause decided, ended early", end: end(status: 3, metric: nil, stop: true, last: 0.7, pause: true),
                event: "ended after pause"),
         Judged(name: "pause decided, but it reached its end", end: end(stop: true, pause: true), event: "reached its end"),
+        Judged(name: "population member stopped by itself at its generation's end",
+               end: end(status: 3, metric: nil, last: 0.4, generationEnd: 2, lastProgress: 2), event: "reached its generation's end"),
+        Judged(name: "population member stopped by a signal at its generation's end",
+               end: end(status: 3, ended: .stopped, metric: nil, generationEnd: 2, lastProgress: 2), event: "interrupted"),
+        Judged(name: "population member stopped short of its generation's end",
+               end: end(status: 3, metric: nil, generationEnd: 2, lastProgress: 1), event: "interrupted"),
+        Judged(name: "population member in its last generation, exit 0", end: end(lastProgress: 6), event: "reached its end"),
         Judged(name: "pause decided, no record", end: end(status: nil, complete: false, stop: true, last: 0.7, pause: true),
                event: "ended after pause"),
         Judged(name: "stop decided, exit 0 without a finite metric", end: end(metric: nil, stop: true), event: "ended after stop"),

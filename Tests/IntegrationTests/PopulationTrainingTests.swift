@@ -1,0 +1,119 @@
+// PopulationTrainingTests: population-based training on real training trials — the same config
+// and seed give the same lineage and byte-identical final models, the report's replay commands
+// train the best model again to the same bytes, and a coordinator killed at each of its decision
+// points, then resumed, ends with the lineage and models of an uninterrupted run.
+import Foundation
+import Testing
+import Coordinator
+import Worker
+
+@Suite(.serialized)
+struct PopulationTrainingTests {
+    /// Four 1-rank members, two at a time, of 6 epochs (10 steps each) in generations of 2
+    /// epochs: two decisions, each replacing the worst member by a copy of one of the best.
+    static func sweep() throws -> TinyRun {
+        let tiny = try TinyRun(epochs: 6, job: "  checkpoint: {every_steps: 0, keep_last: 1}")
+        try (try String(contentsOfFile: tiny.config, encoding: .utf8) + """
+
+            sweep:
+              method: pbt
+              metric: {name: val_loss, goal: minimize}
+              population: 4
+              interval: 2
+              parameters:
+                optimizer.lr: {distribution: log_uniform_values, min: 0.0001, max: 0.1}
+                optimizer.momentum: {values: [0.0, 0.5, 0.9]}
+              parallel: 2
+              seed: 3
+
+            """).write(toFile: tiny.config, atomically: false, encoding: .utf8)
+        return tiny
+    }
+
+    /// What a finished population sweep in `run` holds: its lineage (from the report) and each
+    /// member's final model.
+    struct Outcome: Equatable {
+        var lineage: String
+        var models: [Int: Data]
+    }
+
+    static func outcome(_ tiny: TinyRun, run: String, mark: String) throws -> Outcome {
+        let report = try SweepHarness.report(tiny.dir + "/" + run, mark: mark)
+        let lineage = try #require(report["lineage"] as? [[String: Any]])
+        let text = String(decoding: try JSONSerialization.data(withJSONObject: lineage, options: [.sortedKeys]), as: UTF8.self)
+        var models: [Int: Data] = [:]
+        for id in 1...4 { models[id] = try tiny.finalModel(run + String(format: "/trial-%04d", id)) }
+        return Outcome(lineage: text, models: models)
+    }
+
+    @Test func theSameSeedGivesTheSameLineageAndModelsAndTheReplayTrainsTheBestAgain() throws {
+        let tiny = try Self.sweep()
+        let mark = UUID().uuidString
+        var outcomes: [Outcome] = []
+        for run in ["first", "second"] {
+            let result = try SweepHarness.run(["sweep", tiny.config, "--run-dir", tiny.dir + "/" + run], mark: mark, timeout: 300)
+            #expect(result.status == 0, "\(result.output)")
+            #expect(result.output.contains("copies trial") && result.output.contains("4 finished"), "\(result.output)")
+            outcomes.append(try Self.outcome(tiny, run: run, mark: mark))
+        }
+        #expect(outcomes[0] == outcomes[1])
+        let report = try SweepHarness.report(tiny.dir + "/first", mark: mark)
+        let lineage = try #require(report["lineage"] as? [[String: Any]])
+        // 3 generations of 4 members; each decision copies one member.
+        #expect(lineage.count == 12 && lineage.filter { !($0["source"] is NSNull) }.count == 2, "\(lineage)")
+        // The replay: best.yaml and the commands, run as a user would, end with the best model's bytes.
+        let best = try #require((report["best"] as? [String: Any])?["id"] as? Int)
+        let yaml = try #require(report["best_config_yaml"] as? String)
+        try yaml.write(toFile: tiny.dir + "/best.yaml", atomically: false, encoding: .utf8)
+        let commands = try #require(report["replay"] as? [String])
+        #expect(commands.count >= 2 && commands[0].hasPrefix("ringtrain train best.yaml --run-dir runs/pbt-replay --stop-after"), "\(commands)")
+        for command in commands {
+            let words = ShellWords.split(command).dropFirst()
+            let result = try SweepHarness.run(Array(words).map { $0 == "best.yaml" ? tiny.dir + "/best.yaml" : $0.replacingOccurrences(of: "runs/", with: tiny.dir + "/runs/") },
+                                              mark: mark)
+            #expect([0, 3].contains(result.status), "\(command): \(result.output)")
+        }
+        #expect(try tiny.finalModel("runs/pbt-replay") == outcomes[0].models[best], "\(commands)")
+        #expect(SweepHarness.leftoversAfterSettling(mark).isEmpty, "\(SweepHarness.leftovers(mark))")
+    }
+
+    /// The coordinator killed where a generation's decision is recorded, after an exploiting
+    /// member's checkpoint copy, where the next generation is started, and where the last member
+    /// of the first generation pauses; resumed, the sweep ends as an uninterrupted one does.
+    @Test func aCoordinatorKilledAtEachDecisionPointEndsWithTheSameLineageAndModels() throws {
+        let tiny = try Self.sweep()
+        let mark = UUID().uuidString
+        let reference = try SweepHarness.run(["sweep", tiny.config, "--run-dir", tiny.dir + "/reference"], mark: mark, timeout: 300)
+        #expect(reference.status == 0, "\(reference.output)")
+        let expected = try Self.outcome(tiny, run: "reference", mark: mark)
+        for point in ["generation-decided:1", "checkpoint-copied:1", "generation-started:2", "trial-concluded:4"] {
+            let run = "killed-" + point.replacingOccurrences(of: ":", with: "-")
+            let marker = tiny.dir + "/" + run + ".crashed"
+            var last = try SweepHarness.run(["sweep", tiny.config, "--run-dir", tiny.dir + "/" + run], mark: mark,
+                                            environment: [CrashPoint.environmentVariable: "coordinator:" + point,
+                                                          CrashPoint.markerVariable: marker], timeout: 300)
+            #expect(FileManager.default.fileExists(atPath: marker) && last.status == CrashPoint.exitStatus, "\(point): \(last.output)")
+            for _ in 0..<3 where last.status != 0 {
+                last = try SweepHarness.run(["resume", tiny.dir + "/" + run], mark: mark, timeout: 300)
+            }
+            #expect(last.status == 0, "\(point): \(last.output)")
+            #expect(try Self.outcome(tiny, run: run, mark: mark) == expected, "\(point)")
+            #expect(SweepHarness.leftoversAfterSettling(mark).isEmpty, "\(point): \(SweepHarness.leftovers(mark))")
+        }
+    }
+
+    /// `--stop-after` as a user uses it: a run stopped after 2 epochs, resumed to 4, then to the
+    /// end, ends with the model of a straight run; a resume already past it stops at once.
+    @Test func aRunStoppedAfterEpochsAndResumedEndsAsAStraightRun() throws {
+        let tiny = try TinyRun(epochs: 6, job: "  schedule: {name: cosine}\n  checkpoint: {every_steps: 0, keep_last: 1}")
+        #expect(try tiny.train("straight").status == 0)
+        let stopped = try tiny.train("stepwise", ["--stop-after", "2"])
+        #expect(stopped.status == 3 && stopped.output.contains("stopped after 2 epoch(s) (job.stop_after) at step 20"), "\(stopped.output)")
+        #expect(tiny.latest("stepwise") == "step-00000020")
+        let again = try TinyRun.ringtrain(["resume", tiny.dir + "/stepwise", "--stop-after", "1"])
+        #expect(again.status == 3 && tiny.latest("stepwise") == "step-00000020", "\(again.output)")
+        #expect(try TinyRun.ringtrain(["resume", tiny.dir + "/stepwise", "--stop-after", "4"]).status == 3)
+        #expect(try TinyRun.ringtrain(["resume", tiny.dir + "/stepwise"]).status == 0)
+        #expect(try tiny.finalModel("stepwise") == (try tiny.finalModel("straight")))
+    }
+}
