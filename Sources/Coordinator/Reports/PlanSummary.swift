@@ -58,7 +58,13 @@ public enum PlanSummary {
         lines += ["", "sweep:"]
         lines.append("  method      \(sweep.method.rawValue)")
         lines.append("  metric      \(sweep.metric.name) (\(sweep.metric.goal.rawValue))")
-        lines.append("  run_cap     \(sweep.runCap)   parallel \(sweep.parallel)   max_retries \(sweep.maxRetries)   seed \(sweep.seed)")
+        lines.append((sweep.population == nil ? "  run_cap     \(sweep.runCap)" : "  members     \(sweep.runCap)") + "   parallel \(sweep.parallel)   max_retries \(sweep.maxRetries)   seed \(sweep.seed)")
+        if let p = sweep.population {
+            let unit = job.steps == nil ? "epochs" : "evaluations"
+            lines.append("  pbt         population \(p.population), \(p.generations(reports: job.progressReports)) generations of "
+                         + "\(p.interval) \(unit); at each end the worst \(p.replaced(among: p.population)) copy one of the best "
+                         + "(quantile \(p.quantile), resample_probability \(p.resampleProbability), perturb \(p.perturb.map(ReportTable.number).joined(separator: "/")))")
+        }
         if let e = sweep.earlyTerminate {
             var text = "\(e.kind.rawValue), eta \(e.eta)"
             if let v = e.minIter { text += ", min_iter \(v)" }
