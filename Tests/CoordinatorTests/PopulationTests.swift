@@ -46,8 +46,10 @@ import Model
         BadConfig(label: "a pbt key for random search",
                   yaml: "sweep:\n  method: random\n  metric: {name: val_loss}\n  run_cap: 4\n  population: 4\n  parameters:\n" + lr,
                   line: 9, keyPath: "sweep.population", fragments: ["applies to method: pbt"]),
-        BadConfig(label: "a program", yaml: pbt("    x: {values: [1, 2]}\n", extra: "  population: 4\n  interval: 1\n  program: objective.sh\n"),
-                  line: 10, keyPath: "sweep.program", fragments: ["cannot take part yet"]),
+        BadConfig(label: "a program without a budget", yaml: pbt("    x: {values: [1, 2]}\n", extra: "  population: 4\n  interval: 1\n  program: objective.sh\n"),
+                  line: nil, keyPath: "sweep", fragments: ["needs budget"]),
+        BadConfig(label: "a budget beside a job", yaml: pbt(lr, extra: "  population: 4\n  interval: 1\n  budget: 6\n"), line: 10,
+                  keyPath: "sweep.budget", fragments: ["applies to program trials", "job.epochs"]),
     ]
 
     @Test("what pbt cannot do is refused with line, key and what would do", arguments: bad)

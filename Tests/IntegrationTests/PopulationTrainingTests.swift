@@ -102,6 +102,50 @@ struct PopulationTrainingTests {
         }
     }
 
+    /// The example program of docs/pbt-program.md in a real sweep: it continues from the folder it
+    /// is given, so each member's final state records the members whose training it carries, which
+    /// must be the report's schedule; the same seed gives the same lineage and results.
+    @Test func theDocumentedProgramTakesPartThroughItsFolders() throws {
+        let dir = try TrainingFixtures.temporaryDirectory()
+        let program = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/pbt-program.py").path
+        try """
+        sweep:
+          method: pbt
+          program: \(program)
+          metric: {name: loss, goal: minimize}
+          population: 4
+          interval: 2
+          budget: 6
+          parameters:
+            lr: {distribution: log_uniform_values, min: 0.001, max: 0.2}
+            momentum: {values: [0.0, 0.5, 0.9]}
+          parallel: 2
+          seed: 2
+        """.write(toFile: dir + "/sweep.yaml", atomically: false, encoding: .utf8)
+        let mark = UUID().uuidString
+        var reports: [[String: Any]] = []
+        for run in ["first", "second"] {
+            let result = try SweepHarness.run(["sweep", dir + "/sweep.yaml", "--run-dir", dir + "/" + run], mark: mark)
+            #expect(result.status == 0 && result.output.contains("copies trial"), "\(result.output)")
+            reports.append(try SweepHarness.report(dir + "/" + run, mark: mark))
+        }
+        func text(_ value: Any?) -> String {
+            String(decoding: (try? JSONSerialization.data(withJSONObject: value ?? NSNull(), options: [.sortedKeys, .fragmentsAllowed])) ?? Data(), as: UTF8.self)
+        }
+        #expect(text(reports[0]["lineage"]) == text(reports[1]["lineage"]))
+        #expect(text((reports[0]["trials"] as? [[String: Any]])?.map { $0["metric"] }) == text((reports[1]["trials"] as? [[String: Any]])?.map { $0["metric"] }))
+        #expect((reports[0]["replay"] as? [Any])?.isEmpty == true)
+        // The best member's final state was trained by the members its schedule names, generation by generation.
+        let best = try #require((reports[0]["best"] as? [String: Any])?["id"] as? Int)
+        let schedule = try #require(reports[0]["best_schedule"] as? [[String: Any]])
+        let expected = schedule.flatMap { s in Array(repeating: s["trial"] as? Int ?? 0, count: ((s["to"] as? Int ?? 0) - (s["from"] as? Int ?? 0) + 1) / 2) }
+        let state = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + String(format: "/first/trial-%04d/generations/2/state.json", best)))) as? [String: Any])
+        let trainedBy = (state["trained_by"] as? [String] ?? []).map { Int($0.suffix(4)) ?? 0 }
+        #expect(trainedBy == expected && expected.count == 3, "\(state) against \(schedule)")
+        #expect(SweepHarness.leftoversAfterSettling(mark).isEmpty, "\(SweepHarness.leftovers(mark))")
+    }
+
     /// `--stop-after` as a user uses it: a run stopped after 2 epochs, resumed to 4, then to the
     /// end, ends with the model of a straight run; a resume already past it stops at once.
     @Test func aRunStoppedAfterEpochsAndResumedEndsAsAStraightRun() throws {

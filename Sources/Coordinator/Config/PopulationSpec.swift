@@ -1,6 +1,6 @@
 // PopulationSpec: population-based training's keys of the `sweep:` section (`method: pbt`) —
-// population, interval, quantile, resample_probability, perturb — checked, and the generations a
-// member's budget splits into.
+// population, interval, quantile, resample_probability, perturb, and a program's budget — checked,
+// and the generations a member's budget splits into.
 
 /// How population-based training runs (`sweep.method: pbt`).
 public struct PopulationSpec: Sendable, Equatable {
@@ -17,6 +17,9 @@ public struct PopulationSpec: Sendable, Equatable {
     /// The factors a copied number is multiplied by (one of the two, at random); a listed value
     /// moves to its neighbour instead. Default 0.8 and 1.2.
     public var perturb: [Double] = [0.8, 1.2]
+    /// The epochs each member trains in all, for program trials (required there); a training
+    /// job's budget is its own (`job.epochs`, or its evaluations with `job.steps`). Default nil.
+    public var budget: Int? = nil
 
     public init(population: Int, interval: Int) {
         self.population = population
@@ -24,7 +27,7 @@ public struct PopulationSpec: Sendable, Equatable {
     }
 
     /// The keys of `sweep:` that belong to PBT.
-    static let keys = ["population", "interval", "quantile", "resample_probability", "perturb"]
+    static let keys = ["population", "interval", "quantile", "resample_probability", "perturb", "budget"]
 
     /// Why a member cannot change job setting `name` while it trains on from a checkpoint (the
     /// model's shape, the data, the batch, and what fixes where generations end), or nil.
@@ -59,6 +62,7 @@ public struct PopulationSpec: Sendable, Equatable {
             }
             spec.perturb = factors
         }
+        if let v = t["budget"] { spec.budget = try v.int(in: 1...1_000_000, hint: "the epochs each member trains in all, 1 or more") }
         return spec
     }
 

@@ -113,8 +113,9 @@ public enum SweepParser {
     }
 
     /// What population-based training refuses: run_cap (it trains `population` members),
-    /// early termination (its own decisions replace the worst), programs (not yet), and
-    /// parameters a member cannot change while it trains on from a checkpoint.
+    /// early termination (its own decisions replace the worst), a budget beside a job (it has its
+    /// own) or none for a program, and job parameters a member cannot change while it trains on
+    /// from a checkpoint.
     private static func checkPopulation(_ t: ConfigTable, located: [LocatedParameter], program: SweepProgram?) throws {
         if let v = t["run_cap"] {
             throw v.error("run_cap does not apply to method: pbt", hint: "pbt trains `population` members for the job's whole budget each; remove run_cap")
@@ -122,9 +123,16 @@ public enum SweepParser {
         if let v = t["early_terminate"] {
             throw v.error("early_terminate does not apply to method: pbt", hint: "pbt's own decisions replace its worst members; remove early_terminate")
         }
-        if program != nil, let v = t["program"] ?? t["command"] {
-            throw v.error("method: pbt trains the config's job; a program's trials cannot take part yet",
-                          hint: "remove program/command and sweep the job, or choose method random, bayes or grid")
+        if program != nil {
+            guard t["budget"] != nil else {
+                throw t.value.error("method: pbt with a program needs budget: the epochs each member trains in all",
+                                    hint: "e.g. budget: 12 (with interval: 3, four generations)")
+            }
+            return   // a program's parameters are its own; the program keeps its checkpoints (docs/pbt-program.md)
+        }
+        if let v = t["budget"] {
+            throw v.error("budget applies to program trials; a training job's members train its own budget",
+                          hint: "remove budget and set job.epochs (or job.steps)")
         }
         for p in located {
             if let why = PopulationSpec.refusal(of: p.parameter.name) {

@@ -41,6 +41,7 @@ extension ReportTable {
         var schedule = TextTable(headers: [results.progressUnit.plural, "trained by"] + results.parameters.map(\.name))
         for row in PopulationLineage.scheduleRows(results.bestSchedule, parameters: results.parameters) { schedule.add(row) }
         out.append(schedule.rendered)
+        guard results.bestYAML != nil else { return out }   // a program's schedule is the program's to replay
         out += ["", "to train it again (best.yaml below; the same model, training being deterministic):"]
         out += lineage.replayCommands(results.bestSchedule, parameters: results.parameters).map { "  " + $0 }
         return out

@@ -60,8 +60,8 @@ public enum PlanSummary {
         lines.append("  metric      \(sweep.metric.name) (\(sweep.metric.goal.rawValue))")
         lines.append((sweep.population == nil ? "  run_cap     \(sweep.runCap)" : "  members     \(sweep.runCap)") + "   parallel \(sweep.parallel)   max_retries \(sweep.maxRetries)   seed \(sweep.seed)")
         if let p = sweep.population {
-            let unit = job.steps == nil ? "epochs" : "evaluations"
-            lines.append("  pbt         population \(p.population), \(p.generations(reports: job.progressReports)) generations of "
+            let unit = job.steps == nil || sweep.program != nil ? "epochs" : "evaluations"
+            lines.append("  pbt         population \(p.population), \(p.generations(reports: p.budget ?? job.progressReports)) generations of "
                          + "\(p.interval) \(unit); at each end the worst \(p.replaced(among: p.population)) copy one of the best "
                          + "(quantile \(p.quantile), resample_probability \(p.resampleProbability), perturb \(p.perturb.map(ReportTable.number).joined(separator: "/")))")
         }

@@ -17,7 +17,7 @@ import Foundation
 /// "metric"}]` (generation 0-based; `source` the member copied at its start or null; `metric` at
 /// its end or null), `"best_schedule": [{"from", "to", "trial", "params"}]` (the stretches of
 /// epochs, or evaluations, behind the best trial's final model; `best_config_yaml` is its start)
-/// and `"replay": [...]` (commands that train that model again).
+/// and `"replay": [...]` (commands that train that model again; empty for a program's trials).
 /// Trials are in ranking order. `status` is pending, running, finished, failed, stopped,
 /// interrupted (stopped with the sweep, waiting to resume) or paused (by successive halving with
 /// `pause: true`; `paused_at` is its rung, null otherwise; `promotions` counts its promotions);
@@ -64,7 +64,7 @@ public enum ReportJSON {
             object["best_schedule"] = results.bestSchedule.map { s -> [String: Any] in
                 ["from": s.from, "to": s.to, "trial": s.trial, "params": params(s.configuration)]
             }
-            object["replay"] = lineage.replayCommands(results.bestSchedule, parameters: results.parameters)
+            object["replay"] = results.bestYAML == nil ? [] : lineage.replayCommands(results.bestSchedule, parameters: results.parameters)
         }
         return object
     }

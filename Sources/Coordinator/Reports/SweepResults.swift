@@ -213,7 +213,7 @@ extension SweepResults {
         var results = SweepResults(runDirectory: runDirectory, metric: spec.metric, parameters: spec.space.parameters,
                                    trials: trials, notes: notes, progressUnit: unit)
         if let population = spec.population {
-            let reports = config?.job.progressReports ?? (epochs.values.flatMap(\.keys).max() ?? population.interval)
+            let reports = population.budget ?? config?.job.progressReports ?? (epochs.values.flatMap(\.keys).max() ?? population.interval)
             results.lineage = PopulationLineage(entries: try store.lineage(), interval: population.interval, reports: reports)
         }
         if var best = results.best {

@@ -18,6 +18,8 @@ public struct AttemptEnd: Sendable {
     public var generationEnd: Int?
     /// The last epoch (or evaluation) the trial reported, if any. Default nil.
     public var lastProgress: Int?
+    /// False when a program's population member left its save folder empty. Default true.
+    public var generationSaved = true
     /// The metric of the last epoch the trial reported, if any.
     public var lastReported: Double?
     /// Failed attempts so far.
@@ -83,8 +85,12 @@ extension TrialLifecycle {
             let limit = end.trialTimeout.map { SweepConsole.format($0) } ?? "?"
             return failure(end, reason: "timeout", message: "stopped after the trial_timeout of \(limit) s")
         }
-        // A population member that stopped by itself (exit 3, no signal) where its generation ends.
-        if let stop = end.generationEnd, status == 3, end.record?.ended == .exited, (end.lastProgress ?? 0) >= stop {
+        // A population member that stopped by itself (a training job's checkpointed exit 3, a
+        // program's exit 0; no signal) where its generation ends, having saved its state.
+        if let stop = end.generationEnd, status == 3 || status == 0, end.record?.ended == .exited, (end.lastProgress ?? 0) >= stop {
+            guard end.generationSaved else {
+                return failure(end, reason: nil, message: "the program ended its generation without saving anything in RINGTRAIN_SAVE_DIR")
+            }
             return .generationEnded(metric: end.lastReported, metrics: outcome.metrics)
         }
         if let metric = outcome.metric, status == 0 || (status == nil && outcome.complete) {

@@ -1,17 +1,71 @@
 // PopulationGenerations: population-based training's generations in a sweep — each member trains
-// one generation an attempt (`--stop-after` its end) and pauses; once every member has, the
-// decision is recorded, the exploiting members take over their sources' checkpoints, and all
-// start the next generation at once. Every step is redone from the store after a crash.
+// one generation an attempt (`--stop-after` its end; a program is told its folders in the
+// environment) and pauses; once every member has, the decision is recorded, the exploiting
+// training members take over their sources' checkpoints, and all start the next generation at
+// once. Every step is redone from the store after a crash.
 import Foundation
 import Worker
 
+/// The environment variables of a program's population member (docs/pbt-program.md).
+public enum PopulationProgramEnvironment {
+    /// The folder holding the checkpoint to continue from; unset in the first generation.
+    public static let load = "RINGTRAIN_LOAD_DIR"
+    /// An empty folder to save the checkpoint in at the end of the generation.
+    public static let save = "RINGTRAIN_SAVE_DIR"
+    /// The last epoch of this generation: train through it, report it, save, exit 0.
+    public static let stopAfter = "RINGTRAIN_STOP_AFTER"
+    /// The member's whole budget in epochs (`sweep.budget`).
+    public static let epochs = "RINGTRAIN_EPOCHS"
+    /// The generation, 0 for the first.
+    public static let generation = "RINGTRAIN_GENERATION"
+}
+
 extension SweepRunner {
+    /// A member's whole budget: a program's `sweep.budget`, else the job's epochs (or evaluations).
+    var memberBudget: Int { spec.population?.budget ?? config.job.progressReports }
+
+    /// The generation member `id` trains now (or trained last).
+    func memberGeneration(_ id: Int) throws -> Int {
+        try store.lineage().filter { $0.trial == id }.map(\.generation).max() ?? 0
+    }
+
     /// The epoch (or evaluation) the generation member `id` trains now ends at; nil in the last
     /// generation (it trains to the end of the budget).
     func memberGenerationEnd(_ id: Int) throws -> Int? {
         guard let population = spec.population else { return nil }
-        let generation = try store.lineage().filter { $0.trial == id }.map(\.generation).max() ?? 0
-        return population.stopAfter(generation: generation, reports: config.job.progressReports)
+        return population.stopAfter(generation: try memberGeneration(id), reports: memberBudget)
+    }
+
+    /// The folder a program member saves generation `generation`'s checkpoint in (absolute).
+    func generationFolder(_ id: Int, _ generation: Int) -> String {
+        URL(fileURLWithPath: trialDirectory(id) + "/generations/\(generation)").standardizedFileURL.path
+    }
+
+    /// The environment a program member's attempt gets (its save folder made empty first): where
+    /// to continue from (its own last save, or the one of the member it copied), where to save,
+    /// and where the generation ends. Its reported epochs of this generation, if an earlier
+    /// attempt left any, are forgotten.
+    func programMemberEnvironment(_ id: Int) throws -> [String: String] {
+        guard let population = spec.population else { return [:] }
+        let generation = try memberGeneration(id)
+        let save = generationFolder(id, generation)
+        try? FileManager.default.removeItem(atPath: save)
+        try FileManager.default.createDirectory(atPath: save, withIntermediateDirectories: true)
+        try store.clearEpochs(id, afterEpoch: generation * population.interval)
+        var environment = [PopulationProgramEnvironment.save: save, PopulationProgramEnvironment.generation: String(generation),
+                           PopulationProgramEnvironment.epochs: String(memberBudget),
+                           PopulationProgramEnvironment.stopAfter: String(population.stopAfter(generation: generation, reports: memberBudget) ?? memberBudget)]
+        if generation > 0 {
+            let source = try store.lineage().first { $0.generation == generation && $0.trial == id }?.source ?? id
+            environment[PopulationProgramEnvironment.load] = generationFolder(source, generation - 1)
+        }
+        return environment
+    }
+
+    /// True when program member `id` saved something for generation `generation`.
+    func programMemberSaved(_ id: Int) throws -> Bool {
+        let folder = generationFolder(id, try memberGeneration(id))
+        return !((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).isEmpty
     }
 
     /// Moves the population on when every member still in it (failed ones drop out) is paused:
@@ -26,7 +80,7 @@ extension SweepRunner {
         guard trials.count >= spec.runCap, !members.isEmpty, members.allSatisfy({ $0.status == .paused }) else { return }
         let lineage = try store.lineage()
         let latest = lineage.map(\.generation).max() ?? 0
-        let reports = config.job.progressReports
+        let reports = memberBudget
         let history = try observations()
         let progress = members.map { m in history.first { $0.id == m.id }?.intermediate.keys.max() ?? 0 }.min() ?? 0
         var next = lineage.filter { $0.generation == latest }
@@ -50,7 +104,8 @@ extension SweepRunner {
             // Otherwise the latest generation was decided but not started: start it.
             guard latest > 0, let started = population.stopAfter(generation: latest - 1, reports: reports), progress >= started else { return }
         }
-        for entry in next {
+        // A program's member reads its source's folder itself (RINGTRAIN_LOAD_DIR).
+        for entry in next where spec.program == nil {
             guard let source = entry.source else { continue }
             try adoptCheckpoint(of: source, into: entry.trial)
             CrashPoint.pass("coordinator", "checkpoint-copied")

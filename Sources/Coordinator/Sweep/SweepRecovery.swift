@@ -79,12 +79,14 @@ extension SweepRunner {
         // No pid, no marker, no recorded end: the supervisor never started (the coordinator died,
         // or could not start it, right after marking the trial running); not a lost supervisor.
         let started = trial.pid != nil || record != nil || TrialExec.attemptBegan(log: directory + "/output.log", attempt: attempt)
-        let event = TrialLifecycle.judge(AttemptEnd(
+        var end = AttemptEnd(
             record: record, outcome: outcome, stopRequested: trial.stopRequested,
             lastReported: last, failures: trial.failures, maxRetries: spec.maxRetries,
             lostSupervisors: trial.lostSupervisors, metricName: spec.metric.name, trialTimeout: spec.trialTimeout,
             logTail: TrialOutcome.tail(of: directory + "/output.log"), supervisorStarted: started,
-            pauseRequested: trial.pauseRung != nil, generationEnd: generationEnd, lastProgress: try store.lastEpoch(id)))
+            pauseRequested: trial.pauseRung != nil, generationEnd: generationEnd, lastProgress: try store.lastEpoch(id))
+        if generationEnd != nil && spec.program != nil { end.generationSaved = try programMemberSaved(id) }
+        let event = TrialLifecycle.judge(end)
         guard try transition(id, from: .running, event) else { return }
         switch event {
         case .reachedEnd(let metric, _):

@@ -306,9 +306,14 @@ public final class SweepRunner {
         try RunFolder.prepareTrialFolder(path: directory)
         let command: [String]
         var resumedAtStep: Int?
+        var environment: [String: String] = [:]
         if let arguments = spec.programArguments(for: trial.configuration) {
             command = arguments
-            try store.clearEpochs(trial.id)   // a program starts again from its first epoch
+            if spec.population != nil {
+                environment = try programMemberEnvironment(trial.id)   // it goes on from its generation's start
+            } else {
+                try store.clearEpochs(trial.id)   // a program starts again from its first epoch
+            }
         } else {
             let trialConfig: RunConfig
             do {
@@ -342,7 +347,7 @@ public final class SweepRunner {
         let log = open(directory + "/output.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         defer { if log >= 0 { close(log) } }
         let process = try ChildProcess(executable: MPILauncher.selfExecutable, arguments: supervisor + ["--"] + command,
-                                       environment: [TrialExec.tagVariable: tag(trial.id)],
+                                       environment: environment.merging([TrialExec.tagVariable: tag(trial.id)]) { $1 },
                                        stdoutFD: log >= 0 ? log : nil, stderrFD: log >= 0 ? log : nil)
         CrashPoint.pass("coordinator", "supervisor-started")
         try store.setPID(trial.id, pid: process.pid)

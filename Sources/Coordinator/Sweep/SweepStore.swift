@@ -351,6 +351,14 @@ public final class SweepStore: @unchecked Sendable {
         }
     }
 
+    /// Forgets a trial's reported epochs past `afterEpoch` (a program's population member reports
+    /// its generation's epochs again).
+    public func clearEpochs(_ id: Int, afterEpoch: Int) throws {
+        try write { db in
+            try db.execute(sql: "DELETE FROM epoch_metric WHERE trial_id = ? AND epoch > ?", arguments: [id, afterEpoch])
+        }
+    }
+
     /// Every trial, by id; every stored value is checked (a wrong type or an out-of-range value
     /// is a `SweepStoreError` naming the trial and column).
     public func trials() throws -> [TrialRecord] {
