@@ -161,6 +161,21 @@ import Model
         #expect(try unique.lineage().isEmpty)
     }
 
+    @Test("a population paused between generations is not finished, while trials paused by successive halving are")
+    func pausedBetweenGenerationsIsNotFinished() throws {
+        let folder = try TestFolder.make()
+        let store = try SweepStore.create(path: folder + "/sweep.sqlite", uniqueConfigurations: false)
+        for id in try store.addTrials([["optimizer.lr": .double(0.1)], ["optimizer.lr": .double(0.2)]], asMembers: true) {
+            #expect(try store.markRunning(id) != nil)
+            #expect(try store.apply(.generationEnded(metric: 1, metrics: [:]), to: id, from: .running) != nil)
+        }
+        let (_, population) = try loadSweep(Self.pbt(Self.lr, extra: "  population: 2\n  interval: 1\n"))
+        #expect(try SweepStatus.make(path: folder, spec: population, store: store, holder: nil).state == "stopped")
+        var halving = population
+        halving.population = nil
+        #expect(try SweepStatus.make(path: folder, spec: halving, store: store, holder: nil).state == "finished")
+    }
+
     static func entry(_ generation: Int, _ trial: Int, _ source: Int?, _ lr: Double) -> LineageEntry {
         LineageEntry(generation: generation, trial: trial, source: source, configuration: ["optimizer.lr": .double(lr)])
     }

@@ -317,6 +317,7 @@ import Testing
         #expect(try store.apply(.supervisorLost, to: trial.id, from: .running) != nil)
         let after = try store.trials()[0]
         #expect(after.status == .interrupted && after.lostSupervisors == 1 && !after.stopRequested && after.error == "an earlier failure")
+        #expect(try after.pauseRung == nil && after.promotions == 0 && store.lineage().isEmpty)   // columns and table added
     }
 
     @Test("the transition table, for the docs")

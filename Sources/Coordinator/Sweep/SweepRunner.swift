@@ -245,7 +245,7 @@ public final class SweepRunner {
     }
 
     private func showProgress(_ trials: [TrialRecord]) {
-        let done = trials.filter(\.status.isSettled).count
+        let done = trials.filter { spec.isSettled($0.status) }.count
         console.bar(done: done, total: max(spec.runCap, trials.count), running: active.count,
                     best: Self.best(trials, goal: spec.metric.goal))
     }

@@ -70,6 +70,13 @@ public struct SweepSpec: Sendable, Equatable {
     /// Number of distinct configurations when every parameter is discrete (nil otherwise, or
     /// when the count does not fit in an Int).
     public var gridSize: Int? { space.configurationCount }
+
+    /// True when nothing runs or waits for a trial in `status` now: a final status, or paused by
+    /// successive halving (a promotion may still wake it). A population member paused between
+    /// generations waits for the next one.
+    public func isSettled(_ status: TrialStatus) -> Bool {
+        status.isFinal || (status == .paused && population == nil)
+    }
 }
 
 extension SearchSpace {

@@ -140,7 +140,7 @@ public struct SweepStatus: Codable, Sendable {
         }
         // A paused trial takes no slot, but its time is only part of a trial's.
         let durations = trials.filter(\.status.isFinal).compactMap { trial in times.trials[trial.id].map { $0.changed.timeIntervalSince($0.added) } }.filter { $0 > 0 }
-        let left = max(0, spec.runCap - trials.filter(\.status.isSettled).count)
+        let left = max(0, spec.runCap - trials.filter { spec.isSettled($0.status) }.count)
         // The trials to come at the median finished trial's pace, `parallel` at a time; a running
         // trial has only the rest of that pace left.
         var secondsLeft: Double?

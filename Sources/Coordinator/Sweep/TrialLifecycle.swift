@@ -52,9 +52,6 @@ public enum TrialStatus: String, Sendable, Equatable, CaseIterable {
     public var isWaiting: Bool { self == .pending || self == .interrupted }
     /// True once nothing can change the trial any more (finished, stopped or failed).
     public var isFinal: Bool { self == .finished || self == .stopped || self == .failed }
-    /// True when nothing runs or waits for the trial now: final, or paused (which a promotion
-    /// may still wake).
-    public var isSettled: Bool { isFinal || self == .paused }
     /// True when the trial's metric ranks it: finished, or ended early at a rung (stopped or
     /// paused, its metric the last one it reported).
     public var isRanked: Bool { self == .finished || self == .stopped || self == .paused }
