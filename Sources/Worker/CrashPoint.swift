@@ -35,6 +35,7 @@ public enum CrashPoint {
             "pause-decided",        // a pause at a rung recorded, the trial not yet signalled
             "trial-promoted",       // a paused trial made pending again, not yet started
             "generation-decided",   // a population's next generation recorded, no checkpoint copied yet
+            "checkpoint-half-copied", // an exploiting member's own checkpoints removed, the copy not yet in place
             "checkpoint-copied",    // one exploiting member took over its source's checkpoint
             "generation-started",   // the population's members pending for the next generation
             "trial-concluded",      // a trial's end (finished, stopped, failed, requeued) written

@@ -77,16 +77,16 @@ struct PopulationTrainingTests {
         #expect(SweepHarness.leftoversAfterSettling(mark).isEmpty, "\(SweepHarness.leftovers(mark))")
     }
 
-    /// The coordinator killed where a generation's decision is recorded, after an exploiting
-    /// member's checkpoint copy, where the next generation is started, and where the last member
-    /// of the first generation pauses; resumed, the sweep ends as an uninterrupted one does.
+    /// The coordinator killed where a generation's decision is recorded, halfway through and after
+    /// an exploiting member's checkpoint copy, where the next generation is started, and where the
+    /// last member of the first generation pauses; resumed, the sweep ends as an uninterrupted one does.
     @Test func aCoordinatorKilledAtEachDecisionPointEndsWithTheSameLineageAndModels() throws {
         let tiny = try Self.sweep()
         let mark = UUID().uuidString
         let reference = try SweepHarness.run(["sweep", tiny.config, "--run-dir", tiny.dir + "/reference"], mark: mark, timeout: 300)
         #expect(reference.status == 0, "\(reference.output)")
         let expected = try Self.outcome(tiny, run: "reference", mark: mark)
-        for point in ["generation-decided:1", "checkpoint-copied:1", "generation-started:2", "trial-concluded:4"] {
+        for point in ["generation-decided:1", "checkpoint-half-copied:1", "checkpoint-copied:1", "generation-started:2", "trial-concluded:4"] {
             let run = "killed-" + point.replacingOccurrences(of: ":", with: "-")
             let marker = tiny.dir + "/" + run + ".crashed"
             var last = try SweepHarness.run(["sweep", tiny.config, "--run-dir", tiny.dir + "/" + run], mark: mark,
@@ -159,5 +159,11 @@ struct PopulationTrainingTests {
         #expect(try TinyRun.ringtrain(["resume", tiny.dir + "/stepwise", "--stop-after", "4"]).status == 3)
         #expect(try TinyRun.ringtrain(["resume", tiny.dir + "/stepwise"]).status == 0)
         #expect(try tiny.finalModel("stepwise") == (try tiny.finalModel("straight")))
+        // A run that restarts itself after losing a rank still stops where it was told.
+        let healed = try tiny.train("healed", ["--ranks", "2", "--set", "cluster.restarts={max: 2, backoff: 0s}", "--stop-after", "4"],
+                                    environment: ["RINGTRAIN_CRASH_AT": "checkpoint:model.safetensors:1", "RINGTRAIN_CRASH_SIGNAL": "\(SIGKILL)",
+                                                  "RINGTRAIN_CRASH_MARKER": tiny.dir + "/crashed"])
+        #expect(FileManager.default.fileExists(atPath: tiny.dir + "/crashed"), "\(healed.output)")
+        #expect(healed.status == 3 && tiny.latest("healed") == "step-00000040", "\(healed.output)")
     }
 }

@@ -18,7 +18,8 @@ struct SweepCrashPointTests {
 
     /// The coordinator's points only a sweep that pauses (PausingHalvingTests kills there) or
     /// population-based training (PopulationTrainingTests) passes.
-    static let pausePoints: Set = ["pause-decided", "trial-promoted", "generation-decided", "checkpoint-copied", "generation-started"]
+    static let pausePoints: Set = ["pause-decided", "trial-promoted", "generation-decided", "checkpoint-half-copied",
+                                   "checkpoint-copied", "generation-started"]
 
     /// Every listed point of the coordinator (passes 1 and 2) but the pause points, and the
     /// supervisor (pass 1: each supervisor is one attempt, so it passes each point once) over every shape.

@@ -140,6 +140,7 @@ struct SelfHealingRun {
         if attempt.restart {
             options.configPath = restartConfig
             options.overrides = ["cluster.failure_timeout=\(config.cluster.failureTimeout)", "job.ranks=\(attempt.ranks)"]
+                + (config.job.stopAfter.map { ["job.stop_after=\($0)"] } ?? [])   // where this run stops is not in .restart.yaml
         }
         var cluster = config.cluster
         var cutHostfile: String?

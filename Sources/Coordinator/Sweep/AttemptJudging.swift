@@ -86,8 +86,12 @@ extension TrialLifecycle {
             return failure(end, reason: "timeout", message: "stopped after the trial_timeout of \(limit) s")
         }
         // A population member that stopped by itself (a training job's checkpointed exit 3, a
-        // program's exit 0; no signal) where its generation ends, having saved its state.
-        if let stop = end.generationEnd, status == 3 || status == 0, end.record?.ended == .exited, (end.lastProgress ?? 0) >= stop {
+        // program's exit 0; no signal) where its generation ends, having saved its state. One that
+        // went past it (a copy of it would not be the generation's end) failed.
+        if let stop = end.generationEnd, status == 3 || status == 0, end.record?.ended == .exited, let last = end.lastProgress, last >= stop {
+            guard last == stop else {
+                return failure(end, reason: nil, message: "it trained past its generation's end (\(stop)) to \(last)")
+            }
             guard end.generationSaved else {
                 return failure(end, reason: nil, message: "the program ended its generation without saving anything in RINGTRAIN_SAVE_DIR")
             }

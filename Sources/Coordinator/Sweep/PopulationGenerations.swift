@@ -105,9 +105,12 @@ extension SweepRunner {
             guard latest > 0, let started = population.stopAfter(generation: latest - 1, reports: reports), progress >= started else { return }
         }
         // A program's member reads its source's folder itself (RINGTRAIN_LOAD_DIR).
+        let startedAt = population.stopAfter(generation: (next.first?.generation ?? 1) - 1, reports: reports) ?? 0
         for entry in next where spec.program == nil {
             guard let source = entry.source else { continue }
-            try adoptCheckpoint(of: source, into: entry.trial)
+            if try !adoptCheckpoint(of: source, into: entry.trial, at: startedAt) {
+                try store.forgetSource(generation: entry.generation, trial: entry.trial)
+            }
             CrashPoint.pass("coordinator", "checkpoint-copied")
         }
         try store.applyAll(next.map { ($0.trial, TrialEvent.nextGeneration(configuration: $0.configuration)) }, from: .paused)
@@ -118,23 +121,30 @@ extension SweepRunner {
     /// `epoch N`, or `evaluation N` for a job budgeted in steps.
     private func rungName(_ index: Int) -> String { (config.job.steps == nil ? "epoch " : "evaluation ") + String(index) }
 
-    /// Member `id` takes over member `source`'s newest checkpoint that verifies, as its only one.
-    private func adoptCheckpoint(of source: Int, into id: Int) throws {
+    /// True when a checkpoint's state stands at the end of epoch (or evaluation) `end`.
+    private func stands(_ state: CheckpointState, at end: Int) -> Bool {
+        guard let steps = config.job.steps else { return state.epoch == end && state.stepInEpoch == 0 }
+        return state.globalStep == min(steps, end * (config.job.evalEvery ?? steps))
+    }
+
+    /// Member `id` takes over member `source`'s checkpoint at epoch (or evaluation) `end`, the
+    /// generation's start, as its only one; the copy is checked against its checksums. False (and
+    /// a warning, and `id` keeps its own checkpoint) when `source` has none there that verifies.
+    private func adoptCheckpoint(of source: Int, into id: Int, at end: Int) throws -> Bool {
         let from = CheckpointStore(directory: trialDirectory(source) + "/checkpoints")
         let to = CheckpointStore(directory: trialDirectory(id) + "/checkpoints")
-        var names = from.list().reversed().map(\.name)
-        if let latest = from.latest(), let index = names.firstIndex(of: latest) { names.insert(names.remove(at: index), at: 0) }
         var problems: [String] = []
-        for name in names {
+        for checkpoint in from.list().reversed() {
             do {
-                try to.adopt(name, from: from)
-                return
+                guard stands(try from.state(of: checkpoint.name), at: end) else { continue }
+                try to.adopt(checkpoint.name, from: from) { CrashPoint.pass("coordinator", "checkpoint-half-copied") }
+                return true
             } catch let error as CheckpointError where error.code == .corrupt {
                 problems.append("\(error)")
             }
         }
-        throw ConfigError(file: trialDirectory(source), keyPath: "",
-                          message: "trial \(id) was to copy trial \(source)'s checkpoint, but none verifies"
-                            + (problems.isEmpty ? " (there is none)" : ": " + problems.joined(separator: "; ")))
+        console.log(.warning, "[trial \(id)] cannot copy trial \(source): it has no checkpoint at \(rungName(end)) that verifies"
+                    + (problems.isEmpty ? "" : " (" + problems.joined(separator: "; ") + ")") + "; it goes on from its own")
+        return false
     }
 }

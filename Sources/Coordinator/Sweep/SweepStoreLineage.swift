@@ -42,6 +42,14 @@ extension SweepStore {
         }
     }
 
+    /// Records that member `trial` goes on from its own checkpoint in `generation` after all (the
+    /// member it was to copy had none that verifies).
+    public func forgetSource(generation: Int, trial: Int) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE lineage SET source_id = NULL WHERE generation = ? AND trial_id = ?", arguments: [generation, trial])
+        }
+    }
+
     /// Records the decisions that start generation `generation`, all in one write; false (and
     /// nothing written) when that generation is recorded already.
     @discardableResult

@@ -10,8 +10,10 @@ extension CheckpointStore {
     /// each file it lists against its size and SHA-256. Repeating it after a crash at any point
     /// gives the same folder; until it returns, `latest` may name nothing. Returns the copy's state.
     /// - Throws: `CheckpointError` (`.corrupt` naming the source's file, or `.io`).
+    /// `afterRemoving` runs once this store's own checkpoints are gone and the copy is not yet in
+    /// place (a crash point; default nothing).
     @discardableResult
-    public func adopt(_ name: String, from source: CheckpointStore) throws -> CheckpointState {
+    public func adopt(_ name: String, from source: CheckpointStore, afterRemoving: () throws -> Void = {}) throws -> CheckpointState {
         let from = "\(source.directory)/\(name)"
         let state = try Self.readState(folder: from, checkpoint: from)
         try CheckpointFiles.makeDirectoryDurably(directory)
@@ -36,6 +38,7 @@ extension CheckpointStore {
                 try CheckpointFiles.rename("\(directory)/\(old.name)", to: doomed)
                 try CheckpointFiles.remove(doomed)
             }
+            try afterRemoving()
             try CheckpointFiles.rename(temp, to: "\(directory)/\(name)")
             try CheckpointFiles.syncDirectory(directory)
             try CheckpointFiles.replaceAtomically(Data((name + "\n").utf8), name: Self.latestFile, in: directory)
@@ -44,6 +47,11 @@ extension CheckpointStore {
             throw error
         }
         return state
+    }
+
+    /// The state of checkpoint `name`, checked against its state.sha256 (its tensor files are not read).
+    public func state(of name: String) throws -> CheckpointState {
+        try Self.readState(folder: "\(directory)/\(name)", checkpoint: "\(directory)/\(name)")
     }
 
     /// Copies `file` of checkpoint folder `from` into `to` in chunks, hashing what it reads, and
