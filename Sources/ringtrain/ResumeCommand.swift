@@ -86,6 +86,7 @@ struct Resume: ParsableCommand {
             let overrides = self.overrides + (ranks.map { ["job.ranks=\($0)"] } ?? []) + (timeline ? ["job.timeline=true"] : [])
                 + (stopAfter.map { ["job.stop_after=\($0)"] } ?? [])
             let config = try RunConfig.load(path: resolved, overrides: overrides)
+            try SlurmRequeueOption.checkStopAfter(config.job, requeue: slurm.slurmRequeue, file: "--stop-after")
             var options = RankOptions(configPath: resolved)
             (options.runDirectory, options.overrides) = (runDirectory, overrides)
             (options.json, options.resume, options.resetOptimizer) = (json, true, resetOptimizer)

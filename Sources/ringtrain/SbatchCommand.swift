@@ -46,6 +46,7 @@ struct Sbatch: ParsableCommand {
                                   hint: "add sweep: {method, metric, parameters, run_cap}, or leave --sweep out to train the job once")
             }
             let sweep = self.sweep ? spec : nil
+            if sweep == nil && loaded.hasJob { try SlurmRequeueOption.checkStopAfter(loaded.job, requeue: true, file: config) }
             guard loaded.hasJob || sweep != nil else {
                 throw ConfigError(file: config, keyPath: "job", message: "this config has no job section to train",
                                   hint: spec == nil ? "add a job section" : "give --sweep to run its sweep")

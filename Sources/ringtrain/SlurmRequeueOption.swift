@@ -3,6 +3,7 @@
 import ArgumentParser
 import Coordinator
 import Foundation
+import Worker
 
 struct SlurmRequeueOption: ParsableArguments {
     @Flag(help: "In a Slurm batch job: when the run stops with a checkpoint (exit 3: the time-limit warning, a preemption, scancel --signal=USR1), requeue the job (scontrol requeue) unless it is being cancelled or made no progress, so it resumes when it runs again. The scripts `ringtrain sbatch` writes use it.")
@@ -21,6 +22,15 @@ struct SlurmRequeueOption: ParsableArguments {
     func prepare() {
         guard slurmRequeue else { return }
         signal(SIGUSR1) { _ in }
+    }
+
+    /// Refuses a run that stops by itself (`job.stop_after`, `--stop-after`) in a job that
+    /// requeues itself: its exit 3 would requeue the job, and the requeued `resume` trains to the end.
+    static func checkStopAfter(_ job: TrainingJob, requeue: Bool, file: String) throws {
+        guard requeue, job.stopAfter != nil else { return }
+        throw ConfigError(file: file, keyPath: "job.stop_after",
+                          message: "a run that stops after \(job.stopAfter!) epoch(s) does not go with --slurm-requeue: its stop would requeue the job, which then trains to the end",
+                          hint: "drop --stop-after (job.stop_after), or run without --slurm-requeue")
     }
 
     /// Ends the command with `status` (0 returns), first requeueing the job when asked and the

@@ -64,6 +64,7 @@ struct Train: ParsableCommand {
             if let stopAfter { allOverrides.append("job.stop_after=\(stopAfter)") }
             let loaded = try RunConfig.load(path: config, overrides: allOverrides)
             guard loaded.hasJob else { throw ConfigError(file: config, keyPath: "job", message: "this config has no job section to train") }
+            try SlurmRequeueOption.checkStopAfter(loaded.job, requeue: slurm.slurmRequeue, file: config)
             _ = try loaded.sweepSpec()   // a broken sweep section is a broken config, even when only the job is trained
             Log.logger.debug("\(config): job \(loaded.job.name), config hash \(ResolvedConfig.hash(job: loaded.job))")
             var options = RankOptions(configPath: config)

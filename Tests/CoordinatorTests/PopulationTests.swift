@@ -35,6 +35,19 @@ import Model
                   keyPath: "sweep.parameters.batch_size", fragments: ["cannot be a pbt parameter", "batch"]),
         BadConfig(label: "the budget", yaml: pbt("    epochs: {values: [2, 4]}\n"), line: 11,
                   keyPath: "sweep.parameters.epochs", fragments: ["cannot be a pbt parameter", "generations end"]),
+        BadConfig(label: "the optimizer", yaml: pbt("    optimizer.name: {values: [sgd, adam]}\n"), line: 11,
+                  keyPath: "sweep.parameters.optimizer.name", fragments: ["cannot be a pbt parameter", "optimizer"]),
+        BadConfig(label: "momentum from 0", yaml: pbt("    optimizer.momentum: {values: [0.0, 0.5, 0.9]}\n"), line: 11,
+                  keyPath: "sweep.parameters.optimizer.momentum", fragments: ["cannot be a pbt parameter", "above 0"]),
+        BadConfig(label: "momentum from a range with 0", yaml: pbt("    optimizer.momentum: {min: 0.0, max: 0.9}\n"), line: 11,
+                  keyPath: "sweep.parameters.optimizer.momentum", fragments: ["cannot be a pbt parameter"]),
+        BadConfig(label: "fewer configurations than members", yaml: pbt("    optimizer.lr: {values: [0.01, 0.05]}\n"), line: 11,
+                  keyPath: "sweep.parameters", fragments: ["2 distinct configuration(s), fewer than the population of 4"]),
+        BadConfig(label: "an interval as long as the budget", yaml: pbt(lr, extra: "  population: 4\n  interval: 10\n"), line: 9,
+                  keyPath: "sweep.interval", fragments: ["not below a member's budget of 10"]),
+        BadConfig(label: "a program's interval as long as its budget",
+                  yaml: pbt("    x: {min: 0.1, max: 0.9}\n", extra: "  population: 4\n  interval: 6\n  budget: 6\n  program: objective.sh\n"),
+                  line: 9, keyPath: "sweep.interval", fragments: ["not below a member's budget of 6"]),
         BadConfig(label: "no population", yaml: pbt(lr, extra: "  interval: 1\n"), line: nil,
                   keyPath: "sweep", fragments: ["population"]),
         BadConfig(label: "a population of 1", yaml: pbt(lr, extra: "  population: 1\n  interval: 1\n"), line: 8,
@@ -55,6 +68,14 @@ import Model
     @Test("what pbt cannot do is refused with line, key and what would do", arguments: bad)
     func refused(_ bad: BadConfig) {
         bad.expectReported(in: "sweep.yaml") { _ = try loadSweep($0) }
+    }
+
+    @Test("job.stop_after in a sweep's job is refused where it is written")
+    func stopAfterInASweep() {
+        BadConfig(label: "stop_after", yaml: Self.pbt(Self.lr).replacingOccurrences(of: "method: pbt", with: "method: random\n  run_cap: 2")
+                    .replacingOccurrences(of: "  population: 4\n  interval: 1\n", with: ""),
+                  line: 5, keyPath: "job.stop_after", fragments: ["does not apply to a sweep's trials"])
+            .expectReported(in: "sweep.yaml") { _ = try loadSweep($0, job: sweepJob + "  stop_after: 2\n") }
     }
 
     @Test("a budget splits into generations of the interval; the last one trains to the end")

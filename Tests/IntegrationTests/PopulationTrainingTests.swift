@@ -22,7 +22,7 @@ struct PopulationTrainingTests {
               interval: 2
               parameters:
                 optimizer.lr: {distribution: log_uniform_values, min: 0.0001, max: 0.1}
-                optimizer.momentum: {values: [0.0, 0.5, 0.9]}
+                optimizer.momentum: {values: [0.5, 0.9, 0.95]}
               parallel: 2
               seed: 3
 

@@ -29,11 +29,17 @@ public struct PopulationSpec: Sendable, Equatable {
     /// The keys of `sweep:` that belong to PBT.
     static let keys = ["population", "interval", "quantile", "resample_probability", "perturb", "budget"]
 
-    /// Why a member cannot change job setting `name` while it trains on from a checkpoint (the
-    /// model's shape, the data, the batch, and what fixes where generations end), or nil.
-    static func refusal(of name: String) -> String? {
+    /// Why a member cannot change job setting `name`, drawn from `distribution`, while it trains on
+    /// from a checkpoint (the model's shape, the data, the batch, the optimizer's kind of state,
+    /// and what fixes where generations end), or nil.
+    static func refusal(of name: String, _ distribution: ParameterDistribution) -> String? {
         func under(_ key: String) -> Bool { name == key || name.hasPrefix(key + ".") || name.hasPrefix(key + "[") }
         if under("model") { return "it changes the model, whose shape a copied checkpoint fixes" }
+        if name == "optimizer.name" { return "it changes the optimizer, whose state a copied checkpoint holds" }
+        // SGD keeps a momentum buffer only when momentum is above 0: 0 and not 0 keep different state.
+        if name == "optimizer.momentum", distribution.reachesZero {
+            return "it can be 0 and above 0, and SGD keeps momentum state only above 0 (a copied checkpoint holds one kind)"
+        }
         if under("dataset") { return "it changes the data a member trains on" }
         if name == "batch_size" { return "it changes the batch, so the steps of an epoch" }
         if ["epochs", "steps", "eval_every", "seed", "stop_after"].contains(name) || under("checkpoint") {
@@ -80,5 +86,22 @@ public struct PopulationSpec: Sendable, Equatable {
     public func replaced(among members: Int) -> Int {
         guard members >= 2 else { return 0 }
         return min(members / 2, max(1, Int((Double(members) * quantile).rounded(.up))))
+    }
+}
+
+extension ParameterDistribution {
+    /// True when the distribution can give 0 (or less) and also a value above 0.
+    var reachesZero: Bool {
+        switch self {
+        case .constant: return false
+        case .categorical(let values):
+            let numbers = values.compactMap(\.number)
+            return numbers.contains { $0 <= 0 } && numbers.contains { $0 > 0 }
+        case .uniform(let lo, let hi), .qUniform(let lo, let hi, _), .qLogUniformValues(let lo, let hi, _):
+            return lo <= 0 && hi > 0
+        case .intUniform(let lo, let hi): return lo <= 0 && hi > 0
+        case .logUniformValues, .logNormal: return false
+        case .normal: return true
+        }
     }
 }

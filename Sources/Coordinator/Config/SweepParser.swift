@@ -16,6 +16,19 @@ public enum SweepParser {
         if spec.program == nil {
             try checkAgainstJob(spec, located: located, config: config)
             try checkSlots(spec, config: config, section: section)
+            if config.hasJob, config.job.stopAfter != nil {
+                let at = (try? config.file.root.table(allowed: nil)["job"]?.table(allowed: nil)["stop_after"]) ?? nil
+                throw (at ?? section).error("job.stop_after does not apply to a sweep's trials",
+                                            hint: "remove it: each trial trains its whole budget (population-based training stops its members itself)")
+            }
+        }
+        if let population = spec.population {
+            let budget = population.budget ?? config.job.progressReports
+            if population.interval >= budget {
+                let at = (try? section.table(allowed: nil)["interval"]) ?? nil
+                throw (at ?? section).error("interval \(population.interval) is not below a member's budget of \(budget): no decision would be made",
+                                            hint: "choose an interval below \(budget), e.g. \(max(1, budget / 3))")
+            }
         }
         return spec
     }
@@ -76,6 +89,10 @@ public enum SweepParser {
             population = try PopulationSpec.parse(t)
             try checkPopulation(t, located: located, program: program)
             effectiveCap = population!.population
+            if let count = space.configurationCount, count < effectiveCap {
+                throw parametersValue.error("the parameters give \(count) distinct configuration(s), fewer than the population of \(effectiveCap): members would start alike",
+                                            hint: "widen the parameters, or lower population")
+            }
         } else if let key = PopulationSpec.keys.first(where: { t[$0] != nil }) {
             throw t[key]!.error("'\(key)' applies to method: pbt, not \(method.rawValue)", hint: "remove it, or choose method: pbt")
         } else if method == .grid {
@@ -135,7 +152,7 @@ public enum SweepParser {
                           hint: "remove budget and set job.epochs (or job.steps)")
         }
         for p in located {
-            if let why = PopulationSpec.refusal(of: p.parameter.name) {
+            if let why = PopulationSpec.refusal(of: p.parameter.name, p.parameter.distribution) {
                 throw p.key.error("'\(p.parameter.name)' cannot be a pbt parameter: \(why)",
                                   hint: "pbt changes settings a member can take on from a checkpoint, e.g. optimizer.lr, optimizer.weight_decay, optimizer.momentum")
             }

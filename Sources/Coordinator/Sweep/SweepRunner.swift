@@ -217,7 +217,15 @@ public final class SweepRunner {
             let launched = active.count > afterPoll
             let trials = try store.trials()
             let waiting = trials.contains { $0.status.isWaiting }
-            if active.isEmpty && !waiting && (trials.count >= spec.runCap || exhausted) { break }
+            if active.isEmpty && !waiting && (trials.count >= spec.runCap || exhausted) {
+                // A population never ends with a member waiting between generations.
+                if spec.population != nil, let stuck = trials.first(where: { $0.status == .paused }) {
+                    throw ConfigError(file: runDirectory, keyPath: "", message: "the population cannot go on: trial \(stuck.id) waits at "
+                                      + "the end of a generation, but no next generation can start (internal error)",
+                                      hint: "`ringtrain resume \(runDirectory)` tries again; the trials' folders and sweep.sqlite keep everything")
+                }
+                break
+            }
             writeStatus(changed: ended || launched || trials.count != statusTrials)
             statusTrials = trials.count
             showProgress(trials)
@@ -230,7 +238,8 @@ public final class SweepRunner {
         let best = Self.best(trials, goal: spec.metric.goal)
         console.line("sweep done: \(trials.filter { $0.status == .finished }.count) finished, "
                      + "\(trials.filter { $0.status == .stopped }.count) stopped early, "
-                     + (spec.earlyTerminate?.pause == true ? "\(trials.filter { $0.status == .paused }.count) paused, " : "")
+                     + (trials.contains { $0.status == .paused } || spec.earlyTerminate?.pause == true
+                        ? "\(trials.filter { $0.status == .paused }.count) paused, " : "")
                      + "\(trials.filter { $0.status == .failed }.count) failed"
                      + (best.map { "; best \(spec.metric.name) \(SweepConsole.format($0.value)) (trial \($0.id))" } ?? "")
                      + "\nreport: ringtrain report \(runDirectory)")
