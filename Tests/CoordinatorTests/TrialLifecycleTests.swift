@@ -24,7 +24,7 @@ import Testing
         table["running/reached its generation's end"] = (.paused, ended + ["record the result", "reset lost supervisors"])
         table["paused/next generation"] = (.pending, ["take its next configuration"])
         table["running/leftovers stopping"] = (.running, ["record the drain deadline"])
-        table["running/reached its end"] = (.finished, ended + ["record the result", "reset lost supervisors"])
+        table["running/reached its end"] = (.finished, ended + ["record the result", "withdraw the stop request", "reset lost supervisors"])
         table["running/ended after stop"] = (.stopped, ended + ["record the result", "reset lost supervisors"])
         table["running/interrupted"] = (.interrupted, ended + ["withdraw the stop request", "clear the reason", "reset lost supervisors"])
         table["running/supervisor lost"] = (.interrupted, ended + ["withdraw the stop request", "clear the reason", "count a lost supervisor"])
@@ -116,6 +116,12 @@ import Testing
         Judged(name: "pause decided, ended early", end: end(status: 3, metric: nil, stop: true, last: 0.7, pause: true),
                event: "ended after pause"),
         Judged(name: "pause decided, but it reached its end", end: end(stop: true, pause: true), event: "reached its end"),
+        Judged(name: "pause decided, stopped by its supervisor", end: end(status: 143, ended: .stopped, metric: nil, stop: true, pause: true),
+               event: "ended after pause"),
+        Judged(name: "pause decided, but it failed (no checkpoint to resume)", end: end(status: 1, metric: nil, stop: true, pause: true),
+               event: "attempt failed"),
+        Judged(name: "pause decided, but it timed out", end: end(status: 137, ended: .timeout, metric: nil, stop: true, pause: true),
+               event: "attempt failed"),
         Judged(name: "population member stopped by itself at its generation's end",
                end: end(status: 3, metric: nil, last: 0.4, generationEnd: 2, lastProgress: 2), event: "reached its generation's end"),
         Judged(name: "population member stopped by a signal at its generation's end",
@@ -318,6 +324,21 @@ import Testing
         let after = try store.trials()[0]
         #expect(after.status == .interrupted && after.lostSupervisors == 1 && !after.stopRequested && after.error == "an earlier failure")
         #expect(try after.pauseRung == nil && after.promotions == 0 && store.lineage().isEmpty)   // columns and table added
+    }
+
+    @Test("a store of the release before pauses is read as it is, without writing, its trials never paused")
+    func previousReleaseReadOnly() throws {
+        let path = try Self.olderStore(later: true)
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in
+            try db.execute(sql: "ALTER TABLE trial ADD COLUMN lost_supervisors INTEGER NOT NULL DEFAULT 0; ALTER TABLE trial ADD COLUMN drain_deadline REAL")
+        }
+        try queue.close()
+        let trial = try #require(try SweepStore(readingOnly: path).trials().first)
+        #expect(trial.status == .running && trial.pauseRung == nil && trial.promotions == 0)
+        #expect(try SweepStore(readingOnly: path).lineage().isEmpty)
+        let columns = try DatabaseQueue(path: path).read { db in try db.columns(in: "trial").map(\.name) }
+        #expect(!columns.contains("promotions"))   // nothing was added
     }
 
     @Test("the transition table, for the docs")

@@ -76,7 +76,10 @@ extension TrialLifecycle {
         let outcome = end.outcome
         let status = end.record?.status
         let reachedItsEnd = status == 0 && outcome.complete && outcome.metric != nil
-        if end.stopRequested && !reachedItsEnd {
+        // A pause needs the checkpoint a stop makes: an attempt that ended otherwise (a failure,
+        // a time-out) is judged as if no pause had been decided.
+        let stoppedWithCheckpoint = end.record == nil || end.record?.ended == .stopped || status == 3
+        if end.stopRequested && !reachedItsEnd && (!end.pauseRequested || stoppedWithCheckpoint) {
             let metric = end.lastReported ?? outcome.metric
             return end.pauseRequested ? .endedAfterPause(metric: metric, metrics: outcome.metrics)
                 : .endedAfterStop(metric: metric, metrics: outcome.metrics)

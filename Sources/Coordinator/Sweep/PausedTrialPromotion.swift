@@ -16,12 +16,22 @@ extension SweepRunner {
         let history = try observations()
         for trial in paused {
             guard let rung = trial.pauseRung, let value = history.first(where: { $0.id == trial.id })?.intermediate[rung],
-                  !policy.shouldStop(trial: trial.id, epoch: rung, history: history, goal: spec.metric.goal) else { continue }
+                  Self.promotable(trial.id, pausedAt: rung, history: history, policy: policy, goal: spec.metric.goal) else { continue }
             guard try transition(trial.id, from: .paused, .promoted) else { continue }
             CrashPoint.pass("coordinator", "trial-promoted")
             let reached = history.filter { $0.intermediate[rung] != nil }.count
+            let resumes = FileManager.default.fileExists(atPath: trialDirectory(trial.id) + "/checkpoints/" + CheckpointStore.latestFile)
+                ? "it resumes from its checkpoint" : "its checkpoint is missing, so it trains again from the start"
             console.line("[trial \(trial.id)] promoted: its \(spec.metric.name) \(SweepConsole.format(value)) at the rung \(rung) is "
-                         + "now among the best 1/\(halving.eta) of \(reached) trials there; it resumes from its checkpoint")
+                         + "now among the best 1/\(halving.eta) of \(reached) trials there; \(resumes)")
         }
+    }
+
+    /// True when trial `id`, paused at rung `pausedAt`, would now go on at that rung and at every
+    /// later rung it reported before the pause took hold (its values there were never judged).
+    static func promotable(_ id: Int, pausedAt: Int, history: [TrialObservation], policy: any EarlyTerminationPolicy,
+                           goal: MetricGoal) -> Bool {
+        guard let me = history.first(where: { $0.id == id }), me.intermediate[pausedAt] != nil else { return false }
+        return me.intermediate.keys.filter { $0 >= pausedAt }.allSatisfy { !policy.shouldStop(trial: id, epoch: $0, history: history, goal: goal) }
     }
 }

@@ -75,7 +75,7 @@ extension SweepRunner {
             : TrialOutcome.training(directory: directory, metricName: spec.metric.name)
         defer { CrashPoint.pass("coordinator", "trial-concluded") }
         let generationEnd = try spec.population == nil ? nil : memberGenerationEnd(id)
-        let last = try trial.stopRequested || generationEnd != nil ? lastReported(id) : nil
+        let last = try trial.stopRequested || generationEnd != nil ? lastReported(id, pausedAt: trial.pauseRung) : nil
         // No pid, no marker, no recorded end: the supervisor never started (the coordinator died,
         // or could not start it, right after marking the trial running); not a lost supervisor.
         let started = trial.pid != nil || record != nil || TrialExec.attemptBegan(log: directory + "/output.log", attempt: attempt)
@@ -112,9 +112,17 @@ extension SweepRunner {
         }
     }
 
-    /// The sweep metric of the last epoch trial `id` reported, if any.
-    private func lastReported(_ id: Int) throws -> Double? {
-        try store.epochMetrics()[id]?.max { $0.key < $1.key }?.value[spec.metric.name]
+    /// The sweep metric of the last epoch trial `id` reported, if any; of the rung it paused at
+    /// when `pausedAt` (a pause takes hold a little after its rung, so more epochs may follow).
+    private func lastReported(_ id: Int, pausedAt: Int? = nil) throws -> Double? {
+        Self.stoppedMetric(try store.epochMetrics()[id] ?? [:], metric: spec.metric.name, pausedAt: pausedAt)
+    }
+
+    /// The metric a trial stopped early keeps, from its reported `epochs`: the last one's, or
+    /// the one of the rung it paused at.
+    static func stoppedMetric(_ epochs: [Int: [String: Double]], metric: String, pausedAt: Int?) -> Double? {
+        if let pausedAt { return epochs[pausedAt]?[metric] }
+        return epochs.max { $0.key < $1.key }?.value[metric]
     }
 
     /// Applies `event` to trial `id`, expected in `status`, through the store. A trial no longer
@@ -183,8 +191,11 @@ extension SweepRunner {
             // said so, else interrupted.
             var event = TrialEvent.interrupted
             if trial.stopRequested {
-                let pausing = try store.trials().first { $0.id == id }?.pauseRung != nil
-                event = try pausing ? .endedAfterPause(metric: lastReported(id), metrics: [:]) : .endedAfterStop(metric: lastReported(id), metrics: [:])
+                if let rung = try store.trials().first(where: { $0.id == id })?.pauseRung {
+                    event = .endedAfterPause(metric: try lastReported(id, pausedAt: rung), metrics: [:])
+                } else {
+                    event = .endedAfterStop(metric: try lastReported(id), metrics: [:])
+                }
             }
             try transition(id, from: .running, event)
         }

@@ -124,8 +124,8 @@ public final class SweepStore: @unchecked Sendable {
                     throw SweepStoreError(path: path, table: table, message: "is missing; a sweep store has the tables "
                                           + Self.schema.map(\.table).joined(separator: ", "))
                 }
-                let added = ["sweep": ["run_cap"],
-                             "trial": ["stop_requested", "reason", "lost_supervisors", "drain_deadline", "pause_rung", "promotions"]]
+                // (pause_rung and promotions, added later still, read as none when missing.)
+                let added = ["sweep": ["run_cap"], "trial": ["stop_requested", "reason", "lost_supervisors", "drain_deadline"]]
                 for (table, columns) in added {
                     let existing = Set(try db.columns(in: table).map(\.name))
                     if let column = columns.first(where: { !existing.contains($0) }) {
@@ -363,7 +363,9 @@ public final class SweepStore: @unchecked Sendable {
     /// is a `SweepStoreError` naming the trial and column).
     public func trials() throws -> [TrialRecord] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM trial ORDER BY id").map { row in
+            // A store read without bringing it up to date (`init(readingOnly:)`) may lack these.
+            let pausing = try db.columns(in: "trial").contains { $0.name == "promotions" }
+            return try Row.fetchAll(db, sql: "SELECT * FROM trial ORDER BY id").map { row in
                 let key: DatabaseValue = row["id"]
                 let cells = StoredRow(row: row, path: path, table: "trial", key: Int64.fromDatabaseValue(key).map(Int.init))
                 let id = try cells.int("id", in: 1...Int(Int32.max))!
@@ -386,8 +388,8 @@ public final class SweepStore: @unchecked Sendable {
                                    stopRequested: stop == 1, reason: try cells.text("reason", optional: true),
                                    lostSupervisors: try cells.int("lost_supervisors", in: 0...1_000_000)!,
                                    drainDeadline: try cells.finiteDouble("drain_deadline"),
-                                   pauseRung: try cells.int("pause_rung", in: 0...1_000_000_000, optional: true),
-                                   promotions: try cells.int("promotions", in: 0...1_000_000)!)
+                                   pauseRung: pausing ? try cells.int("pause_rung", in: 0...1_000_000_000, optional: true) : nil,
+                                   promotions: pausing ? try cells.int("promotions", in: 0...1_000_000)! : 0)
             }
         }
     }

@@ -9,7 +9,7 @@
 // | running | stop decided | running | record the stop request |
 // | running | pause decided | running | record the pause request |
 // | running | leftovers stopping | running | record the drain deadline |
-// | running | reached its end | finished | end the attempt, record the result, reset lost supervisors |
+// | running | reached its end | finished | end the attempt, record the result, withdraw the stop request, reset lost supervisors |
 // | running | ended after stop | stopped | end the attempt, record the result, reset lost supervisors |
 // | running | ended after pause | paused | end the attempt, record the result, reset lost supervisors |
 // | paused | promoted | pending | count a promotion, withdraw the stop request |
@@ -264,7 +264,7 @@ public enum TrialLifecycle {
         case (.running, .leftoversStopping(let deadline)):
             return to(.running, [.recordDrainDeadline(deadline)])
         case (.running, .reachedEnd(let metric, let metrics)):
-            return to(.finished, [.endAttempt, .recordResult(metric: metric, metrics: metrics), .resetLostSupervisors])
+            return to(.finished, [.endAttempt, .recordResult(metric: metric, metrics: metrics), .withdrawStopRequest, .resetLostSupervisors])
         case (.running, .endedAfterStop(let metric, let metrics)):
             return to(.stopped, [.endAttempt, .recordResult(metric: metric, metrics: metrics), .resetLostSupervisors])
         case (.running, .endedAfterPause(let metric, let metrics)):
