@@ -222,6 +222,34 @@ import Model
         #expect(PopulationLineage(entries: [Self.entry(1, 1, nil, 0.1)], interval: 2, reports: 6).schedule(of: 1).isEmpty)
     }
 
+    @Test("every report shows the lineage; the page draws who copied whom; the replay needs the job's config")
+    func reportsShowTheLineage() throws {
+        let entries = [Self.entry(0, 1, nil, 0.1), Self.entry(0, 2, nil, 0.2), Self.entry(1, 1, nil, 0.1), Self.entry(1, 2, 1, 0.3)]
+        let parameters = [SweepParameter(name: "optimizer.lr", distribution: .uniform(min: 0, max: 1))]
+        let trials = [1, 2].map { id in
+            TrialResult(id: id, status: .finished, configuration: ["optimizer.lr": .double(id == 1 ? 0.1 : 0.3)], metric: id == 1 ? 0.5 : 0.4,
+                        finalMetrics: [:], attempts: 2, error: nil,
+                        epochs: [1: ["val_loss": id == 1 ? 0.8 : 0.9], 2: ["val_loss": id == 1 ? 0.7 : 0.95], 3: ["val_loss": 0.6], 4: ["val_loss": id == 1 ? 0.5 : 0.4]])
+        }
+        var results = SweepResults(runDirectory: "/tmp/x", metric: SweepMetric(name: "val_loss"), parameters: parameters, trials: trials,
+                                   bestYAML: "job: {}\n")
+        results.lineage = PopulationLineage(entries: entries, interval: 2, reports: 4)
+        results.bestSchedule = results.lineage!.schedule(of: 2)
+        let html = ReportHTML.render(results, effects: [])
+        let svg = SVGPlots.lineage(results)
+        #expect(html.contains(svg) && svg.contains("lineage: who copied whom") && svg.components(separatedBy: "<circle").count - 1 == 4)
+        #expect(svg.components(separatedBy: "stroke-dasharray").count - 1 == 1)   // one copy
+        #expect(html.contains("ringtrain resume runs/pbt-replay --set job.optimizer.lr=0.3"))
+        let text = ReportTable.render(results, effects: [])
+        #expect(text.contains("the schedule behind trial 2's final model") && text.contains("ringtrain train best.yaml --run-dir runs/pbt-replay --stop-after 2"))
+        let json = ReportJSON.object(results, effects: [])
+        #expect((json["lineage"] as? [[String: Any]])?.count == 4 && (json["best_schedule"] as? [[String: Any]])?.count == 2)
+        #expect((json["replay"] as? [String])?.count == 2)
+        results.bestYAML = nil   // a program's trials: the schedule, no commands
+        #expect((ReportJSON.object(results, effects: [])["replay"] as? [String])?.isEmpty == true)
+        #expect(!ReportTable.render(results, effects: []).contains("runs/pbt-replay"))
+    }
+
     @Test("stop_after reaches the ranks but not the config hash, nor a run's resolved.yaml")
     func stopAfterIsNoConfigChange() throws {
         let (config, _) = try loadSweep(Self.pbt(Self.lr))
