@@ -15,8 +15,7 @@ struct PausingHalvingTests {
     /// sleep 50 ms, so a pause lands seconds before a trial's end.
     static func sweep() throws -> TinyRun {
         let tiny = try TinyRun(epochs: 6, job: "  checkpoint: {every_steps: 0, keep_last: 1}")
-        try (try String(contentsOfFile: tiny.config, encoding: .utf8) + """
-
+        try tiny.append("""
             sweep:
               method: grid
               metric: {name: val_loss, goal: minimize}
@@ -25,7 +24,7 @@ struct PausingHalvingTests {
               early_terminate: {type: hyperband, min_iter: 1, eta: 2, max_iter: 2, pause: true}
               parallel: 1
 
-            """).write(toFile: tiny.config, atomically: false, encoding: .utf8)
+            """)
         return tiny
     }
 

@@ -13,8 +13,7 @@ struct PopulationTrainingTests {
     /// epochs: two decisions, each replacing the worst member by a copy of one of the best.
     static func sweep() throws -> TinyRun {
         let tiny = try TinyRun(epochs: 6, job: "  checkpoint: {every_steps: 0, keep_last: 1}")
-        try (try String(contentsOfFile: tiny.config, encoding: .utf8) + """
-
+        try tiny.append("""
             sweep:
               method: pbt
               metric: {name: val_loss, goal: minimize}
@@ -26,7 +25,7 @@ struct PopulationTrainingTests {
               parallel: 2
               seed: 3
 
-            """).write(toFile: tiny.config, atomically: false, encoding: .utf8)
+            """)
         return tiny
     }
 

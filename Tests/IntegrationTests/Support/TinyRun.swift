@@ -53,6 +53,11 @@ struct TinyRun {
         """.write(toFile: config, atomically: false, encoding: .utf8)
     }
 
+    /// Adds `section` (e.g. a sweep section) to the end of the config.
+    func append(_ section: String) throws {
+        try (try String(contentsOfFile: config, encoding: .utf8) + "\n" + section).write(toFile: config, atomically: false, encoding: .utf8)
+    }
+
     /// Runs the built `ringtrain` with `arguments` (bounded by `timeout`, default 120 s).
     static func ringtrain(_ arguments: [String], environment: [String: String] = [:], timeout: Double = 120) throws -> ProcessResult {
         let binary = try #require(BuiltBinary.ringtrain, "ringtrain not built: run `swift build`")
