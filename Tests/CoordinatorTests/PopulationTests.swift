@@ -75,7 +75,7 @@ import Model
         BadConfig(label: "stop_after", yaml: Self.pbt(Self.lr).replacingOccurrences(of: "method: pbt", with: "method: random\n  run_cap: 2")
                     .replacingOccurrences(of: "  population: 4\n  interval: 1\n", with: ""),
                   line: 5, keyPath: "job.stop_after", fragments: ["does not apply to a sweep's trials"])
-            .expectReported(in: "sweep.yaml") { _ = try loadSweep($0, job: sweepJob + "  stop_after: 2\n") }
+            .expectReported(in: "sweep.yaml") { try SweepParser.checkNoStopAfter(try loadSweep($0, job: sweepJob + "  stop_after: 2\n").0) }
     }
 
     @Test("a budget splits into generations of the interval; the last one trains to the end")

@@ -92,13 +92,15 @@ import Testing
 
     static func end(status: Int32? = 0, ended: TrialExitRecord.Ending = .exited, metric: Double? = 0.5, complete: Bool = true,
                     diverged: Bool = false, stop: Bool = false, last: Double? = nil, failures: Int = 0, lost: Int = 0,
-                    maxRetries: Int = 1, started: Bool = true, pause: Bool = false, generationEnd: Int? = nil,
+                    maxRetries: Int = 1, started: Bool = true, pause: Bool = false, held: Bool = true, generationEnd: Int? = nil,
                     lastProgress: Int? = nil) -> AttemptEnd {
         let record = status.map { TrialExitRecord(attempt: 1, status: $0, ended: ended) }
         let outcome = TrialOutcome(metrics: metric.map { ["score": $0] } ?? [:], metric: metric, complete: complete, diverged: diverged)
-        return AttemptEnd(record: record, outcome: outcome, stopRequested: stop, lastReported: last, failures: failures,
+        var end = AttemptEnd(record: record, outcome: outcome, stopRequested: stop, lastReported: last, failures: failures,
                           maxRetries: maxRetries, lostSupervisors: lost, metricName: "score", trialTimeout: 30, logTail: "a\nlast line",
                           supervisorStarted: started, pauseRequested: pause, generationEnd: generationEnd, lastProgress: lastProgress)
+        end.pauseHeld = held
+        return end
     }
 
     struct Judged: Sendable, CustomStringConvertible {
@@ -118,10 +120,14 @@ import Testing
         Judged(name: "pause decided, but it reached its end", end: end(stop: true, pause: true), event: "reached its end"),
         Judged(name: "pause decided, stopped by its supervisor", end: end(status: 143, ended: .stopped, metric: nil, stop: true, pause: true),
                event: "ended after pause"),
-        Judged(name: "pause decided, but it failed (no checkpoint to resume)", end: end(status: 1, metric: nil, stop: true, pause: true),
+        Judged(name: "pause decided, but it failed before its checkpoint", end: end(status: 1, metric: nil, stop: true, pause: true, held: false),
                event: "attempt failed"),
-        Judged(name: "pause decided, but it timed out", end: end(status: 137, ended: .timeout, metric: nil, stop: true, pause: true),
-               event: "attempt failed"),
+        Judged(name: "pause decided, but it timed out before its checkpoint",
+               end: end(status: 137, ended: .timeout, metric: nil, stop: true, pause: true, held: false), event: "attempt failed"),
+        Judged(name: "pause decided, stopped, but its checkpoint was lost",
+               end: end(status: 86, ended: .stopped, metric: nil, stop: true, pause: true, held: false), event: "interrupted"),
+        Judged(name: "pause decided, exit 1 after its checkpoint", end: end(status: 1, metric: nil, stop: true, pause: true),
+               event: "ended after pause"),
         Judged(name: "population member stopped by itself at its generation's end",
                end: end(status: 3, metric: nil, last: 0.4, generationEnd: 2, lastProgress: 2), event: "reached its generation's end"),
         Judged(name: "population member stopped by a signal at its generation's end",

@@ -74,6 +74,32 @@ struct PausingHalvingTests {
         #expect(SweepHarness.leftoversAfterSettling(mark).isEmpty, "\(SweepHarness.leftovers(mark))")
     }
 
+    /// A pause whose checkpoint is lost (the trial killed while saving it) does not hold: the
+    /// attempt counts as interrupted, the next one reaches the rung again and pauses there.
+    @Test func aPauseWithoutItsCheckpointIsNoPause() throws {
+        let tiny = try TinyRun(epochs: 6, job: "  checkpoint: {every_steps: 0, every_epoch: false, at_end: false, keep_last: 1}")
+        try tiny.append("""
+            sweep:
+              method: grid
+              metric: {name: val_loss, goal: minimize}
+              parameters:
+                optimizer.lr: {values: [0.05, 0.02]}
+              early_terminate: {type: hyperband, min_iter: 1, eta: 2, max_iter: 2, pause: true}
+              parallel: 1
+
+            """)
+        let mark = UUID().uuidString
+        // Trial 1 never saves; the first save anywhere is trial 2's at its pause, and it dies there.
+        let result = try SweepHarness.run(["sweep", tiny.config, "--run-dir", tiny.dir + "/sweep"], mark: mark,
+                                          environment: Self.slowSteps.merging(["RINGTRAIN_CRASH_AT": "checkpoint:rename:1",
+                                                                               "RINGTRAIN_CRASH_MARKER": tiny.dir + "/crashed"]) { $1 }, timeout: 300)
+        #expect(result.status == 0 && FileManager.default.fileExists(atPath: tiny.dir + "/crashed"), "\(result.output)")
+        let trials = try Self.trials(tiny.dir + "/sweep", mark: mark)
+        #expect(trials[2]?["status"] as? String == "paused" && trials[2]?["attempts"] as? Int == 2, "\(result.output)")
+        #expect(result.output.contains("[trial 2] interrupted") && tiny.latest("sweep/trial-0002") != nil, "\(result.output)")
+        #expect(SweepHarness.leftoversAfterSettling(mark).isEmpty, "\(SweepHarness.leftovers(mark))")
+    }
+
     /// The coordinator killed where a pause is recorded (not yet signalled), where the paused
     /// attempt's end is recorded, and where a promotion is recorded (not yet started).
     @Test(arguments: ["pause-decided:1", "trial-concluded:2", "trial-promoted:1"])

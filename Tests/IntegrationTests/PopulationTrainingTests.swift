@@ -166,5 +166,11 @@ struct PopulationTrainingTests {
                                                   "RINGTRAIN_CRASH_MARKER": tiny.dir + "/crashed"])
         #expect(FileManager.default.fileExists(atPath: tiny.dir + "/crashed"), "\(healed.output)")
         #expect(healed.status == 3 && tiny.latest("healed") == "step-00000040", "\(healed.output)")
+        // A config with a sweep section still trains its job so; its sweep refuses job.stop_after.
+        try tiny.append("sweep:\n  method: random\n  run_cap: 2\n  metric: {name: val_loss}\n  parameters:\n    optimizer.lr: {min: 0.01, max: 0.1}\n")
+        let withSweep = try tiny.train("with-sweep", ["--stop-after", "1"])
+        #expect(withSweep.status == 3 && tiny.latest("with-sweep") == "step-00000010", "\(withSweep.output)")
+        let sweep = try TinyRun.ringtrain(["sweep", tiny.config, "--run-dir", tiny.dir + "/sweep", "--set", "job.stop_after=1"])
+        #expect(sweep.status == 2 && sweep.output.contains("job.stop_after does not apply to a sweep's trials"), "\(sweep.output)")
     }
 }

@@ -16,21 +16,26 @@ public enum SweepParser {
         if spec.program == nil {
             try checkAgainstJob(spec, located: located, config: config)
             try checkSlots(spec, config: config, section: section)
-            if config.hasJob, config.job.stopAfter != nil {
-                let at = (try? config.file.root.table(allowed: nil)["job"]?.table(allowed: nil)["stop_after"]) ?? nil
-                throw (at ?? section).error("job.stop_after does not apply to a sweep's trials",
-                                            hint: "remove it: each trial trains its whole budget (population-based training stops its members itself)")
-            }
         }
         if let population = spec.population {
             let budget = population.budget ?? config.job.progressReports
             if population.interval >= budget {
                 let at = (try? section.table(allowed: nil)["interval"]) ?? nil
                 throw (at ?? section).error("interval \(population.interval) is not below a member's budget of \(budget): no decision would be made",
-                                            hint: "choose an interval below \(budget), e.g. \(max(1, budget / 3))")
+                                            hint: budget < 2 ? "pbt needs a budget of at least 2 epochs (or evaluations)"
+                                                : "choose an interval below \(budget), e.g. \(max(1, budget / 3))")
             }
         }
         return spec
+    }
+
+    /// A sweep's trials train their whole budget: `job.stop_after` (which `train --stop-after`
+    /// sets for one run) is refused where a sweep is run, at its key.
+    public static func checkNoStopAfter(_ config: RunConfig) throws {
+        guard config.hasJob, config.job.stopAfter != nil else { return }
+        let at = (try? config.file.root.table(allowed: nil)["job"]?.table(allowed: nil)["stop_after"]) ?? nil
+        throw (at ?? config.file.root).error("job.stop_after does not apply to a sweep's trials",
+                                             hint: "remove it: each trial trains its whole budget (population-based training stops its members itself)")
     }
 
     /// `parallel` trials of `job.ranks` ranks each must fit the cluster's slots (the listed

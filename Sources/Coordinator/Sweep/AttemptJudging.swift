@@ -13,6 +13,9 @@ public struct AttemptEnd: Sendable {
     public var stopRequested: Bool
     /// True when that stop is a pause (successive halving with `pause: true`). Default false.
     public var pauseRequested: Bool
+    /// True when the trial has a checkpoint that verifies at or after the rung it was to pause
+    /// at, so a promotion can resume it there. Default false.
+    public var pauseHeld = false
     /// The epoch (or evaluation) a population member's attempt was told to stop after
     /// (`--stop-after`); nil otherwise. Default nil.
     public var generationEnd: Int?
@@ -76,10 +79,9 @@ extension TrialLifecycle {
         let outcome = end.outcome
         let status = end.record?.status
         let reachedItsEnd = status == 0 && outcome.complete && outcome.metric != nil
-        // A pause needs the checkpoint a stop makes: an attempt that ended otherwise (a failure,
-        // a time-out) is judged as if no pause had been decided.
-        let stoppedWithCheckpoint = end.record == nil || end.record?.ended == .stopped || status == 3
-        if end.stopRequested && !reachedItsEnd && (!end.pauseRequested || stoppedWithCheckpoint) {
+        // A pause holds only with a checkpoint at or after its rung: without one, the attempt is
+        // judged as if no pause had been decided (the next attempt reaches the rung again).
+        if end.stopRequested && !reachedItsEnd && (!end.pauseRequested || end.pauseHeld) {
             let metric = end.lastReported ?? outcome.metric
             return end.pauseRequested ? .endedAfterPause(metric: metric, metrics: outcome.metrics)
                 : .endedAfterStop(metric: metric, metrics: outcome.metrics)

@@ -106,10 +106,13 @@ extension SweepRunner {
         }
         // A program's member reads its source's folder itself (RINGTRAIN_LOAD_DIR).
         let startedAt = population.stopAfter(generation: (next.first?.generation ?? 1) - 1, reports: reports) ?? 0
-        for entry in next where spec.program == nil {
+        for (index, entry) in next.enumerated() where spec.program == nil {
             guard let source = entry.source else { continue }
             if try !adoptCheckpoint(of: source, into: entry.trial, at: startedAt) {
-                try store.forgetSource(generation: entry.generation, trial: entry.trial)
+                // It keeps its own weights, so its own hyperparameters too: recorded as kept.
+                let own = lineage.first { $0.generation == entry.generation - 1 && $0.trial == entry.trial }?.configuration ?? entry.configuration
+                try store.keepOwn(generation: entry.generation, trial: entry.trial, configuration: own)
+                (next[index].source, next[index].configuration) = (nil, own)
             }
             CrashPoint.pass("coordinator", "checkpoint-copied")
         }
@@ -129,7 +132,8 @@ extension SweepRunner {
 
     /// Member `id` takes over member `source`'s checkpoint at epoch (or evaluation) `end`, the
     /// generation's start, as its only one; the copy is checked against its checksums. False (and
-    /// a warning, and `id` keeps its own checkpoint) when `source` has none there that verifies.
+    /// a warning; `id` keeps its own checkpoint, or whatever a copy cut short left of it) when
+    /// `source` has none there that verifies.
     private func adoptCheckpoint(of source: Int, into id: Int, at end: Int) throws -> Bool {
         let from = CheckpointStore(directory: trialDirectory(source) + "/checkpoints")
         let to = CheckpointStore(directory: trialDirectory(id) + "/checkpoints")
@@ -144,7 +148,7 @@ extension SweepRunner {
             }
         }
         console.log(.warning, "[trial \(id)] cannot copy trial \(source): it has no checkpoint at \(rungName(end)) that verifies"
-                    + (problems.isEmpty ? "" : " (" + problems.joined(separator: "; ") + ")") + "; it goes on from its own")
+                    + (problems.isEmpty ? "" : " (" + problems.joined(separator: "; ") + ")") + "; it goes on from its own, as it was")
         return false
     }
 }

@@ -86,6 +86,7 @@ extension SweepRunner {
             logTail: TrialOutcome.tail(of: directory + "/output.log"), supervisorStarted: started,
             pauseRequested: trial.pauseRung != nil, generationEnd: generationEnd, lastProgress: try store.lastEpoch(id))
         if generationEnd != nil && spec.program != nil { end.generationSaved = try programMemberSaved(id) }
+        if let rung = trial.pauseRung { end.pauseHeld = checkpointStands(id, atOrAfter: rung) }
         let event = TrialLifecycle.judge(end)
         guard try transition(id, from: .running, event) else { return }
         switch event {
@@ -116,6 +117,15 @@ extension SweepRunner {
     /// when `pausedAt` (a pause takes hold a little after its rung, so more epochs may follow).
     private func lastReported(_ id: Int, pausedAt: Int? = nil) throws -> Double? {
         Self.stoppedMetric(try store.epochMetrics()[id] ?? [:], metric: spec.metric.name, pausedAt: pausedAt)
+    }
+
+    /// True when training trial `id`'s newest checkpoint verifies (its state, against its checksum)
+    /// and stands at or after epoch (or evaluation) `rung`.
+    func checkpointStands(_ id: Int, atOrAfter rung: Int) -> Bool {
+        let store = CheckpointStore(directory: trialDirectory(id) + "/checkpoints")
+        guard let name = store.latest(), let state = try? store.state(of: name) else { return false }
+        guard let steps = config.job.steps else { return state.epoch >= rung }
+        return state.globalStep >= min(steps, rung * (config.job.evalEvery ?? steps))
     }
 
     /// The metric a trial stopped early keeps, from its reported `epochs`: the last one's, or
@@ -192,7 +202,8 @@ extension SweepRunner {
             var event = TrialEvent.interrupted
             if trial.stopRequested {
                 if let rung = try store.trials().first(where: { $0.id == id })?.pauseRung {
-                    event = .endedAfterPause(metric: try lastReported(id, pausedAt: rung), metrics: [:])
+                    // Without a checkpoint at or after its rung the pause does not hold: interrupted.
+                    if checkpointStands(id, atOrAfter: rung) { event = .endedAfterPause(metric: try lastReported(id, pausedAt: rung), metrics: [:]) }
                 } else {
                     event = .endedAfterStop(metric: try lastReported(id), metrics: [:])
                 }

@@ -78,6 +78,7 @@ public final class SweepRunner {
         self.config = config
         self.spec = spec
         self.runDirectory = runDirectory
+        try SweepParser.checkNoStopAfter(config)
         try SweepFolder.claim(runDirectory)
         lock = try FolderLock(folder: runDirectory, purpose: "sweep")
         let origin = SweepOrigin(identity: Self.identity(of: config), configDirectory: config.file.directory,

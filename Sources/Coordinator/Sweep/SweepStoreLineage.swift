@@ -42,11 +42,12 @@ extension SweepStore {
         }
     }
 
-    /// Records that member `trial` goes on from its own checkpoint in `generation` after all (the
-    /// member it was to copy had none that verifies).
-    public func forgetSource(generation: Int, trial: Int) throws {
+    /// Records that member `trial` goes on from its own checkpoint with its own `configuration` in
+    /// `generation` after all (the member it was to copy had no checkpoint that verifies).
+    public func keepOwn(generation: Int, trial: Int, configuration: Configuration) throws {
         try write { db in
-            try db.execute(sql: "UPDATE lineage SET source_id = NULL WHERE generation = ? AND trial_id = ?", arguments: [generation, trial])
+            try db.execute(sql: "UPDATE lineage SET source_id = NULL, configuration = ? WHERE generation = ? AND trial_id = ?",
+                           arguments: [ConfigurationJSON.encode(configuration.mapValues(\.canonical)), generation, trial])
         }
     }
 
