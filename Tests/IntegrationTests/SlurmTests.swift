@@ -152,7 +152,7 @@ struct SlurmTests {
         let log = Self.log(tiny, run, job: id)
         #expect(done.state == "COMPLETED" && done.exitCode == "0:0" && done.restarts >= 1, "\(done); \(log)")
         #expect(log.contains("stopped by a signal at step") && log.contains("checkpoint saved"), "no stop with a checkpoint: \(log)")
-        #expect(log.contains("requeued Slurm job \(id)"), "\(log)")
+        #expect(log.contains("requeueing Slurm job \(id)"), "\(log)")
         // One log, appended to by every run of the job.
         #expect(log.contains("Slurm job \(id), restart count 0") && log.contains("Slurm job \(id), restart count 1"), "\(log)")
         #expect(SweepHarness.leftoversAfterSettling(mark).isEmpty, "processes outlived the job")
@@ -251,7 +251,7 @@ struct SlurmTests {
         let done = try slurm.waitWhile(id, in: Self.unfinished, timeout: 180)
         let log = Self.log(tiny, run, job: id)
         #expect(done.state == "COMPLETED" && done.restarts >= 1, "\(done); \(log)")
-        #expect(log.contains("requeued Slurm job \(id)") && log.contains("sweep done: 2 finished, 0 stopped early, 0 failed"), "\(log)")
+        #expect(log.contains("requeueing Slurm job \(id)") && log.contains("sweep done: 2 finished, 0 stopped early, 0 failed"), "\(log)")
         #expect(SweepHarness.leftoversAfterSettling(mark).isEmpty, "processes outlived the job")
         let steps = slurm.steps(job: id)
         #expect(steps.launched.count == 3, "a job step for each trial, and one for the trial resumed: \(steps)")

@@ -57,6 +57,8 @@ public enum SlurmRequeue {
             return report(.notRequeued(job: job, reason: "`scontrol show job \(job)` did not say the job's state"))
         }
         if ending.contains(state) { return report(.notRequeued(job: job, reason: "it is \(state)")) }
+        // Said before: Slurm may end this process the moment the requeue takes effect.
+        Log.logger.notice("requeueing Slurm job \(job): it resumes from this checkpoint when it runs again")
         let (status, _) = try MPILauncher.capture(
             LaunchCommand(executable: scontrol, arguments: ["requeue", "Incomplete", job], environment: [:]))
         return report(status == 0 ? .requeued(job: job) : .notRequeued(job: job, reason: "scontrol requeue Incomplete \(job) exited \(status)"))
@@ -64,8 +66,8 @@ public enum SlurmRequeue {
 
     private static func report(_ outcome: Outcome) -> Outcome {
         switch outcome {
-        case .requeued(let job):
-            Log.logger.notice("requeued Slurm job \(job): it resumes from this checkpoint when it runs again")
+        case .requeued:
+            break   // announced before the requeue
         case .notRequeued(let job, let reason):
             Log.logger.notice("Slurm job \(job) not requeued: \(reason)")
         }
