@@ -12,15 +12,16 @@ struct PausingHalvingTests {
     /// 0.0001: the one rung is epoch 1 (eta 2, max_iter 2). Trial 1 leads there and runs on;
     /// 2, 3 and 4 are behind the best 1/2 when they reach it and pause; trial 4's value makes
     /// trial 2 second of four, inside the best 2, so it is promoted and runs to its end. Steps
-    /// sleep 50 ms, so a pause lands seconds before a trial's end.
-    static func sweep() throws -> TinyRun {
-        let tiny = try TinyRun(epochs: 6, job: "  checkpoint: {every_steps: 0, keep_last: 1}")
+    /// sleep 50 ms, so a pause lands seconds before a trial's end. `rates` and `checkpoint`
+    /// replace the learning rates and the checkpoint policy.
+    static func sweep(rates: String = "[0.05, 0.02, 0.001, 0.0001]", checkpoint: String = "{every_steps: 0, keep_last: 1}") throws -> TinyRun {
+        let tiny = try TinyRun(epochs: 6, job: "  checkpoint: \(checkpoint)")
         try tiny.append("""
             sweep:
               method: grid
               metric: {name: val_loss, goal: minimize}
               parameters:
-                optimizer.lr: {values: [0.05, 0.02, 0.001, 0.0001]}
+                optimizer.lr: {values: \(rates)}
               early_terminate: {type: hyperband, min_iter: 1, eta: 2, max_iter: 2, pause: true}
               parallel: 1
 
@@ -77,17 +78,7 @@ struct PausingHalvingTests {
     /// A pause whose checkpoint is lost (the trial killed while saving it) does not hold: the
     /// attempt counts as interrupted, the next one reaches the rung again and pauses there.
     @Test func aPauseWithoutItsCheckpointIsNoPause() throws {
-        let tiny = try TinyRun(epochs: 6, job: "  checkpoint: {every_steps: 0, every_epoch: false, at_end: false, keep_last: 1}")
-        try tiny.append("""
-            sweep:
-              method: grid
-              metric: {name: val_loss, goal: minimize}
-              parameters:
-                optimizer.lr: {values: [0.05, 0.02]}
-              early_terminate: {type: hyperband, min_iter: 1, eta: 2, max_iter: 2, pause: true}
-              parallel: 1
-
-            """)
+        let tiny = try Self.sweep(rates: "[0.05, 0.02]", checkpoint: "{every_steps: 0, every_epoch: false, at_end: false, keep_last: 1}")
         let mark = UUID().uuidString
         // Trial 1 never saves; the first save anywhere is trial 2's at its pause, and it dies there.
         let result = try SweepHarness.run(["sweep", tiny.config, "--run-dir", tiny.dir + "/sweep"], mark: mark,

@@ -124,12 +124,6 @@ extension SweepRunner {
     /// `epoch N`, or `evaluation N` for a job budgeted in steps.
     private func rungName(_ index: Int) -> String { (config.job.steps == nil ? "epoch " : "evaluation ") + String(index) }
 
-    /// True when a checkpoint's state stands at the end of epoch (or evaluation) `end`.
-    private func stands(_ state: CheckpointState, at end: Int) -> Bool {
-        guard let steps = config.job.steps else { return state.epoch == end && state.stepInEpoch == 0 }
-        return state.globalStep == min(steps, end * (config.job.evalEvery ?? steps))
-    }
-
     /// Member `id` takes over member `source`'s checkpoint at epoch (or evaluation) `end`, the
     /// generation's start, as its only one; the copy is checked against its checksums. False (and
     /// a warning; `id` keeps its own checkpoint, or whatever a copy cut short left of it) when
@@ -140,7 +134,7 @@ extension SweepRunner {
         var problems: [String] = []
         for checkpoint in from.list().reversed() {
             do {
-                guard stands(try from.state(of: checkpoint.name), at: end) else { continue }
+                guard place(of: try from.state(of: checkpoint.name), against: end) == .orderedSame else { continue }
                 try to.adopt(checkpoint.name, from: from) { CrashPoint.pass("coordinator", "checkpoint-half-copied") }
                 return true
             } catch let error as CheckpointError where error.code == .corrupt {

@@ -96,6 +96,17 @@ extension SweepRunner {
         return epoch >= trialConfig.job.progressReports
     }
 
+    /// Where a checkpoint's `state` stands against the end of epoch (or, with `job.steps`,
+    /// evaluation) `index` of the sweep's job: before it, exactly at it, or past it.
+    func place(of state: CheckpointState, against index: Int) -> ComparisonResult {
+        if let steps = config.job.steps {
+            let end = min(steps, index * (config.job.evalEvery ?? steps))
+            return state.globalStep < end ? .orderedAscending : state.globalStep == end ? .orderedSame : .orderedDescending
+        }
+        if state.epoch < index { return .orderedAscending }
+        return state.epoch == index && state.stepInEpoch == 0 ? .orderedSame : .orderedDescending
+    }
+
     /// The global step of the checkpoint `checkpoints/latest` names in a trial folder
     /// (`step-00001200` → 1200), nil when there is none or it is not of that form.
     static func checkpointStep(_ directory: String) -> Int? {

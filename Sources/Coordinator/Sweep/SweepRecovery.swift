@@ -124,8 +124,7 @@ extension SweepRunner {
     func checkpointStands(_ id: Int, atOrAfter rung: Int) -> Bool {
         let store = CheckpointStore(directory: trialDirectory(id) + "/checkpoints")
         guard let name = store.latest(), let state = try? store.state(of: name) else { return false }
-        guard let steps = config.job.steps else { return state.epoch >= rung }
-        return state.globalStep >= min(steps, rung * (config.job.evalEvery ?? steps))
+        return place(of: state, against: rung) != .orderedAscending
     }
 
     /// The metric a trial stopped early keeps, from its reported `epochs`: the last one's, or
