@@ -103,6 +103,65 @@ struct PopulationTrainingTests {
         }
     }
 
+    /// A source whose checkpoint at the generation's end no longer verifies is not copied: the
+    /// member goes on as it was, and the lineage says so (the decision recorded, the checkpoint
+    /// corrupted while the coordinator was down).
+    @Test func aSourceThatDoesNotVerifyIsNotCopied() throws {
+        let tiny = try Self.sweep()
+        let mark = UUID().uuidString
+        let run = tiny.dir + "/sweep"
+        let first = try SweepHarness.run(["sweep", tiny.config, "--run-dir", run], mark: mark,
+                                         environment: [CrashPoint.environmentVariable: "coordinator:generation-decided:1",
+                                                       CrashPoint.markerVariable: tiny.dir + "/crashed"], timeout: 300)
+        #expect(first.status == CrashPoint.exitStatus, "\(first.output)")
+        let decided = try #require(try SweepHarness.report(run, mark: mark)["lineage"] as? [[String: Any]])
+        let copy = try #require(decided.first { $0["generation"] as? Int == 1 && !($0["source"] is NSNull) }, "\(decided)")
+        let (member, source) = (copy["trial"] as? Int ?? 0, copy["source"] as? Int ?? 0)
+        let own = try #require(decided.first { $0["generation"] as? Int == 0 && $0["trial"] as? Int == member })
+        // Flip one byte of the source's model at the generation's end (epoch 2, step 20).
+        let model = run + String(format: "/trial-%04d/checkpoints/step-00000020/model.safetensors", source)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: model))
+        bytes[bytes.count - 1] ^= 0xff
+        try bytes.write(to: URL(fileURLWithPath: model))
+        let resumed = try SweepHarness.run(["resume", run], mark: mark, timeout: 300)
+        #expect(resumed.status == 0 && resumed.output.contains("[trial \(member)] cannot copy trial \(source)"), "\(resumed.output)")
+        let lineage = try #require(try SweepHarness.report(run, mark: mark)["lineage"] as? [[String: Any]])
+        let kept = try #require(lineage.first { $0["generation"] as? Int == 1 && $0["trial"] as? Int == member })
+        #expect(kept["source"] is NSNull, "\(kept)")
+        #expect(NSDictionary(dictionary: kept["params"] as? [String: Any] ?? [:]) == NSDictionary(dictionary: own["params"] as? [String: Any] ?? [:]),
+                "\(kept) against \(own)")
+        #expect(SweepHarness.leftoversAfterSettling(mark).isEmpty, "\(SweepHarness.leftovers(mark))")
+    }
+
+    /// A program member that ends its generation without saving anything fails its attempt.
+    @Test func aProgramThatSavesNothingFails() throws {
+        let dir = try TrainingFixtures.temporaryDirectory()
+        try """
+        #!/usr/bin/env python3
+        import json, os
+        for epoch in range(1, int(os.environ["RINGTRAIN_STOP_AFTER"]) + 1):
+            print(json.dumps({"epoch": epoch, "loss": 1.0 / epoch}), flush=True)
+        """.write(toFile: dir + "/forgetful.py", atomically: false, encoding: .utf8)
+        chmod(dir + "/forgetful.py", 0o755)
+        try """
+        sweep:
+          method: pbt
+          program: \(dir)/forgetful.py
+          metric: {name: loss, goal: minimize}
+          population: 2
+          interval: 1
+          budget: 2
+          parameters:
+            lr: {min: 0.1, max: 0.9}
+          max_retries: 0
+        """.write(toFile: dir + "/sweep.yaml", atomically: false, encoding: .utf8)
+        let mark = UUID().uuidString
+        let result = try SweepHarness.run(["sweep", dir + "/sweep.yaml", "--run-dir", dir + "/run"], mark: mark)
+        #expect(result.output.contains("without saving anything in RINGTRAIN_SAVE_DIR"), "\(result.output)")
+        let trials = try #require(try SweepHarness.report(dir + "/run", mark: mark)["trials"] as? [[String: Any]])
+        #expect(trials.allSatisfy { $0["status"] as? String == "failed" }, "\(trials)")
+    }
+
     /// The example program of docs/pbt-program.md in a real sweep: it continues from the folder it
     /// is given, so each member's final state records the members whose training it carries, which
     /// must be the report's schedule; the same seed gives the same lineage and results.
@@ -170,6 +229,8 @@ struct PopulationTrainingTests {
         try tiny.append("sweep:\n  method: random\n  run_cap: 2\n  metric: {name: val_loss}\n  parameters:\n    optimizer.lr: {min: 0.01, max: 0.1}\n")
         let withSweep = try tiny.train("with-sweep", ["--stop-after", "1"])
         #expect(withSweep.status == 3 && tiny.latest("with-sweep") == "step-00000010", "\(withSweep.output)")
+        let requeued = try tiny.train("requeued", ["--stop-after", "1", "--slurm-requeue"], environment: ["SLURM_JOB_ID": "1"])
+        #expect(requeued.status == 2 && requeued.output.contains("does not go with --slurm-requeue"), "\(requeued.output)")
         let sweep = try TinyRun.ringtrain(["sweep", tiny.config, "--run-dir", tiny.dir + "/sweep", "--set", "job.stop_after=1"])
         #expect(sweep.status == 2 && sweep.output.contains("job.stop_after does not apply to a sweep's trials"), "\(sweep.output)")
     }

@@ -140,9 +140,10 @@ struct SlurmTests {
         (try? String(contentsOfFile: "\(tiny.dir)/\(run)/slurm-\(id).out", encoding: .utf8)) ?? "(no slurm-\(id).out)"
     }
 
-    /// States of a job not yet ended for good (it may run again).
+    /// States of a job not yet ended for good (it may run again; SIGNALING passes while a
+    /// preemption signals the job).
     static let unfinished: Set<String> = ["PENDING", "REQUEUED", "REQUEUE_HOLD", "CONFIGURING", "RUNNING", "COMPLETING", "PREEMPTED",
-                                          "SUSPENDED", "RESIZING"]
+                                          "SUSPENDED", "RESIZING", "SIGNALING", "STAGE_OUT"]
 
     /// Expects job `id` of `run` to have stopped with a checkpoint, requeued itself, and completed
     /// its second (or later) run with the straight run's model and metrics, leaving no process.
