@@ -9,7 +9,7 @@ struct RingTrain: ParsableCommand {
         commandName: "ringtrain",
         abstract: "Data-parallel neural-network training over MPI with a ring all-reduce.",
         subcommands: [Train.self, Sweep.self, Resume.self, Status.self, TensorBoard.self, Timeline.self, Sbatch.self, Report.self, Evaluate.self, Sample.self, Validate.self, WorkerCommand.self, Bench.self,
-                      CollectiveCheckCommand.self, TrialExecCommand.self, ObjectiveCommand.self, BLASCheck.self])
+                      CollectiveCheckCommand.self, TrialExecCommand.self, ProgramRankCommand.self, ObjectiveCommand.self, BLASCheck.self])
 
     /// For --help only: `LogLevelOption` takes it out of the arguments before they are parsed,
     /// so it may stand before or after the subcommand.
@@ -18,8 +18,11 @@ struct RingTrain: ParsableCommand {
     var logLevel: String?
 
     static func main() {
-        BLASKernelReexec.apply()
-        BLASThreads.applyDefault()
+        // A program trial's rank shim leaves the program's BLAS settings alone.
+        if CommandLine.arguments.dropFirst().first != ProgramRankCommand.configuration.commandName {
+            BLASKernelReexec.apply()
+            BLASThreads.applyDefault()
+        }
         do {
             var command = try parseAsRoot(LogLevelOption.apply(Array(CommandLine.arguments.dropFirst())))
             try command.run()

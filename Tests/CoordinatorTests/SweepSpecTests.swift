@@ -305,3 +305,45 @@ func sweepOverLayerOption() throws {
         #expect(error.keyPath == "sweep.parameters.model.layers[5].units" && error.description.contains("has no element [5] (it has 3)"), "\(error)")
     }
 }
+
+@Test("program_ranks: only for a program's trials, 1 or more, and within the slots unless oversubscribed")
+func programRanksIsCheckedWhereItIsSet() throws {
+    let dir = NSTemporaryDirectory() + "ringtrain-program-ranks-\(getpid())"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    try "#!/bin/sh\n".write(toFile: dir + "/p.sh", atomically: false, encoding: .utf8)
+    chmod(dir + "/p.sh", 0o755)
+    func sweep(_ cluster: String, program: String = "program: p.sh", ranks: String = "3", parallel: Int = 2) -> String {
+        """
+        \(cluster)
+        sweep:
+          method: random
+          \(program)
+          program_ranks: \(ranks)
+          metric: {name: loss}
+          parameters: {x: {min: 0.0, max: 1.0}}
+          run_cap: 4
+          parallel: \(parallel)
+        """
+    }
+    let cases = [
+        BadConfig(label: "no program", yaml: sweep("cluster: {}", program: ""), line: 5, keyPath: "sweep.program_ranks",
+                  fragments: ["program_ranks is for a program's trials", "job.ranks"]),
+        BadConfig(label: "zero", yaml: sweep("cluster: {}", ranks: "0"), line: 5, keyPath: "sweep.program_ranks", fragments: ["1 or more"]),
+        BadConfig(label: "too many at once", yaml: sweep("cluster: {hosts: [{host: a, slots: 2}, {host: b, slots: 3}]}"), line: 9,
+                  keyPath: "sweep.parallel", fragments: ["2 trials at once × 3 ranks each need 6 slots, but there are 5", "program_ranks"]),
+        BadConfig(label: "too many alone", yaml: sweep("cluster: {hosts: [{host: a, slots: 2}]}", parallel: 1), line: 5,
+                  keyPath: "sweep.program_ranks", fragments: ["need 3 slots, but there are 2"]),
+    ]
+    for bad in cases {
+        bad.expectReported(in: "s.yaml") { yaml in
+            let file = try ConfigFile.parse(text: yaml, path: dir + "/s.yaml")
+            if bad.label == "no program" {   // a config without program: or job: fails first for its missing job
+                _ = try SweepParser.parse(try file.root.table(allowed: nil).required("sweep"), baseDirectory: dir)
+            } else {
+                _ = try RunConfig(file: file).sweepSpec()
+            }
+        }
+    }
+    let loose = try RunConfig(file: ConfigFile.parse(text: sweep("cluster: {hosts: [{host: a, slots: 2}], oversubscribe: true}"), path: dir + "/s.yaml"))
+    #expect(try loose.sweepSpec()?.programRanks == 3)
+}

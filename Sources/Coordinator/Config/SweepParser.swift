@@ -5,7 +5,7 @@ import Foundation
 /// Parses `sweep:` sections.
 public enum SweepParser {
     static let keys = ["method", "metric", "parameters", "run_cap", "parallel", "early_terminate", "max_retries",
-                       "seed", "program", "command", "name", "description", "trial_timeout"] + PopulationSpec.keys
+                       "seed", "program", "command", "program_ranks", "name", "description", "trial_timeout"] + PopulationSpec.keys
 
     /// The sweep of a checked config, its parameters checked against the job; nil when the
     /// config has no `sweep:` section.
@@ -15,7 +15,9 @@ public enum SweepParser {
         let spec = try parse(section, baseDirectory: config.file.directory, located: &located)
         if spec.program == nil {
             try checkAgainstJob(spec, located: located, config: config)
-            try checkSlots(spec, config: config, section: section)
+            try checkSlots(spec, ranks: config.job.ranks, key: "job.ranks", config: config, section: section)
+        } else if let ranks = spec.programRanks {
+            try checkSlots(spec, ranks: ranks, key: "program_ranks", config: config, section: section)
         }
         if let population = spec.population {
             let budget = population.budget ?? config.job.progressReports
@@ -38,16 +40,18 @@ public enum SweepParser {
                                              hint: "remove it: each trial trains its whole budget (population-based training stops its members itself)")
     }
 
-    /// `parallel` trials of `job.ranks` ranks each must fit the cluster's slots (the listed
-    /// hosts' slots, or this machine's cores), unless oversubscription is allowed.
-    static func checkSlots(_ spec: SweepSpec, config: RunConfig, section: ConfigValue) throws {
-        guard !config.cluster.oversubscribe, config.cluster.hostfile == nil else { return }
-        let slots = config.cluster.totalSlots ?? ProcessInfo.processInfo.activeProcessorCount
-        let needed = spec.parallel * config.job.ranks
+    /// `parallel` trials of `ranks` ranks each (`key` names where the ranks are set) must fit the
+    /// cluster's slots (the listed hosts' slots, or this machine's cores), unless oversubscription
+    /// is allowed, Slurm places them, or a hostfile leaves some host's slots to Open MPI.
+    static func checkSlots(_ spec: SweepSpec, ranks: Int, key: String, config: RunConfig, section: ConfigValue) throws {
+        guard !config.cluster.oversubscribe, config.cluster.launcher == .mpirun,
+              let slots = (try? HostShares.of(config.cluster))??.slots else { return }
+        let needed = spec.parallel * ranks
         guard needed <= slots else {
-            let at = (try? section.table(allowed: nil))?["parallel"] ?? section
-            throw at.error("\(spec.parallel) trials at once × \(config.job.ranks) ranks each need \(needed) slots, but there are \(slots)",
-                           hint: "lower sweep.parallel or job.ranks, add hosts, or set cluster.oversubscribe: true")
+            let table = try? section.table(allowed: nil)
+            let at = (key == "program_ranks" && spec.parallel == 1 ? table?["program_ranks"] : table?["parallel"]) ?? section
+            throw at.error("\(spec.parallel) trial\(spec.parallel == 1 ? "" : "s") at once × \(ranks) ranks each need \(needed) slots, but there are \(slots)",
+                           hint: "lower sweep.parallel or \(key), add hosts, or set cluster.oversubscribe: true")
         }
     }
 
@@ -131,6 +135,13 @@ public enum SweepParser {
             }
         }
         if let v = t["trial_timeout"] { spec.trialTimeout = try v.duration() }
+        if let v = t["program_ranks"] {
+            guard program != nil else {
+                throw v.error("program_ranks is for a program's trials (program: or command:)",
+                              hint: "a training trial's ranks are job.ranks")
+            }
+            spec.programRanks = try v.int(in: 1...4096, hint: "ranks per trial, 1 or more")
+        }
         return spec
     }
 

@@ -159,7 +159,9 @@ extension SweepRunner {
         for trial in try store.trials() where trial.status == .running {
             let attempt = max(1, trial.attempts)
             active[trial.id] = ActiveTrial(attempt: attempt, process: nil, follower: follower(trial.id, attempt: attempt),
-                                           stopRequested: trial.stopRequested)
+                                           stopRequested: trial.stopRequested,
+                                           placement: placedRanks != nil || spec.programRanks != nil
+                                               ? TrialPlacement.recorded(in: trialDirectory(trial.id)) : nil)
             if TrialExec.recordedEnd(in: trialDirectory(trial.id), attempt: attempt) == nil,
                TrialExec.supervisor(tagged: tag(trial.id)) != nil {
                 // A drain deadline beside a live supervisor is stale (an earlier binary never

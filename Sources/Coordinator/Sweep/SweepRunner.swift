@@ -33,6 +33,13 @@ public final class SweepRunner {
     /// Each training trial's last epoch (or evaluation), by trial, once known: never a rung.
     var lastReports: [Int: Int] = [:]
     private var exhausted = false
+    /// Ranks each trial holds of the cluster's slots while it runs: a distributed program's
+    /// `program_ranks`, a multi-rank training job's ranks; nil when trials hold none here (one
+    /// process each, or Slurm places them).
+    let placedRanks: Int?
+    /// The cluster's hosts, shared out among the trials running at once; nil when not shared
+    /// (no `placedRanks`, or a hostfile leaves some host's slots to Open MPI).
+    let shares: HostShares?
     /// Whether a paused trial may have become promotable since the last look (a rung judged, a
     /// trial ended, or this coordinator just started).
     var promotionDue = true
@@ -68,6 +75,8 @@ public final class SweepRunner {
         /// An epoch this attempt reported without the sweep's metric yet (another line of it may
         /// still carry it): judged when it does, or when a later epoch arrives. Default nil.
         var pendingRung: Int? = nil
+        /// The hosts (and port) this attempt holds; nil when it holds none.
+        var placement: TrialPlacement? = nil
     }
 
     /// Opens (or creates) the sweep in `runDirectory` and takes ownership of the folder. Refuses
@@ -125,6 +134,9 @@ public final class SweepRunner {
         // A training trial's own last epoch (or evaluation) is never a rung either: see `isLastReport`.
         earlyStop = spec.earlyTerminate.map { ASHA(minIter: $0.minIter ?? 1, eta: $0.eta, maxIter: $0.maxIter) }
         console = SweepConsole(metric: spec.metric)
+        let ranks = spec.program != nil ? spec.programRanks : (config.job.ranks > 1 ? config.job.ranks : nil)
+        placedRanks = config.cluster.launcher == .mpirun ? ranks : nil
+        shares = placedRanks != nil ? try HostShares.of(config.cluster) : nil
     }
 
     /// What a sweep's config means, as a fingerprint: the parsed document (overrides applied)
@@ -186,8 +198,8 @@ public final class SweepRunner {
     public func run() throws -> Bool {
         StopRequest.installSignalHandlers()
         signal(SIGCHLD, SIG_DFL)   // an inherited SIG_IGN would make supervisors unwaitable
-        if spec.program == nil && config.cluster.launcher == .slurm {
-            try SlurmLauncher.checkSweep(parallel: spec.parallel, ranks: config.job.ranks, configPath: config.file.path)
+        if (spec.program == nil || spec.programRanks != nil) && config.cluster.launcher == .slurm {
+            try SlurmLauncher.checkSweep(parallel: spec.parallel, ranks: spec.programRanks ?? config.job.ranks, configPath: config.file.path)
         }
         console.line("sweep: \(spec.method.rawValue) search, metric \(spec.metric.name) (\(spec.metric.goal.rawValue)), "
                      + "run_cap \(spec.runCap), \(spec.parallel) at a time; run folder \(runDirectory)")
@@ -262,8 +274,12 @@ public final class SweepRunner {
 
     // MARK: Launching
 
+    /// The slots the running trials hold.
+    var takenSlots: [[HostSlots]] { active.values.compactMap { $0.placement?.slots } }
+
     private func fillSlots() throws {
         var free = spec.parallel - active.count
+        if let shares, let ranks = placedRanks, free > 0 { free = shares.room(ranks: ranks, taken: takenSlots, limit: free) }
         guard free > 0 else { return }
         let trials = try store.trials()
         for trial in trials where trial.status.isWaiting && free > 0 {
@@ -313,12 +329,26 @@ public final class SweepRunner {
         var trial = stored
         trial.configuration = spec.space.normalized(stored.configuration)
         let directory = trialDirectory(trial.id)
+        var placement: TrialPlacement?
+        if placedRanks != nil || spec.programRanks != nil {
+            var hosts: [HostSlots] = []
+            if let shares, let ranks = placedRanks {
+                guard let placed = shares.place(ranks: ranks, taken: takenSlots) else { return }   // it waits for slots
+                hosts = placed
+            }
+            let port = spec.programRanks != nil ? try TrialPlacement.freePort(avoiding: Set(active.values.compactMap { $0.placement?.port })) : nil
+            placement = TrialPlacement(hosts: hosts, port: port)
+        }
         try RunFolder.prepareTrialFolder(path: directory)
-        let command: [String]
+        var command: [String]
         var resumedAtStep: Int?
         var environment: [String: String] = [:]
+        var distributed: DistributedProgramTrial?
         if let arguments = spec.programArguments(for: trial.configuration) {
             command = arguments
+            if let ranks = spec.programRanks {
+                distributed = DistributedProgramTrial(cluster: config.cluster, ranks: ranks, placement: placement, arguments: arguments)
+            }
             if spec.population != nil {
                 environment = try programMemberEnvironment(trial.id)   // it goes on from its generation's start
             } else {
@@ -334,7 +364,8 @@ public final class SweepRunner {
                 }
                 return
             }
-            let yaml = ResolvedConfig.yaml(job: trialConfig.job, cluster: trialConfig.cluster)
+            let cluster = placement.map { Self.cluster(trialConfig.cluster, placedOn: $0, parallel: spec.parallel) } ?? trialConfig.cluster
+            let yaml = ResolvedConfig.yaml(job: trialConfig.job, cluster: cluster)
             try AtomicFile.write(yaml, to: directory + "/config.yaml")
             var arguments = [MPILauncher.selfExecutable, "train", directory + "/config.yaml", "--run-dir", directory, "--json"]
             // A population member trains one generation an attempt.
@@ -347,8 +378,16 @@ public final class SweepRunner {
             // Epochs past the checkpoint are trained and reported again: their old values go.
             try store.clearEpochs(trial.id, afterStep: resumedAtStep ?? 0)
         }
+        try placement?.save(in: directory)
         guard try transition(trial.id, from: stored.status, .attemptStarted), let attempt = try store.attempts(trial.id) else { return }
         CrashPoint.pass("coordinator", "trial-marked-running")
+        if let distributed {
+            let variables = environment.merging(["RINGTRAIN_TRIAL_DIR": directory, TrialExec.tagVariable: tag(trial.id),
+                                                 ProgramRank.attemptVariable: String(attempt)]) { $1 }
+            let launcher = try distributed.command(variables: variables)
+            command = launcher.arguments
+            environment.merge(launcher.environment) { $1 }
+        }
         SweepTensorBoard.trialStarted(trial.id, configuration: trial.configuration, spec: spec, folder: directory)
         try TrialExec.clearRecordedEnd(in: directory)
         let follower = self.follower(trial.id, attempt: attempt, launched: true)   // before the attempt can write
@@ -363,8 +402,21 @@ public final class SweepRunner {
         try store.setPID(trial.id, pid: process.pid)
         CrashPoint.pass("coordinator", "pid-recorded")
         active[trial.id] = launched(trial.id, attempt: attempt, process: process, follower: follower, resumedAtStep: resumedAtStep)
+        active[trial.id]?.placement = placement
         let resumed = attempt > 1 ? " (attempt \(attempt))" : ""
-        console.line("[trial \(trial.id)] started\(resumed): \(SweepConsole.describe(trial.configuration))")
+        let hosts = placement.map { $0.hosts.isEmpty ? "" : "; ranks on " + $0.hosts.map { "\($0.host):\($0.ranks)" }.joined(separator: ",") } ?? ""
+        console.line("[trial \(trial.id)] started\(resumed): \(SweepConsole.describe(trial.configuration))\(hosts)")
+    }
+
+    /// A training trial's cluster section on the hosts it was given (when the sweep's lists
+    /// hosts), its ranks left unpinned when several trials run at once (they may share a host).
+    static func cluster(_ cluster: ClusterSpec, placedOn placement: TrialPlacement, parallel: Int) -> ClusterSpec {
+        guard !placement.hosts.isEmpty, !cluster.hosts.isEmpty || cluster.hostfile != nil else { return cluster }
+        var placed = cluster
+        placed.hosts = placement.slots
+        placed.hostfile = nil
+        if parallel > 1 && !cluster.mpirunArgs.contains(where: { $0.hasSuffix("bind-to") }) { placed.mpirunArgs = ["--bind-to", "none"] + cluster.mpirunArgs }
+        return placed
     }
 
     /// Follows what attempt `attempt` of a trial reports: a program's output after the attempt's

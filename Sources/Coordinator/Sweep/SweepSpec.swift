@@ -56,6 +56,10 @@ public struct SweepSpec: Sendable, Equatable {
     /// An external program run per trial instead of the job; nil (the default) trains `job`
     /// with the parameters applied as dotted paths into it.
     public var program: SweepProgram? = nil
+    /// Ranks of each program trial (`program_ranks`): the program runs on that many ranks under
+    /// mpirun (or srun), each told its RANK, WORLD_SIZE, MASTER_ADDR ... Default nil: one process,
+    /// started directly. (A training trial's ranks are `job.ranks`.)
+    public var programRanks: Int? = nil
     /// Population-based training's settings, with `method: pbt` (then `runCap` is the
     /// population); nil otherwise.
     public var population: PopulationSpec? = nil

@@ -53,13 +53,13 @@ struct TestCluster {
     /// Removes everything `up` made.
     func down() { _ = try? Self.run(["down"]) }
 
-    /// The `cluster` section running one rank per host over TCP on the test subnet, through
+    /// The `cluster` section with `slots` slots per host (default 1) over TCP on the test subnet, through
     /// the namespace agent instead of ssh. `--bind-to none`: the "hosts" share this machine's
     /// cores, and Open MPI would pin every host's first rank to the same core 0.
-    func clusterSection(failureTimeout: Int = 20) -> String {
+    func clusterSection(failureTimeout: Int = 20, slots: Int = 1) -> String {
         """
         cluster:
-          hosts: [\(addresses.map { "{host: \($0), slots: 1}" }.joined(separator: ", "))]
+          hosts: [\(addresses.map { "{host: \($0), slots: \(slots)}" }.joined(separator: ", "))]
           network: \(Self.subnet).0/24
           mpirun_args: [--bind-to, none, --mca, plm_rsh_agent, "\(Self.script) rsh", --mca, plm_rsh_no_tree_spawn, "1", --mca, btl, "tcp,self"]
           failure_timeout: \(failureTimeout)

@@ -1,0 +1,124 @@
+// ProgramRank: the shim every rank of a distributed program trial runs first (`ringtrain
+// program-rank -- PROGRAM ...`): it sets the environment a PyTorch or MPI program expects from
+// what mpirun or srun gave this rank, sends ranks other than 0 to their own log, and execs the program.
+import Foundation
+
+/// The per-rank environment of a distributed program trial.
+public enum ProgramRank {
+    /// Variables the coordinator passes to every rank: the rendezvous address and port, and the
+    /// attempt (for the rank logs' markers).
+    public static let addressVariable = "MASTER_ADDR"
+    public static let portVariable = "MASTER_PORT"
+    public static let attemptVariable = "RINGTRAIN_TRIAL_ATTEMPT"
+    /// Folder of the trial folder where ranks other than 0 write `rank-N.log`.
+    public static let rankLogFolder = "ranks"
+
+    /// What went wrong setting up a rank.
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// `RANK`, `WORLD_SIZE`, `LOCAL_RANK`, `LOCAL_WORLD_SIZE` (and `MASTER_ADDR` under srun when
+    /// the coordinator did not give it) from Open MPI's `OMPI_COMM_WORLD_*` or Slurm's `SLURM_*`
+    /// variables in `environment`. Throws when neither launcher started this process.
+    public static func variables(from environment: [String: String]) throws -> [String: String] {
+        func number(_ key: String) throws -> Int {
+            guard let text = environment[key], let value = Int(text), value >= 0 else {
+                throw Failure(description: "\(key) is \(environment[key].map { "'\($0)'" } ?? "unset"), not a rank or count")
+            }
+            return value
+        }
+        var out: [String: String] = [:]
+        if environment["OMPI_COMM_WORLD_RANK"] != nil {
+            out["RANK"] = String(try number("OMPI_COMM_WORLD_RANK"))
+            out["WORLD_SIZE"] = String(try number("OMPI_COMM_WORLD_SIZE"))
+            out["LOCAL_RANK"] = String(try number("OMPI_COMM_WORLD_LOCAL_RANK"))
+            out["LOCAL_WORLD_SIZE"] = String(try number("OMPI_COMM_WORLD_LOCAL_SIZE"))
+        } else if environment["SLURM_PROCID"] != nil {
+            out["RANK"] = String(try number("SLURM_PROCID"))
+            out["WORLD_SIZE"] = String(try number(environment["SLURM_STEP_NUM_TASKS"] != nil ? "SLURM_STEP_NUM_TASKS" : "SLURM_NTASKS"))
+            out["LOCAL_RANK"] = String(try number("SLURM_LOCALID"))
+            let perNode = try tasksPerNode(environment["SLURM_STEP_TASKS_PER_NODE"] ?? environment["SLURM_TASKS_PER_NODE"] ?? "")
+            let node = try number("SLURM_NODEID")
+            guard node < perNode.count else {
+                throw Failure(description: "SLURM_NODEID \(node) is past the \(perNode.count) node(s) of SLURM_STEP_TASKS_PER_NODE")
+            }
+            out["LOCAL_WORLD_SIZE"] = String(perNode[node])
+            if environment[addressVariable] == nil, let nodes = environment["SLURM_STEP_NODELIST"] ?? environment["SLURM_JOB_NODELIST"] {
+                out[addressVariable] = firstHost(ofHostlist: nodes)
+            }
+        } else {
+            throw Failure(description: "not started by mpirun or srun (neither OMPI_COMM_WORLD_RANK nor SLURM_PROCID is set)")
+        }
+        return out
+    }
+
+    /// Slurm's tasks-per-node list, e.g. `2(x3),1` → [2, 2, 2, 1].
+    static func tasksPerNode(_ text: String) throws -> [Int] {
+        var counts: [Int] = []
+        for item in text.split(separator: ",") {
+            let parts = item.split(separator: "(")
+            guard let count = Int(parts[0]) else { throw Failure(description: "cannot read tasks per node '\(text)'") }
+            var repeats = 1
+            if parts.count == 2 {
+                guard parts[1].hasPrefix("x"), parts[1].hasSuffix(")"), let n = Int(parts[1].dropFirst().dropLast()) else {
+                    throw Failure(description: "cannot read tasks per node '\(text)'")
+                }
+                repeats = n
+            }
+            counts += Array(repeating: count, count: repeats)
+        }
+        guard !counts.isEmpty else { throw Failure(description: "tasks per node is empty") }
+        return counts
+    }
+
+    /// The first host of a Slurm hostlist: `node[07-09,12],gpu1` → `node07`.
+    static func firstHost(ofHostlist list: String) -> String {
+        guard let open = list.firstIndex(of: "["), list[..<open].firstIndex(of: ",") == nil else {
+            return String(list.split(separator: ",").first ?? "")
+        }
+        let inside = list[list.index(after: open)...].prefix { $0 != "]" }
+        let first = inside.split(separator: ",").first?.split(separator: "-").first ?? ""
+        return String(list[..<open]) + first
+    }
+
+    /// Runs `command` as this rank: sets `variables(from:)`, sends a rank other than 0's output
+    /// to `ranks/rank-N.log` in the trial folder (or, where that folder is not on this host, to a
+    /// folder of the temporary directory, named on standard error), then execs. Returns only when
+    /// it cannot: with the reason.
+    public static func exec(_ command: [String]) -> Failure {
+        let environment = ProcessInfo.processInfo.environment
+        let variables: [String: String]
+        do { variables = try Self.variables(from: environment) } catch { return error as! Failure }
+        guard let program = command.first else { return Failure(description: "no program given after --") }
+        for (key, value) in variables { setenv(key, value, 1) }
+        let rank = Int(variables["RANK"]!)!
+        if rank != 0 { redirectOutput(rank: rank, environment: environment) }
+        var argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
+        execvp(program, &argv)
+        return Failure(description: "cannot run \(program): \(String(cString: strerror(errno)))")
+    }
+
+    /// Points standard output and error of rank `rank` at its log, after a marker line.
+    private static func redirectOutput(rank: Int, environment: [String: String]) {
+        var folders: [String] = []
+        if let trial = environment["RINGTRAIN_TRIAL_DIR"] { folders.append(trial + "/" + rankLogFolder) }
+        let tag = (environment[TrialExec.tagVariable] ?? "trial").map { $0.isLetter || $0.isNumber ? $0 : "-" }
+        folders.append(NSTemporaryDirectory() + "ringtrain-ranks/" + String(tag))
+        for (i, folder) in folders.enumerated() {
+            try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let path = folder + "/rank-\(rank).log"
+            let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { continue }
+            if i > 0 {
+                FileHandle.standardError.write(Data("ringtrain: rank \(rank) on \(ProcessInfo.processInfo.hostName): the trial folder is not here; its output goes to \(path)\n".utf8))
+            }
+            let marker = "\n" + TrialExec.attemptMarker(Int(environment[attemptVariable] ?? "") ?? 0) + "\n"
+            _ = marker.withCString { write(fd, $0, strlen($0)) }
+            dup2(fd, STDOUT_FILENO)
+            dup2(fd, STDERR_FILENO)
+            close(fd)
+            return
+        }
+    }
+}
