@@ -159,6 +159,42 @@ struct MultiHostTests {
         #expect(trials.contains { $0["attempts"] as? Int == 2 }, "the interrupted trial was retried: \(trials)")
     }
 
+    /// Two hosts of two slots, two 2-rank training trials at once: each trial gets a host of its
+    /// own (its config.yaml lists it), instead of both starting on the first host.
+    @Test func trainingTrialsAtOnceShareTheHostsOut() throws {
+        let binary = try #require(BuiltBinary.ringtrain)
+        let cluster = try TestCluster.up(2)
+        defer { cluster.down() }
+        let dir = try TrainingFixtures.temporaryDirectory()
+        let path = try Self.config(cluster, in: dir, epochs: 1)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+            .replacingOccurrences(of: cluster.clusterSection(failureTimeout: 20), with: cluster.clusterSection(failureTimeout: 20, slots: 2)) + """
+
+            sweep:
+              method: grid
+              metric: {name: val_acc, goal: maximize}
+              parameters:
+                optimizer.lr: {values: [0.02, 0.08]}
+              parallel: 2
+              max_retries: 0
+
+            """
+        #expect(text.contains("slots: 2"))
+        try text.write(toFile: path, atomically: false, encoding: .utf8)
+        let result = try ProcessRunner.run(binary, ["sweep", path, "--run-dir", dir + "/sweep"], environment: TestCluster.environment, timeout: 240)
+        #expect(result.status == 0, "\(result.output)")
+        var placed: [String] = []
+        for id in 1...2 {
+            let config = try String(contentsOfFile: dir + String(format: "/sweep/trial-%04d/config.yaml", id), encoding: .utf8)
+            let hosts = cluster.addresses.filter { config.contains("host: \"\($0)\"") }
+            #expect(hosts.count == 1 && config.contains("slots: 2"), "trial \(id): \(config)")
+            placed += hosts
+        }
+        #expect(Set(placed).count == 2, "both trials on \(placed)")
+        #expect(result.stdout.contains("ranks on \(cluster.addresses[0]):2") && result.stdout.contains("ranks on \(cluster.addresses[1]):2"),
+                "\(result.stdout)")
+    }
+
     @Test func unreachableHostFailsFast() throws {
         let binary = try #require(BuiltBinary.ringtrain)
         let cluster = try TestCluster.up(3)

@@ -91,6 +91,29 @@ struct SlurmTests {
         #expect(steps.mostAtOnce == 2, "the trials' steps ran one after the other")
     }
 
+    @Test("salloc: distributed program trials run as srun steps, each rank told its place and the trial's rendezvous")
+    func distributedProgramInsideAllocation() throws {
+        let dir = try TrainingFixtures.temporaryDirectory()
+        let mark = UUID().uuidString
+        let config = try DistributedProgramTests.config(in: dir, values: [2, 3], ranks: 2, cluster: ["launcher: slurm",
+                                                        "env: {RANKS_LOG: \(dir)/ranks.jsonl}"])
+        let slurm = try TestSlurm.up()
+        defer { slurm.down() }
+        let binary = try #require(BuiltBinary.ringtrain)
+        // The test Slurm's one node has 2 CPUs: one 2-rank trial at a time.
+        let result = try slurm.client("salloc", ["-n", "2", binary, "sweep", config, "--run-dir", dir + "/run"], mark: mark)
+        try #require(result.status == 0, "\(result.output)")
+        let trials = try DistributedProgramTests.trials(dir + "/run", mark: mark)
+        #expect(Set(trials.compactMap { $0["metric"] as? Double }) == [4, 9], "\(trials)")
+        let ranks = DistributedProgramTests.rankLines(dir + "/ranks.jsonl")
+        #expect(ranks.count == 4, "\(ranks)")
+        #expect(ranks.allSatisfy { $0["world"] as? Int == 2 && $0["local_world"] as? Int == 2 }, "\(ranks)")
+        let granted = try #require(TestSlurm.allocation(granted: result), "\(result.output)")
+        let steps = slurm.steps(job: granted)
+        #expect(steps.launched.count == 2, "one step per trial: \(steps)")
+        #expect(SweepHarness.leftoversAfterSettling(mark).isEmpty, "left behind: \(SweepHarness.leftovers(mark))")
+    }
+
     @Test("two test Slurms run side by side: each its own jobs, and stopping one leaves the other running")
     func twoSlurmsSideBySide() throws {
         let first = try TestSlurm.up()

@@ -77,6 +77,9 @@ public enum PlanSummary {
         if let program = sweep.program {
             lines.append("  command     " + program.command.joined(separator: " ")
                          + (program.program.map { "  (program \($0))" } ?? ""))
+            if let ranks = sweep.programRanks {
+                lines.append("  ranks       \(ranks) per trial (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT ... set on each)")
+            }
         }
         var table = TextTable(headers: ["parameter", "distribution", "values"])
         for p in sweep.space.parameters { table.add([p.name, p.distribution.shortName, describe(p.distribution)]) }
