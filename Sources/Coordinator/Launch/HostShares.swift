@@ -61,15 +61,4 @@ public struct HostShares: Sendable, Equatable {
         }
         return hosts.indices.filter { counts[$0] > 0 }.map { HostSlots(host: hosts[$0].host, slots: counts[$0]) }
     }
-
-    /// How many more trials of `ranks` ranks fit beside `taken`, up to `limit`.
-    public func room(ranks: Int, taken: [[HostSlots]], limit: Int) -> Int {
-        var taken = taken
-        var count = 0
-        while count < limit, let placement = place(ranks: ranks, taken: taken) {
-            taken.append(placement)
-            count += 1
-        }
-        return count
-    }
 }

@@ -23,8 +23,11 @@ struct DistributedProgramTrial {
         ranksCluster.environment.merge(variables) { $1 }
         if let port = placement?.port { ranksCluster.environment[ProgramRank.portVariable] = String(port) }
         if cluster.launcher == .mpirun {   // rank 0 goes to the first host mpirun is given
-            let first = placement?.hosts.first?.host ?? (try? RankPlacement.listedHosts(cluster))?.first?.host
-            ranksCluster.environment[ProgramRank.addressVariable] = listsHosts ? first ?? "127.0.0.1" : "127.0.0.1"
+            var address = listsHosts ? placement?.hosts.first?.host ?? (try? RankPlacement.listedHosts(cluster))?.first?.host ?? "127.0.0.1" : "127.0.0.1"
+            // "localhost" means this machine to mpirun, but another host's ranks must be given its name.
+            let localHost = ProcessInfo.processInfo.hostName
+            if ClusterSpec.isLocal(address, localHost: localHost) && !cluster.runsOnlyHere(localHost: localHost) { address = localHost }
+            ranksCluster.environment[ProgramRank.addressVariable] = address
             if listsHosts, let placement, !placement.hosts.isEmpty {
                 ranksCluster.hosts = placement.slots
                 ranksCluster.hostfile = nil

@@ -160,8 +160,7 @@ extension SweepRunner {
             let attempt = max(1, trial.attempts)
             active[trial.id] = ActiveTrial(attempt: attempt, process: nil, follower: follower(trial.id, attempt: attempt),
                                            stopRequested: trial.stopRequested,
-                                           placement: placedRanks != nil || spec.programRanks != nil
-                                               ? TrialPlacement.recorded(in: trialDirectory(trial.id)) : nil)
+                                           placement: TrialPlacement.recorded(in: trialDirectory(trial.id)))
             if TrialExec.recordedEnd(in: trialDirectory(trial.id), attempt: attempt) == nil,
                TrialExec.supervisor(tagged: tag(trial.id)) != nil {
                 // A drain deadline beside a live supervisor is stale (an earlier binary never

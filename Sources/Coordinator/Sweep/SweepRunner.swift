@@ -33,12 +33,9 @@ public final class SweepRunner {
     /// Each training trial's last epoch (or evaluation), by trial, once known: never a rung.
     var lastReports: [Int: Int] = [:]
     private var exhausted = false
-    /// Ranks each trial holds of the cluster's slots while it runs: a distributed program's
-    /// `program_ranks`, a multi-rank training job's ranks; nil when trials hold none here (one
-    /// process each, or Slurm places them).
-    let placedRanks: Int?
-    /// The cluster's hosts, shared out among the trials running at once; nil when not shared
-    /// (no `placedRanks`, or a hostfile leaves some host's slots to Open MPI).
+    /// The cluster's hosts, shared out among the multi-rank trials running at once (a distributed
+    /// program's `program_ranks`, a training trial's `job.ranks` above 1); nil when not shared:
+    /// under Slurm (srun places them), or a hostfile leaves some host's slots to Open MPI.
     let shares: HostShares?
     /// Whether a paused trial may have become promotable since the last look (a rung judged, a
     /// trial ended, or this coordinator just started).
@@ -134,9 +131,7 @@ public final class SweepRunner {
         // A training trial's own last epoch (or evaluation) is never a rung either: see `isLastReport`.
         earlyStop = spec.earlyTerminate.map { ASHA(minIter: $0.minIter ?? 1, eta: $0.eta, maxIter: $0.maxIter) }
         console = SweepConsole(metric: spec.metric)
-        let ranks = spec.program != nil ? spec.programRanks : (config.job.ranks > 1 ? config.job.ranks : nil)
-        placedRanks = config.cluster.launcher == .mpirun ? ranks : nil
-        shares = placedRanks != nil ? try HostShares.of(config.cluster) : nil
+        shares = config.cluster.launcher == .mpirun ? try HostShares.of(config.cluster) : nil
     }
 
     /// What a sweep's config means, as a fingerprint: the parsed document (overrides applied)
@@ -279,13 +274,12 @@ public final class SweepRunner {
 
     private func fillSlots() throws {
         var free = spec.parallel - active.count
-        if let shares, let ranks = placedRanks, free > 0 { free = shares.room(ranks: ranks, taken: takenSlots, limit: free) }
         guard free > 0 else { return }
         let trials = try store.trials()
         for trial in trials where trial.status.isWaiting && free > 0 {
             // Its slot stays taken while the earlier attempt's processes are still going.
             if !folderLockReleased(trial.id) { free -= 1; continue }
-            try launch(trial)
+            guard try launch(trial) else { return }   // no room on the hosts yet: the trials behind it wait too
             free -= 1
         }
         guard free > 0, !exhausted else { return }
@@ -301,7 +295,7 @@ public final class SweepRunner {
         }
         let added = Set(try store.addTrials(configurations, asMembers: spec.population != nil))
         CrashPoint.pass("coordinator", "trial-added")
-        for trial in try store.trials() where added.contains(trial.id) { try launch(trial) }
+        for trial in try store.trials() where added.contains(trial.id) { guard try launch(trial) else { return } }
     }
 
     /// Whether trial `id` may start again: its run folder's lock is free. A process of an earlier
@@ -325,18 +319,40 @@ public final class SweepRunner {
         return true
     }
 
-    private func launch(_ stored: TrialRecord) throws {
+    /// Starts an attempt of `stored`, or fails it when its configuration cannot run. False when
+    /// it waits: the hosts have no room for its ranks now (nothing was changed).
+    private func launch(_ stored: TrialRecord) throws -> Bool {
         var trial = stored
         trial.configuration = spec.space.normalized(stored.configuration)
         let directory = trialDirectory(trial.id)
+        func fail(_ message: String) throws -> Bool {
+            if try transition(trial.id, from: stored.status, .invalidConfiguration(TrialFailure(message: message))) {
+                console.log(.warning, "[trial \(trial.id)] failed: \(message)")
+            }
+            return true
+        }
+        // What the trial runs, and the ranks it places on the hosts (nil: one process, here).
+        let programArguments = spec.programArguments(for: trial.configuration)
+        var trialConfig: RunConfig?
+        if programArguments == nil {
+            do {
+                trialConfig = try spec.trialConfig(base: config, configuration: trial.configuration)
+            } catch let error as ConfigError {
+                return try fail("invalid configuration: \(error)")
+            }
+        }
+        let ranks = trialConfig.map { $0.job.ranks > 1 ? $0.job.ranks : nil } ?? spec.programRanks
         var placement: TrialPlacement?
-        if placedRanks != nil || spec.programRanks != nil {
+        if let ranks {
             var hosts: [HostSlots] = []
-            if let shares, let ranks = placedRanks {
-                guard let placed = shares.place(ranks: ranks, taken: takenSlots) else { return }   // it waits for slots
+            if let shares {
+                if !shares.oversubscribe && ranks > shares.slots {
+                    return try fail("its \(ranks) ranks need more slots than the cluster's \(shares.slots) (lower the ranks, add hosts, or set cluster.oversubscribe: true)")
+                }
+                guard let placed = shares.place(ranks: ranks, taken: takenSlots) else { return false }
                 hosts = placed
             }
-            let port = spec.programRanks != nil ? try TrialPlacement.freePort(avoiding: Set(active.values.compactMap { $0.placement?.port })) : nil
+            let port = programArguments != nil ? try TrialPlacement.freePort(avoiding: Set(active.values.compactMap { $0.placement?.port })) : nil
             placement = TrialPlacement(hosts: hosts, port: port)
         }
         try RunFolder.prepareTrialFolder(path: directory)
@@ -344,7 +360,7 @@ public final class SweepRunner {
         var resumedAtStep: Int?
         var environment: [String: String] = [:]
         var distributed: DistributedProgramTrial?
-        if let arguments = spec.programArguments(for: trial.configuration) {
+        if let arguments = programArguments {
             command = arguments
             if let ranks = spec.programRanks {
                 distributed = DistributedProgramTrial(cluster: config.cluster, ranks: ranks, placement: placement, arguments: arguments)
@@ -355,15 +371,7 @@ public final class SweepRunner {
                 try store.clearEpochs(trial.id)   // a program starts again from its first epoch
             }
         } else {
-            let trialConfig: RunConfig
-            do {
-                trialConfig = try spec.trialConfig(base: config, configuration: trial.configuration)
-            } catch let error as ConfigError {
-                if try transition(trial.id, from: stored.status, .invalidConfiguration(TrialFailure(message: "invalid configuration: \(error)"))) {
-                    console.log(.warning, "[trial \(trial.id)] failed: invalid configuration: \(error)")
-                }
-                return
-            }
+            let trialConfig = trialConfig!
             let cluster = placement.map { Self.cluster(trialConfig.cluster, placedOn: $0, parallel: spec.parallel) } ?? trialConfig.cluster
             let yaml = ResolvedConfig.yaml(job: trialConfig.job, cluster: cluster)
             try AtomicFile.write(yaml, to: directory + "/config.yaml")
@@ -379,7 +387,7 @@ public final class SweepRunner {
             try store.clearEpochs(trial.id, afterStep: resumedAtStep ?? 0)
         }
         try placement?.save(in: directory)
-        guard try transition(trial.id, from: stored.status, .attemptStarted), let attempt = try store.attempts(trial.id) else { return }
+        guard try transition(trial.id, from: stored.status, .attemptStarted), let attempt = try store.attempts(trial.id) else { return true }
         CrashPoint.pass("coordinator", "trial-marked-running")
         if let distributed {
             let variables = environment.merging(["RINGTRAIN_TRIAL_DIR": directory, TrialExec.tagVariable: tag(trial.id),
@@ -406,15 +414,18 @@ public final class SweepRunner {
         let resumed = attempt > 1 ? " (attempt \(attempt))" : ""
         let hosts = placement.map { $0.hosts.isEmpty ? "" : "; ranks on " + $0.hosts.map { "\($0.host):\($0.ranks)" }.joined(separator: ",") } ?? ""
         console.line("[trial \(trial.id)] started\(resumed): \(SweepConsole.describe(trial.configuration))\(hosts)")
+        return true
     }
 
     /// A training trial's cluster section on the hosts it was given (when the sweep's lists
-    /// hosts), its ranks left unpinned when several trials run at once (they may share a host).
+    /// hosts), its ranks left unpinned when several trials run at once (they may share a host,
+    /// and Open MPI would pin each trial's ranks to the same first cores).
     static func cluster(_ cluster: ClusterSpec, placedOn placement: TrialPlacement, parallel: Int) -> ClusterSpec {
-        guard !placement.hosts.isEmpty, !cluster.hosts.isEmpty || cluster.hostfile != nil else { return cluster }
         var placed = cluster
-        placed.hosts = placement.slots
-        placed.hostfile = nil
+        if !placement.hosts.isEmpty, !cluster.hosts.isEmpty || cluster.hostfile != nil {
+            placed.hosts = placement.slots
+            placed.hostfile = nil
+        }
         if parallel > 1 && !cluster.mpirunArgs.contains(where: { $0.hasSuffix("bind-to") }) { placed.mpirunArgs = ["--bind-to", "none"] + cluster.mpirunArgs }
         return placed
     }
