@@ -18,7 +18,7 @@ struct RingTrain: ParsableCommand {
     var logLevel: String?
 
     static func main() {
-        // A program trial's rank shim leaves the program's BLAS settings alone.
+        // A program trial's rank shim execs the program at once: no BLAS kernel re-run or threads of its own.
         if CommandLine.arguments.dropFirst().first != ProgramRankCommand.configuration.commandName {
             BLASKernelReexec.apply()
             BLASThreads.applyDefault()

@@ -22,11 +22,15 @@ struct TrialExecCommand: ParsableCommand {
                                visibility: .hidden))
     var killWait: Double = 5
 
+    @Flag(help: ArgumentHelp("On a stop, SIGTERM every process of the attempt on this machine at once (a distributed program's ranks).",
+                             visibility: .hidden))
+    var stopEveryProcess = false
+
     @Argument(parsing: .postTerminator, help: "The command to run.")
     var command: [String] = []
 
     func run() throws {
-        let limits = TrialExec.Limits(attempt: attempt, timeout: timeout, grace: grace, killWait: killWait)
+        let limits = TrialExec.Limits(attempt: attempt, timeout: timeout, grace: grace, killWait: killWait, stopEveryProcess: stopEveryProcess)
         let status = try TrialExec.supervise(directory: directory, limits: limits, command: command)
         if status != 0 { throw ExitCode(status) }
     }

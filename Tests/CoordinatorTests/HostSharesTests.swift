@@ -37,6 +37,27 @@ struct HostSharesTests {
         #expect(Self.three.free(after: taken).allSatisfy { $0 >= 0 }, "\(taken)")
     }
 
+    @Test("this machine, when listed, holds every trial's rank 0 (and all of a 1-rank training trial); without a free slot there, the trial waits")
+    func rankZeroStaysHere() {
+        let shares = HostShares(hosts: Self.three.hosts, here: 1)
+        #expect(Self.text(shares.place(ranks: 2, taken: [])) == "b:2")
+        #expect(Self.text(shares.place(ranks: 3, taken: [])) == "b:2,a:1")
+        #expect(Self.text(shares.place(ranks: 3, taken: [[HostSlots(host: "b", slots: 1)]])) == "b:1,a:2")
+        #expect(Self.text(shares.place(ranks: 2, taken: [[HostSlots(host: "b", slots: 2)]])) == "wait")
+        #expect(Self.text(shares.place(ranks: 1, taken: [], onlyHere: true)) == "b:1")
+        #expect(Self.text(shares.place(ranks: 1, taken: [[HostSlots(host: "b", slots: 2)]], onlyHere: true)) == "wait")
+        #expect(Self.text(Self.three.place(ranks: 1, taken: [], onlyHere: true)) == "wait", "no machine of the cluster is this one")
+        let over = HostShares(hosts: Self.three.hosts, here: 1, oversubscribe: true)
+        #expect(Self.text(over.place(ranks: 2, taken: [[HostSlots(host: "b", slots: 2)]])) == "b:1,a:1")
+    }
+
+    @Test("a host listed twice counts its slots together")
+    func mergesAHostListedTwice() {
+        let shares = HostShares(hosts: [HostSlots(host: "a", slots: 1), HostSlots(host: "b", slots: 2), HostSlots(host: "a", slots: 1)], here: 2)
+        #expect(shares.hosts == [HostSlots(host: "a", slots: 2), HostSlots(host: "b", slots: 2)] && shares.here == 0)
+        #expect(Self.text(shares.place(ranks: 2, taken: [])) == "a:2")
+    }
+
     @Test("oversubscribing, the ranks beyond the free slots go to the least loaded hosts")
     func oversubscribes() {
         let shares = HostShares(hosts: Self.three.hosts, oversubscribe: true)
@@ -49,10 +70,11 @@ struct HostSharesTests {
     @Test("the shared hosts: the listed ones, a hostfile's (only with every slots= given), else this machine's cores")
     func hostsOfACluster() throws {
         var cluster = ClusterSpec()
-        #expect(try HostShares.of(cluster, localHost: "here", cores: 8)?.hosts == [HostSlots(host: "here", slots: 8)])
-        cluster.hosts = [HostSlots(host: "x", slots: 3)]
+        #expect(try HostShares.of(cluster, localHost: "here", cores: 8) == HostShares(hosts: [HostSlots(host: "localhost", slots: 8)], here: 0))
+        cluster.hosts = [HostSlots(host: "x", slots: 3), HostSlots(host: "here.lab", slots: 1)]
         cluster.oversubscribe = true
-        #expect(try HostShares.of(cluster) == HostShares(hosts: [HostSlots(host: "x", slots: 3)], oversubscribe: true))
+        #expect(try HostShares.of(cluster, localHost: "here.lab") == HostShares(hosts: cluster.hosts, here: 1, oversubscribe: true))
+        #expect(try HostShares.of(cluster, localHost: "elsewhere")?.here == nil)
         let known = try RankPlacementTests.cluster(hostfile: "n1 slots=2\nn2 slots=4\n")
         #expect(try HostShares.of(known)?.slots == 6)
         let unknown = try RankPlacementTests.cluster(hostfile: "n1 slots=2\nn2\n")

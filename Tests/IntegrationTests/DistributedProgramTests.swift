@@ -15,10 +15,12 @@ struct DistributedProgramTests {
     }()
 
     /// A grid sweep of rendezvous.py over `values` of x on `ranks` ranks a trial; `cluster` lines
-    /// (indented two spaces) and further sweep keys. Returns the config's path.
-    static func config(in dir: String, values: [Double], ranks: Int, cluster: [String] = [], keys: [String] = []) throws -> String {
+    /// (indented two spaces), further sweep keys and the stop grace period (default 3 s). Returns
+    /// the config's path.
+    static func config(in dir: String, values: [Double], ranks: Int, cluster: [String] = [], keys: [String] = [],
+                       grace: Int = 3) throws -> String {
         let path = dir + "/sweep.yaml"
-        try (["cluster:", "  stop_grace_period: 2"] + cluster.map { "  " + $0 }
+        try (["cluster:", "  stop_grace_period: \(grace)"] + cluster.map { "  " + $0 }
              + ["sweep:", "  method: grid", "  program: \(program)", "  program_ranks: \(ranks)",
                 "  metric: {name: value, goal: minimize}", "  parameters:",
                 "    x: {values: [\(values.map { String($0) }.joined(separator: ", "))]}"] + keys.map { "  " + $0 })
@@ -26,9 +28,9 @@ struct DistributedProgramTests {
         return path
     }
 
-    /// The lines rendezvous.py's ranks logged.
-    static func rankLines(_ path: String) -> [[String: Any]] {
-        TrainingFixtures.jsonLines((try? String(contentsOfFile: path, encoding: .utf8)) ?? "")
+    /// The lines rendezvous.py's ranks logged on meeting (`stopped` false) or when stopped.
+    static func rankLines(_ path: String, stopped: Bool = false) -> [[String: Any]] {
+        TrainingFixtures.jsonLines((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").filter { ($0["stopped"] as? Bool ?? false) == stopped }
     }
 
     /// The trials of the sweep in `run`, from its JSON report.
@@ -69,6 +71,23 @@ struct DistributedProgramTests {
         #expect(SweepHarness.leftoversAfterSettling(mark).isEmpty, "left behind: \(SweepHarness.leftovers(mark))")
     }
 
+    /// The sweep stopped (SIGINT) while a trial's ranks run: every rank gets SIGTERM and the stop
+    /// grace period to wind up (mpirun alone would SIGKILL them a second later), and nothing is left.
+    @Test func aStopReachesEveryRankWithItsGracePeriod() throws {
+        let dir = try TrainingFixtures.temporaryDirectory()
+        let mark = UUID().uuidString
+        let config = try Self.config(in: dir, values: [1.0], ranks: 2, cluster: ["env: {RANKS_LOG: \(dir)/ranks.jsonl, HOLD: \"600\"}"],
+                                     keys: ["max_retries: 0"], grace: 8)
+        let coordinator = try SweepAttackTests.start(["sweep", config, "--run-dir", dir + "/run"], mark: mark)
+        #expect(SweepAttackTests.wait(60) { Self.rankLines(dir + "/ranks.jsonl").count == 2 }, "the ranks never met")
+        kill(coordinator.processIdentifier, SIGINT)
+        #expect(SweepAttackTests.wait(60) { !coordinator.isRunning }, "the sweep did not stop")
+        coordinator.waitUntilExit()
+        let stopped = Self.rankLines(dir + "/ranks.jsonl", stopped: true).compactMap { $0["rank"] as? Int }.sorted()
+        #expect(stopped == [0, 1], "every rank wound up after SIGTERM: \(stopped)")
+        #expect(SweepHarness.leftoversAfterSettling(mark).isEmpty, "left behind: \(SweepHarness.leftovers(mark))")
+    }
+
     @Test func aTimeOutReachesEveryRankAndLeavesNothing() throws {
         let dir = try TrainingFixtures.temporaryDirectory()
         let mark = UUID().uuidString
@@ -78,7 +97,8 @@ struct DistributedProgramTests {
         #expect(!result.timedOut, "\(result.output)")
         let trials = try Self.trials(dir + "/run", mark: mark)
         #expect(trials.first?["status"] as? String == "failed", "\(trials)")
-        #expect((trials.first?["error"] as? String ?? "").contains("trial_timeout"), "\(trials)")
+        let error = (trials.first?["error"] as? String) ?? ""
+        #expect(error.contains("trial_timeout"), "\(trials)")
         let pids = Self.rankLines(dir + "/ranks.jsonl").compactMap { $0["pid"] as? Int }
         #expect(pids.count == 2, "both ranks met before the time-out")
         #expect(pids.allSatisfy { !Self.alive($0, mark: mark) }, "a rank outlived the time-out")
@@ -164,7 +184,13 @@ struct DistributedProgramTests {
         }
         #expect(peak.count == 3, "every host ran ranks: \(peak)")
         #expect(peak.values.allSatisfy { $0 <= 2 }, "a host ran more ranks than its 2 slots: \(peak)")
-        #expect(peak.values.contains(2), "trials never ran side by side: \(peak)")
+        // Two trials ran side by side: some ranks of different trials were alive at once.
+        let spans = ranks.compactMap { rank -> (trial: String, start: Double, end: Double)? in
+            guard let trial = rank["trial"] as? String, let start = rank["start"] as? Double, let end = rank["end"] as? Double else { return nil }
+            return (trial, start, end)
+        }
+        #expect(spans.contains { a in spans.contains { b in a.trial != b.trial && a.start < b.end && b.start < a.end } },
+                "trials never ran side by side")
         for trial in Set(ranks.compactMap { $0["trial"] as? String }) {
             let mine = ranks.filter { $0["trial"] as? String == trial }
             #expect(mine.count == 3 && Set(mine.compactMap { $0["net"] as? Int }).count == 2, "3 ranks over 2 hosts: \(mine)")

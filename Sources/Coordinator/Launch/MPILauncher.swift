@@ -46,7 +46,8 @@ public enum MPILauncher {
         }
         let local = cluster.hosts.isEmpty && cluster.hostfile == nil
         if local && ranks > ProcessInfo.processInfo.activeProcessorCount {
-            args += ["--bind-to", "none", "--mca", "mpi_yield_when_idle", "1"]
+            if !choosesBinding(cluster.mpirunArgs) { args += ["--bind-to", "none"] }
+            args += ["--mca", "mpi_yield_when_idle", "1"]
         }
         var environment = cluster.environment
         if environment["OPENBLAS_NUM_THREADS"] == nil { environment["OPENBLAS_NUM_THREADS"] = "1" }
@@ -63,6 +64,17 @@ public enum MPILauncher {
             launcherEnvironment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
         }
         return LaunchCommand(executable: mpirun, arguments: args, environment: launcherEnvironment)
+    }
+
+    /// Whether mpirun `arguments` choose how ranks are bound to cores (`--bind-to X`, `--bind-to=X`).
+    static func choosesBinding(_ arguments: [String]) -> Bool {
+        arguments.contains { $0.hasSuffix("-bind-to") || $0.contains("-bind-to=") }
+    }
+
+    /// `arguments` with `--bind-to none` first unless they choose a binding: jobs that may share a
+    /// host are not all pinned to its first cores (Open MPI's default for a job of 1 or 2 ranks).
+    public static func unpinned(_ arguments: [String]) -> [String] {
+        choosesBinding(arguments) ? arguments : ["--bind-to", "none"] + arguments
     }
 
     /// Runs `command` and returns its exit status and standard output (stderr passes through).

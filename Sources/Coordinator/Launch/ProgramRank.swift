@@ -18,9 +18,10 @@ public enum ProgramRank {
         public let description: String
     }
 
-    /// `RANK`, `WORLD_SIZE`, `LOCAL_RANK`, `LOCAL_WORLD_SIZE` (and `MASTER_ADDR` under srun when
-    /// the coordinator did not give it) from Open MPI's `OMPI_COMM_WORLD_*` or Slurm's `SLURM_*`
-    /// variables in `environment`. Throws when neither launcher started this process.
+    /// `RANK`, `WORLD_SIZE`, `LOCAL_RANK`, `LOCAL_WORLD_SIZE` from Open MPI's `OMPI_COMM_WORLD_*`
+    /// or Slurm's `SLURM_*` variables in `environment`; under srun also `MASTER_ADDR`, the step's
+    /// first node (where its task 0 runs), whatever the environment held before. Throws when
+    /// neither launcher started this process.
     public static func variables(from environment: [String: String]) throws -> [String: String] {
         func number(_ key: String) throws -> Int {
             guard let text = environment[key], let value = Int(text), value >= 0 else {
@@ -44,9 +45,10 @@ public enum ProgramRank {
                 throw Failure(description: "SLURM_NODEID \(node) is past the \(perNode.count) node(s) of SLURM_STEP_TASKS_PER_NODE")
             }
             out["LOCAL_WORLD_SIZE"] = String(perNode[node])
-            if environment[addressVariable] == nil, let nodes = environment["SLURM_STEP_NODELIST"] ?? environment["SLURM_JOB_NODELIST"] {
-                out[addressVariable] = firstHost(ofHostlist: nodes)
+            guard let nodes = environment["SLURM_STEP_NODELIST"] ?? environment["SLURM_JOB_NODELIST"] else {
+                throw Failure(description: "SLURM_STEP_NODELIST is unset: the first node's address is not known")
             }
+            out[addressVariable] = firstHost(ofHostlist: nodes)
         } else {
             throw Failure(description: "not started by mpirun or srun (neither OMPI_COMM_WORLD_RANK nor SLURM_PROCID is set)")
         }
@@ -84,8 +86,8 @@ public enum ProgramRank {
 
     /// Runs `command` as this rank: sets `variables(from:)`, sends a rank other than 0's output
     /// to `ranks/rank-N.log` in the trial folder (or, where that folder is not on this host, to a
-    /// folder of the temporary directory, named on standard error), then execs. Returns only when
-    /// it cannot: with the reason.
+    /// folder of the temporary directory, named on standard error), checks on rank 0 that
+    /// MASTER_PORT is free here, then execs. Returns only when it cannot: with the reason.
     public static func exec(_ command: [String]) -> Failure {
         let environment = ProcessInfo.processInfo.environment
         let variables: [String: String]
@@ -94,6 +96,10 @@ public enum ProgramRank {
         for (key, value) in variables { setenv(key, value, 1) }
         let rank = Int(variables["RANK"]!)!
         if rank != 0 { redirectOutput(rank: rank, environment: environment) }
+        // The port was free on the coordinator's machine; rank 0 may run on another.
+        if rank == 0, let text = environment[portVariable], let port = Int(text), !TCPPort.isFree(port) {
+            return Failure(description: "MASTER_PORT \(port) is in use on \(ProcessInfo.processInfo.hostName): this attempt fails, and the trial's next one gets another port")
+        }
         var argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
         execvp(program, &argv)
         return Failure(description: "cannot run \(program): \(String(cString: strerror(errno)))")
@@ -102,11 +108,14 @@ public enum ProgramRank {
     /// Points standard output and error of rank `rank` at its log, after a marker line.
     private static func redirectOutput(rank: Int, environment: [String: String]) {
         var folders: [String] = []
-        if let trial = environment["RINGTRAIN_TRIAL_DIR"] { folders.append(trial + "/" + rankLogFolder) }
+        var isFolder: ObjCBool = false
+        if let trial = environment["RINGTRAIN_TRIAL_DIR"], FileManager.default.fileExists(atPath: trial, isDirectory: &isFolder), isFolder.boolValue {
+            folders.append(trial + "/" + rankLogFolder)   // the trial folder is here (shared, or this is the coordinator's machine)
+        }
         let tag = (environment[TrialExec.tagVariable] ?? "trial").map { $0.isLetter || $0.isNumber ? $0 : "-" }
         folders.append(NSTemporaryDirectory() + "ringtrain-ranks/" + String(tag))
         for (i, folder) in folders.enumerated() {
-            try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: i > 0)
             let path = folder + "/rank-\(rank).log"
             let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
             guard fd >= 0 else { continue }

@@ -152,6 +152,15 @@ extension SweepRunner {
         return false
     }
 
+    /// The hosts a running trial holds, from its folder; a file that cannot be read is named in a
+    /// warning and its slots are not counted (the trial itself goes on).
+    private func recordedPlacement(_ id: Int) -> TrialPlacement? {
+        do { return try TrialPlacement.recorded(in: trialDirectory(id)) } catch {
+            console.log(.warning, "[trial \(id)] \(error): the hosts it runs on are not counted while it runs")
+            return nil
+        }
+    }
+
     /// On start: every trial recorded as running either ended meanwhile (judged now), or still
     /// runs under its supervisor (adopted: waited for, never stopped), or lost its supervisor
     /// (its leftover processes are stopped and it is judged by what it left).
@@ -159,8 +168,7 @@ extension SweepRunner {
         for trial in try store.trials() where trial.status == .running {
             let attempt = max(1, trial.attempts)
             active[trial.id] = ActiveTrial(attempt: attempt, process: nil, follower: follower(trial.id, attempt: attempt),
-                                           stopRequested: trial.stopRequested,
-                                           placement: TrialPlacement.recorded(in: trialDirectory(trial.id)))
+                                           stopRequested: trial.stopRequested, placement: recordedPlacement(trial.id))
             if TrialExec.recordedEnd(in: trialDirectory(trial.id), attempt: attempt) == nil,
                TrialExec.supervisor(tagged: tag(trial.id)) != nil {
                 // A drain deadline beside a live supervisor is stale (an earlier binary never

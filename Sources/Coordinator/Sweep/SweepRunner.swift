@@ -269,9 +269,6 @@ public final class SweepRunner {
 
     // MARK: Launching
 
-    /// The slots the running trials hold.
-    var takenSlots: [[HostSlots]] { active.values.compactMap { $0.placement?.slots } }
-
     private func fillSlots() throws {
         var free = spec.parallel - active.count
         guard free > 0 else { return }
@@ -341,19 +338,11 @@ public final class SweepRunner {
                 return try fail("invalid configuration: \(error)")
             }
         }
-        let ranks = trialConfig.map { $0.job.ranks > 1 ? $0.job.ranks : nil } ?? spec.programRanks
-        var placement: TrialPlacement?
-        if let ranks {
-            var hosts: [HostSlots] = []
-            if let shares {
-                if !shares.oversubscribe && ranks > shares.slots {
-                    return try fail("its \(ranks) ranks need more slots than the cluster's \(shares.slots) (lower the ranks, add hosts, or set cluster.oversubscribe: true)")
-                }
-                guard let placed = shares.place(ranks: ranks, taken: takenSlots) else { return false }
-                hosts = placed
-            }
-            let port = programArguments != nil ? try TrialPlacement.freePort(avoiding: Set(active.values.compactMap { $0.placement?.port })) : nil
-            placement = TrialPlacement(hosts: hosts, port: port)
+        let placement: TrialPlacement?
+        switch try hosts(ranks: trialConfig?.job.ranks ?? spec.programRanks, training: trialConfig != nil) {
+        case .placed(let placed): placement = placed
+        case .waits: return false
+        case .neverFits(let message): return try fail(message)
         }
         try RunFolder.prepareTrialFolder(path: directory)
         var command: [String]
@@ -386,21 +375,22 @@ public final class SweepRunner {
             // Epochs past the checkpoint are trained and reported again: their old values go.
             try store.clearEpochs(trial.id, afterStep: resumedAtStep ?? 0)
         }
-        try placement?.save(in: directory)
-        guard try transition(trial.id, from: stored.status, .attemptStarted), let attempt = try store.attempts(trial.id) else { return true }
-        CrashPoint.pass("coordinator", "trial-marked-running")
-        if let distributed {
+        if let distributed {   // built before the attempt is recorded: a launcher that cannot start changes nothing
             let variables = environment.merging(["RINGTRAIN_TRIAL_DIR": directory, TrialExec.tagVariable: tag(trial.id),
-                                                 ProgramRank.attemptVariable: String(attempt)]) { $1 }
-            let launcher = try distributed.command(variables: variables)
+                                                 ProgramRank.attemptVariable: String(stored.attempts + 1)]) { $1 }
+            let launcher = try distributed.command(variables: variables, grace: config.cluster.stopGracePeriod)
             command = launcher.arguments
             environment.merge(launcher.environment) { $1 }
         }
+        try placement?.save(in: directory)
+        guard try transition(trial.id, from: stored.status, .attemptStarted), let attempt = try store.attempts(trial.id) else { return true }
+        CrashPoint.pass("coordinator", "trial-marked-running")
         SweepTensorBoard.trialStarted(trial.id, configuration: trial.configuration, spec: spec, folder: directory)
         try TrialExec.clearRecordedEnd(in: directory)
         let follower = self.follower(trial.id, attempt: attempt, launched: true)   // before the attempt can write
         var supervisor = ["trial-exec", directory, "--attempt", String(attempt), "--grace", String(config.cluster.stopGracePeriod)]
         if let timeout = spec.trialTimeout { supervisor += ["--timeout", String(timeout)] }
+        if distributed != nil { supervisor.append("--stop-every-process") }
         let log = open(directory + "/output.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         defer { if log >= 0 { close(log) } }
         let process = try ChildProcess(executable: MPILauncher.selfExecutable, arguments: supervisor + ["--"] + command,
@@ -415,19 +405,6 @@ public final class SweepRunner {
         let hosts = placement.map { $0.hosts.isEmpty ? "" : "; ranks on " + $0.hosts.map { "\($0.host):\($0.ranks)" }.joined(separator: ",") } ?? ""
         console.line("[trial \(trial.id)] started\(resumed): \(SweepConsole.describe(trial.configuration))\(hosts)")
         return true
-    }
-
-    /// A training trial's cluster section on the hosts it was given (when the sweep's lists
-    /// hosts), its ranks left unpinned when several trials run at once (they may share a host,
-    /// and Open MPI would pin each trial's ranks to the same first cores).
-    static func cluster(_ cluster: ClusterSpec, placedOn placement: TrialPlacement, parallel: Int) -> ClusterSpec {
-        var placed = cluster
-        if !placement.hosts.isEmpty, !cluster.hosts.isEmpty || cluster.hostfile != nil {
-            placed.hosts = placement.slots
-            placed.hostfile = nil
-        }
-        if parallel > 1 && !cluster.mpirunArgs.contains(where: { $0.hasSuffix("bind-to") }) { placed.mpirunArgs = ["--bind-to", "none"] + cluster.mpirunArgs }
-        return placed
     }
 
     /// Follows what attempt `attempt` of a trial reports: a program's output after the attempt's

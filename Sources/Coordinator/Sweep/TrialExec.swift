@@ -43,11 +43,16 @@ public enum TrialExec {
         /// in the kernel, or held by a stopped debugger) is named in the status file and the log,
         /// and the attempt ends without it. Default 5.
         public var killWait: Double = 5
-        public init(attempt: Int, timeout: Double? = nil, grace: Double = 60, killWait: Double = 5) {
+        /// Whether a stop's SIGTERM also goes at once to every process of the attempt on this
+        /// machine, not only to the command's process group (a distributed program's ranks,
+        /// which mpirun would signal only after a delay). Default false.
+        public var stopEveryProcess = false
+        public init(attempt: Int, timeout: Double? = nil, grace: Double = 60, killWait: Double = 5, stopEveryProcess: Bool = false) {
             self.attempt = attempt
             self.timeout = timeout
             self.grace = grace
             self.killWait = killWait
+            self.stopEveryProcess = stopEveryProcess
         }
     }
 
@@ -108,6 +113,9 @@ public enum TrialExec {
                 }
                 if ending != .exited {
                     child.signalGroup(SIGTERM)
+                    if limits.stopEveryProcess, let tag {
+                        for pid in attemptProcesses(tagged: tag) { sendSignal(SIGTERM, to: pid, tagged: tag) }
+                    }
                     stopSentAt = now
                 }
             } else if let sent = stopSentAt, now - sent >= limits.grace {

@@ -31,32 +31,16 @@ struct TrialPlacement: Codable, Equatable {
         try AtomicFile.write(String(decoding: data, as: UTF8.self) + "\n", to: directory + "/" + Self.fileName)
     }
 
-    /// The placement recorded in `directory`; nil when there is none (or it cannot be read).
-    static func recorded(in directory: String) -> TrialPlacement? {
-        guard let data = FileManager.default.contents(atPath: directory + "/" + fileName) else { return nil }
-        return try? JSONDecoder().decode(TrialPlacement.self, from: data)
-    }
-
-    /// A TCP port free on this machine now (the kernel's choice) that none of `taken` uses.
-    static func freePort(avoiding taken: Set<Int>) throws -> Int {
-        for _ in 0..<50 {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard fd >= 0 else { break }
-            defer { close(fd) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = 0
-            address.sin_addr.s_addr = INADDR_ANY
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let bound = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-                }
-            }
-            guard bound else { break }
-            let port = Int(UInt16(bigEndian: address.sin_port))
-            if !taken.contains(port) { return port }
+    /// The placement recorded in `directory`: nil when there is none; an error naming the file
+    /// when it cannot be read or holds a host without ranks.
+    static func recorded(in directory: String) throws -> TrialPlacement? {
+        let path = directory + "/" + fileName
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        guard let placement = try? JSONDecoder().decode(TrialPlacement.self, from: data),
+              placement.hosts.allSatisfy({ !$0.host.isEmpty && (1...4096).contains($0.ranks) }),
+              placement.port.map({ (1...65535).contains($0) }) ?? true else {
+            throw LaunchError("\(path) is not a placement ringtrain wrote (hosts with 1 to 4096 ranks each, a port from 1 to 65535)")
         }
-        throw LaunchError("cannot find a free TCP port for a trial's MASTER_PORT: \(String(cString: strerror(errno)))")
+        return placement
     }
 }

@@ -6,9 +6,11 @@ prints a decoy metric that must never be taken for the trial's.
 
 Environment (optional): RANKS_LOG, a file each rank appends one JSON line to (rank, x, local rank and
 size, network namespace, pid, trial folder, attempt, start and end); HOLD, seconds every rank waits
-after meeting; HOLD_FIRST, seconds it waits in a trial's first attempt instead."""
+after meeting; HOLD_FIRST, seconds it waits in a trial's first attempt instead. On SIGTERM a rank
+takes 1.5 s to wind up, then logs {"stopped": true, ...} and exits 143."""
 import json
 import os
+import signal
 import socket
 import sys
 import time
@@ -24,6 +26,17 @@ local, local_world = int(os.environ["LOCAL_RANK"]), int(os.environ["LOCAL_WORLD_
 if not (0 <= rank < world and 0 <= local < local_world <= world):
     sys.exit(f"rendezvous.py: inconsistent ranks {rank}/{world}, local {local}/{local_world}")
 attempt = int(os.environ.get("RINGTRAIN_TRIAL_ATTEMPT", "0"))
+
+
+def wind_up(*_):
+    time.sleep(1.5)
+    if os.environ.get("RANKS_LOG"):
+        with open(os.environ["RANKS_LOG"], "a") as f:
+            f.write(json.dumps({"rank": rank, "stopped": True, "pid": os.getpid(), "trial": os.environ.get("RINGTRAIN_TRIAL_DIR", "")}) + "\n")
+    os._exit(143)
+
+
+signal.signal(signal.SIGTERM, wind_up)
 start = time.time()
 address = (os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"]))
 me = {"rank": rank, "world": world, "x": x, "local": local, "local_world": local_world,
