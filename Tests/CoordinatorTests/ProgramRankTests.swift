@@ -24,7 +24,8 @@ struct ProgramRankTests {
         #expect(inherited["MASTER_ADDR"] == "node07")
     }
 
-    @Test("Slurm's lists read", arguments: [("n1", "n1"), ("n1,n2", "n1"), ("gpu[3,5-6],cpu1", "gpu3"), ("a-b[001-004]", "a-b001")])
+    @Test("Slurm's lists read", arguments: [("n1", "n1"), ("n1,n2", "n1"), ("gpu[3,5-6],cpu1", "gpu3"), ("a-b[001-004]", "a-b001"),
+                                         ("rack[1-2]-n[01-04],x", "rack1-n01"), ("n[7]", "n7")])
     func firstHost(list: String, first: String) {
         #expect(ProgramRank.firstHost(ofHostlist: list) == first)
     }

@@ -74,14 +74,28 @@ public enum ProgramRank {
         return counts
     }
 
-    /// The first host of a Slurm hostlist: `node[07-09,12],gpu1` → `node07`.
+    /// The first host of a Slurm hostlist: `node[07-09,12],gpu1` → `node07`,
+    /// `rack[1-2]-n[01-04]` → `rack1-n01` (each bracket's first value).
     static func firstHost(ofHostlist list: String) -> String {
-        guard let open = list.firstIndex(of: "["), list[..<open].firstIndex(of: ",") == nil else {
-            return String(list.split(separator: ",").first ?? "")
+        var host = "", bracket: String?
+        for character in list {
+            if var inside = bracket {
+                if character == "]" {
+                    host += inside.split(whereSeparator: { $0 == "," || $0 == "-" }).first.map(String.init) ?? ""
+                    bracket = nil
+                } else {
+                    inside.append(character)
+                    bracket = inside
+                }
+            } else if character == "[" {
+                bracket = ""
+            } else if character == "," {
+                break
+            } else {
+                host.append(character)
+            }
         }
-        let inside = list[list.index(after: open)...].prefix { $0 != "]" }
-        let first = inside.split(separator: ",").first?.split(separator: "-").first ?? ""
-        return String(list[..<open]) + first
+        return host
     }
 
     /// Runs `command` as this rank: sets `variables(from:)`, sends a rank other than 0's output
