@@ -56,12 +56,16 @@ public struct HostShares: Sendable, Equatable {
         var free = free(after: taken)
         var counts = [Int](repeating: 0, count: hosts.count)
         var order = Array(hosts.indices)
+        var left = ranks
         if let here {
             order = onlyHere ? [here] : [here] + order.filter { $0 != here }
-            guard free[here] > 0 || oversubscribe else { return nil }
+            if free[here] <= 0 {   // rank 0 goes here all the same, past its slots
+                guard oversubscribe else { return nil }
+                (counts[here], free[here], left) = (1, free[here] - 1, left - 1)
+            }
+        } else if let whole = free.firstIndex(where: { $0 >= ranks }) {
+            return [HostSlots(host: hosts[whole].host, slots: ranks)]
         }
-        if here == nil, let whole = free.firstIndex(where: { $0 >= ranks }) { return [HostSlots(host: hosts[whole].host, slots: ranks)] }
-        var left = ranks
         for i in order where left > 0 && free[i] > 0 {
             counts[i] = min(free[i], left)
             free[i] -= counts[i]
@@ -69,7 +73,6 @@ public struct HostShares: Sendable, Equatable {
         }
         if left > 0 {
             guard oversubscribe else { return nil }
-            if let here, counts[here] == 0 { counts[here] = 1; free[here] -= 1; left -= 1 }   // rank 0 stays here
             while left > 0 {
                 let i = order.max { free[$0] < free[$1] || (free[$0] == free[$1] && $0 > $1) }!   // most room; first on ties
                 counts[i] += 1
