@@ -22,7 +22,7 @@ struct TrialExecCommand: ParsableCommand {
                                visibility: .hidden))
     var killWait: Double = 5
 
-    @Flag(help: ArgumentHelp("On a stop, SIGTERM every process of the attempt on this machine at once (a distributed program's ranks).",
+    @Flag(help: ArgumentHelp("The command launches a distributed program's ranks: a stop asks its ranks here first, then the launcher.",
                              visibility: .hidden))
     var stopEveryProcess = false
 

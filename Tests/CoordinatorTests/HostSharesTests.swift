@@ -47,6 +47,10 @@ struct HostSharesTests {
         #expect(Self.text(shares.place(ranks: 1, taken: [], onlyHere: true)) == "b:1")
         #expect(Self.text(shares.place(ranks: 1, taken: [[HostSlots(host: "b", slots: 2)]], onlyHere: true)) == "wait")
         #expect(Self.text(Self.three.place(ranks: 1, taken: [], onlyHere: true)) == "wait", "no machine of the cluster is this one")
+        var shared = shares
+        shared.rankZeroHere = false   // every host sees the run folder: rank 0 anywhere, a 1-rank training trial still here
+        #expect(Self.text(shared.place(ranks: 2, taken: [[HostSlots(host: "b", slots: 2)]])) == "a:2")
+        #expect(Self.text(shared.place(ranks: 1, taken: [], onlyHere: true)) == "b:1")
         let over = HostShares(hosts: Self.three.hosts, here: 1, oversubscribe: true)
         #expect(Self.text(over.place(ranks: 2, taken: [[HostSlots(host: "b", slots: 2)]])) == "b:1,a:1")
     }
@@ -74,7 +78,9 @@ struct HostSharesTests {
         cluster.hosts = [HostSlots(host: "x", slots: 3), HostSlots(host: "here.lab", slots: 1)]
         cluster.oversubscribe = true
         #expect(try HostShares.of(cluster, localHost: "here.lab") == HostShares(hosts: cluster.hosts, here: 1, oversubscribe: true))
-        #expect(try HostShares.of(cluster, localHost: "elsewhere")?.here == nil)
+        #expect(try HostShares.of(cluster, localHost: "elsewhere", addresses: [])?.here == nil)
+        #expect(try HostShares.of(cluster, localHost: "elsewhere", addresses: ["10.0.0.9", "x"])?.here == 0, "this machine named by an address")
+        #expect(LocalAddresses.all().contains("127.0.0.1"))
         let known = try RankPlacementTests.cluster(hostfile: "n1 slots=2\nn2 slots=4\n")
         #expect(try HostShares.of(known)?.slots == 6)
         let unknown = try RankPlacementTests.cluster(hostfile: "n1 slots=2\nn2\n")

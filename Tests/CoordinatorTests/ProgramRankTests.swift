@@ -57,11 +57,10 @@ struct ProgramRankTests {
         cluster.environment = ["USER_SETTING": "1"]
         let placement = TrialPlacement(hosts: [HostSlots(host: "b", slots: 1), HostSlots(host: "a", slots: 2)], port: 29511)
         let trial = DistributedProgramTrial(cluster: cluster, ranks: 3, placement: placement, arguments: ["python3", "train.py", "--lr=0.1"])
-        let (arguments, _) = try trial.command(variables: ["RINGTRAIN_TRIAL_DIR": "/runs/s/trial-0002"], grace: 29.5)
+        let (arguments, _) = try trial.command(variables: ["RINGTRAIN_TRIAL_DIR": "/runs/s/trial-0002"])
         let text = arguments.joined(separator: " ")
         #expect(arguments.first == "mpirun")
         #expect(text.contains("--bind-to none") && text.contains("-np 3") && text.contains("--host b:1,a:2"), "\(text)")
-        #expect(text.contains("--mca odls_base_sigkill_timeout 14"), "remote ranks get half the stop grace period: \(text)")
         for variable in ["MASTER_ADDR=b", "MASTER_PORT=29511", "RINGTRAIN_TRIAL_DIR=/runs/s/trial-0002", "USER_SETTING=1"] {
             #expect(text.contains("-x \(variable)"), "\(variable): \(text)")
         }
@@ -69,13 +68,13 @@ struct ProgramRankTests {
         // This machine only: the loopback address, no host list.
         let local = DistributedProgramTrial(cluster: ClusterSpec(), ranks: 2, placement: TrialPlacement(hosts: [HostSlots(host: "localhost", slots: 2)], port: 1),
                                             arguments: ["p"])
-        let localText = try local.command(variables: [:], grace: 5).arguments.joined(separator: " ")
+        let localText = try local.command(variables: [:]).arguments.joined(separator: " ")
         #expect(localText.contains("-x MASTER_ADDR=127.0.0.1") && !localText.contains("--host"), "\(localText)")
         // A binding the user chose is kept.
         var bound = ClusterSpec()
         bound.mpirunArgs = ["--bind-to=core"]
         let boundText = try DistributedProgramTrial(cluster: bound, ranks: 2, placement: nil, arguments: ["p"])
-            .command(variables: [:], grace: 5).arguments.joined(separator: " ")
+            .command(variables: [:]).arguments.joined(separator: " ")
         #expect(!boundText.contains("--bind-to none") && boundText.contains("--bind-to=core"), "\(boundText)")
     }
 

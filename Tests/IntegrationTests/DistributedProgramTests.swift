@@ -67,16 +67,17 @@ struct DistributedProgramTests {
             let output = (try? String(contentsOfFile: trial + "/output.log", encoding: .utf8)) ?? ""
             #expect(!output.contains("-1000"), "\(output)")
         }
-        #expect(result.stdout.contains("ranks on"), "\(result.stdout)")
         #expect(SweepHarness.leftoversAfterSettling(mark).isEmpty, "left behind: \(SweepHarness.leftovers(mark))")
     }
 
     /// The sweep stopped (SIGINT) while a trial's ranks run: every rank gets SIGTERM and the stop
-    /// grace period to wind up (mpirun alone would SIGKILL them a second later), and nothing is left.
+    /// grace period to wind up — here 3 s of 8 (mpirun, asked first, would SIGKILL them 2 s after
+    /// its SIGTERM) — and nothing is left.
     @Test func aStopReachesEveryRankWithItsGracePeriod() throws {
         let dir = try TrainingFixtures.temporaryDirectory()
         let mark = UUID().uuidString
-        let config = try Self.config(in: dir, values: [1.0], ranks: 2, cluster: ["env: {RANKS_LOG: \(dir)/ranks.jsonl, HOLD: \"600\"}"],
+        let config = try Self.config(in: dir, values: [1.0], ranks: 2,
+                                     cluster: ["env: {RANKS_LOG: \(dir)/ranks.jsonl, HOLD: \"600\", STOP_TAKES: \"3\"}"],
                                      keys: ["max_retries: 0"], grace: 8)
         let coordinator = try SweepAttackTests.start(["sweep", config, "--run-dir", dir + "/run"], mark: mark)
         #expect(SweepAttackTests.wait(60) { Self.rankLines(dir + "/ranks.jsonl").count == 2 }, "the ranks never met")
@@ -169,6 +170,7 @@ struct DistributedProgramTests {
         #expect(result.status == 0, "\(result.output)")
         let trials = try Self.trials(dir + "/run", mark: mark)
         #expect(trials.count == 4 && trials.allSatisfy { $0["status"] as? String == "finished" }, "\(trials)")
+        #expect(result.stdout.contains("ranks on \(cluster.addresses[0]):2,\(cluster.addresses[1]):1"), "\(result.stdout)")
         let ranks = Self.rankLines(dir + "/ranks.jsonl")
         #expect(ranks.count == 12, "\(ranks)")
         // Per host (network namespace): ranks alive at once, from each rank's start and end.

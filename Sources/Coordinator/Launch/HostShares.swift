@@ -6,10 +6,12 @@ import Foundation
 public struct HostShares: Sendable, Equatable {
     /// Every host and its slots (the per-host limit), each host once.
     public let hosts: [HostSlots]
-    /// Index in `hosts` of this machine, when it is listed (or is the only host): every trial's
-    /// rank 0 goes there, since rank 0 writes the trial's folder and the coordinator reads it
-    /// here (a run folder need not be shared). Default nil.
+    /// Index in `hosts` of this machine, when it is listed (or is the only host). Default nil.
     public var here: Int?
+    /// Whether every trial's rank 0 goes to this machine (when listed): rank 0 writes the
+    /// trial's folder and the coordinator reads it here, so without a run folder every host
+    /// shares, rank 0 must run here. Default true.
+    public var rankZeroHere = true
     /// Whether ranks may go past a host's slots when the free ones are too few
     /// (`cluster.oversubscribe`). Default false: the trial waits instead.
     public var oversubscribe = false
@@ -25,16 +27,19 @@ public struct HostShares: Sendable, Equatable {
         self.oversubscribe = oversubscribe
     }
 
-    /// The hosts of `cluster` to share out: its `hosts` or hostfile lines, or this machine
-    /// (`localHost`) with one slot per core (`cores`) when none are listed. Nil when a hostfile
-    /// line leaves its slots to Open MPI (no `slots=`): they are not known here.
+    /// The hosts of `cluster` to share out: its `hosts` or hostfile lines, or this machine with one
+    /// slot per core (`cores`) when none are listed. This machine is the listed host named
+    /// `localhost`, a loopback address, `localHost` (its name) or one of `addresses` (its
+    /// interfaces'). Nil when a hostfile line leaves its slots to Open MPI (no `slots=`): they are
+    /// not known here.
     public static func of(_ cluster: ClusterSpec, localHost: String = ProcessInfo.processInfo.hostName,
+                          addresses: Set<String> = LocalAddresses.all(),
                           cores: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> HostShares? {
         guard try RankPlacement.slotsKnown(cluster) else { return nil }
         let listed = try RankPlacement.listedHosts(cluster)
         guard !listed.isEmpty else { return HostShares(hosts: [HostSlots(host: "localhost", slots: cores)], here: 0, oversubscribe: cluster.oversubscribe) }
-        return HostShares(hosts: listed, here: listed.firstIndex { ClusterSpec.isLocal($0.host, localHost: localHost) },
-                          oversubscribe: cluster.oversubscribe)
+        let here = listed.firstIndex { ClusterSpec.isLocal($0.host, localHost: localHost) || addresses.contains($0.host) }
+        return HostShares(hosts: listed, here: here, oversubscribe: cluster.oversubscribe)
     }
 
     /// Total slots.
@@ -47,7 +52,7 @@ public struct HostShares: Sendable, Equatable {
     }
 
     /// Where a trial of `ranks` ranks runs, as hosts with the number of its ranks on each (rank 0
-    /// on the first). Rank 0 goes to this machine when it is listed (`here`); `onlyHere` keeps
+    /// on the first). Rank 0 goes to this machine when it is listed (`here`, `rankZeroHere`); `onlyHere` keeps
     /// every rank there (a 1-rank training trial runs in the coordinator's process tree). Else the
     /// first host with enough free slots alone, else the free slots in host order. When too few
     /// are free, nil — or, oversubscribing, the rest go one at a time to the least loaded hosts.
@@ -57,7 +62,7 @@ public struct HostShares: Sendable, Equatable {
         var counts = [Int](repeating: 0, count: hosts.count)
         var order = Array(hosts.indices)
         var left = ranks
-        if let here {
+        if let here, onlyHere || rankZeroHere {
             order = onlyHere ? [here] : [here] + order.filter { $0 != here }
             if free[here] <= 0 {   // rank 0 goes here all the same, past its slots
                 guard oversubscribe else { return nil }

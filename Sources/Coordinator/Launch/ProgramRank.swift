@@ -10,6 +10,9 @@ public enum ProgramRank {
     public static let addressVariable = "MASTER_ADDR"
     public static let portVariable = "MASTER_PORT"
     public static let attemptVariable = "RINGTRAIN_TRIAL_ATTEMPT"
+    /// Set by the shim on every rank (to its rank): how the trial's supervisor tells the ranks
+    /// among the trial's processes.
+    public static let marker = "RINGTRAIN_PROGRAM_RANK"
     /// Folder of the trial folder where ranks other than 0 write `rank-N.log`.
     public static let rankLogFolder = "ranks"
 
@@ -109,6 +112,7 @@ public enum ProgramRank {
         guard let program = command.first else { return Failure(description: "no program given after --") }
         for (key, value) in variables { setenv(key, value, 1) }
         let rank = Int(variables["RANK"]!)!
+        setenv(marker, String(rank), 1)
         if rank != 0 { redirectOutput(rank: rank, environment: environment) }
         // The port was free on the coordinator's machine; rank 0 may run on another.
         if rank == 0, let text = environment[portVariable], let port = Int(text), !TCPPort.isFree(port) {

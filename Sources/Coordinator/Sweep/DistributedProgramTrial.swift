@@ -16,11 +16,8 @@ struct DistributedProgramTrial {
 
     /// The launcher command (run by the trial's supervisor) and the variables the supervisor
     /// itself needs. `variables` (the trial folder, tag, attempt, a population member's folders)
-    /// reach every rank, on every host. Stopped, mpirun waits half of `grace` before it sends its
-    /// ranks SIGTERM, and as long again before SIGKILL (by default 1 s each), so the ranks on other
-    /// hosts get some of the stop grace period to wind up; those here get SIGTERM from the
-    /// trial's supervisor at once.
-    func command(variables: [String: String], grace: Double) throws -> (arguments: [String], environment: [String: String]) {
+    /// reach every rank, on every host.
+    func command(variables: [String: String]) throws -> (arguments: [String], environment: [String: String]) {
         let listsHosts = !cluster.hosts.isEmpty || cluster.hostfile != nil
         var ranksCluster = cluster
         ranksCluster.environment.merge(variables) { $1 }
@@ -41,8 +38,7 @@ struct DistributedProgramTrial {
             let launch = try SlurmLauncher.command(cluster: ranksCluster, ranks: ranks, program: MPILauncher.selfExecutable, arguments: shim)
             return ([launch.executable] + launch.arguments, launch.environment)
         }
-        ranksCluster.mpirunArgs = MPILauncher.unpinned(["--mca", "odls_base_sigkill_timeout", String(max(1, Int(grace / 2)))]
-                                                       + cluster.mpirunArgs)
+        ranksCluster.mpirunArgs = MPILauncher.unpinned(cluster.mpirunArgs)
         let launch = MPILauncher.command(cluster: ranksCluster, ranks: ranks, program: MPILauncher.selfExecutable, arguments: shim)
         return ([launch.executable] + launch.arguments, launch.environment)
     }

@@ -37,7 +37,7 @@ public final class SweepRunner {
     /// The cluster's hosts, shared out among the multi-rank trials running at once (a distributed
     /// program's `program_ranks`, a training trial's `job.ranks` above 1); nil when not shared:
     /// under Slurm (srun places them), or a hostfile leaves some host's slots to Open MPI.
-    let shares: HostShares?
+    var shares: HostShares?
     /// Whether a paused trial may have become promotable since the last look (a rung judged, a
     /// trial ended, or this coordinator just started).
     var promotionDue = true
@@ -199,6 +199,7 @@ public final class SweepRunner {
         }
         console.line("sweep: \(spec.method.rawValue) search, metric \(spec.metric.name) (\(spec.metric.goal.rawValue)), "
                      + "run_cap \(spec.runCap), \(spec.parallel) at a time; run folder \(runDirectory)")
+        decideWhereRankZeroRuns()
         try reconcile()
         SweepTensorBoard.writeExperiment(spec, folder: runDirectory)
         // Trials that ended while no coordinator watched, or just before one was killed, get

@@ -43,9 +43,10 @@ public enum TrialExec {
         /// in the kernel, or held by a stopped debugger) is named in the status file and the log,
         /// and the attempt ends without it. Default 5.
         public var killWait: Double = 5
-        /// Whether a stop's SIGTERM also goes at once to every process of the attempt on this
-        /// machine, not only to the command's process group (a distributed program's ranks,
-        /// which mpirun would signal only after a delay). Default false.
+        /// Whether the command is a launcher of a distributed program's ranks (mpirun, srun):
+        /// then a stop's SIGTERM goes first to its ranks on this machine (`ProgramRank.marker`),
+        /// and to the launcher once they have ended (or at the grace period's end) — mpirun,
+        /// asked first, would give them a second before SIGKILL. Default false.
         public var stopEveryProcess = false
         public init(attempt: Int, timeout: Double? = nil, grace: Double = 60, killWait: Double = 5, stopEveryProcess: Bool = false) {
             self.attempt = attempt
@@ -97,6 +98,7 @@ public enum TrialExec {
         let started = monotonicSeconds()
         var ending = TrialExitRecord.Ending.exited
         var stopSentAt: Double?
+        var launcherStopDue = false   // the ranks here were asked first; the launcher is asked when they are gone
         var killedAt: Double?
         var status: Int32
         while true {
@@ -112,12 +114,18 @@ public enum TrialExec {
                     ending = .timeout
                 }
                 if ending != .exited {
-                    child.signalGroup(SIGTERM)
-                    if limits.stopEveryProcess, let tag {
-                        for pid in attemptProcesses(tagged: tag) { sendSignal(SIGTERM, to: pid, tagged: tag) }
+                    let ranks = limits.stopEveryProcess ? tag.map { rankProcesses(tagged: $0) } ?? [] : []
+                    if ranks.isEmpty {
+                        child.signalGroup(SIGTERM)
+                    } else {
+                        for pid in ranks { sendSignal(SIGTERM, to: pid, tagged: tag!) }
+                        launcherStopDue = true
                     }
                     stopSentAt = now
                 }
+            } else if launcherStopDue, let tag, rankProcesses(tagged: tag).isEmpty || now - stopSentAt! >= limits.grace {
+                child.signalGroup(SIGTERM)
+                launcherStopDue = false
             } else if let sent = stopSentAt, now - sent >= limits.grace {
                 killTree(child: child, tag: tag)
                 killedAt = now
@@ -153,6 +161,14 @@ public enum TrialExec {
         guard let me = ProcessIdentity.current(getpid()) else { return processes(tagged: tag) }
         return processes(tagged: tag).filter { pid in
             ProcessIdentity.status(pid).map { $0.startTime >= me.startTime } ?? false
+        }
+    }
+
+    /// The attempt's processes that are ranks of a distributed program (their shim marked them).
+    private static func rankProcesses(tagged tag: String) -> [pid_t] {
+        attemptProcesses(tagged: tag).filter { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return false }
+            return data.split(separator: 0).contains { $0.starts(with: Array((ProgramRank.marker + "=").utf8)) }
         }
     }
 

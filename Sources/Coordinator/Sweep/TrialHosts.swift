@@ -13,6 +13,25 @@ extension SweepRunner {
         case neverFits(String)
     }
 
+    /// With this machine listed beside other hosts: when every other host sees the sweep's
+    /// folder (checked through the pre-flight's remote shell), a trial's rank 0 may run on any
+    /// host; otherwise it runs here, where its folder is read (said on the console).
+    func decideWhereRankZeroRuns() {
+        guard var shared = shares, let here = shared.here, shared.hosts.count > 1 else { return }
+        let marker = URL(fileURLWithPath: runDirectory + "/" + SweepFolder.storeFile).standardizedFileURL.path
+        if config.cluster.preflight,
+           let outcomes = try? HostPreflight.outcomes(config.cluster, binary: MPILauncher.selfExecutable, files: [marker]),
+           outcomes.allSatisfy({ $0.outcome == .ok }) {
+            shared.rankZeroHere = false
+            shares = shared
+            console.line("sweep: every host sees the run folder; a trial's rank 0 may run on any of them")
+        } else {
+            console.line("sweep: a trial's rank 0 runs on this machine (\(shared.hosts[here].host)), where the coordinator reads its folder: "
+                         + (config.cluster.preflight ? "not every host sees the run folder" : "cluster.preflight is off, so the run folder is not checked")
+                         + "; a trial waits for a free slot here")
+        }
+    }
+
     /// The slots the running trials hold.
     var takenSlots: [[HostSlots]] { active.values.compactMap { $0.placement?.slots } }
 

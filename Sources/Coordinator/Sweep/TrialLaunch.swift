@@ -64,9 +64,10 @@ extension SweepRunner {
             try store.clearEpochs(trial.id, afterStep: resumedAtStep ?? 0)
         }
         if let distributed {   // built before the attempt is recorded: a launcher that cannot start changes nothing
-            let variables = environment.merging(["RINGTRAIN_TRIAL_DIR": directory, TrialExec.tagVariable: tag(trial.id),
+            let absolute = URL(fileURLWithPath: directory).standardizedFileURL.path   // ranks on other hosts start elsewhere
+            let variables = environment.merging(["RINGTRAIN_TRIAL_DIR": absolute, TrialExec.tagVariable: tag(trial.id),
                                                  ProgramRank.attemptVariable: String(stored.attempts + 1)]) { $1 }
-            let launcher = try distributed.command(variables: variables, grace: config.cluster.stopGracePeriod)
+            let launcher = try distributed.command(variables: variables)
             command = launcher.arguments
             environment.merge(launcher.environment) { $1 }
         }
@@ -90,7 +91,8 @@ extension SweepRunner {
         active[trial.id] = launched(trial.id, attempt: attempt, process: process, follower: follower, resumedAtStep: resumedAtStep)
         active[trial.id]?.placement = placement
         let resumed = attempt > 1 ? " (attempt \(attempt))" : ""
-        let hosts = placement.map { $0.hosts.isEmpty ? "" : "; ranks on " + $0.hosts.map { "\($0.host):\($0.ranks)" }.joined(separator: ",") } ?? ""
+        let listsHosts = !config.cluster.hosts.isEmpty || config.cluster.hostfile != nil
+        let hosts = placement.map { $0.hosts.isEmpty || !listsHosts ? "" : "; ranks on " + $0.hosts.map { "\($0.host):\($0.ranks)" }.joined(separator: ",") } ?? ""
         console.line("[trial \(trial.id)] started\(resumed): \(SweepConsole.describe(trial.configuration))\(hosts)")
         return true
     }

@@ -7,7 +7,8 @@ prints a decoy metric that must never be taken for the trial's.
 Environment (optional): RANKS_LOG, a file each rank appends one JSON line to (rank, x, local rank and
 size, network namespace, pid, trial folder, attempt, start and end); HOLD, seconds every rank waits
 after meeting; HOLD_FIRST, seconds it waits in a trial's first attempt instead. On SIGTERM a rank
-takes 1.5 s to wind up, then logs {"stopped": true, ...} and exits 143."""
+takes STOP_TAKES seconds (default 1.5) to wind up, ignoring further SIGTERMs, then logs
+{"stopped": true, ...} and exits 143."""
 import json
 import os
 import signal
@@ -29,7 +30,8 @@ attempt = int(os.environ.get("RINGTRAIN_TRIAL_ATTEMPT", "0"))
 
 
 def wind_up(*_):
-    time.sleep(1.5)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    time.sleep(float(os.environ.get("STOP_TAKES", "1.5")))
     if os.environ.get("RANKS_LOG"):
         with open(os.environ["RANKS_LOG"], "a") as f:
             f.write(json.dumps({"rank": rank, "stopped": True, "pid": os.getpid(), "trial": os.environ.get("RINGTRAIN_TRIAL_DIR", "")}) + "\n")
