@@ -45,8 +45,13 @@ struct LiveStatusTests {
         #expect((trial["epochs_per_minute"] as? Double ?? 0) > 0 && (trial["parameters"] as? String)?.hasPrefix("x=") == true, "\(trial)")
         let file = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: sweep + "/status.json"))) as? [String: Any])
         #expect(file["state"] as? String == "running" && file["written_on"] as? String == ProcessInfo.processInfo.hostName, "\(file)")
-        let text = try TinyRun.ringtrain(["status", sweep], timeout: 30)
-        #expect(text.stdout.contains("sweep running") && text.stdout.contains(" running, epoch "), "\(text.output)")
+        // A trial may end between two looks (the next one has not reported yet): look again while the sweep runs.
+        var text = ""
+        let sawText = running.wait(until: {
+            text = (try? TinyRun.ringtrain(["status", sweep], timeout: 30))?.output ?? ""
+            return text.contains("sweep running") && text.contains(" running, epoch ")
+        }, timeout: 60)
+        #expect(sawText, "\(text)")
 
         #expect(running.finish(timeout: 120) == 0, "\(running.stderr)")
         let done = try Self.status(sweep)
