@@ -61,6 +61,9 @@ public struct ClusterSpec: Sendable, Equatable {
         return ["localhost", "::1", localHost, short].contains(host) || host.hasPrefix("127.")
     }
 
+    /// Whether the config lists hosts (`hosts` or a hostfile); false: this machine only.
+    public var listsHosts: Bool { !hosts.isEmpty || hostfile != nil }
+
     /// Total slots over `hosts` (nil when the hosts are not listed in the config).
     public var totalSlots: Int? { hosts.isEmpty ? nil : hosts.reduce(0) { $0 + $1.slots } }
 

@@ -44,7 +44,7 @@ public enum MPILauncher {
         if let network = cluster.network {
             args += ["--mca", "btl_tcp_if_include", network, "--mca", "oob_tcp_if_include", network]
         }
-        let local = cluster.hosts.isEmpty && cluster.hostfile == nil
+        let local = !cluster.listsHosts
         if local && ranks > ProcessInfo.processInfo.activeProcessorCount {
             if !choosesBinding(cluster.mpirunArgs) { args += ["--bind-to", "none"] }
             args += ["--mca", "mpi_yield_when_idle", "1"]

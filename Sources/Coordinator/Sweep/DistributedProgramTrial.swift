@@ -18,7 +18,7 @@ struct DistributedProgramTrial {
     /// itself needs. `variables` (the trial folder, tag, attempt, a population member's folders)
     /// reach every rank, on every host.
     func command(variables: [String: String]) throws -> (arguments: [String], environment: [String: String]) {
-        let listsHosts = !cluster.hosts.isEmpty || cluster.hostfile != nil
+        let listsHosts = cluster.listsHosts
         var ranksCluster = cluster
         ranksCluster.environment.merge(variables) { $1 }
         if let port = placement?.port { ranksCluster.environment[ProgramRank.portVariable] = String(port) }

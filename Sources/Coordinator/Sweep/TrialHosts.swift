@@ -64,7 +64,7 @@ extension SweepRunner {
     static func cluster(_ cluster: ClusterSpec, placedOn placement: TrialPlacement, parallel: Int) -> ClusterSpec {
         guard cluster.launcher == .mpirun else { return cluster }
         var placed = cluster
-        if !placement.hosts.isEmpty, !cluster.hosts.isEmpty || cluster.hostfile != nil {
+        if !placement.hosts.isEmpty, cluster.listsHosts {
             placed.hosts = placement.slots
             placed.hostfile = nil
         }

@@ -91,8 +91,7 @@ extension SweepRunner {
         active[trial.id] = launched(trial.id, attempt: attempt, process: process, follower: follower, resumedAtStep: resumedAtStep)
         active[trial.id]?.placement = placement
         let resumed = attempt > 1 ? " (attempt \(attempt))" : ""
-        let listsHosts = !config.cluster.hosts.isEmpty || config.cluster.hostfile != nil
-        let hosts = placement.map { $0.hosts.isEmpty || !listsHosts ? "" : "; ranks on " + $0.hosts.map { "\($0.host):\($0.ranks)" }.joined(separator: ",") } ?? ""
+        let hosts = placement.map { $0.hosts.isEmpty || !config.cluster.listsHosts ? "" : "; ranks on " + $0.hosts.map { "\($0.host):\($0.ranks)" }.joined(separator: ",") } ?? ""
         console.line("[trial \(trial.id)] started\(resumed): \(SweepConsole.describe(trial.configuration))\(hosts)")
         return true
     }
