@@ -1,5 +1,5 @@
-// ObjectiveCommand: `ringtrain objective branin --x1=.. --x2=..` (hidden) — a test function as a
-// sweep program objective, printing {"value": ...}; the search benchmark sweeps over it.
+// ObjectiveCommand: `ringtrain objective branin --x1=.. --x2=..` (hidden) — a test function of
+// `SearchProblem` as a sweep program objective, printing {"value": ...}; the search benchmark sweeps over it.
 import ArgumentParser
 import Coordinator
 import Foundation
@@ -8,7 +8,7 @@ import Worker
 struct ObjectiveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "objective", shouldDisplay: false)
 
-    @Argument(help: "The function: branin.")
+    @Argument(help: "The function: branin, hartmann3, levy4 or hartmann6.")
     var function: String
 
     @Argument(parsing: .allUnrecognized, help: "--name=value arguments.")
@@ -21,9 +21,13 @@ struct ObjectiveCommand: ParsableCommand {
             guard parts.count == 2, let v = Double(parts[1]) else { throw ValidationError("expected --name=number, got \(argument)") }
             values[String(parts[0])] = v
         }
-        guard function == "branin", let x1 = values["x1"], let x2 = values["x2"] else {
-            throw ValidationError("usage: ringtrain objective branin --x1=X --x2=Y")
+        guard let problem = SearchProblem.named(function) else {
+            throw ValidationError("unknown function \(function): branin, hartmann3, levy4 or hartmann6")
         }
-        print(jsonLine(["value": SearchBenchmark.branin(x1, x2)]))
+        let x = try (1...problem.dimension).map { i in
+            guard let v = values["x\(i)"] else { throw ValidationError("\(function) needs --x1 … --x\(problem.dimension)") }
+            return v
+        }
+        print(jsonLine(["value": problem.function(x)]))
     }
 }

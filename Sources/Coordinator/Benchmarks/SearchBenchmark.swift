@@ -1,26 +1,32 @@
-// SearchBenchmark: simple regret of Bayesian search against random search on Branin, sequential
-// and with parallel pending trials — what `ringtrain bench search` prints.
+// SearchBenchmark: simple regret of Bayesian search against random search on the test functions
+// of `SearchProblem`, sequential and with parallel pending trials — what `ringtrain bench search` prints.
 import Foundation
 import Model
 
-/// One benchmark row: a method at a parallelism, over several seeds.
+/// One benchmark row: a method at a parallelism on one problem, over several seeds.
 public struct SearchBenchmarkResult: Sendable {
     public var problem: String
+    public var dimension: Int
     public var method: String
     public var parallel: Int
     public var evaluations: Int
     public var seeds: Int
-    /// Median and worst over seeds of (best value found − global minimum).
-    public var medianRegret: Double
-    public var maxRegret: Double
+    /// Simple regret (best value found − global minimum) of every seed, in seed order.
+    public var regrets: [Double]
     /// Median wall time of one `suggest` call, in milliseconds.
     public var suggestMilliseconds: Double
     /// Median time of one suggestion given 50 finished observations (Bayesian rows only).
     public var suggestMillisecondsAt50: Double?
 
+    /// Median over seeds of log10 regret, regrets below `SearchBenchmark.regretFloor` counting as it.
+    public var medianLog10Regret: Double { median(regrets.map { log10(max(SearchBenchmark.regretFloor, $0)) }) }
+    public var medianRegret: Double { median(regrets) }
+    public var maxRegret: Double { regrets.max() ?? .nan }
+
     public var json: [String: Any] {
-        var o: [String: Any] = ["problem": problem, "method": method, "parallel": parallel, "evals": evaluations,
-                                "seeds": seeds, "median_regret": medianRegret, "max_regret": maxRegret,
+        var o: [String: Any] = ["problem": problem, "dimension": dimension, "method": method, "parallel": parallel,
+                                "evals": evaluations, "seeds": seeds, "median_log10_regret": medianLog10Regret,
+                                "median_regret": medianRegret, "max_regret": maxRegret, "regrets": regrets,
                                 "suggest_ms": suggestMilliseconds]
         if let suggestMillisecondsAt50 { o["suggest_ms_at_50"] = suggestMillisecondsAt50 }
         return o
@@ -30,25 +36,14 @@ public struct SearchBenchmarkResult: Sendable {
 /// Drives a strategy through `suggest(count:history:)` exactly as the sweep runner will, with the
 /// objective evaluated in-process (a Swift function instead of a launched program).
 public enum SearchBenchmark {
-    /// Branin–Hoo on [−5, 10] × [0, 15]; global minimum 0.397887.
-    public static func branin(_ x1: Double, _ x2: Double) -> Double {
-        let b = 5.1 / (4 * Double.pi * Double.pi), c = 5 / Double.pi, t = 1 / (8 * Double.pi)
-        let u = x2 - b * x1 * x1 + c * x1 - 6
-        return u * u + 10 * (1 - t) * cos(x1) + 10
-    }
-    public static let braninMinimum = 0.397887
-    public static let braninSpace = SearchSpace(parameters: [
-        SweepParameter(name: "x1", distribution: .uniform(min: -5, max: 10)),
-        SweepParameter(name: "x2", distribution: .uniform(min: 0, max: 15)),
-    ])
+    /// Regrets below this count as it in log10 summaries (as scripts/bench-bayes-vs-skopt).
+    public static let regretFloor = 1e-12
 
-    static func objective(_ c: Configuration) -> Double { branin(c["x1"]!.number!, c["x2"]!.number!) }
-
-    /// Runs `evaluations` trials with up to `parallel` pending at once: the oldest pending trial
-    /// completes, then the strategy refills the free slots. Returns the best value and the
-    /// duration of every suggest call.
-    public static func run<S: SearchStrategy>(_ strategy: inout S, evaluations: Int, parallel: Int) throws
-        -> (best: Double, suggestSeconds: [Double]) {
+    /// Runs `evaluations` trials of `problem` with up to `parallel` pending at once: the oldest
+    /// pending trial completes, then the strategy refills the free slots. Returns the best value
+    /// and the duration of every suggest call.
+    public static func run<S: SearchStrategy>(_ strategy: inout S, problem: SearchProblem, evaluations: Int,
+                                              parallel: Int) throws -> (best: Double, suggestSeconds: [Double]) {
         var history: [TrialObservation] = []
         var pendingOrder: [Int] = []
         var times: [Double] = []
@@ -64,55 +59,53 @@ public enum SearchBenchmark {
                 }
             }
             let done = pendingOrder.removeFirst()
-            history[done].metric = objective(history[done].configuration)
+            history[done].metric = problem.value(history[done].configuration)
             history[done].status = .finished
             completed += 1
         }
         return (history.compactMap(\.metric).min() ?? .infinity, times)
     }
 
-    /// Median time of one Bayesian suggestion after `observations` random finished trials.
-    public static func suggestTimeAt(observations: Int, seed: UInt64, repeats: Int = 5) throws -> Double {
-        var rng = CounterRNG(seed: seed, stream: .search, 0xBE4C)
-        var history: [TrialObservation] = []
-        for i in 0..<observations {
-            let c: Configuration = ["x1": .double(-5 + 15 * rng.nextDouble()), "x2": .double(15 * rng.nextDouble())]
-            history.append(TrialObservation(id: i, configuration: c, status: .finished, metric: objective(c)))
+    /// Median time of one Bayesian suggestion on `problem` after `observations` random finished trials.
+    public static func suggestTimeAt(observations: Int, problem: SearchProblem, seed: UInt64, repeats: Int = 5) throws -> Double {
+        var sampler = UniformSampler(space: problem.space, seed: seed)
+        let history = try sampler.suggest(count: observations, history: []).enumerated().map { i, c in
+            TrialObservation(id: i, configuration: c, status: .finished, metric: problem.value(c))
         }
         var times: [Double] = []
         for r in 0..<repeats {
-            var strategy = BayesianSearch(space: braninSpace, goal: .minimize, seed: seed + UInt64(r))
+            var strategy = BayesianSearch(space: problem.space, goal: .minimize, seed: seed + UInt64(r))
             times.append(try Stopwatch.seconds { _ = try strategy.suggest(count: 1, history: history) })
         }
         return median(times)
     }
 
-    /// Bayesian search at parallel 1 and 4, and uniform random search, on Branin.
-    public static func measure(evaluations: Int = 30, seeds: Int = 10, parallels: [Int] = [1, 4]) throws -> [SearchBenchmarkResult] {
+    /// Bayesian search at each of `parallels` and uniform random search on each problem, seeds
+    /// 1 … `seeds`, `evaluations` trials a run (default 10 × the problem's dimension).
+    public static func measure(problems: [SearchProblem] = SearchProblem.all, evaluations: Int? = nil, seeds: Int = 10,
+                               parallels: [Int] = [1, 4]) throws -> [SearchBenchmarkResult] {
         var rows: [SearchBenchmarkResult] = []
-        let at50 = try suggestTimeAt(observations: 50, seed: 1)
-        for parallel in parallels {
-            var regrets: [Double] = [], times: [Double] = []
-            for seed in 0..<seeds {
-                var strategy = BayesianSearch(space: braninSpace, goal: .minimize, seed: UInt64(seed))
-                let (best, t) = try run(&strategy, evaluations: evaluations, parallel: parallel)
-                regrets.append(best - braninMinimum)
-                times += t
+        for problem in problems {
+            let evals = evaluations ?? 10 * problem.dimension
+            let at50 = try suggestTimeAt(observations: 50, problem: problem, seed: 1) * 1000
+            func row(_ method: String, parallel: Int, _ make: (UInt64) -> any SearchStrategy) throws -> SearchBenchmarkResult {
+                var regrets: [Double] = [], times: [Double] = []
+                for seed in 1...UInt64(seeds) {
+                    var strategy = make(seed)
+                    let (best, t) = try run(&strategy, problem: problem, evaluations: evals, parallel: parallel)
+                    regrets.append(best - problem.minimum)
+                    times += t
+                }
+                return SearchBenchmarkResult(problem: problem.name, dimension: problem.dimension, method: method,
+                                             parallel: parallel, evaluations: evals, seeds: seeds, regrets: regrets,
+                                             suggestMilliseconds: median(times) * 1000,
+                                             suggestMillisecondsAt50: method == "bayes" ? at50 : nil)
             }
-            rows.append(SearchBenchmarkResult(problem: "branin", method: "bayes", parallel: parallel, evaluations: evaluations,
-                                              seeds: seeds, medianRegret: median(regrets), maxRegret: regrets.max() ?? .nan,
-                                              suggestMilliseconds: median(times) * 1000, suggestMillisecondsAt50: at50 * 1000))
+            for parallel in parallels {
+                rows.append(try row("bayes", parallel: parallel) { BayesianSearch(space: problem.space, goal: .minimize, seed: $0) })
+            }
+            rows.append(try row("random", parallel: 1) { UniformSampler(space: problem.space, seed: $0) })
         }
-        var regrets: [Double] = [], times: [Double] = []
-        for seed in 0..<seeds {
-            var strategy = UniformSampler(space: braninSpace, seed: UInt64(seed))
-            let (best, t) = try run(&strategy, evaluations: evaluations, parallel: 1)
-            regrets.append(best - braninMinimum)
-            times += t
-        }
-        rows.append(SearchBenchmarkResult(problem: "branin", method: "random", parallel: 1, evaluations: evaluations,
-                                          seeds: seeds, medianRegret: median(regrets), maxRegret: regrets.max() ?? .nan,
-                                          suggestMilliseconds: median(times) * 1000))
         return rows
     }
 }
