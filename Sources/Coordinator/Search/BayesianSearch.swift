@@ -14,8 +14,10 @@ import Model
 ///   value seen, so the model learns to avoid them;
 /// - pending and running trials are fantasies: they take the posterior mean at their point (kriging
 ///   believer; `fantasyRule` offers a constant liar), as does every earlier configuration of the
-///   same batch, so a batch spreads out. The EI incumbent includes fantasies, and a suggestion
-///   keeps at least 0.02 √d (unit cube) from pending points and earlier picks when it can.
+///   same batch, so a batch spreads out. The EI incumbent is the best observed value only: a
+///   fantasy is a guess, and letting it lower the incumbent would drive the picks beside pending
+///   points away from the best region. A suggestion keeps at least 0.02 √d (unit cube) from
+///   pending points and earlier picks when it can.
 ///
 /// No configuration of the history (any status) or of the batch is suggested again, after
 /// rounding. `suggest` is a pure function of the seed and the history.
@@ -93,12 +95,11 @@ public struct BayesianSearch: SearchStrategy {
         let design = LatinHypercube.design(count: initialDesignSize, dimension: mapping.dimension, rng: &designRNG)
         let (points, values, pending) = observations(history)
 
-        var best = values.min() ?? 0
+        let best = values.min() ?? 0
         var gp: GaussianProcess?
         if points.count >= 2, history.count >= initialDesignSize, var fitted = GaussianProcess.fit(
             inputs: points, targets: values, restarts: restarts, rng: &rng) {
             if !pending.isEmpty, let believed = fitted.conditioned(on: pending, targets: pending.map { fantasy(fitted, $0, values) }) {
-                best = min(best, believed.targets.suffix(pending.count).min()!)
                 fitted = believed
             }
             gp = fitted
@@ -121,10 +122,8 @@ public struct BayesianSearch: SearchStrategy {
             batch.append(configuration)
             excluded.insert(space.canonicalKey(configuration)!)
             if let model = gp {
-                let believedValue = fantasy(model, point, values)
-                if let believed = model.conditioned(on: [point], targets: [believedValue]) {
+                if let believed = model.conditioned(on: [point], targets: [fantasy(model, point, values)]) {
                     gp = believed
-                    best = min(best, believedValue)
                 }
             }
         }
