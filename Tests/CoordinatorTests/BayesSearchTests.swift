@@ -119,3 +119,14 @@ func deterministic() throws {
     var b = BayesianSearch(space: square, goal: .minimize, seed: 9)
     #expect(try a.suggest(count: 3, history: history) == b.suggest(count: 3, history: history))
 }
+
+@Test("a trial pending at the minimum does not push the next pick out of the best region", arguments: [1, 2, 3] as [UInt64])
+func pendingAtMinimum(seed: UInt64) throws {
+    var rng = CounterRNG(seed: seed, stream: .test)
+    var history = finished((0..<12).map { _ in [rng.nextDouble(), rng.nextDouble()] }, bowl)
+    history.append(TrialObservation(id: history.count, configuration: ["x": .double(0.3), "y": .double(0.7)], status: .running))
+    var search = BayesianSearch(space: square, goal: .minimize, seed: seed)
+    let pick = try #require(try search.suggest(count: 1, history: history).first)
+    let bestSeen = history.compactMap(\.metric).min()!
+    #expect(bowl([pick["x"]!.number!, pick["y"]!.number!]) < bestSeen, "pick \(pick), best seen \(bestSeen)")
+}
