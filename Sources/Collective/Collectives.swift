@@ -181,6 +181,24 @@ public final class Collectives {
         }
     }
 
+    /// `root` hands every rank its range `ranges[rank]` of `whole` (read on `root` only; other
+    /// ranks may pass an empty buffer); returns this rank's part. `ranges` is the same on every rank.
+    public func scatter(_ whole: UnsafeBufferPointer<Float>, ranges: [Range<Int>], root: Int) throws -> [Float] {
+        guard size > 1 else { return Array(whole[ranges[rank]]) }
+        return try bounded("scatter") {
+            try ScatterGather.scatter(communicator, whole: whole, ranges: ranges, root: root, chunkElements: options.chunkElements)
+        }
+    }
+
+    /// Every rank's `part` (its range `ranges[rank]` of a `length`-element whole) collected on
+    /// `root`, which gets the whole back (elements in no range are 0); the other ranks get nil.
+    public func gather(_ part: UnsafeBufferPointer<Float>, ranges: [Range<Int>], length: Int, root: Int) throws -> [Float]? {
+        try bounded("gather") {
+            try ScatterGather.gather(communicator, part: part, ranges: ranges, length: length, root: root,
+                                     chunkElements: options.chunkElements)
+        }
+    }
+
     /// Gathers every rank's `values` (same count on every rank) and returns them indexed by rank.
     public func allGather(_ values: [Double]) throws -> [[Double]] {
         try bounded("all-gather") { try RingAllGather.run(communicator, values: values) }

@@ -20,9 +20,16 @@ extension TrainingSession {
                 let found = try store.loadNewestValid(layout: trainer.network.store.entries, buffers: trainer.network.buffers,
                                                       configHash: configHash,
                                                       acceptConfigChange: true, bounds: bounds)
-                let reset = try Self.checkOptimizerTensors(found, expected: trainer.optimizer.stateTensors().map(\.name),
+                let reset = try Self.checkOptimizerTensors(found, expected: trainer.optimizer.stateNames,
                                                            optimizer: job.optimizer.kind.rawValue,
                                                            reset: options.resetOptimizer, directory: directory)
+                for name in trainer.optimizer.stateNames where !reset {
+                    let count = found.optimizerTensors[name]?.count ?? 0
+                    guard count == trainer.network.store.count else {
+                        throw TrainingError("\(directory)/\(found.name)/\(CheckpointStore.optimizerFile): optimizer tensor \(name) has \(count) values, "
+                                            + "the model \(trainer.network.store.count) parameters")
+                    }
+                }
                 loaded = found
                 point = ResumePoint(state: found.state, optimizerStepCount: reset ? 0 : found.optimizerStepCount, resetOptimizer: reset)
             } catch {
@@ -43,18 +50,15 @@ extension TrainingSession {
         try collectives.broadcast(trainer.network.store.parameters.buffer, root: 0)
         try restoreBuffers(trainer.network.buffers, from: loaded)
 
-        // Optimizer state: rank 0's tensors, broadcast in the optimizer's own order.
-        var tensors: [String: [Float]] = [:]
-        let reset = agreed.resetOptimizer
-        for (name, local) in trainer.optimizer.stateTensors() {
-            var values = reset ? local : loaded?.optimizerTensors[name] ?? local
-            guard values.count == local.count else {
-                throw TrainingError("checkpoint optimizer tensor \(name) has \(values.count) values, the optimizer \(local.count)")
-            }
-            try values.withUnsafeMutableBufferPointer { try collectives.broadcast($0, root: 0) }
-            tensors[name] = values
+        // Optimizer state: rank 0's tensors; each rank receives the part its state keeps.
+        if agreed.resetOptimizer {
+            let zeros = Dictionary(uniqueKeysWithValues: trainer.optimizer.stateNames.map {
+                ($0, [Float](repeating: 0, count: trainer.optimizer.stateRange.count))
+            })
+            try trainer.optimizer.restoreState(tensors: zeros, stepCount: 0)
+        } else {
+            try trainer.restoreOptimizerState(from: loaded?.optimizerTensors ?? [:], stepCount: agreed.optimizerStepCount)
         }
-        try trainer.optimizer.restoreState(tensors: tensors, stepCount: agreed.optimizerStepCount)
         trainer.resume(at: agreed.state.position, skippedSteps: agreed.state.skippedSteps,
                        window: loaded?.state.reportWindow)   // rank 0 only: sums stay right
 
@@ -77,7 +81,7 @@ extension TrainingSession {
                 + "step \(loaded.state.globalStep)"
             if loaded.state.worldSize != collectives.size { text += ", saved by \(loaded.state.worldSize) ranks, now \(collectives.size)" }
             console.line(text + ")")
-            if reset {
+            if agreed.resetOptimizer {
                 console.line("optimizer state reset (--reset-optimizer): the checkpoint's optimizer tensors were not used; the optimizer starts from zero state")
             }
         }

@@ -239,13 +239,29 @@ public final class GradientExchange {
         UnsafeMutableBufferPointer(start: buffer.pointer, count: buffer.count + 1)
     }
 
-    /// Completes a tensor laid out like the parameters (optimizer state) of which each rank kept
-    /// only its own shard current: all-gathers the shards, cut as the gradients were.
-    public func allGatherShards(_ values: inout [Float]) throws {
-        precondition(values.count == control, "expected \(control) values, got \(values.count)")
-        values.append(0)   // the cut includes the control element
-        try values.withUnsafeMutableBufferPointer { try collectives.allGather(segments: $0) }
-        values.removeLast()
+    /// The elements `rank` (default this rank) updates at each step with `averaging`: its shard
+    /// under the sharded update with several ranks (cut as the reduce-scatter cuts the gradients),
+    /// else every parameter. Optimizer state kept for these elements is all a rank needs.
+    public func updatedElements(averaging: GradientAveraging, rank: Int? = nil) -> Range<Int> {
+        guard averaging == .sharded && collectives.size > 1 else { return 0..<control }
+        return collectives.ownedSegment(length: gradients.count, rank: rank).clamped(to: 0..<control)
+    }
+
+    /// Every rank's shard of the sharded update, in rank order (they tile the parameters).
+    public var shards: [Range<Int>] {
+        (0..<collectives.size).map { updatedElements(averaging: .sharded, rank: $0) }
+    }
+
+    /// Completes a tensor laid out like the parameters (optimizer state) of which each rank holds
+    /// only its own shard (`part`): all-gathers the shards, cut as the gradients were.
+    public func allGatherShards(_ part: [Float]) throws -> [Float] {
+        let shard = updatedElements(averaging: .sharded)
+        precondition(part.count == shard.count, "expected \(shard.count) values, got \(part.count)")
+        var whole = [Float](repeating: 0, count: gradients.count)   // the cut includes the control element
+        whole.replaceSubrange(shard, with: part)
+        try whole.withUnsafeMutableBufferPointer { try collectives.allGather(segments: $0) }
+        whole.removeLast()
+        return whole
     }
 
     /// True when every value of `values[range]` is finite (no fp16 overflow reached the sum).

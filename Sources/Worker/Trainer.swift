@@ -91,8 +91,6 @@ public final class Trainer {
     public var gradientSquaredNormShare: Double { exchange.measuredSquaredNorm }
     /// The last step's loss on this rank: the sum of its micro-steps' mean losses.
     public private(set) var lastStepLoss = 0.0
-    /// True while optimizer state is current only in this rank's shard (after sharded steps).
-    private var stateIsSharded = false
     /// True once `job.onNonFinite == .continue` has warned of a non-finite value (once per run).
     private var nonFiniteWarned = false
     /// Whether layers sum statistics across ranks (batch norm with several ranks), found once:
@@ -111,14 +109,17 @@ public final class Trainer {
         self.collectives = collectives
         network = try job.model.build(sampleShape: data.train.sampleShape, task: data.train.task, seed: job.seed)
         loss = job.lossKind(for: data.train.task)
-        optimizer = makeOptimizer(job.optimizer, parameterCount: network.store.count, layout: network.store.entries)
         stepSampler = job.steps == nil ? nil : StepSampler(sampleCount: data.train.count, globalBatch: job.batchSize,
                                                            ranks: collectives.size, accumulate: job.accumulate, seed: job.seed)
         let steps = EpochSampler.stepsPerEpoch(sampleCount: data.train.count, globalBatch: job.batchSize, tail: job.tail)
         schedule = LearningRateSchedule(job.schedule, baseLearningRate: job.optimizer.learningRate,
                                         totalSteps: job.steps ?? steps * job.epochs)
         window = ReportWindow(task: data.train.task)
-        exchange = GradientExchange(store: network.store, layerRanges: network.parameterRanges, job: job, collectives: collectives)
+        let exchange = GradientExchange(store: network.store, layerRanges: network.parameterRanges, job: job, collectives: collectives)
+        self.exchange = exchange
+        // Each rank keeps optimizer state only for the elements it updates (1/N under the sharded update).
+        optimizer = makeOptimizer(job.optimizer, parameterCount: network.store.count, layout: network.store.entries,
+                                  stateRange: exchange.updatedElements(averaging: exchange.averaging))
         try collectives.broadcast(network.store.parameters.buffer, root: 0)
         // Synchronised layers (batch_norm) sum their statistics across ranks through the exchange,
         // which keeps such sums in order with buckets in flight.
@@ -304,13 +305,12 @@ public final class Trainer {
         NonFinite.firstTensor(in: network.store, buffers: network.buffers)
     }
 
-    /// The first optimizer state tensor holding a value that is not finite, named
-    /// `optimizer.NAME`; nil when all are. Call after `synchronizeOptimizerState` (whole state).
-    public func firstNonFiniteOptimizerTensor() -> String? {
-        for (name, values) in optimizer.stateTensors() where !values.withUnsafeBufferPointer(NonFinite.allFinite) {
-            return "optimizer." + name
-        }
-        return nil
+    /// The first optimizer state tensor holding a value that is not finite on any rank, named
+    /// `optimizer.NAME`; nil when all are. Collective when ranks keep shards (one small sum).
+    public func firstNonFiniteOptimizerTensor() throws -> String? {
+        let flags = optimizer.stateTensors().map { $0.values.withUnsafeBufferPointer(NonFinite.allFinite) ? 0.0 : 1.0 }
+        let any = stateIsSharded ? try collectives.sum(flags) : flags
+        return zip(optimizer.stateNames, any).first { $0.1 > 0 }.map { "optimizer." + $0.0 }
     }
 
     /// Gather, forward, loss and backward of every micro-step, accumulating the gradients (with
@@ -383,31 +383,65 @@ public final class Trainer {
         optimizer.step(parameters: network.store.parameters.buffer, gradients: gradients,
                        learningRate: Float(lastLearningRate), range: averaged.shard)
         observer?.phaseEnded(.update)
-        if averaged.shard.count < gradients.count { stateIsSharded = true }
     }
 
     /// Averages gradients `averaging`'s way from the next step on (benchmarks compare the ways
-    /// on one trainer). Collective: every rank calls it between the same steps. Leaving
-    /// `.sharded`, the optimizer state is made whole first (`synchronizeOptimizerState`), since
-    /// the other ways update every element.
+    /// on one trainer). Collective: every rank calls it between the same steps. The optimizer
+    /// state moves with it: whole on every rank for the ways that update every element, each
+    /// rank's shard for the sharded update.
     public func useAveraging(_ averaging: GradientAveraging) throws {
-        if averaging != .sharded { try synchronizeOptimizerState() }
+        let target = exchange.updatedElements(averaging: averaging)
+        let current = optimizer.stateRange
+        if target != current {
+            var tensors: [String: [Float]] = [:]
+            for (name, values) in optimizer.stateTensors() {
+                tensors[name] = current.count < target.count ? try exchange.allGatherShards(values)
+                    : Array(values[(target.lowerBound - current.lowerBound)..<(target.upperBound - current.lowerBound)])
+            }
+            try optimizer.restoreState(tensors: tensors, stepCount: optimizer.stepCount, covering: target)
+        }
         exchange.averaging = averaging
     }
 
-    /// Makes every rank's optimizer state whole again after sharded updates (each rank has kept
-    /// only its own shard current): gathers every state tensor's shards. Collective (every rank
-    /// calls it at the same step); a no-op unless the last steps were sharded. Call before
-    /// saving a checkpoint.
-    public func synchronizeOptimizerState() throws {
-        guard stateIsSharded else { return }
-        stateIsSharded = false
-        var tensors: [String: [Float]] = [:]
-        for (name, var values) in optimizer.stateTensors() {
-            try exchange.allGatherShards(&values)
-            tensors[name] = values
+    /// Whether each rank keeps optimizer state only for its own shard.
+    private var stateIsSharded: Bool { optimizer.stateRange.count < network.store.count }
+
+    /// The whole optimizer state, for rank 0 to save: on rank 0 every tensor with every rank's
+    /// shard gathered into it, on the other ranks an empty list. Collective (every rank calls it
+    /// at the same step).
+    public func optimizerStateForCheckpoint() throws -> [(name: String, values: [Float])] {
+        let own = optimizer.stateTensors()
+        guard stateIsSharded else { return collectives.rank == 0 ? own : [] }
+        var whole: [(name: String, values: [Float])] = []
+        for (name, values) in own {
+            let gathered = try values.withUnsafeBufferPointer {
+                try collectives.gather($0, ranges: exchange.shards, length: network.store.count, root: 0)
+            }
+            if let gathered { whole.append((name: name, values: gathered)) }
         }
-        try optimizer.restoreState(tensors: tensors, stepCount: optimizer.stepCount)
+        return whole
+    }
+
+    /// Rank 0 hands every rank its part of the whole optimizer `tensors` (read on rank 0 only;
+    /// each the parameters' length there), which then replace the state with `stepCount`.
+    /// Collective. Each rank receives only the elements its state covers.
+    public func restoreOptimizerState(from tensors: [String: [Float]], stepCount: Int) throws {
+        var own: [String: [Float]] = [:]
+        let range = optimizer.stateRange
+        for name in optimizer.stateNames {
+            let whole = collectives.rank == 0 ? tensors[name] ?? [] : []
+            if collectives.rank == 0 {
+                precondition(whole.count == network.store.count, "optimizer tensor \(name) holds \(whole.count) values")
+            }
+            if stateIsSharded {
+                own[name] = try whole.withUnsafeBufferPointer { try collectives.scatter($0, ranges: exchange.shards, root: 0) }
+            } else {
+                var values = collectives.rank == 0 ? whole : [Float](repeating: 0, count: network.store.count)
+                try values.withUnsafeMutableBufferPointer { try collectives.broadcast($0, root: 0) }
+                own[name] = values
+            }
+        }
+        try optimizer.restoreState(tensors: own, stepCount: stepCount, covering: range)
     }
 
     /// The sampler for the current epoch, built on the first call in each epoch.

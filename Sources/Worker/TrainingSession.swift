@@ -227,10 +227,9 @@ public final class TrainingSession {
         // The checkpoint's collectives (the optimizer state made whole, the window summed) belong to it.
         trainer.observer?.phaseBegan(.checkpoint)
         defer { trainer.observer?.phaseEnded(.checkpoint) }
-        try trainer.synchronizeOptimizerState()   // every rank takes part; rank 0 then writes
         // Optimizer state can overflow while the weights stay finite (Adam's squared gradients);
-        // every rank now holds the same whole state, so all decide alike.
-        if let tensor = trainer.firstNonFiniteOptimizerTensor() {
+        // the ranks' shards are checked together, so all decide alike.
+        if let tensor = try trainer.firstNonFiniteOptimizerTensor() {
             let error = DivergenceError(step: trainer.position.globalStep, tensor: tensor)
             guard job.onNonFinite == .continue else { throw error }
             if collectives.rank == 0 {
@@ -238,6 +237,7 @@ public final class TrainingSession {
             }
             return
         }
+        let optimizerState = try trainer.optimizerStateForCheckpoint()   // every rank's shard, whole on rank 0
         var state = CheckpointState(position: trainer.position, learningRate: trainer.currentLearningRate, seed: job.seed,
                                     worldSize: collectives.size, configHash: configHash, metrics: metrics)
         state.skippedSteps = trainer.skippedSteps
@@ -249,7 +249,8 @@ public final class TrainingSession {
         timeline?.flush()   // what a later failure would lose is on disk
         try collectives.whileRootWorks("writing checkpoint \(CheckpointStore.folderName(step: state.globalStep))") {
             if let delay = RankTestHooks.saveDelay { Thread.sleep(forTimeInterval: delay) }
-            try store.save(parameters: trainer.network.store, optimizer: trainer.optimizer, state: state,
+            try store.save(layout: trainer.network.store.entries, parameters: UnsafeBufferPointer(trainer.network.store.parameters.buffer),
+                           optimizerState: optimizerState, optimizerStepCount: trainer.optimizer.stepCount, state: state,
                            buffers: trainer.network.buffers)
             try store.prune()
         }

@@ -162,6 +162,55 @@ struct CheckpointResumeTests {
         #expect(verified.stdout.contains("\"step\":82"), "the end of epoch 2 (41 steps each): \(verified.stdout)")
     }
 
+    /// The newest checkpoint's optimizer file of a run folder.
+    static func finalOptimizerState(_ runDirectory: String) throws -> Data {
+        let latest = try String(contentsOfFile: runDirectory + "/checkpoints/latest", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        return try Data(contentsOf: URL(fileURLWithPath: "\(runDirectory)/checkpoints/\(latest)/optimizer.safetensors"))
+    }
+
+    /// With the sharded update each rank keeps AdamW's moments for its shard only: a checkpoint
+    /// gathers them on rank 0, and a resume at another rank count hands each rank its new shard.
+    /// Any lost or misplaced element would make the run drift from the same run whose ranks keep
+    /// the whole state (`sharded_update: false`, the same bits otherwise), so both are compared
+    /// after each leg: 2 ranks, then 3, then 1.
+    @Test func shardedOptimizerStateResumesAtOtherRankCounts() throws {
+        let dir = try TrainingFixtures.temporaryDirectory()
+        var legs: [String: [(model: Data, state: Data)]] = [:]
+        for sharded in [true, false] {
+            let config = dir + "/sharded-\(sharded).yaml"
+            try """
+            cluster: {oversubscribe: true, failure_timeout: 20}
+            job:
+              seed: 3
+              dataset: {name: fashion-mnist, subset: 1200, validation: 200}
+              model: \(Self.model)
+              optimizer: {name: adamw, lr: 0.003, weight_decay: 0.01}
+              batch_size: 60
+              epochs: 3
+              sharded_update: \(sharded)
+            """.write(toFile: config, atomically: false, encoding: .utf8)
+            let run = dir + "/sharded-\(sharded)"
+            let commands = [["train", config, "--ranks", "2", "--stop-after", "1", "--run-dir", run],
+                            ["resume", run, "--ranks", "3", "--stop-after", "2"],
+                            ["resume", run, "--ranks", "1"]]
+            for command in commands {
+                let result = try Self.ringtrain(command)
+                // A leg ended by --stop-after exits 3, as a stop that saved does.
+                #expect(result.status == (command.contains("--stop-after") ? 3 : 0), "\(command): \(result.output)")
+                legs[String(sharded), default: []].append((try Self.finalModel(run), try Self.finalOptimizerState(run)))
+            }
+        }
+        let sharded = try #require(legs["true"]), whole = try #require(legs["false"])
+        #expect(sharded.count == 3 && whole.count == 3)
+        for (leg, ranks) in zip(0..<min(sharded.count, whole.count), [2, 3, 1]) {
+            // Compared as Bools: a failed expectation on two large Data values would be diffed element by element.
+            let sameState = sharded[leg].state == whole[leg].state, sameModel = sharded[leg].model == whole[leg].model
+            #expect(sameState, "optimizer state differs after the \(ranks)-rank leg")
+            #expect(sameModel, "weights differ after the \(ranks)-rank leg")
+        }
+    }
+
     @Test func resumeWithOtherRanksAndRefusedShapeChange() throws {
         let dir = try TrainingFixtures.temporaryDirectory()
         let config = try TrainingFixtures.smallConfig(in: dir, extra: Self.extra, model: Self.model)

@@ -146,23 +146,23 @@ private func initialParameters(_ j: TrainingJob) throws -> [Float] {
     return try Trainer(job: j, data: data, collectives: .singleRank()).network.store.parameters.array
 }
 
-/// Like `dataParallelParameters`, also returning rank 0's optimizer state after the run
-/// (gathered first, as before a checkpoint).
-private func dataParallelState(_ j: TrainingJob, ranks: Int) throws -> (parameters: [Float], state: [String: [Float]]) {
+/// Like `dataParallelParameters`, also returning the whole optimizer state rank 0 saves after
+/// the run (every rank's shard gathered) and each rank's share of the state's elements.
+private func dataParallelState(_ j: TrainingJob, ranks: Int) throws -> (parameters: [Float], state: [String: [Float]], kept: [Int]) {
     let results = try InProcessCommunicator.run(size: ranks) { comm in
         let data = try DatasetLoader.load(j.dataset, seed: j.seed)
         let trainer = try Trainer(job: j, data: data, collectives: Collectives(comm))
         var none: ClassificationMetrics? = nil
         for _ in 0..<12 { _ = try trainer.step(trainer.currentSampler(), metrics: &none) }
-        try trainer.synchronizeOptimizerState()
-        let state = Dictionary(uniqueKeysWithValues: trainer.optimizer.stateTensors().map { ($0.name, $0.values) })
-        return (trainer.network.store.parameters.array, state)
+        let saved = try trainer.optimizerStateForCheckpoint()
+        #expect(saved.isEmpty == (comm.rank != 0), "only rank 0 gets the whole state")
+        return (trainer.network.store.parameters.array, Dictionary(uniqueKeysWithValues: saved.map { ($0.name, $0.values) }),
+                trainer.optimizer.stateRange.count)
     }
     for rank in 1..<ranks {
         #expect(results[rank].0 == results[0].0, "rank \(rank) parameters differ from rank 0")
-        #expect(results[rank].1 == results[0].1, "rank \(rank) optimizer state differs from rank 0")
     }
-    return results[0]
+    return (results[0].0, results[0].1, results.map(\.2))
 }
 
 @Test("a sharded update gives the same parameters and optimizer state as every rank updating everything, bit for bit",
@@ -187,6 +187,10 @@ func shardedUpdateMatchesFullUpdate(ranks: Int, optimizer: OptimizerSpec) throws
     #expect(sameParameters, "parameters differ")
     #expect(sameState, "optimizer state differs")
     #expect(!a.state.isEmpty)
+    // Each rank keeps state only for its shard: together the shards hold the parameters once.
+    let parameters = a.parameters.count
+    #expect(a.kept == Array(repeating: parameters, count: ranks))
+    #expect(b.kept.reduce(0, +) == parameters && b.kept.allSatisfy { $0 <= parameters / ranks + 1 }, "\(b.kept) of \(parameters)")
 }
 
 
@@ -196,15 +200,15 @@ func nonFiniteOptimizerStateIsFound() throws {
     var j = job(subset: 300, epochs: 1)
     j.optimizer = OptimizerSpec(kind: .adam, learningRate: 0.001)
     let trainer = try Trainer(job: j, data: DatasetLoader.load(j.dataset, seed: j.seed), collectives: .singleRank())
-    #expect(trainer.firstNonFiniteOptimizerTensor() == nil)
+    #expect(try trainer.firstNonFiniteOptimizerTensor() == nil)
     var tensors = Dictionary(uniqueKeysWithValues: trainer.optimizer.stateTensors().map { ($0.name, $0.values) })
     let name = try #require(tensors.keys.sorted().last)
     tensors[name]![7] = .infinity   // Adam's squared gradients overflow while the weights stay finite
     try trainer.optimizer.restoreState(tensors: tensors, stepCount: 1)
-    #expect(trainer.firstNonFiniteOptimizerTensor() == "optimizer." + name)
+    #expect(try trainer.firstNonFiniteOptimizerTensor() == "optimizer." + name)
 }
 
-@Test("leaving the sharded update through useAveraging makes every rank's optimizer state whole and equal",
+@Test("leaving the sharded update through useAveraging makes every rank's optimizer state whole and equal; going back keeps each rank's shard of it",
       .enabled(if: haveFashion, "Fashion-MNIST not installed"))
 func leavingShardedUpdateMakesStateWhole() throws {
     var j = job(subset: 600, epochs: 1, batch: 48)
@@ -215,11 +219,19 @@ func leavingShardedUpdateMakesStateWhole() throws {
         let trainer = try Trainer(job: j, data: DatasetLoader.load(j.dataset, seed: j.seed), collectives: Collectives(comm))
         var none: ClassificationMetrics? = nil
         _ = try trainer.step(trainer.currentSampler(), metrics: &none)
+        let shard = trainer.optimizer.stateRange
+        #expect(shard == trainer.exchange.updatedElements(averaging: .sharded) && shard.count < trainer.network.store.count)
         let shardOnly = trainer.optimizer.stateTensors().map(\.values)
         try trainer.useAveraging(.oneCall)
         #expect(trainer.exchange.averaging == .oneCall)
-        return (shardOnly, trainer.optimizer.stateTensors().map(\.values))
+        let whole = trainer.optimizer.stateTensors().map(\.values)
+        #expect(trainer.optimizer.stateRange == 0..<trainer.network.store.count)
+        #expect(whole.map { Array($0[shard]) } == shardOnly, "the gathered state holds this rank's shard as it was")
+        try trainer.useAveraging(.sharded)
+        #expect(trainer.optimizer.stateRange == shard)
+        #expect(trainer.optimizer.stateTensors().map(\.values) == shardOnly)
+        return (shardOnly, whole)
     }
-    #expect(states[0].0 != states[1].0, "each rank kept only its own shard current")
+    #expect(states[0].0 != states[1].0, "each rank kept only its own shard")
     #expect(states[0].1 == states[1].1 && !states[0].1.isEmpty)
 }

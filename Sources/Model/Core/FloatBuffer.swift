@@ -19,6 +19,12 @@ public final class FloatBuffer {
         self.count = count
     }
 
+    /// Creates a buffer holding a copy of `values`.
+    public convenience init(values: [Float]) {
+        self.init(count: values.count)
+        values.withUnsafeBufferPointer { if let base = $0.baseAddress { pointer.update(from: base, count: values.count) } }
+    }
+
     deinit { pointer.deallocate() }
 
     /// Makes room for `newCount` elements; new memory is zero-filled.

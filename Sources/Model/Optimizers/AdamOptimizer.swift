@@ -11,8 +11,8 @@ import Foundation
 ///     v = β₂·v + (1-β₂)·g²
 ///     p -= (lr / (1-β₁ᵗ)) · m / (√v / √(1-β₂ᵗ) + ε)
 ///
-/// The state is two tensors, `exp_avg` (m) and `exp_avg_sq` (v), plus the step count that
-/// the bias correction needs.
+/// The state is two tensors, `exp_avg` (m) and `exp_avg_sq` (v), over `stateRange`, plus the
+/// step count that the bias correction needs.
 public final class AdamOptimizer: Optimizer {
     /// Number of parameters the state covers.
     public let parameterCount: Int
@@ -32,15 +32,18 @@ public final class AdamOptimizer: Optimizer {
     public let decayedRanges: [Range<Int>]
     /// Updates applied so far, or restored from a checkpoint. Starts at 0.
     public private(set) var stepCount = 0
-    private let expAvg: FloatBuffer
-    private let expAvgSq: FloatBuffer
+    /// The elements whose moments are kept (all, or a rank's shard); `step` updates within it.
+    public private(set) var stateRange: Range<Int>
+    private var expAvg: FloatBuffer
+    private var expAvgSq: FloatBuffer
 
     /// Creates the optimizer with zeroed moments. Defaults: β₁ 0.9, β₂ 0.999, ε 1e-8,
-    /// weightDecay 0, l1 0, decoupledWeightDecay false (Adam), decayedRanges nil (every element).
+    /// weightDecay 0, l1 0, decoupledWeightDecay false (Adam), decayedRanges nil (every element),
+    /// stateRange nil (every element).
     public init(
         parameterCount: Int, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Float = 1e-8,
         weightDecay: Float = 0, l1: Float = 0, decoupledWeightDecay: Bool = false,
-        decayedRanges: [Range<Int>]? = nil
+        decayedRanges: [Range<Int>]? = nil, stateRange: Range<Int>? = nil
     ) {
         precondition((0..<1).contains(beta1) && (0..<1).contains(beta2), "Adam betas must be in [0, 1)")
         precondition(epsilon > 0, "Adam epsilon must be positive")
@@ -56,8 +59,11 @@ public final class AdamOptimizer: Optimizer {
         precondition(zip(self.decayedRanges, self.decayedRanges.dropFirst()).allSatisfy { $0.upperBound <= $1.lowerBound }
                      && self.decayedRanges.allSatisfy { $0.lowerBound >= 0 && $0.upperBound <= parameterCount },
                      "decayedRanges must be sorted, disjoint and within the parameters")
-        expAvg = FloatBuffer(count: parameterCount)
-        expAvgSq = FloatBuffer(count: parameterCount)
+        let kept = stateRange ?? 0..<parameterCount
+        checkStateRange(kept, count: parameterCount)
+        self.stateRange = kept
+        expAvg = FloatBuffer(count: kept.count)
+        expAvgSq = FloatBuffer(count: kept.count)
     }
 
     private var name: String { decoupledWeightDecay ? "AdamW" : "Adam" }
@@ -68,7 +74,8 @@ public final class AdamOptimizer: Optimizer {
         learningRate: Float,
         range: Range<Int>
     ) {
-        checkStepArguments(name, parameters: parameters, gradients: gradients, range: range, count: parameterCount)
+        checkStepArguments(name, parameters: parameters, gradients: gradients, range: range, count: parameterCount,
+                           stateRange: stateRange)
         stepCount += 1
         guard let p = parameters.baseAddress, let g = gradients.baseAddress else { return }
         // Scalars of this step, computed in Double once.
@@ -82,11 +89,14 @@ public final class AdamOptimizer: Optimizer {
         let eps = epsilon, l1 = self.l1
         let decayedL2 = decoupledWeightDecay ? 0 : weightDecay
         let decayedFactor = decoupledWeightDecay ? 1 - learningRate * weightDecay : 1
-        let m = expAvg.pointer, v = expAvgSq.pointer
+        let m = expAvg.pointer, v = expAvgSq.pointer, first = stateRange.lowerBound
         /// The update over `elements`, with or without weight decay.
         func update(_ elements: Range<Int>, decayed: Bool) {
             let l2 = decayed ? decayedL2 : 0, decay = decayed ? decayedFactor : 1
-            for i in elements {
+            // Parameter i's moments are at i - first.
+            let p = p + elements.lowerBound, g = g + elements.lowerBound
+            let m = m + (elements.lowerBound - first), v = v + (elements.lowerBound - first)
+            for i in 0..<elements.count {
                 let pi = p[i]
                 let gi = g[i] + l2 * pi + l1 * penaltySign(pi)
                 let mi = b1 * m[i] + oneMinusB1 * gi
@@ -107,16 +117,18 @@ public final class AdamOptimizer: Optimizer {
         if next < range.upperBound { update(next..<range.upperBound, decayed: false) }
     }
 
+    public var stateNames: [String] { ["exp_avg", "exp_avg_sq"] }
+
     public func stateTensors() -> [(name: String, values: [Float])] {
         [(name: "exp_avg", values: expAvg.array), (name: "exp_avg_sq", values: expAvgSq.array)]
     }
 
-    public func restoreState(tensors: [String: [Float]], stepCount: Int) throws {
-        try validateState(tensors, names: ["exp_avg", "exp_avg_sq"], count: parameterCount,
-                          stepCount: stepCount, optimizer: name)
-        for (key, buffer) in [("exp_avg", expAvg), ("exp_avg_sq", expAvgSq)] where parameterCount > 0 {
-            tensors[key]!.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: parameterCount) }
-        }
+    public func restoreState(tensors: [String: [Float]], stepCount: Int, covering range: Range<Int>) throws {
+        checkStateRange(range, count: parameterCount)
+        try validateState(tensors, names: stateNames, count: range.count, stepCount: stepCount, optimizer: name)
+        expAvg = holding(tensors["exp_avg"]!, reusing: expAvg)
+        expAvgSq = holding(tensors["exp_avg_sq"]!, reusing: expAvgSq)
+        stateRange = range
         self.stepCount = stepCount
     }
 }

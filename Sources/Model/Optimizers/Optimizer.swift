@@ -3,13 +3,16 @@
 
 /// An optimizer that updates the flat parameter buffer in place from the flat gradient buffer.
 ///
-/// Implementations allocate their state once, at creation, and nothing per step.
+/// Implementations allocate their state once, at creation (or when `restoreState` moves it to
+/// another range), and nothing per step. The state may cover only part of the parameters
+/// (`stateRange`): a rank's shard when ranks split the update, so each keeps 1/N of it.
 public protocol Optimizer: AnyObject {
     /// Applies one update in place to the elements in `range`, leaving the others (and their
     /// state) untouched: all of them, or a rank's shard when ranks split the update. Counts as
     /// one step either way. `gradients` may be modified (penalties added).
     ///
-    /// Both buffers must hold exactly the `parameterCount` the optimizer was made for.
+    /// Both buffers must hold exactly the `parameterCount` the optimizer was made for, and
+    /// `range` must lie within `stateRange`.
     /// `learningRate` is the rate for this step (from the schedule), not the spec's base rate.
     func step(
         parameters: UnsafeMutableBufferPointer<Float>,
@@ -18,13 +21,19 @@ public protocol Optimizer: AnyObject {
         range: Range<Int>)
     /// Number of updates applied so far (0 for a fresh optimizer).
     var stepCount: Int { get }
-    /// Named state tensors for checkpoints, e.g. ["momentum"], ["exp_avg", "exp_avg_sq"]
-    /// (each parameterCount long) — plus stepCount. Plain SGD (momentum 0) has none.
+    /// The elements whose state this optimizer keeps: every parameter, or one rank's shard.
+    var stateRange: Range<Int> { get }
+    /// Names of the state tensors, e.g. ["momentum"], ["exp_avg", "exp_avg_sq"]; plain SGD
+    /// (momentum 0) has none.
+    var stateNames: [String] { get }
+    /// The state tensors for checkpoints, in `stateNames` order, each `stateRange.count` long
+    /// (element k belongs to parameter `stateRange.lowerBound + k`) — plus stepCount.
     func stateTensors() -> [(name: String, values: [Float])]
-    /// Replaces the state with a checkpoint's. Throws `OptimizerStateError` if a tensor is
-    /// missing, unexpected, or of the wrong length, or `stepCount` is negative; on error the
-    /// current state is left unchanged.
-    func restoreState(tensors: [String: [Float]], stepCount: Int) throws
+    /// Replaces the state with `tensors`, each `range.count` long and covering the parameters in
+    /// `range`, which becomes `stateRange`. Throws `OptimizerStateError` if a tensor is missing,
+    /// unexpected, or of the wrong length, or `stepCount` is negative; on error the current state
+    /// is left unchanged. `range` must lie within the parameters.
+    func restoreState(tensors: [String: [Float]], stepCount: Int, covering range: Range<Int>) throws
 }
 
 extension Optimizer {
@@ -36,15 +45,28 @@ extension Optimizer {
     ) {
         step(parameters: parameters, gradients: gradients, learningRate: learningRate, range: 0..<parameters.count)
     }
+
+    /// Replaces the state over the current `stateRange` (see `restoreState(tensors:stepCount:covering:)`).
+    public func restoreState(tensors: [String: [Float]], stepCount: Int) throws {
+        try restoreState(tensors: tensors, stepCount: stepCount, covering: stateRange)
+    }
 }
 
-/// Stops with a clear message unless both buffers hold `count` values and `range` lies within them.
+/// Stops with a clear message unless both buffers hold `count` values and `range` lies within
+/// them and within the state's range.
 @inline(__always)
 func checkStepArguments(_ optimizer: String, parameters: UnsafeMutableBufferPointer<Float>,
-                        gradients: UnsafeMutableBufferPointer<Float>, range: Range<Int>, count: Int) {
+                        gradients: UnsafeMutableBufferPointer<Float>, range: Range<Int>, count: Int, stateRange: Range<Int>) {
     precondition(parameters.count == count && gradients.count == count,
                  "\(optimizer) step: buffers hold \(parameters.count)/\(gradients.count) values, expected \(count)")
     precondition(range.lowerBound >= 0 && range.upperBound <= count, "\(optimizer) step: range \(range) outside 0..<\(count)")
+    precondition(range.isEmpty || (range.lowerBound >= stateRange.lowerBound && range.upperBound <= stateRange.upperBound),
+                 "\(optimizer) step: range \(range) outside the state's \(stateRange)")
+}
+
+/// Stops with a clear message unless `range` lies within `count` parameters.
+func checkStateRange(_ range: Range<Int>, count: Int) {
+    precondition(range.lowerBound >= 0 && range.upperBound <= count, "state range \(range) outside 0..<\(count)")
 }
 
 /// A checkpoint's optimizer state that does not fit this optimizer.
@@ -111,6 +133,14 @@ func validateState(
     if let extra = tensors.keys.sorted().first(where: { !names.contains($0) }) {
         throw OptimizerStateError.unexpected(extra, optimizer: optimizer)
     }
+}
+
+/// `buffer` holding a copy of `values` when it has room for exactly as many (no allocation),
+/// else a new buffer of their size, so state moved to a smaller range frees its memory.
+func holding(_ values: [Float], reusing buffer: FloatBuffer) -> FloatBuffer {
+    guard buffer.count == values.count else { return FloatBuffer(values: values) }
+    values.withUnsafeBufferPointer { if let base = $0.baseAddress { buffer.pointer.update(from: base, count: values.count) } }
+    return buffer
 }
 
 /// sign(x) as PyTorch defines it: -1, 0 or 1 (0 for ±0; NaN stays NaN).

@@ -145,21 +145,24 @@ public func decayedRanges(_ scope: DecayScope, layout: [ParameterEntry], paramet
 
 /// Builds the optimizer `spec` describes, with zeroed state for `parameterCount` parameters.
 /// `layout` (default empty) is the parameter table `spec.decay == .matrices` picks the decayed
-/// tensors from.
+/// tensors from. `stateRange` (default nil: every parameter) is the elements whose state it keeps:
+/// a rank's shard when ranks split the update.
 ///
 /// The spec should have passed `validate()`; out-of-range values are programmer errors here.
-public func makeOptimizer(_ spec: OptimizerSpec, parameterCount: Int, layout: [ParameterEntry] = []) -> any Optimizer {
+public func makeOptimizer(_ spec: OptimizerSpec, parameterCount: Int, layout: [ParameterEntry] = [],
+                          stateRange: Range<Int>? = nil) -> any Optimizer {
     precondition(parameterCount >= 0, "parameterCount must be ≥ 0")
     switch spec.kind {
     case .sgd:
         return SGDOptimizer(
             parameterCount: parameterCount, momentum: Float(spec.momentum), nesterov: spec.nesterov,
-            weightDecay: Float(spec.weightDecay), l1: Float(spec.l1))
+            weightDecay: Float(spec.weightDecay), l1: Float(spec.l1), stateRange: stateRange)
     case .adam, .adamw:
         return AdamOptimizer(
             parameterCount: parameterCount, beta1: spec.beta1, beta2: spec.beta2,
             epsilon: Float(spec.epsilon), weightDecay: Float(spec.weightDecay), l1: Float(spec.l1),
             decoupledWeightDecay: spec.kind == .adamw,
-            decayedRanges: decayedRanges(spec.decay, layout: layout, parameterCount: parameterCount))
+            decayedRanges: decayedRanges(spec.decay, layout: layout, parameterCount: parameterCount),
+            stateRange: stateRange)
     }
 }

@@ -9,7 +9,7 @@
 ///     p -= lr·(g + μ·v)                 Nesterov
 ///     p -= lr·g                         μ = 0 (no state kept)
 ///
-/// The state is one tensor, `momentum` (v), present only when μ > 0.
+/// The state is one tensor, `momentum` (v) over `stateRange`, present only when μ > 0.
 public final class SGDOptimizer: Optimizer {
     /// Number of parameters the state covers.
     public let parameterCount: Int
@@ -23,13 +23,15 @@ public final class SGDOptimizer: Optimizer {
     public let l1: Float
     /// Updates applied so far, or restored from a checkpoint. Starts at 0.
     public private(set) var stepCount = 0
-    private let velocity: FloatBuffer
+    /// The elements whose momentum is kept (all, or a rank's shard); `step` updates within it.
+    public private(set) var stateRange: Range<Int>
+    private var velocity: FloatBuffer
 
     /// Creates the optimizer with zeroed momentum. Defaults: momentum 0.9, nesterov false,
-    /// weightDecay 0, l1 0.
+    /// weightDecay 0, l1 0, stateRange nil (every element).
     public init(
         parameterCount: Int, momentum: Float = 0.9, nesterov: Bool = false,
-        weightDecay: Float = 0, l1: Float = 0
+        weightDecay: Float = 0, l1: Float = 0, stateRange: Range<Int>? = nil
     ) {
         precondition(momentum >= 0 && momentum < 1, "SGD momentum must be in [0, 1)")
         precondition(!nesterov || momentum > 0, "Nesterov momentum needs momentum > 0")
@@ -39,7 +41,10 @@ public final class SGDOptimizer: Optimizer {
         self.nesterov = nesterov
         self.weightDecay = weightDecay
         self.l1 = l1
-        velocity = FloatBuffer(count: momentum > 0 ? parameterCount : 0)
+        let kept = stateRange ?? 0..<parameterCount
+        checkStateRange(kept, count: parameterCount)
+        self.stateRange = kept
+        velocity = FloatBuffer(count: momentum > 0 ? kept.count : 0)
     }
 
     public func step(
@@ -48,7 +53,8 @@ public final class SGDOptimizer: Optimizer {
         learningRate: Float,
         range: Range<Int>
     ) {
-        checkStepArguments("SGD", parameters: parameters, gradients: gradients, range: range, count: parameterCount)
+        checkStepArguments("SGD", parameters: parameters, gradients: gradients, range: range, count: parameterCount,
+                           stateRange: stateRange)
         guard let p = parameters.baseAddress, let g = gradients.baseAddress else {
             stepCount += 1
             return
@@ -60,7 +66,7 @@ public final class SGDOptimizer: Optimizer {
                 p[i] -= lr * gi
             }
         } else {
-            let v = velocity.pointer
+            let v = velocity.pointer - stateRange.lowerBound   // parameter i's momentum is at v[i]
             if nesterov {
                 for i in range {
                     let gi = g[i] + wd * p[i] + l1 * penaltySign(p[i])
@@ -87,18 +93,17 @@ public final class SGDOptimizer: Optimizer {
         stepCount += 1
     }
 
-    private var stateNames: [String] { momentum > 0 ? ["momentum"] : [] }
+    public var stateNames: [String] { momentum > 0 ? ["momentum"] : [] }
 
     public func stateTensors() -> [(name: String, values: [Float])] {
         momentum > 0 ? [(name: "momentum", values: velocity.array)] : []
     }
 
-    public func restoreState(tensors: [String: [Float]], stepCount: Int) throws {
-        try validateState(tensors, names: stateNames, count: parameterCount,
-                          stepCount: stepCount, optimizer: "SGD")
-        if let values = tensors["momentum"], parameterCount > 0 {
-            values.withUnsafeBufferPointer { velocity.pointer.update(from: $0.baseAddress!, count: parameterCount) }
-        }
+    public func restoreState(tensors: [String: [Float]], stepCount: Int, covering range: Range<Int>) throws {
+        checkStateRange(range, count: parameterCount)
+        try validateState(tensors, names: stateNames, count: range.count, stepCount: stepCount, optimizer: "SGD")
+        if let values = tensors["momentum"] { velocity = holding(values, reusing: velocity) }
+        stateRange = range
         self.stepCount = stepCount
     }
 }
