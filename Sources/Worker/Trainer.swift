@@ -308,7 +308,7 @@ public final class Trainer {
     /// The first optimizer state tensor holding a value that is not finite on any rank, named
     /// `optimizer.NAME`; nil when all are. Collective when ranks keep shards (one small sum).
     public func firstNonFiniteOptimizerTensor() throws -> String? {
-        let flags = optimizer.stateTensors().map { $0.values.withUnsafeBufferPointer(NonFinite.allFinite) ? 0.0 : 1.0 }
+        let flags = optimizer.withStateBuffers { $0.map { NonFinite.allFinite($0) ? 0.0 : 1.0 } }
         let any = stateIsSharded ? try collectives.sum(flags) : flags
         return zip(optimizer.stateNames, any).first { $0.1 > 0 }.map { "optimizer." + $0.0 }
     }
@@ -410,16 +410,16 @@ public final class Trainer {
     /// shard gathered into it, on the other ranks an empty list. Collective (every rank calls it
     /// at the same step).
     public func optimizerStateForCheckpoint() throws -> [(name: String, values: [Float])] {
-        let own = optimizer.stateTensors()
-        guard stateIsSharded else { return collectives.rank == 0 ? own : [] }
-        var whole: [(name: String, values: [Float])] = []
-        for (name, values) in own {
-            let gathered = try values.withUnsafeBufferPointer {
-                try collectives.gather($0, ranges: exchange.shards, length: network.store.count, root: 0)
+        guard stateIsSharded else { return collectives.rank == 0 ? optimizer.stateTensors() : [] }
+        return try optimizer.withStateBuffers { parts in
+            var whole: [(name: String, values: [Float])] = []
+            for (name, part) in zip(optimizer.stateNames, parts) {
+                if let gathered = try collectives.gather(part, ranges: exchange.shards, length: network.store.count, root: 0) {
+                    whole.append((name: name, values: gathered))
+                }
             }
-            if let gathered { whole.append((name: name, values: gathered)) }
+            return whole
         }
-        return whole
     }
 
     /// Rank 0 hands every rank its part of the whole optimizer `tensors` (read on rank 0 only;

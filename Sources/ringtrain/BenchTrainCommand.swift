@@ -35,7 +35,11 @@ struct BenchTrain: ParsableCommand {
     @Flag(help: "Send gradients as fp16 in the all-reduce (N-rank row).")
     var fp16 = false
 
+    @Flag(help: "Measure memory instead: each rank's optimizer-state bytes and peak resident memory (VmHWM), with the whole optimizer state on every rank and with each rank keeping its shard (the sharded update).")
+    var memory = false
+
     @Flag(help: .hidden) var worker = false
+    @Option(help: .hidden) var shardedState: Bool?
 
     func validate() throws {
         if let model, !TrainBenchmarkSettings.builtIn.contains(model) && TrainBenchmarkSettings.configOf[model] == nil {
@@ -59,7 +63,13 @@ struct BenchTrain: ParsableCommand {
                              "--repeats": repeats, "--data": data, "--ranks": ranks])
             + (fp16 ? ["--fp16"] : [])
         try exitOnUserError {
-            if worker { try TrainBenchmarkRun.runRank(settings) } else { try TrainBenchmarkRun.run(settings, rankArguments: rank) }
+            if memory {
+                if worker {
+                    try TrainMemoryBenchmark.runRank(settings, shardedState: shardedState ?? true)
+                } else {
+                    try TrainMemoryBenchmark.run(settings, rankArguments: rank + ["--memory"])
+                }
+            } else if worker { try TrainBenchmarkRun.runRank(settings) } else { try TrainBenchmarkRun.run(settings, rankArguments: rank) }
         }
     }
 }

@@ -31,6 +31,32 @@ struct GPTBenchmarkTests {
         for row in rows[1...] { #expect((row["efficiency"] as? Double ?? 0) > 0, "\(row)") }
     }
 
+    /// `--memory` under real mpirun at 3 ranks: with the whole state every rank keeps AdamW's two
+    /// moments for every parameter; sharded, the ranks' shares add up to one rank's whole state
+    /// and none keeps more than its third (plus one element per moment). Peaks are only read, never compared.
+    @Test func memoryRowsShowTheStateShrinkingWithTheRanks() throws {
+        let binary = try #require(BuiltBinary.ringtrain)
+        let (_, config) = try TextTrainingTests.tinyGPT()
+        let result = try ProcessRunner.run(binary, ["bench", "train", "--memory", "--model", "gpt", "--config", config, "--ranks", "3",
+                                                    "--batch", "3", "--steps", "1", "--json"],
+                                           environment: TrainingFixtures.environment, timeout: 300)
+        #expect(result.status == 0, "\(result.output)")
+        let rows = TrainingFixtures.jsonLines(result.stdout)
+        try #require(rows.count == 6, "\(result.output)")
+        let whole = rows.filter { $0["sharded_state"] as? Bool == false }, sharded = rows.filter { $0["sharded_state"] as? Bool == true }
+        #expect(whole.compactMap { $0["rank"] as? Int } == [0, 1, 2] && sharded.compactMap { $0["rank"] as? Int } == [0, 1, 2])
+        let wholeBytes = whole.compactMap { $0["optimizer_state_bytes"] as? Int }, shardBytes = sharded.compactMap { $0["optimizer_state_bytes"] as? Int }
+        try #require(wholeBytes.count == 3 && shardBytes.count == 3)
+        #expect(Set(wholeBytes).count == 1 && wholeBytes[0] > 0 && wholeBytes[0] % 8 == 0, "\(wholeBytes)")
+        #expect(shardBytes.reduce(0, +) == wholeBytes[0], "\(shardBytes) against \(wholeBytes[0])")
+        #expect(shardBytes.allSatisfy { $0 <= wholeBytes[0] / 3 + 8 }, "\(shardBytes)")
+        for row in rows {
+            #expect((row["peak_rss_bytes"] as? Int ?? 0) > 0 && (row["estimate_bytes"] as? Int ?? 0) > 0, "\(row)")
+            #expect(row["machine"] != nil, "\(row)")
+        }
+        #expect((sharded[0]["estimate_bytes"] as? Int ?? 0) < (whole[0]["estimate_bytes"] as? Int ?? 0))
+    }
+
     /// The table names the data when it is synthetic and has a tokens/s column.
     @Test func gptTableShowsTokensPerSecond() throws {
         let binary = try #require(BuiltBinary.ringtrain)

@@ -140,3 +140,40 @@ struct JobDataCheckTests {
         #expect(HostMemory.ranksOnHost(ranks: 4, environment: [:]) == 4)
     }
 }
+
+@Suite struct ShardedStateEstimateTests {
+    /// The estimate of a 4-16-3 MLP under AdamW at `ranks`, sharded update on or off.
+    static func estimate(ranks: Int, sharded: Bool) throws -> MemoryEstimate {
+        var job = TrainingJob(dataset: DatasetSpec(source: .csv(train: "unused", test: nil, labelColumns: ["y"], task: .classification)))
+        job.model = ModelSpec(kind: .mlp, hidden: [16])
+        job.optimizer = OptimizerSpec(kind: .adamw, learningRate: 0.001)
+        job.shardedUpdate = sharded
+        let task = LearningTask.classification(classes: 3)
+        let data = DataSplits(train: Dataset(features: [], targets: [], sampleShape: [4], task: task))
+        return MemoryEstimate(job: job, layers: try job.model.layers(sampleShape: [4], task: task), data: data, ranks: ranks)
+    }
+
+    static func state(_ estimate: MemoryEstimate) -> Double {
+        estimate.parts.filter { $0.name.hasPrefix("optimizer state") }.reduce(0) { $0 + $1.bytes }
+    }
+
+    @Test("with the sharded update each rank's estimate counts 1/N of the optimizer state, and rank 0 the whole of it while saving")
+    func shardedStateIsCountedPerRank() throws {
+        let parameters = Double(4 * 16 + 16 + 16 * 3 + 3), adamBytes = 8 * parameters
+        let whole = try Self.estimate(ranks: 4, sharded: false), sharded = try Self.estimate(ranks: 4, sharded: true)
+        let alone = try Self.estimate(ranks: 1, sharded: true)
+        #expect(Self.state(whole) == adamBytes && whole.checkpointGatherBytes == 0)
+        #expect(Self.state(sharded) == adamBytes / 4 && sharded.checkpointGatherBytes == adamBytes)
+        #expect(Self.state(alone) == adamBytes && alone.checkpointGatherBytes == 0)
+        #expect(sharded.summary(available: nil, ranksOnHost: 4).contains("more on rank 0 while it saves"))
+    }
+}
+
+@Test("a /proc status text gives VmRSS and VmHWM in bytes, tab or space separated; a text without them gives nil")
+func processMemoryParsesStatus() {
+    let status = "Name:\tringtrain\nVmPeak:\t  900000 kB\nVmHWM:\t  123456 kB\nVmRSS:    100000 kB\nThreads:\t4\n"
+    #expect(ProcessMemory.parse(status: status) == ProcessMemory(resident: 100_000 * 1024, peak: 123_456 * 1024))
+    #expect(ProcessMemory.parse(status: "Name:\tx\nVmRSS:\t12 kB\n") == nil)
+    #expect(ProcessMemory.parse(status: "VmHWM:\t12 MB\nVmRSS:\t12 kB\n") == nil)
+    #expect(ProcessMemory.current().map { $0.peak >= $0.resident && $0.resident > 0 } == true)
+}

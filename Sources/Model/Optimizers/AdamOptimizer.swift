@@ -119,8 +119,8 @@ public final class AdamOptimizer: Optimizer {
 
     public var stateNames: [String] { ["exp_avg", "exp_avg_sq"] }
 
-    public func stateTensors() -> [(name: String, values: [Float])] {
-        [(name: "exp_avg", values: expAvg.array), (name: "exp_avg_sq", values: expAvgSq.array)]
+    public func withStateBuffers<R>(_ body: ([UnsafeBufferPointer<Float>]) throws -> R) rethrows -> R {
+        try body([UnsafeBufferPointer(expAvg.buffer), UnsafeBufferPointer(expAvgSq.buffer)])
     }
 
     public func restoreState(tensors: [String: [Float]], stepCount: Int, covering range: Range<Int>) throws {

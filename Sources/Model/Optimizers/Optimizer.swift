@@ -26,9 +26,9 @@ public protocol Optimizer: AnyObject {
     /// Names of the state tensors, e.g. ["momentum"], ["exp_avg", "exp_avg_sq"]; plain SGD
     /// (momentum 0) has none.
     var stateNames: [String] { get }
-    /// The state tensors for checkpoints, in `stateNames` order, each `stateRange.count` long
-    /// (element k belongs to parameter `stateRange.lowerBound + k`) — plus stepCount.
-    func stateTensors() -> [(name: String, values: [Float])]
+    /// Calls `body` with the state tensors in place (no copy), in `stateNames` order, each
+    /// `stateRange.count` long (element k belongs to parameter `stateRange.lowerBound + k`).
+    func withStateBuffers<R>(_ body: ([UnsafeBufferPointer<Float>]) throws -> R) rethrows -> R
     /// Replaces the state with `tensors`, each `range.count` long and covering the parameters in
     /// `range`, which becomes `stateRange`. Throws `OptimizerStateError` if a tensor is missing,
     /// unexpected, or of the wrong length, or `stepCount` is negative; on error the current state
@@ -44,6 +44,12 @@ extension Optimizer {
         learningRate: Float
     ) {
         step(parameters: parameters, gradients: gradients, learningRate: learningRate, range: 0..<parameters.count)
+    }
+
+    /// A copy of the state tensors for checkpoints, in `stateNames` order, each
+    /// `stateRange.count` long (see `withStateBuffers`) — plus stepCount.
+    public func stateTensors() -> [(name: String, values: [Float])] {
+        withStateBuffers { buffers in zip(stateNames, buffers).map { (name: $0, values: Array($1)) } }
     }
 
     /// Replaces the state over the current `stateRange` (see `restoreState(tensors:stepCount:covering:)`).

@@ -95,8 +95,8 @@ public final class SGDOptimizer: Optimizer {
 
     public var stateNames: [String] { momentum > 0 ? ["momentum"] : [] }
 
-    public func stateTensors() -> [(name: String, values: [Float])] {
-        momentum > 0 ? [(name: "momentum", values: velocity.array)] : []
+    public func withStateBuffers<R>(_ body: ([UnsafeBufferPointer<Float>]) throws -> R) rethrows -> R {
+        try body(momentum > 0 ? [UnsafeBufferPointer(velocity.buffer)] : [])
     }
 
     public func restoreState(tensors: [String: [Float]], stepCount: Int, covering range: Range<Int>) throws {
