@@ -61,6 +61,8 @@ public final class Collectives {
     private let direct: DirectAllReduce
     private var watchdog: Watchdog?
     private var background: BackgroundAllReduce?
+    /// The two-level all-reduce, once `chooseAllReduce` picked it; nil: the flat ring.
+    private var twoLevel: TwoLevelAllReduce?
 
     /// Creates the collectives for `communicator` with `options` (defaults: see CollectiveOptions).
     public init(_ communicator: any Communicator, options: CollectiveOptions = CollectiveOptions()) {
@@ -90,6 +92,29 @@ public final class Collectives {
             try RingAllGather.run(communicator, values: [Double(getpid()), Double(PeerProcesses.hostHash)])
         }
         watchdog.setPeers(PeerProcesses(table: rows.map { (Int32($0[0]), UInt32($0[1])) }, rank: rank))
+    }
+
+    /// The all-reduce large buffers use: the flat ring until `chooseAllReduce` picks another.
+    public var allReduceAlgorithm: AllReduceAlgorithm { twoLevel == nil ? .ring : .twoLevel }
+
+    /// Picks the all-reduce for large buffers as `choice` says (collective: every rank calls it,
+    /// before any other collective is in flight). The ranks exchange their host identities
+    /// (`hostIdentity`, default a hash of the host name) to learn which share a host. `.twoLevel`
+    /// and `.auto` take the two-level all-reduce when the ranks form 2 hosts or more of the same
+    /// number of ranks, 2 or more each (`RankLayout.allowsTwoLevel`), else the flat ring, which
+    /// the two-level scheme would only repeat. Returns the ranks' layout (nil with one rank or
+    /// `.ring`, which exchange nothing).
+    @discardableResult
+    public func chooseAllReduce(_ choice: AllReduceChoice, hostIdentity: UInt32 = PeerProcesses.hostHash) throws -> RankLayout? {
+        twoLevel = nil
+        guard size > 1, choice != .ring else { return nil }
+        let rows = try bounded("exchange of host names") { try RingAllGather.run(communicator, values: [Double(hostIdentity)]) }
+        let layout = RankLayout(hostOfRank: rows.map { UInt32($0[0]) })
+        if layout.allowsTwoLevel {
+            twoLevel = TwoLevelAllReduce(comm: communicator, layout: layout, chunkElements: options.chunkElements,
+                                         wholeSegmentElements: options.wholeSegmentElements, depth: options.pipelineDepth)
+        }
+        return layout
     }
 
     /// Reduces `buffer` across ranks in place with the ring (reduce-scatter, then all-gather).
@@ -138,7 +163,11 @@ public final class Collectives {
                               halfPrecision: Bool = false) throws -> Range<Int> {
         guard size > 1 else { return 0..<buffer.count }
         try bounded("reduce-scatter") {
-            try ring.run(buffer, op: op, halfWire: halfPrecision, phases: .reduceScatter)
+            if let twoLevel {
+                try twoLevel.run(buffer, op: op, halfWire: halfPrecision, phases: .reduceScatter)
+            } else {
+                try ring.run(buffer, op: op, halfWire: halfPrecision, phases: .reduceScatter)
+            }
         }
         return ownedSegment(length: buffer.count)
     }
@@ -148,13 +177,20 @@ public final class Collectives {
     /// arrive exactly.
     public func allGather(segments buffer: UnsafeMutableBufferPointer<Float>) throws {
         guard size > 1 else { return }
-        try bounded("all-gather") { try ring.run(buffer, op: .sum, halfWire: false, phases: .allGather) }
+        try bounded("all-gather") {
+            if let twoLevel {
+                try twoLevel.run(buffer, op: .sum, halfWire: false, phases: .allGather)
+            } else {
+                try ring.run(buffer, op: .sum, halfWire: false, phases: .allGather)
+            }
+        }
     }
 
     /// The range of a `length`-element buffer that `rank` (default this rank) owns after
     /// `reduceScatter`: the one place that cuts a buffer into per-rank shards.
     public func ownedSegment(length: Int, rank: Int? = nil) -> Range<Int> {
-        RingAllReduce.ownedSegment(length: length, rank: rank ?? self.rank, size: size)
+        twoLevel?.ownedSegment(length: length, rank: rank ?? self.rank)
+            ?? RingAllReduce.ownedSegment(length: length, rank: rank ?? self.rank, size: size)
     }
 
     /// Copies `root`'s `buffer` into every rank's `buffer` (same length on every rank).
@@ -242,6 +278,8 @@ public final class Collectives {
     func allReduceNow(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp, halfPrecision: Bool) throws {
         if buffer.count * 4 <= options.smallMessageBytes {
             try direct.run(buffer, op: op)
+        } else if let twoLevel {
+            try twoLevel.run(buffer, op: op, halfWire: halfPrecision)
         } else {
             try ring.run(buffer, op: op, halfWire: halfPrecision)
         }

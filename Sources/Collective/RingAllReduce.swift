@@ -62,8 +62,9 @@ final class RingAllReduce {
     }
 
     /// Sums (or averages) `buffer` across all ranks, in place, running the steps `phases` names.
-    /// `halfWire` sends fp16 (callers gathering values that must stay exact pass false).
-    func run(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp, halfWire: Bool,
+    /// `halfWire` sends fp16 (callers gathering values that must stay exact pass false). `scale`
+    /// (default nil: 1/N for `.average`, else 1) multiplies the sums once, at the last reduce step.
+    func run(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp, scale: Float? = nil, halfWire: Bool,
              phases: RingPhases = .all) throws {
         let n = comm.size
         guard n > 1 else { return }
@@ -99,7 +100,7 @@ final class RingAllReduce {
         let total = stepStart[endStep]
         let scratchBase = scratch!
         let slotBytes = c * 4
-        let finalFactor: Float = op == .average ? 1 / Float(n) : 1
+        let finalFactor: Float = scale ?? (op == .average ? 1 / Float(n) : 1)
 
         func startSend(_ g: Int, _ k: Int) throws {
             let seg = sendSeg(g)

@@ -1,0 +1,126 @@
+// TwoLevelAllReduceTests: the two-level all-reduce on in-process ranks given host identities —
+// the ranks' layout, equality with the flat ring (exact on small integers, to rounding on other
+// values, fp16 on the wire), its reduce-scatter and all-gather halves, and when it applies.
+import Testing
+@testable import Collective
+
+@Suite struct TwoLevelAllReduceTests {
+    /// Host identities of the ranks: 2 hosts × 2 (packed and interleaved), 2 × 3, 3 × 2.
+    static let layouts: [[UInt32]] = [[7, 7, 9, 9], [7, 9, 7, 9], [1, 1, 1, 2, 2, 2], [4, 4, 5, 5, 6, 6]]
+    static let options = CollectiveOptions(chunkElements: 16, wholeSegmentElements: 0, pipelineDepth: 3, smallMessageBytes: 0)
+    static let lengths = [0, 1, 5, 7, 100, 1001]
+
+    @Test func layoutGroupsRanksByHost() {
+        let layout = RankLayout(hostOfRank: [7, 9, 7, 9])
+        #expect(layout.hosts == [[0, 2], [1, 3]] && layout.ranksPerHost == 2 && layout.allowsTwoLevel)
+        #expect(layout.position(of: 3) == (host: 1, local: 1) && layout.crossHostRanks(local: 0) == [0, 1])
+        #expect(!RankLayout(hostOfRank: [1, 1, 1, 1]).allowsTwoLevel, "one host")
+        #expect(!RankLayout(hostOfRank: [1, 2, 3]).allowsTwoLevel, "one rank per host")
+        #expect(!RankLayout(hostOfRank: [1, 1, 2, 2, 2]).allowsTwoLevel && RankLayout(hostOfRank: [1, 1, 2, 2, 2]).ranksPerHost == nil, "uneven")
+    }
+
+    /// Runs `body` on in-process ranks with `hosts` as their host identities, the two-level
+    /// all-reduce chosen (`twoLevel`) or the flat ring.
+    static func run<T: Sendable>(_ hosts: [UInt32], twoLevel: Bool,
+                                 _ body: @escaping @Sendable (Collectives) throws -> T) throws -> [T] {
+        try InProcessCommunicator.run(size: hosts.count) { comm in
+            let collectives = Collectives(comm, options: options)
+            try collectives.chooseAllReduce(twoLevel ? .twoLevel : .ring, hostIdentity: hosts[comm.rank])
+            #expect(collectives.allReduceAlgorithm == (twoLevel ? .twoLevel : .ring))
+            return try body(collectives)
+        }
+    }
+
+    @Test(arguments: layouts)
+    func equalsTheRingExactlyOnSmallIntegers(hosts: [UInt32]) throws {
+        for length in Self.lengths {
+            let sums = try [true, false].map { twoLevel in
+                try Self.run(hosts, twoLevel: twoLevel) { collectives in
+                    var values = (0..<length).map { SeededTestValues.integer(rank: collectives.rank, index: $0) }
+                    try collectives.allReduce(&values)
+                    return values
+                }
+            }
+            let expected = (0..<length).map { i in (0..<hosts.count).reduce(Float(0)) { $0 + SeededTestValues.integer(rank: $1, index: i) } }
+            for rank in hosts.indices {
+                #expect(sums[0][rank] == expected, "two-level, \(hosts), length \(length), rank \(rank)")
+                #expect(sums[1][rank] == expected, "ring, \(hosts), length \(length), rank \(rank)")
+            }
+        }
+    }
+
+    /// Other values: every rank gets the same bits, and they differ from the flat ring's only by
+    /// the rounding of two orders of N−1 additions (each within (N−1)·u·Σ|x| of the exact sum,
+    /// u = 2⁻²⁴), scaled by 1/N for the average; fp16 on the wire also rounds each partial sum
+    /// to 11 bits at each of at most N hops.
+    @Test(arguments: layouts, [false, true])
+    func equalsTheRingToRoundingOnOtherValues(hosts: [UInt32], halfPrecision: Bool) throws {
+        let n = hosts.count
+        for length in Self.lengths {
+            let results = try [true, false].map { twoLevel in
+                try Self.run(hosts, twoLevel: twoLevel) { collectives in
+                    var values = (0..<length).map { SeededTestValues.value(rank: collectives.rank, index: $0) }
+                    try collectives.allReduce(&values, op: .average, halfPrecision: halfPrecision)
+                    return values
+                }
+            }
+            let unit: Double = halfPrecision ? 0x1p-11 : 0x1p-24
+            for rank in 0..<n {
+                #expect(results[0][rank] == results[0][0], "two-level replicas differ: \(hosts), length \(length)")
+            }
+            for i in 0..<length {
+                let magnitude = (0..<n).reduce(0.0) { $0 + Double(abs(SeededTestValues.value(rank: $1, index: i))) } / Double(n)
+                let bound = 2 * Double(n) * unit * magnitude + 2 * Double(Float.ulpOfOne)
+                let difference = abs(Double(results[0][0][i]) - Double(results[1][0][i]))
+                #expect(difference <= bound, "\(hosts), fp16 \(halfPrecision), length \(length), element \(i): \(difference) > \(bound)")
+            }
+        }
+    }
+
+    /// After the reduce-scatter each rank owns a range (`ownedSegment`, the same on every rank)
+    /// holding the full sum; the ranges tile the buffer; the all-gather spreads each owner's values.
+    @Test(arguments: layouts)
+    func halvesOwnRangesThatTileTheBuffer(hosts: [UInt32]) throws {
+        let n = hosts.count
+        for length in Self.lengths {
+            let results = try Self.run(hosts, twoLevel: true) { collectives in
+                var values = (0..<length).map { SeededTestValues.integer(rank: collectives.rank, index: $0) }
+                return try values.withUnsafeMutableBufferPointer { buffer in
+                    let owned = try collectives.reduceScatter(buffer)
+                    let sums = Array(buffer[owned])
+                    for i in owned { buffer[i] = Float(collectives.rank * 1000 + i) }   // a sharded update's own values
+                    try collectives.allGather(segments: buffer)
+                    return (owned, sums, Array(buffer), (0..<n).map { collectives.ownedSegment(length: length, rank: $0) })
+                }
+            }
+            var owner = [Int?](repeating: nil, count: length)
+            for (rank, result) in results.enumerated() {
+                #expect(result.3 == results[0].3 && result.3[rank] == result.0, "every rank agrees on who owns what")
+                for i in result.0 {
+                    #expect(owner[i] == nil, "element \(i) owned twice")
+                    owner[i] = rank
+                }
+                let expected = result.0.map { i in (0..<n).reduce(Float(0)) { $0 + SeededTestValues.integer(rank: $1, index: i) } }
+                #expect(result.1 == expected, "rank \(rank) owns the full sums")
+            }
+            #expect(owner.allSatisfy { $0 != nil }, "\(hosts), length \(length): the owned ranges cover the buffer")
+            let gathered = (0..<length).map { i in Float((owner[i] ?? 0) * 1000 + i) }
+            for result in results { #expect(result.2 == gathered) }
+        }
+    }
+
+    @Test("on one host, with one rank per host or uneven hosts the flat ring stays; .ring exchanges nothing")
+    func theRingStaysWhereTwoLevelWouldOnlyRepeatIt() throws {
+        for hosts: [UInt32] in [[1, 1, 1, 1], [1, 2, 3], [1, 1, 2, 2, 2]] {
+            let algorithms = try InProcessCommunicator.run(size: hosts.count) { comm in
+                let collectives = Collectives(comm, options: Self.options)
+                let layout = try collectives.chooseAllReduce(.auto, hostIdentity: hosts[comm.rank])
+                #expect(layout?.hosts.flatMap { $0 }.sorted() == Array(0..<hosts.count))
+                return collectives.allReduceAlgorithm
+            }
+            #expect(algorithms.allSatisfy { $0 == .ring }, "\(hosts)")
+        }
+        let none = try InProcessCommunicator.run(size: 2) { comm in try Collectives(comm).chooseAllReduce(.ring, hostIdentity: UInt32(comm.rank)) }
+        #expect(none.allSatisfy { $0 == nil })
+    }
+}
