@@ -10,7 +10,7 @@ public enum AllReduceAlgorithm: String, Sendable, CaseIterable {
 }
 
 /// What a config asks for (`cluster.allreduce`).
-public enum AllReduceChoice: String, Sendable, CaseIterable {
+public enum AllReduceChoice: String, Sendable, CaseIterable, Codable {
     /// Always the flat ring.
     case ring
     /// The two-level all-reduce whenever the ranks' layout allows it (else the ring).

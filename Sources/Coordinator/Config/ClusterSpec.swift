@@ -1,5 +1,6 @@
 // ClusterSpec: the `cluster` section — where ranks run (hosts and slots or a hostfile), how they
 // are launched (mpirun or slurm), extra mpirun arguments, environment, network, failure bound.
+import Collective
 import Worker
 
 /// One host and how many ranks it may run.
@@ -44,6 +45,9 @@ public struct ClusterSpec: Sendable, Equatable {
     public var preflight = true
     /// Restarts after a lost rank or host (runs under mpirun only). Default: none.
     public var restarts = RestartSpec()
+    /// The all-reduce of large buffers: the flat ring, or the two-level one where ranks share
+    /// hosts on 2 hosts or more (`two_level`, `auto`). Default ring.
+    public var allReduce = AllReduceChoice.ring
 
     public init() {}
 
@@ -83,7 +87,7 @@ public struct ClusterSpec: Sendable, Equatable {
 
 extension ClusterSpec {
     static let keys = ["hosts", "hostfile", "launcher", "mpirun_args", "env", "oversubscribe", "network",
-                       "failure_timeout", "stop_grace_period", "preflight", "restarts"]
+                       "failure_timeout", "stop_grace_period", "preflight", "restarts", "allreduce"]
 
     /// Parses the `cluster` section.
     public static func parse(_ value: ConfigValue) throws -> ClusterSpec {
@@ -119,6 +123,7 @@ extension ClusterSpec {
         if let v = t["stop_grace_period"] { spec.stopGracePeriod = try v.double(in: 1...86_400, hint: "seconds, from 1 to 86400") }
         if let v = t["failure_timeout"] { spec.failureTimeout = try v.double(in: 1...86_400, hint: "seconds, from 1 to 86400") }
         if let v = t["preflight"] { spec.preflight = try v.bool() }
+        if let v = t["allreduce"] { spec.allReduce = AllReduceChoice(rawValue: try v.choice(AllReduceChoice.allCases.map(\.rawValue)))! }
         if let v = t["restarts"] {
             spec.restarts = try RestartSpec.parse(v)
             if spec.restarts.enabled && spec.launcher == .slurm {

@@ -249,6 +249,7 @@ public enum ResolvedConfig {
         pairs.append(("stop_grace_period", .number(cluster.stopGracePeriod)))
         pairs.append(("preflight", .number(cluster.preflight)))
         pairs.append(("restarts", cluster.restarts.tree))
+        pairs.append(("allreduce", .plain(cluster.allReduce.rawValue)))
         return .map(pairs)
     }
 }

@@ -63,10 +63,11 @@ public enum RankLife {
 
         // Rank 0 reads the config; every other rank receives it in its canonical form.
         let agreed: AgreedJob
+        let settings: RankSettings
         do {
             watchdog?.arm("config broadcast")
             agreed = try agree(options, setup: setup, collectives: collectives, world: world)
-            let settings = try agreed.settings()
+            settings = try agreed.settings()
             watchdog?.disarm()
             watchdog?.setTimeout(settings.failureTimeout)
             Log.logger.debug("config agreed: job \(agreed.job.name) (\(setup.hash(job: agreed.job)))")
@@ -91,6 +92,12 @@ public enum RankLife {
         if let watchdog {
             do { try collectives.installWatchdog(watchdog) } catch { try fail(error, code: 1) }
         }
+        do {
+            let layout = try collectives.chooseAllReduce(settings.allReduce)
+            if rank == 0, let note = AllReduceNote.text(choice: settings.allReduce, layout: layout, chosen: collectives.allReduceAlgorithm) {
+                Log.logger.notice("\(note)")
+            }
+        } catch { try fail(error, code: 1) }
         var folderLock: FolderLock?
         defer { folderLock?.release() }
         if rank == 0, let note = BLASKernelSelection.currentNote { Log.logger.notice("\(note)") }

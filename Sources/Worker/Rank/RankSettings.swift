@@ -1,5 +1,6 @@
 // RankSettings: the settings of the config's `cluster` section that the ranks themselves read,
 // decoded from the canonical JSON rank 0 sends.
+import Collective
 import Foundation
 
 /// The settings of the `cluster` section that the ranks read, decoded from its canonical JSON.
@@ -8,13 +9,19 @@ public struct RankSettings: Sendable, Codable, Equatable {
     public static let defaultFailureTimeout: Double = 60
     /// Seconds any wait on another rank may last before the job is ended (default 60).
     public var failureTimeout = RankSettings.defaultFailureTimeout
+    /// The all-reduce `cluster.allreduce` asks for (default ring).
+    public var allReduce = AllReduceChoice.ring
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey { case failureTimeout = "failure_timeout" }
+    enum CodingKeys: String, CodingKey {
+        case failureTimeout = "failure_timeout"
+        case allReduce = "allreduce"
+    }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         failureTimeout = try c.decodeIfPresent(Double.self, forKey: .failureTimeout) ?? Self.defaultFailureTimeout
+        allReduce = try c.decodeIfPresent(AllReduceChoice.self, forKey: .allReduce) ?? .ring
     }
 }
