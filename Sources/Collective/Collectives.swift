@@ -103,7 +103,8 @@ public final class Collectives {
     /// and `.auto` take the two-level all-reduce when the ranks form 2 hosts or more of the same
     /// number of ranks, 2 or more each (`RankLayout.allowsTwoLevel`), else the flat ring, which
     /// the two-level scheme would only repeat. Returns the ranks' layout (nil with one rank or
-    /// `.ring`, which exchange nothing).
+    /// `.ring`, which exchange nothing). Call it before anything is cut into shards by
+    /// `ownedSegment` (a trainer's sharded optimizer state), since the cut changes with it.
     @discardableResult
     public func chooseAllReduce(_ choice: AllReduceChoice, hostIdentity: UInt32 = PeerProcesses.hostHash) throws -> RankLayout? {
         twoLevel = nil

@@ -6,12 +6,13 @@ import Model
 /// The checks `Trainer` makes before it allocates anything, and `validate` makes the same way.
 public enum JobDataCheck {
     /// Checks `job` on `data` for `ranks` ranks, `ranksOnHost` of them sharing this host's
-    /// `available` bytes (nil: memory unknown, not checked). Returns the memory estimate.
+    /// `available` bytes (nil: memory unknown, not checked), rank 0 among them when
+    /// `withRankZero` (default true; its checkpoint saves then count too). Returns the memory estimate.
     /// - Throws: `TrainingError` naming the key and what would be valid; `ModelError` when the
     ///   layers do not fit the data.
     @discardableResult
     public static func check(_ job: TrainingJob, data: DataSplits, ranks: Int, ranksOnHost: Int,
-                             available: Int?) throws -> MemoryEstimate {
+                             available: Int?, withRankZero: Bool = true) throws -> MemoryEstimate {
         guard job.batchSize % (ranks * job.accumulate) == 0 else {
             throw TrainingError("job.batch_size \(job.batchSize) must be divisible by ranks × accumulate = \(ranks) × \(job.accumulate)")
         }
@@ -26,7 +27,7 @@ public enum JobDataCheck {
         let layers = try job.model.layers(sampleShape: data.train.sampleShape, task: data.train.task)
         try checkTokenIDs(layers, in: [("training", data.train), ("validation", data.validation), ("test", data.test)])
         let estimate = MemoryEstimate(job: job, layers: layers, data: data, ranks: ranks)
-        if let available { try estimate.check(available: available, ranksOnHost: ranksOnHost) }
+        if let available { try estimate.check(available: available, ranksOnHost: ranksOnHost, withRankZero: withRankZero) }
         return estimate
     }
 

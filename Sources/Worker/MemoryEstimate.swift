@@ -38,15 +38,16 @@ public struct MemoryEstimate: Sendable {
         let parameterCount = layers.reduce(0) { $0 + $1.parameterRequests.reduce(0) { $0 + $1.shape.reduce(1, *) } }
         self.parameterCount = parameterCount
         // Values, gradients, one exchange/checkpoint copy, and the optimizer's per-parameter state:
-        // with the sharded update each rank keeps the state of its 1/N shard only, and rank 0
-        // gathers the whole of it while it saves a checkpoint.
+        // with the sharded update each rank keeps the state of its 1/N shard only. Rank 0 holds
+        // the whole state once more while it saves a checkpoint (gathered from the shards, or
+        // copied for the writer).
         let stateCopies: Double = job.optimizer.kind == .sgd ? 1 : 2
         let stateBytes = 4 * Double(parameterCount) * stateCopies
         let shards = job.averaging == .sharded ? Double(max(1, ranks)) : 1
         parts.append(Part(name: "parameters, gradients and an exchange copy", bytes: 4 * Double(parameterCount) * 3))
         parts.append(Part(name: shards > 1 ? "optimizer state (this rank's 1/\(Int(shards)) shard)" : "optimizer state",
                           bytes: stateBytes / shards))
-        checkpointGatherBytes = shards > 1 ? stateBytes : 0
+        checkpointSaveBytes = stateBytes
         let task = data.train.task
         let perSample = Double(data.train.featureCount + data.train.targetWidth + task.outputCount)
         parts.append(Part(name: "batch buffers", bytes: 4 * perSample * Double(localBatch + evaluationBatch)))
@@ -71,8 +72,8 @@ public struct MemoryEstimate: Sendable {
     public let loaderPeak: Double
 
     /// Bytes rank 0 holds on top of `total` while it saves a checkpoint: the whole optimizer
-    /// state gathered from the ranks' shards (0 when every rank keeps the whole state).
-    public let checkpointGatherBytes: Double
+    /// state, gathered from the ranks' shards or copied for the writer.
+    public let checkpointSaveBytes: Double
 
     /// Bytes at the peak: training's parts together, or the loader's peak if that is higher.
     public var total: Double { max(parts.reduce(0) { $0 + $1.bytes }, loaderPeak) }
@@ -84,8 +85,8 @@ public struct MemoryEstimate: Sendable {
     /// `ranksOnHost` ranks when `available` is known.
     public func summary(available: Int?, ranksOnHost: Int) -> String {
         var line = "memory: about \(Self.human(total)) per rank (largest: \(largest.name), \(Self.human(largest.bytes)))"
-        if checkpointGatherBytes > 0 {
-            line += ", and \(Self.human(checkpointGatherBytes)) more on rank 0 while it saves (the whole optimizer state)"
+        if checkpointSaveBytes > 0 {
+            line += ", and \(Self.human(checkpointSaveBytes)) more on rank 0 while it saves (the whole optimizer state)"
         }
         if let available {
             line += "; this host has \(Self.human(Double(available))) available"
@@ -95,14 +96,15 @@ public struct MemoryEstimate: Sendable {
     }
 
     /// Refuses the job when one rank's share of `available` bytes (split among `ranksOnHost`
-    /// ranks) is less than the estimate, or the host's ranks and rank 0's checkpoint gather
-    /// together need more than `available`.
+    /// ranks) is less than the estimate, or, on the host of rank 0 (`withRankZero`, default
+    /// true), when the host's ranks and rank 0's checkpoint save together need more than `available`.
     /// - Throws: `TrainingError` with the estimate, the share and the largest part.
-    public func check(available: Int, ranksOnHost: Int) throws {
+    public func check(available: Int, ranksOnHost: Int, withRankZero: Bool = true) throws {
         let share = Double(available) / Double(max(1, ranksOnHost))
-        guard total > share || total * Double(max(1, ranksOnHost)) + checkpointGatherBytes > Double(available) else { return }
+        let saving = withRankZero ? checkpointSaveBytes : 0
+        guard total > share || total * Double(max(1, ranksOnHost)) + saving > Double(available) else { return }
         throw TrainingError("the job needs about \(Self.human(total)) of memory per rank"
-            + (checkpointGatherBytes > 0 ? " and \(Self.human(checkpointGatherBytes)) more on rank 0 while it saves" : "")
+            + (saving > 0 ? " and \(Self.human(saving)) more on rank 0 while it saves" : "")
             + ", but this host has \(Self.human(Double(available))) available"
             + (ranksOnHost > 1 ? " for \(ranksOnHost) ranks (\(Self.human(share)) each)" : "")
             + "; the largest part is \(largest.name) with \(Self.human(largest.bytes)). Lower job.batch_size, job.evaluation_batch, "

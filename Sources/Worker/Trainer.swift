@@ -103,7 +103,7 @@ public final class Trainer {
     public init(job: TrainingJob, data: DataSplits, collectives: Collectives) throws {
         // The checks `validate` makes too, before anything large is allocated.
         try JobDataCheck.check(job, data: data, ranks: collectives.size, ranksOnHost: HostMemory.ranksOnHost(ranks: collectives.size),
-                               available: HostMemory.atStart)
+                               available: HostMemory.atStart, withRankZero: collectives.rank == 0)
         self.job = job
         self.data = data
         self.collectives = collectives
@@ -390,21 +390,25 @@ public final class Trainer {
     /// state moves with it: whole on every rank for the ways that update every element, each
     /// rank's shard for the sharded update.
     public func useAveraging(_ averaging: GradientAveraging) throws {
+        // Decided from the averaging ways alone, the same on every rank (never from this rank's
+        // range, which can equal the whole on one rank of a tiny model while the others gather).
+        let wasSharded = stateIsSharded
         let target = exchange.updatedElements(averaging: averaging)
         let current = optimizer.stateRange
-        if target != current {
+        exchange.averaging = averaging
+        if wasSharded != stateIsSharded {
             var tensors: [String: [Float]] = [:]
             for (name, values) in optimizer.stateTensors() {
-                tensors[name] = current.count < target.count ? try exchange.allGatherShards(values)
+                tensors[name] = wasSharded ? try exchange.allGatherShards(values)
                     : Array(values[(target.lowerBound - current.lowerBound)..<(target.upperBound - current.lowerBound)])
             }
             try optimizer.restoreState(tensors: tensors, stepCount: optimizer.stepCount, covering: target)
         }
-        exchange.averaging = averaging
     }
 
-    /// Whether each rank keeps optimizer state only for its own shard.
-    private var stateIsSharded: Bool { optimizer.stateRange.count < network.store.count }
+    /// Whether each rank keeps optimizer state only for its own shard (the sharded update with
+    /// several ranks): the same answer on every rank.
+    private var stateIsSharded: Bool { exchange.averaging == .sharded && collectives.size > 1 }
 
     /// The whole optimizer state, for rank 0 to save: on rank 0 every tensor with every rank's
     /// shard gathered into it, on the other ranks an empty list. Collective (every rank calls it

@@ -45,9 +45,24 @@ struct RunConfigSetupTests {
 
     @Test("the cluster settings the ranks read travel beside the job")
     func clusterSettings() throws {
-        let config = try load("cluster:\n  failure_timeout: 7\n  stop_grace_period: 9\n" + Self.job)
+        let config = try load("cluster:\n  failure_timeout: 7\n  stop_grace_period: 9\n  allreduce: two_level\n" + Self.job)
         let settings = try RunConfigSetup(config: config).load().settings()
-        #expect(settings.failureTimeout == 7)
+        #expect(settings.failureTimeout == 7 && settings.allReduce == .twoLevel)
+        #expect(try RunConfigSetup(config: try load(Self.job)).load().settings().allReduce == .ring, "the default")
+        // Settings sent by an earlier version, without the key, read as the ring.
+        let earlier = try JSONDecoder().decode(RankSettings.self, from: Data(#"{"failure_timeout": 5}"#.utf8))
+        #expect(earlier.allReduce == .ring && earlier.failureTimeout == 5)
+    }
+
+    @Test("cluster.allreduce other than ring, two_level or auto is refused, naming the choices")
+    func unknownAllReduceIsRefused() throws {
+        do {
+            _ = try load("cluster:\n  allreduce: tree\n" + Self.job)
+            Issue.record("allreduce: tree was accepted")
+        } catch {
+            let text = "\(error)"
+            #expect(text.contains("allreduce") && text.contains("two_level") && text.contains("auto"), "\(text)")
+        }
     }
 
     @Test("a job that does not read back as sent is refused")

@@ -1,5 +1,6 @@
 // JobDataCheckTests: the checks of a job against its loaded data — every loss on every task in
 // every data format, binary cross-entropy's target range, and the memory estimate's growth and refusal.
+import Collective
 import Foundation
 import Model
 import Testing
@@ -157,14 +158,15 @@ struct JobDataCheckTests {
         estimate.parts.filter { $0.name.hasPrefix("optimizer state") }.reduce(0) { $0 + $1.bytes }
     }
 
-    @Test("with the sharded update each rank's estimate counts 1/N of the optimizer state, and rank 0 the whole of it while saving")
+    @Test("with the sharded update each rank's estimate counts 1/N of the optimizer state; rank 0 holds the whole of it again while saving, either way")
     func shardedStateIsCountedPerRank() throws {
         let parameters = Double(4 * 16 + 16 + 16 * 3 + 3), adamBytes = 8 * parameters
         let whole = try Self.estimate(ranks: 4, sharded: false), sharded = try Self.estimate(ranks: 4, sharded: true)
         let alone = try Self.estimate(ranks: 1, sharded: true)
-        #expect(Self.state(whole) == adamBytes && whole.checkpointGatherBytes == 0)
-        #expect(Self.state(sharded) == adamBytes / 4 && sharded.checkpointGatherBytes == adamBytes)
-        #expect(Self.state(alone) == adamBytes && alone.checkpointGatherBytes == 0)
+        #expect(Self.state(whole) == adamBytes && whole.checkpointSaveBytes == adamBytes)
+        #expect(Self.state(sharded) == adamBytes / 4 && sharded.checkpointSaveBytes == adamBytes)
+        #expect(Self.state(alone) == adamBytes && alone.checkpointSaveBytes == adamBytes)
+        #expect(sharded.total < whole.total)
         #expect(sharded.summary(available: nil, ranksOnHost: 4).contains("more on rank 0 while it saves"))
     }
 }
@@ -176,4 +178,13 @@ func processMemoryParsesStatus() {
     #expect(ProcessMemory.parse(status: "Name:\tx\nVmRSS:\t12 kB\n") == nil)
     #expect(ProcessMemory.parse(status: "VmHWM:\t12 MB\nVmRSS:\t12 kB\n") == nil)
     #expect(ProcessMemory.current().map { $0.peak >= $0.resident && $0.resident > 0 } == true)
+}
+
+@Test("the all-reduce note says what runs: two-level with its hosts, or the ring and why; nothing for the ring asked for")
+func allReduceNoteSaysWhatRuns() {
+    let even = RankLayout(hostOfRank: [1, 1, 2, 2]), uneven = RankLayout(hostOfRank: [1, 1, 2])
+    #expect(AllReduceNote.text(choice: .twoLevel, layout: even, chosen: .twoLevel) == "all-reduce: two-level (2 hosts × 2 ranks)")
+    let fallback = AllReduceNote.text(choice: .auto, layout: uneven, chosen: .ring) ?? ""
+    #expect(fallback.contains("flat ring") && fallback.contains("2 hosts with 2, 1 ranks"), "\(fallback)")
+    #expect(AllReduceNote.text(choice: .ring, layout: nil, chosen: .ring) == nil)
 }

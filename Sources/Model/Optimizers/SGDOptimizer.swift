@@ -59,6 +59,10 @@ public final class SGDOptimizer: Optimizer {
             stepCount += 1
             return
         }
+        guard !range.isEmpty else {
+            stepCount += 1
+            return
+        }
         let lr = learningRate, wd = weightDecay, l1 = self.l1, mu = momentum
         if mu == 0 {
             for i in range {
@@ -66,7 +70,11 @@ public final class SGDOptimizer: Optimizer {
                 p[i] -= lr * gi
             }
         } else {
-            let v = velocity.pointer - stateRange.lowerBound   // parameter i's momentum is at v[i]
+            // Parameter i's momentum is at i - stateRange.lowerBound: the loops run over the
+            // range from its start, with the pointers moved there.
+            let first = range.lowerBound, v = velocity.pointer + (first - stateRange.lowerBound)
+            let p = p + first, g = g + first
+            let range = 0..<range.count
             if nesterov {
                 for i in range {
                     let gi = g[i] + wd * p[i] + l1 * penaltySign(p[i])

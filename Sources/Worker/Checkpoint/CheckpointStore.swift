@@ -137,7 +137,8 @@ public final class CheckpointStore {
     @discardableResult
     public func save(parameters: ParameterStore, optimizer: Optimizer, state: CheckpointState,
                      buffers: [ModelBuffer] = []) throws -> String {
-        try save(layout: parameters.entries, parameters: UnsafeBufferPointer(parameters.parameters.buffer),
+        precondition(optimizer.stateRange == 0..<parameters.count, "an optimizer keeping a shard of its state saves through Trainer.optimizerStateForCheckpoint")
+        return try save(layout: parameters.entries, parameters: UnsafeBufferPointer(parameters.parameters.buffer),
                  optimizerState: optimizer.stateTensors(), optimizerStepCount: optimizer.stepCount, state: state,
                  buffers: buffers)
     }

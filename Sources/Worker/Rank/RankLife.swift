@@ -95,7 +95,12 @@ public enum RankLife {
         do {
             let layout = try collectives.chooseAllReduce(settings.allReduce)
             if rank == 0, let note = AllReduceNote.text(choice: settings.allReduce, layout: layout, chosen: collectives.allReduceAlgorithm) {
-                Log.logger.notice("\(note)")
+                // Asked for by name and not possible: a warning; otherwise a note of what runs.
+                if settings.allReduce == .twoLevel && collectives.allReduceAlgorithm == .ring {
+                    Log.logger.warning("\(note)")
+                } else {
+                    Log.logger.notice("\(note)")
+                }
             }
         } catch { try fail(error, code: 1) }
         var folderLock: FolderLock?
