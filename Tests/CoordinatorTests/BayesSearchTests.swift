@@ -130,3 +130,18 @@ func pendingAtMinimum(seed: UInt64) throws {
     let bestSeen = history.compactMap(\.metric).min()!
     #expect(bowl([pick["x"]!.number!, pick["y"]!.number!]) < bestSeen, "pick \(pick), best seen \(bestSeen)")
 }
+
+@Test("local acquisition candidates near a bound stay inside the cube without piling up on the bound")
+func localCandidatesReflect() {
+    var rng = CounterRNG(seed: 5, stream: .test)
+    let center = [0.0, 1.0, 0.5]
+    var onBound = 0
+    for _ in 0..<2000 {
+        let x = AcquisitionOptimizer.localCandidate(near: center, rng: &rng)
+        #expect(x.allSatisfy { $0 >= 0 && $0 <= 1 })
+        if x[0] == 0 || x[1] == 1 { onBound += 1 }
+        #expect(abs(x[2] - 0.5) < 0.4)
+    }
+    // Clipping put about half of them exactly on the bound in each of the first two coordinates.
+    #expect(onBound == 0)
+}

@@ -186,3 +186,14 @@ func choleskyJitter() throws {
                              kernel: MaternKernel(dimension: 1), noise: 0)
     #expect(gp != nil)
 }
+
+@Test("a coordinate the targets ignore gets a length scale at most 5, not an unbounded one")
+func lengthScaleLimit() throws {
+    var rng = CounterRNG(seed: 7, stream: .test)
+    let inputs = (0..<10).map { _ in [rng.nextDouble(), rng.nextDouble()] }
+    let targets = inputs.map { sin(6 * $0[0]) }   // x2 plays no part
+    let gp = try #require(GaussianProcess.fit(inputs: inputs, targets: targets, rng: &rng))
+    #expect(GaussianProcess.bounds(dimension: 2).upper[1] == log(GaussianProcess.lengthScaleLimit))
+    #expect(gp.kernel.lengthScales[1] <= GaussianProcess.lengthScaleLimit * (1 + 1e-9))
+    #expect(gp.kernel.lengthScales[0] < gp.kernel.lengthScales[1])
+}

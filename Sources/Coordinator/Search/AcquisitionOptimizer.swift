@@ -20,6 +20,19 @@ struct AcquisitionOptimizer {
     /// model's fantasies alone can leave a batch's points a hair apart.
     var minimumSpacing: Double?
 
+    /// A point near `center`: each coordinate moved by N(0, 0.05²) and reflected back into [0, 1]
+    /// at the bounds. (Clipping instead put half the candidates of a centre on a bound exactly on
+    /// it, and a coordinate the GP deems irrelevant then stayed there: sequential Hartmann 3 ended
+    /// at regret 0.008, x1 pinned at 0, on 9 of seeds 1–20.)
+    static func localCandidate(near center: [Double], rng: inout CounterRNG) -> [Double] {
+        center.map { c in
+            var v = c + 0.05 * rng.nextNormal()
+            if v < 0 { v = -v }
+            if v > 1 { v = 2 - v }
+            return min(1, max(0, v))
+        }
+    }
+
     /// The configuration maximising log EI below `best` whose canonical key is not in `excluded`, with its unit-cube
     /// point; nil when every configuration is excluded.
     func maximize(gp: GaussianProcess, best: Double, excluded: Set<[ParameterValue]>,
@@ -49,9 +62,7 @@ struct AcquisitionOptimizer {
         for _ in 0..<randomCandidates { consider((0..<d).map { _ in rng.nextDouble() }) }
         let incumbents = zip(gp.inputs, gp.targets).sorted { $0.1 < $1.1 }.prefix(4).map(\.0)
         for center in incumbents {
-            for _ in 0..<localCandidates {
-                consider(center.map { min(1, max(0, $0 + 0.05 * rng.nextNormal())) })
-            }
+            for _ in 0..<localCandidates { consider(AcquisitionOptimizer.localCandidate(near: center, rng: &rng)) }
         }
         // Refine the best few on the continuous cube, then round.
         let starts = scored.sorted { $0.value > $1.value }.prefix(refinements).map(\.raw)

@@ -115,10 +115,19 @@ public struct GaussianProcess: Sendable {
     // MARK: - Hyperparameters
 
     /// Log hyperparameters θ = (log ℓ_1 … log ℓ_d, log σ², log noise) and their bounds.
+    ///
+    /// Length scales stay within [0.01, `lengthScaleLimit`] of the unit cube. At the limit, 5, a
+    /// coordinate still moves the covariance across the cube (k(0, 1) = 0.97 σ²), so the
+    /// posterior keeps some uncertainty along it; with a limit of 20 a few early points often made
+    /// a coordinate look irrelevant for good (Hartmann 3's x1, ℓ₁ ≈ 10), and the search refined the
+    /// others with it stuck at the wrong value.
     static func bounds(dimension d: Int) -> (lower: [Double], upper: [Double]) {
         (Array(repeating: log(0.01), count: d) + [log(0.01), log(1e-8)],
-         Array(repeating: log(20.0), count: d) + [log(100.0), log(1.0)])
+         Array(repeating: log(lengthScaleLimit), count: d) + [log(100.0), log(1.0)])
     }
+
+    /// Largest length scale a fit may choose (5).
+    static let lengthScaleLimit = 5.0
 
     /// (x_i,m − x_j,m)² for every pair i < j (pairs in order j = 1…n−1, i = 0…j−1) and dimension m:
     /// fixed while the hyperparameters move, so computed once per fit.
