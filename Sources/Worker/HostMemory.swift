@@ -53,12 +53,7 @@ public enum HostMemory {
 
     /// MemAvailable of a /proc/meminfo text, in bytes.
     static func memAvailable(meminfo: String) -> Int? {
-        for line in meminfo.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
-            let fields = line.split(separator: " ")
-            guard fields.count >= 2, let kib = Int(fields[1]) else { return nil }
-            return kib * 1024
-        }
-        return nil
+        ProcessMemory.bytes("MemAvailable", in: meminfo)
     }
 
     /// The limit of a memory.max text; nil for `max` (no limit).

@@ -17,13 +17,16 @@ public struct ProcessMemory: Sendable, Equatable {
     /// The figures of a `/proc/PID/status` text (lines such as `VmHWM:   123456 kB`); nil when
     /// either is missing.
     public static func parse(status: String) -> ProcessMemory? {
-        func kilobytes(_ key: String) -> Int? {
-            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(key + ":") }) else { return nil }
-            let fields = line.dropFirst(key.count + 1).split(whereSeparator: { $0 == " " || $0 == "\t" })
-            guard fields.count == 2, fields[1] == "kB", let value = Int(fields[0]) else { return nil }
-            return value * 1024
-        }
-        guard let resident = kilobytes("VmRSS"), let peak = kilobytes("VmHWM") else { return nil }
+        guard let resident = bytes("VmRSS", in: status), let peak = bytes("VmHWM", in: status) else { return nil }
         return ProcessMemory(resident: resident, peak: peak)
+    }
+
+    /// The bytes of the line `KEY:  N kB` of a /proc text (status, meminfo), spaces or tabs
+    /// between; nil when the line is missing or reads otherwise.
+    static func bytes(_ key: String, in text: String) -> Int? {
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(key + ":") }) else { return nil }
+        let fields = line.dropFirst(key.count + 1).split(whereSeparator: { $0 == " " || $0 == "\t" })
+        guard fields.count == 2, fields[1] == "kB", let value = Int(fields[0]) else { return nil }
+        return value * 1024
     }
 }

@@ -23,9 +23,7 @@ public enum TrainBenchmarkRun {
             return
         }
         let output = try SelfLaunch.capture(ranks: settings.ranks, arguments: rankArguments)
-        let rows = output.split(separator: "\n").filter { $0.hasPrefix("{") }.compactMap {
-            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]).flatMap(TrainBenchmarkResult.init(json:))
-        }
+        let rows = jsonObjects(in: output).compactMap(TrainBenchmarkResult.init(json:))
         guard rows.count == rankModes.count else { throw LaunchError("the \(settings.ranks)-rank benchmark printed no result:\n\(output)") }
         print(rendered(rows, settings: settings))
     }
@@ -34,14 +32,34 @@ public enum TrainBenchmarkRun {
     /// (the others asleep in a quiet barrier), then all ranks with each way of averaging
     /// gradients; rank 0 prints the rows as JSON lines.
     public static func runRank(_ settings: TrainBenchmarkSettings) throws {
-        try MPIEnvironment.initialize()
-        let group = Collectives(try MPICommunicator.world())
-        try group.installWatchdog(Watchdog(timeout: 300, rank: group.rank))
+        let group = try rankGroup()
         let rows = try measure(settings, group: group, alone: group.rank == 0 ? .singleRank() : nil) {
             try group.quietBarrier()
         }
         if group.rank == 0 { for row in rows { print(jsonLine(row.json)) } }
         try MPIEnvironment.finalize()
+    }
+
+    /// The ranks of this mpirun job, with MPI started and every wait bounded (300 s).
+    static func rankGroup() throws -> Collectives {
+        try MPIEnvironment.initialize()
+        let group = Collectives(try MPICommunicator.world())
+        try group.installWatchdog(Watchdog(timeout: 300, rank: group.rank))
+        return group
+    }
+
+    /// The JSON objects among the lines of `output` (rank 0's rows; other lines are skipped).
+    static func jsonObjects(in output: String) -> [[String: Any]] {
+        output.split(separator: "\n").filter { $0.hasPrefix("{") }.compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+
+    /// The name a row gives the measured model: a built-in model's layer sizes, a text model's
+    /// job name and context, or the config's job name.
+    static func modelName(_ settings: TrainBenchmarkSettings, job: TrainingJob, data: DataSplits, trainer: Trainer, tokens: Int?) -> String {
+        settings.configPath == nil ? job.model.summary(inputs: data.train.featureCount, outputs: trainer.network.outputWidth)
+            : tokens.map { "\(job.name) ctx\($0)" } ?? job.name
     }
 
     /// The job for `ranks` ranks, its tokens per sample (language models) and, when the corpus
@@ -77,8 +95,7 @@ public enum TrainBenchmarkRun {
         let measured = try TrainBenchmark.measure(trainer: trainer, alone: single, quietBarrier: quietBarrier,
                                                   steps: stepsPerRepetition(settings, tokens: tokens), repeats: settings.repeats,
                                                   modes: modes)
-        let name = settings.configPath == nil ? job.model.summary(inputs: splits.train.featureCount, outputs: trainer.network.outputWidth)
-            : tokens.map { "\(job.name) ctx\($0)" } ?? job.name
+        let name = modelName(settings, job: job, data: splits, trainer: trainer, tokens: tokens)
         return measured.map { m in
             var result = TrainBenchmarkResult(
                 model: name, ranks: m.mode == .alone ? 1 : group.size, batch: job.localBatch, samplesPerSecond: m.samplesPerSecond,

@@ -54,9 +54,7 @@ public enum TrainMemoryBenchmark {
         var rows: [TrainMemoryRow] = []
         for sharded in [false, true] {
             let output = try SelfLaunch.capture(ranks: settings.ranks, arguments: rankArguments + ["--sharded-state", "\(sharded)"])
-            let found = output.split(separator: "\n").filter { $0.hasPrefix("{") }.compactMap {
-                (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]).flatMap(TrainMemoryRow.init(json:))
-            }
+            let found = TrainBenchmarkRun.jsonObjects(in: output).compactMap(TrainMemoryRow.init(json:))
             guard found.count == settings.ranks else { throw LaunchError("the \(settings.ranks)-rank memory measurement printed no result:\n\(output)") }
             rows += found
         }
@@ -67,9 +65,7 @@ public enum TrainMemoryBenchmark {
     /// its memory, gathers the state as a checkpoint would, reads it again; rank 0 prints every
     /// rank's row as a JSON line.
     public static func runRank(_ settings: TrainBenchmarkSettings, shardedState: Bool) throws {
-        try MPIEnvironment.initialize()
-        let group = Collectives(try MPICommunicator.world())
-        try group.installWatchdog(Watchdog(timeout: 300, rank: group.rank))
+        let group = try TrainBenchmarkRun.rankGroup()
         var (job, tokens, _) = try TrainBenchmarkRun.job(settings, ranks: group.size)
         (job.overlap, job.shardedUpdate) = (false, shardedState)
         let splits = try DatasetLoader.load(job.dataset, seed: job.seed)
@@ -85,8 +81,7 @@ public enum TrainMemoryBenchmark {
         let afterGather = ProcessMemory.current()
         let stateBytes = trainer.optimizer.stateRange.count * trainer.optimizer.stateNames.count * MemoryLayout<Float>.size
         let table = try group.allGather([Double(stateBytes), Double(afterTraining?.peak ?? 0), Double(afterGather?.peak ?? 0)])
-        let name = settings.configPath == nil ? job.model.summary(inputs: splits.train.featureCount, outputs: trainer.network.outputWidth)
-            : tokens.map { "\(job.name) ctx\($0)" } ?? job.name
+        let name = TrainBenchmarkRun.modelName(settings, job: job, data: splits, trainer: trainer, tokens: tokens)
         if group.rank == 0 {
             for (rank, values) in table.enumerated() {
                 let row = TrainMemoryRow(model: name, ranks: group.size, rank: rank, shardedState: shardedState,
