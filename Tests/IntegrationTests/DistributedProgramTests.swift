@@ -151,27 +151,29 @@ struct DistributedProgramTests {
         #expect(first.allSatisfy { !Self.alive($0, mark: mark) }, "a rank of the killed attempt is still running")
         #expect(SweepHarness.leftoversAfterSettling(mark).isEmpty, "left behind: \(SweepHarness.leftovers(mark))")
     }
+}
 
+// In MultiHostTests' suite: one namespace cluster at a time (every test makes its own, same names).
+extension MultiHostTests {
     /// Three hosts of two slots, trials of three ranks, two at a time: each trial's ranks are spread
     /// over free slots only, so no host ever runs more than two ranks, and the rendezvous works
     /// across hosts.
-    @Test(.enabled(if: TestCluster.available, "network namespaces cannot be created here (needs root and `ip netns`)"))
-    func trialsAtOnceShareTheHostsWithinTheirSlots() throws {
+    @Test func programTrialsAtOnceShareTheHostsWithinTheirSlots() throws {
         let cluster = try TestCluster.up(3)
         defer { cluster.down() }
         let dir = try TrainingFixtures.temporaryDirectory()
         let mark = UUID().uuidString
         let lines = cluster.clusterSection(slots: 2).split(separator: "\n").dropFirst().map { String($0.dropFirst(2)) }
-        let config = try Self.config(in: dir, values: [1, 2, 3, 4], ranks: 3,
-                                     cluster: lines + ["env: {RANKS_LOG: \(dir)/ranks.jsonl, HOLD: \"1.5\"}"],
-                                     keys: ["parallel: 2", "max_retries: 0"])
+        let config = try DistributedProgramTests.config(in: dir, values: [1, 2, 3, 4], ranks: 3,
+                                                        cluster: lines + ["env: {RANKS_LOG: \(dir)/ranks.jsonl, HOLD: \"1.5\"}"],
+                                                        keys: ["parallel: 2", "max_retries: 0"])
         let result = try SweepHarness.run(["sweep", config, "--run-dir", dir + "/run"], mark: mark,
                                           environment: TestCluster.environment, timeout: 180)
         #expect(result.status == 0, "\(result.output)")
-        let trials = try Self.trials(dir + "/run", mark: mark)
+        let trials = try DistributedProgramTests.trials(dir + "/run", mark: mark)
         #expect(trials.count == 4 && trials.allSatisfy { $0["status"] as? String == "finished" }, "\(trials)")
         #expect(result.stdout.contains("ranks on \(cluster.addresses[0]):2,\(cluster.addresses[1]):1"), "\(result.stdout)")
-        let ranks = Self.rankLines(dir + "/ranks.jsonl")
+        let ranks = DistributedProgramTests.rankLines(dir + "/ranks.jsonl")
         #expect(ranks.count == 12, "\(ranks)")
         // Per host (network namespace): ranks alive at once, from each rank's start and end.
         var events: [(time: Double, net: Int, change: Int)] = []

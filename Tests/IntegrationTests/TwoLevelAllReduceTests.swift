@@ -4,15 +4,10 @@
 import Foundation
 import Testing
 
-@Suite(.serialized,
-       .enabled(if: TrainingFixtures.haveFashion, "Fashion-MNIST not installed (scripts/setup installs it)"),
-       .enabled(if: TestCluster.available, "network namespaces cannot be created here (needs root and `ip netns`)"))
-struct TwoLevelAllReduceTrainingTests {
-    /// The steps traced and compared.
-    static let steps = 20
-
+// In MultiHostTests' suite: one namespace cluster at a time (every test makes its own, same names).
+extension MultiHostTests {
     /// One way of averaging gradients, as the job's keys say it (separated by "; ").
-    struct Averaging: Sendable, CustomTestStringConvertible {
+    struct TwoLevelAveraging: Sendable, CustomTestStringConvertible {
         var keys: String
         var fp16 = false
         var testDescription: String { keys }
@@ -20,7 +15,7 @@ struct TwoLevelAllReduceTrainingTests {
 
     /// A 4-rank MLP job on the cluster's 2 hosts of 2 slots with `allreduce` and `averaging`; with
     /// `bucket_kb: 16` overlap sends two buckets, each above the size that skips the ring (16 KiB).
-    static func config(_ cluster: TestCluster, in dir: String, allreduce: String, averaging: Averaging) throws -> String {
+    static func twoLevelConfig(_ cluster: TestCluster, in dir: String, allreduce: String, averaging: TwoLevelAveraging) throws -> String {
         let path = dir + "/\(allreduce).yaml"
         try """
         \(cluster.clusterSection(slots: 2))
@@ -40,7 +35,7 @@ struct TwoLevelAllReduceTrainingTests {
     }
 
     /// Losses of the traced steps and rank 0's parameters after them; the log's notice too.
-    static func train(_ config: String, dump: String, steps: Int = steps) throws -> (losses: [Double], parameters: [Float], log: String) {
+    static func trainTraced(_ config: String, dump: String, steps: Int) throws -> (losses: [Double], parameters: [Float], log: String) {
         let binary = try #require(BuiltBinary.ringtrain)
         let result = try ProcessRunner.run(binary, ["train", config, "--trace-steps", "\(steps)", "--dump-parameters", dump],
                                            environment: TestCluster.environment, timeout: 180)
@@ -49,13 +44,15 @@ struct TwoLevelAllReduceTrainingTests {
         return (TrainingFixtures.jsonLines(result.stdout).compactMap { $0["loss"] as? Double }, try DataParallelTests.floats(dump), result.output)
     }
 
+    /// Euclidean distance between two parameter vectors.
     static func distance(_ p: [Float], _ q: [Float]) -> Double {
         zip(p, q).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot()
     }
 
-    @Test(arguments: [Averaging(keys: "sharded_update: true"), Averaging(keys: "overlap: true; bucket_kb: 16"),
-                      Averaging(keys: "sharded_update: true", fp16: true)])
-    func twoLevelTrainsLikeTheRing(averaging: Averaging) throws {
+    @Test("two hosts × two ranks: the two-level all-reduce trains like the flat ring",
+          arguments: [TwoLevelAveraging(keys: "sharded_update: true"), TwoLevelAveraging(keys: "overlap: true; bucket_kb: 16"),
+                      TwoLevelAveraging(keys: "sharded_update: true", fp16: true)])
+    func twoLevelTrainsLikeTheRing(averaging: TwoLevelAveraging) throws {
         let cluster = try TestCluster.up(2)
         defer { cluster.down() }
         let dir = try TrainingFixtures.temporaryDirectory()
@@ -63,9 +60,9 @@ struct TwoLevelAllReduceTrainingTests {
         // difference in rounding (on 2026-12-07 the two schemes' fp16 errors were alike after 3
         // steps, 2.2× apart after 8, 80× after 20, either way round depending on the trajectory).
         let steps = averaging.fp16 ? 3 : Self.steps
-        let ring = try Self.train(try Self.config(cluster, in: dir, allreduce: "ring", averaging: averaging), dump: dir + "/ring.bin",
+        let ring = try Self.trainTraced(try Self.twoLevelConfig(cluster, in: dir, allreduce: "ring", averaging: averaging), dump: dir + "/ring.bin",
                                   steps: steps)
-        let twoLevel = try Self.train(try Self.config(cluster, in: dir, allreduce: "two_level", averaging: averaging),
+        let twoLevel = try Self.trainTraced(try Self.twoLevelConfig(cluster, in: dir, allreduce: "two_level", averaging: averaging),
                                       dump: dir + "/two.bin", steps: steps)
         #expect(twoLevel.log.contains("all-reduce: two-level (2 hosts × 2 ranks)"), "\(twoLevel.log)")
         #expect(!ring.log.contains("all-reduce: two-level"))
@@ -85,7 +82,7 @@ struct TwoLevelAllReduceTrainingTests {
             // far as the ring's own fp16 run does.
             var exact = averaging
             exact.fp16 = false
-            let reference = try Self.train(try Self.config(cluster, in: dir, allreduce: "ring", averaging: exact), dump: dir + "/fp32.bin",
+            let reference = try Self.trainTraced(try Self.twoLevelConfig(cluster, in: dir, allreduce: "ring", averaging: exact), dump: dir + "/fp32.bin",
                                            steps: steps)
             let ringError = Self.distance(ring.parameters, reference.parameters)
             let twoLevelError = Self.distance(twoLevel.parameters, reference.parameters)

@@ -1,6 +1,7 @@
 // TestCluster: drives scripts/testcluster from the tests — hosts as network namespaces on a bridge,
 // a remote-shell agent for mpirun, faults (netem, a killed host, a host that is down).
 import Foundation
+import Synchronization
 
 /// One namespace cluster made for one test; `down()` removes it (call it in a `defer`).
 struct TestCluster {
@@ -31,8 +32,24 @@ struct TestCluster {
     /// Host addresses, node1 first.
     let addresses: [String]
 
-    /// Removes any leftover test cluster, then makes `hosts` hosts.
+    /// Whether a test of this process holds the cluster (between `up` and `down`).
+    private static let held = Mutex(false)
+
+    /// Removes any leftover test cluster, then makes `hosts` hosts. Every test shares the same
+    /// namespace names, so only one may hold a cluster at a time: tests that make one belong to
+    /// MultiHostTests' serialized suite, and a second `up` while one is held is an error, not a
+    /// cluster pulled from under the other test.
     static func up(_ hosts: Int) throws -> TestCluster {
+        guard held.withLock({ busy in defer { busy = true }; return !busy }) else {
+            throw TestClusterError("another test holds the namespace cluster: tests that make one must be in MultiHostTests' serialized suite")
+        }
+        do { return try make(hosts) } catch {
+            held.withLock { $0 = false }
+            throw error
+        }
+    }
+
+    private static func make(_ hosts: Int) throws -> TestCluster {
         _ = try run(["down"])
         let result = try run(["up", "\(hosts)"])
         guard result.status == 0 else { throw TestClusterError("testcluster up \(hosts) failed: \(result.output)") }
@@ -50,8 +67,11 @@ struct TestCluster {
         try ProcessRunner.run("/bin/bash", [script] + arguments, environment: environment, timeout: 30)
     }
 
-    /// Removes everything `up` made.
-    func down() { _ = try? Self.run(["down"]) }
+    /// Removes everything `up` made and lets another test make a cluster.
+    func down() {
+        _ = try? Self.run(["down"])
+        Self.held.withLock { $0 = false }
+    }
 
     /// The `cluster` section with `slots` slots per host (default 1) over TCP on the test subnet, through
     /// the namespace agent instead of ssh. `--bind-to none`: the "hosts" share this machine's
