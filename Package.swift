@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "CollectiveTests", dependencies: ["Collective", "Hardware", "CSIMD"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Model", "Collective",
                                                       .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Worker", "Model",
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Worker", "Model", "Collective",
                                                            .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "IntegrationTests", dependencies: ["ringtrain", "Coordinator", "Worker", "Model"],
                     exclude: ["Fixtures"]),   // objectives run from their source paths by the sweep tests

@@ -6,6 +6,8 @@ import Coordinator
 import Foundation
 import Worker
 
+extension AllReduceChoice: ExpressibleByArgument {}
+
 struct BenchAllReduce: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "allreduce",
@@ -30,6 +32,9 @@ struct BenchAllReduce: ParsableCommand {
     var reps: Int?
 
     @OptionGroup var ring: RingTuningOptions
+
+    @Option(help: "The all-reduce timed: ring, two_level (within hosts, then across them; where the ranks' layout allows) or auto (as cluster.allreduce).")
+    var allreduce: AllReduceChoice = .ring
 
     @Flag(help: "Send fp16 on the wire (fp32 accumulation).")
     var fp16 = false
@@ -72,7 +77,7 @@ struct BenchAllReduce: ParsableCommand {
             }
             var args = ["bench", "allreduce", "--worker", "--ranks", "\(ranks)", "--sizes", sizes]
             if let reps { args += ["--reps", "\(reps)"] }
-            args += ring.arguments
+            args += ring.arguments + ["--allreduce", allreduce.rawValue]
             if fp16 { args.append("--fp16") }
             if json { args.append("--json") }
             let cluster = try BenchmarkCluster.make(hosts: hosts, network: network, mpirunArgs: mpirunArgs,
@@ -88,10 +93,13 @@ struct BenchAllReduce: ParsableCommand {
         defer { try? MPIEnvironment.finalize() }
         let options = ring.applied(to: CollectiveOptions())
         let collectives = Collectives(comm, options: options)
+        let layout = try collectives.chooseAllReduce(allreduce)
+        let algorithm = collectives.allReduceAlgorithm
         let machine = Machine.current
         if comm.rank == 0 && !json {
             print(machine.line)
-            print("ring all-reduce vs MPI_Allreduce, \(comm.size) ranks, chunk \(options.chunkElements) floats "
+            if let note = AllReduceNote.text(choice: allreduce, layout: layout, chosen: algorithm) { print(note) }
+            print("\(algorithm == .ring ? "ring" : "two-level") all-reduce vs MPI_Allreduce, \(comm.size) ranks, chunk \(options.chunkElements) floats "
                   + "(segments up to \(options.wholeSegmentElements) floats whole), "
                   + "depth \(options.pipelineDepth), one-round exchange up to \(options.smallMessageBytes) B"
                   + "\(fp16 ? ", fp16 wire" : ""); medians, slowest rank")
@@ -104,7 +112,7 @@ struct BenchAllReduce: ParsableCommand {
                                                    halfPrecision: fp16)
             guard comm.rank == 0 else { continue }
             if json {
-                print(jsonLine(r.json.merging(["machine": machine.json]) { a, _ in a }))
+                print(jsonLine(r.json.merging(["machine": machine.json, "allreduce": algorithm.rawValue]) { a, _ in a }))
             } else {
                 print(pad("\(bytes)", 10) + pad(fmt(r.ringMicroseconds, 1), 12) + pad(fmt(r.mpiMicroseconds, 1), 12)
                       + pad(fmt(r.ringAlgorithmBandwidth, 3), 12) + pad(fmt(r.ringAlgorithmBandwidth * r.busFactor, 3), 12)
@@ -113,7 +121,7 @@ struct BenchAllReduce: ParsableCommand {
             }
             fflush(nil)
         }
-        if comm.rank == 0 && !json { print("(algbw, busbw in GB/s; ratio = ring busbw / MPI busbw)") }
+        if comm.rank == 0 && !json { print("(algbw, busbw in GB/s; ring columns: ringtrain's all-reduce, two-level when chosen; ratio = ring busbw / MPI busbw)") }
     }
 
     private func fmt(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }

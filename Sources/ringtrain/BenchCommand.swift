@@ -6,5 +6,5 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the speed of ringtrain's parts.",
-        subcommands: [BenchTrain.self, BenchAllReduce.self, BenchCheckpoint.self, BenchSearch.self])
+        subcommands: [BenchTrain.self, BenchAllReduce.self, BenchScaling.self, BenchCheckpoint.self, BenchSearch.self])
 }

@@ -38,6 +38,15 @@ struct BenchTrain: ParsableCommand {
     @Flag(help: "Measure memory instead: each rank's optimizer-state bytes and peak resident memory (VmHWM), with the whole optimizer state on every rank and with each rank keeping its shard (the sharded update).")
     var memory = false
 
+    @Option(help: "Comma-separated hosts (host or host:slots) for the N-rank job instead of this machine; the 1-rank baseline runs on the first.")
+    var hosts: String?
+
+    @Option(help: "Interface or CIDR for MPI's TCP traffic (as cluster.network).")
+    var network: String?
+
+    @Option(help: "Extra mpirun arguments, split on spaces; single quotes group words (as cluster.mpirun_args).")
+    var mpirunArgs: String?
+
     @Flag(help: .hidden) var worker = false
     @Option(help: .hidden) var shardedState: Bool?
 
@@ -52,6 +61,10 @@ struct BenchTrain: ParsableCommand {
         for (name, value) in counts {
             if let value, value < 1 { throw ValidationError("\(name) must be at least 1, not \(value)") }
         }
+        if let hosts {
+            guard ranks > 1 else { throw ValidationError("--hosts: the hosts run the N-rank job; give --ranks 2 or more") }
+            do { _ = try BenchmarkCluster.hosts(hosts) } catch { throw ValidationError("--hosts: \(error)") }
+        }
     }
 
     func run() throws {
@@ -63,6 +76,10 @@ struct BenchTrain: ParsableCommand {
                              "--repeats": repeats, "--data": data, "--ranks": ranks])
             + (fp16 ? ["--fp16"] : [])
         try exitOnUserError {
+            if hosts != nil && !worker {
+                settings.cluster = try BenchmarkCluster.make(hosts: hosts, network: network, mpirunArgs: mpirunArgs,
+                                                             binary: MPILauncher.selfExecutable)
+            }
             if memory {
                 if worker {
                     try TrainMemoryBenchmark.runRank(settings, shardedState: shardedState ?? true)

@@ -22,7 +22,7 @@ public enum TrainBenchmarkRun {
             print(rendered(try measure(settings, group: .singleRank(), alone: nil), settings: settings))
             return
         }
-        let output = try SelfLaunch.capture(ranks: settings.ranks, arguments: rankArguments)
+        let output = try SelfLaunch.capture(ranks: settings.ranks, arguments: rankArguments, cluster: settings.cluster)
         let rows = jsonObjects(in: output).compactMap(TrainBenchmarkResult.init(json:))
         guard rows.count == rankModes.count else { throw LaunchError("the \(settings.ranks)-rank benchmark printed no result:\n\(output)") }
         print(rendered(rows, settings: settings))

@@ -21,6 +21,8 @@ public struct TrainBenchmarkSettings: Sendable {
     public var ranks = 1
     /// Send gradients as fp16 in the all-reduce. Default false.
     public var fp16 = false
+    /// Where the N-rank job runs (`BenchmarkCluster.make`); nil: this machine. Default nil.
+    public var cluster: ClusterSpec?
 
     public init() {}
 

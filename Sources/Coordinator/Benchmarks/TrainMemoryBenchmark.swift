@@ -53,7 +53,8 @@ public enum TrainMemoryBenchmark {
     public static func run(_ settings: TrainBenchmarkSettings, rankArguments: [String]) throws {
         var rows: [TrainMemoryRow] = []
         for sharded in [false, true] {
-            let output = try SelfLaunch.capture(ranks: settings.ranks, arguments: rankArguments + ["--sharded-state", "\(sharded)"])
+            let output = try SelfLaunch.capture(ranks: settings.ranks, arguments: rankArguments + ["--sharded-state", "\(sharded)"],
+                                                cluster: settings.cluster)
             let found = TrainBenchmarkRun.jsonObjects(in: output).compactMap(TrainMemoryRow.init(json:))
             guard found.count == settings.ranks else { throw LaunchError("the \(settings.ranks)-rank memory measurement printed no result:\n\(output)") }
             rows += found

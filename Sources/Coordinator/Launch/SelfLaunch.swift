@@ -11,8 +11,8 @@ public enum SelfLaunch {
 
     /// Like `run`, but returns the job's standard output (standard error passes through).
     /// - Throws: `LaunchError` when mpirun exits with a non-zero status.
-    public static func capture(ranks: Int, arguments: [String]) throws -> String {
-        let (status, output) = try MPILauncher.capture(command(ranks: ranks, arguments: arguments, cluster: nil))
+    public static func capture(ranks: Int, arguments: [String], cluster: ClusterSpec? = nil) throws -> String {
+        let (status, output) = try MPILauncher.capture(command(ranks: ranks, arguments: arguments, cluster: cluster))
         guard status == 0 else { throw LaunchError("mpirun exited with status \(status):\n\(output)") }
         return output
     }

@@ -3,9 +3,9 @@
 import Collective
 
 /// The notice of the all-reduce chosen for `cluster.allreduce`.
-enum AllReduceNote {
+public enum AllReduceNote {
     /// One line for the log, or nil when there is nothing to say (the ring was asked for, or one rank).
-    static func text(choice: AllReduceChoice, layout: RankLayout?, chosen: AllReduceAlgorithm) -> String? {
+    public static func text(choice: AllReduceChoice, layout: RankLayout?, chosen: AllReduceAlgorithm) -> String? {
         guard choice != .ring, let layout else { return nil }
         let shape = layout.ranksPerHost.map { "\(layout.hosts.count) host\(layout.hosts.count == 1 ? "" : "s") × \($0) rank\($0 == 1 ? "" : "s")" }
             ?? "\(layout.hosts.count) hosts with \(layout.hosts.map { "\($0.count)" }.joined(separator: ", ")) ranks"

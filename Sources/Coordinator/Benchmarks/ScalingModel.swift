@@ -1,0 +1,139 @@
+// ScalingModel: predicted all-reduce and step times at N ranks from measured inputs — compute per
+// sample, the update's time, and the links between and within hosts — for the flat ring, the
+// two-level all-reduce, the sharded update and overlap. The arithmetic behind `ringtrain bench scaling`.
+import Collective
+
+/// What one message over a link costs: a fixed latency, then its bytes at the link's bandwidth.
+public struct LinkCost: Sendable, Equatable {
+    /// Seconds per message, whatever its size (one step of a ring).
+    public var latency: Double
+    /// Bytes per second one stream reaches.
+    public var bandwidth: Double
+
+    public init(latency: Double, bandwidth: Double) {
+        (self.latency, self.bandwidth) = (latency, bandwidth)
+    }
+
+    /// Seconds to send `bytes` as one message.
+    public func seconds(_ bytes: Double) -> Double { latency + bytes / bandwidth }
+}
+
+/// The measured inputs of a prediction.
+public struct ScalingInputs: Sendable {
+    /// Parameters of the model (fp32 elements all-reduced each step).
+    public var parameters: Int
+    /// Samples each rank computes per step (fixed as ranks grow: the global batch grows with them).
+    public var batchPerRank: Int
+    /// One rank's forward and backward time per sample, seconds.
+    public var computeSecondsPerSample: Double
+    /// One rank's optimizer update of the whole model, seconds.
+    public var updateSeconds: Double
+    /// Ranks on each host; ranks fill a host before the next (mpirun's by-slot placement).
+    public var ranksPerHost: Int
+    /// The link between two hosts, one stream; ranks of a host share it.
+    public var network: LinkCost
+    /// The link between two ranks of one host.
+    public var local: LinkCost
+    /// Gradients cross as fp16 (the sharded update's all-gather of parameters stays fp32).
+    public var halfPrecision = false
+    /// Share of the compute time in the backward pass, the part overlap can hide communication behind.
+    public var backwardShare = 2.0 / 3.0
+    /// Buckets overlap all-reduces one by one during backward (the last one after it).
+    public var buckets = 1
+
+    public init(parameters: Int, batchPerRank: Int, computeSecondsPerSample: Double, updateSeconds: Double,
+                ranksPerHost: Int, network: LinkCost, local: LinkCost) {
+        (self.parameters, self.batchPerRank, self.computeSecondsPerSample, self.updateSeconds) =
+            (parameters, batchPerRank, computeSecondsPerSample, updateSeconds)
+        (self.ranksPerHost, self.network, self.local) = (ranksPerHost, network, local)
+    }
+}
+
+/// The prediction for one rank count and one all-reduce (the flat ring with ranks packed onto
+/// hosts in order, as mpirun places them, or the two-level scheme).
+public struct ScalingPrediction: Sendable, Equatable {
+    public var ranks: Int
+    /// Hosts the ranks fill, and ranks on each (the last host may hold fewer).
+    public var hosts: Int, ranksPerHost: Int
+    public var algorithm: AllReduceAlgorithm
+    /// One all-reduce of the whole gradient, seconds, and its part that is latency (the rest is bytes).
+    public var allReduce: Double, allReduceLatency: Double
+    /// Step times, seconds: one all-reduce after backward; the sharded update (reduce-scatter,
+    /// 1/N of the update, all-gather); overlap (buckets during backward, the whole update).
+    public var oneCallStep: Double, shardedStep: Double, overlapStep: Double
+    /// One rank's step (compute and update, nothing to send).
+    public var singleRankStep: Double
+
+    /// Samples/s at N ranks ÷ (N × samples/s of one rank), each way.
+    public var oneCallEfficiency: Double { singleRankStep / oneCallStep }
+    public var shardedEfficiency: Double { singleRankStep / shardedStep }
+    public var overlapEfficiency: Double { singleRankStep / overlapStep }
+}
+
+/// The model's arithmetic.
+public enum ScalingModel {
+    /// The predictions at each of `rankCounts`: the flat ring always, the two-level scheme where it
+    /// applies (2+ hosts, each full with 2+ ranks: the rule `Collectives.chooseAllReduce` follows).
+    public static func predict(_ inputs: ScalingInputs, rankCounts: [Int]) -> [ScalingPrediction] {
+        rankCounts.flatMap { n in
+            AllReduceAlgorithm.allCases.compactMap { predict(inputs, ranks: n, algorithm: $0) }
+        }
+    }
+
+    /// One prediction, or nil when `algorithm` does not apply to `ranks` ranks placed on hosts of
+    /// `inputs.ranksPerHost`.
+    public static func predict(_ inputs: ScalingInputs, ranks: Int, algorithm: AllReduceAlgorithm) -> ScalingPrediction? {
+        precondition(ranks >= 1 && inputs.ranksPerHost >= 1)
+        let perHost = min(ranks, inputs.ranksPerHost)
+        let hosts = (ranks + perHost - 1) / perHost
+        if algorithm == .twoLevel && !(hosts >= 2 && perHost >= 2 && ranks % perHost == 0) { return nil }
+        let bytes = 4 * Double(inputs.parameters)
+        let gradientBytes = inputs.halfPrecision ? bytes / 2 : bytes
+        func allReduce(_ reduce: Double, _ gather: Double) -> (total: Double, latency: Double) {
+            switch algorithm {
+            case .ring: ring(reduce: reduce, gather: gather, ranks: ranks, hosts: hosts, inputs: inputs)
+            case .twoLevel: twoLevel(reduce: reduce, gather: gather, hosts: hosts, perHost: perHost, inputs: inputs)
+            }
+        }
+        let compute = inputs.computeSecondsPerSample * Double(inputs.batchPerRank)
+        let single = compute + inputs.updateSeconds
+        let whole = allReduce(gradientBytes, gradientBytes)
+        let sharded = allReduce(gradientBytes, bytes)   // parameters come back as fp32
+        let buckets = Double(max(1, inputs.buckets))
+        let bucket = allReduce(gradientBytes / buckets, gradientBytes / buckets).total
+        let backward = compute * inputs.backwardShare
+        let overlapped = compute - backward + max(backward + bucket, buckets * bucket) + inputs.updateSeconds
+        let n = Double(ranks)
+        return ScalingPrediction(
+            ranks: ranks, hosts: hosts, ranksPerHost: perHost, algorithm: algorithm,
+            allReduce: whole.total, allReduceLatency: whole.latency,
+            oneCallStep: ranks == 1 ? single : compute + whole.total + inputs.updateSeconds,
+            shardedStep: ranks == 1 ? single : compute + sharded.total + inputs.updateSeconds / n,
+            overlapStep: ranks == 1 ? single : overlapped, singleRankStep: single)
+    }
+
+    /// The flat ring: N−1 steps reducing `reduce` bytes, N−1 gathering `gather` bytes, S/N a step
+    /// per rank. Every edge sends at once, so a step lasts as long as its slowest edge: between
+    /// hosts when there are several (one edge leaves each host), else between ranks of one host.
+    static func ring(reduce: Double, gather: Double, ranks: Int, hosts: Int, inputs: ScalingInputs) -> (total: Double, latency: Double) {
+        guard ranks > 1 else { return (0, 0) }
+        let n = Double(ranks), steps = n - 1
+        func step(_ bytes: Double) -> Double {
+            let local = ranks > hosts ? inputs.local.seconds(bytes / n) : 0
+            return hosts > 1 ? max(inputs.network.seconds(bytes / n), local) : inputs.local.seconds(bytes / n)
+        }
+        let latency = hosts > 1 ? max(inputs.network.latency, ranks > hosts ? inputs.local.latency : 0) : inputs.local.latency
+        return (steps * (step(reduce) + step(gather)), 2 * steps * latency)
+    }
+
+    /// The two-level scheme with k ranks on each of H hosts: a reduce-scatter among a host's k
+    /// ranks (k−1 steps of S/k), then k rings across hosts at once, one per shard (H−1 steps each
+    /// way; the k rings share the host's link, S/H through it a step), then an all-gather among a
+    /// host's ranks.
+    static func twoLevel(reduce: Double, gather: Double, hosts: Int, perHost: Int, inputs: ScalingInputs) -> (total: Double, latency: Double) {
+        let k = Double(perHost), h = Double(hosts)
+        let within = (k - 1) * (inputs.local.seconds(reduce / k) + inputs.local.seconds(gather / k))
+        let across = (h - 1) * (inputs.network.seconds(reduce / h) + inputs.network.seconds(gather / h))
+        return (within + across, 2 * (k - 1) * inputs.local.latency + 2 * (h - 1) * inputs.network.latency)
+    }
+}
