@@ -59,7 +59,7 @@ let package = Package(
                                                       .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Worker", "Model", "Collective",
                                                            .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "IntegrationTests", dependencies: ["ringtrain", "Coordinator", "Worker", "Model"],
+        .testTarget(name: "IntegrationTests", dependencies: ["ringtrain", "Coordinator", "Worker", "Model", "Collective"],
                     exclude: ["Fixtures"]),   // objectives run from their source paths by the sweep tests
     ]
 )
