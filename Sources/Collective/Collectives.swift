@@ -99,23 +99,78 @@ public final class Collectives {
 
     /// Picks the all-reduce for large buffers as `choice` says (collective: every rank calls it,
     /// before any other collective is in flight). The ranks exchange their host identities
-    /// (`hostIdentity`, default a hash of the host name) to learn which share a host. `.twoLevel`
-    /// and `.auto` take the two-level all-reduce when the ranks form 2 hosts or more of the same
-    /// number of ranks, 2 or more each (`RankLayout.allowsTwoLevel`), else the flat ring, which
-    /// the two-level scheme would only repeat. Returns the ranks' layout (nil with one rank or
-    /// `.ring`, which exchange nothing). Call it before anything is cut into shards by
-    /// `ownedSegment` (a trainer's sharded optimizer state), since the cut changes with it.
+    /// (`hostIdentity`, default a hash of the host name) to learn which share a host. The
+    /// two-level scheme can apply when the ranks form 2 hosts or more of the same number of
+    /// ranks, 2 or more each (`RankLayout.allowsTwoLevel`); elsewhere the flat ring stays, which
+    /// the two-level scheme would only repeat. `.twoLevel` then takes it. `.auto` measures the
+    /// links (rank 0 with a rank of its host and with one of another host, `LinkProbe`) and
+    /// leaves the choice to `settleAllReduce`, which knows the buffer's size. Returns the ranks'
+    /// layout (nil with one rank or `.ring`, which exchange nothing). Call it, and
+    /// `settleAllReduce`, before anything is cut into shards by `ownedSegment` (a trainer's
+    /// sharded optimizer state), since the cut changes with it.
     @discardableResult
     public func chooseAllReduce(_ choice: AllReduceChoice, hostIdentity: UInt32 = PeerProcesses.hostHash) throws -> RankLayout? {
         twoLevel = nil
+        automatic = nil
+        automaticDecision = nil
         guard size > 1, choice != .ring else { return nil }
         let rows = try bounded("exchange of host names") { try RingAllGather.run(communicator, values: [Double(hostIdentity)]) }
         let layout = RankLayout(hostOfRank: rows.map { UInt32($0[0]) })
-        if layout.allowsTwoLevel {
-            twoLevel = TwoLevelAllReduce(comm: communicator, layout: layout, chunkElements: options.chunkElements,
-                                         wholeSegmentElements: options.wholeSegmentElements, depth: options.pipelineDepth)
+        guard layout.allowsTwoLevel else { return layout }
+        if choice == .twoLevel {
+            useTwoLevel(layout)
+        } else {
+            let links = try bounded("measuring the links for cluster.allreduce: auto") { try measureLinks(layout) }
+            automatic = (layout, links.local, links.network)
         }
         return layout
+    }
+
+    /// What `settleAllReduce` decided for `.auto`, with the model's two predictions; nil before.
+    public private(set) var automaticDecision: AutomaticAllReduceDecision?
+    /// The layout and links `.auto` measured, until `settleAllReduce` decides.
+    private var automatic: (layout: RankLayout, local: LinkCost, network: LinkCost)?
+
+    /// For `chooseAllReduce(.auto)`: takes the two-level all-reduce when `AllReduceCost` predicts
+    /// it faster than the flat ring for buffers of `bytes` on the measured links. Every rank
+    /// computes the same answer from the same figures, so nothing is exchanged. Once; later calls,
+    /// and calls after any other choice, do nothing and return nil. Returns the decision.
+    @discardableResult
+    public func settleAllReduce(bytes: Int) -> AutomaticAllReduceDecision? {
+        guard let (layout, local, network) = automatic else { return nil }
+        automatic = nil
+        let perHost = layout.ranksPerHost ?? 1
+        let ring = AllReduceCost.ring(reduce: Double(bytes), gather: Double(bytes), ranks: size, hosts: layout.hosts.count,
+                                      network: network, local: local, streamsPerLink: layout.ringEdgesLeavingAHost).total
+        let twoLevel = AllReduceCost.twoLevel(reduce: Double(bytes), gather: Double(bytes), hosts: layout.hosts.count,
+                                              perHost: perHost, network: network, local: local).total
+        if twoLevel < ring { useTwoLevel(layout) }
+        automaticDecision = AutomaticAllReduceDecision(bytes: bytes, layout: layout, local: local, network: network,
+                                                       ringSeconds: ring, twoLevelSeconds: twoLevel, chosen: allReduceAlgorithm)
+        return automaticDecision
+    }
+
+    private func useTwoLevel(_ layout: RankLayout) {
+        twoLevel = TwoLevelAllReduce(comm: communicator, layout: layout, chunkElements: options.chunkElements,
+                                     wholeSegmentElements: options.wholeSegmentElements, depth: options.pipelineDepth)
+    }
+
+    /// Rank 0 probes the link to the next rank of its host and to the first rank of another host
+    /// (those two take part, the others wait), then every rank gets the figures.
+    private func measureLinks(_ layout: RankLayout) throws -> (local: LinkCost, network: LinkCost) {
+        let home = layout.hosts.first { $0.contains(0) }!
+        let mate = home.first { $0 != 0 }!
+        let far = layout.hosts.first { !$0.contains(0) }!.first!
+        var figures = [Double](repeating: 0, count: 4)
+        if rank == 0 {
+            let local = try LinkProbe.measure(communicator, peer: mate, minimumSeconds: 0.01, maximumBytes: 16 << 20)
+            let network = try LinkProbe.measure(communicator, peer: far, minimumSeconds: 0.01, maximumBytes: 16 << 20)
+            figures = [local.latency, local.bandwidth, network.latency, network.bandwidth]
+        } else if rank == mate || rank == far {
+            _ = try LinkProbe.measure(communicator, peer: 0, minimumSeconds: 0.01, maximumBytes: 16 << 20)
+        }
+        let rows = try RingAllGather.run(communicator, values: figures)
+        return (LinkCost(latency: rows[0][0], bandwidth: rows[0][1]), LinkCost(latency: rows[0][2], bandwidth: rows[0][3]))
     }
 
     /// Reduces `buffer` across ranks in place with the ring (reduce-scatter, then all-gather).

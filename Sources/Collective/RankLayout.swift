@@ -23,6 +23,15 @@ public struct RankLayout: Sendable, Equatable {
         return first
     }
 
+    /// The most edges of the flat ring (rank r to r+1, the last to 0) that leave one host: 1
+    /// when ranks fill hosts in order, up to the host's ranks when they go round the hosts.
+    public var ringEdgesLeavingAHost: Int {
+        let size = hosts.reduce(0) { $0 + $1.count }
+        var hostOf = [Int](repeating: 0, count: size)
+        for (h, ranks) in hosts.enumerated() { for r in ranks { hostOf[r] = h } }
+        return hosts.map { $0.filter { hostOf[($0 + 1) % size] != hostOf[$0] }.count }.max() ?? 0
+    }
+
     /// Whether a two-level all-reduce applies: at least 2 hosts with the same number of ranks,
     /// at least 2 on each (with one rank per host it is the flat ring).
     public var allowsTwoLevel: Bool { hosts.count >= 2 && (ranksPerHost ?? 0) >= 2 }

@@ -77,6 +77,10 @@ public final class GradientExchange {
         carriesSaves = job.checkpoint.everySeconds > 0
         gradients = Self.withControl(store.gradients)
         parameters = Self.withControl(store.parameters)
+        // `cluster.allreduce: auto` decides now, before anything is cut into shards; rank 0 says what.
+        if let decision = collectives.settleAllReduce(bytes: 4 * gradients.count), collectives.rank == 0 {
+            Log.logger.notice("\(AllReduceNote.text(decision))")
+        }
         let plan = GradientBuckets(layerRanges: layerRanges, minimumBytes: job.bucketBytes)
         buckets = plan
         startBucketsAfterLayer = { [collectives, gradients, halfPrecision] layer in

@@ -33,7 +33,7 @@ struct BenchAllReduce: ParsableCommand {
 
     @OptionGroup var ring: RingTuningOptions
 
-    @Option(help: "The all-reduce timed: ring, two_level (within hosts, then across them; where the ranks' layout allows) or auto (as cluster.allreduce).")
+    @Option(help: "The all-reduce timed: ring, two_level (within hosts, then across them; where the ranks' layout allows) or auto (as cluster.allreduce, decided for the largest size).")
     var allreduce: AllReduceChoice = .ring
 
     @Flag(help: "Send fp16 on the wire (fp32 accumulation).")
@@ -94,11 +94,13 @@ struct BenchAllReduce: ParsableCommand {
         let options = ring.applied(to: CollectiveOptions())
         let collectives = Collectives(comm, options: options)
         let layout = try collectives.chooseAllReduce(allreduce)
+        collectives.settleAllReduce(bytes: try parsedSizes().max() ?? 0)   // auto: decided for the largest size
         let algorithm = collectives.allReduceAlgorithm
         let machine = Machine.current
         if comm.rank == 0 && !json {
             print(machine.line)
             if let note = AllReduceNote.text(choice: allreduce, layout: layout, chosen: algorithm) { print(note) }
+            if let decision = collectives.automaticDecision { print(AllReduceNote.text(decision)) }
             print("\(algorithm == .ring ? "ring" : "two-level") all-reduce vs MPI_Allreduce, \(comm.size) ranks, chunk \(options.chunkElements) floats "
                   + "(segments up to \(options.wholeSegmentElements) floats whole), "
                   + "depth \(options.pipelineDepth), one-round exchange up to \(options.smallMessageBytes) B"

@@ -1,6 +1,7 @@
 // BenchScalingCommand: `ringtrain bench scaling CONFIG` — predicted all-reduce and step times and
 // efficiency at 1…1024 ranks for a config's model, from its measured compute and measured or given links.
 import ArgumentParser
+import Collective
 import Coordinator
 import Foundation
 

@@ -123,4 +123,43 @@ import Testing
         let none = try InProcessCommunicator.run(size: 2) { comm in try Collectives(comm).chooseAllReduce(.ring, hostIdentity: UInt32(comm.rank)) }
         #expect(none.allSatisfy { $0 == nil })
     }
+
+    /// `auto` where the two-level scheme applies: rank 0 probes its links, every rank gets the same
+    /// figures and so makes the same choice for the gradient's size (here the flat ring's and the
+    /// two-level times as the model computes them from those figures), and the sum is right
+    /// whichever was chosen. Nothing is chosen before the size is known.
+    @Test(arguments: [[7, 7, 9, 9], [7, 9, 7, 9]] as [[UInt32]])
+    func autoDecidesFromMeasuredLinksAlikeOnEveryRank(hosts: [UInt32]) throws {
+        let results = try InProcessCommunicator.run(size: hosts.count) { comm in
+            let collectives = Collectives(comm, options: Self.options)
+            try collectives.chooseAllReduce(.auto, hostIdentity: hosts[comm.rank])
+            let pending = collectives.allReduceAlgorithm == .ring && collectives.automaticDecision == nil
+            collectives.settleAllReduce(bytes: 4000)
+            var values = (0..<1000).map { SeededTestValues.integer(rank: comm.rank, index: $0) }
+            try collectives.allReduce(&values)
+            return (pending, collectives.automaticDecision, values)
+        }
+        #expect(results.allSatisfy { $0.0 }, "auto chose before the size was known")
+        let decision = try #require(results[0].1)
+        #expect(results.allSatisfy { $0.1 == decision }, "ranks decided apart: \(results.map(\.1))")
+        #expect(decision.bytes == 4000 && decision.local.bandwidth > 0 && decision.network.bandwidth > 0
+                && decision.local.latency > 0 && decision.network.latency > 0, "\(decision)")
+        let layout = RankLayout(hostOfRank: hosts)
+        let ring = AllReduceCost.ring(reduce: 4000, gather: 4000, ranks: 4, hosts: 2, network: decision.network, local: decision.local,
+                                      streamsPerLink: layout.ringEdgesLeavingAHost).total
+        let twoLevel = AllReduceCost.twoLevel(reduce: 4000, gather: 4000, hosts: 2, perHost: 2, network: decision.network,
+                                              local: decision.local).total
+        #expect(decision.ringSeconds == ring && decision.twoLevelSeconds == twoLevel)
+        #expect(decision.chosen == (twoLevel < ring ? .twoLevel : .ring))
+        let expected = (0..<1000).map { i in (0..<hosts.count).reduce(Float(0)) { $0 + SeededTestValues.integer(rank: $1, index: i) } }
+        #expect(results.allSatisfy { $0.2 == expected })
+    }
+
+    @Test("ring edges leaving a host: 1 when ranks fill hosts in order, every rank's when they alternate")
+    func ringEdgesLeavingAHost() {
+        #expect(RankLayout(hostOfRank: [7, 7, 9, 9]).ringEdgesLeavingAHost == 1)
+        #expect(RankLayout(hostOfRank: [7, 9, 7, 9]).ringEdgesLeavingAHost == 2)
+        #expect(RankLayout(hostOfRank: [1, 1, 1, 2, 2, 2]).ringEdgesLeavingAHost == 1)
+        #expect(RankLayout(hostOfRank: [1, 1, 1, 1]).ringEdgesLeavingAHost == 0)
+    }
 }

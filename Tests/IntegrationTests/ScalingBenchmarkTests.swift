@@ -115,8 +115,9 @@ struct ScalingBenchmarkTests {
 // In MultiHostTests' suite: one namespace cluster at a time (every test makes its own, same names).
 extension MultiHostTests {
     /// Across 2 namespace hosts: the probe measures the link between them and the local link on
-    /// the first; `bench allreduce` times the two-level all-reduce on 2 hosts × 2 ranks; `bench
-    /// train --hosts` runs its N-rank job there.
+    /// the first; `bench allreduce` times the two-level all-reduce on 2 hosts × 2 ranks, and with
+    /// `auto` says what the model chose; training with `cluster.allreduce: auto` says it too;
+    /// `bench train --hosts` runs its N-rank job there.
     @Test func benchmarksRunAcrossHosts() throws {
         let cluster = try TestCluster.up(2)
         defer { cluster.down() }
@@ -142,6 +143,20 @@ extension MultiHostTests {
                                               environment: TestCluster.environment, timeout: 180)
         #expect(allReduce.status == 0, "\(allReduce.output)")
         #expect(TrainingFixtures.jsonLines(allReduce.stdout).map { $0["allreduce"] as? String } == ["two_level", "two_level"], "\(allReduce.output)")
+
+        // auto: the links measured, the choice said, and the rows say the same.
+        let automatic = try ProcessRunner.run(binary, ["bench", "allreduce", "--ranks", "4", "--hosts", "\(a):2,\(b):2", "--sizes", "1M",
+                                                       "--reps", "2", "--allreduce", "auto"] + hostOptions,
+                                              environment: TestCluster.environment, timeout: 180)
+        #expect(automatic.status == 0, "\(automatic.output)")
+        let chosen = automatic.stdout.contains("all-reduce: two-level (2 hosts × 2 ranks) by cluster.allreduce: auto: predicted") ? "two-level"
+            : automatic.stdout.contains("all-reduce: the flat ring (2 hosts × 2 ranks) by cluster.allreduce: auto: predicted") ? "ring" : nil
+        #expect(chosen != nil && automatic.stdout.contains("\(chosen ?? "?") all-reduce vs MPI_Allreduce"), "\(automatic.output)")
+        // Training with auto: rank 0 says what the model chose for the gradient, and it trains.
+        let trained = try Self.trainTraced(try Self.twoLevelConfig(cluster, in: dir, allreduce: "auto",
+                                                                   averaging: TwoLevelAveraging(keys: "sharded_update: true")),
+                                           dump: dir + "/auto.bin", steps: 3)
+        #expect(trained.log.contains("by cluster.allreduce: auto: predicted") && trained.losses.count == 3, "\(trained.log)")
 
         let train = try ProcessRunner.run(binary, ["bench", "train", "--config", config, "--ranks", "2", "--hosts", "\(a),\(b)",
                                                    "--batch", "16", "--steps", "2", "--repeats", "1", "--json"] + hostOptions,

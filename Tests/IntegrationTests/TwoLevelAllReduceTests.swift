@@ -37,7 +37,7 @@ extension MultiHostTests {
     /// Losses of the traced steps and rank 0's parameters after them; the log's notice too.
     static func trainTraced(_ config: String, dump: String, steps: Int) throws -> (losses: [Double], parameters: [Float], log: String) {
         let binary = try #require(BuiltBinary.ringtrain)
-        let result = try ProcessRunner.run(binary, ["train", config, "--trace-steps", "\(steps)", "--dump-parameters", dump],
+        let result = try ProcessRunner.run(binary, ["train", config, "--trace-steps", "\(steps)", "--dump-parameters", dump, "--run-dir", dump + ".run"],
                                            environment: TestCluster.environment, timeout: 180)
         #expect(!result.timedOut, "the job hung: \(result.output)")
         #expect(result.status == 0, "\(result.output)")

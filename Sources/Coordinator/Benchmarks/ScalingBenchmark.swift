@@ -53,7 +53,7 @@ public enum ScalingBenchmark {
         try MPIEnvironment.initialize()
         let communicator = try MPICommunicator.world()
         guard communicator.size == 2 else { throw LaunchError("the link probe needs exactly 2 ranks, not \(communicator.size)") }
-        let link = try LinkProbe.measure(communicator)
+        let link = try LinkProbe.measure(communicator, peer: 1 - communicator.rank)
         if communicator.rank == 0 { print(jsonLine(["latency_s": link.latency, "bandwidth_bytes_per_s": link.bandwidth])) }
         try MPIEnvironment.finalize()
     }

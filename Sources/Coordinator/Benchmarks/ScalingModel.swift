@@ -3,21 +3,6 @@
 // two-level all-reduce, the sharded update and overlap. The arithmetic behind `ringtrain bench scaling`.
 import Collective
 
-/// What one message over a link costs: a fixed latency, then its bytes at the link's bandwidth.
-public struct LinkCost: Sendable, Equatable {
-    /// Seconds per message, whatever its size (one step of a ring).
-    public var latency: Double
-    /// Bytes per second one stream reaches.
-    public var bandwidth: Double
-
-    public init(latency: Double, bandwidth: Double) {
-        (self.latency, self.bandwidth) = (latency, bandwidth)
-    }
-
-    /// Seconds to send `bytes` as one message.
-    public func seconds(_ bytes: Double) -> Double { latency + bytes / bandwidth }
-}
-
 /// The measured inputs of a prediction.
 public struct ScalingInputs: Sendable {
     /// Parameters of the model (fp32 elements all-reduced each step).
@@ -91,8 +76,10 @@ public enum ScalingModel {
         let gradientBytes = inputs.halfPrecision ? bytes / 2 : bytes
         func allReduce(_ reduce: Double, _ gather: Double) -> (total: Double, latency: Double) {
             switch algorithm {
-            case .ring: ring(reduce: reduce, gather: gather, ranks: ranks, hosts: hosts, inputs: inputs)
-            case .twoLevel: twoLevel(reduce: reduce, gather: gather, hosts: hosts, perHost: perHost, inputs: inputs)
+            case .ring: AllReduceCost.ring(reduce: reduce, gather: gather, ranks: ranks, hosts: hosts,
+                                           network: inputs.network, local: inputs.local)
+            case .twoLevel: AllReduceCost.twoLevel(reduce: reduce, gather: gather, hosts: hosts, perHost: perHost,
+                                                   network: inputs.network, local: inputs.local)
             }
         }
         let compute = inputs.computeSecondsPerSample * Double(inputs.batchPerRank)
@@ -110,30 +97,5 @@ public enum ScalingModel {
             oneCallStep: ranks == 1 ? single : compute + whole.total + inputs.updateSeconds,
             shardedStep: ranks == 1 ? single : compute + sharded.total + inputs.updateSeconds / n,
             overlapStep: ranks == 1 ? single : overlapped, singleRankStep: single)
-    }
-
-    /// The flat ring: N−1 steps reducing `reduce` bytes, N−1 gathering `gather` bytes, S/N a step
-    /// per rank. Every edge sends at once, so a step lasts as long as its slowest edge: between
-    /// hosts when there are several (one edge leaves each host), else between ranks of one host.
-    static func ring(reduce: Double, gather: Double, ranks: Int, hosts: Int, inputs: ScalingInputs) -> (total: Double, latency: Double) {
-        guard ranks > 1 else { return (0, 0) }
-        let n = Double(ranks), steps = n - 1
-        func step(_ bytes: Double) -> Double {
-            let local = ranks > hosts ? inputs.local.seconds(bytes / n) : 0
-            return hosts > 1 ? max(inputs.network.seconds(bytes / n), local) : inputs.local.seconds(bytes / n)
-        }
-        let latency = hosts > 1 ? max(inputs.network.latency, ranks > hosts ? inputs.local.latency : 0) : inputs.local.latency
-        return (steps * (step(reduce) + step(gather)), 2 * steps * latency)
-    }
-
-    /// The two-level scheme with k ranks on each of H hosts: a reduce-scatter among a host's k
-    /// ranks (k−1 steps of S/k), then k rings across hosts at once, one per shard (H−1 steps each
-    /// way; the k rings share the host's link, S/H through it a step), then an all-gather among a
-    /// host's ranks.
-    static func twoLevel(reduce: Double, gather: Double, hosts: Int, perHost: Int, inputs: ScalingInputs) -> (total: Double, latency: Double) {
-        let k = Double(perHost), h = Double(hosts)
-        let within = (k - 1) * (inputs.local.seconds(reduce / k) + inputs.local.seconds(gather / k))
-        let across = (h - 1) * (inputs.network.seconds(reduce / h) + inputs.network.seconds(gather / h))
-        return (within + across, 2 * (k - 1) * inputs.local.latency + 2 * (h - 1) * inputs.network.latency)
     }
 }

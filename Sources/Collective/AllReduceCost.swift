@@ -1,0 +1,62 @@
+// AllReduceCost: what an all-reduce costs on given links — the flat ring with ranks packed onto
+// hosts, and the two-level scheme — as latency per message plus bytes at the link's bandwidth.
+// The scaling model predicts with it; `cluster.allreduce: auto` decides with it.
+
+/// What one message over a link costs: a fixed latency, then its bytes at the link's bandwidth.
+public struct LinkCost: Sendable, Equatable {
+    /// Seconds per message, whatever its size (one step of a ring).
+    public var latency: Double
+    /// Bytes per second one stream reaches.
+    public var bandwidth: Double
+
+    public init(latency: Double, bandwidth: Double) {
+        (self.latency, self.bandwidth) = (latency, bandwidth)
+    }
+
+    /// Seconds to send `bytes` as one message.
+    public func seconds(_ bytes: Double) -> Double { latency + bytes / bandwidth }
+}
+
+/// The time of one all-reduce, as the sum of its steps.
+public enum AllReduceCost {
+    /// The flat ring of `ranks` ranks filling `hosts` hosts in order: N−1 steps reducing `reduce`
+    /// bytes, N−1 gathering `gather` bytes, S/N a step per rank. Every edge sends at once, so a step lasts as long as its slowest edge: between
+    /// hosts when there are several (one edge leaves each host), else between ranks of one host.
+    /// `streamsPerLink` is the most ring edges that leave one host (1 when ranks fill hosts in
+    /// order; more when placed round the hosts): they share the host's link.
+    public static func ring(reduce: Double, gather: Double, ranks: Int, hosts: Int,
+                            network: LinkCost, local: LinkCost, streamsPerLink: Int = 1) -> (total: Double, latency: Double) {
+        guard ranks > 1 else { return (0, 0) }
+        let n = Double(ranks), steps = n - 1
+        func step(_ bytes: Double) -> Double {
+            let within = ranks > hosts ? local.seconds(bytes / n) : 0
+            return hosts > 1 ? max(network.seconds(Double(streamsPerLink) * bytes / n), within) : local.seconds(bytes / n)
+        }
+        let latency = hosts > 1 ? max(network.latency, ranks > hosts ? local.latency : 0) : local.latency
+        return (steps * (step(reduce) + step(gather)), 2 * steps * latency)
+    }
+
+    /// The two-level scheme with k ranks on each of H hosts: a reduce-scatter among a host's k
+    /// ranks (k−1 steps of S/k), then k rings across hosts at once, one per shard (H−1 steps each
+    /// way; the k rings share the host's link, S/H through it a step), then an all-gather among a
+    /// host's ranks.
+    public static func twoLevel(reduce: Double, gather: Double, hosts: Int, perHost: Int,
+                                network: LinkCost, local: LinkCost) -> (total: Double, latency: Double) {
+        let k = Double(perHost), h = Double(hosts)
+        let within = (k - 1) * (local.seconds(reduce / k) + local.seconds(gather / k))
+        let across = (h - 1) * (network.seconds(reduce / h) + network.seconds(gather / h))
+        return (within + across, 2 * (k - 1) * local.latency + 2 * (h - 1) * network.latency)
+    }
+}
+
+/// What `Collectives.settleAllReduce` decided for `cluster.allreduce: auto`, and why.
+public struct AutomaticAllReduceDecision: Sendable, Equatable {
+    /// The buffer size decided for (the gradient's bytes).
+    public var bytes: Int
+    public var layout: RankLayout
+    /// The links rank 0 measured: to a rank of its host, and to one of another host.
+    public var local: LinkCost, network: LinkCost
+    /// The model's all-reduce times for `bytes`, seconds.
+    public var ringSeconds: Double, twoLevelSeconds: Double
+    public var chosen: AllReduceAlgorithm
+}
