@@ -49,14 +49,31 @@ public enum AllReduceCost {
     }
 }
 
+/// One all-reduce of a training step, as `Collectives.settleAllReduce` weighs it.
+public struct AllReduceTransfer: Sendable, Equatable {
+    /// fp32 elements of the buffer.
+    public var elements: Int
+    /// Bytes its reduce-scatter half carries (halved by fp16 on the wire) and its all-gather half
+    /// (fp32 parameters after the sharded update; else as the reduce half).
+    public var reduceBytes: Double, gatherBytes: Double
+
+    /// `elements` all-reduced, with fp16 on the wire (`halfWire`) and, for the sharded update,
+    /// the parameters gathered back in fp32 (`gathersParameters`).
+    public init(elements: Int, halfWire: Bool, gathersParameters: Bool) {
+        self.elements = elements
+        reduceBytes = Double(elements * (halfWire ? 2 : 4))
+        gatherBytes = gathersParameters ? Double(elements * 4) : reduceBytes
+    }
+}
+
 /// What `Collectives.settleAllReduce` decided for `cluster.allreduce: auto`, and why.
 public struct AutomaticAllReduceDecision: Sendable, Equatable {
-    /// The buffer size decided for (the gradient's bytes).
-    public var bytes: Int
+    /// The all-reduces of one step weighed (those above the one-round exchange's size).
+    public var transfers: [AllReduceTransfer]
     public var layout: RankLayout
     /// The links rank 0 measured: to a rank of its host, and to one of another host.
     public var local: LinkCost, network: LinkCost
-    /// The model's all-reduce times for `bytes`, seconds.
+    /// The model's time for the step's all-reduces, seconds, each way.
     public var ringSeconds: Double, twoLevelSeconds: Double
     public var chosen: AllReduceAlgorithm
 }

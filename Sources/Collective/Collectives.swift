@@ -107,9 +107,11 @@ public final class Collectives {
     /// leaves the choice to `settleAllReduce`, which knows the buffer's size. Returns the ranks'
     /// layout (nil with one rank or `.ring`, which exchange nothing). Call it, and
     /// `settleAllReduce`, before anything is cut into shards by `ownedSegment` (a trainer's
-    /// sharded optimizer state), since the cut changes with it.
+    /// sharded optimizer state), since the cut changes with it. `links` are taken instead of
+    /// measured when given (the same on every rank).
     @discardableResult
-    public func chooseAllReduce(_ choice: AllReduceChoice, hostIdentity: UInt32 = PeerProcesses.hostHash) throws -> RankLayout? {
+    public func chooseAllReduce(_ choice: AllReduceChoice, hostIdentity: UInt32 = PeerProcesses.hostHash,
+                                links: (local: LinkCost, network: LinkCost)? = nil) throws -> RankLayout? {
         twoLevel = nil
         automatic = nil
         automaticDecision = nil
@@ -120,7 +122,8 @@ public final class Collectives {
         if choice == .twoLevel {
             useTwoLevel(layout)
         } else {
-            let links = try bounded("measuring the links for cluster.allreduce: auto") { try measureLinks(layout) }
+            // Rank 0 and the two ranks it probes are busy meanwhile, and the others wait for them.
+            let links = try links ?? bounded("measuring the links for cluster.allreduce: auto", busyPeer: true) { try measureLinks(layout) }
             automatic = (layout, links.local, links.network)
         }
         return layout
@@ -132,20 +135,25 @@ public final class Collectives {
     private var automatic: (layout: RankLayout, local: LinkCost, network: LinkCost)?
 
     /// For `chooseAllReduce(.auto)`: takes the two-level all-reduce when `AllReduceCost` predicts
-    /// it faster than the flat ring for buffers of `bytes` on the measured links. Every rank
-    /// computes the same answer from the same figures, so nothing is exchanged. Once; later calls,
-    /// and calls after any other choice, do nothing and return nil. Returns the decision.
+    /// it faster than the flat ring for the all-reduces of one step (`transfers`; those small
+    /// enough for the one-round exchange cost the same either way and are left out) on the
+    /// measured links. Every rank computes the same answer from the same figures, so nothing is
+    /// exchanged. Once; later calls, and calls after any other choice, do nothing and return nil.
+    /// Returns the decision.
     @discardableResult
-    public func settleAllReduce(bytes: Int) -> AutomaticAllReduceDecision? {
+    public func settleAllReduce(transfers: [AllReduceTransfer]) -> AutomaticAllReduceDecision? {
         guard let (layout, local, network) = automatic else { return nil }
         automatic = nil
-        let perHost = layout.ranksPerHost ?? 1
-        let ring = AllReduceCost.ring(reduce: Double(bytes), gather: Double(bytes), ranks: size, hosts: layout.hosts.count,
-                                      network: network, local: local, streamsPerLink: layout.ringEdgesLeavingAHost).total
-        let twoLevel = AllReduceCost.twoLevel(reduce: Double(bytes), gather: Double(bytes), hosts: layout.hosts.count,
-                                              perHost: perHost, network: network, local: local).total
+        let large = transfers.filter { $0.elements * 4 > options.smallMessageBytes }
+        var ring = 0.0, twoLevel = 0.0
+        for t in large {
+            ring += AllReduceCost.ring(reduce: t.reduceBytes, gather: t.gatherBytes, ranks: size, hosts: layout.hosts.count,
+                                       network: network, local: local, streamsPerLink: layout.ringEdgesLeavingAHost).total
+            twoLevel += AllReduceCost.twoLevel(reduce: t.reduceBytes, gather: t.gatherBytes, hosts: layout.hosts.count,
+                                               perHost: layout.ranksPerHost ?? 1, network: network, local: local).total
+        }
         if twoLevel < ring { useTwoLevel(layout) }
-        automaticDecision = AutomaticAllReduceDecision(bytes: bytes, layout: layout, local: local, network: network,
+        automaticDecision = AutomaticAllReduceDecision(transfers: large, layout: layout, local: local, network: network,
                                                        ringSeconds: ring, twoLevelSeconds: twoLevel, chosen: allReduceAlgorithm)
         return automaticDecision
     }

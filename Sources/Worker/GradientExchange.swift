@@ -77,12 +77,19 @@ public final class GradientExchange {
         carriesSaves = job.checkpoint.everySeconds > 0
         gradients = Self.withControl(store.gradients)
         parameters = Self.withControl(store.parameters)
-        // `cluster.allreduce: auto` decides now, before anything is cut into shards; rank 0 says what.
-        if let decision = collectives.settleAllReduce(bytes: 4 * gradients.count), collectives.rank == 0 {
-            Log.logger.notice("\(AllReduceNote.text(decision))")
-        }
         let plan = GradientBuckets(layerRanges: layerRanges, minimumBytes: job.bucketBytes)
         buckets = plan
+        // `cluster.allreduce: auto` decides now, for what a step sends, before anything is cut
+        // into shards; rank 0 says what.
+        let elements = store.gradients.count + 1, half = job.fp16Gradients
+        let transfers = switch job.averaging {
+        case .oneCall: [AllReduceTransfer(elements: elements, halfWire: half, gathersParameters: false)]
+        case .sharded: [AllReduceTransfer(elements: elements, halfWire: half, gathersParameters: true)]
+        case .overlap: plan.buckets.map { AllReduceTransfer(elements: $0.elements.count, halfWire: half, gathersParameters: false) }
+        }
+        if let decision = collectives.settleAllReduce(transfers: transfers), collectives.rank == 0 {
+            Log.logger.notice("\(AllReduceNote.text(decision))")
+        }
         startBucketsAfterLayer = { [collectives, gradients, halfPrecision] layer in
             for bucket in plan.buckets where bucket.readyAfterLayer == layer {
                 collectives.startAllReduce(UnsafeMutableBufferPointer(rebasing: gradients[bucket.elements]),

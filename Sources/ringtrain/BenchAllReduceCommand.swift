@@ -94,7 +94,9 @@ struct BenchAllReduce: ParsableCommand {
         let options = ring.applied(to: CollectiveOptions())
         let collectives = Collectives(comm, options: options)
         let layout = try collectives.chooseAllReduce(allreduce)
-        collectives.settleAllReduce(bytes: try parsedSizes().max() ?? 0)   // auto: decided for the largest size
+        // auto: decided for the largest size.
+        collectives.settleAllReduce(transfers: [AllReduceTransfer(elements: (try parsedSizes().max() ?? 0) / 4, halfWire: fp16,
+                                                                  gathersParameters: false)])
         let algorithm = collectives.allReduceAlgorithm
         let machine = Machine.current
         if comm.rank == 0 && !json {

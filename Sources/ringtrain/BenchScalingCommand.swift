@@ -24,7 +24,7 @@ struct BenchScaling: ParsableCommand {
     var config: String?
 
     @Option(help: "Comma-separated rank counts to predict (default 1,2,4,…,1024).")
-    var ranks: String = (0...10).map { "\(1 << $0)" }.joined(separator: ",")
+    var ranks: String = ScalingBenchmarkSettings.defaultRankCounts.map(String.init).joined(separator: ",")
 
     @Option(help: "Ranks per host; hosts fill in order (default: the config's first host's slots, else 1).")
     var ranksPerHost: Int?
@@ -50,7 +50,7 @@ struct BenchScaling: ParsableCommand {
     @Option(help: "Bandwidth between ranks of one host, Gbit/s (with --local-latency-us).")
     var localGbps: Double?
 
-    @Option(help: "Samples per rank per step (default: the config's batch_size ÷ ranks).")
+    @Option(help: "Samples per rank per step (default: the config's, batch_size ÷ (ranks × accumulate)).")
     var batch: Int?
 
     @Option(help: "Training steps per timed repetition of the 1-rank measurement (default as bench train).")
@@ -74,9 +74,14 @@ struct BenchScaling: ParsableCommand {
         for (name, value) in [("--ranks-per-host", ranksPerHost), ("--batch", batch), ("--steps", steps), ("--repeats", repeats)] {
             if let value, value < 1 { throw ValidationError("\(name) must be at least 1, not \(value)") }
         }
-        if let probe, probe.split(separator: ",", omittingEmptySubsequences: false).filter({ !$0.isEmpty }).count != 2
-            || probe.contains(":") {
-            throw ValidationError("--probe: '\(probe)' is not two hosts; expected HOST,HOST")
+        if let probe {
+            let hosts = probe.split(separator: ",", omittingEmptySubsequences: false)
+            guard hosts.count == 2, hosts.allSatisfy({ !$0.isEmpty }), !probe.contains(":") else {
+                throw ValidationError("--probe: '\(probe)' is not two hosts; expected HOST,HOST (names or IPv4 addresses)")
+            }
+            guard hosts[0] != hosts[1] else { throw ValidationError("--probe: '\(probe)' names one host twice; the network is between two") }
+        } else if network != nil || mpirunArgs != nil {
+            throw ValidationError("--network and --mpirun-args are for the probe's mpirun; give --probe HOST,HOST too")
         }
         _ = try link("--latency-us", latencyUs, "--gbps", gbps)
         _ = try link("--local-latency-us", localLatencyUs, "--local-gbps", localGbps)

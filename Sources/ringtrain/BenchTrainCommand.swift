@@ -64,6 +64,8 @@ struct BenchTrain: ParsableCommand {
         if let hosts {
             guard ranks > 1 else { throw ValidationError("--hosts: the hosts run the N-rank job; give --ranks 2 or more") }
             do { _ = try BenchmarkCluster.hosts(hosts) } catch { throw ValidationError("--hosts: \(error)") }
+        } else if network != nil || mpirunArgs != nil {
+            throw ValidationError("--network and --mpirun-args are for the N-rank job on other hosts; give --hosts too")
         }
     }
 

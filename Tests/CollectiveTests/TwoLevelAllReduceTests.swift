@@ -125,34 +125,58 @@ import Testing
     }
 
     /// `auto` where the two-level scheme applies: rank 0 probes its links, every rank gets the same
-    /// figures and so makes the same choice for the gradient's size (here the flat ring's and the
-    /// two-level times as the model computes them from those figures), and the sum is right
-    /// whichever was chosen. Nothing is chosen before the size is known.
+    /// figures and so makes the same choice once a step's all-reduces are known, and the sum is
+    /// right whichever was chosen. Nothing is chosen before; a second settle changes nothing.
     @Test(arguments: [[7, 7, 9, 9], [7, 9, 7, 9]] as [[UInt32]])
     func autoDecidesFromMeasuredLinksAlikeOnEveryRank(hosts: [UInt32]) throws {
         let results = try InProcessCommunicator.run(size: hosts.count) { comm in
             let collectives = Collectives(comm, options: Self.options)
             try collectives.chooseAllReduce(.auto, hostIdentity: hosts[comm.rank])
             let pending = collectives.allReduceAlgorithm == .ring && collectives.automaticDecision == nil
-            collectives.settleAllReduce(bytes: 4000)
+            collectives.settleAllReduce(transfers: [AllReduceTransfer(elements: 1000, halfWire: false, gathersParameters: false)])
+            let again = collectives.settleAllReduce(transfers: [AllReduceTransfer(elements: 10, halfWire: false, gathersParameters: false)])
             var values = (0..<1000).map { SeededTestValues.integer(rank: comm.rank, index: $0) }
             try collectives.allReduce(&values)
-            return (pending, collectives.automaticDecision, values)
+            return (pending && again == nil, collectives.automaticDecision, values)
         }
-        #expect(results.allSatisfy { $0.0 }, "auto chose before the size was known")
+        #expect(results.allSatisfy { $0.0 }, "auto chose before the size was known, or twice")
         let decision = try #require(results[0].1)
         #expect(results.allSatisfy { $0.1 == decision }, "ranks decided apart: \(results.map(\.1))")
-        #expect(decision.bytes == 4000 && decision.local.bandwidth > 0 && decision.network.bandwidth > 0
+        #expect(decision.transfers.map(\.elements) == [1000] && decision.local.bandwidth > 0 && decision.network.bandwidth > 0
                 && decision.local.latency > 0 && decision.network.latency > 0, "\(decision)")
-        let layout = RankLayout(hostOfRank: hosts)
-        let ring = AllReduceCost.ring(reduce: 4000, gather: 4000, ranks: 4, hosts: 2, network: decision.network, local: decision.local,
-                                      streamsPerLink: layout.ringEdgesLeavingAHost).total
-        let twoLevel = AllReduceCost.twoLevel(reduce: 4000, gather: 4000, hosts: 2, perHost: 2, network: decision.network,
-                                              local: decision.local).total
-        #expect(decision.ringSeconds == ring && decision.twoLevelSeconds == twoLevel)
-        #expect(decision.chosen == (twoLevel < ring ? .twoLevel : .ring))
+        #expect(decision.chosen == (decision.twoLevelSeconds < decision.ringSeconds ? .twoLevel : .ring))
         let expected = (0..<1000).map { i in (0..<hosts.count).reduce(Float(0)) { $0 + SeededTestValues.integer(rank: $1, index: i) } }
         #expect(results.allSatisfy { $0.2 == expected })
+    }
+
+    /// With the links given: a fast link within hosts and a slow one between them takes the
+    /// two-level scheme (cut into shards as `.twoLevel` cuts them, sums exact); a link within
+    /// hosts no faster than the one between them keeps the ring (2 × 2: it sends 1.5 S a rank
+    /// against the two-level scheme's S within and S across); a step of one-round-exchange
+    /// buffers weighs nothing and keeps the ring; fp16 halves only the reduce half of the
+    /// sharded update.
+    @Test func autoFollowsTheModelOnGivenLinks() throws {
+        let hosts: [UInt32] = [7, 7, 9, 9]
+        let fast = LinkCost(latency: 1e-6, bandwidth: 1e10), slow = LinkCost(latency: 5e-5, bandwidth: 1e8)
+        let step = [AllReduceTransfer(elements: 100_000, halfWire: true, gathersParameters: true)]
+        #expect(step[0].reduceBytes == 200_000 && step[0].gatherBytes == 400_000)
+        let even = LinkCost(latency: 1e-6, bandwidth: 1e9)
+        for (links, tiny, expected) in [((fast, slow), false, AllReduceAlgorithm.twoLevel), ((even, even), false, .ring), ((fast, slow), true, .ring)] {
+            let results = try InProcessCommunicator.run(size: hosts.count) { comm in
+                let collectives = Collectives(comm, options: CollectiveOptions())
+                try collectives.chooseAllReduce(.auto, hostIdentity: hosts[comm.rank], links: (local: links.0, network: links.1))
+                collectives.settleAllReduce(transfers: tiny ? [AllReduceTransfer(elements: 100, halfWire: false, gathersParameters: false)] : step)
+                var values = (0..<5000).map { SeededTestValues.integer(rank: comm.rank, index: $0) }
+                try collectives.allReduce(&values)
+                let twoLevel = Collectives(comm, options: CollectiveOptions())
+                try twoLevel.chooseAllReduce(.twoLevel, hostIdentity: hosts[comm.rank])
+                return (collectives.allReduceAlgorithm, collectives.ownedSegment(length: 5000), twoLevel.ownedSegment(length: 5000), values)
+            }
+            #expect(results.allSatisfy { $0.0 == expected }, "\(links), tiny \(tiny): \(results.map(\.0))")
+            if expected == .twoLevel { #expect(results.allSatisfy { $0.1 == $0.2 }, "shards as the two-level scheme cuts them") }
+            let sums = (0..<5000).map { i in (0..<hosts.count).reduce(Float(0)) { $0 + SeededTestValues.integer(rank: $1, index: i) } }
+            #expect(results.allSatisfy { $0.3 == sums })
+        }
     }
 
     @Test("ring edges leaving a host: 1 when ranks fill hosts in order, every rank's when they alternate")

@@ -69,6 +69,8 @@ struct ScalingBenchmarkTests {
         (["--latency-us", "30", "--gbps", "1", "--ranks", "1,0"], "--ranks: '1,0' is not a comma-separated list"),
         (["--latency-us", "30", "--gbps", "1", "--ranks-per-host", "0"], "--ranks-per-host must be at least 1"),
         (["--probe", "a,b", "--latency-us", "30", "--gbps", "1"], "--probe measures the network"),
+        (["--probe", "a,a"], "names one host twice"),
+        (["--latency-us", "30", "--gbps", "1", "--network", "10.0.0.0/24"], "--network and --mpirun-args are for the probe's mpirun"),
     ])
     func refusesBadOptions(arguments: [String], message: String) throws {
         let binary = try #require(BuiltBinary.ringtrain)
@@ -92,6 +94,16 @@ struct ScalingBenchmarkTests {
         let jobless = try ProcessRunner.run(binary, ["bench", "scaling", config, "--latency-us", "30", "--gbps", "1"],
                                             environment: TrainingFixtures.environment, timeout: 60)
         #expect(jobless.status == 2 && jobless.stderr.contains("program.yaml") && jobless.stderr.contains("no job section"), "\(jobless.output)")
+    }
+
+    /// `bench train`'s host options: --network without --hosts, or --hosts with one rank, is refused.
+    @Test func trainBenchmarkRefusesHostOptionsItCannotUse() throws {
+        let binary = try #require(BuiltBinary.ringtrain)
+        for (arguments, message) in [(["--ranks", "2", "--network", "10.0.0.0/24"], "give --hosts too"),
+                                     (["--hosts", "a,b"], "give --ranks 2 or more")] {
+            let result = try ProcessRunner.run(binary, ["bench", "train"] + arguments, environment: TrainingFixtures.environment, timeout: 60)
+            #expect(result.status == 2 && result.stderr.contains(message), "\(result.output)")
+        }
     }
 
     /// On one host the two-level all-reduce cannot apply: the benchmark says the ring stays and

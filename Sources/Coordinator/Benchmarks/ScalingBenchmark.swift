@@ -10,14 +10,16 @@ import Worker
 public struct ScalingBenchmarkSettings: Sendable {
     /// The run config whose model is measured.
     public var config: String
-    /// Samples per rank per step (default: the config's batch_size ÷ ranks).
+    /// Samples per rank per step (default: the config's, batch_size ÷ (ranks × accumulate)).
     public var batch: Int?
     /// Training steps per timed repetition of the 1-rank measurement (default as `bench train`).
     public var steps: Int?
     /// Timed repetitions of the 1-rank measurement; medians count. Default 3.
     public var repeats = 3
-    /// Rank counts predicted. Default 1, 2, 4, … 1024.
-    public var rankCounts = (0...10).map { 1 << $0 }
+    /// Rank counts predicted. Default `defaultRankCounts`.
+    public var rankCounts = Self.defaultRankCounts
+    /// 1, 2, 4, … 1024.
+    public static let defaultRankCounts = (0...10).map { 1 << $0 }
     /// Ranks per host (default: the config's first host's slots, else 1).
     public var ranksPerHost: Int?
     /// Two hosts to probe: the network between them, and the local link on the first (2 ranks there).

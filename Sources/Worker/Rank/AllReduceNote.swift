@@ -21,8 +21,10 @@ public enum AllReduceNote {
         func ms(_ seconds: Double) -> String { String(format: "%.3g ms", seconds * 1e3) }
         func link(_ l: LinkCost) -> String { String(format: "%.1f µs, %.3g Gbit/s", l.latency * 1e6, l.bandwidth * 8 / 1e9) }
         let taken = d.chosen == .twoLevel ? "two-level (\(shape(d.layout)))" : "the flat ring (\(shape(d.layout)))"
+        let bytes = d.transfers.reduce(0.0) { $0 + $1.reduceBytes + $1.gatherBytes } / 2
+        let count = d.transfers.count == 1 ? "1 all-reduce" : "\(d.transfers.count) all-reduces"
         return "all-reduce: \(taken) by cluster.allreduce: auto: predicted \(ms(d.twoLevelSeconds)) two-level against \(ms(d.ringSeconds)) "
-            + String(format: "for the ring on %.2f MB; ", Double(d.bytes) / 1e6)
+            + String(format: "for the ring, a step's %@ of %.2f MB; ", count, bytes / 1e6)
             + "links measured within a host \(link(d.local)), between hosts \(link(d.network))"
     }
 
