@@ -5,19 +5,13 @@
 # does: median samples/s over repetitions, data loading and warm-up excluded.
 #   python3 -m pip install torch    # once (CPU build); not needed by the tests or the demo
 #   python3 scripts/bench-torch-cnn.py [--batch 128] [--steps 20] [--repeats 5] [--epochs 0]
-import argparse, gzip, json, statistics, time
+import argparse, json, statistics, time
 
 import numpy as np
 import torch
 import torch.nn as nn
 
-
-def idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    dims = data[3]
-    shape = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(dims)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+from fashion_idx import idx
 
 
 def model():

@@ -7,7 +7,7 @@
 # 1-rank samples/s). Data loading and warm-up are excluded.
 #   python3 -m pip install torch    # once (CPU build); not needed by the tests or the demo
 #   python3 scripts/bench-torch-ddp.py [--ranks 2] [--batch 128] [--steps 200] [--repeats 5]
-import argparse, gzip, json, os, socket, statistics, time
+import argparse, json, os, socket, statistics, time
 
 import numpy as np
 import torch
@@ -16,13 +16,7 @@ import torch.multiprocessing as mp
 import torch.nn as nn
 from torch.nn.parallel import DistributedDataParallel
 
-
-def idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    dims = data[3]
-    shape = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(dims)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+from fashion_idx import idx
 
 
 def model():
