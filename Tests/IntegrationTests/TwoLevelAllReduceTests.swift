@@ -91,4 +91,48 @@ extension MultiHostTests {
             #expect(twoLevelError <= 2 * ringError, "two-level fp16 is \(twoLevelError) from fp32, the ring's fp16 \(ringError)")
         }
     }
+
+    /// Under the two-level scheme each rank's shard is not its rank's slice of the flat ring, so
+    /// a checkpoint gathers, and a resume hands out, non-contiguous pieces of AdamW's state. Any
+    /// lost or misplaced element would make the sharded run drift from the same run whose ranks
+    /// keep the whole state (the same two-level sums, so the same bits); both are compared after
+    /// the first epoch on 2 hosts × 2 ranks and after resuming there to the end.
+    @Test func shardedStateUnderTwoLevelSurvivesAResume() throws {
+        let cluster = try TestCluster.up(2)
+        defer { cluster.down() }
+        let dir = try TrainingFixtures.temporaryDirectory()
+        let binary = try #require(BuiltBinary.ringtrain)
+        var legs: [Bool: [(model: Data, state: Data)]] = [:]
+        for sharded in [true, false] {
+            let config = dir + "/sharded-\(sharded).yaml"
+            try """
+            \(cluster.clusterSection(slots: 2))
+              allreduce: two_level
+            job:
+              seed: 3
+              dataset: {name: fashion-mnist, subset: 1200, validation: 200}
+              model: {type: mlp, hidden: [32]}
+              optimizer: {name: adamw, lr: 0.003, weight_decay: 0.01}
+              batch_size: 48
+              epochs: 2
+              ranks: 4
+              sharded_update: \(sharded)
+            """.write(toFile: config, atomically: false, encoding: .utf8)
+            let run = dir + "/sharded-\(sharded)"
+            for command in [["train", config, "--stop-after", "1", "--run-dir", run], ["resume", run]] {
+                let result = try ProcessRunner.run(binary, command, environment: TestCluster.environment, timeout: 180)
+                #expect(result.status == (command[0] == "train" ? 3 : 0), "\(command): \(result.output)")
+                #expect(result.output.contains("all-reduce: two-level (2 hosts × 2 ranks)"), "\(result.output)")
+                legs[sharded, default: []].append((try CheckpointResumeTests.finalModel(run), try CheckpointResumeTests.finalOptimizerState(run)))
+            }
+        }
+        let sharded = try #require(legs[true]), whole = try #require(legs[false])
+        try #require(sharded.count == 2 && whole.count == 2)
+        for leg in 0..<2 {
+            // Compared as Bools: a failed expectation on two large Data values would be diffed element by element.
+            let sameState = sharded[leg].state == whole[leg].state, sameModel = sharded[leg].model == whole[leg].model
+            #expect(sameState, "optimizer state differs after leg \(leg + 1)")
+            #expect(sameModel, "weights differ after leg \(leg + 1)")
+        }
+    }
 }
