@@ -1,6 +1,7 @@
 // AllReduceCost: what an all-reduce costs on given links — the flat ring with ranks packed onto
 // hosts, and the two-level scheme — as latency per message plus bytes at the link's bandwidth.
 // The scaling model predicts with it; `cluster.allreduce: auto` decides with it.
+import Foundation
 
 /// What one message over a link costs: a fixed latency, then its bytes at the link's bandwidth.
 public struct LinkCost: Sendable, Equatable {
@@ -15,6 +16,9 @@ public struct LinkCost: Sendable, Equatable {
 
     /// Seconds to send `bytes` as one message.
     public func seconds(_ bytes: Double) -> Double { latency + bytes / bandwidth }
+
+    /// "12.5 µs, 0.956 Gbit/s", as logs and tables print a link.
+    public var summary: String { String(format: "%.1f µs, %.3f Gbit/s", latency * 1e6, bandwidth * 8 / 1e9) }
 }
 
 /// The time of one all-reduce, as the sum of its steps.

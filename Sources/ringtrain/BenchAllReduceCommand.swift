@@ -45,11 +45,7 @@ struct BenchAllReduce: ParsableCommand {
     @Option(help: "Comma-separated hosts (host or host:slots) to run on instead of this machine.")
     var hosts: String?
 
-    @Option(help: "Interface or CIDR for MPI's TCP traffic (as cluster.network).")
-    var network: String?
-
-    @Option(help: "Extra mpirun arguments, split on spaces; single quotes group words (as cluster.mpirun_args).")
-    var mpirunArgs: String?
+    @OptionGroup var hostOptions: MPIHostOptions
 
     @Flag(help: .hidden)
     var worker = false
@@ -80,7 +76,7 @@ struct BenchAllReduce: ParsableCommand {
             args += ring.arguments + ["--allreduce", allreduce.rawValue]
             if fp16 { args.append("--fp16") }
             if json { args.append("--json") }
-            let cluster = try BenchmarkCluster.make(hosts: hosts, network: network, mpirunArgs: mpirunArgs,
+            let cluster = try BenchmarkCluster.make(hosts: hosts, network: hostOptions.network, mpirunArgs: hostOptions.mpirunArgs,
                                                     binary: MPILauncher.selfExecutable)
             let status = try SelfLaunch.run(ranks: ranks, arguments: args, cluster: cluster)
             if status != 0 { throw ExitCode(status) }

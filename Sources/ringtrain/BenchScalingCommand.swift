@@ -32,11 +32,7 @@ struct BenchScaling: ParsableCommand {
     @Option(help: "Two hosts, HOST,HOST, to measure the links on: the network between them, the local link on the first.")
     var probe: String?
 
-    @Option(help: "Interface or CIDR for the probe's MPI traffic (as cluster.network).")
-    var network: String?
-
-    @Option(help: "Extra mpirun arguments for the probe, split on spaces; single quotes group words (as cluster.mpirun_args).")
-    var mpirunArgs: String?
+    @OptionGroup var hostOptions: MPIHostOptions
 
     @Option(help: "Latency between hosts, microseconds per message (with --gbps, instead of --probe).")
     var latencyUs: Double?
@@ -80,7 +76,7 @@ struct BenchScaling: ParsableCommand {
                 throw ValidationError("--probe: '\(probe)' is not two hosts; expected HOST,HOST (names or IPv4 addresses)")
             }
             guard hosts[0] != hosts[1] else { throw ValidationError("--probe: '\(probe)' names one host twice; the network is between two") }
-        } else if network != nil || mpirunArgs != nil {
+        } else if hostOptions.given {
             throw ValidationError("--network and --mpirun-args are for the probe's mpirun; give --probe HOST,HOST too")
         }
         _ = try link("--latency-us", latencyUs, "--gbps", gbps)
@@ -121,7 +117,7 @@ struct BenchScaling: ParsableCommand {
             var settings = ScalingBenchmarkSettings(config: config!)
             (settings.batch, settings.steps, settings.repeats, settings.rankCounts) = (batch, steps, repeats, try rankCounts())
             (settings.ranksPerHost, settings.network, settings.mpirunArgs, settings.fp16, settings.json) =
-                (ranksPerHost, network, mpirunArgs, fp16, json)
+                (ranksPerHost, hostOptions.network, hostOptions.mpirunArgs, fp16, json)
             settings.probeHosts = probe.map { $0.split(separator: ",").map(String.init) }
             settings.networkLink = try link("--latency-us", latencyUs, "--gbps", gbps)
             settings.localLink = try link("--local-latency-us", localLatencyUs, "--local-gbps", localGbps)

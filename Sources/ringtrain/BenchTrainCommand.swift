@@ -41,11 +41,7 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Comma-separated hosts (host or host:slots) for the N-rank job instead of this machine; the 1-rank baseline runs on the first.")
     var hosts: String?
 
-    @Option(help: "Interface or CIDR for MPI's TCP traffic (as cluster.network).")
-    var network: String?
-
-    @Option(help: "Extra mpirun arguments, split on spaces; single quotes group words (as cluster.mpirun_args).")
-    var mpirunArgs: String?
+    @OptionGroup var hostOptions: MPIHostOptions
 
     @Flag(help: .hidden) var worker = false
     @Option(help: .hidden) var shardedState: Bool?
@@ -64,7 +60,7 @@ struct BenchTrain: ParsableCommand {
         if let hosts {
             guard ranks > 1 else { throw ValidationError("--hosts: the hosts run the N-rank job; give --ranks 2 or more") }
             do { _ = try BenchmarkCluster.hosts(hosts) } catch { throw ValidationError("--hosts: \(error)") }
-        } else if network != nil || mpirunArgs != nil {
+        } else if hostOptions.given {
             throw ValidationError("--network and --mpirun-args are for the N-rank job on other hosts; give --hosts too")
         }
     }
@@ -79,7 +75,7 @@ struct BenchTrain: ParsableCommand {
             + (fp16 ? ["--fp16"] : [])
         try exitOnUserError {
             if hosts != nil && !worker {
-                settings.cluster = try BenchmarkCluster.make(hosts: hosts, network: network, mpirunArgs: mpirunArgs,
+                settings.cluster = try BenchmarkCluster.make(hosts: hosts, network: hostOptions.network, mpirunArgs: hostOptions.mpirunArgs,
                                                              binary: MPILauncher.selfExecutable)
             }
             if memory {

@@ -133,9 +133,7 @@ public enum ScalingBenchmark {
     static func rendered(_ predictions: [ScalingPrediction], inputs m: MeasuredInputs) -> String {
         let i = m.inputs
         func ms(_ seconds: Double) -> String { String(format: seconds < 0.01 ? "%.3f" : "%.1f", seconds * 1e3) }
-        func link(_ l: LinkCost, _ source: String) -> String {
-            String(format: "%.1f µs, %.3f Gbit/s (%@)", l.latency * 1e6, l.bandwidth * 8 / 1e9, source)
-        }
+        func link(_ l: LinkCost, _ source: String) -> String { "\(l.summary) (\(source))" }
         var lines = [m.machine.line,
                      "model \(m.model): \(i.parameters) parameters (\(String(format: "%.2f", 4 * Double(i.parameters) / 1e6)) MB fp32), "
                      + "\(i.batchPerRank) samples per rank per step, \(i.buckets) overlap bucket\(i.buckets == 1 ? "" : "s")\(i.halfPrecision ? ", fp16 gradients" : "")",

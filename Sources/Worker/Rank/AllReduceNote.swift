@@ -19,13 +19,12 @@ public enum AllReduceNote {
     /// What `cluster.allreduce: auto` chose, with the model's two predictions and the links measured.
     public static func text(_ d: AutomaticAllReduceDecision) -> String {
         func ms(_ seconds: Double) -> String { String(format: "%.3g ms", seconds * 1e3) }
-        func link(_ l: LinkCost) -> String { String(format: "%.1f µs, %.3g Gbit/s", l.latency * 1e6, l.bandwidth * 8 / 1e9) }
         let taken = d.chosen == .twoLevel ? "two-level (\(shape(d.layout)))" : "the flat ring (\(shape(d.layout)))"
         let bytes = d.transfers.reduce(0.0) { $0 + $1.reduceBytes + $1.gatherBytes } / 2
         let count = d.transfers.count == 1 ? "1 all-reduce" : "\(d.transfers.count) all-reduces"
         return "all-reduce: \(taken) by cluster.allreduce: auto: predicted \(ms(d.twoLevelSeconds)) two-level against \(ms(d.ringSeconds)) "
             + String(format: "for the ring, a step's %@ of %.2f MB; ", count, bytes / 1e6)
-            + "links measured within a host \(link(d.local)), between hosts \(link(d.network))"
+            + "links measured within a host \(d.local.summary), between hosts \(d.network.summary)"
     }
 
     /// "2 hosts × 2 ranks", or each host's rank count when they differ.
