@@ -64,9 +64,14 @@ public protocol Communicator: AnyObject, Sendable {
     func barrier() throws
     /// Ends every rank at once with `errorCode` (MPI_Abort). Does not return.
     func abort(errorCode: Int32) -> Never
+    /// How the whole job numbers this communicator's `rank`, for messages that name ranks: itself,
+    /// except in a subgroup.
+    func worldRank(_ rank: Int) -> Int
 }
 
 extension Communicator {
+    public func worldRank(_ rank: Int) -> Int { rank }
+
     /// Default sendrecv: post the receive, send, then wait for the receive.
     @discardableResult
     public func sendReceive(_ bytes: UnsafeRawBufferPointer, to destination: Int, sendTag: Int,

@@ -206,8 +206,8 @@ final class RingAllReduce {
     }
 
     private func mismatch(length: Int, remote: Int) -> CollectiveError {
-        .lengthMismatch(call: "allReduce", rank: comm.rank, local: length, remote: remote,
-                        remoteRank: comm.leftNeighbor, unit: "elements")
+        .lengthMismatch(call: "allReduce", rank: comm.worldRank(comm.rank), local: length, remote: remote,
+                        remoteRank: comm.worldRank(comm.leftNeighbor), unit: "elements")
     }
 
     /// Grows the scratch (never shrinks) so this call allocates nothing once warmed up.

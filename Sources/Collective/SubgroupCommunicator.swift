@@ -24,6 +24,9 @@ final class SubgroupCommunicator: Communicator, @unchecked Sendable {
         self.rank = rank
     }
 
+    /// The parent's number for subgroup rank `rank`, and so on up to the whole job's.
+    func worldRank(_ rank: Int) -> Int { parent.worldRank(members.indices.contains(rank) ? members[rank] : rank) }
+
     private func peer(_ rank: Int, _ call: String) throws -> Int {
         try checkRank(rank, as: "peer", in: call)
         return members[rank]

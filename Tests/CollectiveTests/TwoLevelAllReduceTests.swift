@@ -186,4 +186,26 @@ import Testing
         #expect(RankLayout(hostOfRank: [1, 1, 1, 2, 2, 2]).ringEdgesLeavingAHost == 1)
         #expect(RankLayout(hostOfRank: [1, 1, 1, 1]).ringEdgesLeavingAHost == 0)
     }
+
+    /// A rank with another length inside the two-level scheme: the error names the two ranks as
+    /// the job numbers them (rank 3 and the rank it met in a host's or a shard's ring), not by
+    /// their places in the subgroup.
+    @Test func aLengthMismatchNamesWorldRanks() throws {
+        let hosts: [UInt32] = [7, 7, 9, 9]
+        let error = #expect(throws: CollectiveError.self) {
+            _ = try InProcessCommunicator.run(size: hosts.count) { comm in
+                let collectives = Collectives(comm, options: Self.options)
+                try collectives.chooseAllReduce(.twoLevel, hostIdentity: hosts[comm.rank])
+                var buffer = [Float](repeating: 1, count: comm.rank == 3 ? 1001 : 1000)
+                try collectives.allReduce(&buffer)
+            }
+        }
+        guard let error, case .lengthMismatch(_, _, let remoteRank) = error.kind else {
+            Issue.record("expected a length mismatch, got \(String(describing: error))")
+            return
+        }
+        let pair = Set([error.rank, remoteRank])
+        #expect(pair == [2, 3] || pair == [1, 3], "\(error)")
+        #expect(error.description.contains("rank \(error.rank) has") && error.description.contains("rank \(remoteRank) has"), "\(error)")
+    }
 }
