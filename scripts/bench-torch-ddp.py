@@ -5,7 +5,8 @@
 # other waiting), then both ranks together; samples/s are global, medians over repetitions;
 # efficiency is the median over repetitions of 2-rank samples/s ÷ (2 × the same repetition's
 # 1-rank samples/s). Data loading and warm-up are excluded.
-#   python3 -m pip install torch    # once (CPU build); not needed by the tests or the demo
+#   python3 -m pip install torch --index-url https://download.pytorch.org/whl/cpu   # once (CPU build; its dependencies
+#   from PyPI); not needed by the tests or the demo
 #   python3 scripts/bench-torch-ddp.py [--ranks 2] [--batch 128] [--steps 200] [--repeats 5]
 import argparse, json, os, socket, statistics, time
 

@@ -23,6 +23,18 @@ public struct LinkCost: Sendable, Equatable {
 
 /// The time of one all-reduce, as the sum of its steps.
 public enum AllReduceCost {
+    /// `algorithm`'s time for `ranks` ranks filling `hosts` hosts of `perHost` ranks in order
+    /// (`streamsPerLink` as for `ring`): (total, its latency part), seconds.
+    public static func seconds(_ algorithm: AllReduceAlgorithm, _ transfer: AllReduceTransfer, ranks: Int, hosts: Int, perHost: Int,
+                               network: LinkCost, local: LinkCost, streamsPerLink: Int = 1) -> (total: Double, latency: Double) {
+        switch algorithm {
+        case .ring: ring(reduce: transfer.reduceBytes, gather: transfer.gatherBytes, ranks: ranks, hosts: hosts,
+                         network: network, local: local, streamsPerLink: streamsPerLink)
+        case .twoLevel: twoLevel(reduce: transfer.reduceBytes, gather: transfer.gatherBytes, hosts: hosts, perHost: perHost,
+                                 network: network, local: local)
+        }
+    }
+
     /// The flat ring of `ranks` ranks filling `hosts` hosts in order: N−1 steps reducing `reduce`
     /// bytes, N−1 gathering `gather` bytes, S/N a step per rank. Every edge sends at once, so a step lasts as long as its slowest edge: between
     /// hosts when there are several (one edge leaves each host), else between ranks of one host.
@@ -79,5 +91,6 @@ public struct AutomaticAllReduceDecision: Sendable, Equatable {
     public var local: LinkCost, network: LinkCost
     /// The model's time for the step's all-reduces, seconds, each way.
     public var ringSeconds: Double, twoLevelSeconds: Double
-    public var chosen: AllReduceAlgorithm
+    /// The faster of the two.
+    public var chosen: AllReduceAlgorithm { twoLevelSeconds < ringSeconds ? .twoLevel : .ring }
 }

@@ -145,17 +145,17 @@ public final class Collectives {
         guard let (layout, local, network) = automatic else { return nil }
         automatic = nil
         let large = transfers.filter { $0.elements * 4 > options.smallMessageBytes }
-        var ring = 0.0, twoLevel = 0.0
-        for t in large {
-            ring += AllReduceCost.ring(reduce: t.reduceBytes, gather: t.gatherBytes, ranks: size, hosts: layout.hosts.count,
-                                       network: network, local: local, streamsPerLink: layout.ringEdgesLeavingAHost).total
-            twoLevel += AllReduceCost.twoLevel(reduce: t.reduceBytes, gather: t.gatherBytes, hosts: layout.hosts.count,
-                                               perHost: layout.ranksPerHost ?? 1, network: network, local: local).total
+        func seconds(_ algorithm: AllReduceAlgorithm) -> Double {
+            large.reduce(0) { sum, t in
+                sum + AllReduceCost.seconds(algorithm, t, ranks: size, hosts: layout.hosts.count, perHost: layout.ranksPerHost ?? 1,
+                                            network: network, local: local, streamsPerLink: layout.ringEdgesLeavingAHost).total
+            }
         }
-        if twoLevel < ring { useTwoLevel(layout) }
-        automaticDecision = AutomaticAllReduceDecision(transfers: large, layout: layout, local: local, network: network,
-                                                       ringSeconds: ring, twoLevelSeconds: twoLevel, chosen: allReduceAlgorithm)
-        return automaticDecision
+        let decision = AutomaticAllReduceDecision(transfers: large, layout: layout, local: local, network: network,
+                                                  ringSeconds: seconds(.ring), twoLevelSeconds: seconds(.twoLevel))
+        if decision.chosen == .twoLevel { useTwoLevel(layout) }
+        automaticDecision = decision
+        return decision
     }
 
     private func useTwoLevel(_ layout: RankLayout) {

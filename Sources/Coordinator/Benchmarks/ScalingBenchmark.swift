@@ -82,10 +82,9 @@ public enum ScalingBenchmark {
         let trainer = try Trainer(job: job, data: splits, collectives: .singleRank())
         let measured = try TrainBenchmark.measure(trainer: trainer, steps: TrainBenchmarkRun.stepsPerRepetition(bench, tokens: tokens),
                                                   repeats: settings.repeats, modes: [.together(.oneCall)])[0]
-        let (network, networkSource) = try link(settings.networkLink, hosts: settings.probeHosts.map { $0.map { "\($0):1" } },
-                                                settings, probeArguments: probeArguments)
-        let (local, localSource) = try link(settings.localLink, hosts: settings.probeHosts.map { ["\($0[0]):2"] },
-                                            settings, probeArguments: probeArguments)
+        let probe = settings.probeHosts.map { ($0[0], $0[1]) }
+        let (network, networkSource) = try link(settings.networkLink, between: probe, settings, probeArguments: probeArguments)
+        let (local, localSource) = try link(settings.localLink, between: probe.map { ($0.0, $0.0) }, settings, probeArguments: probeArguments)
         let slots = run.cluster.hosts.first?.slots ?? 1
         var inputs = ScalingInputs(parameters: trainer.network.store.count, batchPerRank: job.localBatch,
                                    computeSecondsPerSample: measured.computeMilliseconds / 1e3 / Double(job.localBatch),
@@ -96,13 +95,14 @@ public enum ScalingBenchmark {
         return MeasuredInputs(inputs: inputs, model: job.name, networkSource: networkSource, localSource: localSource)
     }
 
-    /// `given`, or the link a probe measures between 2 ranks on `hosts` (this machine when nil).
-    static func link(_ given: LinkCost?, hosts: [String]?, _ settings: ScalingBenchmarkSettings,
+    /// `given`, or the link a probe measures between its 2 ranks, one on each of `hosts` (the
+    /// same host twice: both there; nil: this machine).
+    static func link(_ given: LinkCost?, between hosts: (String, String)?, _ settings: ScalingBenchmarkSettings,
                      probeArguments: [String]) throws -> (LinkCost, String) {
         if let given { return (given, "given") }
         var cluster: ClusterSpec?
-        if let hosts {
-            cluster = try BenchmarkCluster.make(hosts: hosts.joined(separator: ","), network: settings.network,
+        if let (a, b) = hosts {
+            cluster = try BenchmarkCluster.make(hosts: a == b ? "\(a):2" : "\(a),\(b)", network: settings.network,
                                                 mpirunArgs: settings.mpirunArgs, binary: MPILauncher.selfExecutable)
         }
         let output = try SelfLaunch.capture(ranks: 2, arguments: probeArguments, cluster: cluster)
@@ -110,8 +110,8 @@ public enum ScalingBenchmark {
               let bandwidth = row["bandwidth_bytes_per_s"] as? Double else {
             throw LaunchError("the link probe printed no result:\n\(output)")
         }
-        let between = hosts.map { $0.count == 1 ? "2 ranks on \($0[0].split(separator: ":")[0])" : $0.map { String($0.split(separator: ":")[0]) }.joined(separator: " ↔ ") }
-        return (LinkCost(latency: latency, bandwidth: bandwidth), "probe, " + (between ?? "2 ranks on this machine"))
+        let source = hosts.map { a, b in a == b ? "2 ranks on \(a)" : "\(a) ↔ \(b)" } ?? "2 ranks on this machine"
+        return (LinkCost(latency: latency, bandwidth: bandwidth), "probe, " + source)
     }
 
     /// A prediction as a JSON object (times in milliseconds), with the inputs and the machine.

@@ -72,22 +72,17 @@ public enum ScalingModel {
         let perHost = min(ranks, inputs.ranksPerHost)
         let hosts = (ranks + perHost - 1) / perHost
         if algorithm == .twoLevel && !(hosts >= 2 && perHost >= 2 && ranks % perHost == 0) { return nil }
-        let bytes = 4 * Double(inputs.parameters)
-        let gradientBytes = inputs.halfPrecision ? bytes / 2 : bytes
-        func allReduce(_ reduce: Double, _ gather: Double) -> (total: Double, latency: Double) {
-            switch algorithm {
-            case .ring: AllReduceCost.ring(reduce: reduce, gather: gather, ranks: ranks, hosts: hosts,
-                                           network: inputs.network, local: inputs.local)
-            case .twoLevel: AllReduceCost.twoLevel(reduce: reduce, gather: gather, hosts: hosts, perHost: perHost,
-                                                   network: inputs.network, local: inputs.local)
-            }
+        func allReduce(elements: Int, gathersParameters: Bool = false) -> (total: Double, latency: Double) {
+            AllReduceCost.seconds(algorithm, AllReduceTransfer(elements: elements, halfWire: inputs.halfPrecision,
+                                                               gathersParameters: gathersParameters),
+                                  ranks: ranks, hosts: hosts, perHost: perHost, network: inputs.network, local: inputs.local)
         }
         let compute = inputs.computeSecondsPerSample * Double(inputs.batchPerRank)
         let single = compute + inputs.updateSeconds
-        let whole = allReduce(gradientBytes, gradientBytes)
-        let sharded = allReduce(gradientBytes, bytes)   // parameters come back as fp32
+        let whole = allReduce(elements: inputs.parameters)
+        let sharded = allReduce(elements: inputs.parameters, gathersParameters: true)
         let buckets = Double(max(1, inputs.buckets))
-        let bucket = allReduce(gradientBytes / buckets, gradientBytes / buckets).total
+        let bucket = allReduce(elements: inputs.parameters / max(1, inputs.buckets)).total
         let backward = compute * inputs.backwardShare
         let overlapped = compute - backward + max(backward + bucket, buckets * bucket) + inputs.updateSeconds
         let n = Double(ranks)
