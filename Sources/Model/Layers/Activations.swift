@@ -26,9 +26,9 @@ public final class Activation: Layer {
     public let inputShape: [Int]
     public var outputShape: [Int] { inputShape }
 
-    /// Whether tanh-GELU runs the AVX2+FMA kernels (default: when the CPU has them); off, the
-    /// scalar loops run — tests compare the two.
-    var usesVectorKernels = CPUInfo.current.hasAVX2FMA
+    /// The width tanh-GELU's vector kernels run at (default: the widest this CPU has); nil, the
+    /// scalar loops run — tests compare them.
+    var vectorWidth = VectorWidth.available
     private var input: UnsafePointer<Float>?
     private let output = FloatBuffer()
     private let inputGradient = FloatBuffer()
@@ -49,7 +49,7 @@ public final class Activation: Layer {
         case .tanh: for i in 0..<n { y[i] = tanhf(input[i]) }
         case .sigmoid: for i in 0..<n { y[i] = Activation.sigmoid(input[i]) }
         case .gelu: for i in 0..<n { y[i] = input[i] * Activation.normalCDF(input[i]) }
-        case .gelu_tanh where usesVectorKernels: csimd_gelu_tanh_forward(input, y, n)
+        case .gelu_tanh where vectorWidth != nil: vectorWidth!.geluTanhForward(input, y, n)
         case .gelu_tanh:
             for i in 0..<n {
                 let v = input[i]
@@ -78,7 +78,7 @@ public final class Activation: Layer {
                 let v = x[i]
                 dx[i] = dy[i] * (Activation.normalCDF(v) + v * invSqrt2Pi * expf(-0.5 * v * v))
             }
-        case .gelu_tanh where usesVectorKernels: csimd_gelu_tanh_backward(x, dy, dx, n)
+        case .gelu_tanh where vectorWidth != nil: vectorWidth!.geluTanhBackward(x, dy, dx, n)
         case .gelu_tanh:
             for i in 0..<n {
                 let v = x[i]

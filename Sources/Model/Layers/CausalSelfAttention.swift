@@ -18,9 +18,9 @@ public final class CausalSelfAttention: Layer {
     /// Initialisation of both weight matrices. Default N(0, 0.02²).
     public let weightInit: Initializer
 
-    /// Whether softmax and its backward run the AVX2+FMA kernels (default: when the CPU has
-    /// them); off, the scalar loops run — tests compare the two.
-    var usesVectorKernels = CPUInfo.current.hasAVX2FMA
+    /// The width softmax and its backward run their vector kernels at (default: the widest this
+    /// CPU has); nil, the scalar loops run — tests compare them.
+    var vectorWidth = VectorWidth.available
     private var qkvWeight: ParameterView!, qkvBias: ParameterView!, projWeight: ParameterView!, projBias: ParameterView!
     private var input: UnsafePointer<Float>?
     private let qkv = FloatBuffer()            // [batch·positions, 3·dim]
@@ -134,8 +134,8 @@ public final class CausalSelfAttention: Layer {
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(block.rows.count), Int32(block.visible), Int32(d),
                                 scale, q + r * stride, Int32(stride), k, Int32(stride), 0, p + r * t, Int32(t))
                 }
-                if usesVectorKernels {
-                    csimd_softmax_rows(p, t, t, causal ? 1 : 0, causalBlockRows)
+                if let vectorWidth {
+                    vectorWidth.softmaxRows(p, rows: t, count: t, causal: causal, block: causalBlockRows)
                 } else {
                     for i in 0..<t { softmaxRow(p + i * t, visible: causal ? i + 1 : t, count: t) }
                 }
@@ -206,8 +206,8 @@ public final class CausalSelfAttention: Layer {
                                 1, p + r * t + c, Int32(t), dOut + r * dim, Int32(dim), 0, dv + c * stride, Int32(stride))
                 }
                 // dS = P ⊙ (dP − Σⱼ dPᵢⱼ Pᵢⱼ); masked entries become 0 unread.
-                if usesVectorKernels {
-                    csimd_softmax_backward_rows(p, ds, t, t, causal ? 1 : 0, causalBlockRows)
+                if let vectorWidth {
+                    vectorWidth.softmaxBackwardRows(p, ds, rows: t, count: t, causal: causal, block: causalBlockRows)
                 } else {
                     softmaxBackwardRows(p, ds, count: t)
                 }

@@ -6,10 +6,9 @@ import CSIMD
 /// Forward and backward of a stride-1 NHWC convolution through CSIMD's direct kernels.
 final class DirectConvolution {
     /// The vector width this CPU runs the kernels at (nil: no AVX2+FMA, use im2col instead).
-    enum Width { case avx512, avx2 }
-    static let available: Width? = CPUInfo.current.hasAVX512 ? .avx512 : CPUInfo.current.hasAVX2FMA ? .avx2 : nil
+    static let available = VectorWidth.available
 
-    private let width: Width
+    private let width: VectorWidth
     private let vector: Int
     private let height: Int, imageWidth: Int, inChannels: Int, outChannels: Int, kernel: Int, padding: Int
     private let outHeight: Int, outWidth: Int
@@ -36,7 +35,7 @@ final class DirectConvolution {
 
     init(height: Int, width: Int, inChannels: Int, outChannels: Int, kernel: Int, padding: Int) {
         self.width = DirectConvolution.available!
-        vector = self.width == .avx512 ? 16 : 8
+        vector = self.width.lanes
         (self.height, self.imageWidth, self.inChannels, self.outChannels, self.kernel, self.padding) =
             (height, width, inChannels, outChannels, kernel, padding)
         outHeight = height + 2 * padding - kernel + 1

@@ -12,9 +12,9 @@ public final class LayerNorm: Layer {
     /// Added to the variance before the square root. Default 1e-5.
     public let epsilon: Float
 
-    /// Whether the AVX2+FMA kernels run (default: when the CPU has them); off, the scalar loops
-    /// run — tests compare the two.
-    var usesVectorKernels = CPUInfo.current.hasAVX2FMA
+    /// The width the vector kernels run at (default: the widest this CPU has); nil, the scalar
+    /// loops run — tests compare them.
+    var vectorWidth = VectorWidth.available
     private let features: Int
     private let positions: Int
     private var weight: ParameterView!   // [features]
@@ -54,8 +54,9 @@ public final class LayerNorm: Layer {
         normalized.resize(rows * features)
         inverseDeviation.resize(rows)
         let w = weight.value.baseAddress!, b = bias.value.baseAddress!
-        if usesVectorKernels {
-            csimd_layer_norm_forward(input, w, b, output.pointer, normalized.pointer, inverseDeviation.pointer, rows, features, epsilon)
+        if let vectorWidth {
+            vectorWidth.layerNormForward(input, weight: w, bias: b, output: output.pointer, normalized: normalized.pointer,
+                                         inverseDeviation: inverseDeviation.pointer, rows: rows, features: features, epsilon: epsilon)
             return output.pointer
         }
         for r in 0..<rows {
@@ -86,9 +87,10 @@ public final class LayerNorm: Layer {
             db.update(repeating: 0, count: features)
         }
         if needInputGradient { inputGradient.resize(rows * features) }
-        if usesVectorKernels {
-            csimd_layer_norm_backward(outputGradient, normalized.pointer, w, inverseDeviation.pointer, dw, db,
-                                      needInputGradient ? inputGradient.pointer : nil, rows, features)
+        if let vectorWidth {
+            vectorWidth.layerNormBackward(outputGradient, normalized: normalized.pointer, weight: w,
+                                          inverseDeviation: inverseDeviation.pointer, weightGradient: dw, biasGradient: db,
+                                          inputGradient: needInputGradient ? inputGradient.pointer : nil, rows: rows, features: features)
             return needInputGradient ? inputGradient.pointer : nil
         }
         for r in 0..<rows {
