@@ -36,6 +36,9 @@ public final class AdamOptimizer: Optimizer {
     public private(set) var stateRange: Range<Int>
     private var expAvg: FloatBuffer
     private var expAvgSq: FloatBuffer
+    /// The width the update runs its vector kernel at when there is no L1 term (default: the widest
+    /// this CPU has); nil, the scalar loop — the two give the same bits.
+    var vectorWidth = VectorWidth.available
 
     /// Creates the optimizer with zeroed moments. Defaults: β₁ 0.9, β₂ 0.999, ε 1e-8,
     /// weightDecay 0, l1 0, decoupledWeightDecay false (Adam), decayedRanges nil (every element),
@@ -96,6 +99,13 @@ public final class AdamOptimizer: Optimizer {
             // Parameter i's moments are at i - first.
             let p = p + elements.lowerBound, g = g + elements.lowerBound
             let m = m + (elements.lowerBound - first), v = v + (elements.lowerBound - first)
+            if let vectorWidth, l1 == 0 {
+                let terms = VectorWidth.AdamTerms(l2: l2, beta1: b1, oneMinusBeta1: oneMinusB1, beta2: b2, oneMinusBeta2: oneMinusB2,
+                                                  decay: decay, stepSize: stepSize,
+                                                  inverseSqrtCorrection2: inverseSqrtCorrection2, epsilon: eps)
+                vectorWidth.adam(p, g, m, v, count: elements.count, terms)
+                return
+            }
             for i in 0..<elements.count {
                 let pi = p[i]
                 let gi = g[i] + l2 * pi + l1 * penaltySign(pi)

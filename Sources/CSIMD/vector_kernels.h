@@ -1,10 +1,11 @@
-// CSIMD transformer.h: the transformer's element-wise and row-wise kernels — a vector exp, tanh
-// GELU and its derivative, softmax rows (causal), their backward, and layer norm — for AVX2+FMA
-// (8 floats a vector, names ending _avx2) and AVX-512 (16, _avx512). The kernels are written once,
-// in transformer_kernels.inc; this header defines each width's operations and includes it. Callers
-// check the CPU has the extensions first.
-#ifndef RINGTRAIN_CSIMD_TRANSFORMER_H
-#define RINGTRAIN_CSIMD_TRANSFORMER_H
+// CSIMD vector_kernels.h: the kernels written once over a vector width, compiled for AVX2+FMA (8
+// floats a vector, names ending _avx2) and AVX-512 (16, _avx512) — the transformer's element-wise
+// and row-wise kernels (transformer_kernels.inc: a vector exp, tanh-GELU and its derivative, causal
+// softmax rows and their backward, layer norm) and the optimizers' updates (update_kernels.inc).
+// This header defines each width's CT_ operations and includes both files. Callers check the CPU
+// has the extensions first.
+#ifndef RINGTRAIN_CSIMD_VECTOR_KERNELS_H
+#define RINGTRAIN_CSIMD_VECTOR_KERNELS_H
 #include <immintrin.h>
 #include <math.h>
 
@@ -69,7 +70,10 @@ CSIMD_AVX2 static inline float csimd_max_avx2(__m256 v) {
 #define CT_KEEP(v, mask) _mm256_and_ps(v, _mm256_castsi256_ps(mask))
 #define CT_HSUM csimd_sum_avx2
 #define CT_HMAX csimd_max_avx2
+#define CT_SQRT _mm256_sqrt_ps
 #include "transformer_kernels.inc"
+#include "update_kernels.inc"
+#include "vector_ops_end.inc"
 
 // AVX-512: tails are masked with a 16-bit lane mask, which loads and stores take directly.
 
@@ -106,6 +110,9 @@ static inline __mmask16 csimd_tail_mask_avx512(long count) {
 #define CT_KEEP(v, mask) _mm512_maskz_mov_ps(mask, v)
 #define CT_HSUM _mm512_reduce_add_ps
 #define CT_HMAX _mm512_reduce_max_ps
+#define CT_SQRT _mm512_sqrt_ps
 #include "transformer_kernels.inc"
+#include "update_kernels.inc"
+#include "vector_ops_end.inc"
 
 #endif
