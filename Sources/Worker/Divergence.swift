@@ -38,35 +38,16 @@ enum NonFinite {
     /// that is not finite; nil when all are finite.
     static func firstTensor(in store: ParameterStore, buffers: [ModelBuffer]) -> String? {
         let values = store.parameters.buffer
-        if !allFinite(UnsafeBufferPointer(values)) {
+        if !FiniteValues.all(UnsafeBufferPointer(values)) {
             for entry in store.entries
-            where !allFinite(UnsafeBufferPointer(rebasing: values[entry.offset..<entry.offset + entry.count])) {
+            where !FiniteValues.all(UnsafeBufferPointer(rebasing: values[entry.offset..<entry.offset + entry.count])) {
                 return entry.name
             }
         }
         for buffer in buffers {
             guard case .float(let floats) = buffer.storage else { continue }
-            if !allFinite(UnsafeBufferPointer(floats)) { return buffer.name }
+            if !FiniteValues.all(UnsafeBufferPointer(floats)) { return buffer.name }
         }
         return nil
-    }
-
-    /// True when every value is finite: x·0 is 0 for finite x and NaN otherwise, summed 16 lanes
-    /// at a time (a scalar float sum would not vectorise).
-    static func allFinite(_ values: UnsafeBufferPointer<Float>) -> Bool {
-        guard let base = values.baseAddress else { return true }
-        let raw = UnsafeRawPointer(base), wide = values.count / 16 * 16
-        var lanes = SIMD16<Float>(repeating: 0)
-        var i = 0
-        while i < wide {
-            lanes += raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self) * 0
-            i += 16
-        }
-        var sum = lanes.sum()
-        while i < values.count {
-            sum += base[i] * 0
-            i += 1
-        }
-        return !sum.isNaN
     }
 }

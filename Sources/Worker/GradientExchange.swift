@@ -277,9 +277,7 @@ public final class GradientExchange {
 
     /// True when every value of `values[range]` is finite (no fp16 overflow reached the sum).
     private func allFinite(_ values: UnsafeMutableBufferPointer<Float>, _ range: Range<Int>) -> Bool {
-        var sum: Float = 0
-        for i in range { sum += values[i] * 0 }   // inf * 0 and NaN * 0 are NaN; finite * 0 is 0
-        return !sum.isNaN
+        FiniteValues.all(UnsafeBufferPointer(rebasing: values[range]))
     }
 }
 

@@ -308,7 +308,7 @@ public final class Trainer {
     /// The first optimizer state tensor holding a value that is not finite on any rank, named
     /// `optimizer.NAME`; nil when all are. Collective when ranks keep shards (one small sum).
     public func firstNonFiniteOptimizerTensor() throws -> String? {
-        let flags = optimizer.withStateBuffers { $0.map { NonFinite.allFinite($0) ? 0.0 : 1.0 } }
+        let flags = optimizer.withStateBuffers { $0.map { FiniteValues.all($0) ? 0.0 : 1.0 } }
         let any = stateIsSharded ? try collectives.sum(flags) : flags
         return zip(optimizer.stateNames, any).first { $0.1 > 0 }.map { "optimizer." + $0.0 }
     }

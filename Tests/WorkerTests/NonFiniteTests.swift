@@ -10,9 +10,9 @@ import Testing
 func nonFiniteScan(index: Int) {
     for bad in [Float.nan, .infinity, -.infinity] {
         var values = [Float](repeating: 1.5, count: 41)
-        #expect(values.withUnsafeBufferPointer { NonFinite.allFinite($0) })
+        #expect(values.withUnsafeBufferPointer { FiniteValues.all($0) })
         values[index] = bad
-        #expect(!values.withUnsafeBufferPointer { NonFinite.allFinite($0) })
+        #expect(!values.withUnsafeBufferPointer { FiniteValues.all($0) })
     }
     let store = ParameterStore(layout: [("fc1.weight", [4, 8]), ("fc1.bias", [4]), ("fc2.weight", [1, 5])])
     for i in 0..<store.count { store.parameters.buffer[i] = 0.25 }

@@ -1,5 +1,6 @@
 // Dataset: samples held as one flat row-major Float array of features and one of targets (or, for
 // text, windows cut from a byte array on demand), with their task; plus DataSplits, a run's splits.
+import CSIMD
 
 /// What the targets mean.
 public enum LearningTask: Sendable, Equatable {
@@ -159,12 +160,12 @@ public struct Dataset: Sendable {
     private static func copyRows(_ indices: ArraySlice<Int>, of source: [Float], width: Int, count: Int,
                                  to destination: UnsafeMutablePointer<Float>) {
         guard !indices.isEmpty else { return }
+        for index in indices {
+            precondition(index >= 0 && index < count, "Dataset: sample index \(index) out of 0..<\(count)")
+        }
         source.withUnsafeBufferPointer { rows in
-            var out = destination
-            for index in indices {
-                precondition(index >= 0 && index < count, "Dataset: sample index \(index) out of 0..<\(count)")
-                out.update(from: rows.baseAddress! + index * width, count: width)
-                out += width
+            indices.withUnsafeBufferPointer { picked in
+                csimd_gather_rows(destination, rows.baseAddress!, width, picked.baseAddress!, picked.count, 4)
             }
         }
     }

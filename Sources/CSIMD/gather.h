@@ -1,0 +1,20 @@
+// CSIMD gather.h: copies rows picked by index (a training batch out of a dataset) while prefetching
+// the rows a few places ahead, so the trips to memory for different rows overlap instead of
+// following one another (the rows of a shuffled batch lie far apart, each on its own pages).
+#ifndef RINGTRAIN_CSIMD_GATHER_H
+#define RINGTRAIN_CSIMD_GATHER_H
+#include <string.h>
+
+/// dst row k = src row indices[k], rows of `width` floats, for k < count; every cache line of row
+/// indices[k + ahead] is prefetched before row k is copied. Indices must be valid rows of src.
+static inline void csimd_gather_rows(float *dst, const float *src, long width, const long *indices, long count, long ahead) {
+    long bytes = width * (long)sizeof(float);
+    for (long k = 0; k < count; k++) {
+        if (k + ahead < count) {
+            const char *row = (const char *)(src + indices[k + ahead] * width);
+            for (long b = 0; b < bytes; b += 64) __builtin_prefetch(row + b, 0, 3);
+        }
+        memcpy(dst + k * width, src + indices[k] * width, (size_t)bytes);
+    }
+}
+#endif
