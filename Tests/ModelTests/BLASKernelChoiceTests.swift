@@ -74,4 +74,26 @@ struct BLASKernelChoiceTests {
         let note = BLASKernelSelection.note(requested: "SkylakeX", detected: "Prescott", running: "SkylakeX", cpu: xeon)
         #expect(note.contains("SkylakeX") && note.contains("Prescott"))
     }
+
+    /// A user's own choice is kept, and noted when it leaves the CPU's extensions unused: kernels
+    /// without AVX-512 on a CPU with it, generic kernels on a CPU with AVX2 and FMA; not otherwise.
+    @Test func aUserChoiceThatLeavesExtensionsUnusedIsNoted() throws {
+        let xeon = CPUInfo(cpuinfo: CPUInfoFixtures.xeonAVX512), epyc = CPUInfo(cpuinfo: CPUInfoFixtures.epycZen)
+        func note(_ core: String?, _ cpu: CPUInfo, marker: Bool = false) -> String? {
+            var environment: [String: String] = [:]
+            if let core { environment["OPENBLAS_CORETYPE"] = core }
+            if marker { environment["RINGTRAIN_BLAS_REEXEC"] = "SkylakeX Prescott" }
+            return BLASKernelSelection.userChoiceNote(environment: environment, cpu: cpu)
+        }
+        let haswellOnXeon = try #require(note("Haswell", xeon))
+        #expect(haswellOnXeon.contains("OPENBLAS_CORETYPE=Haswell") && haswellOnXeon.contains("AVX-512")
+                && haswellOnXeon.contains("unset"), "\(haswellOnXeon)")
+        let prescottOnEPYC = try #require(note("Prescott", epyc))
+        #expect(prescottOnEPYC.contains("AVX2") && prescottOnEPYC.hasSuffix("Zen"), "\(prescottOnEPYC)")
+        #expect(note("Prescott", xeon)?.contains("AVX-512") == true)
+        for quiet in [note("SkylakeX", xeon), note("cooperlake", xeon), note("Zen", epyc), note("Haswell", epyc), note(nil, xeon),
+                      note("", xeon), note("SkylakeX", xeon, marker: true), note("Haswell", try #require(xeon.limited(to: "avx2")))] {
+            #expect(quiet == nil)
+        }
+    }
 }

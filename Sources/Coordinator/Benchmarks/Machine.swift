@@ -14,6 +14,9 @@ public struct Machine: Sendable {
     public var threads: Int
     /// MPI library and version (e.g. `Open MPI v4.1.4`).
     public var mpi: String
+    /// What the start-up kernel choice said, when it said anything (e.g. that the environment's
+    /// `OPENBLAS_CORETYPE` leaves AVX-512 unused): figures made so are not this CPU's best.
+    public var blasNote: String?
 
     public init(cpu: String, isa: String, blas: String, blasVersion: String, blasCore: String, threads: Int, mpi: String) {
         (self.cpu, self.isa, self.blas, self.blasVersion, self.blasCore, self.threads, self.mpi) =
@@ -26,24 +29,31 @@ public struct Machine: Sendable {
               let version = o["blas_version"] as? String, let core = o["blas_core"] as? String,
               let threads = o["threads"] as? Int, let mpi = o["mpi"] as? String else { return nil }
         self.init(cpu: cpu, isa: isa, blas: blas, blasVersion: version, blasCore: core, threads: threads, mpi: mpi)
+        blasNote = o["blas_note"] as? String
     }
 
     /// This process's machine.
     public static var current: Machine {
         let cpu = CPUInfo.current
-        return Machine(cpu: cpu.modelName.isEmpty ? "unknown CPU" : cpu.modelName,
-                       isa: cpu.vectorExtensions.joined(separator: " "), blas: BLASLibrary.name,
-                       blasVersion: BLASLibrary.version, blasCore: BLASLibrary.core, threads: BLASThreads.count,
-                       mpi: MPIEnvironment.libraryVersion)
+        var machine = Machine(cpu: cpu.modelName.isEmpty ? "unknown CPU" : cpu.modelName,
+                              isa: cpu.vectorExtensions.joined(separator: " "), blas: BLASLibrary.name,
+                              blasVersion: BLASLibrary.version, blasCore: BLASLibrary.core, threads: BLASThreads.count,
+                              mpi: MPIEnvironment.libraryVersion)
+        machine.blasNote = BLASKernelSelection.currentNote
+        return machine
     }
 
-    /// One line for the top of a benchmark's table.
+    /// One line for the top of a benchmark's table, and a second with `blasNote` when there is one.
     public var line: String {
         "machine: \(cpu) [\(isa)]; \(blas) \(blasVersion) \(blasCore) kernels, \(threads) thread\(threads == 1 ? "" : "s"); \(mpi)"
+            + (blasNote.map { "\nnote: " + $0 } ?? "")
     }
 
     /// The `machine` object of a `--json` row.
     public var json: [String: Any] {
-        ["cpu": cpu, "isa": isa, "blas": blas, "blas_version": blasVersion, "blas_core": blasCore, "threads": threads, "mpi": mpi]
+        var o: [String: Any] = ["cpu": cpu, "isa": isa, "blas": blas, "blas_version": blasVersion, "blas_core": blasCore,
+                                "threads": threads, "mpi": mpi]
+        if let blasNote { o["blas_note"] = blasNote }
+        return o
     }
 }

@@ -4,7 +4,8 @@
 import Foundation
 import Model
 
-/// Choosing better BLAS kernels by re-running the process before it does anything else.
+/// Choosing better BLAS kernels by re-running the process before it does anything else (or, when
+/// the user chose kernels that leave the CPU's extensions unused, noting it).
 public enum BLASKernelReexec {
     /// Applies `BLASKernelSelection.plan` to this process: may not return (exec), and on the
     /// re-executed side leaves the note for the run's log in `BLASKernelSelection.currentNote`.
@@ -13,7 +14,8 @@ public enum BLASKernelReexec {
         switch BLASKernelSelection.plan(environment: ProcessInfo.processInfo.environment, cpu: cpu,
                                         reportedCore: BLASLibrary.core) {
         case .keep:
-            return
+            BLASKernelSelection.currentNote = BLASKernelSelection.userChoiceNote(environment: ProcessInfo.processInfo.environment,
+                                                                                 cpu: cpu)
         case .reexecute(let coreType, let marker):
             setenv(BLASKernelSelection.coreTypeVariable, coreType, 1)
             setenv(BLASKernelSelection.markerVariable, marker, 1)

@@ -46,6 +46,28 @@ public enum BLASKernelSelection {
         return "BLAS kernels: asked OpenBLAS for \(requested) on \(name) (it detected \(detected)) but it runs \(running)"
     }
 
+    /// OpenBLAS cores whose kernels use AVX-512. Lower-cased.
+    static let avx512Cores: Set<String> = ["skylakex", "cooperlake", "sapphirerapids"]
+
+    /// The note when the user's own `OPENBLAS_CORETYPE` keeps OpenBLAS from this CPU's vector
+    /// extensions — kernels without AVX-512 on a CPU with AVX-512, or generic ones on a CPU with AVX2
+    /// and FMA. ringtrain keeps the user's choice (it may be deliberate) and says what it leaves
+    /// unused; nil when the choice suits the CPU or none was made. Pure.
+    public static func userChoiceNote(environment: [String: String], cpu: CPUInfo) -> String? {
+        guard environment[markerVariable] == nil, let own = environment[coreTypeVariable], !own.isEmpty else { return nil }
+        let unused: String, better: String
+        if cpu.hasAVX512 && !avx512Cores.contains(own.lowercased()) {
+            (unused, better) = ("AVX-512", "SkylakeX or Cooperlake")
+        } else if cpu.hasAVX2FMA && BLASKernelChoice.genericCores.contains(own.lowercased()) {
+            (unused, better) = ("AVX2 and FMA", cpu.vendor == "AuthenticAMD" ? "Zen" : "Haswell")
+        } else {
+            return nil
+        }
+        let name = cpu.modelName.isEmpty ? "this CPU" : cpu.modelName
+        return "BLAS kernels: \(coreTypeVariable)=\(own) is set in the environment, so OpenBLAS runs kernels that leave "
+            + "\(name)'s \(unused) unused; unset it to let OpenBLAS choose, or set it to \(better)"
+    }
+
     /// The note for this process, set once at start by the entry point (nil: nothing changed).
     nonisolated(unsafe) public static var currentNote: String?
 }
