@@ -5,14 +5,18 @@
 #define RINGTRAIN_CSIMD_GATHER_H
 #include <string.h>
 
-/// dst row k = src row indices[k], rows of `width` floats, for k < count; every cache line of row
-/// indices[k + ahead] is prefetched before row k is copied. Indices must be valid rows of src.
+/// dst row k = src row indices[k], rows of `width` floats, for k < count. Before row k is copied,
+/// the cache lines of row indices[k + ahead] are prefetched into L2 — the first 4 KiB of it (the
+/// hardware prefetcher follows a row once its start arrives), every line from the one holding the
+/// row's first byte. Indices must be valid rows of src.
 static inline void csimd_gather_rows(float *dst, const float *src, long width, const long *indices, long count, long ahead) {
     long bytes = width * (long)sizeof(float);
+    long reach = bytes < 4096 ? bytes : 4096;
     for (long k = 0; k < count; k++) {
         if (k + ahead < count) {
             const char *row = (const char *)(src + indices[k + ahead] * width);
-            for (long b = 0; b < bytes; b += 64) __builtin_prefetch(row + b, 0, 3);
+            const char *line = (const char *)((unsigned long)row & ~63UL);
+            for (; line < row + reach; line += 64) __builtin_prefetch(line, 0, 2);
         }
         memcpy(dst + k * width, src + indices[k] * width, (size_t)bytes);
     }

@@ -1,8 +1,9 @@
 // CSIMD vector_kernels.h: the kernels written once over a vector width, compiled for AVX2+FMA (8
 // floats a vector, names ending _avx2) and AVX-512 (16, _avx512) — the transformer's element-wise
 // and row-wise kernels (transformer_kernels.inc: a vector exp, tanh-GELU and its derivative, causal
-// softmax rows and their backward, layer norm) and the optimizers' updates (update_kernels.inc).
-// This header defines each width's CT_ operations and includes both files. Callers check the CPU
+// softmax rows and their backward, layer norm), Adam's update (update_kernels.inc) and the check
+// for values that are not finite (finite_kernels.inc). This header defines each width's CT_
+// operations and includes the three files. Callers check the CPU
 // has the extensions first.
 #ifndef RINGTRAIN_CSIMD_VECTOR_KERNELS_H
 #define RINGTRAIN_CSIMD_VECTOR_KERNELS_H
@@ -73,6 +74,7 @@ CSIMD_AVX2 static inline float csimd_max_avx2(__m256 v) {
 #define CT_SQRT _mm256_sqrt_ps
 #include "transformer_kernels.inc"
 #include "update_kernels.inc"
+#include "finite_kernels.inc"
 #include "vector_ops_end.inc"
 
 // AVX-512: tails are masked with a 16-bit lane mask, which loads and stores take directly.
@@ -113,6 +115,7 @@ static inline __mmask16 csimd_tail_mask_avx512(long count) {
 #define CT_SQRT _mm512_sqrt_ps
 #include "transformer_kernels.inc"
 #include "update_kernels.inc"
+#include "finite_kernels.inc"
 #include "vector_ops_end.inc"
 
 #endif

@@ -75,24 +75,38 @@ struct BLASKernelChoiceTests {
         #expect(note.contains("SkylakeX") && note.contains("Prescott"))
     }
 
-    /// A user's own choice is kept, and noted when it leaves the CPU's extensions unused: kernels
-    /// without AVX-512 on a CPU with it, generic kernels on a CPU with AVX2 and FMA; not otherwise.
+    /// An AMD CPU with AVX-512 (Zen 4 and later) gets the AVX-512 kernels when OpenBLAS does not
+    /// recognise it, as an Intel one does; one without gets Zen's.
+    @Test func amdWithAVX512GetsTheAVX512Kernels() {
+        let zen4 = CPUInfo(cpuinfo: CPUInfoFixtures.epycZen.replacingOccurrences(
+            of: " avx2 ", with: " avx2 avx512f avx512bw avx512dq avx512vl "))
+        #expect(zen4.hasAVX512 && zen4.vendor == "AuthenticAMD")
+        #expect(BLASKernelChoice.coreType(for: zen4, reportedCore: "Prescott") == "SkylakeX")
+        #expect(BLASKernelChoice.coreType(for: CPUInfo(cpuinfo: CPUInfoFixtures.epycZen), reportedCore: "Prescott") == "Zen")
+    }
+
+    /// A user's own choice is kept, and noted when the kernels OpenBLAS runs leave the CPU's
+    /// extensions unused — without AVX-512 on a CPU with it, generic ones on a CPU with AVX2 and FMA —
+    /// naming the core ringtrain itself would pick; not otherwise.
     @Test func aUserChoiceThatLeavesExtensionsUnusedIsNoted() throws {
         let xeon = CPUInfo(cpuinfo: CPUInfoFixtures.xeonAVX512), epyc = CPUInfo(cpuinfo: CPUInfoFixtures.epycZen)
-        func note(_ core: String?, _ cpu: CPUInfo, marker: Bool = false) -> String? {
+        func note(_ core: String?, _ cpu: CPUInfo, running: String? = nil, marker: Bool = false) -> String? {
             var environment: [String: String] = [:]
             if let core { environment["OPENBLAS_CORETYPE"] = core }
             if marker { environment["RINGTRAIN_BLAS_REEXEC"] = "SkylakeX Prescott" }
-            return BLASKernelSelection.userChoiceNote(environment: environment, cpu: cpu)
+            return BLASKernelSelection.userChoiceNote(environment: environment, cpu: cpu, runningCore: running ?? core ?? "SkylakeX")
         }
         let haswellOnXeon = try #require(note("Haswell", xeon))
         #expect(haswellOnXeon.contains("OPENBLAS_CORETYPE=Haswell") && haswellOnXeon.contains("AVX-512")
-                && haswellOnXeon.contains("unset"), "\(haswellOnXeon)")
+                && haswellOnXeon.contains("unset") && haswellOnXeon.hasSuffix("SkylakeX"), "\(haswellOnXeon)")
         let prescottOnEPYC = try #require(note("Prescott", epyc))
         #expect(prescottOnEPYC.contains("AVX2") && prescottOnEPYC.hasSuffix("Zen"), "\(prescottOnEPYC)")
         #expect(note("Prescott", xeon)?.contains("AVX-512") == true)
+        // What OpenBLAS runs decides, not the variable's text (a name it ignores, a build without DYNAMIC_ARCH).
+        #expect(note("haswel", xeon, running: "Haswell")?.contains("its Haswell kernels") == true)
         for quiet in [note("SkylakeX", xeon), note("cooperlake", xeon), note("Zen", epyc), note("Haswell", epyc), note(nil, xeon),
-                      note("", xeon), note("SkylakeX", xeon, marker: true), note("Haswell", try #require(xeon.limited(to: "avx2")))] {
+                      note("", xeon), note("SkylakeX", xeon, marker: true), note("Haswell", try #require(xeon.limited(to: "avx2"))),
+                      note("Haswell", xeon, running: "SkylakeX"), note("Prescott", try #require(xeon.limited(to: "sse")))] {
             #expect(quiet == nil)
         }
     }

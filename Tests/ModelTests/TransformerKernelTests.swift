@@ -90,7 +90,7 @@ private func describe(_ bad: [Int], _ a: [Float], _ b: [Float]) -> String {
     "\(bad.count) elements differ: " + bad.prefix(3).map { "#\($0): \(a[$0]) vs \(b[$0])" }.joined(separator: ", ")
 }
 
-@Test("vector kernels match the scalar loops", .enabled(if: VectorWidth.available != nil),
+@Test("vector kernels match the scalar loops", .enabled(if: VectorWidth.available != nil, "this CPU has no AVX2+FMA"),
       arguments: kernelCases, VectorWidth.runnable)
 private func vectorKernelsMatchScalar(_ testCase: KernelCase, width: VectorWidth) {
     let vector = pass(testCase.make(width), batch: testCase.batch)
@@ -132,7 +132,8 @@ private func causalBlocksMatchWholeMatrix(shape: (positions: Int, block: Int), v
 /// The two widths run the same operations on each lane, so AVX-512 and AVX2 agree far more closely
 /// than either does with the scalar loops: only sums over a row, added in another order, may part
 /// (by a few units in the last place of their terms). A wrong lane mask or tail would show here.
-@Test("AVX-512 and AVX2 kernels agree", .enabled(if: VectorWidth.runnable.count == 2), arguments: kernelCases)
+@Test("AVX-512 and AVX2 kernels agree", .enabled(if: VectorWidth.runnable.count == 2, "this CPU has no AVX-512"),
+      arguments: kernelCases)
 private func widthsAgree(_ testCase: KernelCase) {
     let wide = pass(testCase.make(.avx512), batch: testCase.batch)
     let narrow = pass(testCase.make(.avx2), batch: testCase.batch)

@@ -1,6 +1,7 @@
 // Machine: which machine made a benchmark figure — CPU, vector extensions, BLAS library,
 // version, kernels and threads, MPI — as one line for tables and one object for JSON rows.
 import Collective
+import Foundation
 import Model
 
 /// The machine a benchmark runs on, as this process sees it.
@@ -14,8 +15,9 @@ public struct Machine: Sendable {
     public var threads: Int
     /// MPI library and version (e.g. `Open MPI v4.1.4`).
     public var mpi: String
-    /// What the start-up kernel choice said, when it said anything (e.g. that the environment's
-    /// `OPENBLAS_CORETYPE` leaves AVX-512 unused): figures made so are not this CPU's best.
+    /// Set when the environment's `OPENBLAS_CORETYPE` has OpenBLAS run kernels that leave the CPU's
+    /// AVX-512 (or AVX2) unused (`BLASKernelSelection.userChoiceNote`): figures made so are not
+    /// this CPU's best.
     public var blasNote: String?
 
     public init(cpu: String, isa: String, blas: String, blasVersion: String, blasCore: String, threads: Int, mpi: String) {
@@ -39,7 +41,8 @@ public struct Machine: Sendable {
                               isa: cpu.vectorExtensions.joined(separator: " "), blas: BLASLibrary.name,
                               blasVersion: BLASLibrary.version, blasCore: BLASLibrary.core, threads: BLASThreads.count,
                               mpi: MPIEnvironment.libraryVersion)
-        machine.blasNote = BLASKernelSelection.currentNote
+        machine.blasNote = BLASKernelSelection.userChoiceNote(environment: ProcessInfo.processInfo.environment, cpu: cpu,
+                                                              runningCore: BLASLibrary.core)
         return machine
     }
 

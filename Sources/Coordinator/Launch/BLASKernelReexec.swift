@@ -15,7 +15,7 @@ public enum BLASKernelReexec {
                                         reportedCore: BLASLibrary.core) {
         case .keep:
             BLASKernelSelection.currentNote = BLASKernelSelection.userChoiceNote(environment: ProcessInfo.processInfo.environment,
-                                                                                 cpu: cpu)
+                                                                                 cpu: cpu, runningCore: BLASLibrary.core)
         case .reexecute(let coreType, let marker):
             setenv(BLASKernelSelection.coreTypeVariable, coreType, 1)
             setenv(BLASKernelSelection.markerVariable, marker, 1)

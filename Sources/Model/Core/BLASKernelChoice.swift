@@ -12,15 +12,18 @@ public enum BLASKernelChoice {
     ]
 
     /// The `OPENBLAS_CORETYPE` value to run with, or nil to keep what OpenBLAS chose: SkylakeX
-    /// for AVX-512 F/BW/DQ/VL on Intel, Zen for AMD with AVX2 and FMA, Haswell for other CPUs
-    /// with AVX2 and FMA — only when `reportedCore` (from `openblas_get_corename()`) is generic.
+    /// for AVX-512 F/BW/DQ/VL (an Intel Xeon, or an AMD Zen 4 or later), Zen for other AMD CPUs
+    /// with AVX2 and FMA, Haswell for other CPUs with AVX2 and FMA — only when `reportedCore`
+    /// (from `openblas_get_corename()`) is generic.
     public static func coreType(for cpu: CPUInfo, reportedCore: String) -> String? {
         guard genericCores.contains(reportedCore.lowercased()) else { return nil }
-        if cpu.vendor == "AuthenticAMD" || cpu.vendor == "HygonGenuine" {
-            return cpu.hasAVX2FMA ? "Zen" : nil
-        }
+        return bestCore(for: cpu)
+    }
+
+    /// The core whose kernels use the most of `cpu`'s vector extensions (nil: none has AVX2+FMA).
+    static func bestCore(for cpu: CPUInfo) -> String? {
         if cpu.hasAVX512 { return "SkylakeX" }
-        if cpu.hasAVX2FMA { return "Haswell" }
-        return nil
+        guard cpu.hasAVX2FMA else { return nil }
+        return cpu.vendor == "AuthenticAMD" || cpu.vendor == "HygonGenuine" ? "Zen" : "Haswell"
     }
 }

@@ -49,23 +49,26 @@ public enum BLASKernelSelection {
     /// OpenBLAS cores whose kernels use AVX-512. Lower-cased.
     static let avx512Cores: Set<String> = ["skylakex", "cooperlake", "sapphirerapids"]
 
-    /// The note when the user's own `OPENBLAS_CORETYPE` keeps OpenBLAS from this CPU's vector
-    /// extensions — kernels without AVX-512 on a CPU with AVX-512, or generic ones on a CPU with AVX2
-    /// and FMA. ringtrain keeps the user's choice (it may be deliberate) and says what it leaves
-    /// unused; nil when the choice suits the CPU or none was made. Pure.
-    public static func userChoiceNote(environment: [String: String], cpu: CPUInfo) -> String? {
-        guard environment[markerVariable] == nil, let own = environment[coreTypeVariable], !own.isEmpty else { return nil }
-        let unused: String, better: String
-        if cpu.hasAVX512 && !avx512Cores.contains(own.lowercased()) {
-            (unused, better) = ("AVX-512", "SkylakeX or Cooperlake")
-        } else if cpu.hasAVX2FMA && BLASKernelChoice.genericCores.contains(own.lowercased()) {
-            (unused, better) = ("AVX2 and FMA", cpu.vendor == "AuthenticAMD" ? "Zen" : "Haswell")
+    /// The note when the user's own `OPENBLAS_CORETYPE` has OpenBLAS run kernels (`runningCore`)
+    /// that leave this CPU's vector extensions unused — kernels without AVX-512 on a CPU with it, or
+    /// generic ones on a CPU with AVX2 and FMA. ringtrain keeps the user's choice (it may be
+    /// deliberate) and says what it leaves unused, and which core would use it (the one ringtrain
+    /// picks itself when OpenBLAS does not recognise the CPU); nil when the kernels suit the CPU or
+    /// the user chose none. Pure.
+    public static func userChoiceNote(environment: [String: String], cpu: CPUInfo, runningCore: String) -> String? {
+        guard environment[markerVariable] == nil, let own = environment[coreTypeVariable], !own.isEmpty,
+              let better = BLASKernelChoice.bestCore(for: cpu) else { return nil }
+        let running = runningCore.lowercased(), unused: String
+        if cpu.hasAVX512 && !avx512Cores.contains(running) {
+            unused = "AVX-512"
+        } else if BLASKernelChoice.genericCores.contains(running) {
+            unused = "AVX2 and FMA"
         } else {
             return nil
         }
         let name = cpu.modelName.isEmpty ? "this CPU" : cpu.modelName
-        return "BLAS kernels: \(coreTypeVariable)=\(own) is set in the environment, so OpenBLAS runs kernels that leave "
-            + "\(name)'s \(unused) unused; unset it to let OpenBLAS choose, or set it to \(better)"
+        return "BLAS kernels: \(coreTypeVariable)=\(own) is set in the environment and OpenBLAS runs its \(runningCore) "
+            + "kernels, which leave \(name)'s \(unused) unused; unset it to let OpenBLAS or ringtrain choose, or set it to \(better)"
     }
 
     /// The note for this process, set once at start by the entry point (nil: nothing changed).

@@ -1,10 +1,11 @@
 // FiniteValues: whether every value of a buffer is finite — the check after each step that the
 // weights did not diverge, and of fp16 sums — with CSIMD's kernel at this CPU's vector width, or a
 // portable loop.
+import CSIMD
 
 /// Checks for values that are not finite (NaN or ±infinity).
 public enum FiniteValues {
-    /// True when every value is finite: x·0 is 0 for finite x and NaN otherwise, summed.
+    /// True when every value is finite: x·0 is ±0 for finite x and NaN otherwise, summed.
     public static func all(_ values: UnsafeBufferPointer<Float>) -> Bool {
         all(values, width: VectorWidth.available)
     }
@@ -12,7 +13,11 @@ public enum FiniteValues {
     /// `all` at a chosen width, nil for the portable loop (tests compare them).
     static func all(_ values: UnsafeBufferPointer<Float>, width: VectorWidth?) -> Bool {
         guard let base = values.baseAddress else { return true }
-        if let width { return width.allFinite(base, count: values.count) }
+        switch width {
+        case .avx512: return csimd_all_finite_avx512(base, values.count) != 0
+        case .avx2: return csimd_all_finite_avx2(base, values.count) != 0
+        case nil: break
+        }
         // 16 lanes at a time: a scalar float sum would not vectorise.
         let raw = UnsafeRawPointer(base), wide = values.count / 16 * 16
         var lanes = SIMD16<Float>(repeating: 0)

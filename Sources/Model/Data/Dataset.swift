@@ -157,6 +157,11 @@ public struct Dataset: Sendable {
         return head
     }
 
+    /// How many rows ahead of the one being copied a gather prefetches: enough for a few rows'
+    /// trips to memory to overlap.
+    private static let prefetchRowsAhead = 4
+
+    /// Copies the rows at `indices` of `source` (`count` rows of `width`) to `destination`, in order.
     private static func copyRows(_ indices: ArraySlice<Int>, of source: [Float], width: Int, count: Int,
                                  to destination: UnsafeMutablePointer<Float>) {
         guard !indices.isEmpty else { return }
@@ -165,7 +170,7 @@ public struct Dataset: Sendable {
         }
         source.withUnsafeBufferPointer { rows in
             indices.withUnsafeBufferPointer { picked in
-                csimd_gather_rows(destination, rows.baseAddress!, width, picked.baseAddress!, picked.count, 4)
+                csimd_gather_rows(destination, rows.baseAddress!, width, picked.baseAddress!, picked.count, prefetchRowsAhead)
             }
         }
     }

@@ -1,6 +1,5 @@
 // Activations: element-wise ReLU, Tanh, Sigmoid, GELU (exact and tanh form) and SiLU layers,
 // each with its derivative. One generic layer type runs any of them; the choice is a small enum.
-import CSIMD
 import Foundation
 
 /// An element-wise activation function.

@@ -1,7 +1,6 @@
 // CausalSelfAttention: multi-head self-attention over [positions, dim] samples, each position
 // seeing itself and earlier ones — one qkv projection, softmax(QKᵀ/√d)·V per head, one output projection.
 import CBLAS
-import CSIMD
 import Foundation
 
 /// Multi-head causal self-attention (GPT-2's `attn`). Parameters `qkv.weight [3·dim, dim]`

@@ -1,6 +1,5 @@
 // LayerNorm: normalises each position's last axis to zero mean and unit variance, then scales and
 // shifts it (weight, bias of that axis's size, PyTorch's nn.LayerNorm names); its backward pass.
-import CSIMD
 import Foundation
 
 /// Layer normalisation over the last axis of `[..., features]` samples (eps 1e-5, biased

@@ -1,5 +1,5 @@
-// UpdateKernels: CSIMD's Adam/AdamW update (without L1) and finite check at a chosen vector width —
-// the one place those calls turn into the _avx512 or _avx2 C functions.
+// UpdateKernels: CSIMD's Adam/AdamW update (without L1) at a chosen vector width — the one place the
+// optimizer's call turns into the _avx512 or _avx2 C function.
 import CSIMD
 
 extension VectorWidth {
@@ -19,14 +19,6 @@ extension VectorWidth {
         case .avx2:
             csimd_adam_avx2(p, g, m, v, count, t.l2, t.beta1, t.oneMinusBeta1, t.beta2, t.oneMinusBeta2, t.decay, t.stepSize,
                             t.inverseSqrtCorrection2, t.epsilon)
-        }
-    }
-
-    /// Whether all `count` values at `values` are finite.
-    func allFinite(_ values: UnsafePointer<Float>, count: Int) -> Bool {
-        switch self {
-        case .avx512: csimd_all_finite_avx512(values, count) != 0
-        case .avx2: csimd_all_finite_avx2(values, count) != 0
         }
     }
 }
