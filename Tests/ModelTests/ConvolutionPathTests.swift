@@ -18,7 +18,7 @@ struct ConvolutionPathTests {
 
     @Test(arguments: cases) func directMatchesIm2col(_ c: Case) throws {
         let direct = Conv2D(name: "c", inputShape: c.shape, outChannels: c.out, kernel: c.kernel, padding: c.padding)
-        try #require(direct.usesDirectKernels || DirectConvolution.available == nil)
+        try #require(direct.usesDirectKernels || VectorWidth.available == nil)
         let reference = Conv2D(name: "c", inputShape: c.shape, outChannels: c.out, kernel: c.kernel, padding: c.padding, direct: false)
         let a = Sequential(layers: [direct], seed: 5), b = Sequential(layers: [reference], seed: 5)
         #expect(a.store.parameters.array == b.store.parameters.array)

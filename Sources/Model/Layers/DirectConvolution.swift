@@ -5,11 +5,7 @@ import CSIMD
 
 /// Forward and backward of a stride-1 NHWC convolution through CSIMD's direct kernels.
 final class DirectConvolution {
-    /// The vector width this CPU runs the kernels at (nil: no AVX2+FMA, use im2col instead).
-    static let available = VectorWidth.available
-
     private let width: VectorWidth
-    private let vector: Int
     private let height: Int, imageWidth: Int, inChannels: Int, outChannels: Int, kernel: Int, padding: Int
     private let outHeight: Int, outWidth: Int
     private var paddedHeight: Int { height + 2 * padding }
@@ -30,12 +26,12 @@ final class DirectConvolution {
 
     /// Whether the direct path can run this convolution on this CPU.
     static func supports(kernel: Int, stride: Int, padding: Int) -> Bool {
-        available != nil && stride == 1 && padding <= kernel - 1
+        VectorWidth.available != nil && stride == 1 && padding <= kernel - 1
     }
 
     init(height: Int, width: Int, inChannels: Int, outChannels: Int, kernel: Int, padding: Int) {
-        self.width = DirectConvolution.available!
-        vector = self.width.lanes
+        self.width = VectorWidth.available!
+        let vector = self.width.lanes
         (self.height, self.imageWidth, self.inChannels, self.outChannels, self.kernel, self.padding) =
             (height, width, inChannels, outChannels, kernel, padding)
         outHeight = height + 2 * padding - kernel + 1
