@@ -27,12 +27,13 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSIMD", path: "Sources/CSIMD"),
+        .systemLibrary(name: "CSharedMemory", path: "Sources/CSharedMemory"),
 
         // Libraries. Model and Collective never import each other; both read the CPU's features
         // from Hardware.
         .target(name: "Hardware"),
         .target(name: "Model", dependencies: ["Hardware", "CBLAS", "CZlib", "CSIMD"]),
-        .target(name: "Collective", dependencies: ["Hardware", "CMPI", "CSIMD"]),
+        .target(name: "Collective", dependencies: ["Hardware", "CMPI", "CSIMD", "CSharedMemory"]),
         .target(name: "Worker", dependencies: [
             "Model", "Collective",
             .product(name: "Crypto", package: "swift-crypto"),

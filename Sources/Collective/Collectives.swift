@@ -63,6 +63,9 @@ public final class Collectives {
     private var background: BackgroundAllReduce?
     /// The two-level all-reduce, once `chooseAllReduce` picked it; nil: the flat ring.
     private var twoLevel: TwoLevelAllReduce?
+    /// The reduce-scatter and all-gather through memory every rank maps, once `mapHostMemory`
+    /// made that memory: used for buffers inside it.
+    private var shared: SharedMemoryAllReduce?
 
     /// Creates the collectives for `communicator` with `options` (defaults: see CollectiveOptions).
     public init(_ communicator: any Communicator, options: CollectiveOptions = CollectiveOptions()) {
@@ -92,6 +95,48 @@ public final class Collectives {
             try RingAllGather.run(communicator, values: [Double(getpid()), Double(PeerProcesses.hostHash)])
         }
         watchdog.setPeers(PeerProcesses(table: rows.map { (Int32($0[0]), UInt32($0[1])) }, rank: rank))
+    }
+
+    /// Whether `mapHostMemory` may map memory the ranks share (default false; a training rank
+    /// sets it from `cluster.shared_memory`).
+    public var allowsHostMemory = false
+
+    /// When every rank runs on this host (the same host identity, default a hash of the host
+    /// name) and `allowsHostMemory`: maps `buffers` buffers of `elements` floats per rank that
+    /// every rank can read (`HostSharedMemory`), and from then on runs `allReduce`,
+    /// `reduceScatter` and `allGather(segments:)` on buffers inside this rank's ones through it,
+    /// with the flat ring's results bit for bit. Collective: every rank calls it alike. Returns nil
+    /// (nothing changes) with one rank, ranks on several hosts, or when a rank could not map the
+    /// memory; `hostMemoryNote` then says why on rank 0.
+    public func mapHostMemory(elements: Int, buffers: Int, hostIdentity: UInt32 = PeerProcesses.hostHash) throws -> HostSharedMemory? {
+        hostMemoryNote = nil
+        guard size > 1, allowsHostMemory, twoLevel == nil, automatic == nil else { return nil }
+        let rows = try bounded("exchange of host names") { try RingAllGather.run(communicator, values: [Double(hostIdentity)]) }
+        guard rows.allSatisfy({ $0[0] == rows[0][0] }) else { return nil }
+        var reason: String?
+        guard let memory = try bounded("mapping memory the ranks share", { () throws -> HostSharedMemory? in
+            try HostSharedMemory.map(over: self, elements: elements, buffers: buffers, reason: &reason)
+        }) else {
+            hostMemoryNote = "ranks share this host but not memory, so gradients go as messages: \(reason ?? "unknown reason")"
+            return nil
+        }
+        shared = SharedMemoryAllReduce(memory: memory)
+        return memory
+    }
+
+    /// Why the last `mapHostMemory` mapped nothing though every rank shares this host; nil otherwise.
+    public private(set) var hostMemoryNote: String?
+
+    /// Whether collectives on buffers inside memory the ranks share run through it (`mapHostMemory`).
+    public var usesHostMemory: Bool { shared != nil }
+
+    /// Whether collectives on `buffer` run through memory the ranks share, sending no message.
+    public func runsInSharedMemory(_ buffer: UnsafeMutableBufferPointer<Float>) -> Bool { sharedPlace(of: buffer) != nil }
+
+    /// The shared-memory path and where `buffer` lies in it, when it lies in this rank's buffers.
+    private func sharedPlace(of buffer: UnsafeMutableBufferPointer<Float>) -> (SharedMemoryAllReduce, (index: Int, offset: Int))? {
+        guard let shared, let place = shared.memory.place(of: buffer) else { return nil }
+        return (shared, place)
     }
 
     /// The all-reduce large buffers use: the flat ring until `chooseAllReduce` picks another.
@@ -227,7 +272,9 @@ public final class Collectives {
                               halfPrecision: Bool = false) throws -> Range<Int> {
         guard size > 1 else { return 0..<buffer.count }
         try bounded("reduce-scatter") {
-            if let twoLevel {
+            if let (shared, place) = sharedPlace(of: buffer) {
+                try shared.run(buffer, at: place, op: op, halfWire: halfPrecision, phases: .reduceScatter)
+            } else if let twoLevel {
                 try twoLevel.run(buffer, op: op, halfWire: halfPrecision, phases: .reduceScatter)
             } else {
                 try ring.run(buffer, op: op, halfWire: halfPrecision, phases: .reduceScatter)
@@ -242,7 +289,9 @@ public final class Collectives {
     public func allGather(segments buffer: UnsafeMutableBufferPointer<Float>) throws {
         guard size > 1 else { return }
         try bounded("all-gather") {
-            if let twoLevel {
+            if let (shared, place) = sharedPlace(of: buffer) {
+                try shared.run(buffer, at: place, op: .sum, halfWire: false, phases: .allGather)
+            } else if let twoLevel {
                 try twoLevel.run(buffer, op: .sum, halfWire: false, phases: .allGather)
             } else {
                 try ring.run(buffer, op: .sum, halfWire: false, phases: .allGather)
@@ -342,6 +391,8 @@ public final class Collectives {
     func allReduceNow(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp, halfPrecision: Bool) throws {
         if buffer.count * 4 <= options.smallMessageBytes {
             try direct.run(buffer, op: op)
+        } else if let (shared, place) = sharedPlace(of: buffer) {
+            try shared.run(buffer, at: place, op: op, halfWire: halfPrecision)
         } else if let twoLevel {
             try twoLevel.run(buffer, op: op, halfWire: halfPrecision)
         } else {

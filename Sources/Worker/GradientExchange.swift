@@ -233,17 +233,22 @@ public final class GradientExchange {
     private var payloadBytes: Int { gradients.count * MemoryLayout<Float>.size }
 
     /// The collectives' phases as an observer is told of them, with the bytes this rank sends:
-    /// with overlap, each bucket is all-reduced on its own.
+    /// with overlap, each bucket is all-reduced on its own; through shared memory, none.
     private var allReducePhase: StepPhase {
         let wire = averaging == .overlap
             ? buckets.buckets.reduce(0) { $0 + collectives.wireBytes(allReduce: $1.elements.count * 4, halfPrecision: halfPrecision) }
             : collectives.wireBytes(allReduce: payloadBytes, halfPrecision: halfPrecision)
-        return .allReduce(bytes: payloadBytes, wireBytes: wire)
+        return .allReduce(bytes: payloadBytes, wireBytes: sendsMessages ? wire : 0)
     }
     private var reduceScatterPhase: StepPhase {
-        .reduceScatter(bytes: payloadBytes, wireBytes: collectives.wireBytes(reduceScatter: payloadBytes, halfPrecision: halfPrecision))
+        .reduceScatter(bytes: payloadBytes,
+                       wireBytes: sendsMessages ? collectives.wireBytes(reduceScatter: payloadBytes, halfPrecision: halfPrecision) : 0)
     }
-    private var allGatherPhase: StepPhase { .allGather(bytes: payloadBytes, wireBytes: collectives.wireBytes(allGather: payloadBytes)) }
+    private var allGatherPhase: StepPhase {
+        .allGather(bytes: payloadBytes, wireBytes: sendsMessages ? collectives.wireBytes(allGather: payloadBytes) : 0)
+    }
+    /// False when the gradients and parameters lie in memory the ranks share (`Collectives.mapHostMemory`).
+    private var sendsMessages: Bool { !collectives.runsInSharedMemory(gradients) }
 
     /// `buffer` and the spare element ParameterStore keeps after it (fixed storage for the run).
     static func withControl(_ buffer: FloatBuffer) -> UnsafeMutableBufferPointer<Float> {

@@ -107,7 +107,7 @@ public final class Trainer {
         self.job = job
         self.data = data
         self.collectives = collectives
-        network = try job.model.build(sampleShape: data.train.sampleShape, task: data.train.task, seed: job.seed)
+        network = try Self.buildNetwork(job, data: data, collectives: collectives)
         loss = job.lossKind(for: data.train.task)
         stepSampler = job.steps == nil ? nil : StepSampler(sampleCount: data.train.count, globalBatch: job.batchSize,
                                                            ranks: collectives.size, accumulate: job.accumulate, seed: job.seed)
@@ -125,6 +125,26 @@ public final class Trainer {
         // which keeps such sums in order with buckets in flight.
         synchronisesStatistics = collectives.size > 1 && !network.batchNormLayers.isEmpty
         if synchronisesStatistics { network.installCrossRankSum(exchange.crossRankSum) }
+    }
+
+    /// The job's network, its parameters and gradients in memory every rank of this host maps
+    /// when the ranks may share it (`Collectives.mapHostMemory`), so the exchange reads them in place.
+    private static func buildNetwork(_ job: TrainingJob, data: DataSplits, collectives: Collectives) throws -> Sequential {
+        let layers = try job.model.layers(sampleShape: data.train.sampleShape, task: data.train.task)
+        let elements = ParameterStore.elements(layout: Sequential.layout(of: layers))
+        let shared = try collectives.mapHostMemory(elements: elements, buffers: 2)
+        if collectives.rank == 0 {
+            if let shared {
+                Log.logger.notice("gradients and parameters in memory the \(shared.ranks) ranks on this host share: no messages between them")
+            } else if let note = collectives.hostMemoryNote {
+                Log.logger.warning("\(note)")
+            }
+        }
+        let storage = shared.map {
+            ParameterStore.Storage(parameters: $0.buffer(0, rank: $0.rank), gradients: $0.buffer(1, rank: $0.rank),
+                                   elements: elements, owner: $0)
+        }
+        return Sequential(layers: layers, seed: job.seed, storage: storage)
     }
 
     /// Continues from `position` (after restoring parameters and optimizer state), with

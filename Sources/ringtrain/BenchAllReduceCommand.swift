@@ -39,6 +39,9 @@ struct BenchAllReduce: ParsableCommand {
     @Flag(help: "Send fp16 on the wire (fp32 accumulation).")
     var fp16 = false
 
+    @Flag(inversion: .prefixedNo, help: "When every rank runs on this host, time ringtrain's all-reduce on a buffer in memory the ranks share, as training keeps its gradients (cluster.shared_memory); --no-shared-memory: on each rank's own buffer, through messages.")
+    var sharedMemory = true
+
     @Flag(help: "Print one JSON object per size instead of a table.")
     var json = false
 
@@ -75,6 +78,7 @@ struct BenchAllReduce: ParsableCommand {
             if let reps { args += ["--reps", "\(reps)"] }
             args += ring.arguments + ["--allreduce", allreduce.rawValue]
             if fp16 { args.append("--fp16") }
+            if !sharedMemory { args.append("--no-shared-memory") }
             if json { args.append("--json") }
             let cluster = try BenchmarkCluster.make(hosts: hosts, network: hostOptions.network, mpirunArgs: hostOptions.mpirunArgs,
                                                     binary: MPILauncher.selfExecutable)
@@ -94,12 +98,15 @@ struct BenchAllReduce: ParsableCommand {
         collectives.settleAllReduce(transfers: [AllReduceTransfer(elements: (try parsedSizes().max() ?? 0) / 4, halfWire: fp16,
                                                                   gathersParameters: false)])
         let algorithm = collectives.allReduceAlgorithm
+        collectives.allowsHostMemory = sharedMemory
+        let shared = try collectives.mapHostMemory(elements: max(1, (try parsedSizes().max() ?? 0) / 4), buffers: 1)
         let machine = Machine.current
         if comm.rank == 0 && !json {
             print(machine.line)
             if let note = AllReduceNote.text(choice: allreduce, layout: layout, chosen: algorithm) { print(note) }
             if let decision = collectives.automaticDecision { print(AllReduceNote.text(decision)) }
-            print("\(algorithm == .ring ? "ring" : "two-level") all-reduce vs MPI_Allreduce, \(comm.size) ranks, chunk \(options.chunkElements) floats "
+            if let note = collectives.hostMemoryNote { print("note: \(note)") }
+            print("\(shared != nil ? "shared-memory" : algorithm == .ring ? "ring" : "two-level") all-reduce vs MPI_Allreduce, \(comm.size) ranks, chunk \(options.chunkElements) floats "
                   + "(segments up to \(options.wholeSegmentElements) floats whole), "
                   + "depth \(options.pipelineDepth), one-round exchange up to \(options.smallMessageBytes) B"
                   + "\(fp16 ? ", fp16 wire" : ""); medians, slowest rank")
@@ -109,10 +116,10 @@ struct BenchAllReduce: ParsableCommand {
         for bytes in try parsedSizes() {
             let r = try AllReduceBenchmark.measure(collectives, comm, bytes: bytes,
                                                    repetitions: reps ?? AllReduceBenchmark.defaultRepetitions(bytes: bytes),
-                                                   halfPrecision: fp16)
+                                                   halfPrecision: fp16, shared: shared)
             guard comm.rank == 0 else { continue }
             if json {
-                print(jsonLine(r.json.merging(["machine": machine.json, "allreduce": algorithm.rawValue]) { a, _ in a }))
+                print(jsonLine(r.json.merging(["machine": machine.json, "allreduce": shared != nil ? "shared_memory" : algorithm.rawValue]) { a, _ in a }))
             } else {
                 print(pad("\(bytes)", 10) + pad(fmt(r.ringMicroseconds, 1), 12) + pad(fmt(r.mpiMicroseconds, 1), 12)
                       + pad(fmt(r.ringAlgorithmBandwidth, 3), 12) + pad(fmt(r.ringAlgorithmBandwidth * r.busFactor, 3), 12)
@@ -121,7 +128,7 @@ struct BenchAllReduce: ParsableCommand {
             }
             fflush(nil)
         }
-        if comm.rank == 0 && !json { print("(algbw, busbw in GB/s; ring columns: ringtrain's all-reduce, two-level when chosen; ratio = ring busbw / MPI busbw)") }
+        if comm.rank == 0 && !json { print("(algbw, busbw in GB/s; ring columns: ringtrain's all-reduce (two-level or through shared memory when chosen); ratio = ring busbw / MPI busbw)") }
     }
 
     private func fmt(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }

@@ -35,6 +35,9 @@ struct BenchTrain: ParsableCommand {
     @Flag(help: "Send gradients as fp16 in the all-reduce (N-rank row).")
     var fp16 = false
 
+    @Flag(inversion: .prefixedNo, help: "On one host, keep gradients and parameters in memory the ranks share and average them there (as training does by default, cluster.shared_memory); --no-shared-memory sends them as messages.")
+    var sharedMemory = true
+
     @Flag(help: "Measure memory instead: each rank's optimizer-state bytes and peak resident memory (VmHWM), with the whole optimizer state on every rank and with each rank keeping its shard (the sharded update).")
     var memory = false
 
@@ -69,10 +72,11 @@ struct BenchTrain: ParsableCommand {
         var settings = TrainBenchmarkSettings()
         (settings.model, settings.batch, settings.steps, settings.config) = (model, batch, steps, config)
         (settings.repeats, settings.data, settings.json, settings.ranks, settings.fp16) = (repeats, data, json, ranks, fp16)
+        settings.sharedMemory = sharedMemory
         let rank = ["bench", "train", "--worker"]
             + rankArguments(["--model": model, "--config": config, "--batch": batch, "--steps": steps,
                              "--repeats": repeats, "--data": data, "--ranks": ranks])
-            + (fp16 ? ["--fp16"] : [])
+            + (fp16 ? ["--fp16"] : []) + (sharedMemory ? [] : ["--no-shared-memory"])
         try exitOnUserError {
             if hosts != nil && !worker {
                 settings.cluster = try BenchmarkCluster.make(hosts: hosts, network: hostOptions.network, mpirunArgs: hostOptions.mpirunArgs,

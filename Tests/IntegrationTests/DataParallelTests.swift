@@ -139,6 +139,39 @@ struct DataParallelTests {
         #expect(Set(TrainingFixtures.jsonLines(many.stdout).compactMap { $0["checksum"] as? String }).count == 20)
     }
 
+    /// Ranks of one host average through memory they share (`cluster.shared_memory`, the
+    /// default) with the same bits as through messages: every step's loss and the final
+    /// parameters are equal, for each way of averaging and fp16 on the wire. Rank 0 says which
+    /// ran, and no block is left in /dev/shm.
+    @Test(arguments: [(2, "sharded"), (3, "sharded"), (2, "plain"), (3, "plain"), (2, "overlap"), (2, "fp16")])
+    func sharedMemoryGivesTheBitsOfMessages(ranks: Int, mode: String) throws {
+        let dir = try TrainingFixtures.temporaryDirectory()
+        let config = try TrainingFixtures.smallConfig(in: dir, batch: 48)
+        let options = switch mode {
+        case "plain": ["--set", "job.sharded_update=false"]
+        case "overlap": ["--set", "job.overlap=true", "--set", "job.bucket_kb=1"]
+        case "fp16": ["--set", "job.gradient_compression=fp16"]
+        default: [String]()
+        }
+        func blocks() -> Set<String> {
+            Set(((try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm")) ?? []).filter { $0.hasPrefix("ringtrain-") })
+        }
+        let before = blocks()
+        var runs: [(losses: [Double], parameters: Data)] = []
+        for shared in [true, false] {
+            let dump = dir + "/\(shared).bin"
+            let result = try Self.mpirun(ranks, ["worker", config, "--trace-steps", "20", "--dump-parameters", dump,
+                                                 "--set", "cluster.shared_memory=\(shared)"] + options)
+            #expect(result.status == 0, "\(result.output)")
+            #expect(result.output.contains("gradients and parameters in memory the \(ranks) ranks on this host share") == shared, "\(result.output)")
+            runs.append((TrainingFixtures.jsonLines(result.stdout).compactMap { $0["loss"] as? Double },
+                         try Data(contentsOf: URL(fileURLWithPath: dump))))
+        }
+        #expect(runs[0].losses.count == 20 && runs[0].losses == runs[1].losses, "\(runs[0].losses) vs \(runs[1].losses)")
+        #expect(!runs[0].parameters.isEmpty && runs[0].parameters == runs[1].parameters, "the final parameters differ")
+        #expect(blocks().subtracting(before).isEmpty, "left in /dev/shm: \(blocks().subtracting(before))")
+    }
+
     /// fp16 gradients on the wire: replicas stay bit-identical (the worker checks every step's
     /// checksums) and the losses stay close to the fp32 run's.
     @Test func fp16GradientsKeepReplicasIdentical() throws {

@@ -44,12 +44,12 @@ struct TimelineTests {
         }
         #expect(findings["counter_processes"] as? [Int] == [0, 1])
 
-        // The rank files: one session each; the bytes each collective sends as the ring sends them.
+        // The rank files: one session each; the bytes each collective sends: none, since the two
+        // ranks of this host average in memory they share.
         let rank1 = try Self.lines(run + "/timeline/rank-1.jsonl")
         #expect(rank1.first?["rank"] as? Int == 1 && rank1.first?["ranks"] as? Int == 2 && rank1.first?["first_step"] as? Int == 0)
         let scatter = try #require(rank1.first { $0["span"] as? String == "reduce_scatter" })
-        let payload = try #require(scatter["bytes"] as? Int)
-        #expect(scatter["wire_bytes"] as? Int == payload / 2, "one of two segments leaves each rank: \(scatter)")
+        #expect(try #require(scatter["bytes"] as? Int) > 0 && scatter["wire_bytes"] as? Int == 0, "no message leaves a rank: \(scatter)")
         #expect(rank1.filter { $0["span"] as? String == "checkpoint_write" }.isEmpty, "only rank 0 writes")
 
         // Resumed on one rank for a third epoch: a second session on rank 0, rank 1's file kept.

@@ -43,11 +43,15 @@ public enum AllReduceBenchmark {
     /// Times one size (bytes, a multiple of 4): two warm-up rounds, then `repetitions` rounds of
     /// a barrier and a ring all-reduce, a barrier and an MPI_Allreduce, on one zeroed buffer.
     /// Every rank calls this and gets the same result (the slowest rank's medians).
-    /// `halfPrecision` sends the ring's traffic as fp16 (default false).
+    /// `halfPrecision` sends the ring's traffic as fp16 (default false). `shared`: memory the
+    /// ranks share (`Collectives.mapHostMemory`, one buffer of at least `bytes`), where the buffer
+    /// then lies, so ringtrain's all-reduce runs through it; nil: a buffer of this rank's own.
     public static func measure(_ collectives: Collectives, _ communicator: MPICommunicator,
-                               bytes: Int, repetitions: Int, halfPrecision: Bool = false) throws -> AllReduceBenchmarkResult {
-        let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: bytes / 4)
-        defer { buffer.deallocate() }
+                               bytes: Int, repetitions: Int, halfPrecision: Bool = false,
+                               shared: HostSharedMemory? = nil) throws -> AllReduceBenchmarkResult {
+        let own = shared == nil ? UnsafeMutableBufferPointer<Float>.allocate(capacity: bytes / 4) : nil
+        defer { own?.deallocate() }
+        let buffer = own ?? UnsafeMutableBufferPointer(start: shared!.buffer(0, rank: shared!.rank), count: bytes / 4)
         buffer.initialize(repeating: 0)
         var ringTimes: [Double] = [], mpiTimes: [Double] = []
         for round in -2..<repetitions {

@@ -33,6 +33,7 @@ public enum TrainBenchmarkRun {
     /// gradients; rank 0 prints the rows as JSON lines.
     public static func runRank(_ settings: TrainBenchmarkSettings) throws {
         let group = try rankGroup()
+        group.allowsHostMemory = settings.sharedMemory
         let rows = try measure(settings, group: group, alone: group.rank == 0 ? .singleRank() : nil) {
             try group.quietBarrier()
         }

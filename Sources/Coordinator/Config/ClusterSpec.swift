@@ -48,6 +48,9 @@ public struct ClusterSpec: Sendable, Equatable {
     /// The all-reduce of large buffers: the flat ring, or the two-level one where ranks share
     /// hosts on 2 hosts or more (`two_level`, `auto`). Default ring.
     public var allReduce = AllReduceChoice.ring
+    /// When every rank runs on one host: keep gradients and parameters in memory the ranks
+    /// share and average them there, with no messages (`Collectives.mapHostMemory`). Default true.
+    public var sharedMemory = true
 
     public init() {}
 
@@ -87,7 +90,7 @@ public struct ClusterSpec: Sendable, Equatable {
 
 extension ClusterSpec {
     static let keys = ["hosts", "hostfile", "launcher", "mpirun_args", "env", "oversubscribe", "network",
-                       "failure_timeout", "stop_grace_period", "preflight", "restarts", "allreduce"]
+                       "failure_timeout", "stop_grace_period", "preflight", "restarts", "allreduce", "shared_memory"]
 
     /// Parses the `cluster` section.
     public static func parse(_ value: ConfigValue) throws -> ClusterSpec {
@@ -123,6 +126,7 @@ extension ClusterSpec {
         if let v = t["stop_grace_period"] { spec.stopGracePeriod = try v.double(in: 1...86_400, hint: "seconds, from 1 to 86400") }
         if let v = t["failure_timeout"] { spec.failureTimeout = try v.double(in: 1...86_400, hint: "seconds, from 1 to 86400") }
         if let v = t["preflight"] { spec.preflight = try v.bool() }
+        if let v = t["shared_memory"] { spec.sharedMemory = try v.bool() }
         if let v = t["allreduce"] { spec.allReduce = AllReduceChoice(rawValue: try v.choice(AllReduceChoice.allCases.map(\.rawValue)))! }
         if let v = t["restarts"] {
             spec.restarts = try RestartSpec.parse(v)

@@ -250,6 +250,7 @@ public enum ResolvedConfig {
         pairs.append(("preflight", .number(cluster.preflight)))
         pairs.append(("restarts", cluster.restarts.tree))
         pairs.append(("allreduce", .plain(cluster.allReduce.rawValue)))
+        pairs.append(("shared_memory", .number(cluster.sharedMemory)))
         return .map(pairs)
     }
 }

@@ -10,6 +10,8 @@ public final class FloatBuffer {
     /// Number of elements in use.
     public private(set) var count: Int
     private var capacity: Int
+    /// What keeps borrowed memory alive (`init(borrowing:count:owner:)`); nil when the buffer owns it.
+    private let owner: AnyObject?
 
     /// Creates a buffer of `count` zeros.
     public init(count: Int = 0) {
@@ -17,6 +19,16 @@ public final class FloatBuffer {
         pointer = .allocate(capacity: capacity)
         pointer.initialize(repeating: 0, count: capacity)
         self.count = count
+        owner = nil
+    }
+
+    /// A buffer over `count` elements of memory someone else allocated (for example memory other
+    /// processes map), kept alive by holding `owner`. It cannot grow past `count`.
+    public init(borrowing memory: UnsafeMutablePointer<Float>, count: Int, owner: AnyObject) {
+        pointer = memory
+        capacity = count
+        self.count = count
+        self.owner = owner
     }
 
     /// Creates a buffer holding a copy of `values`.
@@ -25,11 +37,12 @@ public final class FloatBuffer {
         values.withUnsafeBufferPointer { if let base = $0.baseAddress { pointer.update(from: base, count: values.count) } }
     }
 
-    deinit { pointer.deallocate() }
+    deinit { if owner == nil { pointer.deallocate() } }
 
-    /// Makes room for `newCount` elements; new memory is zero-filled.
+    /// Makes room for `newCount` elements; new memory is zero-filled. Borrowed memory cannot grow.
     public func resize(_ newCount: Int) {
         if newCount > capacity {
+            precondition(owner == nil, "a buffer over borrowed memory cannot grow past \(capacity) elements")
             pointer.deallocate()
             capacity = newCount
             pointer = .allocate(capacity: capacity)

@@ -35,8 +35,27 @@ public final class ParameterStore {
     /// All gradients, contiguous, same layout as `parameters`. A spare element follows the last one.
     public let gradients: FloatBuffer
 
-    /// Creates a store for the given layout (names must be unique).
-    public init(layout: [(name: String, shape: [Int])]) {
+    /// Memory for the two buffers that the store does not allocate itself: `parameters` and
+    /// `gradients` each hold `elements` floats (the parameters and the spare element), kept alive
+    /// by `owner` (e.g. memory every rank of a host maps, so collectives read it in place).
+    public struct Storage {
+        public var parameters: UnsafeMutablePointer<Float>
+        public var gradients: UnsafeMutablePointer<Float>
+        public var elements: Int
+        public var owner: AnyObject
+        public init(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, elements: Int, owner: AnyObject) {
+            (self.parameters, self.gradients, self.elements, self.owner) = (parameters, gradients, elements, owner)
+        }
+    }
+
+    /// The elements a store of `layout` keeps in each buffer: every parameter and the spare.
+    public static func elements(layout: [(name: String, shape: [Int])]) -> Int {
+        layout.reduce(1) { $0 + $1.shape.reduce(1, *) }
+    }
+
+    /// Creates a store for the given layout (names must be unique), in `storage` when given
+    /// (it must hold `elements(layout:)` floats per buffer, zeroed), else in memory of its own.
+    public init(layout: [(name: String, shape: [Int])], storage: Storage? = nil) {
         var offset = 0
         var seen = Set<String>()
         for item in layout {
@@ -46,9 +65,15 @@ public final class ParameterStore {
             offset += entry.count
         }
         // One spare element after each buffer: a control value the gradient exchange sends along.
-        parameters = FloatBuffer(count: offset + 1)
+        if let storage {
+            precondition(storage.elements == offset + 1, "storage for \(storage.elements) elements, the layout needs \(offset + 1)")
+            parameters = FloatBuffer(borrowing: storage.parameters, count: offset + 1, owner: storage.owner)
+            gradients = FloatBuffer(borrowing: storage.gradients, count: offset + 1, owner: storage.owner)
+        } else {
+            parameters = FloatBuffer(count: offset + 1)
+            gradients = FloatBuffer(count: offset + 1)
+        }
         parameters.resize(offset)
-        gradients = FloatBuffer(count: offset + 1)
         gradients.resize(offset)
     }
 

@@ -11,8 +11,14 @@ public final class Sequential {
     /// layers without any). Consecutive layers hold consecutive ranges.
     public let parameterRanges: [Range<Int>]
 
-    /// Builds the network and its flat buffers; parameters are initialised from `seed`.
-    public init(layers: [Layer], seed: UInt64) {
+    /// The parameter layout `layers` ask for, in order ("fc1.weight" and its shape ...).
+    public static func layout(of layers: [Layer]) -> [(name: String, shape: [Int])] {
+        layers.flatMap { layer in layer.parameterRequests.map { ("\(layer.name).\($0.name)", $0.shape) } }
+    }
+
+    /// Builds the network and its flat buffers (in `storage` when given: see
+    /// `ParameterStore.init(layout:storage:)`); parameters are initialised from `seed`.
+    public init(layers: [Layer], seed: UInt64, storage: ParameterStore.Storage? = nil) {
         precondition(!layers.isEmpty, "a network needs at least one layer")
         for (a, b) in zip(layers, layers.dropFirst()) {
             precondition(elementCount(a.outputShape) == elementCount(b.inputShape),
@@ -20,11 +26,7 @@ public final class Sequential {
         }
         self.layers = layers
         firstParameterised = layers.firstIndex { !$0.parameterRequests.isEmpty } ?? layers.count
-        var layout: [(name: String, shape: [Int])] = []
-        for layer in layers {
-            for request in layer.parameterRequests { layout.append(("\(layer.name).\(request.name)", request.shape)) }
-        }
-        store = ParameterStore(layout: layout)
+        store = ParameterStore(layout: Self.layout(of: layers), storage: storage)
         var entryIndex = 0
         var ranges: [Range<Int>] = []
         for layer in layers {

@@ -93,6 +93,7 @@ public enum RankLife {
             do { try collectives.installWatchdog(watchdog) } catch { try fail(error, code: 1) }
         }
         do {
+            collectives.allowsHostMemory = settings.sharedMemory
             let layout = try collectives.chooseAllReduce(settings.allReduce)
             if rank == 0, let note = AllReduceNote.text(choice: settings.allReduce, layout: layout, chosen: collectives.allReduceAlgorithm) {
                 // Asked for by name and not possible: a warning; otherwise a note of what runs.

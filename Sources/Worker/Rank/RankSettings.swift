@@ -11,17 +11,21 @@ public struct RankSettings: Sendable, Codable, Equatable {
     public var failureTimeout = RankSettings.defaultFailureTimeout
     /// The all-reduce `cluster.allreduce` asks for (default ring).
     public var allReduce = AllReduceChoice.ring
+    /// Whether ranks on one host average through memory they share (`cluster.shared_memory`, default true).
+    public var sharedMemory = true
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case failureTimeout = "failure_timeout"
         case allReduce = "allreduce"
+        case sharedMemory = "shared_memory"
     }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         failureTimeout = try c.decodeIfPresent(Double.self, forKey: .failureTimeout) ?? Self.defaultFailureTimeout
         allReduce = try c.decodeIfPresent(AllReduceChoice.self, forKey: .allReduce) ?? .ring
+        sharedMemory = try c.decodeIfPresent(Bool.self, forKey: .sharedMemory) ?? true
     }
 }

@@ -1,0 +1,181 @@
+// HostSharedMemory: one block of memory that every rank of a one-host job maps — each rank's
+// buffers, which the other ranks may read and write, and a row of counters for a barrier. Rank 0
+// makes it in /dev/shm and unlinks it as soon as every rank has mapped it, so nothing outlives
+// the job, however it ends.
+import CSharedMemory
+import Foundation
+
+/// Buffers of every rank in memory all ranks map, with a barrier over it.
+///
+/// Rank r's buffer `index` starts at the same offset of the block on every rank, so a collective
+/// on a buffer lying inside this rank's region can read the other ranks' copies directly, with
+/// no message and no copy (`SharedMemoryAllReduce`). The memory stays mapped as long as this
+/// object lives: whoever holds pointers into it (a `ParameterStore`) keeps a reference.
+public final class HostSharedMemory: @unchecked Sendable {
+    /// Ranks that map it: every rank of the communicator.
+    public let ranks: Int
+    /// This rank.
+    public let rank: Int
+    /// Elements of each buffer.
+    public let elements: Int
+    /// Buffers per rank.
+    public let buffers: Int
+    private let base: UnsafeMutableRawPointer
+    private let length: Int
+    private let bufferStride: Int
+    private var epoch: UInt64 = 0
+
+    /// Bytes of the header line each rank owns: its barrier counter, then the description of the
+    /// call it is in, for the two latest barriers (`Call`).
+    private static let lineBytes = 128
+    private static let pageBytes = 4096
+
+    /// What a rank is doing when it enters a barrier; every rank must be doing the same.
+    struct Call: Equatable {
+        var kind: Int64
+        var buffer: Int64
+        var offset: Int64
+        var count: Int64
+    }
+
+    private init(base: UnsafeMutableRawPointer, length: Int, ranks: Int, rank: Int, elements: Int, buffers: Int) {
+        self.base = base
+        self.length = length
+        self.ranks = ranks
+        self.rank = rank
+        self.elements = elements
+        self.buffers = buffers
+        bufferStride = Self.roundUp(elements * MemoryLayout<Float>.size, to: Self.pageBytes)
+    }
+
+    deinit { munmap(base, length) }
+
+    private static func roundUp(_ value: Int, to multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }
+
+    private static func totalBytes(ranks: Int, elements: Int, buffers: Int) -> Int {
+        roundUp(ranks * lineBytes, to: pageBytes) + ranks * buffers * roundUp(elements * MemoryLayout<Float>.size, to: pageBytes)
+    }
+
+    /// Rank `rank`'s buffer `index` (`elements` floats).
+    public func buffer(_ index: Int, rank: Int) -> UnsafeMutablePointer<Float> {
+        precondition((0..<buffers).contains(index) && (0..<ranks).contains(rank))
+        let header = Self.roundUp(ranks * Self.lineBytes, to: Self.pageBytes)
+        return (base + header + (rank * buffers + index) * bufferStride).assumingMemoryBound(to: Float.self)
+    }
+
+    /// Which of this rank's buffers holds all of `buffer`, and where in it; nil when it lies
+    /// outside them.
+    public func place(of buffer: UnsafeMutableBufferPointer<Float>) -> (index: Int, offset: Int)? {
+        guard let start = buffer.baseAddress else { return nil }
+        for index in 0..<buffers {
+            let first = self.buffer(index, rank: rank)
+            if start >= first && start + buffer.count <= first + elements { return (index, start - first) }
+        }
+        return nil
+    }
+
+    private func counter(_ rank: Int) -> UnsafeMutablePointer<UInt64> {
+        (base + rank * Self.lineBytes).assumingMemoryBound(to: UInt64.self)
+    }
+
+    private func call(_ rank: Int, epoch: UInt64) -> UnsafeMutablePointer<Int64> {
+        (base + rank * Self.lineBytes + 64 + Int(epoch % 2) * 32).assumingMemoryBound(to: Int64.self)
+    }
+
+    /// Waits until every rank has entered a barrier as often as this one; every write a rank
+    /// made before its barrier is then visible to all. Throws when a rank entered it for another
+    /// call (kind, buffer, offset or length differ), naming both. Spins briefly, then yields
+    /// the core; it does not time out (`Collectives` bounds it with its watchdog).
+    func barrier(_ what: Call, name: String) throws {
+        epoch += 1
+        let mine = call(rank, epoch: epoch)
+        mine[0] = what.kind; mine[1] = what.buffer; mine[2] = what.offset; mine[3] = what.count
+        csm_store_release(counter(rank), epoch)
+        for peer in 0..<ranks where peer != rank {
+            var spins = 0
+            while csm_load_acquire(counter(peer)) < epoch {
+                if spins < 2_000 { csm_pause(); spins += 1 } else { sched_yield() }
+            }
+            // A peer one barrier ahead has left this one's description alone (two slots).
+            let theirs = call(peer, epoch: epoch)
+            let other = Call(kind: theirs[0], buffer: theirs[1], offset: theirs[2], count: theirs[3])
+            if other != what {
+                throw CollectiveError(kind: .lengthMismatch(local: Int(what.count), remote: Int(other.count), remoteRank: peer),
+                                      call: name, rank: rank,
+                                      message: "rank \(rank) called \(name) on \(what.count) elements at offset \(what.offset) of buffer "
+                                          + "\(what.buffer) (call \(what.kind)) but rank \(peer) on \(other.count) at offset \(other.offset) "
+                                          + "of buffer \(other.buffer) (call \(other.kind)); every rank must pass the same buffer")
+            }
+        }
+    }
+
+    /// Maps `buffers` buffers of `elements` floats per rank in memory every rank of
+    /// `collectives` shares (collective: every rank calls it with the same figures). Rank 0 makes
+    /// the block; the others open it by name; once all have it, rank 0 unlinks the name. Returns
+    /// nil on every rank, with this rank's reason in `reason`, when any rank could not map it
+    /// (another host, or too little room in /dev/shm). Buffers start zeroed.
+    public static func map(over collectives: Collectives, elements: Int, buffers: Int,
+                           reason: inout String?) throws -> HostSharedMemory? {
+        precondition(elements > 0 && buffers > 0)
+        let ranks = collectives.size, rank = collectives.rank
+        let bytes = totalBytes(ranks: ranks, elements: elements, buffers: buffers)
+        var name = ""
+        var failure: String?
+        var fd: Int32 = -1
+        if rank == 0 {
+            removeStaleBlocks()
+            var random = SystemRandomNumberGenerator()
+            name = "/\(namePrefix)\(getpid())-\(String(random.next() as UInt64, radix: 16))"
+            fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0o600)
+            if fd < 0 {
+                failure = "shm_open \(name): \(String(cString: strerror(errno)))"
+            } else {
+                // Reserve every page now: a full /dev/shm then fails here rather than with SIGBUS later.
+                let status = posix_fallocate(fd, 0, off_t(bytes))
+                if status != 0 {
+                    failure = "reserving \(bytes) bytes in /dev/shm: \(String(cString: strerror(status)))"
+                    close(fd); fd = -1
+                    shm_unlink(name)
+                }
+            }
+        }
+        let shared = try collectives.broadcast(Array((failure == nil ? name : "").utf8), root: 0)
+        name = String(decoding: shared, as: UTF8.self)
+        if rank != 0 && !name.isEmpty {
+            fd = shm_open(name, O_RDWR, 0)
+            if fd < 0 { failure = "rank \(rank) could not open \(name): \(String(cString: strerror(errno)))" }
+        }
+        var base: UnsafeMutableRawPointer?
+        if fd >= 0 {
+            var size = stat()
+            if fstat(fd, &size) != 0 || Int(size.st_size) != bytes {
+                failure = "rank \(rank) found \(name) of the wrong size"
+            } else if let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), p != MAP_FAILED {
+                base = p
+            } else {
+                failure = "rank \(rank) could not map \(name): \(String(cString: strerror(errno)))"
+            }
+            close(fd)
+        }
+        let failed = try collectives.sum([failure == nil && !name.isEmpty ? 0 : 1])[0]
+        if rank == 0 && !name.isEmpty { shm_unlink(name) }
+        if failed > 0 {
+            if let base { munmap(base, bytes) }
+            reason = failure ?? "\(Int(failed)) of \(ranks) ranks could not map rank 0's block (see their logs)"
+            return nil
+        }
+        return HostSharedMemory(base: base!, length: bytes, ranks: ranks, rank: rank, elements: elements, buffers: buffers)
+    }
+
+    /// The start of every block's name in /dev/shm, followed by rank 0's process id.
+    static let namePrefix = "ringtrain-"
+
+    /// Unlinks blocks whose maker is gone: it ended between making the block and unlinking it.
+    private static func removeStaleBlocks() {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm") else { return }
+        for name in names where name.hasPrefix(namePrefix) {
+            guard let pid = Int32(name.dropFirst(namePrefix.count).prefix { $0 != "-" }), pid > 0 else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { shm_unlink("/" + name) }
+        }
+    }
+}

@@ -1,0 +1,135 @@
+// SharedMemoryAllReduceTests: collectives on buffers in memory the ranks share (in-process ranks
+// mapping one real /dev/shm block) give the flat ring's bits — all-reduce, sum and average, fp16
+// on the wire, reduce-scatter then all-gather, at any offset — and refuse what they cannot do:
+// ranks disagreeing on the buffer, ranks on several hosts, a block left by a process that died.
+import Foundation
+import Testing
+@testable import Collective
+
+@Suite(.serialized) struct SharedMemoryAllReduceTests {
+    /// Every buffer takes the ring or the shared memory, whatever its size.
+    static let options = CollectiveOptions(chunkElements: 16, wholeSegmentElements: 0, pipelineDepth: 3, smallMessageBytes: 0)
+    static let lengths = [1, 2, 5, 7, 100, 1001]
+    static let elements = 1100
+
+    /// Runs `body` on `size` in-process ranks with memory mapped for 2 buffers of `elements`.
+    static func run<T: Sendable>(size: Int, _ body: @escaping @Sendable (Collectives, HostSharedMemory) throws -> T) throws -> [T] {
+        try InProcessCommunicator.run(size: size) { comm in
+            let collectives = Collectives(comm, options: options)
+            collectives.allowsHostMemory = true
+            let memory = try #require(try collectives.mapHostMemory(elements: elements, buffers: 2, hostIdentity: 5))
+            #expect(collectives.usesHostMemory && memory.ranks == size && memory.rank == comm.rank)
+            return try body(collectives, memory)
+        }
+    }
+
+    /// The flat ring's result for the same values, on private arrays.
+    static func ring(size: Int, length: Int, op: ReduceOp, halfPrecision: Bool) throws -> [[Float]] {
+        try InProcessCommunicator.run(size: size) { comm in
+            let collectives = Collectives(comm, options: options)
+            var values = (0..<length).map { SeededTestValues.value(rank: comm.rank, index: $0) }
+            try collectives.allReduce(&values, op: op, halfPrecision: halfPrecision)
+            return values
+        }
+    }
+
+    @Test(arguments: [2, 3, 4, 5], [false, true])
+    func allReduceGivesTheRingsBits(size: Int, halfPrecision: Bool) throws {
+        for length in Self.lengths {
+            for op in ReduceOp.allCases {
+                let expected = try Self.ring(size: size, length: length, op: op, halfPrecision: halfPrecision)
+                // At the start of the second buffer and at an odd offset in the first.
+                for (index, offset) in [(1, 0), (0, Self.elements - length - 3)] {
+                    let results = try Self.run(size: size) { collectives, memory in
+                        let buffer = UnsafeMutableBufferPointer(start: memory.buffer(index, rank: memory.rank) + offset, count: length)
+                        for i in 0..<length { buffer[i] = SeededTestValues.value(rank: memory.rank, index: i) }
+                        try collectives.allReduce(buffer, op: op, halfPrecision: halfPrecision)
+                        return Array(buffer)
+                    }
+                    for rank in 0..<size {
+                        #expect(results[rank].map(\.bitPattern) == expected[rank].map(\.bitPattern),
+                                "\(size) ranks, length \(length), \(op), fp16 \(halfPrecision), buffer \(index) + \(offset), rank \(rank)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// The sharded update's pattern: reduce-scatter the gradients, change the owned part of the
+    /// parameters, all-gather them; the same bits as through the ring.
+    @Test(arguments: [2, 3, 4])
+    func reduceScatterThenAllGatherGiveTheRingsBits(size: Int) throws {
+        for length in Self.lengths {
+            @Sendable func step(_ collectives: Collectives, gradients: UnsafeMutableBufferPointer<Float>,
+                                parameters: UnsafeMutableBufferPointer<Float>) throws -> [Float] {
+                let rank = collectives.rank
+                for i in 0..<gradients.count {
+                    gradients[i] = SeededTestValues.value(rank: rank, index: i)
+                    parameters[i] = SeededTestValues.value(rank: 99, index: i)
+                }
+                let owned = try collectives.reduceScatter(gradients, op: .average)
+                for i in owned { parameters[i] -= 0.5 * gradients[i] }
+                try collectives.allGather(segments: parameters)
+                return Array(parameters)
+            }
+            let expected = try InProcessCommunicator.run(size: size) { comm in
+                var g = [Float](repeating: 0, count: length), p = g
+                return try g.withUnsafeMutableBufferPointer { gb in
+                    try p.withUnsafeMutableBufferPointer { pb in try step(Collectives(comm, options: Self.options), gradients: gb, parameters: pb) }
+                }
+            }
+            let results = try Self.run(size: size) { collectives, memory in
+                try step(collectives, gradients: UnsafeMutableBufferPointer(start: memory.buffer(1, rank: memory.rank), count: length),
+                         parameters: UnsafeMutableBufferPointer(start: memory.buffer(0, rank: memory.rank), count: length))
+            }
+            for rank in 0..<size {
+                #expect(results[rank].map(\.bitPattern) == expected[rank].map(\.bitPattern), "\(size) ranks, length \(length), rank \(rank)")
+                #expect(results[rank] == results[0])
+            }
+        }
+    }
+
+    @Test func ranksDisagreeingOnTheBufferGetAnErrorNamingBoth() throws {
+        let errors = try Self.run(size: 2) { collectives, memory in
+            let offset = memory.rank == 0 ? 0 : 8
+            let buffer = UnsafeMutableBufferPointer(start: memory.buffer(0, rank: memory.rank) + offset, count: 100)
+            do {
+                try collectives.allReduce(buffer)
+                return ""
+            } catch let error as CollectiveError {
+                return error.description
+            }
+        }
+        #expect(errors[0].contains("rank 0 called all-reduce on 100 elements at offset 0") && errors[0].contains("rank 1 on 100 at offset 8"), "\(errors[0])")
+        #expect(errors[1].contains("rank 1 called all-reduce on 100 elements at offset 8"), "\(errors[1])")
+    }
+
+    @Test func nothingIsMappedAcrossHostsOrWhenNotAllowed() throws {
+        let mapped = try InProcessCommunicator.run(size: 3) { comm in
+            let collectives = Collectives(comm, options: Self.options)
+            let notAllowed = try collectives.mapHostMemory(elements: 10, buffers: 1, hostIdentity: 1) != nil
+            collectives.allowsHostMemory = true
+            let twoHosts = try collectives.mapHostMemory(elements: 10, buffers: 1, hostIdentity: comm.rank == 2 ? 2 : 1) != nil
+            return [notAllowed, twoHosts, collectives.usesHostMemory]
+        }
+        #expect(mapped.allSatisfy { $0 == [false, false, false] })
+    }
+
+    /// The block's name is gone once every rank has mapped it, and a block whose maker died before
+    /// unlinking it is removed by the next one made.
+    @Test func noBlockOutlivesTheJob() throws {
+        @Sendable func blocks() -> Set<String> {
+            Set(((try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm")) ?? []).filter { $0.hasPrefix("ringtrain-\(getpid())-") })
+        }
+        let ended = Process()
+        ended.executableURL = URL(fileURLWithPath: "/bin/true")
+        try ended.run()
+        ended.waitUntilExit()
+        let stale = "/dev/shm/ringtrain-\(ended.processIdentifier)-0"
+        #expect(FileManager.default.createFile(atPath: stale, contents: Data([1])))
+        let mapped = try Self.run(size: 2) { _, memory in memory.ranks }
+        #expect(mapped == [2, 2])
+        #expect(blocks().isEmpty, "a block's name outlived the ranks that mapped it: \(blocks())")
+        #expect(!FileManager.default.fileExists(atPath: stale), "a dead maker's block stayed")
+    }
+}
