@@ -105,11 +105,13 @@ public final class Collectives {
     /// name) and `allowsHostMemory`: maps `buffers` buffers of `elements` floats per rank that
     /// every rank can read (`HostSharedMemory`), and from then on runs `allReduce`,
     /// `reduceScatter` and `allGather(segments:)` on buffers inside this rank's ones through it,
-    /// with the flat ring's results bit for bit. Collective: every rank calls it alike. Returns nil
+    /// with the flat ring's results bit for bit. Collective: every rank calls it alike; a later call
+    /// (or `chooseAllReduce`) replaces the memory, buffers in the earlier one then go as messages. Returns nil
     /// (nothing changes) with one rank, ranks on several hosts, or when a rank could not map the
     /// memory; `hostMemoryNote` then says why on rank 0.
     public func mapHostMemory(elements: Int, buffers: Int, hostIdentity: UInt32 = PeerProcesses.hostHash) throws -> HostSharedMemory? {
         hostMemoryNote = nil
+        shared = nil
         guard size > 1, allowsHostMemory, twoLevel == nil, automatic == nil else { return nil }
         let rows = try bounded("exchange of host names") { try RingAllGather.run(communicator, values: [Double(hostIdentity)]) }
         guard rows.allSatisfy({ $0[0] == rows[0][0] }) else { return nil }
@@ -130,8 +132,12 @@ public final class Collectives {
     /// Whether collectives on buffers inside memory the ranks share run through it (`mapHostMemory`).
     public var usesHostMemory: Bool { shared != nil }
 
-    /// Whether collectives on `buffer` run through memory the ranks share, sending no message.
-    public func runsInSharedMemory(_ buffer: UnsafeMutableBufferPointer<Float>) -> Bool { sharedPlace(of: buffer) != nil }
+    /// Whether a collective on `buffer` runs through memory the ranks share, sending no message:
+    /// a reduce-scatter or all-gather, or with `allReduce` an all-reduce (which sends buffers of up
+    /// to `options.smallMessageBytes` as messages all the same).
+    public func runsInSharedMemory(_ buffer: UnsafeMutableBufferPointer<Float>, allReduce: Bool = false) -> Bool {
+        sharedPlace(of: buffer) != nil && !(allReduce && buffer.count * 4 <= options.smallMessageBytes)
+    }
 
     /// The shared-memory path and where `buffer` lies in it, when it lies in this rank's buffers.
     private func sharedPlace(of buffer: UnsafeMutableBufferPointer<Float>) -> (SharedMemoryAllReduce, (index: Int, offset: Int))? {
@@ -158,6 +164,7 @@ public final class Collectives {
     public func chooseAllReduce(_ choice: AllReduceChoice, hostIdentity: UInt32 = PeerProcesses.hostHash,
                                 links: (local: LinkCost, network: LinkCost)? = nil) throws -> RankLayout? {
         twoLevel = nil
+        shared = nil
         automatic = nil
         automaticDecision = nil
         guard size > 1, choice != .ring else { return nil }

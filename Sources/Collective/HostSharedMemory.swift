@@ -1,11 +1,13 @@
 // HostSharedMemory: one block of memory that every rank of a one-host job maps — each rank's
-// buffers, which the other ranks may read and write, and a row of counters for a barrier. Rank 0
-// makes it in /dev/shm and unlinks it as soon as every rank has mapped it, so nothing outlives
-// the job, however it ends.
+// buffers, which the other ranks read, and a row of counters for a barrier. Rank 0 makes it in
+// /dev/shm and unlinks its name as soon as every rank has mapped it, so it goes with the job's
+// last process, however the job ends (a name left by a job that died while mapping is removed
+// by a later one).
 import CSharedMemory
 import Foundation
 
-/// Buffers of every rank in memory all ranks map, with a barrier over it.
+/// Buffers of every rank in memory all ranks map, with a barrier over it. Used from one thread at
+/// a time, as `Collectives` is (its barrier count is not synchronised).
 ///
 /// Rank r's buffer `index` starts at the same offset of the block on every rank, so a collective
 /// on a buffer lying inside this rank's region can read the other ranks' copies directly, with
@@ -32,10 +34,10 @@ public final class HostSharedMemory: @unchecked Sendable {
 
     /// What a rank is doing when it enters a barrier; every rank must be doing the same.
     struct Call: Equatable {
-        var kind: Int64
-        var buffer: Int64
-        var offset: Int64
-        var count: Int64
+        var kind: UInt64
+        var buffer: UInt64
+        var offset: UInt64
+        var count: UInt64
     }
 
     private init(base: UnsafeMutableRawPointer, length: Int, ranks: Int, rank: Int, elements: Int, buffers: Int) {
@@ -46,6 +48,9 @@ public final class HostSharedMemory: @unchecked Sendable {
         self.elements = elements
         self.buffers = buffers
         bufferStride = Self.roundUp(elements * MemoryLayout<Float>.size, to: Self.pageBytes)
+        let header = Self.roundUp(ranks * Self.lineBytes, to: Self.pageBytes)
+        base.bindMemory(to: UInt64.self, capacity: header / 8)
+        (base + header).bindMemory(to: Float.self, capacity: (length - header) / 4)
     }
 
     deinit { munmap(base, length) }
@@ -78,8 +83,8 @@ public final class HostSharedMemory: @unchecked Sendable {
         (base + rank * Self.lineBytes).assumingMemoryBound(to: UInt64.self)
     }
 
-    private func call(_ rank: Int, epoch: UInt64) -> UnsafeMutablePointer<Int64> {
-        (base + rank * Self.lineBytes + 64 + Int(epoch % 2) * 32).assumingMemoryBound(to: Int64.self)
+    private func call(_ rank: Int, epoch: UInt64) -> UnsafeMutablePointer<UInt64> {
+        (base + rank * Self.lineBytes + 64 + Int(epoch % 2) * 32).assumingMemoryBound(to: UInt64.self)
     }
 
     /// Waits until every rank has entered a barrier as often as this one; every write a rank
@@ -100,7 +105,8 @@ public final class HostSharedMemory: @unchecked Sendable {
             let theirs = call(peer, epoch: epoch)
             let other = Call(kind: theirs[0], buffer: theirs[1], offset: theirs[2], count: theirs[3])
             if other != what {
-                throw CollectiveError(kind: .lengthMismatch(local: Int(what.count), remote: Int(other.count), remoteRank: peer),
+                throw CollectiveError(kind: other.count == what.count ? .invalidArgument
+                                          : .lengthMismatch(local: Int(what.count), remote: Int(other.count), remoteRank: peer),
                                       call: name, rank: rank,
                                       message: "rank \(rank) called \(name) on \(what.count) elements at offset \(what.offset) of buffer "
                                           + "\(what.buffer) (call \(what.kind)) but rank \(peer) on \(other.count) at offset \(other.offset) "
@@ -111,33 +117,40 @@ public final class HostSharedMemory: @unchecked Sendable {
 
     /// Maps `buffers` buffers of `elements` floats per rank in memory every rank of
     /// `collectives` shares (collective: every rank calls it with the same figures). Rank 0 makes
-    /// the block; the others open it by name; once all have it, rank 0 unlinks the name. Returns
-    /// nil on every rank, with this rank's reason in `reason`, when any rank could not map it
-    /// (another host, or too little room in /dev/shm). Buffers start zeroed.
+    /// the block (the header's pages), the others open it by name, and each rank reserves its own
+    /// region's pages (charged to it, and placed near it); once all have it, rank 0 unlinks the
+    /// name. Returns nil on every rank, with the first failing rank's reason in `reason`, when any
+    /// rank could not map it (another host, or too little room in /dev/shm). Buffers start zeroed.
     public static func map(over collectives: Collectives, elements: Int, buffers: Int,
                            reason: inout String?) throws -> HostSharedMemory? {
         precondition(elements > 0 && buffers > 0)
         let ranks = collectives.size, rank = collectives.rank
         let bytes = totalBytes(ranks: ranks, elements: elements, buffers: buffers)
+        let header = roundUp(ranks * lineBytes, to: pageBytes)
+        let region = (bytes - header) / ranks
         var name = ""
         var failure: String?
         var fd: Int32 = -1
+        // Reserving the pages now makes a full /dev/shm fail here rather than with SIGBUS later.
+        func reserve(_ offset: Int, _ count: Int) {
+            let status = posix_fallocate(fd, off_t(offset), off_t(count))
+            guard status != 0 else { return }
+            failure = "rank \(rank) could not reserve \(count) bytes in /dev/shm: \(String(cString: strerror(status)))"
+                + (status == ENOSPC ? " (a container's /dev/shm is often small: docker run --shm-size, or set cluster.shared_memory: false)" : "")
+        }
         if rank == 0 {
             removeStaleBlocks()
             var random = SystemRandomNumberGenerator()
             name = "/\(namePrefix)\(getpid())-\(String(random.next() as UInt64, radix: 16))"
             fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0o600)
             if fd < 0 {
-                failure = "shm_open \(name): \(String(cString: strerror(errno)))"
+                failure = "rank 0 could not make \(name) in /dev/shm: \(String(cString: strerror(errno)))"
+            } else if ftruncate(fd, off_t(bytes)) != 0 {
+                failure = "rank 0 could not size \(name) to \(bytes) bytes: \(String(cString: strerror(errno)))"
             } else {
-                // Reserve every page now: a full /dev/shm then fails here rather than with SIGBUS later.
-                let status = posix_fallocate(fd, 0, off_t(bytes))
-                if status != 0 {
-                    failure = "reserving \(bytes) bytes in /dev/shm: \(String(cString: strerror(status)))"
-                    close(fd); fd = -1
-                    shm_unlink(name)
-                }
+                reserve(0, header)
             }
+            if failure != nil && fd >= 0 { close(fd); fd = -1; shm_unlink(name) }
         }
         let shared = try collectives.broadcast(Array((failure == nil ? name : "").utf8), root: 0)
         name = String(decoding: shared, as: UTF8.self)
@@ -149,33 +162,48 @@ public final class HostSharedMemory: @unchecked Sendable {
         if fd >= 0 {
             var size = stat()
             if fstat(fd, &size) != 0 || Int(size.st_size) != bytes {
-                failure = "rank \(rank) found \(name) of the wrong size"
-            } else if let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), p != MAP_FAILED {
-                base = p
+                failure = "rank \(rank) found \(name) of another size than rank 0 made"
             } else {
-                failure = "rank \(rank) could not map \(name): \(String(cString: strerror(errno)))"
+                reserve(header + rank * region, region)
+                if failure == nil {
+                    if let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), p != MAP_FAILED {
+                        base = p
+                    } else {
+                        failure = "rank \(rank) could not map \(name): \(String(cString: strerror(errno)))"
+                    }
+                }
             }
             close(fd)
         }
-        let failed = try collectives.sum([failure == nil && !name.isEmpty ? 0 : 1])[0]
+        if failure == nil && name.isEmpty { failure = "" }   // rank 0 made nothing: its own reason stands
+        let flags = try collectives.allGather([failure == nil ? 0 : 1])
         if rank == 0 && !name.isEmpty { shm_unlink(name) }
-        if failed > 0 {
-            if let base { munmap(base, bytes) }
-            reason = failure ?? "\(Int(failed)) of \(ranks) ranks could not map rank 0's block (see their logs)"
-            return nil
+        guard let firstFailing = flags.firstIndex(where: { $0[0] != 0 }) else {
+            return HostSharedMemory(base: base!, length: bytes, ranks: ranks, rank: rank, elements: elements, buffers: buffers)
         }
-        return HostSharedMemory(base: base!, length: bytes, ranks: ranks, rank: rank, elements: elements, buffers: buffers)
+        if let base { munmap(base, bytes) }
+        reason = String(decoding: try collectives.broadcast(Array((failure ?? "").utf8), root: firstFailing), as: UTF8.self)
+        return nil
     }
 
     /// The start of every block's name in /dev/shm, followed by rank 0's process id.
     static let namePrefix = "ringtrain-"
 
-    /// Unlinks blocks whose maker is gone: it ended between making the block and unlinking it.
+    /// A block's name lives only while its ranks map it (seconds); one older than this, whose
+    /// maker is gone, was left by a job that ended in between.
+    static let staleAfterSeconds: Double = 600
+
+    /// Unlinks blocks left by a job that ended between making one and unlinking it: named after
+    /// a process that no longer exists, and older than `staleAfterSeconds` (the age keeps a live
+    /// job of another PID namespace that shares /dev/shm safe).
     private static func removeStaleBlocks() {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm") else { return }
         for name in names where name.hasPrefix(namePrefix) {
-            guard let pid = Int32(name.dropFirst(namePrefix.count).prefix { $0 != "-" }), pid > 0 else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH { shm_unlink("/" + name) }
+            guard let pid = Int32(name.dropFirst(namePrefix.count).prefix { $0 != "-" }), pid > 0,
+                  kill(pid, 0) != 0 && errno == ESRCH,
+                  let modified = (try? FileManager.default.attributesOfItem(atPath: "/dev/shm/" + name))?[.modificationDate] as? Date,
+                  -modified.timeIntervalSinceNow > staleAfterSeconds else { continue }
+            shm_unlink("/" + name)
         }
     }
 }

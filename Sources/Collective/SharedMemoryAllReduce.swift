@@ -20,7 +20,7 @@ final class SharedMemoryAllReduce {
         wire?.deallocate()
     }
 
-    private enum Kind: Int64 { case all = 1, reduceScatter, allGather }
+    private enum Kind: UInt64 { case all = 1, reduceScatter, allGather }
 
     /// Runs `phases` of the ring's all-reduce on `buffer`, which lies at `place` in this rank's
     /// buffers (`HostSharedMemory.place(of:)`): every rank must pass the same place and length.
@@ -30,20 +30,19 @@ final class SharedMemoryAllReduce {
         let n = memory.ranks, r = memory.rank
         guard n > 1, let base = buffer.baseAddress else { return }
         let kind: Kind = switch phases { case .all: .all; case .reduceScatter: .reduceScatter; case .allGather: .allGather }
-        let call = HostSharedMemory.Call(kind: kind.rawValue, buffer: Int64(place.index), offset: Int64(place.offset),
-                                         count: Int64(buffer.count))
+        let call = HostSharedMemory.Call(kind: kind.rawValue, buffer: UInt64(place.index), offset: UInt64(place.offset),
+                                         count: UInt64(buffer.count))
         let name = switch phases { case .all: "all-reduce"; case .reduceScatter: "reduce-scatter"; case .allGather: "all-gather" }
         let owned = RingAllReduce.ownedSegment(length: buffer.count, rank: r, size: n)
         func peerBase(_ rank: Int) -> UnsafeMutablePointer<Float> { memory.buffer(place.index, rank: rank) + place.offset }
 
-        try memory.barrier(call, name: name)           // every rank's buffer is complete
+        try memory.barrier(call, name: name)           // every rank's buffer (its owned segment, for an all-gather) is final
         if phases != .allGather {
             reduce(into: base, segment: owned, peerBase: peerBase, factor: scale ?? (op == .average ? 1 / Float(n) : 1),
                    halfWire: halfWire)
             try memory.barrier(call, name: name)       // every rank is done reading the others
         }
         if phases != .reduceScatter {
-            if phases == .allGather { try memory.barrier(call, name: name) }   // owners' segments final
             for owner in 0..<n where owner != r {
                 let segment = RingAllReduce.ownedSegment(length: buffer.count, rank: owner, size: n)
                 (base + segment.lowerBound).update(from: peerBase(owner) + segment.lowerBound, count: segment.count)

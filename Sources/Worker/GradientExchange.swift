@@ -235,20 +235,20 @@ public final class GradientExchange {
     /// The collectives' phases as an observer is told of them, with the bytes this rank sends:
     /// with overlap, each bucket is all-reduced on its own; through shared memory, none.
     private var allReducePhase: StepPhase {
-        let wire = averaging == .overlap
-            ? buckets.buckets.reduce(0) { $0 + collectives.wireBytes(allReduce: $1.elements.count * 4, halfPrecision: halfPrecision) }
-            : collectives.wireBytes(allReduce: payloadBytes, halfPrecision: halfPrecision)
-        return .allReduce(bytes: payloadBytes, wireBytes: sendsMessages ? wire : 0)
+        let ranges = averaging == .overlap ? buckets.buckets.map(\.elements) : [0..<gradients.count]
+        let wire = ranges.reduce(0) { sum, range in
+            collectives.runsInSharedMemory(UnsafeMutableBufferPointer(rebasing: gradients[range]), allReduce: true) ? sum
+                : sum + collectives.wireBytes(allReduce: range.count * 4, halfPrecision: halfPrecision)
+        }
+        return .allReduce(bytes: payloadBytes, wireBytes: wire)
     }
     private var reduceScatterPhase: StepPhase {
-        .reduceScatter(bytes: payloadBytes,
-                       wireBytes: sendsMessages ? collectives.wireBytes(reduceScatter: payloadBytes, halfPrecision: halfPrecision) : 0)
+        .reduceScatter(bytes: payloadBytes, wireBytes: collectives.runsInSharedMemory(gradients) ? 0
+                       : collectives.wireBytes(reduceScatter: payloadBytes, halfPrecision: halfPrecision))
     }
     private var allGatherPhase: StepPhase {
-        .allGather(bytes: payloadBytes, wireBytes: sendsMessages ? collectives.wireBytes(allGather: payloadBytes) : 0)
+        .allGather(bytes: payloadBytes, wireBytes: collectives.runsInSharedMemory(parameters) ? 0 : collectives.wireBytes(allGather: payloadBytes))
     }
-    /// False when the gradients and parameters lie in memory the ranks share (`Collectives.mapHostMemory`).
-    private var sendsMessages: Bool { !collectives.runsInSharedMemory(gradients) }
 
     /// `buffer` and the spare element ParameterStore keeps after it (fixed storage for the run).
     static func withControl(_ buffer: FloatBuffer) -> UnsafeMutableBufferPointer<Float> {

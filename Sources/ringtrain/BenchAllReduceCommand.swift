@@ -106,7 +106,7 @@ struct BenchAllReduce: ParsableCommand {
             if let note = AllReduceNote.text(choice: allreduce, layout: layout, chosen: algorithm) { print(note) }
             if let decision = collectives.automaticDecision { print(AllReduceNote.text(decision)) }
             if let note = collectives.hostMemoryNote { print("note: \(note)") }
-            print("\(shared != nil ? "shared-memory" : algorithm == .ring ? "ring" : "two-level") all-reduce vs MPI_Allreduce, \(comm.size) ranks, chunk \(options.chunkElements) floats "
+            print("\(shared != nil ? "shared-memory (messages up to the one-round exchange's size)" : algorithm == .ring ? "ring" : "two-level") all-reduce vs MPI_Allreduce, \(comm.size) ranks, chunk \(options.chunkElements) floats "
                   + "(segments up to \(options.wholeSegmentElements) floats whole), "
                   + "depth \(options.pipelineDepth), one-round exchange up to \(options.smallMessageBytes) B"
                   + "\(fp16 ? ", fp16 wire" : ""); medians, slowest rank")
@@ -119,7 +119,9 @@ struct BenchAllReduce: ParsableCommand {
                                                    halfPrecision: fp16, shared: shared)
             guard comm.rank == 0 else { continue }
             if json {
-                print(jsonLine(r.json.merging(["machine": machine.json, "allreduce": shared != nil ? "shared_memory" : algorithm.rawValue]) { a, _ in a }))
+                let inShared = shared.map { collectives.runsInSharedMemory(UnsafeMutableBufferPointer(start: $0.buffer(0, rank: $0.rank), count: bytes / 4),
+                                                                          allReduce: true) } ?? false
+                print(jsonLine(r.json.merging(["machine": machine.json, "allreduce": inShared ? "shared_memory" : algorithm.rawValue]) { a, _ in a }))
             } else {
                 print(pad("\(bytes)", 10) + pad(fmt(r.ringMicroseconds, 1), 12) + pad(fmt(r.mpiMicroseconds, 1), 12)
                       + pad(fmt(r.ringAlgorithmBandwidth, 3), 12) + pad(fmt(r.ringAlgorithmBandwidth * r.busFactor, 3), 12)

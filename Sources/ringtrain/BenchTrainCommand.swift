@@ -38,7 +38,7 @@ struct BenchTrain: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "On one host, keep gradients and parameters in memory the ranks share and average them there (as training does by default, cluster.shared_memory); --no-shared-memory sends them as messages.")
     var sharedMemory = true
 
-    @Flag(help: "Measure memory instead: each rank's optimizer-state bytes and peak resident memory (VmHWM), with the whole optimizer state on every rank and with each rank keeping its shard (the sharded update).")
+    @Flag(help: "Measure memory instead: each rank's optimizer-state bytes and peak resident memory (VmHWM), with the whole optimizer state on every rank and with each rank keeping its shard (the sharded update). Its ranks send gradients as messages, as with --no-shared-memory, so peak memory counts no page another rank owns.")
     var memory = false
 
     @Option(help: "Comma-separated hosts (host or host:slots) for the N-rank job instead of this machine; the 1-rank baseline runs on the first.")

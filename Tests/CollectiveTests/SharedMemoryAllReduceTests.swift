@@ -43,6 +43,7 @@ import Testing
                     let results = try Self.run(size: size) { collectives, memory in
                         let buffer = UnsafeMutableBufferPointer(start: memory.buffer(index, rank: memory.rank) + offset, count: length)
                         for i in 0..<length { buffer[i] = SeededTestValues.value(rank: memory.rank, index: i) }
+                        #expect(collectives.runsInSharedMemory(buffer, allReduce: true))
                         try collectives.allReduce(buffer, op: op, halfPrecision: halfPrecision)
                         return Array(buffer)
                     }
@@ -79,8 +80,12 @@ import Testing
                 }
             }
             let results = try Self.run(size: size) { collectives, memory in
-                try step(collectives, gradients: UnsafeMutableBufferPointer(start: memory.buffer(1, rank: memory.rank), count: length),
-                         parameters: UnsafeMutableBufferPointer(start: memory.buffer(0, rank: memory.rank), count: length))
+                let gradients = UnsafeMutableBufferPointer(start: memory.buffer(1, rank: memory.rank), count: length)
+                let parameters = UnsafeMutableBufferPointer(start: memory.buffer(0, rank: memory.rank), count: length)
+                #expect(collectives.runsInSharedMemory(gradients) && collectives.runsInSharedMemory(parameters))
+                #expect(!collectives.runsInSharedMemory(UnsafeMutableBufferPointer(start: memory.buffer(0, rank: (memory.rank + 1) % size), count: 1)),
+                        "another rank's buffer is not this rank's to reduce")
+                return try step(collectives, gradients: gradients, parameters: parameters)
             }
             for rank in 0..<size {
                 #expect(results[rank].map(\.bitPattern) == expected[rank].map(\.bitPattern), "\(size) ranks, length \(length), rank \(rank)")
@@ -115,6 +120,24 @@ import Testing
         #expect(mapped.allSatisfy { $0 == [false, false, false] })
     }
 
+    /// A block /dev/shm has no room for maps nothing on any rank, every rank learns why (here
+    /// rank 0's own region), the name is removed, and the ranks go on through messages.
+    @Test func aBlockWithoutRoomFallsBackToMessagesOnEveryRank() throws {
+        let results = try InProcessCommunicator.run(size: 2) { comm in
+            let collectives = Collectives(comm, options: Self.options)
+            collectives.allowsHostMemory = true
+            let mapped = try collectives.mapHostMemory(elements: 1 << 42, buffers: 2, hostIdentity: 3) != nil
+            var values: [Float] = [Float(comm.rank + 1), 2]
+            try collectives.allReduce(&values)
+            return (mapped, collectives.usesHostMemory, collectives.hostMemoryNote ?? "", values)
+        }
+        for (rank, (mapped, uses, note, values)) in results.enumerated() {
+            #expect(!mapped && !uses && values == [3, 4], "rank \(rank)")
+            #expect(note.contains("gradients go as messages") && note.contains("rank 0 could not reserve"), "rank \(rank): \(note)")
+        }
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm")) ?? []).allSatisfy { !$0.hasPrefix("ringtrain-\(getpid())-") })
+    }
+
     /// The block's name is gone once every rank has mapped it, and a block whose maker died before
     /// unlinking it is removed by the next one made.
     @Test func noBlockOutlivesTheJob() throws {
@@ -125,11 +148,17 @@ import Testing
         ended.executableURL = URL(fileURLWithPath: "/bin/true")
         try ended.run()
         ended.waitUntilExit()
-        let stale = "/dev/shm/ringtrain-\(ended.processIdentifier)-0"
+        let stale = "/dev/shm/ringtrain-\(ended.processIdentifier)-stale-test", fresh = "/dev/shm/ringtrain-\(ended.processIdentifier)-fresh-test"
         #expect(FileManager.default.createFile(atPath: stale, contents: Data([1])))
+        #expect(FileManager.default.createFile(atPath: fresh, contents: Data([1])))
+        defer { try? FileManager.default.removeItem(atPath: fresh) }
+        // Older than a job's mapping could last; the fresh one might be another PID namespace's live job.
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -HostSharedMemory.staleAfterSeconds - 60)],
+                                              ofItemAtPath: stale)
         let mapped = try Self.run(size: 2) { _, memory in memory.ranks }
         #expect(mapped == [2, 2])
         #expect(blocks().isEmpty, "a block's name outlived the ranks that mapped it: \(blocks())")
-        #expect(!FileManager.default.fileExists(atPath: stale), "a dead maker's block stayed")
+        #expect(!FileManager.default.fileExists(atPath: stale), "a dead maker's old block stayed")
+        #expect(FileManager.default.fileExists(atPath: fresh), "a block made moments ago was removed")
     }
 }
