@@ -64,8 +64,13 @@ public final class Collectives {
     /// The two-level all-reduce, once `chooseAllReduce` picked it; nil: the flat ring.
     private var twoLevel: TwoLevelAllReduce?
     /// The reduce-scatter and all-gather through memory every rank maps, once `mapHostMemory`
-    /// made that memory: used for buffers inside it.
+    /// made that memory on a one-host job: used for buffers inside it.
     private var shared: SharedMemoryAllReduce?
+    /// Memory the ranks of this host map, once `mapHostMemory` made it for ranks on several
+    /// hosts: the two-level all-reduce's steps within a host run through it, once chosen.
+    private var perHost: HostSharedMemory?
+    /// The ranks' hosts, once `chooseAllReduce` found that the two-level scheme can apply.
+    private var twoLevelLayout: RankLayout?
 
     /// Creates the collectives for `communicator` with `options` (defaults: see CollectiveOptions).
     public init(_ communicator: any Communicator, options: CollectiveOptions = CollectiveOptions()) {
@@ -101,18 +106,29 @@ public final class Collectives {
     /// sets it from `cluster.shared_memory`).
     public var allowsHostMemory = false
 
-    /// When every rank runs on this host (the same host identity, default a hash of the host
-    /// name) and `allowsHostMemory`: maps `buffers` buffers of `elements` floats per rank that
-    /// every rank can read (`HostSharedMemory`), and from then on runs `allReduce`,
-    /// `reduceScatter` and `allGather(segments:)` on buffers inside this rank's ones through it,
-    /// with the flat ring's results bit for bit. Collective: every rank calls it alike; a later call
-    /// (or `chooseAllReduce`) replaces the memory, buffers in the earlier one then go as messages. Returns nil
-    /// (nothing changes) with one rank, ranks on several hosts, or when a rank could not map the
-    /// memory; `hostMemoryNote` then says why on rank 0.
+    /// When `allowsHostMemory`, maps `buffers` buffers of `elements` floats per rank that the
+    /// ranks of a host can all read (`HostSharedMemory`). Collective: every rank calls it alike; a
+    /// later call (or `chooseAllReduce`) replaces the memory, buffers in the earlier one then go as
+    /// messages. Returns this host's memory, or nil (nothing changes, `hostMemoryNote` says why
+    /// when a rank could not map it):
+    /// - every rank on this host (the same host identity, default a hash of the host name):
+    ///   `allReduce`, `reduceScatter` and `allGather(segments:)` on buffers inside this rank's
+    ///   ones then run through it, with the flat ring's results bit for bit;
+    /// - ranks on several hosts where `chooseAllReduce` found the two-level scheme can apply (asked
+    ///   for as `two_level` or `auto`): each host's ranks map their own, and the two-level scheme's
+    ///   steps within a host run through it once it is chosen, with its results bit for bit; hosts
+    ///   whose ranks could not map it send messages there;
+    /// - otherwise (one rank, the flat ring across hosts) nil.
     public func mapHostMemory(elements: Int, buffers: Int, hostIdentity: UInt32 = PeerProcesses.hostHash) throws -> HostSharedMemory? {
         hostMemoryNote = nil
         shared = nil
-        guard size > 1, allowsHostMemory, twoLevel == nil, automatic == nil else { return nil }
+        perHost = nil
+        twoLevel?.useSharedMemory(nil)
+        guard size > 1, allowsHostMemory else { return nil }
+        if let layout = twoLevelLayout, twoLevel != nil || automatic != nil {
+            return try mapPerHost(layout, elements: elements, buffers: buffers)
+        }
+        guard twoLevel == nil, automatic == nil else { return nil }
         let rows = try bounded("exchange of host names") { try RingAllGather.run(communicator, values: [Double(hostIdentity)]) }
         guard rows.allSatisfy({ $0[0] == rows[0][0] }) else { return nil }
         var reason: String?
@@ -126,8 +142,35 @@ public final class Collectives {
         return memory
     }
 
-    /// Why the last `mapHostMemory` mapped nothing though every rank shares this host; nil otherwise.
+    /// Each host's ranks map memory of their own (`mapHostMemory` with the two-level scheme).
+    private func mapPerHost(_ layout: RankLayout, elements: Int, buffers: Int) throws -> HostSharedMemory? {
+        let host = layout.position(of: rank).host
+        let hostGroup = Collectives(SubgroupCommunicator(parent: communicator, members: layout.hosts[host]), options: options)
+        var reason: String?
+        let memory = try bounded("mapping memory each host's ranks share") {
+            try HostSharedMemory.map(over: hostGroup, elements: elements, buffers: buffers, reason: &reason)
+        }
+        let mapped = try bounded("exchange of which hosts share memory") { try RingAllGather.run(communicator, values: [memory == nil ? 0 : 1]) }
+        let failedHosts = layout.hosts.filter { mapped[$0[0]][0] == 0 }.count
+        if failedHosts > 0 {
+            hostMemoryNote = "the ranks of \(failedHosts) of \(layout.hosts.count) hosts share no memory, so their gradients go as messages within "
+                + "the host too" + (reason.map { ": on this host, \($0)" } ?? "")
+        }
+        perHost = memory
+        twoLevel?.useSharedMemory(memory)
+        return memory
+    }
+
+    /// Why the last `mapHostMemory` left some ranks that share a host without shared memory; nil otherwise.
     public private(set) var hostMemoryNote: String?
+
+    /// How many ranks share the memory collectives run through: every rank on a one-host job,
+    /// a host's ranks under the two-level scheme (within hosts); nil when none does.
+    public var ranksSharingMemory: Int? {
+        if let shared { return shared.memory.ranks }
+        if let twoLevel, twoLevel.usesSharedMemory, let perHost { return perHost.ranks }
+        return nil
+    }
 
     /// Whether collectives on buffers inside memory the ranks share run through it (`mapHostMemory`).
     public var usesHostMemory: Bool { shared != nil }
@@ -165,12 +208,15 @@ public final class Collectives {
                                 links: (local: LinkCost, network: LinkCost)? = nil) throws -> RankLayout? {
         twoLevel = nil
         shared = nil
+        perHost = nil
+        twoLevelLayout = nil
         automatic = nil
         automaticDecision = nil
         guard size > 1, choice != .ring else { return nil }
         let rows = try bounded("exchange of host names") { try RingAllGather.run(communicator, values: [Double(hostIdentity)]) }
         let layout = RankLayout(hostOfRank: rows.map { UInt32($0[0]) })
         guard layout.allowsTwoLevel else { return layout }
+        twoLevelLayout = layout
         if choice == .twoLevel {
             useTwoLevel(layout)
         } else {
@@ -213,6 +259,7 @@ public final class Collectives {
     private func useTwoLevel(_ layout: RankLayout) {
         twoLevel = TwoLevelAllReduce(comm: communicator, layout: layout, chunkElements: options.chunkElements,
                                      wholeSegmentElements: options.wholeSegmentElements, depth: options.pipelineDepth)
+        twoLevel!.useSharedMemory(perHost)
     }
 
     /// Rank 0 probes the link to the next rank of its host and to the first rank of another host

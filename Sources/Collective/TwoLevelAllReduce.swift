@@ -18,6 +18,9 @@ final class TwoLevelAllReduce {
     private let local: RingAllReduce
     /// The ring among the ranks with this rank's index on every host.
     private let cross: RingAllReduce
+    /// The steps within this host through memory its ranks share, for buffers inside it
+    /// (`useSharedMemory`); nil: the ring among this host's ranks.
+    private var localShared: SharedMemoryAllReduce?
 
     init(comm: any Communicator, layout: RankLayout, chunkElements: Int, wholeSegmentElements: Int, depth: Int) {
         precondition(layout.allowsTwoLevel, "a two-level all-reduce needs 2 hosts or more with the same number of ranks, 2 or more")
@@ -32,6 +35,16 @@ final class TwoLevelAllReduce {
         cross = RingAllReduce(comm: SubgroupCommunicator(parent: comm, members: layout.crossHostRanks(local: index)),
                               chunkElements: chunkElements, wholeSegmentElements: wholeSegmentElements, depth: depth)
     }
+
+    /// Runs the steps within this host on buffers inside `memory` (mapped by this host's ranks,
+    /// in their order) through it: the same bits as the ring among them. nil: the ring always.
+    func useSharedMemory(_ memory: HostSharedMemory?) {
+        precondition(memory.map { $0.ranks == hostRanks && $0.rank == localIndex } ?? true, "memory mapped by other ranks than this host's")
+        localShared = memory.map(SharedMemoryAllReduce.init)
+    }
+
+    /// Whether the steps within this host run through shared memory (for buffers inside it).
+    var usesSharedMemory: Bool { localShared != nil }
 
     /// The elements of a `length`-element buffer `rank` holds fully reduced after a
     /// reduce-scatter: its cross-host ring's share of the segment its host ring left it.
@@ -49,12 +62,16 @@ final class TwoLevelAllReduce {
         let scale: Float = op == .average ? 1 / Float(worldSize) : 1
         let mine = RingAllReduce.ownedSegment(length: buffer.count, rank: localIndex, size: hostRanks)
         let segment = UnsafeMutableBufferPointer(rebasing: buffer[mine])
-        if phases != .allGather {
-            try local.run(buffer, op: .sum, halfWire: halfWire, phases: .reduceScatter)
+        let place = localShared.flatMap { $0.memory.place(of: buffer) }
+        func withinHost(_ phases: RingPhases) throws {
+            if let localShared, let place {
+                try localShared.run(buffer, at: place, op: .sum, halfWire: halfWire, phases: phases)
+            } else {
+                try local.run(buffer, op: .sum, halfWire: halfWire, phases: phases)
+            }
         }
+        if phases != .allGather { try withinHost(.reduceScatter) }
         try cross.run(segment, op: .sum, scale: scale, halfWire: halfWire, phases: phases)
-        if phases != .reduceScatter {
-            try local.run(buffer, op: .sum, halfWire: halfWire, phases: .allGather)
-        }
+        if phases != .reduceScatter { try withinHost(.allGather) }
     }
 }

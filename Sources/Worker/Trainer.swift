@@ -117,6 +117,12 @@ public final class Trainer {
         window = ReportWindow(task: data.train.task)
         let exchange = GradientExchange(store: network.store, layerRanges: network.parameterRanges, job: job, collectives: collectives)
         self.exchange = exchange
+        if collectives.rank == 0, let sharing = collectives.ranksSharingMemory {
+            // Known once the exchange has settled `cluster.allreduce: auto`.
+            Log.logger.notice(sharing == collectives.size
+                ? "gradients and parameters in memory the \(sharing) ranks on this host share: no messages between them"
+                : "gradients and parameters in memory the \(sharing) ranks of each host share: the two-level all-reduce sends messages between hosts only")
+        }
         // Each rank keeps optimizer state only for the elements it updates (1/N under the sharded update).
         optimizer = makeOptimizer(job.optimizer, parameterCount: network.store.count, layout: network.store.entries,
                                   stateRange: exchange.updatedElements(averaging: exchange.averaging))
@@ -133,13 +139,7 @@ public final class Trainer {
         let layers = try job.model.layers(sampleShape: data.train.sampleShape, task: data.train.task)
         let elements = ParameterStore.elements(layout: Sequential.layout(of: layers))
         let shared = try collectives.mapHostMemory(elements: elements, buffers: 2)
-        if collectives.rank == 0 {
-            if let shared {
-                Log.logger.notice("gradients and parameters in memory the \(shared.ranks) ranks on this host share: no messages between them")
-            } else if let note = collectives.hostMemoryNote {
-                Log.logger.warning("\(note)")
-            }
-        }
+        if collectives.rank == 0, let note = collectives.hostMemoryNote { Log.logger.warning("\(note)") }
         let storage = shared.map {
             ParameterStore.Storage(parameters: $0.buffer(0, rank: $0.rank), gradients: $0.buffer(1, rank: $0.rank),
                                    elements: elements, owner: $0)

@@ -1,6 +1,7 @@
 // SharedMemoryAllReduceTests: collectives on buffers in memory the ranks share (in-process ranks
 // mapping one real /dev/shm block) give the flat ring's bits — all-reduce, sum and average, fp16
-// on the wire, reduce-scatter then all-gather, at any offset — and refuse what they cannot do:
+// on the wire, reduce-scatter then all-gather, at any offset; the two-level scheme's steps within
+// each host give its bits — and refuse what they cannot do:
 // ranks disagreeing on the buffer, ranks on several hosts, a block left by a process that died.
 import Foundation
 import Testing
@@ -94,6 +95,40 @@ import Testing
         }
     }
 
+    /// Ranks on several hosts: each host's ranks map memory of their own, and the two-level
+    /// all-reduce's steps within a host run through it with its bits through messages.
+    @Test(arguments: TwoLevelAllReduceTests.layouts, [false, true])
+    func twoLevelStepsWithinHostsGiveItsBits(hosts: [UInt32], halfPrecision: Bool) throws {
+        let size = hosts.count
+        for length in Self.lengths {
+            for op in ReduceOp.allCases {
+                let expected = try InProcessCommunicator.run(size: size) { comm in
+                    let collectives = Collectives(comm, options: Self.options)
+                    try collectives.chooseAllReduce(.twoLevel, hostIdentity: hosts[comm.rank])
+                    var values = (0..<length).map { SeededTestValues.value(rank: comm.rank, index: $0) }
+                    try collectives.allReduce(&values, op: op, halfPrecision: halfPrecision)
+                    return values
+                }
+                let results = try InProcessCommunicator.run(size: size) { comm in
+                    let collectives = Collectives(comm, options: Self.options)
+                    collectives.allowsHostMemory = true
+                    try collectives.chooseAllReduce(.twoLevel, hostIdentity: hosts[comm.rank])
+                    let memory = try #require(try collectives.mapHostMemory(elements: Self.elements, buffers: 1, hostIdentity: hosts[comm.rank]))
+                    let buffer = UnsafeMutableBufferPointer(start: memory.buffer(0, rank: memory.rank) + 3, count: length)
+                    #expect(memory.ranks == size / Set(hosts).count && collectives.ranksSharingMemory == memory.ranks)
+                    #expect(!collectives.runsInSharedMemory(buffer), "messages still cross hosts")
+                    for i in 0..<length { buffer[i] = SeededTestValues.value(rank: comm.rank, index: i) }
+                    try collectives.allReduce(buffer, op: op, halfPrecision: halfPrecision)
+                    return Array(buffer)
+                }
+                for rank in 0..<size {
+                    #expect(results[rank].map(\.bitPattern) == expected[rank].map(\.bitPattern),
+                            "\(hosts), length \(length), \(op), fp16 \(halfPrecision), rank \(rank)")
+                }
+            }
+        }
+    }
+
     @Test func ranksDisagreeingOnTheBufferGetAnErrorNamingBoth() throws {
         let errors = try Self.run(size: 2) { collectives, memory in
             let offset = memory.rank == 0 ? 0 : 8
@@ -109,6 +144,7 @@ import Testing
         #expect(errors[1].contains("rank 1 called all-reduce on 100 elements at offset 8"), "\(errors[1])")
     }
 
+    /// Ranks on several hosts with the flat ring, or not allowed: nothing is mapped.
     @Test func nothingIsMappedAcrossHostsOrWhenNotAllowed() throws {
         let mapped = try InProcessCommunicator.run(size: 3) { comm in
             let collectives = Collectives(comm, options: Self.options)

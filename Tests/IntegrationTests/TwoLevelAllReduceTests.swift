@@ -65,6 +65,7 @@ extension MultiHostTests {
         let twoLevel = try Self.trainTraced(try Self.twoLevelConfig(cluster, in: dir, allreduce: "two_level", averaging: averaging),
                                       dump: dir + "/two.bin", steps: steps)
         #expect(twoLevel.log.contains("all-reduce: two-level (2 hosts × 2 ranks)"), "\(twoLevel.log)")
+        #expect(twoLevel.log.contains("memory the 2 ranks of each host share"), "\(twoLevel.log)")
         #expect(!ring.log.contains("all-reduce: two-level"))
         try #require(ring.losses.count == steps && twoLevel.losses.count == steps, "\(ring.log)\n\(twoLevel.log)")
         let norm = ring.parameters.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
@@ -90,6 +91,27 @@ extension MultiHostTests {
             print("note: fp16, distance from the fp32 run / ‖θ‖: ring \(ringError / norm), two-level \(twoLevelError / norm)")
             #expect(twoLevelError <= 2 * ringError, "two-level fp16 is \(twoLevelError) from fp32, the ring's fp16 \(ringError)")
         }
+    }
+
+    /// Each host's 2 ranks run the two-level scheme's steps within the host through memory they
+    /// share (`cluster.shared_memory`, the default): every loss and the final parameters are
+    /// those of the same scheme through messages, bit for bit, fp16 on the wire included.
+    @Test("two hosts × two ranks: within each host through shared memory, the two-level scheme's bits",
+          arguments: [TwoLevelAveraging(keys: "sharded_update: true"), TwoLevelAveraging(keys: "sharded_update: true", fp16: true)])
+    func twoLevelWithinHostsThroughSharedMemory(averaging: TwoLevelAveraging) throws {
+        let cluster = try TestCluster.up(2)
+        defer { cluster.down() }
+        let dir = try TrainingFixtures.temporaryDirectory()
+        let shared = try Self.trainTraced(try Self.twoLevelConfig(cluster, in: dir, allreduce: "two_level", averaging: averaging),
+                                          dump: dir + "/shared.bin", steps: Self.steps)
+        let config = try Self.twoLevelConfig(cluster, in: dir, allreduce: "two_level", averaging: averaging)   // rewritten after the first run
+        try String(contentsOfFile: config, encoding: .utf8).replacingOccurrences(of: "  allreduce: two_level", with: "  allreduce: two_level\n  shared_memory: false")
+            .write(toFile: config, atomically: false, encoding: .utf8)
+        let messages = try Self.trainTraced(config, dump: dir + "/messages.bin", steps: Self.steps)
+        #expect(shared.log.contains("memory the 2 ranks of each host share") && !messages.log.contains("ranks of each host share"),
+                "\(shared.log)\n\(messages.log)")
+        #expect(shared.losses.count == Self.steps && shared.losses == messages.losses, "\(shared.losses) vs \(messages.losses)")
+        #expect(!shared.parameters.isEmpty && shared.parameters == messages.parameters, "the final parameters differ")
     }
 
     /// Under the two-level scheme each rank's shard is not its rank's slice of the flat ring, so
