@@ -1,5 +1,5 @@
 // CSharedMemory shared_memory.h: what Swift cannot say about memory several processes map —
-// acquire/release loads and stores of the counters a barrier spins on, and the spin's pause.
+// acquire/release loads and stores of the counters a barrier waits on.
 #ifndef RINGTRAIN_CSHAREDMEMORY_H
 #define RINGTRAIN_CSHAREDMEMORY_H
 #include <stdatomic.h>
@@ -16,12 +16,4 @@ static inline uint64_t csm_load_acquire(const uint64_t *counter) {
     return atomic_load_explicit((_Atomic const uint64_t *)counter, memory_order_acquire);
 }
 
-/// Tells the core this is a spin-wait (x86 `pause`; a compiler barrier elsewhere).
-static inline void csm_pause(void) {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#else
-    __asm__ __volatile__("" ::: "memory");
-#endif
-}
 #endif

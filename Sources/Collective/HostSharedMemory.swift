@@ -89,18 +89,17 @@ public final class HostSharedMemory: @unchecked Sendable {
 
     /// Waits until every rank has entered a barrier as often as this one; every write a rank
     /// made before its barrier is then visible to all. Throws when a rank entered it for another
-    /// call (kind, buffer, offset or length differ), naming both. Spins briefly, then yields
-    /// the core; it does not time out (`Collectives` bounds it with its watchdog).
+    /// call (kind, buffer, offset or length differ), naming both. Yields the core while it
+    /// waits; it does not time out (`Collectives` bounds it with its watchdog).
     func barrier(_ what: Call, name: String) throws {
         epoch += 1
         let mine = call(rank, epoch: epoch)
         mine[0] = what.kind; mine[1] = what.buffer; mine[2] = what.offset; mine[3] = what.count
         csm_store_release(counter(rank), epoch)
         for peer in 0..<ranks where peer != rank {
-            var spins = 0
-            while csm_load_acquire(counter(peer)) < epoch {
-                if spins < 2_000 { csm_pause(); spins += 1 } else { sched_yield() }
-            }
+            // Yielding at every look costs nothing measurable with a core per rank, and where ranks
+            // outnumber cores it hands the core to the rank being waited for (docs/benchmarks.md).
+            while csm_load_acquire(counter(peer)) < epoch { sched_yield() }
             // A peer one barrier ahead has left this one's description alone (two slots).
             let theirs = call(peer, epoch: epoch)
             let other = Call(kind: theirs[0], buffer: theirs[1], offset: theirs[2], count: theirs[3])
