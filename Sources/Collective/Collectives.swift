@@ -120,6 +120,7 @@ public final class Collectives {
     ///   whose ranks could not map it send messages there;
     /// - otherwise (one rank, the flat ring across hosts) nil.
     public func mapHostMemory(elements: Int, buffers: Int, hostIdentity: UInt32 = PeerProcesses.hostHash) throws -> HostSharedMemory? {
+        try background?.waitForAll()   // nothing in flight may be reading the memory replaced here
         hostMemoryNote = nil
         shared = nil
         perHost = nil
@@ -151,10 +152,12 @@ public final class Collectives {
             try HostSharedMemory.map(over: hostGroup, elements: elements, buffers: buffers, reason: &reason)
         }
         let mapped = try bounded("exchange of which hosts share memory") { try RingAllGather.run(communicator, values: [memory == nil ? 0 : 1]) }
-        let failedHosts = layout.hosts.filter { mapped[$0[0]][0] == 0 }.count
-        if failedHosts > 0 {
-            hostMemoryNote = "the ranks of \(failedHosts) of \(layout.hosts.count) hosts share no memory, so their gradients go as messages within "
-                + "the host too" + (reason.map { ": on this host, \($0)" } ?? "")
+        let failed = layout.hosts.filter { mapped[$0[0]][0] == 0 }
+        if let firstFailed = failed.first {
+            // Every rank of a failing host knows why; the first such host tells the others.
+            let why = try broadcast(Array((reason ?? "").utf8), root: firstFailed[0])
+            hostMemoryNote = "the ranks of \(failed.count) of \(layout.hosts.count) hosts share no memory, so their gradients go as messages within "
+                + "the host too (the host of rank \(firstFailed[0]): \(String(decoding: why, as: UTF8.self)))"
         }
         perHost = memory
         twoLevel?.useSharedMemory(memory)
@@ -165,12 +168,15 @@ public final class Collectives {
     public private(set) var hostMemoryNote: String?
 
     /// How many ranks share the memory collectives run through: every rank on a one-host job,
-    /// a host's ranks under the two-level scheme (within hosts); nil when none does.
+    /// a host's ranks under the two-level scheme (within hosts); nil when none does (on this host).
     public var ranksSharingMemory: Int? {
         if let shared { return shared.memory.ranks }
         if let twoLevel, twoLevel.usesSharedMemory, let perHost { return perHost.ranks }
         return nil
     }
+
+    /// Collective calls that ran through shared memory so far (for tests).
+    var sharedMemoryCalls: Int { (shared?.calls ?? 0) + (twoLevel?.sharedMemoryCalls ?? 0) }
 
     /// Whether collectives on buffers inside memory the ranks share run through it (`mapHostMemory`).
     public var usesHostMemory: Bool { shared != nil }
@@ -251,7 +257,7 @@ public final class Collectives {
         }
         let decision = AutomaticAllReduceDecision(transfers: large, layout: layout, local: local, network: network,
                                                   ringSeconds: seconds(.ring), twoLevelSeconds: seconds(.twoLevel))
-        if decision.chosen == .twoLevel { useTwoLevel(layout) }
+        if decision.chosen == .twoLevel { useTwoLevel(layout) } else { hostMemoryNote = nil }   // the flat ring uses no host's memory
         automaticDecision = decision
         return decision
     }

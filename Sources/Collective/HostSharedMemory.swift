@@ -1,6 +1,6 @@
-// HostSharedMemory: one block of memory that every rank of a one-host job maps — each rank's
-// buffers, which the other ranks read, and a row of counters for a barrier. Rank 0 makes it in
-// /dev/shm and unlinks its name as soon as every rank has mapped it, so it goes with the job's
+// HostSharedMemory: one block of memory that the ranks of a host map — each rank's buffers,
+// which the other ranks read, and a row of counters for a barrier. The host's first rank makes it
+// in /dev/shm and unlinks its name as soon as every rank has mapped it, so it goes with the ranks'
 // last process, however the job ends (a name left by a job that died while mapping is removed
 // by a later one).
 import CSharedMemory
@@ -14,10 +14,12 @@ import Foundation
 /// no message and no copy (`SharedMemoryAllReduce`). The memory stays mapped as long as this
 /// object lives: whoever holds pointers into it (a `ParameterStore`) keeps a reference.
 public final class HostSharedMemory: @unchecked Sendable {
-    /// Ranks that map it: every rank of the communicator.
+    /// Ranks that map it: every rank of the communicator it was mapped over.
     public let ranks: Int
-    /// This rank.
+    /// This rank, among those.
     public let rank: Int
+    /// How the whole job numbers each of them, for messages.
+    let worldRanks: [Int]
     /// Elements of each buffer.
     public let elements: Int
     /// Buffers per rank.
@@ -40,11 +42,12 @@ public final class HostSharedMemory: @unchecked Sendable {
         var count: UInt64
     }
 
-    private init(base: UnsafeMutableRawPointer, length: Int, ranks: Int, rank: Int, elements: Int, buffers: Int) {
+    private init(base: UnsafeMutableRawPointer, length: Int, ranks: Int, rank: Int, worldRanks: [Int], elements: Int, buffers: Int) {
         self.base = base
         self.length = length
         self.ranks = ranks
         self.rank = rank
+        self.worldRanks = worldRanks
         self.elements = elements
         self.buffers = buffers
         bufferStride = Self.roundUp(elements * MemoryLayout<Float>.size, to: Self.pageBytes)
@@ -97,18 +100,19 @@ public final class HostSharedMemory: @unchecked Sendable {
         mine[0] = what.kind; mine[1] = what.buffer; mine[2] = what.offset; mine[3] = what.count
         csm_store_release(counter(rank), epoch)
         for peer in 0..<ranks where peer != rank {
-            // Yielding at every look costs nothing measurable with a core per rank, and where ranks
-            // outnumber cores it hands the core to the rank being waited for (docs/benchmarks.md).
+            // Yielding at every look hands the core to the awaited rank where ranks outnumber cores
+            // (docs/benchmarks.md). A stopped peer keeps this rank busy until the watchdog ends it.
             while csm_load_acquire(counter(peer)) < epoch { sched_yield() }
             // A peer one barrier ahead has left this one's description alone (two slots).
             let theirs = call(peer, epoch: epoch)
             let other = Call(kind: theirs[0], buffer: theirs[1], offset: theirs[2], count: theirs[3])
             if other != what {
+                let (me, them) = (worldRanks[rank], worldRanks[peer])
                 throw CollectiveError(kind: other.count == what.count ? .invalidArgument
-                                          : .lengthMismatch(local: Int(what.count), remote: Int(other.count), remoteRank: peer),
-                                      call: name, rank: rank,
-                                      message: "rank \(rank) called \(name) on \(what.count) elements at offset \(what.offset) of buffer "
-                                          + "\(what.buffer) (call \(what.kind)) but rank \(peer) on \(other.count) at offset \(other.offset) "
+                                          : .lengthMismatch(local: Int(what.count), remote: Int(other.count), remoteRank: them),
+                                      call: name, rank: me,
+                                      message: "rank \(me) called \(name) on \(what.count) elements at offset \(what.offset) of buffer "
+                                          + "\(what.buffer) (call \(what.kind)) but rank \(them) on \(other.count) at offset \(other.offset) "
                                           + "of buffer \(other.buffer) (call \(other.kind)); every rank must pass the same buffer")
             }
         }
@@ -124,6 +128,8 @@ public final class HostSharedMemory: @unchecked Sendable {
                            reason: inout String?) throws -> HostSharedMemory? {
         precondition(elements > 0 && buffers > 0)
         let ranks = collectives.size, rank = collectives.rank
+        let worldRanks = (0..<ranks).map(collectives.communicator.worldRank)
+        let me = worldRanks[rank], first = worldRanks[0]
         let bytes = totalBytes(ranks: ranks, elements: elements, buffers: buffers)
         let header = roundUp(ranks * lineBytes, to: pageBytes)
         let region = (bytes - header) / ranks
@@ -132,9 +138,10 @@ public final class HostSharedMemory: @unchecked Sendable {
         var fd: Int32 = -1
         // Reserving the pages now makes a full /dev/shm fail here rather than with SIGBUS later.
         func reserve(_ offset: Int, _ count: Int) {
-            let status = posix_fallocate(fd, off_t(offset), off_t(count))
+            var status: Int32
+            repeat { status = posix_fallocate(fd, off_t(offset), off_t(count)) } while status == EINTR   // a signal arrived
             guard status != 0 else { return }
-            failure = "rank \(rank) could not reserve \(count) bytes in /dev/shm: \(String(cString: strerror(status)))"
+            failure = "rank \(me) could not reserve \(count) bytes in /dev/shm: \(String(cString: strerror(status)))"
                 + (status == ENOSPC ? " (a container's /dev/shm is often small: docker run --shm-size, or set cluster.shared_memory: false)" : "")
         }
         if rank == 0 {
@@ -143,9 +150,9 @@ public final class HostSharedMemory: @unchecked Sendable {
             name = "/\(namePrefix)\(getpid())-\(String(random.next() as UInt64, radix: 16))"
             fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0o600)
             if fd < 0 {
-                failure = "rank 0 could not make \(name) in /dev/shm: \(String(cString: strerror(errno)))"
+                failure = "rank \(first) could not make \(name) in /dev/shm: \(String(cString: strerror(errno)))"
             } else if ftruncate(fd, off_t(bytes)) != 0 {
-                failure = "rank 0 could not size \(name) to \(bytes) bytes: \(String(cString: strerror(errno)))"
+                failure = "rank \(first) could not size \(name) to \(bytes) bytes: \(String(cString: strerror(errno)))"
             } else {
                 reserve(0, header)
             }
@@ -155,20 +162,20 @@ public final class HostSharedMemory: @unchecked Sendable {
         name = String(decoding: shared, as: UTF8.self)
         if rank != 0 && !name.isEmpty {
             fd = shm_open(name, O_RDWR, 0)
-            if fd < 0 { failure = "rank \(rank) could not open \(name): \(String(cString: strerror(errno)))" }
+            if fd < 0 { failure = "rank \(me) could not open \(name): \(String(cString: strerror(errno)))" }
         }
         var base: UnsafeMutableRawPointer?
         if fd >= 0 {
             var size = stat()
             if fstat(fd, &size) != 0 || Int(size.st_size) != bytes {
-                failure = "rank \(rank) found \(name) of another size than rank 0 made"
+                failure = "rank \(me) found \(name) of another size than rank \(first) made"
             } else {
                 reserve(header + rank * region, region)
                 if failure == nil {
                     if let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), p != MAP_FAILED {
                         base = p
                     } else {
-                        failure = "rank \(rank) could not map \(name): \(String(cString: strerror(errno)))"
+                        failure = "rank \(me) could not map \(name): \(String(cString: strerror(errno)))"
                     }
                 }
             }
@@ -178,7 +185,7 @@ public final class HostSharedMemory: @unchecked Sendable {
         let flags = try collectives.allGather([failure == nil ? 0 : 1])
         if rank == 0 && !name.isEmpty { shm_unlink(name) }
         guard let firstFailing = flags.firstIndex(where: { $0[0] != 0 }) else {
-            return HostSharedMemory(base: base!, length: bytes, ranks: ranks, rank: rank, elements: elements, buffers: buffers)
+            return HostSharedMemory(base: base!, length: bytes, ranks: ranks, rank: rank, worldRanks: worldRanks, elements: elements, buffers: buffers)
         }
         if let base { munmap(base, bytes) }
         reason = String(decoding: try collectives.broadcast(Array((failure ?? "").utf8), root: firstFailing), as: UTF8.self)

@@ -13,6 +13,9 @@ final class SharedMemoryAllReduce {
     private var wire: UnsafeMutablePointer<UInt16>? = nil      // one value set as the fp16 wire carries it
     private var capacity = 0
 
+    /// Calls run so far (for tests: proof the path was taken).
+    private(set) var calls = 0
+
     init(memory: HostSharedMemory) { self.memory = memory }
 
     deinit {
@@ -29,6 +32,7 @@ final class SharedMemoryAllReduce {
              scale: Float? = nil, halfWire: Bool, phases: RingPhases = .all) throws {
         let n = memory.ranks, r = memory.rank
         guard n > 1, let base = buffer.baseAddress else { return }
+        calls += 1
         let kind: Kind = switch phases { case .all: .all; case .reduceScatter: .reduceScatter; case .allGather: .allGather }
         let call = HostSharedMemory.Call(kind: kind.rawValue, buffer: UInt64(place.index), offset: UInt64(place.offset),
                                          count: UInt64(buffer.count))

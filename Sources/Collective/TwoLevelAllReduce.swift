@@ -45,6 +45,8 @@ final class TwoLevelAllReduce {
 
     /// Whether the steps within this host run through shared memory (for buffers inside it).
     var usesSharedMemory: Bool { localShared != nil }
+    /// Steps within this host that ran through shared memory so far (for tests).
+    var sharedMemoryCalls: Int { localShared?.calls ?? 0 }
 
     /// The elements of a `length`-element buffer `rank` holds fully reduced after a
     /// reduce-scatter: its cross-host ring's share of the segment its host ring left it.

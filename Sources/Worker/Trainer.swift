@@ -117,11 +117,16 @@ public final class Trainer {
         window = ReportWindow(task: data.train.task)
         let exchange = GradientExchange(store: network.store, layerRanges: network.parameterRanges, job: job, collectives: collectives)
         self.exchange = exchange
-        if collectives.rank == 0, let sharing = collectives.ranksSharingMemory {
+        if collectives.rank == 0 {
             // Known once the exchange has settled `cluster.allreduce: auto`.
-            Log.logger.notice(sharing == collectives.size
-                ? "gradients and parameters in memory the \(sharing) ranks on this host share: no messages between them"
-                : "gradients and parameters in memory the \(sharing) ranks of each host share: the two-level all-reduce sends messages between hosts only")
+            if let note = collectives.hostMemoryNote { Log.logger.warning("\(note)") }
+            if let sharing = collectives.ranksSharingMemory {
+                let text = sharing == collectives.size
+                    ? "gradients and parameters in memory the \(sharing) ranks on this host share: no messages between them"
+                    : "gradients and parameters in memory the \(sharing) ranks of \(collectives.hostMemoryNote == nil ? "each host" : "a host that could map it") "
+                        + "share: the two-level all-reduce sends messages between hosts only"
+                Log.logger.notice("\(text)")
+            }
         }
         // Each rank keeps optimizer state only for the elements it updates (1/N under the sharded update).
         optimizer = makeOptimizer(job.optimizer, parameterCount: network.store.count, layout: network.store.entries,
@@ -139,7 +144,6 @@ public final class Trainer {
         let layers = try job.model.layers(sampleShape: data.train.sampleShape, task: data.train.task)
         let elements = ParameterStore.elements(layout: Sequential.layout(of: layers))
         let shared = try collectives.mapHostMemory(elements: elements, buffers: 2)
-        if collectives.rank == 0, let note = collectives.hostMemoryNote { Log.logger.warning("\(note)") }
         let storage = shared.map {
             ParameterStore.Storage(parameters: $0.buffer(0, rank: $0.rank), gradients: $0.buffer(1, rank: $0.rank),
                                    elements: elements, owner: $0)

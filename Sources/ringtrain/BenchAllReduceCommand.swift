@@ -106,7 +106,10 @@ struct BenchAllReduce: ParsableCommand {
             if let note = AllReduceNote.text(choice: allreduce, layout: layout, chosen: algorithm) { print(note) }
             if let decision = collectives.automaticDecision { print(AllReduceNote.text(decision)) }
             if let note = collectives.hostMemoryNote { print("note: \(note)") }
-            print("\(shared != nil ? "shared-memory (messages up to the one-round exchange's size)" : algorithm == .ring ? "ring" : "two-level") all-reduce vs MPI_Allreduce, \(comm.size) ranks, chunk \(options.chunkElements) floats "
+            let name = algorithm == .twoLevel ? "two-level" : collectives.ranksSharingMemory == comm.size ? "shared-memory" : "ring"
+            let through = collectives.ranksSharingMemory.map { $0 == comm.size ? ", through shared memory (messages up to the one-round exchange's size)"
+                                                                               : ", within hosts through shared memory" } ?? ""
+            print("\(name) all-reduce vs MPI_Allreduce\(through), \(comm.size) ranks, chunk \(options.chunkElements) floats "
                   + "(segments up to \(options.wholeSegmentElements) floats whole), "
                   + "depth \(options.pipelineDepth), one-round exchange up to \(options.smallMessageBytes) B"
                   + "\(fp16 ? ", fp16 wire" : ""); medians, slowest rank")

@@ -46,6 +46,7 @@ import Testing
                         for i in 0..<length { buffer[i] = SeededTestValues.value(rank: memory.rank, index: i) }
                         #expect(collectives.runsInSharedMemory(buffer, allReduce: true))
                         try collectives.allReduce(buffer, op: op, halfPrecision: halfPrecision)
+                        #expect(collectives.sharedMemoryCalls == 1, "the all-reduce did not run through shared memory")
                         return Array(buffer)
                     }
                     for rank in 0..<size {
@@ -86,7 +87,9 @@ import Testing
                 #expect(collectives.runsInSharedMemory(gradients) && collectives.runsInSharedMemory(parameters))
                 #expect(!collectives.runsInSharedMemory(UnsafeMutableBufferPointer(start: memory.buffer(0, rank: (memory.rank + 1) % size), count: 1)),
                         "another rank's buffer is not this rank's to reduce")
-                return try step(collectives, gradients: gradients, parameters: parameters)
+                let result = try step(collectives, gradients: gradients, parameters: parameters)
+                #expect(collectives.sharedMemoryCalls == 2, "not both halves ran through shared memory")
+                return result
             }
             for rank in 0..<size {
                 #expect(results[rank].map(\.bitPattern) == expected[rank].map(\.bitPattern), "\(size) ranks, length \(length), rank \(rank)")
@@ -102,12 +105,22 @@ import Testing
         let size = hosts.count
         for length in Self.lengths {
             for op in ReduceOp.allCases {
+                /// An all-reduce of the values, then a reduce-scatter and all-gather of them (the sharded update's halves).
+                @Sendable func both(_ collectives: Collectives, _ buffer: UnsafeMutableBufferPointer<Float>) throws -> [Float] {
+                    for i in 0..<length { buffer[i] = SeededTestValues.value(rank: collectives.rank, index: i) }
+                    try collectives.allReduce(buffer, op: op, halfPrecision: halfPrecision)
+                    var result = Array(buffer)
+                    for i in 0..<length { buffer[i] = SeededTestValues.value(rank: collectives.rank + 7, index: i) }
+                    try collectives.reduceScatter(buffer, op: op, halfPrecision: halfPrecision)
+                    try collectives.allGather(segments: buffer)
+                    result += Array(buffer)
+                    return result
+                }
                 let expected = try InProcessCommunicator.run(size: size) { comm in
                     let collectives = Collectives(comm, options: Self.options)
                     try collectives.chooseAllReduce(.twoLevel, hostIdentity: hosts[comm.rank])
-                    var values = (0..<length).map { SeededTestValues.value(rank: comm.rank, index: $0) }
-                    try collectives.allReduce(&values, op: op, halfPrecision: halfPrecision)
-                    return values
+                    var values = [Float](repeating: 0, count: length)
+                    return try values.withUnsafeMutableBufferPointer { try both(collectives, $0) }
                 }
                 let results = try InProcessCommunicator.run(size: size) { comm in
                     let collectives = Collectives(comm, options: Self.options)
@@ -117,9 +130,9 @@ import Testing
                     let buffer = UnsafeMutableBufferPointer(start: memory.buffer(0, rank: memory.rank) + 3, count: length)
                     #expect(memory.ranks == size / Set(hosts).count && collectives.ranksSharingMemory == memory.ranks)
                     #expect(!collectives.runsInSharedMemory(buffer), "messages still cross hosts")
-                    for i in 0..<length { buffer[i] = SeededTestValues.value(rank: comm.rank, index: i) }
-                    try collectives.allReduce(buffer, op: op, halfPrecision: halfPrecision)
-                    return Array(buffer)
+                    let result = try both(collectives, buffer)
+                    #expect(collectives.sharedMemoryCalls == 4, "the steps within the host did not run through shared memory")
+                    return result
                 }
                 for rank in 0..<size {
                     #expect(results[rank].map(\.bitPattern) == expected[rank].map(\.bitPattern),
