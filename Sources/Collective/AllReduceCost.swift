@@ -89,6 +89,9 @@ public struct AutomaticAllReduceDecision: Sendable, Equatable {
     public var layout: RankLayout
     /// The links rank 0 measured: to a rank of its host, and to one of another host.
     public var local: LinkCost, network: LinkCost
+    /// The link within a host as the two-level scheme's steps there take it through shared
+    /// memory (`SharedMemoryProbe`), when every host's ranks share memory; nil: `local`.
+    public var sharedLocal: LinkCost? = nil
     /// The model's time for the step's all-reduces, seconds, each way.
     public var ringSeconds: Double, twoLevelSeconds: Double
     /// The faster of the two.

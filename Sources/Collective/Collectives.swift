@@ -161,6 +161,15 @@ public final class Collectives {
         }
         perHost = memory
         twoLevel?.useSharedMemory(memory)
+        // For `auto`: the two-level scheme's steps within a host will run through this memory,
+        // so the model prices them as it measures, on rank 0's host (the block holds nothing yet).
+        if automatic != nil, failed.isEmpty, let memory {
+            let measured = try bounded("timing memory each host's ranks share") { try SharedMemoryProbe.measure(memory) }
+            let rows = try bounded("exchange of the timings") {
+                try RingAllGather.run(communicator, values: [measured?.latency ?? -1, measured?.bandwidth ?? -1])
+            }
+            if rows[0][1] > 0 { automatic?.sharedLocal = LinkCost(latency: rows[0][0], bandwidth: rows[0][1]) }
+        }
         return memory
     }
 
@@ -228,35 +237,39 @@ public final class Collectives {
         } else {
             // Rank 0 and the two ranks it probes are busy meanwhile, and the others wait for them.
             let links = try links ?? bounded("measuring the links for cluster.allreduce: auto", busyPeer: true) { try measureLinks(layout) }
-            automatic = (layout, links.local, links.network)
+            automatic = (layout, links.local, links.network, nil)
         }
         return layout
     }
 
     /// What `settleAllReduce` decided for `.auto`, with the model's two predictions; nil before.
     public private(set) var automaticDecision: AutomaticAllReduceDecision?
-    /// The layout and links `.auto` measured, until `settleAllReduce` decides.
-    private var automatic: (layout: RankLayout, local: LinkCost, network: LinkCost)?
+    /// The layout and links `.auto` measured, until `settleAllReduce` decides; with the link
+    /// within a host through shared memory once `mapHostMemory` timed it.
+    private var automatic: (layout: RankLayout, local: LinkCost, network: LinkCost, sharedLocal: LinkCost?)?
 
     /// For `chooseAllReduce(.auto)`: takes the two-level all-reduce when `AllReduceCost` predicts
     /// it faster than the flat ring for the all-reduces of one step (`transfers`; those small
     /// enough for the one-round exchange cost the same either way and are left out) on the
-    /// measured links. Every rank computes the same answer from the same figures, so nothing is
+    /// measured links: the two-level scheme's steps within a host at the shared-memory figure when
+    /// every host's ranks share memory (`mapHostMemory`, called before this), the flat ring's at
+    /// the message link's. Every rank computes the same answer from the same figures, so nothing is
     /// exchanged. Once; later calls, and calls after any other choice, do nothing and return nil.
     /// Returns the decision.
     @discardableResult
     public func settleAllReduce(transfers: [AllReduceTransfer]) -> AutomaticAllReduceDecision? {
-        guard let (layout, local, network) = automatic else { return nil }
+        guard let (layout, local, network, sharedLocal) = automatic else { return nil }
         automatic = nil
         let large = transfers.filter { $0.elements * 4 > options.smallMessageBytes }
-        func seconds(_ algorithm: AllReduceAlgorithm) -> Double {
+        func seconds(_ algorithm: AllReduceAlgorithm, local: LinkCost) -> Double {
             large.reduce(0) { sum, t in
                 sum + AllReduceCost.seconds(algorithm, t, ranks: size, hosts: layout.hosts.count, perHost: layout.ranksPerHost ?? 1,
                                             network: network, local: local, streamsPerLink: layout.ringEdgesLeavingAHost).total
             }
         }
-        let decision = AutomaticAllReduceDecision(transfers: large, layout: layout, local: local, network: network,
-                                                  ringSeconds: seconds(.ring), twoLevelSeconds: seconds(.twoLevel))
+        let decision = AutomaticAllReduceDecision(transfers: large, layout: layout, local: local, network: network, sharedLocal: sharedLocal,
+                                                  ringSeconds: seconds(.ring, local: local),
+                                                  twoLevelSeconds: seconds(.twoLevel, local: sharedLocal ?? local))
         if decision.chosen == .twoLevel { useTwoLevel(layout) } else { hostMemoryNote = nil }   // the flat ring uses no host's memory
         automaticDecision = decision
         return decision

@@ -94,12 +94,13 @@ struct BenchAllReduce: ParsableCommand {
         let options = ring.applied(to: CollectiveOptions())
         let collectives = Collectives(comm, options: options)
         let layout = try collectives.chooseAllReduce(allreduce)
-        // auto: decided for the largest size.
+        // Mapped before auto decides (for the largest size), as a trainer does: the decision then
+        // knows what the steps within a host cost through it.
+        collectives.allowsHostMemory = sharedMemory
+        let shared = try collectives.mapHostMemory(elements: max(1, (try parsedSizes().max() ?? 0) / 4), buffers: 1)
         collectives.settleAllReduce(transfers: [AllReduceTransfer(elements: (try parsedSizes().max() ?? 0) / 4, halfWire: fp16,
                                                                   gathersParameters: false)])
         let algorithm = collectives.allReduceAlgorithm
-        collectives.allowsHostMemory = sharedMemory
-        let shared = try collectives.mapHostMemory(elements: max(1, (try parsedSizes().max() ?? 0) / 4), buffers: 1)
         let machine = Machine.current
         if comm.rank == 0 && !json {
             print(machine.line)

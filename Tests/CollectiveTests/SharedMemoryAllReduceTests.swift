@@ -142,6 +142,44 @@ import Testing
         }
     }
 
+    /// `auto` prices the two-level scheme's steps within a host at what they take through the
+    /// memory the host's ranks share, timed when it is mapped (rank 0's host's figure, the same on
+    /// every rank), and the flat ring's at the message link; without shared memory both at the
+    /// message link. The timing leaves the block zeroed. (What it times is not asserted: tests
+    /// never assert on time.)
+    @Test func autoPricesTheStepsWithinAHostAtSharedMemory() throws {
+        let hosts: [UInt32] = [7, 7, 9, 9]
+        let local = LinkCost(latency: 2e-6, bandwidth: 1e9), network = LinkCost(latency: 1e-5, bandwidth: 1e8)
+        let transfer = AllReduceTransfer(elements: 1 << 18, halfWire: false, gathersParameters: false)
+        func model(_ algorithm: AllReduceAlgorithm, _ local: LinkCost) -> Double {
+            AllReduceCost.seconds(algorithm, transfer, ranks: 4, hosts: 2, perHost: 2, network: network, local: local).total
+        }
+        for allowed in [false, true] {
+            let decisions = try InProcessCommunicator.run(size: 4) { comm in
+                let collectives = Collectives(comm, options: Self.options)
+                collectives.allowsHostMemory = allowed
+                try collectives.chooseAllReduce(.auto, hostIdentity: hosts[comm.rank], links: (local, network))
+                let memory = try collectives.mapHostMemory(elements: 1 << 18, buffers: 1, hostIdentity: hosts[comm.rank])
+                #expect((memory != nil) == allowed)
+                if let memory {
+                    #expect(UnsafeBufferPointer(start: memory.buffer(0, rank: memory.rank), count: 1 << 18).allSatisfy { $0 == 0 },
+                            "the timing left values in the block")
+                }
+                return try #require(collectives.settleAllReduce(transfers: [transfer]))
+            }
+            let decision = decisions[0]
+            #expect(decisions.allSatisfy { $0 == decision }, "ranks decided differently")
+            #expect(decision.ringSeconds == model(.ring, local))
+            if allowed {
+                let shared = try #require(decision.sharedLocal, "nothing timed")
+                #expect(shared.latency >= 0 && shared.bandwidth > 0 && shared.bandwidth.isFinite, "\(shared)")
+                #expect(decision.twoLevelSeconds == model(.twoLevel, shared))
+            } else {
+                #expect(decision.sharedLocal == nil && decision.twoLevelSeconds == model(.twoLevel, local))
+            }
+        }
+    }
+
     @Test func ranksDisagreeingOnTheBufferGetAnErrorNamingBoth() throws {
         let errors = try Self.run(size: 2) { collectives, memory in
             let offset = memory.rank == 0 ? 0 : 8

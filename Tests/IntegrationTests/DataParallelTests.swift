@@ -169,7 +169,17 @@ struct DataParallelTests {
         }
         #expect(runs[0].losses.count == 20 && runs[0].losses == runs[1].losses, "\(runs[0].losses) vs \(runs[1].losses)")
         #expect(!runs[0].parameters.isEmpty && runs[0].parameters == runs[1].parameters, "the final parameters differ")
-        #expect(blocks().subtracting(before).isEmpty, "left in /dev/shm: \(blocks().subtracting(before))")
+        // Other suites' jobs run meanwhile and hold a name for a moment while they map: a name left
+        // behind is one still there a second later whose maker (its pid is in the name) is gone.
+        var suspects = blocks().subtracting(before)
+        if !suspects.isEmpty {
+            Thread.sleep(forTimeInterval: 1)
+            suspects = suspects.intersection(blocks()).filter { name in
+                let pid = Int32(name.dropFirst("ringtrain-".count).prefix { $0 != "-" }) ?? 0
+                return kill(pid, 0) != 0 && errno == ESRCH
+            }
+        }
+        #expect(suspects.isEmpty, "left in /dev/shm: \(suspects)")
     }
 
     /// fp16 gradients on the wire: replicas stay bit-identical (the worker checks every step's

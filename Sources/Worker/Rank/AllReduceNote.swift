@@ -24,7 +24,9 @@ public enum AllReduceNote {
         let count = d.transfers.count == 1 ? "1 all-reduce" : "\(d.transfers.count) all-reduces"
         return "all-reduce: \(taken) by cluster.allreduce: auto: predicted \(ms(d.twoLevelSeconds)) two-level against \(ms(d.ringSeconds)) "
             + String(format: "for the ring, a step's %@ of %.2f MB; ", count, bytes / 1e6)
-            + "links measured within a host \(d.local.summary), between hosts \(d.network.summary)"
+            + "links measured within a host \(d.local.summary)"
+            + (d.sharedLocal.map { " (through memory the host's ranks share, as the two-level scheme's steps there take it: \($0.summary))" } ?? "")
+            + ", between hosts \(d.network.summary)"
     }
 
     /// "2 hosts × 2 ranks", or each host's rank count when they differ.
