@@ -24,14 +24,18 @@ public struct LinkCost: Sendable, Equatable {
 /// The time of one all-reduce, as the sum of its steps.
 public enum AllReduceCost {
     /// `algorithm`'s time for `ranks` ranks filling `hosts` hosts of `perHost` ranks in order
-    /// (`streamsPerLink` as for `ring`): (total, its latency part), seconds.
+    /// (`streamsPerLink` as for `ring`): (total, its latency part), seconds. `sharedWithinHosts`:
+    /// the two-level scheme's steps within a host go through shared memory, which reads fp32
+    /// whatever the wire format (`local` is then that memory's figure).
     public static func seconds(_ algorithm: AllReduceAlgorithm, _ transfer: AllReduceTransfer, ranks: Int, hosts: Int, perHost: Int,
-                               network: LinkCost, local: LinkCost, streamsPerLink: Int = 1) -> (total: Double, latency: Double) {
+                               network: LinkCost, local: LinkCost, streamsPerLink: Int = 1,
+                               sharedWithinHosts: Bool = false) -> (total: Double, latency: Double) {
         switch algorithm {
         case .ring: ring(reduce: transfer.reduceBytes, gather: transfer.gatherBytes, ranks: ranks, hosts: hosts,
                          network: network, local: local, streamsPerLink: streamsPerLink)
         case .twoLevel: twoLevel(reduce: transfer.reduceBytes, gather: transfer.gatherBytes, hosts: hosts, perHost: perHost,
-                                 network: network, local: local)
+                                 network: network, local: local,
+                                 withinHost: sharedWithinHosts ? Double(transfer.elements * 4) : nil)
         }
     }
 
@@ -55,11 +59,12 @@ public enum AllReduceCost {
     /// The two-level scheme with k ranks on each of H hosts: a reduce-scatter among a host's k
     /// ranks (k−1 steps of S/k), then k rings across hosts at once, one per shard (H−1 steps each
     /// way; the k rings share the host's link, S/H through it a step), then an all-gather among a
-    /// host's ranks.
+    /// host's ranks. `withinHost`: the bytes each step within a host moves, when not `reduce` and
+    /// `gather` (shared memory reads fp32 whatever the wire format).
     public static func twoLevel(reduce: Double, gather: Double, hosts: Int, perHost: Int,
-                                network: LinkCost, local: LinkCost) -> (total: Double, latency: Double) {
+                                network: LinkCost, local: LinkCost, withinHost: Double? = nil) -> (total: Double, latency: Double) {
         let k = Double(perHost), h = Double(hosts)
-        let within = (k - 1) * (local.seconds(reduce / k) + local.seconds(gather / k))
+        let within = (k - 1) * (local.seconds((withinHost ?? reduce) / k) + local.seconds((withinHost ?? gather) / k))
         let across = (h - 1) * (network.seconds(reduce / h) + network.seconds(gather / h))
         return (within + across, 2 * (k - 1) * local.latency + 2 * (h - 1) * network.latency)
     }

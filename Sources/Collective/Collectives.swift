@@ -121,6 +121,7 @@ public final class Collectives {
     /// - otherwise (one rank, the flat ring across hosts) nil.
     public func mapHostMemory(elements: Int, buffers: Int, hostIdentity: UInt32 = PeerProcesses.hostHash) throws -> HostSharedMemory? {
         try background?.waitForAll()   // nothing in flight may be reading the memory replaced here
+        automatic?.sharedLocal = nil
         hostMemoryNote = nil
         shared = nil
         perHost = nil
@@ -261,15 +262,16 @@ public final class Collectives {
         guard let (layout, local, network, sharedLocal) = automatic else { return nil }
         automatic = nil
         let large = transfers.filter { $0.elements * 4 > options.smallMessageBytes }
-        func seconds(_ algorithm: AllReduceAlgorithm, local: LinkCost) -> Double {
+        func seconds(_ algorithm: AllReduceAlgorithm) -> Double {
             large.reduce(0) { sum, t in
                 sum + AllReduceCost.seconds(algorithm, t, ranks: size, hosts: layout.hosts.count, perHost: layout.ranksPerHost ?? 1,
-                                            network: network, local: local, streamsPerLink: layout.ringEdgesLeavingAHost).total
+                                            network: network, local: algorithm == .twoLevel ? sharedLocal ?? local : local,
+                                            streamsPerLink: layout.ringEdgesLeavingAHost,
+                                            sharedWithinHosts: algorithm == .twoLevel && sharedLocal != nil).total
             }
         }
         let decision = AutomaticAllReduceDecision(transfers: large, layout: layout, local: local, network: network, sharedLocal: sharedLocal,
-                                                  ringSeconds: seconds(.ring, local: local),
-                                                  twoLevelSeconds: seconds(.twoLevel, local: sharedLocal ?? local))
+                                                  ringSeconds: seconds(.ring), twoLevelSeconds: seconds(.twoLevel))
         if decision.chosen == .twoLevel { useTwoLevel(layout) } else { hostMemoryNote = nil }   // the flat ring uses no host's memory
         automaticDecision = decision
         return decision

@@ -10,11 +10,13 @@ enum SharedMemoryProbe {
     /// T(n) = 2(k−1)·latency + 2(k−1)/k · n / bandwidth. Collective over the host's ranks. nil
     /// for buffers of fewer than 2 elements.
     static func measure(_ memory: HostSharedMemory, repetitions: Int = 5) throws -> LinkCost? {
+        precondition(repetitions > 0)
         guard memory.elements >= 2, memory.ranks > 1 else { return nil }
         let probe = SharedMemoryAllReduce(memory: memory)
         let scratch = memory.buffer(0, rank: memory.rank)
         defer { scratch.update(repeating: 0, count: memory.elements) }
-        let large = min(memory.elements, 1 << 20), small = max(1, large / 16)
+        // Up to 64 MB a rank: a large gradient's steps run from memory, not from cache.
+        let large = min(memory.elements, 1 << 24), small = max(1, large / 16)
         func seconds(_ count: Int) throws -> Double {
             let buffer = UnsafeMutableBufferPointer(start: scratch, count: count)
             var times: [Double] = []
