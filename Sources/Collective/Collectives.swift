@@ -346,15 +346,7 @@ public final class Collectives {
     public func reduceScatter(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp = .sum,
                               halfPrecision: Bool = false) throws -> Range<Int> {
         guard size > 1 else { return 0..<buffer.count }
-        try bounded("reduce-scatter") {
-            if let (shared, place) = sharedPlace(of: buffer) {
-                try shared.run(buffer, at: place, op: op, halfWire: halfPrecision, phases: .reduceScatter)
-            } else if let twoLevel {
-                try twoLevel.run(buffer, op: op, halfWire: halfPrecision, phases: .reduceScatter)
-            } else {
-                try ring.run(buffer, op: op, halfWire: halfPrecision, phases: .reduceScatter)
-            }
-        }
+        try bounded("reduce-scatter") { try runLarge(buffer, op: op, halfWire: halfPrecision, phases: .reduceScatter) }
         return ownedSegment(length: buffer.count)
     }
 
@@ -363,15 +355,7 @@ public final class Collectives {
     /// arrive exactly.
     public func allGather(segments buffer: UnsafeMutableBufferPointer<Float>) throws {
         guard size > 1 else { return }
-        try bounded("all-gather") {
-            if let (shared, place) = sharedPlace(of: buffer) {
-                try shared.run(buffer, at: place, op: .sum, halfWire: false, phases: .allGather)
-            } else if let twoLevel {
-                try twoLevel.run(buffer, op: .sum, halfWire: false, phases: .allGather)
-            } else {
-                try ring.run(buffer, op: .sum, halfWire: false, phases: .allGather)
-            }
-        }
+        try bounded("all-gather") { try runLarge(buffer, op: .sum, halfWire: false, phases: .allGather) }
     }
 
     /// The range of a `length`-element buffer that `rank` (default this rank) owns after
@@ -466,12 +450,20 @@ public final class Collectives {
     func allReduceNow(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp, halfPrecision: Bool) throws {
         if buffer.count * 4 <= options.smallMessageBytes {
             try direct.run(buffer, op: op)
-        } else if let (shared, place) = sharedPlace(of: buffer) {
-            try shared.run(buffer, at: place, op: op, halfWire: halfPrecision)
-        } else if let twoLevel {
-            try twoLevel.run(buffer, op: op, halfWire: halfPrecision)
         } else {
-            try ring.run(buffer, op: op, halfWire: halfPrecision)
+            try runLarge(buffer, op: op, halfWire: halfPrecision, phases: .all)
+        }
+    }
+
+    /// The one choice of algorithm for a buffer past the one-round exchange: shared memory when
+    /// it lies there, else the two-level scheme once chosen, else the flat ring.
+    private func runLarge(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp, halfWire: Bool, phases: RingPhases) throws {
+        if let (shared, place) = sharedPlace(of: buffer) {
+            try shared.run(buffer, at: place, op: op, halfWire: halfWire, phases: phases)
+        } else if let twoLevel {
+            try twoLevel.run(buffer, op: op, halfWire: halfWire, phases: phases)
+        } else {
+            try ring.run(buffer, op: op, halfWire: halfWire, phases: phases)
         }
     }
 

@@ -26,6 +26,7 @@ public final class HostSharedMemory: @unchecked Sendable {
     public let buffers: Int
     private let base: UnsafeMutableRawPointer
     private let length: Int
+    private let header: Int
     private let bufferStride: Int
     private var epoch: UInt64 = 0
 
@@ -50,8 +51,8 @@ public final class HostSharedMemory: @unchecked Sendable {
         self.worldRanks = worldRanks
         self.elements = elements
         self.buffers = buffers
-        bufferStride = Self.roundUp(elements * MemoryLayout<Float>.size, to: Self.pageBytes)
-        let header = Self.roundUp(ranks * Self.lineBytes, to: Self.pageBytes)
+        header = Self.headerBytes(ranks: ranks)
+        bufferStride = Self.bufferBytes(elements: elements)
         base.bindMemory(to: UInt64.self, capacity: header / 8)
         (base + header).bindMemory(to: Float.self, capacity: (length - header) / 4)
     }
@@ -60,14 +61,15 @@ public final class HostSharedMemory: @unchecked Sendable {
 
     private static func roundUp(_ value: Int, to multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }
 
-    private static func totalBytes(ranks: Int, elements: Int, buffers: Int) -> Int {
-        roundUp(ranks * lineBytes, to: pageBytes) + ranks * buffers * roundUp(elements * MemoryLayout<Float>.size, to: pageBytes)
-    }
+    /// The ranks' header lines, in whole pages; the buffers follow.
+    private static func headerBytes(ranks: Int) -> Int { roundUp(ranks * lineBytes, to: pageBytes) }
+
+    /// One buffer, in whole pages.
+    private static func bufferBytes(elements: Int) -> Int { roundUp(elements * MemoryLayout<Float>.size, to: pageBytes) }
 
     /// Rank `rank`'s buffer `index` (`elements` floats).
     public func buffer(_ index: Int, rank: Int) -> UnsafeMutablePointer<Float> {
         precondition((0..<buffers).contains(index) && (0..<ranks).contains(rank))
-        let header = Self.roundUp(ranks * Self.lineBytes, to: Self.pageBytes)
         return (base + header + (rank * buffers + index) * bufferStride).assumingMemoryBound(to: Float.self)
     }
 
@@ -130,9 +132,8 @@ public final class HostSharedMemory: @unchecked Sendable {
         let ranks = collectives.size, rank = collectives.rank
         let worldRanks = (0..<ranks).map(collectives.communicator.worldRank)
         let me = worldRanks[rank], first = worldRanks[0]
-        let bytes = totalBytes(ranks: ranks, elements: elements, buffers: buffers)
-        let header = roundUp(ranks * lineBytes, to: pageBytes)
-        let region = (bytes - header) / ranks
+        let header = headerBytes(ranks: ranks), region = buffers * bufferBytes(elements: elements)
+        let bytes = header + ranks * region
         var name = ""
         var failure: String?
         var fd: Int32 = -1

@@ -9,9 +9,10 @@
 /// The reduce-scatter and all-gather over `HostSharedMemory`. Not thread-safe; owned by `Collectives`.
 final class SharedMemoryAllReduce {
     let memory: HostSharedMemory
-    private var partial: UnsafeMutablePointer<Float>? = nil    // a running sum (3 ranks or more)
-    private var wire: UnsafeMutablePointer<UInt16>? = nil      // one value set as the fp16 wire carries it
-    private var capacity = 0
+    // Grown to a segment when first needed, never shrunk: a running sum (3 ranks or more) and
+    // the values as the fp16 wire carries them (fp16 only).
+    private var partial = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
+    private var wire = UnsafeMutableBufferPointer<UInt16>(start: nil, count: 0)
 
     /// Calls run so far (for tests: proof the path was taken).
     private(set) var calls = 0
@@ -19,8 +20,8 @@ final class SharedMemoryAllReduce {
     init(memory: HostSharedMemory) { self.memory = memory }
 
     deinit {
-        partial?.deallocate()
-        wire?.deallocate()
+        partial.deallocate()
+        wire.deallocate()
     }
 
     private enum Kind: UInt64 { case all = 1, reduceScatter, allGather }
@@ -62,11 +63,12 @@ final class SharedMemoryAllReduce {
                         peerBase: (Int) -> UnsafeMutablePointer<Float>, factor: Float, halfWire: Bool) {
         let n = memory.ranks, r = memory.rank, count = segment.count
         guard count > 0 else { return }
-        reserve(count)
+        if n > 2 { Self.reserve(&partial, count) }
+        if halfWire { Self.reserve(&wire, count) }
         let first = (r + 1) % n                    // the rank where this segment's sum starts
         var arriving = peerBase(first) + segment.lowerBound
         if n > 2 {
-            let sum = partial!
+            let sum = partial.baseAddress!
             sum.update(from: arriving, count: count)
             for step in 1..<(n - 1) {
                 if halfWire { HalfPrecision.round(sum, count: count) }
@@ -76,8 +78,8 @@ final class SharedMemoryAllReduce {
         }
         let own = base + segment.lowerBound
         if halfWire {
-            HalfPrecision.encode(arriving, into: wire!, count: count)
-            HalfPrecision.accumulate(own, wire!, count: count, factor: factor)
+            HalfPrecision.encode(arriving, into: wire.baseAddress!, count: count)
+            HalfPrecision.accumulate(own, wire.baseAddress!, count: count, factor: factor)
             HalfPrecision.round(own, count: count)
         } else if factor == 1 {
             Kernels.accumulate(own, arriving, count: count)
@@ -86,12 +88,9 @@ final class SharedMemoryAllReduce {
         }
     }
 
-    private func reserve(_ count: Int) {
-        guard count > capacity else { return }
-        partial?.deallocate()
-        wire?.deallocate()
-        partial = .allocate(capacity: count)
-        wire = .allocate(capacity: count)
-        capacity = count
+    private static func reserve<T>(_ scratch: inout UnsafeMutableBufferPointer<T>, _ count: Int) {
+        guard count > scratch.count else { return }
+        scratch.deallocate()
+        scratch = .allocate(capacity: count)
     }
 }

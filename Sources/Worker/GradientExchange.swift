@@ -235,12 +235,12 @@ public final class GradientExchange {
     /// The collectives' phases as an observer is told of them, with the bytes this rank sends:
     /// with overlap, each bucket is all-reduced on its own; through shared memory, none.
     private var allReducePhase: StepPhase {
-        let ranges = averaging == .overlap ? buckets.buckets.map(\.elements) : [0..<gradients.count]
-        let wire = ranges.reduce(0) { sum, range in
-            collectives.runsInSharedMemory(UnsafeMutableBufferPointer(rebasing: gradients[range]), allReduce: true) ? sum
-                : sum + collectives.wireBytes(allReduce: range.count * 4, halfPrecision: halfPrecision)
+        func wire(_ range: Range<Int>) -> Int {
+            collectives.runsInSharedMemory(UnsafeMutableBufferPointer(rebasing: gradients[range]), allReduce: true) ? 0
+                : collectives.wireBytes(allReduce: range.count * 4, halfPrecision: halfPrecision)
         }
-        return .allReduce(bytes: payloadBytes, wireBytes: wire)
+        let bytes = averaging == .overlap ? buckets.buckets.reduce(0) { $0 + wire($1.elements) } : wire(0..<gradients.count)
+        return .allReduce(bytes: payloadBytes, wireBytes: bytes)
     }
     private var reduceScatterPhase: StepPhase {
         .reduceScatter(bytes: payloadBytes, wireBytes: collectives.runsInSharedMemory(gradients) ? 0

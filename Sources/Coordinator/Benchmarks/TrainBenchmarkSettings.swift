@@ -21,7 +21,7 @@ public struct TrainBenchmarkSettings: Sendable {
     public var ranks = 1
     /// Send gradients as fp16 in the all-reduce. Default false.
     public var fp16 = false
-    /// Whether ranks on one host average through memory they share (`Collectives.mapHostMemory`). Default true.
+    /// Whether the ranks of a host average through memory they share (`Collectives.mapHostMemory`). Default true.
     public var sharedMemory = true
     /// Where the N-rank job runs (`BenchmarkCluster.make`); nil: this machine. Default nil.
     public var cluster: ClusterSpec?

@@ -48,8 +48,9 @@ public struct ClusterSpec: Sendable, Equatable {
     /// The all-reduce of large buffers: the flat ring, or the two-level one where ranks share
     /// hosts on 2 hosts or more (`two_level`, `auto`). Default ring.
     public var allReduce = AllReduceChoice.ring
-    /// When every rank runs on one host: keep gradients and parameters in memory the ranks
-    /// share and average them there, with no messages (`Collectives.mapHostMemory`). Default true.
+    /// Keep gradients and parameters in memory the ranks of a host share and average them there
+    /// without messages: every rank's on a one-host job, each host's steps of the two-level
+    /// all-reduce (`Collectives.mapHostMemory`). Default true.
     public var sharedMemory = true
 
     public init() {}

@@ -11,7 +11,7 @@ public struct RankSettings: Sendable, Codable, Equatable {
     public var failureTimeout = RankSettings.defaultFailureTimeout
     /// The all-reduce `cluster.allreduce` asks for (default ring).
     public var allReduce = AllReduceChoice.ring
-    /// Whether ranks on one host average through memory they share (`cluster.shared_memory`, default true).
+    /// Whether the ranks of a host average through memory they share (`cluster.shared_memory`, default true).
     public var sharedMemory = true
 
     public init() {}
