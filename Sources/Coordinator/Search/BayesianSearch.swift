@@ -1,9 +1,14 @@
-// BayesianSearch: `method: bayes` — a Latin hypercube start, then a Gaussian process with log
-// expected improvement; pending trials and earlier picks of a batch enter as kriging-believer fantasies.
+// BayesianSearch: `method: bayes` — a Latin hypercube start, then a Gaussian process on
+// power-transformed values with log expected improvement; pending trials and earlier picks of a
+// batch enter as kriging-believer fantasies.
 import Foundation
 import Model
 
 /// Bayesian optimisation over a `SearchSpace`.
+///
+/// The GP models the observed values through a `PowerTransform` fitted to them at each
+/// suggestion (`warpsValues`), which ranks them as the metric does and compresses a long tail
+/// of poor values.
 ///
 /// How the history is read:
 /// - finished trials with a finite metric are observations;
@@ -35,6 +40,8 @@ public struct BayesianSearch: SearchStrategy {
     public var candidates = 1000
     /// How pending trials and earlier picks of a batch are fantasised (default `.krigingBeliever`).
     public var fantasyRule = FantasyRule.krigingBeliever
+    /// Whether the GP models power-transformed values (default true) or the values themselves.
+    public var warpsValues = true
     private let finiteConfigurations: [Configuration]?
 
     /// What a pending trial is assumed to have returned while the next suggestions are chosen.
@@ -93,7 +100,11 @@ public struct BayesianSearch: SearchStrategy {
         var rng = CounterRNG(seed: seed, stream: .search, UInt64(history.count))
         var designRNG = CounterRNG(seed: seed, stream: .search, 0x4C48_5344)   // same design for every call
         let design = LatinHypercube.design(count: initialDesignSize, dimension: mapping.dimension, rng: &designRNG)
-        let (points, values, pending) = observations(history)
+        var (points, values, pending) = observations(history)
+        if warpsValues {
+            let transform = PowerTransform.fitted(to: values)
+            values = values.map { transform($0) }
+        }
 
         let best = values.min() ?? 0
         var gp: GaussianProcess?
