@@ -7,8 +7,9 @@ import Model
 /// Bayesian optimisation over a `SearchSpace`.
 ///
 /// The GP models the observed values through a `PowerTransform` fitted to them at each
-/// suggestion (`warpsValues`), which ranks them as the metric does and compresses a long tail
-/// of poor values.
+/// suggestion (`warpsValues`): it keeps their order (better stays better, for either goal) and
+/// compresses a long tail of poor values. It is fitted to measured values only; failed trials
+/// are imputed after it.
 ///
 /// How the history is read:
 /// - finished trials with a finite metric are observations;
@@ -66,7 +67,9 @@ public struct BayesianSearch: SearchStrategy {
     func modelled(_ metric: Double) -> Double { goal == .minimize ? metric : -metric }
 
     /// Observed (point, modelled value) pairs, and the points of pending and running trials.
-    func observations(_ history: [TrialObservation]) -> (points: [[Double]], values: [Double], pending: [[Double]]) {
+    /// With `warped`, the values are mapped by a `PowerTransform` fitted to the measured ones
+    /// before the worst of them is imputed.
+    func observations(_ history: [TrialObservation], warped: Bool = false) -> (points: [[Double]], values: [Double], pending: [[Double]]) {
         var points: [[Double]] = [], values: [Double?] = [], pending: [[Double]] = []
         for trial in history {
             let x = mapping.encode(trial.configuration)
@@ -82,8 +85,12 @@ public struct BayesianSearch: SearchStrategy {
                 points.append(x); values.append(nil)
             }
         }
-        guard let worst = values.compactMap({ $0 }).max() else { return ([], [], pending) }
-        return (points, values.map { $0 ?? worst }, pending)
+        let measured = values.compactMap { $0 }
+        guard !measured.isEmpty else { return ([], [], pending) }
+        let transform = warped ? PowerTransform.fitted(to: measured) : nil
+        let mapped = values.map { value in value.map { transform?($0) ?? $0 } }
+        let worst = mapped.compactMap { $0 }.max()!
+        return (points, mapped.map { $0 ?? worst }, pending)
     }
 
     public mutating func suggest(count: Int, history: [TrialObservation]) throws -> [Configuration] {
@@ -100,11 +107,7 @@ public struct BayesianSearch: SearchStrategy {
         var rng = CounterRNG(seed: seed, stream: .search, UInt64(history.count))
         var designRNG = CounterRNG(seed: seed, stream: .search, 0x4C48_5344)   // same design for every call
         let design = LatinHypercube.design(count: initialDesignSize, dimension: mapping.dimension, rng: &designRNG)
-        var (points, values, pending) = observations(history)
-        if warpsValues {
-            let transform = PowerTransform.fitted(to: values)
-            values = values.map { transform($0) }
-        }
+        let (points, values, pending) = observations(history, warped: warpsValues)
 
         let best = values.min() ?? 0
         var gp: GaussianProcess?
@@ -143,7 +146,7 @@ public struct BayesianSearch: SearchStrategy {
     }
 
     /// The value a pending point is assumed to take: the posterior mean (kriging believer) or the
-    /// worst value seen (constant liar).
+    /// best value seen (constant liar).
     private func fantasy(_ gp: GaussianProcess, _ x: [Double], _ values: [Double]) -> Double {
         switch fantasyRule {
         case .krigingBeliever: return gp.posterior(x).mean

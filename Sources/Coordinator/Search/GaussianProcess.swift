@@ -34,11 +34,20 @@ public struct GaussianProcess: Sendable {
         (self.offset, self.scale, self.cholesky, self.alpha) = (offset, scale, chol, chol.solve(z))
     }
 
-    /// Mean and standard deviation of the targets (scale 1 when they are all equal).
+    /// Mean and standard deviation of the targets (scale 1 when they are all equal). Values so
+    /// large that the sums overflow (beyond about 1e154) are measured in units of the largest.
     static func standardisation(of y: [Double]) -> (Double, Double) {
         guard !y.isEmpty else { return (0, 1) }
-        let mean = y.reduce(0, +) / Double(y.count)
-        let sd = (y.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(y.count)).squareRoot()
+        func moments(_ v: [Double]) -> (Double, Double) {
+            let mean = v.reduce(0, +) / Double(v.count)
+            return (mean, (v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(v.count)).squareRoot())
+        }
+        var (mean, sd) = moments(y)
+        if !mean.isFinite || !sd.isFinite {
+            let largest = y.reduce(0) { max($0, abs($1)) }
+            let (m, s) = moments(y.map { $0 / largest })
+            (mean, sd) = (m * largest, s * largest)
+        }
         return (mean, sd > 1e-12 ? sd : 1)
     }
 
