@@ -84,6 +84,20 @@ public final class HostSharedMemory: @unchecked Sendable {
         return nil
     }
 
+    /// How long a barrier waits yielding before it sleeps between looks (2 ms in nanoseconds):
+    /// well past the waits of training steps in step, whose peers arrive within a fraction of that.
+    static let patientWait: UInt64 = 2_000_000
+    /// The first sleep between looks after `patientWait` (50 µs); each next one doubles, up to
+    /// `longestNap` (1 ms), the most a peer's arrival can then go unseen.
+    static let firstNap = 50_000
+    static let longestNap = 1_000_000
+
+    static func monotonicNanoseconds() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+    }
+
     private func counter(_ rank: Int) -> UnsafeMutablePointer<UInt64> {
         (base + rank * Self.lineBytes).assumingMemoryBound(to: UInt64.self)
     }
@@ -94,17 +108,37 @@ public final class HostSharedMemory: @unchecked Sendable {
 
     /// Waits until every rank has entered a barrier as often as this one; every write a rank
     /// made before its barrier is then visible to all. Throws when a rank entered it for another
-    /// call (kind, buffer, offset or length differ), naming both. Yields the core while it
-    /// waits; it does not time out (`Collectives` bounds it with its watchdog).
+    /// call (kind, buffer, offset or length differ), naming both. Yields the core at every look;
+    /// once a wait passes `patientWait` (a peer saving a checkpoint, stopped, or far behind) it
+    /// sleeps between looks instead, `firstNap` doubling up to `longestNap`, so it no longer keeps
+    /// a core busy. It does not time out (`Collectives` bounds it with its watchdog).
     func barrier(_ what: Call, name: String) throws {
         epoch += 1
         let mine = call(rank, epoch: epoch)
         mine[0] = what.kind; mine[1] = what.buffer; mine[2] = what.offset; mine[3] = what.count
         csm_store_release(counter(rank), epoch)
+        var waitStarted: UInt64?, nap = 0, looks = 0
         for peer in 0..<ranks where peer != rank {
             // Yielding at every look hands the core to the awaited rank where ranks outnumber cores
-            // (docs/benchmarks.md). A stopped peer keeps this rank busy until the watchdog ends it.
-            while csm_load_acquire(counter(peer)) < epoch { sched_yield() }
+            // (docs/benchmarks.md).
+            while csm_load_acquire(counter(peer)) < epoch {
+                if nap > 0 {
+                    var interval = timespec(tv_sec: 0, tv_nsec: nap)
+                    nanosleep(&interval, nil)
+                    nap = min(2 * nap, Self.longestNap)
+                    continue
+                }
+                looks += 1
+                if looks % 64 == 0 {
+                    let now = Self.monotonicNanoseconds()
+                    if let started = waitStarted {
+                        if now - started >= Self.patientWait { nap = Self.firstNap }
+                    } else {
+                        waitStarted = now
+                    }
+                }
+                sched_yield()
+            }
             // A peer one barrier ahead has left this one's description alone (two slots).
             let theirs = call(peer, epoch: epoch)
             let other = Call(kind: theirs[0], buffer: theirs[1], offset: theirs[2], count: theirs[3])

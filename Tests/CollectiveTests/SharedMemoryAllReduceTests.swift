@@ -2,7 +2,8 @@
 // mapping one real /dev/shm block) give the flat ring's bits — all-reduce, sum and average, fp16
 // on the wire, reduce-scatter then all-gather, at any offset; the two-level scheme's steps within
 // each host give its bits — and refuse what they cannot do:
-// ranks disagreeing on the buffer, ranks on several hosts, a block left by a process that died.
+// ranks disagreeing on the buffer, ranks on several hosts, a block left by a process that died;
+// and a long wait at the barrier sleeps rather than keeping a core busy.
 import Foundation
 import Testing
 @testable import Collective
@@ -196,6 +197,29 @@ import Testing
         }
         #expect(errors[0].contains("rank 0 called all-reduce on 100 elements at offset 0") && errors[0].contains("rank 1 on 100 at offset 8"), "\(errors[0])")
         #expect(errors[1].contains("rank 1 called all-reduce on 100 elements at offset 8"), "\(errors[1])")
+    }
+
+    /// A rank waiting at the barrier for a peer 1 s late sleeps between looks once the wait is
+    /// long, instead of keeping its core busy. It still sees the peer's values.
+    @Test func aLongWaitDoesNotKeepACoreBusy() throws {
+        let results = try Self.run(size: 2) { collectives, memory in
+            let buffer = UnsafeMutableBufferPointer(start: memory.buffer(0, rank: memory.rank), count: 100)
+            for i in 0..<100 { buffer[i] = Float(memory.rank + 1) }
+            if memory.rank == 1 { Thread.sleep(forTimeInterval: 1) }
+            func clock(_ id: clockid_t) -> Double {
+                var t = timespec()
+                clock_gettime(id, &t)
+                return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+            }
+            let (wall, cpu) = (clock(CLOCK_MONOTONIC), clock(CLOCK_THREAD_CPUTIME_ID))
+            try collectives.allReduce(buffer)
+            return (clock(CLOCK_MONOTONIC) - wall, clock(CLOCK_THREAD_CPUTIME_ID) - cpu, buffer[0], buffer[99])
+        }
+        let waiting = results[0]
+        #expect(waiting.0 >= 0.9, "rank 0 waited \(waiting.0) s")
+        // Yielding at every look would have kept the thread running for most of the second.
+        #expect(waiting.1 < 0.25 * waiting.0, "rank 0 used \(waiting.1) s of CPU in a wait of \(waiting.0) s")
+        #expect(results.allSatisfy { $0.2 == 3 && $0.3 == 3 })
     }
 
     /// Ranks on several hosts with the flat ring, or not allowed: nothing is mapped.
