@@ -85,12 +85,13 @@ public final class HostSharedMemory: @unchecked Sendable {
     }
 
     /// How long a barrier waits yielding before it sleeps between looks (2 ms in nanoseconds):
-    /// well past the waits of training steps in step, whose peers arrive within a fraction of that.
+    /// above the waits of a 2-rank MLP step (under 0.2 ms), about that of a 2-rank GPT step's
+    /// uneven backward passes (1.7 ms, docs/benchmarks.md), far below a stopped peer's.
     static let patientWait: UInt64 = 2_000_000
     /// The first sleep between looks after `patientWait` (50 µs); each next one doubles, up to
-    /// `longestNap` (1 ms), the most a peer's arrival can then go unseen.
+    /// `longestNap` (200 µs), the most a peer's arrival can then go unseen, plus the wake-up delay.
     static let firstNap = 50_000
-    static let longestNap = 1_000_000
+    static let longestNap = 200_000
 
     static func monotonicNanoseconds() -> UInt64 {
         var now = timespec()
@@ -109,7 +110,7 @@ public final class HostSharedMemory: @unchecked Sendable {
     /// Waits until every rank has entered a barrier as often as this one; every write a rank
     /// made before its barrier is then visible to all. Throws when a rank entered it for another
     /// call (kind, buffer, offset or length differ), naming both. Yields the core at every look;
-    /// once a wait passes `patientWait` (a peer saving a checkpoint, stopped, or far behind) it
+    /// once a wait passes `patientWait` (a peer stopped, descheduled or far behind) it
     /// sleeps between looks instead, `firstNap` doubling up to `longestNap`, so it no longer keeps
     /// a core busy. It does not time out (`Collectives` bounds it with its watchdog).
     func barrier(_ what: Call, name: String) throws {
@@ -128,7 +129,6 @@ public final class HostSharedMemory: @unchecked Sendable {
                     nap = min(2 * nap, Self.longestNap)
                     continue
                 }
-                looks += 1
                 if looks % 64 == 0 {
                     let now = Self.monotonicNanoseconds()
                     if let started = waitStarted {
@@ -137,6 +137,7 @@ public final class HostSharedMemory: @unchecked Sendable {
                         waitStarted = now
                     }
                 }
+                looks += 1
                 sched_yield()
             }
             // A peer one barrier ahead has left this one's description alone (two slots).

@@ -213,6 +213,7 @@ import Testing
             }
             let (wall, cpu) = (clock(CLOCK_MONOTONIC), clock(CLOCK_THREAD_CPUTIME_ID))
             try collectives.allReduce(buffer)
+            #expect(collectives.sharedMemoryCalls == 1)
             return (clock(CLOCK_MONOTONIC) - wall, clock(CLOCK_THREAD_CPUTIME_ID) - cpu, buffer[0], buffer[99])
         }
         let waiting = results[0]
