@@ -130,9 +130,7 @@ public final class Collectives {
         if let layout = twoLevelLayout, twoLevel != nil || automatic != nil {
             return try mapPerHost(layout, elements: elements, buffers: buffers)
         }
-        guard twoLevel == nil, automatic == nil else { return nil }
-        let rows = try bounded("exchange of host names") { try RingAllGather.run(communicator, values: [Double(hostIdentity)]) }
-        guard rows.allSatisfy({ $0[0] == rows[0][0] }) else { return nil }
+        guard twoLevel == nil, automatic == nil, try hostLayout(hostIdentity).hosts.count == 1 else { return nil }
         var reason: String?
         guard let memory = try bounded("mapping memory the ranks share", { () throws -> HostSharedMemory? in
             try HostSharedMemory.map(over: self, elements: elements, buffers: buffers, reason: &reason)
@@ -172,6 +170,12 @@ public final class Collectives {
             if rows[0][1] > 0 { automatic?.sharedLocal = LinkCost(latency: rows[0][0], bandwidth: rows[0][1]) }
         }
         return memory
+    }
+
+    /// Which ranks share which host, from every rank's `hostIdentity` (collective).
+    private func hostLayout(_ hostIdentity: UInt32) throws -> RankLayout {
+        let rows = try bounded("exchange of host names") { try RingAllGather.run(communicator, values: [Double(hostIdentity)]) }
+        return RankLayout(hostOfRank: rows.map { UInt32($0[0]) })
     }
 
     /// Why the last `mapHostMemory` left some ranks that share a host without shared memory; nil otherwise.
@@ -229,8 +233,7 @@ public final class Collectives {
         automatic = nil
         automaticDecision = nil
         guard size > 1, choice != .ring else { return nil }
-        let rows = try bounded("exchange of host names") { try RingAllGather.run(communicator, values: [Double(hostIdentity)]) }
-        let layout = RankLayout(hostOfRank: rows.map { UInt32($0[0]) })
+        let layout = try hostLayout(hostIdentity)
         guard layout.allowsTwoLevel else { return layout }
         twoLevelLayout = layout
         if choice == .twoLevel {

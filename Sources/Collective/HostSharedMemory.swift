@@ -93,12 +93,6 @@ public final class HostSharedMemory: @unchecked Sendable {
     static let firstNap = 50_000
     static let longestNap = 200_000
 
-    static func monotonicNanoseconds() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
-    }
-
     private func counter(_ rank: Int) -> UnsafeMutablePointer<UInt64> {
         (base + rank * Self.lineBytes).assumingMemoryBound(to: UInt64.self)
     }
@@ -130,7 +124,7 @@ public final class HostSharedMemory: @unchecked Sendable {
                     continue
                 }
                 if looks % 64 == 0 {
-                    let now = Self.monotonicNanoseconds()
+                    let now = Watchdog.now()
                     if let started = waitStarted {
                         if now - started >= Self.patientWait { nap = Self.firstNap }
                     } else {

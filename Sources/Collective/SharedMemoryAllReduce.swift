@@ -34,10 +34,13 @@ final class SharedMemoryAllReduce {
         let n = memory.ranks, r = memory.rank
         guard n > 1, let base = buffer.baseAddress else { return }
         calls += 1
-        let kind: Kind = switch phases { case .all: .all; case .reduceScatter: .reduceScatter; case .allGather: .allGather }
+        let (kind, name): (Kind, String) = switch phases {
+            case .all: (.all, "all-reduce")
+            case .reduceScatter: (.reduceScatter, "reduce-scatter")
+            case .allGather: (.allGather, "all-gather")
+        }
         let call = HostSharedMemory.Call(kind: kind.rawValue, buffer: UInt64(place.index), offset: UInt64(place.offset),
                                          count: UInt64(buffer.count))
-        let name = switch phases { case .all: "all-reduce"; case .reduceScatter: "reduce-scatter"; case .allGather: "all-gather" }
         let owned = RingAllReduce.ownedSegment(length: buffer.count, rank: r, size: n)
         func peerBase(_ rank: Int) -> UnsafeMutablePointer<Float> { memory.buffer(place.index, rank: rank) + place.offset }
 

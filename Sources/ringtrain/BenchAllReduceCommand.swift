@@ -97,9 +97,9 @@ struct BenchAllReduce: ParsableCommand {
         // Mapped before auto decides (for the largest size), as a trainer does: the decision then
         // knows what the steps within a host cost through it.
         collectives.allowsHostMemory = sharedMemory
-        let shared = try collectives.mapHostMemory(elements: max(1, (try parsedSizes().max() ?? 0) / 4), buffers: 1)
-        collectives.settleAllReduce(transfers: [AllReduceTransfer(elements: (try parsedSizes().max() ?? 0) / 4, halfWire: fp16,
-                                                                  gathersParameters: false)])
+        let largest = (try parsedSizes().max() ?? 0) / 4
+        let shared = try collectives.mapHostMemory(elements: max(1, largest), buffers: 1)
+        collectives.settleAllReduce(transfers: [AllReduceTransfer(elements: largest, halfWire: fp16, gathersParameters: false)])
         let algorithm = collectives.allReduceAlgorithm
         let machine = Machine.current
         if comm.rank == 0 && !json {

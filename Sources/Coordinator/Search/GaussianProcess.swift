@@ -38,17 +38,20 @@ public struct GaussianProcess: Sendable {
     /// large that the sums overflow (beyond about 1e154) are measured in units of the largest.
     static func standardisation(of y: [Double]) -> (Double, Double) {
         guard !y.isEmpty else { return (0, 1) }
-        func moments(_ v: [Double]) -> (Double, Double) {
-            let mean = v.reduce(0, +) / Double(v.count)
-            return (mean, (v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(v.count)).squareRoot())
-        }
-        var (mean, sd) = moments(y)
+        let (plainMean, variance) = moments(y)
+        var (mean, sd) = (plainMean, variance.squareRoot())
         if !mean.isFinite || !sd.isFinite {
             let largest = y.reduce(0) { max($0, abs($1)) }
-            let (m, s) = moments(y.map { $0 / largest })
-            (mean, sd) = (m * largest, s * largest)
+            let (m, v) = moments(y.map { $0 / largest })
+            (mean, sd) = (m * largest, v.squareRoot() * largest)
         }
         return (mean, sd > 1e-12 ? sd : 1)
+    }
+
+    /// Mean and population variance of non-empty `v`.
+    static func moments(_ v: [Double]) -> (mean: Double, variance: Double) {
+        let mean = v.reduce(0, +) / Double(v.count)
+        return (mean, v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(v.count))
     }
 
     /// K + noise·I, column-major.

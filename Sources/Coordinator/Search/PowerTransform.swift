@@ -32,8 +32,7 @@ public struct PowerTransform: Sendable, Equatable {
         for lambda in candidates {
             let t = z.map { yeoJohnson($0, lambda) }
             guard t.allSatisfy(\.isFinite) else { continue }
-            let mean = t.reduce(0, +) / Double(t.count)
-            let variance = t.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(t.count)
+            let variance = GaussianProcess.moments(t).variance
             guard variance > 0 else { continue }
             let likelihood = -Double(t.count) / 2 * log(variance) + (lambda - 1) * jacobian
             if likelihood.isFinite, likelihood > best.likelihood { best = (likelihood, lambda) }
