@@ -29,6 +29,8 @@ public final class HostSharedMemory: @unchecked Sendable {
     private let header: Int
     private let bufferStride: Int
     private var epoch: UInt64 = 0
+    /// Sleeps taken in barriers so far, waits past `patientWait` (for tests).
+    private(set) var naps = 0
 
     /// Bytes of the header line each rank owns: its barrier counter, then the description of the
     /// call it is in, for the two latest barriers (`Call`).
@@ -120,6 +122,7 @@ public final class HostSharedMemory: @unchecked Sendable {
                 if nap > 0 {
                     var interval = timespec(tv_sec: 0, tv_nsec: nap)
                     nanosleep(&interval, nil)
+                    naps += 1
                     nap = min(2 * nap, Self.longestNap)
                     continue
                 }
