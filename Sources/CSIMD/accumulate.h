@@ -4,6 +4,8 @@
 // for bit: each element is one IEEE add (and one multiply), whatever the vector width.
 #ifndef RINGTRAIN_CSIMD_ACCUMULATE_H
 #define RINGTRAIN_CSIMD_ACCUMULATE_H
+#include "arch.h"
+#if CSIMD_X86
 #include <immintrin.h>
 
 /// dst[i] += src[i]
@@ -36,4 +38,15 @@ static inline void csimd_accumulate_scaled(float *dst, const float *src, long n,
     }
     for (; i < n; i++) dst[i] = (dst[i] + src[i]) * factor;
 }
+#else
+/// dst[i] += src[i]
+static inline void csimd_accumulate(float *dst, const float *src, long n) {
+    for (long i = 0; i < n; i++) dst[i] += src[i];
+}
+
+/// dst[i] = (dst[i] + src[i]) * factor
+static inline void csimd_accumulate_scaled(float *dst, const float *src, long n, float factor) {
+    for (long i = 0; i < n; i++) { float sum = dst[i] + src[i]; dst[i] = sum * factor; }
+}
+#endif
 #endif

@@ -3,6 +3,7 @@
 // a zero-padded image. Compiled for AVX-512 and for AVX2+FMA; callers check the CPU first.
 #ifndef RINGTRAIN_CSIMD_CONV_H
 #define RINGTRAIN_CSIMD_CONV_H
+#include "arch.h"
 
 typedef float csimd_v16 __attribute__((vector_size(64), aligned(4)));
 typedef float csimd_v8 __attribute__((vector_size(32), aligned(4)));

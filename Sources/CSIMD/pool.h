@@ -2,6 +2,7 @@
 // on vectors of 8 contiguous channels (NHWC), then one channel at a time.
 #ifndef RINGTRAIN_CSIMD_POOL_H
 #define RINGTRAIN_CSIMD_POOL_H
+#include "arch.h"
 #include <stdint.h>
 
 typedef float csimd_pool_f8 __attribute__((vector_size(32), aligned(4)));
@@ -59,7 +60,7 @@ static inline void csimd_maxpool_forward(const float *x, long batch, long H, lon
 }
 
 /// `csimd_maxpool_forward` on 256-bit vectors; callers check the CPU has AVX2.
-__attribute__((target("avx2")))
+CSIMD_TARGET("avx2")
 static inline void csimd_maxpool_forward_avx2(const float *x, long batch, long H, long W, long C, long window,
                                               long stride, float *y, int32_t *arg) {
     csimd_maxpool_forward_body(x, batch, H, W, C, window, stride, y, arg);

@@ -4,10 +4,10 @@
 // softmax rows and their backward, layer norm), Adam's update (update_kernels.inc) and the check
 // for values that are not finite (finite_kernels.inc). This header defines each width's CT_
 // operations and includes the three files. Callers check the CPU
-// has the extensions first.
+// has the extensions first. On other CPUs (arch.h) both names are compiled one lane at a time.
 #ifndef RINGTRAIN_CSIMD_VECTOR_KERNELS_H
 #define RINGTRAIN_CSIMD_VECTOR_KERNELS_H
-#include <immintrin.h>
+#include "arch.h"
 #include <math.h>
 
 /// The entries of row `r` that softmax reads (`visible`) and writes (`written`): all `count` unless
@@ -18,6 +18,9 @@ static inline void csimd_causal_extent(long r, long count, int causal, long bloc
     *visible = r + 1;
     *written = end < count ? end : count;
 }
+
+#if CSIMD_X86
+#include <immintrin.h>
 
 // AVX2+FMA: tails are masked with a vector of all-ones lanes.
 
@@ -117,5 +120,21 @@ static inline __mmask16 csimd_tail_mask_avx512(long count) {
 #include "update_kernels.inc"
 #include "finite_kernels.inc"
 #include "vector_ops_end.inc"
+
+#else
+// One lane: every operation on a float, each its own function so that no multiply and add are
+// fused unless written as CT_FMADD (as the intrinsics keep them apart).
+#include "vector_ops_scalar.h"
+#define CT_NAME(name) name##_avx2
+#include "transformer_kernels.inc"
+#include "update_kernels.inc"
+#include "finite_kernels.inc"
+#undef CT_NAME
+#define CT_NAME(name) name##_avx512
+#include "transformer_kernels.inc"
+#include "update_kernels.inc"
+#include "finite_kernels.inc"
+#include "vector_ops_end.inc"
+#endif
 
 #endif
