@@ -16,7 +16,7 @@ struct BenchCheckpoint: ParsableCommand {
     @Option(help: "Timed repetitions; medians are reported.")
     var repeats: Int = 5
 
-    @Option(help: "Folder to write in (default: a new folder under the system temp folder, removed afterwards).")
+    @Option(help: "Folder to write under: the benchmark makes a new folder inside it and removes it afterwards, touching nothing else (default: the system temp folder).")
     var dir: String?
 
     @Flag(help: "One JSON object per row.")
@@ -24,13 +24,19 @@ struct BenchCheckpoint: ParsableCommand {
 
     func validate() throws {
         guard sizeMB >= 1 else { throw ValidationError("--size-mb must be at least 1") }
+        // The parameters and the checkpoint read back are both held in memory.
+        let memoryMB = Int(min(ProcessInfo.processInfo.physicalMemory >> 20, UInt64(Int.max)))
+        guard sizeMB <= memoryMB / 2 else {
+            throw ValidationError("--size-mb \(sizeMB) needs about \(sizeMB.multipliedReportingOverflow(by: 2).overflow ? "more" : "\(2 * sizeMB)") MB of memory; this machine has \(memoryMB) MB (at most \(memoryMB / 2))")
+        }
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
     }
 
     func run() throws {
         try exitOnUserError {
-            let folder = dir ?? (NSTemporaryDirectory() + "ringtrain-bench-checkpoint-\(getpid())")
-            defer { if dir == nil { try? FileManager.default.removeItem(atPath: folder) } }
+            // A folder of its own, so that a --dir holding a run's checkpoints loses nothing.
+            let folder = (dir.map { $0 + "/" } ?? NSTemporaryDirectory()) + "ringtrain-bench-checkpoint-\(getpid())"
+            defer { try? FileManager.default.removeItem(atPath: folder) }
             let r = try CheckpointBenchmark.measure(sizeMB: sizeMB, repeats: repeats, directory: folder)
             if json {
                 Swift.print(jsonLine(r.json.merging(["machine": Machine.current.json]) { a, _ in a }))

@@ -67,9 +67,8 @@ struct BenchScaling: ParsableCommand {
         if probeWorker { return }
         guard config != nil else { throw ValidationError("missing the config: ringtrain bench scaling CONFIG") }
         _ = try rankCounts()
-        for (name, value) in [("--ranks-per-host", ranksPerHost), ("--batch", batch), ("--steps", steps), ("--repeats", repeats)] {
-            if let value, value < 1 { throw ValidationError("\(name) must be at least 1, not \(value)") }
-        }
+        try BenchCounts.check([("--ranks-per-host", ranksPerHost, BenchCounts.ranks), ("--batch", batch, Int.max),
+                               ("--steps", steps, BenchCounts.steps), ("--repeats", repeats, BenchCounts.repeats)])
         if let probe {
             let hosts = probe.split(separator: ",", omittingEmptySubsequences: false)
             guard hosts.count == 2, hosts.allSatisfy({ !$0.isEmpty }), !probe.contains(":") else {

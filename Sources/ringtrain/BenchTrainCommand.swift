@@ -56,10 +56,8 @@ struct BenchTrain: ParsableCommand {
         if let model, config != nil, TrainBenchmarkSettings.builtIn.contains(model) {
             throw ValidationError("--config: --model \(model) is built in and takes no config; drop --model to measure the config's own model")
         }
-        let counts: [(String, Int?)] = [("--batch", batch), ("--steps", steps), ("--repeats", repeats), ("--ranks", ranks)]
-        for (name, value) in counts {
-            if let value, value < 1 { throw ValidationError("\(name) must be at least 1, not \(value)") }
-        }
+        try BenchCounts.check([("--batch", batch, Int.max), ("--steps", steps, BenchCounts.steps),
+                               ("--repeats", repeats, BenchCounts.repeats), ("--ranks", ranks, BenchCounts.ranks)])
         if let hosts {
             guard ranks > 1 else { throw ValidationError("--hosts: the hosts run the N-rank job; give --ranks 2 or more") }
             do { _ = try BenchmarkCluster.hosts(hosts) } catch { throw ValidationError("--hosts: \(error)") }

@@ -17,6 +17,18 @@ struct RingTuningOptions: ParsableArguments {
     @Option(help: "Largest all-reduce in bytes that uses the one-round exchange instead of the ring (default: the library default).")
     var smallBytes: Int?
 
+    func validate() throws {
+        // Beyond these a value only overflows buffers' arithmetic (the ring allocates depth × chunk).
+        let limits: [(String, Int?, ClosedRange<Int>)] = [
+            ("--chunk-elements", chunkElements, 1...(1 << 28)), ("--whole-segment-elements", wholeSegmentElements, 0...(1 << 34)),
+            ("--depth", depth, 1...64), ("--small-bytes", smallBytes, 0...(1 << 36))]
+        for (name, value, range) in limits {
+            if let value, !range.contains(value) {
+                throw ValidationError("\(name) \(value) is out of range (\(range.lowerBound) to \(range.upperBound))")
+            }
+        }
+    }
+
     /// `options` with every knob that was given applied.
     func applied(to options: CollectiveOptions) -> CollectiveOptions {
         var result = options

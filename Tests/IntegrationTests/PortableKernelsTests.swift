@@ -12,6 +12,12 @@ import Testing
     /// aarch64's C library headers (Debian's libc6-dev-arm64-cross, which scripts/setup installs).
     static let aarch64Headers = "/usr/aarch64-linux-gnu/include"
 
+    #if arch(x86_64)
+    static let onX86 = true
+    #else
+    static let onX86 = false
+    #endif
+
     /// The clang beside the Swift toolchain, else the first on PATH.
     static var clang: String? {
         let beside = "/opt/swift/usr/bin/clang"
@@ -25,7 +31,7 @@ import Testing
         try ProcessRunner.run(clang, ["-O2", "-Wall", "-Werror", "-I", headers] + flags + ["-c", fixture, "-o", object], timeout: 120)
     }
 
-    @Test func portableKernelsComputeWhatTheX86KernelsDo() throws {
+    @Test(.enabled(if: Self.onX86, "compares with the x86 kernels")) func portableKernelsComputeWhatTheX86KernelsDo() throws {
         let clang = try #require(Self.clang, "no clang found beside swift or on PATH")
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("portable-kernels-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -41,10 +47,10 @@ import Testing
         try #require(linked.status == 0, "\(linked.output)")
         let run = try ProcessRunner.run(program, [], timeout: 60)
         #expect(run.status == 0, "\(run.output)")
-        // Every comparison ran (F16C and AVX2 are on every CPU this project runs on; AVX-512 adds 35).
+        // Every comparison ran: 5, and 49 for each width (AVX2 on every CPU this project runs on; AVX-512 adds 49).
         let summary = try #require(run.stdout.split(separator: "\n").last.map(String.init))
         let counted = Int(summary.prefix { $0.isNumber }) ?? 0
-        #expect(counted >= 68 && summary.hasSuffix(" 0 failures"), "\(run.output)")
+        #expect(counted >= 54 && summary.hasSuffix(" 0 failures"), "\(run.output)")
     }
 
     @Test func kernelsCompileForAArch64() throws {
