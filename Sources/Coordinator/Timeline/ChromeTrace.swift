@@ -1,7 +1,7 @@
 // ChromeTrace: writes the ranks' timelines as one Trace Event Format file (timeline.json) that
 // Perfetto and chrome://tracing open — one process per rank, complete events for spans, a
 // counter of the bytes each rank has sent, metadata naming processes and threads — a span at a
-// time, into a temporary file renamed into place at the end.
+// time, into a temporary file renamed into place at the end (or straight into a device or FIFO).
 import Foundation
 import Model
 import Worker
@@ -14,7 +14,10 @@ public final class ChromeTrace {
     public static let fileName = TimelineRecorder.mergedFileName
 
     private let path: String
+    /// Where the spans go: a temporary file beside `path`, or `path` itself when it is not a regular file.
     private let temporary: String
+    /// Whether `path` is written in place (a device or FIFO, which a rename would replace).
+    private let inPlace: Bool
     private let handle: FileHandle
     private let origin: Int
     private var buffer = ""
@@ -27,13 +30,22 @@ public final class ChromeTrace {
     /// Starts the trace at `path`, with times counted from `origin` (µs since 1970).
     /// - Throws: `ConfigError` when it cannot be created.
     public init(path: String, origin: Int) throws {
-        self.path = path
-        self.origin = origin
-        temporary = path + ".partial-\(getpid())"
-        guard FileManager.default.createFile(atPath: temporary, contents: nil), let handle = FileHandle(forWritingAtPath: temporary) else {
-            throw ConfigError(file: path, keyPath: "", message: "cannot write the merged timeline here")
+        // A symbolic link is written through (its target replaced, the link kept).
+        let target = LinkTarget.of(path)
+        var info = stat()
+        let exists = stat(target, &info) == 0
+        if exists && info.st_mode & S_IFMT == S_IFDIR {
+            throw ConfigError(file: path, keyPath: "", message: "is a folder", hint: "give a file name, e.g. \(path)/\(Self.fileName)")
         }
-        self.handle = handle
+        self.path = target
+        self.origin = origin
+        inPlace = exists && info.st_mode & S_IFMT != S_IFREG
+        temporary = inPlace ? target : target + ".partial-\(getpid())"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw ConfigError(file: path, keyPath: "", message: "cannot write the merged timeline here: \(String(cString: strerror(errno)))")
+        }
+        self.handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         buffer = "{\"traceEvents\":[\n"
     }
 
@@ -81,17 +93,22 @@ public final class ChromeTrace {
         buffer += "\n],\n\"displayTimeUnit\":\"ms\",\n\"otherData\":{" + fields.joined(separator: ",") + "}}\n"
         do {
             try write()
-            try handle.synchronize()
+            if !inPlace { try handle.synchronize() }
             try handle.close()
-            guard rename(temporary, path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+            guard inPlace || rename(temporary, path) == 0 else {
+                throw ConfigError(file: path, keyPath: "", message: "cannot write the merged timeline: \(String(cString: strerror(errno)))")
+            }
+        } catch let error as ConfigError {
+            abandon()
+            throw error
         } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw ConfigError(file: path, keyPath: "", message: "cannot write the merged timeline: \(error)")
+            abandon()
+            throw ConfigError(file: path, keyPath: "", message: "cannot write the merged timeline: \(error.localizedDescription)")
         }
     }
 
     /// Gives up: the partial file is removed.
-    public func abandon() { try? FileManager.default.removeItem(atPath: temporary) }
+    public func abandon() { if !inPlace { try? FileManager.default.removeItem(atPath: temporary) } }
 
     private func add(_ event: String) throws {
         if !first { buffer += ",\n" }
@@ -102,7 +119,7 @@ public final class ChromeTrace {
 
     private func write() throws {
         do { try handle.write(contentsOf: Data(buffer.utf8)) } catch {
-            throw ConfigError(file: path, keyPath: "", message: "cannot write the merged timeline: \(error)")
+            throw ConfigError(file: path, keyPath: "", message: "cannot write the merged timeline: \(error.localizedDescription)")
         }
         buffer = ""
     }

@@ -23,17 +23,20 @@ void WRAP(half_encode)(const float *s, uint16_t *d, long n) { chalf_encode(s, d,
 void WRAP(half_decode)(const uint16_t *s, float *d, long n) { chalf_decode(s, d, n); }
 void WRAP(half_accumulate)(float *d, const uint16_t *s, long n, float f) { chalf_accumulate(d, s, n, f); }
 
-/// The width's kernels behind one entry point, `kernel` choosing which (0 … 6).
+/// The width's kernels behind one entry point, `kernel` choosing which (0 … 8).
 #define WIDTH_ENTRY(width)                                                                            \
-    int WRAP(width)(int kernel, float *a, float *b, float *c, float *d, float *e, float *f, long rows, long n) { \
+    int WRAP(width)(int kernel, float **b, long rows, long n) {                                       \
         switch (kernel) {                                                                             \
-        case 0: return csimd_all_finite_##width(a, rows * n);                                         \
-        case 1: csimd_adam_##width(a, b, c, d, rows * n, 0.01f, 0.9f, 0.1f, 0.999f, 0.001f, 0.9995f, 0.05f, 3.2f, 1e-8f); return 0; \
-        case 2: csimd_gelu_tanh_forward_##width(a, b, rows * n); return 0;                          \
-        case 3: csimd_gelu_tanh_backward_##width(a, b, c, rows * n); return 0;                      \
-        case 4: csimd_softmax_rows_##width(a, rows, n, 1, 4); return 0;                               \
-        case 5: csimd_softmax_backward_rows_##width(a, b, rows, n, 1, 4); return 0;                   \
-        case 6: csimd_layer_norm_forward_##width(a, b, c, d, e, f, rows, n, 1e-5f); return 0;         \
+        case 0: return csimd_all_finite_##width(b[0], rows * n);                                      \
+        case 1: csimd_adam_##width(b[0], b[1], b[2], b[3], rows * n, 0.01f, 0.9f, 0.1f, 0.999f, 0.001f, 0.9995f, 0.05f, 3.2f, 1e-8f); return 0; \
+        case 2: csimd_gelu_tanh_forward_##width(b[0], b[1], rows * n); return 0;                     \
+        case 3: csimd_gelu_tanh_backward_##width(b[0], b[1], b[2], rows * n); return 0;              \
+        case 4: csimd_softmax_rows_##width(b[0], rows, n, 1, 4); return 0;                            \
+        case 5: csimd_softmax_backward_rows_##width(b[0], b[1], rows, n, 1, 4); return 0;             \
+        case 6: csimd_layer_norm_forward_##width(b[0], b[1], b[2], b[3], b[4], b[5], rows, n, 1e-5f); return 0; \
+        case 7: csimd_layer_norm_backward_##width(b[0], b[1], b[2], b[3], b[4], b[5], b[6], rows, n); return 0; \
+        case 8: csimd_softmax_rows_##width(b[0], rows, n, 0, 1); return 0;                            \
+        case 9: csimd_softmax_backward_rows_##width(b[0], b[1], rows, n, 0, 1); return 0;             \
         }                                                                                             \
         return -1;                                                                                    \
     }
@@ -70,8 +73,8 @@ void WRAP(memory)(float *dst, const float *src, const long *rows) {
     void side##half_encode(const float *, uint16_t *, long);                                          \
     void side##half_decode(const uint16_t *, float *, long);                                          \
     void side##half_accumulate(float *, const uint16_t *, long, float);                               \
-    int side##avx2(int, float *, float *, float *, float *, float *, float *, long, long);             \
-    int side##avx512(int, float *, float *, float *, float *, float *, float *, long, long);
+    int side##avx2(int, float **, long, long);                                                        \
+    int side##avx512(int, float **, long, long);
 DECLARE(native_)
 DECLARE(portable_)
 
@@ -98,16 +101,19 @@ static void compare(const char *what, const float *x, const float *y, long n, fl
     comparisons++;
 }
 
-typedef int (*Width)(int, float *, float *, float *, float *, float *, float *, long, long);
+typedef int (*Width)(int, float **, long, long);
+enum { BUFFERS = 7 };
 
-/// Runs `kernel` of both sides on copies of the same six buffers and compares every buffer.
+/// Runs `kernel` of both sides on copies of the same buffers and compares every buffer, and the
+/// result with `expected` when it is not −1. `poison` plants NaN in the first buffer (and
+/// ±100 beside it, far outside exp's clamps).
 static void check_kernel(const char *width, Width native, Width portable, int kernel, const char *name,
-                         float low, float high, float tolerance) {
-    static float in[6][SIZE], x[6][SIZE], p[6][SIZE];
-    for (int k = 0; k < 6; k++)
+                         float low, float high, float tolerance, int poison, int expected) {
+    static float in[BUFFERS][SIZE], x[BUFFERS][SIZE], p[BUFFERS][SIZE];
+    for (int k = 0; k < BUFFERS; k++)
         for (int i = 0; i < SIZE; i++) in[k][i] = k == 3 && kernel == 1 ? uniform(0, 1) : uniform(low, high);
-    if (kernel == 0) in[0][SIZE / 2] = INFINITY;   // the finite check must find it on both sides
-    if (kernel == 4 || kernel == 5)                 // softmax backward reads probabilities
+    if (poison) { in[0][SIZE / 2] = NAN; in[0][3] = 100; in[0][4] = -100; }
+    if (kernel == 4 || kernel == 5 || kernel == 8 || kernel == 9)   // softmax backward reads probabilities
         for (int r = 0; r < ROWS; r++) {
             float sum = 0;
             for (int j = 0; j < N; j++) sum += in[0][r * N + j];
@@ -115,13 +121,18 @@ static void check_kernel(const char *width, Width native, Width portable, int ke
         }
     memcpy(x, in, sizeof in);
     memcpy(p, in, sizeof in);
-    int rx = native(kernel, x[0], x[1], x[2], x[3], x[4], x[5], ROWS, N);
-    int rp = portable(kernel, p[0], p[1], p[2], p[3], p[4], p[5], ROWS, N);
+    float *xs[BUFFERS], *ps[BUFFERS];
+    for (int k = 0; k < BUFFERS; k++) { xs[k] = x[k]; ps[k] = p[k]; }
+    int rx = native(kernel, xs, ROWS, N);
+    int rp = portable(kernel, ps, ROWS, N);
     char label[96];
     snprintf(label, sizeof label, "%s %s result", width, name);
-    if (rx != rp) { printf("FAIL %s: x86 %d portable %d\n", label, rx, rp); failures++; }
+    if (rx != rp || (expected != -1 && rx != expected)) {
+        printf("FAIL %s: x86 %d portable %d expected %d\n", label, rx, rp, expected);
+        failures++;
+    }
     comparisons++;
-    for (int k = 0; k < 6; k++) {
+    for (int k = 0; k < BUFFERS; k++) {
         snprintf(label, sizeof label, "%s %s buffer %d", width, name, k);
         compare(label, x[k], p[k], SIZE, tolerance);
     }
@@ -131,7 +142,7 @@ int main(void) {
     static float s[SIZE], x[SIZE], p[SIZE];
     static uint16_t hx[SIZE], hp[SIZE];
     for (int i = 0; i < SIZE; i++) { s[i] = uniform(-70000, 70000) * (i % 3 == 0 ? 1e-6f : 1); x[i] = uniform(-2, 2); }
-    s[5] = NAN; s[6] = 1e-8f; s[7] = 65520.0f;   // NaN, a subnormal half, a value that rounds to infinity
+    s[5] = NAN; s[6] = 1e-5f; s[7] = 65520.0f; s[8] = -3e-8f;   // NaN, a subnormal half, a value that rounds to infinity, one to −0
     memcpy(p, x, sizeof x);
     native_accumulate(x, s, SIZE); portable_accumulate(p, s, SIZE); compare("accumulate", x, p, SIZE, 0);
     native_accumulate_scaled(x, s, SIZE, 0.25f); portable_accumulate_scaled(p, s, SIZE, 0.25f);
@@ -144,6 +155,11 @@ int main(void) {
         failures += !same;
         comparisons++;
         native_half_decode(hx, x, SIZE); portable_half_decode(hx, p, SIZE); compare("half_decode", x, p, SIZE, 0);
+        static uint16_t every[65536];
+        static float dx[65536], dp[65536];
+        for (int i = 0; i < 65536; i++) every[i] = (uint16_t)i;
+        native_half_decode(every, dx, 65536); portable_half_decode(every, dp, 65536);
+        compare("half_decode of every pattern", dx, dp, 65536, 0);
         native_half_accumulate(x, hx, SIZE, 0.5f); portable_half_accumulate(p, hx, SIZE, 0.5f);
         compare("half_accumulate", x, p, SIZE, 0);
     } else {
@@ -153,18 +169,21 @@ int main(void) {
     // partial sum, so each kernel's outputs by N·ε times a bound on them: softmax ≤ 1; its backward
     // ≤ 2 (p·(d − Σ p·d), |d| ≤ 1); layer norm |x̂·w + b| ≤ √N·4 + 4 < 32.
     const float ulps = N * 1.1920929e-7f;
-    struct { int kernel; const char *name; float low, high, tolerance; } kernels[] = {
-        {0, "all_finite", -3, 3, 0}, {1, "adam", -2, 2, 0}, {2, "gelu_forward", -6, 6, 0},
-        {3, "gelu_backward", -6, 6, 0}, {4, "softmax_rows", 0.01f, 1, ulps},
-        {5, "softmax_backward_rows", -1, 1, 2 * ulps}, {6, "layer_norm_forward", -4, 4, 32 * ulps},
+    // Layer norm's backward sums dy·w and dy·w·x̂ over a row: |dy·w·x̂| ≤ 1·4·√N, so ≤ 32 too.
+    struct { int kernel; const char *name; float low, high, tolerance; int poison, expected; } kernels[] = {
+        {0, "all_finite", -3, 3, 0, 0, 1}, {0, "all_finite with NaN", -3, 3, 0, 1, 0},
+        {1, "adam", -2, 2, 0, 0, 0}, {2, "gelu_forward", -6, 6, 0, 1, 0}, {3, "gelu_backward", -6, 6, 0, 1, 0},
+        {4, "softmax_rows causal", 0.01f, 1, ulps, 0, 0}, {5, "softmax_backward_rows causal", -1, 1, 2 * ulps, 0, 0},
+        {8, "softmax_rows", 0.01f, 1, ulps, 0, 0}, {9, "softmax_backward_rows", -1, 1, 2 * ulps, 0, 0},
+        {6, "layer_norm_forward", -4, 4, 32 * ulps, 0, 0}, {7, "layer_norm_backward", -1, 1, 32 * ulps, 0, 0},
     };
     for (unsigned k = 0; k < sizeof kernels / sizeof kernels[0]; k++) {
         if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-            check_kernel("avx2", native_avx2, portable_avx2, kernels[k].kernel, kernels[k].name,
-                         kernels[k].low, kernels[k].high, kernels[k].tolerance);
+            check_kernel("avx2", native_avx2, portable_avx2, kernels[k].kernel, kernels[k].name, kernels[k].low,
+                         kernels[k].high, kernels[k].tolerance, kernels[k].poison, kernels[k].expected);
         if (__builtin_cpu_supports("avx512f"))
-            check_kernel("avx512", native_avx512, portable_avx512, kernels[k].kernel, kernels[k].name,
-                         kernels[k].low, kernels[k].high, kernels[k].tolerance);
+            check_kernel("avx512", native_avx512, portable_avx512, kernels[k].kernel, kernels[k].name, kernels[k].low,
+                         kernels[k].high, kernels[k].tolerance, kernels[k].poison, kernels[k].expected);
     }
     printf("%d comparisons, %d failures\n", comparisons, failures);
     return failures ? 1 : 0;

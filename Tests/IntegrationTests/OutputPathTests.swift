@@ -1,0 +1,62 @@
+// Output paths: a file the user names for `timeline --output`, `report --output` or `sbatch --write`
+// keeps its symbolic link (the target is replaced) and its device node or FIFO (written in place);
+// a folder gets an error naming it, and a script that cannot be written claims no run folder.
+import Foundation
+import Testing
+
+@Suite struct OutputPathTests {
+    /// Reads everything a FIFO receives, on a thread of its own, until its writer closes it.
+    final class FIFOReader: @unchecked Sendable {
+        private var data = Data()
+        private let done = DispatchSemaphore(value: 0)
+        init(_ path: String) {
+            Thread.detachNewThread { [self] in
+                if let handle = FileHandle(forReadingAtPath: path) { data = handle.readDataToEndOfFile() }
+                done.signal()
+            }
+        }
+        func text() -> String { done.wait(); return String(decoding: data, as: UTF8.self) }
+    }
+
+    @Test func timelineOutputKeepsLinksAndFIFOs() throws {
+        let tiny = try TinyRun(epochs: 1)
+        let trained = try tiny.train("run", ["--ranks", "1", "--timeline"])
+        try #require(trained.status == 0, "\(trained.output)")
+        let run = tiny.dir + "/run"
+        // Through a link: the link stays, its target holds the trace.
+        try FileManager.default.createSymbolicLink(atPath: tiny.dir + "/link.json", withDestinationPath: tiny.dir + "/target.json")
+        let linked = try TinyRun.ringtrain(["timeline", run, "--output", tiny.dir + "/link.json"])
+        #expect(linked.status == 0, "\(linked.output)")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: tiny.dir + "/link.json") == tiny.dir + "/target.json")
+        let trace = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tiny.dir + "/target.json"))) as? [String: Any]
+        #expect(trace?["traceEvents"] != nil)
+        // Into a FIFO: a reader receives the whole trace; the FIFO is still one.
+        let fifo = tiny.dir + "/pipe"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let reader = FIFOReader(fifo)
+        let piped = try TinyRun.ringtrain(["timeline", run, "--output", fifo])
+        #expect(piped.status == 0, "\(piped.output)")
+        let received = reader.text()
+        #expect((try? JSONSerialization.jsonObject(with: Data(received.utf8))) != nil, "\(received.prefix(200))")
+        var info = stat()
+        #expect(lstat(fifo, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO)
+        // A folder: an error that names it, and nothing written inside.
+        let folder = try TinyRun.ringtrain(["timeline", run, "--output", tiny.dir])
+        #expect(folder.status == 2 && folder.stderr.contains(tiny.dir) && folder.stderr.contains("is a folder"), "\(folder.output)")
+    }
+
+    @Test func sbatchScriptThatCannotBeWrittenClaimsNoRunFolder() throws {
+        let tiny = try TinyRun(epochs: 1)
+        let result = try TinyRun.ringtrain(["sbatch", tiny.config, "--run-dir", tiny.dir + "/never", "--write", tiny.dir + "/missing/job.sh"])
+        #expect(result.status == 2 && result.stderr.contains("missing/job.sh") && result.stderr.contains("cannot write the batch script"),
+                "\(result.output)")
+        #expect(!FileManager.default.fileExists(atPath: tiny.dir + "/never"))
+        // Through a link: the script lands in the target, executable; the link stays.
+        try FileManager.default.createSymbolicLink(atPath: tiny.dir + "/job.sh", withDestinationPath: tiny.dir + "/real.sh")
+        let written = try TinyRun.ringtrain(["sbatch", tiny.config, "--run-dir", tiny.dir + "/run", "--write", tiny.dir + "/job.sh"])
+        #expect(written.status == 0, "\(written.output)")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: tiny.dir + "/job.sh") == tiny.dir + "/real.sh")
+        #expect(try String(contentsOfFile: tiny.dir + "/real.sh", encoding: .utf8).hasPrefix("#!"))
+        #expect(FileManager.default.isExecutableFile(atPath: tiny.dir + "/real.sh"))
+    }
+}
