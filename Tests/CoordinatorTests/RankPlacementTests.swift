@@ -46,6 +46,17 @@ struct RankPlacementTests {
         #expect(hosts == expected.map { HostSlots(host: $0.0, slots: $0.1) })
     }
 
+    @Test("a hostfile's slots beyond 4096 are refused with the line, however large (their sums overflowed)",
+          arguments: ["9223372036854775807", "9223372036854775808", "4097"])
+    func hostfileSlotsOutOfRange(slots: String) throws {
+        let cluster = try Self.cluster(hostfile: "# hosts\nnode1 slots=\(slots)\nnode2 slots=1\n")
+        #expect {
+            _ = try RankPlacement.listedHosts(cluster)
+        } throws: { error in
+            "\(error)".contains("line 2: slots=") && "\(error)".contains("4096")
+        }
+    }
+
     @Test("listedHosts: the cluster's hosts when no hostfile, and an unreadable hostfile is a launch error")
     func hostsOrMissing() throws {
         var cluster = ClusterSpec()

@@ -123,3 +123,14 @@ func randomExhaustsDiscreteSpace() throws {
     var fresh = RandomSearch(space: smallSpace, seed: 5)
     #expect(try fresh.suggest(count: 10, history: history(Array(tried.prefix(2)))).count == 4)
 }
+
+@Test("random search over a space whose draws keep repeating ends as used up, not in an endless redraw")
+func randomSearchOverAPointEnds() throws {
+    // The parser refuses min == max; a space built directly (or one its rounding collapses) can still be a point.
+    let space = SearchSpace(parameters: [SweepParameter(name: "x", distribution: .uniform(min: 0.5, max: 0.5))])
+    var search = RandomSearch(space: space, seed: 3)
+    let first = try search.suggest(count: 1, history: [])
+    #expect(first.count == 1)
+    let tried = [TrialObservation(id: 0, configuration: first[0], status: .finished, metric: 1)]
+    #expect(throws: SearchExhausted.self) { try search.suggest(count: 1, history: tried) }
+}

@@ -60,3 +60,16 @@ import Testing
         #expect(FileManager.default.isExecutableFile(atPath: tiny.dir + "/real.sh"))
     }
 }
+
+@Suite struct SpecialDataFileTests {
+    @Test func aFIFOAsTheDataFileIsRefusedWithoutWaiting() throws {
+        let tiny = try TinyRun(epochs: 1)
+        let fifo = tiny.dir + "/fifo.csv"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let config = try String(contentsOfFile: tiny.config, encoding: .utf8).replacingOccurrences(of: "train.csv", with: "fifo.csv")
+        try config.write(toFile: tiny.dir + "/fifo.yaml", atomically: false, encoding: .utf8)
+        let result = try TinyRun.ringtrain(["validate", tiny.dir + "/fifo.yaml"], timeout: 60)
+        #expect(!result.timedOut && result.status == 2 && result.stderr.contains("fifo.csv") && result.stderr.contains("FIFO"),
+                "\(result.output)")
+    }
+}

@@ -79,6 +79,14 @@ public enum ParameterParser {
             let mu = try t["mu"]?.double() ?? 0
             let sigma = try t["sigma"]?.double() ?? 1
             guard sigma > 0 else { throw t["sigma"]!.error("sigma must be above 0", hint: "a positive standard deviation such as 1") }
+            // Draws reach mu ± 6 sigma; beyond these they would overflow to infinity (or 0 for log_normal).
+            let reach = (abs(mu) + 6 * sigma)
+            let limit = name == "normal" ? Double.greatestFiniteMagnitude : 700
+            guard reach.isFinite, reach <= limit else {
+                throw (t["mu"] ?? t["sigma"]!).error("\(name) with mu \(mu) and sigma \(sigma) draws values that overflow",
+                                                     hint: name == "normal" ? "use a smaller mu or sigma"
+                                                         : "log_normal draws exp(N(mu, sigma²)): keep |mu| + 6·sigma at most 700")
+            }
             return name == "normal" ? .normal(mu: mu, sigma: sigma) : .logNormal(mu: mu, sigma: sigma)
         default:
             return try range(name, t)
@@ -93,11 +101,21 @@ public enum ParameterParser {
         if name == "log_uniform" || name == "q_log_uniform" {
             lo = exp(lo)
             hi = exp(hi)
+            guard lo > 0, hi.isFinite else {
+                throw loValue.error("\(name) takes natural logarithms, and exp(min) to exp(max) must be positive finite numbers",
+                                    hint: "keep min and max between -700 and 700, or give the values themselves with \(name)_values")
+            }
         } else if name.contains("log"), lo <= 0 {
             throw loValue.error("\(name) needs min above 0, got \(lo)",
                                 hint: "a log range covers positive values, e.g. min: 0.0001, max: 0.1")
         }
         guard name.hasPrefix("q_") else {
+            guard lo < hi else {
+                throw loValue.error("min and max are both \(lo): the range holds one value", hint: "give it as value: \(lo)")
+            }
+            guard (hi - lo).isFinite else {
+                throw loValue.error("the range from \(lo) to \(hi) is wider than a double can hold", hint: "narrow it")
+            }
             return name == "uniform" ? .uniform(min: lo, max: hi) : .logUniformValues(min: lo, max: hi)
         }
         let qValue = t["q"]

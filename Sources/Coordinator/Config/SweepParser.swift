@@ -44,8 +44,18 @@ public enum SweepParser {
     /// cluster's slots (the listed hosts' slots, or this machine's cores), unless oversubscription
     /// is allowed, Slurm places them, or a hostfile leaves some host's slots to Open MPI.
     static func checkSlots(_ spec: SweepSpec, ranks: Int, key: String, config: RunConfig, section: ConfigValue) throws {
-        guard !config.cluster.oversubscribe, config.cluster.launcher == .mpirun,
-              let slots = (try? HostShares.of(config.cluster))??.slots else { return }
+        guard !config.cluster.oversubscribe, config.cluster.launcher == .mpirun else { return }
+        let shares: HostShares?
+        do {
+            shares = try HostShares.of(config.cluster)
+        } catch let error as LaunchError where error.description.contains(" line ") {
+            let file = config.cluster.hostfile ?? ""   // a bad slots= count, named by its line
+            throw ConfigError(file: file, keyPath: "cluster.hostfile",
+                              message: error.description.replacingOccurrences(of: "cluster.hostfile \(file) ", with: ""))
+        } catch {
+            return   // an unreadable hostfile is reported where the launch reads it
+        }
+        guard let slots = shares?.slots else { return }
         let needed = spec.parallel * ranks
         guard needed <= slots else {
             let table = try? section.table(allowed: nil)
@@ -194,7 +204,13 @@ public enum SweepParser {
             let keyValue = value.child(keyNode, path: path), body = value.child(valueNode, path: path)
             let name = prefix + key
             if case .mapping = valueNode, let nested = try body.table(allowed: nil)["parameters"] {
-                result += try parseParameters(nested, prefix: name + ".", freeNames: freeNames)
+                // A nested name may repeat a dotted one given beside it (`a.b` and `a: {parameters: {b}}`).
+                for inner in try parseParameters(nested, prefix: name + ".", freeNames: freeNames) {
+                    if result.contains(where: { $0.parameter.name == inner.parameter.name }) {
+                        throw inner.key.error("parameter '\(inner.parameter.name)' is given twice", hint: "each parameter once")
+                    }
+                    result.append(inner)
+                }
                 continue
             }
             if case .scalar = valueNode {

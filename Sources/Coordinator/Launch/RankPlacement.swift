@@ -30,15 +30,22 @@ public enum RankPlacement {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw LaunchError("cannot read cluster.hostfile \(path)")
         }
-        return text.split(whereSeparator: \.isNewline).compactMap { line in   // "\r\n" is one Character
+        // "\r\n" is one Character; blank lines are kept in the split so that line numbers are true.
+        return try text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated().compactMap { index, line in
             let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             let words = content.split(whereSeparator: \.isWhitespace)   // Open MPI takes tabs too
             guard let name = words.first else { return nil }
-            let slots = words.dropFirst().compactMap { word -> Int? in
-                guard word.hasPrefix("slots=") else { return nil }
-                return Int(word.dropFirst("slots=".count))
-            }.first
-            return HostfileEntry(host: String(name), slots: slots.map { max(1, $0) }, line: line)
+            let given = words.dropFirst().first { $0.hasPrefix("slots=") }.map { $0.dropFirst("slots=".count) }
+            // Below 1 counts 1 and a word that is no number is left to Open MPI, as before; above what
+            // cluster.hosts allows is refused (sums of such counts overflowed).
+            let slots = given.flatMap { Int($0) }.map { max(1, $0) }
+            if let n = slots, n > 4096 {
+                throw LaunchError("cluster.hostfile \(path) line \(index + 1): slots=\(n) is more than 4096, the most a host may have")
+            }
+            if slots == nil, let given, !given.isEmpty, given.allSatisfy(\.isNumber) {
+                throw LaunchError("cluster.hostfile \(path) line \(index + 1): slots=\(given) is more than 4096, the most a host may have")
+            }
+            return HostfileEntry(host: String(name), slots: slots, line: line)
         }
     }
 

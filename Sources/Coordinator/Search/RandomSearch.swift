@@ -16,6 +16,8 @@ public struct RandomSearch: SearchStrategy, Sendable {
     /// Redraws tried before a nearly used-up discrete space is searched exhaustively for its
     /// remaining configurations. Default 256.
     public var maxAttempts = 256
+    /// Redraws in a space of continuous parameters before it counts as used up.
+    static let continuousAttempts = 10_000
 
     public init(space: SearchSpace, seed: UInt64 = 0) {
         self.space = space
@@ -49,12 +51,14 @@ public struct RandomSearch: SearchStrategy, Sendable {
     /// redraws, a seeded pick among the configurations not yet seen.
     private func fresh(k: Int, seen: Set<[ParameterValue]>, size: Int?) -> Configuration? {
         var attempt = 0
-        while size == nil || attempt < maxAttempts {
+        // A continuous space whose draws keep repeating is a point in effect (say, a range its
+        // rounding collapses): used up, as a discrete one would be.
+        while attempt < (size == nil ? Self.continuousAttempts : maxAttempts) {
             let candidate = draw(k: k, attempt: attempt)
             if !seen.contains(space.canonicalKey(candidate)!) { return candidate }
             attempt += 1
-            if attempt == Int.max { return nil }
         }
+        guard size != nil else { return nil }
         let remaining = (0..<size!).lazy.map { space.gridConfiguration(at: $0) }
             .filter { !seen.contains(space.canonicalKey($0)!) }
         let unseen = Array(remaining)

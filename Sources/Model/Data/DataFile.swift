@@ -21,7 +21,7 @@ enum DataFile {
 
     /// The file's bytes exactly as stored.
     static func readRaw(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY)
+        let fd = open(path, O_RDONLY | O_NONBLOCK)   // a FIFO would block here until something writes it
         guard fd >= 0 else {
             let reason = String(cString: strerror(errno))
             throw DatasetError(file: path, message: "cannot open the file (\(reason))",
@@ -35,6 +35,9 @@ enum DataFile {
         if (info.st_mode & S_IFMT) == S_IFDIR {
             throw DatasetError(file: path, message: "is a directory, not a file",
                                hint: "give the path of a data file inside it")
+        }
+        if [S_IFIFO, S_IFSOCK].contains(info.st_mode & S_IFMT) {
+            throw DatasetError(file: path, message: "is a FIFO or socket, not a file", hint: "give the path of a data file")
         }
         let size = Int(info.st_size)
         var failure: Int32 = 0
