@@ -108,12 +108,17 @@ public struct FinalReport: Sendable {
     }
 }
 
-/// One JSON object on one line, keys sorted; non-finite numbers become null.
+/// One JSON object on one line, keys sorted; non-finite numbers become null, at any depth.
 public func jsonLine(_ object: [String: Any]) -> String {
-    let cleaned = object.mapValues { value -> Any in
-        if let d = value as? Double, !d.isFinite { return NSNull() }
-        return value
+    func cleaned(_ value: Any) -> Any {
+        switch value {
+        case let d as Double: return d.isFinite ? d : NSNull()
+        case let o as [String: Any]: return o.mapValues(cleaned)
+        case let a as [Any]: return a.map(cleaned)
+        default: return value
+        }
     }
+    let cleaned = object.mapValues(cleaned)
     guard let data = try? JSONSerialization.data(withJSONObject: cleaned, options: [.sortedKeys]),
           let text = String(data: data, encoding: .utf8) else { return "{}" }
     return text

@@ -54,9 +54,13 @@ struct BenchAllReduce: ParsableCommand {
     var worker = false
 
     func validate() throws {
-        guard ranks >= 1 else { throw ValidationError("--ranks must be at least 1") }
-        if let reps, reps < 1 { throw ValidationError("--reps must be at least 1") }
-        _ = try parsedSizes()
+        try BenchCounts.check([("--ranks", ranks, BenchCounts.ranks), ("--reps", reps, 1_000_000)])
+        let largest = try parsedSizes().max() ?? 0
+        // Each rank holds the buffer and its scratch (about 3 copies); on this machine all of them.
+        let memory = ProcessInfo.processInfo.physicalMemory
+        if hosts == nil, UInt64(largest) * 3 * UInt64(ranks) > memory {
+            throw ValidationError("--sizes: \(largest >> 20) MiB on \(ranks) ranks needs about \(UInt64(largest) * 3 * UInt64(ranks) >> 20) MiB of memory; this machine has \(memory >> 20) MiB")
+        }
         if let hosts {
             do { _ = try BenchmarkCluster.hosts(hosts) } catch { throw ValidationError("--hosts: \(error)") }
         }

@@ -14,8 +14,7 @@ enum BenchCounts {
     static func check(_ counts: [(name: String, value: Int?, limit: Int)]) throws {
         for (name, value, limit) in counts {
             guard let value, value < 1 || value > limit else { continue }
-            let range = limit == Int.max ? "at least 1" : "1 to \(limit)"
-            throw ValidationError("\(name) must be \(range), not \(value)")
+            throw ValidationError("\(name) must be at least 1\(limit == Int.max ? "" : " and at most \(limit)"), not \(value)")
         }
     }
 }

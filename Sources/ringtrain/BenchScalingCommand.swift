@@ -103,8 +103,13 @@ struct BenchScaling: ParsableCommand {
         switch (latency, bandwidth) {
         case (nil, nil): return nil
         case let (latency?, bandwidth?):
-            guard latency.isFinite, latency >= 0 else { throw ValidationError("\(latencyName) must be a number of microseconds, 0 or more, not \(latency)") }
-            guard bandwidth.isFinite, bandwidth > 0 else { throw ValidationError("\(bandwidthName) must be a positive number of Gbit/s, not \(bandwidth)") }
+            // Beyond these (1,000 s a message; 1 kbit/s to 1 Pbit/s) the model's times overflow or mean nothing.
+            guard latency.isFinite, (0...1e9).contains(latency) else {
+                throw ValidationError("\(latencyName) must be a number of microseconds from 0 to 1e9, not \(latency)")
+            }
+            guard bandwidth.isFinite, (1e-6...1e6).contains(bandwidth) else {
+                throw ValidationError("\(bandwidthName) must be a number of Gbit/s from 1e-6 to 1e6, not \(bandwidth)")
+            }
             return LinkCost(latency: latency / 1e6, bandwidth: bandwidth * 1e9 / 8)
         default: throw ValidationError("\(latencyName) and \(bandwidthName) go together: give both or neither")
         }

@@ -18,7 +18,11 @@ struct SupportTests {
     func byteSizeList() throws {
         #expect(try ByteSize.parseList("4K,16K, 1M", multiple: 4) == [4096, 16384, 1 << 20])
         #expect { try ByteSize.parseList("4K,6,1M", multiple: 4) } throws: { error in
-            "\(error)" == "bad size '6': expected a positive multiple of 4 bytes, e.g. 4K or 64M"
+            "\(error)" == "bad size '6': expected a positive multiple of 4 bytes up to 16384M, e.g. 4K or 64M"
+        }
+        // Empty items and sizes past 16 GiB (their buffers' arithmetic overflowed) are named too.
+        for (list, bad) in [(",", ""), ("4K,,8K", ""), ("16385M", "16385M"), ("8796093022207M", "8796093022207M")] {
+            #expect { try ByteSize.parseList(list, multiple: 4) } throws: { error in "\(error)".hasPrefix("bad size '\(bad)'") }
         }
     }
 
@@ -61,7 +65,7 @@ struct SupportTests {
         let local = try BenchmarkCluster.make(hosts: nil, network: "10.0.0.0/24", mpirunArgs: "--mca btl 'tcp,self'", binary: "/bin/true")
         #expect(local.hosts.isEmpty && local.oversubscribe && local.network == "10.0.0.0/24")
         #expect(local.mpirunArgs == ["--mca", "btl", "tcp,self"])
-        for bad in ["a:0", "a:b", "a:1:2"] {
+        for bad in ["a:0", "a:b", "a:1:2", "", ":2", "a:4097", "a b"] {
             #expect { try BenchmarkCluster.make(hosts: bad, network: nil, mpirunArgs: nil, binary: "/bin/true") } throws: { error in
                 (error as? BenchmarkCluster.BadHost)?.description.contains("bad host '\(bad)'") == true && error is any UsageError
             }

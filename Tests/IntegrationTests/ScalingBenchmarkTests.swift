@@ -61,7 +61,10 @@ struct ScalingBenchmarkTests {
     @Test(arguments: [
         ([] as [String], "--probe HOST,HOST measures them, or give --latency-us and --gbps"),
         (["--latency-us", "30"], "--latency-us and --gbps go together"),
-        (["--latency-us", "30", "--gbps", "0"], "--gbps must be a positive number of Gbit/s"),
+        (["--latency-us", "30", "--gbps", "0"], "--gbps must be a number of Gbit/s from 1e-6 to 1e6"),
+        (["--latency-us", "30", "--gbps", "1e-320"], "--gbps must be a number of Gbit/s from 1e-6 to 1e6"),
+        (["--latency-us", "30", "--gbps", "1e308"], "--gbps must be a number of Gbit/s from 1e-6 to 1e6"),
+        (["--latency-us", "1e300", "--gbps", "1"], "--latency-us must be a number of microseconds from 0 to 1e9"),
         (["--latency-us=-1", "--gbps", "1"], "--latency-us must be a number of microseconds"),
         (["--latency-us", "30", "--gbps", "1", "--local-gbps", "5"], "--local-latency-us and --local-gbps go together"),
         (["--probe", "a,b,c"], "--probe: 'a,b,c' is not two hosts"),

@@ -1,5 +1,6 @@
 // NonFiniteTests: the scan the divergence check runs after every step — any NaN or infinity, in
 // the 16-wide part or the tail, is found, and the first tensor holding one is named.
+import Foundation
 import Model
 import Testing
 @testable import Worker
@@ -20,4 +21,14 @@ func nonFiniteScan(index: Int) {
     store.parameters.buffer[min(index, store.count - 1)] = .nan
     let expected = index < 32 ? "fc1.weight" : index < 36 ? "fc1.bias" : "fc2.weight"
     #expect(NonFinite.firstTensor(in: store, buffers: []) == expected)
+}
+
+@Test("a JSON line writes non-finite numbers as null at any depth, never an empty object")
+func jsonLineNullsNonFiniteNumbersAtAnyDepth() throws {
+    let text = jsonLine(["a": Double.infinity, "row": ["b": Double.nan, "c": 1.5, "list": [2.0, -Double.infinity]]])
+    let parsed = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "\(text)")
+    #expect(parsed["a"] is NSNull)
+    let row = try #require(parsed["row"] as? [String: Any], "\(text)")
+    #expect(row["b"] is NSNull && row["c"] as? Double == 1.5)
+    #expect((row["list"] as? [Any])?.last is NSNull && (row["list"] as? [Any])?.first as? Double == 2.0)
 }

@@ -24,9 +24,11 @@ public enum BenchmarkCluster {
     /// The hosts of a comma-separated list of `host` or `host:slots` (one slot by default).
     /// - Throws: `BadHost` naming the first malformed item.
     public static func hosts(_ list: String) throws -> [HostSlots] {
-        try list.split(separator: ",").map { item in
-            let parts = item.split(separator: ":")
-            guard parts.count <= 2, let host = parts.first, let slots = Int(parts.count == 2 ? parts[1] : "1"), slots > 0 else {
+        // Empty items are mistakes too (`--hosts ,` would otherwise run on this machine without a word).
+        try list.split(separator: ",", omittingEmptySubsequences: false).map { item in
+            let parts = item.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count <= 2, let host = parts.first, !host.isEmpty, !host.contains(where: \.isWhitespace),
+                  let slots = Int(parts.count == 2 ? parts[1] : "1"), (1...4096).contains(slots) else {
                 throw BadHost(item: String(item))
             }
             return HostSlots(host: String(host), slots: slots)
@@ -37,6 +39,6 @@ public enum BenchmarkCluster {
     /// mistake (exit 2).
     public struct BadHost: UsageError {
         public let item: String
-        public var description: String { "bad host '\(item)': expected host or host:slots" }
+        public var description: String { "bad host '\(item)': expected host or host:slots (slots 1 to 4096)" }
     }
 }

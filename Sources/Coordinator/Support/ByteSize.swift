@@ -17,9 +17,10 @@ public enum ByteSize {
 
     /// Every size of a comma-separated list, each a positive multiple of `multiple` bytes
     /// (default 1). Throws `ByteSizeError` naming the first bad item.
-    public static func parseList(_ text: String, multiple: Int = 1) throws -> [Int] {
-        try text.split(separator: ",").map { item in
-            guard let bytes = parse(String(item)), bytes % multiple == 0 else {
+    /// Every size is at most `largest` bytes (default 16 GiB); empty items are errors.
+    public static func parseList(_ text: String, multiple: Int = 1, largest: Int = 1 << 34) throws -> [Int] {
+        try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
+            guard let bytes = parse(String(item)), bytes % multiple == 0, bytes <= largest else {
                 throw ByteSizeError(item: String(item), multiple: multiple)
             }
             return bytes
@@ -32,6 +33,6 @@ public struct ByteSizeError: Error, CustomStringConvertible {
     public let item: String
     public let multiple: Int
     public var description: String {
-        "bad size '\(item)': expected a positive \(multiple > 1 ? "multiple of \(multiple) bytes" : "number of bytes"), e.g. 4K or 64M"
+        "bad size '\(item)': expected a positive \(multiple > 1 ? "multiple of \(multiple) bytes" : "number of bytes") up to 16384M, e.g. 4K or 64M"
     }
 }
