@@ -74,7 +74,7 @@ struct RestartConfigTests {
         BadConfig(label: "max not a number", yaml: job + "  restarts: {max: two}\n", line: 6,
                   keyPath: "cluster.restarts.max", fragments: ["expected a whole number", "0 (off) to 1000"]),
         BadConfig(label: "min_ranks 0", yaml: job + "  restarts: {max: 2, min_ranks: 0}\n", line: 6,
-                  keyPath: "cluster.restarts.min_ranks", fragments: ["0 is out of range", "1 or more"]),
+                  keyPath: "cluster.restarts.min_ranks", fragments: ["0 is out of range: 1 to 1000000"]),
         BadConfig(label: "unknown key", yaml: job + "  restarts: {maxx: 2}\n", line: 6,
                   keyPath: "cluster.restarts.maxx", fragments: ["unknown key 'maxx'", "did you mean 'max'",
                                                                "valid keys here: max, min_ranks, backoff, window"]),

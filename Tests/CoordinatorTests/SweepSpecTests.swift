@@ -344,7 +344,7 @@ func programRanksIsCheckedWhereItIsSet() throws {
     let cases = [
         BadConfig(label: "no program", yaml: sweep("cluster: {}", program: ""), line: 5, keyPath: "sweep.program_ranks",
                   fragments: ["program_ranks is for a program's trials", "job.ranks"]),
-        BadConfig(label: "zero", yaml: sweep("cluster: {}", ranks: "0"), line: 5, keyPath: "sweep.program_ranks", fragments: ["1 or more"]),
+        BadConfig(label: "zero", yaml: sweep("cluster: {}", ranks: "0"), line: 5, keyPath: "sweep.program_ranks", fragments: ["0 is out of range: 1 to 4096"]),
         BadConfig(label: "too many at once", yaml: sweep("cluster: {hosts: [{host: a, slots: 2}, {host: b, slots: 3}]}"), line: 9,
                   keyPath: "sweep.parallel", fragments: ["2 trials at once × 3 ranks each need 6 slots, but there are 5", "program_ranks"]),
         BadConfig(label: "too many alone", yaml: sweep("cluster: {hosts: [{host: a, slots: 2}]}", parallel: 1), line: 5,

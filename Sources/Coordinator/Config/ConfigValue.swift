@@ -69,7 +69,11 @@ public struct ConfigValue {
         guard case .scalar = node, let v = node.int else {
             throw error("expected a whole number, got \(shown)", hint: hint)
         }
-        guard range.contains(v) else { throw error("\(v) is out of range", hint: hint ?? describe(range)) }
+        guard range.contains(v) else {
+            // The range itself, always: a hint says what the value means, not where it ends.
+            let bounds = range.upperBound == Int.max ? "\(range.lowerBound) or more" : "\(range.lowerBound) to \(range.upperBound)"
+            throw error("\(v) is out of range: \(bounds)", hint: hint)
+        }
         return v
     }
 

@@ -62,9 +62,9 @@ public struct EarlyTerminationSpec: Sendable, Equatable {
         let t = try value.table(allowed: keys)
         var spec = EarlyTerminationSpec()
         spec.kind = Kind(rawValue: try t.required("type", hint: "type: hyperband").choice(Kind.allCases.map(\.rawValue)))!
-        if let v = t["min_iter"] { spec.minIter = try v.int(in: 1...1_000_000, hint: "the first epoch (or evaluation, with job.steps) to compare trials at, 1 or more") }
-        if let v = t["max_iter"] { spec.maxIter = try v.int(in: 1...1_000_000, hint: "the most epochs (or evaluations, with job.steps) a trial runs, 1 or more") }
-        if let v = t["s"] { spec.s = try v.int(in: 1...100, hint: "the number of brackets, 1 or more") }
+        if let v = t["min_iter"] { spec.minIter = try v.int(in: 1...1_000_000, hint: "the first epoch (or evaluation, with job.steps) to compare trials at") }
+        if let v = t["max_iter"] { spec.maxIter = try v.int(in: 1...1_000_000, hint: "the most epochs (or evaluations, with job.steps) a trial runs") }
+        if let v = t["s"] { spec.s = try v.int(in: 1...100, hint: "the number of brackets") }
         if let v = t["eta"] { spec.eta = try v.int(in: 2...1000, hint: "the reduction factor, 2 or more (default 3)") }
         if let v = t["strict"] { spec.strict = try v.bool() }
         if let v = t["pause"] { spec.pause = try v.bool() }

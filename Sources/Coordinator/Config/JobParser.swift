@@ -56,7 +56,7 @@ public enum JobParser {
         if let v = t["on_nonfinite"] { job.onNonFinite = NonFinitePolicy(rawValue: try v.choice(NonFinitePolicy.allCases.map(\.rawValue)))! }
         if let v = t["timeline"] { job.timeline = try v.bool() }
         if let v = t["stop_after"] {
-            job.stopAfter = try v.int(in: 1...1_000_000, hint: "the epochs (evaluations, with job.steps) after which the run stops with a checkpoint, 1 or more")
+            job.stopAfter = try v.int(in: 1...1_000_000, hint: "the epochs (evaluations, with job.steps) after which the run stops with a checkpoint")
         }
         if let v = t["bucket_kb"] { job.bucketBytes = try v.int(in: 1...1_048_576) * 1024 }
         if let v = t["sharded_update"] {
@@ -87,13 +87,13 @@ public enum JobParser {
                                hint: "remove one of the two keys; on the command line, add --set job.epochs=null (or job.steps=null)")
         }
         if let epochs { job.epochs = try epochs.int(in: 1...100_000) }
-        if let steps { job.steps = try steps.int(in: 1...1_000_000_000, hint: "optimizer steps to train, 1 or more") }
+        if let steps { job.steps = try steps.int(in: 1...1_000_000_000, hint: "optimizer steps to train") }
         if let v = t["eval_every"].flatMap({ $0.isNull ? nil : $0 }) {
             guard job.steps != nil else {
                 throw v.error("eval_every counts optimizer steps, so it needs job.steps",
                               hint: "set job.steps instead of job.epochs, or remove eval_every (an epochs job validates after every epoch)")
             }
-            job.evalEvery = try v.int(in: 1...1_000_000_000, hint: "steps between validations, 1 or more")
+            job.evalEvery = try v.int(in: 1...1_000_000_000, hint: "steps between validations")
         }
     }
 

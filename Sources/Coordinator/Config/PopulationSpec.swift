@@ -53,7 +53,7 @@ public struct PopulationSpec: Sendable, Equatable {
         let population = try t.required("population", hint: "e.g. population: 8 (members trained side by side)")
             .int(in: 2...4096, hint: "the members trained side by side, 2 or more")
         let interval = try t.required("interval", hint: "e.g. interval: 2 (epochs between decisions)")
-            .int(in: 1...1_000_000, hint: "the epochs (evaluations, with job.steps) between decisions, 1 or more")
+            .int(in: 1...1_000_000, hint: "the epochs (evaluations, with job.steps) between decisions")
         var spec = PopulationSpec(population: population, interval: interval)
         if let v = t["quantile"] {
             spec.quantile = try v.double(in: 0.000001...0.5, hint: "the bottom fraction replaced at each decision, above 0 and at most 0.5")
@@ -68,7 +68,7 @@ public struct PopulationSpec: Sendable, Equatable {
             }
             spec.perturb = factors
         }
-        if let v = t["budget"] { spec.budget = try v.int(in: 1...1_000_000, hint: "the epochs each member trains in all, 1 or more") }
+        if let v = t["budget"] { spec.budget = try v.int(in: 1...1_000_000, hint: "the epochs each member trains in all") }
         return spec
     }
 

@@ -31,7 +31,7 @@ public struct RestartSpec: Sendable, Equatable {
         }
         let t = try value.table(allowed: keys)
         if let v = t["max"] { spec.max = try v.int(in: 0...1000, hint: "restarts within the window, 0 (off) to 1000") }
-        if let v = t["min_ranks"] { spec.minRanks = try v.int(in: 1...1_000_000, hint: "the fewest ranks a restart may use, 1 or more") }
+        if let v = t["min_ranks"] { spec.minRanks = try v.int(in: 1...1_000_000, hint: "the fewest ranks a restart may use") }
         if let v = t["backoff"] { spec.backoff = try v.duration(in: 0...86_400) }
         if let v = t["window"] { spec.window = try v.duration(in: 1...(30 * 86_400)) }
         return spec

@@ -133,7 +133,7 @@ public enum SweepParser {
         var spec = SweepSpec(method: method, metric: metric, space: space, runCap: effectiveCap)
         spec.program = program
         spec.population = population
-        if let v = t["parallel"] { spec.parallel = try v.int(in: 1...4096, hint: "trials at once, 1 or more") }
+        if let v = t["parallel"] { spec.parallel = try v.int(in: 1...4096, hint: "trials at once") }
         if let v = t["max_retries"] { spec.maxRetries = try v.int(in: 0...100, hint: "restarts of a failed trial, 0 to 100") }
         if let v = t["seed"] { spec.seed = UInt64(try v.int(in: 0...Int.max, hint: "a whole number 0 or more")) }
         if let v = t["early_terminate"] {
@@ -150,7 +150,7 @@ public enum SweepParser {
                 throw v.error("program_ranks is for a program's trials (program: or command:)",
                               hint: "a training trial's ranks are job.ranks")
             }
-            spec.programRanks = try v.int(in: 1...4096, hint: "ranks per trial, 1 or more")
+            spec.programRanks = try v.int(in: 1...4096, hint: "ranks per trial")
         }
         return spec
     }
