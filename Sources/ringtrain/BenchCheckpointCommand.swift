@@ -30,6 +30,13 @@ struct BenchCheckpoint: ParsableCommand {
             throw ValidationError("--size-mb \(sizeMB) needs about \(sizeMB.multipliedReportingOverflow(by: 2).overflow ? "more" : "\(2 * sizeMB)") MB of memory; this machine has \(memoryMB) MB (at most \(memoryMB / 2))")
         }
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+        if let dir {
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: dir, isDirectory: &isFolder), !isFolder.boolValue {
+                throw ValidationError("--dir \(dir) is a file; give a folder to write under")
+            }
+            if dir.isEmpty { throw ValidationError("--dir is empty; give a folder to write under") }
+        }
     }
 
     func run() throws {

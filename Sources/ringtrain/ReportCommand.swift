@@ -27,7 +27,7 @@ struct Report: ParsableCommand {
     @Option(help: "Output format: table (default), csv, json or html.")
     var format: ReportFormat = .table
 
-    @Option(help: "Write the chosen format to this file instead of standard output (html: instead of RUN_DIR/report.html).")
+    @Option(help: "Write the chosen format to this file instead of standard output (html: instead of RUN_DIR/report.html, or of standard output with --no-save).")
     var output: String?
 
     @Flag(help: "Do not refresh report.html, results.csv and results.json in the run folder.")
@@ -49,16 +49,14 @@ struct Report: ParsableCommand {
             case .table: text = ReportTable.render(results, effects: effects)
             case .csv: text = ReportCSV.render(results)
             case .json: text = ReportJSON.render(results, effects: effects)
-            case .html: text = ReportHTML.render(results, effects: effects, live: live && output == nil)
+            case .html: text = ReportHTML.render(results, effects: effects, live: live && output == nil && !noSave)
             }
             if let output {
                 try save(text, to: output)
                 if format == .html { print(output) }
-            } else if format == .html {
-                let path = runDirectory + "/" + ReportFiles.html
-                if noSave { try save(text, to: path) }
-                print(path)
-            } else {
+            } else if format == .html && !noSave {
+                print(runDirectory + "/" + ReportFiles.html)   // refreshed above
+            } else {   // with --no-save an html page goes to standard output too, leaving report.html alone
                 FileHandle.standardOutput.write(Data(text.utf8))
             }
         }

@@ -61,6 +61,18 @@ import Testing
     }
 }
 
+@Suite struct BenchCheckpointDirTests {
+    @Test func aFileAsTheFolderIsRefused() throws {
+        let binary = try #require(BuiltBinary.ringtrain)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("bench-dir-file-\(UUID().uuidString)").path
+        try "x".write(toFile: file, atomically: false, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let result = try ProcessRunner.run(binary, ["bench", "checkpoint", "--size-mb", "1", "--dir", file])
+        #expect(result.status == 2 && result.stderr.contains("is a file; give a folder"), "\(result.output)")
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "x")
+    }
+}
+
 @Suite struct SpecialDataFileTests {
     @Test func aFIFOAsTheDataFileIsRefusedWithoutWaiting() throws {
         let tiny = try TinyRun(epochs: 1)

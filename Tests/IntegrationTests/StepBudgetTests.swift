@@ -185,5 +185,12 @@ struct StepBudgetTests {
         let table = try TinyRun.ringtrain(["report", tiny.dir + "/sweep", "--no-save"])
         let header = table.stdout.split(separator: "\n").first { $0.hasPrefix("rank") }
         #expect(table.status == 0 && header?.hasSuffix("evaluations  attempts") == true, "\(table.stdout)")
+        // With --no-save the page goes to standard output and the run folder's report.html is left alone.
+        let page = tiny.dir + "/sweep/report.html"
+        let before = try? String(contentsOfFile: page, encoding: .utf8)
+        try? FileManager.default.removeItem(atPath: page)
+        let html = try TinyRun.ringtrain(["report", tiny.dir + "/sweep", "--format", "html", "--no-save"])
+        #expect(html.status == 0 && html.stdout.contains("<html") && !FileManager.default.fileExists(atPath: page), "\(html.output)")
+        if let before { try before.write(toFile: page, atomically: true, encoding: .utf8) }
     }
 }

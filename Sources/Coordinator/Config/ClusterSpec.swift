@@ -98,12 +98,21 @@ extension ClusterSpec {
         let t = try value.table(allowed: keys)
         var spec = ClusterSpec()
         if let v = t["hosts"] {
+            // A name goes into mpirun's comma-separated --host list as it is: nothing that list or a
+            // shell would read differently (a comma, a colon, a space, a leading '-').
+            func hostName(_ item: ConfigValue) throws -> String {
+                let name = try item.string()
+                guard !item.isNull, name.range(of: #"^[A-Za-z0-9][A-Za-z0-9._-]*$"#, options: .regularExpression) != nil else {
+                    throw item.error("'\(name)' is not a host name", hint: "a host name or IPv4 address, e.g. node1 or 10.0.0.2; slots go in {host, slots}")
+                }
+                return name
+            }
             spec.hosts = try v.list().map { item in
                 if case .scalar = item.node {
-                    return HostSlots(host: try item.string(), slots: 1)
+                    return HostSlots(host: try hostName(item), slots: 1)
                 }
                 let h = try item.table(allowed: ["host", "slots"])
-                return HostSlots(host: try h.required("host").string(),
+                return HostSlots(host: try hostName(try h.required("host")),
                                  slots: try h["slots"]?.int(in: 1...4096) ?? 1)
             }
         }
@@ -120,7 +129,13 @@ extension ClusterSpec {
             }
         }
         if let v = t["env"] {
-            for (key, item) in try v.table(allowed: nil).entries { spec.environment[key] = try item.string() }
+            for (key, item) in try v.table(allowed: nil).entries {
+                guard key.range(of: #"^[A-Za-z_][A-Za-z0-9_]*$"#, options: .regularExpression) != nil else {
+                    throw item.error("'\(key)' is not an environment variable name", hint: "letters, digits and '_', not starting with a digit")
+                }
+                guard !item.isNull else { throw item.error("\(key) has no value", hint: "give a string, e.g. \(key): '1'") }
+                spec.environment[key] = try item.string()
+            }
         }
         if let v = t["oversubscribe"] { spec.oversubscribe = try v.bool() }
         if let v = t["network"] { spec.network = try v.string() }

@@ -61,8 +61,12 @@ public struct SweepProgram: Sendable, Equatable {
         var program: String?
         if let programValue {
             let path = resolve(try programValue.string())
-            guard FileManager.default.fileExists(atPath: path) else {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
                 throw programValue.error("program not found: \(path)", hint: "give the path of the executable, relative to the config's folder")
+            }
+            guard !isFolder.boolValue else {
+                throw programValue.error("program is a folder: \(path)", hint: "give the path of the executable file inside it")
             }
             program = path
         }
@@ -91,6 +95,11 @@ public struct SweepProgram: Sendable, Equatable {
         }
         let executable = spec.command[0]
         let at = try commandValue?.list()[0] ?? programValue!
+        // ${env} and ${interpreter} name programs (/usr/bin/env, python); the argument macros do not.
+        if executable.isEmpty || ["${args}", "${args_no_hyphens}", "${args_json}"].contains(executable) {
+            throw at.error(executable.isEmpty ? "the command starts with an empty word" : "the command starts with \(executable), which is no program",
+                           hint: "start it with the program or interpreter, e.g. command: [python3, train.py, ${args}]")
+        }
         if executable == "${program}" {
             guard FileManager.default.isExecutableFile(atPath: program!) else {
                 throw (programValue ?? at).error("program is not executable: \(program!)",
