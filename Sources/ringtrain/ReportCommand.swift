@@ -64,7 +64,7 @@ struct Report: ParsableCommand {
 
     private func save(_ text: String, to path: String) throws {
         do {
-            try ReportFiles.save(text, to: path)
+            try UserOutput.write(text, to: path)
         } catch {
             throw ConfigError(file: path, keyPath: "", message: "cannot write the report: \(error.localizedDescription)",
                               hint: "choose another --output")

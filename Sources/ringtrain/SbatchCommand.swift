@@ -63,17 +63,6 @@ struct Sbatch: ParsableCommand {
             script.sweep = sweep != nil
             script.oneNode = sweep?.program != nil
             let text = try script.text()
-            // The script first, so that a --write that cannot be written leaves no run folder claimed.
-            if let write {
-                do {
-                    try AtomicFile.write(text, to: write)
-                } catch {
-                    throw ConfigError(file: write, keyPath: "", message: "cannot write the batch script: \(error.localizedDescription)",
-                                      hint: "give --write a file in a folder that exists")
-                }
-                var info = stat()
-                if stat(write, &info) == 0 && info.st_mode & S_IFMT == S_IFREG { chmod(write, 0o755) }
-            }
             // Slurm opens the job's log in the run folder before the job starts: it must exist.
             let folder = absolute(runDir)
             if sweep != nil {
@@ -81,7 +70,15 @@ struct Sbatch: ParsableCommand {
             } else {
                 try RunFolder.claim(folder, resume: FileManager.default.fileExists(atPath: folder))
             }
-            if write == nil {
+            if let write {
+                do {
+                    try UserOutput.write(text, to: write)
+                } catch {
+                    throw ConfigError(file: write, keyPath: "", message: "cannot write the batch script: \(error.localizedDescription)")
+                }
+                var info = stat()
+                if stat(write, &info) == 0 && info.st_mode & S_IFMT == S_IFREG { chmod(write, 0o755) }
+            } else {
                 print(text, terminator: "")
             }
         }

@@ -6,27 +6,6 @@ import Testing
 @testable import Coordinator
 
 @Suite struct AtomicFileTests {
-    @Test func writesThroughALinkAndIntoAFIFOInPlace() throws {
-        let dir = try TestFolder.make()
-        try AtomicFile.write("old\n", to: dir + "/target.csv")
-        try FileManager.default.createSymbolicLink(atPath: dir + "/link.csv", withDestinationPath: dir + "/target.csv")
-        try AtomicFile.write("new\n", to: dir + "/link.csv")
-        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dir + "/link.csv") == dir + "/target.csv")
-        #expect(try String(contentsOfFile: dir + "/target.csv", encoding: .utf8) == "new\n")
-        // A FIFO (as a device node would be) is written into, not replaced by a regular file.
-        let fifo = dir + "/pipe"
-        #expect(mkfifo(fifo, 0o600) == 0)
-        let reader = open(fifo, O_RDONLY | O_NONBLOCK)
-        #expect(reader >= 0)
-        defer { close(reader) }
-        try AtomicFile.write("through the pipe", to: fifo)
-        var buffer = [UInt8](repeating: 0, count: 64)
-        let count = read(reader, &buffer, 64)
-        #expect(count > 0 && String(decoding: buffer[0..<max(count, 0)], as: UTF8.self) == "through the pipe")
-        var info = stat()
-        #expect(lstat(fifo, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO)
-    }
-
     @Test func replacesTheFileAndLeavesNothingBehind() throws {
         let dir = try TestFolder.make()
         let path = dir + "/report.html"

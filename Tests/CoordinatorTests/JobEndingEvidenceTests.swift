@@ -189,7 +189,9 @@ struct JobEndingEvidenceTests {
         #expect(exited.exitCodes.map(\.rank) == [0, 1, 3] && exited.exitCodes.map(\.code) == [2, 2, 2])
         for noise in ["srun: error: Unable to create step for job 1: More processors requested than permitted",
                       "srun: error: vm: task x: Killed", "srun: error: vm: tasks 5-2: Killed", "srun: error: vm: task 1: Sleepy",
-                      "rank 0: srun: error: vm: task 1: Killed"] {
+                      "rank 0: srun: error: vm: task 1: Killed",
+                      // What srun prints when a step fails to launch: no host before ": task" (this trapped).
+                      "srun: error: task 0 launch failed: Unspecified error"] {
             #expect(!Self.read([noise]).jobEnding, "\(noise)")
         }
     }

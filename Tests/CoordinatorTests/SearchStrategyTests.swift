@@ -126,7 +126,7 @@ func randomExhaustsDiscreteSpace() throws {
 
 @Test("random search over a space whose draws keep repeating ends as used up, not in an endless redraw")
 func randomSearchOverAPointEnds() throws {
-    // The parser refuses min == max; a space built directly (or one its rounding collapses) can still be a point.
+    // A range of one value (as a config may give, {min: 0.5, max: 0.5}) has one configuration.
     let space = SearchSpace(parameters: [SweepParameter(name: "x", distribution: .uniform(min: 0.5, max: 0.5))])
     var search = RandomSearch(space: space, seed: 3)
     let first = try search.suggest(count: 1, history: [])

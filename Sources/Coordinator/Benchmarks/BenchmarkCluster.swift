@@ -26,6 +26,7 @@ public enum BenchmarkCluster {
     public static func hosts(_ list: String) throws -> [HostSlots] {
         // Empty items are mistakes too (`--hosts ,` would otherwise run on this machine without a word).
         try list.split(separator: ",", omittingEmptySubsequences: false).map { item in
+            let item = item.trimmingCharacters(in: .whitespaces)   // "a, b" as --sizes takes "4K, 16K"
             let parts = item.split(separator: ":", omittingEmptySubsequences: false)
             guard parts.count <= 2, let host = parts.first, !host.isEmpty, !host.contains(where: \.isWhitespace),
                   let slots = Int(parts.count == 2 ? parts[1] : "1"), (1...4096).contains(slots) else {

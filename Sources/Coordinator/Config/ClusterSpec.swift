@@ -98,11 +98,13 @@ extension ClusterSpec {
         let t = try value.table(allowed: keys)
         var spec = ClusterSpec()
         if let v = t["hosts"] {
-            // A name goes into mpirun's comma-separated --host list as it is: nothing that list or a
-            // shell would read differently (a comma, a colon, a space, a leading '-').
+            // A name goes into mpirun's comma-separated --host list as it is: nothing that list would
+            // read differently (a comma, a space, one colon as host:slots, a leading '-'). IPv6
+            // addresses (two colons or more) and user@host pass.
             func hostName(_ item: ConfigValue) throws -> String {
                 let name = try item.string()
-                guard !item.isNull, name.range(of: #"^[A-Za-z0-9][A-Za-z0-9._-]*$"#, options: .regularExpression) != nil else {
+                guard !item.isNull, !name.isEmpty, !name.hasPrefix("-"), !name.contains(","), !name.contains(where: \.isWhitespace),
+                      name.filter({ $0 == ":" }).count != 1 else {
                     throw item.error("'\(name)' is not a host name", hint: "a host name or IPv4 address, e.g. node1 or 10.0.0.2; slots go in {host, slots}")
                 }
                 return name
@@ -133,8 +135,7 @@ extension ClusterSpec {
                 guard key.range(of: #"^[A-Za-z_][A-Za-z0-9_]*$"#, options: .regularExpression) != nil else {
                     throw item.error("'\(key)' is not an environment variable name", hint: "letters, digits and '_', not starting with a digit")
                 }
-                guard !item.isNull else { throw item.error("\(key) has no value", hint: "give a string, e.g. \(key): '1'") }
-                spec.environment[key] = try item.string()
+                spec.environment[key] = item.isNull ? "" : try item.string()   // `FOO: ~` is empty, not the text "~"
             }
         }
         if let v = t["oversubscribe"] { spec.oversubscribe = try v.bool() }

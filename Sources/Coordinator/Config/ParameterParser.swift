@@ -110,9 +110,6 @@ public enum ParameterParser {
                                 hint: "a log range covers positive values, e.g. min: 0.0001, max: 0.1")
         }
         guard name.hasPrefix("q_") else {
-            guard lo < hi else {
-                throw loValue.error("min and max are both \(lo): the range holds one value", hint: "give it as value: \(lo)")
-            }
             guard (hi - lo).isFinite else {
                 throw loValue.error("the range from \(lo) to \(hi) is wider than a double can hold", hint: "narrow it")
             }

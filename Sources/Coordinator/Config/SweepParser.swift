@@ -48,10 +48,8 @@ public enum SweepParser {
         let shares: HostShares?
         do {
             shares = try HostShares.of(config.cluster)
-        } catch let error as LaunchError where error.description.contains(" line ") {
-            let file = config.cluster.hostfile ?? ""   // a bad slots= count, named by its line
-            throw ConfigError(file: file, keyPath: "cluster.hostfile",
-                              message: error.description.replacingOccurrences(of: "cluster.hostfile \(file) ", with: ""))
+        } catch let error as HostfileSlotsError {
+            throw ConfigError(file: error.path, keyPath: "cluster.hostfile", message: error.problem)
         } catch {
             return   // an unreadable hostfile is reported where the launch reads it
         }

@@ -75,8 +75,10 @@ public struct JobEndingEvidence: Sendable, Equatable {
             srunEndingStep = true
             return
         }
-        guard line.hasPrefix("srun: error: "), let taskRange = line.range(of: ": task") else { return }
-        let host = line.dropFirst("srun: error: ".count)[..<taskRange.lowerBound]
+        // ": task" is looked for after the prefix: `srun: error: task 0 launch failed: ...` names no host.
+        let afterPrefix = line.dropFirst("srun: error: ".count)
+        guard line.hasPrefix("srun: error: "), let taskRange = afterPrefix.range(of: ": task") else { return }
+        let host = afterPrefix[..<taskRange.lowerBound]
         let rest = line[taskRange.upperBound...].drop { $0 == "s" || $0 == " " }
         guard let colon = rest.firstIndex(of: ":") else { return }
         var ranks: [Int] = []

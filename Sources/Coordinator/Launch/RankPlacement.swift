@@ -39,11 +39,9 @@ public enum RankPlacement {
             // Below 1 counts 1 and a word that is no number is left to Open MPI, as before; above what
             // cluster.hosts allows is refused (sums of such counts overflowed).
             let slots = given.flatMap { Int($0) }.map { max(1, $0) }
-            if let n = slots, n > 4096 {
-                throw LaunchError("cluster.hostfile \(path) line \(index + 1): slots=\(n) is more than 4096, the most a host may have")
-            }
-            if slots == nil, let given, !given.isEmpty, given.allSatisfy(\.isNumber) {
-                throw LaunchError("cluster.hostfile \(path) line \(index + 1): slots=\(given) is more than 4096, the most a host may have")
+            let tooMany = slots.map { $0 > 4096 } ?? (given.map { !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } } ?? false)
+            if tooMany, let given {
+                throw HostfileSlotsError(path: path, line: index + 1, given: String(given))
             }
             return HostfileEntry(host: String(name), slots: slots, line: line)
         }
@@ -72,4 +70,12 @@ public enum RankPlacement {
         try kept.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
+}
+
+/// A hostfile line whose `slots=` is more than a host may have (4096, as `cluster.hosts` allows).
+public struct HostfileSlotsError: Error, CustomStringConvertible {
+    public let path: String, line: Int, given: String
+    /// The problem without the file's name: `line 2: slots=5000 is more than 4096, ...`.
+    public var problem: String { "line \(line): slots=\(given) is more than 4096, the most a host may have" }
+    public var description: String { "cluster.hostfile \(path) \(problem)" }
 }

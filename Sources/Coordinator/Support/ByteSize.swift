@@ -21,7 +21,7 @@ public enum ByteSize {
     public static func parseList(_ text: String, multiple: Int = 1, largest: Int = 1 << 34) throws -> [Int] {
         try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
             guard let bytes = parse(String(item)), bytes % multiple == 0, bytes <= largest else {
-                throw ByteSizeError(item: String(item), multiple: multiple)
+                throw ByteSizeError(item: String(item), multiple: multiple, largest: largest)
             }
             return bytes
         }
@@ -32,7 +32,8 @@ public enum ByteSize {
 public struct ByteSizeError: Error, CustomStringConvertible {
     public let item: String
     public let multiple: Int
+    public let largest: Int
     public var description: String {
-        "bad size '\(item)': expected a positive \(multiple > 1 ? "multiple of \(multiple) bytes" : "number of bytes") up to 16384M, e.g. 4K or 64M"
+        "bad size '\(item)': expected a positive \(multiple > 1 ? "multiple of \(multiple) bytes" : "number of bytes") up to \(largest >> 20)M, e.g. 4K or 64M"
     }
 }

@@ -14,9 +14,9 @@ public final class ChromeTrace {
     public static let fileName = TimelineRecorder.mergedFileName
 
     private let path: String
-    /// Where the spans go: a temporary file beside `path`, or `path` itself when it is not a regular file.
+    /// Where the spans go: a temporary file beside `path`, or a device or FIFO the user named.
     private let temporary: String
-    /// Whether `path` is written in place (a device or FIFO, which a rename would replace).
+    /// Whether the trace is written in place (a device, FIFO or stream, which a rename would replace).
     private let inPlace: Bool
     private let handle: FileHandle
     private let origin: Int
@@ -27,25 +27,43 @@ public final class ChromeTrace {
     private var layers: [String] = []
     private var sentBytes = 0
 
-    /// Starts the trace at `path`, with times counted from `origin` (µs since 1970).
+    /// Starts the trace at `path`, with times counted from `origin` (µs since 1970). A path the user
+    /// named (`userNamed`, `timeline --output`) is written as `UserOutput` says: through a link, or in
+    /// place for a device, a FIFO or this process's own stream; the run folder's file by a rename.
     /// - Throws: `ConfigError` when it cannot be created.
-    public init(path: String, origin: Int) throws {
-        // A symbolic link is written through (its target replaced, the link kept).
-        let target = LinkTarget.of(path)
-        var info = stat()
-        let exists = stat(target, &info) == 0
-        if exists && info.st_mode & S_IFMT == S_IFDIR {
-            throw ConfigError(file: path, keyPath: "", message: "is a folder", hint: "give a file name, e.g. \(path)/\(Self.fileName)")
+    public init(path: String, origin: Int, userNamed: Bool = false) throws {
+        var target = path, inPlace: Int32? = nil, inPlacePath: String? = nil
+        if userNamed {
+            switch UserOutput.destination(of: path) {
+            case .replace(let resolved): target = resolved
+            case .descriptor(let fd): inPlace = fd
+            case .inPlace(let device):
+                var info = stat()
+                if stat(device, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR {
+                    throw ConfigError(file: path, keyPath: "", message: "is a folder", hint: "give a file name, e.g. \(path)/\(Self.fileName)")
+                }
+                inPlacePath = device
+            }
         }
         self.path = target
         self.origin = origin
-        inPlace = exists && info.st_mode & S_IFMT != S_IFREG
-        temporary = inPlace ? target : target + ".partial-\(getpid())"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            throw ConfigError(file: path, keyPath: "", message: "cannot write the merged timeline here: \(String(cString: strerror(errno)))")
+        self.inPlace = inPlace != nil || inPlacePath != nil
+        temporary = inPlacePath ?? target + ".partial-\(getpid())"
+        if let inPlace {
+            // A copy of the descriptor, sharing its offset, so closing the trace leaves the stream open.
+            let copy = dup(inPlace)
+            guard copy >= 0 else {
+                throw ConfigError(file: path, keyPath: "", message: "cannot write the merged timeline here: \(String(cString: strerror(errno)))")
+            }
+            self.handle = FileHandle(fileDescriptor: copy, closeOnDealloc: true)
+        } else {
+            let descriptor = inPlacePath != nil ? open(temporary, O_WRONLY | O_TRUNC | O_CLOEXEC)
+                : open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else {
+                throw ConfigError(file: path, keyPath: "", message: "cannot write the merged timeline here: \(String(cString: strerror(errno)))")
+            }
+            self.handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         }
-        self.handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         buffer = "{\"traceEvents\":[\n"
     }
 

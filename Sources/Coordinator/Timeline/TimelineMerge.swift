@@ -19,7 +19,7 @@ public enum TimelineMerge {
         }
         let path = output ?? runDirectory + "/" + ChromeTrace.fileName
         let origin = headers.values.flatMap { $0 }.map(\.wallZeroMicroseconds).min() ?? 0
-        let trace = try ChromeTrace(path: path, origin: origin)
+        let trace = try ChromeTrace(path: path, origin: origin, userNamed: output != nil)
         do {
             var accumulators: [TimelineSummary.RankAccumulator] = []
             var unreadable = 0

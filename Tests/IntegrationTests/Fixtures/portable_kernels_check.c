@@ -23,7 +23,7 @@ void WRAP(half_encode)(const float *s, uint16_t *d, long n) { chalf_encode(s, d,
 void WRAP(half_decode)(const uint16_t *s, float *d, long n) { chalf_decode(s, d, n); }
 void WRAP(half_accumulate)(float *d, const uint16_t *s, long n, float f) { chalf_accumulate(d, s, n, f); }
 
-/// The width's kernels behind one entry point, `kernel` choosing which (0 … 8).
+/// The width's kernels behind one entry point, `kernel` choosing which (0 … 9).
 #define WIDTH_ENTRY(width)                                                                            \
     int WRAP(width)(int kernel, float **b, long rows, long n) {                                       \
         switch (kernel) {                                                                             \

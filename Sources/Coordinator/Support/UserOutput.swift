@@ -1,0 +1,88 @@
+// UserOutput: where a file the user names on the command line (report --output, timeline --output,
+// sbatch --write) is written. A symbolic link is written through, keeping the link; a device, FIFO
+// or this process's own stream (/dev/stdout) is written in place; anything else is replaced whole.
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Model
+
+public enum UserOutput {
+    /// How a path is written.
+    public enum Destination: Equatable {
+        /// An open descriptor of this process (/dev/stdout, /dev/fd/N): written where it points, so
+        /// a log appended to stays appended.
+        case descriptor(Int32)
+        /// Not a regular file (a device, a FIFO; a folder, which opening refuses): opened and written.
+        case inPlace(String)
+        /// A regular file, or none yet: replaced whole at this path, the target of any links.
+        case replace(String)
+    }
+
+    /// Where `path` is written.
+    public static func destination(of path: String) -> Destination {
+        for prefix in ["/dev/fd/", "/proc/self/fd/"] where path.hasPrefix(prefix) {
+            if let fd = Int32(path.dropFirst(prefix.count)) { return .descriptor(fd) }
+        }
+        if let fd = ["/dev/stdin": Int32(0), "/dev/stdout": 1, "/dev/stderr": 2][path] { return .descriptor(fd) }
+        var info = stat()
+        if stat(path, &info) == 0 {   // through any links
+            guard info.st_mode & S_IFMT == S_IFREG else { return .inPlace(path) }
+            return .replace(realPath(path) ?? path)
+        }
+        return .replace(danglingLinkTarget(path))
+    }
+
+    /// Writes `text` to `path` as `destination(of:)` says. Throws an error naming the path and the
+    /// system's reason.
+    public static func write(_ text: String, to path: String) throws {
+        switch destination(of: path) {
+        case .replace(let target):
+            try DurableFile.replace(target, with: text)
+        case .descriptor(let fd):
+            try writeAll(text, to: fd, path: path)
+        case .inPlace(let target):
+            let fd = open(target, O_WRONLY | O_TRUNC | O_CLOEXEC)
+            guard fd >= 0 else { throw UserOutputError(path: path, operation: "open it for writing", code: errno) }
+            defer { close(fd) }
+            try writeAll(text, to: fd, path: path)
+        }
+    }
+
+    static func writeAll(_ text: String, to fd: Int32, path: String) throws {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { throw UserOutputError(path: path, operation: "write", code: written < 0 ? errno : EIO) }
+            bytes = bytes.dropFirst(written)
+        }
+    }
+
+    /// The path with every link and `..` resolved by the system; nil when it does not exist.
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// The file a link names when that file does not exist yet, link after link (up to 40, as the
+    /// kernel allows); a relative target is taken from the link's real folder. `path` when it is no link.
+    static func danglingLinkTarget(_ path: String) -> String {
+        var current = path
+        for _ in 0..<40 {
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: current) else { return current }
+            if target.hasPrefix("/") { current = target; continue }
+            let folder = (current as NSString).deletingLastPathComponent
+            current = (realPath(folder.isEmpty ? "." : folder) ?? folder) + "/" + target
+        }
+        return current
+    }
+}
+
+/// A write to a user's output that failed: the path, the step and the system's reason.
+public struct UserOutputError: Error, CustomStringConvertible, LocalizedError {
+    public let path: String, operation: String, code: Int32
+    public var description: String { "\(path): cannot \(operation): \(String(cString: strerror(code)))" }
+    public var errorDescription: String? { description }
+}
