@@ -76,8 +76,8 @@ struct Sbatch: ParsableCommand {
                 } catch {
                     throw ConfigError(file: write, keyPath: "", message: "cannot write the batch script: \(error.localizedDescription)")
                 }
-                var info = stat()
-                if stat(write, &info) == 0 && info.st_mode & S_IFMT == S_IFREG { chmod(write, 0o755) }
+                // Executable when it is a file of its own (not a stream or device it was written into).
+                if case .replace(let file) = UserOutput.destination(of: write) { chmod(file, 0o755) }
             } else {
                 print(text, terminator: "")
             }

@@ -38,6 +38,7 @@ struct RankPlacementTests {
         ("node1\tslots=2\nnode2 \t slots=3\t# tabbed\n", [("node1", 2), ("node2", 3)]),
         ("node1 slots=2\r\nnode2 slots=3\r\n", [("node1", 2), ("node2", 3)]),
         ("node1 slots=0\nnode2 slots=x\n", [("node1", 1), ("node2", 1)]),
+        ("node1 slots=5000\n", [("node1", 5000)]),
         ("", []),
         ("# nothing here\n\n", []),
     ])
@@ -46,14 +47,14 @@ struct RankPlacementTests {
         #expect(hosts == expected.map { HostSlots(host: $0.0, slots: $0.1) })
     }
 
-    @Test("a hostfile's slots beyond 4096 are refused with the line, however large (their sums overflowed)",
-          arguments: ["9223372036854775807", "9223372036854775808", "4097"])
+    @Test("a hostfile's slots beyond 1048576 are refused with the line, however large (their sums overflowed)",
+          arguments: ["9223372036854775807", "9223372036854775808", "1048577"])
     func hostfileSlotsOutOfRange(slots: String) throws {
         let cluster = try Self.cluster(hostfile: "# hosts\nnode1 slots=\(slots)\nnode2 slots=1\n")
         #expect {
             _ = try RankPlacement.listedHosts(cluster)
         } throws: { error in
-            "\(error)".contains("line 2: slots=") && "\(error)".contains("4096")
+            "\(error)".contains("line 2: slots=") && "\(error)".contains("1048576")
         }
     }
 

@@ -47,8 +47,27 @@ import Testing
         _ = "head\n".withCString { write(fd, $0, 5) }
         try UserOutput.write("tail\n", to: "/dev/fd/\(fd)")
         #expect(try String(contentsOfFile: log, encoding: .utf8) == "head\ntail\n")
+        // A link to the descriptor (as a link to /dev/stdout would be), however the path is spelt:
+        // the same file, appended to, not replaced.
+        var before = stat(), after = stat()
+        #expect(stat(log, &before) == 0)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/to-log", withDestinationPath: "//dev/./fd/\(fd)")
+        try UserOutput.write("more\n", to: dir + "/to-log")
+        #expect(try String(contentsOfFile: log, encoding: .utf8) == "head\ntail\nmore\n")
+        #expect(stat(log, &after) == 0 && after.st_ino == before.st_ino && after.st_mode & 0o111 == 0)
         #expect(UserOutput.destination(of: "/dev/stdout") == .descriptor(1))
         #expect(UserOutput.destination(of: "/proc/self/fd/2") == .descriptor(2))
+    }
+
+    @Test func aLoopOfLinksIsAnErrorNotReplaced() throws {
+        let dir = try TestFolder.make()
+        try FileManager.default.createSymbolicLink(atPath: dir + "/loop", withDestinationPath: dir + "/loop")
+        #expect {
+            try UserOutput.write("x", to: dir + "/loop")
+        } throws: { error in
+            "\(error)".contains("Too many levels of symbolic links")
+        }
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dir + "/loop") == dir + "/loop")
     }
 
     @Test func aFolderIsAnErrorNamingIt() throws {

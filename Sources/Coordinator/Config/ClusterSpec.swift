@@ -98,17 +98,14 @@ extension ClusterSpec {
         let t = try value.table(allowed: keys)
         var spec = ClusterSpec()
         if let v = t["hosts"] {
-            // A name goes into mpirun's comma-separated --host list as it is: nothing that list would
-            // read differently (a comma, a space, a leading '-', one colon not followed by a slot
-            // count). IPv6 addresses (two colons or more), user@host and mpirun's host:N pass.
+            // A name goes into mpirun's comma-separated --host list as it is, with ":slots" added:
+            // nothing that list would read differently (a comma, a space, a leading '-', a single
+            // colon). IPv6 addresses (two colons or more) and user@host pass.
             func hostName(_ item: ConfigValue) throws -> String {
                 let name = try item.string()
-                let colonParts = name.split(separator: ":", omittingEmptySubsequences: false)
-                let oneColonOK = colonParts.count != 2 || (!colonParts[0].isEmpty && !colonParts[1].isEmpty
-                                                           && colonParts[1].allSatisfy { $0.isASCII && $0.isNumber })
                 guard !item.isNull, !name.isEmpty, !name.hasPrefix("-"), !name.contains(","), !name.contains(where: \.isWhitespace),
-                      oneColonOK else {
-                    throw item.error("'\(name)' is not a host name", hint: "a host name or IPv4 address, e.g. node1 or 10.0.0.2; slots go in {host, slots}")
+                      name.filter({ $0 == ":" }).count != 1 else {
+                    throw item.error("'\(name)' is not a host name", hint: "a host name or address, e.g. node1 or 10.0.0.2; slots go in {host: node1, slots: 4}")
                 }
                 return name
             }

@@ -39,7 +39,7 @@ public enum RankPlacement {
             // Below 1 counts 1 and a word that is no number is left to Open MPI, as before; above what
             // cluster.hosts allows is refused (sums of such counts overflowed).
             let slots = given.flatMap { Int($0) }.map { max(1, $0) }
-            let tooMany = slots.map { $0 > 4096 } ?? (given.map { !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } } ?? false)
+            let tooMany = slots.map { $0 > HostfileSlotsError.most } ?? (given.map { !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } } ?? false)
             if tooMany, let given {
                 throw HostfileSlotsError(path: path, line: index + 1, given: String(given))
             }
@@ -72,10 +72,12 @@ public enum RankPlacement {
     }
 }
 
-/// A hostfile line whose `slots=` is more than a host may have (4096, as `cluster.hosts` allows).
+/// A hostfile line whose `slots=` is more than any host could have (sums of such counts overflowed).
 public struct HostfileSlotsError: Error, CustomStringConvertible {
+    /// The most slots a hostfile line may give.
+    public static let most = 1 << 20
     public let path: String, line: Int, given: String
-    /// The problem without the file's name: `line 2: slots=5000 is more than 4096, ...`.
-    public var problem: String { "line \(line): slots=\(given) is more than 4096, the most a host may have" }
+    /// The problem without the file's name: `line 2: slots=5000000 is more than 1048576, ...`.
+    public var problem: String { "line \(line): slots=\(given) is more than \(Self.most), the most a host may have" }
     public var description: String { "cluster.hostfile \(path) \(problem)" }
 }

@@ -16,21 +16,35 @@ public enum UserOutput {
         /// Not a regular file (a device, a FIFO; a folder, which opening refuses): opened and written.
         case inPlace(String)
         /// A regular file, or none yet: replaced whole at this path, the target of any links.
+        /// (A loop of links is `inPlace`, so that opening it reports the loop.)
         case replace(String)
     }
 
     /// Where `path` is written.
     public static func destination(of path: String) -> Destination {
-        for prefix in ["/dev/fd/", "/proc/self/fd/"] where path.hasPrefix(prefix) {
-            if let fd = Int32(path.dropFirst(prefix.count)) { return .descriptor(fd) }
+        // The path, or any link on the way, may name one of this process's descriptors.
+        var current = path
+        for _ in 0..<40 {
+            if let fd = descriptor(named: current) { return .descriptor(fd) }
+            guard let next = linkTarget(of: current) else { break }
+            current = next
         }
-        if let fd = ["/dev/stdin": Int32(0), "/dev/stdout": 1, "/dev/stderr": 2][path] { return .descriptor(fd) }
+        if linkTarget(of: current) != nil { return .inPlace(path) }   // a loop: opening it reports ELOOP
         var info = stat()
         if stat(path, &info) == 0 {   // through any links
             guard info.st_mode & S_IFMT == S_IFREG else { return .inPlace(path) }
-            return .replace(realPath(path) ?? path)
+            return .replace(realPath(path) ?? current)
         }
-        return .replace(danglingLinkTarget(path))
+        return .replace(current)   // a new file, or the missing target of a (dangling) link
+    }
+
+    /// The descriptor `/dev/stdout`, `/dev/fd/N` or `/proc/self/fd/N` names, however spelt (`//dev/./stdout`).
+    static func descriptor(named path: String) -> Int32? {
+        let parts = path.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
+        for prefix in ["dev/fd/", "proc/self/fd/"] where path.hasPrefix("/") && parts.hasPrefix(prefix) {
+            return Int32(parts.dropFirst(prefix.count))
+        }
+        return path.hasPrefix("/") ? ["dev/stdin": Int32(0), "dev/stdout": 1, "dev/stderr": 2][parts] : nil
     }
 
     /// Writes `text` to `path` as `destination(of:)` says. Throws an error naming the path and the
@@ -66,17 +80,13 @@ public enum UserOutput {
         return String(cString: resolved)
     }
 
-    /// The file a link names when that file does not exist yet, link after link (up to 40, as the
-    /// kernel allows); a relative target is taken from the link's real folder. `path` when it is no link.
-    static func danglingLinkTarget(_ path: String) -> String {
-        var current = path
-        for _ in 0..<40 {
-            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: current) else { return current }
-            if target.hasPrefix("/") { current = target; continue }
-            let folder = (current as NSString).deletingLastPathComponent
-            current = (realPath(folder.isEmpty ? "." : folder) ?? folder) + "/" + target
-        }
-        return current
+    /// Where the link `path` points (a relative target taken from the link's real folder); nil
+    /// when `path` is no link.
+    static func linkTarget(of path: String) -> String? {
+        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) else { return nil }
+        if target.hasPrefix("/") { return target }
+        let folder = (path as NSString).deletingLastPathComponent
+        return (realPath(folder.isEmpty ? "." : folder) ?? folder) + "/" + target
     }
 }
 

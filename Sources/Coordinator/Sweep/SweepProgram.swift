@@ -61,12 +61,8 @@ public struct SweepProgram: Sendable, Equatable {
         var program: String?
         if let programValue {
             let path = resolve(try programValue.string())
-            var isFolder: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+            guard FileManager.default.fileExists(atPath: path) else {
                 throw programValue.error("program not found: \(path)", hint: "give the path of the executable, relative to the config's folder")
-            }
-            guard !isFolder.boolValue else {
-                throw programValue.error("program is a folder: \(path)", hint: "give the path of the executable file inside it")
             }
             program = path
         }
@@ -101,6 +97,13 @@ public struct SweepProgram: Sendable, Equatable {
                            hint: "start it with the program or interpreter, e.g. command: [python3, train.py, ${args}]")
         }
         if executable == "${program}" {
+            // Run as the command itself it must be an executable file: a folder's x bit only lets one
+            // search it. (A folder is fine for an interpreter: command: [python3, ${program}].)
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: program!, isDirectory: &isFolder), isFolder.boolValue {
+                throw (programValue ?? at).error("program is a folder: \(program!)",
+                    hint: "give the executable file inside it, or run the folder through an interpreter: command: [python3, ${program}, ${args}]")
+            }
             guard FileManager.default.isExecutableFile(atPath: program!) else {
                 throw (programValue ?? at).error("program is not executable: \(program!)",
                     hint: "chmod +x it, or run it through an interpreter: command: [python3, ${program}, ${args}]")
