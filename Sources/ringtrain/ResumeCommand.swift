@@ -38,7 +38,11 @@ struct Resume: ParsableCommand {
     @OptionGroup var slurm: SlurmRequeueOption
 
     func validate() throws {
-        if let ranks, ranks < 1 { throw ValidationError("--ranks must be at least 1 (got \(ranks))") }
+        // Checked here, so the error names the option and not the job key it sets (job.ranks, job.stop_after).
+        if let ranks, !(1...65_536).contains(ranks) { throw ValidationError("--ranks must be at least 1 and at most 65536 (got \(ranks))") }
+        if let stopAfter, !(1...1_000_000).contains(stopAfter) {
+            throw ValidationError("--stop-after must be at least 1 and at most 1000000 epochs (evaluations, with job.steps) (got \(stopAfter))")
+        }
     }
 
     /// For a sweep folder: refuses the options that apply to training runs only, and every
@@ -55,7 +59,10 @@ struct Resume: ParsableCommand {
         var runCap: Int?
         for override in overrides {
             let key = String(override.prefix { $0 != "=" }).trimmingCharacters(in: .whitespaces)
-            guard key == "sweep.run_cap", override.contains("=") else {
+            if key == "sweep.run_cap" && !override.contains("=") {
+                throw ConfigError(file: "--set", keyPath: key, message: "needs a value", hint: "--set sweep.run_cap=N extends the sweep to N trials")
+            }
+            guard key == "sweep.run_cap" else {
                 throw ConfigError(file: "--set", keyPath: key, message: "cannot be changed when a sweep resumes (only sweep.run_cap can)",
                                   hint: hint)
             }

@@ -102,6 +102,14 @@ struct ResumeEvaluateTests {
         #expect(zero.status == 2 && zero.stderr.contains("--ranks must be at least 1") && !zero.stderr.contains("job.ranks"), "\(zero.output)")
         let resumeZero = try TinyRun.ringtrain(["resume", tiny.dir + "/done", "--ranks", "0"])
         #expect(resumeZero.status == 2 && resumeZero.stderr.contains("--ranks"), "\(resumeZero.output)")
+        // Named by the option, not by the job key it sets.
+        for (command, arguments) in [("train", [tiny.config, "--stop-after", "0"]), ("train", [tiny.config, "--ranks", "100000"]),
+                                     ("resume", [tiny.dir + "/done", "--stop-after", "2000000"])] {
+            let refused = try TinyRun.ringtrain([command] + arguments)
+            let option = arguments[1]
+            #expect(refused.status == 2 && refused.stderr.contains("\(option) must be at least 1 and at most") && !refused.stderr.contains("--set job."),
+                    "\(refused.output)")
+        }
         let unknown = try TinyRun.ringtrain(["train", tiny.config, "--no-such-option"])
         #expect(unknown.status == 2, "\(unknown.output)")
         let missing = try TinyRun.ringtrain(["evaluate", tiny.dir + "/done", "--data", "/nonexistent.csv"])

@@ -27,7 +27,8 @@ struct SweepResumeOptionsTests {
 
         for (arguments, says) in [(["--ranks", "2"], "--ranks"), (["--json"], "--json"), (["--set", "job.epochs=3"], "job.epochs"),
                                   (["--set", "nonsense=1"], "nonsense"), (["--set", "sweep.method=grid"], "sweep.method"),
-                                  (["--set", "sweep.run_cap=1"], "can only be raised"), (["--set", "sweep.run_cap=zero"], "run_cap")] {
+                                  (["--set", "sweep.run_cap=1"], "can only be raised"), (["--set", "sweep.run_cap=zero"], "run_cap"),
+                                  (["--set", "sweep.run_cap"], "needs a value")] {
             let result = try SweepHarness.run(["resume", run] + arguments, mark: mark, environment: ledger)
             #expect(result.status == 2 && result.stderr.contains(says), "\(arguments): \(result.output)")
         }
