@@ -54,7 +54,7 @@ struct BenchAllReduce: ParsableCommand {
     var worker = false
 
     func validate() throws {
-        try BenchCounts.check([("--ranks", ranks, BenchCounts.ranks), ("--reps", reps, 1_000_000)])
+        try BenchCounts.check([("--ranks", ranks, BenchCounts.ranks), ("--reps", reps, BenchCounts.reps)])
         let largest = try parsedSizes().max() ?? 0
         // Each rank holds the buffer and its scratch (about 3 copies); on this machine all of them.
         // (The ranks mpirun starts skip this: they were checked here, and may be spread over hosts.)

@@ -27,7 +27,7 @@ struct BenchCheckpoint: ParsableCommand {
         // The parameters and the checkpoint read back are both held in memory.
         let memoryMB = Int(min(ProcessInfo.processInfo.physicalMemory >> 20, UInt64(Int.max)))
         guard sizeMB <= memoryMB / 2 else {
-            throw ValidationError("--size-mb \(sizeMB) needs about \(sizeMB.multipliedReportingOverflow(by: 2).overflow ? "more" : "\(2 * sizeMB)") MB of memory; this machine has \(memoryMB) MB (at most \(memoryMB / 2))")
+            throw ValidationError("--size-mb \(sizeMB) needs about twice that in memory; this machine has \(memoryMB) MB (at most \(memoryMB / 2))")
         }
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
         if let dir {

@@ -7,6 +7,8 @@ enum BenchCounts {
     static let steps = 1_000_000
     /// Largest --repeats.
     static let repeats = 1_000
+    /// Largest --reps of `bench allreduce` (each a single all-reduce).
+    static let reps = 1_000_000
     /// Largest --ranks (and ranks per host), as `train` allows.
     static let ranks = 65_536
 

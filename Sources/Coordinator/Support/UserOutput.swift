@@ -50,16 +50,23 @@ public enum UserOutput {
     /// Writes `text` to `path` as `destination(of:)` says. Throws an error naming the path and the
     /// system's reason.
     public static func write(_ text: String, to path: String) throws {
-        switch destination(of: path) {
-        case .replace(let target):
-            try DurableFile.replace(target, with: text)
-        case .descriptor(let fd):
-            try writeAll(text, to: fd, path: path)
-        case .inPlace(let target):
-            let fd = open(target, O_WRONLY | O_TRUNC | O_CLOEXEC)
-            guard fd >= 0 else { throw UserOutputError(path: path, operation: "open it for writing", code: errno) }
-            defer { close(fd) }
-            try writeAll(text, to: fd, path: path)
+        let destination = destination(of: path)
+        guard let fd = openInPlace(destination) else {
+            if case .replace(let target) = destination { try DurableFile.replace(target, with: text) }
+            return
+        }
+        guard fd >= 0 else { throw UserOutputError(path: path, operation: "open it for writing", code: errno) }
+        defer { close(fd) }
+        try writeAll(text, to: fd, path: path)
+    }
+
+    /// For a destination written in place, a descriptor of its own to write and then close (for a
+    /// stream, a copy sharing its offset), or -1 with errno set; nil for `.replace`.
+    public static func openInPlace(_ destination: Destination) -> Int32? {
+        switch destination {
+        case .replace: return nil
+        case .descriptor(let fd): return dup(fd)
+        case .inPlace(let path): return open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
         }
     }
 

@@ -14,7 +14,7 @@ public final class ChromeTrace {
     public static let fileName = TimelineRecorder.mergedFileName
 
     private let path: String
-    /// Where the spans go: a temporary file beside `path`, or a device or FIFO the user named.
+    /// Where the spans go unless `inPlace`: a temporary file beside `path`, renamed at the end.
     private let temporary: String
     /// Whether the trace is written in place (a device, FIFO or stream, which a rename would replace).
     private let inPlace: Bool
@@ -32,38 +32,19 @@ public final class ChromeTrace {
     /// place for a device, a FIFO or this process's own stream; the run folder's file by a rename.
     /// - Throws: `ConfigError` when it cannot be created.
     public init(path: String, origin: Int, userNamed: Bool = false) throws {
-        var target = path, inPlace: Int32? = nil, inPlacePath: String? = nil
-        if userNamed {
-            switch UserOutput.destination(of: path) {
-            case .replace(let resolved): target = resolved
-            case .descriptor(let fd): inPlace = fd
-            case .inPlace(let device):
-                var info = stat()
-                if stat(device, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR {
-                    throw ConfigError(file: path, keyPath: "", message: "is a folder", hint: "give a file name, e.g. \(path)/\(Self.fileName)")
-                }
-                inPlacePath = device
-            }
+        let destination = userNamed ? UserOutput.destination(of: path) : .replace(path)
+        var info = stat()
+        if case .inPlace(let node) = destination, stat(node, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
+            throw ConfigError(file: path, keyPath: "", message: "is a folder", hint: "give a file name, e.g. \(path)/\(Self.fileName)")
         }
-        self.path = target
+        if case .replace(let target) = destination { (self.path, inPlace) = (target, false) } else { (self.path, inPlace) = (path, true) }
         self.origin = origin
-        self.inPlace = inPlace != nil || inPlacePath != nil
-        temporary = inPlacePath ?? target + ".partial-\(getpid())"
-        if let inPlace {
-            // A copy of the descriptor, sharing its offset, so closing the trace leaves the stream open.
-            let copy = dup(inPlace)
-            guard copy >= 0 else {
-                throw ConfigError(file: path, keyPath: "", message: "cannot write the merged timeline here: \(String(cString: strerror(errno)))")
-            }
-            self.handle = FileHandle(fileDescriptor: copy, closeOnDealloc: true)
-        } else {
-            let descriptor = inPlacePath != nil ? open(temporary, O_WRONLY | O_TRUNC | O_CLOEXEC)
-                : open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            guard descriptor >= 0 else {
-                throw ConfigError(file: path, keyPath: "", message: "cannot write the merged timeline here: \(String(cString: strerror(errno)))")
-            }
-            self.handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        temporary = self.path + ".partial-\(getpid())"
+        let descriptor = UserOutput.openInPlace(destination) ?? open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw ConfigError(file: path, keyPath: "", message: "cannot write the merged timeline here: \(String(cString: strerror(errno)))")
         }
+        self.handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         buffer = "{\"traceEvents\":[\n"
     }
 
