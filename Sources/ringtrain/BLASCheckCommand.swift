@@ -11,7 +11,7 @@ struct BLASCheck: ParsableCommand {
         commandName: "blas-check", abstract: "Check sgemm against a reference loop at the layers' shapes.",
         shouldDisplay: false)
 
-    @Option(help: "Samples per batch for the shapes (the layers' M dimension scales with it).")
+    @Option(parsing: .unconditional, help: "Samples per batch for the shapes (the layers' M dimension scales with it).")
     var batch: Int = 4
 
     @Flag(help: "Print one JSON object.")

@@ -10,10 +10,10 @@ struct BenchCheckpoint: ParsableCommand {
         commandName: "checkpoint",
         abstract: "Checkpoint save/load throughput against this disk's raw write speed.")
 
-    @Option(name: .customLong("size-mb"), help: "Model size in MB (parameters only).")
+    @Option(name: .customLong("size-mb"), parsing: .unconditional, help: "Model size in MB (parameters only).")
     var sizeMB: Int = 256
 
-    @Option(help: "Timed repetitions; medians are reported.")
+    @Option(parsing: .unconditional, help: "Timed repetitions; medians are reported.")
     var repeats: Int = 5
 
     @Option(help: "Folder to write under: the benchmark makes a new folder inside it and removes it afterwards, touching nothing else (default: the system temp folder).")

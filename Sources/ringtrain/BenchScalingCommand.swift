@@ -26,7 +26,7 @@ struct BenchScaling: ParsableCommand {
     @Option(help: "Comma-separated rank counts to predict (default 1,2,4,…,1024).")
     var ranks: String = ScalingBenchmarkSettings.defaultRankCounts.map(String.init).joined(separator: ",")
 
-    @Option(help: "Ranks per host; hosts fill in order (default: the config's first host's slots, else 1).")
+    @Option(parsing: .unconditional, help: "Ranks per host; hosts fill in order (default: the config's first host's slots, else 1).")
     var ranksPerHost: Int?
 
     @Option(help: "Two hosts, HOST,HOST, to measure the links on: the network between them, the local link on the first.")
@@ -34,25 +34,25 @@ struct BenchScaling: ParsableCommand {
 
     @OptionGroup var hostOptions: MPIHostOptions
 
-    @Option(help: "Latency between hosts, microseconds per message (with --gbps, instead of --probe).")
+    @Option(parsing: .unconditional, help: "Latency between hosts, microseconds per message (with --gbps, instead of --probe).")
     var latencyUs: Double?
 
-    @Option(help: "Bandwidth one stream reaches between hosts, Gbit/s (with --latency-us).")
+    @Option(parsing: .unconditional, help: "Bandwidth one stream reaches between hosts, Gbit/s (with --latency-us).")
     var gbps: Double?
 
-    @Option(help: "Latency between ranks of one host, microseconds (with --local-gbps; default: probed).")
+    @Option(parsing: .unconditional, help: "Latency between ranks of one host, microseconds (with --local-gbps; default: probed).")
     var localLatencyUs: Double?
 
-    @Option(help: "Bandwidth between ranks of one host, Gbit/s (with --local-latency-us).")
+    @Option(parsing: .unconditional, help: "Bandwidth between ranks of one host, Gbit/s (with --local-latency-us).")
     var localGbps: Double?
 
-    @Option(help: "Samples per rank per step (default: the config's, batch_size ÷ (ranks × accumulate)).")
+    @Option(parsing: .unconditional, help: "Samples per rank per step (default: the config's, batch_size ÷ (ranks × accumulate)).")
     var batch: Int?
 
-    @Option(help: "Training steps per timed repetition of the 1-rank measurement (default as bench train).")
+    @Option(parsing: .unconditional, help: "Training steps per timed repetition of the 1-rank measurement (default as bench train).")
     var steps: Int?
 
-    @Option(help: "Timed repetitions of the 1-rank measurement; medians count.")
+    @Option(parsing: .unconditional, help: "Timed repetitions of the 1-rank measurement; medians count.")
     var repeats: Int = 3
 
     @Flag(inversion: .prefixedNo, help: "fp16 gradients on the wire (default: the config's job.gradient_compression).")

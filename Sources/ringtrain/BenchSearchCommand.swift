@@ -25,10 +25,10 @@ struct BenchSearch: ParsableCommand {
     @Option(help: "Comma-separated problems: branin, hartmann3, levy4, hartmann6 (default all).")
     var problems: String = SearchProblem.all.map(\.name).joined(separator: ",")
 
-    @Option(help: "Evaluations per run (default 10 × the problem's dimension).")
+    @Option(parsing: .unconditional, help: "Evaluations per run (default 10 × the problem's dimension).")
     var evals: Int?
 
-    @Option(help: "Seeds (runs) per method; medians and worst cases are over these.")
+    @Option(parsing: .unconditional, help: "Seeds (runs) per method; medians and worst cases are over these.")
     var seeds: Int = 10
 
     @Option(help: "Comma-separated numbers of parallel pending trials for the Bayesian rows.")

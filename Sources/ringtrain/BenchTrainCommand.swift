@@ -11,16 +11,16 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Model: mlp (784-512-256-10) or cnn (conv16-conv32-fc128) on Fashion-MNIST; gpt (\(TrainBenchmarkSettings.configOf["gpt"]!)) or resnet (\(TrainBenchmarkSettings.configOf["resnet"]!)). (default: mlp)")
     var model: String?
 
-    @Option(help: "Samples per rank per step (default 128 for mlp and cnn; a config's batch_size otherwise).")
+    @Option(parsing: .unconditional, help: "Samples per rank per step (default 128 for mlp and cnn; a config's batch_size otherwise).")
     var batch: Int?
 
-    @Option(help: "Training steps per timed repetition (default 200 for mlp, 20 for cnn, 5 for a text model, 10 for other configs).")
+    @Option(parsing: .unconditional, help: "Training steps per timed repetition (default 200 for mlp, 20 for cnn, 5 for a text model, 10 for other configs).")
     var steps: Int?
 
     @Option(help: "Measure this config's model on its data instead (synthetic bytes if its text corpus is missing); with --model gpt or resnet, the config used in place of theirs.")
     var config: String?
 
-    @Option(help: "Timed repetitions; medians are reported.")
+    @Option(parsing: .unconditional, help: "Timed repetitions; medians are reported.")
     var repeats: Int = 5
 
     @Option(help: "Folder with the Fashion-MNIST IDX files.")
@@ -29,7 +29,7 @@ struct BenchTrain: ParsableCommand {
     @Flag(help: "One JSON object per row.")
     var json = false
 
-    @Option(help: "Ranks: 1 measures one process; N > 1 measures 1 rank, then N ranks under mpirun.")
+    @Option(parsing: .unconditional, help: "Ranks: 1 measures one process; N > 1 measures 1 rank, then N ranks under mpirun.")
     var ranks: Int = 1
 
     @Flag(help: "Send gradients as fp16 in the all-reduce (N-rank row).")

@@ -16,7 +16,7 @@ struct CollectiveCheckCommand: ParsableCommand {
     @Option(help: "Comma-separated buffer lengths in elements.")
     var lengths: String = "0,1,2,3,5,1000,65537,1000003"
 
-    @Option(help: "Seed of the random data.")
+    @Option(parsing: .unconditional, help: "Seed of the random data.")
     var seed: UInt64 = 7
 
     @OptionGroup var ring: RingTuningOptions

@@ -3,6 +3,7 @@
 import ArgumentParser
 import Coordinator
 import Foundation
+import Model
 import Logging
 import Worker
 
@@ -53,7 +54,7 @@ struct Report: ParsableCommand {
             }
             if let output {
                 try save(text, to: output)
-                if format == .html { print(output) }
+                if format == .html && !UserOutput.isStandardOutput(output) { print(output) }
             } else if format == .html && !noSave {
                 print(runDirectory + "/" + ReportFiles.html)   // refreshed above
             } else {   // with --no-save an html page goes to standard output too, leaving report.html alone
@@ -66,7 +67,7 @@ struct Report: ParsableCommand {
         do {
             try UserOutput.write(text, to: path)
         } catch {
-            throw ConfigError(file: path, keyPath: "", message: "cannot write the report: \(error.localizedDescription)",
+            throw ConfigError(file: path, keyPath: "", message: "cannot write the report: \(error.fileErrorText)",
                               hint: "choose another --output")
         }
     }

@@ -17,7 +17,7 @@ struct Resume: ParsableCommand {
     @Argument(help: "The run folder (holds resolved.yaml and checkpoints/, or sweep.sqlite).")
     var runDirectory: String
 
-    @Option(help: "Ranks to continue with (training runs; default: as before). The global batch stays the same.")
+    @Option(parsing: .unconditional, help: "Ranks to continue with (training runs; default: as before). The global batch stays the same.")
     var ranks: Int?
 
     @Flag(help: "Print JSON lines (training runs).")
@@ -32,7 +32,7 @@ struct Resume: ParsableCommand {
     @Flag(help: "Record a timeline of every rank's steps from here on (training runs; as job.timeline: true; see `ringtrain timeline`).")
     var timeline = false
 
-    @Option(help: "Stop again with a checkpoint after N epochs of the run (N evaluations with job.steps), exit 3 (training runs).")
+    @Option(parsing: .unconditional, help: "Stop again with a checkpoint after N epochs of the run (N evaluations with job.steps), exit 3 (training runs).")
     var stopAfter: Int?
 
     @OptionGroup var slurm: SlurmRequeueOption

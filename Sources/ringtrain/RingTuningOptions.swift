@@ -5,16 +5,16 @@ import ArgumentParser
 import Collective
 
 struct RingTuningOptions: ParsableArguments {
-    @Option(help: "Ring chunk size in elements (default: the library default).")
+    @Option(parsing: .unconditional, help: "Ring chunk size in elements (default: the library default).")
     var chunkElements: Int?
 
-    @Option(help: "Ring segments up to this many elements travel whole, unchunked (default: the library default; 0 always chunks).")
+    @Option(parsing: .unconditional, help: "Ring segments up to this many elements travel whole, unchunked (default: the library default; 0 always chunks).")
     var wholeSegmentElements: Int?
 
-    @Option(help: "Ring receives in flight (default: the library default).")
+    @Option(parsing: .unconditional, help: "Ring receives in flight (default: the library default).")
     var depth: Int?
 
-    @Option(help: "Largest all-reduce in bytes that uses the one-round exchange instead of the ring (default: the library default).")
+    @Option(parsing: .unconditional, help: "Largest all-reduce in bytes that uses the one-round exchange instead of the ring (default: the library default).")
     var smallBytes: Int?
 
     func validate() throws {

@@ -2,7 +2,9 @@
 // job as a requeueable job which resumes from its checkpoint (see SlurmBatchScript).
 import ArgumentParser
 import Coordinator
+import Worker
 import Foundation
+import Model
 
 struct Sbatch: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -65,6 +67,7 @@ struct Sbatch: ParsableCommand {
             let text = try script.text()
             // Slurm opens the job's log in the run folder before the job starts: it must exist.
             let folder = absolute(runDir)
+            let folderExisted = FileManager.default.fileExists(atPath: folder)
             if sweep != nil {
                 try SweepFolder.claim(folder)
             } else {
@@ -74,7 +77,8 @@ struct Sbatch: ParsableCommand {
                 do {
                     try UserOutput.write(text, to: write)
                 } catch {
-                    throw ConfigError(file: write, keyPath: "", message: "cannot write the batch script: \(error.localizedDescription)")
+                    if !folderExisted { unclaim(folder) }
+                    throw ConfigError(file: write, keyPath: "", message: "cannot write the batch script: \(error.fileErrorText)")
                 }
                 // Executable when it is a file of its own (not a stream or device it was written into).
                 if case .replace(let file) = UserOutput.destination(of: write) { chmod(file, 0o755) }
@@ -82,5 +86,14 @@ struct Sbatch: ParsableCommand {
                 print(text, terminator: "")
             }
         }
+    }
+
+    /// Undoes the claim of a folder this command made, when the script could not be written: the
+    /// markers go, then the folder if nothing else has appeared in it.
+    private func unclaim(_ folder: String) {
+        for marker in [RunFolder.markerFile, SweepFolder.markerFile, FolderLock.fileName] {
+            unlink(folder + "/" + marker)
+        }
+        rmdir(folder)
     }
 }

@@ -4,8 +4,8 @@ import ArgumentParser
 import Worker
 
 struct TestHookOptions: ParsableArguments {
-    @Option(help: .hidden) var failRank: Int?
-    @Option(help: .hidden) var failStep: Int?
+    @Option(parsing: .unconditional, help: .hidden) var failRank: Int?
+    @Option(parsing: .unconditional, help: .hidden) var failStep: Int?
     @Option(help: .hidden) var failMode: String = "error"
 
     /// The hooks these flags ask for.

@@ -27,13 +27,18 @@ struct Timeline: ParsableCommand {
     func run() throws {
         try exitOnUserError {
             let (summary, path) = try TimelineMerge.run(runDirectory: runDirectory, output: output)
+            // With the trace on standard output, the summary goes to standard error, keeping the trace loadable.
+            let toStandardOutput = output.map(UserOutput.isStandardOutput) ?? false
+            func say(_ text: String) {
+                if toStandardOutput { FileHandle.standardError.write(Data((text + "\n").utf8)) } else { print(text) }
+            }
             if json {
                 var object = summary.json
                 object["trace"] = path
-                print(jsonLine(object))
+                say(jsonLine(object))
             } else {
-                print("timeline: \(path) (\(summary.ranks.count) rank\(summary.ranks.count == 1 ? "" : "s"), \(summary.steps) steps)")
-                print(summary.text)
+                say("timeline: \(path) (\(summary.ranks.count) rank\(summary.ranks.count == 1 ? "" : "s"), \(summary.steps) steps)")
+                say(summary.text)
             }
         }
     }

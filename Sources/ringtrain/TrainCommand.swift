@@ -29,7 +29,7 @@ struct Train: ParsableCommand {
     @Flag(help: "Print one JSON object per epoch and a final one.")
     var json = false
 
-    @Option(help: "Number of ranks (default job.ranks); more than one starts mpirun.")
+    @Option(parsing: .unconditional, help: "Number of ranks (default job.ranks); more than one starts mpirun.")
     var ranks: Int?
 
     @Flag(help: "Continue from the newest valid checkpoint in --run-dir.")
@@ -41,10 +41,10 @@ struct Train: ParsableCommand {
     @Flag(help: "Record a timeline of every rank's steps (as job.timeline: true); `ringtrain timeline RUN_DIR` merges it into a Chrome trace.")
     var timeline = false
 
-    @Option(help: "Stop with a checkpoint after N epochs (N evaluations with job.steps), exit 3; `ringtrain resume` goes on (as job.stop_after: N).")
+    @Option(parsing: .unconditional, help: "Stop with a checkpoint after N epochs (N evaluations with job.steps), exit 3; `ringtrain resume` goes on (as job.stop_after: N).")
     var stopAfter: Int?
 
-    @Option(help: .hidden) var traceSteps: Int?
+    @Option(parsing: .unconditional, help: .hidden) var traceSteps: Int?
     @Option(help: .hidden) var dumpParameters: String?
     @OptionGroup var slurm: SlurmRequeueOption
     @OptionGroup(visibility: .hidden) var testHooks: TestHookOptions

@@ -9,13 +9,13 @@ struct TrialExecCommand: ParsableCommand {
     @Argument(help: "The trial folder.")
     var directory: String
 
-    @Option(help: "The attempt's number, recorded with its exit status.")
+    @Option(parsing: .unconditional, help: "The attempt's number, recorded with its exit status.")
     var attempt: Int
 
-    @Option(help: "Seconds the command may run (default: no limit).")
+    @Option(parsing: .unconditional, help: "Seconds the command may run (default: no limit).")
     var timeout: Double?
 
-    @Option(help: "Seconds between SIGTERM and SIGKILL when stopping (default 60).")
+    @Option(parsing: .unconditional, help: "Seconds between SIGTERM and SIGKILL when stopping (default 60).")
     var grace: Double = 60
 
     @Option(help: ArgumentHelp("Seconds to wait for the trial's processes after SIGKILL before naming those left (default 5).",

@@ -26,6 +26,7 @@ struct Validate: ParsableCommand {
                 // The layers' shapes come from the data, so the data is loaded and checked too,
                 // by the same checks training makes before its first step.
                 let job = loaded.job
+                try LocalSlots.check(ranks: job.ranks, cluster: loaded.cluster, file: loaded.file.path)
                 // This machine's memory judges the job only where its ranks run; read before the data loads.
                 let here = loaded.cluster.runsOnlyHere(localHost: LauncherWatch.localHost)
                 let available = here ? HostMemory.available() : nil

@@ -31,7 +31,7 @@ struct WorkerCommand: ParsableCommand {
 
     @Flag(help: .hidden) var launched = false
 
-    @Option(help: .hidden) var traceSteps: Int?
+    @Option(parsing: .unconditional, help: .hidden) var traceSteps: Int?
     @Option(help: .hidden) var dumpParameters: String?
     @OptionGroup(visibility: .hidden) var testHooks: TestHookOptions
 

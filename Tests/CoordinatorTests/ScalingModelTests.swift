@@ -30,6 +30,13 @@ struct ScalingModelTests {
                                      algorithm: .twoLevel) == nil, "one host: no two-level scheme")
     }
 
+    @Test("the placement label counts a last host that holds fewer ranks apart")
+    func placementLabel() throws {
+        let inputs = Self.inputs(perHost: 2, network: Self.gigabit, local: Self.memory)
+        let labels = try [1, 2, 3, 4, 5].map { try #require(ScalingModel.predict(inputs, ranks: $0, algorithm: .ring)).placement }
+        #expect(labels == ["1×1", "1×2", "1×2+1", "2×2", "2×2+1"])
+    }
+
     @Test("across hosts every ring step lasts as long as its slowest edge, the network's here")
     func ringAcrossHosts() throws {
         let p = try #require(ScalingModel.predict(Self.inputs(perHost: 2, network: Self.gigabit, local: Self.memory),

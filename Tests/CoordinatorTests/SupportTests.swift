@@ -43,6 +43,23 @@ struct SupportTests {
         #expect(median([]).isNaN)
     }
 
+    @Test("an estimated duration is rounded to its scale and bounded for absurd estimates",
+          arguments: [(90.0, "90 s"), (600, "10 min"), (3.5 * 3600, "3.5 h"), (12 * 86_400, "12 days"),
+                      (9.2e18, "more than 1,000 days")] as [(Double, String)])
+    func roughDurations(seconds: Double, text: String) {
+        #expect(roughDurationText(seconds) == text)
+    }
+
+    @Test("a file error reads as the system's words, not Foundation's wrapper")
+    func fileErrorWords() {
+        do {
+            try FileManager.default.createDirectory(atPath: "/proc/ringtrain-no-such-folder/x", withIntermediateDirectories: true)
+            Issue.record("creating a folder under /proc succeeded")
+        } catch {
+            #expect(error.fileErrorText == String(cString: strerror(ENOENT)), "\(error.fileErrorText)")
+        }
+    }
+
     @Test("a program name is looked up on PATH; a name with a slash is a path, relative to the base folder")
     func executableSearch() throws {
         let sh = try #require(ExecutableSearch.find("sh"), "sh is on every PATH")

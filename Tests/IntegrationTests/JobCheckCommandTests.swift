@@ -41,7 +41,11 @@ struct JobCheckCommandTests {
                 fragments: ["job.batch_size", "not divisible by ranks × accumulate = 1 × 3"]),
         Refusal(label: "training split smaller than one global batch", set: ["job.batch_size=256"],
                 fragments: ["160 samples, fewer than one global batch of 256"]),
+        Refusal(label: "more ranks than this machine's cores, without oversubscribe", set: [
+                    "job.ranks=\(moreThanCores)", "job.batch_size=\(4 * moreThanCores)", "cluster.oversubscribe=false"],
+                fragments: ["job.ranks", "\(moreThanCores) ranks on this machine need \(moreThanCores) slots", "oversubscribe"]),
     ]
+    static var moreThanCores: Int { ProcessInfo.processInfo.activeProcessorCount + 1 }
 
     @Test("validate and train both exit 2 with the same message", arguments: refusals)
     func refusedByBoth(_ refusal: Refusal) throws {

@@ -40,6 +40,14 @@ import Testing
         #expect((try? JSONSerialization.jsonObject(with: Data(received.utf8))) != nil, "\(received.prefix(200))")
         var info = stat()
         #expect(lstat(fifo, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO)
+        // To standard output: the trace alone, loadable; the summary goes to standard error.
+        for json in [false, true] {
+            let streamed = try TinyRun.ringtrain(["timeline", run, "--output", "/dev/stdout"] + (json ? ["--json"] : []))
+            #expect(streamed.status == 0, "\(streamed.output)")
+            let parsed = try? JSONSerialization.jsonObject(with: Data(streamed.stdout.utf8)) as? [String: Any]
+            #expect(parsed?["traceEvents"] != nil, "\(streamed.stdout.prefix(200))")
+            #expect(streamed.stderr.contains(json ? "\"trace\"" : "timeline: /dev/stdout"), "\(streamed.stderr)")
+        }
         // A folder: an error that names it, and nothing written inside.
         let folder = try TinyRun.ringtrain(["timeline", run, "--output", tiny.dir])
         #expect(folder.status == 2 && folder.stderr.contains(tiny.dir) && folder.stderr.contains("is a folder"), "\(folder.output)")
@@ -50,6 +58,8 @@ import Testing
         let result = try TinyRun.ringtrain(["sbatch", tiny.config, "--run-dir", tiny.dir + "/never", "--write", tiny.dir + "/missing/job.sh"])
         #expect(result.status == 2 && result.stderr.contains("missing/job.sh") && result.stderr.contains("cannot write the batch script"),
                 "\(result.output)")
+        // The run folder it claimed for the job's log is given back.
+        #expect(!FileManager.default.fileExists(atPath: tiny.dir + "/never"))
         // Through a link: the script lands in the target, executable; the link stays.
         try FileManager.default.createSymbolicLink(atPath: tiny.dir + "/job.sh", withDestinationPath: tiny.dir + "/real.sh")
         let written = try TinyRun.ringtrain(["sbatch", tiny.config, "--run-dir", tiny.dir + "/run", "--write", tiny.dir + "/job.sh"])

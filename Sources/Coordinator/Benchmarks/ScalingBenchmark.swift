@@ -142,7 +142,7 @@ public enum ScalingBenchmark {
         var table = TextTable(headers: ["ranks", "hosts×ranks", "all-reduce", "all-reduce ms", "of it latency", "step one-call",
                                         "step sharded", "step overlap", "eff one-call", "eff sharded", "eff overlap"])
         for p in predictions {
-            table.add(["\(p.ranks)", "\(p.hosts)×\(p.ranksPerHost)", p.algorithm.rawValue, ms(p.allReduce), ms(p.allReduceLatency),
+            table.add(["\(p.ranks)", p.placement, p.algorithm.rawValue, ms(p.allReduce), ms(p.allReduceLatency),
                        ms(p.oneCallStep), ms(p.shardedStep), ms(p.overlapStep),
                        String(format: "%.2f", p.oneCallEfficiency), String(format: "%.2f", p.shardedEfficiency),
                        String(format: "%.2f", p.overlapEfficiency)])

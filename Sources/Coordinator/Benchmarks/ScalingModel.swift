@@ -49,6 +49,12 @@ public struct ScalingPrediction: Sendable, Equatable {
     /// One rank's step (compute and update, nothing to send).
     public var singleRankStep: Double
 
+    /// Hosts × ranks a host, with the last host's ranks after a + when it holds fewer ("1×2+1").
+    public var placement: String {
+        let last = ranks - (hosts - 1) * ranksPerHost
+        return last == ranksPerHost ? "\(hosts)×\(ranksPerHost)" : "\(hosts - 1)×\(ranksPerHost)+\(last)"
+    }
+
     /// Samples/s at N ranks ÷ (N × samples/s of one rank), each way.
     public var oneCallEfficiency: Double { singleRankStep / oneCallStep }
     public var shardedEfficiency: Double { singleRankStep / shardedStep }

@@ -36,9 +36,12 @@ public func durationText(_ seconds: Double) -> String {
     return seconds == seconds.rounded() ? "\(Int(seconds)) s" : String(format: "%g s", seconds)
 }
 
-/// An estimated duration for people, rounded to its scale: `90 s`, `12 min`, `3.5 h`.
+/// An estimated duration for people, rounded to its scale: `90 s`, `12 min`, `3.5 h`, `12 days`;
+/// past 1,000 days (a sweep of millions of trials) only that.
 public func roughDurationText(_ seconds: Double) -> String {
     if seconds < 120 { return String(format: "%.0f s", seconds) }
     if seconds < 7200 { return String(format: "%.0f min", seconds / 60) }
-    return String(format: "%.1f h", seconds / 3600)
+    if seconds < 72 * 3600 { return String(format: "%.1f h", seconds / 3600) }
+    if seconds < 1000 * 86_400 { return String(format: "%.0f days", seconds / 86_400) }
+    return "more than 1,000 days"
 }

@@ -1,6 +1,7 @@
 // HostPreflight: before a multi-host launch, asks every remote host through the same remote shell
 // mpirun will use (ssh, or cluster.mpirun_args' plm_rsh_agent) whether it answers and has the binary.
 import Foundation
+import Model
 
 /// The pre-flight check of a multi-host launch. mpirun itself reports an unreachable host late
 /// and vaguely (or waits on ssh); this check fails in seconds with a message naming the host.
@@ -122,7 +123,7 @@ private final class Probe: @unchecked Sendable {
         process.standardOutput = output
         process.standardError = errors
         process.terminationHandler = { [done] _ in done.signal() }
-        do { try process.run() } catch { startError = "cannot start \(executable): \(error)" }
+        do { try process.run() } catch { startError = "cannot start \(executable): \(error.fileErrorText)" }
     }
 
     func wait(timeout: Double) -> HostPreflight.Outcome {

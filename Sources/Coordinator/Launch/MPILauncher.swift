@@ -97,7 +97,7 @@ public enum MPILauncher {
     /// mpirun forwards it to rank 0, which sees end of file when this process dies, even by
     /// SIGKILL, and ends the job (`LauncherWatch`).
     public static func run(_ command: LaunchCommand, watchedByRankZero: Bool = false) throws -> Int32 {
-        try runWatched(command, watchedByRankZero: watchedByRankZero).status
+        try runWatched(command, watchedByRankZero: watchedByRankZero, stopNotice: "the ranks are asked to stop").status
     }
 
     /// How a job run by `runWatched` ended.
@@ -117,10 +117,11 @@ public enum MPILauncher {
     /// exit; past them its process group is killed (a daemon on a host whose network went away
     /// keeps mpirun waiting forever).
     /// A stop signal (`stop`, or one caught for this call alone when nil) is passed on once, as
-    /// SIGUSR1.
+    /// SIGUSR1, after logging "stopping — `stopNotice`" (default: what training ranks do with it).
     /// With `output`, standard output passes through it line by line (default: untouched).
     static func runWatched(_ command: LaunchCommand, watchedByRankZero: Bool = false, teardownBound: Double = 15,
-                           stop: StopLatch? = nil, output: ReportLineFilter? = nil) throws -> Ending {
+                           stop: StopLatch? = nil, output: ReportLineFilter? = nil,
+                           stopNotice: String = "the ranks finish their step and save a checkpoint") throws -> Ending {
         var stdinFD: Int32?
         var keepOpen: Int32 = -1
         if watchedByRankZero { (stdinFD, keepOpen) = try closeOnExecPipe() }
@@ -164,7 +165,7 @@ public enum MPILauncher {
             usleep(50_000)
             if !forwarded && latch.requested != nil {
                 forwarded = true
-                Log.logger.info("ringtrain: stopping — the ranks finish their step and save a checkpoint")
+                Log.logger.info("ringtrain: stopping — \(stopNotice)")
                 child.signal(SIGUSR1)
             }
             status = child.poll()

@@ -1,6 +1,7 @@
 // ReportFiles: keeps a sweep's run folder holding its current report — report.html,
 // results.csv and results.json — rewritten whole (temp file + rename) each time a report runs.
 import Foundation
+import Model
 
 /// The report files of a run folder.
 public enum ReportFiles {
@@ -18,7 +19,7 @@ public enum ReportFiles {
         var problems: [String] = []
         for (name, text) in outputs {
             let path = results.runDirectory + "/" + name
-            do { try save(text, to: path) } catch { problems.append("cannot write \(path): \(error.localizedDescription)") }
+            do { try save(text, to: path) } catch { problems.append("cannot write \(path): \(error.fileErrorText)") }
         }
         return problems
     }

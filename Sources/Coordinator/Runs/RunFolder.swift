@@ -1,6 +1,7 @@
 // RunFolder: creates a run's folder and records what was asked (cluster.yaml as given) and
 // what runs (resolved.yaml with every default filled in) before any training starts.
 import Foundation
+import Model
 import Worker
 
 /// A run's folder on disk.
@@ -25,7 +26,7 @@ public struct RunFolder {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
-            throw ConfigError(file: path, keyPath: "", message: "cannot create the run folder: \(error.localizedDescription)",
+            throw ConfigError(file: path, keyPath: "", message: "cannot create the run folder: \(error.fileErrorText)",
                               hint: "choose another --run-dir")
         }
         try AtomicFile.write(config.file.text, to: path + "/cluster.yaml")

@@ -1,6 +1,7 @@
 // RunFolderMarker: the file that says "this folder is a ringtrain run", written when the folder
 // is made, and the checks that refuse to write a run into a folder holding anything else.
 import Foundation
+import Model
 import Worker
 
 /// Run folder ownership: the marker, and which folders a run may be written into.
@@ -94,7 +95,7 @@ extension RunFolder {
             let stamp = ISO8601DateFormatter().string(from: Date())
             try AtomicFile.write("ringtrain run folder\ncreated: \(stamp)\nby: \(purpose)\n", to: marker)
         } catch {
-            throw ConfigError(file: path, keyPath: "--run-dir", message: "cannot create the run folder: \(error.localizedDescription)",
+            throw ConfigError(file: path, keyPath: "--run-dir", message: "cannot create the run folder: \(error.fileErrorText)",
                               hint: "choose another --run-dir")
         }
     }

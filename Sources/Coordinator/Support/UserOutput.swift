@@ -20,6 +20,10 @@ public enum UserOutput {
         case replace(String)
     }
 
+    /// Whether `path` names this process's standard output (/dev/stdout, /dev/fd/1, a link to
+    /// them): what the command would print beside the file then belongs on standard error.
+    public static func isStandardOutput(_ path: String) -> Bool { destination(of: path) == .descriptor(STDOUT_FILENO) }
+
     /// Where `path` is written.
     public static func destination(of path: String) -> Destination {
         // The path, or any link on the way, may name one of this process's descriptors.

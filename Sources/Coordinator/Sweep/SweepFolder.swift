@@ -1,6 +1,7 @@
 // SweepFolder: which folders a sweep may own — claimed and marked like training run folders —
 // and where a sweep keeps its own copy of its config (sweep.yaml; cluster.yaml in older sweeps).
 import Foundation
+import Model
 import Worker
 
 /// A sweep's run folder: its marker, its config copy, its trial folders.
@@ -75,7 +76,7 @@ public enum SweepFolder {
             let stamp = ISO8601DateFormatter().string(from: Date())
             try AtomicFile.write("ringtrain sweep folder\ncreated: \(stamp)\n", to: path + "/" + markerFile)
         } catch {
-            throw ConfigError(file: path, keyPath: "--run-dir", message: "cannot create the sweep folder: \(error)",
+            throw ConfigError(file: path, keyPath: "--run-dir", message: "cannot create the sweep folder: \(error.fileErrorText)",
                               hint: "choose another --run-dir")
         }
     }

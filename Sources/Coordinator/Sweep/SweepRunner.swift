@@ -3,6 +3,7 @@
 // metrics live, stops unpromising trials early and retries failures. Launching is in TrialLaunch,
 // recovery in SweepRecovery.
 import Foundation
+import Model
 import Worker
 import Yams
 
@@ -181,7 +182,7 @@ public final class SweepRunner {
                 if let problem = problems.first { throw ConfigError(file: runDirectory, keyPath: "", message: problem) }
             }
         } catch {
-            if !statusWarned { console.log(.warning, "cannot write the sweep's status or report: \(error)") }
+            if !statusWarned { console.log(.warning, "cannot write the sweep's status or report: \(error.fileErrorText)") }
             statusWarned = true
         }
     }

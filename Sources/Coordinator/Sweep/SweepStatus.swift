@@ -3,6 +3,7 @@
 // from its store without writing to it, or from the status.json its coordinator keeps replacing
 // (SQLite's write-ahead log cannot be read from another host).
 import Foundation
+import Model
 import Worker
 
 /// A sweep's state, as `ringtrain status` shows it and the coordinator writes it to status.json.
@@ -100,7 +101,7 @@ public struct SweepStatus: Codable, Sendable {
             }
             data = read
         } catch let error as ConfigError { throw error } catch {
-            throw ConfigError(file: file, keyPath: "", message: "cannot be read: \(error)")
+            throw ConfigError(file: file, keyPath: "", message: "cannot be read: \(error.fileErrorText)")
         }
         do {
             let decoder = JSONDecoder()

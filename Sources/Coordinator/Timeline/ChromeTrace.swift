@@ -102,7 +102,7 @@ public final class ChromeTrace {
             throw error
         } catch {
             abandon()
-            throw ConfigError(file: path, keyPath: "", message: "cannot write the merged timeline: \(error.localizedDescription)")
+            throw ConfigError(file: path, keyPath: "", message: "cannot write the merged timeline: \(error.fileErrorText)")
         }
     }
 
@@ -118,7 +118,7 @@ public final class ChromeTrace {
 
     private func write() throws {
         do { try handle.write(contentsOf: Data(buffer.utf8)) } catch {
-            throw ConfigError(file: path, keyPath: "", message: "cannot write the merged timeline: \(error.localizedDescription)")
+            throw ConfigError(file: path, keyPath: "", message: "cannot write the merged timeline: \(error.fileErrorText)")
         }
         buffer = ""
     }

@@ -2,6 +2,7 @@
 // line at a time — session headers and spans — so a long run's timeline is never held whole;
 // lines that do not parse (a rank killed mid-write leaves a torn one) are counted and skipped.
 import Foundation
+import Model
 import Worker
 
 /// One recorded span, as `TimelineRecorder` wrote it.
@@ -82,7 +83,7 @@ public enum TimelineFiles {
             do {
                 chunk = try handle.read(upToCount: 1 << 20) ?? Data()
             } catch {
-                throw ConfigError(file: path, keyPath: "", message: "cannot read this timeline file: \(error)")
+                throw ConfigError(file: path, keyPath: "", message: "cannot read this timeline file: \(error.fileErrorText)")
             }
             if chunk.isEmpty { break }
             pending.append(chunk)

@@ -12,7 +12,7 @@ public enum CheckpointFiles {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
-            throw CheckpointError(.io, checkpoint: path, "cannot create the folder: \(error.localizedDescription)")
+            throw CheckpointError(.io, checkpoint: path, "cannot create the folder: \(error.fileErrorText)")
         }
     }
 
@@ -111,7 +111,7 @@ public enum CheckpointFiles {
     /// Removes a file or folder tree.
     static func remove(_ path: String) throws {
         do { try FileManager.default.removeItem(atPath: path) } catch {
-            throw CheckpointError(.io, checkpoint: path, "cannot remove: \(error.localizedDescription)")
+            throw CheckpointError(.io, checkpoint: path, "cannot remove: \(error.fileErrorText)")
         }
     }
 
