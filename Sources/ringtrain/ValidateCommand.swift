@@ -21,6 +21,7 @@ struct Validate: ParsableCommand {
         try exitOnUserError {
             let loaded = try RunConfig.load(path: config, overrides: overrides)
             let sweep = try loaded.sweepSpec()
+            try RankPlacement.checkHostfile(loaded.cluster, file: loaded.file.path)
             var plan = PlanSummary.text(config: loaded, sweep: sweep)
             if loaded.hasJob {
                 // The layers' shapes come from the data, so the data is loaded and checked too,

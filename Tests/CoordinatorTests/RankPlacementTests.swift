@@ -39,8 +39,6 @@ struct RankPlacementTests {
         ("node1 slots=2\r\nnode2 slots=3\r\n", [("node1", 2), ("node2", 3)]),
         ("node1 slots=0\nnode2 slots=x\n", [("node1", 1), ("node2", 1)]),
         ("node1 slots=5000\n", [("node1", 5000)]),
-        ("", []),
-        ("# nothing here\n\n", []),
     ])
     func hostfile(text: String, expected: [(String, Int)]) throws {
         let hosts = try RankPlacement.listedHosts(Self.cluster(hostfile: text))
@@ -66,7 +64,17 @@ struct RankPlacementTests {
         #expect(try RankPlacement.listedHosts(cluster) == Self.hosts)
         var missing = ClusterSpec()
         missing.hostfile = try TestFolder.make() + "/no-such-hostfile"
-        #expect(throws: LaunchError.self) { try RankPlacement.listedHosts(missing) }
+        #expect { try RankPlacement.listedHosts(missing) } throws: { error in
+            error is LaunchError && "\(error)".contains("no-such-hostfile: No such file or directory")
+        }
+    }
+
+    @Test("a hostfile without a host line is refused: mpirun would have nowhere to start ranks",
+          arguments: ["", "# nothing here\n\n", "   \n\t# only a comment\n"])
+    func emptyHostfile(text: String) throws {
+        #expect { try RankPlacement.listedHosts(Self.cluster(hostfile: text)) } throws: { error in
+            "\(error)".contains("lists no hosts")
+        }
     }
 
     @Test("placement over a hostfile's hosts")

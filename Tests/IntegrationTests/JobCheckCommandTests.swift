@@ -44,6 +44,8 @@ struct JobCheckCommandTests {
         Refusal(label: "more ranks than this machine's cores, without oversubscribe", set: [
                     "job.ranks=\(moreThanCores)", "job.batch_size=\(4 * moreThanCores)", "cluster.oversubscribe=false"],
                 fragments: ["job.ranks", "\(moreThanCores) ranks on this machine need \(moreThanCores) slots", "oversubscribe"]),
+        Refusal(label: "a hostfile that is not there", set: ["job.ranks=2", "cluster.hostfile=no-such-hostfile"],
+                fragments: ["cluster.hostfile", "no-such-hostfile: No such file or directory", "read from the working folder"]),
     ]
     static var moreThanCores: Int { ProcessInfo.processInfo.activeProcessorCount + 1 }
 

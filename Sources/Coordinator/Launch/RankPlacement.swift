@@ -1,6 +1,7 @@
 // RankPlacement: where mpirun puts each rank (the listed hosts' slots filled in order), the hosts a
 // cluster lists (its `hosts`, or its hostfile's lines), and a hostfile cut down to some of them.
 import Foundation
+import Model
 
 /// Hosts and ranks as mpirun maps them by slot.
 public enum RankPlacement {
@@ -27,11 +28,16 @@ public enum RankPlacement {
 
     /// The host lines of the hostfile `path` (comments and blank lines left out).
     static func hostfileEntries(_ path: String) throws -> [HostfileEntry] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw LaunchError("cannot read cluster.hostfile \(path)")
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            // Open MPI reads a relative hostfile from the folder mpirun starts in, as this does.
+            let from = path.hasPrefix("/") ? "" : " (a relative hostfile is read from the working folder, \(FileManager.default.currentDirectoryPath))"
+            throw LaunchError("cannot read cluster.hostfile \(path): \(error.fileErrorText)\(from)")
         }
         // "\r\n" is one Character; blank lines are kept in the split so that line numbers are true.
-        return try text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated().compactMap { index, line in
+        let entries: [HostfileEntry] = try text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated().compactMap { index, line in
             let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             let words = content.split(whereSeparator: \.isWhitespace)   // Open MPI takes tabs too
             guard let name = words.first else { return nil }
@@ -45,6 +51,8 @@ public enum RankPlacement {
             }
             return HostfileEntry(host: String(name), slots: slots, line: line)
         }
+        guard !entries.isEmpty else { throw LaunchError("cluster.hostfile \(path) lists no hosts (only blank lines and comments)") }
+        return entries
     }
 
     /// The hosts of `cluster`: its `hosts`, or those of its hostfile (a hostfile line without
@@ -52,6 +60,15 @@ public enum RankPlacement {
     public static func listedHosts(_ cluster: ClusterSpec) throws -> [HostSlots] {
         guard let hostfile = cluster.hostfile else { return cluster.hosts }
         return try hostfileEntries(hostfile).map { HostSlots(host: $0.host, slots: $0.slots ?? 1) }
+    }
+
+    /// Reads `cluster`'s hostfile, if any, as a launch will; a missing, unreadable or empty one is a
+    /// `ConfigError` on `cluster.hostfile` of `file` (bad input, found before anything starts).
+    public static func checkHostfile(_ cluster: ClusterSpec, file: String) throws {
+        guard cluster.hostfile != nil else { return }
+        do { _ = try listedHosts(cluster) } catch let error as LaunchError {
+            throw ConfigError(file: file, keyPath: "cluster.hostfile", message: error.description)
+        }
     }
 
     /// False when `cluster`'s hostfile leaves some host's slots to Open MPI (no `slots=`): then

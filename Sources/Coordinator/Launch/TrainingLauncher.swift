@@ -23,6 +23,7 @@ public struct TrainingLaunch {
         let runDirectory = options.runDirectory!
         let absoluteConfig = URL(fileURLWithPath: options.configPath).standardizedFileURL.path
         try LocalSlots.check(ranks: job.ranks, cluster: config.cluster, file: config.file.path)
+        if job.ranks > 1 { try RankPlacement.checkHostfile(config.cluster, file: config.file.path) }
         if job.ranks > 1 && config.cluster.preflight && config.cluster.launcher == .mpirun {
             try HostPreflight.check(config.cluster, binary: MPILauncher.selfExecutable, files: [absoluteConfig])
         }
