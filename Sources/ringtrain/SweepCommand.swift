@@ -42,6 +42,6 @@ func runSweep(_ config: RunConfig, runDirectory: String?, runCap: Int? = nil) th
                           hint: "add sweep: {method, metric, parameters, run_cap}, or use `ringtrain train`")
     }
     let name = config.hasJob ? config.job.name : URL(fileURLWithPath: config.file.path).deletingPathExtension().lastPathComponent
-    let runner = try SweepRunner(config: config, spec: spec, runDirectory: runDirectory ?? "runs/sweep-\(name)", runCap: runCap)
+    let runner = try SweepRunner(config: config, spec: spec, runDirectory: runDirectory ?? "runs/sweep-\(RunFolder.nameInFolder(name))", runCap: runCap)
     return try runner.run() ? 0 : 3
 }

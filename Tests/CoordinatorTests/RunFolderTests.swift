@@ -63,6 +63,17 @@ import Worker
         #expect(Set(paths.compactMap { $0 }).count == 6, "\(paths)")
         #expect(paths[1] == paths[0].map { $0 + "-2" })
     }
+
+    @Test func aLongJobNameStillMakesADefaultFolder() throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var job = TrainingJob(dataset: .fashionMNIST(directory: "/nowhere"))
+        job.name = String(repeating: "a", count: 300)   // a name the config accepts; 255 bytes is the file system's limit
+        let first = try RunFolder.makeDefault(for: job, parent: dir + "/runs")
+        #expect((first as NSString).lastPathComponent.hasPrefix(String(repeating: "a", count: 200) + "-2"))
+        let second = try RunFolder.makeDefault(for: job, now: Date(), parent: dir + "/runs")
+        #expect(FileManager.default.fileExists(atPath: first) && FileManager.default.fileExists(atPath: second))
+    }
 }
 
 @Suite struct UnmarkedTrialFolderTests {

@@ -14,7 +14,14 @@ public struct RunFolder {
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyyMMdd-HHmmss"
         formatter.timeZone = TimeZone(identifier: "UTC")
-        return "runs/\(job.name)-\(formatter.string(from: now))"
+        return "runs/\(nameInFolder(job.name))-\(formatter.string(from: now))"
+    }
+
+    /// A name as part of a default folder name: its first 200 bytes, so that the folder's name,
+    /// with a prefix or timestamp and a `-N` suffix, stays within the 255 a file system allows.
+    public static func nameInFolder(_ name: String) -> String {
+        var bytes = 0
+        return String(name.prefix { bytes += $0.utf8.count; return bytes <= 200 })
     }
 
     /// Creates the folder (and parents) and writes `cluster.yaml` and `resolved.yaml`, each
