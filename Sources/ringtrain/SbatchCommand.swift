@@ -42,6 +42,7 @@ struct Sbatch: ParsableCommand {
     func run() throws {
         try exitOnUserError {
             let loaded = try RunConfig.load(path: config, overrides: overrides)
+            printWarnings(loaded)
             let spec = try loaded.sweepSpec()   // a broken sweep section is a broken config, even when only the job is trained
             if sweep && spec == nil {
                 throw ConfigError(file: config, keyPath: "sweep", message: "--sweep was given but this config has no sweep section",

@@ -28,6 +28,7 @@ struct Sweep: ParsableCommand {
     func run() throws {
         try exitOnUserError {
             let loaded = try RunConfig.load(path: config, overrides: overrides)
+            printWarnings(loaded)
             slurm.prepare()
             try slurm.finish(try runSweep(loaded, runDirectory: runDir))
         }

@@ -67,6 +67,7 @@ struct Train: ParsableCommand {
             if timeline { allOverrides.append("job.timeline=true") }
             if let stopAfter { allOverrides.append("job.stop_after=\(stopAfter)") }
             let loaded = try RunConfig.load(path: config, overrides: allOverrides)
+            printWarnings(loaded)
             guard loaded.hasJob else { throw ConfigError(file: config, keyPath: "job", message: "this config has no job section to train") }
             try SlurmRequeueOption.checkStopAfter(loaded.job, requeue: slurm.slurmRequeue, file: config)
             _ = try loaded.sweepSpec()   // a broken sweep section is a broken config, even when only the job is trained

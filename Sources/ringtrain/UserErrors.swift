@@ -20,6 +20,11 @@ func printError(_ message: String) {
     Log.logger.error("\(message)")
 }
 
+/// Logs the warnings of `config` (settings that do nothing, or likely not what was meant).
+func printWarnings(_ config: RunConfig) {
+    for warning in ConfigWarnings.of(config) { Log.logger.warning("\(warning)") }
+}
+
 /// Runs `body`, mapping known error types to a message and an exit code.
 func exitOnUserError(_ body: () throws -> Void) throws {
     do {

@@ -20,6 +20,7 @@ struct Validate: ParsableCommand {
     func run() throws {
         try exitOnUserError {
             let loaded = try RunConfig.load(path: config, overrides: overrides)
+            printWarnings(loaded)
             let sweep = try loaded.sweepSpec()
             try RankPlacement.checkHostfile(loaded.cluster, file: loaded.file.path)
             var plan = PlanSummary.text(config: loaded, sweep: sweep)
