@@ -87,6 +87,8 @@ private let badConfigs: [BadConfig] = [
               keyPath: "cluster.hosts[0]", fragments: ["'a,b' is not a host name"]),
     BadConfig(label: "slots after a colon (mpirun's form, which ringtrain would not count)", yaml: csvJob + "  epochs: 1\ncluster:\n  hosts: ['a:3']\n", line: 7,
               keyPath: "cluster.hosts[0]", fragments: ["'a:3' is not a host name", "{host: node1, slots: 4}"]),
+    BadConfig(label: "an IPv6 address (Open MPI 4 takes none as a node name)", yaml: csvJob + "  epochs: 1\ncluster:\n  hosts: [node1, {host: 'fe80::2', slots: 2}]\n", line: 7,
+              keyPath: "cluster.hosts[1].host", fragments: ["'fe80::2' is an IPv6 address", "IPv4 address"]),
     BadConfig(label: "a host given as an option", yaml: csvJob + "  epochs: 1\ncluster:\n  hosts: [{host: '-np', slots: 2}]\n", line: 7,
               keyPath: "cluster.hosts[0].host", fragments: ["'-np' is not a host name"]),
     BadConfig(label: "an environment name with '='", yaml: csvJob + "  epochs: 1\ncluster:\n  env: {'A=B': x}\n", line: 7,
@@ -241,9 +243,9 @@ func embeddingAndIndexRules() {
     }
 }
 
-@Test("host names pass: names, IPv4 and IPv6 addresses, user@host; an empty env value stays empty")
+@Test("host names pass: names, IPv4 addresses, user@host; an empty env value stays empty")
 func hostNamesAndEmptyEnvironmentValues() throws {
-    let config = try load(csvJob + "  epochs: 1\ncluster:\n  hosts: ['::1', node-01.example.org, user@node2, 10.0.0.2, {host: fe80::2, slots: 2}]\n  env: {FOO: ~, BAR: }\n")
-    #expect(config.cluster.hosts.map(\.host) == ["::1", "node-01.example.org", "user@node2", "10.0.0.2", "fe80::2"])
+    let config = try load(csvJob + "  epochs: 1\ncluster:\n  hosts: [node-01.example.org, user@node2, {host: 10.0.0.2, slots: 2}]\n  env: {FOO: ~, BAR: }\n")
+    #expect(config.cluster.hosts.map(\.host) == ["node-01.example.org", "user@node2", "10.0.0.2"])
     #expect(config.cluster.environment == ["FOO": "", "BAR": ""])
 }

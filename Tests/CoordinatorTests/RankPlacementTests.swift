@@ -69,6 +69,12 @@ struct RankPlacementTests {
         }
     }
 
+    @Test func anIPv6AddressInAHostfileIsNamedWithItsLine() throws {
+        #expect { try RankPlacement.listedHosts(Self.cluster(hostfile: "node1 slots=1\nfe80::2 slots=2\n")) } throws: { error in
+            "\(error)".contains("line 2: 'fe80::2' is an IPv6 address")
+        }
+    }
+
     @Test("a hostfile without a host line is refused: mpirun would have nowhere to start ranks",
           arguments: ["", "# nothing here\n\n", "   \n\t# only a comment\n"])
     func emptyHostfile(text: String) throws {

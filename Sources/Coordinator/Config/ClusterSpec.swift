@@ -99,13 +99,18 @@ extension ClusterSpec {
         var spec = ClusterSpec()
         if let v = t["hosts"] {
             // A name goes into mpirun's comma-separated --host list as it is, with ":slots" added:
-            // nothing that list would read differently (a comma, a space, a leading '-', a single
-            // colon). IPv6 addresses (two colons or more) and user@host pass.
+            // nothing that list would read differently (a comma, a space, a leading '-', a colon).
+            // user@host passes. Open MPI 4 takes no IPv6 address as a node name, in --host or a
+            // hostfile ("illegal character in the following node name").
             func hostName(_ item: ConfigValue) throws -> String {
                 let name = try item.string()
                 guard !item.isNull, !name.isEmpty, !name.hasPrefix("-"), !name.contains(","), !name.contains(where: \.isWhitespace),
                       name.filter({ $0 == ":" }).count != 1 else {
                     throw item.error("'\(name)' is not a host name", hint: "a host name or address, e.g. node1 or 10.0.0.2; slots go in {host: node1, slots: 4}")
+                }
+                guard !name.contains(":") else {
+                    throw item.error("'\(name)' is an IPv6 address, which Open MPI takes as no host name",
+                                     hint: "give the host's name (from /etc/hosts or DNS) or its IPv4 address")
                 }
                 return name
             }

@@ -41,6 +41,10 @@ public enum RankPlacement {
             let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             let words = content.split(whereSeparator: \.isWhitespace)   // Open MPI takes tabs too
             guard let name = words.first else { return nil }
+            if name.contains(":") {   // Open MPI 4 refuses it with a page about regular expressions
+                throw LaunchError("cluster.hostfile \(path) line \(index + 1): '\(name)' is an IPv6 address, which Open MPI takes as "
+                                  + "no host name; give the host's name (from /etc/hosts or DNS) or its IPv4 address")
+            }
             let given = words.dropFirst().first { $0.hasPrefix("slots=") }.map { $0.dropFirst("slots=".count) }
             // Below 1 counts 1 and a word that is no number is left to Open MPI, as before; above what
             // cluster.hosts allows is refused (sums of such counts overflowed).
