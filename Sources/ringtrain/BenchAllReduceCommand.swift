@@ -25,7 +25,7 @@ struct BenchAllReduce: ParsableCommand {
     @Option(parsing: .unconditional, help: "Number of MPI ranks.")
     var ranks: Int = 2
 
-    @Option(help: "Comma-separated message sizes in bytes; K/M suffixes allowed (default 4K..64M by 4×).")
+    @Option(parsing: .unconditional, help: "Comma-separated message sizes in bytes; K/M suffixes allowed (default 4K..64M by 4×).")
     var sizes: String = "4K,16K,64K,256K,1M,4M,16M,64M"
 
     @Option(parsing: .unconditional, help: "Repetitions per size (default: from 200 at 4 KB down to 10 at 64 MB).")
@@ -54,8 +54,8 @@ struct BenchAllReduce: ParsableCommand {
     var worker = false
 
     func validate() throws {
-        try BenchCounts.check([("--ranks", ranks, BenchCounts.ranks), ("--reps", reps, BenchCounts.reps)])
-        if ranks == 1 { throw ValidationError("--ranks must be at least 2: an all-reduce over one rank moves no data, so there is nothing to time") }
+        // An all-reduce over one rank moves no data: there is nothing to time.
+        try BenchCounts.check([("--ranks", ranks, 2...BenchCounts.ranks), ("--reps", reps, 1...BenchCounts.reps)])
         let largest = try parsedSizes().max() ?? 0
         // Each rank holds the buffer and its scratch (about 3 copies); on this machine all of them.
         // (The ranks mpirun starts skip this: they were checked here, and may be spread over hosts.)

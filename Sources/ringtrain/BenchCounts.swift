@@ -14,9 +14,15 @@ enum BenchCounts {
 
     /// Throws for the first given value outside 1...its limit, naming the option and the range.
     static func check(_ counts: [(name: String, value: Int?, limit: Int)]) throws {
-        for (name, value, limit) in counts {
-            guard let value, value < 1 || value > limit else { continue }
-            throw ValidationError("\(name) must be at least 1\(limit == Int.max ? "" : " and at most \(limit)"), not \(value)")
+        try check(counts.map { ($0.name, $0.value, 1...$0.limit) })
+    }
+
+    /// Throws for the first given value outside its range, naming the option and the range.
+    static func check(_ counts: [(name: String, value: Int?, range: ClosedRange<Int>)]) throws {
+        for (name, value, range) in counts {
+            guard let value, !range.contains(value) else { continue }
+            let most = range.upperBound == Int.max ? "" : " and at most \(range.upperBound)"
+            throw ValidationError("\(name) must be at least \(range.lowerBound)\(most), not \(value)")
         }
     }
 }

@@ -23,7 +23,7 @@ struct BenchScaling: ParsableCommand {
     @Argument(help: "The run config whose model is measured.")
     var config: String?
 
-    @Option(help: "Comma-separated rank counts to predict (default 1,2,4,…,1024).")
+    @Option(parsing: .unconditional, help: "Comma-separated rank counts to predict (default 1,2,4,…,1024).")
     var ranks: String = ScalingBenchmarkSettings.defaultRankCounts.map(String.init).joined(separator: ",")
 
     @Option(parsing: .unconditional, help: "Ranks per host; hosts fill in order (default: the config's first host's slots, else 1).")

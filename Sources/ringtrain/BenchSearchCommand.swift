@@ -31,7 +31,7 @@ struct BenchSearch: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seeds (runs) per method; medians and worst cases are over these.")
     var seeds: Int = 10
 
-    @Option(help: "Comma-separated numbers of parallel pending trials for the Bayesian rows.")
+    @Option(parsing: .unconditional, help: "Comma-separated numbers of parallel pending trials for the Bayesian rows.")
     var parallel: String = "1,4"
 
     @Option(help: "program: every evaluation is a trial of a real sweep running `ringtrain objective <problem>` (default); in-process: a Swift function.")

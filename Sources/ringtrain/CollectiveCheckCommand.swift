@@ -13,7 +13,7 @@ struct CollectiveCheckCommand: ParsableCommand {
         abstract: "Check the ring collectives against MPI's own (run under mpirun).",
         shouldDisplay: false)
 
-    @Option(help: "Comma-separated buffer lengths in elements.")
+    @Option(parsing: .unconditional, help: "Comma-separated buffer lengths in elements.")
     var lengths: String = "0,1,2,3,5,1000,65537,1000003"
 
     @Option(parsing: .unconditional, help: "Seed of the random data.")

@@ -6,7 +6,7 @@ struct MPIHostOptions: ParsableArguments {
     @Option(help: "Interface or CIDR for MPI's TCP traffic to the other hosts (as cluster.network).")
     var network: String?
 
-    @Option(help: "Extra mpirun arguments for the other hosts, split on spaces; single quotes group words (as cluster.mpirun_args).")
+    @Option(parsing: .unconditional, help: "Extra mpirun arguments for the other hosts, split on spaces; single quotes group words (as cluster.mpirun_args).")
     var mpirunArgs: String?
 
     /// Whether either was given.

@@ -2,7 +2,6 @@
 // job as a requeueable job which resumes from its checkpoint (see SlurmBatchScript).
 import ArgumentParser
 import Coordinator
-import Worker
 import Foundation
 import Model
 
@@ -90,11 +89,11 @@ struct Sbatch: ParsableCommand {
     }
 
     /// Undoes the claim of a folder this command made, when the script could not be written: the
-    /// markers go, then the folder if nothing else has appeared in it.
+    /// marker it wrote goes, then the folder if nothing else has appeared in it. (Two commands
+    /// claiming one new folder in the same instant, one of them failing, could still lose the
+    /// other's marker; nothing else is touched.)
     private func unclaim(_ folder: String) {
-        for marker in [RunFolder.markerFile, SweepFolder.markerFile, FolderLock.fileName] {
-            unlink(folder + "/" + marker)
-        }
+        for marker in [RunFolder.markerFile, SweepFolder.markerFile] { unlink(folder + "/" + marker) }
         rmdir(folder)
     }
 }

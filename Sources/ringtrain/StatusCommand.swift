@@ -26,7 +26,7 @@ struct Status: ParsableCommand {
     @Flag(help: "Redraw in place until the run or sweep is not running any more.")
     var watch = false
 
-    @Option(help: "Seconds between redraws with --watch (0.2 to 3600).")
+    @Option(parsing: .unconditional, help: "Seconds between redraws with --watch (0.2 to 3600).")
     var interval = 2.0
 
     func validate() throws {

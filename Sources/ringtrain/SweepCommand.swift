@@ -29,6 +29,7 @@ struct Sweep: ParsableCommand {
         try exitOnUserError {
             let loaded = try RunConfig.load(path: config, overrides: overrides)
             printWarnings(loaded)
+            if loaded.cluster.launcher == .mpirun { try RankPlacement.checkHostfile(loaded.cluster, file: loaded.file.path) }
             slurm.prepare()
             try slurm.finish(try runSweep(loaded, runDirectory: runDir))
         }

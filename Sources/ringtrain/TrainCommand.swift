@@ -72,6 +72,7 @@ struct Train: ParsableCommand {
             try SlurmRequeueOption.checkStopAfter(loaded.job, requeue: slurm.slurmRequeue, file: config)
             _ = try loaded.sweepSpec()   // a broken sweep section is a broken config, even when only the job is trained
             Log.logger.debug("\(config): job \(loaded.job.name), config hash \(ResolvedConfig.hash(job: loaded.job))")
+            try TrainingLaunch.checkBeforeLaunch(loaded)   // before a default run folder is made
             var options = RankOptions(configPath: config)
             options.runDirectory = try runDir ?? RunFolder.makeDefault(for: loaded.job)
             options.overrides = allOverrides

@@ -18,7 +18,7 @@ struct TrialExecCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seconds between SIGTERM and SIGKILL when stopping (default 60).")
     var grace: Double = 60
 
-    @Option(help: ArgumentHelp("Seconds to wait for the trial's processes after SIGKILL before naming those left (default 5).",
+    @Option(parsing: .unconditional, help: ArgumentHelp("Seconds to wait for the trial's processes after SIGKILL before naming those left (default 5).",
                                visibility: .hidden))
     var killWait: Double = 5
 

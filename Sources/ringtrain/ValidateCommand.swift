@@ -22,13 +22,19 @@ struct Validate: ParsableCommand {
             let loaded = try RunConfig.load(path: config, overrides: overrides)
             printWarnings(loaded)
             let sweep = try loaded.sweepSpec()
-            try RankPlacement.checkHostfile(loaded.cluster, file: loaded.file.path)
+            // The hostfile as a launch or the sweep's placement will read it.
+            if loaded.cluster.launcher == .mpirun && (loaded.job.ranks > 1 || sweep != nil) {
+                try RankPlacement.checkHostfile(loaded.cluster, file: loaded.file.path)
+            }
             var plan = PlanSummary.text(config: loaded, sweep: sweep)
             if loaded.hasJob {
                 // The layers' shapes come from the data, so the data is loaded and checked too,
                 // by the same checks training makes before its first step.
                 let job = loaded.job
-                try LocalSlots.check(ranks: job.ranks, cluster: loaded.cluster, file: loaded.file.path)
+                // A warning here: the config may be meant for a batch allocation, whose slots mpirun counts instead.
+                if let problem = LocalSlots.problem(ranks: job.ranks, cluster: loaded.cluster, file: loaded.file.path) {
+                    Log.logger.warning("\(problem); train here would be refused (inside a Slurm, PBS or LSF allocation mpirun counts its slots)")
+                }
                 // This machine's memory judges the job only where its ranks run; read before the data loads.
                 let here = loaded.cluster.runsOnlyHere(localHost: LauncherWatch.localHost)
                 let available = here ? HostMemory.available() : nil

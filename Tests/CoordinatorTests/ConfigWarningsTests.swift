@@ -12,13 +12,23 @@ struct ConfigWarningsTests {
 
     @Test("an optimizer or schedule key its kind ignores is named, with the kinds that use it")
     func unusedKeys() throws {
-        let adam = try Self.warnings("job:\n" + Self.dataset + "  optimizer: {name: adam, momentum: 0.9}\n")
+        let adam = try Self.warnings("job:\n" + Self.dataset + "  optimizer: {name: adam, momentum: 0.5}\n")
         #expect(adam.count == 1 && adam[0].contains("test.yaml:3:") && adam[0].contains("job.optimizer.momentum: adam does not use it")
                 && adam[0].contains("it is for sgd"), "\(adam)")
         let sgd = try Self.warnings("job:\n" + Self.dataset + "  optimizer: {name: sgd, beta2: 0.99}\n  schedule: {name: constant, gamma: 0.5}\n")
         #expect(sgd.count == 2 && sgd[0].contains("job.optimizer.beta2: sgd does not use it (it is for adam and adamw")
                 && sgd[1].contains("job.schedule.gamma: the constant schedule does not use it (it is for the step schedule"), "\(sgd)")
         #expect(try Self.warnings("job:\n" + Self.dataset + "  optimizer: {name: sgd, momentum: 0.9}\n  schedule: {name: step, gamma: 0.5}\n").isEmpty)
+    }
+
+    @Test("a key at its default is not warned about: resolved configs write every schedule key")
+    func resolvedConfigsAreQuiet() throws {
+        let text = "job:\n" + Self.dataset + "  optimizer: {name: adam, lr: 0.001, beta1: 0.9}\n"
+            + "  schedule: {name: cosine, warmup_steps: 0, step_size: 1000, gamma: 0.1, min_lr: 0}\n"
+        #expect(try Self.warnings(text).isEmpty)
+        let config = try load(text)
+        let resolved = try load(ResolvedConfig.yaml(job: config.job, cluster: config.cluster))
+        #expect(ConfigWarnings.of(resolved).isEmpty, "\(ConfigWarnings.of(resolved))")
     }
 
     @Test("a cosine schedule whose min_lr is above lr rises: warned, unless the sweep varies either")
@@ -38,6 +48,7 @@ struct ConfigWarningsTests {
         #expect(warned.count == 1 && warned[0].contains("sweep.metric: val_acc is minimised") && warned[0].contains("goal: maximize"), "\(warned)")
         #expect(try Self.warnings(sweep + "  metric: {name: val_acc, goal: minimize}\n").isEmpty, "a goal given is taken as meant")
         #expect(try Self.warnings(sweep + "  metric: {name: val_loss}\n").isEmpty)
+        #expect(try Self.warnings(sweep + "  metric: {name: test_macro_f1}\n").count == 1, "an F1 score reads as higher-is-better too")
     }
 
     @Test("an optimizer key is not judged when the sweep varies the optimizer")

@@ -39,6 +39,8 @@ struct RankPlacementTests {
         ("node1 slots=2\r\nnode2 slots=3\r\n", [("node1", 2), ("node2", 3)]),
         ("node1 slots=0\nnode2 slots=x\n", [("node1", 1), ("node2", 1)]),
         ("node1 slots=5000\n", [("node1", 5000)]),
+        ("", []),
+        ("# nothing here\n\n", []),
     ])
     func hostfile(text: String, expected: [(String, Int)]) throws {
         let hosts = try RankPlacement.listedHosts(Self.cluster(hostfile: text))
@@ -65,7 +67,7 @@ struct RankPlacementTests {
         var missing = ClusterSpec()
         missing.hostfile = try TestFolder.make() + "/no-such-hostfile"
         #expect { try RankPlacement.listedHosts(missing) } throws: { error in
-            error is LaunchError && "\(error)".contains("no-such-hostfile: No such file or directory")
+            error is LaunchError && "\(error)".contains("no-such-hostfile: No such file or directory") && !"\(error)".contains("working folder")
         }
     }
 
@@ -78,8 +80,17 @@ struct RankPlacementTests {
     @Test("a hostfile without a host line is refused: mpirun would have nowhere to start ranks",
           arguments: ["", "# nothing here\n\n", "   \n\t# only a comment\n"])
     func emptyHostfile(text: String) throws {
-        #expect { try RankPlacement.listedHosts(Self.cluster(hostfile: text)) } throws: { error in
-            "\(error)".contains("lists no hosts")
+        #expect { try RankPlacement.checkHostfile(Self.cluster(hostfile: text), file: "c.yaml") } throws: { error in
+            (error as? ConfigError)?.keyPath == "cluster.hostfile" && "\(error)".contains("lists no hosts")
+        }
+    }
+
+    @Test func aHostfileThatIsNotTextOrHasHugeSlotsIsAConfigError() throws {
+        let binary = try Self.cluster(hostfile: "")
+        try Data([0x6E, 0xFF, 0xFE, 0x0A]).write(to: URL(fileURLWithPath: binary.hostfile!))
+        #expect { try RankPlacement.checkHostfile(binary, file: "c.yaml") } throws: { error in "\(error)".contains("is not UTF-8 text") }
+        #expect { try RankPlacement.checkHostfile(Self.cluster(hostfile: "n1 slots=99999999\n"), file: "c.yaml") } throws: { error in
+            error is ConfigError && "\(error)".contains("line 1")
         }
     }
 

@@ -45,7 +45,7 @@ struct SupportTests {
 
     @Test("an estimated duration is rounded to its scale and bounded for absurd estimates",
           arguments: [(90.0, "90 s"), (600, "10 min"), (3.5 * 3600, "3.5 h"), (12 * 86_400, "12 days"),
-                      (9.2e18, "more than 1,000 days")] as [(Double, String)])
+                      (9.2e18, "1,000+ days"), (.infinity, "1,000+ days"), (.nan, "an unknown time")] as [(Double, String)])
     func roughDurations(seconds: Double, text: String) {
         #expect(roughDurationText(seconds) == text)
     }

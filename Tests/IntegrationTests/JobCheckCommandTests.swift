@@ -1,5 +1,6 @@
 // JobCheckCommandTests: bad input refused before step 1 by the real binary — `validate` makes every
 // check `train` makes (loss for the data, batch split, split size, token ids, memory), both exit 2.
+import Coordinator
 import Foundation
 import Testing
 
@@ -41,13 +42,28 @@ struct JobCheckCommandTests {
                 fragments: ["job.batch_size", "not divisible by ranks × accumulate = 1 × 3"]),
         Refusal(label: "training split smaller than one global batch", set: ["job.batch_size=256"],
                 fragments: ["160 samples, fewer than one global batch of 256"]),
-        Refusal(label: "more ranks than this machine's cores, without oversubscribe", set: [
-                    "job.ranks=\(moreThanCores)", "job.batch_size=\(4 * moreThanCores)", "cluster.oversubscribe=false"],
-                fragments: ["job.ranks", "\(moreThanCores) ranks on this machine need \(moreThanCores) slots", "oversubscribe"]),
         Refusal(label: "a hostfile that is not there", set: ["job.ranks=2", "cluster.hostfile=no-such-hostfile"],
                 fragments: ["cluster.hostfile", "no-such-hostfile: No such file or directory", "read from the working folder"]),
     ]
-    static var moreThanCores: Int { ProcessInfo.processInfo.activeProcessorCount + 1 }
+
+    @Test("more ranks than this machine's processors, without oversubscribe: train refuses before making a run folder, validate warns")
+    func moreRanksThanProcessors() throws {
+        let ranks = LocalSlots.processors + 1
+        let set = ["job.ranks=\(ranks)", "job.batch_size=\(4 * ranks)", "cluster.oversubscribe=false"]
+        // What would let mpirun go further is cleared (set empty), in case the tests run inside an allocation.
+        let cleared = Self.memory.merging(["SLURM_JOB_ID": "", "OMPI_MCA_rmaps_base_oversubscribe": ""]) { $1 }
+        let tiny = try TinyRun()
+        let fragments = ["job.ranks", "\(ranks) ranks on this machine alone need \(ranks) slots", "oversubscribe"]
+        let validated = try TinyRun.ringtrain(["validate", tiny.config] + set.flatMap { ["--set", $0] }, environment: cleared)
+        #expect(validated.status == 0 && fragments.allSatisfy(validated.stderr.contains) && validated.stderr.contains("warning"),
+                "\(validated.output)")
+        // Without --run-dir, from the config's folder: the default run folder would be made under runs/.
+        let trained = try Background(["train", tiny.config] + set.flatMap { ["--set", $0] }, environment: cleared, directory: tiny.dir)
+        #expect(trained.finish(timeout: 120) == 2, "\(trained.stderr)")
+        for fragment in fragments { #expect(trained.stderr.contains(fragment), "train: \(trained.stderr)") }
+        #expect(!FileManager.default.fileExists(atPath: tiny.dir + "/runs"), "a run folder was made")
+    }
+
 
     @Test("validate and train both exit 2 with the same message", arguments: refusals)
     func refusedByBoth(_ refusal: Refusal) throws {

@@ -37,11 +37,12 @@ public func durationText(_ seconds: Double) -> String {
 }
 
 /// An estimated duration for people, rounded to its scale: `90 s`, `12 min`, `3.5 h`, `12 days`;
-/// past 1,000 days (a sweep of millions of trials) only that.
+/// past 1,000 days (a sweep of millions of trials) only `1,000+ days`.
 public func roughDurationText(_ seconds: Double) -> String {
+    guard !seconds.isNaN else { return "an unknown time" }
     if seconds < 120 { return String(format: "%.0f s", seconds) }
     if seconds < 7200 { return String(format: "%.0f min", seconds / 60) }
     if seconds < 72 * 3600 { return String(format: "%.1f h", seconds / 3600) }
     if seconds < 1000 * 86_400 { return String(format: "%.0f days", seconds / 86_400) }
-    return "more than 1,000 days"
+    return "1,000+ days"
 }

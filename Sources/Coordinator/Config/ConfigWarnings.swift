@@ -1,7 +1,7 @@
 // ConfigWarnings: settings a config accepts that do nothing, or likely not what was meant — an
-// optimizer or schedule key its kind ignores, a cosine schedule that rises, a sweep metric named
-// like an accuracy but minimised. Warnings, not errors: runs and sweeps made before re-read their
-// configs on resume and report, and these configs ran.
+// optimizer or schedule key its kind ignores (at a value other than its default), a cosine
+// schedule that rises, a sweep metric named like an accuracy or F1 score but minimised. Warnings,
+// not errors: runs and sweeps made before re-read their configs on resume and report.
 import Model
 
 public enum ConfigWarnings {
@@ -13,6 +13,19 @@ public enum ConfigWarnings {
     static let unusedScheduleKeys: [ScheduleKind: [String]] = [
         .constant: ["step_size", "gamma", "min_lr"], .step: ["min_lr"], .cosine: ["step_size", "gamma"],
     ]
+    /// The defaults of those keys (true as 1). A key at its default is not warned about: resolved
+    /// configs (a run's resolved.yaml, a trial's config.yaml) write every schedule key.
+    static let defaults: [String: Double] = {
+        let (o, s) = (OptimizerSpec(kind: .sgd, learningRate: 1), ScheduleSpec())
+        return ["momentum": o.momentum, "nesterov": o.nesterov ? 1 : 0, "beta1": o.beta1, "beta2": o.beta2, "eps": o.epsilon,
+                "step_size": Double(s.stepSize), "gamma": s.gamma, "min_lr": s.minLearningRate]
+    }()
+
+    /// Whether `value` is the default of `key`.
+    static func isDefault(_ value: ConfigValue, of key: String) -> Bool {
+        let number = (try? value.double()) ?? (try? value.bool()).map { $0 ? 1 : 0 }
+        return number != nil && number == defaults[key]
+    }
 
     /// The warnings for `config`, located as errors are (`file:line:column: key: message (hint)`).
     /// A key a sweep varies is judged by no base value: an optimizer key when the sweep varies
@@ -28,14 +41,14 @@ public enum ConfigWarnings {
             if let optimizer, !swept.contains("optimizer.name") {
                 let kind = config.job.optimizer.kind
                 for key in unusedOptimizerKeys[kind] ?? [] where !swept.contains("optimizer.\(key)") {
-                    guard let value = optimizer[key] else { continue }
+                    guard let value = optimizer[key], !isDefault(value, of: key) else { continue }
                     warnings.append(value.error("\(kind.rawValue) does not use it", hint: "it is for \(users(of: key, in: unusedOptimizerKeys)); remove it"))
                 }
             }
             if let schedule, !swept.contains("schedule.name") {
                 let kind = config.job.schedule.kind
                 for key in unusedScheduleKeys[kind] ?? [] where !swept.contains("schedule.\(key)") {
-                    guard let value = schedule[key] else { continue }
+                    guard let value = schedule[key], !isDefault(value, of: key) else { continue }
                     warnings.append(value.error("the \(kind.rawValue) schedule does not use it",
                                                 hint: "it is for the \(users(of: key, in: unusedScheduleKeys)) schedule; remove it"))
                 }
@@ -48,9 +61,8 @@ public enum ConfigWarnings {
             }
         }
         if let sweep, let section = try? top?["sweep"]?.table(allowed: nil), let metric = section["metric"] {
-            let name = sweep.metric.name.lowercased()
             let givesGoal = (try? metric.table(allowed: nil))?.contains("goal") ?? false
-            if !givesGoal && (name.hasSuffix("acc") || name.contains("accuracy")) {
+            if !givesGoal && MetricGoal.readsAsHigherIsBetter(sweep.metric.name) {
                 warnings.append(metric.error("\(sweep.metric.name) is minimised: no goal is given, and minimize is the default",
                                              hint: "add goal: maximize if higher is better"))
             }

@@ -140,7 +140,7 @@ public enum JobParser {
         if let v = t["keep_best"] { policy.keepBest = try v.int(in: 0...100_000) }
         if let v = t["best_metric"] {
             policy.bestMetric = try v.choice(["loss", "train_acc", "val_loss", "val_acc"])
-            policy.bestGoal = policy.bestMetric.hasSuffix("acc") ? .max : .min
+            policy.bestGoal = MetricGoal.readsAsHigherIsBetter(policy.bestMetric) ? .max : .min
         }
         if let v = t["best_goal"] { policy.bestGoal = CheckpointPolicy.Goal(rawValue: try v.choice(["min", "max"]))! }
         return policy

@@ -89,8 +89,9 @@ public enum MPILauncher {
     /// Runs `command` with this process's stdout (and its stderr, through `StopBannerFilter`)
     /// and returns its exit status.
     /// SIGINT, SIGTERM or SIGUSR1 received meanwhile are passed on once, as SIGUSR1, which
-    /// mpirun forwards to every rank (it does not forward SIGTERM): the ranks finish their step,
-    /// checkpoint and exit with code 3.
+    /// mpirun forwards to every rank (it does not forward SIGTERM); what the ranks do with it is
+    /// theirs (a benchmark's end). Training runs through `runWatched`, whose ranks checkpoint and
+    /// exit with code 3.
     ///
     /// With `watchedByRankZero` (default false) the job's standard input is a pipe this process
     /// holds open (close-on-exec) while it lives, after writing `LauncherWatch.greeting()` to it;

@@ -30,11 +30,17 @@ public enum RankPlacement {
     static func hostfileEntries(_ path: String) throws -> [HostfileEntry] {
         let text: String
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            guard let decoded = String(data: try Data(contentsOf: URL(fileURLWithPath: path)), encoding: .utf8) else {
+                throw LaunchError("the hostfile \(path) is not UTF-8 text")
+            }
+            text = decoded
+        } catch let error as LaunchError {
+            throw error
         } catch {
             // Open MPI reads a relative hostfile from the folder mpirun starts in, as this does.
-            let from = path.hasPrefix("/") ? "" : " (a relative hostfile is read from the working folder, \(FileManager.default.currentDirectoryPath))"
-            throw LaunchError("cannot read cluster.hostfile \(path): \(error.fileErrorText)\(from)")
+            let missing = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? Error).map { ($0 as NSError).code == Int(ENOENT) } ?? false
+            let from = missing && !path.hasPrefix("/") ? " (a relative hostfile is read from the working folder, \(FileManager.default.currentDirectoryPath))" : ""
+            throw LaunchError("cannot read the hostfile \(path): \(error.fileErrorText)\(from)")
         }
         // "\r\n" is one Character; blank lines are kept in the split so that line numbers are true.
         let entries: [HostfileEntry] = try text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated().compactMap { index, line in
@@ -42,7 +48,7 @@ public enum RankPlacement {
             let words = content.split(whereSeparator: \.isWhitespace)   // Open MPI takes tabs too
             guard let name = words.first else { return nil }
             if name.contains(":") {   // Open MPI 4 refuses it with a page about regular expressions
-                throw LaunchError("cluster.hostfile \(path) line \(index + 1): '\(name)' is an IPv6 address, which Open MPI takes as "
+                throw LaunchError("the hostfile \(path), line \(index + 1): '\(name)' is an IPv6 address, which Open MPI takes as "
                                   + "no host name; give the host's name (from /etc/hosts or DNS) or its IPv4 address")
             }
             let given = words.dropFirst().first { $0.hasPrefix("slots=") }.map { $0.dropFirst("slots=".count) }
@@ -55,7 +61,6 @@ public enum RankPlacement {
             }
             return HostfileEntry(host: String(name), slots: slots, line: line)
         }
-        guard !entries.isEmpty else { throw LaunchError("cluster.hostfile \(path) lists no hosts (only blank lines and comments)") }
         return entries
     }
 
@@ -66,12 +71,20 @@ public enum RankPlacement {
         return try hostfileEntries(hostfile).map { HostSlots(host: $0.host, slots: $0.slots ?? 1) }
     }
 
-    /// Reads `cluster`'s hostfile, if any, as a launch will; a missing, unreadable or empty one is a
-    /// `ConfigError` on `cluster.hostfile` of `file` (bad input, found before anything starts).
+    /// Reads `cluster`'s hostfile, if any, as a launch will; a missing, unreadable or empty one, or
+    /// a line mpirun would refuse, is a `ConfigError` on `cluster.hostfile` of `file` (bad input,
+    /// found before anything starts).
     public static func checkHostfile(_ cluster: ClusterSpec, file: String) throws {
-        guard cluster.hostfile != nil else { return }
-        do { _ = try listedHosts(cluster) } catch let error as LaunchError {
+        guard let hostfile = cluster.hostfile else { return }
+        let hosts: [HostSlots]
+        do { hosts = try listedHosts(cluster) } catch let error as LaunchError {
             throw ConfigError(file: file, keyPath: "cluster.hostfile", message: error.description)
+        } catch let error as HostfileSlotsError {
+            throw ConfigError(file: error.path, keyPath: "cluster.hostfile", message: error.problem)
+        }
+        if hosts.isEmpty {
+            throw ConfigError(file: file, keyPath: "cluster.hostfile", message: "the hostfile \(hostfile) lists no hosts (only blank lines and comments)",
+                              hint: "one host a line, e.g. node1 slots=4")
         }
     }
 

@@ -17,13 +17,21 @@ public struct TrainingLaunch {
         (self.config, self.options) = (config, options)
     }
 
+    /// What a launch of `config`'s job reads of this machine, checked before anything starts (a
+    /// `ConfigError` each): under mpirun with more than one rank, a hostfile that can be read and
+    /// lists hosts, and, with no hosts listed, no more ranks than the slots mpirun counts here.
+    public static func checkBeforeLaunch(_ config: RunConfig) throws {
+        guard config.job.ranks > 1, config.cluster.launcher == .mpirun else { return }
+        try RankPlacement.checkHostfile(config.cluster, file: config.file.path)
+        if let problem = LocalSlots.problem(ranks: config.job.ranks, cluster: config.cluster, file: config.file.path) { throw problem }
+    }
+
     /// Exit status: 0 done, 3 interrupted after a checkpoint, 1 failed, 2 bad input.
     public func run() throws -> Int32 {
         let job = config.job, resume = options.resume
         let runDirectory = options.runDirectory!
         let absoluteConfig = URL(fileURLWithPath: options.configPath).standardizedFileURL.path
-        try LocalSlots.check(ranks: job.ranks, cluster: config.cluster, file: config.file.path)
-        if job.ranks > 1 { try RankPlacement.checkHostfile(config.cluster, file: config.file.path) }
+        try Self.checkBeforeLaunch(config)
         if job.ranks > 1 && config.cluster.preflight && config.cluster.launcher == .mpirun {
             try HostPreflight.check(config.cluster, binary: MPILauncher.selfExecutable, files: [absoluteConfig])
         }

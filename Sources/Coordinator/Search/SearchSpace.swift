@@ -82,7 +82,16 @@ public struct SearchSpace: Sendable, Equatable {
 public typealias Configuration = [String: ParameterValue]
 
 /// Whether the sweep's metric is to be minimised or maximised.
-public enum MetricGoal: String, Sendable, Equatable, CaseIterable { case minimize, maximize }
+public enum MetricGoal: String, Sendable, Equatable, CaseIterable {
+    case minimize, maximize
+
+    /// Whether a metric of this name reads as higher-is-better: an accuracy (`val_acc`,
+    /// `accuracy`), an F1 score (`test_macro_f1`), an AUC, a precision or a recall.
+    public static func readsAsHigherIsBetter(_ name: String) -> Bool {
+        let words = name.lowercased().split { !$0.isLetter && !$0.isNumber }
+        return words.contains { ["acc", "accuracy", "f1", "auc", "precision", "recall"].contains($0) }
+    }
+}
 
 // `TrialStatus` (the state of a trial) is in Sweep/TrialLifecycle.swift, beside its transitions.
 

@@ -54,7 +54,7 @@ public final class EventFileWriter {
         do {
             try handle.write(contentsOf: Data(Self.record(event.encoded)))
         } catch {
-            Log.logger.warning("cannot write the TensorBoard event file \(path) (\(error)): no more events are written to it")
+            Log.logger.warning("cannot write the TensorBoard event file \(path) (\(error.fileErrorText)): no more events are written to it")
             try? handle.close()
             self.handle = nil
         }

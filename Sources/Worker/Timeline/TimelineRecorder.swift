@@ -88,7 +88,7 @@ public final class TimelineRecorder: StepObserver {
             try handle.write(contentsOf: try header.line())
             return TimelineRecorder(path: path, handle: handle, zero: zero, step: firstStep)
         } catch {
-            Log.logger.warning("cannot write the timeline file \(path) (\(error)): the run goes on without a timeline of rank \(collectives.rank)")
+            Log.logger.warning("cannot write the timeline file \(path) (\(error.fileErrorText)): the run goes on without a timeline of rank \(collectives.rank)")
             return nil
         }
     }
@@ -166,7 +166,7 @@ public final class TimelineRecorder: StepObserver {
         do {
             try handle.write(contentsOf: Data(text))
         } catch {
-            Log.logger.warning("cannot write the timeline file \(path) (\(error)): no more spans are recorded on this rank")
+            Log.logger.warning("cannot write the timeline file \(path) (\(error.fileErrorText)): no more spans are recorded on this rank")
             try? handle.close()
             self.handle = nil
             open.removeAll()
