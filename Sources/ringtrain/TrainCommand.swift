@@ -45,6 +45,9 @@ struct Train: ParsableCommand {
     var stopAfter: Int?
 
     @Option(parsing: .unconditional, help: .hidden) var traceSteps: Int?
+
+    /// Set by the sweep for its trials, whose configs it wrote.
+    @Flag(help: .hidden) var noConfigWarnings = false
     @Option(help: .hidden) var dumpParameters: String?
     @OptionGroup var slurm: SlurmRequeueOption
     @OptionGroup(visibility: .hidden) var testHooks: TestHookOptions
@@ -67,7 +70,7 @@ struct Train: ParsableCommand {
             if timeline { allOverrides.append("job.timeline=true") }
             if let stopAfter { allOverrides.append("job.stop_after=\(stopAfter)") }
             let loaded = try RunConfig.load(path: config, overrides: allOverrides)
-            printWarnings(loaded)
+            if !noConfigWarnings { printWarnings(loaded) }
             guard loaded.hasJob else { throw ConfigError(file: config, keyPath: "job", message: "this config has no job section to train") }
             try SlurmRequeueOption.checkStopAfter(loaded.job, requeue: slurm.slurmRequeue, file: config)
             _ = try loaded.sweepSpec()   // a broken sweep section is a broken config, even when only the job is trained

@@ -1,15 +1,15 @@
 // LocalSlotsTests: a job on this machine alone is refused before launch when its ranks exceed the
-// processors, and only then: not when oversubscription or hosts are allowed any way mpirun knows
-// (config, mpirun_args, Open MPI's variables and parameter files), when hosts are listed, or
-// inside a batch allocation whose slots mpirun reads.
+// processors, and only then: not when oversubscription, hosts or slots are allowed any way mpirun
+// knows (config, mpirun_args, Open MPI's variables, parameter files and default hostfile), when
+// hosts are listed, or inside a batch allocation whose slots mpirun reads.
 import Testing
 @testable import Coordinator
 
 struct LocalSlotsTests {
     static func refuses(_ ranks: Int, _ cluster: ClusterSpec = ClusterSpec(), environment: [String: String] = [:],
-                        parameters: String = "") -> Bool {
-        guard let problem = LocalSlots.problem(ranks: ranks, cluster: cluster, file: "job.yaml", processors: 2,
-                                               environment: environment, parameterText: parameters) else { return false }
+                        settings: [String] = [], processors: Int? = 2) -> Bool {
+        guard let problem = LocalSlots.problem(ranks: ranks, cluster: cluster, file: "job.yaml", processors: processors,
+                                               environment: environment, settings: settings) else { return false }
         #expect(problem.keyPath == "job.ranks" && "\(problem)".contains("3 ranks") && "\(problem)".contains("2 processors")
                 && "\(problem)".contains("oversubscribe"), "\(problem)")
         return true
@@ -24,24 +24,28 @@ struct LocalSlotsTests {
     @Test func moreRanksThanProcessorsAreRefusedWhenNothingAllowsThem() {
         #expect(!Self.refuses(2))
         #expect(Self.refuses(3))
-        #expect(Self.refuses(3, Self.cluster { $0.mpirunArgs = ["--nooversubscribe"] }))
+        #expect(Self.refuses(3, Self.cluster { $0.mpirunArgs = ["--nooversubscribe", "--bind-to", "none"] }))
         #expect(Self.refuses(3, environment: ["OMPI_MCA_rmaps_base_oversubscribe": "", "SLURM_JOB_ID": ""]), "empty is unset")
         #expect(Self.refuses(3, Self.cluster { $0.environment = ["OMPI_MCA_rmaps_base_oversubscribe": "1"] }),
                 "cluster.env reaches the ranks (-x), not mpirun")
-        #expect(Self.refuses(3, parameters: "# rmaps_base_oversubscribe = 1\nbtl = ^openib\n"), "a comment allows nothing")
+        #expect(Self.refuses(3, settings: ["btl = ^openib", "mtl = ^ofi"]), "Debian's own settings allow nothing more")
     }
 
-    @Test func anythingThatLetsMpirunGoFurtherIsLeftToIt() {
+    @Test func anythingThatMayGiveMpirunMoreIsLeftToIt() {
+        #expect(!Self.refuses(3, processors: nil), "a system that cannot count its processors")
         #expect(!Self.refuses(3, Self.cluster { $0.oversubscribe = true }))
-        #expect(!Self.refuses(3, Self.cluster { $0.mpirunArgs = ["--map-by", "core:OVERSUBSCRIBE"] }))
-        #expect(!Self.refuses(3, Self.cluster { $0.mpirunArgs = ["-H", "a,b"] }))
-        #expect(!Self.refuses(3, Self.cluster { $0.mpirunArgs = ["--host=a:4"] }))
-        #expect(!Self.refuses(3, environment: ["OMPI_MCA_rmaps_base_oversubscribe": "true"]))
-        #expect(!Self.refuses(3, environment: ["OMPI_MCA_rmaps_base_mapping_policy": "core:oversubscribe"]))
-        #expect(!Self.refuses(3, environment: ["PRTE_MCA_rmaps_default_mapping_policy": ":OVERSUBSCRIBE"]))
-        #expect(!Self.refuses(3, environment: ["OMPI_MCA_orte_default_hostfile": "/etc/hosts.mpi"]))
-        #expect(!Self.refuses(3, environment: ["SLURM_JOB_ID": "42"]))
-        #expect(!Self.refuses(3, parameters: "rmaps_base_oversubscribe = 1\n"))
+        for arguments in [["--map-by", "core:OVERSUBSCRIBE"], ["-H", "a,b"], ["--host=a:4"], ["--machinefile=m"], ["-rf", "ranks.txt"],
+                          ["--mca", "orte_set_slots", "16"], ["--tune", "t.conf"]] {
+            #expect(!Self.refuses(3, Self.cluster { $0.mpirunArgs = arguments }), "\(arguments)")
+        }
+        for (key, value) in [("OMPI_MCA_rmaps_base_oversubscribe", "true"), ("OMPI_MCA_rmaps_base_mapping_policy", "core:oversubscribe"),
+                             ("PRTE_MCA_rmaps_default_mapping_policy", ":OVERSUBSCRIBE"), ("OMPI_MCA_orte_default_hostfile", "/etc/h"),
+                             ("OMPI_MCA_orte_set_slots", "16"), ("OMPI_MCA_mca_base_param_files", "/tmp/p.conf"),
+                             ("SLURM_JOB_ID", "42"), ("PBS_JOBID", "7")] {
+            #expect(!Self.refuses(3, environment: [key: value]), "\(key)")
+        }
+        #expect(!Self.refuses(3, settings: ["rmaps_base_oversubscribe = 1"]))
+        #expect(!Self.refuses(3, settings: ["default hostfile: node1 slots=4"]))
         #expect(!Self.refuses(3, Self.cluster { $0.hosts = [HostSlots(host: "node1", slots: 1)] }),
                 "listed hosts' slots are checked when the config is read")
         #expect(!Self.refuses(3, Self.cluster { $0.launcher = .slurm }))

@@ -1,6 +1,7 @@
 // ClusterSpec: the `cluster` section — where ranks run (hosts and slots or a hostfile), how they
 // are launched (mpirun or slurm), extra mpirun arguments, environment, network, failure bound.
 import Collective
+import Foundation
 import Worker
 
 /// One host and how many ranks it may run.
@@ -63,10 +64,10 @@ public struct ClusterSpec: Sendable, Equatable {
     }
 
     /// Whether `host` names the machine called `localHost`: `localhost`, a loopback address
-    /// (`::1`, `127.*`), its name or its short name.
+    /// (`127.*`), its name or its short name.
     public static func isLocal(_ host: String, localHost: String) -> Bool {
         let short = localHost.split(separator: ".").first.map(String.init) ?? localHost
-        return ["localhost", "::1", localHost, short].contains(host) || host.hasPrefix("127.")
+        return ["localhost", localHost, short].contains(host) || host.hasPrefix("127.")
     }
 
     /// Whether the config lists hosts (`hosts` or a hostfile); false: this machine only.
@@ -90,6 +91,17 @@ public struct ClusterSpec: Sendable, Equatable {
 }
 
 extension ClusterSpec {
+    /// What is wrong with a host name holding a colon, which Open MPI 4 takes as no node name (in
+    /// --host or a hostfile): an IPv6 address, or slots after a colon (`slotsForm` says where they go).
+    static func colonProblem(_ name: String, slotsForm: String) -> String {
+        var address = in6_addr()
+        let host = String(name.split(separator: "%", maxSplits: 1)[0])   // a zone (fe80::1%eth0) is not part of the address
+        if inet_pton(AF_INET6, host, &address) == 1 {
+            return "'\(name)' is an IPv6 address, which Open MPI takes as no host name; give the host's name (from /etc/hosts or DNS) or its IPv4 address"
+        }
+        return "'\(name)' is not a host name: a colon is neither part of one nor how slots are given here; give slots as \(slotsForm)"
+    }
+
     static let keys = ["hosts", "hostfile", "launcher", "mpirun_args", "env", "oversubscribe", "network",
                        "failure_timeout", "stop_grace_period", "preflight", "restarts", "allreduce", "shared_memory"]
 
@@ -108,10 +120,7 @@ extension ClusterSpec {
                       name.filter({ $0 == ":" }).count != 1 else {
                     throw item.error("'\(name)' is not a host name", hint: "a host name or address, e.g. node1 or 10.0.0.2; slots go in {host: node1, slots: 4}")
                 }
-                guard !name.contains(":") else {
-                    throw item.error("'\(name)' is an IPv6 address, which Open MPI takes as no host name",
-                                     hint: "give the host's name (from /etc/hosts or DNS) or its IPv4 address")
-                }
+                guard !name.contains(":") else { throw item.error(ClusterSpec.colonProblem(name, slotsForm: "{host: node1, slots: 4}")) }
                 return name
             }
             spec.hosts = try v.list().map { item in

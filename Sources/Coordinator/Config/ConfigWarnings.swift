@@ -1,5 +1,5 @@
 // ConfigWarnings: settings a config accepts that do nothing, or likely not what was meant — an
-// optimizer or schedule key its kind ignores (at a value other than its default), a cosine
+// optimizer key its kind ignores, a schedule key its kind ignores at other than its default, a cosine
 // schedule that rises, a sweep metric named like an accuracy or F1 score but minimised. Warnings,
 // not errors: runs and sweeps made before re-read their configs on resume and report.
 import Model
@@ -13,18 +13,16 @@ public enum ConfigWarnings {
     static let unusedScheduleKeys: [ScheduleKind: [String]] = [
         .constant: ["step_size", "gamma", "min_lr"], .step: ["min_lr"], .cosine: ["step_size", "gamma"],
     ]
-    /// The defaults of those keys (true as 1). A key at its default is not warned about: resolved
-    /// configs (a run's resolved.yaml, a trial's config.yaml) write every schedule key.
-    static let defaults: [String: Double] = {
-        let (o, s) = (OptimizerSpec(kind: .sgd, learningRate: 1), ScheduleSpec())
-        return ["momentum": o.momentum, "nesterov": o.nesterov ? 1 : 0, "beta1": o.beta1, "beta2": o.beta2, "eps": o.epsilon,
-                "step_size": Double(s.stepSize), "gamma": s.gamma, "min_lr": s.minLearningRate]
+    /// The defaults of the schedule's keys. A schedule key at its default is not warned about:
+    /// resolved configs (a run's resolved.yaml, a trial's config.yaml) write every one of them.
+    static let scheduleDefaults: [String: Double] = {
+        let s = ScheduleSpec()
+        return ["step_size": Double(s.stepSize), "gamma": s.gamma, "min_lr": s.minLearningRate]
     }()
 
-    /// Whether `value` is the default of `key`.
-    static func isDefault(_ value: ConfigValue, of key: String) -> Bool {
-        let number = (try? value.double()) ?? (try? value.bool()).map { $0 ? 1 : 0 }
-        return number != nil && number == defaults[key]
+    /// Whether `value` is the default of the schedule key `key`.
+    static func isScheduleDefault(_ value: ConfigValue, of key: String) -> Bool {
+        (try? value.double()).map { $0 == scheduleDefaults[key] } ?? false
     }
 
     /// The warnings for `config`, located as errors are (`file:line:column: key: message (hint)`).
@@ -41,14 +39,14 @@ public enum ConfigWarnings {
             if let optimizer, !swept.contains("optimizer.name") {
                 let kind = config.job.optimizer.kind
                 for key in unusedOptimizerKeys[kind] ?? [] where !swept.contains("optimizer.\(key)") {
-                    guard let value = optimizer[key], !isDefault(value, of: key) else { continue }
+                    guard let value = optimizer[key] else { continue }
                     warnings.append(value.error("\(kind.rawValue) does not use it", hint: "it is for \(users(of: key, in: unusedOptimizerKeys)); remove it"))
                 }
             }
             if let schedule, !swept.contains("schedule.name") {
                 let kind = config.job.schedule.kind
                 for key in unusedScheduleKeys[kind] ?? [] where !swept.contains("schedule.\(key)") {
-                    guard let value = schedule[key], !isDefault(value, of: key) else { continue }
+                    guard let value = schedule[key], !isScheduleDefault(value, of: key) else { continue }
                     warnings.append(value.error("the \(kind.rawValue) schedule does not use it",
                                                 hint: "it is for the \(users(of: key, in: unusedScheduleKeys)) schedule; remove it"))
                 }

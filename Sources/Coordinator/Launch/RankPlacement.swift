@@ -38,8 +38,7 @@ public enum RankPlacement {
             throw error
         } catch {
             // Open MPI reads a relative hostfile from the folder mpirun starts in, as this does.
-            let missing = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? Error).map { ($0 as NSError).code == Int(ENOENT) } ?? false
-            let from = missing && !path.hasPrefix("/") ? " (a relative hostfile is read from the working folder, \(FileManager.default.currentDirectoryPath))" : ""
+            let from = error.posixCode == ENOENT && !path.hasPrefix("/") ? " (a relative hostfile is read from the working folder, \(FileManager.default.currentDirectoryPath))" : ""
             throw LaunchError("cannot read the hostfile \(path): \(error.fileErrorText)\(from)")
         }
         // "\r\n" is one Character; blank lines are kept in the split so that line numbers are true.
@@ -48,8 +47,7 @@ public enum RankPlacement {
             let words = content.split(whereSeparator: \.isWhitespace)   // Open MPI takes tabs too
             guard let name = words.first else { return nil }
             if name.contains(":") {   // Open MPI 4 refuses it with a page about regular expressions
-                throw LaunchError("the hostfile \(path), line \(index + 1): '\(name)' is an IPv6 address, which Open MPI takes as "
-                                  + "no host name; give the host's name (from /etc/hosts or DNS) or its IPv4 address")
+                throw LaunchError("the hostfile \(path), line \(index + 1): " + ClusterSpec.colonProblem(String(name), slotsForm: "\(name.split(separator: ":")[0]) slots=N"))
             }
             let given = words.dropFirst().first { $0.hasPrefix("slots=") }.map { $0.dropFirst("slots=".count) }
             // Below 1 counts 1 and a word that is no number is left to Open MPI, as before; above what
@@ -80,7 +78,7 @@ public enum RankPlacement {
         do { hosts = try listedHosts(cluster) } catch let error as LaunchError {
             throw ConfigError(file: file, keyPath: "cluster.hostfile", message: error.description)
         } catch let error as HostfileSlotsError {
-            throw ConfigError(file: error.path, keyPath: "cluster.hostfile", message: error.problem)
+            throw ConfigError(file: file, keyPath: "cluster.hostfile", message: "the hostfile \(error.path), \(error.problem)")
         }
         if hosts.isEmpty {
             throw ConfigError(file: file, keyPath: "cluster.hostfile", message: "the hostfile \(hostfile) lists no hosts (only blank lines and comments)",

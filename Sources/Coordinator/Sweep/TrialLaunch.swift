@@ -52,7 +52,9 @@ extension SweepRunner {
             let cluster = placement.map { Self.cluster(trialConfig.cluster, placedOn: $0, parallel: spec.parallel) } ?? trialConfig.cluster
             let yaml = ResolvedConfig.yaml(job: trialConfig.job, cluster: cluster)
             try AtomicFile.write(yaml, to: directory + "/config.yaml")
-            var arguments = [MPILauncher.selfExecutable, "train", directory + "/config.yaml", "--run-dir", directory, "--json"]
+            // The sweep warned about the config it starts from; a trial's own settings are the sweep's doing.
+            var arguments = [MPILauncher.selfExecutable, "train", directory + "/config.yaml", "--run-dir", directory, "--json",
+                             "--no-config-warnings"]
             // A population member trains one generation an attempt.
             if spec.population != nil, let stop = try memberGenerationEnd(trial.id) { arguments += ["--stop-after", String(stop)] }
             if FileManager.default.fileExists(atPath: directory + "/checkpoints/latest") {
