@@ -19,7 +19,9 @@ struct BenchSearch: ParsableCommand {
         (the oldest completes, then free slots are refilled). Regret = best found − global minimum;
         log10_regret is the median over seeds of log10 regret (regrets below 1e-12 count as 1e-12).
         suggest_ms is the median time of one suggest call; suggest_ms_at_50 the median time of one
-        Bayesian suggestion given 50 finished observations of the problem.
+        Bayesian suggestion given 50 finished observations of the problem. In-process, --json rows
+        also hold median_log10_regret_by_evals: that median after each evaluation 1 … evals (trials
+        complete in the order they start, so entry n is what a run of n evaluations finds).
         """)
 
     @Option(help: "Comma-separated problems: branin, hartmann3, levy4, hartmann6 (default all).")

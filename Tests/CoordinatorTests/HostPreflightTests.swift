@@ -50,9 +50,9 @@ struct HostPreflightTests {
         let dir = NSTemporaryDirectory() + "preflight-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let agent = dir + "/agent"
-        try "#!/bin/sh\nif [ \"$1\" = good ]; then shift; exec sh -c \"$*\"; fi\necho \"connect to host $1: No route to host\" >&2\nexit 255\n"
-            .write(toFile: agent, atomically: false, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: agent)
+        try TestFolder.writeExecutable(
+            "#!/bin/sh\nif [ \"$1\" = good ]; then shift; exec sh -c \"$*\"; fi\necho \"connect to host $1: No route to host\" >&2\nexit 255\n",
+            to: agent)
         let spec = Self.cluster(hosts: ["good", "bad"], mpirunArgs: ["--mca", "plm_rsh_agent", agent])
         try HostPreflight.check(Self.cluster(hosts: ["good"], mpirunArgs: ["--mca", "plm_rsh_agent", agent]), binary: "/bin/sh")
         do {

@@ -29,8 +29,20 @@ func problemMinimum(_ c: ProblemMinimumCase) {
 @Test("Bayesian search with 4 trials pending finds Hartmann 3's global basin (its nearest local minimum is 0.77 above)")
 func parallelBayesQuality() throws {
     var search = BayesianSearch(space: SearchProblem.hartmann3.space, goal: .minimize, seed: 1)
-    let (best, _) = try SearchBenchmark.run(&search, problem: .hartmann3, evaluations: 30, parallel: 4)
+    let (best, _, _) = try SearchBenchmark.run(&search, problem: .hartmann3, evaluations: 30, parallel: 4)
     // Hartmann 3's nearest local minimum is 0.77 above the global one: 0.3 tells the basins apart
     // without depending on the last digits another CPU rounds differently.
     #expect(best - SearchProblem.hartmann3.minimum < 0.3)
+}
+
+@Test("the regret after each evaluation is what a shorter run finds: a run of n evaluations is the first n of a longer one")
+func regretByEvaluationIsAPrefix() throws {
+    for parallel in [1, 4] {
+        let long = try SearchBenchmark.measure(problems: [.branin], evaluations: 14, seeds: 2, parallels: [parallel])[0]
+        let short = try SearchBenchmark.measure(problems: [.branin], evaluations: 9, seeds: 2, parallels: [parallel])[0]
+        #expect(long.regretsByEvaluation.map { $0[8] } == short.regrets, "parallel \(parallel)")
+        #expect(long.regretsByEvaluation.map(\.last!) == long.regrets)
+        #expect(long.regretsByEvaluation.allSatisfy { zip($0, $0.dropFirst()).allSatisfy { $0 >= $1 } }, "best so far never rises")
+        #expect(long.medianLog10RegretByEvaluation.count == 14 && long.medianLog10RegretByEvaluation.last == long.medianLog10Regret)
+    }
 }

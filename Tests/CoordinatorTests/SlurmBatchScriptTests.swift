@@ -51,12 +51,7 @@ import Testing
         let work = dir + "/work dir 'quoted'"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         let binary = dir + "/fake ringtrain"
-        // Written through a descriptor closed on exec: one a process started meanwhile by a test running
-        // alongside inherited would keep the file busy for writing, and running it would fail (126).
-        let fd = open(binary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
-        try #require(fd >= 0)
-        _ = "#!/bin/sh\nprintf '%s|' \"$PWD\" \"$@\"\n".withCString { write(fd, $0, strlen($0)) }
-        close(fd)
+        try TestFolder.writeExecutable("#!/bin/sh\nprintf '%s|' \"$PWD\" \"$@\"\n", to: binary)
         let path = dir + "/job.sbatch"
         try Self.script(in: dir, workingDirectory: work, binary: binary).text().write(toFile: path, atomically: true, encoding: .utf8)
         func run() throws -> String {

@@ -38,8 +38,7 @@ struct EarlyTerminationTests {
     static func programSweep(bad: String, goal: String, maxRetries: Int) throws -> (dir: String, result: ProcessResult) {
         let dir = try TrainingFixtures.temporaryDirectory()
         let program = dir + "/objective.py"
-        try objective.write(toFile: program, atomically: false, encoding: .utf8)
-        chmod(program, 0o755)
+        try ExecutableFile.write(objective, to: program)
         try """
         sweep:
           method: grid

@@ -136,13 +136,12 @@ struct PopulationTrainingTests {
     /// A program member that ends its generation without saving anything fails its attempt.
     @Test func aProgramThatSavesNothingFails() throws {
         let dir = try TrainingFixtures.temporaryDirectory()
-        try """
+        try ExecutableFile.write("""
         #!/usr/bin/env python3
         import json, os
         for epoch in range(1, int(os.environ["RINGTRAIN_STOP_AFTER"]) + 1):
             print(json.dumps({"epoch": epoch, "loss": 1.0 / epoch}), flush=True)
-        """.write(toFile: dir + "/forgetful.py", atomically: false, encoding: .utf8)
-        chmod(dir + "/forgetful.py", 0o755)
+        """, to: dir + "/forgetful.py")
         try """
         sweep:
           method: pbt

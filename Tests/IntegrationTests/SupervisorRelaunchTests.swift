@@ -81,7 +81,7 @@ struct SupervisorRelaunchTests {
         // process still dying would be out of reach) and hangs; later attempts take the lock as
         // `train` does, and are refused while it is held.
         let program = dir + "/locking.sh"
-        try """
+        try ExecutableFile.write("""
         #!/bin/sh
         lock="$RINGTRAIN_TRIAL_DIR/.ringtrain.lock"
         if [ ! -e "$RINGTRAIN_TRIAL_DIR/first" ]; then
@@ -91,8 +91,7 @@ struct SupervisorRelaunchTests {
         fi
         flock -n "$lock" true || { echo "$RINGTRAIN_TRIAL_DIR is in use by another ringtrain process" >&2; exit 2; }
         echo '{"score": 1.5}'
-        """.write(toFile: program, atomically: false, encoding: .utf8)
-        chmod(program, 0o755)
+        """, to: program)
         let config = try SweepAttackTests.programConfig(in: dir, body: "  method: grid\n  parameters: {x: {values: [1]}}\n  max_retries: 0\n")
         try String(contentsOfFile: config, encoding: .utf8).replacingOccurrences(of: SweepHarness.objective, with: program)
             .write(toFile: config, atomically: false, encoding: .utf8)

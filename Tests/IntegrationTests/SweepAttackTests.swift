@@ -148,8 +148,7 @@ struct SweepAttackTests {
     @Test func aProgramThatCannotStartFailsOnceInsteadOfLooping() throws {
         let dir = try TrainingFixtures.temporaryDirectory()
         let mark = UUID().uuidString
-        try "#!/usr/bin/no-such-interpreter\nprint(1)\n".write(toFile: dir + "/broken.py", atomically: false, encoding: .utf8)
-        chmod(dir + "/broken.py", 0o755)
+        try ExecutableFile.write("#!/usr/bin/no-such-interpreter\nprint(1)\n", to: dir + "/broken.py")
         try "sweep:\n  program: broken.py\n  method: random\n  metric: {name: score}\n  parameters: {x: {min: 0.0, max: 1.0}}\n  run_cap: 2\n  max_retries: 0\n"
             .write(toFile: dir + "/sweep.yaml", atomically: false, encoding: .utf8)
         let result = try SweepHarness.run(["sweep", dir + "/sweep.yaml", "--run-dir", dir + "/run"], mark: mark, timeout: 60)
@@ -164,8 +163,7 @@ struct SweepAttackTests {
         let dir = try TrainingFixtures.temporaryDirectory()
         let mark = UUID().uuidString
         // A wrapper that starts the objective as its child: the objective must still be asked to stop.
-        try "#!/bin/sh\nsh \(SweepHarness.objective) \"$@\"\n".write(toFile: dir + "/wrapper.sh", atomically: false, encoding: .utf8)
-        chmod(dir + "/wrapper.sh", 0o755)
+        try ExecutableFile.write("#!/bin/sh\nsh \(SweepHarness.objective) \"$@\"\n", to: dir + "/wrapper.sh")
         let config = try Self.programConfig(in: dir, body: "  method: random\n  parameters: {x: {min: 0.0, max: 1.0}}\n  run_cap: 1\n")
         try String(contentsOfFile: config, encoding: .utf8).replacingOccurrences(of: SweepHarness.objective, with: dir + "/wrapper.sh")
             .write(toFile: config, atomically: false, encoding: .utf8)

@@ -17,6 +17,15 @@ public struct SearchBenchmarkResult: Sendable {
     public var suggestMilliseconds: Double
     /// Median time of one suggestion given 50 finished observations (Bayesian rows only).
     public var suggestMillisecondsAt50: Double?
+    /// Every seed's regret after each evaluation, 1 … `evaluations` (in-process rows; empty otherwise).
+    public var regretsByEvaluation: [[Double]] = []
+
+    /// After each evaluation n (1-based index n − 1), the median over seeds of log10 regret:
+    /// where sequential and parallel search stand at every budget up to `evaluations`.
+    public var medianLog10RegretByEvaluation: [Double] {
+        guard let first = regretsByEvaluation.first else { return [] }
+        return first.indices.map { n in median(regretsByEvaluation.map { log10(max(SearchBenchmark.regretFloor, $0[n])) }) }
+    }
 
     /// Median over seeds of log10 regret, regrets below `SearchBenchmark.regretFloor` counting as it.
     public var medianLog10Regret: Double { median(regrets.map { log10(max(SearchBenchmark.regretFloor, $0)) }) }
@@ -29,6 +38,7 @@ public struct SearchBenchmarkResult: Sendable {
                                 "median_regret": medianRegret, "max_regret": maxRegret, "regrets": regrets,
                                 "suggest_ms": suggestMilliseconds]
         if let suggestMillisecondsAt50 { o["suggest_ms_at_50"] = suggestMillisecondsAt50 }
+        if !regretsByEvaluation.isEmpty { o["median_log10_regret_by_evals"] = medianLog10RegretByEvaluation }
         return o
     }
 }
@@ -40,13 +50,15 @@ public enum SearchBenchmark {
     public static let regretFloor = 1e-12
 
     /// Runs `evaluations` trials of `problem` with up to `parallel` pending at once: the oldest
-    /// pending trial completes, then the strategy refills the free slots. Returns the best value
-    /// and the duration of every suggest call.
+    /// pending trial completes, then the strategy refills the free slots. Returns the best value,
+    /// the best after each completion (trials complete in the order they started, so entry n − 1 is
+    /// what a run of n evaluations would have found), and the duration of every suggest call.
     public static func run<S: SearchStrategy>(_ strategy: inout S, problem: SearchProblem, evaluations: Int,
-                                              parallel: Int) throws -> (best: Double, suggestSeconds: [Double]) {
+                                              parallel: Int) throws -> (best: Double, bestAfter: [Double], suggestSeconds: [Double]) {
         var history: [TrialObservation] = []
         var pendingOrder: [Int] = []
         var times: [Double] = []
+        var bestAfter: [Double] = []
         var completed = 0
         while completed < evaluations {
             let free = min(parallel - pendingOrder.count, evaluations - history.count)
@@ -61,9 +73,10 @@ public enum SearchBenchmark {
             let done = pendingOrder.removeFirst()
             history[done].metric = problem.value(history[done].configuration)
             history[done].status = .finished
+            bestAfter.append(min(bestAfter.last ?? .infinity, history[done].metric!))
             completed += 1
         }
-        return (history.compactMap(\.metric).min() ?? .infinity, times)
+        return (history.compactMap(\.metric).min() ?? .infinity, bestAfter, times)
     }
 
     /// Median time of one Bayesian suggestion on `problem` after `observations` random finished trials.
@@ -89,17 +102,18 @@ public enum SearchBenchmark {
             let evals = evaluations ?? 10 * problem.dimension
             let at50 = try suggestTimeAt(observations: 50, problem: problem, seed: 1) * 1000
             func row(_ method: String, parallel: Int, _ make: (UInt64) -> any SearchStrategy) throws -> SearchBenchmarkResult {
-                var regrets: [Double] = [], times: [Double] = []
+                var regrets: [Double] = [], byEvaluation: [[Double]] = [], times: [Double] = []
                 for seed in 1...UInt64(seeds) {
                     var strategy = make(seed)
-                    let (best, t) = try run(&strategy, problem: problem, evaluations: evals, parallel: parallel)
+                    let (best, bestAfter, t) = try run(&strategy, problem: problem, evaluations: evals, parallel: parallel)
                     regrets.append(best - problem.minimum)
+                    byEvaluation.append(bestAfter.map { $0 - problem.minimum })
                     times += t
                 }
                 return SearchBenchmarkResult(problem: problem.name, dimension: problem.dimension, method: method,
                                              parallel: parallel, evaluations: evals, seeds: seeds, regrets: regrets,
                                              suggestMilliseconds: median(times) * 1000,
-                                             suggestMillisecondsAt50: method == "bayes" ? at50 : nil)
+                                             suggestMillisecondsAt50: method == "bayes" ? at50 : nil, regretsByEvaluation: byEvaluation)
             }
             for parallel in parallels {
                 rows.append(try row("bayes", parallel: parallel) { BayesianSearch(space: problem.space, goal: .minimize, seed: $0) })
