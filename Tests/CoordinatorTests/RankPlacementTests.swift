@@ -75,6 +75,11 @@ struct RankPlacementTests {
         #expect { try RankPlacement.listedHosts(Self.cluster(hostfile: "node1 slots=1\nfe80::2 slots=2\n")) } throws: { error in
             "\(error)".contains("line 2: 'fe80::2' is an IPv6 address")
         }
+        for colons in [":", "::", ":4"] {   // the host before the colon is empty (indexing it trapped)
+            #expect { try RankPlacement.listedHosts(Self.cluster(hostfile: colons + " slots=2\n")) } throws: { error in
+                "\(error)".contains("line 1: '\(colons)'")
+            }
+        }
         #expect { try RankPlacement.listedHosts(Self.cluster(hostfile: "node1:4\n")) } throws: { error in
             "\(error)".contains("line 1: 'node1:4' is not a host name") && "\(error)".contains("node1 slots=N")
         }

@@ -124,7 +124,7 @@ struct SweepAttackTests {
         let dir = try TrainingFixtures.temporaryDirectory()
         let mark = UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir + "/project", withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: SweepHarness.objective, toPath: dir + "/project/objective.sh")
+        try ExecutableFile.write(String(contentsOfFile: SweepHarness.objective, encoding: .utf8), to: dir + "/project/objective.sh")
         let body = "  metric: {name: score}\n  parameters: {x: {values: [0.1, 0.2]}}\n  method: grid\n"
         try ("sweep:\n  program: objective.sh\n" + body).write(toFile: dir + "/project/program.yaml", atomically: false, encoding: .utf8)
         try ("sweep:\n  command: [sh, objective.sh, \"${args}\"]\n" + body).write(toFile: dir + "/project/command.yaml", atomically: false, encoding: .utf8)

@@ -52,7 +52,9 @@ public enum SearchBenchmark {
     /// Runs `evaluations` trials of `problem` with up to `parallel` pending at once: the oldest
     /// pending trial completes, then the strategy refills the free slots. Returns the best value,
     /// the best after each completion (trials complete in the order they started, so entry n − 1 is
-    /// what a run of n evaluations would have found), and the duration of every suggest call.
+    /// what a run of n evaluations would have found: a strategy's `suggest(count:)` gives the first
+    /// of a larger batch's suggestions, so a shorter run's trials are a longer one's first), and the
+    /// duration of every suggest call.
     public static func run<S: SearchStrategy>(_ strategy: inout S, problem: SearchProblem, evaluations: Int,
                                               parallel: Int) throws -> (best: Double, bestAfter: [Double], suggestSeconds: [Double]) {
         var history: [TrialObservation] = []

@@ -47,7 +47,7 @@ public enum RankPlacement {
             let words = content.split(whereSeparator: \.isWhitespace)   // Open MPI takes tabs too
             guard let name = words.first else { return nil }
             if name.contains(":") {   // Open MPI 4 refuses it with a page about regular expressions
-                throw LaunchError("the hostfile \(path), line \(index + 1): " + ClusterSpec.colonProblem(String(name), slotsForm: "\(name.split(separator: ":")[0]) slots=N"))
+                throw LaunchError("the hostfile \(path), line \(index + 1): " + ClusterSpec.colonProblem(String(name), slotsForm: "\(name.prefix { $0 != ":" }) slots=N"))
             }
             let given = words.dropFirst().first { $0.hasPrefix("slots=") }.map { $0.dropFirst("slots=".count) }
             // Below 1 counts 1 and a word that is no number is left to Open MPI, as before; above what
