@@ -36,7 +36,8 @@ struct Validate: ParsableCommand {
                     Log.logger.warning("\(problem); train here would be refused (inside a Slurm, PBS or LSF allocation mpirun counts its slots)")
                 }
                 // This machine's memory judges the job only where its ranks run; read before the data loads.
-                let here = loaded.cluster.runsOnlyHere(localHost: LauncherWatch.localHost)
+                // (One rank under mpirun trains in this process, whatever hosts are listed.)
+                let here = (job.ranks == 1 && loaded.cluster.launcher == .mpirun) || loaded.cluster.runsOnlyHere(localHost: LauncherWatch.localHost)
                 let available = here ? HostMemory.available() : nil
                 let data = try DatasetLoader.load(job.dataset, seed: job.seed)
                 let ranksOnHost = loaded.cluster.ranksOnBusiestHost(ranks: job.ranks)

@@ -153,6 +153,11 @@ struct JobCheckCommandTests {
         let fragments = ["memory per rank", "24.0 GiB available", "confusion matrices (100000 classes)"]
         Self.expectRefused(try Self.validate(config), fragments, "validate")
         Self.expectRefused(try Self.train(config, runDir: dir + "/run"), fragments, "train")
+        // One rank trains in this process whatever hosts are listed, so its memory is judged here too.
+        try "node1 slots=2\n".write(toFile: dir + "/hosts", atomically: false, encoding: .utf8)
+        Self.expectRefused(try Self.validate(config, ["cluster.hostfile=\(dir)/hosts"]), fragments, "validate, 1 rank, a hostfile")
+        Self.expectRefused(try Self.train(config, ["cluster.hostfile=\(dir)/hosts"], runDir: dir + "/run-hosts"), fragments,
+                           "train, 1 rank, a hostfile")
         let fits = try Self.validate(config, ["job.dataset.classes=10"])
         #expect(fits.status == 0 && fits.stdout.contains("memory: about"), "\(fits.output)")
     }
