@@ -1,6 +1,7 @@
 // BenchCounts: the ranges of the bench commands' counts (--steps, --repeats, --ranks, ...), checked
 // before anything starts, so a huge value gets an error instead of an overflow or an endless run.
 import ArgumentParser
+import Coordinator
 
 enum BenchCounts {
     /// Largest --steps per timed repetition.
@@ -10,7 +11,7 @@ enum BenchCounts {
     /// Largest --reps of `bench allreduce` (each a single all-reduce).
     static let reps = 1_000_000
     /// Largest --ranks (and ranks per host), as `train` allows.
-    static let ranks = 65_536
+    static let ranks = JobParser.ranksRange.upperBound
 
     /// Throws for the first given value outside 1...its limit, naming the option and the range.
     static func check(_ counts: [(name: String, value: Int?, limit: Int)]) throws {

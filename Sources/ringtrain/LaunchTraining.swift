@@ -25,6 +25,18 @@ func launchTraining(_ config: RunConfig, _ options: RankOptions, slurm: SlurmReq
     try slurm.finish(status, progressed: after.map { step in before.map { step > $0 } ?? true } ?? false)
 }
 
+/// Checks `--ranks` and `--stop-after` of `train` and `resume` against the ranges of the job keys
+/// they set, so that the error names the option and not the key (job.ranks, job.stop_after).
+func checkTrainingOptions(ranks: Int?, stopAfter: Int?) throws {
+    let (r, s) = (JobParser.ranksRange, JobParser.stopAfterRange)
+    if let ranks, !r.contains(ranks) {
+        throw ValidationError("--ranks must be at least \(r.lowerBound) and at most \(r.upperBound) (got \(ranks))")
+    }
+    if let stopAfter, !s.contains(stopAfter) {
+        throw ValidationError("--stop-after must be at least \(s.lowerBound) and at most \(s.upperBound) epochs (evaluations, with job.steps) (got \(stopAfter))")
+    }
+}
+
 /// After a run that recorded a timeline, however it ended: the merged trace and its summary
 /// (on standard error with `--json`, whose standard output is JSON lines). A timeline that cannot
 /// be merged is a warning, never the run's failure.

@@ -38,11 +38,7 @@ struct Resume: ParsableCommand {
     @OptionGroup var slurm: SlurmRequeueOption
 
     func validate() throws {
-        // Checked here, so the error names the option and not the job key it sets (job.ranks, job.stop_after).
-        if let ranks, !(1...65_536).contains(ranks) { throw ValidationError("--ranks must be at least 1 and at most 65536 (got \(ranks))") }
-        if let stopAfter, !(1...1_000_000).contains(stopAfter) {
-            throw ValidationError("--stop-after must be at least 1 and at most 1000000 epochs (evaluations, with job.steps) (got \(stopAfter))")
-        }
+        try checkTrainingOptions(ranks: ranks, stopAfter: stopAfter)
     }
 
     /// For a sweep folder: refuses the options that apply to training runs only, and every

@@ -55,11 +55,7 @@ struct Train: ParsableCommand {
     func validate() throws {
         if resume && runDir == nil { throw ValidationError("--resume needs --run-dir (the folder of the run to continue)") }
         if resetOptimizer && !resume { throw ValidationError("--reset-optimizer applies to --resume only") }
-        // Checked here, so the error names the option and not the job key it sets (job.ranks, job.stop_after).
-        if let ranks, !(1...65_536).contains(ranks) { throw ValidationError("--ranks must be at least 1 and at most 65536 (got \(ranks))") }
-        if let stopAfter, !(1...1_000_000).contains(stopAfter) {
-            throw ValidationError("--stop-after must be at least 1 and at most 1000000 epochs (evaluations, with job.steps) (got \(stopAfter))")
-        }
+        try checkTrainingOptions(ranks: ranks, stopAfter: stopAfter)
         if let traceSteps, traceSteps < 1 { throw ValidationError(StepTrace.belowOne(traceSteps)) }
     }
 

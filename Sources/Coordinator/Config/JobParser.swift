@@ -5,6 +5,11 @@ import Worker
 
 /// Parses `job:` mappings.
 public enum JobParser {
+    /// The values `job.ranks` may take (and `--ranks`, which sets it).
+    public static let ranksRange = 1...65_536
+    /// The values `job.stop_after` may take (and `--stop-after`).
+    public static let stopAfterRange = 1...1_000_000
+
     static let jobKeys = ["name", "seed", "dataset", "model", "loss", "optimizer", "schedule", "batch_size",
                           "epochs", "steps", "eval_every", "ranks", "accumulate", "tail", "evaluation_batch", "checkpoint", "gradient_compression",
                           "overlap", "bucket_kb", "sharded_update", "on_nonfinite", "timeline", "stop_after"]
@@ -42,7 +47,7 @@ public enum JobParser {
         if let v = t["schedule"] { job.schedule = try parseSchedule(v) }
         if let v = t["batch_size"] { job.batchSize = try v.int(in: 1...1_000_000) }
         try parseBudget(t, into: &job)
-        if let v = t["ranks"] { job.ranks = try v.int(in: 1...65_536) }
+        if let v = t["ranks"] { job.ranks = try v.int(in: ranksRange) }
         if let v = t["accumulate"] { job.accumulate = try v.int(in: 1...4096) }
         if let v = t["tail"] { job.tail = TailPolicy(rawValue: try v.choice(TailPolicy.allCases.map(\.rawValue)))! }
         if let v = t["evaluation_batch"] {
@@ -56,7 +61,7 @@ public enum JobParser {
         if let v = t["on_nonfinite"] { job.onNonFinite = NonFinitePolicy(rawValue: try v.choice(NonFinitePolicy.allCases.map(\.rawValue)))! }
         if let v = t["timeline"] { job.timeline = try v.bool() }
         if let v = t["stop_after"] {
-            job.stopAfter = try v.int(in: 1...1_000_000, hint: "the epochs (evaluations, with job.steps) after which the run stops with a checkpoint")
+            job.stopAfter = try v.int(in: stopAfterRange, hint: "the epochs (evaluations, with job.steps) after which the run stops with a checkpoint")
         }
         if let v = t["bucket_kb"] { job.bucketBytes = try v.int(in: 1...1_048_576) * 1024 }
         if let v = t["sharded_update"] {

@@ -49,7 +49,7 @@ public enum SweepParser {
         do {
             shares = try HostShares.of(config.cluster)
         } catch let error as HostfileSlotsError {
-            throw ConfigError(file: config.file.path, keyPath: "cluster.hostfile", message: "the hostfile \(error.path), \(error.problem)")
+            throw error.configError(in: config.file.path)
         } catch {
             return   // an unreadable hostfile is reported where the launch reads it
         }

@@ -28,19 +28,15 @@ public enum RankPlacement {
 
     /// The host lines of the hostfile `path` (comments and blank lines left out).
     static func hostfileEntries(_ path: String) throws -> [HostfileEntry] {
-        let text: String
+        let data: Data
         do {
-            guard let decoded = String(data: try Data(contentsOf: URL(fileURLWithPath: path)), encoding: .utf8) else {
-                throw LaunchError("the hostfile \(path) is not UTF-8 text")
-            }
-            text = decoded
-        } catch let error as LaunchError {
-            throw error
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
             // Open MPI reads a relative hostfile from the folder mpirun starts in, as this does.
             let from = error.posixCode == ENOENT && !path.hasPrefix("/") ? " (a relative hostfile is read from the working folder, \(FileManager.default.currentDirectoryPath))" : ""
             throw LaunchError("cannot read the hostfile \(path): \(error.fileErrorText)\(from)")
         }
+        guard let text = String(data: data, encoding: .utf8) else { throw LaunchError("the hostfile \(path) is not UTF-8 text") }
         // "\r\n" is one Character; blank lines are kept in the split so that line numbers are true.
         let entries: [HostfileEntry] = try text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated().compactMap { index, line in
             let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
@@ -78,7 +74,7 @@ public enum RankPlacement {
         do { hosts = try listedHosts(cluster) } catch let error as LaunchError {
             throw ConfigError(file: file, keyPath: "cluster.hostfile", message: error.description)
         } catch let error as HostfileSlotsError {
-            throw ConfigError(file: file, keyPath: "cluster.hostfile", message: "the hostfile \(error.path), \(error.problem)")
+            throw error.configError(in: file)
         }
         if hosts.isEmpty {
             throw ConfigError(file: file, keyPath: "cluster.hostfile", message: "the hostfile \(hostfile) lists no hosts (only blank lines and comments)",
@@ -112,4 +108,9 @@ public struct HostfileSlotsError: Error, CustomStringConvertible {
     /// The problem without the file's name: `line 2: slots=5000000 is more than 1048576, ...`.
     public var problem: String { "line \(line): slots=\(given) is more than \(Self.most), the most a host may have" }
     public var description: String { "cluster.hostfile \(path) \(problem)" }
+
+    /// The same as a mistake in the config `file` whose cluster.hostfile names the hostfile.
+    func configError(in file: String) -> ConfigError {
+        ConfigError(file: file, keyPath: "cluster.hostfile", message: "the hostfile \(path), \(problem)")
+    }
 }
