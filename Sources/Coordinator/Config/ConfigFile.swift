@@ -59,7 +59,7 @@ public struct ConfigFile {
     public static func parse(text: String, path: String, overrides: [String] = []) throws -> ConfigFile {
         var node: Node
         do {
-            guard let composed = try Yams.compose(yaml: text) else {
+            guard let composed = try Yams.compose(yaml: text, .default, .default, .utf8) else {
                 throw ConfigError(file: path, keyPath: "", message: "the file is empty", hint: "it needs at least a job: section")
             }
             node = composed
@@ -100,7 +100,7 @@ public struct ConfigFile {
         let valueText = String(override[override.index(after: eq)...])
         let value: Node
         do {
-            value = try Yams.compose(yaml: valueText) ?? Node("", Tag(.null))
+            value = try Yams.compose(yaml: valueText, .default, .default, .utf8) ?? Node("", Tag(.null))
         } catch {
             throw ConfigError(file: "--set \(override)", keyPath: key, message: "the value is not valid YAML")
         }
@@ -134,7 +134,7 @@ public struct ConfigFile {
     /// index into a list: `layers[2]` is the third element of `layers`, which must exist.
     private static func set(_ node: inout Node, path: [String], value: Node, override: String, consumed: String = "") throws {
         guard let first = path.first else { node = value; return }
-        guard case .mapping = node else {
+        guard case .mapping(var mapping) = node else {
             throw ConfigError(file: "--set \(override)", keyPath: "", message: "'\(first)' is inside a value that is not a mapping")
         }
         let parts = first.split(separator: "[", omittingEmptySubsequences: false)
@@ -149,10 +149,18 @@ public struct ConfigFile {
             }
             indices.append(index)
         }
-        var child = node[key] ?? Node([(Node, Node)]())
+        // Keys are matched by their text: Yams's own lookup resolves every key's tag on each
+        // comparison, which made checking a sweep of thousands of values take minutes.
+        let found = mapping.indices.filter { mapping[$0].key.string == key }.last
+        var child = found.map { mapping[$0].value } ?? Node([(Node, Node)]())
         try setElement(&child, indices: indices[...], rest: Array(path.dropFirst()), value: value, override: override,
                        at: consumed.isEmpty ? key : consumed + "." + key)
-        node[key] = child
+        if let found {
+            mapping[found] = (key: mapping[found].key, value: child)
+        } else {
+            mapping[key] = child
+        }
+        node = .mapping(mapping)
     }
 
     private static func setElement(_ node: inout Node, indices: ArraySlice<Int>, rest: [String], value: Node,

@@ -30,7 +30,9 @@ public enum ConfigWarnings {
     /// `optimizer.name`, and so on.
     public static func of(_ config: RunConfig) -> [ConfigError] {
         var warnings: [ConfigError] = []
-        let sweep = try? config.sweepSpec()
+        // The section alone: its parameter names and metric are all a warning reads, and checking
+        // every value against the job again would double a large sweep's check.
+        let sweep = try? config.sweep.map { try SweepParser.parse($0, baseDirectory: config.file.directory) }
         let swept = Set(sweep?.space.parameters.map(\.name) ?? [])
         let top = try? config.file.root.table(allowed: nil)
         if config.hasJob, let job = try? top?["job"]?.table(allowed: nil) {
