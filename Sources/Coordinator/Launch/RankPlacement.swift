@@ -36,12 +36,16 @@ public enum RankPlacement {
             let from = error.posixCode == ENOENT && !path.hasPrefix("/") ? " (a relative hostfile is read from the working folder, \(FileManager.default.currentDirectoryPath))" : ""
             throw LaunchError("cannot read the hostfile \(path): \(error.fileErrorText)\(from)")
         }
-        guard let text = String(data: data, encoding: .utf8) else { throw LaunchError("the hostfile \(path) is not UTF-8 text") }
+        // mpirun reads bytes: a comment in another encoding is no reason to refuse the file, a host name is.
+        let text = String(decoding: data, as: UTF8.self)
         // "\r\n" is one Character; blank lines are kept in the split so that line numbers are true.
         let entries: [HostfileEntry] = try text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated().compactMap { index, line in
             let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             let words = content.split(whereSeparator: \.isWhitespace)   // Open MPI takes tabs too
             guard let name = words.first else { return nil }
+            if name.contains("\u{FFFD}") {
+                throw LaunchError("the hostfile \(path), line \(index + 1): the host name is not UTF-8 text (host names are letters, digits, '-' and '.')")
+            }
             if name.contains(":") {   // Open MPI 4 refuses it with a page about regular expressions
                 throw LaunchError("the hostfile \(path), line \(index + 1): " + ClusterSpec.colonProblem(String(name), slotsForm: "\(name.prefix { $0 != ":" }) slots=N"))
             }
