@@ -50,6 +50,7 @@ func closestMatch(to word: String, in candidates: [String]) -> String? {
         }
         return previous[b.count]
     }
+    guard word.utf8.count <= 100 else { return nil }   // no name is that long (and the distance costs its length)
     let lower = Array(word.lowercased())
     let scored = candidates.map { ($0, distance(lower, Array($0.lowercased()))) }
     guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }

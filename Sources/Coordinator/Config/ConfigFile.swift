@@ -44,15 +44,39 @@ public struct ConfigFile {
                               hint: isRun ? "give a config file; this run folder's own is \(path)/resolved.yaml, and `ringtrain resume \(path)` continues the run"
                                           : "give the path of a config file such as cluster.yaml")
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let exists = FileManager.default.fileExists(atPath: path)
-            throw ConfigError(file: path, keyPath: "", message: exists ? "cannot read the file" : "file not found",
-                              hint: exists ? "check its permissions" : "give the path of a config such as cluster.yaml")
-        }
+        let data = try read(path)
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigError(file: path, keyPath: "", message: "the file is not UTF-8 text")
         }
         return try parse(text: text, path: path, overrides: overrides)
+    }
+
+    /// The most bytes a config file may hold (16 MiB): far above any sweep's listed values. A
+    /// dataset or log given by mistake is refused before the YAML parser holds it many times over.
+    public static let byteLimit = 16 << 20
+
+    /// The bytes of `path`, read to its end (a pipe such as `<(…)` too), at most `byteLimit`.
+    private static func read(_ path: String) throws -> Data {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let code = errno
+            throw ConfigError(file: path, keyPath: "", message: code == ENOENT ? "file not found" : "cannot read the file: \(String(cString: strerror(code)))",
+                              hint: code == ENOENT ? "give the path of a config such as cluster.yaml" : code == EACCES ? "check its permissions" : nil)
+        }
+        defer { close(fd) }
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while data.count <= byteLimit {
+            let n = Foundation.read(fd, &buffer, buffer.count)
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else {
+                throw ConfigError(file: path, keyPath: "", message: "cannot read the file: \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { return data }
+            data.append(contentsOf: buffer[..<n])
+        }
+        throw ConfigError(file: path, keyPath: "", message: "the file holds more than \(byteLimit >> 20) MiB, more than a config may",
+                          hint: "give the config's path (a YAML file such as cluster.yaml), not a dataset's")
     }
 
     /// Parses `text` as if read from `path`.

@@ -35,14 +35,22 @@ public struct ConfigValue {
                            message: message, hint: hint)
     }
 
-    /// How this value reads in a message: the scalar text, or "a list" / "a mapping".
+    /// How this value reads in a message: the scalar text (cut, see `quoted`), or "a list" / "a mapping".
     var shown: String {
         switch node {
-        case .scalar(let s): return "'\(s.string)'"
+        case .scalar(let s): return Self.quoted(s.string)
         case .sequence: return "a list"
         case .mapping: return "a mapping"
         case .alias: return "an alias"
         }
+    }
+
+    /// `text` in quotes for a message; past 60 characters, its first 60 and its length (a whole
+    /// file given as the config is one long scalar).
+    static func quoted(_ text: String) -> String {
+        guard text.utf8.count > 60 else { return "'\(text)'" }
+        let count = text.count
+        return count <= 60 ? "'\(text)'" : "'\(text.prefix(60))…' (\(count) characters)"
     }
 
     /// True for an explicit YAML null (`~`, `null` or empty).
@@ -59,7 +67,7 @@ public struct ConfigValue {
         let text = try string()
         guard choices.contains(text) else {
             let near = closestMatch(to: text, in: choices).map { "did you mean '\($0)'? " } ?? ""
-            throw error("'\(text)' is not valid", hint: near + "expected one of: " + choices.joined(separator: ", "))
+            throw error("\(Self.quoted(text)) is not valid", hint: near + "expected one of: " + choices.joined(separator: ", "))
         }
         return text
     }
