@@ -110,3 +110,12 @@ func scaleTicks() {
     #expect(linear.ticks().map(\.label) == ["0", "0.2", "0.4", "0.6", "0.8", "1"])
     #expect(abs(linear(0.5) - 50) < 1e-9)
 }
+
+@Test("values a few ulps apart get a scale with ticks (the step was below an ulp and the loop never ended)",
+      arguments: [[0.85, 0.8500000000000002], [1e16, 1e16 + 2], [-3.0, -3.0000000000000004], [0.0, 5e-324]])
+func nearlyEqualValuesTick(values: [Double]) {
+    let scale = PlotScale(values: values, log: false, from: 0, to: 100)
+    let ticks = scale.ticks()
+    #expect(!ticks.isEmpty && ticks.count <= 20, "\(ticks)")
+    #expect(values.allSatisfy { scale($0).isFinite && scale($0) > 0 && scale($0) < 100 })
+}

@@ -23,7 +23,12 @@ struct PlotScale {
         zeroDecade = useLog && values.contains(0) ? ParameterEffects.zeroDecade(values) : nil
         let data = useLog ? ParameterEffects.logPositions(values) : values
         var lo = data.min() ?? 0, hi = data.max() ?? 1
-        if lo == hi { lo -= lo == 0 ? 1 : abs(lo) * 0.1; hi += hi == 0 ? 1 : abs(hi) * 0.1 }
+        // Values a few ulps apart (one accuracy computed two ways) count as one: a span that
+        // small has no tick step a Double can add.
+        if hi - lo <= max(max(abs(lo), abs(hi)) * 1e-9, 1e-290) {
+            let middle = lo + (hi - lo) / 2
+            (lo, hi) = abs(middle) < 1e-290 ? (-1, 1) : (middle - abs(middle) * 0.1, middle + abs(middle) * 0.1)
+        }
         let pad = (hi - lo) * 0.05
         self.low = lo - pad
         self.high = hi + pad
@@ -61,7 +66,7 @@ struct PlotScale {
         if integer { step = max(1, step.rounded()) }
         var ticks: [(Double, String)] = []
         var v = ceil(low / step) * step
-        while v <= high + step * 1e-9 {
+        while v <= high + step * 1e-9 && ticks.count <= 4 * target {   // bounded however the step rounds
             ticks.append((abs(v) < step * 1e-9 ? 0 : v, Self.label(abs(v) < step * 1e-9 ? 0 : v)))
             v += step
         }
