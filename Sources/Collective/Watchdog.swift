@@ -92,7 +92,7 @@ public final class Watchdog: Sendable {
     /// Writes `message` to standard error and ends the process at once with status 1, calling
     /// no MPI function (another thread may be inside one); mpirun ends the other ranks.
     public static let endProcess: @Sendable (String) -> Void = { message in
-        FileHandle.standardError.write(Data(message.utf8))
+        FileHandle.standardError.writeText(message)
         _exit(1)
     }
 

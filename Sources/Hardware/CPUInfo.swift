@@ -44,7 +44,7 @@ public struct CPUInfo: Sendable, Equatable {
             if let capped = cpu.limited(to: limit) {
                 cpu = capped
             } else {
-                FileHandle.standardError.write(Data("warning: RINGTRAIN_VECTOR_LIMIT=\(limit) is not one of avx2, sse; ignored\n".utf8))
+                FileHandle.standardError.writeText("warning: RINGTRAIN_VECTOR_LIMIT=\(limit) is not one of avx2, sse; ignored\n")
             }
         }
         return cpu

@@ -16,7 +16,7 @@ final class ProgressBar {
         let now = Date()
         guard now.timeIntervalSince(lastDraw) > 0.1 || position.stepInEpoch == steps else { return }
         lastDraw = now
-        FileHandle.standardError.write(Data(("\r" + Self.line(position, of: steps, budgetInSteps: budgetInSteps)).utf8))
+        FileHandle.standardError.writeText("\r" + Self.line(position, of: steps, budgetInSteps: budgetInSteps))
     }
 
     /// The bar's text for `position`, as `update` draws it.
@@ -29,6 +29,6 @@ final class ProgressBar {
 
     func clear() {
         guard enabled else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        FileHandle.standardError.writeText("\r\u{1B}[K")
     }
 }

@@ -46,7 +46,7 @@ public struct StandardErrorLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         let text = line(level: event.level, message: event.message, metadata: event.metadata) + "\n"
-        FileHandle.standardError.write(Data(text.utf8))
+        FileHandle.standardError.writeText(text)
     }
 
     /// The level's label with ": ", or "" for info.

@@ -302,6 +302,6 @@ struct Console {
     let enabled: Bool
     func line(_ text: String) {
         guard enabled else { return }
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        FileHandle.standardOutput.writeText(text + "\n")
     }
 }

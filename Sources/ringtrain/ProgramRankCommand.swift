@@ -12,7 +12,7 @@ struct ProgramRankCommand: ParsableCommand {
 
     func run() throws {
         let failure = ProgramRank.exec(command)
-        FileHandle.standardError.write(Data("ringtrain program-rank: \(failure)\n".utf8))
+        FileHandle.standardError.writeText("ringtrain program-rank: \(failure)\n")
         throw ExitCode(127)
     }
 }

@@ -58,7 +58,7 @@ struct Report: ParsableCommand {
             } else if format == .html && !noSave {
                 print(runDirectory + "/" + ReportFiles.html)   // refreshed above
             } else {   // with --no-save an html page goes to standard output too, leaving report.html alone
-                FileHandle.standardOutput.write(Data(text.utf8))
+                FileHandle.standardOutput.writeText(text)
             }
         }
     }

@@ -76,6 +76,7 @@ struct Resume: ParsableCommand {
     }
 
     func run() throws {
+        keepGoingWithoutOutput()
         try exitOnUserError {
             if try RunFolder.holdsSweep(runDirectory) {
                 let runCap = try sweepRunCap()

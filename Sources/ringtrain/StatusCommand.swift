@@ -38,12 +38,12 @@ struct Status: ParsableCommand {
     func run() throws {
         try exitOnUserError {
             let sweep = try RunFolder.holdsSweep(runDirectory)
-            if watch { FileHandle.standardOutput.write(Data("\u{1B}[2J".utf8)) }
+            if watch { FileHandle.standardOutput.writeText("\u{1B}[2J") }
             while true {
                 let (text, running) = try describe(sweep: sweep)
                 if watch {
                     // Home, the new text, and the rest of the screen cleared: a redraw without a flash.
-                    FileHandle.standardOutput.write(Data(("\u{1B}[H" + text.replacingOccurrences(of: "\n", with: "\u{1B}[K\n") + "\u{1B}[K\n\u{1B}[J").utf8))
+                    FileHandle.standardOutput.writeText("\u{1B}[H" + text.replacingOccurrences(of: "\n", with: "\u{1B}[K\n") + "\u{1B}[K\n\u{1B}[J")
                 } else {
                     print(text)
                 }

@@ -26,6 +26,7 @@ struct Sweep: ParsableCommand {
     @OptionGroup var slurm: SlurmRequeueOption
 
     func run() throws {
+        keepGoingWithoutOutput()
         try exitOnUserError {
             let loaded = try RunConfig.load(path: config, overrides: overrides)
             printWarnings(loaded)

@@ -30,7 +30,7 @@ struct Timeline: ParsableCommand {
             // With the trace on standard output, the summary goes to standard error, keeping the trace loadable.
             let toStandardOutput = output.map(UserOutput.isStandardOutput) ?? false
             func say(_ text: String) {
-                if toStandardOutput { FileHandle.standardError.write(Data((text + "\n").utf8)) } else { print(text) }
+                if toStandardOutput { FileHandle.standardError.writeText(text + "\n") } else { print(text) }
             }
             if json {
                 var object = summary.json

@@ -60,6 +60,7 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        keepGoingWithoutOutput()
         try exitOnUserError {
             var allOverrides = overrides
             if let ranks { allOverrides.append("job.ranks=\(ranks)") }

@@ -47,7 +47,7 @@ func exitOnUserError(_ body: () throws -> Void) throws {
 /// code 64) exit with 2 like every other usage error, after the parser's message and usage.
 func exitForUnhandledError(_ error: Error) -> Never {
     if RingTrain.exitCode(for: error) == .validationFailure {
-        FileHandle.standardError.write(Data((RingTrain.fullMessage(for: error) + "\n").utf8))
+        FileHandle.standardError.writeText(RingTrain.fullMessage(for: error) + "\n")
         RingTrain.exit(withError: ExitCode(ExitStatus.usage))
     }
     RingTrain.exit(withError: error)

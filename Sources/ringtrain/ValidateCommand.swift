@@ -51,7 +51,7 @@ struct Validate: ParsableCommand {
                     throw ConfigError(file: loaded.file.path, keyPath: "", message: "job." + error.description)
                 }
             }
-            FileHandle.standardOutput.write(Data(plan.utf8))
+            FileHandle.standardOutput.writeText(plan)
         }
     }
 }

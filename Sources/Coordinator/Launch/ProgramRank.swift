@@ -138,7 +138,7 @@ public enum ProgramRank {
             let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
             guard fd >= 0 else { continue }
             if i > 0 {
-                FileHandle.standardError.write(Data("ringtrain: rank \(rank) on \(ProcessInfo.processInfo.hostName): the trial folder is not here; its output goes to \(path)\n".utf8))
+                FileHandle.standardError.writeText("ringtrain: rank \(rank) on \(ProcessInfo.processInfo.hostName): the trial folder is not here; its output goes to \(path)\n")
             }
             let marker = "\n" + TrialExec.attemptMarker(Int(environment[attemptVariable] ?? "") ?? 0) + "\n"
             _ = marker.withCString { write(fd, $0, strlen($0)) }

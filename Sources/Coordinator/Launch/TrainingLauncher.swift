@@ -52,7 +52,7 @@ public struct TrainingLaunch {
         // A resumed run rewrites its config files only once its checkpoint has loaded.
         let folder = resume ? RunFolder(path: runDirectory) : try RunFolder.create(at: runDirectory, config: config)
         // With --json standard output holds only JSON lines, so the folder is named on standard error.
-        if options.json { Log.logger.info("run folder: \(folder.path)") } else { FileHandle.standardOutput.write(Data("run folder: \(folder.path)\n".utf8)) }
+        if options.json { Log.logger.info("run folder: \(folder.path)") } else { FileHandle.standardOutput.writeText("run folder: \(folder.path)\n") }
         var ranks = options
         ranks.launched = true   // this process owns the folder; under mpirun rank 0 ends when it is gone
         // One rank runs in this process; under Slurm it too is a job step, placed by the allocation.

@@ -17,7 +17,7 @@ final class SweepConsole {
     func line(_ text: String) {
         guard enabled else { return }
         clearBar()
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        FileHandle.standardOutput.writeText(text + "\n")
     }
 
     /// Logs `text` at `level` (standard error), clearing the bar first.
@@ -43,10 +43,10 @@ final class SweepConsole {
         let bestText = best.map { ", best \(metric.name) \(Self.format($0.value)) (trial \($0.id))" } ?? ""
         let text = "\r[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
             + "] \(done)/\(total) trials done, \(running) running\(bestText)"
-        FileHandle.standardError.write(Data(text.utf8))
+        FileHandle.standardError.writeText(text)
     }
 
     private func clearBar() {
-        if showBar { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if showBar { FileHandle.standardError.writeText("\r\u{1B}[K") }
     }
 }
