@@ -90,6 +90,8 @@ struct RestartLogTests {
                    unreadable: 1),
             Damage(label: "a number too large", bad: Data(String(decoding: good, as: UTF8.self)
                        .replacingOccurrences(of: "\"restart\":1", with: "\"restart\":99999999999999999999999").utf8), unreadable: 1),
+            Damage(label: "restart Int.max (the next one's number would overflow)", bad: Data(String(decoding: good, as: UTF8.self)
+                       .replacingOccurrences(of: "\"restart\":1", with: "\"restart\":9223372036854775807").utf8), unreadable: 1),
             Damage(label: "missing key", bad: Data("{\"time\":\"x\",\"restart\":1}\n".utf8), unreadable: 1),
             Damage(label: "not an object", bad: Data("[]\nnull\n42\n\"text\"\n".utf8), unreadable: 4),
             Damage(label: "a huge line", bad: Data(repeating: UInt8(ascii: "a"), count: 8 << 20) + Data("\n".utf8), unreadable: 1),

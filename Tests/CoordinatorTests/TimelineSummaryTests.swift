@@ -82,6 +82,16 @@ struct TimelineSummaryTests {
         #expect(headers == 1)
     }
 
+    @Test("numbers past what a run can record make a line unreadable, so no sum a trace is built from overflows",
+          arguments: [#"{"span":"exchange","step":3,"begin_ns":9000000000000000000,"dur_ns":9000000000000000000}"#,
+                      #"{"span":"all_reduce","step":3,"begin_ns":1,"dur_ns":1,"wire_bytes":9000000000000000000}"#,
+                      #"{"span":"all_reduce","step":3,"begin_ns":1,"dur_ns":1,"bytes":-1}"#,
+                      #"{"timeline":1,"rank":0,"ranks":1,"host":"h","pid":1,"wall_zero_us":-9000000000000000000,"first_step":0,"averaging":"one_call","fp16_gradients":false,"layers":[]}"#,
+                      #"{"timeline":1,"rank":0,"ranks":1,"host":"h","pid":1,"wall_zero_us":9000000000000000000,"first_step":0,"averaging":"one_call","fp16_gradients":false,"layers":[]}"#])
+    func absurdNumbers(line: String) {
+        #expect(TimelineFiles.parse(Data(line.utf8)) == .unreadable)
+    }
+
     @Test("trace times: microseconds with three decimals, exact to the nanosecond")
     func microseconds() {
         #expect(ChromeTrace.micro(0) == "0.000" && ChromeTrace.micro(1) == "0.001" && ChromeTrace.micro(1_234_567) == "1234.567")

@@ -64,5 +64,9 @@ import Testing
         let names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
         #expect(names.last == URL(fileURLWithPath: writer.path).lastPathComponent)
         #expect(EventFileWriter(folder: folder + "/missing/folder", firstStep: 1) == nil)
+        // A stray name with a number no run writes is passed over (its + 1 overflowed).
+        FileManager.default.createFile(atPath: folder + "/events.out.tfevents.9223372036854775807.vm.1", contents: nil)
+        let next = try #require(EventFileWriter(folder: folder, firstStep: 1))
+        #expect(URL(fileURLWithPath: next.path).lastPathComponent.hasPrefix("events.out.tfevents.\(future + 2)."))
     }
 }

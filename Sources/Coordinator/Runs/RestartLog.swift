@@ -93,6 +93,10 @@ public enum RestartLog {
         guard written == bytes.count, fsync(fd) == 0 else { throw TrainingError("cannot write \(path): \(String(cString: strerror(errno)))") }
     }
 
+    /// The largest restart number read: a file within `sizeLimit` holds far fewer records, so a
+    /// larger one is damage (and the next restart's number would overflow).
+    static let mostRestarts = 1 << 30
+
     /// The most a restarts.jsonl is read of (64 MiB; a record takes about 400 bytes).
     public static let sizeLimit = 64 << 20
 
@@ -111,7 +115,7 @@ public enum RestartLog {
         var records: [RestartRecord] = []
         var unreadable = 0
         for line in data.split(separator: UInt8(ascii: "\n")) where !line.allSatisfy({ $0 == 32 || $0 == 13 }) {
-            if let record = try? JSONDecoder().decode(RestartRecord.self, from: Data(line)), record.restart >= 1,
+            if let record = try? JSONDecoder().decode(RestartRecord.self, from: Data(line)), (1...mostRestarts).contains(record.restart),
                record.ranksBefore >= 1, record.ranksAfter >= 1 {
                 records.append(record)
             } else if let again = try? JSONDecoder().decode(TrainingAgain.self, from: Data(line)), again.event == "training_again",

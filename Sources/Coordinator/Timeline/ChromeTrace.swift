@@ -79,7 +79,7 @@ public final class ChromeTrace {
         if span.failed { args.append("\"failed\":true") }
         try add(#"{"ph":"X","name":\#(jsonStringLiteral(name)),"cat":\#(jsonStringLiteral(Self.category(span.name))),"pid":\#(rank),"tid":0,"ts":\#(Self.micro(offset + span.beginNanoseconds)),"dur":\#(Self.micro(span.durationNanoseconds)),"args":{\#(args.joined(separator: ","))}}"#)
         if let wire = span.wireBytes {
-            sentBytes += wire
+            sentBytes = sentBytes.addingReportingOverflow(wire).overflow ? Int.max : sentBytes + wire
             try add(#"{"ph":"C","name":"bytes sent","pid":\#(rank),"tid":0,"ts":\#(Self.micro(offset + span.endNanoseconds)),"args":{"MB":\#(String(format: "%.6f", Double(sentBytes) / 1e6))}}"#)
         }
     }

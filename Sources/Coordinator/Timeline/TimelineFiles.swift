@@ -101,15 +101,24 @@ public enum TimelineFiles {
     public static func parse(_ line: Data) -> TimelineLine {
         guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else { return .unreadable }
         if object["span"] != nil { return span(object).map(TimelineLine.span) ?? .unreadable }
-        if object["wall_zero_us"] != nil, let header = try? JSONDecoder().decode(TimelineHeader.self, from: line) { return .header(header) }
+        if object["wall_zero_us"] != nil, let header = try? JSONDecoder().decode(TimelineHeader.self, from: line),
+           (0...mostWallMicroseconds).contains(header.wallZeroMicroseconds) { return .header(header) }
         return .unreadable
     }
+
+    /// The largest `wall_zero_us` read (2^52 µs after 1970: the year 2112), and the largest
+    /// `begin_ns`, `dur_ns` (2^56 ns: 2.3 years) and byte count (2^44: 16 TiB) of a span. A line
+    /// past them is damaged, and the sums a trace is built from cannot overflow.
+    static let mostWallMicroseconds = 1 << 52, mostNanoseconds = 1 << 56, mostBytes = 1 << 44
 
     /// A span line's fields; nil when a required one is missing or out of range.
     static func span(_ o: [String: Any]) -> TimelineSpan? {
         func int(_ key: String) -> Int? { (o[key] as? NSNumber).flatMap { Int(exactly: $0.doubleValue) } }
         guard let name = o["span"] as? String, let begin = int("begin_ns"), let duration = int("dur_ns"),
-              begin >= 0, duration >= 0 else { return nil }
+              (0...mostNanoseconds).contains(begin), (0...mostNanoseconds).contains(duration) else { return nil }
+        for key in ["bytes", "wire_bytes"] where o[key] != nil {
+            guard let count = int(key), (0...mostBytes).contains(count) else { return nil }
+        }
         let inStep = o["step"] != nil
         guard let step = int(inStep ? "step" : "after_step"), step >= 0 else { return nil }
         return TimelineSpan(name: name, step: step, inStep: inStep, beginNanoseconds: begin, durationNanoseconds: duration,

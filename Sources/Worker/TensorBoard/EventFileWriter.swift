@@ -31,12 +31,13 @@ public final class EventFileWriter {
 
     deinit { try? handle?.close() }
 
-    /// The largest `<seconds>` among the event files ringtrain wrote in `folder`, if any.
+    /// The largest `<seconds>` among the event files ringtrain wrote in `folder`, if any. A name
+    /// past 2^40 s (the year 36,800) is no file of a run's (and one past it would overflow).
     static func newestSeconds(in folder: String) -> Int? {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
         return names.compactMap { name -> Int? in
             guard name.hasPrefix("events.out.tfevents.") else { return nil }
-            return Int(name.dropFirst("events.out.tfevents.".count).prefix { $0.isNumber })
+            return Int(name.dropFirst("events.out.tfevents.".count).prefix { $0.isASCII && $0.isNumber }).flatMap { $0 < 1 << 40 ? $0 : nil }
         }.max()
     }
 
