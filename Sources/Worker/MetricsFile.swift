@@ -20,18 +20,40 @@ public struct MetricsFile {
         }
     }
 
-    /// Whether the file holds a final line (`"final": true`): the run wrote its end.
+    /// Whether the file holds a final line (`"final": true`): the run wrote its end. Each line is
+    /// judged alone, so a damaged line elsewhere does not hide it.
     public func hasFinalLine() -> Bool {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return false }
-        return text.split(separator: "\n").contains { line in
-            ((try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any])?["final"] as? Bool == true
+        guard let data = try? contents() else { return false }
+        return data.split(separator: UInt8(ascii: "\n")).contains { line in
+            ((try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any])?["final"] as? Bool == true
+        }
+    }
+
+    /// The file's bytes; nil when there is none. A FIFO, device or folder in its place is an
+    /// error, found without blocking on it.
+    private func contents() throws -> Data? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else {
+            if errno == ENOENT { return nil }
+            throw TrainingError("cannot read \(path): \(String(cString: strerror(errno)))")
+        }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        defer { try? handle.close() }
+        try Self.requireRegularFile(fd, path)
+        return try handle.readToEnd() ?? Data()
+    }
+
+    private static func requireRegularFile(_ fd: Int32, _ path: String) throws {
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            throw TrainingError("\(path) is not a regular file (remove it: the run writes its metrics there)")
         }
     }
 
     /// Drops the lines past global step `step` (see `kept`), replacing the file atomically (temp
     /// file, fsync, rename, folder fsync) when anything is dropped. A missing file is left missing.
     func cut(resumingAt step: Int) throws {
-        guard let data = FileManager.default.contents(atPath: path) else { return }
+        guard let data = try contents() else { return }
         let text = String(decoding: data, as: UTF8.self)
         let lines = Self.kept(text, resumingAt: step)
         let kept = lines.map { $0 + "\n" }.joined()
@@ -45,10 +67,11 @@ public struct MetricsFile {
     func openForAppending() throws -> FileHandle {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-        guard let handle = FileHandle(forWritingAtPath: path) else {
-            throw TrainingError("cannot write \(path)")
-        }
+        // Not blocking: a FIFO without a reader fails here (ENXIO) instead of holding the run.
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0o644)
+        guard fd >= 0 else { throw TrainingError("cannot write \(path): \(String(cString: strerror(errno)))") }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        try Self.requireRegularFile(fd, path)
         try handle.seekToEnd()
         return handle
     }

@@ -104,3 +104,10 @@ func lineFollowerRereadsAReplacedFile() throws {
     try FileHandle(forWritingAtPath: path).map { h in try h.seekToEnd(); try h.write(contentsOf: Data("{\"epoch\": 2}\n".utf8)); try h.close() }
     #expect(follower.newLines() == ["{\"epoch\": 2}"])
 }
+
+@Test("a FIFO in a followed file's place gives no lines, without waiting for a writer")
+func lineFollowerPassesOverAFIFO() throws {
+    let path = try TestFolder.make() + "/metrics.jsonl"
+    try #require(mkfifo(path, 0o644) == 0)
+    #expect(LineFollower(path: path).newLines().isEmpty)
+}

@@ -34,4 +34,26 @@ struct MetricsFileTests {
         #expect(try FileManager.default.attributesOfItem(atPath: file.path)[.systemFileNumber] as? Int == inode)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["metrics.jsonl"])
     }
+
+    @Test("a FIFO in metrics.jsonl's place is an error at once, never a wait for a writer or reader")
+    func fifoIsRefusedWithoutBlocking() throws {
+        let dir = NSTemporaryDirectory() + "metrics-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = MetricsFile(runDirectory: dir)
+        try #require(mkfifo(file.path, 0o644) == 0)
+        #expect(!file.hasFinalLine())
+        #expect { try file.cut(resumingAt: 3) } throws: { "\($0)".contains("not a regular file") }
+        #expect { _ = try file.openForAppending() } throws: { "\($0)".contains("cannot write") || "\($0)".contains("not a regular file") }
+    }
+
+    @Test("a final line is found past a line that is not UTF-8")
+    func finalLinePastDamage() throws {
+        let dir = NSTemporaryDirectory() + "metrics-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = MetricsFile(runDirectory: dir)
+        try (Data(Self.text.utf8) + Data([0xFF, 0xFE, 0x80, 0x0A])).write(to: URL(fileURLWithPath: file.path))
+        #expect(file.hasFinalLine())
+    }
 }

@@ -34,17 +34,19 @@ public final class LineFollower {
     }
 
     private func completeLines() -> [String] {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return [] }
+        // Not blocking, and regular files only: a FIFO in a trial's folder must not hold the sweep.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return [] }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         defer { try? handle.close() }
         var info = stat()
-        if fstat(handle.fileDescriptor, &info) == 0 {
-            let current = (device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
-            if let known = identity, known != current || UInt64(info.st_size) < offset {
-                offset = 0
-                partial = Data()
-            }
-            identity = current
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return [] }
+        let current = (device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+        if let known = identity, known != current || UInt64(info.st_size) < offset {
+            offset = 0
+            partial = Data()
         }
+        identity = current
         guard (try? handle.seek(toOffset: offset)) != nil, let data = try? handle.readToEnd(), !data.isEmpty else { return [] }
         offset += UInt64(data.count)
         partial.append(data)
