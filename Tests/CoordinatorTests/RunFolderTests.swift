@@ -92,6 +92,35 @@ import Worker
         #expect(FileManager.default.fileExists(atPath: dir + "/sweep/trial-0001/" + RunFolder.markerFile))
         #expect(throws: ConfigError.self) { try RunFolder.claim(dir + "/plain/trial-0001", resume: false) }
     }
+
+    /// A run or sweep of its own made directly inside a sweep's folder would be taken for a trial
+    /// (and the sweep's store reported damaged); the trial folders the coordinator prepares are taken.
+    @Test func aNewFolderInsideASweepIsRefused() throws {
+        let dir = try RunFolderTests.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try SweepFolder.claim(dir + "/sweep")
+        for path in [dir + "/sweep/trial-0005", dir + "/sweep/mine"] {
+            #expect { try RunFolder.claim(path, resume: false) } throws: { "\($0)".contains("inside the sweep folder") }
+            #expect { try SweepFolder.claim(path) } throws: { "\($0)".contains("inside the sweep folder") }
+            #expect(!FileManager.default.fileExists(atPath: path))
+        }
+        try FileManager.default.createDirectory(atPath: dir + "/sweep/empty", withIntermediateDirectories: true)
+        #expect { try RunFolder.claim(dir + "/sweep/empty", resume: false) } throws: { "\($0)".contains("inside the sweep folder") }
+        try RunFolder.prepareTrialFolder(path: dir + "/sweep/trial-0001")
+        try RunFolder.claim(dir + "/sweep/trial-0001", resume: false)
+    }
+
+    /// A run that kept no checkpoint but wrote its final line is finished: a new run is not
+    /// trained over it.
+    @Test func aFinishedRunWithoutCheckpointsIsNotTrainedOver() throws {
+        let dir = try RunFolderTests.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let run = dir + "/run"
+        try RunFolder.claim(run, resume: false)
+        try RunFolder.claim(run, resume: false)   // stopped before any line: taken again
+        try "{\"epoch\":1,\"step\":10}\n{\"final\":true,\"step\":10}\n".write(toFile: run + "/metrics.jsonl", atomically: true, encoding: .utf8)
+        #expect { try RunFolder.claim(run, resume: false) } throws: { "\($0)".contains("already holds a finished run") }
+    }
 }
 
 @Suite struct WorkerStartupTimeoutTests {

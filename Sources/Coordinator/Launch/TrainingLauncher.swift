@@ -36,6 +36,9 @@ public struct TrainingLaunch {
             try HostPreflight.check(config.cluster, binary: MPILauncher.selfExecutable, files: [absoluteConfig])
         }
         if resume && !FileManager.default.fileExists(atPath: runDirectory + "/checkpoints") {
+            if MetricsFile(runDirectory: runDirectory).hasFinalLine() {
+                throw TrainingError("nothing to resume: the run in \(runDirectory) finished (it kept no checkpoint)")
+            }
             throw TrainingError("nothing to resume: \(runDirectory)/checkpoints does not exist (give the run folder of an earlier run with --run-dir)")
         }
         // One owner per run folder: this process holds the lock for the whole run (its ranks

@@ -49,6 +49,7 @@ extension RunFolder {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             if resume { return }   // the caller reports "nothing to resume"
+            try refuseInsideSweep(path, what: "run")
             try makeMarked(path, by: "train")
             return
         }
@@ -64,8 +65,14 @@ extension RunFolder {
                 throw ConfigError(file: path, keyPath: "--run-dir", message: "already holds a run with checkpoints",
                                   hint: "continue it with --resume (or `ringtrain resume \(path)`), or give a new --run-dir")
             }
+            // A run that kept no checkpoint but wrote its end is finished too: not trained over.
+            if !resume && MetricsFile(runDirectory: path).hasFinalLine() {
+                throw ConfigError(file: path, keyPath: "--run-dir", message: "already holds a finished run (it kept no checkpoint)",
+                                  hint: "give a new --run-dir, or delete \(path) to train again there")
+            }
             return
         }
+        if entries.isEmpty && !resume { try refuseInsideSweep(path, what: "run") }
         if entries.isEmpty || isUnmarkedTrialFolder(path, entries: entries) {
             try makeMarked(path, by: resume ? "resume" : "train")
         } else if resume && entries.contains("resolved.yaml") {
@@ -75,6 +82,17 @@ extension RunFolder {
             throw ConfigError(file: path, keyPath: "--run-dir", message: "holds files that are not a ringtrain run (\(shown))",
                               hint: resume ? "give the folder of the run to resume" : "give a new or empty folder for the run")
         }
+    }
+
+    /// Refuses a new run or sweep folder `path` made directly inside a sweep's folder: the sweep
+    /// would take it for one of its trials, and report its store as damaged. (The sweep's own
+    /// trial folders are made and marked by the coordinator before their runs claim them.)
+    static func refuseInsideSweep(_ path: String, what: String) throws {
+        let parent = (URL(fileURLWithPath: path).standardizedFileURL.path as NSString).deletingLastPathComponent
+        let fm = FileManager.default
+        guard fm.fileExists(atPath: parent + "/" + SweepFolder.markerFile) || fm.fileExists(atPath: parent + "/" + SweepFolder.storeFile) else { return }
+        throw ConfigError(file: path, keyPath: "--run-dir", message: "is inside the sweep folder \(parent), where the sweep keeps its trials",
+                          hint: "give a --run-dir outside it for a \(what) of its own")
     }
 
     /// A sweep trial folder prepared before coordinators called `prepareTrialFolder`: inside a

@@ -66,6 +66,7 @@ public enum SweepFolder {
             throw ConfigError(file: path, keyPath: "--run-dir", message: "is a training run's folder, not a sweep's",
                               hint: "continue that run with `ringtrain resume \(path)`, or give a new --run-dir for the sweep")
         }
+        if entries.isEmpty { try RunFolder.refuseInsideSweep(path, what: "sweep") }
         if !entries.isEmpty && !entries.contains(storeFile) {
             let shown = entries.sorted().prefix(3).joined(separator: ", ") + (entries.count > 3 ? ", ..." : "")
             throw ConfigError(file: path, keyPath: "--run-dir", message: "holds files that are not a ringtrain sweep (\(shown))",
