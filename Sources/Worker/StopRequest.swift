@@ -4,11 +4,28 @@ import Foundation
 import Synchronization
 
 private let stopRequested = Atomic<Int32>(0)
+/// When the first request came (CLOCK_MONOTONIC nanoseconds; 0: none yet).
+private let firstRequestAt = Atomic<UInt64>(0)
+/// The notice written to standard error at the first request (nil: none). Set before the
+/// handlers are installed and never freed: a handler may only write it.
+nonisolated(unsafe) private var notice: (bytes: UnsafeMutablePointer<CChar>, count: Int)?
+/// The notice written when a second SIGINT ends the process (nil: none); set as `notice` is.
+nonisolated(unsafe) private var quitNotice: (bytes: UnsafeMutablePointer<CChar>, count: Int)?
+
+private func monotonicNanoseconds() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+}
 
 /// Process-wide stop requests from signals (a batch scheduler's preemption, Ctrl-C).
 public enum StopRequest {
-    /// Installs the handlers. A second SIGINT while a stop is pending ends the process at once.
-    public static func installSignalHandlers() {
+    /// Installs the handlers, writing `announce` (and a newline) to standard error at the first
+    /// request when given. A second SIGINT a second or more after the first ends the process at
+    /// once, after writing `quit` when given; one sooner (a double press) is the same request.
+    public static func installSignalHandlers(announce: String? = nil, quit: String? = nil) {
+        if let announce, notice == nil { notice = (strdup(announce + "\n"), announce.utf8.count + 1) }
+        if let quit, quitNotice == nil { quitNotice = (strdup(quit + "\n"), quit.utf8.count + 1) }
         // A parent may have started us with these signals blocked; they must get through.
         var set = sigset_t()
         sigemptyset(&set)
@@ -16,8 +33,16 @@ public enum StopRequest {
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
         for sig in [SIGINT, SIGTERM, SIGUSR1] {
             signal(sig) { received in
-                if received == SIGINT && stopRequested.load(ordering: .relaxed) != 0 { _exit(130) }
+                let now = monotonicNanoseconds(), first = firstRequestAt.load(ordering: .relaxed)
+                if received == SIGINT && first != 0 && now - first >= 1_000_000_000 {
+                    if let quitNotice { _ = write(STDERR_FILENO, quitNotice.bytes, quitNotice.count) }
+                    _exit(130)
+                }
                 stopRequested.store(received, ordering: .relaxed)
+                if first == 0 {
+                    firstRequestAt.store(now, ordering: .relaxed)
+                    if let notice { _ = write(STDERR_FILENO, notice.bytes, notice.count) }
+                }
             }
         }
     }
@@ -35,8 +60,36 @@ public enum StopRequest {
     }
 
     /// Asks to stop, as a signal would (tests).
-    public static func request(_ sig: Int32 = SIGTERM) { stopRequested.store(sig, ordering: .relaxed) }
+    public static func request(_ sig: Int32 = SIGTERM) {
+        stopRequested.store(sig, ordering: .relaxed)
+        _ = firstRequestAt.compareExchange(expected: 0, desired: monotonicNanoseconds(), ordering: .relaxed)
+    }
 
     /// Forgets a request (tests).
-    public static func reset() { stopRequested.store(0, ordering: .relaxed) }
+    public static func reset() {
+        stopRequested.store(0, ordering: .relaxed)
+        firstRequestAt.store(0, ordering: .relaxed)
+    }
+
+    /// The file in a run folder by which `ringtrain train` asks its ranks to stop. A signal to
+    /// mpirun would reach no rank that has not started yet, and end one that has not yet set its
+    /// handlers; rank 0 reads the file at its step ends and passes the request on with the step.
+    public static let fileName = ".stop-requested"
+}
+
+/// Rank 0's look at the run folder's stop file (`StopRequest.fileName`) after a step, at most
+/// every half second.
+public final class StopFileWatch {
+    private let path: String
+    private var nextLook: UInt64 = 0
+
+    public init(runDirectory: String) { path = runDirectory + "/" + StopRequest.fileName }
+
+    /// Turns the file into a stop request once it is there.
+    public func look() {
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard now >= nextLook, StopRequest.pendingSignal == nil else { return }
+        nextLook = now + 500_000_000
+        if access(path, F_OK) == 0 { StopRequest.request(SIGUSR1) }
+    }
 }

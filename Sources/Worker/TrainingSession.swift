@@ -112,10 +112,13 @@ public final class TrainingSession {
         let progress = ProgressBar(enabled: collectives.rank == 0 && !json && isatty(STDERR_FILENO) == 1)
         var lastSaved = trainer.position.globalStep
         let heartbeat = collectives.rank == 0 ? runDirectory.flatMap(Heartbeat.init(runDirectory:)) : nil
+        let stopFile = collectives.rank == 0 && collectives.size > 1 ? runDirectory.map(StopFileWatch.init(runDirectory:)) : nil
+        stopFile?.look()   // asked before the first step: stop after it
         let stepDelay = RankTestHooks.stepDelay(rank: collectives.rank)
         trainer.onStep = { [self] position, steps in
             progress.update(position, of: steps, budgetInSteps: job.steps != nil)
             heartbeat?.beat(step: position.globalStep)
+            stopFile?.look()
             if let stepDelay { Thread.sleep(forTimeInterval: stepDelay) }
             try stepScalars?.stepEnded(at: position)
             // Step-based and time-based saves (one per step); a step followed by a report is saved

@@ -27,6 +27,44 @@ struct LaunchSignalTests {
         #expect(latest?.contains("step-00000001") == true, "the first step's checkpoint: \(latest ?? "none")")
     }
 
+    /// A stop at any moment from the launcher's start on (before mpirun has started a rank, while
+    /// the ranks exec and set their handlers, once they train) is a stop: exit 3 with a checkpoint,
+    /// never a rank killed by the signal or a stop lost. The launcher asks through the run folder's
+    /// stop file, which rank 0 reads at its step ends; before, one SIGUSR1 went to mpirun and was
+    /// lost, or ended a rank that had no handler yet.
+    @Test("a stop at any moment of a 2-rank launch saves and exits 3", arguments: [0.02, 0.05, 0.1, 0.2, 0.4, 1.0])
+    func stopAtAnyMomentOfTheLaunch(after seconds: Double) throws {
+        let dir = try TrainingFixtures.temporaryDirectory()
+        let config = try TrainingFixtures.smallConfig(in: dir)
+        let run = dir + "/run"
+        let job = try Background(["train", config, "--ranks", "2", "--run-dir", run, "--set", "job.epochs=50"])
+        usleep(useconds_t(seconds * 1e6))
+        kill(job.pid, SIGTERM)
+        let status = job.finish(timeout: 120)
+        #expect(status == 3, "a stopped run exits 3: \(job.stderr)")
+        #expect(!job.stderr.contains("has been aborted") && !job.stderr.contains("exited on signal"), "\(job.stderr)")
+        #expect(FileManager.default.fileExists(atPath: run + "/checkpoints/latest"), "a checkpoint was saved: \(job.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: run + "/.stop-requested"), "the stop file is gone with the job")
+    }
+
+    /// One rank trains in the command's own process: Ctrl-C says what it does, and a second one
+    /// a moment later (a double press) is the same request, not a quit that loses the save.
+    @Test func oneRankSaysItStopsAndADoublePressStillSaves() throws {
+        let dir = try TrainingFixtures.temporaryDirectory()
+        let config = try TrainingFixtures.smallConfig(in: dir)
+        let run = dir + "/run"
+        let job = try Background(["train", config, "--run-dir", run, "--set", "job.epochs=50"],
+                                 environment: ["RINGTRAIN_TEST_STEP_DELAY": "0.01"])
+        #expect(job.wait(until: { FileManager.default.fileExists(atPath: run + "/heartbeat") }, timeout: 60), "\(job.stderr)")
+        kill(job.pid, SIGINT)
+        usleep(50_000)
+        kill(job.pid, SIGINT)
+        let status = job.finish(timeout: 120)
+        #expect(status == 3, "\(job.stderr)")
+        #expect(job.stderr.contains("stopping — the step in progress finishes and a checkpoint is saved"), "\(job.stderr)")
+        #expect(FileManager.default.fileExists(atPath: run + "/checkpoints/latest"), "\(job.stderr)")
+    }
+
     /// SIGKILL of rank 1 mid-run ends the job with mpirun naming the rank; rank 0, whose input
     /// mpirun closes as it ends the job, does not claim the launcher is gone.
     @Test func killedRankIsNotBlamedOnTheLauncher() throws {

@@ -53,7 +53,9 @@ struct SelfHealingRun {
         var watch: TrainingAgainWatch?
         defer { watch?.finish() }
         while true {
-            if stop.requested != nil { return stoppedBetweenAttempts() }
+            // A stop before the first launch still launches: the ranks save after their first step
+            // and the run exits 3, resumable, as a stop a moment later does.
+            if stop.requested != nil && !restartTimes.isEmpty { return stoppedBetweenAttempts() }
             let divergedBefore = Self.divergedLines(runDirectory)
             let ending = try launch(attempt, listed: listed, stop: stop, output: output)
             watch?.finish()
@@ -94,7 +96,9 @@ struct SelfHealingRun {
             Log.logger.notice("\(failure.summary); restarting in \(durationText(delay))")
             if stop.wait(seconds: delay) { return stoppedBetweenAttempts() }
             let (usable, dropped) = try usableHosts(listed)
-            if stop.requested != nil { return stoppedBetweenAttempts() }
+            // A stop before the first launch still launches: the ranks save after their first step
+            // and the run exits 3, resumable, as a stop a moment later does.
+            if stop.requested != nil && !restartTimes.isEmpty { return stoppedBetweenAttempts() }
             let slots = try RankPlacement.slotsKnown(config.cluster) ? RestartPlan.slots(of: usable, oversubscribe: config.cluster.oversubscribe) : nil
             guard listed.isEmpty || !usable.isEmpty,
                   let ranks = RestartPlan.ranks(requested: config.job.ranks, slots: slots, batchSize: config.job.batchSize,
@@ -159,7 +163,7 @@ struct SelfHealingRun {
             : MPILauncher.command(cluster: cluster, ranks: attempt.ranks, program: program, arguments: options.workerArguments)
         // Once one rank has failed, the others give up within failure_timeout: mpirun needs no longer.
         return try MPILauncher.runWatched(command, watchedByRankZero: true, teardownBound: min(15, config.cluster.failureTimeout),
-                                          stop: stop, output: output)
+                                          stop: stop, output: output, stopFile: runDirectory + "/" + StopRequest.fileName)
     }
 
     /// Restarts read rank 0's run folder (checkpoints, heartbeat) on this machine: with rank 0 on

@@ -193,7 +193,8 @@ public final class SweepRunner {
     /// Runs until every trial is done (true) or a stop signal arrived (false: the running
     /// trials were stopped, with a checkpoint where they make one, and resume next time).
     public func run() throws -> Bool {
-        StopRequest.installSignalHandlers()
+        StopRequest.installSignalHandlers(quit: "ringtrain: quitting without waiting for the trials; those asked to stop end on their own, "
+                                          + "and `ringtrain resume \(runDirectory)` takes the sweep up again")
         signal(SIGCHLD, SIG_DFL)   // an inherited SIG_IGN would make supervisors unwaitable
         if (spec.program == nil || spec.programRanks != nil) && config.cluster.launcher == .slurm {
             try SlurmLauncher.checkSweep(parallel: spec.parallel, ranks: spec.programRanks ?? config.job.ranks, configPath: config.file.path)

@@ -28,7 +28,10 @@ public enum RankLife {
     public static func run(_ options: RankOptions, setup: some RankSetup, world: World) throws -> Int32 {
         // First of all: a stop asked while MPI starts or the config travels is kept for the first
         // step (which then saves and exits 3), not the default action that would end the rank.
-        StopRequest.installSignalHandlers()
+        // One rank trains in the command's own process: it says what a stop does, as a launcher does.
+        StopRequest.installSignalHandlers(announce: world == .singleRank && options.runDirectory != nil
+            ? "ringtrain: stopping — the step in progress finishes and a checkpoint is saved (Ctrl-C again, a second later, quits without saving)" : nil,
+            quit: world == .singleRank ? "ringtrain: quitting without saving" : nil)
         _ = HostMemory.atStart   // read before any rank of this host loads its data
         if let delay = RankTestHooks.startDelay { Thread.sleep(forTimeInterval: delay) }
         let collectives: Collectives
