@@ -19,6 +19,13 @@ import Testing
         #expect(file.text == text)
     }
 
+    @Test("a FIFO nobody writes reads as empty at once, not a wait for a writer")
+    func fifoWithoutWriter() throws {
+        let path = try TestFolder.make() + "/resolved.yaml"
+        try #require(mkfifo(path, 0o644) == 0)
+        #expect { try ConfigFile.load(path: path) } throws: { "\($0)".contains("the file is empty") }
+    }
+
     @Test("a file past the size limit, and a device that never ends, are refused by size, unparsed")
     func tooLarge() throws {
         let path = try TestFolder.make() + "/dataset.csv"

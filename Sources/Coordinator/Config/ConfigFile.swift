@@ -57,13 +57,16 @@ public struct ConfigFile {
 
     /// The bytes of `path`, read to its end (a pipe such as `<(…)` too), at most `byteLimit`.
     private static func read(_ path: String) throws -> Data {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // Opened without waiting for a writer (a FIFO nobody writes then reads as empty), then read
+        // as usual (a pipe's writer is waited for).
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {
             let code = errno
             throw ConfigError(file: path, keyPath: "", message: code == ENOENT ? "file not found" : "cannot read the file: \(String(cString: strerror(code)))",
                               hint: code == ENOENT ? "give the path of a config such as cluster.yaml" : code == EACCES ? "check its permissions" : nil)
         }
         defer { close(fd) }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         var data = Data()
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while data.count <= byteLimit {
