@@ -1,4 +1,4 @@
-// StopRequest: turns SIGINT, SIGTERM and SIGUSR1 into a request to stop after the current
+// StopRequest: turns SIGINT, SIGTERM, SIGUSR1 and SIGHUP into a request to stop after the current
 // step (the trainer checkpoints and the process exits with the "interrupted" code, 3).
 import Foundation
 import Synchronization
@@ -29,9 +29,14 @@ public enum StopRequest {
         // A parent may have started us with these signals blocked; they must get through.
         var set = sigset_t()
         sigemptyset(&set)
-        for sig in [SIGINT, SIGTERM, SIGUSR1] { sigaddset(&set, sig) }
+        for sig in [SIGINT, SIGTERM, SIGUSR1, SIGHUP] { sigaddset(&set, sig) }
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
-        for sig in [SIGINT, SIGTERM, SIGUSR1] {
+        // SIGHUP (the terminal or SSH session closed) stops as SIGTERM does, unless it is ignored
+        // (nohup): then it stays ignored.
+        var hangup = sigaction()
+        sigaction(SIGHUP, nil, &hangup)
+        let hangupIgnored = hangup.__sigaction_handler.sa_handler.map { unsafeBitCast($0, to: Int.self) == 1 } ?? false
+        for sig in [SIGINT, SIGTERM, SIGUSR1] + (hangupIgnored ? [] : [SIGHUP]) {
             signal(sig) { received in
                 let now = monotonicNanoseconds(), first = firstRequestAt.load(ordering: .relaxed)
                 if received == SIGINT && first != 0 && now - first >= 1_000_000_000 {

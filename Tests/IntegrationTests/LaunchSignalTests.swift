@@ -65,6 +65,25 @@ struct LaunchSignalTests {
         #expect(FileManager.default.fileExists(atPath: run + "/checkpoints/latest"), "\(job.stderr)")
     }
 
+    /// Closing the terminal or SSH session (SIGHUP) stops a run as SIGTERM does, with a checkpoint;
+    /// under nohup (SIGHUP ignored) the run goes on.
+    @Test("SIGHUP saves and exits 3; ignored, as under nohup, it changes nothing", arguments: [(1, false), (2, false), (1, true)])
+    func hangup(ranks: Int, ignored: Bool) throws {
+        let dir = try TrainingFixtures.temporaryDirectory()
+        let config = try TrainingFixtures.smallConfig(in: dir)
+        let run = dir + "/run"
+        let binary = try #require(BuiltBinary.ringtrain)
+        let arguments = ["train", config, "--ranks", "\(ranks)", "--run-dir", run] + (ignored ? [] : ["--set", "job.epochs=50"])
+        let job = ignored
+            ? try Background(executable: "/bin/bash", ["-c", "trap '' HUP; exec \"$0\" \"$@\"", binary] + arguments)
+            : try Background(arguments)
+        #expect(job.wait(until: { FileManager.default.fileExists(atPath: run + "/heartbeat") }, timeout: 60), "\(job.stderr)")
+        kill(job.pid, SIGHUP)
+        let status = job.finish(timeout: 120)
+        #expect(status == (ignored ? 0 : 3), "\(job.stderr)")
+        #expect(FileManager.default.fileExists(atPath: run + "/checkpoints/latest"), "\(job.stderr)")
+    }
+
     /// SIGKILL of rank 1 mid-run ends the job with mpirun naming the rank; rank 0, whose input
     /// mpirun closes as it ends the job, does not claim the launcher is gone.
     @Test func killedRankIsNotBlamedOnTheLauncher() throws {

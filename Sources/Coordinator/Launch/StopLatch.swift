@@ -1,4 +1,5 @@
-// StopLatch: catches the signals that ask a launched run to stop (SIGINT, SIGTERM, SIGUSR1) for as
+// StopLatch: catches the signals that ask a launched run to stop (SIGINT, SIGTERM, SIGUSR1, and
+// SIGHUP: the terminal or SSH session closed) for as
 // long as the launcher supervises it — across attempts, restarts and the waits between them.
 import Foundation
 import Synchronization
@@ -16,12 +17,12 @@ public enum ReceivedStopSignal {
     }
 }
 
-/// Holds SIGINT, SIGTERM and SIGUSR1 from `init` to `release()`: they no longer end the process,
+/// Holds SIGINT, SIGTERM, SIGUSR1 and SIGHUP from `init` to `release()`: they no longer end the process,
 /// they are noted (`requested`). Signals ignored when it was made (a background job's SIGINT)
 /// stay ignored; `release()` puts back each signal's earlier action. One latch at a time.
 final class StopLatch: @unchecked Sendable {
     // @unchecked: `previous` is set in init and read in release, on the launcher's thread.
-    static let signals = [SIGINT, SIGTERM, SIGUSR1]
+    static let signals = [SIGINT, SIGTERM, SIGUSR1, SIGHUP]
     private var previous: [(Int32, sigaction)] = []
 
     init() {

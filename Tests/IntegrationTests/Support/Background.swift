@@ -9,11 +9,13 @@ final class Background {
     private let errorPath: String
     private let outputPath: String?
 
-    /// Starts `ringtrain arguments` with `environment` added to the test environment, in
-    /// `directory` (default: the test's working folder).
+    /// Starts `ringtrain arguments` (or `executable arguments`) with `environment` added to the
+    /// test environment, in `directory` (default: the test's working folder).
     /// With `keepOutput`, standard output is kept too (`stdout`); by default it is discarded.
-    init(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil, keepOutput: Bool = false) throws {
-        process.executableURL = URL(fileURLWithPath: try #require(BuiltBinary.ringtrain))
+    init(executable: String? = nil, _ arguments: [String], environment: [String: String] = [:], directory: String? = nil,
+         keepOutput: Bool = false) throws {
+        let ringtrain = try #require(BuiltBinary.ringtrain)
+        process.executableURL = URL(fileURLWithPath: executable ?? ringtrain)
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(TrainingFixtures.environment) { $1 }
