@@ -108,6 +108,11 @@ import Worker
         #expect { try RunFolder.claim(dir + "/sweep/empty", resume: false) } throws: { "\($0)".contains("inside the sweep folder") }
         try RunFolder.prepareTrialFolder(path: dir + "/sweep/trial-0001")
         try RunFolder.claim(dir + "/sweep/trial-0001", resume: false)
+        // The sweep's own folder is named as such, and one whose store never came is told apart.
+        for resume in [false, true] {
+            #expect { try RunFolder.claim(dir + "/sweep", resume: resume) } throws: { "\($0)".contains("is a sweep's folder, not a training run's") }
+        }
+        #expect { _ = try RunFolder.holdsSweep(dir + "/sweep") } throws: { "\($0)".contains("without its store (sweep.sqlite)") }
     }
 
     /// A run that kept no checkpoint but wrote its final line is finished: a new run is not

@@ -8,13 +8,14 @@ public enum SweepParser {
                        "seed", "program", "command", "program_ranks", "name", "description", "trial_timeout"] + PopulationSpec.keys
 
     /// The sweep of a checked config, its parameters checked against the job; nil when the
-    /// config has no `sweep:` section.
-    public static func parse(config: RunConfig) throws -> SweepSpec? {
+    /// config has no `sweep:` section. `filesChecked` false skips whether the data files and
+    /// the program exist (a sweep folder read where they have moved).
+    public static func parse(config: RunConfig, filesChecked: Bool = true) throws -> SweepSpec? {
         guard let section = config.sweep else { return nil }
         var located: [LocatedParameter] = []
-        let spec = try parse(section, baseDirectory: config.file.directory, located: &located)
+        let spec = try parse(section, baseDirectory: config.file.directory, located: &located, programFiles: filesChecked)
         if spec.program == nil {
-            try checkAgainstJob(spec, located: located, config: config)
+            try checkAgainstJob(spec, located: located, config: config, dataFiles: filesChecked ? .required : .skipped)
             try checkSlots(spec, ranks: config.job.ranks, key: "job.ranks", config: config, section: section)
         } else if let ranks = spec.programRanks {
             try checkSlots(spec, ranks: ranks, key: "program_ranks", config: config, section: section)
@@ -65,9 +66,9 @@ public enum SweepParser {
 
     /// The sweep section alone. Parameter names are not checked against the job here; use
     /// `parse(config:)` for that.
-    public static func parse(_ value: ConfigValue, baseDirectory: String = "") throws -> SweepSpec {
+    public static func parse(_ value: ConfigValue, baseDirectory: String = "", programFiles: Bool = true) throws -> SweepSpec {
         var located: [LocatedParameter] = []
-        return try parse(value, baseDirectory: baseDirectory, located: &located)
+        return try parse(value, baseDirectory: baseDirectory, located: &located, programFiles: programFiles)
     }
 
     /// A parameter with the config value of its key, for errors about the parameter as a whole.
@@ -76,7 +77,8 @@ public enum SweepParser {
         let key: ConfigValue
     }
 
-    private static func parse(_ value: ConfigValue, baseDirectory: String, located: inout [LocatedParameter]) throws -> SweepSpec {
+    private static func parse(_ value: ConfigValue, baseDirectory: String, located: inout [LocatedParameter],
+                              programFiles: Bool) throws -> SweepSpec {
         let t = try value.table(allowed: keys)
         let methodValue = try t.required("method", hint: "method: grid, random, bayes or pbt")
         let method = SweepMethod(rawValue: try methodValue.choice(SweepMethod.allCases.map(\.rawValue)))!
@@ -85,7 +87,7 @@ public enum SweepParser {
 
         var program: SweepProgram?
         if t["program"] != nil || t["command"] != nil {
-            program = try SweepProgram.parse(program: t["program"], command: t["command"], baseDirectory: baseDirectory)
+            program = try SweepProgram.parse(program: t["program"], command: t["command"], baseDirectory: baseDirectory, files: programFiles)
         }
 
         let metricValue = try t.required("metric", hint: "e.g. metric: {name: val_loss, goal: minimize}")
@@ -243,23 +245,24 @@ public enum SweepParser {
     /// Applies every value a parameter may take (each listed value; both ends of a range) to
     /// the job, the other parameters at their first value, and parses the result with the real
     /// job parser, so a wrong name or value is reported at the sweep parameter before any trial runs.
-    private static func checkAgainstJob(_ spec: SweepSpec, located: [LocatedParameter], config: RunConfig) throws {
+    private static func checkAgainstJob(_ spec: SweepSpec, located: [LocatedParameter], config: RunConfig,
+                                        dataFiles: DatasetParser.FileCheck) throws {
         let first = Dictionary(uniqueKeysWithValues: spec.space.parameters.map { ($0.name, $0.distribution.firstValue) })
-        try check(first, changed: nil, spec: spec, located: located, config: config)
+        try check(first, changed: nil, spec: spec, located: located, config: config, dataFiles: dataFiles)
         for (index, parameter) in spec.space.parameters.enumerated() {
             for value in parameter.distribution.probeValues.dropFirst() {
                 var configuration = first
                 configuration[parameter.name] = value
-                try check(configuration, changed: index, spec: spec, located: located, config: config)
+                try check(configuration, changed: index, spec: spec, located: located, config: config, dataFiles: dataFiles)
             }
         }
     }
 
     private static func check(_ configuration: Configuration, changed: Int?, spec: SweepSpec,
-                              located: [LocatedParameter], config: RunConfig) throws {
+                              located: [LocatedParameter], config: RunConfig, dataFiles: DatasetParser.FileCheck) throws {
         let trialOverrides = spec.overrides(for: configuration)
         do {
-            _ = try spec.trialConfig(base: config, configuration: configuration)
+            _ = try spec.trialConfig(base: config, configuration: configuration, dataFiles: dataFiles)
         } catch let error as ConfigError {
             if let index = trialOverrides.firstIndex(where: { error.file == "--set \($0)" }) ?? changed {
                 let detail = (error.keyPath.isEmpty ? "" : "\(error.keyPath): ") + error.message

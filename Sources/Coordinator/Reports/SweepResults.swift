@@ -185,13 +185,13 @@ extension SweepResults {
         var config: RunConfig?
         var parsed: SweepSpec?
         do {
-            let loaded = try RunConfig(file: file)
+            let loaded = try RunConfig(file: file, dataFiles: .skipped)   // a report reads no data
             config = loaded
-            parsed = try loaded.sweepSpec()
+            parsed = try loaded.sweepSpec(filesChecked: false)
         } catch let error as ConfigError where !error.keyPath.hasPrefix("sweep") {
             // The job no longer loads from here (moved data, relative paths): the sweep section alone will do.
             if let section = try file.root.table(allowed: nil)["sweep"] {
-                parsed = try SweepParser.parse(section, baseDirectory: file.directory)
+                parsed = try SweepParser.parse(section, baseDirectory: file.directory, programFiles: false)
                 notes.append("the base job did not load from \(configPath) (\(error.message)); the best config comes from its trial folder")
             } else {
                 throw error

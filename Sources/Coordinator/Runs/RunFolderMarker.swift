@@ -23,6 +23,10 @@ extension RunFolder {
     public static func holdsSweep(_ path: String) throws -> Bool {
         let fm = FileManager.default
         if fm.fileExists(atPath: path + "/sweep.sqlite") { return true }
+        if fm.fileExists(atPath: path + "/" + SweepFolder.markerFile) {
+            throw ConfigError(file: path, keyPath: "", message: "a sweep's folder without its store (sweep.sqlite): the sweep never started, or the store was removed",
+                              hint: "start the sweep again with `ringtrain sweep CONFIG --run-dir \(path)`, or restore sweep.sqlite")
+        }
         guard fm.fileExists(atPath: path + "/resolved.yaml") else {
             throw ConfigError(file: path, keyPath: "", message: "not a run folder: it has neither resolved.yaml nor sweep.sqlite",
                               hint: "give the folder `ringtrain train` or `ringtrain sweep` printed as its run folder")
@@ -77,6 +81,9 @@ extension RunFolder {
             try makeMarked(path, by: resume ? "resume" : "train")
         } else if resume && entries.contains("resolved.yaml") {
             try makeMarked(path, by: "resume")   // a run from before markers existed
+        } else if entries.contains(SweepFolder.markerFile) || entries.contains(SweepFolder.storeFile) {
+            throw ConfigError(file: path, keyPath: "--run-dir", message: "is a sweep's folder, not a training run's",
+                              hint: "`ringtrain resume \(path)` continues the sweep; give a new --run-dir for a run of its own")
         } else {
             let shown = entries.sorted().prefix(3).joined(separator: ", ") + (entries.count > 3 ? ", ..." : "")
             throw ConfigError(file: path, keyPath: "--run-dir", message: "holds files that are not a ringtrain run (\(shown))",

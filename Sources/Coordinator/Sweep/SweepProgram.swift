@@ -52,16 +52,17 @@ public struct SweepProgram: Sendable, Equatable {
     }
 
     /// Parses `program:` and `command:` from the sweep section (either may be nil), checking
-    /// that the program exists and that the command's executable can be found.
+    /// that the program exists and that the command's executable can be found (unless `files`
+    /// is false: a sweep folder read where they have moved).
     static func parse(program programValue: ConfigValue?, command commandValue: ConfigValue?,
-                      baseDirectory: String) throws -> SweepProgram {
+                      baseDirectory: String, files: Bool = true) throws -> SweepProgram {
         func resolve(_ path: String) -> String {
             path.hasPrefix("/") || baseDirectory.isEmpty ? path : baseDirectory + "/" + path
         }
         var program: String?
         if let programValue {
             let path = resolve(try programValue.string())
-            guard FileManager.default.fileExists(atPath: path) else {
+            guard !files || FileManager.default.fileExists(atPath: path) else {
                 throw programValue.error("program not found: \(path)", hint: "give the path of the executable, relative to the config's folder")
             }
             program = path
@@ -96,7 +97,9 @@ public struct SweepProgram: Sendable, Equatable {
             throw at.error(executable.isEmpty ? "the command starts with an empty word" : "the command starts with \(executable), which is no program",
                            hint: "start it with the program or interpreter, e.g. command: [python3, train.py, ${args}]")
         }
-        if executable == "${program}" {
+        if !files {
+            // Not looked for: the sweep folder is only read.
+        } else if executable == "${program}" {
             // Run as the command itself it must be an executable file: a folder's x bit only lets one
             // search it. (A folder is fine for an interpreter: command: [python3, ${program}].)
             var isFolder: ObjCBool = false

@@ -77,11 +77,11 @@ public struct SweepStatus: Codable, Sendable {
         let store: SweepStore
         do {
             store = try SweepStore(readingOnly: path + "/" + SweepFolder.storeFile)
-        } catch where FileManager.default.fileExists(atPath: path + "/" + fileName) {
+        } catch where holder != nil && FileManager.default.fileExists(atPath: path + "/" + fileName) {
             return try fromFile(path)   // e.g. a store on a shared disk whose log another host holds
-        }
+        }   // nobody runs the sweep: a store that cannot be read is damage, said as report and resume say it
         let config = try SweepRunner.recordedConfig(runDirectory: path, store: store, dataFiles: .skipped)
-        guard let spec = try config.sweepSpec() else {
+        guard let spec = try config.sweepSpec(filesChecked: false) else {
             throw ConfigError(file: SweepFolder.configPath(path), keyPath: "sweep", message: "this sweep folder's config has no sweep section")
         }
         var extended = spec

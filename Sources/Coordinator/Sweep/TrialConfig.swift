@@ -15,8 +15,10 @@ extension SweepSpec {
     /// The trial's checked config: the base config's file and its own overrides, then the
     /// configuration's overrides, parsed again so the values are validated like any config.
     /// Errors name the offending `--set job.<name>=<value>`.
-    public func trialConfig(base: RunConfig, configuration: Configuration) throws -> RunConfig {
-        try RunConfig(file: base.file.applying(overrides(for: configuration)))
+    /// `dataFiles` as for `RunConfig.load` (default `.required`).
+    public func trialConfig(base: RunConfig, configuration: Configuration,
+                            dataFiles: DatasetParser.FileCheck = .required) throws -> RunConfig {
+        try RunConfig(file: base.file.applying(overrides(for: configuration)), dataFiles: dataFiles)
     }
 
     /// The trial's command line for a program sweep (element 0 is the executable); nil when
@@ -33,5 +35,7 @@ extension SweepSpec {
 
 extension RunConfig {
     /// The config's sweep section, checked (parameters against the job); nil without one.
-    public func sweepSpec() throws -> SweepSpec? { try SweepParser.parse(config: self) }
+    /// `filesChecked` false (for commands that only read a sweep folder: status, report) leaves
+    /// out whether the data files and the program are still there.
+    public func sweepSpec(filesChecked: Bool = true) throws -> SweepSpec? { try SweepParser.parse(config: self, filesChecked: filesChecked) }
 }
