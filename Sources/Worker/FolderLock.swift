@@ -62,31 +62,12 @@ public final class FolderLock: @unchecked Sendable {
         guard let fd = openRecord(folder) else { return nil }
         defer { close(fd) }
         // A lock held on this host shows in /proc/locks: no need to try it (a try holds the lock
-        // for an instant, which a process claiming the folder just then must wait out). Another
-        // reader's try shows there too, for an instant: a lock is held when the recorded holder
-        // has it, or when it stays held over three looks.
-        for look in 0..<3 {
-            let pids = lockingProcessesOnThisHost(fd)
-            if pids.isEmpty { break }
-            if let recorded = readHolder(fd).flatMap(Self.pid(ofRecord:)), pids.contains(recorded) || look == 2 {
-                return readHolder(fd) ?? "holder unknown"
-            }
-            if look == 2 { return "holder unknown" }
-            usleep(5_000)
-        }
-        guard probing else { return nil }
-        for attempt in 0..<3 {
-            if flock(fd, LOCK_EX | LOCK_NB) == 0 { return nil }   // closing the file releases it
-            guard errno == EWOULDBLOCK else { return nil }
-            if attempt < 2 { usleep(5_000) }
-        }
-        return readHolder(fd) ?? "holder unknown"
-    }
-
-    /// The process id in a holder's record `pid N on HOST, purpose`.
-    static func pid(ofRecord record: String) -> Int32? {
-        guard record.hasPrefix("pid ") else { return nil }
-        return Int32(record.dropFirst(4).prefix { $0.isASCII && $0.isNumber })
+        // for an instant, which a process claiming the folder just then must wait out). Readers
+        // try it shared, so two readers never take each other for the holder, which holds it
+        // exclusively (WRITE in /proc/locks).
+        if heldExclusivelyOnThisHost(fd) { return readHolder(fd) ?? "holder unknown" }
+        guard probing, flock(fd, LOCK_SH | LOCK_NB) != 0 else { return nil }   // closing the file releases it
+        return errno == EWOULDBLOCK ? readHolder(fd) ?? "holder unknown" : nil
     }
 
     /// The host in a holder's record `pid N on HOST, purpose` (nil when it is not of that form).
@@ -116,23 +97,23 @@ public final class FolderLock: @unchecked Sendable {
         return fd
     }
 
-    /// The processes on this host holding a flock on the file open as `fd` (Linux's /proc/locks
-    /// lists them: `N: FLOCK ADVISORY WRITE PID MAJOR:MINOR:INODE 0 EOF`, device numbers in hex).
-    private static func lockingProcessesOnThisHost(_ fd: Int32) -> Set<Int32> {
+    /// Whether a process on this host holds an exclusive flock on the file open as `fd` (Linux's
+    /// /proc/locks lists them: `N: FLOCK ADVISORY WRITE PID MAJOR:MINOR:INODE 0 EOF`, device
+    /// numbers in hex; a reader's shared try shows as READ).
+    private static func heldExclusivelyOnThisHost(_ fd: Int32) -> Bool {
         var info = stat()
-        guard fstat(fd, &info) == 0, let table = try? String(contentsOfFile: "/proc/locks", encoding: .utf8) else { return [] }
+        guard fstat(fd, &info) == 0, let table = try? String(contentsOfFile: "/proc/locks", encoding: .utf8) else { return false }
         let device = UInt64(info.st_dev)
         let major = ((device >> 8) & 0xfff) | ((device >> 32) & ~0xfff), minor = (device & 0xff) | ((device >> 12) & ~0xff)
-        var pids = Set<Int32>()
         for line in table.split(separator: "\n") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard fields.count >= 6, fields[1] == "FLOCK" else { continue }
+            guard fields.count >= 6, fields[1] == "FLOCK", fields[3] == "WRITE" else { continue }
             let id = fields[5].split(separator: ":")
             if id.count == 3, UInt64(id[0], radix: 16) == major, UInt64(id[1], radix: 16) == minor, UInt64(id[2]) == UInt64(info.st_ino) {
-                pids.insert(Int32(fields[4]) ?? 0)
+                return true
             }
         }
-        return pids
+        return false
     }
 
     /// The holder's record (`pid N on HOST, purpose`), at most one short printable line.

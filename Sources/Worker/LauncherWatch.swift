@@ -1,5 +1,7 @@
 // LauncherWatch: rank 0 of a job that `ringtrain train` launched ends the job when that launcher
-// is gone (even SIGKILLed): the launcher holds the write end of rank 0's standard input open.
+// is gone (even SIGKILLed): the launcher holds the write end of rank 0's standard input open. The
+// launcher also asks the job to stop through it (`stopLine`): mpirun and srun carry it to rank 0
+// on any host, and it waits in the pipe for a rank 0 that has not started yet.
 import Collective
 import Foundation
 import Logging
@@ -8,6 +10,9 @@ import Logging
 public enum LauncherWatch {
     /// Exit status of a rank whose launcher is gone.
     public static let exitStatus: Int32 = 1
+
+    /// The line by which the launcher asks the job to stop (after the greeting).
+    public static let stopLine = "ringtrain stop\n"
 
     /// The line the launcher writes first, so rank 0 knows its standard input is the launcher's;
     /// it names the launcher's host and process id, so rank 0 can tell its death from mpirun
@@ -37,10 +42,24 @@ public enum LauncherWatch {
     public static func start(rank: Int) {
         Thread.detachNewThread {
             var buffer = [UInt8](repeating: 0, count: 256)
-            var received: [UInt8] = []
+            var received: [UInt8] = []   // the first 256 bytes: the greeting
+            var line: [UInt8] = [], lineNumber = 0
             while true {
                 let n = read(STDIN_FILENO, &buffer, buffer.count)
-                if n > 0 { received += buffer[..<n].prefix(max(0, 256 - received.count)); continue }
+                if n > 0 {
+                    received += buffer[..<n].prefix(max(0, 256 - received.count))
+                    // Each whole line after the first (the greeting) that is the stop line asks to stop.
+                    for byte in buffer[..<n] {
+                        if byte == UInt8(ascii: "\n") {
+                            if lineNumber > 0 && line == Array(stopLine.utf8.dropLast()) { StopRequest.request(SIGUSR1) }
+                            lineNumber += 1
+                            line.removeAll(keepingCapacity: true)
+                        } else if line.count < 64 {
+                            line.append(byte)
+                        }
+                    }
+                    continue
+                }
                 if n < 0 && errno == EINTR { continue }
                 break
             }

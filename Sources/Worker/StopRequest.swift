@@ -24,8 +24,11 @@ public enum StopRequest {
     /// request when given. A second SIGINT a second or more after the first ends the process at
     /// once, after writing `quit` when given; one sooner (a double press) is the same request.
     public static func installSignalHandlers(announce: String? = nil, quit: String? = nil) {
-        if let announce, notice == nil { notice = (strdup(announce + "\n"), announce.utf8.count + 1) }
-        if let quit, quitNotice == nil { quitNotice = (strdup(quit + "\n"), quit.utf8.count + 1) }
+        // Every global the handler reads is touched here first: initialising one lazily inside a
+        // handler is not safe.
+        _ = stopRequested.load(ordering: .relaxed) + Int32(firstRequestAt.load(ordering: .relaxed) & 1)
+        if notice == nil, let announce { notice = (strdup(announce + "\n"), announce.utf8.count + 1) }
+        if quitNotice == nil, let quit { quitNotice = (strdup(quit + "\n"), quit.utf8.count + 1) }
         // A parent may have started us with these signals blocked; they must get through.
         var set = sigset_t()
         sigemptyset(&set)
@@ -39,7 +42,7 @@ public enum StopRequest {
         for sig in [SIGINT, SIGTERM, SIGUSR1] + (hangupIgnored ? [] : [SIGHUP]) {
             signal(sig) { received in
                 let now = monotonicNanoseconds(), first = firstRequestAt.load(ordering: .relaxed)
-                if received == SIGINT && first != 0 && now - first >= 1_000_000_000 {
+                if received == SIGINT && first != 0 && now &- first >= 1_000_000_000 && now > first {
                     if let quitNotice { _ = write(STDERR_FILENO, quitNotice.bytes, quitNotice.count) }
                     _exit(130)
                 }
@@ -54,8 +57,10 @@ public enum StopRequest {
 
     /// Back to the default actions, once a stop has been handled (checkpoint saved): mpirun
     /// ends the job by SIGTERM when a rank exits with code 3, and that must now terminate us.
+    /// SIGUSR1 stays caught: a launcher's late SIGUSR1 (its stop also went by file) must not end a
+    /// rank that saved.
     public static func restoreDefaultHandlers() {
-        for sig in [SIGINT, SIGTERM, SIGUSR1] { signal(sig, SIG_DFL) }
+        for sig in [SIGINT, SIGTERM] { signal(sig, SIG_DFL) }
     }
 
     /// The signal that asked to stop, or nil.
@@ -64,7 +69,7 @@ public enum StopRequest {
         return value == 0 ? nil : value
     }
 
-    /// Asks to stop, as a signal would (tests).
+    /// Asks to stop, as a signal would (rank 0 reading its launcher's stop line; tests).
     public static func request(_ sig: Int32 = SIGTERM) {
         stopRequested.store(sig, ordering: .relaxed)
         _ = firstRequestAt.compareExchange(expected: 0, desired: monotonicNanoseconds(), ordering: .relaxed)
@@ -74,27 +79,5 @@ public enum StopRequest {
     public static func reset() {
         stopRequested.store(0, ordering: .relaxed)
         firstRequestAt.store(0, ordering: .relaxed)
-    }
-
-    /// The file in a run folder by which `ringtrain train` asks its ranks to stop. A signal to
-    /// mpirun would reach no rank that has not started yet, and end one that has not yet set its
-    /// handlers; rank 0 reads the file at its step ends and passes the request on with the step.
-    public static let fileName = ".stop-requested"
-}
-
-/// Rank 0's look at the run folder's stop file (`StopRequest.fileName`) after a step, at most
-/// every half second.
-public final class StopFileWatch {
-    private let path: String
-    private var nextLook: UInt64 = 0
-
-    public init(runDirectory: String) { path = runDirectory + "/" + StopRequest.fileName }
-
-    /// Turns the file into a stop request once it is there.
-    public func look() {
-        let now = DispatchTime.now().uptimeNanoseconds
-        guard now >= nextLook, StopRequest.pendingSignal == nil else { return }
-        nextLook = now + 500_000_000
-        if access(path, F_OK) == 0 { StopRequest.request(SIGUSR1) }
     }
 }

@@ -112,13 +112,10 @@ public final class TrainingSession {
         let progress = ProgressBar(enabled: collectives.rank == 0 && !json && isatty(STDERR_FILENO) == 1)
         var lastSaved = trainer.position.globalStep
         let heartbeat = collectives.rank == 0 ? runDirectory.flatMap(Heartbeat.init(runDirectory:)) : nil
-        let stopFile = collectives.rank == 0 && collectives.size > 1 ? runDirectory.map(StopFileWatch.init(runDirectory:)) : nil
-        stopFile?.look()   // asked before the first step: stop after it
         let stepDelay = RankTestHooks.stepDelay(rank: collectives.rank)
         trainer.onStep = { [self] position, steps in
             progress.update(position, of: steps, budgetInSteps: job.steps != nil)
             heartbeat?.beat(step: position.globalStep)
-            stopFile?.look()
             if let stepDelay { Thread.sleep(forTimeInterval: stepDelay) }
             try stepScalars?.stepEnded(at: position)
             // Step-based and time-based saves (one per step); a step followed by a report is saved
@@ -184,7 +181,7 @@ public final class TrainingSession {
             if trainer.stopAgreed || trainer.stoppedAfterLimit {
                 if lastSaved != trainer.position.globalStep { try save(trainer, store, metrics: lastReport?.checkpointMetrics ?? [:]) }
                 _ = try collectives.sum([0])   // every rank waits until rank 0's checkpoint is on disk
-                StopRequest.restoreDefaultHandlers()
+                if options.launched { StopRequest.restoreDefaultHandlers() }   // one rank in the command's own process keeps them to its exit
                 let why = trainer.stoppedAfterLimit && !trainer.stopAgreed
                     ? "stopped after \(job.stopAfter!) \(job.steps == nil ? "epoch" : "evaluation")(s) (job.stop_after)" : "stopped by a signal"
                 if !json { console.line("\(why) at step \(trainer.position.globalStep); checkpoint saved (resume with --resume or `ringtrain resume`)") }

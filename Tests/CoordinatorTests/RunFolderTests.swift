@@ -99,13 +99,14 @@ import Worker
         let dir = try RunFolderTests.scratch()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try SweepFolder.claim(dir + "/sweep")
-        for path in [dir + "/sweep/trial-0005", dir + "/sweep/mine"] {
+        for path in [dir + "/sweep/trial-0005", dir + "/sweep/trial-12"] {
             #expect { try RunFolder.claim(path, resume: false) } throws: { "\($0)".contains("inside the sweep folder") }
             #expect { try SweepFolder.claim(path) } throws: { "\($0)".contains("inside the sweep folder") }
             #expect(!FileManager.default.fileExists(atPath: path))
         }
-        try FileManager.default.createDirectory(atPath: dir + "/sweep/empty", withIntermediateDirectories: true)
-        #expect { try RunFolder.claim(dir + "/sweep/empty", resume: false) } throws: { "\($0)".contains("inside the sweep folder") }
+        try FileManager.default.createDirectory(atPath: dir + "/sweep/trial-0009", withIntermediateDirectories: true)
+        #expect { try RunFolder.claim(dir + "/sweep/trial-0009", resume: false) } throws: { "\($0)".contains("inside the sweep folder") }
+        try RunFolder.claim(dir + "/sweep/retrained-best", resume: false)   // no trial's name: the sweep leaves it alone
         try RunFolder.prepareTrialFolder(path: dir + "/sweep/trial-0001")
         try RunFolder.claim(dir + "/sweep/trial-0001", resume: false)
         // The sweep's own folder is named as such, and one whose store never came is told apart.

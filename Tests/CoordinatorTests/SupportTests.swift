@@ -111,3 +111,14 @@ func lineFollowerPassesOverAFIFO() throws {
     try #require(mkfifo(path, 0o644) == 0)
     #expect(LineFollower(path: path).newLines().isEmpty)
 }
+
+@Test("a folder or FIFO in sweep.sqlite's place is named as such, for writing and for reading only")
+func sweepStoreThatIsNoFile() throws {
+    for make in [{ (p: String) in try FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: true) },
+                 { (p: String) in try #require(mkfifo(p, 0o644) == 0) }] {
+        let path = try TestFolder.make() + "/sweep.sqlite"
+        try make(path)
+        #expect { _ = try SweepStore(path: path) } throws: { ($0 as? SweepStoreError).map { "\($0)".contains("not a regular file") } ?? false }
+        #expect { _ = try SweepStore(readingOnly: path) } throws: { ($0 as? SweepStoreError).map { "\($0)".contains("not a regular file") } ?? false }
+    }
+}

@@ -118,4 +118,19 @@ struct CheckpointStoreTests {
                 && "\(e)".contains("step-00000001: optimizer.safetensors: file is missing")
         }
     }
+
+    @Test("the newest step by the folder names: latest when its folder is there, else the newest folder")
+    func newestStepByNames() throws {
+        let dir = NSTemporaryDirectory() + "newest-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for name in ["step-00000002", "step-00000004", ".tmp-step-00000006-1-1"] {
+            try FileManager.default.createDirectory(atPath: dir + "/" + name, withIntermediateDirectories: true)
+        }
+        let store = CheckpointStore(directory: dir)
+        #expect(store.newestStep() == 4, "no latest: the newest folder")
+        try "step-00000099\n".write(toFile: dir + "/latest", atomically: true, encoding: .utf8)
+        #expect(store.newestStep() == 4, "latest names a folder that is not there")
+        try "step-00000002\n".write(toFile: dir + "/latest", atomically: true, encoding: .utf8)
+        #expect(store.newestStep() == 2)
+    }
 }

@@ -118,16 +118,13 @@ public enum MPILauncher {
     /// exit; past them its process group is killed (a daemon on a host whose network went away
     /// keeps mpirun waiting forever).
     /// A stop signal (`stop`, or one caught for this call alone when nil) is passed on once, after
-    /// logging "stopping — `stopNotice`" (default: what training ranks do with it): by creating
-    /// `stopFile` when given (a training run's `StopRequest.fileName`, which rank 0 reads at its
-    /// step ends: a signal would miss ranks not started yet, or end ranks whose handlers are not
-    /// set yet), else as SIGUSR1 to mpirun. `stopFile` is removed before the job starts and after it ends.
+    /// logging "stopping — `stopNotice`" (default: what training ranks do with it): as SIGUSR1 to
+    /// mpirun, or for a training run in `runDirectory` watched by rank 0 through `RunStopRequest`
+    /// (a signal alone would miss ranks not started yet, or end ranks whose handlers are not set yet).
     /// With `output`, standard output passes through it line by line (default: untouched).
     static func runWatched(_ command: LaunchCommand, watchedByRankZero: Bool = false, teardownBound: Double = 15,
-                           stop: StopLatch? = nil, output: ReportLineFilter? = nil, stopFile: String? = nil,
+                           stop: StopLatch? = nil, output: ReportLineFilter? = nil, runDirectory: String? = nil,
                            stopNotice: String = "the ranks finish their step and save a checkpoint") throws -> Ending {
-        if let stopFile { unlink(stopFile) }
-        defer { if let stopFile { unlink(stopFile) } }
         var stdinFD: Int32?
         var keepOpen: Int32 = -1
         if watchedByRankZero { (stdinFD, keepOpen) = try closeOnExecPipe() }
@@ -163,6 +160,7 @@ public enum MPILauncher {
             close(stdinFD)
             _ = LauncherWatch.greeting().withCString { write(keepOpen, $0, strlen($0)) }
         }
+        let runStop = watchedByRankZero && keepOpen >= 0 ? runDirectory.map { RunStopRequest(input: keepOpen, runDirectory: $0) } : nil
         let latch = stop ?? StopLatch()
         defer { if stop == nil { latch.release() } }
         var forwarded = false
@@ -172,16 +170,9 @@ public enum MPILauncher {
             if !forwarded && latch.requested != nil {
                 forwarded = true
                 Log.logger.info("ringtrain: stopping — \(stopNotice)")
-                if let stopFile {
-                    let fd = open(stopFile, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
-                    if fd >= 0 { close(fd) } else {
-                        Log.logger.warning("cannot write \(stopFile) (\(String(cString: strerror(errno)))): the ranks are signalled instead")
-                        child.signal(SIGUSR1)
-                    }
-                } else {
-                    child.signal(SIGUSR1)
-                }
+                if runStop?.ask() != true { child.signal(SIGUSR1) }
             }
+            if runStop?.signalDue() == true { child.signal(SIGUSR1) }
             status = child.poll()
             if status == nil, let seen = watch.failureSeen, DispatchTime.now().uptimeNanoseconds - seen > UInt64(teardownBound * 1e9) {
                 Log.logger.warning("mpirun has not exited \(Int(teardownBound)) s after the job failed; ending it")

@@ -51,13 +51,15 @@ struct SelfHealingRun {
         var resumedFrom: [Int?] = []   // the checkpoint step of each restart so far
         var restartNumber = RestartLog.read(runDirectory: runDirectory).records.map(\.restart).max() ?? 0
         var watch: TrainingAgainWatch?
+        var launchedOnce = false
         defer { watch?.finish() }
         while true {
             // A stop before the first launch still launches: the ranks save after their first step
             // and the run exits 3, resumable, as a stop a moment later does.
-            if stop.requested != nil && !restartTimes.isEmpty { return stoppedBetweenAttempts() }
+            if stop.requested != nil && launchedOnce { return stoppedBetweenAttempts() }
             let divergedBefore = Self.divergedLines(runDirectory)
             let ending = try launch(attempt, listed: listed, stop: stop, output: output)
+            launchedOnce = true
             watch?.finish()
             watch = nil
             if [0, 2, 3].contains(ending.status) { return ending.status }
@@ -96,9 +98,7 @@ struct SelfHealingRun {
             Log.logger.notice("\(failure.summary); restarting in \(durationText(delay))")
             if stop.wait(seconds: delay) { return stoppedBetweenAttempts() }
             let (usable, dropped) = try usableHosts(listed)
-            // A stop before the first launch still launches: the ranks save after their first step
-            // and the run exits 3, resumable, as a stop a moment later does.
-            if stop.requested != nil && !restartTimes.isEmpty { return stoppedBetweenAttempts() }
+            if stop.requested != nil { return stoppedBetweenAttempts() }
             let slots = try RankPlacement.slotsKnown(config.cluster) ? RestartPlan.slots(of: usable, oversubscribe: config.cluster.oversubscribe) : nil
             guard listed.isEmpty || !usable.isEmpty,
                   let ranks = RestartPlan.ranks(requested: config.job.ranks, slots: slots, batchSize: config.job.batchSize,
@@ -163,7 +163,7 @@ struct SelfHealingRun {
             : MPILauncher.command(cluster: cluster, ranks: attempt.ranks, program: program, arguments: options.workerArguments)
         // Once one rank has failed, the others give up within failure_timeout: mpirun needs no longer.
         return try MPILauncher.runWatched(command, watchedByRankZero: true, teardownBound: min(15, config.cluster.failureTimeout),
-                                          stop: stop, output: output, stopFile: runDirectory + "/" + StopRequest.fileName)
+                                          stop: stop, output: output, runDirectory: runDirectory)
     }
 
     /// Restarts read rank 0's run folder (checkpoints, heartbeat) on this machine: with rank 0 on

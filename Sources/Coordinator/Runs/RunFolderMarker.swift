@@ -69,8 +69,10 @@ extension RunFolder {
                 throw ConfigError(file: path, keyPath: "--run-dir", message: "already holds a run with checkpoints",
                                   hint: "continue it with --resume (or `ringtrain resume \(path)`), or give a new --run-dir")
             }
-            // A run that kept no checkpoint but wrote its end is finished too: not trained over.
-            if !resume && MetricsFile(runDirectory: path).hasFinalLine() {
+            // A run that kept no checkpoint but wrote its end is finished too: not trained over. (A
+            // sweep's retry of a trial that wrote its end and then failed trains it again.)
+            let trial = (try? String(contentsOfFile: path + "/" + markerFile, encoding: .utf8))?.contains("by: sweep trial") == true
+            if !resume && !trial && MetricsFile(runDirectory: path).hasFinalLine() {
                 throw ConfigError(file: path, keyPath: "--run-dir", message: "already holds a finished run (it kept no checkpoint)",
                                   hint: "give a new --run-dir, or delete \(path) to train again there")
             }
@@ -91,11 +93,14 @@ extension RunFolder {
         }
     }
 
-    /// Refuses a new run or sweep folder `path` made directly inside a sweep's folder: the sweep
-    /// would take it for one of its trials, and report its store as damaged. (The sweep's own
-    /// trial folders are made and marked by the coordinator before their runs claim them.)
+    /// Refuses a new run or sweep folder `path` named like a trial's (`trial-N`) directly inside a
+    /// sweep's folder: the sweep would take it for one of its trials, and report its store as
+    /// damaged. (The sweep's own trial folders are made and marked by the coordinator before
+    /// their runs claim them.)
     static func refuseInsideSweep(_ path: String, what: String) throws {
-        let parent = (URL(fileURLWithPath: path).standardizedFileURL.path as NSString).deletingLastPathComponent
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        let name = (absolute as NSString).lastPathComponent, parent = (absolute as NSString).deletingLastPathComponent
+        guard name.hasPrefix("trial-"), name.dropFirst(6).allSatisfy({ $0.isASCII && $0.isNumber }), name.count > 6 else { return }
         let fm = FileManager.default
         guard fm.fileExists(atPath: parent + "/" + SweepFolder.markerFile) || fm.fileExists(atPath: parent + "/" + SweepFolder.storeFile) else { return }
         throw ConfigError(file: path, keyPath: "--run-dir", message: "is inside the sweep folder \(parent), where the sweep keeps its trials",
@@ -120,6 +125,10 @@ extension RunFolder {
             let stamp = ISO8601DateFormatter().string(from: Date())
             try AtomicFile.write("ringtrain run folder\ncreated: \(stamp)\nby: \(purpose)\n", to: marker)
         } catch {
+            if purpose == "sweep trial" {   // no --run-dir of the user's: the sweep makes its trials' folders
+                throw ConfigError(file: path, keyPath: "", message: "cannot make the trial's folder: \(error.fileErrorText)",
+                                  hint: "move away what is in its place (or free the disk), then resume the sweep")
+            }
             throw ConfigError(file: path, keyPath: "--run-dir", message: "cannot create the run folder: \(error.fileErrorText)",
                               hint: "choose another --run-dir")
         }

@@ -22,7 +22,7 @@ public struct RunStatus {
     public var totalSteps: Int?
     /// The global batch (samples per step), from the run's resolved.yaml.
     public var batchSize: Int?
-    /// The step of the checkpoint `latest` names (nil: none yet).
+    /// The step of the checkpoint a resume would start from, by the folder names (nil: none yet).
     public var latestCheckpoint: Int?
     /// Whether metrics.jsonl holds the run's final line.
     public var finished: Bool
@@ -55,7 +55,7 @@ public struct RunStatus {
         return RunStatus(path: path, holder: holder, lastHolder: holder == nil ? FolderLock.lastHolder(of: path) : nil,
                          heartbeat: Heartbeat.read(runDirectory: path), lastReport: lastReport, totalSteps: total,
                          batchSize: job?.batchSize,
-                         latestCheckpoint: CheckpointStore(directory: path + "/checkpoints").latest().flatMap(CheckpointStore.step(ofFolder:)),
+                         latestCheckpoint: CheckpointStore(directory: path + "/checkpoints").newestStep(),
                          finished: MetricsFile(runDirectory: path).hasFinalLine(),
                          restarts: restarts.records, unreadableRestartLines: restarts.unreadable)
     }

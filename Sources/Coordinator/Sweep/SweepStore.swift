@@ -69,6 +69,9 @@ public final class SweepStore: @unchecked Sendable {
         guard stat(path, &info) == 0 else {
             throw SweepStoreError(path: path, message: "is missing; a sweep folder holds the sweep.sqlite its sweep created")
         }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw SweepStoreError(path: path, message: "is not a regular file (a folder, FIFO or device is in its place)")
+        }
         guard info.st_size > 0 else {
             throw SweepStoreError(path: path, message: "is empty (0 bytes): the tables sweep, trial and epoch_metric are gone")
         }
@@ -109,8 +112,11 @@ public final class SweepStore: @unchecked Sendable {
     public init(readingOnly path: String) throws {
         self.path = path
         var info = stat()
-        guard stat(path, &info) == 0, info.st_size > 0 else {
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG || info.st_size > 0 else {
             throw SweepStoreError(path: path, message: "is missing or empty; a sweep folder holds the sweep.sqlite its sweep created")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw SweepStoreError(path: path, message: "is not a regular file (a folder, FIFO or device is in its place)")
         }
         var configuration = Self.configuration
         configuration.readonly = true

@@ -103,6 +103,10 @@ extension SweepStore {
             throw SweepStoreError(path: path, message: "cannot be used: \(error.message ?? "SQLite error") (SQLite code \(error.resultCode.rawValue))")
         } catch let error as RowDecodingError {
             throw SweepStoreError(path: path, message: "holds a value of the wrong type: \(error)")
+        } catch let error as DatabaseError where [.SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM].contains(error.resultCode) {
+            throw SweepStoreError(path: path, message: "cannot be "
+                + (error.resultCode == .SQLITE_CANTOPEN ? "opened" : "written") + ": \(error.message ?? "SQLite error") (SQLite code \(error.resultCode.rawValue)); "
+                + "a read-only disk or folder? `ringtrain status` and `ringtrain report --no-save` only read it")
         }
     }
 }

@@ -151,10 +151,12 @@ public final class CheckpointStore {
     }
 
     /// The step a resume starts from, as far as the folder names tell: the checkpoint `latest`
-    /// names, else the newest checkpoint folder (resume takes the newest that verifies); nil
-    /// when there is none.
+    /// names when its folder is there, else the newest checkpoint folder (resume takes the
+    /// newest that verifies); nil when there is none.
     public func newestStep() -> Int? {
-        latest().flatMap(Self.step(ofFolder:)) ?? list().last?.step
+        let folders = list()
+        if let named = latest(), let found = folders.first(where: { $0.name == named }) { return found.step }
+        return folders.last?.step
     }
 
     /// The folder name `latest` holds, or nil if there is no readable `latest` file or it does
