@@ -29,41 +29,39 @@ import Testing
 
     @Test("status and report of a sweep whose CSV data has moved")
     func dataMoved() throws {
-        let tiny = try TinyRun(epochs: 1)
-        try tiny.append("""
-        sweep:
-          method: grid
-          metric: {name: val_loss}
-          parameters:
-            optimizer.lr: {values: [0.01, 0.02]}
-        """)
-        let sweep = try TinyRun.ringtrain(["sweep", tiny.config, "--run-dir", tiny.dir + "/run"])
-        try #require(sweep.status == 0, "\(sweep.output)")
+        let (tiny, run) = try Self.finishedSweep(lrs: "0.01, 0.02")
         for file in ["train.csv", "test.csv"] { try FileManager.default.moveItem(atPath: tiny.dir + "/" + file, toPath: tiny.dir + "/" + file + ".moved") }
-        let status = try TinyRun.ringtrain(["status", tiny.dir + "/run"])
+        let status = try TinyRun.ringtrain(["status", run])
         #expect(status.status == 0 && status.stdout.contains("finished"), "\(status.output)")
-        let report = try TinyRun.ringtrain(["report", tiny.dir + "/run", "--no-save"])
+        let report = try TinyRun.ringtrain(["report", run, "--no-save"])
         #expect(report.status == 0, "\(report.output)")
     }
 
     @Test("a store that cannot be read, with nobody running the sweep, is damage: status says so instead of an old status.json")
     func damagedStoreIsSaid() throws {
-        let tiny = try TinyRun(epochs: 1)
-        try tiny.append("""
-        sweep:
-          method: grid
-          metric: {name: val_loss}
-          parameters:
-            optimizer.lr: {values: [0.01]}
-        """)
-        let run = tiny.dir + "/run"
-        let sweep = try TinyRun.ringtrain(["sweep", tiny.config, "--run-dir", run])
-        try #require(sweep.status == 0, "\(sweep.output)")
+        let (_, run) = try Self.finishedSweep(lrs: "0.01")
         let store = run + "/sweep.sqlite"
         let bytes = try Data(contentsOf: URL(fileURLWithPath: store))
         try bytes.prefix(100).write(to: URL(fileURLWithPath: store))
         for sidecar in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: store + sidecar) }
         let status = try TinyRun.ringtrain(["status", run])
         #expect(status.status != 0 && status.output.contains("sweep.sqlite") && !status.output.contains("status.json"), "\(status.output)")
+    }
+
+    /// A tiny grid sweep over `optimizer.lr` (the values as YAML list items), run to its end:
+    /// its setup and its folder.
+    private static func finishedSweep(lrs: String) throws -> (TinyRun, String) {
+        let tiny = try TinyRun(epochs: 1)
+        try tiny.append("""
+        sweep:
+          method: grid
+          metric: {name: val_loss}
+          parameters:
+            optimizer.lr: {values: [\(lrs)]}
+        """)
+        let run = tiny.dir + "/run"
+        let sweep = try TinyRun.ringtrain(["sweep", tiny.config, "--run-dir", run])
+        try #require(sweep.status == 0, "\(sweep.output)")
+        return (tiny, run)
     }
 }

@@ -75,7 +75,14 @@ public struct ConfigFile {
             guard n >= 0 else {
                 throw ConfigError(file: path, keyPath: "", message: "cannot read the file: \(String(cString: strerror(errno)))")
             }
-            if n == 0 { return data }
+            if n == 0 {
+                var info = stat()
+                if data.isEmpty && fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFIFO {
+                    throw ConfigError(file: path, keyPath: "", message: "is a FIFO nobody writes to (it read as empty)",
+                                      hint: "give the config file, or start the program that writes the FIFO first")
+                }
+                return data
+            }
             data.append(contentsOf: buffer[..<n])
         }
         throw ConfigError(file: path, keyPath: "", message: "the file holds more than \(byteLimit >> 20) MiB, more than a config may",

@@ -107,7 +107,7 @@ public enum MPILauncher {
         public var status: Int32
         /// What mpirun and the ranks said on standard error about the job's end.
         public var evidence: JobEndingEvidence
-        /// Whether this process received SIGINT, SIGTERM or SIGUSR1 and passed it on.
+        /// Whether this process was asked to stop (a signal `StopLatch` catches) and passed it on.
         public var stopAsked: Bool
         /// When the first sign of a failure was seen (nil: none).
         public var failureSeen: Date?

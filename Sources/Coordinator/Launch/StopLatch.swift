@@ -1,6 +1,6 @@
 // StopLatch: catches the signals that ask a launched run to stop (SIGINT, SIGTERM, SIGUSR1, and
-// SIGHUP: the terminal or SSH session closed) for as
-// long as the launcher supervises it — across attempts, restarts and the waits between them.
+// SIGHUP: the terminal or SSH session closed) for as long as the launcher supervises it — across
+// attempts, restarts and the waits between them.
 import Foundation
 import Synchronization
 import Worker

@@ -25,7 +25,7 @@ extension RunFolder {
         if fm.fileExists(atPath: path + "/sweep.sqlite") { return true }
         if fm.fileExists(atPath: path + "/" + SweepFolder.markerFile) {
             throw ConfigError(file: path, keyPath: "", message: "a sweep's folder without its store (sweep.sqlite): the sweep never started, or the store was removed",
-                              hint: "start the sweep again with `ringtrain sweep CONFIG --run-dir \(path)`, or restore sweep.sqlite")
+                              hint: "if its Slurm job is still queued, wait for it; else start the sweep again with `ringtrain sweep CONFIG --run-dir \(path)`, or restore sweep.sqlite")
         }
         guard fm.fileExists(atPath: path + "/resolved.yaml") else {
             throw ConfigError(file: path, keyPath: "", message: "not a run folder: it has neither resolved.yaml nor sweep.sqlite",
