@@ -86,6 +86,12 @@ struct Resume: ParsableCommand {
                 try slurm.finish(status)
                 return
             }
+            // A training run has no sweep section: a --set there would be taken and then ignored.
+            if let sweepKey = self.overrides.map({ String($0.prefix { $0 != "=" }).trimmingCharacters(in: .whitespaces) })
+                .first(where: { $0 == "sweep" || $0.hasPrefix("sweep.") }) {
+                throw ConfigError(file: "--set", keyPath: sweepKey, message: "applies to sweeps; \(runDirectory) is a training run",
+                                  hint: "--set job.… or cluster.… values change a training run")
+            }
             let resolved = runDirectory + "/resolved.yaml"
             let overrides = self.overrides + (ranks.map { ["job.ranks=\($0)"] } ?? []) + (timeline ? ["job.timeline=true"] : [])
                 + (stopAfter.map { ["job.stop_after=\($0)"] } ?? [])

@@ -94,4 +94,15 @@ struct MessageTests {
         let resolved = try String(contentsOfFile: dir + "/run/resolved.yaml", encoding: .utf8)
         #expect(resolved.contains("ranks: 3"), "\(resolved)")
     }
+
+    @Test("resume of a training run refuses --set sweep.… (it has no sweep: the value was taken and ignored)")
+    func resumeOfATrainingRunRefusesSweepKeys() throws {
+        let tiny = try TinyRun(epochs: 1)
+        #expect(try tiny.train("run").status == 0)
+        for key in ["sweep.run_cap=5", "sweep.bogus=5", "sweep={}"] {
+            let resumed = try TinyRun.ringtrain(["resume", tiny.dir + "/run", "--set", key])
+            #expect(resumed.status == 2 && resumed.stderr.contains("applies to sweeps") && resumed.stderr.contains("is a training run"),
+                    "\(key): \(resumed.output)")
+        }
+    }
 }
