@@ -57,8 +57,8 @@ public enum StopRequest {
 
     /// Back to the default actions, once a stop has been handled (checkpoint saved): mpirun
     /// ends the job by SIGTERM when a rank exits with code 3, and that must now terminate us.
-    /// SIGUSR1 stays caught: a launcher's late SIGUSR1 (its stop also went by file) must not end a
-    /// rank that saved.
+    /// SIGUSR1 stays caught: a launcher's late SIGUSR1 (it asked on rank 0's input first) must not
+    /// end a rank that saved.
     public static func restoreDefaultHandlers() {
         for sig in [SIGINT, SIGTERM] { signal(sig, SIG_DFL) }
     }

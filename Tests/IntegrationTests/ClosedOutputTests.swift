@@ -27,13 +27,7 @@ import Testing
     @Test("a sweep whose output is gone runs every trial")
     func sweepCoordinator() throws {
         let tiny = try TinyRun(epochs: 2)
-        try tiny.append("""
-        sweep:
-          method: grid
-          metric: {name: val_loss}
-          parameters:
-            optimizer.lr: {values: [0.01, 0.02, 0.03, 0.04]}
-        """)
+        try tiny.appendLearningRateGrid("0.01, 0.02, 0.03, 0.04")
         let (status, stderr) = try throughHead(["sweep", tiny.config, "--run-dir", tiny.dir + "/sweep"])
         #expect(status == 0, "\(stderr)")
         let report = try TinyRun.ringtrain(["report", tiny.dir + "/sweep", "--format", "json", "--no-save"])

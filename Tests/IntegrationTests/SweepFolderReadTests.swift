@@ -52,13 +52,7 @@ import Testing
     /// its setup and its folder.
     private static func finishedSweep(lrs: String) throws -> (TinyRun, String) {
         let tiny = try TinyRun(epochs: 1)
-        try tiny.append("""
-        sweep:
-          method: grid
-          metric: {name: val_loss}
-          parameters:
-            optimizer.lr: {values: [\(lrs)]}
-        """)
+        try tiny.appendLearningRateGrid(lrs)
         let run = tiny.dir + "/run"
         let sweep = try TinyRun.ringtrain(["sweep", tiny.config, "--run-dir", run])
         try #require(sweep.status == 0, "\(sweep.output)")

@@ -20,9 +20,15 @@ struct MetricsFileTests {
         #expect(!kept.contains { $0.contains("final") || $0.contains("\"lo\n") })
     }
 
-    @Test func cutRewritesOnlyWhenALineGoes() throws {
+    /// A new empty folder for a run's metrics.jsonl.
+    static func folder() throws -> String {
         let dir = NSTemporaryDirectory() + "metrics-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    @Test func cutRewritesOnlyWhenALineGoes() throws {
+        let dir = try Self.folder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let file = MetricsFile(runDirectory: dir)
         try Self.text.write(toFile: file.path, atomically: false, encoding: .utf8)
@@ -37,8 +43,7 @@ struct MetricsFileTests {
 
     @Test("a FIFO in metrics.jsonl's place is an error at once, never a wait for a writer or reader")
     func fifoIsRefusedWithoutBlocking() throws {
-        let dir = NSTemporaryDirectory() + "metrics-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try Self.folder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let file = MetricsFile(runDirectory: dir)
         try #require(mkfifo(file.path, 0o644) == 0)
@@ -49,8 +54,7 @@ struct MetricsFileTests {
 
     @Test("a final line is found past a line that is not UTF-8")
     func finalLinePastDamage() throws {
-        let dir = NSTemporaryDirectory() + "metrics-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try Self.folder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let file = MetricsFile(runDirectory: dir)
         try (Data(Self.text.utf8) + Data([0xFF, 0xFE, 0x80, 0x0A])).write(to: URL(fileURLWithPath: file.path))

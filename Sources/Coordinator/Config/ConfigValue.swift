@@ -48,7 +48,6 @@ public struct ConfigValue {
     /// `text` in quotes for a message; past 60 characters, its first 60 and its length (a whole
     /// file given as the config is one long scalar).
     static func quoted(_ text: String) -> String {
-        guard text.utf8.count > 60 else { return "'\(text)'" }
         let count = text.count
         return count <= 60 ? "'\(text)'" : "'\(text.prefix(60))…' (\(count) characters)"
     }

@@ -11,17 +11,16 @@ final class RunStopRequest {
     static let signalAfter = 10.0
 
     private let input: Int32
-    private let heartbeatFile: String
+    private let runDirectory: String
     /// The heartbeat as it was at the launch (nil: none).
-    private let heartbeatAtLaunch: Data?
+    private let heartbeatAtLaunch: (step: Int, time: Date)?
     private var askedAt: Double?
     private var signalled = false
 
     /// Before the job starts: `input` is the write end of rank 0's standard input.
     init(input: Int32, runDirectory: String) {
-        self.input = input
-        heartbeatFile = runDirectory + "/" + Heartbeat.fileName
-        heartbeatAtLaunch = try? CheckpointFiles.readSmall(heartbeatFile, limit: 4096)
+        (self.input, self.runDirectory) = (input, runDirectory)
+        heartbeatAtLaunch = Heartbeat.read(runDirectory: runDirectory)
     }
 
     /// Writes the stop line; false when it cannot be written (the caller signals at once).
@@ -38,8 +37,8 @@ final class RunStopRequest {
     /// True once, when the asked ranks are to be signalled as well.
     func signalDue() -> Bool {
         guard let askedAt, !signalled else { return false }
-        let heartbeat = try? CheckpointFiles.readSmall(heartbeatFile, limit: 4096)
-        guard (heartbeat != nil && heartbeat != heartbeatAtLaunch) || Self.now() - askedAt >= Self.signalAfter else { return false }
+        let moved = Heartbeat.read(runDirectory: runDirectory).map { now in heartbeatAtLaunch.map { $0 != now } ?? true } ?? false
+        guard moved || Self.now() - askedAt >= Self.signalAfter else { return false }
         signalled = true
         return true
     }

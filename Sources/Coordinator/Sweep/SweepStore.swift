@@ -112,12 +112,12 @@ public final class SweepStore: @unchecked Sendable {
     public init(readingOnly path: String) throws {
         self.path = path
         var info = stat()
-        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG || info.st_size > 0 else {
-            throw SweepStoreError(path: path, message: "is missing or empty; a sweep folder holds the sweep.sqlite its sweep created")
-        }
+        let missingOrEmpty = SweepStoreError(path: path, message: "is missing or empty; a sweep folder holds the sweep.sqlite its sweep created")
+        guard stat(path, &info) == 0 else { throw missingOrEmpty }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
             throw SweepStoreError(path: path, message: "is not a regular file (a folder, FIFO or device is in its place)")
         }
+        guard info.st_size > 0 else { throw missingOrEmpty }
         var configuration = Self.configuration
         configuration.readonly = true
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path

@@ -53,6 +53,17 @@ struct TinyRun {
         """.write(toFile: config, atomically: false, encoding: .utf8)
     }
 
+    /// Adds a grid sweep over `optimizer.lr` (`lrs`: the values as YAML list items), minimising val_loss.
+    func appendLearningRateGrid(_ lrs: String) throws {
+        try append("""
+        sweep:
+          method: grid
+          metric: {name: val_loss}
+          parameters:
+            optimizer.lr: {values: [\(lrs)]}
+        """)
+    }
+
     /// Adds `section` (e.g. a sweep section) to the end of the config.
     func append(_ section: String) throws {
         try (try String(contentsOfFile: config, encoding: .utf8) + "\n" + section).write(toFile: config, atomically: false, encoding: .utf8)
